@@ -1,0 +1,246 @@
+//! From an inventory to a report: scope (system and excluded namespaces), coverage, checks,
+//! suppression, ordering. Pure: no I/O.
+
+use std::collections::{BTreeSet, HashMap};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::checks::{self, Context};
+use crate::error::Error;
+use crate::model::{Inventory, Suppression};
+use crate::report::{
+    DirectionFlags, Finding, Isolation, NamespaceEntry, Report, Source, Summary, WorkloadEntry,
+    API_VERSION,
+};
+use crate::semantics::{Coverage, DirectionVerdict};
+
+/// Namespaces of the control plane, left out unless asked for.
+pub const SYSTEM_NAMESPACES: [&str; 3] = ["kube-system", "kube-public", "kube-node-lease"];
+
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub include_system: bool,
+    exclude: Option<GlobSet>,
+}
+
+impl Scope {
+    pub fn new(include_system: bool, exclude_globs: &[String]) -> Result<Self, Error> {
+        let exclude = if exclude_globs.is_empty() {
+            None
+        } else {
+            let mut builder = GlobSetBuilder::new();
+            for g in exclude_globs {
+                let glob = Glob::new(g).map_err(|e| {
+                    Error::Usage(format!("--exclude-namespace {g:?}: {}", e.kind()))
+                })?;
+                builder.add(glob);
+            }
+            Some(
+                builder
+                    .build()
+                    .map_err(|e| Error::Usage(format!("--exclude-namespace: {e}")))?,
+            )
+        };
+        Ok(Scope {
+            include_system,
+            exclude,
+        })
+    }
+
+    pub fn contains(&self, namespace: &str) -> bool {
+        if !self.include_system && SYSTEM_NAMESPACES.contains(&namespace) {
+            return false;
+        }
+        !self.exclude.as_ref().is_some_and(|g| g.is_match(namespace))
+    }
+
+    /// Drops everything outside the scope.
+    pub fn apply(&self, inventory: &mut Inventory) {
+        inventory.namespaces.retain(|n| self.contains(&n.name));
+        inventory.workloads.retain(|w| self.contains(&w.namespace));
+        inventory.policies.retain(|p| self.contains(&p.namespace));
+    }
+}
+
+/// Analyses an inventory already limited to its scope.
+pub fn analyse(inventory: &Inventory, source: Source) -> Report {
+    let coverage = Coverage::evaluate(inventory, |_| true);
+    let namespaces = namespace_names(inventory);
+    let ctx = Context {
+        inventory,
+        coverage: &coverage,
+        namespaces: &namespaces,
+    };
+    let (findings, suppressed) = apply_suppressions(inventory, checks::run_all(&ctx));
+
+    let policy_names = |v: &DirectionVerdict| {
+        let mut names: Vec<String> = v
+            .policies
+            .iter()
+            .map(|&i| inventory.policies[i].name.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    };
+    let mut workloads: Vec<WorkloadEntry> = inventory
+        .workloads
+        .iter()
+        .zip(&coverage.workloads)
+        .map(|(w, v)| WorkloadEntry {
+            kind: w.kind.as_str().to_owned(),
+            namespace: w.namespace.clone(),
+            name: w.name.clone(),
+            pods: w.pods,
+            host_network: w.host_network,
+            ingress: Isolation {
+                isolated: v.ingress.isolated,
+                policies: policy_names(&v.ingress),
+            },
+            egress: Isolation {
+                isolated: v.egress.isolated,
+                policies: policy_names(&v.egress),
+            },
+        })
+        .collect();
+    workloads.sort_by(|a, b| {
+        (&a.namespace, &a.name, &a.kind).cmp(&(&b.namespace, &b.name, &b.kind))
+    });
+
+    let mut per_ns: HashMap<&str, (usize, usize)> = HashMap::new();
+    for w in &inventory.workloads {
+        per_ns.entry(&w.namespace).or_default().0 += 1;
+    }
+    for p in &inventory.policies {
+        per_ns.entry(&p.namespace).or_default().1 += 1;
+    }
+    let namespace_entries: Vec<NamespaceEntry> = namespaces
+        .iter()
+        .map(|ns| {
+            let (w, p) = per_ns.get(ns.as_str()).copied().unwrap_or_default();
+            let deny = coverage.default_deny(inventory, ns);
+            NamespaceEntry {
+                name: ns.clone(),
+                workloads: w,
+                network_policies: p,
+                default_deny: DirectionFlags {
+                    ingress: deny.ingress,
+                    egress: deny.egress,
+                },
+            }
+        })
+        .collect();
+
+    let mut summary = Summary {
+        namespaces: namespaces.len(),
+        workloads: inventory.workloads.len(),
+        network_policies: inventory.policies.len(),
+        uncovered_workloads: inventory
+            .workloads
+            .iter()
+            .zip(&coverage.workloads)
+            .filter(|(w, v)| !w.host_network && !v.covered())
+            .count(),
+        host_network_workloads: inventory.workloads.iter().filter(|w| w.host_network).count(),
+        suppressed: suppressed.len(),
+        skipped_kinds: inventory.skipped_kinds.clone(),
+        ..Default::default()
+    };
+    for f in &findings {
+        summary.findings.add(f.severity);
+    }
+
+    Report {
+        api_version: API_VERSION.to_owned(),
+        kind: "Report".to_owned(),
+        source,
+        summary,
+        namespaces: namespace_entries,
+        workloads,
+        findings,
+        suppressed,
+        generated: Vec::new(),
+    }
+}
+
+/// Every namespace that holds a workload or a policy, or is listed, sorted.
+fn namespace_names(inventory: &Inventory) -> Vec<String> {
+    let mut set: BTreeSet<&str> = BTreeSet::new();
+    set.extend(inventory.namespaces.iter().map(|n| n.name.as_str()));
+    set.extend(inventory.workloads.iter().map(|w| w.namespace.as_str()));
+    set.extend(inventory.policies.iter().map(|p| p.namespace.as_str()));
+    set.into_iter().map(str::to_owned).collect()
+}
+
+/// Splits findings into active and suppressed. A finding is suppressed by an annotation on its
+/// own object or on its namespace.
+fn apply_suppressions(inventory: &Inventory, findings: Vec<Finding>) -> (Vec<Finding>, Vec<Finding>) {
+    let mut objects: HashMap<(&str, &str, &str), &Suppression> = HashMap::new();
+    for w in &inventory.workloads {
+        if !w.suppression.is_empty() {
+            objects.insert((&w.namespace, w.kind.as_str(), &w.name), &w.suppression);
+        }
+    }
+    for p in &inventory.policies {
+        if !p.suppression.is_empty() {
+            objects.insert((&p.namespace, "NetworkPolicy", &p.name), &p.suppression);
+        }
+    }
+    let namespaces: HashMap<&str, &Suppression> = inventory
+        .namespaces
+        .iter()
+        .filter(|n| !n.suppression.is_empty())
+        .map(|n| (n.name.as_str(), &n.suppression))
+        .collect();
+
+    let mut active = Vec::new();
+    let mut suppressed = Vec::new();
+    for mut f in findings {
+        let ns = f.namespace.as_deref().unwrap_or("");
+        let by_object = objects.get(&(ns, f.kind.as_str(), f.object.as_str())).copied();
+        let by_namespace = namespaces.get(ns).copied();
+        let hit = [by_object, by_namespace]
+            .into_iter()
+            .flatten()
+            .find(|s| s.covers(&f.rule, &f.name));
+        match hit {
+            Some(s) => {
+                f.suppression_reason = s.reason.clone();
+                suppressed.push(f);
+            }
+            None => active.push(f),
+        }
+    }
+    let order = |a: &Finding, b: &Finding| {
+        (std::cmp::Reverse(a.severity), &a.namespace, &a.object, &a.rule)
+            .cmp(&(std::cmp::Reverse(b.severity), &b.namespace, &b.object, &b.rule))
+    };
+    active.sort_by(order);
+    suppressed.sort_by(order);
+    (active, suppressed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_namespaces_are_out_of_scope_unless_included() {
+        let s = Scope::new(false, &[]).unwrap();
+        assert!(!s.contains("kube-system") && s.contains("shop"));
+        assert!(Scope::new(true, &[]).unwrap().contains("kube-system"));
+    }
+
+    #[test]
+    fn exclude_globs_match_whole_names() {
+        let s = Scope::new(false, &["team-*".into(), "tmp?".into()]).unwrap();
+        assert!(!s.contains("team-a") && !s.contains("tmp1"));
+        assert!(s.contains("my-team-a") && s.contains("tmp12"));
+    }
+
+    #[test]
+    fn bad_glob_is_a_usage_error() {
+        let e = Scope::new(false, &["[a".into()]).unwrap_err();
+        assert!(e.to_string().starts_with("--exclude-namespace \"[a\""), "{e}");
+    }
+}

@@ -1,0 +1,123 @@
+//! NPC003 namespace-without-default-deny: a namespace with workloads where a new pod is open
+//! until someone remembers to write a policy for it.
+
+use crate::model::Direction;
+use crate::report::{Finding, Severity};
+
+use super::{Context, Rule};
+
+pub const RULE: Rule = Rule {
+    id: "NPC003",
+    name: "namespace-without-default-deny",
+    severity: Severity::Warning,
+    summary: "A namespace with workloads has no default-deny NetworkPolicy for ingress and/or egress",
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for ns in ctx.namespaces {
+        if !ctx.inventory.workloads.iter().any(|w| &w.namespace == ns) {
+            continue;
+        }
+        let deny = ctx.coverage.default_deny(ctx.inventory, ns);
+        let missing: Vec<Direction> = Direction::BOTH
+            .into_iter()
+            .filter(|d| !deny.has(*d))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let lower: Vec<&str> = missing.iter().map(|d| d.lower()).collect();
+        let types: Vec<&str> = missing.iter().map(|d| d.as_str()).collect();
+        let origin = ctx
+            .inventory
+            .namespaces
+            .iter()
+            .find(|n| &n.name == ns)
+            .map(|n| n.origin.clone())
+            .unwrap_or_default();
+        let name = if missing.len() == 2 {
+            "default-deny-all"
+        } else if missing[0] == Direction::Ingress {
+            "default-deny-ingress"
+        } else {
+            "default-deny-egress"
+        };
+        out.push(RULE.finding(
+            ns,
+            "Namespace",
+            ns,
+            &origin,
+            format!(
+                "Namespace {ns} has no default-deny NetworkPolicy for {}: new pods there are open until a policy selects them",
+                lower.join(" or ")
+            ),
+            format!(
+                "Add a NetworkPolicy `{name}` to {ns} with podSelector: {{}}, policyTypes: [{}] and no rules, \
+                 then allow the traffic each workload needs.",
+                types.join(", ")
+            ),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testutil::{policy, workload};
+    use crate::model::{Inventory, Requirement};
+    use crate::semantics::Coverage;
+
+    fn run(inv: &Inventory, namespaces: &[&str]) -> Vec<Finding> {
+        let coverage = Coverage::evaluate(inv, |_| true);
+        let ns: Vec<String> = namespaces.iter().map(|s| s.to_string()).collect();
+        check(&Context {
+            inventory: inv,
+            coverage: &coverage,
+            namespaces: &ns,
+        })
+    }
+
+    #[test]
+    fn says_which_direction_is_missing() {
+        let inv = Inventory {
+            workloads: vec![workload("shop", "web", &[])],
+            policies: vec![policy("shop", "deny-in", &[], None, 0, 0)],
+            ..Default::default()
+        };
+        let f = run(&inv, &["shop"]);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("for egress:"), "{}", f[0].message);
+        assert!(f[0].remediation.contains("default-deny-egress"));
+    }
+
+    #[test]
+    fn silent_with_a_full_default_deny_and_for_empty_namespaces() {
+        let inv = Inventory {
+            workloads: vec![workload("shop", "web", &[])],
+            policies: vec![policy("shop", "deny", &[], Some(&["Ingress", "Egress"]), 0, 0)],
+            ..Default::default()
+        };
+        assert!(run(&inv, &["shop", "empty"]).is_empty());
+    }
+
+    #[test]
+    fn a_selector_or_rules_make_it_not_a_default_deny() {
+        let mut with_expr = policy("shop", "p", &[], Some(&["Ingress", "Egress"]), 0, 0);
+        with_expr.pod_selector.match_expressions.push(Requirement {
+            key: "app".into(),
+            operator: "Exists".into(),
+            values: vec![],
+        });
+        let allow_all = policy("shop", "q", &[], Some(&["Ingress", "Egress"]), 1, 1);
+        let inv = Inventory {
+            workloads: vec![workload("shop", "web", &[("app", "x")])],
+            policies: vec![with_expr, allow_all],
+            ..Default::default()
+        };
+        let f = run(&inv, &["shop"]);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("for ingress or egress"));
+    }
+}

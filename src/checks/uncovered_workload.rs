@@ -1,0 +1,191 @@
+//! NPC001 uncovered-workload: a workload that is not isolated for ingress and/or egress, so any
+//! pod (or address) can reach it, or it can reach anything.
+
+use crate::model::{Direction, Workload};
+use crate::report::{Finding, Severity};
+use crate::semantics::{Coverage, WorkloadVerdict};
+
+use super::{plural, Context, Rule};
+
+pub const RULE: Rule = Rule {
+    id: "NPC001",
+    name: "uncovered-workload",
+    severity: Severity::Error,
+    summary: "A workload is not isolated for ingress and/or egress by any NetworkPolicy",
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    ctx.inventory
+        .workloads
+        .iter()
+        .zip(&ctx.coverage.workloads)
+        .filter(|(w, v)| !w.host_network && !v.covered())
+        .map(|(w, v)| finding(ctx, w, v))
+        .collect()
+}
+
+fn finding(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict) -> Finding {
+    let open: Vec<Direction> = Direction::BOTH
+        .into_iter()
+        .filter(|d| !v.direction(*d).isolated)
+        .collect();
+    let reasons: Vec<String> = open.iter().map(|d| reason(ctx, w, v, *d)).collect();
+    let subject = format!("{} {}/{}", w.kind, w.namespace, w.name);
+    let message = if reasons.len() == 2 && reasons[0] == reasons[1] {
+        format!("{subject} is not isolated for ingress or egress: {}", reasons[0])
+    } else if reasons.len() == 2 {
+        format!(
+            "{subject} is not isolated for ingress ({}) or egress ({})",
+            reasons[0], reasons[1]
+        )
+    } else {
+        format!("{subject} is not isolated for {}: {}", open[0].lower(), reasons[0])
+    };
+    let types: Vec<&str> = open.iter().map(|d| d.as_str()).collect();
+    let remediation = if v.selected_by.is_empty() {
+        format!(
+            "Add a default deny to namespace {ns} (podSelector: {{}}, policyTypes: [{t}], no rules) \
+             and NetworkPolicies that allow only the traffic {name} needs.",
+            ns = w.namespace,
+            t = types.join(", "),
+            name = w.name,
+        )
+    } else {
+        format!(
+            "List {t} in the policyTypes of a policy that selects {name} (with the rules it needs), \
+             or add a default deny for {t} to namespace {ns}.",
+            t = types.join(" and "),
+            name = w.name,
+            ns = w.namespace,
+        )
+    };
+    RULE.finding(
+        &w.namespace,
+        w.kind.as_str(),
+        &w.name,
+        &w.origin,
+        message,
+        remediation,
+    )
+}
+
+/// Why the workload is open in this direction.
+fn reason(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict, d: Direction) -> String {
+    let coverage: &Coverage = ctx.coverage;
+    let in_namespace = coverage.policy_count(&w.namespace);
+    if in_namespace == 0 {
+        return format!("no NetworkPolicy in namespace {}", w.namespace);
+    }
+    if v.selected_by.is_empty() {
+        let n = plural(in_namespace, "NetworkPolicy", "NetworkPolicies");
+        let verb = if in_namespace == 1 { "does not select it" } else { "none selects it" };
+        return format!("{n} in namespace {}, {verb}", w.namespace);
+    }
+    let selecting: Vec<String> = v
+        .selected_by
+        .iter()
+        .map(|&i| {
+            let policy = &ctx.inventory.policies[i];
+            let types = coverage
+                .policies
+                .iter()
+                .find(|c| c.index == i)
+                .map(|c| {
+                    let mut t = c.types.describe();
+                    if c.types.defaulted {
+                        t.push_str(" defaulted from omitted policyTypes");
+                    }
+                    t
+                })
+                .unwrap_or_default();
+            format!("{} {}", policy.name, types)
+        })
+        .collect();
+    format!(
+        "selected only by {}, without {}",
+        selecting.join(", "),
+        d.as_str()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testutil::{policy, workload};
+    use crate::model::Inventory;
+
+    fn run(inv: &Inventory) -> Vec<Finding> {
+        let coverage = Coverage::evaluate(inv, |_| true);
+        check(&Context {
+            inventory: inv,
+            coverage: &coverage,
+            namespaces: &[],
+        })
+    }
+
+    #[test]
+    fn fires_when_no_policy_in_namespace() {
+        let inv = Inventory {
+            workloads: vec![workload("shop", "web", &[("app", "web")])],
+            ..Default::default()
+        };
+        let f = run(&inv);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].rule, "NPC001");
+        assert_eq!(f[0].severity, Severity::Error);
+        assert_eq!(
+            f[0].message,
+            "Deployment shop/web is not isolated for ingress or egress: no NetworkPolicy in namespace shop"
+        );
+    }
+
+    #[test]
+    fn says_when_policies_exist_but_none_selects() {
+        let inv = Inventory {
+            workloads: vec![workload("shop", "web", &[("app", "web")])],
+            policies: vec![policy("shop", "db-only", &[("app", "db")], None, 0, 0)],
+            ..Default::default()
+        };
+        let f = run(&inv);
+        assert_eq!(
+            f[0].message,
+            "Deployment shop/web is not isolated for ingress or egress: 1 NetworkPolicy in namespace shop, does not select it"
+        );
+    }
+
+    #[test]
+    fn names_selecting_policies_and_their_effective_types() {
+        let inv = Inventory {
+            workloads: vec![workload("shop", "web", &[("app", "web")])],
+            policies: vec![policy("shop", "web-in", &[("app", "web")], None, 1, 0)],
+            ..Default::default()
+        };
+        let f = run(&inv);
+        assert_eq!(
+            f[0].message,
+            "Deployment shop/web is not isolated for egress: selected only by web-in [Ingress] \
+             defaulted from omitted policyTypes, without Egress"
+        );
+    }
+
+    #[test]
+    fn silent_when_isolated_both_ways() {
+        let inv = Inventory {
+            workloads: vec![workload("shop", "web", &[("app", "web")])],
+            policies: vec![policy("shop", "deny", &[], Some(&["Ingress", "Egress"]), 0, 0)],
+            ..Default::default()
+        };
+        assert!(run(&inv).is_empty());
+    }
+
+    #[test]
+    fn host_network_workloads_are_left_to_npc002() {
+        let mut w = workload("shop", "agent", &[]);
+        w.host_network = true;
+        let inv = Inventory {
+            workloads: vec![w],
+            ..Default::default()
+        };
+        assert!(run(&inv).is_empty());
+    }
+}

@@ -1,0 +1,302 @@
+//! The inventory: the compact, source-independent picture of a cluster that every mode builds
+//! (manifests, Helm post-render, live cluster) and the semantics core reads.
+//!
+//! It keeps only what NetworkPolicy semantics and the report need, never raw objects, so that
+//! 100,000 workloads fit in a few tens of megabytes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Labels of one object. A sorted map keeps matching and output deterministic.
+pub type Labels = BTreeMap<String, String>;
+
+/// The label every namespace carries (SEMANTICS.md point 6).
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// Where an object came from, for findings and error messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub file: Option<Arc<str>>,
+    /// 1-based line of the object's first line in `file`.
+    pub line: Option<u32>,
+}
+
+/// Findings suppressed by the `netpol-check.io/ignore` annotation of an object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Suppression {
+    /// Rule ids or names, upper- or lower-case as written; `all` suppresses everything.
+    pub rules: Vec<String>,
+    pub reason: Option<String>,
+}
+
+impl Suppression {
+    pub const ANNOTATION: &'static str = "netpol-check.io/ignore";
+    pub const REASON_ANNOTATION: &'static str = "netpol-check.io/ignore-reason";
+
+    pub fn from_annotations(ignore: Option<&str>, reason: Option<&str>) -> Self {
+        let rules = ignore
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Suppression {
+            rules,
+            reason: reason.map(str::to_owned),
+        }
+    }
+
+    /// Whether this suppression covers a rule, given by its id (`NPC001`) and name.
+    pub fn covers(&self, id: &str, name: &str) -> bool {
+        self.rules.iter().any(|r| {
+            r.eq_ignore_ascii_case("all") || r.eq_ignore_ascii_case(id) || r.eq_ignore_ascii_case(name)
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    pub name: String,
+    /// Always includes `kubernetes.io/metadata.name`.
+    pub labels: Labels,
+    pub suppression: Suppression,
+    pub origin: Origin,
+}
+
+impl Namespace {
+    /// A namespace known only by name (from objects in it): it carries the one label the API
+    /// server always sets, and nothing else.
+    pub fn implicit(name: &str) -> Self {
+        let mut labels = Labels::new();
+        labels.insert(NAMESPACE_NAME_LABEL.to_owned(), name.to_owned());
+        Namespace {
+            name: name.to_owned(),
+            labels,
+            suppression: Suppression::default(),
+            origin: Origin::default(),
+        }
+    }
+}
+
+/// The kinds of object that produce pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WorkloadKind {
+    Pod,
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+    ReplicationController,
+    Job,
+    CronJob,
+}
+
+impl WorkloadKind {
+    pub const ALL: [WorkloadKind; 8] = [
+        WorkloadKind::Pod,
+        WorkloadKind::Deployment,
+        WorkloadKind::StatefulSet,
+        WorkloadKind::DaemonSet,
+        WorkloadKind::ReplicaSet,
+        WorkloadKind::ReplicationController,
+        WorkloadKind::Job,
+        WorkloadKind::CronJob,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Pod => "Pod",
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::ReplicaSet => "ReplicaSet",
+            WorkloadKind::ReplicationController => "ReplicationController",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::CronJob => "CronJob",
+        }
+    }
+
+    pub fn parse(kind: &str) -> Option<Self> {
+        WorkloadKind::ALL.into_iter().find(|k| k.as_str() == kind)
+    }
+}
+
+impl std::fmt::Display for WorkloadKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+impl Protocol {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "TCP" => Some(Protocol::Tcp),
+            "UDP" => Some(Protocol::Udp),
+            "SCTP" => Some(Protocol::Sctp),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+            Protocol::Sctp => "SCTP",
+        }
+    }
+}
+
+/// A container port, kept for named-port resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub port: i64,
+    /// As written; `None` means TCP.
+    pub protocol: Option<String>,
+}
+
+/// Something that produces pods: a Pod, or the top-level controller its pods are folded into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workload {
+    pub kind: WorkloadKind,
+    pub namespace: String,
+    pub name: String,
+    /// The distinct label sets of its pods: the pod template's labels, plus those of pods folded
+    /// into it that differ (a rollout in progress). Never empty.
+    pub label_sets: Vec<Labels>,
+    /// Pods counted (cluster) or declared/folded (manifests).
+    pub pods: u32,
+    pub host_network: bool,
+    pub ports: Vec<ContainerPort>,
+    pub suppression: Suppression,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl Direction {
+    pub const BOTH: [Direction; 2] = [Direction::Ingress, Direction::Egress];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "Ingress",
+            Direction::Egress => "Egress",
+        }
+    }
+
+    pub fn lower(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
+/// `metav1.LabelSelector` as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelSelector {
+    pub match_labels: Vec<(String, String)>,
+    pub match_expressions: Vec<Requirement>,
+}
+
+impl LabelSelector {
+    /// `{}`: selects everything.
+    pub fn is_empty(&self) -> bool {
+        self.match_labels.is_empty() && self.match_expressions.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    pub key: String,
+    /// As written: `In`, `NotIn`, `Exists`, `DoesNotExist`, or anything the API server refuses.
+    pub operator: String,
+    pub values: Vec<String>,
+}
+
+/// A port or port range as written; `port` is an integer or a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortValue {
+    Number(i64),
+    Name(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyPort {
+    /// As written; `None` means TCP.
+    pub protocol: Option<String>,
+    pub port: Option<PortValue>,
+    pub end_port: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpBlock {
+    pub cidr: String,
+    pub except: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Peer {
+    pub pod_selector: Option<LabelSelector>,
+    pub namespace_selector: Option<LabelSelector>,
+    pub ip_block: Option<IpBlock>,
+}
+
+/// One ingress or egress rule. `peers` is `from` or `to`; an absent and an empty list mean the
+/// same (every peer), as do absent and empty `ports` (every port).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rule {
+    pub peers: Vec<Peer>,
+    pub ports: Vec<PolicyPort>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkPolicy {
+    pub namespace: String,
+    pub name: String,
+    pub pod_selector: LabelSelector,
+    /// `spec.policyTypes` as written (`None` when the field is absent).
+    pub policy_types: Option<Vec<String>>,
+    pub ingress: Vec<Rule>,
+    pub egress: Vec<Rule>,
+    pub suppression: Suppression,
+    pub origin: Origin,
+}
+
+impl NetworkPolicy {
+    pub fn rules(&self, direction: Direction) -> &[Rule] {
+        match direction {
+            Direction::Ingress => &self.ingress,
+            Direction::Egress => &self.egress,
+        }
+    }
+}
+
+/// Everything a run looks at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    /// Namespaces listed explicitly (Namespace objects, or a cluster's namespace list).
+    pub namespaces: Vec<Namespace>,
+    pub workloads: Vec<Workload>,
+    pub policies: Vec<NetworkPolicy>,
+    /// Objects of kinds this tool does not analyse, counted by kind.
+    pub skipped_kinds: BTreeMap<String, usize>,
+}

@@ -1,0 +1,39 @@
+//! Renderers: each consumes a finished [`Report`](crate::report::Report).
+
+pub mod color;
+pub mod table;
+
+use std::io::Write;
+
+use crate::report::Report;
+
+pub use color::ColorChoice;
+
+/// `-o` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Workloads, findings and a summary line.
+    Table,
+    /// The table with the selecting policies of each workload.
+    Wide,
+    /// The report object as JSON.
+    Json,
+    /// The report object as YAML.
+    Yaml,
+}
+
+/// Writes the report in a format.
+pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    match format {
+        Format::Table => table::render(report, false, color, out),
+        Format::Wide => table::render(report, true, color, out),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            writeln!(out)
+        }
+        Format::Yaml => {
+            let text = serde_norway::to_string(report).map_err(std::io::Error::other)?;
+            out.write_all(text.as_bytes())
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! `-o table` and `-o wide`: a kubectl-style table of workloads, the findings with their fixes,
+//! and a summary line.
+
+use std::io::Write;
+
+use owo_colors::OwoColorize;
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use crate::report::{Finding, Isolation, Report, Severity, WorkloadEntry};
+
+pub fn render(report: &Report, wide: bool, color: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    if report.workloads.is_empty() {
+        writeln!(out, "No workloads found.")?;
+    } else {
+        writeln!(out, "{}", workload_table(&report.workloads, wide, color))?;
+    }
+    if !report.findings.is_empty() {
+        writeln!(out)?;
+        for f in &report.findings {
+            write_finding(f, color, out)?;
+        }
+    }
+    writeln!(out)?;
+    write_summary(report, out)
+}
+
+fn workload_table(workloads: &[WorkloadEntry], wide: bool, color: bool) -> String {
+    let mut b = Builder::default();
+    let mut header = vec!["NAMESPACE", "WORKLOAD", "PODS", "INGRESS", "EGRESS"];
+    if wide {
+        header.extend(["INGRESS POLICIES", "EGRESS POLICIES"]);
+    }
+    b.push_record(header);
+    for w in workloads {
+        let mut row = vec![
+            w.namespace.clone(),
+            format!("{}/{}", w.kind, w.name),
+            w.pods.to_string(),
+            state(&w.ingress, w.host_network, color),
+            state(&w.egress, w.host_network, color),
+        ];
+        if wide {
+            row.push(policies(&w.ingress));
+            row.push(policies(&w.egress));
+        }
+        b.push_record(row);
+    }
+    let mut table = b.build();
+    table.with(Style::blank());
+    // Style::blank pads each cell by one space on both sides; kubectl's tables start flush left.
+    table
+        .to_string()
+        .lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l).trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn state(i: &Isolation, host_network: bool, color: bool) -> String {
+    let (text, paint): (&str, fn(&str) -> String) = if host_network {
+        ("hostNetwork", |s| s.yellow().to_string())
+    } else if i.isolated {
+        ("isolated", |s| s.green().to_string())
+    } else {
+        ("open", |s| s.red().bold().to_string())
+    };
+    if color {
+        paint(text)
+    } else {
+        text.to_owned()
+    }
+}
+
+fn policies(i: &Isolation) -> String {
+    if i.policies.is_empty() {
+        "-".to_owned()
+    } else {
+        i.policies.join(",")
+    }
+}
+
+fn write_finding(f: &Finding, color: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    let severity = f.severity.as_str();
+    let severity = if color {
+        match f.severity {
+            Severity::Error => severity.red().bold().to_string(),
+            Severity::Warning => severity.yellow().bold().to_string(),
+            Severity::Info => severity.blue().bold().to_string(),
+        }
+    } else {
+        severity.to_owned()
+    };
+    let location = match (&f.file, f.line) {
+        (Some(file), Some(line)) => format!(" ({file}:{line})"),
+        (Some(file), None) => format!(" ({file})"),
+        _ => String::new(),
+    };
+    writeln!(out, "{severity}[{} {}]{location}", f.rule, f.name)?;
+    writeln!(out, "  {}", f.message)?;
+    writeln!(out, "  fix: {}", f.remediation)
+}
+
+fn write_summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let s = &report.summary;
+    let mut line = format!(
+        "{} found across {}; {} of {} not covered",
+        count(s.network_policies, "NetworkPolicy", "NetworkPolicies"),
+        count(s.namespaces, "namespace", "namespaces"),
+        s.uncovered_workloads,
+        count(s.workloads, "workload", "workloads"),
+    );
+    if s.host_network_workloads > 0 {
+        line.push_str(&format!(
+            ", {} on the host network",
+            count(s.host_network_workloads, "workload", "workloads")
+        ));
+    }
+    writeln!(out, "{line}")?;
+    let f = s.findings;
+    let mut findings = format!(
+        "Findings: {}, {}, {}",
+        count(f.error, "error", "errors"),
+        count(f.warning, "warning", "warnings"),
+        count(f.info, "info", "info"),
+    );
+    if s.suppressed > 0 {
+        findings.push_str(&format!("; {} suppressed", s.suppressed));
+    }
+    writeln!(out, "{findings}")?;
+    if !s.skipped_kinds.is_empty() {
+        let total: usize = s.skipped_kinds.values().sum();
+        let kinds: Vec<String> = s
+            .skipped_kinds
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        writeln!(
+            out,
+            "Skipped {} of other kinds ({})",
+            count(total, "object", "objects"),
+            kinds.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -1,0 +1,9 @@
+//! The NetworkPolicy semantics of `shared/SEMANTICS.md`: pure functions over the inventory, no I/O.
+
+pub mod coverage;
+pub mod policy_types;
+pub mod selector;
+
+pub use coverage::{Coverage, DirectionVerdict, WorkloadVerdict};
+pub use policy_types::PolicyTypes;
+pub use selector::Selector;

@@ -1,0 +1,160 @@
+//! Splitting a YAML stream into its documents without parsing it.
+//!
+//! A line that starts with `---` or `...` followed by a blank or the end of the line is always a
+//! document marker in YAML 1.2: the spec forbids such lines inside any scalar (`c-forbidden`), so
+//! splitting on them is exact. Splitting first lets documents be parsed in parallel, tells each
+//! object's first line for findings, and (for the post-renderer) keeps every byte in place.
+
+/// One document of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Document<'a> {
+    /// The document's text, from the line after its `---` marker (or the start of the stream)
+    /// up to, not including, the next marker line.
+    pub text: &'a str,
+    /// Byte offset of `text` in the stream.
+    pub offset: usize,
+    /// 1-based line of the first line of `text`.
+    pub line: u32,
+}
+
+impl Document<'_> {
+    /// Whether the document holds nothing but blank lines and comments.
+    pub fn is_blank(&self) -> bool {
+        self.text
+            .lines()
+            .all(|l| matches!(l.trim_start().chars().next(), None | Some('#')))
+    }
+
+    /// 1-based line of the document's first line that is neither blank nor a comment: where the
+    /// object it holds begins.
+    pub fn content_line(&self) -> u32 {
+        let skipped = self
+            .text
+            .lines()
+            .take_while(|l| matches!(l.trim_start().chars().next(), None | Some('#')))
+            .count();
+        self.line + skipped as u32
+    }
+}
+
+fn is_marker(line: &[u8]) -> bool {
+    (line.starts_with(b"---") || line.starts_with(b"..."))
+        && matches!(line.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// Splits `stream` into documents. The text after a `---` on its own line (`--- {a: 1}`) stays
+/// part of the next document's first line, as YAML reads it.
+pub fn split(stream: &str) -> Vec<Document<'_>> {
+    let bytes = stream.as_bytes();
+    let mut docs = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 1u32;
+    let mut line_no = 1u32;
+    let mut pos = 0usize;
+    let mut seen_marker = false;
+    while pos < bytes.len() {
+        let end = memchr_newline(bytes, pos);
+        let line = &bytes[pos..end];
+        if is_marker(line) {
+            if pos > start || seen_marker {
+                docs.push(Document {
+                    text: &stream[start..pos],
+                    offset: start,
+                    line: start_line,
+                });
+            }
+            seen_marker = true;
+            // Content on the marker line itself (`--- |` or `--- {}`) belongs to the document.
+            let rest = pos + 3;
+            if line.starts_with(b"---") && line[3..].iter().any(|b| !b.is_ascii_whitespace()) {
+                start = rest;
+                start_line = line_no;
+            } else {
+                start = (end + 1).min(bytes.len());
+                start_line = line_no + 1;
+            }
+        }
+        pos = end + 1;
+        line_no += 1;
+    }
+    if start < bytes.len() || docs.is_empty() {
+        docs.push(Document {
+            text: &stream[start.min(bytes.len())..],
+            offset: start.min(bytes.len()),
+            line: start_line,
+        });
+    }
+    docs
+}
+
+fn memchr_newline(bytes: &[u8], from: usize) -> usize {
+    bytes[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| from + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(s: &str) -> Vec<(&str, u32)> {
+        split(s).iter().map(|d| (d.text, d.line)).collect()
+    }
+
+    #[test]
+    fn single_document_without_marker() {
+        assert_eq!(texts("a: 1\nb: 2\n"), [("a: 1\nb: 2\n", 1)]);
+    }
+
+    #[test]
+    fn leading_marker_does_not_make_an_empty_document() {
+        assert_eq!(texts("---\na: 1\n---\nb: 2\n"), [("a: 1\n", 2), ("b: 2\n", 4)]);
+    }
+
+    #[test]
+    fn empty_documents_are_kept() {
+        assert_eq!(texts("a: 1\n---\n---\nb: 2"), [("a: 1\n", 1), ("", 3), ("b: 2", 4)]);
+    }
+
+    #[test]
+    fn marker_needs_a_blank_after_it() {
+        assert_eq!(texts("a: |\n  x\n---b\n"), [("a: |\n  x\n---b\n", 1)]);
+    }
+
+    #[test]
+    fn indented_dashes_are_content() {
+        assert_eq!(texts("a: |\n  ---\n  x\n"), [("a: |\n  ---\n  x\n", 1)]);
+    }
+
+    #[test]
+    fn crlf_markers_split() {
+        assert_eq!(texts("a: 1\r\n---\r\nb: 2\r\n"), [("a: 1\r\n", 1), ("b: 2\r\n", 3)]);
+    }
+
+    #[test]
+    fn content_on_the_marker_line_stays_with_its_document() {
+        assert_eq!(texts("--- {a: 1}\n--- x\n"), [(" {a: 1}\n", 1), (" x\n", 2)]);
+    }
+
+    #[test]
+    fn document_end_marker_splits() {
+        assert_eq!(texts("a: 1\n...\n"), [("a: 1\n", 1)]);
+    }
+
+    #[test]
+    fn content_line_skips_comments() {
+        let docs = split("---\n# Source: chart/templates/a.yaml\n\napiVersion: v1\n");
+        assert_eq!(docs[0].content_line(), 4);
+        assert!(!docs[0].is_blank());
+        assert!(split("# only a comment\n")[0].is_blank());
+    }
+
+    #[test]
+    fn offsets_point_into_the_stream() {
+        let s = "a: 1\n---\nb: 2\n";
+        for d in split(s) {
+            assert_eq!(&s[d.offset..d.offset + d.text.len()], d.text);
+        }
+    }
+}

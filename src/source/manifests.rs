@@ -1,0 +1,231 @@
+//! Manifest files and stdin (`-f`): read, split into documents, parse in parallel, and fold
+//! into one inventory.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Location};
+use crate::model::{Inventory, Namespace, Workload, WorkloadKind};
+
+use super::documents::{self, Document};
+use super::objects::RawObject;
+use super::paths::Input;
+use super::stream::{convert, parse_yaml_document, DocContext, Parsed, ParsedWorkload};
+
+#[derive(Debug, Clone)]
+pub struct ManifestOptions {
+    /// Namespace of objects that name none.
+    pub default_namespace: String,
+    /// Leave out workloads marked as Helm hooks (post-render mode).
+    pub skip_helm_hooks: bool,
+}
+
+impl Default for ManifestOptions {
+    fn default() -> Self {
+        ManifestOptions {
+            default_namespace: "default".to_owned(),
+            skip_helm_hooks: false,
+        }
+    }
+}
+
+/// An input read into memory.
+pub struct Loaded {
+    pub name: Arc<str>,
+    pub text: String,
+}
+
+/// Reads an input fully. Text must be UTF-8, as Kubernetes requires; the error says where the
+/// first offending byte is.
+pub fn read_input(input: &Input) -> Result<Loaded, Error> {
+    let name: Arc<str> = input.display_name().into();
+    let mut bytes = Vec::new();
+    let result = match input {
+        Input::Stdin => std::io::stdin().lock().read_to_end(&mut bytes).map(|_| ()),
+        Input::File(path) => std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ())),
+    };
+    result.map_err(|e| Error::io(name.to_string(), &e))?;
+    let text = decode(&name, bytes)?;
+    Ok(Loaded { name, text })
+}
+
+/// Checks UTF-8 and drops a byte-order mark.
+pub fn decode(name: &Arc<str>, mut bytes: Vec<u8>) -> Result<String, Error> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let bad = e.utf8_error().valid_up_to();
+        let (line, column) = line_column(bytes, bad);
+        Error::Input {
+            location: Location {
+                file: name.clone(),
+                line,
+                column,
+            },
+            message: format!(
+                "not UTF-8 text (byte 0x{:02x}): is this a binary file?",
+                bytes[bad]
+            ),
+            object: None,
+        }
+    })
+}
+
+fn line_column(bytes: &[u8], offset: usize) -> (u32, u32) {
+    let before = &bytes[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() as u32 + 1;
+    (line, column)
+}
+
+/// Reads every input and builds the inventory.
+pub fn load(inputs: &[Input], options: &ManifestOptions) -> Result<Inventory, Error> {
+    let loaded = inputs.iter().map(read_input).collect::<Result<Vec<_>, _>>()?;
+    let parsed = parse_all(&loaded, options)?;
+    Ok(build_inventory(parsed, options))
+}
+
+/// Parses loaded inputs, documents in parallel, objects in input order. The first error in
+/// input order wins, so messages do not depend on thread timing.
+pub fn parse_all(loaded: &[Loaded], options: &ManifestOptions) -> Result<Vec<Parsed>, Error> {
+    let mut jobs: Vec<(&Arc<str>, Document<'_>, bool)> = Vec::new();
+    for input in loaded {
+        let json = input.text.trim_start().starts_with('{');
+        if json {
+            let doc = Document {
+                text: &input.text,
+                offset: 0,
+                line: 1,
+            };
+            jobs.push((&input.name, doc, true));
+        } else {
+            jobs.extend(documents::split(&input.text).into_iter().map(|d| (&input.name, d, false)));
+        }
+    }
+    let results: Vec<Result<Vec<Parsed>, Error>> = jobs
+        .par_iter()
+        .with_min_len(64)
+        .map(|(file, doc, json)| {
+            let ctx = DocContext {
+                file,
+                doc,
+                default_namespace: &options.default_namespace,
+            };
+            if *json {
+                parse_json(ctx)
+            } else {
+                parse_yaml_document(ctx)
+            }
+        })
+        .collect();
+    let mut out = Vec::new();
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+/// JSON input (`kubectl get -o json`), possibly several concatenated objects. serde_json is much
+/// faster than a YAML parser on it; anything it cannot take goes through the YAML path, which
+/// reads JSON too and has the precise error handling.
+fn parse_json(ctx: DocContext<'_>) -> Result<Vec<Parsed>, Error> {
+    let stream = serde_json::Deserializer::from_str(ctx.doc.text).into_iter::<RawObject>();
+    let mut out = Vec::new();
+    for obj in stream {
+        match obj {
+            Ok(obj) => out.extend(convert(obj, &ctx, "")?),
+            Err(_) => return parse_yaml_document(ctx),
+        }
+    }
+    Ok(out)
+}
+
+/// Folds parsed objects into an inventory: objects whose ownerReferences name another workload
+/// of the input are folded into their top-level owner.
+pub fn build_inventory(parsed: Vec<Parsed>, options: &ManifestOptions) -> Inventory {
+    let mut inventory = Inventory::default();
+    let mut namespaces: BTreeMap<String, Namespace> = BTreeMap::new();
+    let mut workloads: Vec<ParsedWorkload> = Vec::new();
+    for p in parsed {
+        match p {
+            Parsed::Namespace(ns) => {
+                namespaces.entry(ns.name.clone()).or_insert(ns);
+            }
+            Parsed::Policy(p) => inventory.policies.push(p),
+            Parsed::Workload(w) if options.skip_helm_hooks && w.helm_hook => {}
+            Parsed::Workload(w) => workloads.push(w),
+            Parsed::Skipped(kind) => *inventory.skipped_kinds.entry(kind).or_default() += 1,
+        }
+    }
+    inventory.namespaces = namespaces.into_values().collect();
+    inventory.workloads = fold_owners(workloads);
+    inventory
+}
+
+fn fold_owners(workloads: Vec<ParsedWorkload>) -> Vec<Workload> {
+    let key = |w: &Workload| (w.namespace.clone(), w.kind, w.name.clone());
+    let index: HashMap<(String, WorkloadKind, String), usize> = workloads
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (key(&w.workload), i))
+        .collect();
+    let parent = |i: usize| -> Option<usize> {
+        let w = &workloads[i];
+        w.owners.iter().find_map(|(kind, name)| {
+            let kind = WorkloadKind::parse(kind)?;
+            index
+                .get(&(w.workload.namespace.clone(), kind, name.clone()))
+                .copied()
+                .filter(|&p| p != i)
+        })
+    };
+    // Owner chains are short (Pod -> ReplicaSet -> Deployment); the bound stops a cycle of
+    // hand-written ownerReferences.
+    let top: Vec<usize> = (0..workloads.len())
+        .map(|i| {
+            let mut cur = i;
+            for _ in 0..8 {
+                match parent(cur) {
+                    Some(p) => cur = p,
+                    None => break,
+                }
+            }
+            cur
+        })
+        .collect();
+    let mut folded_pods = vec![0u32; workloads.len()];
+    let mut extra_labels: Vec<Vec<usize>> = vec![Vec::new(); workloads.len()];
+    for (i, &t) in top.iter().enumerate() {
+        if t != i {
+            extra_labels[t].push(i);
+            if workloads[i].workload.kind == WorkloadKind::Pod {
+                folded_pods[t] += 1;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (i, pw) in workloads.iter().enumerate() {
+        if top[i] != i {
+            continue;
+        }
+        let mut w = pw.workload.clone();
+        for &j in &extra_labels[i] {
+            for labels in &workloads[j].workload.label_sets {
+                if !w.label_sets.contains(labels) {
+                    w.label_sets.push(labels.clone());
+                }
+            }
+        }
+        if folded_pods[i] > 0 {
+            w.pods = folded_pods[i];
+        }
+        out.push(w);
+    }
+    out
+}

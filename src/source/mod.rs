@@ -1,0 +1,9 @@
+//! Sources: everything that turns user input into one [`Inventory`](crate::model::Inventory).
+
+pub mod documents;
+pub mod manifests;
+pub mod objects;
+pub mod paths;
+pub mod stream;
+
+pub use manifests::{load, ManifestOptions};

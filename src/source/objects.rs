@@ -1,0 +1,290 @@
+//! The wire shape of the Kubernetes objects we read, as serde types, and their conversion into
+//! the inventory's model.
+//!
+//! One struct covers the fields of every kind we read (their names do not collide), so a
+//! document is deserialised in a single pass without knowing its kind first. Fields we do not
+//! need are skipped by serde without allocating. Every field is optional because YAML writes
+//! `null` as freely as it omits a field.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+use crate::model::{
+    ContainerPort, IpBlock, LabelSelector, Labels, Peer, PolicyPort, PortValue, Requirement, Rule,
+    Suppression,
+};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "a Kubernetes object")]
+pub struct RawObject {
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+    pub metadata: Option<RawMeta>,
+    pub spec: Option<RawSpec>,
+    /// `List`, `PodList`, ... wrappers.
+    pub items: Option<Vec<RawObject>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "object metadata")]
+pub struct RawMeta {
+    pub name: Option<String>,
+    pub generate_name: Option<String>,
+    pub namespace: Option<String>,
+    pub labels: Option<Labels>,
+    pub annotations: Option<RawAnnotations>,
+    pub owner_references: Option<Vec<RawOwnerRef>>,
+}
+
+/// Only the annotations we act on; the rest (often large, like
+/// `kubectl.kubernetes.io/last-applied-configuration`) are skipped unread.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a map of annotations")]
+pub struct RawAnnotations {
+    #[serde(rename = "netpol-check.io/ignore")]
+    pub ignore: Option<String>,
+    #[serde(rename = "netpol-check.io/ignore-reason")]
+    pub ignore_reason: Option<String>,
+    #[serde(rename = "helm.sh/hook")]
+    pub helm_hook: Option<String>,
+    #[serde(rename = "postrenderer.helm.sh/postrender-filename")]
+    pub helm_filename: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "an owner reference")]
+pub struct RawOwnerRef {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "an object spec")]
+pub struct RawSpec {
+    // Controllers.
+    pub template: Option<RawPodTemplate>,
+    pub job_template: Option<RawJobTemplate>,
+    pub replicas: Option<i64>,
+    pub parallelism: Option<i64>,
+    // Pods.
+    pub host_network: Option<bool>,
+    pub containers: Option<Vec<RawContainer>>,
+    pub init_containers: Option<Vec<RawContainer>>,
+    // NetworkPolicies.
+    pub pod_selector: Option<RawSelector>,
+    pub policy_types: Option<Vec<String>>,
+    pub ingress: Option<Vec<RawRule>>,
+    pub egress: Option<Vec<RawRule>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a job template")]
+pub struct RawJobTemplate {
+    pub spec: Option<RawJobSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a job spec")]
+pub struct RawJobSpec {
+    pub template: Option<RawPodTemplate>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a pod template")]
+pub struct RawPodTemplate {
+    pub metadata: Option<RawMeta>,
+    pub spec: Option<RawPodSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "a pod spec")]
+pub struct RawPodSpec {
+    pub host_network: Option<bool>,
+    pub containers: Option<Vec<RawContainer>>,
+    pub init_containers: Option<Vec<RawContainer>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a container")]
+pub struct RawContainer {
+    pub ports: Option<Vec<RawContainerPort>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "a container port")]
+pub struct RawContainerPort {
+    pub name: Option<String>,
+    pub container_port: Option<i64>,
+    pub protocol: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "a label selector")]
+pub struct RawSelector {
+    pub match_labels: Option<Labels>,
+    pub match_expressions: Option<Vec<RawRequirement>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a label selector requirement")]
+pub struct RawRequirement {
+    pub key: Option<String>,
+    pub operator: Option<String>,
+    pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a NetworkPolicy rule")]
+pub struct RawRule {
+    pub from: Option<Vec<RawPeer>>,
+    pub to: Option<Vec<RawPeer>>,
+    pub ports: Option<Vec<RawPolicyPort>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "a NetworkPolicy peer")]
+pub struct RawPeer {
+    pub pod_selector: Option<RawSelector>,
+    pub namespace_selector: Option<RawSelector>,
+    pub ip_block: Option<RawIpBlock>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "an ipBlock")]
+pub struct RawIpBlock {
+    pub cidr: Option<String>,
+    pub except: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "a NetworkPolicy port")]
+pub struct RawPolicyPort {
+    pub protocol: Option<String>,
+    pub port: Option<IntOrString>,
+    pub end_port: Option<i64>,
+}
+
+/// `intstr.IntOrString`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntOrString(pub PortValue);
+
+impl<'de> Deserialize<'de> for IntOrString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = IntOrString;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a port number or name")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<IntOrString, E> {
+                Ok(IntOrString(PortValue::Number(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<IntOrString, E> {
+                i64::try_from(v)
+                    .map(|v| IntOrString(PortValue::Number(v)))
+                    .map_err(|_| E::custom("port number out of range"))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IntOrString, E> {
+                Ok(IntOrString(PortValue::Name(v.to_owned())))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl RawSelector {
+    pub fn into_model(self) -> LabelSelector {
+        LabelSelector {
+            match_labels: self.match_labels.unwrap_or_default().into_iter().collect(),
+            match_expressions: self
+                .match_expressions
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| Requirement {
+                    key: r.key.unwrap_or_default(),
+                    operator: r.operator.unwrap_or_default(),
+                    values: r.values.unwrap_or_default(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl RawRule {
+    pub fn into_model(self, ingress: bool) -> Rule {
+        let peers = if ingress { self.from } else { self.to };
+        Rule {
+            peers: peers
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| Peer {
+                    pod_selector: p.pod_selector.map(RawSelector::into_model),
+                    namespace_selector: p.namespace_selector.map(RawSelector::into_model),
+                    ip_block: p.ip_block.map(|b| IpBlock {
+                        cidr: b.cidr.unwrap_or_default(),
+                        except: b.except.unwrap_or_default(),
+                    }),
+                })
+                .collect(),
+            ports: self
+                .ports
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| PolicyPort {
+                    protocol: p.protocol,
+                    port: p.port.map(|p| p.0),
+                    end_port: p.end_port,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl RawMeta {
+    pub fn suppression(&self) -> Suppression {
+        let a = self.annotations.as_ref();
+        Suppression::from_annotations(
+            a.and_then(|a| a.ignore.as_deref()),
+            a.and_then(|a| a.ignore_reason.as_deref()),
+        )
+    }
+
+    /// The name, or for an object created with `generateName` that prefix and a `*`.
+    pub fn display_name(&self) -> Option<String> {
+        self.name
+            .clone()
+            .or_else(|| self.generate_name.as_ref().map(|g| format!("{g}*")))
+    }
+}
+
+/// Ports of all containers, for named-port resolution.
+pub fn container_ports(lists: [Option<&Vec<RawContainer>>; 2]) -> Vec<ContainerPort> {
+    lists
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|c| c.ports.iter().flatten())
+        .map(|p| ContainerPort {
+            name: p.name.clone(),
+            port: p.container_port.unwrap_or(0),
+            protocol: p.protocol.clone(),
+        })
+        .collect()
+}
+
+/// Labels map helper so callers need not name the map type.
+pub fn labels_or_empty(l: Option<&Labels>) -> Labels {
+    l.cloned().unwrap_or_else(BTreeMap::new)
+}

@@ -1,0 +1,1 @@
+//! Deterministic synthetic clusters for benchmarks and property tests (placeholder; see below).
