@@ -19,3 +19,4 @@ pub mod report;
 pub mod semantics;
 pub mod source;
 pub mod synth;
+pub mod text;

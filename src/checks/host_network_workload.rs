@@ -48,7 +48,14 @@ mod tests {
         w.host_network = true;
         let inv = Inventory {
             workloads: vec![w, workload("mon", "web", &[])],
-            policies: vec![policy("mon", "deny", &[], Some(&["Ingress", "Egress"]), 0, 0)],
+            policies: vec![policy(
+                "mon",
+                "deny",
+                &[],
+                Some(&["Ingress", "Egress"]),
+                0,
+                0,
+            )],
             ..Default::default()
         };
         let coverage = Coverage::evaluate(&inv, |_| true);

@@ -68,11 +68,6 @@ pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
     out
 }
 
-/// "1 NetworkPolicy", "3 NetworkPolicies".
-pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 #[cfg(test)]
 pub(crate) mod testutil {
     //! Small inventories for the checks' tests.
@@ -83,7 +78,10 @@ pub(crate) mod testutil {
             kind: WorkloadKind::Deployment,
             namespace: ns.into(),
             name: name.into(),
-            label_sets: vec![labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()],
+            label_sets: vec![labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()],
             pods: 1,
             host_network: false,
             ports: vec![],
@@ -104,7 +102,10 @@ pub(crate) mod testutil {
             namespace: ns.into(),
             name: name.into(),
             pod_selector: LabelSelector {
-                match_labels: selector.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                match_labels: selector
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
                 match_expressions: vec![],
             },
             policy_types: types.map(|t| t.iter().map(|s| s.to_string()).collect()),

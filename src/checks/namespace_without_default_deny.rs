@@ -10,7 +10,8 @@ pub const RULE: Rule = Rule {
     id: "NPC003",
     name: "namespace-without-default-deny",
     severity: Severity::Warning,
-    summary: "A namespace with workloads has no default-deny NetworkPolicy for ingress and/or egress",
+    summary:
+        "A namespace with workloads has no default-deny NetworkPolicy for ingress and/or egress",
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
@@ -96,7 +97,14 @@ mod tests {
     fn silent_with_a_full_default_deny_and_for_empty_namespaces() {
         let inv = Inventory {
             workloads: vec![workload("shop", "web", &[])],
-            policies: vec![policy("shop", "deny", &[], Some(&["Ingress", "Egress"]), 0, 0)],
+            policies: vec![policy(
+                "shop",
+                "deny",
+                &[],
+                Some(&["Ingress", "Egress"]),
+                0,
+                0,
+            )],
             ..Default::default()
         };
         assert!(run(&inv, &["shop", "empty"]).is_empty());

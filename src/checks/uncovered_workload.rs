@@ -5,7 +5,8 @@ use crate::model::{Direction, Workload};
 use crate::report::{Finding, Severity};
 use crate::semantics::{Coverage, WorkloadVerdict};
 
-use super::{plural, Context, Rule};
+use super::{Context, Rule};
+use crate::text::plural;
 
 pub const RULE: Rule = Rule {
     id: "NPC001",
@@ -32,14 +33,21 @@ fn finding(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict) -> Finding {
     let reasons: Vec<String> = open.iter().map(|d| reason(ctx, w, v, *d)).collect();
     let subject = format!("{} {}/{}", w.kind, w.namespace, w.name);
     let message = if reasons.len() == 2 && reasons[0] == reasons[1] {
-        format!("{subject} is not isolated for ingress or egress: {}", reasons[0])
+        format!(
+            "{subject} is not isolated for ingress or egress: {}",
+            reasons[0]
+        )
     } else if reasons.len() == 2 {
         format!(
             "{subject} is not isolated for ingress ({}) or egress ({})",
             reasons[0], reasons[1]
         )
     } else {
-        format!("{subject} is not isolated for {}: {}", open[0].lower(), reasons[0])
+        format!(
+            "{subject} is not isolated for {}: {}",
+            open[0].lower(),
+            reasons[0]
+        )
     };
     let types: Vec<&str> = open.iter().map(|d| d.as_str()).collect();
     let remediation = if v.selected_by.is_empty() {
@@ -78,7 +86,11 @@ fn reason(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict, d: Direction) ->
     }
     if v.selected_by.is_empty() {
         let n = plural(in_namespace, "NetworkPolicy", "NetworkPolicies");
-        let verb = if in_namespace == 1 { "does not select it" } else { "none selects it" };
+        let verb = if in_namespace == 1 {
+            "does not select it"
+        } else {
+            "none selects it"
+        };
         return format!("{n} in namespace {}, {verb}", w.namespace);
     }
     let selecting: Vec<String> = v
@@ -172,7 +184,14 @@ mod tests {
     fn silent_when_isolated_both_ways() {
         let inv = Inventory {
             workloads: vec![workload("shop", "web", &[("app", "web")])],
-            policies: vec![policy("shop", "deny", &[], Some(&["Ingress", "Egress"]), 0, 0)],
+            policies: vec![policy(
+                "shop",
+                "deny",
+                &[],
+                Some(&["Ingress", "Egress"]),
+                0,
+                0,
+            )],
             ..Default::default()
         };
         assert!(run(&inv).is_empty());

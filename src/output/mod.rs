@@ -23,7 +23,12 @@ pub enum Format {
 }
 
 /// Writes the report in a format.
-pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn render(
+    report: &Report,
+    format: Format,
+    color: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     match format {
         Format::Table => table::render(report, false, color, out),
         Format::Wide => table::render(report, true, color, out),

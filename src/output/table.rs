@@ -8,8 +8,14 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use crate::report::{Finding, Isolation, Report, Severity, WorkloadEntry};
+use crate::text::plural as count;
 
-pub fn render(report: &Report, wide: bool, color: bool, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn render(
+    report: &Report,
+    wide: bool,
+    color: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     if report.workloads.is_empty() {
         writeln!(out, "No workloads found.")?;
     } else {
@@ -143,8 +149,4 @@ fn write_summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         )?;
     }
     Ok(())
-}
-
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }

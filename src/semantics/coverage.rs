@@ -185,3 +185,206 @@ impl Coverage {
         self.by_namespace.get(namespace).map_or(0, Vec::len)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! SEMANTICS.md points 1-6 (the rest are in traffic.rs).
+    use super::*;
+    use crate::model::{LabelSelector, Requirement, Rule, Suppression, WorkloadKind};
+
+    fn workload(ns: &str, name: &str, labels: &[(&str, &str)]) -> Workload {
+        Workload {
+            kind: WorkloadKind::Pod,
+            namespace: ns.into(),
+            name: name.into(),
+            label_sets: vec![labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()],
+            pods: 1,
+            host_network: false,
+            ports: vec![],
+            suppression: Suppression::default(),
+            origin: Default::default(),
+        }
+    }
+
+    fn policy(ns: &str, name: &str, sel: &[(&str, &str)], types: Option<&[&str]>) -> NetworkPolicy {
+        NetworkPolicy {
+            namespace: ns.into(),
+            name: name.into(),
+            pod_selector: LabelSelector {
+                match_labels: sel
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                match_expressions: vec![],
+            },
+            policy_types: types.map(|t| t.iter().map(|s| s.to_string()).collect()),
+            ingress: vec![],
+            egress: vec![],
+            suppression: Suppression::default(),
+            origin: Default::default(),
+        }
+    }
+
+    fn eval(workloads: Vec<Workload>, policies: Vec<NetworkPolicy>) -> (Inventory, Coverage) {
+        let inv = Inventory {
+            workloads,
+            policies,
+            ..Default::default()
+        };
+        let c = Coverage::evaluate(&inv, |_| true);
+        (inv, c)
+    }
+
+    #[test]
+    fn p1_policy_selects_in_its_own_namespace_only() {
+        let (_, c) = eval(
+            vec![workload("a", "web", &[("app", "web")])],
+            vec![policy(
+                "b",
+                "p",
+                &[("app", "web")],
+                Some(&["Ingress", "Egress"]),
+            )],
+        );
+        assert_eq!(c.workloads[0], WorkloadVerdict::default());
+    }
+
+    #[test]
+    fn p1_empty_selector_selects_every_pod_of_the_namespace() {
+        let (_, c) = eval(
+            vec![workload("a", "x", &[]), workload("a", "y", &[("k", "v")])],
+            vec![policy("a", "p", &[], Some(&["Ingress"]))],
+        );
+        assert!(c
+            .workloads
+            .iter()
+            .all(|v| v.ingress.isolated && !v.egress.isolated));
+    }
+
+    #[test]
+    fn p2_omitted_or_empty_policy_types_default_to_ingress() {
+        let mut with_egress = policy("a", "e", &[], None);
+        with_egress.egress = vec![Rule::default()];
+        let mut empty_egress_list = policy("a", "z", &[("app", "z")], Some(&[]));
+        empty_egress_list.egress = vec![];
+        let (_, c) = eval(
+            vec![workload("a", "x", &[("app", "z")])],
+            vec![empty_egress_list, with_egress],
+        );
+        assert!(c.workloads[0].ingress.isolated);
+        assert_eq!(c.workloads[0].ingress.policies, [0, 1]);
+        assert_eq!(
+            c.workloads[0].egress.policies,
+            [1],
+            "only the policy with egress rules"
+        );
+    }
+
+    #[test]
+    fn p2_rules_for_unlisted_direction_are_inert() {
+        let mut p = policy("a", "p", &[], Some(&["Ingress"]));
+        p.egress = vec![Rule::default()];
+        let (_, c) = eval(vec![workload("a", "x", &[])], vec![p]);
+        assert!(c.workloads[0].ingress.isolated && !c.workloads[0].egress.isolated);
+    }
+
+    #[test]
+    fn p3_isolation_is_per_direction() {
+        let (_, c) = eval(
+            vec![workload("a", "x", &[])],
+            vec![policy("a", "p", &[], Some(&["Egress"]))],
+        );
+        assert!(!c.workloads[0].ingress.isolated && c.workloads[0].egress.isolated);
+        assert_eq!(c.workloads[0].selected_by, [0]);
+    }
+
+    #[test]
+    fn p3_unselected_pod_is_not_isolated() {
+        let (_, c) = eval(
+            vec![workload("a", "x", &[("app", "x")])],
+            vec![policy(
+                "a",
+                "p",
+                &[("app", "y")],
+                Some(&["Ingress", "Egress"]),
+            )],
+        );
+        assert!(!c.workloads[0].ingress.isolated && !c.workloads[0].egress.isolated);
+        assert!(c.workloads[0].selected_by.is_empty());
+    }
+
+    #[test]
+    fn p4_policies_are_additive_and_order_free() {
+        let ps = vec![
+            policy("a", "in", &[], Some(&["Ingress"])),
+            policy("a", "out", &[("app", "x")], Some(&["Egress"])),
+        ];
+        let mut reversed = ps.clone();
+        reversed.reverse();
+        let (_, c1) = eval(vec![workload("a", "x", &[("app", "x")])], ps);
+        let (_, c2) = eval(vec![workload("a", "x", &[("app", "x")])], reversed);
+        assert!(c1.workloads[0].covered() && c2.workloads[0].covered());
+    }
+
+    #[test]
+    fn p5_host_network_is_never_isolated() {
+        let mut w = workload("a", "x", &[]);
+        w.host_network = true;
+        let (_, c) = eval(
+            vec![w],
+            vec![policy("a", "p", &[], Some(&["Ingress", "Egress"]))],
+        );
+        assert!(!c.workloads[0].ingress.isolated && !c.workloads[0].egress.isolated);
+        assert_eq!(
+            c.workloads[0].selected_by,
+            [0],
+            "selected, yet not isolated"
+        );
+    }
+
+    #[test]
+    fn p6_default_deny_needs_empty_selector_direction_and_no_rules() {
+        let mut allow_all_egress = policy("a", "q", &[], Some(&["Egress"]));
+        allow_all_egress.egress = vec![Rule::default()];
+        let mut with_expr = policy("a", "r", &[], Some(&["Ingress"]));
+        with_expr.pod_selector.match_expressions.push(Requirement {
+            key: "k".into(),
+            operator: "Exists".into(),
+            values: vec![],
+        });
+        let (inv, c) = eval(vec![], vec![allow_all_egress, with_expr]);
+        assert_eq!(c.default_deny(&inv, "a"), DefaultDeny::default());
+        let (inv, c) = eval(vec![], vec![policy("a", "d", &[], None)]);
+        assert_eq!(
+            c.default_deny(&inv, "a"),
+            DefaultDeny {
+                ingress: true,
+                egress: false
+            }
+        );
+    }
+
+    #[test]
+    fn mid_rollout_label_sets_report_the_least_isolated() {
+        let mut w = workload("a", "x", &[("app", "x"), ("v", "1")]);
+        w.label_sets.push(
+            [("app", "x"), ("v", "2")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        let (_, c) = eval(
+            vec![w],
+            vec![policy(
+                "a",
+                "v1",
+                &[("v", "1")],
+                Some(&["Ingress", "Egress"]),
+            )],
+        );
+        assert!(!c.workloads[0].ingress.isolated && !c.workloads[0].egress.isolated);
+    }
+}

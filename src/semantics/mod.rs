@@ -3,6 +3,7 @@
 pub mod coverage;
 pub mod policy_types;
 pub mod selector;
+pub mod traffic;
 
 pub use coverage::{Coverage, DirectionVerdict, WorkloadVerdict};
 pub use policy_types::PolicyTypes;

@@ -97,7 +97,13 @@ mod tests {
 
     #[test]
     fn describe_lists_effective_types() {
-        assert_eq!(PolicyTypes::of(&policy(None, 0, 1)).describe(), "[Ingress, Egress]");
-        assert_eq!(PolicyTypes::of(&policy(Some(&["Egress"]), 0, 0)).describe(), "[Egress]");
+        assert_eq!(
+            PolicyTypes::of(&policy(None, 0, 1)).describe(),
+            "[Ingress, Egress]"
+        );
+        assert_eq!(
+            PolicyTypes::of(&policy(Some(&["Egress"]), 0, 0)).describe(),
+            "[Egress]"
+        );
     }
 }

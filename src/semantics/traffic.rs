@@ -1,0 +1,654 @@
+//! Which connections the policies allow (SEMANTICS.md points 4 and 7-11): rules, peers, ports.
+//!
+//! A connection needs the source's egress AND the destination's ingress. A side that no policy
+//! isolates allows everything; an isolated side allows the union of the rules of the policies
+//! that select it for that direction.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::model::{ContainerPort, IpBlock, Labels, PolicyPort, PortValue, Protocol, Rule};
+
+use super::Selector;
+
+/// One end of a connection.
+#[derive(Debug, Clone, Copy)]
+pub enum Endpoint<'a> {
+    Pod(PodRef<'a>),
+    /// An address outside the cluster's pods.
+    Address(IpAddr),
+}
+
+/// A pod as the semantics see it.
+#[derive(Debug, Clone, Copy)]
+pub struct PodRef<'a> {
+    pub namespace: &'a str,
+    pub labels: &'a Labels,
+    /// Labels of its namespace (always including `kubernetes.io/metadata.name`).
+    pub namespace_labels: &'a Labels,
+    pub ports: &'a [ContainerPort],
+    pub host_network: bool,
+}
+
+/// The port a connection goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Port {
+    pub protocol: Protocol,
+    pub number: u16,
+}
+
+/// A rule with its selectors compiled and its CIDRs parsed.
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    peers: Vec<CompiledPeer>,
+    ports: Vec<PolicyPort>,
+}
+
+#[derive(Debug, Clone)]
+enum CompiledPeer {
+    Pods {
+        pods: Option<Selector>,
+        namespaces: Option<Selector>,
+    },
+    Block {
+        cidr: IpNet,
+        except: Vec<IpNet>,
+    },
+    /// A peer the API server refuses (empty, ipBlock with a selector, unparsable CIDR): such a
+    /// policy never reaches a cluster, so the peer matches nothing.
+    Invalid,
+}
+
+impl CompiledRule {
+    pub fn compile(rule: &Rule) -> Self {
+        let peers = rule
+            .peers
+            .iter()
+            .map(
+                |p| match (&p.ip_block, &p.pod_selector, &p.namespace_selector) {
+                    (Some(block), None, None) => compile_block(block),
+                    (None, None, None) | (Some(_), _, _) => CompiledPeer::Invalid,
+                    (None, pods, namespaces) => CompiledPeer::Pods {
+                        pods: pods.as_ref().map(Selector::compile),
+                        namespaces: namespaces.as_ref().map(Selector::compile),
+                    },
+                },
+            )
+            .collect();
+        CompiledRule {
+            peers,
+            ports: rule.ports.clone(),
+        }
+    }
+
+    /// Whether the rule lets `peer` connect. `policy_namespace` is where a podSelector-only
+    /// peer looks; `destination` resolves named ports.
+    pub fn allows(
+        &self,
+        policy_namespace: &str,
+        peer: &Endpoint<'_>,
+        destination: &Endpoint<'_>,
+        port: Port,
+    ) -> bool {
+        self.matches_peer(policy_namespace, peer) && self.matches_port(destination, port)
+    }
+
+    /// Point 7: an empty peer list matches every source or destination, addresses included.
+    fn matches_peer(&self, policy_namespace: &str, peer: &Endpoint<'_>) -> bool {
+        self.peers.is_empty()
+            || self
+                .peers
+                .iter()
+                .any(|p| peer_matches(p, policy_namespace, peer))
+    }
+
+    /// Point 7: an empty port list matches every port and protocol.
+    fn matches_port(&self, destination: &Endpoint<'_>, port: Port) -> bool {
+        self.ports.is_empty()
+            || self
+                .ports
+                .iter()
+                .any(|p| port_matches(p, destination, port))
+    }
+}
+
+fn compile_block(block: &IpBlock) -> CompiledPeer {
+    let Ok(cidr) = block.cidr.parse::<IpNet>() else {
+        return CompiledPeer::Invalid;
+    };
+    let except: Option<Vec<IpNet>> = block.except.iter().map(|e| e.parse().ok()).collect();
+    match except {
+        Some(except) => CompiledPeer::Block { cidr, except },
+        None => CompiledPeer::Invalid,
+    }
+}
+
+/// Point 8.
+fn peer_matches(peer: &CompiledPeer, policy_namespace: &str, endpoint: &Endpoint<'_>) -> bool {
+    match (peer, endpoint) {
+        (CompiledPeer::Pods { pods, namespaces }, Endpoint::Pod(pod)) => {
+            let namespace_ok = match namespaces {
+                // A namespaceSelector (alone or with a podSelector in the same item) picks the
+                // namespaces; without one, only the policy's own namespace counts.
+                Some(ns) => ns.matches(pod.namespace_labels),
+                None => pod.namespace == policy_namespace,
+            };
+            namespace_ok && pods.as_ref().is_none_or(|s| s.matches(pod.labels))
+        }
+        // Selectors select pods only: `namespaceSelector: {}` is every pod, never an address.
+        (CompiledPeer::Pods { .. }, Endpoint::Address(_)) => false,
+        (CompiledPeer::Block { cidr, except }, Endpoint::Address(ip)) => {
+            cidr.contains(ip) && !except.iter().any(|e| e.contains(ip))
+        }
+        // Pod IPs are not known from manifests, and ipBlock is meant for addresses outside the
+        // cluster; like netpol-analyzer, pods are never matched by ipBlock.
+        (CompiledPeer::Block { .. }, Endpoint::Pod(_)) => false,
+        (CompiledPeer::Invalid, _) => false,
+    }
+}
+
+/// Points 9 and 10.
+fn port_matches(rule_port: &PolicyPort, destination: &Endpoint<'_>, port: Port) -> bool {
+    let protocol = rule_port.protocol.as_deref().unwrap_or("TCP");
+    if Protocol::parse(protocol) != Some(port.protocol) {
+        return false;
+    }
+    let number = i64::from(port.number);
+    match &rule_port.port {
+        None => true,
+        Some(PortValue::Number(start)) => match rule_port.end_port {
+            None => *start == number,
+            Some(end) => *start <= number && number <= end,
+        },
+        // Named ports resolve on the destination pod, name and protocol both matching; an
+        // address has no named ports.
+        Some(PortValue::Name(name)) => match destination {
+            Endpoint::Pod(pod) => pod.ports.iter().any(|cp| {
+                cp.name.as_deref() == Some(name.as_str())
+                    && Protocol::parse(cp.protocol.as_deref().unwrap_or("TCP"))
+                        == Some(port.protocol)
+                    && cp.port == number
+            }),
+            Endpoint::Address(_) => false,
+        },
+    }
+}
+
+/// The rules that select one side of a connection for one direction.
+pub struct SideRules<'a> {
+    /// Whether any selecting policy has this direction in its effective types.
+    pub isolated: bool,
+    /// `(policy namespace, rule)` for every rule of those policies.
+    pub rules: Vec<(&'a str, &'a CompiledRule)>,
+}
+
+impl SideRules<'_> {
+    /// Whether this side lets the connection through (point 3: an unisolated side allows all).
+    pub fn allows(&self, peer: &Endpoint<'_>, destination: &Endpoint<'_>, port: Port) -> bool {
+        !self.isolated
+            || self
+                .rules
+                .iter()
+                .any(|(ns, r)| r.allows(ns, peer, destination, port))
+    }
+}
+
+/// Point 4 and 11: a connection needs the source's egress and the destination's ingress;
+/// `same_pod` traffic is always allowed.
+pub fn connection_allowed(
+    source_egress: &SideRules<'_>,
+    destination_ingress: &SideRules<'_>,
+    source: &Endpoint<'_>,
+    destination: &Endpoint<'_>,
+    port: Port,
+    same_pod: bool,
+) -> bool {
+    same_pod
+        || (source_egress.allows(destination, destination, port)
+            && destination_ingress.allows(source, destination, port))
+}
+
+#[cfg(test)]
+mod tests {
+    //! One group of tests per numbered point of SEMANTICS.md (points 1-6 are in coverage.rs).
+    use super::*;
+    use crate::model::{LabelSelector, Peer, NAMESPACE_NAME_LABEL};
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn sel(pairs: &[(&str, &str)]) -> LabelSelector {
+        LabelSelector {
+            match_labels: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            match_expressions: vec![],
+        }
+    }
+
+    struct Pod {
+        ns: &'static str,
+        labels: Labels,
+        ns_labels: Labels,
+        ports: Vec<ContainerPort>,
+    }
+
+    impl Pod {
+        fn new(ns: &'static str, l: &[(&str, &str)], ns_l: &[(&str, &str)]) -> Self {
+            let mut ns_labels = labels(ns_l);
+            ns_labels.insert(NAMESPACE_NAME_LABEL.into(), ns.into());
+            Pod {
+                ns,
+                labels: labels(l),
+                ns_labels,
+                ports: vec![],
+            }
+        }
+        fn with_port(mut self, name: &str, port: i64, protocol: Option<&str>) -> Self {
+            self.ports.push(ContainerPort {
+                name: Some(name.into()),
+                port,
+                protocol: protocol.map(str::to_owned),
+            });
+            self
+        }
+        fn ep(&self) -> Endpoint<'_> {
+            Endpoint::Pod(PodRef {
+                namespace: self.ns,
+                labels: &self.labels,
+                namespace_labels: &self.ns_labels,
+                ports: &self.ports,
+                host_network: false,
+            })
+        }
+    }
+
+    fn tcp(n: u16) -> Port {
+        Port {
+            protocol: Protocol::Tcp,
+            number: n,
+        }
+    }
+
+    fn udp(n: u16) -> Port {
+        Port {
+            protocol: Protocol::Udp,
+            number: n,
+        }
+    }
+
+    fn ip(s: &str) -> Endpoint<'static> {
+        Endpoint::Address(s.parse().unwrap())
+    }
+
+    fn rule(peers: Vec<Peer>, ports: Vec<PolicyPort>) -> CompiledRule {
+        CompiledRule::compile(&Rule { peers, ports })
+    }
+
+    fn pods_peer(p: Option<LabelSelector>, n: Option<LabelSelector>) -> Peer {
+        Peer {
+            pod_selector: p,
+            namespace_selector: n,
+            ip_block: None,
+        }
+    }
+
+    fn block(cidr: &str, except: &[&str]) -> Peer {
+        Peer {
+            ip_block: Some(IpBlock {
+                cidr: cidr.into(),
+                except: except.iter().map(|s| s.to_string()).collect(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn port(protocol: Option<&str>, p: Option<PortValue>, end: Option<i64>) -> PolicyPort {
+        PolicyPort {
+            protocol: protocol.map(str::to_owned),
+            port: p,
+            end_port: end,
+        }
+    }
+
+    // Point 7: peers AND ports within a rule; missing lists match everything.
+    #[test]
+    fn p7_empty_rule_allows_everything_including_addresses() {
+        let r = rule(vec![], vec![]);
+        let dst = Pod::new("a", &[], &[]);
+        assert!(r.allows("a", &Pod::new("z", &[], &[]).ep(), &dst.ep(), tcp(1)));
+        assert!(r.allows("a", &ip("203.0.113.9"), &dst.ep(), udp(53)));
+    }
+
+    #[test]
+    fn p7_peers_and_ports_are_anded_items_ored() {
+        let r = rule(
+            vec![
+                pods_peer(Some(sel(&[("app", "web")])), None),
+                pods_peer(Some(sel(&[("app", "cli")])), None),
+            ],
+            vec![
+                port(None, Some(PortValue::Number(80)), None),
+                port(None, Some(PortValue::Number(443)), None),
+            ],
+        );
+        let dst = Pod::new("a", &[], &[]);
+        let web = Pod::new("a", &[("app", "web")], &[]);
+        let cli = Pod::new("a", &[("app", "cli")], &[]);
+        let other = Pod::new("a", &[("app", "x")], &[]);
+        assert!(r.allows("a", &web.ep(), &dst.ep(), tcp(80)));
+        assert!(r.allows("a", &cli.ep(), &dst.ep(), tcp(443)));
+        assert!(
+            !r.allows("a", &web.ep(), &dst.ep(), tcp(8080)),
+            "port not listed"
+        );
+        assert!(
+            !r.allows("a", &other.ep(), &dst.ep(), tcp(80)),
+            "peer not listed"
+        );
+    }
+
+    #[test]
+    fn p7_isolated_side_without_rules_allows_nothing() {
+        let side = SideRules {
+            isolated: true,
+            rules: vec![],
+        };
+        let p = Pod::new("a", &[], &[]);
+        assert!(!side.allows(&p.ep(), &p.ep(), tcp(80)));
+        let open = SideRules {
+            isolated: false,
+            rules: vec![],
+        };
+        assert!(open.allows(&p.ep(), &p.ep(), tcp(80)));
+    }
+
+    // Point 8: peers.
+    #[test]
+    fn p8_pod_selector_alone_looks_in_the_policy_namespace() {
+        let r = rule(vec![pods_peer(Some(sel(&[("app", "web")])), None)], vec![]);
+        let dst = Pod::new("a", &[], &[]);
+        assert!(r.allows(
+            "a",
+            &Pod::new("a", &[("app", "web")], &[]).ep(),
+            &dst.ep(),
+            tcp(1)
+        ));
+        assert!(!r.allows(
+            "a",
+            &Pod::new("b", &[("app", "web")], &[]).ep(),
+            &dst.ep(),
+            tcp(1)
+        ));
+    }
+
+    #[test]
+    fn p8_namespace_selector_alone_is_every_pod_of_matching_namespaces_never_addresses() {
+        let r = rule(vec![pods_peer(None, Some(sel(&[("env", "prod")])))], vec![]);
+        let dst = Pod::new("a", &[], &[]);
+        assert!(r.allows(
+            "a",
+            &Pod::new("p", &[("x", "y")], &[("env", "prod")]).ep(),
+            &dst.ep(),
+            tcp(1)
+        ));
+        assert!(!r.allows(
+            "a",
+            &Pod::new("d", &[], &[("env", "dev")]).ep(),
+            &dst.ep(),
+            tcp(1)
+        ));
+        let all_ns = rule(
+            vec![pods_peer(None, Some(LabelSelector::default()))],
+            vec![],
+        );
+        assert!(all_ns.allows("a", &Pod::new("q", &[], &[]).ep(), &dst.ep(), tcp(1)));
+        assert!(!all_ns.allows("a", &ip("8.8.8.8"), &dst.ep(), tcp(1)));
+    }
+
+    #[test]
+    fn p8_both_selectors_in_one_item_are_anded_separate_items_ored() {
+        let dst = Pod::new("a", &[], &[]);
+        let and = rule(
+            vec![pods_peer(
+                Some(sel(&[("app", "mon")])),
+                Some(sel(&[("team", "ops")])),
+            )],
+            vec![],
+        );
+        let or = rule(
+            vec![
+                pods_peer(Some(sel(&[("app", "mon")])), None),
+                pods_peer(None, Some(sel(&[("team", "ops")]))),
+            ],
+            vec![],
+        );
+        let mon_in_ops = Pod::new("ops", &[("app", "mon")], &[("team", "ops")]);
+        let other_in_ops = Pod::new("ops", &[("app", "x")], &[("team", "ops")]);
+        let mon_elsewhere = Pod::new("dev", &[("app", "mon")], &[]);
+        assert!(and.allows("a", &mon_in_ops.ep(), &dst.ep(), tcp(1)));
+        assert!(!and.allows("a", &other_in_ops.ep(), &dst.ep(), tcp(1)));
+        assert!(!and.allows("a", &mon_elsewhere.ep(), &dst.ep(), tcp(1)));
+        assert!(or.allows("a", &other_in_ops.ep(), &dst.ep(), tcp(1)));
+        // The OR reading's podSelector item looks in the policy's namespace only.
+        assert!(!or.allows("a", &mon_elsewhere.ep(), &dst.ep(), tcp(1)));
+        assert!(or.allows(
+            "a",
+            &Pod::new("a", &[("app", "mon")], &[]).ep(),
+            &dst.ep(),
+            tcp(1)
+        ));
+    }
+
+    #[test]
+    fn p8_ip_block_with_except_narrows_only_its_own_peer() {
+        let dst = Pod::new("a", &[], &[]);
+        let r = rule(
+            vec![
+                block("10.0.0.0/8", &["10.1.0.0/16"]),
+                block("10.1.2.0/24", &[]),
+            ],
+            vec![],
+        );
+        assert!(r.allows("a", &ip("10.2.3.4"), &dst.ep(), tcp(1)));
+        assert!(
+            !r.allows("a", &ip("10.1.9.9"), &dst.ep(), tcp(1)),
+            "excepted"
+        );
+        assert!(
+            r.allows("a", &ip("10.1.2.3"), &dst.ep(), tcp(1)),
+            "the other peer allows it"
+        );
+        assert!(!r.allows("a", &ip("192.168.0.1"), &dst.ep(), tcp(1)));
+        assert!(
+            !r.allows("a", &Pod::new("a", &[], &[]).ep(), &dst.ep(), tcp(1)),
+            "pods never match ipBlock"
+        );
+        let v6 = rule(vec![block("::/0", &[])], vec![]);
+        assert!(v6.allows("a", &ip("2001:db8::1"), &dst.ep(), tcp(1)));
+        assert!(!v6.allows("a", &ip("192.0.2.1"), &dst.ep(), tcp(1)));
+    }
+
+    #[test]
+    fn p8_peers_the_api_server_refuses_match_nothing() {
+        let dst = Pod::new("a", &[], &[]);
+        let src = Pod::new("a", &[], &[]);
+        let empty_peer = rule(vec![Peer::default()], vec![]);
+        assert!(!empty_peer.allows("a", &src.ep(), &dst.ep(), tcp(1)));
+        let mut mixed = block("0.0.0.0/0", &[]);
+        mixed.pod_selector = Some(LabelSelector::default());
+        assert!(!rule(vec![mixed], vec![]).allows("a", &ip("1.2.3.4"), &dst.ep(), tcp(1)));
+        assert!(!rule(vec![block("10.0.0.0/33", &[])], vec![]).allows(
+            "a",
+            &ip("10.0.0.1"),
+            &dst.ep(),
+            tcp(1)
+        ));
+    }
+
+    // Point 9: ports.
+    #[test]
+    fn p9_protocol_defaults_to_tcp() {
+        let dst = Pod::new("a", &[], &[]);
+        let r = rule(vec![], vec![port(None, Some(PortValue::Number(53)), None)]);
+        assert!(r.allows("a", &ip("1.1.1.1"), &dst.ep(), tcp(53)));
+        assert!(!r.allows("a", &ip("1.1.1.1"), &dst.ep(), udp(53)));
+    }
+
+    #[test]
+    fn p9_protocol_without_port_matches_every_port_of_it() {
+        let dst = Pod::new("a", &[], &[]);
+        let r = rule(vec![], vec![port(Some("UDP"), None, None)]);
+        assert!(r.allows("a", &ip("1.1.1.1"), &dst.ep(), udp(1)));
+        assert!(r.allows("a", &ip("1.1.1.1"), &dst.ep(), udp(65535)));
+        assert!(
+            !r.allows("a", &ip("1.1.1.1"), &dst.ep(), tcp(53)),
+            "UDP-only allow still isolates TCP"
+        );
+    }
+
+    #[test]
+    fn p9_end_port_is_inclusive() {
+        let dst = Pod::new("a", &[], &[]);
+        let r = rule(
+            vec![],
+            vec![port(None, Some(PortValue::Number(8000)), Some(8010))],
+        );
+        assert!(r.allows("a", &ip("1.1.1.1"), &dst.ep(), tcp(8000)));
+        assert!(r.allows("a", &ip("1.1.1.1"), &dst.ep(), tcp(8010)));
+        assert!(!r.allows("a", &ip("1.1.1.1"), &dst.ep(), tcp(8011)));
+        assert!(!r.allows("a", &ip("1.1.1.1"), &dst.ep(), tcp(7999)));
+    }
+
+    #[test]
+    fn p9_sctp_is_a_protocol_of_its_own() {
+        let dst = Pod::new("a", &[], &[]);
+        let r = rule(
+            vec![],
+            vec![port(Some("SCTP"), Some(PortValue::Number(9)), None)],
+        );
+        let sctp = Port {
+            protocol: Protocol::Sctp,
+            number: 9,
+        };
+        assert!(r.allows("a", &ip("1.1.1.1"), &dst.ep(), sctp));
+        assert!(!r.allows("a", &ip("1.1.1.1"), &dst.ep(), tcp(9)));
+    }
+
+    // Point 10: named ports resolve on the destination.
+    #[test]
+    fn p10_named_port_resolves_on_destination_name_and_protocol() {
+        let r = rule(
+            vec![],
+            vec![port(None, Some(PortValue::Name("http".into())), None)],
+        );
+        let web = Pod::new("a", &[], &[]).with_port("http", 8080, None);
+        let dns = Pod::new("a", &[], &[]).with_port("http", 8080, Some("UDP"));
+        let src = Pod::new("a", &[], &[]);
+        assert!(r.allows("a", &src.ep(), &web.ep(), tcp(8080)));
+        assert!(!r.allows("a", &src.ep(), &web.ep(), tcp(80)));
+        assert!(
+            !r.allows("a", &src.ep(), &dns.ep(), tcp(8080)),
+            "protocol must match too"
+        );
+        let unnamed = Pod::new("a", &[], &[]);
+        assert!(
+            !r.allows("a", &src.ep(), &unnamed.ep(), tcp(8080)),
+            "undefined name matches nothing"
+        );
+    }
+
+    #[test]
+    fn p10_named_port_never_matches_an_address() {
+        let r = rule(
+            vec![block("0.0.0.0/0", &[])],
+            vec![port(None, Some(PortValue::Name("https".into())), None)],
+        );
+        assert!(!r.allows("a", &ip("1.2.3.4"), &ip("1.2.3.4"), tcp(443)));
+    }
+
+    // Points 4 and 11: both sides, and self traffic.
+    #[test]
+    fn p4_connection_needs_egress_and_ingress() {
+        let src = Pod::new("a", &[("app", "web")], &[]);
+        let dst = Pod::new("a", &[("app", "db")], &[]);
+        let allow_web = rule(vec![pods_peer(Some(sel(&[("app", "web")])), None)], vec![]);
+        let allow_db = rule(vec![pods_peer(Some(sel(&[("app", "db")])), None)], vec![]);
+        let egress_ok = SideRules {
+            isolated: true,
+            rules: vec![("a", &allow_db)],
+        };
+        let egress_closed = SideRules {
+            isolated: true,
+            rules: vec![],
+        };
+        let ingress_ok = SideRules {
+            isolated: true,
+            rules: vec![("a", &allow_web)],
+        };
+        let ingress_open = SideRules {
+            isolated: false,
+            rules: vec![],
+        };
+        assert!(connection_allowed(
+            &egress_ok,
+            &ingress_ok,
+            &src.ep(),
+            &dst.ep(),
+            tcp(5432),
+            false
+        ));
+        assert!(!connection_allowed(
+            &egress_closed,
+            &ingress_ok,
+            &src.ep(),
+            &dst.ep(),
+            tcp(5432),
+            false
+        ));
+        assert!(connection_allowed(
+            &egress_ok,
+            &ingress_open,
+            &src.ep(),
+            &dst.ep(),
+            tcp(5432),
+            false
+        ));
+        // Additive: a second policy's rule can only add.
+        let both = SideRules {
+            isolated: true,
+            rules: vec![("a", &allow_db), ("a", &allow_web)],
+        };
+        assert!(connection_allowed(
+            &both,
+            &ingress_ok,
+            &src.ep(),
+            &dst.ep(),
+            tcp(1),
+            false
+        ));
+    }
+
+    #[test]
+    fn p11_traffic_to_itself_cannot_be_blocked() {
+        let p = Pod::new("a", &[], &[]);
+        let closed = SideRules {
+            isolated: true,
+            rules: vec![],
+        };
+        assert!(connection_allowed(
+            &closed,
+            &closed,
+            &p.ep(),
+            &p.ep(),
+            tcp(80),
+            true
+        ));
+    }
+}

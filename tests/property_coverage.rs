@@ -1,0 +1,243 @@
+//! The indexed evaluator (compiled selectors, policies grouped by namespace) must agree with a
+//! naive, literal reading of SEMANTICS.md points 1-6 on random inventories.
+
+use std::collections::BTreeMap;
+
+use netpol_check::analysis::analyse;
+use netpol_check::model::*;
+use netpol_check::report::Source;
+use proptest::prelude::*;
+
+const NAMESPACES: [&str; 3] = ["a", "b", "c"];
+const KEYS: [&str; 3] = ["app", "tier", "env"];
+const VALUES: [&str; 3] = ["x", "y", "z"];
+
+fn labels() -> impl Strategy<Value = Labels> {
+    prop::collection::btree_map(
+        prop::sample::select(KEYS.to_vec()),
+        prop::sample::select(VALUES.to_vec()),
+        0..3,
+    )
+    .prop_map(|m| {
+        m.into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    })
+}
+
+fn requirement() -> impl Strategy<Value = Requirement> {
+    (
+        prop::sample::select(KEYS.to_vec()),
+        prop::sample::select(vec!["In", "NotIn", "Exists", "DoesNotExist"]),
+        prop::collection::vec(prop::sample::select(VALUES.to_vec()), 1..3),
+    )
+        .prop_map(|(k, op, vals)| Requirement {
+            key: k.into(),
+            operator: op.into(),
+            values: if op == "In" || op == "NotIn" {
+                vals.into_iter().map(str::to_owned).collect()
+            } else {
+                vec![]
+            },
+        })
+}
+
+fn selector() -> impl Strategy<Value = LabelSelector> {
+    (
+        prop::collection::btree_map(
+            prop::sample::select(KEYS.to_vec()),
+            prop::sample::select(VALUES.to_vec()),
+            0..2,
+        ),
+        prop::collection::vec(requirement(), 0..3),
+    )
+        .prop_map(|(ml, me)| LabelSelector {
+            match_labels: ml.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            match_expressions: me,
+        })
+}
+
+fn policy_types() -> impl Strategy<Value = Option<Vec<String>>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(vec![])),
+        Just(Some(vec!["Ingress".to_string()])),
+        Just(Some(vec!["Egress".to_string()])),
+        Just(Some(vec!["Ingress".to_string(), "Egress".to_string()])),
+        Just(Some(vec!["Egress".to_string(), "Ingress".to_string()])),
+    ]
+}
+
+fn policy() -> impl Strategy<Value = NetworkPolicy> {
+    (
+        prop::sample::select(NAMESPACES.to_vec()),
+        0u32..1000,
+        selector(),
+        policy_types(),
+        0usize..2,
+        0usize..2,
+    )
+        .prop_map(|(ns, id, sel, types, ing, eg)| NetworkPolicy {
+            namespace: ns.into(),
+            name: format!("p{id}"),
+            pod_selector: sel,
+            policy_types: types,
+            ingress: vec![Rule::default(); ing],
+            egress: vec![Rule::default(); eg],
+            suppression: Suppression::default(),
+            origin: Origin::default(),
+        })
+}
+
+fn workload() -> impl Strategy<Value = Workload> {
+    (
+        prop::sample::select(NAMESPACES.to_vec()),
+        0u32..1000,
+        labels(),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(|(ns, id, l, host)| Workload {
+            kind: WorkloadKind::Pod,
+            namespace: ns.into(),
+            name: format!("w{id}"),
+            label_sets: vec![l],
+            pods: 1,
+            host_network: host,
+            ports: vec![],
+            suppression: Suppression::default(),
+            origin: Origin::default(),
+        })
+}
+
+// ---- The naive reading, written straight from SEMANTICS.md without sharing any code. ----
+
+fn naive_selects(sel: &LabelSelector, labels: &Labels) -> bool {
+    // "matchLabels and matchExpressions are ANDed."
+    for (k, v) in &sel.match_labels {
+        if labels.get(k) != Some(v) {
+            return false;
+        }
+    }
+    for r in &sel.match_expressions {
+        let ok = match r.operator.as_str() {
+            // "In: key present and value listed."
+            "In" => labels.contains_key(&r.key) && r.values.contains(&labels[&r.key]),
+            // "NotIn: key absent, or value not listed."
+            "NotIn" => !labels.contains_key(&r.key) || !r.values.contains(&labels[&r.key]),
+            "Exists" => labels.contains_key(&r.key),
+            "DoesNotExist" => !labels.contains_key(&r.key),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// "When the field is missing or an empty list, the API server sets it to [Ingress], plus
+/// Egress when spec.egress has at least one rule."
+fn naive_types(p: &NetworkPolicy) -> (bool, bool) {
+    match &p.policy_types {
+        None => (true, !p.egress.is_empty()),
+        Some(t) if t.is_empty() => (true, !p.egress.is_empty()),
+        Some(t) => (
+            t.iter().any(|x| x == "Ingress"),
+            t.iter().any(|x| x == "Egress"),
+        ),
+    }
+}
+
+struct Naive {
+    ingress: bool,
+    egress: bool,
+    ingress_policies: Vec<String>,
+    egress_policies: Vec<String>,
+}
+
+fn naive_workload(w: &Workload, policies: &[NetworkPolicy]) -> Naive {
+    let mut n = Naive {
+        ingress: false,
+        egress: false,
+        ingress_policies: vec![],
+        egress_policies: vec![],
+    };
+    // Every policy of the whole inventory, checked one by one.
+    for p in policies {
+        let selects =
+            p.namespace == w.namespace && naive_selects(&p.pod_selector, &w.label_sets[0]);
+        if !selects {
+            continue;
+        }
+        let (i, e) = naive_types(p);
+        if i {
+            n.ingress_policies.push(p.name.clone());
+        }
+        if e {
+            n.egress_policies.push(p.name.clone());
+        }
+    }
+    n.ingress_policies.sort();
+    n.ingress_policies.dedup();
+    n.egress_policies.sort();
+    n.egress_policies.dedup();
+    n.ingress = !w.host_network && !n.ingress_policies.is_empty();
+    n.egress = !w.host_network && !n.egress_policies.is_empty();
+    n
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn indexed_evaluator_agrees_with_naive_reading(
+        workloads in prop::collection::vec(workload(), 0..12),
+        policies in prop::collection::vec(policy(), 0..10),
+    ) {
+        // Names must be unique per namespace and kind for the report lookup below.
+        let mut seen = std::collections::HashSet::new();
+        let workloads: Vec<Workload> = workloads
+            .into_iter()
+            .filter(|w| seen.insert((w.namespace.clone(), w.name.clone())))
+            .collect();
+        let inventory = Inventory {
+            workloads: workloads.clone(),
+            policies: policies.clone(),
+            ..Default::default()
+        };
+        let report = analyse(&inventory, Source { kind: "manifests".into(), context: None, files: vec![] });
+        let by_name: BTreeMap<(String, String), _> = report
+            .workloads
+            .iter()
+            .map(|w| ((w.namespace.clone(), w.name.clone()), w))
+            .collect();
+        let mut uncovered = 0;
+        for w in &workloads {
+            let n = naive_workload(w, &policies);
+            let got = by_name[&(w.namespace.clone(), w.name.clone())];
+            prop_assert_eq!(got.ingress.isolated, n.ingress, "ingress of {}/{}", w.namespace, w.name);
+            prop_assert_eq!(got.egress.isolated, n.egress, "egress of {}/{}", w.namespace, w.name);
+            prop_assert_eq!(&got.ingress.policies, &n.ingress_policies);
+            prop_assert_eq!(&got.egress.policies, &n.egress_policies);
+            if !w.host_network && !(n.ingress && n.egress) {
+                uncovered += 1;
+            }
+        }
+        prop_assert_eq!(report.summary.uncovered_workloads, uncovered);
+        let npc001 = report.findings.iter().filter(|f| f.rule == "NPC001").count();
+        prop_assert_eq!(npc001, uncovered);
+
+        // Namespace default deny: empty podSelector, direction in effective types, no rules.
+        for ns in &report.namespaces {
+            let deny = |ingress: bool| policies.iter().any(|p| {
+                let (i, e) = naive_types(p);
+                p.namespace == ns.name
+                    && p.pod_selector.match_labels.is_empty()
+                    && p.pod_selector.match_expressions.is_empty()
+                    && if ingress { i && p.ingress.is_empty() } else { e && p.egress.is_empty() }
+            });
+            prop_assert_eq!(ns.default_deny.ingress, deny(true), "ingress deny of {}", ns.name);
+            prop_assert_eq!(ns.default_deny.egress, deny(false), "egress deny of {}", ns.name);
+        }
+    }
+}
