@@ -103,9 +103,8 @@ pub fn analyse(inventory: &Inventory, source: Source) -> Report {
             },
         })
         .collect();
-    workloads.sort_by(|a, b| {
-        (&a.namespace, &a.name, &a.kind).cmp(&(&b.namespace, &b.name, &b.kind))
-    });
+    workloads
+        .sort_by(|a, b| (&a.namespace, &a.name, &a.kind).cmp(&(&b.namespace, &b.name, &b.kind)));
 
     let mut per_ns: HashMap<&str, (usize, usize)> = HashMap::new();
     for w in &inventory.workloads {
@@ -141,7 +140,11 @@ pub fn analyse(inventory: &Inventory, source: Source) -> Report {
             .zip(&coverage.workloads)
             .filter(|(w, v)| !w.host_network && !v.covered())
             .count(),
-        host_network_workloads: inventory.workloads.iter().filter(|w| w.host_network).count(),
+        host_network_workloads: inventory
+            .workloads
+            .iter()
+            .filter(|w| w.host_network)
+            .count(),
         suppressed: suppressed.len(),
         skipped_kinds: inventory.skipped_kinds.clone(),
         ..Default::default()
@@ -174,7 +177,10 @@ fn namespace_names(inventory: &Inventory) -> Vec<String> {
 
 /// Splits findings into active and suppressed. A finding is suppressed by an annotation on its
 /// own object or on its namespace.
-fn apply_suppressions(inventory: &Inventory, findings: Vec<Finding>) -> (Vec<Finding>, Vec<Finding>) {
+fn apply_suppressions(
+    inventory: &Inventory,
+    findings: Vec<Finding>,
+) -> (Vec<Finding>, Vec<Finding>) {
     let mut objects: HashMap<(&str, &str, &str), &Suppression> = HashMap::new();
     for w in &inventory.workloads {
         if !w.suppression.is_empty() {
@@ -197,7 +203,9 @@ fn apply_suppressions(inventory: &Inventory, findings: Vec<Finding>) -> (Vec<Fin
     let mut suppressed = Vec::new();
     for mut f in findings {
         let ns = f.namespace.as_deref().unwrap_or("");
-        let by_object = objects.get(&(ns, f.kind.as_str(), f.object.as_str())).copied();
+        let by_object = objects
+            .get(&(ns, f.kind.as_str(), f.object.as_str()))
+            .copied();
         let by_namespace = namespaces.get(ns).copied();
         let hit = [by_object, by_namespace]
             .into_iter()
@@ -212,8 +220,18 @@ fn apply_suppressions(inventory: &Inventory, findings: Vec<Finding>) -> (Vec<Fin
         }
     }
     let order = |a: &Finding, b: &Finding| {
-        (std::cmp::Reverse(a.severity), &a.namespace, &a.object, &a.rule)
-            .cmp(&(std::cmp::Reverse(b.severity), &b.namespace, &b.object, &b.rule))
+        (
+            std::cmp::Reverse(a.severity),
+            &a.namespace,
+            &a.object,
+            &a.rule,
+        )
+            .cmp(&(
+                std::cmp::Reverse(b.severity),
+                &b.namespace,
+                &b.object,
+                &b.rule,
+            ))
     };
     active.sort_by(order);
     suppressed.sort_by(order);
@@ -241,6 +259,9 @@ mod tests {
     #[test]
     fn bad_glob_is_a_usage_error() {
         let e = Scope::new(false, &["[a".into()]).unwrap_err();
-        assert!(e.to_string().starts_with("--exclude-namespace \"[a\""), "{e}");
+        assert!(
+            e.to_string().starts_with("--exclude-namespace \"[a\""),
+            "{e}"
+        );
     }
 }

@@ -52,7 +52,9 @@ impl Suppression {
     /// Whether this suppression covers a rule, given by its id (`NPC001`) and name.
     pub fn covers(&self, id: &str, name: &str) -> bool {
         self.rules.iter().any(|r| {
-            r.eq_ignore_ascii_case("all") || r.eq_ignore_ascii_case(id) || r.eq_ignore_ascii_case(name)
+            r.eq_ignore_ascii_case("all")
+                || r.eq_ignore_ascii_case(id)
+                || r.eq_ignore_ascii_case(name)
         })
     }
 

@@ -109,12 +109,18 @@ mod tests {
 
     #[test]
     fn leading_marker_does_not_make_an_empty_document() {
-        assert_eq!(texts("---\na: 1\n---\nb: 2\n"), [("a: 1\n", 2), ("b: 2\n", 4)]);
+        assert_eq!(
+            texts("---\na: 1\n---\nb: 2\n"),
+            [("a: 1\n", 2), ("b: 2\n", 4)]
+        );
     }
 
     #[test]
     fn empty_documents_are_kept() {
-        assert_eq!(texts("a: 1\n---\n---\nb: 2"), [("a: 1\n", 1), ("", 3), ("b: 2", 4)]);
+        assert_eq!(
+            texts("a: 1\n---\n---\nb: 2"),
+            [("a: 1\n", 1), ("", 3), ("b: 2", 4)]
+        );
     }
 
     #[test]
@@ -129,12 +135,18 @@ mod tests {
 
     #[test]
     fn crlf_markers_split() {
-        assert_eq!(texts("a: 1\r\n---\r\nb: 2\r\n"), [("a: 1\r\n", 1), ("b: 2\r\n", 3)]);
+        assert_eq!(
+            texts("a: 1\r\n---\r\nb: 2\r\n"),
+            [("a: 1\r\n", 1), ("b: 2\r\n", 3)]
+        );
     }
 
     #[test]
     fn content_on_the_marker_line_stays_with_its_document() {
-        assert_eq!(texts("--- {a: 1}\n--- x\n"), [(" {a: 1}\n", 1), (" x\n", 2)]);
+        assert_eq!(
+            texts("--- {a: 1}\n--- x\n"),
+            [(" {a: 1}\n", 1), (" x\n", 2)]
+        );
     }
 
     #[test]

@@ -45,7 +45,9 @@ pub fn read_input(input: &Input) -> Result<Loaded, Error> {
     let mut bytes = Vec::new();
     let result = match input {
         Input::Stdin => std::io::stdin().lock().read_to_end(&mut bytes).map(|_| ()),
-        Input::File(path) => std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ())),
+        Input::File(path) => {
+            std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
+        }
     };
     result.map_err(|e| Error::io(name.to_string(), &e))?;
     let text = decode(&name, bytes)?;
@@ -79,14 +81,23 @@ pub fn decode(name: &Arc<str>, mut bytes: Vec<u8>) -> Result<String, Error> {
 fn line_column(bytes: &[u8], offset: usize) -> (u32, u32) {
     let before = &bytes[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() as u32 + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count() as u32
+        + 1;
     (line, column)
 }
 
 /// Reads every input and builds the inventory.
 pub fn load(inputs: &[Input], options: &ManifestOptions) -> Result<Inventory, Error> {
-    let loaded = inputs.iter().map(read_input).collect::<Result<Vec<_>, _>>()?;
+    let loaded = inputs
+        .iter()
+        .map(read_input)
+        .collect::<Result<Vec<_>, _>>()?;
     let parsed = parse_all(&loaded, options)?;
     Ok(build_inventory(parsed, options))
 }
@@ -105,7 +116,11 @@ pub fn parse_all(loaded: &[Loaded], options: &ManifestOptions) -> Result<Vec<Par
             };
             jobs.push((&input.name, doc, true));
         } else {
-            jobs.extend(documents::split(&input.text).into_iter().map(|d| (&input.name, d, false)));
+            jobs.extend(
+                documents::split(&input.text)
+                    .into_iter()
+                    .map(|d| (&input.name, d, false)),
+            );
         }
     }
     let results: Vec<Result<Vec<Parsed>, Error>> = jobs

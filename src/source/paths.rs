@@ -60,7 +60,8 @@ fn walk(dir: &Path, out: &mut Vec<Input>, seen: &mut HashSet<PathBuf>) -> Result
         .map_err(|e| Error::io(dir.display().to_string(), &e))?;
     entries.sort();
     for path in entries {
-        let meta = std::fs::metadata(&path).map_err(|e| Error::io(path.display().to_string(), &e))?;
+        let meta =
+            std::fs::metadata(&path).map_err(|e| Error::io(path.display().to_string(), &e))?;
         if meta.is_dir() {
             walk(&path, out, seen)?;
         } else if path

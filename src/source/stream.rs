@@ -10,7 +10,9 @@ use std::sync::Arc;
 use serde_norway::Value;
 
 use crate::error::{Error, Location};
-use crate::model::{Namespace, NetworkPolicy, Origin, Workload, WorkloadKind, NAMESPACE_NAME_LABEL};
+use crate::model::{
+    Namespace, NetworkPolicy, Origin, Workload, WorkloadKind, NAMESPACE_NAME_LABEL,
+};
 
 use super::documents::Document;
 use super::objects::{container_ports, labels_or_empty, RawObject, RawSelector};
@@ -192,7 +194,8 @@ fn yaml_error(ctx: &DocContext<'_>, e: &serde_norway::Error, object: Option<Stri
     };
     let mut message = strip_location(e);
     if message == "repetition limit exceeded" {
-        message = "too many alias expansions (a YAML alias bomb?): refusing to expand further".into();
+        message =
+            "too many alias expansions (a YAML alias bomb?): refusing to expand further".into();
     }
     Error::Input {
         location,
