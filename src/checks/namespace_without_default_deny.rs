@@ -1,7 +1,9 @@
 //! NPC003 namespace-without-default-deny: a namespace with workloads where a new pod is open
 //! until someone remembers to write a policy for it.
 
-use crate::model::Direction;
+use std::collections::{HashMap, HashSet};
+
+use crate::model::{Direction, Origin};
 use crate::report::{Finding, Severity};
 
 use super::{Context, Rule};
@@ -15,9 +17,21 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    let with_workloads: HashSet<&str> = ctx
+        .inventory
+        .workloads
+        .iter()
+        .map(|w| w.namespace.as_str())
+        .collect();
+    let origins: HashMap<&str, &Origin> = ctx
+        .inventory
+        .namespaces
+        .iter()
+        .map(|n| (n.name.as_str(), &n.origin))
+        .collect();
     let mut out = Vec::new();
     for ns in ctx.namespaces {
-        if !ctx.inventory.workloads.iter().any(|w| &w.namespace == ns) {
+        if !with_workloads.contains(ns.as_str()) {
             continue;
         }
         let deny = ctx.coverage.default_deny(ctx.inventory, ns);
@@ -30,13 +44,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         }
         let lower: Vec<&str> = missing.iter().map(|d| d.lower()).collect();
         let types: Vec<&str> = missing.iter().map(|d| d.as_str()).collect();
-        let origin = ctx
-            .inventory
-            .namespaces
-            .iter()
-            .find(|n| &n.name == ns)
-            .map(|n| n.origin.clone())
-            .unwrap_or_default();
+        let origin = origins.get(ns.as_str()).copied().cloned().unwrap_or_default();
         let name = if missing.len() == 2 {
             "default-deny-all"
         } else if missing[0] == Direction::Ingress {

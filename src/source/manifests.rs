@@ -215,26 +215,26 @@ fn fold_owners(workloads: Vec<ParsedWorkload>) -> Vec<Workload> {
         })
         .collect();
     let mut folded_pods = vec![0u32; workloads.len()];
-    let mut extra_labels: Vec<Vec<usize>> = vec![Vec::new(); workloads.len()];
-    for (i, &t) in top.iter().enumerate() {
-        if t != i {
-            extra_labels[t].push(i);
-            if workloads[i].workload.kind == WorkloadKind::Pod {
-                folded_pods[t] += 1;
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for (i, pw) in workloads.iter().enumerate() {
-        if top[i] != i {
+    let mut folded_labels: Vec<Vec<crate::model::Labels>> = vec![Vec::new(); workloads.len()];
+    let mut slots: Vec<Option<Workload>> = Vec::with_capacity(workloads.len());
+    for (i, pw) in workloads.into_iter().enumerate() {
+        let t = top[i];
+        if t == i {
+            slots.push(Some(pw.workload));
             continue;
         }
-        let mut w = pw.workload.clone();
-        for &j in &extra_labels[i] {
-            for labels in &workloads[j].workload.label_sets {
-                if !w.label_sets.contains(labels) {
-                    w.label_sets.push(labels.clone());
-                }
+        if pw.workload.kind == WorkloadKind::Pod {
+            folded_pods[t] += 1;
+        }
+        folded_labels[t].extend(pw.workload.label_sets);
+        slots.push(None);
+    }
+    let mut out = Vec::new();
+    for (i, slot) in slots.into_iter().enumerate() {
+        let Some(mut w) = slot else { continue };
+        for labels in std::mem::take(&mut folded_labels[i]) {
+            if !w.label_sets.contains(&labels) {
+                w.label_sets.push(labels);
             }
         }
         if folded_pods[i] > 0 {
