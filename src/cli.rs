@@ -25,7 +25,7 @@ pub const EXIT_ERROR: i32 = 2;
     long_about = "Checks that every workload is isolated by NetworkPolicies for ingress AND egress, \
                   following the API server's semantics (own-namespace selection, policyTypes \
                   defaulting, full label selectors, hostNetwork).\n\n\
-                  Reads manifests (-f), or a live cluster when no -f is given.",
+                  Reads manifests: files, directories (recursively) or stdin, with -f.",
     after_help = "Examples:\n  \
                   kubectl netpol-check -f k8s/ -f extra.yaml\n  \
                   helm template shop ./chart | kubectl netpol-check -f -\n  \

@@ -22,8 +22,8 @@ pub fn render(
         writeln!(out, "{}", workload_table(&report.workloads, wide, color))?;
     }
     if !report.findings.is_empty() {
-        writeln!(out)?;
         for f in &report.findings {
+            writeln!(out)?;
             write_finding(f, color, out)?;
         }
     }
@@ -97,14 +97,13 @@ fn write_finding(f: &Finding, color: bool, out: &mut dyn Write) -> std::io::Resu
     } else {
         severity.to_owned()
     };
-    let location = match (&f.file, f.line) {
-        (Some(file), Some(line)) => format!(" ({file}:{line})"),
-        (Some(file), None) => format!(" ({file})"),
-        _ => String::new(),
-    };
-    writeln!(out, "{severity}[{} {}]{location}", f.rule, f.name)?;
-    writeln!(out, "  {}", f.message)?;
-    writeln!(out, "  fix: {}", f.remediation)
+    writeln!(out, "{severity}[{} {}]: {}", f.rule, f.name, f.message)?;
+    match (&f.file, f.line) {
+        (Some(file), Some(line)) => writeln!(out, "  --> {file}:{line}")?,
+        (Some(file), None) => writeln!(out, "  --> {file}")?,
+        _ => {}
+    }
+    writeln!(out, "   = fix: {}", f.remediation)
 }
 
 fn write_summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
