@@ -133,7 +133,7 @@ fn list_items(ctx: &DocContext<'_>, items: &[Value]) -> Result<Vec<Parsed>, Erro
             Err(e) => {
                 return Err(Error::Input {
                     location: ctx.start(),
-                    message: format!("items[{i}].{}", strip_location(&e)),
+                    message: format!("items[{i}].{}", strip_location(&e, ctx.doc.line)),
                     object: Some(describe_value(item)),
                 })
             }
@@ -174,17 +174,36 @@ fn describe_value(v: &Value) -> String {
 }
 
 /// serde_norway appends " at line L column C" to its messages; we print our own absolute
-/// position in front instead.
-fn strip_location(e: &serde_norway::Error) -> String {
-    let text = e.to_string();
-    match e.location() {
-        Some(loc) => text.replacen(
+/// position in front instead, and shift positions that libyaml mentions inside the message
+/// ("while parsing a flow sequence at line 1 column 4") from the document to the file.
+fn strip_location(e: &serde_norway::Error, first_line: u32) -> String {
+    let mut text = e.to_string();
+    if let Some(loc) = e.location() {
+        text = text.replacen(
             &format!(" at line {} column {}", loc.line(), loc.column()),
             "",
             1,
-        ),
-        None => text,
+        );
     }
+    absolutize_lines(&text, first_line)
+}
+
+fn absolutize_lines(text: &str, first_line: u32) -> String {
+    const MARK: &str = " at line ";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(MARK) {
+        out.push_str(&rest[..i + MARK.len()]);
+        rest = &rest[i + MARK.len()..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<u32>() {
+            Ok(n) => out.push_str(&(n + first_line - 1).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn yaml_error(ctx: &DocContext<'_>, e: &serde_norway::Error, object: Option<String>) -> Error {
@@ -192,7 +211,7 @@ fn yaml_error(ctx: &DocContext<'_>, e: &serde_norway::Error, object: Option<Stri
         Some(loc) => ctx.location(ctx.doc.line + loc.line() as u32 - 1, loc.column() as u32),
         None => ctx.start(),
     };
-    let mut message = strip_location(e);
+    let mut message = strip_location(e, ctx.doc.line);
     if message == "repetition limit exceeded" {
         message =
             "too many alias expansions (a YAML alias bomb?): refusing to expand further".into();
@@ -337,4 +356,18 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
         }
     };
     Ok(vec![parsed])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::absolutize_lines;
+
+    #[test]
+    fn inner_positions_are_shifted_to_the_file() {
+        assert_eq!(
+            absolutize_lines("did not find expected ',' while parsing a flow sequence at line 1 column 4", 10),
+            "did not find expected ',' while parsing a flow sequence at line 10 column 4"
+        );
+        assert_eq!(absolutize_lines("no position here", 5), "no position here");
+    }
 }
