@@ -5,8 +5,11 @@
 //! unknown one (whose fields may have any shape, and which we only count), and to name the
 //! object in the message. Errors are rare, so the second parse costs nothing in practice.
 
+use std::collections::HashSet;
+use std::fmt;
 use std::sync::Arc;
 
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_norway::Value;
 
 use crate::error::{Error, Location};
@@ -70,6 +73,7 @@ pub fn parse_yaml_document(ctx: DocContext<'_>) -> Result<Vec<Parsed>, Error> {
     if ctx.doc.is_blank() {
         return Ok(Vec::new());
     }
+    check_flow_depth(&ctx)?;
     match serde_norway::from_str::<RawObject>(ctx.doc.text) {
         Ok(obj) => convert(obj, &ctx, ""),
         Err(fast) => slow_path(&ctx, fast),
@@ -79,6 +83,13 @@ pub fn parse_yaml_document(ctx: DocContext<'_>) -> Result<Vec<Parsed>, Error> {
 fn slow_path(ctx: &DocContext<'_>, fast: serde_norway::Error) -> Result<Vec<Parsed>, Error> {
     let value: Value = match serde_norway::from_str(ctx.doc.text) {
         Ok(v) => v,
+        // The generic parse reports some errors (duplicate keys) without a position that the
+        // typed parse has.
+        Err(e)
+            if e.location().is_none() && fast.location().is_some() && !is_repetition_limit(&e) =>
+        {
+            return Err(yaml_error(ctx, &fast, None))
+        }
         Err(e) => return Err(yaml_error(ctx, &e, None)),
     };
     match &value {
@@ -109,12 +120,12 @@ fn slow_path(ctx: &DocContext<'_>, fast: serde_norway::Error) -> Result<Vec<Pars
     }
 }
 
-/// Items of a `List` whose fast parse failed: each is converted on its own, so that one item of
-/// an unknown kind with an odd shape does not sink the others.
+/// Items of a `List` whose fast parse failed: items of kinds we do not read are skipped unread
+/// (they may have any shape), the others are parsed again from the text, so that an error keeps
+/// its path and position.
 fn list_items(ctx: &DocContext<'_>, items: &[Value]) -> Result<Vec<Parsed>, Error> {
-    let mut out = Vec::new();
+    let mut skip = HashSet::new();
     for (i, item) in items.iter().enumerate() {
-        let kind = item.get("kind").and_then(Value::as_str).unwrap_or("");
         if !item.is_mapping() {
             return Err(Error::Input {
                 location: ctx.start(),
@@ -125,21 +136,152 @@ fn list_items(ctx: &DocContext<'_>, items: &[Value]) -> Result<Vec<Parsed>, Erro
                 object: None,
             });
         }
-        match serde_norway::from_value::<RawObject>(item.clone()) {
-            Ok(obj) => out.extend(convert(obj, ctx, &format!("items[{i}]: "))?),
-            Err(_) if !is_read_kind(kind) && !kind.is_empty() => {
-                out.push(Parsed::Skipped(kind.to_owned()))
-            }
-            Err(e) => {
-                return Err(Error::Input {
-                    location: ctx.start(),
-                    message: format!("items[{i}].{}", strip_location(&e, ctx.doc.line)),
-                    object: Some(describe_value(item)),
-                })
+        let kind = item.get("kind").and_then(Value::as_str).unwrap_or("");
+        if !kind.is_empty() && !is_read_kind(kind) {
+            skip.insert(i);
+        }
+    }
+    let seed = ListDocument { skip: &skip };
+    let parsed = seed
+        .deserialize(serde_norway::Deserializer::from_str(ctx.doc.text))
+        .map_err(|e| {
+            let object = error_item_index(&e)
+                .and_then(|i| items.get(i))
+                .map(describe_value);
+            yaml_error(ctx, &e, object)
+        })?;
+    let mut out = Vec::new();
+    for (i, item) in parsed.into_iter().enumerate() {
+        match item {
+            Some(obj) => out.extend(convert(obj, ctx, &format!("items[{i}]: "))?),
+            None => {
+                let kind = items[i].get("kind").and_then(Value::as_str).unwrap_or("");
+                out.push(Parsed::Skipped(kind.to_owned()));
             }
         }
     }
     Ok(out)
+}
+
+/// `items[3].spec...: ...` -> 3.
+fn error_item_index(e: &serde_norway::Error) -> Option<usize> {
+    let text = e.to_string();
+    let rest = text.strip_prefix("items[")?;
+    rest[..rest.find(']')?].parse().ok()
+}
+
+/// A `List` document whose `items` are parsed as [`RawObject`], except those at `skip`.
+struct ListDocument<'a> {
+    skip: &'a HashSet<usize>,
+}
+
+impl<'de> DeserializeSeed<'de> for ListDocument<'_> {
+    type Value = Vec<Option<RawObject>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ListDocument<'_> {
+    type Value = Vec<Option<RawObject>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a List")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "items" {
+                items = map.next_value_seed(ListItems { skip: self.skip })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(items)
+    }
+}
+
+struct ListItems<'a> {
+    skip: &'a HashSet<usize>,
+}
+
+impl<'de> DeserializeSeed<'de> for ListItems<'_> {
+    type Value = Vec<Option<RawObject>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ListItems<'_> {
+    type Value = Vec<Option<RawObject>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of Kubernetes objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        loop {
+            let item = if self.skip.contains(&out.len()) {
+                seq.next_element::<IgnoredAny>()?.map(|_| None)
+            } else {
+                seq.next_element::<RawObject>()?.map(Some)
+            };
+            match item {
+                Some(item) => out.push(item),
+                None => return Ok(out),
+            }
+        }
+    }
+}
+
+/// Flow collections nested this deep are hostile: libyaml's scanner slows down with the square
+/// of the depth (100,000 levels take minutes), while real manifests stay in single digits.
+const MAX_FLOW_DEPTH: usize = 1000;
+
+/// Refuses documents whose `[`/`{` nesting passes [`MAX_FLOW_DEPTH`]. Brackets inside quoted
+/// strings are counted too: a false alarm would need a thousand unbalanced ones.
+fn check_flow_depth(ctx: &DocContext<'_>) -> Result<(), Error> {
+    let mut depth = 0usize;
+    for (i, b) in ctx.doc.text.bytes().enumerate() {
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    let (line, column) = position_in(ctx.doc.text, i);
+                    return Err(Error::Input {
+                        location: ctx.location(ctx.doc.line + line - 1, column),
+                        message: format!(
+                            "flow collections nested more than {MAX_FLOW_DEPTH} levels deep: refusing to parse"
+                        ),
+                        object: None,
+                    });
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+fn position_in(text: &str, offset: usize) -> (u32, u32) {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count() as u32
+        + 1;
+    (line, column)
 }
 
 fn is_read_kind(kind: &str) -> bool {
@@ -188,6 +330,48 @@ fn strip_location(e: &serde_norway::Error, first_line: u32) -> String {
     absolutize_lines(&text, first_line)
 }
 
+fn is_repetition_limit(e: &serde_norway::Error) -> bool {
+    e.to_string() == "repetition limit exceeded"
+}
+
+/// `duplicate entry with key "kind"` -> `kind`.
+fn duplicate_key(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("duplicate entry with key \"")?;
+    rest.strip_suffix('"')
+}
+
+/// Where a mapping key occurs for the second time at the same indentation: the duplicate that
+/// serde reports without a position. Best effort; nested maps with the same key at the same
+/// indentation under different parents could mislead it, and then the caller's fallback is
+/// no worse.
+fn second_occurrence(text: &str, key: &str) -> Option<(u32, u32)> {
+    let mut seen = HashSet::new();
+    for (n, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start_matches([' ', '-']);
+        let indent = line.len() - trimmed.len();
+        let unquoted = trimmed
+            .strip_prefix(key)
+            .or_else(|| trimmed.strip_prefix(&format!("\"{key}\"")));
+        if unquoted.is_some_and(|rest| rest.trim_start().starts_with(':')) && !seen.insert(indent) {
+            return Some((n as u32 + 1, indent as u32 + 1));
+        }
+    }
+    None
+}
+
+/// Removes " at position N" from a message and returns N.
+fn take_byte_position(message: &mut String) -> Option<usize> {
+    const MARK: &str = " at position ";
+    let i = message.find(MARK)?;
+    let digits: String = message[i + MARK.len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let n = digits.parse().ok()?;
+    message.replace_range(i..i + MARK.len() + digits.len(), "");
+    Some(n)
+}
+
 fn absolutize_lines(text: &str, first_line: u32) -> String {
     const MARK: &str = " at line ";
     let mut out = String::with_capacity(text.len());
@@ -207,12 +391,22 @@ fn absolutize_lines(text: &str, first_line: u32) -> String {
 }
 
 fn yaml_error(ctx: &DocContext<'_>, e: &serde_norway::Error, object: Option<String>) -> Error {
-    let location = match e.location() {
-        Some(loc) => ctx.location(ctx.doc.line + loc.line() as u32 - 1, loc.column() as u32),
-        None => ctx.start(),
-    };
     let mut message = strip_location(e, ctx.doc.line);
-    if message == "repetition limit exceeded" {
+    let in_document = |(line, column): (u32, u32)| ctx.location(ctx.doc.line + line - 1, column);
+    // libyaml's reader errors give a byte offset in the document (and a mark at its start);
+    // serde's duplicate-key errors give no position at all.
+    let location = if let Some(offset) = take_byte_position(&mut message) {
+        in_document(position_in(ctx.doc.text, offset))
+    } else if let Some(pos) =
+        duplicate_key(&message).and_then(|k| second_occurrence(ctx.doc.text, k))
+    {
+        in_document(pos)
+    } else if let Some(loc) = e.location() {
+        in_document((loc.line() as u32, loc.column() as u32))
+    } else {
+        ctx.start()
+    };
+    if is_repetition_limit(e) {
         message =
             "too many alias expansions (a YAML alias bomb?): refusing to expand further".into();
     }
@@ -365,7 +559,10 @@ mod tests {
     #[test]
     fn inner_positions_are_shifted_to_the_file() {
         assert_eq!(
-            absolutize_lines("did not find expected ',' while parsing a flow sequence at line 1 column 4", 10),
+            absolutize_lines(
+                "did not find expected ',' while parsing a flow sequence at line 1 column 4",
+                10
+            ),
             "did not find expected ',' while parsing a flow sequence at line 10 column 4"
         );
         assert_eq!(absolutize_lines("no position here", 5), "no position here");

