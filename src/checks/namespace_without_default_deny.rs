@@ -44,7 +44,11 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         }
         let lower: Vec<&str> = missing.iter().map(|d| d.lower()).collect();
         let types: Vec<&str> = missing.iter().map(|d| d.as_str()).collect();
-        let origin = origins.get(ns.as_str()).copied().cloned().unwrap_or_default();
+        let origin = origins
+            .get(ns.as_str())
+            .copied()
+            .cloned()
+            .unwrap_or_default();
         let name = if missing.len() == 2 {
             "default-deny-all"
         } else if missing[0] == Direction::Ingress {
