@@ -3,14 +3,17 @@
 
 use std::io::Write;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analysis::{self, Scope};
 use crate::error::Error;
+use crate::generate::{DenyMode, GenerateOptions};
 use crate::output::{self, ColorChoice, Format};
+use crate::postrender::{self, PostRenderOptions};
 use crate::report::{Report, Severity, Source};
+use crate::semantics::Coverage;
 use crate::source::paths;
-use crate::source::{self as sources, ManifestOptions};
+use crate::source::{self as sources, manifests, ManifestOptions};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
@@ -29,11 +32,37 @@ pub const EXIT_ERROR: i32 = 2;
     after_help = "Examples:\n  \
                   kubectl netpol-check -f k8s/ -f extra.yaml\n  \
                   helm template shop ./chart | kubectl netpol-check -f -\n  \
-                  kubectl netpol-check -f dump.yaml -o json\n\n\
+                  kubectl netpol-check -f dump.yaml -o json\n  \
+                  helm install shop ./chart --post-renderer kubectl-netpol_check --post-renderer-args post-render\n  \
+                  kubectl netpol-check generate -f k8s/ > default-deny.yaml\n\n\
                   Exit status: 0 nothing at or above --fail-on; 1 findings at or above it; \
-                  2 the check could not run."
+                  2 the check could not run.",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Helm post-renderer: rendered manifests on stdin, the same manifests on stdout (plus any
+    /// generated policies); fails when pods would run uncovered.
+    #[command(
+        after_help = "Helm 3: helm install shop ./chart --post-renderer kubectl-netpol_check --post-renderer-args post-render\n\
+                      Helm 4: helm install shop ./chart --post-renderer netpol-check --post-renderer-args=--namespace=shop"
+    )]
+    PostRender(PostRenderArgs),
+    /// Print default-deny NetworkPolicies for the given manifests (for GitOps repositories).
+    Generate(GenerateArgs),
+}
+
+/// The default mode: check manifests.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
     /// Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub filenames: Vec<String>,
@@ -50,6 +79,13 @@ pub struct Cli {
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
     pub output: Format,
 
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
+}
+
+/// Flags that shape the verdict, in every mode.
+#[derive(Debug, Args)]
+pub struct VerdictArgs {
     /// Lowest severity that makes the exit status 1.
     #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "LEVEL")]
     pub fail_on: FailOn,
@@ -62,9 +98,120 @@ pub struct Cli {
     #[arg(long, value_name = "GLOB")]
     pub exclude_namespace: Vec<String>,
 
-    /// Colour the table: auto (when stdout is a terminal and NO_COLOR is unset), always, never.
+    /// Colour: auto (when the output is a terminal and NO_COLOR is unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+impl VerdictArgs {
+    fn scope(&self) -> Result<Scope, Error> {
+        Scope::new(self.include_system, &self.exclude_namespace)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PostRenderArgs {
+    /// The release namespace, for documents that name none (default: $HELM_NAMESPACE, else
+    /// reported as <release>).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// Add the missing default-deny policies to the release: per namespace (default) or per
+    /// uncovered workload.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "MODE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "namespace"
+    )]
+    pub emit_default_deny: Option<DenyMode>,
+
+    #[command(flatten)]
+    pub dns: DnsArgs,
+
+    /// Analyse Helm hooks too (helm.sh/hook, including `helm test` pods).
+    #[arg(long)]
+    pub include_hooks: bool,
+
+    /// Also write the report to this file (format from -o), whatever the outcome.
+    #[arg(long, value_name = "PATH")]
+    pub report_file: Option<std::path::PathBuf>,
+
+    /// Format of --report-file.
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DnsArgs {
+    /// Do not add allow-dns next to generated egress denies.
+    #[arg(long)]
+    pub no_dns: bool,
+
+    /// Namespace of the cluster DNS pods.
+    #[arg(long, default_value = "kube-system", value_name = "NAMESPACE")]
+    pub dns_namespace: String,
+
+    /// Labels of the cluster DNS pods, as key=value[,key=value].
+    #[arg(long, default_value = "k8s-app=kube-dns", value_name = "LABELS", value_parser = parse_labels)]
+    pub dns_selector: LabelList,
+}
+
+/// `key=value[,key=value]`.
+#[derive(Debug, Clone)]
+pub struct LabelList(pub Vec<(String, String)>);
+
+fn parse_labels(s: &str) -> Result<LabelList, String> {
+    s.split(',')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.trim().to_owned())),
+            _ => Err(format!("{pair:?} is not key=value")),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(LabelList)
+}
+
+impl DnsArgs {
+    fn options(&self, mode: DenyMode) -> GenerateOptions {
+        GenerateOptions {
+            mode,
+            dns: !self.no_dns,
+            dns_namespace: self.dns_namespace.clone(),
+            dns_selector: self.dns_selector.0.clone(),
+            release_namespace: None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Manifest file, directory or - for stdin. Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub filenames: Vec<String>,
+
+    /// Namespace for objects that do not name one (default: "default").
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// Per namespace (complete each namespace's default deny) or per uncovered workload.
+    #[arg(long, value_enum, default_value_t = DenyMode::Namespace, value_name = "MODE")]
+    pub mode: DenyMode,
+
+    #[command(flatten)]
+    pub dns: DnsArgs,
+
+    /// Include kube-system, kube-public and kube-node-lease.
+    #[arg(long)]
+    pub include_system: bool,
+
+    /// Leave out namespaces matching this glob. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude_namespace: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -76,7 +223,7 @@ pub enum FailOn {
 }
 
 impl FailOn {
-    fn threshold(self) -> Option<Severity> {
+    pub fn threshold(self) -> Option<Severity> {
         match self {
             FailOn::Error => Some(Severity::Error),
             FailOn::Warning => Some(Severity::Warning),
@@ -134,17 +281,25 @@ fn install_panic_hook() {
 
 /// Runs a parsed command line; returns the exit status or the error that stopped the run.
 pub fn run(cli: &Cli) -> Result<i32, Error> {
-    if cli.filenames.is_empty() {
+    match &cli.command {
+        None => check(&cli.check),
+        Some(Command::PostRender(args)) => post_render(args),
+        Some(Command::Generate(args)) => generate(args),
+    }
+}
+
+fn check(args: &CheckArgs) -> Result<i32, Error> {
+    if args.filenames.is_empty() {
         return Err(Error::Usage(
             "no -f given: reading a live cluster is not available yet; pass manifests with \
              -f PATH (or -f - for stdin)"
                 .into(),
         ));
     }
-    let scope = Scope::new(cli.include_system, &cli.exclude_namespace)?;
-    let inputs = paths::expand(&cli.filenames)?;
+    let scope = args.verdict.scope()?;
+    let inputs = paths::expand(&args.filenames)?;
     let options = ManifestOptions {
-        default_namespace: cli.namespace.clone().unwrap_or_else(|| "default".into()),
+        default_namespace: args.namespace.clone().unwrap_or_else(|| "default".into()),
         skip_helm_hooks: false,
     };
     let mut inventory = sources::load(&inputs, &options)?;
@@ -155,8 +310,88 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         files: inputs.iter().map(|i| i.display_name()).collect(),
     };
     let report = analysis::analyse(&inventory, source);
-    emit(&report, cli.output, cli.color.enabled())?;
-    Ok(cli.fail_on.exit_code(&report))
+    emit(&report, args.output, args.verdict.color.enabled())?;
+    Ok(args.verdict.fail_on.exit_code(&report))
+}
+
+fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
+    let release_namespace = args
+        .namespace
+        .clone()
+        .or_else(|| {
+            std::env::var("HELM_NAMESPACE")
+                .ok()
+                .filter(|n| !n.is_empty())
+        })
+        .unwrap_or_else(|| postrender::RELEASE_NAMESPACE_PLACEHOLDER.to_owned());
+    let options = PostRenderOptions {
+        release_namespace,
+        include_hooks: args.include_hooks,
+        scope: args.verdict.scope()?,
+        generate: args.emit_default_deny.map(|mode| args.dns.options(mode)),
+    };
+    let input = manifests::read_input(&paths::Input::Stdin)?;
+    let rendered = postrender::render(&input.text, &options)?;
+
+    // The chart goes out first and whole, whatever the verdict.
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let text = input.text.as_bytes();
+    let written = out
+        .write_all(&text[..rendered.insert_at])
+        .and_then(|_| out.write_all(rendered.generated.as_bytes()))
+        .and_then(|_| out.write_all(&text[rendered.insert_at..]))
+        .and_then(|_| out.flush());
+    written.map_err(|e| Error::io("<stdout>", &e))?;
+
+    let report = &rendered.report;
+    if let Some(path) = &args.report_file {
+        let mut buf = Vec::new();
+        output::render(report, args.output, false, &mut buf)
+            .and_then(|_| std::fs::write(path, &buf))
+            .map_err(|e| Error::io(path.display().to_string(), &e))?;
+    }
+    let code = args.verdict.fail_on.exit_code(report);
+    let threshold = args.verdict.fail_on.threshold();
+    let color = args.verdict.color.enabled_for_stderr();
+    let mut brief = Vec::new();
+    output::table::render_brief(report, threshold, color, &mut brief)
+        .expect("writing to memory cannot fail");
+    let _ = std::io::stderr().write_all(&brief);
+    // Helm 4 throws a post-renderer's stderr away: a person at a terminal would never learn why
+    // the install failed.
+    if code != EXIT_OK && std::env::var_os("HELM_PLUGIN_NAME").is_some() {
+        if let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+            let _ = tty.write_all(&brief);
+        }
+    }
+    Ok(code)
+}
+
+fn generate(args: &GenerateArgs) -> Result<i32, Error> {
+    let scope = Scope::new(args.include_system, &args.exclude_namespace)?;
+    let inputs = paths::expand(&args.filenames)?;
+    let default_namespace = args.namespace.clone().unwrap_or_else(|| "default".into());
+    let options = ManifestOptions {
+        default_namespace: default_namespace.clone(),
+        skip_helm_hooks: false,
+    };
+    let mut inventory = sources::load(&inputs, &options)?;
+    scope.apply(&mut inventory);
+    let coverage = Coverage::evaluate(&inventory, |_| true);
+    let generated =
+        crate::generate::default_denies(&inventory, &coverage, &args.dns.options(args.mode));
+    let mut text = String::new();
+    for manifest in &generated {
+        text.push_str("---\n");
+        text.push_str(&manifest.to_yaml());
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", &e)),
+        _ => Ok(EXIT_OK),
+    }
 }
 
 /// Prints the report on stdout. A closed pipe (`| head`) is not an error.

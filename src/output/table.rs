@@ -31,6 +31,29 @@ pub fn render(
     write_summary(report, out)
 }
 
+/// The short report a post-renderer prints on stderr: the findings at or above `threshold`
+/// (all of them with no threshold) and the summary.
+pub fn render_brief(
+    report: &Report,
+    threshold: Option<Severity>,
+    color: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let shown: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| threshold.is_none_or(|t| f.severity >= t))
+        .collect();
+    if !shown.is_empty() {
+        writeln!(out, "kubectl netpol-check:")?;
+    }
+    for f in shown {
+        write_finding(f, color, out)?;
+        writeln!(out)?;
+    }
+    write_summary(report, out)
+}
+
 fn workload_table(workloads: &[WorkloadEntry], wide: bool, color: bool) -> String {
     let mut b = Builder::default();
     let mut header = vec!["NAMESPACE", "WORKLOAD", "PODS", "INGRESS", "EGRESS"];

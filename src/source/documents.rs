@@ -15,6 +15,8 @@ pub struct Document<'a> {
     pub offset: usize,
     /// 1-based line of the first line of `text`.
     pub line: u32,
+    /// Byte offset of the marker line (`---`) that opens the document, if one does.
+    pub marker: Option<usize>,
 }
 
 impl Document<'_> {
@@ -52,6 +54,7 @@ pub fn split(stream: &str) -> Vec<Document<'_>> {
     let mut line_no = 1u32;
     let mut pos = 0usize;
     let mut seen_marker = false;
+    let mut marker: Option<usize> = None;
     while pos < bytes.len() {
         let end = memchr_newline(bytes, pos);
         let line = &bytes[pos..end];
@@ -61,9 +64,11 @@ pub fn split(stream: &str) -> Vec<Document<'_>> {
                     text: &stream[start..pos],
                     offset: start,
                     line: start_line,
+                    marker,
                 });
             }
             seen_marker = true;
+            marker = line.starts_with(b"---").then_some(pos);
             // Content on the marker line itself (`--- |` or `--- {}`) belongs to the document.
             let rest = pos + 3;
             if line.starts_with(b"---") && line[3..].iter().any(|b| !b.is_ascii_whitespace()) {
@@ -82,6 +87,7 @@ pub fn split(stream: &str) -> Vec<Document<'_>> {
             text: &stream[start.min(bytes.len())..],
             offset: start.min(bytes.len()),
             line: start_line,
+            marker,
         });
     }
     docs
@@ -160,6 +166,15 @@ mod tests {
         assert_eq!(docs[0].content_line(), 4);
         assert!(!docs[0].is_blank());
         assert!(split("# only a comment\n")[0].is_blank());
+    }
+
+    #[test]
+    fn markers_point_at_the_line_that_opens_a_document() {
+        let s = "a: 1\n---\nb: 2\n--- {c: 3}\n";
+        let docs = split(s);
+        let markers: Vec<Option<usize>> = docs.iter().map(|d| d.marker).collect();
+        assert_eq!(markers, [None, Some(5), Some(14)]);
+        assert_eq!(&s[14..17], "---");
     }
 
     #[test]

@@ -102,48 +102,76 @@ pub fn load(inputs: &[Input], options: &ManifestOptions) -> Result<Inventory, Er
     Ok(build_inventory(parsed, options))
 }
 
-/// Parses loaded inputs, documents in parallel, objects in input order. The first error in
-/// input order wins, so messages do not depend on thread timing.
-pub fn parse_all(loaded: &[Loaded], options: &ManifestOptions) -> Result<Vec<Parsed>, Error> {
-    let mut jobs: Vec<(&Arc<str>, Document<'_>, bool)> = Vec::new();
+/// One document to parse, with what its objects' origins say.
+#[derive(Debug, Clone)]
+pub struct Job<'a> {
+    pub file: Arc<str>,
+    pub doc: Document<'a>,
+    /// The whole input is JSON (one or more concatenated objects).
+    pub json: bool,
+    /// Lines before this one do not count in origins (Helm's `# Source:` line).
+    pub line_base: u32,
+}
+
+/// The documents of loaded inputs, as parse jobs.
+pub fn jobs(loaded: &[Loaded]) -> Vec<Job<'_>> {
+    let mut jobs = Vec::new();
     for input in loaded {
-        let json = input.text.trim_start().starts_with('{');
-        if json {
+        if input.text.trim_start().starts_with('{') {
             let doc = Document {
                 text: &input.text,
                 offset: 0,
                 line: 1,
+                marker: None,
             };
-            jobs.push((&input.name, doc, true));
+            jobs.push(Job {
+                file: input.name.clone(),
+                doc,
+                json: true,
+                line_base: 0,
+            });
         } else {
-            jobs.extend(
-                documents::split(&input.text)
-                    .into_iter()
-                    .map(|d| (&input.name, d, false)),
-            );
+            jobs.extend(documents::split(&input.text).into_iter().map(|doc| Job {
+                file: input.name.clone(),
+                doc,
+                json: false,
+                line_base: 0,
+            }));
         }
     }
+    jobs
+}
+
+/// Parses loaded inputs, documents in parallel, objects in input order. The first error in
+/// input order wins, so messages do not depend on thread timing.
+pub fn parse_all(loaded: &[Loaded], options: &ManifestOptions) -> Result<Vec<Parsed>, Error> {
+    Ok(parse_jobs(&jobs(loaded), options)?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// Parses jobs in parallel; the objects of each document, in order.
+pub fn parse_jobs(jobs: &[Job<'_>], options: &ManifestOptions) -> Result<Vec<Vec<Parsed>>, Error> {
     let results: Vec<Result<Vec<Parsed>, Error>> = jobs
         .par_iter()
         .with_min_len(64)
-        .map(|(file, doc, json)| {
+        .map(|job| {
             let ctx = DocContext {
-                file,
-                doc,
+                file: &job.file,
+                doc: &job.doc,
                 default_namespace: &options.default_namespace,
+                line_base: job.line_base,
+                skip_helm_hooks: options.skip_helm_hooks,
             };
-            if *json {
+            if job.json {
                 parse_json(ctx)
             } else {
                 parse_yaml_document(ctx)
             }
         })
         .collect();
-    let mut out = Vec::new();
-    for r in results {
-        out.extend(r?);
-    }
-    Ok(out)
+    results.into_iter().collect()
 }
 
 /// JSON input (`kubectl get -o json`), possibly several concatenated objects. serde_json is much
@@ -163,7 +191,7 @@ fn parse_json(ctx: DocContext<'_>) -> Result<Vec<Parsed>, Error> {
 
 /// Folds parsed objects into an inventory: objects whose ownerReferences name another workload
 /// of the input are folded into their top-level owner.
-pub fn build_inventory(parsed: Vec<Parsed>, options: &ManifestOptions) -> Inventory {
+pub fn build_inventory(parsed: Vec<Parsed>, _options: &ManifestOptions) -> Inventory {
     let mut inventory = Inventory::default();
     let mut namespaces: BTreeMap<String, Namespace> = BTreeMap::new();
     let mut workloads: Vec<ParsedWorkload> = Vec::new();
@@ -173,7 +201,6 @@ pub fn build_inventory(parsed: Vec<Parsed>, options: &ManifestOptions) -> Invent
                 namespaces.entry(ns.name.clone()).or_insert(ns);
             }
             Parsed::Policy(p) => inventory.policies.push(p),
-            Parsed::Workload(w) if options.skip_helm_hooks && w.helm_hook => {}
             Parsed::Workload(w) => workloads.push(w),
             Parsed::Skipped(kind) => *inventory.skipped_kinds.entry(kind).or_default() += 1,
         }

@@ -1,6 +1,7 @@
 //! Sources: everything that turns user input into one [`Inventory`](crate::model::Inventory).
 
 pub mod documents;
+pub mod helm;
 pub mod manifests;
 pub mod objects;
 pub mod paths;

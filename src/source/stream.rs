@@ -18,7 +18,7 @@ use crate::model::{
 };
 
 use super::documents::Document;
-use super::objects::{container_ports, labels_or_empty, RawObject, RawSelector};
+use super::objects::{container_ports, labels_or_empty, RawMeta, RawObject, RawSelector};
 
 /// One object read from a stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,8 +34,6 @@ pub struct ParsedWorkload {
     pub workload: Workload,
     /// `(kind, name)` of each owner reference, for folding into an owner of the input.
     pub owners: Vec<(String, String)>,
-    /// Whether `helm.sh/hook` marks it.
-    pub helm_hook: bool,
 }
 
 /// Where a document sits, for locations and origins.
@@ -45,6 +43,11 @@ pub struct DocContext<'a> {
     pub doc: &'a Document<'a>,
     /// Namespace for objects that name none.
     pub default_namespace: &'a str,
+    /// Lines up to this one do not count in origins (Helm's `# Source:` line): an object's
+    /// line is counted from the line after it.
+    pub line_base: u32,
+    /// Leave out objects annotated `helm.sh/hook` (post-render mode).
+    pub skip_helm_hooks: bool,
 }
 
 impl DocContext<'_> {
@@ -63,7 +66,23 @@ impl DocContext<'_> {
     fn origin(&self) -> Origin {
         Origin {
             file: Some(self.file.clone()),
-            line: Some(self.doc.content_line()),
+            line: Some(self.doc.content_line() - self.line_base),
+        }
+    }
+
+    /// The origin of an object, preferring the template Helm 4 names in its annotation; the
+    /// line then counts within the document, as Helm re-serialised it.
+    fn origin_of(&self, meta: &RawMeta) -> Origin {
+        match meta
+            .annotations
+            .as_ref()
+            .and_then(|a| a.helm_filename.as_deref())
+        {
+            Some(template) => Origin {
+                file: Some(template.into()),
+                line: Some(self.doc.content_line() - self.doc.line + 1),
+            },
+            None => self.origin(),
         }
     }
 }
@@ -439,6 +458,14 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
         return Ok(vec![Parsed::Skipped(kind)]);
     }
     let meta = obj.metadata.unwrap_or_default();
+    if ctx.skip_helm_hooks
+        && meta
+            .annotations
+            .as_ref()
+            .is_some_and(|a| a.helm_hook.is_some())
+    {
+        return Ok(vec![Parsed::Skipped(format!("{kind} (Helm hook)"))]);
+    }
     let Some(name) = meta.display_name() else {
         return Err(Error::Input {
             location: ctx.start(),
@@ -461,7 +488,7 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
                 name,
                 labels,
                 suppression,
-                origin: ctx.origin(),
+                origin: ctx.origin_of(&meta),
             })
         }
         "NetworkPolicy" => Parsed::Policy(NetworkPolicy {
@@ -485,7 +512,7 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
                 .map(|r| r.into_model(false))
                 .collect(),
             suppression,
-            origin: ctx.origin(),
+            origin: ctx.origin_of(&meta),
         }),
         _ => {
             let kind = WorkloadKind::parse(&kind).expect("is_read_kind checked the kind");
@@ -528,10 +555,6 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
                 .flatten()
                 .filter_map(|o| Some((o.kind.clone()?, o.name.clone()?)))
                 .collect();
-            let helm_hook = meta
-                .annotations
-                .as_ref()
-                .is_some_and(|a| a.helm_hook.is_some());
             Parsed::Workload(ParsedWorkload {
                 workload: Workload {
                     kind,
@@ -542,10 +565,9 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
                     host_network,
                     ports,
                     suppression,
-                    origin: ctx.origin(),
+                    origin: ctx.origin_of(&meta),
                 },
                 owners,
-                helm_hook,
             })
         }
     };
