@@ -330,17 +330,20 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
         scope: args.verdict.scope()?,
         generate: args.emit_default_deny.map(|mode| args.dns.options(mode)),
     };
-    let input = manifests::read_input(&paths::Input::Stdin)?;
-    let rendered = postrender::render(&input.text, &options)?;
+    // The bytes go out as they came in (a byte-order mark included); the analysis reads them.
+    let bytes = manifests::read_bytes(&paths::Input::Stdin)?;
+    let bom = manifests::bom_len(&bytes);
+    let text = manifests::check_utf8(&"<stdin>".into(), &bytes[bom..])?;
+    let rendered = postrender::render(text, &options)?;
 
     // The chart goes out first and whole, whatever the verdict.
+    let at = bom + rendered.insert_at;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let text = input.text.as_bytes();
     let written = out
-        .write_all(&text[..rendered.insert_at])
+        .write_all(&bytes[..at])
         .and_then(|_| out.write_all(rendered.generated.as_bytes()))
-        .and_then(|_| out.write_all(&text[rendered.insert_at..]))
+        .and_then(|_| out.write_all(&bytes[at..]))
         .and_then(|_| out.flush());
     written.map_err(|e| Error::io("<stdout>", &e))?;
 

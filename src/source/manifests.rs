@@ -38,30 +38,48 @@ pub struct Loaded {
     pub text: String,
 }
 
+/// Reads an input's bytes, unchanged.
+pub fn read_bytes(input: &Input) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    let result = match input {
+        Input::Stdin => std::io::stdin().lock().read_to_end(&mut bytes),
+        Input::File(path) => std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)),
+    };
+    result.map_err(|e| Error::io(input.display_name(), &e))?;
+    Ok(bytes)
+}
+
 /// Reads an input fully. Text must be UTF-8, as Kubernetes requires; the error says where the
 /// first offending byte is.
 pub fn read_input(input: &Input) -> Result<Loaded, Error> {
     let name: Arc<str> = input.display_name().into();
-    let mut bytes = Vec::new();
-    let result = match input {
-        Input::Stdin => std::io::stdin().lock().read_to_end(&mut bytes).map(|_| ()),
-        Input::File(path) => {
-            std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
-        }
-    };
-    result.map_err(|e| Error::io(name.to_string(), &e))?;
-    let text = decode(&name, bytes)?;
+    let text = decode(&name, read_bytes(input)?)?;
     Ok(Loaded { name, text })
 }
 
 /// Checks UTF-8 and drops a byte-order mark.
-pub fn decode(name: &Arc<str>, mut bytes: Vec<u8>) -> Result<String, Error> {
+pub fn decode(name: &Arc<str>, bytes: Vec<u8>) -> Result<String, Error> {
+    let bom = bom_len(&bytes);
+    check_utf8(name, &bytes[bom..])?;
+    let mut bytes = bytes;
+    bytes.drain(..bom);
+    Ok(String::from_utf8(bytes).expect("checked above"))
+}
+
+/// The length of a UTF-8 byte-order mark at the start of `bytes` (0 or 3).
+pub fn bom_len(bytes: &[u8]) -> usize {
     if bytes.starts_with(b"\xEF\xBB\xBF") {
-        bytes.drain(..3);
+        3
+    } else {
+        0
     }
-    String::from_utf8(bytes).map_err(|e| {
-        let bytes = e.as_bytes();
-        let bad = e.utf8_error().valid_up_to();
+}
+
+/// `bytes` as text, or an error naming the line and column of the first byte that is not
+/// UTF-8.
+pub fn check_utf8<'a>(name: &Arc<str>, bytes: &'a [u8]) -> Result<&'a str, Error> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let bad = e.valid_up_to();
         let (line, column) = line_column(bytes, bad);
         Error::Input {
             location: Location {

@@ -1,0 +1,397 @@
+//! End to end through real Helm 3.17 and Helm 4.1 binaries, installed by
+//! scripts/install-test-tools.sh, over the charts in tests/charts/.
+//!
+//! Helm 3 runs the binary as an executable path; Helm 4 runs the `netpol-check` postrenderer/v1
+//! plugin described by plugin.yaml at the repository root.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+const BINARY: &str = env!("CARGO_BIN_EXE_kubectl-netpol_check");
+
+/// The directory holding helm3, helm4 and kubectl.
+fn tools() -> &'static Path {
+    static TOOLS: OnceLock<PathBuf> = OnceLock::new();
+    TOOLS.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(format!("{REPO}/scripts/install-test-tools.sh"))
+            .output()
+            .expect("run scripts/install-test-tools.sh");
+        assert!(
+            out.status.success(),
+            "scripts/install-test-tools.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Version {
+    Three,
+    Four,
+}
+
+const BOTH: [Version; 2] = [Version::Three, Version::Four];
+
+/// One Helm with its own home directories, and our binary on PATH as kubectl-netpol_check.
+struct Helm {
+    version: Version,
+    home: tempfile::TempDir,
+}
+
+impl Helm {
+    fn new(version: Version) -> Helm {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(home.path().join("path")).unwrap();
+        std::os::unix::fs::symlink(BINARY, home.path().join("path/kubectl-netpol_check")).unwrap();
+        let helm = Helm { version, home };
+        if version == Version::Four {
+            helm.install_plugin_dir();
+            helm.install_identity_plugin();
+        }
+        helm
+    }
+
+    /// Helm 4 re-serialises every document it hands to a post-renderer, so even `cat` changes
+    /// plain `helm template` output; a `cat` plugin is the baseline our output must equal.
+    fn install_identity_plugin(&self) {
+        let dir = self.home.path().join("identity");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("plugin.yaml"),
+            "apiVersion: v1\ntype: postrenderer/v1\nname: identity\nversion: 0.1.0\nruntime: subprocess\n\
+             runtimeConfig:\n  platformCommand:\n    - command: /bin/cat\n",
+        )
+        .unwrap();
+        let out = self.cmd(&["plugin", "install", dir.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// What `helm template` gives with a post-renderer that changes nothing.
+    fn baseline(&self, chart: &str) -> Output {
+        match self.version {
+            Version::Three => self.template(chart, None),
+            Version::Four => {
+                let chart = format!("{REPO}/tests/charts/{chart}");
+                self.cmd(&[
+                    "template",
+                    "rel",
+                    &chart,
+                    "-n",
+                    "shop",
+                    "--post-renderer",
+                    "identity",
+                ])
+            }
+        }
+    }
+
+    /// Installs the plugin the way a user installs it from a checkout: plugin.yaml and the
+    /// wrapper, with the binary found on PATH.
+    fn install_plugin_dir(&self) {
+        let dir = self.home.path().join("plugin-src");
+        std::fs::create_dir_all(dir.join("scripts")).unwrap();
+        std::fs::copy(format!("{REPO}/plugin.yaml"), dir.join("plugin.yaml")).unwrap();
+        std::fs::copy(
+            format!("{REPO}/scripts/helm-post-render.sh"),
+            dir.join("scripts/helm-post-render.sh"),
+        )
+        .unwrap();
+        let out = self.cmd(&["plugin", "install", dir.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn binary(&self) -> PathBuf {
+        tools().join(match self.version {
+            Version::Three => "helm3",
+            Version::Four => "helm4",
+        })
+    }
+
+    fn command(&self) -> Command {
+        let h = self.home.path();
+        let mut c = Command::new(self.binary());
+        c.env("HELM_DATA_HOME", h.join("data"))
+            .env("HELM_CONFIG_HOME", h.join("config"))
+            .env("HELM_CACHE_HOME", h.join("cache"))
+            .env("KUBECONFIG", h.join("no-kubeconfig"))
+            .env_remove("HELM_NAMESPACE")
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    h.join("path").display(),
+                    std::env::var("PATH").unwrap()
+                ),
+            );
+        c
+    }
+
+    fn cmd(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// `--post-renderer` flags for this version, with our arguments.
+    fn post_renderer(&self, args: &[&str]) -> Vec<String> {
+        let mut flags = match self.version {
+            Version::Three => vec![
+                "--post-renderer".to_owned(),
+                "kubectl-netpol_check".to_owned(),
+                "--post-renderer-args".to_owned(),
+                "post-render".to_owned(),
+            ],
+            Version::Four => vec!["--post-renderer".to_owned(), "netpol-check".to_owned()],
+        };
+        flags.extend(args.iter().map(|a| format!("--post-renderer-args={a}")));
+        flags
+    }
+
+    fn template(&self, chart: &str, post: Option<&[&str]>) -> Output {
+        let chart = format!("{REPO}/tests/charts/{chart}");
+        let mut args: Vec<String> = ["template", "rel", &chart, "-n", "shop"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if let Some(post) = post {
+            args.extend(self.post_renderer(post));
+        }
+        self.command().args(&args).output().unwrap()
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const CHARTS: [&str; 5] = ["uncovered", "covered", "hooks", "namespaced", "crlf"];
+
+/// Output documents, each with the `---` line that opens it, without the ones we generated.
+fn without_generated(output: &str) -> String {
+    let mut docs: Vec<String> = Vec::new();
+    for line in output.split_inclusive('\n') {
+        if line.trim_end() == "---" || docs.is_empty() {
+            docs.push(String::new());
+        }
+        docs.last_mut().unwrap().push_str(line);
+    }
+    docs.retain(|d| !d.contains("netpol-check.io/generated"));
+    docs.concat()
+}
+
+#[test]
+fn pass_through_is_byte_identical_when_nothing_is_generated() {
+    for v in BOTH {
+        let helm = Helm::new(v);
+        for chart in CHARTS {
+            let plain = helm.baseline(chart);
+            assert!(
+                plain.status.success(),
+                "{v:?} {chart}: {}",
+                text(&plain.stderr)
+            );
+            let post = helm.template(chart, Some(&["--fail-on=never"]));
+            assert!(
+                post.status.success(),
+                "{v:?} {chart}: {}",
+                text(&post.stderr)
+            );
+            assert_eq!(text(&post.stdout), text(&plain.stdout), "{v:?} {chart}");
+        }
+    }
+}
+
+#[test]
+fn uncovered_chart_fails_with_the_report_in_helm_3s_error() {
+    let helm = Helm::new(Version::Three);
+    let out = helm.template("uncovered", Some(&["--namespace=shop"]));
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("error while running post render"), "{err}");
+    assert!(
+        err.contains("error[NPC001 uncovered-workload]: Deployment shop/rel-web is not isolated for ingress or egress: no NetworkPolicy in namespace shop"),
+        "{err}"
+    );
+    assert!(err.contains("--> uncovered/templates/web.yaml:"), "{err}");
+}
+
+#[test]
+fn helm_4_failure_writes_the_report_file_and_args_reach_the_tool() {
+    let helm = Helm::new(Version::Four);
+    let report = helm.home.path().join("report.json");
+    let arg = format!("--report-file={}", report.display());
+    let out = helm.template(
+        "uncovered",
+        Some(&["--namespace=shop", &arg, "--output=json"]),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("netpol-check"),
+        "{}",
+        text(&out.stderr)
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r["source"]["type"], "helm");
+    assert_eq!(r["summary"]["uncoveredWorkloads"], 1);
+    let f = &r["findings"][0];
+    assert_eq!(f["rule"], "NPC001");
+    assert_eq!(f["namespace"], "shop", "--namespace=shop reached the tool");
+    assert_eq!(f["object"], "rel-web");
+    assert_eq!(
+        f["file"], "uncovered/templates/web.yaml",
+        "from Helm 4's annotation"
+    );
+}
+
+#[test]
+fn without_a_namespace_the_release_namespace_is_reported_as_a_placeholder() {
+    let helm = Helm::new(Version::Three);
+    let out = helm.template("uncovered", Some(&[]));
+    assert!(
+        text(&out.stderr).contains("Deployment <release>/rel-web"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn generated_policies_appear_in_helms_output_and_make_it_pass() {
+    for v in BOTH {
+        let helm = Helm::new(v);
+        let plain = text(&helm.baseline("uncovered").stdout);
+        let out = helm.template("uncovered", Some(&["--emit-default-deny"]));
+        assert!(out.status.success(), "{v:?}: {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains("name: default-deny-all\n"),
+            "{v:?}: {stdout}"
+        );
+        assert!(stdout.contains("name: allow-dns\n"), "{v:?}: {stdout}");
+        assert_eq!(
+            stdout.matches("netpol-check.io/generated: 'true'").count(),
+            2
+        );
+        // Release-namespace policies name no namespace: Helm puts them in the release's.
+        assert!(!stdout.contains("namespace: <release>"), "{v:?}: {stdout}");
+        assert_eq!(
+            without_generated(&stdout),
+            plain,
+            "{v:?}: the chart itself is unchanged"
+        );
+    }
+}
+
+#[test]
+fn helm_4_install_passes_with_generated_policies_and_fails_without() {
+    let helm = Helm::new(Version::Four);
+    let chart = format!("{REPO}/tests/charts/uncovered");
+    let install = |post: &[&str]| {
+        let mut args: Vec<String> = ["install", "rel", &chart, "-n", "shop", "--dry-run=client"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(helm.post_renderer(post));
+        helm.command().args(&args).output().unwrap()
+    };
+    let failed = install(&[]);
+    assert!(!failed.status.success());
+    assert!(
+        text(&failed.stderr).contains("netpol-check"),
+        "{}",
+        text(&failed.stderr)
+    );
+    let passed = install(&["--emit-default-deny", "--namespace=shop"]);
+    assert!(passed.status.success(), "{}", text(&passed.stderr));
+    let stdout = text(&passed.stdout);
+    assert!(stdout.contains("STATUS: pending-install"), "{stdout}");
+    assert!(stdout.contains("name: default-deny-all"), "{stdout}");
+}
+
+#[test]
+fn hooks_are_left_out_unless_included() {
+    for v in BOTH {
+        let helm = Helm::new(v);
+        let out = helm.template("hooks", Some(&[]));
+        assert!(out.status.success(), "{v:?}: {}", text(&out.stderr));
+        let with_hooks = helm.template("hooks", Some(&["--include-hooks"]));
+        match v {
+            // Helm 3 never sends hooks to a post-renderer.
+            Version::Three => assert!(with_hooks.status.success()),
+            // Helm 4 does: the migrate Job and the test Pod are not isolated.
+            Version::Four => assert!(!with_hooks.status.success()),
+        }
+    }
+}
+
+#[test]
+fn explicitly_namespaced_documents_get_namespaced_policies() {
+    for v in BOTH {
+        let helm = Helm::new(v);
+        let out = helm.template("namespaced", Some(&["--emit-default-deny", "--no-dns"]));
+        assert!(out.status.success(), "{v:?}: {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let generated: Vec<&str> = stdout
+            .split("---\n")
+            .filter(|d| d.contains("netpol-check.io/generated"))
+            .collect();
+        assert_eq!(generated.len(), 2, "{v:?}: {stdout}");
+        assert!(
+            generated
+                .iter()
+                .any(|d| d.contains("namespace: rel-data\n")),
+            "{stdout}"
+        );
+        assert!(
+            generated.iter().any(|d| !d.contains("namespace:")),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
+fn helm_4_plugin_tarball_installs_and_runs_its_own_binary() {
+    let helm = Helm::new(Version::Three); // a home without the directory plugin
+    let dist = helm.home.path().join("dist");
+    let out = Command::new("bash")
+        .arg(format!("{REPO}/scripts/build-helm-plugin.sh"))
+        .arg(BINARY)
+        .arg(&dist)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let tarball = text(&out.stdout).trim().to_owned();
+    assert!(tarball.ends_with(&format!("netpol-check-{}.tgz", env!("CARGO_PKG_VERSION"))));
+    let helm4 = Helm {
+        version: Version::Four,
+        home: tempfile::tempdir().unwrap(),
+    };
+    let installed = helm4.cmd(&["plugin", "install", "--verify=false", &tarball]);
+    assert!(installed.status.success(), "{}", text(&installed.stderr));
+    // No kubectl-netpol_check on this Helm's PATH: the plugin must use its bin/.
+    let out = helm4.template("covered", Some(&[]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let failing = helm4.template("uncovered", Some(&[]));
+    assert!(!failing.status.success());
+}
+
+#[test]
+fn plugin_yaml_is_a_helm_4_postrenderer_of_our_version() {
+    let text = std::fs::read_to_string(format!("{REPO}/plugin.yaml")).unwrap();
+    let y: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    assert_eq!(y["apiVersion"], "v1");
+    assert_eq!(y["type"], "postrenderer/v1");
+    assert_eq!(y["runtime"], "subprocess");
+    assert_eq!(y["name"], "netpol-check");
+    assert_eq!(y["version"], env!("CARGO_PKG_VERSION"));
+}
