@@ -1,0 +1,144 @@
+//! `post-render` and `generate` through the binary: namespaces, DNS flags, modes, and the
+//! report Helm 4 users see on their terminal.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_kubectl-netpol_check");
+
+const WEB: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n      labels: {app: web}\n";
+
+fn post_render(input: &str, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(BINARY);
+    cmd.arg("post-render")
+        .args(args)
+        .env_remove("HELM_NAMESPACE")
+        .env_remove("HELM_PLUGIN_NAME")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    // A usage error exits before reading stdin.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn helm_namespace_names_the_release_namespace_and_the_flag_wins() {
+    let (code, _, err) = post_render(WEB, &[], &[("HELM_NAMESPACE", "team-a")]);
+    assert_eq!(code, 1);
+    assert!(err.contains("Deployment team-a/web"), "{err}");
+    let (_, _, err) = post_render(WEB, &["-n", "team-b"], &[("HELM_NAMESPACE", "team-a")]);
+    assert!(err.contains("Deployment team-b/web"), "{err}");
+    let (_, _, err) = post_render(WEB, &[], &[]);
+    assert!(err.contains("Deployment <release>/web"), "{err}");
+}
+
+#[test]
+fn dns_flags_shape_the_allow_dns_policy() {
+    let (code, out, err) = post_render(
+        WEB,
+        &[
+            "--emit-default-deny",
+            "--dns-namespace=dns",
+            "--dns-selector=app=coredns,tier=infra",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: dns\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("        matchLabels:\n          app: coredns\n          tier: infra\n"),
+        "{out}"
+    );
+    let (_, out, _) = post_render(WEB, &["--emit-default-deny", "--no-dns"], &[]);
+    assert!(!out.contains("allow-dns"), "{out}");
+    assert!(out.contains("name: default-deny-all"), "{out}");
+}
+
+#[test]
+fn bad_dns_selector_is_a_usage_error() {
+    let (code, out, err) = post_render(WEB, &["--dns-selector=novalue"], &[]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("is not key=value"), "{err}");
+}
+
+#[test]
+fn workloads_mode_writes_one_policy_per_uncovered_workload() {
+    let (code, out, err) = post_render(WEB, &["--emit-default-deny=workloads"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("name: web-default-deny\n"), "{out}");
+    assert!(out.contains("name: web-allow-dns\n"), "{out}");
+    assert!(
+        out.contains("  podSelector:\n    matchLabels:\n      app: web\n"),
+        "{out}"
+    );
+    assert!(!out.contains("name: default-deny-all"), "{out}");
+}
+
+#[test]
+fn generate_prints_only_the_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("web.yaml");
+    std::fs::write(&f, WEB).unwrap();
+    let out = Command::new(BINARY)
+        .args([
+            "generate",
+            "-f",
+            f.to_str().unwrap(),
+            "-n",
+            "shop",
+            "--no-dns",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text,
+        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny-all\n  \
+         namespace: shop\n  annotations:\n    netpol-check.io/generated: 'true'\nspec:\n  podSelector: {}\n  \
+         policyTypes:\n  - Ingress\n  - Egress\n"
+    );
+}
+
+#[test]
+fn helm_4_users_see_the_report_on_their_terminal() {
+    // `script` gives the command a terminal; stderr goes to /dev/null, so only what the tool
+    // writes to /dev/tty can reach the transcript.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.yaml");
+    std::fs::write(&input, WEB).unwrap();
+    let inner = format!(
+        "HELM_PLUGIN_NAME=netpol-check {BINARY} post-render < {} > /dev/null 2>/dev/null",
+        input.display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .output()
+        .unwrap();
+    let transcript = String::from_utf8_lossy(&out.stdout);
+    assert!(transcript.contains("NPC001"), "{transcript}");
+    // Without HELM_PLUGIN_NAME (Helm 3 shows stderr itself) nothing goes to the terminal.
+    let inner = format!(
+        "{BINARY} post-render < {} > /dev/null 2>/dev/null",
+        input.display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("NPC001"));
+}
