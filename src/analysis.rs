@@ -70,6 +70,7 @@ pub fn analyse(inventory: &Inventory, source: Source) -> Report {
         inventory,
         coverage: &coverage,
         namespaces: &namespaces,
+        cni: source.cni.as_ref(),
     };
     let (findings, suppressed) = apply_suppressions(inventory, checks::run_all(&ctx));
 
@@ -163,6 +164,7 @@ pub fn analyse(inventory: &Inventory, source: Source) -> Report {
         findings,
         suppressed,
         generated: Vec::new(),
+        notes: Vec::new(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The `kubectl netpol-check` command line: flags in kubectl's conventions, and the mapping from
 //! a run's outcome to exit statuses (0 clean, 1 findings at or above `--fail-on`, 2 could not run).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -12,6 +12,7 @@ use crate::output::{self, ColorChoice, Format};
 use crate::postrender::{self, PostRenderOptions};
 use crate::report::{Report, Severity, Source};
 use crate::semantics::Coverage;
+use crate::source::cluster::{self, ClusterOptions};
 use crate::source::paths;
 use crate::source::{self as sources, manifests, ManifestOptions};
 
@@ -28,8 +29,12 @@ pub const EXIT_ERROR: i32 = 2;
     long_about = "Checks that every workload is isolated by NetworkPolicies for ingress AND egress, \
                   following the API server's semantics (own-namespace selection, policyTypes \
                   defaulting, full label selectors, hostNetwork).\n\n\
-                  Reads manifests: files, directories (recursively) or stdin, with -f.",
+                  Reads manifests (-f: files, directories, stdin), or without -f the cluster of \
+                  the current kubeconfig context, like kubectl.",
     after_help = "Examples:\n  \
+                  kubectl netpol-check -A\n  \
+                  kubectl netpol-check -n shop -o wide\n  \
+                  kubectl netpol-check --context prod -A -o json > report.json\n  \
                   kubectl netpol-check -f k8s/ -f extra.yaml\n  \
                   helm template shop ./chart | kubectl netpol-check -f -\n  \
                   kubectl netpol-check -f dump.yaml -o json\n  \
@@ -80,7 +85,66 @@ pub struct CheckArgs {
     pub output: Format,
 
     #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    #[command(flatten)]
     pub verdict: VerdictArgs,
+}
+
+/// kubectl's flags for reaching a cluster (used when no -f is given).
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod's
+    /// service account).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+
+    /// The kubeconfig context to use.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The kubeconfig cluster to use.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// The kubeconfig user to use.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Label selector limiting the workloads reported (e.g. app.kubernetes.io/part-of=shop).
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+
+    /// How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds.
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub request_timeout: Option<TimeoutArg>,
+
+    /// Items per list request.
+    #[arg(long, default_value_t = 500, value_name = "N", hide = true)]
+    pub chunk_size: u32,
+}
+
+/// `--request-timeout`, as kubectl reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeoutArg(pub Option<std::time::Duration>);
+
+fn parse_timeout(s: &str) -> Result<TimeoutArg, String> {
+    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 30s, 1m or 1h"))?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("{s:?} is not a duration like 30s, 1m or 1h")),
+    };
+    Ok(TimeoutArg(
+        (seconds > 0).then(|| std::time::Duration::from_secs(seconds)),
+    ))
 }
 
 /// Flags that shape the verdict, in every mode.
@@ -290,11 +354,7 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
 
 fn check(args: &CheckArgs) -> Result<i32, Error> {
     if args.filenames.is_empty() {
-        return Err(Error::Usage(
-            "no -f given: reading a live cluster is not available yet; pass manifests with \
-             -f PATH (or -f - for stdin)"
-                .into(),
-        ));
+        return check_cluster(args);
     }
     let scope = args.verdict.scope()?;
     let inputs = paths::expand(&args.filenames)?;
@@ -304,12 +364,42 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     };
     let mut inventory = sources::load(&inputs, &options)?;
     scope.apply(&mut inventory);
-    let source = Source {
-        kind: "manifests".into(),
-        context: None,
-        files: inputs.iter().map(|i| i.display_name()).collect(),
-    };
+    let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
     let report = analysis::analyse(&inventory, source);
+    emit(&report, args.output, args.verdict.color.enabled())?;
+    Ok(args.verdict.fail_on.exit_code(&report))
+}
+
+fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
+    let c = &args.cluster;
+    let machine_output = matches!(args.output, Format::Json | Format::Yaml);
+    let options = ClusterOptions {
+        kubeconfig: c.kubeconfig.clone(),
+        context: c.context.clone(),
+        cluster: c.cluster.clone(),
+        user: c.user.clone(),
+        namespace: args.namespace.clone(),
+        all_namespaces: args.all_namespaces,
+        selector: c.selector.clone(),
+        request_timeout: c.request_timeout.and_then(|t| t.0),
+        page_size: c.chunk_size.max(1),
+        progress: !machine_output && std::io::stderr().is_terminal(),
+    };
+    let data = cluster::load(&options)?;
+    // Naming a system namespace with -n is asking for it.
+    let named_system = data
+        .namespace
+        .as_deref()
+        .is_some_and(|n| analysis::SYSTEM_NAMESPACES.contains(&n));
+    let scope = Scope::new(
+        args.verdict.include_system || named_system,
+        &args.verdict.exclude_namespace,
+    )?;
+    let mut inventory = data.inventory;
+    scope.apply(&mut inventory);
+    let source = Source::cluster(data.context, data.server, data.cni);
+    let mut report = analysis::analyse(&inventory, source);
+    report.notes = data.notes;
     emit(&report, args.output, args.verdict.color.enabled())?;
     Ok(args.verdict.fail_on.exit_code(&report))
 }

@@ -33,6 +33,14 @@ pub enum Error {
         object: Option<String>,
     },
 
+    /// A cluster that cannot be reached or refuses us.
+    #[error("context \"{context}\" ({server}): {message}")]
+    Cluster {
+        context: String,
+        server: String,
+        message: String,
+    },
+
     /// Flags that do not fit together.
     #[error("{0}")]
     Usage(String),

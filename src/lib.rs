@@ -12,6 +12,7 @@
 pub mod analysis;
 pub mod checks;
 pub mod cli;
+pub mod cni;
 pub mod error;
 pub mod generate;
 pub mod model;

@@ -73,12 +73,7 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
         None => Vec::new(),
     };
 
-    let source = Source {
-        kind: "helm".into(),
-        context: None,
-        files: vec![stream_name.to_string()],
-    };
-    let mut report = analysis::analyse(&inventory, source);
+    let mut report = analysis::analyse(&inventory, Source::helm());
     report.generated = manifests
         .iter()
         .map(|m| serde_json::to_value(m).expect("a policy manifest always serialises"))

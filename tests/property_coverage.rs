@@ -205,7 +205,7 @@ proptest! {
             policies: policies.clone(),
             ..Default::default()
         };
-        let report = analyse(&inventory, Source { kind: "manifests".into(), context: None, files: vec![] });
+        let report = analyse(&inventory, Source::manifests(vec![]));
         let by_name: BTreeMap<(String, String), _> = report
             .workloads
             .iter()

@@ -63,6 +63,7 @@ mod tests {
             inventory: &inv,
             coverage: &coverage,
             namespaces: &[],
+            cni: None,
         });
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].object, "node-exporter");

@@ -1,6 +1,7 @@
 //! Checks: one file per rule, each with its own tests. A check reads the analysed inventory and
 //! returns findings; suppression, filtering and ordering happen in [`crate::analysis`].
 
+pub mod cni_without_policy_enforcement;
 pub mod host_network_workload;
 pub mod namespace_without_default_deny;
 pub mod uncovered_workload;
@@ -51,6 +52,8 @@ pub struct Context<'a> {
     pub coverage: &'a Coverage,
     /// Every namespace in scope, sorted.
     pub namespaces: &'a [String],
+    /// The cluster's CNI plugin, when known (cluster mode).
+    pub cni: Option<&'a crate::cni::Cni>,
 }
 
 /// Every rule, in id order.
@@ -58,6 +61,7 @@ pub const RULES: &[Rule] = &[
     uncovered_workload::RULE,
     host_network_workload::RULE,
     namespace_without_default_deny::RULE,
+    cni_without_policy_enforcement::RULE,
 ];
 
 /// Runs every check.
@@ -65,6 +69,7 @@ pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = uncovered_workload::check(ctx);
     out.extend(host_network_workload::check(ctx));
     out.extend(namespace_without_default_deny::check(ctx));
+    out.extend(cni_without_policy_enforcement::check(ctx));
     out
 }
 

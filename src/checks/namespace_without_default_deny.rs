@@ -89,6 +89,7 @@ mod tests {
             inventory: inv,
             coverage: &coverage,
             namespaces: &ns,
+            cni: None,
         })
     }
 

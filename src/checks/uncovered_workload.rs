@@ -132,6 +132,7 @@ mod tests {
             inventory: inv,
             coverage: &coverage,
             namespaces: &[],
+            cni: None,
         })
     }
 

@@ -131,6 +131,15 @@ fn write_finding(f: &Finding, color: bool, out: &mut dyn Write) -> std::io::Resu
 
 fn write_summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let s = &report.summary;
+    if let (Some(context), Some(server)) = (&report.source.context, &report.source.server) {
+        let cni = report
+            .source
+            .cni
+            .as_ref()
+            .map(|c| format!(", CNI {}", c.name))
+            .unwrap_or_default();
+        writeln!(out, "Cluster: context {context} ({server}{cni})")?;
+    }
     let mut line = format!(
         "{} found across {}; {} of {} not covered",
         count(s.network_policies, "NetworkPolicy", "NetworkPolicies"),
@@ -156,6 +165,9 @@ fn write_summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         findings.push_str(&format!("; {} suppressed", s.suppressed));
     }
     writeln!(out, "{findings}")?;
+    for note in &report.notes {
+        writeln!(out, "note: {note}")?;
+    }
     if !s.skipped_kinds.is_empty() {
         let total: usize = s.skipped_kinds.values().sum();
         let kinds: Vec<String> = s

@@ -25,8 +25,15 @@ pub struct RawObject {
     pub kind: Option<String>,
     pub metadata: Option<RawMeta>,
     pub spec: Option<RawSpec>,
+    pub status: Option<RawStatus>,
     /// `List`, `PodList`, ... wrappers.
     pub items: Option<Vec<RawObject>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "an object status")]
+pub struct RawStatus {
+    pub phase: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -62,6 +69,7 @@ pub struct RawAnnotations {
 pub struct RawOwnerRef {
     pub kind: Option<String>,
     pub name: Option<String>,
+    pub controller: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,6 +123,7 @@ pub struct RawPodSpec {
 #[derive(Debug, Default, Deserialize)]
 #[serde(expecting = "a container")]
 pub struct RawContainer {
+    pub image: Option<String>,
     pub ports: Option<Vec<RawContainerPort>>,
 }
 

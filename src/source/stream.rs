@@ -18,7 +18,7 @@ use crate::model::{
 };
 
 use super::documents::Document;
-use super::objects::{container_ports, labels_or_empty, RawMeta, RawObject, RawSelector};
+use super::objects::{container_ports, labels_or_empty, RawMeta, RawObject, RawSelector, RawSpec};
 
 /// One object read from a stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -481,39 +481,11 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
     let suppression = meta.suppression();
     let spec = obj.spec.unwrap_or_default();
     let parsed = match kind.as_str() {
-        "Namespace" => {
-            let mut labels = labels_or_empty(meta.labels.as_ref());
-            labels.insert(NAMESPACE_NAME_LABEL.to_owned(), name.clone());
-            Parsed::Namespace(Namespace {
-                name,
-                labels,
-                suppression,
-                origin: ctx.origin_of(&meta),
-            })
+        "Namespace" => Parsed::Namespace(namespace_object(name, &meta, ctx.origin_of(&meta))),
+        "NetworkPolicy" => {
+            let origin = ctx.origin_of(&meta);
+            Parsed::Policy(network_policy(namespace, name, &meta, spec, origin))
         }
-        "NetworkPolicy" => Parsed::Policy(NetworkPolicy {
-            namespace,
-            name,
-            pod_selector: spec
-                .pod_selector
-                .map(RawSelector::into_model)
-                .unwrap_or_default(),
-            policy_types: spec.policy_types,
-            ingress: spec
-                .ingress
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| r.into_model(true))
-                .collect(),
-            egress: spec
-                .egress
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| r.into_model(false))
-                .collect(),
-            suppression,
-            origin: ctx.origin_of(&meta),
-        }),
         _ => {
             let kind = WorkloadKind::parse(&kind).expect("is_read_kind checked the kind");
             let (labels, host_network, ports, pods) = match kind {
@@ -572,6 +544,51 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
         }
     };
     Ok(vec![parsed])
+}
+
+/// A Namespace object: its labels, plus the one the API server always sets.
+pub fn namespace_object(name: String, meta: &RawMeta, origin: Origin) -> Namespace {
+    let mut labels = labels_or_empty(meta.labels.as_ref());
+    labels.insert(NAMESPACE_NAME_LABEL.to_owned(), name.clone());
+    Namespace {
+        name,
+        labels,
+        suppression: meta.suppression(),
+        origin,
+    }
+}
+
+/// A NetworkPolicy object.
+pub fn network_policy(
+    namespace: String,
+    name: String,
+    meta: &RawMeta,
+    spec: RawSpec,
+    origin: Origin,
+) -> NetworkPolicy {
+    NetworkPolicy {
+        namespace,
+        name,
+        pod_selector: spec
+            .pod_selector
+            .map(RawSelector::into_model)
+            .unwrap_or_default(),
+        policy_types: spec.policy_types,
+        ingress: spec
+            .ingress
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.into_model(true))
+            .collect(),
+        egress: spec
+            .egress
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.into_model(false))
+            .collect(),
+        suppression: meta.suppression(),
+        origin,
+    }
 }
 
 #[cfg(test)]
