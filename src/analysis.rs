@@ -1,7 +1,7 @@
 //! From an inventory to a report: scope (system and excluded namespaces), coverage, checks,
 //! suppression, ordering. Pure: no I/O.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
@@ -9,8 +9,8 @@ use crate::checks::{self, Context};
 use crate::error::Error;
 use crate::model::{Inventory, Suppression};
 use crate::report::{
-    DirectionFlags, Finding, Isolation, NamespaceEntry, Report, Source, Summary, WorkloadEntry,
-    API_VERSION,
+    DirectionFlags, Finding, Isolation, NamespaceEntry, Report, Severity, Source, Summary,
+    WorkloadEntry, API_VERSION,
 };
 use crate::semantics::{Coverage, DirectionVerdict};
 
@@ -62,8 +62,76 @@ impl Scope {
     }
 }
 
-/// Analyses an inventory already limited to its scope.
+/// Which rules run, and at which severity: `--enable`, `--disable`, `--severity RULE=level`.
+#[derive(Debug, Clone, Default)]
+pub struct RuleConfig {
+    disabled: HashSet<&'static str>,
+    severity: HashMap<&'static str, Severity>,
+}
+
+impl RuleConfig {
+    /// Rules are named by id or name. `--enable` wins over `--disable` for the same rule.
+    pub fn from_flags(
+        enable: &[String],
+        disable: &[String],
+        severity: &[String],
+    ) -> Result<Self, Error> {
+        let rule = |name: &str, flag: &str| {
+            checks::find_rule(name).ok_or_else(|| {
+                Error::Usage(format!(
+                    "{flag} {name:?}: no such rule (see `kubectl netpol-check rules`)"
+                ))
+            })
+        };
+        let mut config = RuleConfig::default();
+        for name in disable {
+            config.disabled.insert(rule(name, "--disable")?.id);
+        }
+        for name in enable {
+            config.disabled.remove(rule(name, "--enable")?.id);
+        }
+        for spec in severity {
+            let (name, level) = spec.split_once('=').ok_or_else(|| {
+                Error::Usage(format!(
+                    "--severity {spec:?}: expected RULE=error|warning|info"
+                ))
+            })?;
+            let level = match level {
+                "error" => Severity::Error,
+                "warning" => Severity::Warning,
+                "info" => Severity::Info,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "--severity {spec:?}: the level must be error, warning or info"
+                    )))
+                }
+            };
+            config.severity.insert(rule(name, "--severity")?.id, level);
+        }
+        Ok(config)
+    }
+
+    fn apply(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        findings
+            .into_iter()
+            .filter(|f| !self.disabled.contains(f.rule.as_str()))
+            .map(|mut f| {
+                if let Some(s) = self.severity.get(f.rule.as_str()) {
+                    f.severity = *s;
+                }
+                f
+            })
+            .collect()
+    }
+}
+
+/// Analyses an inventory already limited to its scope, with every rule at its default.
 pub fn analyse(inventory: &Inventory, source: Source) -> Report {
+    analyse_with(inventory, source, &RuleConfig::default())
+}
+
+/// Analyses an inventory already limited to its scope.
+pub fn analyse_with(inventory: &Inventory, source: Source, rules: &RuleConfig) -> Report {
     let coverage = Coverage::evaluate(inventory, |_| true);
     let namespaces = namespace_names(inventory);
     let ctx = Context {
@@ -72,7 +140,7 @@ pub fn analyse(inventory: &Inventory, source: Source) -> Report {
         namespaces: &namespaces,
         cni: source.cni.as_ref(),
     };
-    let (findings, suppressed) = apply_suppressions(inventory, checks::run_all(&ctx));
+    let (findings, suppressed) = apply_suppressions(inventory, rules.apply(checks::run_all(&ctx)));
 
     let policy_names = |v: &DirectionVerdict| {
         let mut names: Vec<String> = v
@@ -256,6 +324,22 @@ mod tests {
         let s = Scope::new(false, &["team-*".into(), "tmp?".into()]).unwrap();
         assert!(!s.contains("team-a") && !s.contains("tmp1"));
         assert!(s.contains("my-team-a") && s.contains("tmp12"));
+    }
+
+    #[test]
+    fn rule_flags_take_ids_or_names_and_refuse_unknown_ones() {
+        let c = RuleConfig::from_flags(
+            &["npc003".into()],
+            &["NPC003".into(), "host-network-workload".into()],
+            &["uncovered-workload=warning".into()],
+        )
+        .unwrap();
+        assert!(c.disabled.contains("NPC002") && !c.disabled.contains("NPC003"));
+        assert_eq!(c.severity.get("NPC001"), Some(&Severity::Warning));
+        let e = RuleConfig::from_flags(&[], &["NPC999".into()], &[]).unwrap_err();
+        assert!(e.to_string().contains("no such rule"), "{e}");
+        assert!(RuleConfig::from_flags(&[], &[], &["NPC001=fatal".into()]).is_err());
+        assert!(RuleConfig::from_flags(&[], &[], &["NPC001".into()]).is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::analysis::{self, Scope};
+use crate::analysis::{self, RuleConfig, Scope};
 use crate::error::Error;
 use crate::generate::{DenyMode, GenerateOptions};
 use crate::output::{self, ColorChoice, Format};
@@ -63,6 +63,15 @@ pub enum Command {
     PostRender(PostRenderArgs),
     /// Print default-deny NetworkPolicies for the given manifests (for GitOps repositories).
     Generate(GenerateArgs),
+    /// List the rules: id, name, default severity, summary.
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Print the full documentation (docs/rules.md) instead of the table.
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 /// The default mode: check manifests.
@@ -165,11 +174,27 @@ pub struct VerdictArgs {
     /// Colour: auto (when the output is a terminal and NO_COLOR is unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// Run a rule (id or name) that --disable turned off. Repeatable.
+    #[arg(long, value_name = "RULE")]
+    pub enable: Vec<String>,
+
+    /// Do not run a rule (id or name). Repeatable.
+    #[arg(long, value_name = "RULE")]
+    pub disable: Vec<String>,
+
+    /// Change a rule's severity: RULE=error|warning|info. Repeatable.
+    #[arg(long, value_name = "RULE=LEVEL")]
+    pub severity: Vec<String>,
 }
 
 impl VerdictArgs {
     fn scope(&self) -> Result<Scope, Error> {
         Scope::new(self.include_system, &self.exclude_namespace)
+    }
+
+    fn rules(&self) -> Result<RuleConfig, Error> {
+        RuleConfig::from_flags(&self.enable, &self.disable, &self.severity)
     }
 }
 
@@ -349,6 +374,7 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         None => check(&cli.check),
         Some(Command::PostRender(args)) => post_render(args),
         Some(Command::Generate(args)) => generate(args),
+        Some(Command::Rules(args)) => rules(args),
     }
 }
 
@@ -357,6 +383,7 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         return check_cluster(args);
     }
     let scope = args.verdict.scope()?;
+    let rules = args.verdict.rules()?;
     let inputs = paths::expand(&args.filenames)?;
     let options = ManifestOptions {
         default_namespace: args.namespace.clone().unwrap_or_else(|| "default".into()),
@@ -365,13 +392,14 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     let mut inventory = sources::load(&inputs, &options)?;
     scope.apply(&mut inventory);
     let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
-    let report = analysis::analyse(&inventory, source);
+    let report = analysis::analyse_with(&inventory, source, &rules);
     emit(&report, args.output, args.verdict.color.enabled())?;
     Ok(args.verdict.fail_on.exit_code(&report))
 }
 
 fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
     let c = &args.cluster;
+    let rules = args.verdict.rules()?;
     let machine_output = matches!(args.output, Format::Json | Format::Yaml);
     let options = ClusterOptions {
         kubeconfig: c.kubeconfig.clone(),
@@ -398,7 +426,7 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
     let mut inventory = data.inventory;
     scope.apply(&mut inventory);
     let source = Source::cluster(data.context, data.server, data.cni);
-    let mut report = analysis::analyse(&inventory, source);
+    let mut report = analysis::analyse_with(&inventory, source, &rules);
     report.notes = data.notes;
     emit(&report, args.output, args.verdict.color.enabled())?;
     Ok(args.verdict.fail_on.exit_code(&report))
@@ -418,6 +446,7 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
         release_namespace,
         include_hooks: args.include_hooks,
         scope: args.verdict.scope()?,
+        rules: args.verdict.rules()?,
         generate: args.emit_default_deny.map(|mode| args.dns.options(mode)),
     };
     // The bytes go out as they came in (a byte-order mark included); the analysis reads them.
@@ -459,6 +488,20 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
         }
     }
     Ok(code)
+}
+
+fn rules(args: &RulesArgs) -> Result<i32, Error> {
+    let text = if args.markdown {
+        crate::checks::rules_markdown()
+    } else {
+        output::table::rules_table(crate::checks::RULES)
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", &e)),
+        _ => Ok(EXIT_OK),
+    }
 }
 
 fn generate(args: &GenerateArgs) -> Result<i32, Error> {

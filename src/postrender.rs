@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::analysis::{self, Scope};
+use crate::analysis::{self, RuleConfig, Scope};
 use crate::error::Error;
 use crate::generate::{self, GenerateOptions, PolicyManifest};
 use crate::model::Inventory;
@@ -31,6 +31,7 @@ pub struct PostRenderOptions {
     pub release_namespace: String,
     pub include_hooks: bool,
     pub scope: Scope,
+    pub rules: RuleConfig,
     /// Generate default denies (`--emit-default-deny`).
     pub generate: Option<GenerateOptions>,
 }
@@ -73,7 +74,7 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
         None => Vec::new(),
     };
 
-    let mut report = analysis::analyse(&inventory, Source::helm());
+    let mut report = analysis::analyse_with(&inventory, Source::helm(), &options.rules);
     report.generated = manifests
         .iter()
         .map(|m| serde_json::to_value(m).expect("a policy manifest always serialises"))
@@ -174,6 +175,7 @@ mod tests {
             release_namespace: RELEASE_NAMESPACE_PLACEHOLDER.into(),
             include_hooks: false,
             scope: Scope::new(false, &[]).unwrap(),
+            rules: RuleConfig::default(),
             generate: generate.then(GenerateOptions::default),
         };
         render(input, &options).unwrap()

@@ -71,6 +71,7 @@ fn options(generate: bool) -> PostRenderOptions {
         release_namespace: "<release>".into(),
         include_hooks: false,
         scope: Scope::new(false, &[]).unwrap(),
+        rules: Default::default(),
         generate: generate.then(GenerateOptions::default),
     }
 }

@@ -11,6 +11,12 @@ pub const RULE: Rule = Rule {
     name: "cni-without-policy-enforcement",
     severity: Severity::Warning,
     summary: "The cluster's CNI plugin does not enforce NetworkPolicies",
+    explanation: "The API server accepts NetworkPolicies whatever the network plugin does with \
+        them. flannel alone, and the AWS VPC CNI without its network policy agent, enforce none: \
+        every policy is stored and ignored, and every pod stays reachable. The plugin is recognised \
+        from the DaemonSets of kube-system, so this rule runs against live clusters only.",
+    bad_example: "# The DaemonSets of kube-system in a live cluster\napiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-flannel-ds\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers: [{name: kube-flannel, image: ghcr.io/flannel-io/flannel:v0.26.0}]\n",
+    good_example: "# Canal: flannel plus Calico's policy engine\napiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: canal\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers: [{name: calico-node, image: docker.io/calico/node:v3.28.0}]\n",
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {

@@ -10,6 +10,13 @@ pub const RULE: Rule = Rule {
     name: "host-network-workload",
     severity: Severity::Warning,
     summary: "A workload uses hostNetwork, which NetworkPolicy cannot isolate",
+    explanation: "Pods with hostNetwork: true share their node's network namespace. No common CNI \
+        applies NetworkPolicy to them: a policy may select them, but they stay reachable on every \
+        port they listen on, and can reach anything the node can. They are counted apart from \
+        uncovered workloads because no policy can fix them; only dropping hostNetwork or host-level \
+        firewalling can.",
+    bad_example: "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: exporter\n  namespace: monitoring\nspec:\n  selector: {matchLabels: {app: exporter}}\n  template:\n    metadata: {labels: {app: exporter}}\n    spec:\n      hostNetwork: true\n      containers: [{name: exporter, image: prom/node-exporter}]\n",
+    good_example: "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: exporter\n  namespace: monitoring\nspec:\n  selector: {matchLabels: {app: exporter}}\n  template:\n    metadata: {labels: {app: exporter}}\n    spec:\n      containers: [{name: exporter, image: prom/node-exporter}]\n",
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {

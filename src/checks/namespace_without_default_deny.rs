@@ -14,6 +14,12 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary:
         "A namespace with workloads has no default-deny NetworkPolicy for ingress and/or egress",
+    explanation: "Policies that select workloads by label protect the pods that exist today. A \
+        default deny (an empty podSelector, the direction in policyTypes, no rules for it) protects \
+        every pod the namespace will ever run, including the one someone deploys tomorrow without \
+        a policy. The finding says which direction lacks it.",
+    bad_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  containers: [{name: web, image: nginx}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny-ingress\n  namespace: shop\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n",
+    good_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  containers: [{name: web, image: nginx}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny-all\n  namespace: shop\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n",
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {

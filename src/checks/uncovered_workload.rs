@@ -13,6 +13,15 @@ pub const RULE: Rule = Rule {
     name: "uncovered-workload",
     severity: Severity::Error,
     summary: "A workload is not isolated for ingress and/or egress by any NetworkPolicy",
+    explanation: "Kubernetes networking is flat: a pod that no NetworkPolicy selects for ingress \
+        accepts connections from every pod of the cluster (and anything that can route to it), and \
+        one that no policy selects for egress can reach anything. A pod is isolated for a \
+        direction once a policy of its own namespace selects it with that direction among its \
+        effective policyTypes. The finding says which direction is open and why: no policy in the \
+        namespace, policies that select other pods, or selecting policies without that direction \
+        (an omitted policyTypes defaults to Ingress only, plus Egress when egress rules exist).",
+    bad_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\n  labels: {app: web}\nspec:\n  containers: [{name: web, image: nginx}]\n---\n# Selects web for ingress only: policyTypes defaults to [Ingress].\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web-ingress\n  namespace: shop\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress:\n  - from:\n    - podSelector: {matchLabels: {app: frontend}}\n",
+    good_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\n  labels: {app: web}\nspec:\n  containers: [{name: web, image: nginx}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web-ingress\n  namespace: shop\nspec:\n  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress, Egress]\n  ingress:\n  - from:\n    - podSelector: {matchLabels: {app: frontend}}\n",
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {

@@ -77,13 +77,7 @@ fn workload_table(workloads: &[WorkloadEntry], wide: bool, color: bool) -> Strin
     }
     let mut table = b.build();
     table.with(Style::blank());
-    // Style::blank pads each cell by one space on both sides; kubectl's tables start flush left.
-    table
-        .to_string()
-        .lines()
-        .map(|l| l.strip_prefix(' ').unwrap_or(l).trim_end())
-        .collect::<Vec<_>>()
-        .join("\n")
+    flush_left(&table.to_string())
 }
 
 fn state(i: &Isolation, host_network: bool, color: bool) -> String {
@@ -183,4 +177,27 @@ fn write_summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// `kubectl netpol-check rules`: one line per rule.
+pub fn rules_table(rules: &[crate::checks::Rule]) -> String {
+    let mut b = Builder::default();
+    b.push_record(["ID", "NAME", "SEVERITY", "SUMMARY"]);
+    for r in rules {
+        b.push_record([r.id, r.name, r.severity.as_str(), r.summary]);
+    }
+    let mut table = b.build();
+    table.with(Style::blank());
+    let mut text = flush_left(&table.to_string());
+    text.push('\n');
+    text
+}
+
+/// Style::blank pads each cell by one space on both sides; kubectl's tables start flush left.
+fn flush_left(table: &str) -> String {
+    table
+        .lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l).trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
