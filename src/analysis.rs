@@ -132,7 +132,9 @@ pub fn analyse(inventory: &Inventory, source: Source) -> Report {
 
 /// Analyses an inventory already limited to its scope.
 pub fn analyse_with(inventory: &Inventory, source: Source, rules: &RuleConfig) -> Report {
-    let coverage = Coverage::evaluate(inventory, |_| true);
+    // A policy the API server would refuse never reaches a cluster: it isolates nothing.
+    let invalid = invalid_policies(inventory);
+    let coverage = Coverage::evaluate(inventory, |i| !invalid.contains(&i));
     let namespaces = namespace_names(inventory);
     let ctx = Context {
         inventory,
@@ -232,8 +234,28 @@ pub fn analyse_with(inventory: &Inventory, source: Source, rules: &RuleConfig) -
         findings,
         suppressed,
         generated: Vec::new(),
-        notes: Vec::new(),
+        notes: invalid
+            .iter()
+            .map(|&i| {
+                let p = &inventory.policies[i];
+                format!(
+                    "NetworkPolicy {}/{} is invalid (NPC120) and was left out of the coverage verdict.",
+                    p.namespace, p.name
+                )
+            })
+            .collect(),
     }
+}
+
+/// Indexes of the policies the API server would refuse.
+pub fn invalid_policies(inventory: &Inventory) -> HashSet<usize> {
+    inventory
+        .policies
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !crate::semantics::validation::validate(p).is_empty())
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Every namespace that holds a workload or a policy, or is listed, sorted.

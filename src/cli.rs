@@ -427,7 +427,7 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
     scope.apply(&mut inventory);
     let source = Source::cluster(data.context, data.server, data.cni);
     let mut report = analysis::analyse_with(&inventory, source, &rules);
-    report.notes = data.notes;
+    report.notes.extend(data.notes);
     emit(&report, args.output, args.verdict.color.enabled())?;
     Ok(args.verdict.fail_on.exit_code(&report))
 }
@@ -514,7 +514,10 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
     };
     let mut inventory = sources::load(&inputs, &options)?;
     scope.apply(&mut inventory);
-    let coverage = Coverage::evaluate(&inventory, |_| true);
+    let coverage = {
+        let invalid = analysis::invalid_policies(&inventory);
+        Coverage::evaluate(&inventory, |i| !invalid.contains(&i))
+    };
     let generated =
         crate::generate::default_denies(&inventory, &coverage, &args.dns.options(args.mode));
     let mut text = String::new();

@@ -62,7 +62,10 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
 
     let manifests = match &options.generate {
         Some(g) => {
-            let coverage = Coverage::evaluate(&inventory, |_| true);
+            let coverage = {
+                let invalid = analysis::invalid_policies(&inventory);
+                Coverage::evaluate(&inventory, |i| !invalid.contains(&i))
+            };
             let g = GenerateOptions {
                 release_namespace: Some(options.release_namespace.clone()),
                 ..g.clone()

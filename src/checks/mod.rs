@@ -3,6 +3,7 @@
 
 pub mod cni_without_policy_enforcement;
 pub mod host_network_workload;
+pub mod invalid_policy;
 pub mod namespace_without_default_deny;
 pub mod uncovered_workload;
 
@@ -67,6 +68,7 @@ pub const RULES: &[Rule] = &[
     uncovered_workload::RULE,
     host_network_workload::RULE,
     namespace_without_default_deny::RULE,
+    invalid_policy::RULE,
     cni_without_policy_enforcement::RULE,
 ];
 
@@ -114,6 +116,7 @@ pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = uncovered_workload::check(ctx);
     out.extend(host_network_workload::check(ctx));
     out.extend(namespace_without_default_deny::check(ctx));
+    out.extend(invalid_policy::check(ctx));
     out.extend(cni_without_policy_enforcement::check(ctx));
     out
 }

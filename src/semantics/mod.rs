@@ -4,6 +4,7 @@ pub mod coverage;
 pub mod policy_types;
 pub mod selector;
 pub mod traffic;
+pub mod validation;
 
 pub use coverage::{Coverage, DirectionVerdict, WorkloadVerdict};
 pub use policy_types::PolicyTypes;
