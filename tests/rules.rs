@@ -150,9 +150,12 @@ fn cluster_mode(yaml: &str) -> Vec<String> {
     rule_ids(&serde_json::from_slice(&out.stdout).unwrap())
 }
 
+/// A mode: its name, and what it finds on some manifests.
+type Mode = (&'static str, fn(&str) -> Vec<String>);
+
 /// NPC130 reads the CNI from a live cluster's kube-system; manifests cannot tell it.
-fn modes(rule: &Rule) -> Vec<(&'static str, fn(&str) -> Vec<String>)> {
-    let mut modes: Vec<(&'static str, fn(&str) -> Vec<String>)> = vec![("cluster", cluster_mode)];
+fn modes(rule: &Rule) -> Vec<Mode> {
+    let mut modes: Vec<Mode> = vec![("cluster", cluster_mode)];
     if rule.id != "NPC130" {
         modes.push(("manifests", manifests_mode));
         modes.push(("post-render", post_render_mode));
