@@ -93,6 +93,21 @@ pub fn split(stream: &str) -> Vec<Document<'_>> {
     docs
 }
 
+/// 1-based line and column (in characters) of a byte offset in `bytes`, for messages.
+pub fn position(bytes: &[u8], offset: usize) -> (u32, u32) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count() as u32
+        + 1;
+    (line, column)
+}
+
 fn memchr_newline(bytes: &[u8], from: usize) -> usize {
     bytes[from..]
         .iter()

@@ -80,7 +80,7 @@ pub fn bom_len(bytes: &[u8]) -> usize {
 pub fn check_utf8<'a>(name: &Arc<str>, bytes: &'a [u8]) -> Result<&'a str, Error> {
     std::str::from_utf8(bytes).map_err(|e| {
         let bad = e.valid_up_to();
-        let (line, column) = line_column(bytes, bad);
+        let (line, column) = documents::position(bytes, bad);
         Error::Input {
             location: Location {
                 file: name.clone(),
@@ -94,20 +94,6 @@ pub fn check_utf8<'a>(name: &Arc<str>, bytes: &'a [u8]) -> Result<&'a str, Error
             object: None,
         }
     })
-}
-
-fn line_column(bytes: &[u8], offset: usize) -> (u32, u32) {
-    let before = &bytes[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count() as u32
-        + 1;
-    (line, column)
 }
 
 /// Reads every input and builds the inventory.

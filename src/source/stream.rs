@@ -17,7 +17,7 @@ use crate::model::{
     Namespace, NetworkPolicy, Origin, Workload, WorkloadKind, NAMESPACE_NAME_LABEL,
 };
 
-use super::documents::Document;
+use super::documents::{self, Document};
 use super::objects::{container_ports, labels_or_empty, RawMeta, RawObject, RawSelector, RawSpec};
 
 /// One object read from a stream.
@@ -270,7 +270,7 @@ fn check_flow_depth(ctx: &DocContext<'_>) -> Result<(), Error> {
             b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_FLOW_DEPTH {
-                    let (line, column) = position_in(ctx.doc.text, i);
+                    let (line, column) = documents::position(ctx.doc.text.as_bytes(), i);
                     return Err(Error::Input {
                         location: ctx.location(ctx.doc.line + line - 1, column),
                         message: format!(
@@ -285,22 +285,6 @@ fn check_flow_depth(ctx: &DocContext<'_>) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-/// 1-based line and column (in characters) of a byte offset in `text`.
-fn position_in(text: &str, offset: usize) -> (u32, u32) {
-    let offset = offset.min(text.len());
-    let before = &text.as_bytes()[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count() as u32
-        + 1;
-    (line, column)
 }
 
 fn is_read_kind(kind: &str) -> bool {
@@ -415,7 +399,7 @@ fn yaml_error(ctx: &DocContext<'_>, e: &serde_norway::Error, object: Option<Stri
     // libyaml's reader errors give a byte offset in the document (and a mark at its start);
     // serde's duplicate-key errors give no position at all.
     let location = if let Some(offset) = take_byte_position(&mut message) {
-        in_document(position_in(ctx.doc.text, offset))
+        in_document(documents::position(ctx.doc.text.as_bytes(), offset))
     } else if let Some(pos) =
         duplicate_key(&message).and_then(|k| second_occurrence(ctx.doc.text, k))
     {
