@@ -400,7 +400,7 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
 fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
     let c = &args.cluster;
     let rules = args.verdict.rules()?;
-    let machine_output = matches!(args.output, Format::Json | Format::Yaml);
+    let machine_output = matches!(args.output, Format::Json | Format::Yaml | Format::Sarif);
     let options = ClusterOptions {
         kubeconfig: c.kubeconfig.clone(),
         context: c.context.clone(),

@@ -1,6 +1,7 @@
 //! Renderers: each consumes a finished [`Report`](crate::report::Report).
 
 pub mod color;
+pub mod sarif;
 pub mod table;
 
 use std::io::Write;
@@ -20,6 +21,8 @@ pub enum Format {
     Json,
     /// The report object as YAML.
     Yaml,
+    /// SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help.
+    Sarif,
 }
 
 /// Writes the report in a format.
@@ -40,5 +43,6 @@ pub fn render(
             let text = serde_norway::to_string(report).map_err(std::io::Error::other)?;
             out.write_all(text.as_bytes())
         }
+        Format::Sarif => sarif::render(report, out),
     }
 }
