@@ -1,15 +1,26 @@
 //! Checks: one file per rule, each with its own tests. A check reads the analysed inventory and
 //! returns findings; suppression, filtering and ordering happen in [`crate::analysis`].
 
+pub mod all_namespaces_peer;
+pub mod allow_all_egress;
+pub mod allow_all_ingress;
+pub mod any_peer_on_port;
 pub mod cni_without_policy_enforcement;
+pub mod dns_blocked;
+pub mod egress_to_internet;
 pub mod host_network_workload;
+pub mod inert_rules;
 pub mod invalid_policy;
+pub mod metadata_endpoint_reachable;
 pub mod namespace_without_default_deny;
+pub mod non_descriptive_name;
+pub mod peer_and_or_confusion;
+pub mod policy_selects_nothing;
 pub mod uncovered_workload;
 
-use crate::model::{Inventory, Origin};
+use crate::model::{Direction, Inventory, NetworkPolicy, Origin};
 use crate::report::{Finding, Severity};
-use crate::semantics::Coverage;
+use crate::semantics::{validation, Coverage};
 
 /// A rule's stable identity, default severity and documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +64,108 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// A finding of this rule about a NetworkPolicy.
+    pub fn policy_finding(
+        &self,
+        policy: &NetworkPolicy,
+        message: String,
+        remediation: String,
+    ) -> Finding {
+        self.finding(
+            &policy.namespace,
+            "NetworkPolicy",
+            &policy.name,
+            &policy.origin,
+            message,
+            remediation,
+        )
+    }
+}
+
+/// The policies the API server would accept: lint rules skip the others, which NPC120 reports.
+pub fn valid_policies<'a>(ctx: &'a Context<'_>) -> impl Iterator<Item = &'a NetworkPolicy> {
+    ctx.inventory
+        .policies
+        .iter()
+        .filter(|p| validation::validate(p).is_empty())
+}
+
+/// A label selector in one line: `{}`, or `app=web, tier in (a, b)`.
+pub fn describe_selector(selector: &crate::model::LabelSelector) -> String {
+    if selector.is_empty() {
+        return "{}".to_owned();
+    }
+    let mut parts: Vec<String> = selector
+        .match_labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    parts.extend(
+        selector
+            .match_expressions
+            .iter()
+            .map(|r| match r.operator.as_str() {
+                "Exists" => r.key.clone(),
+                "DoesNotExist" => format!("!{}", r.key),
+                op => format!(
+                    "{} {} ({})",
+                    r.key,
+                    op.to_ascii_lowercase(),
+                    r.values.join(", ")
+                ),
+            }),
+    );
+    parts.join(", ")
+}
+
+/// The rules of a policy that take effect: those of the directions among its effective
+/// policyTypes (rules of another direction are inert: NPC112), with their direction and index.
+pub fn effective_rules(
+    policy: &NetworkPolicy,
+) -> impl Iterator<Item = (Direction, usize, &crate::model::Rule)> {
+    let types = crate::semantics::PolicyTypes::of(policy);
+    Direction::BOTH
+        .into_iter()
+        .filter(move |d| types.has(*d))
+        .flat_map(move |d| {
+            policy
+                .rules(d)
+                .iter()
+                .enumerate()
+                .map(move |(i, r)| (d, i, r))
+        })
+}
+
+/// A rule's ports in one line: `TCP 80, UDP 53, TCP 8000-8080, TCP http, every UDP port`.
+pub fn describe_ports(ports: &[crate::model::PolicyPort]) -> String {
+    use crate::model::PortValue;
+    if ports.is_empty() {
+        return "every port".to_owned();
+    }
+    ports
+        .iter()
+        .map(|p| {
+            let proto = p.protocol.as_deref().unwrap_or("TCP");
+            match (&p.port, p.end_port) {
+                (None, _) => format!("every {proto} port"),
+                (Some(PortValue::Number(n)), Some(end)) => format!("{proto} {n}-{end}"),
+                (Some(PortValue::Number(n)), None) => format!("{proto} {n}"),
+                (Some(PortValue::Name(name)), _) => format!("{proto} {name}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `from` or `to`: the field of a rule that lists its peers.
+pub fn peers_field(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Ingress => "from",
+        Direction::Egress => "to",
+    }
+}
+
 /// What every check reads.
 pub struct Context<'a> {
     pub inventory: &'a Inventory,
@@ -68,6 +181,17 @@ pub const RULES: &[Rule] = &[
     uncovered_workload::RULE,
     host_network_workload::RULE,
     namespace_without_default_deny::RULE,
+    allow_all_ingress::RULE,
+    allow_all_egress::RULE,
+    any_peer_on_port::RULE,
+    egress_to_internet::RULE,
+    metadata_endpoint_reachable::RULE,
+    all_namespaces_peer::RULE,
+    peer_and_or_confusion::RULE,
+    dns_blocked::RULE,
+    policy_selects_nothing::RULE,
+    inert_rules::RULE,
+    non_descriptive_name::RULE,
     invalid_policy::RULE,
     cni_without_policy_enforcement::RULE,
 ];
@@ -116,6 +240,17 @@ pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = uncovered_workload::check(ctx);
     out.extend(host_network_workload::check(ctx));
     out.extend(namespace_without_default_deny::check(ctx));
+    out.extend(allow_all_ingress::check(ctx));
+    out.extend(allow_all_egress::check(ctx));
+    out.extend(any_peer_on_port::check(ctx));
+    out.extend(egress_to_internet::check(ctx));
+    out.extend(metadata_endpoint_reachable::check(ctx));
+    out.extend(all_namespaces_peer::check(ctx));
+    out.extend(peer_and_or_confusion::check(ctx));
+    out.extend(dns_blocked::check(ctx));
+    out.extend(policy_selects_nothing::check(ctx));
+    out.extend(inert_rules::check(ctx));
+    out.extend(non_descriptive_name::check(ctx));
     out.extend(invalid_policy::check(ctx));
     out.extend(cni_without_policy_enforcement::check(ctx));
     out
@@ -125,6 +260,58 @@ pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
 pub(crate) mod testutil {
     //! Small inventories for the checks' tests.
     use crate::model::*;
+    use crate::report::Finding;
+    use crate::semantics::{validation, Coverage};
+    use crate::source::manifests::{build_inventory, parse_all, Loaded, ManifestOptions};
+
+    /// The inventory of some manifests, as `-f` reads them.
+    pub fn inventory(yaml: &str) -> Inventory {
+        let loaded = [Loaded {
+            name: "test.yaml".into(),
+            text: yaml.to_owned(),
+        }];
+        let options = ManifestOptions::default();
+        build_inventory(parse_all(&loaded, &options).unwrap(), &options)
+    }
+
+    /// Runs one check on an inventory as the analysis does (invalid policies isolate nothing).
+    pub fn run_on(inv: &Inventory, check: fn(&super::Context<'_>) -> Vec<Finding>) -> Vec<Finding> {
+        let coverage =
+            Coverage::evaluate(inv, |i| validation::validate(&inv.policies[i]).is_empty());
+        let mut namespaces: Vec<String> = inv
+            .namespaces
+            .iter()
+            .map(|n| n.name.clone())
+            .chain(inv.workloads.iter().map(|w| w.namespace.clone()))
+            .chain(inv.policies.iter().map(|p| p.namespace.clone()))
+            .collect();
+        namespaces.sort();
+        namespaces.dedup();
+        check(&super::Context {
+            inventory: inv,
+            coverage: &coverage,
+            namespaces: &namespaces,
+            cni: None,
+        })
+    }
+
+    /// Runs one check on some manifests.
+    pub fn run(yaml: &str, check: fn(&super::Context<'_>) -> Vec<Finding>) -> Vec<Finding> {
+        run_on(&inventory(yaml), check)
+    }
+
+    /// Runs one check on a rule's own bad and good examples: it must fire on the first only.
+    pub fn examples(rule: &super::Rule, check: fn(&super::Context<'_>) -> Vec<Finding>) {
+        let bad = run(rule.bad_example, check);
+        assert!(!bad.is_empty(), "{} is silent on its bad example", rule.id);
+        assert!(bad.iter().all(|f| f.rule == rule.id));
+        let good = run(rule.good_example, check);
+        assert!(
+            good.is_empty(),
+            "{} fires on its good example: {good:#?}",
+            rule.id
+        );
+    }
 
     pub fn workload(ns: &str, name: &str, labels: &[(&str, &str)]) -> Workload {
         Workload {

@@ -1,0 +1,197 @@
+//! NPC108 dns-blocked: an egress-isolated workload whose policies do not allow port 53 cannot
+//! resolve names: the most common outage caused by a new egress policy. TCP matters as well as
+//! UDP: large answers (DNSSEC, many records) are retried over TCP.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::model::{ContainerPort, Labels, Protocol, Workload, NAMESPACE_NAME_LABEL};
+use crate::report::{Finding, Severity};
+use crate::semantics::traffic::{CompiledRule, Endpoint, PodRef, Port};
+
+use super::{Context, Rule};
+
+pub const RULE: Rule = Rule {
+    id: "NPC108",
+    name: "dns-blocked",
+    severity: Severity::Warning,
+    summary: "An egress-isolated workload cannot reach DNS on port 53 (UDP and/or TCP)",
+    explanation: "Once a policy isolates a pod for egress, everything not explicitly allowed is \
+        dropped, DNS included: the pod can no longer resolve service names, which usually shows \
+        up as timeouts far from the policy that caused them. DNS needs UDP port 53, and TCP port \
+        53 for answers too large for UDP. The rule evaluates the egress rules of the policies \
+        that isolate the workload against a cluster DNS pod (`k8s-app: kube-dns` in kube-system, \
+        with ports named `dns`/UDP and `dns-tcp`/TCP) and against the addresses 10.96.0.10 (a \
+        typical DNS service IP, in case a node-local or ipBlock rule is used) and 8.8.8.8; a \
+        protocol counts as allowed if any of them is reachable on port 53. hostNetwork \
+        workloads are not isolated and are not reported.",
+    bad_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: api\n  namespace: shop\n  labels: {app: api}\nspec:\n  containers: [{name: api, image: api}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: api-egress\n  namespace: shop\nspec:\n  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - podSelector: {matchLabels: {app: db}}\n    ports:\n    - port: 5432\n",
+    good_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: api\n  namespace: shop\n  labels: {app: api}\nspec:\n  containers: [{name: api, image: api}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: api-egress\n  namespace: shop\nspec:\n  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - podSelector: {matchLabels: {app: db}}\n    ports:\n    - port: 5432\n  - to:\n    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}\n      podSelector: {matchLabels: {k8s-app: kube-dns}}\n    ports:\n    - {port: 53, protocol: UDP}\n    - {port: 53, protocol: TCP}\n",
+};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    let dns_labels: Labels = [("k8s-app".to_owned(), "kube-dns".to_owned())].into();
+    let dns_ns_labels: Labels =
+        [(NAMESPACE_NAME_LABEL.to_owned(), "kube-system".to_owned())].into();
+    let dns_ports = [
+        ContainerPort {
+            name: Some("dns".into()),
+            port: 53,
+            protocol: Some("UDP".into()),
+        },
+        ContainerPort {
+            name: Some("dns-tcp".into()),
+            port: 53,
+            protocol: Some("TCP".into()),
+        },
+    ];
+    let dns_pod = Endpoint::Pod(PodRef {
+        namespace: "kube-system",
+        labels: &dns_labels,
+        namespace_labels: &dns_ns_labels,
+        ports: &dns_ports,
+        host_network: false,
+    });
+    let destinations = [
+        dns_pod,
+        Endpoint::Address(IpAddr::V4(Ipv4Addr::new(10, 96, 0, 10))),
+        Endpoint::Address(IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8))),
+    ];
+    // Policies are compiled once: many workloads share them.
+    let mut compiled: std::collections::HashMap<usize, Vec<CompiledRule>> = Default::default();
+    let mut out = Vec::new();
+    for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
+        if w.host_network || !v.egress.isolated {
+            continue;
+        }
+        let missing: Vec<Protocol> = [Protocol::Udp, Protocol::Tcp]
+            .into_iter()
+            .filter(|&protocol| {
+                let port = Port {
+                    protocol,
+                    number: 53,
+                };
+                !v.egress.policies.iter().any(|&i| {
+                    let policy = &ctx.inventory.policies[i];
+                    let rules = compiled.entry(i).or_insert_with(|| {
+                        policy.egress.iter().map(CompiledRule::compile).collect()
+                    });
+                    rules.iter().any(|r| {
+                        destinations
+                            .iter()
+                            .any(|d| r.allows(&policy.namespace, d, d, port))
+                    })
+                })
+            })
+            .collect();
+        if !missing.is_empty() {
+            out.push(finding(ctx, w, &v.egress.policies, &missing));
+        }
+    }
+    out
+}
+
+fn finding(ctx: &Context<'_>, w: &Workload, policies: &[usize], missing: &[Protocol]) -> Finding {
+    let mut names: Vec<&str> = policies
+        .iter()
+        .map(|&i| ctx.inventory.policies[i].name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let protocols: Vec<&str> = missing.iter().map(|p| p.as_str()).collect();
+    let effect = if missing.contains(&Protocol::Udp) {
+        "name resolution fails"
+    } else {
+        "lookups whose answers are too large for UDP fail"
+    };
+    RULE.finding(
+        &w.namespace,
+        w.kind.as_str(),
+        &w.name,
+        &w.origin,
+        format!(
+            "{kind} {ns}/{name} is isolated for egress (by {by}) and no egress rule lets it reach \
+             DNS on port 53 over {proto}: {effect}",
+            kind = w.kind,
+            ns = w.namespace,
+            name = w.name,
+            by = names.join(", "),
+            proto = protocols.join(" or "),
+        ),
+        format!(
+            "Add an egress rule to {policy} (or a namespace-wide policy) with to: [{{namespaceSelector: \
+             {{matchLabels: {{kubernetes.io/metadata.name: kube-system}}}}, podSelector: \
+             {{matchLabels: {{k8s-app: kube-dns}}}}}}] and ports 53/UDP and 53/TCP.",
+            policy = names[0],
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testutil::{examples, run};
+
+    fn yaml(egress: &str) -> String {
+        format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: api, namespace: shop}}\nspec:\n  selector: {{matchLabels: {{app: api}}}}\n  template:\n    metadata: {{labels: {{app: api}}}}\n    spec: {{containers: [{{name: api, image: api}}]}}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: api-egress, namespace: shop}}\nspec:\n  podSelector: {{}}\n  policyTypes: [Egress]\n  egress: {egress}\n")
+    }
+
+    #[test]
+    fn examples_fire_and_stay_silent() {
+        examples(&RULE, check);
+    }
+
+    #[test]
+    fn a_default_deny_blocks_both() {
+        let f = run(&yaml("[]"), check);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].kind, "Deployment");
+        assert_eq!(
+            f[0].message,
+            "Deployment shop/api is isolated for egress (by api-egress) and no egress rule lets \
+             it reach DNS on port 53 over UDP or TCP: name resolution fails"
+        );
+    }
+
+    #[test]
+    fn says_which_protocol_is_missing() {
+        let f = run(&yaml("[{ports: [{port: 53, protocol: UDP}]}]"), check);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message
+                .ends_with("over TCP: lookups whose answers are too large for UDP fail"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn allowed_ways_to_dns() {
+        for egress in [
+            "[{}]",
+            "[{ports: [{port: 53, protocol: UDP}, {port: 53}]}]",
+            "[{to: [{namespaceSelector: {}}], ports: [{port: dns, protocol: UDP}, {port: dns-tcp}]}]",
+            "[{to: [{ipBlock: {cidr: 10.96.0.10/32}}], ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]}]",
+            "[{to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}}], ports: [{port: 1, endPort: 100, protocol: UDP}, {protocol: TCP}]}]",
+        ] {
+            assert!(run(&yaml(egress), check).is_empty(), "{egress}");
+        }
+    }
+
+    #[test]
+    fn wrong_namespace_or_labels_do_not_reach_dns() {
+        let f = run(&yaml("[{to: [{podSelector: {matchLabels: {k8s-app: kube-dns}}}], ports: [{port: 53, protocol: UDP}, {port: 53}]}]"), check);
+        assert_eq!(
+            f.len(),
+            1,
+            "a podSelector alone looks in shop, not kube-system"
+        );
+    }
+
+    #[test]
+    fn host_network_and_unisolated_workloads_are_skipped() {
+        let hn = "apiVersion: v1\nkind: Pod\nmetadata: {name: agent, namespace: shop}\nspec: {hostNetwork: true, containers: [{name: a, image: a}]}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: shop}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n";
+        assert!(run(hn, check).is_empty());
+        let ingress_only = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec: {containers: [{name: a, image: a}]}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: shop}\nspec:\n  podSelector: {}\n";
+        assert!(run(ingress_only, check).is_empty());
+    }
+}
