@@ -277,36 +277,11 @@ fn dns_policy(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{LabelSelector, NetworkPolicy, Origin, Suppression, Workload, WorkloadKind};
-
-    fn workload(ns: &str, name: &str, labels: &[(&str, &str)]) -> Workload {
-        Workload {
-            kind: WorkloadKind::Deployment,
-            namespace: ns.into(),
-            name: name.into(),
-            label_sets: vec![labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()],
-            pods: 1,
-            host_network: false,
-            ports: vec![],
-            suppression: Suppression::default(),
-            origin: Origin::default(),
-        }
-    }
+    use crate::model::fixtures::workload;
+    use crate::model::NetworkPolicy;
 
     fn deny(ns: &str, name: &str, types: &[&str]) -> NetworkPolicy {
-        NetworkPolicy {
-            namespace: ns.into(),
-            name: name.into(),
-            pod_selector: LabelSelector::default(),
-            policy_types: Some(types.iter().map(|s| s.to_string()).collect()),
-            ingress: vec![],
-            egress: vec![],
-            suppression: Suppression::default(),
-            origin: Origin::default(),
-        }
+        crate::model::fixtures::policy(ns, name, &[], Some(types), 0, 0)
     }
 
     fn run(inv: &Inventory, options: &GenerateOptions) -> Vec<PolicyManifest> {

@@ -313,46 +313,5 @@ pub(crate) mod testutil {
         );
     }
 
-    pub fn workload(ns: &str, name: &str, labels: &[(&str, &str)]) -> Workload {
-        Workload {
-            kind: WorkloadKind::Deployment,
-            namespace: ns.into(),
-            name: name.into(),
-            label_sets: vec![labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()],
-            pods: 1,
-            host_network: false,
-            ports: vec![],
-            suppression: Suppression::default(),
-            origin: Origin::default(),
-        }
-    }
-
-    pub fn policy(
-        ns: &str,
-        name: &str,
-        selector: &[(&str, &str)],
-        types: Option<&[&str]>,
-        ingress_rules: usize,
-        egress_rules: usize,
-    ) -> NetworkPolicy {
-        NetworkPolicy {
-            namespace: ns.into(),
-            name: name.into(),
-            pod_selector: LabelSelector {
-                match_labels: selector
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                match_expressions: vec![],
-            },
-            policy_types: types.map(|t| t.iter().map(|s| s.to_string()).collect()),
-            ingress: vec![Rule::default(); ingress_rules],
-            egress: vec![Rule::default(); egress_rules],
-            suppression: Suppression::default(),
-            origin: Origin::default(),
-        }
-    }
+    pub use crate::model::fixtures::{policy, workload};
 }

@@ -190,42 +190,12 @@ impl Coverage {
 mod tests {
     //! SEMANTICS.md points 1-6 (the rest are in traffic.rs).
     use super::*;
-    use crate::model::{LabelSelector, Requirement, Rule, Suppression, WorkloadKind};
+    use crate::model::fixtures::workload;
+    use crate::model::{Requirement, Rule};
 
-    fn workload(ns: &str, name: &str, labels: &[(&str, &str)]) -> Workload {
-        Workload {
-            kind: WorkloadKind::Pod,
-            namespace: ns.into(),
-            name: name.into(),
-            label_sets: vec![labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()],
-            pods: 1,
-            host_network: false,
-            ports: vec![],
-            suppression: Suppression::default(),
-            origin: Default::default(),
-        }
-    }
-
+    /// A policy without rules.
     fn policy(ns: &str, name: &str, sel: &[(&str, &str)], types: Option<&[&str]>) -> NetworkPolicy {
-        NetworkPolicy {
-            namespace: ns.into(),
-            name: name.into(),
-            pod_selector: LabelSelector {
-                match_labels: sel
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                match_expressions: vec![],
-            },
-            policy_types: types.map(|t| t.iter().map(|s| s.to_string()).collect()),
-            ingress: vec![],
-            egress: vec![],
-            suppression: Suppression::default(),
-            origin: Default::default(),
-        }
+        crate::model::fixtures::policy(ns, name, sel, types, 0, 0)
     }
 
     fn eval(workloads: Vec<Workload>, policies: Vec<NetworkPolicy>) -> (Inventory, Coverage) {
