@@ -20,7 +20,7 @@ pub mod uncovered_workload;
 
 use crate::model::{Direction, Inventory, NetworkPolicy, Origin};
 use crate::report::{Finding, Severity};
-use crate::semantics::{validation, Coverage};
+use crate::semantics::Coverage;
 
 /// A rule's stable identity, default severity and documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,10 +85,14 @@ impl Rule {
 
 /// The policies the API server would accept: lint rules skip the others, which NPC120 reports.
 pub fn valid_policies<'a>(ctx: &'a Context<'_>) -> impl Iterator<Item = &'a NetworkPolicy> {
+    // The coverage left out the invalid ones already; validating again per rule would repeat
+    // the work for every lint.
     ctx.inventory
         .policies
         .iter()
-        .filter(|p| validation::validate(p).is_empty())
+        .enumerate()
+        .filter(|(i, _)| ctx.coverage.includes(*i))
+        .map(|(_, p)| p)
 }
 
 /// A label selector in one line: `{}`, or `app=web, tier in (a, b)`.

@@ -32,18 +32,18 @@ pub fn render(
 }
 
 /// The short report a post-renderer prints on stderr: the findings at or above `threshold`
-/// (all of them with no threshold) and the summary.
+/// and the summary.
 pub fn render_brief(
     report: &Report,
     threshold: Option<Severity>,
     color: bool,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let shown: Vec<&Finding> = report
-        .findings
-        .iter()
-        .filter(|f| threshold.is_none_or(|t| f.severity >= t))
-        .collect();
+    // With no threshold (--fail-on never) nothing can fail the install: the summary is enough.
+    let shown: Vec<&Finding> = match threshold {
+        Some(t) => report.findings.iter().filter(|f| f.severity >= t).collect(),
+        None => Vec::new(),
+    };
     if !shown.is_empty() {
         writeln!(out, "kubectl netpol-check:")?;
     }

@@ -76,6 +76,8 @@ pub struct Coverage {
     pub policies: Vec<CompiledPolicy>,
     /// Compiled policy positions (into `policies`) per namespace.
     by_namespace: HashMap<String, Vec<usize>>,
+    /// Per `Inventory::policies` entry: whether it counts (invalid policies do not).
+    included: Vec<bool>,
     /// One verdict per `Inventory::workloads` entry.
     pub workloads: Vec<WorkloadVerdict>,
 }
@@ -86,10 +88,12 @@ impl Coverage {
     pub fn evaluate(inventory: &Inventory, include_policy: impl Fn(usize) -> bool) -> Self {
         let mut policies = Vec::new();
         let mut by_namespace: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut included = vec![false; inventory.policies.len()];
         for (index, policy) in inventory.policies.iter().enumerate() {
             if !include_policy(index) {
                 continue;
             }
+            included[index] = true;
             by_namespace
                 .entry(policy.namespace.clone())
                 .or_default()
@@ -103,6 +107,7 @@ impl Coverage {
         let mut coverage = Coverage {
             policies,
             by_namespace,
+            included,
             workloads: Vec::new(),
         };
         coverage.workloads = inventory
@@ -111,6 +116,11 @@ impl Coverage {
             .map(|w| coverage.verdict(w))
             .collect();
         coverage
+    }
+
+    /// Whether the policy at this inventory index counts in the verdict.
+    pub fn includes(&self, index: usize) -> bool {
+        self.included.get(index).copied().unwrap_or(false)
     }
 
     /// The compiled policies of a namespace.
