@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Regenerates the numbers of docs/benchmarks.md (and the README's performance section):
+# the full synthetic cluster (2,000 namespaces, 100,000 workloads, 20,000 NetworkPolicies),
+# timed with a bare YAML event pass and with `kubectl-netpol_check -f FILE -o json`.
+#
+#   bash scripts/bench.sh            # from the repository root; RUNS=9 for more runs
+#
+# Prints a markdown table: median and fastest wall-clock seconds, and the highest peak RSS, of
+# RUNS runs of each, interleaved.
+# Timings are only meaningful on an otherwise idle machine; the load average is printed.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-5}
+DIR=target/bench
+FILE=$DIR/cluster.yaml
+BIN=target/release/kubectl-netpol_check
+
+cargo build --release --quiet --bin kubectl-netpol_check --example synth --example yaml_event_pass
+mkdir -p "$DIR"
+target/release/examples/synth >"$FILE"
+
+bytes=$(wc -c <"$FILE")
+documents=$(grep -c '^---$' "$FILE")
+
+# Runs "$@" with stdout discarded; prints "SECONDS PEAK_KB". The check exits 1 when it has
+# findings, which the synthetic cluster always has: only statuses above 1 are failures.
+measure() {
+  local out status=0
+  out=$(mktemp)
+  if [[ -x /usr/bin/time ]]; then
+    /usr/bin/time -f '%e %M' -o "$out" "$@" >/dev/null || status=$?
+  else
+    # Without GNU time: wall time from bash, and no peak memory.
+    local TIMEFORMAT='%R 0'
+    { time "$@" >/dev/null 2>/dev/null || status=$?; } 2>"$out"
+  fi
+  if ((status > 1)); then
+    echo "failed (exit status $status): $*" >&2
+    rm -f "$out"
+    exit 1
+  fi
+  # GNU time prints "Command exited with non-zero status 1" above its line.
+  tail -n 1 "$out"
+  rm -f "$out"
+}
+
+# "MEDIAN MIN PEAK_MB" from lines "SECONDS PEAK_KB": the median and the fastest wall time, and
+# the highest peak RSS.
+summarise() {
+  sort -n -k1,1 | awk '{ t[NR] = $1; if ($2 > m) m = $2 }
+    END { printf "%s %s %.0f\n", t[int((NR + 1) / 2)], t[1], m / 1024 }'
+}
+
+# A first untimed read puts the file in the page cache for both.
+cat "$FILE" >/dev/null
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+bare=$(mktemp)
+full=$(mktemp)
+mimalloc=$(mktemp)
+trap 'rm -f "$bare" "$mimalloc" "$full"' EXIT
+# Interleaved, so that all see the same background load.
+for ((i = 0; i < RUNS; i++)); do
+  measure target/release/examples/yaml_event_pass "$FILE" >>"$bare"
+  measure target/release/examples/synth --parse "$FILE" >>"$mimalloc"
+  measure "$BIN" -f "$FILE" -o json >>"$full"
+done
+read -r bare_s bare_min bare_mb < <(summarise <"$bare")
+read -r mi_s mi_min mi_mb < <(summarise <"$mimalloc")
+read -r full_s full_min full_mb < <(summarise <"$full")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)
+echo "Input: $FILE, $bytes bytes ($(awk -v b="$bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }')), $documents documents"
+echo "Machine: $(nproc) cores, $cpu, $(awk '/^MemTotal/ { printf "%.0f GB RAM", $2 / 1048576 }' /proc/meminfo); load average before: $load"
+echo "$RUNS interleaved runs each; peak RSS is the highest of the runs."
+echo
+echo "| Run | Wall, median (s) | Wall, fastest (s) | Peak RSS (MB) | Full run / this (median) | Full run / this (fastest) |"
+echo "|---|---:|---:|---:|---:|---:|"
+echo "| Bare YAML event pass, system allocator (\`yaml_event_pass\`) | $bare_s | $bare_min | $bare_mb | $(ratio "$full_s" "$bare_s") | $(ratio "$full_min" "$bare_min") |"
+echo "| Bare YAML event pass, mimalloc (\`synth --parse\`) | $mi_s | $mi_min | $mi_mb | $(ratio "$full_s" "$mi_s") | $(ratio "$full_min" "$mi_min") |"
+echo "| \`kubectl-netpol_check -f FILE -o json\` | $full_s | $full_min | $full_mb | | |"
