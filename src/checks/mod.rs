@@ -6,6 +6,8 @@ pub mod allow_all_egress;
 pub mod allow_all_ingress;
 pub mod any_peer_on_port;
 pub mod cni_without_policy_enforcement;
+pub mod default_deny_neutralised;
+pub mod disparate_peers_one_rule;
 pub mod dns_blocked;
 pub mod egress_to_internet;
 pub mod host_network_workload;
@@ -15,8 +17,10 @@ pub mod metadata_endpoint_reachable;
 pub mod namespace_without_default_deny;
 pub mod non_descriptive_name;
 pub mod peer_and_or_confusion;
+pub mod peer_selects_nothing;
 pub mod policy_selects_nothing;
 pub mod uncovered_workload;
+pub mod unresolved_named_port;
 
 use crate::model::{Direction, Inventory, NetworkPolicy, Origin};
 use crate::report::{Finding, Severity};
@@ -193,8 +197,12 @@ pub const RULES: &[Rule] = &[
     all_namespaces_peer::RULE,
     peer_and_or_confusion::RULE,
     dns_blocked::RULE,
+    disparate_peers_one_rule::RULE,
     policy_selects_nothing::RULE,
+    peer_selects_nothing::RULE,
     inert_rules::RULE,
+    unresolved_named_port::RULE,
+    default_deny_neutralised::RULE,
     non_descriptive_name::RULE,
     invalid_policy::RULE,
     cni_without_policy_enforcement::RULE,
@@ -252,8 +260,12 @@ pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
     out.extend(all_namespaces_peer::check(ctx));
     out.extend(peer_and_or_confusion::check(ctx));
     out.extend(dns_blocked::check(ctx));
+    out.extend(disparate_peers_one_rule::check(ctx));
     out.extend(policy_selects_nothing::check(ctx));
+    out.extend(peer_selects_nothing::check(ctx));
     out.extend(inert_rules::check(ctx));
+    out.extend(unresolved_named_port::check(ctx));
+    out.extend(default_deny_neutralised::check(ctx));
     out.extend(non_descriptive_name::check(ctx));
     out.extend(invalid_policy::check(ctx));
     out.extend(cni_without_policy_enforcement::check(ctx));

@@ -1,0 +1,292 @@
+//! NPC111 peer-selects-nothing: a peer whose namespaceSelector matches no known namespace, or
+//! whose podSelector matches no workload where it looks, allows nothing: usually a label typo,
+//! or `name: <namespace>` where namespaces only carry `kubernetes.io/metadata.name`.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::model::{LabelSelector, Labels, NetworkPolicy, Peer, Workload, NAMESPACE_NAME_LABEL};
+use crate::report::{Finding, Severity};
+use crate::semantics::Selector;
+
+use super::unresolved_named_port::namespace_labels;
+use super::{describe_selector, effective_rules, peers_field, valid_policies, Context, Rule};
+
+pub const RULE: Rule = Rule {
+    id: "NPC111",
+    name: "peer-selects-nothing",
+    severity: Severity::Warning,
+    summary: "A rule's peer selects no namespace or no workload in scope",
+    explanation: "A peer's namespaceSelector is matched against the labels of namespaces, and \
+        its podSelector against the labels of pods in the policy's namespace (or in the \
+        namespaces its namespaceSelector matches). A peer that matches nothing allows nothing: \
+        the traffic the rule was written for stays blocked. The usual cause is a typo or a \
+        namespaceSelector on `name: <namespace>`, a label namespaces do not carry unless someone \
+        set it; the API server sets `kubernetes.io/metadata.name` on every namespace. The rule \
+        compares against the namespaces and workloads in scope (namespaces only seen through \
+        their objects carry just `kubernetes.io/metadata.name`); a peer with an empty or no \
+        podSelector is judged by its namespaceSelector only, a podSelector is not judged where \
+        no workload is in scope, and the namespaces every cluster has (default, kube-system, \
+        kube-public, kube-node-lease) always count as known.",
+    bad_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: api\n  namespace: payments\n  labels: {app: api}\nspec:\n  containers: [{name: api, image: api}]\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\n  labels: {app: web}\nspec:\n  containers: [{name: web, image: web}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: api-ingress\n  namespace: payments\nspec:\n  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Ingress]\n  ingress:\n  - from:\n    - namespaceSelector: {matchLabels: {name: shop}}\n      podSelector: {matchLabels: {app: web}}\n",
+    good_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: api\n  namespace: payments\n  labels: {app: api}\nspec:\n  containers: [{name: api, image: api}]\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\n  labels: {app: web}\nspec:\n  containers: [{name: web, image: web}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: api-ingress\n  namespace: payments\nspec:\n  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Ingress]\n  ingress:\n  - from:\n    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}\n      podSelector: {matchLabels: {app: web}}\n",
+};
+
+/// The label keys a selector reads.
+fn keys(selector: &LabelSelector) -> impl Iterator<Item = &str> {
+    selector
+        .match_labels
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .chain(selector.match_expressions.iter().map(|r| r.key.as_str()))
+}
+
+/// The value a selector seems to name a namespace by, under a key no namespace carries.
+fn namespace_name_guess(selector: &LabelSelector, unknown_key: &str) -> Option<String> {
+    selector
+        .match_labels
+        .iter()
+        .find(|(k, _)| k == unknown_key)
+        .map(|(_, v)| v.clone())
+        .or_else(|| {
+            selector
+                .match_expressions
+                .iter()
+                .find(|r| r.key == unknown_key && r.operator == "In")
+                .map(|r| r.values.join(", "))
+        })
+}
+
+pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    if ctx.inventory.workloads.is_empty() {
+        return Vec::new();
+    }
+    let namespaces = namespace_labels(ctx);
+    let mut by_namespace: HashMap<&str, Vec<&Workload>> = HashMap::new();
+    for w in &ctx.inventory.workloads {
+        by_namespace
+            .entry(w.namespace.as_str())
+            .or_default()
+            .push(w);
+    }
+    let known_keys: BTreeSet<&str> = namespaces
+        .values()
+        .flat_map(|l| l.keys().map(String::as_str))
+        .collect();
+    let mut out = Vec::new();
+    for p in valid_policies(ctx) {
+        for (direction, index, rule) in effective_rules(p) {
+            for (i, peer) in rule.peers.iter().enumerate() {
+                if peer.ip_block.is_some() {
+                    continue;
+                }
+                let field = format!(
+                    "spec.{}[{index}].{}[{i}]",
+                    direction.lower(),
+                    peers_field(direction)
+                );
+                if let Some(f) = check_peer(
+                    p,
+                    peer,
+                    &field,
+                    &namespaces,
+                    ctx.namespaces,
+                    &by_namespace,
+                    &known_keys,
+                ) {
+                    out.push(f);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn check_peer(
+    p: &NetworkPolicy,
+    peer: &Peer,
+    field: &str,
+    namespaces: &HashMap<String, Labels>,
+    in_scope: &[String],
+    by_namespace: &HashMap<&str, Vec<&Workload>>,
+    known_keys: &BTreeSet<&str>,
+) -> Option<Finding> {
+    let looked_in: Vec<&str> = match &peer.namespace_selector {
+        None => vec![p.namespace.as_str()],
+        Some(sel) => {
+            let s = Selector::compile(sel);
+            let mut matched: Vec<&str> = namespaces
+                .iter()
+                .filter(|(_, l)| s.matches(l))
+                .map(|(n, _)| n.as_str())
+                .collect();
+            matched.sort_unstable();
+            if matched.is_empty() {
+                return Some(no_namespace(p, sel, field, in_scope, known_keys));
+            }
+            matched
+        }
+    };
+    let pods = peer.pod_selector.as_ref().filter(|s| !s.is_empty())?;
+    // Namespaces without any workload in scope (kube-system when not included, a namespace of
+    // another chart) cannot be judged.
+    if !looked_in.iter().any(|ns| by_namespace.contains_key(ns)) {
+        return None;
+    }
+    let s = Selector::compile(pods);
+    let any = looked_in.iter().any(|ns| {
+        by_namespace
+            .get(ns)
+            .is_some_and(|ws| ws.iter().any(|w| w.label_sets.iter().any(|l| s.matches(l))))
+    });
+    if any {
+        return None;
+    }
+    let shown: Vec<&str> = looked_in.iter().take(3).copied().collect();
+    let more = if looked_in.len() > 3 {
+        format!(" and {} more", looked_in.len() - 3)
+    } else {
+        String::new()
+    };
+    let plural = if looked_in.len() == 1 { "" } else { "s" };
+    Some(RULE.policy_finding(
+        p,
+        format!(
+            "NetworkPolicy {ns}/{name} {field} podSelector {sel} matches no workload in \
+             namespace{plural} {where_}{more}: this peer allows nothing",
+            ns = p.namespace,
+            name = p.name,
+            sel = describe_selector(pods),
+            where_ = shown.join(", "),
+        ),
+        format!(
+            "Make {field}.podSelector match the pod-template labels of the workloads meant (check \
+             for typos), and check the namespace it looks in: without a namespaceSelector a \
+             podSelector only looks in the policy's namespace {}.",
+            p.namespace
+        ),
+    ))
+}
+
+fn no_namespace(
+    p: &NetworkPolicy,
+    sel: &LabelSelector,
+    field: &str,
+    in_scope: &[String],
+    known_keys: &BTreeSet<&str>,
+) -> Finding {
+    // The namespaces in scope (sorted), not the implicit system ones.
+    let mut names: Vec<&str> = in_scope.iter().map(String::as_str).collect();
+    let more = if names.len() > 5 {
+        format!(" and {} more", names.len() - 5)
+    } else {
+        String::new()
+    };
+    names.truncate(5);
+    let unknown = keys(sel).find(|k| *k != NAMESPACE_NAME_LABEL && !known_keys.contains(k));
+    let remediation = match unknown {
+        Some(key) => {
+            let value = namespace_name_guess(sel, key).unwrap_or_else(|| "<namespace>".into());
+            format!(
+                "No namespace in scope carries the label {key}. To select a namespace by name use \
+                 the label the API server sets on every namespace: namespaceSelector: \
+                 {{matchLabels: {{{NAMESPACE_NAME_LABEL}: {value}}}}} (or add the label {key} to \
+                 the namespaces meant)."
+            )
+        }
+        None => format!(
+            "Make {field}.namespaceSelector match the labels of the namespaces meant (check for \
+             typos), or select a namespace by name with {NAMESPACE_NAME_LABEL}."
+        ),
+    };
+    RULE.policy_finding(
+        p,
+        format!(
+            "NetworkPolicy {ns}/{name} {field} namespaceSelector {sel} matches no namespace in \
+             scope ({names}{more}): this peer allows nothing",
+            ns = p.namespace,
+            name = p.name,
+            sel = describe_selector(sel),
+            names = names.join(", "),
+        ),
+        remediation,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testutil::{examples, run};
+
+    const PODS: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: data, labels: {team: data}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop, labels: {app: web}}\nspec: {containers: [{name: web, image: nginx}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: db, namespace: data, labels: {app: db}}\nspec: {containers: [{name: db, image: pg}]}\n---\n";
+
+    fn policy(from: &str) -> String {
+        format!("{PODS}apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: shop}}\nspec:\n  podSelector: {{}}\n  ingress: [{{from: [{from}]}}]\n")
+    }
+
+    #[test]
+    fn examples_fire_and_stay_silent() {
+        examples(&RULE, check);
+    }
+
+    #[test]
+    fn a_name_label_suggests_the_metadata_name_label() {
+        let f = run(
+            &policy("{namespaceSelector: {matchLabels: {name: data}}}"),
+            check,
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].message,
+            "NetworkPolicy shop/p spec.ingress[0].from[0] namespaceSelector name=data matches no \
+             namespace in scope (data, shop): this peer allows nothing"
+        );
+        assert!(
+            f[0].remediation
+                .contains("{matchLabels: {kubernetes.io/metadata.name: data}}"),
+            "{}",
+            f[0].remediation
+        );
+    }
+
+    #[test]
+    fn a_known_key_with_a_wrong_value_gets_no_suggestion() {
+        let f = run(
+            &policy("{namespaceSelector: {matchLabels: {team: dta}}}"),
+            check,
+        );
+        assert_eq!(f.len(), 1);
+        assert!(!f[0].remediation.contains("No namespace in scope carries"));
+    }
+
+    #[test]
+    fn pod_selectors_look_where_the_peer_looks() {
+        // db is in data, not in the policy's namespace.
+        let f = run(&policy("{podSelector: {matchLabels: {app: db}}}"), check);
+        assert_eq!(f.len(), 1);
+        assert!(f[0]
+            .message
+            .contains("matches no workload in namespace shop"));
+        for ok in [
+            "{podSelector: {matchLabels: {app: web}}}",
+            "{namespaceSelector: {matchLabels: {team: data}}, podSelector: {matchLabels: {app: db}}}",
+            "{namespaceSelector: {}, podSelector: {matchLabels: {app: db}}}",
+            "{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: data}}}",
+            "{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}",
+            "{podSelector: {}}",
+            "{ipBlock: {cidr: 10.0.0.0/8}}",
+        ] {
+            assert!(run(&policy(ok), check).is_empty(), "{ok}");
+        }
+        let f = run(
+            &policy("{namespaceSelector: {matchLabels: {team: data}}, podSelector: {matchLabels: {app: web}}}"),
+            check,
+        );
+        assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn silent_without_workloads() {
+        let yaml = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  podSelector: {}\n  ingress: [{from: [{namespaceSelector: {matchLabels: {name: x}}}]}]\n";
+        assert!(run(yaml, check).is_empty());
+    }
+}
