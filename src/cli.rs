@@ -394,7 +394,12 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
     let report = analysis::analyse_with(&inventory, source, &rules);
     emit(&report, args.output, args.verdict.color.enabled())?;
-    Ok(args.verdict.fail_on.exit_code(&report))
+    let code = args.verdict.fail_on.exit_code(&report);
+    // The process exits next: freeing 100,000 workloads and their report one by one would
+    // only delay it (0.09 s on the benchmark).
+    std::mem::forget(report);
+    std::mem::forget(inventory);
+    Ok(code)
 }
 
 fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {

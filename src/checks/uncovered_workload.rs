@@ -107,10 +107,12 @@ fn reason(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict, d: Direction) ->
         .iter()
         .map(|&i| {
             let policy = &ctx.inventory.policies[i];
+            // Compiled policies are in inventory order: a binary search, not a scan of 20,000.
             let types = coverage
                 .policies
-                .iter()
-                .find(|c| c.index == i)
+                .binary_search_by_key(&i, |c| c.index)
+                .ok()
+                .map(|at| &coverage.policies[at])
                 .map(|c| {
                     let mut t = c.types.describe();
                     if c.types.defaulted {
