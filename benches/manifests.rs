@@ -38,7 +38,7 @@ fn full_run_json(loaded: &[Loaded], name: &str) -> usize {
     let options = ManifestOptions::default();
     let scope = Scope::new(false, &[]).expect("no globs");
     let parsed = parse_all(loaded, &options).expect("the synthetic stream is valid");
-    let mut inventory = build_inventory(parsed, &options);
+    let mut inventory = build_inventory(parsed);
     scope.apply(&mut inventory);
     let source = Source::manifests(vec![name.to_owned()]);
     let report = analysis::analyse(&inventory, source);

@@ -1104,7 +1104,7 @@ mod tests {
         let options = ManifestOptions::default();
         let parsed = parse_all(&loaded, &options).unwrap();
         assert_eq!(parsed.len(), cfg.documents());
-        let inventory = build_inventory(parsed, &options);
+        let inventory = build_inventory(parsed);
         assert_eq!(inventory.namespaces.len(), cfg.namespaces);
         assert_eq!(inventory.policies.len(), cfg.policies);
         assert!(inventory.skipped_kinds.is_empty());

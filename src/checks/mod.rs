@@ -287,7 +287,7 @@ pub(crate) mod testutil {
             text: yaml.to_owned(),
         }];
         let options = ManifestOptions::default();
-        build_inventory(parse_all(&loaded, &options).unwrap(), &options)
+        build_inventory(parse_all(&loaded, &options).unwrap())
     }
 
     /// Runs one check on an inventory as the analysis does (invalid policies isolate nothing).

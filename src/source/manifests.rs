@@ -103,7 +103,7 @@ pub fn load(inputs: &[Input], options: &ManifestOptions) -> Result<Inventory, Er
         .map(read_input)
         .collect::<Result<Vec<_>, _>>()?;
     let parsed = parse_all(&loaded, options)?;
-    Ok(build_inventory(parsed, options))
+    Ok(build_inventory(parsed))
 }
 
 /// One document to parse, with what its objects' origins say.
@@ -195,7 +195,7 @@ fn parse_json(ctx: DocContext<'_>) -> Result<Vec<Parsed>, Error> {
 
 /// Folds parsed objects into an inventory: objects whose ownerReferences name another workload
 /// of the input are folded into their top-level owner.
-pub fn build_inventory(parsed: Vec<Parsed>, _options: &ManifestOptions) -> Inventory {
+pub fn build_inventory(parsed: Vec<Parsed>) -> Inventory {
     let mut inventory = Inventory::default();
     let mut namespaces: BTreeMap<String, Namespace> = BTreeMap::new();
     let mut workloads: Vec<ParsedWorkload> = Vec::new();
