@@ -142,7 +142,10 @@ pub fn analyse_with(inventory: &Inventory, source: Source, rules: &RuleConfig) -
         namespaces: &namespaces,
         cni: source.cni.as_ref(),
     };
-    let (findings, suppressed) = apply_suppressions(inventory, rules.apply(checks::run_all(&ctx)));
+    let (findings, suppressed) = apply_suppressions(
+        inventory,
+        rules.apply(checks::run_enabled(&ctx, |id| !rules.disabled.contains(id))),
+    );
 
     let policy_names = |v: &DirectionVerdict| {
         let mut names: Vec<String> = v

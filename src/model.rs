@@ -212,8 +212,9 @@ impl Direction {
     }
 }
 
-/// `metav1.LabelSelector` as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `metav1.LabelSelector` as written. Hashable so that checks can remember what a selector
+/// matched: real policy sets repeat the same few selectors many times.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct LabelSelector {
     pub match_labels: Vec<(String, String)>,
     pub match_expressions: Vec<Requirement>,
@@ -226,7 +227,7 @@ impl LabelSelector {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Requirement {
     pub key: String,
     /// As written: `In`, `NotIn`, `Exists`, `DoesNotExist`, or anything the API server refuses.

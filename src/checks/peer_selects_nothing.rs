@@ -2,13 +2,14 @@
 //! whose podSelector matches no workload where it looks, allows nothing: usually a label typo,
 //! or `name: <namespace>` where namespaces only carry `kubernetes.io/metadata.name`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use std::rc::Rc;
 
-use crate::model::{LabelSelector, Labels, NetworkPolicy, Peer, Workload, NAMESPACE_NAME_LABEL};
+use crate::model::{LabelSelector, NetworkPolicy, Peer, NAMESPACE_NAME_LABEL};
 use crate::report::{Finding, Severity};
 use crate::semantics::Selector;
 
-use super::unresolved_named_port::namespace_labels;
+use super::index::{namespace_labels, NamespaceIndex, WorkloadIndex};
 use super::{describe_selector, effective_rules, peers_field, valid_policies, Context, Rule};
 
 pub const RULE: Rule = Rule {
@@ -60,15 +61,10 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     if ctx.inventory.workloads.is_empty() {
         return Vec::new();
     }
-    let namespaces = namespace_labels(ctx);
-    let mut by_namespace: HashMap<&str, Vec<&Workload>> = HashMap::new();
-    for w in &ctx.inventory.workloads {
-        by_namespace
-            .entry(w.namespace.as_str())
-            .or_default()
-            .push(w);
-    }
-    let known_keys: BTreeSet<&str> = namespaces
+    let labels = namespace_labels(ctx);
+    let namespaces = NamespaceIndex::new(&labels);
+    let workloads = WorkloadIndex::new(&ctx.inventory.workloads);
+    let known_keys: BTreeSet<&str> = labels
         .values()
         .flat_map(|l| l.keys().map(String::as_str))
         .collect();
@@ -90,7 +86,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                     &field,
                     &namespaces,
                     ctx.namespaces,
-                    &by_namespace,
+                    &workloads,
                     &known_keys,
                 ) {
                     out.push(f);
@@ -101,25 +97,19 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     out
 }
 
-fn check_peer(
-    p: &NetworkPolicy,
-    peer: &Peer,
+fn check_peer<'a>(
+    p: &'a NetworkPolicy,
+    peer: &'a Peer,
     field: &str,
-    namespaces: &HashMap<String, Labels>,
+    namespaces: &NamespaceIndex<'a>,
     in_scope: &[String],
-    by_namespace: &HashMap<&str, Vec<&Workload>>,
+    workloads: &WorkloadIndex<'_>,
     known_keys: &BTreeSet<&str>,
 ) -> Option<Finding> {
-    let looked_in: Vec<&str> = match &peer.namespace_selector {
-        None => vec![p.namespace.as_str()],
+    let looked_in: Rc<[&str]> = match &peer.namespace_selector {
+        None => Rc::from([p.namespace.as_str()]),
         Some(sel) => {
-            let s = Selector::compile(sel);
-            let mut matched: Vec<&str> = namespaces
-                .iter()
-                .filter(|(_, l)| s.matches(l))
-                .map(|(n, _)| n.as_str())
-                .collect();
-            matched.sort_unstable();
+            let matched = namespaces.matching(sel);
             if matched.is_empty() {
                 return Some(no_namespace(p, sel, field, in_scope, known_keys));
             }
@@ -129,16 +119,11 @@ fn check_peer(
     let pods = peer.pod_selector.as_ref().filter(|s| !s.is_empty())?;
     // Namespaces without any workload in scope (kube-system when not included, a namespace of
     // another chart) cannot be judged.
-    if !looked_in.iter().any(|ns| by_namespace.contains_key(ns)) {
+    if !looked_in.iter().any(|ns| workloads.has_namespace(ns)) {
         return None;
     }
     let s = Selector::compile(pods);
-    let any = looked_in.iter().any(|ns| {
-        by_namespace
-            .get(ns)
-            .is_some_and(|ws| ws.iter().any(|w| w.label_sets.iter().any(|l| s.matches(l))))
-    });
-    if any {
+    if looked_in.iter().any(|ns| workloads.any(ns, &s)) {
         return None;
     }
     let shown: Vec<&str> = looked_in.iter().take(3).copied().collect();

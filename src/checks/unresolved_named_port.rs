@@ -3,11 +3,13 @@
 //! allow stays blocked. A named port never matches an ipBlock destination either.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
-use crate::model::{Direction, Labels, Namespace, PolicyPort, PortValue, Workload};
+use crate::model::{Direction, Peer, PolicyPort, PortValue, Workload};
 use crate::report::{Finding, Severity};
 use crate::semantics::Selector;
 
+use super::index::{namespace_labels, NamespaceIndex};
 use super::{effective_rules, peers_field, valid_policies, Context, Rule};
 
 pub const RULE: Rule = Rule {
@@ -28,33 +30,9 @@ pub const RULE: Rule = Rule {
     good_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\n  labels: {app: web}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    ports:\n    - {name: http, containerPort: 8080}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web-ingress\n  namespace: shop\nspec:\n  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress]\n  ingress:\n  - ports:\n    - port: http\n",
 };
 
-/// The labels of every namespace in the inventory: the listed ones, and the ones only seen on
-/// workloads or policies, and the namespaces every cluster has, out of scope or not (those carry
-/// just `kubernetes.io/metadata.name`).
-pub(super) fn namespace_labels(ctx: &Context<'_>) -> HashMap<String, Labels> {
-    let mut out: HashMap<String, Labels> = ctx
-        .inventory
-        .namespaces
-        .iter()
-        .map(|n| (n.name.clone(), n.labels.clone()))
-        .collect();
-    let seen = ctx
-        .inventory
-        .workloads
-        .iter()
-        .map(|w| w.namespace.as_str())
-        .chain(ctx.namespaces.iter().map(String::as_str))
-        .chain(crate::analysis::SYSTEM_NAMESPACES)
-        .chain(["default"]);
-    for ns in seen {
-        out.entry(ns.to_owned())
-            .or_insert_with(|| Namespace::implicit(ns).labels);
-    }
-    out
-}
-
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    let namespaces = namespace_labels(ctx);
+    let labels = namespace_labels(ctx);
+    let namespaces = NamespaceIndex::new(&labels);
     // Grouped once: filtering every workload of the cluster for each rule was the whole cost
     // of a 100,000-workload run.
     let mut by_namespace: HashMap<&str, Vec<&Workload>> = HashMap::new();
@@ -78,6 +56,10 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             }
         }
     }
+    // Sorted, so that the destinations named in messages do not depend on a hash map's order.
+    let mut with_workloads: Vec<&str> = by_namespace.keys().copied().collect();
+    with_workloads.sort_unstable();
+    let with_workloads: Rc<[&str]> = with_workloads.into();
     let mut out = Vec::new();
     for p in valid_policies(ctx) {
         for (direction, index, rule) in effective_rules(p) {
@@ -138,9 +120,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                     rule.peers.is_empty()
                         || peers.iter().any(|(ns, pods)| {
                             let ns_ok = match ns {
-                                Some(s) => {
-                                    namespaces.get(&w.namespace).is_some_and(|l| s.matches(l))
-                                }
+                                Some(s) => namespaces
+                                    .labels(&w.namespace)
+                                    .is_some_and(|l| s.matches(l)),
                                 None => w.namespace == p.namespace,
                             };
                             ns_ok
@@ -151,28 +133,32 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 }
             };
             // The namespaces the rule's destinations can be in.
-            let reach: Vec<&str> = match direction {
-                Direction::Ingress => vec![p.namespace.as_str()],
-                Direction::Egress if rule.peers.is_empty() => {
-                    by_namespace.keys().copied().collect()
-                }
-                Direction::Egress => {
-                    let mut spaces: Vec<&str> = Vec::new();
-                    for (ns, _) in &peers {
-                        match ns {
-                            None => spaces.push(p.namespace.as_str()),
-                            Some(sel) => spaces.extend(
-                                namespaces
-                                    .iter()
-                                    .filter(|(_, labels)| sel.matches(labels))
-                                    .map(|(name, _)| name.as_str()),
-                            ),
+            let pod_peers: Vec<&Peer> = rule
+                .peers
+                .iter()
+                .filter(|peer| peer.ip_block.is_none())
+                .collect();
+            let reach: Rc<[&str]> = match direction {
+                Direction::Ingress => Rc::from([p.namespace.as_str()]),
+                Direction::Egress if rule.peers.is_empty() => with_workloads.clone(),
+                Direction::Egress => match pod_peers.as_slice() {
+                    [Peer {
+                        namespace_selector: Some(sel),
+                        ..
+                    }] => namespaces.matching(sel),
+                    _ => {
+                        let mut spaces: Vec<&str> = Vec::new();
+                        for peer in &pod_peers {
+                            match &peer.namespace_selector {
+                                None => spaces.push(p.namespace.as_str()),
+                                Some(sel) => spaces.extend(namespaces.matching(sel).iter()),
+                            }
                         }
+                        spaces.sort_unstable();
+                        spaces.dedup();
+                        spaces.into()
                     }
-                    spaces.sort_unstable();
-                    spaces.dedup();
-                    spaces
-                }
+                },
             };
             let unresolved: Vec<&(&PolicyPort, &str)> = named
                 .iter()

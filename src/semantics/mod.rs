@@ -1,11 +1,13 @@
 //! The NetworkPolicy semantics of `shared/SEMANTICS.md`: pure functions over the inventory, no I/O.
 
 pub mod coverage;
+pub mod label_index;
 pub mod policy_types;
 pub mod selector;
 pub mod traffic;
 pub mod validation;
 
 pub use coverage::{Coverage, DirectionVerdict, WorkloadVerdict};
+pub use label_index::LabelIndex;
 pub use policy_types::PolicyTypes;
 pub use selector::Selector;

@@ -20,6 +20,15 @@ enum Term {
     Never,
 }
 
+/// What a set must carry for one term of a selector to match it.
+pub(crate) enum Anchor<'s> {
+    Pair(&'s str, &'s str),
+    AnyOf(&'s str, &'s [String]),
+    Key(&'s str),
+    /// The term matches no set.
+    Nothing,
+}
+
 impl Selector {
     pub fn compile(selector: &LabelSelector) -> Self {
         let mut terms: Vec<Term> = selector
@@ -47,6 +56,18 @@ impl Selector {
 
     pub fn matches_everything(&self) -> bool {
         self.terms.is_empty()
+    }
+
+    /// For each term that only sets carrying some label can satisfy, that label: what an index
+    /// narrows candidates by (see `LabelIndex`).
+    pub(crate) fn anchors(&self) -> impl Iterator<Item = Anchor<'_>> {
+        self.terms.iter().filter_map(|t| match t {
+            Term::Equals(k, v) => Some(Anchor::Pair(k, v)),
+            Term::In(k, vs) => Some(Anchor::AnyOf(k, vs)),
+            Term::Exists(k) => Some(Anchor::Key(k)),
+            Term::Never => Some(Anchor::Nothing),
+            Term::NotIn(..) | Term::DoesNotExist(_) => None,
+        })
     }
 
     pub fn matches(&self, labels: &Labels) -> bool {
