@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use rayon::prelude::*;
 
 use crate::checks::{self, Context};
 use crate::error::Error;
@@ -136,49 +137,13 @@ pub fn analyse_with(inventory: &Inventory, source: Source, rules: &RuleConfig) -
     let invalid = invalid_policies(inventory);
     let coverage = Coverage::evaluate(inventory, |i| !invalid.contains(&i));
     let namespaces = namespace_names(inventory);
-    let ctx = Context {
-        inventory,
-        coverage: &coverage,
-        namespaces: &namespaces,
-        cni: source.cni.as_ref(),
-    };
-    let (findings, suppressed) = apply_suppressions(
-        inventory,
-        rules.apply(checks::run_enabled(&ctx, |id| !rules.disabled.contains(id))),
+    let ctx = Context::new(inventory, &coverage, &namespaces, source.cni.as_ref());
+    // The checks and the per-workload entries only read the inventory: side by side.
+    let (raw_findings, workloads) = rayon::join(
+        || checks::run_enabled(&ctx, |id| !rules.disabled.contains(id)),
+        || workload_entries(inventory, &coverage),
     );
-
-    let policy_names = |v: &DirectionVerdict| {
-        let mut names: Vec<String> = v
-            .policies
-            .iter()
-            .map(|&i| inventory.policies[i].name.clone())
-            .collect();
-        names.sort();
-        names.dedup();
-        names
-    };
-    let mut workloads: Vec<WorkloadEntry> = inventory
-        .workloads
-        .iter()
-        .zip(&coverage.workloads)
-        .map(|(w, v)| WorkloadEntry {
-            kind: w.kind.as_str().to_owned(),
-            namespace: w.namespace.clone(),
-            name: w.name.clone(),
-            pods: w.pods,
-            host_network: w.host_network,
-            ingress: Isolation {
-                isolated: v.ingress.isolated,
-                policies: policy_names(&v.ingress),
-            },
-            egress: Isolation {
-                isolated: v.egress.isolated,
-                policies: policy_names(&v.egress),
-            },
-        })
-        .collect();
-    workloads
-        .sort_by(|a, b| (&a.namespace, &a.name, &a.kind).cmp(&(&b.namespace, &b.name, &b.kind)));
+    let (findings, suppressed) = apply_suppressions(inventory, rules.apply(raw_findings));
 
     let mut per_ns: HashMap<&str, (usize, usize)> = HashMap::new();
     for w in &inventory.workloads {
@@ -250,11 +215,50 @@ pub fn analyse_with(inventory: &Inventory, source: Source, rules: &RuleConfig) -
     }
 }
 
+/// One entry per workload, with its verdict, sorted by namespace, name and kind.
+fn workload_entries(inventory: &Inventory, coverage: &Coverage) -> Vec<WorkloadEntry> {
+    let policy_names = |v: &DirectionVerdict| {
+        let mut names: Vec<String> = v
+            .policies
+            .iter()
+            .map(|&i| inventory.policies[i].name.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    };
+    let mut workloads: Vec<WorkloadEntry> = inventory
+        .workloads
+        .par_iter()
+        .zip(&coverage.workloads)
+        .map(|(w, v)| WorkloadEntry {
+            kind: w.kind.as_str().to_owned(),
+            namespace: w.namespace.clone(),
+            name: w.name.clone(),
+            pods: w.pods,
+            host_network: w.host_network,
+            ingress: Isolation {
+                isolated: v.ingress.isolated,
+                policies: policy_names(&v.ingress),
+            },
+            egress: Isolation {
+                isolated: v.egress.isolated,
+                policies: policy_names(&v.egress),
+            },
+        })
+        .collect();
+    workloads.par_sort_by(|a, b| {
+        (&a.namespace, &a.name, &a.kind).cmp(&(&b.namespace, &b.name, &b.kind))
+    });
+
+    workloads
+}
+
 /// Indexes of the policies the API server would refuse.
 pub fn invalid_policies(inventory: &Inventory) -> HashSet<usize> {
     inventory
         .policies
-        .iter()
+        .par_iter()
         .enumerate()
         .filter(|(_, p)| !crate::semantics::validation::validate(p).is_empty())
         .map(|(i, _)| i)

@@ -54,12 +54,7 @@ mod tests {
     fn run(cni: Option<Cni>) -> Vec<Finding> {
         let inv = Inventory::default();
         let coverage = Coverage::evaluate(&inv, |_| true);
-        check(&Context {
-            inventory: &inv,
-            coverage: &coverage,
-            namespaces: &[],
-            cni: cni.as_ref(),
-        })
+        check(&Context::new(&inv, &coverage, &[], cni.as_ref()))
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the same pods and allows everything in that direction: the deny protects nothing there,
 //! because policies add up (the union of their rules applies).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::model::{Direction, NetworkPolicy};
 use crate::report::{Finding, Severity};
@@ -33,6 +33,19 @@ fn is_default_deny(p: &NetworkPolicy, d: Direction) -> bool {
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let policies: Vec<&NetworkPolicy> = valid_policies(ctx).collect();
+    // Looked up per allow-all rule: scanning every policy and workload for each was quadratic.
+    let mut denies: HashMap<(&str, Direction), BTreeSet<&str>> = HashMap::new();
+    for q in &policies {
+        for d in Direction::BOTH {
+            if is_default_deny(q, d) {
+                denies
+                    .entry((q.namespace.as_str(), d))
+                    .or_default()
+                    .insert(q.name.as_str());
+            }
+        }
+    }
+    let workloads = ctx.workload_index();
     let mut out = Vec::new();
     for p in &policies {
         for d in Direction::BOTH {
@@ -46,25 +59,16 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             else {
                 continue;
             };
-            let denies: BTreeSet<&str> = policies
-                .iter()
-                .filter(|q| q.namespace == p.namespace && is_default_deny(q, d))
-                .map(|q| q.name.as_str())
-                .collect();
-            if denies.is_empty() {
+            let Some(denies) = denies.get(&(p.namespace.as_str(), d)) else {
                 continue;
-            }
+            };
             let selected: Vec<String> = if p.pod_selector.is_empty() {
                 Vec::new()
             } else {
                 let s = Selector::compile(&p.pod_selector);
-                let hits: Vec<String> = ctx
-                    .inventory
-                    .workloads
-                    .iter()
-                    .filter(|w| {
-                        w.namespace == p.namespace && w.label_sets.iter().any(|l| s.matches(l))
-                    })
+                let hits: Vec<String> = workloads
+                    .matching_in(&[p.namespace.as_str()], &s, usize::MAX)
+                    .into_iter()
                     .map(|w| format!("{} {}", w.kind, w.name))
                     .collect();
                 if hits.is_empty() {
@@ -90,7 +94,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                         .join(", ")
                 )
             };
-            let denies: Vec<&str> = denies.into_iter().collect();
+            let denies: Vec<&str> = denies.iter().copied().collect();
             let (dir, field) = (d.lower(), super::peers_field(d));
             out.push(RULE.policy_finding(
                 p,

@@ -66,12 +66,7 @@ mod tests {
             ..Default::default()
         };
         let coverage = Coverage::evaluate(&inv, |_| true);
-        let f = check(&Context {
-            inventory: &inv,
-            coverage: &coverage,
-            namespaces: &[],
-            cni: None,
-        });
+        let f = check(&Context::new(&inv, &coverage, &[], None));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].object, "node-exporter");
         assert_eq!(f[0].severity, Severity::Warning);

@@ -2,14 +2,14 @@
 //! "does this peer select anything": a selector is then matched against the few namespaces or
 //! workloads carrying a label it requires, not against all of them for every rule.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::sync::Arc;
 
-use crate::model::{LabelSelector, Labels, Namespace, Workload};
+use crate::model::{Direction, LabelSelector, Labels, Namespace, Workload};
 use crate::semantics::{LabelIndex, Selector};
 
-use super::Context;
+use super::{valid_policies, Context};
 
 /// The labels of every namespace in the inventory: the listed ones, and the ones only seen on
 /// workloads or policies, and the namespaces every cluster has, out of scope or not (those carry
@@ -36,116 +36,298 @@ pub fn namespace_labels(ctx: &Context<'_>) -> HashMap<String, Labels> {
     out
 }
 
-/// The namespaces, and what each namespaceSelector met so far matched: one (single-threaded)
-/// check's view.
+/// The namespaces each namespaceSelector of the valid policies matches, worked out once: many
+/// peers share a selector (`{}`, `team: x`), and the table can be read from several threads.
 pub struct NamespaceIndex<'a> {
-    labels: &'a HashMap<String, Labels>,
     /// Sorted, so that sorting positions sorts names.
     names: Vec<&'a str>,
     index: LabelIndex<'a>,
-    seen: RefCell<HashMap<&'a LabelSelector, Rc<[&'a str]>>>,
+    known: HashMap<&'a LabelSelector, Arc<[&'a str]>>,
 }
 
 impl<'a> NamespaceIndex<'a> {
-    pub fn new(labels: &'a HashMap<String, Labels>) -> Self {
+    pub fn new(labels: &'a HashMap<String, Labels>, ctx: &'a Context<'_>) -> Self {
         let mut named: Vec<(&str, &Labels)> = labels.iter().map(|(n, l)| (n.as_str(), l)).collect();
         named.sort_unstable_by_key(|(n, _)| *n);
         let (names, sets): (Vec<&str>, Vec<&Labels>) = named.into_iter().unzip();
-        NamespaceIndex {
-            labels,
+        let mut index = NamespaceIndex {
             names,
             index: LabelIndex::new(sets),
-            seen: RefCell::default(),
-        }
+            known: HashMap::new(),
+        };
+        let selectors: HashSet<&LabelSelector> = valid_policies(ctx)
+            .flat_map(|p| Direction::BOTH.into_iter().flat_map(|d| p.rules(d)))
+            .flat_map(|r| &r.peers)
+            .filter_map(|peer| peer.namespace_selector.as_ref())
+            .collect();
+        index.known = selectors
+            .into_iter()
+            .map(|sel| (sel, index.compute(sel)))
+            .collect();
+        index
     }
 
-    pub fn labels(&self, namespace: &str) -> Option<&'a Labels> {
-        self.labels.get(namespace)
-    }
-
-    /// Every namespace, sorted.
-    pub fn all(&self) -> &[&'a str] {
-        &self.names
-    }
-
-    /// The namespaces the selector matches, sorted.
-    pub fn matching(&self, selector: &'a LabelSelector) -> Rc<[&'a str]> {
-        if let Some(known) = self.seen.borrow().get(selector) {
-            return known.clone();
-        }
+    fn compute(&self, selector: &LabelSelector) -> Arc<[&'a str]> {
         let compiled = Selector::compile(selector);
         let mut positions: Vec<usize> = self.index.matching(&compiled).collect();
         positions.sort_unstable();
-        let names: Rc<[&str]> = positions.into_iter().map(|i| self.names[i]).collect();
-        self.seen.borrow_mut().insert(selector, names.clone());
-        names
+        positions.into_iter().map(|i| self.names[i]).collect()
+    }
+
+    /// The namespaces the selector matches, sorted.
+    pub fn matching(&self, selector: &LabelSelector) -> Arc<[&'a str]> {
+        match self.known.get(selector) {
+            Some(known) => known.clone(),
+            None => self.compute(selector),
+        }
     }
 }
 
-/// The workloads of each namespace, indexed by the label sets of their pods.
+/// The workloads, indexed by the label sets of their pods. The sets are numbered namespace by
+/// namespace, so one index answers for one namespace (a range of sets), for a few, or for the
+/// whole cluster.
 pub struct WorkloadIndex<'a> {
-    by_namespace: HashMap<&'a str, Workloads<'a>>,
+    workloads: &'a [Workload],
+    index: LabelIndex<'a>,
+    /// For each label set of `index`, the position of its workload in `workloads`.
+    owner: Vec<u32>,
+    /// Per namespace: its label sets in `index`, and its workloads' positions (ascending).
+    by_namespace: HashMap<&'a str, (Range<usize>, Vec<u32>)>,
 }
 
-struct Workloads<'a> {
-    all: Vec<&'a Workload>,
-    /// For each label set in `index`, the position of its workload in `all`.
-    owner: Vec<usize>,
-    index: LabelIndex<'a>,
-}
+/// What searching one namespace costs, in label sets checked against the cluster-wide index:
+/// a query looks the namespace up, then binary-searches its range.
+const NAMESPACE_COST: usize = 8;
 
 impl<'a> WorkloadIndex<'a> {
     pub fn new(workloads: &'a [Workload]) -> Self {
-        let mut grouped: HashMap<&str, Vec<&Workload>> = HashMap::new();
-        for w in workloads {
-            grouped.entry(w.namespace.as_str()).or_default().push(w);
+        let mut order: Vec<u32> = (0..workloads.len() as u32).collect();
+        order.sort_by_key(|&i| workloads[i as usize].namespace.as_str());
+        let mut owner = Vec::with_capacity(workloads.len());
+        let mut sets = Vec::with_capacity(workloads.len());
+        let mut by_namespace: HashMap<&str, (Range<usize>, Vec<u32>)> = HashMap::new();
+        for &i in &order {
+            let w = &workloads[i as usize];
+            let (range, members) = by_namespace
+                .entry(w.namespace.as_str())
+                .or_insert_with(|| (sets.len()..sets.len(), Vec::new()));
+            members.push(i);
+            for labels in &w.label_sets {
+                sets.push(labels);
+                owner.push(i);
+            }
+            range.end = sets.len();
         }
-        let by_namespace = grouped
-            .into_iter()
-            .map(|(ns, all)| {
-                let (owner, sets): (Vec<usize>, Vec<&Labels>) = all
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(i, w)| w.label_sets.iter().map(move |l| (i, l)))
-                    .unzip();
-                let index = LabelIndex::new(sets);
-                (ns, Workloads { all, owner, index })
-            })
-            .collect();
-        WorkloadIndex { by_namespace }
+        WorkloadIndex {
+            workloads,
+            index: LabelIndex::new(sets),
+            owner,
+            by_namespace,
+        }
     }
 
-    /// The namespaces with at least one workload.
-    pub fn namespaces(&self) -> impl Iterator<Item = &'a str> + '_ {
-        self.by_namespace.keys().copied()
+    fn workload(&self, set: usize) -> &'a Workload {
+        &self.workloads[self.owner[set] as usize]
+    }
+
+    /// The namespaces with at least one workload, sorted.
+    pub fn namespaces(&self) -> Vec<&'a str> {
+        let mut out: Vec<&str> = self.by_namespace.keys().copied().collect();
+        out.sort_unstable();
+        out
     }
 
     pub fn has_namespace(&self, namespace: &str) -> bool {
         self.by_namespace.contains_key(namespace)
     }
 
-    /// The workloads of a namespace, in inventory order.
-    pub fn in_namespace(&self, namespace: &str) -> &[&'a Workload] {
-        self.by_namespace
+    /// The label sets of one namespace that the selector matches.
+    fn matching_in_namespace<'s>(
+        &'s self,
+        namespace: &str,
+        selector: &'s Selector,
+    ) -> impl Iterator<Item = usize> + 's {
+        let range = self
+            .by_namespace
             .get(namespace)
-            .map_or(&[][..], |w| w.all.as_slice())
+            .map_or(0..0, |(r, _)| r.clone());
+        self.index.matching_within(selector, range)
     }
 
-    /// Whether a pod of some workload of the namespace matches the selector.
-    pub fn any(&self, namespace: &str, selector: &Selector) -> bool {
-        self.by_namespace
-            .get(namespace)
-            .is_some_and(|w| w.index.any(selector))
+    /// Whether the namespaces are better searched one by one than all at once, when `limit`
+    /// answers are enough: one by one stops once it has them, and with matches spread over
+    /// the namespaces that comes early.
+    fn one_by_one(&self, namespaces: &[&str], selector: &Selector, limit: usize) -> bool {
+        let everywhere = self.index.candidates_len(selector);
+        let until_enough = limit
+            .saturating_mul(namespaces.len())
+            .checked_div(everywhere)
+            .map_or(namespaces.len(), |n| {
+                n.saturating_add(1).min(namespaces.len())
+            });
+        until_enough.saturating_mul(NAMESPACE_COST) <= everywhere
     }
 
-    /// The workloads of the namespace with a pod the selector matches, in inventory order.
-    pub fn matching(&self, namespace: &str, selector: &Selector) -> Vec<&'a Workload> {
-        let Some(w) = self.by_namespace.get(namespace) else {
-            return Vec::new();
-        };
-        let mut positions: Vec<usize> = w.index.matching(selector).map(|i| w.owner[i]).collect();
-        positions.sort_unstable();
-        positions.dedup();
-        positions.into_iter().map(|i| w.all[i]).collect()
+    /// About how many label sets a query for the selector in these namespaces looks at.
+    pub fn cost(&self, namespaces: &[&str], selector: &Selector) -> usize {
+        let everywhere = self.index.candidates_len(selector);
+        everywhere.min(namespaces.len().saturating_mul(NAMESPACE_COST))
+    }
+
+    /// Whether a pod of some workload in one of the namespaces (sorted) matches the selector.
+    pub fn any_in(&self, namespaces: &[&str], selector: &Selector) -> bool {
+        if self.one_by_one(namespaces, selector, 1) {
+            return namespaces
+                .iter()
+                .any(|ns| self.matching_in_namespace(ns, selector).next().is_some());
+        }
+        self.any_in_where(namespaces, selector, |_| true)
+    }
+
+    /// Whether some workload in one of the namespaces (sorted), with a pod the selector
+    /// matches, is one `wanted` accepts.
+    pub fn any_in_where(
+        &self,
+        namespaces: &[&str],
+        selector: &Selector,
+        wanted: impl Fn(&Workload) -> bool,
+    ) -> bool {
+        // `wanted` may turn most matches down: no early stop to count on.
+        if self.one_by_one(namespaces, selector, usize::MAX) {
+            return namespaces.iter().any(|ns| {
+                self.matching_in_namespace(ns, selector)
+                    .any(|set| wanted(self.workload(set)))
+            });
+        }
+        self.index.matching(selector).any(|set| {
+            let w = self.workload(set);
+            namespaces.binary_search(&w.namespace.as_str()).is_ok() && wanted(w)
+        })
+    }
+
+    /// Up to `limit` workloads of the namespaces (sorted) with a pod the selector matches, by
+    /// namespace and then in inventory order.
+    pub fn matching_in(
+        &self,
+        namespaces: &[&str],
+        selector: &Selector,
+        limit: usize,
+    ) -> Vec<&'a Workload> {
+        let mut positions: Vec<u32> = Vec::new();
+        if self.one_by_one(namespaces, selector, limit) {
+            for ns in namespaces {
+                let Some((_, members)) = self.by_namespace.get(ns) else {
+                    continue;
+                };
+                let start = positions.len();
+                if selector.matches_everything() {
+                    positions.extend(members.iter().take(limit - start));
+                } else {
+                    positions.extend(
+                        self.matching_in_namespace(ns, selector)
+                            .map(|set| self.owner[set]),
+                    );
+                    positions[start..].sort_unstable();
+                    positions.dedup();
+                }
+                if positions.len() >= limit {
+                    break;
+                }
+            }
+        } else {
+            positions.extend(
+                self.index
+                    .matching(selector)
+                    .map(|set| self.owner[set])
+                    .filter(|&i| {
+                        let ns = self.workloads[i as usize].namespace.as_str();
+                        namespaces.binary_search(&ns).is_ok()
+                    }),
+            );
+            // A workload with several matching label sets is there more than once.
+            positions.sort_unstable();
+            positions.dedup();
+            let key = |i: &u32| (self.workloads[*i as usize].namespace.as_str(), *i);
+            if positions.len() > limit && limit > 0 {
+                positions.select_nth_unstable_by_key(limit - 1, key);
+                positions.truncate(limit);
+            }
+            positions.sort_unstable_by_key(key);
+        }
+        positions.truncate(limit);
+        positions
+            .into_iter()
+            .map(|i| &self.workloads[i as usize])
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::fixtures::workload;
+    use crate::model::LabelSelector;
+
+    fn select(pairs: &[(&str, &str)]) -> Selector {
+        Selector::compile(&LabelSelector {
+            match_labels: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            match_expressions: vec![],
+        })
+    }
+
+    /// 40 namespaces (more than FEW_NAMESPACES), each with an api and a web workload.
+    fn cluster() -> Vec<Workload> {
+        (0..40)
+            .rev()
+            .flat_map(|n| {
+                let ns = format!("ns-{n:02}");
+                [
+                    workload(&ns, "web", &[("app", "web")]),
+                    workload(&ns, "api", &[("app", "api")]),
+                ]
+            })
+            .collect()
+    }
+
+    fn names(ws: &[&Workload]) -> Vec<String> {
+        ws.iter()
+            .map(|w| format!("{}/{}", w.namespace, w.name))
+            .collect()
+    }
+
+    #[test]
+    fn few_and_many_namespaces_give_the_same_answer_in_the_same_order() {
+        let workloads = cluster();
+        let index = WorkloadIndex::new(&workloads);
+        let all: Vec<String> = (0..40).map(|n| format!("ns-{n:02}")).collect();
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        let api = select(&[("app", "api")]);
+        // Many namespaces: the cluster-wide index, then sorted by namespace.
+        assert_eq!(
+            names(&index.matching_in(&all, &api, 3)),
+            ["ns-00/api", "ns-01/api", "ns-02/api"]
+        );
+        // A few: one by one.
+        assert_eq!(
+            names(&index.matching_in(&all[5..7], &api, 10)),
+            ["ns-05/api", "ns-06/api"]
+        );
+        // Everything, in inventory order within a namespace (web was listed first).
+        assert_eq!(
+            names(&index.matching_in(&all, &Selector::everything(), 3)),
+            ["ns-00/web", "ns-00/api", "ns-01/web"]
+        );
+        assert!(index.any_in(&all, &api));
+        assert!(index.any_in_where(&all, &api, |w| w.namespace == "ns-39"));
+        assert!(!index.any_in_where(&all, &api, |w| w.name == "web"));
+        assert!(index.any_in(&all[..1], &api));
+        assert!(!index.any_in(&all, &select(&[("app", "db")])));
+        assert!(!index.any_in(&["elsewhere"], &api));
+        assert!(index
+            .matching_in(&all, &select(&[("app", "db")]), 4)
+            .is_empty());
     }
 }

@@ -23,10 +23,14 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    // The coverage left out exactly the invalid policies: only those are validated again, for
+    // the API server's words.
     ctx.inventory
         .policies
         .iter()
-        .filter_map(|p| {
+        .enumerate()
+        .filter(|(i, _)| !ctx.coverage.includes(*i))
+        .filter_map(|(_, p)| {
             let errors = validation::validate(p);
             (!errors.is_empty()).then(|| {
                 RULE.finding(

@@ -27,6 +27,9 @@ use crate::model::{Direction, Inventory, NetworkPolicy, Origin};
 use crate::report::{Finding, Severity};
 use crate::semantics::Coverage;
 
+use index::WorkloadIndex;
+use std::sync::OnceLock;
+
 /// A rule's stable identity, default severity and documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
@@ -183,6 +186,31 @@ pub struct Context<'a> {
     pub namespaces: &'a [String],
     /// The cluster's CNI plugin, when known (cluster mode).
     pub cni: Option<&'a crate::cni::Cni>,
+    /// Built by the first check that needs it, shared by the others.
+    workloads: OnceLock<WorkloadIndex<'a>>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        inventory: &'a Inventory,
+        coverage: &'a Coverage,
+        namespaces: &'a [String],
+        cni: Option<&'a crate::cni::Cni>,
+    ) -> Self {
+        Context {
+            inventory,
+            coverage,
+            namespaces,
+            cni,
+            workloads: OnceLock::new(),
+        }
+    }
+
+    /// The workloads, indexed by their pods' labels.
+    fn workload_index(&self) -> &WorkloadIndex<'a> {
+        self.workloads
+            .get_or_init(|| WorkloadIndex::new(&self.inventory.workloads))
+    }
 }
 
 /// Every rule, in id order.
@@ -337,12 +365,7 @@ pub(crate) mod testutil {
             .collect();
         namespaces.sort();
         namespaces.dedup();
-        check(&super::Context {
-            inventory: inv,
-            coverage: &coverage,
-            namespaces: &namespaces,
-            cni: None,
-        })
+        check(&super::Context::new(inv, &coverage, &namespaces, None))
     }
 
     /// Runs one check on some manifests.

@@ -91,12 +91,7 @@ mod tests {
     fn run(inv: &Inventory, namespaces: &[&str]) -> Vec<Finding> {
         let coverage = Coverage::evaluate(inv, |_| true);
         let ns: Vec<String> = namespaces.iter().map(|s| s.to_string()).collect();
-        check(&Context {
-            inventory: inv,
-            coverage: &coverage,
-            namespaces: &ns,
-            cni: None,
-        })
+        check(&Context::new(inv, &coverage, &ns, None))
     }
 
     #[test]

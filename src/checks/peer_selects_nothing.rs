@@ -3,7 +3,9 @@
 //! or `name: <namespace>` where namespaces only carry `kubernetes.io/metadata.name`.
 
 use std::collections::BTreeSet;
-use std::rc::Rc;
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use crate::model::{LabelSelector, NetworkPolicy, Peer, NAMESPACE_NAME_LABEL};
 use crate::report::{Finding, Severity};
@@ -62,14 +64,17 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         return Vec::new();
     }
     let labels = namespace_labels(ctx);
-    let namespaces = NamespaceIndex::new(&labels);
-    let workloads = WorkloadIndex::new(&ctx.inventory.workloads);
+    let namespaces = NamespaceIndex::new(&labels, ctx);
+    let workloads = ctx.workload_index();
     let known_keys: BTreeSet<&str> = labels
         .values()
         .flat_map(|l| l.keys().map(String::as_str))
         .collect();
-    let mut out = Vec::new();
-    for p in valid_policies(ctx) {
+    let policies: Vec<&NetworkPolicy> = valid_policies(ctx).collect();
+    // Policy by policy, in parallel: each only reads the indexes.
+    let per_policy = |p: &&NetworkPolicy| {
+        let p = *p;
+        let mut out = Vec::new();
         for (direction, index, rule) in effective_rules(p) {
             for (i, peer) in rule.peers.iter().enumerate() {
                 if peer.ip_block.is_some() {
@@ -86,15 +91,16 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                     &field,
                     &namespaces,
                     ctx.namespaces,
-                    &workloads,
+                    workloads,
                     &known_keys,
                 ) {
                     out.push(f);
                 }
             }
         }
-    }
-    out
+        out
+    };
+    policies.par_iter().flat_map_iter(per_policy).collect()
 }
 
 fn check_peer<'a>(
@@ -106,8 +112,8 @@ fn check_peer<'a>(
     workloads: &WorkloadIndex<'_>,
     known_keys: &BTreeSet<&str>,
 ) -> Option<Finding> {
-    let looked_in: Rc<[&str]> = match &peer.namespace_selector {
-        None => Rc::from([p.namespace.as_str()]),
+    let looked_in: Arc<[&str]> = match &peer.namespace_selector {
+        None => Arc::from([p.namespace.as_str()]),
         Some(sel) => {
             let matched = namespaces.matching(sel);
             if matched.is_empty() {
@@ -123,7 +129,7 @@ fn check_peer<'a>(
         return None;
     }
     let s = Selector::compile(pods);
-    if looked_in.iter().any(|ns| workloads.any(ns, &s)) {
+    if workloads.any_in(&looked_in, &s) {
         return None;
     }
     let shown: Vec<&str> = looked_in.iter().take(3).copied().collect();

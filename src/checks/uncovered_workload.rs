@@ -139,12 +139,7 @@ mod tests {
 
     fn run(inv: &Inventory) -> Vec<Finding> {
         let coverage = Coverage::evaluate(inv, |_| true);
-        check(&Context {
-            inventory: inv,
-            coverage: &coverage,
-            namespaces: &[],
-            cni: None,
-        })
+        check(&Context::new(inv, &coverage, &[], None))
     }
 
     #[test]

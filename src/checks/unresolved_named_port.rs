@@ -3,13 +3,17 @@
 //! allow stays blocked. A named port never matches an ipBlock destination either.
 
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
-use crate::model::{Direction, Peer, PolicyPort, PortValue, Workload};
+use rayon::prelude::*;
+
+use crate::model::{
+    self, Direction, LabelSelector, NetworkPolicy, PolicyPort, PortValue, Workload,
+};
 use crate::report::{Finding, Severity};
 use crate::semantics::Selector;
 
-use super::index::{namespace_labels, NamespaceIndex};
+use super::index::{namespace_labels, NamespaceIndex, WorkloadIndex};
 use super::{effective_rules, peers_field, valid_policies, Context, Rule};
 
 pub const RULE: Rule = Rule {
@@ -30,38 +34,19 @@ pub const RULE: Rule = Rule {
     good_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\n  labels: {app: web}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    ports:\n    - {name: http, containerPort: 8080}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web-ingress\n  namespace: shop\nspec:\n  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress]\n  ingress:\n  - ports:\n    - port: http\n",
 };
 
-pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+pub fn check<'c>(ctx: &'c Context<'_>) -> Vec<Finding> {
     let labels = namespace_labels(ctx);
-    let namespaces = NamespaceIndex::new(&labels);
-    // Grouped once: filtering every workload of the cluster for each rule was the whole cost
-    // of a 100,000-workload run.
-    let mut by_namespace: HashMap<&str, Vec<&Workload>> = HashMap::new();
-    // The workloads that define each (port name, protocol): resolving a named port only looks
-    // at those.
-    let mut by_port: HashMap<(&str, &str, &str), Vec<&Workload>> = HashMap::new();
-    for w in &ctx.inventory.workloads {
-        by_namespace
-            .entry(w.namespace.as_str())
-            .or_default()
-            .push(w);
-        for cp in &w.ports {
-            if let Some(name) = cp.name.as_deref() {
-                let proto = cp.protocol.as_deref().unwrap_or("TCP");
-                let list = by_port
-                    .entry((w.namespace.as_str(), name, proto))
-                    .or_default();
-                if !list.last().is_some_and(|last| std::ptr::eq(*last, w)) {
-                    list.push(w);
-                }
-            }
-        }
-    }
+    let namespaces = NamespaceIndex::new(&labels, ctx);
+    let workloads = ctx.workload_index();
+    let ports = PortIndex::new(&ctx.inventory.workloads);
     // Sorted, so that the destinations named in messages do not depend on a hash map's order.
-    let mut with_workloads: Vec<&str> = by_namespace.keys().copied().collect();
-    with_workloads.sort_unstable();
-    let with_workloads: Rc<[&str]> = with_workloads.into();
-    let mut out = Vec::new();
-    for p in valid_policies(ctx) {
+    let with_workloads: Arc<[&str]> = workloads.namespaces().into();
+    let known = Known::default();
+    let policies: Vec<&'c NetworkPolicy> = valid_policies(ctx).collect();
+    // Policy by policy, in parallel: each only reads the indexes.
+    let per_policy = |p: &&'c NetworkPolicy| {
+        let p = *p;
+        let mut out = Vec::new();
         for (direction, index, rule) in effective_rules(p) {
             let named: Vec<(&PolicyPort, &str)> = rule
                 .ports
@@ -98,89 +83,19 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 }
                 continue;
             }
-            // Compiled once per rule; a workload is a destination when this says so.
-            let policy_pods = Selector::compile(&p.pod_selector);
-            let peers: Vec<(Option<Selector>, Option<Selector>)> = rule
-                .peers
-                .iter()
-                .filter(|peer| peer.ip_block.is_none())
-                .map(|peer| {
-                    (
-                        peer.namespace_selector.as_ref().map(Selector::compile),
-                        peer.pod_selector.as_ref().map(Selector::compile),
-                    )
-                })
-                .collect();
-            let is_destination = |w: &Workload| match direction {
-                Direction::Ingress => {
-                    w.namespace == p.namespace
-                        && w.label_sets.iter().any(|l| policy_pods.matches(l))
-                }
-                Direction::Egress => {
-                    rule.peers.is_empty()
-                        || peers.iter().any(|(ns, pods)| {
-                            let ns_ok = match ns {
-                                Some(s) => namespaces
-                                    .labels(&w.namespace)
-                                    .is_some_and(|l| s.matches(l)),
-                                None => w.namespace == p.namespace,
-                            };
-                            ns_ok
-                                && pods
-                                    .as_ref()
-                                    .is_none_or(|s| w.label_sets.iter().any(|l| s.matches(l)))
-                        })
-                }
-            };
-            // The namespaces the rule's destinations can be in.
-            let pod_peers: Vec<&Peer> = rule
-                .peers
-                .iter()
-                .filter(|peer| peer.ip_block.is_none())
-                .collect();
-            let reach: Rc<[&str]> = match direction {
-                Direction::Ingress => Rc::from([p.namespace.as_str()]),
-                Direction::Egress if rule.peers.is_empty() => with_workloads.clone(),
-                Direction::Egress => match pod_peers.as_slice() {
-                    [Peer {
-                        namespace_selector: Some(sel),
-                        ..
-                    }] => namespaces.matching(sel),
-                    _ => {
-                        let mut spaces: Vec<&str> = Vec::new();
-                        for peer in &pod_peers {
-                            match &peer.namespace_selector {
-                                None => spaces.push(p.namespace.as_str()),
-                                Some(sel) => spaces.extend(namespaces.matching(sel).iter()),
-                            }
-                        }
-                        spaces.sort_unstable();
-                        spaces.dedup();
-                        spaces.into()
-                    }
-                },
-            };
+            let dest = Destinations::of(p, direction, rule, &namespaces);
             let unresolved: Vec<&(&PolicyPort, &str)> = named
                 .iter()
                 .filter(|(pp, name)| {
                     let proto = pp.protocol.as_deref().unwrap_or("TCP");
-                    !reach.iter().any(|ns| {
-                        by_port
-                            .get(&(*ns, *name, proto))
-                            .is_some_and(|ws| ws.iter().any(|w| is_destination(w)))
-                    })
+                    !dest.define(&ports, workloads, (name, proto), &known)
                 })
                 .collect();
             if unresolved.is_empty() {
                 continue;
             }
             // For the message: a few of the destinations (four tell "and more" apart).
-            let destinations: Vec<&Workload> = reach
-                .iter()
-                .flat_map(|ns| by_namespace.get(ns).into_iter().flatten().copied())
-                .filter(|w| is_destination(w))
-                .take(4)
-                .collect();
+            let destinations = dest.first(4, workloads, &with_workloads);
             if destinations.is_empty() {
                 continue;
             }
@@ -219,8 +134,241 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 ));
             }
         }
+        out
+    };
+    policies.par_iter().flat_map_iter(per_policy).collect()
+}
+
+/// Per namespace (sorted), the workloads that define one port.
+type Holders<'a> = Vec<(&'a str, Vec<&'a Workload>)>;
+
+/// The workloads that define each named port (name, protocol), grouped by namespace: resolving
+/// a named port only looks at those.
+struct PortIndex<'a> {
+    /// Sorted by namespace; each workload once, in inventory order.
+    holders: HashMap<(&'a str, &'a str), Holders<'a>>,
+}
+
+impl<'a> PortIndex<'a> {
+    fn new(workloads: &'a [Workload]) -> Self {
+        let mut grouped: HashMap<(&str, &str), HashMap<&str, Vec<&Workload>>> = HashMap::new();
+        for w in workloads {
+            for cp in &w.ports {
+                let Some(name) = cp.name.as_deref() else {
+                    continue;
+                };
+                let proto = cp.protocol.as_deref().unwrap_or("TCP");
+                let list = grouped
+                    .entry((name, proto))
+                    .or_default()
+                    .entry(w.namespace.as_str())
+                    .or_default();
+                // Two containers of one workload may both define it.
+                if !list.last().is_some_and(|last| std::ptr::eq(*last, w)) {
+                    list.push(w);
+                }
+            }
+        }
+        let holders = grouped
+            .into_iter()
+            .map(|(port, by_namespace)| {
+                let mut sorted: Vec<(&str, Vec<&Workload>)> = by_namespace.into_iter().collect();
+                sorted.sort_unstable_by_key(|(ns, _)| *ns);
+                (port, sorted)
+            })
+            .collect();
+        PortIndex { holders }
     }
-    out
+
+    /// How many workloads define the port.
+    fn count(&self, name: &str, proto: &str) -> usize {
+        self.holders
+            .get(&(name, proto))
+            .map_or(0, |h| h.iter().map(|(_, ws)| ws.len()).sum())
+    }
+
+    /// The workloads of the given namespaces (sorted) that define the port.
+    fn defining<'s>(
+        &'s self,
+        name: &'s str,
+        proto: &'s str,
+        namespaces: &'s [&'s str],
+    ) -> impl Iterator<Item = &'a Workload> + 's {
+        let holders = self
+            .holders
+            .get(&(name, proto))
+            .map_or(&[][..], Vec::as_slice);
+        // Whichever list is shorter is walked, the other searched.
+        let lists: Box<dyn Iterator<Item = &'s [&'a Workload]> + 's> =
+            if holders.len() < namespaces.len() {
+                Box::new(
+                    holders
+                        .iter()
+                        .filter(|(ns, _)| namespaces.binary_search(ns).is_ok())
+                        .map(|(_, ws)| ws.as_slice()),
+                )
+            } else {
+                Box::new(namespaces.iter().filter_map(|ns| {
+                    holders
+                        .binary_search_by_key(ns, |(n, _)| *n)
+                        .ok()
+                        .map(|i| holders[i].1.as_slice())
+                }))
+            };
+        lists.flatten().copied()
+    }
+}
+
+/// What `define` found for a peer with a namespaceSelector, by (namespaceSelector,
+/// podSelector, port name, protocol).
+type Known<'a> = Mutex<
+    HashMap<
+        (
+            &'a LabelSelector,
+            Option<&'a LabelSelector>,
+            &'a str,
+            &'a str,
+        ),
+        bool,
+    >,
+>;
+
+/// Where the destinations of one rule are: the pods the policy selects (ingress), or the pods
+/// its peers match (egress).
+enum Destinations<'a> {
+    Selected { namespace: &'a str, pods: Selector },
+    Everywhere,
+    Peers(Vec<PeerDestinations<'a>>),
+}
+
+struct PeerDestinations<'a> {
+    /// The peer's selectors, when it has a namespaceSelector: what its answers are remembered
+    /// by (many policies repeat `{}` or `team: x` with the same podSelector).
+    selectors: Option<(&'a LabelSelector, Option<&'a LabelSelector>)>,
+    /// Sorted: the namespaces its namespaceSelector matches, or the policy's namespace.
+    namespace_names: Arc<[&'a str]>,
+    /// None: every pod there.
+    pods: Option<Selector>,
+}
+
+impl<'a> Destinations<'a> {
+    fn of(
+        p: &'a NetworkPolicy,
+        direction: Direction,
+        rule: &'a model::Rule,
+        namespaces: &NamespaceIndex<'a>,
+    ) -> Self {
+        match direction {
+            Direction::Ingress => Destinations::Selected {
+                namespace: &p.namespace,
+                pods: Selector::compile(&p.pod_selector),
+            },
+            Direction::Egress if rule.peers.is_empty() => Destinations::Everywhere,
+            Direction::Egress => Destinations::Peers(
+                rule.peers
+                    .iter()
+                    .filter(|peer| peer.ip_block.is_none())
+                    .map(|peer| PeerDestinations {
+                        selectors: peer
+                            .namespace_selector
+                            .as_ref()
+                            .map(|ns| (ns, peer.pod_selector.as_ref())),
+                        namespace_names: match &peer.namespace_selector {
+                            Some(sel) => namespaces.matching(sel),
+                            None => Arc::from([p.namespace.as_str()]),
+                        },
+                        pods: peer.pod_selector.as_ref().map(Selector::compile),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Whether some destination defines the named port.
+    fn define(
+        &self,
+        ports: &PortIndex<'_>,
+        workloads: &WorkloadIndex<'_>,
+        port: (&'a str, &'a str),
+        known: &Known<'a>,
+    ) -> bool {
+        let (name, proto) = port;
+        let holders = ports.count(name, proto);
+        if holders == 0 {
+            return false;
+        }
+        let defines = |w: &Workload| {
+            w.ports.iter().any(|cp| {
+                cp.name.as_deref() == Some(name) && cp.protocol.as_deref().unwrap_or("TCP") == proto
+            })
+        };
+        // From whichever side is smaller: the workloads defining the port, or those the
+        // selector can match.
+        let search = |namespaces: &[&str], pods: &Selector| {
+            if holders <= workloads.cost(namespaces, pods) {
+                ports
+                    .defining(name, proto, namespaces)
+                    .any(|w| w.label_sets.iter().any(|l| pods.matches(l)))
+            } else {
+                workloads.any_in_where(namespaces, pods, defines)
+            }
+        };
+        match self {
+            Destinations::Selected { namespace, pods } => search(&[namespace], pods),
+            Destinations::Everywhere => true,
+            Destinations::Peers(peers) => {
+                let everything = Selector::everything();
+                peers.iter().any(|peer| {
+                    let run = || {
+                        search(
+                            &peer.namespace_names,
+                            peer.pods.as_ref().unwrap_or(&everything),
+                        )
+                    };
+                    let Some((ns, pods)) = peer.selectors else {
+                        return run();
+                    };
+                    let key = (ns, pods, name, proto);
+                    if let Some(&found) = known.lock().expect("not poisoned").get(&key) {
+                        return found;
+                    }
+                    let found = run();
+                    known.lock().expect("not poisoned").insert(key, found);
+                    found
+                })
+            }
+        }
+    }
+
+    /// Up to `n` destinations, by namespace and then in inventory order.
+    fn first(
+        &self,
+        n: usize,
+        workloads: &WorkloadIndex<'a>,
+        with_workloads: &Arc<[&'a str]>,
+    ) -> Vec<&'a Workload> {
+        let everything = Selector::everything();
+        match self {
+            Destinations::Selected { namespace, pods } => {
+                workloads.matching_in(&[namespace], pods, n)
+            }
+            Destinations::Everywhere => workloads.matching_in(with_workloads, &everything, n),
+            Destinations::Peers(peers) => {
+                let mut all: Vec<&Workload> = peers
+                    .iter()
+                    .flat_map(|peer| {
+                        let pods = peer.pods.as_ref().unwrap_or(&everything);
+                        workloads.matching_in(&peer.namespace_names, pods, n)
+                    })
+                    .collect();
+                // By namespace, then in inventory order: the workloads are one slice.
+                all.sort_unstable_by_key(|w| (w.namespace.as_str(), *w as *const Workload));
+                all.dedup_by_key(|w| *w as *const Workload);
+                all.truncate(n);
+                all
+            }
+        }
+    }
 }
 
 #[cfg(test)]

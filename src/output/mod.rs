@@ -1,6 +1,7 @@
 //! Renderers: each consumes a finished [`Report`](crate::report::Report).
 
 pub mod color;
+pub mod json;
 pub mod sarif;
 pub mod table;
 
@@ -36,7 +37,7 @@ pub fn render(
         Format::Table => table::render(report, false, color, out),
         Format::Wide => table::render(report, true, color, out),
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, report)?;
+            json::render(report, out)?;
             writeln!(out)
         }
         Format::Yaml => {
