@@ -16,9 +16,13 @@ DIR=target/bench
 FILE=$DIR/cluster.yaml
 BIN=target/release/kubectl-netpol_check
 
-cargo build --release --quiet --bin kubectl-netpol_check --example synth --example yaml_event_pass
+cargo build --release --quiet --bin kubectl-netpol_check --example synth --example yaml_event_pass \
+  --example helm_stream
 mkdir -p "$DIR"
 target/release/examples/synth >"$FILE"
+# The Helm post-renderer's input: a rendered chart of 10,000 documents, about 30 MB.
+HELM=$DIR/helm.yaml
+target/release/examples/helm_stream >"$HELM"
 
 bytes=$(wc -c <"$FILE")
 documents=$(grep -c '^---$' "$FILE")
@@ -58,16 +62,22 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 bare=$(mktemp)
 full=$(mktemp)
 mimalloc=$(mktemp)
-trap 'rm -f "$bare" "$mimalloc" "$full"' EXIT
+helm_bare=$(mktemp)
+helm_post=$(mktemp)
+trap 'rm -f "$bare" "$mimalloc" "$full" "$helm_bare" "$helm_post"' EXIT
 # Interleaved, so that all see the same background load.
 for ((i = 0; i < RUNS; i++)); do
   measure target/release/examples/yaml_event_pass "$FILE" >>"$bare"
   measure target/release/examples/synth --parse "$FILE" >>"$mimalloc"
   measure "$BIN" -f "$FILE" -o json >>"$full"
+  measure target/release/examples/yaml_event_pass "$HELM" >>"$helm_bare"
+  measure "$BIN" post-render <"$HELM" >>"$helm_post"
 done
 read -r bare_s bare_min bare_mb < <(summarise <"$bare")
 read -r mi_s mi_min mi_mb < <(summarise <"$mimalloc")
 read -r full_s full_min full_mb < <(summarise <"$full")
+read -r hb_s hb_min hb_mb < <(summarise <"$helm_bare")
+read -r hp_s hp_min hp_mb < <(summarise <"$helm_post")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)
@@ -80,3 +90,11 @@ echo "|---|---:|---:|---:|---:|---:|"
 echo "| Bare YAML event pass, system allocator (\`yaml_event_pass\`) | $bare_s | $bare_min | $bare_mb | $(ratio "$full_s" "$bare_s") | $(ratio "$full_min" "$bare_min") |"
 echo "| Bare YAML event pass, mimalloc (\`synth --parse\`) | $mi_s | $mi_min | $mi_mb | $(ratio "$full_s" "$mi_s") | $(ratio "$full_min" "$mi_min") |"
 echo "| \`kubectl-netpol_check -f FILE -o json\` | $full_s | $full_min | $full_mb | | |"
+echo
+helm_bytes=$(wc -c <"$HELM")
+echo "Helm post-renderer: $HELM, $(awk -v b="$helm_bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }'), $(grep -c '^---' "$HELM") documents on stdin."
+echo
+echo "| Run | Wall, median (s) | Wall, fastest (s) | Peak RSS (MB) | post-render / this (median) | post-render / this (fastest) |"
+echo "|---|---:|---:|---:|---:|---:|"
+echo "| Bare YAML event pass, system allocator (\`yaml_event_pass\`) | $hb_s | $hb_min | $hb_mb | $(ratio "$hp_s" "$hb_s") | $(ratio "$hp_min" "$hb_min") |"
+echo "| \`kubectl-netpol_check post-render < FILE\` | $hp_s | $hp_min | $hp_mb | | |"

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::model::{Direction, Inventory, Labels, NetworkPolicy, Workload};
 
+use super::selector::Anchor;
 use super::{PolicyTypes, Selector};
 
 /// A policy with its selector compiled and its effective types resolved.
@@ -78,10 +79,64 @@ pub struct Coverage {
     pub policies: Vec<CompiledPolicy>,
     /// Compiled policy positions (into `policies`) per namespace.
     by_namespace: HashMap<String, Vec<usize>>,
+    /// Per namespace, the policies by a label their podSelector requires: a workload is only
+    /// matched against the policies that can select it. A chart with 2,500 workloads and 2,500
+    /// policies in one namespace was otherwise 6 million selector matches.
+    by_label: HashMap<String, PolicyLookup>,
     /// Per `Inventory::policies` entry: whether it counts (invalid policies do not).
     included: Vec<bool>,
     /// One verdict per `Inventory::workloads` entry.
     pub workloads: Vec<WorkloadVerdict>,
+}
+
+/// The policies of one namespace (positions in `Coverage::policies`, ascending), by what their
+/// podSelector requires.
+#[derive(Debug, Clone, Default)]
+struct PolicyLookup {
+    /// Selectors with no requirement an index can use (`{}`, NotIn, DoesNotExist only).
+    unanchored: Vec<usize>,
+    by_pair: HashMap<String, HashMap<String, Vec<usize>>>,
+    by_key: HashMap<String, Vec<usize>>,
+}
+
+impl PolicyLookup {
+    fn add(&mut self, position: usize, selector: &Selector) {
+        match selector.anchors().next() {
+            None => self.unanchored.push(position),
+            Some(Anchor::Nothing) => {}
+            Some(Anchor::Pair(k, v)) => self.pair(k, v).push(position),
+            Some(Anchor::AnyOf(k, values)) => {
+                for v in values {
+                    self.pair(k, v).push(position);
+                }
+            }
+            Some(Anchor::Key(k)) => self.by_key.entry(k.to_owned()).or_default().push(position),
+        }
+    }
+
+    fn pair(&mut self, key: &str, value: &str) -> &mut Vec<usize> {
+        self.by_pair
+            .entry(key.to_owned())
+            .or_default()
+            .entry(value.to_owned())
+            .or_default()
+    }
+
+    /// The policies that may select pods with these labels, ascending.
+    fn candidates(&self, labels: &Labels) -> Vec<usize> {
+        let mut out = self.unanchored.clone();
+        for (k, v) in labels {
+            if let Some(list) = self.by_pair.get(k).and_then(|values| values.get(v)) {
+                out.extend_from_slice(list);
+            }
+            if let Some(list) = self.by_key.get(k) {
+                out.extend_from_slice(list);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 impl Coverage {
@@ -90,6 +145,7 @@ impl Coverage {
     pub fn evaluate(inventory: &Inventory, include_policy: impl Fn(usize) -> bool) -> Self {
         let mut policies = Vec::new();
         let mut by_namespace: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_label: HashMap<String, PolicyLookup> = HashMap::new();
         let mut included = vec![false; inventory.policies.len()];
         for (index, policy) in inventory.policies.iter().enumerate() {
             if !include_policy(index) {
@@ -100,15 +156,21 @@ impl Coverage {
                 .entry(policy.namespace.clone())
                 .or_default()
                 .push(policies.len());
+            let selector = Selector::compile(&policy.pod_selector);
+            by_label
+                .entry(policy.namespace.clone())
+                .or_default()
+                .add(policies.len(), &selector);
             policies.push(CompiledPolicy {
                 index,
-                selector: Selector::compile(&policy.pod_selector),
+                selector,
                 types: PolicyTypes::of(policy),
             });
         }
         let mut coverage = Coverage {
             policies,
             by_namespace,
+            by_label,
             included,
             workloads: Vec::new(),
         };
@@ -159,7 +221,12 @@ impl Coverage {
         host_network: bool,
     ) -> WorkloadVerdict {
         let mut verdict = WorkloadVerdict::default();
-        for policy in self.policies_in(namespace) {
+        let candidates = self
+            .by_label
+            .get(namespace)
+            .map(|lookup| lookup.candidates(labels))
+            .unwrap_or_default();
+        for policy in candidates.into_iter().map(|i| &self.policies[i]) {
             if !policy.selector.matches(labels) {
                 continue;
             }

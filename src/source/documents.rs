@@ -191,8 +191,22 @@ mod tests {
     #[test]
     fn agrees_with_a_line_by_line_split_on_random_streams() {
         let pieces = [
-            "---\n", "--- \n", "---\t# c\n", "--- {a: 1}\n", "...\n", "... \n", "----\n",
-            "a: 1\n", "  - x\n", "\n", "# c\n", "-- -\n", "..\n", "b: ---\n", "x", "---",
+            "---\n",
+            "--- \n",
+            "---\t# c\n",
+            "--- {a: 1}\n",
+            "...\n",
+            "... \n",
+            "----\n",
+            "a: 1\n",
+            "  - x\n",
+            "\n",
+            "# c\n",
+            "-- -\n",
+            "..\n",
+            "b: ---\n",
+            "x",
+            "---",
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..3000 {
