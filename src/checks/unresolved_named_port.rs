@@ -147,6 +147,8 @@ type Holders<'a> = Vec<(&'a str, Vec<&'a Workload>)>;
 struct PortIndex<'a> {
     /// Sorted by namespace; each workload once, in inventory order.
     holders: HashMap<(&'a str, &'a str), Holders<'a>>,
+    /// How many workloads define each port: asked for every named port of every rule.
+    total: HashMap<(&'a str, &'a str), usize>,
 }
 
 impl<'a> PortIndex<'a> {
@@ -169,7 +171,7 @@ impl<'a> PortIndex<'a> {
                 }
             }
         }
-        let holders = grouped
+        let holders: HashMap<(&str, &str), Holders> = grouped
             .into_iter()
             .map(|(port, by_namespace)| {
                 let mut sorted: Vec<(&str, Vec<&Workload>)> = by_namespace.into_iter().collect();
@@ -177,14 +179,18 @@ impl<'a> PortIndex<'a> {
                 (port, sorted)
             })
             .collect();
-        PortIndex { holders }
+        let total = holders
+            .iter()
+            .map(|(port, h): (&(&str, &str), &Holders)| {
+                (*port, h.iter().map(|(_, ws)| ws.len()).sum())
+            })
+            .collect();
+        PortIndex { holders, total }
     }
 
     /// How many workloads define the port.
     fn count(&self, name: &str, proto: &str) -> usize {
-        self.holders
-            .get(&(name, proto))
-            .map_or(0, |h| h.iter().map(|(_, ws)| ws.len()).sum())
+        self.total.get(&(name, proto)).copied().unwrap_or(0)
     }
 
     /// The workloads of the given namespaces (sorted) that define the port.

@@ -51,14 +51,6 @@ impl<'a> LabelIndex<'a> {
         LabelIndex { sets, by_key }
     }
 
-    pub fn len(&self) -> usize {
-        self.sets.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.sets.is_empty()
-    }
-
     fn pair(&self, key: &str, value: &str) -> &[u32] {
         self.by_key
             .get(key)
