@@ -13,6 +13,7 @@ pub mod analysis;
 pub mod checks;
 pub mod cli;
 pub mod cni;
+pub mod connectivity;
 pub mod error;
 pub mod generate;
 pub mod model;

@@ -302,6 +302,9 @@ pub struct Inventory {
     pub policies: Vec<NetworkPolicy>,
     /// Objects of kinds this tool does not analyse, counted by kind.
     pub skipped_kinds: BTreeMap<String, usize>,
+    /// Pods folded into a workload, by `(namespace, pod name)`: the workload's kind and name,
+    /// so that `reach pod/web-7d4f9-x2x ...` finds the Deployment it belongs to.
+    pub pod_owners: BTreeMap<(String, String), (WorkloadKind, String)>,
 }
 
 #[cfg(test)]

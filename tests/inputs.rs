@@ -304,22 +304,23 @@ metadata: {name: placed, namespace: elsewhere}
 fn owner_references_fold_pods_into_their_top_level_owner() {
     // Deployment web + ReplicaSet web-abc (owned by web) + 2 pods (owned by web-abc): one
     // Deployment with 2 pods. CronJob nightly + Job + 1 pod: one CronJob with 1 pod. A pod whose
-    // owner is not in the input, and one whose owner name exists only in another namespace,
-    // stay workloads of their own.
+    // owner is not in the input, and one whose owner name exists only in another namespace, are
+    // grouped under that owner in their own namespace, as a cluster's pods are (and as
+    // netpol-analyzer names them).
     let f = fixture("owners.yaml");
     let (_, r) = json(&["-f", &f]);
     assert_eq!(
         names(&r),
         [
-            "Pod other/web-abc-3",
+            "ReplicaSet other/web-abc",
             "CronJob shop/nightly",
-            "Pod shop/orphan-abc-1",
+            "ReplicaSet shop/orphan-abc",
             "Deployment shop/web",
         ]
     );
     assert_eq!(workload(&r, "Deployment", "shop", "web")["pods"], 2);
     assert_eq!(workload(&r, "CronJob", "shop", "nightly")["pods"], 1);
-    assert_eq!(workload(&r, "Pod", "shop", "orphan-abc-1")["pods"], 1);
+    assert_eq!(workload(&r, "ReplicaSet", "shop", "orphan-abc")["pods"], 1);
     assert_eq!(r["summary"]["workloads"], 4);
     let npc001 = finding_keys(&r, "findings")
         .into_iter()

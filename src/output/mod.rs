@@ -1,7 +1,10 @@
 //! Renderers: each consumes a finished [`Report`](crate::report::Report).
 
 pub mod color;
+pub mod explain;
 pub mod json;
+pub mod matrix;
+pub mod reach;
 pub mod sarif;
 pub mod table;
 

@@ -194,7 +194,7 @@ pub fn rules_table(rules: &[crate::checks::Rule]) -> String {
 }
 
 /// Style::blank pads each cell by one space on both sides; kubectl's tables start flush left.
-fn flush_left(table: &str) -> String {
+pub(crate) fn flush_left(table: &str) -> String {
     table
         .lines()
         .map(|l| l.strip_prefix(' ').unwrap_or(l).trim_end())

@@ -1,5 +1,6 @@
 //! The NetworkPolicy semantics of `shared/SEMANTICS.md`: pure functions over the inventory, no I/O.
 
+pub mod connset;
 pub mod coverage;
 pub mod label_index;
 pub mod policy_types;
@@ -7,6 +8,7 @@ pub mod selector;
 pub mod traffic;
 pub mod validation;
 
+pub use connset::ConnSet;
 pub use coverage::{Coverage, DirectionVerdict, WorkloadVerdict};
 pub use label_index::LabelIndex;
 pub use policy_types::PolicyTypes;

@@ -95,12 +95,17 @@ impl CompiledRule {
     }
 
     /// Point 7: an empty peer list matches every source or destination, addresses included.
-    fn matches_peer(&self, policy_namespace: &str, peer: &Endpoint<'_>) -> bool {
+    pub fn matches_peer(&self, policy_namespace: &str, peer: &Endpoint<'_>) -> bool {
         self.peers.is_empty()
             || self
                 .peers
                 .iter()
                 .any(|p| peer_matches(p, policy_namespace, peer))
+    }
+
+    /// The rule's `ports`, as written.
+    pub fn ports(&self) -> &[PolicyPort] {
+        &self.ports
     }
 
     /// Point 7: an empty port list matches every port and protocol.

@@ -216,7 +216,7 @@ pub fn build_inventory(parsed: Vec<Parsed>) -> Inventory {
         }
     }
     inventory.namespaces = namespaces.into_values().collect();
-    inventory.workloads = fold_owners(workloads);
+    (inventory.workloads, inventory.pod_owners) = fold_owners(workloads);
     inventory
 }
 
@@ -258,22 +258,66 @@ fn owner_roots(workloads: &[ParsedWorkload]) -> Vec<usize> {
         .collect()
 }
 
-fn fold_owners(workloads: Vec<ParsedWorkload>) -> Vec<Workload> {
+/// Folds each workload into its top owner. A Pod whose controller is not in the input (a dump
+/// of `kubectl get pods`) is grouped under that controller, as the cluster source does, so its
+/// pods are one workload named like the cluster would name it. Also returns, for every folded
+/// Pod, the workload it went into.
+fn fold_owners(workloads: Vec<ParsedWorkload>) -> (Vec<Workload>, PodOwners) {
     let top = owner_roots(&workloads);
     let mut folded_pods = vec![0u32; workloads.len()];
     let mut folded_labels: Vec<Vec<crate::model::Labels>> = vec![Vec::new(); workloads.len()];
     let mut slots: Vec<Option<Workload>> = Vec::with_capacity(workloads.len());
+    let mut pod_owners = PodOwners::new();
+    let mut folded_into: Vec<(String, String, usize)> = Vec::new();
+    // Controllers missing from the input, by (namespace, kind, name): the slot standing in.
+    let mut adopted: HashMap<(String, WorkloadKind, String), usize> = HashMap::new();
     for (i, pw) in workloads.into_iter().enumerate() {
         let t = top[i];
         if t == i {
-            slots.push(Some(pw.workload));
+            let missing_owner = (pw.workload.kind == WorkloadKind::Pod)
+                .then(|| {
+                    pw.owners.iter().find_map(|(kind, name)| {
+                        WorkloadKind::parse(kind)
+                            .filter(|k| *k != WorkloadKind::Pod)
+                            .map(|k| (k, name))
+                    })
+                })
+                .flatten();
+            let Some((kind, owner)) = missing_owner else {
+                slots.push(Some(pw.workload));
+                continue;
+            };
+            let mut w = pw.workload;
+            pod_owners.insert(
+                (w.namespace.clone(), std::mem::take(&mut w.name)),
+                (kind, owner.clone()),
+            );
+            let key = (w.namespace.clone(), kind, owner.clone());
+            if let Some(&slot) = adopted.get(&key) {
+                folded_pods[slot] += 1;
+                folded_labels[slot].extend(w.label_sets);
+                slots.push(None);
+            } else {
+                adopted.insert(key, i);
+                w.kind = kind;
+                w.name = owner.clone();
+                folded_pods[i] = 1;
+                slots.push(Some(w));
+            }
             continue;
         }
         if pw.workload.kind == WorkloadKind::Pod {
             folded_pods[t] += 1;
+            // The owner may come later in the input: named once all slots are filled.
+            folded_into.push((pw.workload.namespace, pw.workload.name, t));
         }
         folded_labels[t].extend(pw.workload.label_sets);
         slots.push(None);
+    }
+    for (namespace, pod, t) in folded_into {
+        if let Some(owner) = &slots[t] {
+            pod_owners.insert((namespace, pod), (owner.kind, owner.name.clone()));
+        }
     }
     let mut out = Vec::with_capacity(slots.len());
     for (i, slot) in slots.into_iter().enumerate() {
@@ -288,5 +332,7 @@ fn fold_owners(workloads: Vec<ParsedWorkload>) -> Vec<Workload> {
         }
         out.push(w);
     }
-    out
+    (out, pod_owners)
 }
+
+type PodOwners = std::collections::BTreeMap<(String, String), (WorkloadKind, String)>;

@@ -119,7 +119,7 @@ fn slow_path(ctx: &DocContext<'_>, fast: serde_norway::Error) -> Result<Vec<Pars
             };
             if let Some(items) = value.get("items").and_then(Value::as_sequence) {
                 if kind.ends_with("List") {
-                    return list_items(ctx, items);
+                    return list_items(ctx, items, implied_kind(kind));
                 }
             }
             if is_read_kind(kind) {
@@ -142,7 +142,11 @@ fn slow_path(ctx: &DocContext<'_>, fast: serde_norway::Error) -> Result<Vec<Pars
 /// Items of a `List` whose fast parse failed: items of kinds we do not read are skipped unread
 /// (they may have any shape), the others are parsed again from the text, so that an error keeps
 /// its path and position.
-fn list_items(ctx: &DocContext<'_>, items: &[Value]) -> Result<Vec<Parsed>, Error> {
+fn list_items(
+    ctx: &DocContext<'_>,
+    items: &[Value],
+    implied: Option<&str>,
+) -> Result<Vec<Parsed>, Error> {
     let mut skip = HashSet::new();
     for (i, item) in items.iter().enumerate() {
         if !item.is_mapping() {
@@ -155,7 +159,11 @@ fn list_items(ctx: &DocContext<'_>, items: &[Value]) -> Result<Vec<Parsed>, Erro
                 object: None,
             });
         }
-        let kind = item.get("kind").and_then(Value::as_str).unwrap_or("");
+        let kind = item
+            .get("kind")
+            .and_then(Value::as_str)
+            .or(implied)
+            .unwrap_or("");
         if !kind.is_empty() && !is_read_kind(kind) {
             skip.insert(i);
         }
@@ -172,9 +180,18 @@ fn list_items(ctx: &DocContext<'_>, items: &[Value]) -> Result<Vec<Parsed>, Erro
     let mut out = Vec::new();
     for (i, item) in parsed.into_iter().enumerate() {
         match item {
-            Some(obj) => out.extend(convert(obj, ctx, &format!("items[{i}]: "))?),
+            Some(mut obj) => {
+                if obj.kind.is_none() {
+                    obj.kind = implied.map(str::to_owned);
+                }
+                out.extend(convert(obj, ctx, &format!("items[{i}]: "))?)
+            }
             None => {
-                let kind = items[i].get("kind").and_then(Value::as_str).unwrap_or("");
+                let kind = items[i]
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .or(implied)
+                    .unwrap_or("");
                 out.push(Parsed::Skipped(kind.to_owned()));
             }
         }
@@ -420,6 +437,12 @@ fn yaml_error(ctx: &DocContext<'_>, e: &serde_norway::Error, object: Option<Stri
     }
 }
 
+/// The kind of the items of a typed list (`PodList` -> `Pod`): the API server leaves `kind`
+/// out of list items, so `kubectl get pods -o json` against the raw API has items without one.
+fn implied_kind(list_kind: &str) -> Option<&str> {
+    list_kind.strip_suffix("List").filter(|k| !k.is_empty())
+}
+
 /// Converts a parsed object. `prefix` locates list items in messages.
 pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec<Parsed>, Error> {
     let Some(kind) = obj.kind.clone() else {
@@ -431,8 +454,12 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
     };
     if let Some(items) = obj.items {
         if kind.ends_with("List") {
+            let implied = implied_kind(&kind);
             let mut out = Vec::new();
-            for (i, item) in items.into_iter().enumerate() {
+            for (i, mut item) in items.into_iter().enumerate() {
+                if item.kind.is_none() {
+                    item.kind = implied.map(str::to_owned);
+                }
                 out.extend(convert(item, ctx, &format!("{prefix}items[{i}]: "))?);
             }
             return Ok(out);

@@ -1,7 +1,7 @@
 //! Folding a cluster's pods into their top-level owners (Pod -> ReplicaSet -> Deployment,
 //! Pod -> Job -> CronJob), counting them. Pure: the lists come from [`super::fetch`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::model::{ContainerPort, Labels, Origin, Suppression, Workload, WorkloadKind};
 
@@ -56,6 +56,20 @@ pub fn fold(pods: Vec<ClusterPod>, owners: &Owners) -> Vec<Workload> {
         }
     }
     out
+}
+
+/// The workload each pod is folded into, for pods folded into a controller.
+pub fn pod_owners(
+    pods: &[ClusterPod],
+    owners: &Owners,
+) -> BTreeMap<(String, String), (WorkloadKind, String)> {
+    pods.iter()
+        .filter_map(|pod| {
+            let (kind, name) = top_owner(pod, owners);
+            (kind != WorkloadKind::Pod)
+                .then(|| ((pod.namespace.clone(), pod.name.clone()), (kind, name)))
+        })
+        .collect()
 }
 
 /// The highest owner of a kind we report. An owner of another kind (a custom controller such

@@ -47,6 +47,8 @@ pub struct ClusterData {
     pub server: String,
     /// The namespace listed without -A.
     pub namespace: Option<String>,
+    /// `-n`, else the context's namespace: where names without one are looked up.
+    pub default_namespace: String,
     pub cni: Option<Cni>,
     /// Things the report must say: lists we could not read and what we did instead.
     pub notes: Vec<String>,
@@ -315,6 +317,7 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     };
 
     let owners: Owners = replica_sets.into_iter().chain(jobs).flatten().collect();
+    let pod_owners = fold::pod_owners(&pods, &owners);
     let mut inventory = Inventory {
         namespaces: namespaces
             .into_iter()
@@ -342,6 +345,7 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
             })
             .collect(),
         skipped_kinds: Default::default(),
+        pod_owners,
     };
     inventory
         .workloads
@@ -351,6 +355,10 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
         context: conn.context,
         server: conn.server,
         namespace: scope,
+        default_namespace: options
+            .namespace
+            .clone()
+            .unwrap_or_else(|| conn.default_namespace.clone()),
         cni,
         notes,
     })

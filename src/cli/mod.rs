@@ -5,6 +5,8 @@ use std::io::{IsTerminal, Write};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod connectivity;
+
 use crate::analysis::{self, RuleConfig, Scope};
 use crate::error::Error;
 use crate::generate::{DenyMode, GenerateOptions};
@@ -65,6 +67,150 @@ pub enum Command {
     Generate(GenerateArgs),
     /// List the rules: id, name, default severity, summary.
     Rules(RulesArgs),
+    /// Why is a workload (not) isolated: the policies selecting it per direction, their rules
+    /// in plain words, the workloads those rules reach, and the findings on them.
+    #[command(after_help = "Examples:\n  \
+                      kubectl netpol-check explain deploy/web -n shop\n  \
+                      kubectl netpol-check explain sts/db -n shop -f k8s/ -o json")]
+    Explain(ExplainArgs),
+    /// Can SRC open a connection to DST? Exit 0 when allowed, 1 when denied, 2 on error.
+    #[command(
+        after_help = "SRC and DST are workloads (KIND/NAME: deploy/web, pod/x, sts/db) or IP addresses.\n\n\
+                      Examples:\n  \
+                      kubectl netpol-check reach deploy/web deploy/db -n shop --port 5432\n  \
+                      kubectl netpol-check reach pod/x --to-namespace kube-system pod/coredns-abc --port 53 --protocol UDP\n  \
+                      kubectl netpol-check reach deploy/web 203.0.113.9 --port 443 -n shop\n  \
+                      kubectl netpol-check reach deploy/web deploy/db -n shop -f k8s/ --expect denied"
+    )]
+    Reach(ReachArgs),
+    /// Every ordered pair of workloads in scope (and the external address ranges the policies'
+    /// ipBlocks cut out), with the ports each may use.
+    #[command(after_help = "Examples:\n  \
+                      kubectl netpol-check matrix -n shop\n  \
+                      kubectl netpol-check matrix -A -o json\n  \
+                      kubectl netpol-check matrix -f k8s/ -o connlist")]
+    Matrix(MatrixArgs),
+}
+
+/// Where `explain`, `reach` and `matrix` read the inventory: manifests with -f, else the
+/// cluster of the kubeconfig (every namespace: peers and policies elsewhere matter).
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filenames: Vec<String>,
+
+    /// The namespace of the workloads named (and of manifest objects that name none; default:
+    /// "default", or the context's namespace for a cluster).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextFormat {
+    /// Plain words.
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The workload: KIND/NAME (deploy/web, pod/x, sts/db, ds/agent, job/x, cj/x).
+    #[arg(value_name = "WORKLOAD")]
+    pub workload: String,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[arg(short = 'o', long, value_enum, default_value_t = TextFormat::Text)]
+    pub output: TextFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Expect {
+    Allowed,
+    Denied,
+}
+
+#[derive(Debug, Args)]
+pub struct ReachArgs {
+    /// Source: KIND/NAME in the -n namespace, or an IP address.
+    #[arg(value_name = "SRC")]
+    pub source: String,
+
+    /// Destination: KIND/NAME in the --to-namespace namespace (default: -n), or an IP address.
+    #[arg(value_name = "DST")]
+    pub destination: String,
+
+    /// Namespace of the destination workload (default: the -n namespace).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub to_namespace: Option<String>,
+
+    /// Destination port: a number, or a container port name of the destination. Without it,
+    /// any port counts and the allowed connections are listed.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<crate::connectivity::reach::PortSpec>,
+
+    /// Protocol of --port.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ProtocolArg::Tcp, value_name = "PROTOCOL")]
+    pub protocol: ProtocolArg,
+
+    /// Exit 0 when the verdict is this one and 1 otherwise (for CI gates).
+    #[arg(long, value_enum, value_name = "VERDICT")]
+    pub expect: Option<Expect>,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[arg(short = 'o', long, value_enum, default_value_t = TextFormat::Text)]
+    pub output: TextFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolArg {
+    #[value(name = "TCP")]
+    Tcp,
+    #[value(name = "UDP")]
+    Udp,
+    #[value(name = "SCTP")]
+    Sctp,
+}
+
+impl ProtocolArg {
+    fn protocol(self) -> crate::model::Protocol {
+        match self {
+            ProtocolArg::Tcp => crate::model::Protocol::Tcp,
+            ProtocolArg::Udp => crate::model::Protocol::Udp,
+            ProtocolArg::Sctp => crate::model::Protocol::Sctp,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MatrixFormat {
+    /// A grid: rows send, columns receive.
+    Table,
+    /// One JSON object.
+    Json,
+    /// netpol-analyzer's connlist: `SRC => DST : CONN`, one line per allowed pair.
+    Connlist,
+}
+
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Every namespace (the default for manifests without -n).
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+
+    #[arg(short = 'o', long, value_enum, default_value_t = MatrixFormat::Table)]
+    pub output: MatrixFormat,
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +239,10 @@ pub struct CheckArgs {
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
     pub output: Format,
 
+    /// Label selector limiting the workloads reported (e.g. app.kubernetes.io/part-of=shop).
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+
     #[command(flatten)]
     pub cluster: ClusterArgs,
 
@@ -119,10 +269,6 @@ pub struct ClusterArgs {
     /// The kubeconfig user to use.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
-
-    /// Label selector limiting the workloads reported (e.g. app.kubernetes.io/part-of=shop).
-    #[arg(short = 'l', long, value_name = "SELECTOR")]
-    pub selector: Option<String>,
 
     /// How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds.
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
@@ -375,6 +521,9 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         Some(Command::PostRender(args)) => post_render(args),
         Some(Command::Generate(args)) => generate(args),
         Some(Command::Rules(args)) => rules(args),
+        Some(Command::Explain(args)) => connectivity::explain(args),
+        Some(Command::Reach(args)) => connectivity::reach(args),
+        Some(Command::Matrix(args)) => connectivity::matrix(args),
     }
 }
 
@@ -413,7 +562,7 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
         user: c.user.clone(),
         namespace: args.namespace.clone(),
         all_namespaces: args.all_namespaces,
-        selector: c.selector.clone(),
+        selector: args.selector.clone(),
         request_timeout: c.request_timeout.and_then(|t| t.0),
         page_size: c.chunk_size.max(1),
         progress: !machine_output && std::io::stderr().is_terminal(),
@@ -539,7 +688,7 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
 }
 
 /// Prints the report on stdout. A closed pipe (`| head`) is not an error.
-fn emit(report: &Report, format: Format, color: bool) -> Result<(), Error> {
+pub(crate) fn emit(report: &Report, format: Format, color: bool) -> Result<(), Error> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = output::render(report, format, color, &mut out).and_then(|_| out.flush());

@@ -1,0 +1,188 @@
+//! `explain`, `reach` and `matrix`: load the inventory (manifests or cluster), ask the
+//! connectivity engine, print.
+
+use std::io::Write;
+
+use crate::analysis::{self, RuleConfig};
+use crate::connectivity::reach::{self as reach_engine, End};
+use crate::connectivity::{explain as explain_engine, matrix as matrix_engine, Engine, Target};
+use crate::error::Error;
+use crate::model::Inventory;
+use crate::output;
+use crate::report::Source;
+use crate::source::cluster::{self, ClusterOptions};
+use crate::source::{self as sources, paths, ManifestOptions};
+
+use super::{
+    Expect, ExplainArgs, InputArgs, MatrixArgs, MatrixFormat, ReachArgs, TextFormat, EXIT_FINDINGS,
+    EXIT_OK,
+};
+
+struct Loaded {
+    inventory: Inventory,
+    source: Source,
+    /// Where names without a namespace are looked up.
+    namespace: String,
+    /// Whether -n was given (for manifests, it also scopes `matrix`).
+    namespace_given: bool,
+}
+
+fn load(input: &InputArgs) -> Result<Loaded, Error> {
+    if !input.filenames.is_empty() {
+        let inputs = paths::expand(&input.filenames)?;
+        let namespace = input.namespace.clone().unwrap_or_else(|| "default".into());
+        let options = ManifestOptions {
+            default_namespace: namespace.clone(),
+            skip_helm_hooks: false,
+        };
+        let inventory = sources::load(&inputs, &options)?;
+        let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
+        return Ok(Loaded {
+            inventory,
+            source,
+            namespace,
+            namespace_given: input.namespace.is_some(),
+        });
+    }
+    let c = &input.cluster;
+    // Every namespace: a peer or a policy elsewhere decides what reaches the named workloads.
+    let options = ClusterOptions {
+        kubeconfig: c.kubeconfig.clone(),
+        context: c.context.clone(),
+        cluster: c.cluster.clone(),
+        user: c.user.clone(),
+        namespace: input.namespace.clone(),
+        all_namespaces: true,
+        selector: None,
+        request_timeout: c.request_timeout.and_then(|t| t.0),
+        page_size: c.chunk_size.max(1),
+        progress: false,
+    };
+    let data = cluster::load(&options)?;
+    for note in &data.notes {
+        eprintln!("note: {note}");
+    }
+    Ok(Loaded {
+        inventory: data.inventory,
+        source: Source::cluster(data.context, data.server, data.cni),
+        namespace: data.default_namespace,
+        namespace_given: input.namespace.is_some(),
+    })
+}
+
+fn resolve(text: &str, inventory: &Inventory, namespace: &str) -> Result<End, Error> {
+    let target = Target::parse(text)?;
+    Ok(match target {
+        Target::Address(ip) => End::Address(ip),
+        Target::Workload { .. } => End::Workload(
+            target
+                .resolve(inventory, namespace)?
+                .expect("a workload target resolves to a workload"),
+        ),
+    })
+}
+
+/// Writes to stdout; a closed pipe is not an error.
+fn print(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Error> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = write(&mut out).and_then(|_| out.flush());
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", &e)),
+        _ => Ok(()),
+    }
+}
+
+pub fn explain(args: &ExplainArgs) -> Result<i32, Error> {
+    let loaded = load(&args.input)?;
+    let inventory = &loaded.inventory;
+    let End::Workload(w) = resolve(&args.workload, inventory, &loaded.namespace)? else {
+        return Err(Error::Usage(format!(
+            "{:?}: explain takes a workload (KIND/NAME), not an address",
+            args.workload
+        )));
+    };
+    let engine = Engine::new(inventory);
+    let explanation = explain_engine::explain(&engine, w);
+    // The findings of the lints on this workload and on the policies its explanation shows.
+    let report = analysis::analyse_with(inventory, loaded.source, &RuleConfig::default());
+    let workload = &inventory.workloads[w];
+    let policies: Vec<(&str, &str)> = explanation
+        .directions
+        .iter()
+        .flat_map(|d| d.selecting.iter().map(|(i, _)| *i))
+        .map(|i| {
+            let p = &inventory.policies[i];
+            (p.namespace.as_str(), p.name.as_str())
+        })
+        .collect();
+    let findings: Vec<&crate::report::Finding> = report
+        .findings
+        .iter()
+        .filter(|f| {
+            let ns = f.namespace.as_deref().unwrap_or("");
+            (f.kind == workload.kind.as_str()
+                && ns == workload.namespace
+                && f.object == workload.name)
+                || (f.kind == "NetworkPolicy" && policies.contains(&(ns, f.object.as_str())))
+        })
+        .collect();
+    print(|out| match args.output {
+        TextFormat::Text => output::explain::text(&engine, &explanation, &findings, out),
+        TextFormat::Json => output::explain::json(&engine, &explanation, &findings, out),
+    })?;
+    Ok(EXIT_OK)
+}
+
+pub fn reach(args: &ReachArgs) -> Result<i32, Error> {
+    let loaded = load(&args.input)?;
+    let inventory = &loaded.inventory;
+    let source = resolve(&args.source, inventory, &loaded.namespace)?;
+    let to_namespace = args.to_namespace.as_deref().unwrap_or(&loaded.namespace);
+    let destination = resolve(&args.destination, inventory, to_namespace)?;
+    let engine = Engine::new(inventory);
+    let port = args
+        .port
+        .as_ref()
+        .map(|spec| (args.protocol.protocol(), spec));
+    let answer = reach_engine::reach(&engine, source, destination, port)?;
+    print(|out| match args.output {
+        TextFormat::Text => output::reach::text(&engine, &answer, out),
+        TextFormat::Json => output::reach::json(&engine, &answer, out),
+    })?;
+    let expected = args.expect.unwrap_or(Expect::Allowed);
+    let verdict = if answer.allowed {
+        Expect::Allowed
+    } else {
+        Expect::Denied
+    };
+    Ok(if verdict == expected {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    })
+}
+
+pub fn matrix(args: &MatrixArgs) -> Result<i32, Error> {
+    let loaded = load(&args.input)?;
+    let inventory = &loaded.inventory;
+    // Manifests: every namespace unless -n; a cluster: the context's namespace unless -A,
+    // as kubectl does.
+    let scope: Option<&str> = if args.all_namespaces {
+        None
+    } else if args.input.filenames.is_empty() || loaded.namespace_given {
+        Some(&loaded.namespace)
+    } else {
+        None
+    };
+    let engine = Engine::new(inventory);
+    let m = matrix_engine::compute(&engine, |w| {
+        scope.is_none_or(|ns| inventory.workloads[w].namespace == ns)
+    });
+    print(|out| match args.output {
+        MatrixFormat::Table => output::matrix::table(inventory, &m, out),
+        MatrixFormat::Json => output::matrix::json(inventory, &m, out),
+        MatrixFormat::Connlist => output::matrix::connlist(inventory, &m, out),
+    })?;
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,125 @@
+//! Rules and peers in plain words: "from pods app=web in namespaces env=prod, TCP 8080".
+
+use crate::checks::describe_selector;
+use crate::model::{Direction, Peer, PolicyPort, PortValue, Rule};
+
+/// A rule of a policy in `policy_namespace`, as one line.
+pub fn rule(rule: &Rule, direction: Direction, policy_namespace: &str) -> String {
+    let (word, everyone) = match direction {
+        Direction::Ingress => ("from", "from anywhere (every pod and address)"),
+        Direction::Egress => ("to", "to anywhere (every pod and address)"),
+    };
+    let peers = if rule.peers.is_empty() {
+        everyone.to_owned()
+    } else {
+        let parts: Vec<String> = rule
+            .peers
+            .iter()
+            .map(|p| peer(p, policy_namespace))
+            .collect();
+        format!("{word} {}", parts.join("; or "))
+    };
+    format!("{peers}, {}", ports(&rule.ports))
+}
+
+/// One peer (SEMANTICS.md point 8).
+pub fn peer(p: &Peer, policy_namespace: &str) -> String {
+    let pods = |s: &crate::model::LabelSelector| {
+        if s.is_empty() {
+            "every pod".to_owned()
+        } else {
+            format!("pods {}", describe_selector(s))
+        }
+    };
+    let namespaces = |s: &crate::model::LabelSelector| {
+        if s.is_empty() {
+            "every namespace".to_owned()
+        } else {
+            format!("namespaces {}", describe_selector(s))
+        }
+    };
+    match (&p.pod_selector, &p.namespace_selector, &p.ip_block) {
+        (None, None, Some(b)) if b.except.is_empty() => format!("addresses {}", b.cidr),
+        (None, None, Some(b)) => format!("addresses {} except {}", b.cidr, b.except.join(", ")),
+        (Some(ps), None, None) => format!("{} in namespace {policy_namespace}", pods(ps)),
+        (None, Some(ns), None) => format!("every pod in {}", namespaces(ns)),
+        (Some(ps), Some(ns), None) => format!("{} in {}", pods(ps), namespaces(ns)),
+        _ => "nothing (the API server refuses this peer)".to_owned(),
+    }
+}
+
+/// A `ports` list: "every port and protocol", or "TCP 80, UDP 53, TCP 8000-8080, TCP port http".
+pub fn ports(list: &[PolicyPort]) -> String {
+    if list.is_empty() {
+        return "every port and protocol".to_owned();
+    }
+    list.iter()
+        .map(|p| {
+            let protocol = p.protocol.as_deref().unwrap_or("TCP");
+            match (&p.port, p.end_port) {
+                (None, _) => format!("every {protocol} port"),
+                (Some(PortValue::Number(n)), None) => format!("{protocol} {n}"),
+                (Some(PortValue::Number(n)), Some(e)) => format!("{protocol} {n}-{e}"),
+                (Some(PortValue::Name(name)), _) => format!("{protocol} port named {name}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{IpBlock, LabelSelector};
+
+    fn sel(k: &str, v: &str) -> LabelSelector {
+        LabelSelector {
+            match_labels: vec![(k.into(), v.into())],
+            match_expressions: vec![],
+        }
+    }
+
+    #[test]
+    fn rules_read_as_the_api_server_applies_them() {
+        let r = Rule {
+            peers: vec![Peer {
+                pod_selector: Some(sel("app", "frontend")),
+                namespace_selector: Some(sel("env", "prod")),
+                ip_block: None,
+            }],
+            ports: vec![PolicyPort {
+                protocol: None,
+                port: Some(PortValue::Number(8080)),
+                end_port: None,
+            }],
+        };
+        assert_eq!(
+            rule(&r, Direction::Ingress, "shop"),
+            "from pods app=frontend in namespaces env=prod, TCP 8080"
+        );
+        let two = Rule {
+            peers: vec![
+                Peer {
+                    pod_selector: Some(sel("app", "db")),
+                    ..Default::default()
+                },
+                Peer {
+                    ip_block: Some(IpBlock {
+                        cidr: "10.0.0.0/8".into(),
+                        except: vec!["10.1.0.0/16".into()],
+                    }),
+                    ..Default::default()
+                },
+            ],
+            ports: vec![],
+        };
+        assert_eq!(
+            rule(&two, Direction::Egress, "shop"),
+            "to pods app=db in namespace shop; or addresses 10.0.0.0/8 except 10.1.0.0/16, every port and protocol"
+        );
+        assert_eq!(
+            rule(&Rule::default(), Direction::Ingress, "x"),
+            "from anywhere (every pod and address), every port and protocol"
+        );
+    }
+}

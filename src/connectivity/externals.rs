@@ -1,0 +1,125 @@
+//! The address space outside the pods, cut by the ipBlocks of the policies into ranges that
+//! every ipBlock (and every `except`) either contains whole or misses whole: the external peers
+//! of `matrix`, as netpol-analyzer lists them.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+
+use crate::model::Direction;
+
+use super::Engine;
+
+/// An inclusive address range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Segment {
+    pub start: IpAddr,
+    pub end: IpAddr,
+}
+
+impl fmt::Display for Segment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.start, self.end)
+    }
+}
+
+/// The ranges the ipBlocks of `direction`'s rules cut. IPv4 always (the whole space when no
+/// ipBlock cuts it); IPv6 only when some ipBlock is IPv6.
+pub fn segments(engine: &Engine<'_>, direction: Direction) -> Vec<Segment> {
+    let mut cuts4: Vec<u32> = Vec::new();
+    let mut cuts6: Vec<u128> = Vec::new();
+    for (i, policy) in engine.inventory.policies.iter().enumerate() {
+        if !engine.coverage.includes(i) {
+            continue;
+        }
+        let blocks = policy
+            .rules(direction)
+            .iter()
+            .flat_map(|r| &r.peers)
+            .filter_map(|p| p.ip_block.as_ref());
+        for block in blocks {
+            let nets = std::iter::once(&block.cidr).chain(&block.except);
+            for net in nets.filter_map(|s| s.parse::<IpNet>().ok()) {
+                match net {
+                    IpNet::V4(n) => {
+                        cuts4.push(u32::from(n.network()));
+                        if let Some(after) = u32::from(n.broadcast()).checked_add(1) {
+                            cuts4.push(after);
+                        }
+                    }
+                    IpNet::V6(n) => {
+                        cuts6.push(u128::from(n.network()));
+                        if let Some(after) = u128::from(n.broadcast()).checked_add(1) {
+                            cuts6.push(after);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut out: Vec<Segment> = split(cuts4, u32::MAX as u128)
+        .into_iter()
+        .map(|(s, e)| Segment {
+            start: IpAddr::V4(Ipv4Addr::from(s as u32)),
+            end: IpAddr::V4(Ipv4Addr::from(e as u32)),
+        })
+        .collect();
+    if !cuts6.is_empty() {
+        out.extend(split(cuts6, u128::MAX).into_iter().map(|(s, e)| Segment {
+            start: IpAddr::V6(Ipv6Addr::from(s)),
+            end: IpAddr::V6(Ipv6Addr::from(e)),
+        }));
+    }
+    out
+}
+
+/// `[0, max]` cut before each point.
+fn split<T: Into<u128>>(cuts: Vec<T>, max: u128) -> Vec<(u128, u128)> {
+    let mut points: Vec<u128> = cuts
+        .into_iter()
+        .map(Into::into)
+        .filter(|&p| p > 0)
+        .collect();
+    points.sort_unstable();
+    points.dedup();
+    let mut out = Vec::with_capacity(points.len() + 1);
+    let mut start = 0u128;
+    for p in points {
+        out.push((start, p - 1));
+        start = p;
+    }
+    out.push((start, max));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_and_except_cut_the_space_at_their_edges() {
+        let v4 = |s: &str| u128::from(u32::from(s.parse::<Ipv4Addr>().unwrap()));
+        let cuts: Vec<u128> = vec![
+            v4("10.0.0.0"),
+            v4("11.0.0.0"),
+            v4("10.10.0.0"),
+            v4("10.11.0.0"),
+        ];
+        let got = split(cuts, u32::MAX as u128);
+        let want = vec![
+            (0, v4("9.255.255.255")),
+            (v4("10.0.0.0"), v4("10.9.255.255")),
+            (v4("10.10.0.0"), v4("10.10.255.255")),
+            (v4("10.11.0.0"), v4("10.255.255.255")),
+            (v4("11.0.0.0"), u32::MAX as u128),
+        ];
+        assert_eq!(got, want);
+        assert_eq!(split(Vec::<u32>::new(), 9), vec![(0, 9)]);
+        assert_eq!(
+            split(vec![0u32], 9),
+            vec![(0, 9)],
+            "a cut at 0 adds nothing"
+        );
+    }
+}

@@ -1,0 +1,284 @@
+//! Every ordered pair of workloads in scope (and the external ranges), with what each may send
+//! the other.
+//!
+//! Each rule is resolved once into the set of peers it matches (a bitset over the members in
+//! scope and the external ranges); each side then groups its rules by what they allow, so a
+//! pair costs a few bit tests per side instead of matching every rule of every policy again.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::model::{Direction, PortValue};
+use crate::semantics::traffic::{CompiledRule, Endpoint};
+use crate::semantics::ConnSet;
+
+use super::externals::{self, Segment};
+use super::{Engine, Member};
+
+/// One end of a matrix entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Peer {
+    /// Index into `Inventory::workloads`.
+    Workload(usize),
+    External(Segment),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub source: Peer,
+    pub destination: Peer,
+    pub allowed: ConnSet,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Matrix {
+    /// The workloads in scope, in inventory order.
+    pub workloads: Vec<usize>,
+    /// The external ranges sources may come from and destinations may be in.
+    pub ingress_segments: Vec<Segment>,
+    pub egress_segments: Vec<Segment>,
+    /// Only the pairs that may exchange something; workloads with themselves are left out.
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Clone)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(len: usize) -> Self {
+        Bits(vec![0; len.div_ceil(64)])
+    }
+    fn set(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+    fn get(&self, i: usize) -> bool {
+        self.0[i / 64] & (1 << (i % 64)) != 0
+    }
+    fn or(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+}
+
+/// What one side of a member lets through, peers grouped by what they get.
+enum Side<'r> {
+    Open,
+    Isolated {
+        groups: Vec<(ConnSet, Bits)>,
+        /// Egress rules with named ports: what they allow depends on the destination.
+        named: Vec<(&'r CompiledRule, &'r Bits)>,
+    },
+}
+
+impl Side<'_> {
+    fn allowed(&self, peer: usize, destination: &Endpoint<'_>) -> ConnSet {
+        match self {
+            Side::Open => ConnSet::all(),
+            Side::Isolated { groups, named } => {
+                let mut out = ConnSet::none();
+                for (conns, bits) in groups {
+                    if bits.get(peer) {
+                        out = if out.is_empty() {
+                            conns.clone()
+                        } else {
+                            out.union(conns)
+                        };
+                    }
+                }
+                for (rule, bits) in named {
+                    if bits.get(peer) {
+                        out = out.union(&ConnSet::of_ports(rule.ports(), destination));
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+/// The peer sets of every counted rule of one direction, over `members` then `segments`.
+fn rule_peers(
+    engine: &Engine<'_>,
+    direction: Direction,
+    members: &[Member],
+    segments: &[Segment],
+) -> HashMap<(usize, usize), Bits> {
+    let len = members.len() + segments.len();
+    let keys: Vec<(usize, usize)> = (0..engine.inventory.policies.len())
+        .flat_map(|p| (0..engine.rules(p, direction).len()).map(move |r| (p, r)))
+        .collect();
+    keys.into_par_iter()
+        .map(|(p, r)| {
+            let rule = &engine.rules(p, direction)[r];
+            let namespace = &engine.inventory.policies[p].namespace;
+            let mut bits = Bits::new(len);
+            for (i, &m) in members.iter().enumerate() {
+                if rule.matches_peer(namespace, &Endpoint::Pod(engine.pod(m))) {
+                    bits.set(i);
+                }
+            }
+            for (i, s) in segments.iter().enumerate() {
+                // Segments are cut at every ipBlock edge: one address stands for the range.
+                if rule.matches_peer(namespace, &Endpoint::Address(s.start)) {
+                    bits.set(members.len() + i);
+                }
+            }
+            ((p, r), bits)
+        })
+        .collect()
+}
+
+fn has_named_port(rule: &CompiledRule) -> bool {
+    rule.ports()
+        .iter()
+        .any(|p| matches!(p.port, Some(PortValue::Name(_))))
+}
+
+fn build_side<'r>(
+    engine: &'r Engine<'_>,
+    m: Member,
+    direction: Direction,
+    peers: &'r HashMap<(usize, usize), Bits>,
+    len: usize,
+) -> Side<'r> {
+    let (isolated, policies) = engine.isolating(m, direction);
+    if !isolated {
+        return Side::Open;
+    }
+    let mut grouped: HashMap<ConnSet, Bits> = HashMap::new();
+    let mut named = Vec::new();
+    for &p in &policies {
+        for (r, rule) in engine.rules(p, direction).iter().enumerate() {
+            let bits = &peers[&(p, r)];
+            if direction == Direction::Egress && has_named_port(rule) {
+                named.push((rule, bits));
+                continue;
+            }
+            // Ingress: the destination is the member itself, named ports resolve on it.
+            let me = Endpoint::Pod(engine.pod(m));
+            let conns = ConnSet::of_ports(rule.ports(), &me);
+            if conns.is_empty() {
+                continue;
+            }
+            grouped
+                .entry(conns)
+                .or_insert_with(|| Bits::new(len))
+                .or(bits);
+        }
+    }
+    let mut groups: Vec<(ConnSet, Bits)> = grouped.into_iter().collect();
+    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    Side::Isolated { groups, named }
+}
+
+/// The matrix of the workloads `in_scope` accepts (by inventory index).
+pub fn compute(engine: &Engine<'_>, in_scope: impl Fn(usize) -> bool) -> Matrix {
+    let workloads: Vec<usize> = (0..engine.inventory.workloads.len())
+        .filter(|&w| in_scope(w))
+        .collect();
+    let members: Vec<Member> = workloads
+        .iter()
+        .flat_map(|&w| engine.members_of(w))
+        .collect();
+    let ingress_segments = externals::segments(engine, Direction::Ingress);
+    let egress_segments = externals::segments(engine, Direction::Egress);
+    let (in_peers, out_peers) = rayon::join(
+        || rule_peers(engine, Direction::Ingress, &members, &ingress_segments),
+        || rule_peers(engine, Direction::Egress, &members, &egress_segments),
+    );
+    let in_len = members.len() + ingress_segments.len();
+    let out_len = members.len() + egress_segments.len();
+    let (ingress, egress): (Vec<Side<'_>>, Vec<Side<'_>>) = members
+        .par_iter()
+        .map(|&m| {
+            (
+                build_side(engine, m, Direction::Ingress, &in_peers, in_len),
+                build_side(engine, m, Direction::Egress, &out_peers, out_len),
+            )
+        })
+        .unzip();
+
+    // Members of one workload are consecutive: `spans[w]` is the range of its members.
+    let mut spans: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    for (i, m) in members.iter().enumerate() {
+        match spans.last_mut() {
+            Some((w, r)) if *w == m.workload => r.end = i + 1,
+            _ => spans.push((m.workload, i..i + 1)),
+        }
+    }
+
+    let pods: Vec<Endpoint<'_>> = members
+        .iter()
+        .map(|&m| Endpoint::Pod(engine.pod(m)))
+        .collect();
+    let mut entries: Vec<Entry> = spans
+        .par_iter()
+        .flat_map_iter(|(src_w, src_members)| {
+            let mut out = Vec::new();
+            // Towards every other workload.
+            for (dst_w, dst_members) in &spans {
+                if dst_w == src_w {
+                    continue;
+                }
+                let mut allowed = ConnSet::none();
+                for s in src_members.clone() {
+                    for d in dst_members.clone() {
+                        let i = ingress[d].allowed(s, &pods[d]);
+                        if i.is_empty() {
+                            continue;
+                        }
+                        let e = egress[s].allowed(d, &pods[d]);
+                        allowed = allowed.union(&e.intersect(&i));
+                    }
+                }
+                if !allowed.is_empty() {
+                    out.push(Entry {
+                        source: Peer::Workload(*src_w),
+                        destination: Peer::Workload(*dst_w),
+                        allowed,
+                    });
+                }
+            }
+            // Towards the external ranges: nothing polices an address's ingress.
+            for (x, segment) in egress_segments.iter().enumerate() {
+                let address = Endpoint::Address(segment.start);
+                let allowed = src_members.clone().fold(ConnSet::none(), |acc, s| {
+                    acc.union(&egress[s].allowed(members.len() + x, &address))
+                });
+                if !allowed.is_empty() {
+                    out.push(Entry {
+                        source: Peer::Workload(*src_w),
+                        destination: Peer::External(*segment),
+                        allowed,
+                    });
+                }
+            }
+            out
+        })
+        .collect();
+
+    // From the external ranges: nothing polices an address's egress.
+    for (x, segment) in ingress_segments.iter().enumerate() {
+        for (dst_w, dst_members) in &spans {
+            let allowed = dst_members.clone().fold(ConnSet::none(), |acc, d| {
+                acc.union(&ingress[d].allowed(members.len() + x, &pods[d]))
+            });
+            if !allowed.is_empty() {
+                entries.push(Entry {
+                    source: Peer::External(*segment),
+                    destination: Peer::Workload(*dst_w),
+                    allowed,
+                });
+            }
+        }
+    }
+
+    Matrix {
+        workloads,
+        ingress_segments,
+        egress_segments,
+        entries,
+    }
+}

@@ -1,0 +1,266 @@
+//! `reach` output: the verdict and the rules that decide each side, as text or JSON.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::connectivity::explain::short_kind;
+use crate::connectivity::reach::{End, Reach};
+use crate::connectivity::{describe, Engine, SideAnswer};
+use crate::model::Direction;
+use crate::semantics::PolicyTypes;
+
+use super::matrix::{json_ports, JsonPorts};
+
+/// `deploy/web (shop)` or `203.0.113.9`.
+pub fn end_name(engine: &Engine<'_>, end: End) -> String {
+    match end {
+        End::Workload(w) => {
+            let w = &engine.inventory.workloads[w];
+            format!("{}/{} ({})", short_kind(w.kind), w.name, w.namespace)
+        }
+        End::Address(ip) => ip.to_string(),
+    }
+}
+
+fn what(r: &Reach) -> String {
+    match r.port {
+        Some(p) => format!("{} {}", p.protocol.as_str(), p.number),
+        None => "any port".to_owned(),
+    }
+}
+
+fn policy_name(engine: &Engine<'_>, i: usize) -> String {
+    let p = &engine.inventory.policies[i];
+    format!("{}/{}", p.namespace, p.name)
+}
+
+fn side_lets_through(r: &Reach, side: &SideAnswer) -> bool {
+    match r.port {
+        Some(p) => side.allowed.contains(p.protocol, p.number),
+        None => !side.allowed.is_empty(),
+    }
+}
+
+pub fn text(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Result<()> {
+    let (src, dst) = (end_name(engine, r.source), end_name(engine, r.destination));
+    let verdict = if r.allowed { "ALLOWED" } else { "DENIED" };
+    writeln!(out, "{verdict}: {src} -> {dst}, {}", what(r))?;
+    if r.port.is_none() && r.allowed {
+        writeln!(out, "allowed connections: {}", r.answer.allowed)?;
+    }
+    if r.answer.same_pod {
+        writeln!(
+            out,
+            "a pod's traffic to itself cannot be blocked (SEMANTICS.md point 11)"
+        )?;
+        return Ok(());
+    }
+    for (direction, side, owner, peer) in [
+        (Direction::Egress, &r.answer.egress, &src, &dst),
+        (Direction::Ingress, &r.answer.ingress, &dst, &src),
+    ] {
+        writeln!(out)?;
+        match side {
+            Some(side) => write_side(engine, r, side, owner, peer, out)?,
+            None => writeln!(
+                out,
+                "{} of {owner}: allowed (an address: no NetworkPolicy polices it)",
+                direction.lower()
+            )?,
+        }
+    }
+    Ok(())
+}
+
+fn write_side(
+    engine: &Engine<'_>,
+    r: &Reach,
+    side: &SideAnswer,
+    owner: &str,
+    peer: &str,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let d = side.direction.lower();
+    if side.host_network {
+        return writeln!(
+            out,
+            "{d} of {owner}: allowed (hostNetwork: NetworkPolicy does not apply to it)"
+        );
+    }
+    if !side.isolated {
+        return writeln!(
+            out,
+            "{d} of {owner}: allowed (not isolated for {d}: no policy with {} selects it)",
+            side.direction.as_str()
+        );
+    }
+    let passes = side_lets_through(r, side);
+    writeln!(
+        out,
+        "{d} of {owner}: {}",
+        if passes { "allowed" } else { "denied" }
+    )?;
+    let names: Vec<String> = side
+        .policies
+        .iter()
+        .map(|&i| policy_name(engine, i))
+        .collect();
+    writeln!(out, "  isolated for {d} by {}", names.join(", "))?;
+    let deciding: Vec<_> = side
+        .rules
+        .iter()
+        .filter(|(_, c)| match r.port {
+            Some(p) => c.contains(p.protocol, p.number),
+            None => !c.is_empty(),
+        })
+        .collect();
+    for (at, conns) in &deciding {
+        let policy = &engine.inventory.policies[at.policy];
+        writeln!(
+            out,
+            "  allowed by {}, {d} rule {}: {} (here: {conns})",
+            policy_name(engine, at.policy),
+            at.index + 1,
+            describe::rule(
+                &policy.rules(side.direction)[at.index],
+                side.direction,
+                &policy.namespace
+            ),
+        )?;
+    }
+    if deciding.is_empty() {
+        let total: usize = side
+            .policies
+            .iter()
+            .map(|&p| engine.rules(p, side.direction).len())
+            .sum();
+        writeln!(
+            out,
+            "  none of their {total} {d} rule(s) allows {peer} on {}",
+            what(r)
+        )?;
+        for (at, conns) in side.rules.iter().filter(|(_, c)| !c.is_empty()) {
+            writeln!(
+                out,
+                "  {peer} may use {conns} instead ({}, {d} rule {})",
+                policy_name(engine, at.policy),
+                at.index + 1
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonReach {
+    api_version: &'static str,
+    kind: &'static str,
+    verdict: &'static str,
+    source: String,
+    destination: String,
+    port: Option<JsonPort>,
+    same_pod: bool,
+    /// Everything the pair may exchange.
+    allowed: String,
+    ports: Vec<JsonPorts>,
+    egress: Option<JsonSide>,
+    ingress: Option<JsonSide>,
+}
+
+#[derive(Serialize)]
+struct JsonPort {
+    protocol: &'static str,
+    port: u16,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonSide {
+    allowed: bool,
+    isolated: bool,
+    host_network: bool,
+    policies: Vec<JsonPolicy>,
+    rules: Vec<JsonRule>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonPolicy {
+    namespace: String,
+    name: String,
+    policy_types: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonRule {
+    policy: String,
+    /// 0-based index in spec.ingress / spec.egress.
+    index: usize,
+    description: String,
+    allows: String,
+}
+
+pub fn json(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Result<()> {
+    let side = |s: &Option<SideAnswer>| {
+        s.as_ref().map(|s| JsonSide {
+            allowed: side_lets_through(r, s),
+            isolated: s.isolated,
+            host_network: s.host_network,
+            policies: s
+                .policies
+                .iter()
+                .map(|&i| {
+                    let p = &engine.inventory.policies[i];
+                    let types = PolicyTypes::of(p);
+                    JsonPolicy {
+                        namespace: p.namespace.clone(),
+                        name: p.name.clone(),
+                        policy_types: Direction::BOTH
+                            .into_iter()
+                            .filter(|d| types.has(*d))
+                            .map(Direction::as_str)
+                            .collect(),
+                    }
+                })
+                .collect(),
+            rules: s
+                .rules
+                .iter()
+                .map(|(at, conns)| {
+                    let p = &engine.inventory.policies[at.policy];
+                    JsonRule {
+                        policy: policy_name(engine, at.policy),
+                        index: at.index,
+                        description: describe::rule(
+                            &p.rules(s.direction)[at.index],
+                            s.direction,
+                            &p.namespace,
+                        ),
+                        allows: conns.to_string(),
+                    }
+                })
+                .collect(),
+        })
+    };
+    let doc = JsonReach {
+        api_version: crate::report::API_VERSION,
+        kind: "Reach",
+        verdict: if r.allowed { "allowed" } else { "denied" },
+        source: end_name(engine, r.source),
+        destination: end_name(engine, r.destination),
+        port: r.port.map(|p| JsonPort {
+            protocol: p.protocol.as_str(),
+            port: p.number,
+        }),
+        same_pod: r.answer.same_pod,
+        allowed: r.answer.allowed.to_string(),
+        ports: json_ports(&r.answer.allowed),
+        egress: side(&r.answer.egress),
+        ingress: side(&r.answer.ingress),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;
+    writeln!(out)
+}
