@@ -3,6 +3,9 @@
 
 use std::collections::BTreeMap;
 
+mod naive;
+
+use naive::{naive_selects, naive_types};
 use netpol_check::analysis::analyse;
 use netpol_check::model::*;
 use netpol_check::report::Source;
@@ -110,43 +113,6 @@ fn workload() -> impl Strategy<Value = Workload> {
 }
 
 // ---- The naive reading, written straight from SEMANTICS.md without sharing any code. ----
-
-fn naive_selects(sel: &LabelSelector, labels: &Labels) -> bool {
-    // "matchLabels and matchExpressions are ANDed."
-    for (k, v) in &sel.match_labels {
-        if labels.get(k) != Some(v) {
-            return false;
-        }
-    }
-    for r in &sel.match_expressions {
-        let ok = match r.operator.as_str() {
-            // "In: key present and value listed."
-            "In" => labels.contains_key(&r.key) && r.values.contains(&labels[&r.key]),
-            // "NotIn: key absent, or value not listed."
-            "NotIn" => !labels.contains_key(&r.key) || !r.values.contains(&labels[&r.key]),
-            "Exists" => labels.contains_key(&r.key),
-            "DoesNotExist" => !labels.contains_key(&r.key),
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
-/// "When the field is missing or an empty list, the API server sets it to [Ingress], plus
-/// Egress when spec.egress has at least one rule."
-fn naive_types(p: &NetworkPolicy) -> (bool, bool) {
-    match &p.policy_types {
-        None => (true, !p.egress.is_empty()),
-        Some(t) if t.is_empty() => (true, !p.egress.is_empty()),
-        Some(t) => (
-            t.iter().any(|x| x == "Ingress"),
-            t.iter().any(|x| x == "Egress"),
-        ),
-    }
-}
 
 struct Naive {
     ingress: bool,

@@ -73,13 +73,25 @@ pub fn text(
             } else {
                 ""
             };
-            writeln!(
-                out,
-                "  selected by NetworkPolicy {}/{}, policyTypes {}{defaulted}",
-                p.namespace,
-                p.name,
-                types.describe()
-            )?;
+            if types.has(d.direction) {
+                writeln!(
+                    out,
+                    "  isolated by NetworkPolicy {}/{}, policyTypes {}{defaulted}",
+                    p.namespace,
+                    p.name,
+                    types.describe()
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "  selected by NetworkPolicy {}/{}, policyTypes {}{defaulted}: without {}, it does not isolate for {}",
+                    p.namespace,
+                    p.name,
+                    types.describe(),
+                    d.direction.as_str(),
+                    d.direction.lower()
+                )?;
+            }
         }
         if !d.isolated || d.host_network {
             continue;

@@ -165,14 +165,18 @@ pub fn table(inventory: &Inventory, matrix: &Matrix, out: &mut dyn Write) -> std
     }
     // Peers: the workloads, then one row for each external source range and one column for
     // each external destination range.
-    let rows: Vec<Peer> = matrix
-        .workloads
+    // By namespace and name, so that a namespace's workloads sit together.
+    let mut sorted = matrix.workloads.clone();
+    sorted.sort_by_key(|&w| {
+        let w = &inventory.workloads[w];
+        (&w.namespace, &w.name, w.kind)
+    });
+    let rows: Vec<Peer> = sorted
         .iter()
         .map(|&w| Peer::Workload(w))
         .chain(matrix.ingress_segments.iter().map(|&s| Peer::External(s)))
         .collect();
-    let columns: Vec<Peer> = matrix
-        .workloads
+    let columns: Vec<Peer> = sorted
         .iter()
         .map(|&w| Peer::Workload(w))
         .chain(matrix.egress_segments.iter().map(|&s| Peer::External(s)))
@@ -212,10 +216,10 @@ pub fn table(inventory: &Inventory, matrix: &Matrix, out: &mut dyn Write) -> std
     for (r, row) in rows.iter().enumerate() {
         let mut record = vec![row_labels[r].clone()];
         for (c, column) in columns.iter().enumerate() {
-            let cell = if row == column {
-                ".".to_owned()
-            } else if matches!((row, column), (Peer::External(_), Peer::External(_))) {
+            let cell = if matches!((row, column), (Peer::External(_), Peer::External(_))) {
                 " ".to_owned()
+            } else if row == column {
+                ".".to_owned()
             } else {
                 match lookup.get(&(row, column)) {
                     None => "-".to_owned(),

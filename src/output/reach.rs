@@ -135,11 +135,19 @@ fn write_side(
             .iter()
             .map(|&p| engine.rules(p, side.direction).len())
             .sum();
-        writeln!(
-            out,
-            "  none of their {total} {d} rule(s) allows {peer} on {}",
-            what(r)
-        )?;
+        match total {
+            0 => writeln!(out, "  they have no {d} rules: a deny-all for {d}")?,
+            1 => writeln!(
+                out,
+                "  their one {d} rule does not allow {peer} on {}",
+                what(r)
+            )?,
+            n => writeln!(
+                out,
+                "  none of their {n} {d} rules allows {peer} on {}",
+                what(r)
+            )?,
+        }
         for (at, conns) in side.rules.iter().filter(|(_, c)| !c.is_empty()) {
             writeln!(
                 out,
@@ -158,8 +166,8 @@ struct JsonReach {
     api_version: &'static str,
     kind: &'static str,
     verdict: &'static str,
-    source: String,
-    destination: String,
+    source: JsonEnd,
+    destination: JsonEnd,
     port: Option<JsonPort>,
     same_pod: bool,
     /// Everything the pair may exchange.
@@ -167,6 +175,35 @@ struct JsonReach {
     ports: Vec<JsonPorts>,
     egress: Option<JsonSide>,
     ingress: Option<JsonSide>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum JsonEnd {
+    Workload {
+        kind: &'static str,
+        namespace: String,
+        name: String,
+    },
+    Address {
+        address: String,
+    },
+}
+
+fn json_end(engine: &Engine<'_>, end: End) -> JsonEnd {
+    match end {
+        End::Workload(w) => {
+            let w = &engine.inventory.workloads[w];
+            JsonEnd::Workload {
+                kind: w.kind.as_str(),
+                namespace: w.namespace.clone(),
+                name: w.name.clone(),
+            }
+        }
+        End::Address(ip) => JsonEnd::Address {
+            address: ip.to_string(),
+        },
+    }
 }
 
 #[derive(Serialize)]
@@ -249,8 +286,8 @@ pub fn json(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Res
         api_version: crate::report::API_VERSION,
         kind: "Reach",
         verdict: if r.allowed { "allowed" } else { "denied" },
-        source: end_name(engine, r.source),
-        destination: end_name(engine, r.destination),
+        source: json_end(engine, r.source),
+        destination: json_end(engine, r.destination),
         port: r.port.map(|p| JsonPort {
             protocol: p.protocol.as_str(),
             port: p.number,

@@ -1,0 +1,374 @@
+//! `reach` (the compiled connectivity engine) must agree with a naive evaluator written straight
+//! from SEMANTICS.md points 3-11 on random inventories, ports and protocols.
+
+mod naive;
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use naive::{naive_selects, naive_types};
+use netpol_check::connectivity::reach::{reach, End, PortSpec};
+use netpol_check::connectivity::Engine;
+use netpol_check::model::*;
+use proptest::prelude::*;
+
+const NAMESPACES: [&str; 3] = ["a", "b", "c"];
+const KEYS: [&str; 3] = ["app", "tier", "env"];
+const VALUES: [&str; 3] = ["x", "y", "z"];
+const PORT_NAMES: [&str; 2] = ["http", "dns"];
+const PROTOCOLS: [&str; 3] = ["TCP", "UDP", "SCTP"];
+/// (cidr, a strict subset to use as except)
+const BLOCKS: [(&str, &str); 3] = [
+    ("10.0.0.0/8", "10.1.0.0/16"),
+    ("0.0.0.0/0", "10.0.0.0/8"),
+    ("192.168.0.0/16", "192.168.1.0/24"),
+];
+const ADDRESSES: [&str; 5] = [
+    "10.1.2.3",
+    "10.2.0.1",
+    "192.168.1.1",
+    "192.168.2.2",
+    "8.8.8.8",
+];
+
+fn pairs(keys: &[&'static str]) -> impl Strategy<Value = Vec<(String, String)>> {
+    prop::collection::btree_map(
+        prop::sample::select(keys.to_vec()),
+        prop::sample::select(VALUES.to_vec()),
+        0..3,
+    )
+    .prop_map(|m| {
+        m.into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    })
+}
+
+fn requirement() -> impl Strategy<Value = Requirement> {
+    (
+        prop::sample::select(KEYS.to_vec()),
+        prop::sample::select(vec!["In", "NotIn", "Exists", "DoesNotExist"]),
+        prop::collection::vec(prop::sample::select(VALUES.to_vec()), 1..3),
+    )
+        .prop_map(|(k, op, vals)| Requirement {
+            key: k.into(),
+            operator: op.into(),
+            values: if op == "In" || op == "NotIn" {
+                vals.into_iter().map(str::to_owned).collect()
+            } else {
+                vec![]
+            },
+        })
+}
+
+fn selector() -> impl Strategy<Value = LabelSelector> {
+    (pairs(&KEYS), prop::collection::vec(requirement(), 0..2)).prop_map(|(ml, me)| LabelSelector {
+        match_labels: ml.into_iter().take(1).collect(),
+        match_expressions: me,
+    })
+}
+
+/// Only peers the API server accepts: a policy it refuses never applies.
+fn peer() -> impl Strategy<Value = Peer> {
+    prop_oneof![
+        selector().prop_map(|s| Peer {
+            pod_selector: Some(s),
+            ..Default::default()
+        }),
+        selector().prop_map(|s| Peer {
+            namespace_selector: Some(s),
+            ..Default::default()
+        }),
+        (selector(), selector()).prop_map(|(p, n)| Peer {
+            pod_selector: Some(p),
+            namespace_selector: Some(n),
+            ip_block: None,
+        }),
+        (prop::sample::select(BLOCKS.to_vec()), any::<bool>()).prop_map(|((cidr, ex), use_ex)| {
+            Peer {
+                ip_block: Some(IpBlock {
+                    cidr: cidr.into(),
+                    except: if use_ex { vec![ex.into()] } else { vec![] },
+                }),
+                ..Default::default()
+            }
+        }),
+    ]
+}
+
+fn policy_port() -> impl Strategy<Value = PolicyPort> {
+    (
+        prop::option::of(prop::sample::select(PROTOCOLS.to_vec())),
+        0u8..4,
+        prop::sample::select(vec![53i64, 80, 8080]),
+        prop::sample::select(vec![0i64, 5, 10]),
+        prop::sample::select(PORT_NAMES.to_vec()),
+    )
+        .prop_map(|(protocol, shape, n, width, name)| PolicyPort {
+            protocol: protocol.map(str::to_owned),
+            port: match shape {
+                0 => None,
+                1 | 2 => Some(PortValue::Number(n)),
+                _ => Some(PortValue::Name(name.into())),
+            },
+            end_port: (shape == 2).then_some(n + width),
+        })
+}
+
+fn rule() -> impl Strategy<Value = Rule> {
+    (
+        prop::collection::vec(peer(), 0..3),
+        prop::collection::vec(policy_port(), 0..3),
+    )
+        .prop_map(|(peers, ports)| Rule { peers, ports })
+}
+
+fn policy() -> impl Strategy<Value = NetworkPolicy> {
+    (
+        prop::sample::select(NAMESPACES.to_vec()),
+        selector(),
+        prop_oneof![
+            Just(None),
+            Just(Some(vec![])),
+            Just(Some(vec!["Ingress".to_string()])),
+            Just(Some(vec!["Egress".to_string()])),
+            Just(Some(vec!["Ingress".to_string(), "Egress".to_string()])),
+        ],
+        prop::collection::vec(rule(), 0..3),
+        prop::collection::vec(rule(), 0..3),
+    )
+        .prop_map(|(ns, sel, types, ingress, egress)| NetworkPolicy {
+            namespace: ns.into(),
+            name: "p".into(),
+            pod_selector: sel,
+            policy_types: types,
+            ingress,
+            egress,
+            suppression: Suppression::default(),
+            origin: Origin::default(),
+        })
+}
+
+fn container_port() -> impl Strategy<Value = ContainerPort> {
+    (
+        prop::option::of(prop::sample::select(PORT_NAMES.to_vec())),
+        prop::sample::select(vec![53i64, 80, 8080, 8090]),
+        prop::option::of(prop::sample::select(PROTOCOLS.to_vec())),
+    )
+        .prop_map(|(name, port, protocol)| ContainerPort {
+            name: name.map(str::to_owned),
+            port,
+            protocol: protocol.map(str::to_owned),
+        })
+}
+
+fn workload() -> impl Strategy<Value = Workload> {
+    (
+        prop::sample::select(NAMESPACES.to_vec()),
+        pairs(&KEYS),
+        prop::bool::weighted(0.1),
+        prop::collection::vec(container_port(), 0..3),
+        any::<bool>(),
+    )
+        .prop_map(|(ns, l, host, ports, is_pod)| Workload {
+            kind: if is_pod {
+                WorkloadKind::Pod
+            } else {
+                WorkloadKind::Deployment
+            },
+            namespace: ns.into(),
+            name: String::new(),
+            label_sets: vec![l.into_iter().collect()],
+            pods: 1,
+            host_network: host,
+            ports,
+            suppression: Suppression::default(),
+            origin: Origin::default(),
+        })
+}
+
+fn namespace() -> impl Strategy<Value = Vec<Namespace>> {
+    prop::collection::vec(pairs(&["env", "team"]), 3).prop_map(|sets| {
+        NAMESPACES
+            .iter()
+            .zip(sets)
+            .map(|(name, extra)| {
+                let mut ns = Namespace::implicit(name);
+                ns.labels.extend(extra);
+                ns
+            })
+            .collect()
+    })
+}
+
+// ---- The naive evaluator: SEMANTICS.md, one sentence at a time. ----
+
+fn parse_v4_cidr(s: &str) -> (u32, u32) {
+    let (addr, len) = s.split_once('/').unwrap();
+    let addr = u32::from(addr.parse::<Ipv4Addr>().unwrap());
+    let len: u32 = len.parse().unwrap();
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    (addr & mask, mask)
+}
+
+fn in_cidr(ip: Ipv4Addr, cidr: &str) -> bool {
+    let (net, mask) = parse_v4_cidr(cidr);
+    u32::from(ip) & mask == net
+}
+
+#[derive(Clone, Copy)]
+enum Who<'a> {
+    Pod(&'a Workload, &'a Labels),
+    Address(Ipv4Addr),
+}
+
+/// Point 8.
+fn peer_matches(p: &Peer, policy_ns: &str, who: Who<'_>) -> bool {
+    match (p, who) {
+        (
+            Peer {
+                ip_block: Some(b), ..
+            },
+            Who::Address(ip),
+        ) => in_cidr(ip, &b.cidr) && !b.except.iter().any(|e| in_cidr(ip, e)),
+        (
+            Peer {
+                ip_block: Some(_), ..
+            },
+            Who::Pod(..),
+        ) => false,
+        (_, Who::Address(_)) => false,
+        (p, Who::Pod(w, ns_labels)) => {
+            let ns_ok = match &p.namespace_selector {
+                Some(s) => naive_selects(s, ns_labels),
+                None => w.namespace == policy_ns,
+            };
+            let pod_ok = p
+                .pod_selector
+                .as_ref()
+                .is_none_or(|s| naive_selects(s, &w.label_sets[0]));
+            ns_ok && pod_ok
+        }
+    }
+}
+
+/// Points 9 and 10.
+fn port_matches(p: &PolicyPort, dst: Who<'_>, protocol: &str, port: i64) -> bool {
+    if p.protocol.as_deref().unwrap_or("TCP") != protocol {
+        return false;
+    }
+    match &p.port {
+        None => true,
+        Some(PortValue::Number(n)) => match p.end_port {
+            None => *n == port,
+            Some(e) => *n <= port && port <= e,
+        },
+        Some(PortValue::Name(name)) => match dst {
+            Who::Address(_) => false,
+            Who::Pod(w, _) => w.ports.iter().any(|c| {
+                c.name.as_deref() == Some(name)
+                    && c.protocol.as_deref().unwrap_or("TCP") == protocol
+                    && c.port == port
+            }),
+        },
+    }
+}
+
+/// Points 3, 5 and 7 for one side.
+#[allow(clippy::too_many_arguments)]
+fn side_allows(
+    me: &Workload,
+    ingress: bool,
+    peer: Who<'_>,
+    dst: Who<'_>,
+    protocol: &str,
+    port: i64,
+    policies: &[NetworkPolicy],
+) -> bool {
+    if me.host_network {
+        return true;
+    }
+    let mut isolated = false;
+    let mut allowed = false;
+    for p in policies {
+        if p.namespace != me.namespace || !naive_selects(&p.pod_selector, &me.label_sets[0]) {
+            continue;
+        }
+        let (i, e) = naive_types(p);
+        if !(if ingress { i } else { e }) {
+            continue;
+        }
+        isolated = true;
+        let rules = if ingress { &p.ingress } else { &p.egress };
+        for r in rules {
+            let peer_ok =
+                r.peers.is_empty() || r.peers.iter().any(|x| peer_matches(x, &p.namespace, peer));
+            let port_ok =
+                r.ports.is_empty() || r.ports.iter().any(|x| port_matches(x, dst, protocol, port));
+            allowed |= peer_ok && port_ok;
+        }
+    }
+    !isolated || allowed
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    #[test]
+    fn reach_agrees_with_the_naive_evaluator(
+        namespaces in namespace(),
+        workloads in prop::collection::vec(workload(), 1..8),
+        policies in prop::collection::vec(policy(), 0..6),
+        src in 0usize..8,
+        dst in 0usize..9,
+        address in prop::sample::select(ADDRESSES.to_vec()),
+        protocol in prop::sample::select(PROTOCOLS.to_vec()),
+        // The rules' ports and range ends, one past them, and container ports.
+        port in prop::sample::select(vec![53i64, 58, 63, 64, 80, 85, 90, 8080, 8085, 8090, 8091, 9000]),
+        address_is_source in any::<bool>(),
+    ) {
+        let mut workloads = workloads;
+        for (i, w) in workloads.iter_mut().enumerate() {
+            w.name = format!("w{i}");
+        }
+        let inventory = Inventory {
+            namespaces: namespaces.clone(),
+            workloads: workloads.clone(),
+            policies: policies.clone(),
+            skipped_kinds: BTreeMap::new(),
+            pod_owners: BTreeMap::new(),
+        };
+        let ns_labels = |w: &Workload| -> Labels {
+            namespaces.iter().find(|n| n.name == w.namespace).unwrap().labels.clone()
+        };
+        let engine = Engine::new(&inventory);
+        let s = src % workloads.len();
+        let ip: Ipv4Addr = address.parse().unwrap();
+        let proto = Protocol::parse(protocol).unwrap();
+        let spec = PortSpec::Number(port as u16);
+
+        // Workload to workload (dst == len means "an address" instead).
+        let (end_src, end_dst, expected) = if dst < workloads.len() {
+            let (a, b) = (&workloads[s], &workloads[dst]);
+            let (la, lb) = (ns_labels(a), ns_labels(b));
+            let same_pod = s == dst && a.kind == WorkloadKind::Pod;
+            let expected = same_pod
+                || (side_allows(a, false, Who::Pod(b, &lb), Who::Pod(b, &lb), protocol, port, &policies)
+                    && side_allows(b, true, Who::Pod(a, &la), Who::Pod(b, &lb), protocol, port, &policies));
+            (End::Workload(s), End::Workload(dst), expected)
+        } else if address_is_source {
+            let b = &workloads[s];
+            let lb = ns_labels(b);
+            let expected =
+                side_allows(b, true, Who::Address(ip), Who::Pod(b, &lb), protocol, port, &policies);
+            (End::Address(ip.into()), End::Workload(s), expected)
+        } else {
+            let a = &workloads[s];
+            let expected =
+                side_allows(a, false, Who::Address(ip), Who::Address(ip), protocol, port, &policies);
+            (End::Workload(s), End::Address(ip.into()), expected)
+        };
+        let got = reach(&engine, end_src, end_dst, Some((proto, &spec))).unwrap();
+        prop_assert_eq!(got.allowed, expected, "{:?} -> {:?} {} {}", end_src, end_dst, protocol, port);
+    }
+}
