@@ -23,4 +23,5 @@ pub mod report;
 pub mod semantics;
 pub mod source;
 pub mod synth;
+pub mod synth_namespace;
 pub mod text;

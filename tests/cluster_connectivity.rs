@@ -123,13 +123,27 @@ fn stdout(out: &Output) -> String {
 fn reach_on_a_cluster_through_owners_and_pod_names() {
     let c = Cluster::start();
     let out = c.run(&["reach", "deploy/web", "sts/db", "--port", "5432"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout(&out).starts_with("ALLOWED: deploy/web (shop) -> sts/db (shop), TCP 5432\n"));
 
     // pod/NAME names a pod folded into its Deployment; the destination is in kube-system.
     let out = c.run(&[
-        "reach", "pod/web-7c9-a", "--to-namespace", "kube-system", "pod/coredns-1",
-        "--port", "53", "--protocol", "UDP", "-o", "json",
+        "reach",
+        "pod/web-7c9-a",
+        "--to-namespace",
+        "kube-system",
+        "pod/coredns-1",
+        "--port",
+        "53",
+        "--protocol",
+        "UDP",
+        "-o",
+        "json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let j: Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -141,7 +155,13 @@ fn reach_on_a_cluster_through_owners_and_pod_names() {
 
     // DNS over TCP is not allowed by web's egress.
     let out = c.run(&[
-        "reach", "deploy/web", "deploy/coredns", "--to-namespace", "kube-system", "--port", "53",
+        "reach",
+        "deploy/web",
+        "deploy/coredns",
+        "--to-namespace",
+        "kube-system",
+        "--port",
+        "53",
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
 }
@@ -196,7 +216,9 @@ fn an_unreachable_server_stops_reach_with_one_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.starts_with(&format!("error: context \"prod\" (https://127.0.0.1:{port}): ")),
+        err.starts_with(&format!(
+            "error: context \"prod\" (https://127.0.0.1:{port}): "
+        )),
         "{err}"
     );
 }
