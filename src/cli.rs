@@ -65,6 +65,14 @@ pub enum Command {
     Generate(GenerateArgs),
     /// List the rules: id, name, default severity, summary.
     Rules(RulesArgs),
+    /// Print the shell completion script for bash, zsh, fish or powershell.
+    Completion(crate::completion::CompletionArgs),
+    /// kubectl's plugin completion (Cobra's protocol): candidates for the word being typed.
+    #[command(name = "__complete", hide = true, disable_help_flag = true)]
+    Complete(crate::completion::CompleteArgs),
+    /// The man page, in roff.
+    #[command(name = "__man", hide = true)]
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -375,6 +383,9 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         Some(Command::PostRender(args)) => post_render(args),
         Some(Command::Generate(args)) => generate(args),
         Some(Command::Rules(args)) => rules(args),
+        Some(Command::Completion(args)) => crate::completion::print_script(args),
+        Some(Command::Complete(args)) => crate::completion::complete(args),
+        Some(Command::Man) => crate::manpage::print(),
     }
 }
 
