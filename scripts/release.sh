@@ -25,12 +25,14 @@
 #   NETPOL_RELEASE_BIN=PATH  pack this binary as the host platform's and build nothing; the tests
 #                            pass the binary they were built with instead of a second (release)
 #                            build. Binaries built for the host are stripped when packed.
+# Needs bash 4 or newer (macOS: brew install bash), python3, tar and gzip.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 die() { echo "error: $*" >&2; exit 2; }
 say() { echo "release: $*" >&2; }
 
+[ "${BASH_VERSINFO[0]}" -ge 4 ] || die "bash ${BASH_VERSION} is too old: release.sh needs bash 4 or newer"
 [ $# -eq 1 ] || die "usage: scripts/release.sh VERSION (e.g. 0.1.0)"
 version=${1#v}
 tag=v$version

@@ -50,7 +50,7 @@ impl Shell {
 #[command(after_help = "Set-up:\n  \
     bash:       source <(kubectl-netpol_check completion bash)\n  \
     zsh:        kubectl-netpol_check completion zsh > \"${fpath[1]}/_kubectl-netpol_check\"\n  \
-    fish:       kubectl-netpol_check completion fish > ~/.config/fish/completions/kubectl-netpol_check.fish\n  \
+    fish:       kubectl-netpol_check completion fish | source\n  \
     powershell: kubectl-netpol_check completion powershell | Out-String | Invoke-Expression\n\n\
     `kubectl netpol-check <TAB>` completes through kubectl (1.26+) instead: put the script \
     kubectl_complete-netpol_check next to the binary on PATH.")]
