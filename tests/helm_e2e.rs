@@ -386,6 +386,39 @@ fn helm_4_plugin_tarball_installs_and_runs_its_own_binary() {
 }
 
 #[test]
+fn helm_4_plugin_tarball_falls_back_to_path_when_its_binary_cannot_run_here() {
+    // A release's tarball carries the linux/amd64 binary; on another platform it cannot start.
+    let work = tempfile::tempdir().unwrap();
+    let foreign = work.path().join("kubectl-netpol_check");
+    std::fs::write(&foreign, b"\x7fELF\x02\x01\x01 not for this machine").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dist = work.path().join("dist");
+    let out = Command::new("bash")
+        .arg(format!("{REPO}/scripts/build-helm-plugin.sh"))
+        .arg(&foreign)
+        .arg(&dist)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let tarball = text(&out.stdout).trim().to_owned();
+    // A home whose PATH has our binary, as after Krew or cargo install.
+    let helm4 = Helm {
+        version: Version::Four,
+        home: tempfile::tempdir().unwrap(),
+    };
+    std::fs::create_dir_all(helm4.home.path().join("path")).unwrap();
+    std::os::unix::fs::symlink(BINARY, helm4.home.path().join("path/kubectl-netpol_check"))
+        .unwrap();
+    let installed = helm4.cmd(&["plugin", "install", "--verify=false", &tarball]);
+    assert!(installed.status.success(), "{}", text(&installed.stderr));
+    let out = helm4.template("covered", Some(&[]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let failing = helm4.template("uncovered", Some(&[]));
+    assert_eq!(failing.status.code(), Some(1), "{}", text(&failing.stderr));
+}
+
+#[test]
 fn plugin_yaml_is_a_helm_4_postrenderer_of_our_version() {
     let text = std::fs::read_to_string(format!("{REPO}/plugin.yaml")).unwrap();
     let y: serde_norway::Value = serde_norway::from_str(&text).unwrap();

@@ -90,6 +90,14 @@ pub enum Command {
                       kubectl netpol-check matrix -A -o json\n  \
                       kubectl netpol-check matrix -f k8s/ -o connlist")]
     Matrix(MatrixArgs),
+    /// Print the shell completion script for bash, zsh, fish or powershell.
+    Completion(crate::completion::CompletionArgs),
+    /// kubectl's plugin completion (Cobra's protocol): candidates for the word being typed.
+    #[command(name = "__complete", hide = true, disable_help_flag = true)]
+    Complete(crate::completion::CompleteArgs),
+    /// The man page, in roff.
+    #[command(name = "__man", hide = true)]
+    Man,
 }
 
 /// Where `explain`, `reach` and `matrix` read the inventory: manifests with -f, else the
@@ -524,6 +532,9 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         Some(Command::Explain(args)) => connectivity::explain(args),
         Some(Command::Reach(args)) => connectivity::reach(args),
         Some(Command::Matrix(args)) => connectivity::matrix(args),
+        Some(Command::Completion(args)) => crate::completion::print_script(args),
+        Some(Command::Complete(args)) => crate::completion::complete(args),
+        Some(Command::Man) => crate::manpage::print(),
     }
 }
 

@@ -66,6 +66,40 @@ pub fn load(options: &ClusterOptions) -> Result<ClusterData, Error> {
     runtime.block_on(load_async(options))
 }
 
+/// The namespaces' names, for shell completion: one list request through the kubeconfig of
+/// `options`, given up after `deadline`. Every failure is an error the caller may drop.
+pub fn namespace_names(options: &ClusterOptions, deadline: Duration) -> Result<Vec<String>, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    let list = async {
+        let conn = connect(options).await?;
+        let lister = Lister {
+            client: conn.client,
+            page_size: options.page_size.max(1),
+            progress: Progress::new(ProgressBar::hidden()),
+        };
+        let mut names = Vec::new();
+        lister
+            .list(fetch::NAMESPACES, None, None, None, |o| {
+                names.extend(o.metadata.and_then(|m| m.name))
+            })
+            .await
+            .map_err(|e| Error::Cluster {
+                context: conn.context,
+                server: conn.server,
+                message: e.to_string(),
+            })?;
+        Ok(names)
+    };
+    runtime.block_on(async {
+        tokio::time::timeout(deadline, list)
+            .await
+            .unwrap_or_else(|_| Err(Error::Usage(format!("no answer within {deadline:?}"))))
+    })
+}
+
 struct Connection {
     client: Client,
     context: String,

@@ -1,0 +1,139 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_kubectl_netpol_check_global_optspecs
+    string join \n f/filename= n/namespace= A/all-namespaces o/output= l/selector= kubeconfig= context= cluster= user= request-timeout= fail-on= include-system exclude-namespace= color= enable= disable= severity= h/help V/version
+end
+
+function __fish_kubectl_netpol_check_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_kubectl_netpol_check_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_kubectl_netpol_check_using_subcommand
+    set -l cmd (__fish_kubectl_netpol_check_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s f -l filename -d 'Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s n -l namespace -d 'Namespace for objects that do not name one (default: "default")' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t'Workloads, findings and a summary line'
+wide\t'The table with the selecting policies of each workload'
+json\t'The report object as JSON'
+yaml\t'The report object as YAML'
+sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s l -l selector -d 'Label selector limiting the workloads reported (e.g. app.kubernetes.io/part-of=shop)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l fail-on -d 'Lowest severity that makes the exit status 1' -r -f -a "error\t''
+warning\t''
+info\t''
+never\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l exclude-namespace -d 'Leave out namespaces matching this glob (e.g. \'team-*\'). Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l color -d 'Colour: auto (when the output is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t'Colour when the output is a terminal and NO_COLOR is not set'
+always\t''
+never\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l enable -d 'Run a rule (id or name) that --disable turned off. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l disable -d 'Do not run a rule (id or name). Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l severity -d 'Change a rule\'s severity: RULE=error|warning|info. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s A -l all-namespaces -d 'Every namespace (live clusters)'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s V -l version -d 'Print version'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "post-render" -d 'Helm post-renderer: rendered manifests on stdin, the same manifests on stdout (plus any generated policies); fails when pods would run uncovered'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "generate" -d 'Print default-deny NetworkPolicies for the given manifests (for GitOps repositories)'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "rules" -d 'List the rules: id, name, default severity, summary'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "explain" -d 'Why is a workload (not) isolated: the policies selecting it per direction, their rules in plain words, the workloads those rules reach, and the findings on them'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "reach" -d 'Can SRC open a connection to DST? Exit 0 when allowed, 1 when denied, 2 on error'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "matrix" -d 'Every ordered pair of workloads in scope (and the external address ranges the policies\' ipBlocks cut out), with the ports each may use'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "completion" -d 'Print the shell completion script for bash, zsh, fish or powershell'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s n -l namespace -d 'The release namespace, for documents that name none (default: $HELM_NAMESPACE, else reported as <release>)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l emit-default-deny -d 'Add the missing default-deny policies to the release: per namespace (default) or per uncovered workload' -r -f -a "namespace\t'Complete each namespace\'s default deny'
+workloads\t'One deny-all per uncovered workload, selecting exactly its pod labels'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l dns-namespace -d 'Namespace of the cluster DNS pods' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l dns-selector -d 'Labels of the cluster DNS pods, as key=value[,key=value]' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l report-file -d 'Also write the report to this file (format from -o), whatever the outcome' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s o -l output -d 'Format of --report-file' -r -f -a "table\t'Workloads, findings and a summary line'
+wide\t'The table with the selecting policies of each workload'
+json\t'The report object as JSON'
+yaml\t'The report object as YAML'
+sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l fail-on -d 'Lowest severity that makes the exit status 1' -r -f -a "error\t''
+warning\t''
+info\t''
+never\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l exclude-namespace -d 'Leave out namespaces matching this glob (e.g. \'team-*\'). Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l color -d 'Colour: auto (when the output is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t'Colour when the output is a terminal and NO_COLOR is not set'
+always\t''
+never\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l enable -d 'Run a rule (id or name) that --disable turned off. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l disable -d 'Do not run a rule (id or name). Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l severity -d 'Change a rule\'s severity: RULE=error|warning|info. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l no-dns -d 'Do not add allow-dns next to generated egress denies'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l include-hooks -d 'Analyse Helm hooks too (helm.sh/hook, including `helm test` pods)'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s f -l filename -d 'Manifest file, directory or - for stdin. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s n -l namespace -d 'Namespace for objects that do not name one (default: "default")' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l mode -d 'Per namespace (complete each namespace\'s default deny) or per uncovered workload' -r -f -a "namespace\t'Complete each namespace\'s default deny'
+workloads\t'One deny-all per uncovered workload, selecting exactly its pod labels'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l dns-namespace -d 'Namespace of the cluster DNS pods' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l dns-selector -d 'Labels of the cluster DNS pods, as key=value[,key=value]' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l exclude-namespace -d 'Leave out namespaces matching this glob. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l no-dns -d 'Do not add allow-dns next to generated egress denies'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand rules" -l markdown -d 'Print the full documentation (docs/rules.md) instead of the table'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand rules" -s h -l help -d 'Print help'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s f -l filename -d 'Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s n -l namespace -d 'The namespace of the workloads named (and of manifest objects that name none; default: "default", or the context\'s namespace for a cluster)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s o -l output -r -f -a "text\t'Plain words'
+json\t'One JSON object'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l to-namespace -d 'Namespace of the destination workload (default: the -n namespace)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l port -d 'Destination port: a number, or a container port name of the destination. Without it, any port counts and the allowed connections are listed' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l protocol -d 'Protocol of --port' -r -f -a "TCP\t''
+UDP\t''
+SCTP\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l expect -d 'Exit 0 when the verdict is this one and 1 otherwise (for CI gates)' -r -f -a "allowed\t''
+denied\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s f -l filename -d 'Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s n -l namespace -d 'The namespace of the workloads named (and of manifest objects that name none; default: "default", or the context\'s namespace for a cluster)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s o -l output -r -f -a "text\t'Plain words'
+json\t'One JSON object'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s f -l filename -d 'Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s n -l namespace -d 'The namespace of the workloads named (and of manifest objects that name none; default: "default", or the context\'s namespace for a cluster)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s o -l output -r -f -a "table\t'A grid: rows send, columns receive'
+json\t'One JSON object'
+connlist\t'netpol-analyzer\'s connlist: `SRC => DST : CONN`, one line per allowed pair'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s A -l all-namespaces -d 'Every namespace (the default for manifests without -n)'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand completion" -s h -l help -d 'Print help'
