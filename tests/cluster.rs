@@ -432,20 +432,7 @@ fn flannel_alone_is_npc130_and_an_unknown_cni_is_a_note() {
 fn an_unreachable_server_is_one_line_naming_context_and_server() {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
-    // A port nobody listens on: bind one, then free it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"https://127.0.0.1:{port}\"}}\n\
-             contexts:\n- name: prod\n  context: {{cluster: c, user: u}}\nusers:\n- name: u\n  user: {{token: t}}\ncurrent-context: prod\n"
-        ),
-    )
-    .unwrap();
+    let port = apiserver::write_unreachable_kubeconfig(&kubeconfig, "prod");
     let out = Command::new(BINARY)
         .args(["--kubeconfig", kubeconfig.to_str().unwrap(), "-A"])
         .output()

@@ -194,19 +194,7 @@ fn explain_and_matrix_on_a_cluster() {
 fn an_unreachable_server_stops_reach_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"https://127.0.0.1:{port}\"}}\n\
-             contexts:\n- name: prod\n  context: {{cluster: c, user: u}}\nusers:\n- name: u\n  user: {{token: t}}\ncurrent-context: prod\n"
-        ),
-    )
-    .unwrap();
+    let port = apiserver::write_unreachable_kubeconfig(&kubeconfig, "prod");
     let out = Command::new(BINARY)
         .args(["reach", "deploy/a", "deploy/b", "--kubeconfig"])
         .arg(&kubeconfig)

@@ -5,44 +5,15 @@ use std::collections::BTreeMap;
 
 mod naive;
 
-use naive::{naive_selects, naive_types};
+use naive::{label_pairs, naive_selects, naive_types, requirement, KEYS, VALUES};
 use netpol_check::analysis::analyse;
 use netpol_check::model::*;
 use netpol_check::report::Source;
 use proptest::prelude::*;
 
 const NAMESPACES: [&str; 3] = ["a", "b", "c"];
-const KEYS: [&str; 3] = ["app", "tier", "env"];
-const VALUES: [&str; 3] = ["x", "y", "z"];
-
 fn labels() -> impl Strategy<Value = Labels> {
-    prop::collection::btree_map(
-        prop::sample::select(KEYS.to_vec()),
-        prop::sample::select(VALUES.to_vec()),
-        0..3,
-    )
-    .prop_map(|m| {
-        m.into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    })
-}
-
-fn requirement() -> impl Strategy<Value = Requirement> {
-    (
-        prop::sample::select(KEYS.to_vec()),
-        prop::sample::select(vec!["In", "NotIn", "Exists", "DoesNotExist"]),
-        prop::collection::vec(prop::sample::select(VALUES.to_vec()), 1..3),
-    )
-        .prop_map(|(k, op, vals)| Requirement {
-            key: k.into(),
-            operator: op.into(),
-            values: if op == "In" || op == "NotIn" {
-                vals.into_iter().map(str::to_owned).collect()
-            } else {
-                vec![]
-            },
-        })
+    label_pairs(&KEYS).prop_map(|pairs| pairs.into_iter().collect())
 }
 
 fn selector() -> impl Strategy<Value = LabelSelector> {

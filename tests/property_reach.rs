@@ -6,15 +6,13 @@ mod naive;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-use naive::{naive_selects, naive_types};
+use naive::{label_pairs as pairs, naive_selects, naive_types, requirement, KEYS};
 use netpol_check::connectivity::reach::{reach, End, PortSpec};
 use netpol_check::connectivity::Engine;
 use netpol_check::model::*;
 use proptest::prelude::*;
 
 const NAMESPACES: [&str; 3] = ["a", "b", "c"];
-const KEYS: [&str; 3] = ["app", "tier", "env"];
-const VALUES: [&str; 3] = ["x", "y", "z"];
 const PORT_NAMES: [&str; 2] = ["http", "dns"];
 const PROTOCOLS: [&str; 3] = ["TCP", "UDP", "SCTP"];
 /// (cidr, a strict subset to use as except)
@@ -30,36 +28,6 @@ const ADDRESSES: [&str; 5] = [
     "192.168.2.2",
     "8.8.8.8",
 ];
-
-fn pairs(keys: &[&'static str]) -> impl Strategy<Value = Vec<(String, String)>> {
-    prop::collection::btree_map(
-        prop::sample::select(keys.to_vec()),
-        prop::sample::select(VALUES.to_vec()),
-        0..3,
-    )
-    .prop_map(|m| {
-        m.into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    })
-}
-
-fn requirement() -> impl Strategy<Value = Requirement> {
-    (
-        prop::sample::select(KEYS.to_vec()),
-        prop::sample::select(vec!["In", "NotIn", "Exists", "DoesNotExist"]),
-        prop::collection::vec(prop::sample::select(VALUES.to_vec()), 1..3),
-    )
-        .prop_map(|(k, op, vals)| Requirement {
-            key: k.into(),
-            operator: op.into(),
-            values: if op == "In" || op == "NotIn" {
-                vals.into_iter().map(str::to_owned).collect()
-            } else {
-                vec![]
-            },
-        })
-}
 
 fn selector() -> impl Strategy<Value = LabelSelector> {
     (pairs(&KEYS), prop::collection::vec(requirement(), 0..2)).prop_map(|(ml, me)| LabelSelector {

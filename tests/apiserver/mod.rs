@@ -136,6 +136,26 @@ fn label_map(labels: &[(&str, &str)]) -> Value {
     )
 }
 
+/// Writes a kubeconfig whose only context (`context`, current) points at a local port nobody
+/// listens on, and returns that port.
+pub fn write_unreachable_kubeconfig(path: &std::path::Path, context: &str) -> u16 {
+    // Bind a port, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"https://127.0.0.1:{port}\"}}\n\
+             contexts:\n- name: {context}\n  context: {{cluster: c, user: u}}\nusers:\n- name: u\n  user: {{token: t}}\ncurrent-context: {context}\n"
+        ),
+    )
+    .unwrap();
+    port
+}
+
 /// A refusal of `list`/`get` on one resource, like a missing RBAC grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Forbid {
