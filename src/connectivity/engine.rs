@@ -182,12 +182,12 @@ impl<'a> Engine<'a> {
         (v.isolated, v.policies.clone())
     }
 
-    /// The rules of the policies that isolate `m` for `direction`, with their references.
-    pub fn side_rules(
-        &self,
-        policies: &[usize],
+    /// The rules of `policies` for `direction`, with their references.
+    pub fn side_rules<'s>(
+        &'s self,
+        policies: &'s [usize],
         direction: Direction,
-    ) -> impl Iterator<Item = (RuleRef, &CompiledRule)> + '_ {
+    ) -> impl Iterator<Item = (RuleRef, &'s CompiledRule)> + 's {
         policies
             .iter()
             .flat_map(move |&policy| {
@@ -205,8 +205,6 @@ impl<'a> Engine<'a> {
                         )
                     })
             })
-            .collect::<Vec<_>>()
-            .into_iter()
     }
 
     /// What `m`'s side for `direction` allows with `peer`, towards `destination` (which is `m`

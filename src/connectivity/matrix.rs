@@ -149,6 +149,8 @@ fn build_side<'r>(
     }
     let mut grouped: HashMap<ConnSet, Bits> = HashMap::new();
     let mut named = Vec::new();
+    // Ingress: the destination is the member itself, named ports resolve on it.
+    let me = Endpoint::Pod(engine.pod(m));
     for &p in &policies {
         for (r, rule) in engine.rules(p, direction).iter().enumerate() {
             let bits = &peers[&(p, r)];
@@ -156,8 +158,6 @@ fn build_side<'r>(
                 named.push((rule, bits));
                 continue;
             }
-            // Ingress: the destination is the member itself, named ports resolve on it.
-            let me = Endpoint::Pod(engine.pod(m));
             let conns = ConnSet::of_ports(rule.ports(), &me);
             if conns.is_empty() {
                 continue;
