@@ -525,7 +525,15 @@ mod tests {
         let c = complete(&[""]);
         assert_eq!(
             c.values(),
-            ["post-render", "generate", "rules", "completion"]
+            [
+                "post-render",
+                "generate",
+                "rules",
+                "explain",
+                "reach",
+                "matrix",
+                "completion"
+            ]
         );
         assert_eq!(c.directive, Directive::NO_FILE_COMP);
         assert!(complete(&[]).values().contains(&"rules"));

@@ -188,23 +188,21 @@ impl<'a> Engine<'a> {
         policies: &'s [usize],
         direction: Direction,
     ) -> impl Iterator<Item = (RuleRef, &'s CompiledRule)> + 's {
-        policies
-            .iter()
-            .flat_map(move |&policy| {
-                self.rules(policy, direction)
-                    .iter()
-                    .enumerate()
-                    .map(move |(index, r)| {
-                        (
-                            RuleRef {
-                                policy,
-                                direction,
-                                index,
-                            },
-                            r,
-                        )
-                    })
-            })
+        policies.iter().flat_map(move |&policy| {
+            self.rules(policy, direction)
+                .iter()
+                .enumerate()
+                .map(move |(index, r)| {
+                    (
+                        RuleRef {
+                            policy,
+                            direction,
+                            index,
+                        },
+                        r,
+                    )
+                })
+        })
     }
 
     /// What `m`'s side for `direction` allows with `peer`, towards `destination` (which is `m`
