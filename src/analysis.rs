@@ -298,18 +298,24 @@ fn apply_suppressions(
         .map(|n| (n.name.as_str(), &n.suppression))
         .collect();
 
-    let mut active = Vec::new();
+    // Looked up on every core, then split in order: 70,000 findings on a large run.
+    let hits: Vec<Option<&Suppression>> = findings
+        .par_iter()
+        .map(|f| {
+            let ns = f.namespace.as_deref().unwrap_or("");
+            let by_object = objects
+                .get(&(ns, f.kind.as_str(), f.object.as_str()))
+                .copied();
+            let by_namespace = namespaces.get(ns).copied();
+            [by_object, by_namespace]
+                .into_iter()
+                .flatten()
+                .find(|s| s.covers(&f.rule, &f.name))
+        })
+        .collect();
+    let mut active = Vec::with_capacity(findings.len());
     let mut suppressed = Vec::new();
-    for mut f in findings {
-        let ns = f.namespace.as_deref().unwrap_or("");
-        let by_object = objects
-            .get(&(ns, f.kind.as_str(), f.object.as_str()))
-            .copied();
-        let by_namespace = namespaces.get(ns).copied();
-        let hit = [by_object, by_namespace]
-            .into_iter()
-            .flatten()
-            .find(|s| s.covers(&f.rule, &f.name));
+    for (mut f, hit) in findings.into_iter().zip(hits) {
         match hit {
             Some(s) => {
                 f.suppression_reason = s.reason.clone();
@@ -332,8 +338,9 @@ fn apply_suppressions(
                 &b.rule,
             ))
     };
-    active.sort_by(order);
-    suppressed.sort_by(order);
+    // Stable, as the order of findings that compare equal is part of the output.
+    active.par_sort_by(order);
+    suppressed.par_sort_by(order);
     (active, suppressed)
 }
 

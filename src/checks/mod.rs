@@ -326,12 +326,17 @@ pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
 /// inventory, and on a large one the slowest take a second each. Findings come in rule order.
 pub fn run_enabled(ctx: &Context<'_>, enabled: impl Fn(&str) -> bool + Sync) -> Vec<Finding> {
     use rayon::prelude::*;
-    CHECKS
+    let per_check: Vec<Vec<Finding>> = CHECKS
         .par_iter()
         .filter(|(rule, _)| enabled(rule.id))
         .map(|(_, check)| check(ctx))
-        .collect::<Vec<Vec<Finding>>>()
-        .concat()
+        .collect();
+    // Moved, not cloned as `concat` would: 70,000 findings of nine strings each on a large run.
+    let mut all = Vec::with_capacity(per_check.iter().map(Vec::len).sum());
+    for findings in per_check {
+        all.extend(findings);
+    }
+    all
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Manifest files and stdin (`-f`): read, split into documents, parse in parallel, and fold
 //! into one inventory.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use crate::model::{Inventory, Namespace, Workload, WorkloadKind};
 use super::documents::{self, Document};
 use super::objects::RawObject;
 use super::paths::Input;
-use super::stream::{convert, parse_yaml_document, DocContext, Parsed, ParsedWorkload};
+use super::stream::{convert, parse_yaml_document, DocContext, Parsed};
 
 #[derive(Debug, Clone)]
 pub struct ManifestOptions {
@@ -105,8 +105,10 @@ pub fn load(inputs: &[Input], options: &ManifestOptions) -> Result<Inventory, Er
         .iter()
         .map(read_input)
         .collect::<Result<Vec<_>, _>>()?;
-    let parsed = parse_all(&loaded, options)?;
-    Ok(build_inventory(parsed))
+    let per_document = parse_jobs(&jobs(&loaded), options)?;
+    // Straight from the documents' lists: one flat list first would be one more copy of every
+    // object.
+    Ok(inventory_of_documents(per_document))
 }
 
 /// One document to parse, with what its objects' origins say.
@@ -202,50 +204,82 @@ fn parse_json(ctx: DocContext<'_>) -> Result<Vec<Parsed>, Error> {
 /// Folds parsed objects into an inventory: objects whose ownerReferences name another workload
 /// of the input are folded into their top-level owner.
 pub fn build_inventory(parsed: Vec<Parsed>) -> Inventory {
+    inventory_of_documents(vec![parsed])
+}
+
+/// [`build_inventory`] from the objects of each document, as [`parse_jobs`] returns them.
+pub fn inventory_of_documents(documents: Vec<Vec<Parsed>>) -> Inventory {
+    // Counted first: growing the lists of 100,000 workloads step by step, copying them each
+    // time onto freshly faulted pages, was most of building the inventory.
+    let (mut workload_count, mut policy_count) = (0, 0);
+    for p in documents.iter().flatten() {
+        match p {
+            Parsed::Workload(_) => workload_count += 1,
+            Parsed::Policy(_) => policy_count += 1,
+            Parsed::Namespace(_) | Parsed::Skipped(_) => {}
+        }
+    }
     let mut inventory = Inventory::default();
+    inventory.policies.reserve_exact(policy_count);
+    let mut workloads = Vec::with_capacity(workload_count);
+    let mut owners: Vec<Owned> = Vec::new();
     let mut namespaces: BTreeMap<String, Namespace> = BTreeMap::new();
-    let mut workloads: Vec<ParsedWorkload> = Vec::new();
-    for p in parsed {
+    for p in documents.into_iter().flatten() {
         match p {
             Parsed::Namespace(ns) => {
                 namespaces.entry(ns.name.clone()).or_insert(ns);
             }
             Parsed::Policy(p) => inventory.policies.push(p),
-            Parsed::Workload(w) => workloads.push(w),
+            Parsed::Workload(w) => {
+                if !w.owners.is_empty() {
+                    owners.push((workloads.len(), w.owners));
+                }
+                workloads.push(w.workload);
+            }
             Parsed::Skipped(kind) => *inventory.skipped_kinds.entry(kind).or_default() += 1,
         }
     }
     inventory.namespaces = namespaces.into_values().collect();
-    inventory.workloads = fold_owners(workloads);
+    fold_owners(&mut workloads, &owners);
+    inventory.workloads = workloads;
     inventory
 }
 
-/// For each workload, the one it folds into: the top of its chain of owners among the
-/// workloads (itself when it has none).
-fn owner_roots(workloads: &[ParsedWorkload]) -> Vec<usize> {
-    // Borrowed keys: 100,000 workloads, two string copies each, showed up in profiles.
+/// A workload's position and the `(kind, name)` of its ownerReferences.
+type Owned = (usize, Vec<(String, String)>);
+
+/// For each workload with ownerReferences (`owned`, by position), the one it folds into: the
+/// top of its chain of owners among the workloads (itself when none of them is there).
+fn owner_roots(workloads: &[Workload], owned: &[Owned]) -> Vec<(usize, usize)> {
+    // Only workloads an ownerReference names can be owners: usually a few of them, and
+    // hashing every one of 100,000 workloads showed up in profiles.
+    let named: HashSet<&str> = owned
+        .iter()
+        .flat_map(|(_, refs)| refs)
+        .map(|(_, name)| name.as_str())
+        .collect();
     let index: HashMap<(&str, WorkloadKind, &str), usize> = workloads
         .iter()
         .enumerate()
-        .map(|(i, w)| {
-            let w = &w.workload;
-            ((w.namespace.as_str(), w.kind, w.name.as_str()), i)
-        })
+        .filter(|(_, w)| named.contains(w.name.as_str()))
+        .map(|(i, w)| ((w.namespace.as_str(), w.kind, w.name.as_str()), i))
         .collect();
     let parent = |i: usize| -> Option<usize> {
-        let w = &workloads[i];
-        w.owners.iter().find_map(|(kind, name)| {
+        let at = owned.binary_search_by_key(&i, |(j, _)| *j).ok()?;
+        let namespace = workloads[i].namespace.as_str();
+        owned[at].1.iter().find_map(|(kind, name)| {
             let kind = WorkloadKind::parse(kind)?;
             index
-                .get(&(w.workload.namespace.as_str(), kind, name.as_str()))
+                .get(&(namespace, kind, name.as_str()))
                 .copied()
                 .filter(|&p| p != i)
         })
     };
     // Owner chains are short (Pod -> ReplicaSet -> Deployment); the bound stops a cycle of
     // hand-written ownerReferences.
-    (0..workloads.len())
-        .map(|i| {
+    owned
+        .iter()
+        .map(|&(i, _)| {
             let mut cur = i;
             for _ in 0..8 {
                 match parent(cur) {
@@ -253,40 +287,45 @@ fn owner_roots(workloads: &[ParsedWorkload]) -> Vec<usize> {
                     None => break,
                 }
             }
-            cur
+            (i, cur)
         })
         .collect()
 }
 
-fn fold_owners(workloads: Vec<ParsedWorkload>) -> Vec<Workload> {
-    let top = owner_roots(&workloads);
-    let mut folded_pods = vec![0u32; workloads.len()];
-    let mut folded_labels: Vec<Vec<crate::model::Labels>> = vec![Vec::new(); workloads.len()];
-    let mut slots: Vec<Option<Workload>> = Vec::with_capacity(workloads.len());
-    for (i, pw) in workloads.into_iter().enumerate() {
-        let t = top[i];
-        if t == i {
-            slots.push(Some(pw.workload));
-            continue;
-        }
-        if pw.workload.kind == WorkloadKind::Pod {
-            folded_pods[t] += 1;
-        }
-        folded_labels[t].extend(pw.workload.label_sets);
-        slots.push(None);
+/// Folds workloads into their owners, in place: with nothing to fold, nothing moves.
+fn fold_owners(workloads: &mut Vec<Workload>, owned: &[Owned]) {
+    let folded: Vec<(usize, usize)> = owner_roots(workloads, owned)
+        .into_iter()
+        .filter(|(i, top)| i != top)
+        .collect();
+    if folded.is_empty() {
+        return;
     }
-    let mut out = Vec::with_capacity(slots.len());
-    for (i, slot) in slots.into_iter().enumerate() {
-        let Some(mut w) = slot else { continue };
-        for labels in std::mem::take(&mut folded_labels[i]) {
+    // Per owner, in the order of the workloads folded into it.
+    let mut into: BTreeMap<usize, (u32, Vec<crate::model::Labels>)> = BTreeMap::new();
+    for &(i, top) in &folded {
+        let w = &mut workloads[i];
+        let (pods, labels) = into.entry(top).or_default();
+        if w.kind == WorkloadKind::Pod {
+            *pods += 1;
+        }
+        labels.append(&mut w.label_sets);
+    }
+    for (top, (pods, labels)) in into {
+        let w = &mut workloads[top];
+        for labels in labels {
             if !w.label_sets.contains(&labels) {
                 w.label_sets.push(labels);
             }
         }
-        if folded_pods[i] > 0 {
-            w.pods = folded_pods[i];
+        if pods > 0 {
+            w.pods = pods;
         }
-        out.push(w);
     }
-    out
+    let mut position = 0;
+    workloads.retain(|_| {
+        let keep = folded.binary_search_by_key(&position, |(i, _)| *i).is_err();
+        position += 1;
+        keep
+    });
 }
