@@ -92,7 +92,7 @@ pub struct WorkloadIndex<'a> {
     /// For each label set of `index`, the position of its workload in `workloads`.
     owner: Vec<u32>,
     /// Per namespace: its label sets in `index`, and its workloads' positions (ascending).
-    by_namespace: HashMap<&'a str, (Range<usize>, Vec<u32>)>,
+    by_namespace: foldhash::HashMap<&'a str, (Range<usize>, Vec<u32>)>,
 }
 
 /// What searching one namespace costs, in label sets checked against the cluster-wide index:
@@ -101,22 +101,35 @@ const NAMESPACE_COST: usize = 8;
 
 impl<'a> WorkloadIndex<'a> {
     pub fn new(workloads: &'a [Workload]) -> Self {
-        let mut order: Vec<u32> = (0..workloads.len() as u32).collect();
-        order.sort_by_key(|&i| workloads[i as usize].namespace.as_str());
+        // Grouped by namespace in inventory order, then the groups sorted by name: what a
+        // stable sort by namespace gives, without comparing names 100,000 times over.
+        let mut groups: Vec<(&str, Vec<u32>)> = Vec::new();
+        let mut group_of: foldhash::HashMap<&str, usize> = Default::default();
+        for (i, w) in workloads.iter().enumerate() {
+            let ns = w.namespace.as_str();
+            // Manifests list a namespace's objects together: most lookups are skipped.
+            let g = match groups.last() {
+                Some((last, _)) if *last == ns => groups.len() - 1,
+                _ => *group_of.entry(ns).or_insert_with(|| {
+                    groups.push((ns, Vec::new()));
+                    groups.len() - 1
+                }),
+            };
+            groups[g].1.push(i as u32);
+        }
+        groups.sort_unstable_by_key(|(ns, _)| *ns);
         let mut owner = Vec::with_capacity(workloads.len());
         let mut sets = Vec::with_capacity(workloads.len());
-        let mut by_namespace: HashMap<&str, (Range<usize>, Vec<u32>)> = HashMap::new();
-        for &i in &order {
-            let w = &workloads[i as usize];
-            let (range, members) = by_namespace
-                .entry(w.namespace.as_str())
-                .or_insert_with(|| (sets.len()..sets.len(), Vec::new()));
-            members.push(i);
-            for labels in &w.label_sets {
-                sets.push(labels);
-                owner.push(i);
+        let mut by_namespace = foldhash::HashMap::default();
+        for (ns, members) in groups {
+            let start = sets.len();
+            for &i in &members {
+                for labels in &workloads[i as usize].label_sets {
+                    sets.push(labels);
+                    owner.push(i);
+                }
             }
-            range.end = sets.len();
+            by_namespace.insert(ns, (start..sets.len(), members));
         }
         WorkloadIndex {
             workloads,
