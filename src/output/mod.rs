@@ -2,6 +2,7 @@
 
 pub mod color;
 pub mod json;
+mod pretty;
 pub mod sarif;
 pub mod table;
 

@@ -1,7 +1,7 @@
 //! Manifest files and stdin (`-f`): read, split into documents, parse in parallel, and fold
 //! into one inventory.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -253,15 +253,17 @@ type Owned = (usize, Vec<(String, String)>);
 fn owner_roots(workloads: &[Workload], owned: &[Owned]) -> Vec<(usize, usize)> {
     // Only workloads an ownerReference names can be owners: usually a few of them, and
     // hashing every one of 100,000 workloads showed up in profiles.
-    let named: HashSet<&str> = owned
+    let named: foldhash::HashSet<(&str, &str)> = owned
         .iter()
-        .flat_map(|(_, refs)| refs)
-        .map(|(_, name)| name.as_str())
+        .flat_map(|(i, refs)| {
+            let namespace = workloads[*i].namespace.as_str();
+            refs.iter().map(move |(_, name)| (namespace, name.as_str()))
+        })
         .collect();
-    let index: HashMap<(&str, WorkloadKind, &str), usize> = workloads
+    let index: foldhash::HashMap<(&str, WorkloadKind, &str), usize> = workloads
         .iter()
         .enumerate()
-        .filter(|(_, w)| named.contains(w.name.as_str()))
+        .filter(|(_, w)| named.contains(&(w.namespace.as_str(), w.name.as_str())))
         .map(|(i, w)| ((w.namespace.as_str(), w.kind, w.name.as_str()), i))
         .collect();
     let parent = |i: usize| -> Option<usize> {
