@@ -2,9 +2,10 @@
 //! "does this peer select anything": a selector is then matched against the few namespaces or
 //! workloads carrying a label it requires, not against all of them for every rule.
 
-use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
+
+use foldhash::{HashMap, HashSet};
 
 use crate::model::{Direction, LabelSelector, Labels, Namespace, Workload};
 use crate::semantics::{LabelIndex, Selector};
@@ -53,7 +54,7 @@ impl<'a> NamespaceIndex<'a> {
         let mut index = NamespaceIndex {
             names,
             index: LabelIndex::new(sets),
-            known: HashMap::new(),
+            known: HashMap::default(),
         };
         let selectors: HashSet<&LabelSelector> = valid_policies(ctx)
             .flat_map(|p| Direction::BOTH.into_iter().flat_map(|d| p.rules(d)))
@@ -92,7 +93,7 @@ pub struct WorkloadIndex<'a> {
     /// For each label set of `index`, the position of its workload in `workloads`.
     owner: Vec<u32>,
     /// Per namespace: its label sets in `index`, and its workloads' positions (ascending).
-    by_namespace: foldhash::HashMap<&'a str, (Range<usize>, Vec<u32>)>,
+    by_namespace: HashMap<&'a str, (Range<usize>, Vec<u32>)>,
 }
 
 /// What searching one namespace costs, in label sets checked against the cluster-wide index:
@@ -104,7 +105,7 @@ impl<'a> WorkloadIndex<'a> {
         // Grouped by namespace in inventory order, then the groups sorted by name: what a
         // stable sort by namespace gives, without comparing names 100,000 times over.
         let mut groups: Vec<(&str, Vec<u32>)> = Vec::new();
-        let mut group_of: foldhash::HashMap<&str, usize> = Default::default();
+        let mut group_of: HashMap<&str, usize> = Default::default();
         for (i, w) in workloads.iter().enumerate() {
             let ns = w.namespace.as_str();
             // Manifests list a namespace's objects together: most lookups are skipped.
@@ -120,7 +121,7 @@ impl<'a> WorkloadIndex<'a> {
         groups.sort_unstable_by_key(|(ns, _)| *ns);
         let mut owner = Vec::with_capacity(workloads.len());
         let mut sets = Vec::with_capacity(workloads.len());
-        let mut by_namespace = foldhash::HashMap::default();
+        let mut by_namespace = HashMap::default();
         for (ns, members) in groups {
             let start = sets.len();
             for &i in &members {

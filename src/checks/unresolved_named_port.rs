@@ -2,9 +2,10 @@
 //! rule defines (with that name and protocol) matches nothing, so the traffic it was meant to
 //! allow stays blocked. A named port never matches an ipBlock destination either.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+// Hashed for every named port of every rule, some keys whole selectors: a fast hasher.
+use foldhash::HashMap;
 use rayon::prelude::*;
 
 use crate::model::{
@@ -153,7 +154,7 @@ struct PortIndex<'a> {
 
 impl<'a> PortIndex<'a> {
     fn new(workloads: &'a [Workload]) -> Self {
-        let mut grouped: HashMap<(&str, &str), HashMap<&str, Vec<&Workload>>> = HashMap::new();
+        let mut grouped: HashMap<(&str, &str), HashMap<&str, Vec<&Workload>>> = HashMap::default();
         for w in workloads {
             for cp in &w.ports {
                 let Some(name) = cp.name.as_deref() else {
