@@ -14,7 +14,7 @@ use crate::model::{
 use crate::report::{Finding, Severity};
 use crate::semantics::Selector;
 
-use super::index::{namespace_labels, NamespaceIndex, WorkloadIndex};
+use super::index::{NamespaceIndex, WorkloadIndex};
 use super::{effective_rules, peers_field, valid_policies, Context, Rule};
 
 pub const RULE: Rule = Rule {
@@ -36,8 +36,7 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check<'c>(ctx: &'c Context<'_>) -> Vec<Finding> {
-    let labels = namespace_labels(ctx);
-    let namespaces = NamespaceIndex::new(&labels, ctx);
+    let namespaces = ctx.namespace_index();
     let workloads = ctx.workload_index();
     let ports = PortIndex::new(&ctx.inventory.workloads);
     // Sorted, so that the destinations named in messages do not depend on a hash map's order.
@@ -84,7 +83,7 @@ pub fn check<'c>(ctx: &'c Context<'_>) -> Vec<Finding> {
                 }
                 continue;
             }
-            let dest = Destinations::of(p, direction, rule, &namespaces);
+            let dest = Destinations::of(p, direction, rule, namespaces);
             let unresolved: Vec<&(&PolicyPort, &str)> = named
                 .iter()
                 .filter(|(pp, name)| {
