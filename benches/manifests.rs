@@ -15,7 +15,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use netpol_check::analysis::{self, Scope};
 use netpol_check::output::{self, Format};
 use netpol_check::report::Source;
-use netpol_check::source::manifests::{build_inventory, parse_all, Loaded, ManifestOptions};
+use netpol_check::source::manifests::{
+    inventory_of_documents, jobs, parse_jobs, Loaded, ManifestOptions,
+};
 use netpol_check::synth::{generate, yaml_event_pass, SynthConfig};
 
 // The allocator of the binary, for both passes: the comparison is then between the tool and the
@@ -37,8 +39,8 @@ fn scale() -> f64 {
 fn full_run_json(loaded: &[Loaded], name: &str) -> usize {
     let options = ManifestOptions::default();
     let scope = Scope::new(false, &[]).expect("no globs");
-    let parsed = parse_all(loaded, &options).expect("the synthetic stream is valid");
-    let mut inventory = build_inventory(parsed);
+    let per_document = parse_jobs(&jobs(loaded), &options).expect("the synthetic stream is valid");
+    let mut inventory = inventory_of_documents(per_document);
     scope.apply(&mut inventory);
     let source = Source::manifests(vec![name.to_owned()]);
     let report = analysis::analyse(&inventory, source);

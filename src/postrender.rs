@@ -54,7 +54,7 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
     let jobs = helm::jobs(input, &stream_name);
     let per_document = manifests::parse_jobs(&jobs, &manifest_options)?;
     let insert_at = insertion_point(input, &jobs, &per_document);
-    let mut inventory = manifests::build_inventory(per_document.into_iter().flatten().collect());
+    let mut inventory = manifests::inventory_of_documents(per_document);
     options.scope.apply(&mut inventory);
 
     let manifests = match &options.generate {

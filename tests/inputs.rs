@@ -361,3 +361,53 @@ spec:
     assert_eq!(isolation(&r, "Deployment", "roll", "web"), (false, false));
     assert_eq!(code, 1);
 }
+
+#[test]
+fn pods_of_a_controller_missing_from_the_input_are_grouped_under_it() {
+    // A `kubectl get pods -o yaml` dump: two pods of one ReplicaSet, one of another, and a pod
+    // without owner. The ReplicaSets are not in the input.
+    let pod = |name: &str, owner: Option<&str>| {
+        let refs = owner
+            .map(|o| format!("\n  ownerReferences: [{{apiVersion: apps/v1, kind: ReplicaSet, name: {o}, controller: true, uid: u}}]"))
+            .unwrap_or_default();
+        format!("---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: shop\n  labels: {{app: x}}{refs}\n")
+    };
+    let yaml = [
+        pod("web-abc-1", Some("web-abc")),
+        pod("db-xyz-1", Some("db-xyz")),
+        pod("web-abc-2", Some("web-abc")),
+        pod("debug", None),
+    ]
+    .concat();
+    let (_, r) = json_stdin(&["-f", "-"], yaml.as_bytes());
+    assert_eq!(
+        names(&r),
+        // By namespace and name.
+        [
+            "ReplicaSet shop/db-xyz",
+            "Pod shop/debug",
+            "ReplicaSet shop/web-abc"
+        ]
+    );
+    assert_eq!(workload(&r, "ReplicaSet", "shop", "web-abc")["pods"], 2);
+    assert_eq!(workload(&r, "ReplicaSet", "shop", "db-xyz")["pods"], 1);
+    // Each pod is still found by its own name.
+    for pod in ["web-abc-1", "web-abc-2"] {
+        let out = run_stdin(
+            &[
+                "explain",
+                &format!("pod/{pod}"),
+                "-n",
+                "shop",
+                "-f",
+                "-",
+                "-o",
+                "json",
+            ],
+            yaml.as_bytes(),
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let j: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(j["workload"]["name"], "web-abc", "{pod}");
+    }
+}

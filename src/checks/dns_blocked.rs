@@ -4,6 +4,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use rayon::prelude::*;
+
 use crate::model::{ContainerPort, Labels, Protocol, Workload, NAMESPACE_NAME_LABEL};
 use crate::report::{Finding, Severity};
 use crate::semantics::traffic::{CompiledRule, Endpoint, PodRef, Port};
@@ -56,38 +58,46 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         Endpoint::Address(IpAddr::V4(Ipv4Addr::new(10, 96, 0, 10))),
         Endpoint::Address(IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8))),
     ];
-    // Policies are compiled once: many workloads share them.
-    let mut compiled: std::collections::HashMap<usize, Vec<CompiledRule>> = Default::default();
-    let mut out = Vec::new();
-    for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
-        if w.host_network || !v.egress.isolated {
-            continue;
-        }
-        let missing: Vec<Protocol> = [Protocol::Udp, Protocol::Tcp]
-            .into_iter()
-            .filter(|&protocol| {
+    // Whether a policy lets DNS out depends on the policy alone: worked out once per policy, not
+    // per workload it isolates (40,000 findings on a large run), on every core.
+    let protocols = [Protocol::Udp, Protocol::Tcp];
+    let allowed: Vec<[bool; 2]> = ctx
+        .inventory
+        .policies
+        .par_iter()
+        .enumerate()
+        .map(|(i, policy)| {
+            if !ctx.coverage.includes(i) {
+                return [false; 2];
+            }
+            let rules: Vec<CompiledRule> =
+                policy.egress.iter().map(CompiledRule::compile).collect();
+            protocols.map(|protocol| {
                 let port = Port {
                     protocol,
                     number: 53,
                 };
-                !v.egress.policies.iter().any(|&i| {
-                    let policy = &ctx.inventory.policies[i];
-                    let rules = compiled.entry(i).or_insert_with(|| {
-                        policy.egress.iter().map(CompiledRule::compile).collect()
-                    });
-                    rules.iter().any(|r| {
-                        destinations
-                            .iter()
-                            .any(|d| r.allows(&policy.namespace, d, d, port))
-                    })
+                rules.iter().any(|r| {
+                    destinations
+                        .iter()
+                        .any(|d| r.allows(&policy.namespace, d, d, port))
                 })
             })
-            .collect();
-        if !missing.is_empty() {
-            out.push(finding(ctx, w, &v.egress.policies, &missing));
-        }
-    }
-    out
+        })
+        .collect();
+    ctx.inventory
+        .workloads
+        .par_iter()
+        .zip(&ctx.coverage.workloads)
+        .filter(|(w, v)| !w.host_network && v.egress.isolated)
+        .filter_map(|(w, v)| {
+            let missing: Vec<Protocol> = (0..protocols.len())
+                .filter(|&p| !v.egress.policies.iter().any(|&i| allowed[i][p]))
+                .map(|p| protocols[p])
+                .collect();
+            (!missing.is_empty()).then(|| finding(ctx, w, &v.egress.policies, &missing))
+        })
+        .collect()
 }
 
 fn finding(ctx: &Context<'_>, w: &Workload, policies: &[usize], missing: &[Protocol]) -> Finding {

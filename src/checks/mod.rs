@@ -27,7 +27,7 @@ use crate::model::{Direction, Inventory, NetworkPolicy, Origin};
 use crate::report::{Finding, Severity};
 use crate::semantics::Coverage;
 
-use index::WorkloadIndex;
+use index::{NamespaceIndex, WorkloadIndex};
 use std::sync::OnceLock;
 
 /// A rule's stable identity, default severity and documentation.
@@ -186,8 +186,9 @@ pub struct Context<'a> {
     pub namespaces: &'a [String],
     /// The cluster's CNI plugin, when known (cluster mode).
     pub cni: Option<&'a crate::cni::Cni>,
-    /// Built by the first check that needs it, shared by the others.
+    /// Built by the first check that needs them, shared by the others.
     workloads: OnceLock<WorkloadIndex<'a>>,
+    namespace_index: OnceLock<NamespaceIndex<'a>>,
 }
 
 impl<'a> Context<'a> {
@@ -203,6 +204,7 @@ impl<'a> Context<'a> {
             namespaces,
             cni,
             workloads: OnceLock::new(),
+            namespace_index: OnceLock::new(),
         }
     }
 
@@ -210,6 +212,12 @@ impl<'a> Context<'a> {
     fn workload_index(&self) -> &WorkloadIndex<'a> {
         self.workloads
             .get_or_init(|| WorkloadIndex::new(&self.inventory.workloads))
+    }
+
+    /// The namespaces, indexed by their labels.
+    fn namespace_index(&self) -> &NamespaceIndex<'a> {
+        self.namespace_index
+            .get_or_init(|| NamespaceIndex::new(self.inventory, self.coverage, self.namespaces))
     }
 }
 
@@ -326,12 +334,17 @@ pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
 /// inventory, and on a large one the slowest take a second each. Findings come in rule order.
 pub fn run_enabled(ctx: &Context<'_>, enabled: impl Fn(&str) -> bool + Sync) -> Vec<Finding> {
     use rayon::prelude::*;
-    CHECKS
+    let per_check: Vec<Vec<Finding>> = CHECKS
         .par_iter()
         .filter(|(rule, _)| enabled(rule.id))
         .map(|(_, check)| check(ctx))
-        .collect::<Vec<Vec<Finding>>>()
-        .concat()
+        .collect();
+    // Moved, not cloned as `concat` would: 70,000 findings of nine strings each on a large run.
+    let mut all = Vec::with_capacity(per_check.iter().map(Vec::len).sum());
+    for findings in per_check {
+        all.extend(findings);
+    }
+    all
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::model::{LabelSelector, NetworkPolicy, Peer, NAMESPACE_NAME_LABEL};
 use crate::report::{Finding, Severity};
 use crate::semantics::Selector;
 
-use super::index::{namespace_labels, NamespaceIndex, WorkloadIndex};
+use super::index::{NamespaceIndex, WorkloadIndex};
 use super::{describe_selector, effective_rules, peers_field, valid_policies, Context, Rule};
 
 pub const RULE: Rule = Rule {
@@ -63,13 +63,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     if ctx.inventory.workloads.is_empty() {
         return Vec::new();
     }
-    let labels = namespace_labels(ctx);
-    let namespaces = NamespaceIndex::new(&labels, ctx);
+    let namespaces = ctx.namespace_index();
     let workloads = ctx.workload_index();
-    let known_keys: BTreeSet<&str> = labels
-        .values()
-        .flat_map(|l| l.keys().map(String::as_str))
-        .collect();
+    let known_keys: BTreeSet<&str> = namespaces.label_keys().collect();
     let policies: Vec<&NetworkPolicy> = valid_policies(ctx).collect();
     // Policy by policy, in parallel: each only reads the indexes.
     let per_policy = |p: &&NetworkPolicy| {
@@ -89,7 +85,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                     p,
                     peer,
                     &field,
-                    &namespaces,
+                    namespaces,
                     ctx.namespaces,
                     workloads,
                     &known_keys,

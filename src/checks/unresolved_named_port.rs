@@ -2,9 +2,10 @@
 //! rule defines (with that name and protocol) matches nothing, so the traffic it was meant to
 //! allow stays blocked. A named port never matches an ipBlock destination either.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+// Hashed for every named port of every rule, some keys whole selectors: a fast hasher.
+use foldhash::HashMap;
 use rayon::prelude::*;
 
 use crate::model::{
@@ -13,7 +14,7 @@ use crate::model::{
 use crate::report::{Finding, Severity};
 use crate::semantics::Selector;
 
-use super::index::{namespace_labels, NamespaceIndex, WorkloadIndex};
+use super::index::{NamespaceIndex, WorkloadIndex};
 use super::{effective_rules, peers_field, valid_policies, Context, Rule};
 
 pub const RULE: Rule = Rule {
@@ -35,8 +36,7 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check<'c>(ctx: &'c Context<'_>) -> Vec<Finding> {
-    let labels = namespace_labels(ctx);
-    let namespaces = NamespaceIndex::new(&labels, ctx);
+    let namespaces = ctx.namespace_index();
     let workloads = ctx.workload_index();
     let ports = PortIndex::new(&ctx.inventory.workloads);
     // Sorted, so that the destinations named in messages do not depend on a hash map's order.
@@ -83,7 +83,7 @@ pub fn check<'c>(ctx: &'c Context<'_>) -> Vec<Finding> {
                 }
                 continue;
             }
-            let dest = Destinations::of(p, direction, rule, &namespaces);
+            let dest = Destinations::of(p, direction, rule, namespaces);
             let unresolved: Vec<&(&PolicyPort, &str)> = named
                 .iter()
                 .filter(|(pp, name)| {
@@ -153,7 +153,7 @@ struct PortIndex<'a> {
 
 impl<'a> PortIndex<'a> {
     fn new(workloads: &'a [Workload]) -> Self {
-        let mut grouped: HashMap<(&str, &str), HashMap<&str, Vec<&Workload>>> = HashMap::new();
+        let mut grouped: HashMap<(&str, &str), HashMap<&str, Vec<&Workload>>> = HashMap::default();
         for w in workloads {
             for cp in &w.ports {
                 let Some(name) = cp.name.as_deref() else {

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::pretty::Nested;
 use crate::report::Report;
 
 /// Items serialised per parallel task (a few in tests, so that they cross many windows).
@@ -66,18 +67,11 @@ fn array<T: Serialize + Sync>(items: &[T], out: &mut dyn Write) -> io::Result<()
             .par_chunks(CHUNK)
             .map(|chunk| {
                 let mut buf = Vec::new();
-                let mut item = Vec::new();
                 for value in chunk {
-                    item.clear();
-                    serde_json::to_writer_pretty(&mut item, value).map_err(io::Error::other)?;
                     buf.extend_from_slice(b",\n    ");
-                    // JSON strings never hold a raw newline: every one is between two tokens.
-                    for (j, line) in item.split(|&b| b == b'\n').enumerate() {
-                        if j > 0 {
-                            buf.extend_from_slice(b"\n    ");
-                        }
-                        buf.extend_from_slice(line);
-                    }
+                    // Items sit two levels deep: in the list, in the report.
+                    let mut ser = serde_json::Serializer::with_formatter(&mut buf, Nested::at(2));
+                    value.serialize(&mut ser).map_err(io::Error::other)?;
                 }
                 Ok(buf)
             })

@@ -4,6 +4,7 @@ pub mod color;
 pub mod explain;
 pub mod json;
 pub mod matrix;
+mod pretty;
 pub mod reach;
 pub mod sarif;
 pub mod table;

@@ -4,7 +4,9 @@
 //! ever compared with the policies of its own namespace: the cost is the sum over namespaces of
 //! workloads x policies there, never workloads x all policies.
 
-use std::collections::HashMap;
+// Looked up for each of 100,000 workloads and their labels: SipHash was a fifth of the
+// coverage.
+use foldhash::HashMap;
 
 use rayon::prelude::*;
 
@@ -144,8 +146,8 @@ impl Coverage {
     /// for instance, never reach a cluster).
     pub fn evaluate(inventory: &Inventory, include_policy: impl Fn(usize) -> bool) -> Self {
         let mut policies = Vec::new();
-        let mut by_namespace: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut by_label: HashMap<String, PolicyLookup> = HashMap::new();
+        let mut by_namespace: HashMap<String, Vec<usize>> = HashMap::default();
+        let mut by_label: HashMap<String, PolicyLookup> = HashMap::default();
         let mut included = vec![false; inventory.policies.len()];
         for (index, policy) in inventory.policies.iter().enumerate() {
             if !include_policy(index) {

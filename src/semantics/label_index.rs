@@ -6,8 +6,9 @@
 //! be limited to a range of positions (the sets of one namespace, when they were given together)
 //! by binary search.
 
-use std::collections::HashMap;
 use std::ops::Range;
+
+use foldhash::HashMap;
 
 use crate::model::Labels;
 
@@ -40,7 +41,7 @@ impl<'a> LabelIndex<'a> {
             u32::try_from(sets.len()).is_ok(),
             "more label sets than u32"
         );
-        let mut by_key: HashMap<&str, Postings> = HashMap::new();
+        let mut by_key: HashMap<&str, Postings> = HashMap::default();
         for (i, labels) in sets.iter().enumerate() {
             for (k, v) in labels.iter() {
                 let postings = by_key.entry(k).or_default();

@@ -1,7 +1,7 @@
 //! Manifest files and stdin (`-f`): read, split into documents, parse in parallel, and fold
 //! into one inventory.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use crate::model::{Inventory, Namespace, Workload, WorkloadKind};
 use super::documents::{self, Document};
 use super::objects::RawObject;
 use super::paths::Input;
-use super::stream::{convert, parse_yaml_document, DocContext, Parsed, ParsedWorkload};
+use super::stream::{convert, parse_yaml_document, DocContext, Parsed};
 
 #[derive(Debug, Clone)]
 pub struct ManifestOptions {
@@ -105,8 +105,10 @@ pub fn load(inputs: &[Input], options: &ManifestOptions) -> Result<Inventory, Er
         .iter()
         .map(read_input)
         .collect::<Result<Vec<_>, _>>()?;
-    let parsed = parse_all(&loaded, options)?;
-    Ok(build_inventory(parsed))
+    let per_document = parse_jobs(&jobs(&loaded), options)?;
+    // Straight from the documents' lists: one flat list first would be one more copy of every
+    // object.
+    Ok(inventory_of_documents(per_document))
 }
 
 /// One document to parse, with what its objects' origins say.
@@ -202,50 +204,84 @@ fn parse_json(ctx: DocContext<'_>) -> Result<Vec<Parsed>, Error> {
 /// Folds parsed objects into an inventory: objects whose ownerReferences name another workload
 /// of the input are folded into their top-level owner.
 pub fn build_inventory(parsed: Vec<Parsed>) -> Inventory {
+    inventory_of_documents(vec![parsed])
+}
+
+/// [`build_inventory`] from the objects of each document, as [`parse_jobs`] returns them.
+pub fn inventory_of_documents(documents: Vec<Vec<Parsed>>) -> Inventory {
+    // Counted first: growing the lists of 100,000 workloads step by step, copying them each
+    // time onto freshly faulted pages, was most of building the inventory.
+    let (mut workload_count, mut policy_count) = (0, 0);
+    for p in documents.iter().flatten() {
+        match p {
+            Parsed::Workload(_) => workload_count += 1,
+            Parsed::Policy(_) => policy_count += 1,
+            Parsed::Namespace(_) | Parsed::Skipped(_) => {}
+        }
+    }
     let mut inventory = Inventory::default();
+    inventory.policies.reserve_exact(policy_count);
+    let mut workloads = Vec::with_capacity(workload_count);
+    let mut owners: Vec<Owned> = Vec::new();
     let mut namespaces: BTreeMap<String, Namespace> = BTreeMap::new();
-    let mut workloads: Vec<ParsedWorkload> = Vec::new();
-    for p in parsed {
+    for p in documents.into_iter().flatten() {
         match p {
             Parsed::Namespace(ns) => {
                 namespaces.entry(ns.name.clone()).or_insert(ns);
             }
             Parsed::Policy(p) => inventory.policies.push(p),
-            Parsed::Workload(w) => workloads.push(w),
+            Parsed::Workload(w) => {
+                if !w.owners.is_empty() {
+                    owners.push((workloads.len(), w.owners));
+                }
+                workloads.push(w.workload);
+            }
             Parsed::Skipped(kind) => *inventory.skipped_kinds.entry(kind).or_default() += 1,
         }
     }
     inventory.namespaces = namespaces.into_values().collect();
-    (inventory.workloads, inventory.pod_owners) = fold_owners(workloads);
+    inventory.pod_owners = fold_owners(&mut workloads, &owners);
+    inventory.workloads = workloads;
     inventory
 }
 
-/// For each workload, the one it folds into: the top of its chain of owners among the
-/// workloads (itself when it has none).
-fn owner_roots(workloads: &[ParsedWorkload]) -> Vec<usize> {
-    // Borrowed keys: 100,000 workloads, two string copies each, showed up in profiles.
-    let index: HashMap<(&str, WorkloadKind, &str), usize> = workloads
+/// A workload's position and the `(kind, name)` of its ownerReferences.
+type Owned = (usize, Vec<(String, String)>);
+
+/// For each workload with ownerReferences (`owned`, by position), the one it folds into: the
+/// top of its chain of owners among the workloads (itself when none of them is there).
+fn owner_roots(workloads: &[Workload], owned: &[Owned]) -> Vec<(usize, usize)> {
+    // Only workloads an ownerReference names can be owners: usually a few of them, and
+    // hashing every one of 100,000 workloads showed up in profiles.
+    let named: foldhash::HashSet<(&str, &str)> = owned
         .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            let w = &w.workload;
-            ((w.namespace.as_str(), w.kind, w.name.as_str()), i)
+        .flat_map(|(i, refs)| {
+            let namespace = workloads[*i].namespace.as_str();
+            refs.iter().map(move |(_, name)| (namespace, name.as_str()))
         })
         .collect();
+    let index: foldhash::HashMap<(&str, WorkloadKind, &str), usize> = workloads
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| named.contains(&(w.namespace.as_str(), w.name.as_str())))
+        .map(|(i, w)| ((w.namespace.as_str(), w.kind, w.name.as_str()), i))
+        .collect();
     let parent = |i: usize| -> Option<usize> {
-        let w = &workloads[i];
-        w.owners.iter().find_map(|(kind, name)| {
+        let at = owned.binary_search_by_key(&i, |(j, _)| *j).ok()?;
+        let namespace = workloads[i].namespace.as_str();
+        owned[at].1.iter().find_map(|(kind, name)| {
             let kind = WorkloadKind::parse(kind)?;
             index
-                .get(&(w.workload.namespace.as_str(), kind, name.as_str()))
+                .get(&(namespace, kind, name.as_str()))
                 .copied()
                 .filter(|&p| p != i)
         })
     };
     // Owner chains are short (Pod -> ReplicaSet -> Deployment); the bound stops a cycle of
     // hand-written ownerReferences.
-    (0..workloads.len())
-        .map(|i| {
+    owned
+        .iter()
+        .map(|&(i, _)| {
             let mut cur = i;
             for _ in 0..8 {
                 match parent(cur) {
@@ -253,86 +289,89 @@ fn owner_roots(workloads: &[ParsedWorkload]) -> Vec<usize> {
                     None => break,
                 }
             }
-            cur
+            (i, cur)
         })
         .collect()
 }
 
-/// Folds each workload into its top owner. A Pod whose controller is not in the input (a dump
-/// of `kubectl get pods`) is grouped under that controller, as the cluster source does, so its
-/// pods are one workload named like the cluster would name it. Also returns, for every folded
-/// Pod, the workload it went into.
-fn fold_owners(workloads: Vec<ParsedWorkload>) -> (Vec<Workload>, PodOwners) {
-    let top = owner_roots(&workloads);
-    let mut folded_pods = vec![0u32; workloads.len()];
-    let mut folded_labels: Vec<Vec<crate::model::Labels>> = vec![Vec::new(); workloads.len()];
-    let mut slots: Vec<Option<Workload>> = Vec::with_capacity(workloads.len());
-    let mut pod_owners = PodOwners::new();
-    let mut folded_into: Vec<(String, String, usize)> = Vec::new();
-    // Controllers missing from the input, by (namespace, kind, name): the slot standing in.
-    let mut adopted: HashMap<(String, WorkloadKind, String), usize> = HashMap::new();
-    for (i, pw) in workloads.into_iter().enumerate() {
-        let t = top[i];
-        if t == i {
-            let missing_owner = (pw.workload.kind == WorkloadKind::Pod)
-                .then(|| {
-                    pw.owners.iter().find_map(|(kind, name)| {
-                        WorkloadKind::parse(kind)
-                            .filter(|k| *k != WorkloadKind::Pod)
-                            .map(|k| (k, name))
-                    })
-                })
-                .flatten();
-            let Some((kind, owner)) = missing_owner else {
-                slots.push(Some(pw.workload));
-                continue;
-            };
-            let mut w = pw.workload;
-            pod_owners.insert(
-                (w.namespace.clone(), std::mem::take(&mut w.name)),
-                (kind, owner.clone()),
-            );
-            let key = (w.namespace.clone(), kind, owner.clone());
-            if let Some(&slot) = adopted.get(&key) {
-                folded_pods[slot] += 1;
-                folded_labels[slot].extend(w.label_sets);
-                slots.push(None);
-            } else {
-                adopted.insert(key, i);
-                w.kind = kind;
-                w.name = owner.clone();
-                folded_pods[i] = 1;
-                slots.push(Some(w));
-            }
+/// Folds workloads into their owners, in place: with nothing to fold, nothing moves. A Pod
+/// whose controller is not in the input (a dump of `kubectl get pods`) is grouped under that
+/// controller, as the cluster source does, so that its pods are one workload named as the
+/// cluster would name it. Returns, for every pod folded or grouped, the workload it went into.
+fn fold_owners(workloads: &mut Vec<Workload>, owned: &[Owned]) -> PodOwners {
+    let roots = owner_roots(workloads, owned);
+    let mut folded: Vec<(usize, usize)> =
+        roots.iter().copied().filter(|(i, top)| i != top).collect();
+    // Pods left at the top whose first ownerReference of a kind we read names a controller
+    // missing from the input: the first of each controller stands in for it.
+    let mut adopted: BTreeMap<(String, WorkloadKind, String), usize> = BTreeMap::new();
+    let mut renamed: Vec<(usize, String)> = Vec::new();
+    for (at, &(i, top)) in roots.iter().enumerate() {
+        if i != top || workloads[i].kind != WorkloadKind::Pod {
             continue;
         }
-        if pw.workload.kind == WorkloadKind::Pod {
-            folded_pods[t] += 1;
-            // The owner may come later in the input: named once all slots are filled.
-            folded_into.push((pw.workload.namespace, pw.workload.name, t));
+        let missing = owned[at].1.iter().find_map(|(kind, name)| {
+            WorkloadKind::parse(kind)
+                .filter(|k| *k != WorkloadKind::Pod)
+                .map(|k| (k, name))
+        });
+        let Some((kind, owner)) = missing else {
+            continue;
+        };
+        let key = (workloads[i].namespace.clone(), kind, owner.clone());
+        match adopted.get(&key) {
+            Some(&stand_in) => folded.push((i, stand_in)),
+            None => {
+                adopted.insert(key, i);
+                let w = &mut workloads[i];
+                w.kind = kind;
+                renamed.push((i, std::mem::replace(&mut w.name, owner.clone())));
+            }
         }
-        folded_labels[t].extend(pw.workload.label_sets);
-        slots.push(None);
     }
-    for (namespace, pod, t) in folded_into {
-        if let Some(owner) = &slots[t] {
-            pod_owners.insert((namespace, pod), (owner.kind, owner.name.clone()));
+    let mut pod_owners = PodOwners::new();
+    for (i, pod) in renamed {
+        let w = &workloads[i];
+        pod_owners.insert((w.namespace.clone(), pod), (w.kind, w.name.clone()));
+    }
+    if folded.is_empty() {
+        return pod_owners;
+    }
+    folded.sort_unstable();
+    // Per owner, in the order of the workloads folded into it. A stand-in counts itself.
+    let mut into: BTreeMap<usize, (u32, Vec<crate::model::Labels>)> =
+        adopted.values().map(|&i| (i, (1, Vec::new()))).collect();
+    for &(i, top) in &folded {
+        let (owner_kind, owner_name) = (workloads[top].kind, workloads[top].name.clone());
+        let w = &mut workloads[i];
+        let (pods, labels) = into.entry(top).or_default();
+        if w.kind == WorkloadKind::Pod {
+            *pods += 1;
+            pod_owners.insert(
+                (w.namespace.clone(), std::mem::take(&mut w.name)),
+                (owner_kind, owner_name),
+            );
         }
+        labels.append(&mut w.label_sets);
     }
-    let mut out = Vec::with_capacity(slots.len());
-    for (i, slot) in slots.into_iter().enumerate() {
-        let Some(mut w) = slot else { continue };
-        for labels in std::mem::take(&mut folded_labels[i]) {
+    for (top, (pods, labels)) in into {
+        let w = &mut workloads[top];
+        for labels in labels {
             if !w.label_sets.contains(&labels) {
                 w.label_sets.push(labels);
             }
         }
-        if folded_pods[i] > 0 {
-            w.pods = folded_pods[i];
+        if pods > 0 {
+            w.pods = pods;
         }
-        out.push(w);
     }
-    (out, pod_owners)
+    let mut position = 0;
+    workloads.retain(|_| {
+        let keep = folded.binary_search_by_key(&position, |(i, _)| *i).is_err();
+        position += 1;
+        keep
+    });
+    pod_owners
 }
 
-type PodOwners = std::collections::BTreeMap<(String, String), (WorkloadKind, String)>;
+type PodOwners = BTreeMap<(String, String), (WorkloadKind, String)>;

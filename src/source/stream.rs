@@ -281,6 +281,12 @@ const MAX_FLOW_DEPTH: usize = 1000;
 /// Refuses documents whose `[`/`{` nesting passes [`MAX_FLOW_DEPTH`]. Brackets inside quoted
 /// strings are counted too: a false alarm would need a thousand unbalanced ones.
 fn check_flow_depth(ctx: &DocContext<'_>) -> Result<(), Error> {
+    // The depth never passes the number of openers, which a vectorised count finds quickly:
+    // scanning every byte of every document was a tenth of the parse's own time.
+    let bytes = ctx.doc.text.as_bytes();
+    if memchr::memchr2_iter(b'[', b'{', bytes).count() <= MAX_FLOW_DEPTH {
+        return Ok(());
+    }
     let mut depth = 0usize;
     for (i, b) in ctx.doc.text.bytes().enumerate() {
         match b {
