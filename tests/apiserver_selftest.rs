@@ -4,12 +4,11 @@
 //! scripts/install-test-tools.sh.
 
 mod apiserver;
+mod tools;
 
 use std::collections::BTreeSet;
 use std::io::{Read as _, Write as _};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use apiserver::{namespace, network_policy, pod, ApiServer, Fixture, Forbid, Options};
 use http_body_util::BodyExt as _;
@@ -20,7 +19,6 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::api::{Api, ListParams};
 use serde_json::{json, Value};
 
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const TOKEN: &str = "s3cret-token";
 const USER: &str = "system:serviceaccount:default:test";
 
@@ -824,23 +822,6 @@ async fn kube_rs_discovery_finds_every_resource() {
 // The real kubectl
 // ---------------------------------------------------------------------------------------------
 
-/// kubectl 1.37, installed by scripts/install-test-tools.sh.
-fn kubectl_binary() -> &'static Path {
-    static KUBECTL: OnceLock<PathBuf> = OnceLock::new();
-    KUBECTL.get_or_init(|| {
-        let out = Command::new("bash")
-            .arg(format!("{REPO}/scripts/install-test-tools.sh"))
-            .output()
-            .expect("run scripts/install-test-tools.sh");
-        assert!(
-            out.status.success(),
-            "scripts/install-test-tools.sh failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()).join("kubectl")
-    })
-}
-
 /// kubectl with a kubeconfig for `server` and its own HOME and discovery cache.
 struct Kubectl {
     dir: tempfile::TempDir,
@@ -855,7 +836,7 @@ impl Kubectl {
 
     fn run(&self, args: &[&str]) -> Output {
         let dir = self.dir.path();
-        Command::new(kubectl_binary())
+        Command::new(tools::kubectl())
             .arg("--kubeconfig")
             .arg(dir.join("kubeconfig"))
             .arg("--cache-dir")

@@ -2,8 +2,9 @@
 //! the Kubernetes list API over TLS; the real kubectl runs the plugin.
 
 mod apiserver;
+mod tools;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use apiserver::{namespace, network_policy, pod, ApiServer, Fixture, Forbid, Options};
@@ -472,23 +473,10 @@ fn no_progress_line_and_nothing_on_stderr_when_not_a_terminal() {
     assert_eq!(stderr(&out), "");
 }
 
-/// The real kubectl, installed by scripts/install-test-tools.sh.
-fn kubectl() -> PathBuf {
-    let out = Command::new("bash")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scripts/install-test-tools.sh"
-        ))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    Path::new(String::from_utf8(out.stdout).unwrap().trim()).join("kubectl")
-}
-
 #[test]
 fn real_kubectl_lists_the_same_pods_and_runs_the_plugin() {
     let c = Cluster::start(fixture(), Options::default());
-    let kubectl = kubectl();
+    let kubectl = tools::kubectl();
     let bin = c.dir.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     std::os::unix::fs::symlink(BINARY, bin.join("kubectl-netpol_check")).unwrap();

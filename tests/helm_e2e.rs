@@ -4,29 +4,13 @@
 //! Helm 3 runs the binary as an executable path; Helm 4 runs the `netpol-check` postrenderer/v1
 //! plugin described by plugin.yaml at the repository root.
 
-use std::path::{Path, PathBuf};
+mod tools;
+
+use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const BINARY: &str = env!("CARGO_BIN_EXE_kubectl-netpol_check");
-
-/// The directory holding helm3, helm4 and kubectl.
-fn tools() -> &'static Path {
-    static TOOLS: OnceLock<PathBuf> = OnceLock::new();
-    TOOLS.get_or_init(|| {
-        let out = Command::new("bash")
-            .arg(format!("{REPO}/scripts/install-test-tools.sh"))
-            .output()
-            .expect("run scripts/install-test-tools.sh");
-        assert!(
-            out.status.success(),
-            "scripts/install-test-tools.sh failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-    })
-}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Version {
@@ -113,7 +97,7 @@ impl Helm {
     }
 
     fn binary(&self) -> PathBuf {
-        tools().join(match self.version {
+        tools::dir().join(match self.version {
             Version::Three => "helm3",
             Version::Four => "helm4",
         })

@@ -4,6 +4,7 @@
 //! run). Namespaces come from the test API server of tests/apiserver.
 
 mod apiserver;
+mod tools;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,20 +13,6 @@ use apiserver::{namespace, ApiServer, Fixture, Forbid, Options};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_kubectl-netpol_check");
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
-
-/// The real kubectl, installed by scripts/install-test-tools.sh.
-fn kubectl() -> PathBuf {
-    let out = Command::new("bash")
-        .arg(format!("{REPO}/scripts/install-test-tools.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Path::new(String::from_utf8(out.stdout).unwrap().trim()).join("kubectl")
-}
 
 /// A PATH holding the plugin and its completion script, as after an install, and kubeconfigs.
 struct Setup {
@@ -49,7 +36,7 @@ impl Setup {
         let path = format!("{}:/usr/bin:/bin", bin.display());
         Setup {
             dir,
-            kubectl: kubectl(),
+            kubectl: tools::kubectl(),
             path,
         }
     }
