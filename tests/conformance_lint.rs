@@ -1,9 +1,8 @@
 //! netpol-analyzer's `lint/` cases: policies the API server accepts but that do not do what
 //! they say. Each must give its rule, naming the policy and the file it is in.
 
-use std::process::Command;
+mod common;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_kubectl-netpol_check");
 const CORPUS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../shared/conformance/netpol-analyzer/lint"
@@ -23,17 +22,8 @@ const CASES: &[(&str, &str, &str)] = &[
 fn every_lint_case_gives_its_rule_with_file_and_object() {
     for (case, rule, policy) in CASES {
         let dir = format!("{CORPUS}/{case}");
-        let out = Command::new(BINARY)
-            .args(["-f", &dir, "-o", "json", "--fail-on", "never"])
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{case}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let (code, r) = common::json(&["-f", &dir, "--fail-on", "never"]);
+        assert_eq!(code, 0, "{case}");
         let findings = r["findings"].as_array().unwrap();
         let canonical = std::fs::canonicalize(&dir).unwrap();
         let found = findings.iter().any(|f| {

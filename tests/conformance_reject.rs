@@ -1,9 +1,8 @@
 //! netpol-analyzer's `reject/` cases: objects the API server refuses. Each must give NPC120
 //! naming the file and the policy, in the API server's words.
 
-use std::process::Command;
+mod common;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_kubectl-netpol_check");
 const CORPUS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../shared/conformance/netpol-analyzer/reject"
@@ -44,17 +43,8 @@ const CASES: &[(&str, &str, &str)] = &[
 fn every_reject_case_is_npc120_with_file_object_and_reason() {
     for (case, policy, reason) in CASES {
         let dir = format!("{CORPUS}/{case}");
-        let out = Command::new(BINARY)
-            .args(["-f", &dir, "-o", "json", "--fail-on", "never"])
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{case}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let (code, r) = common::json(&["-f", &dir, "--fail-on", "never"]);
+        assert_eq!(code, 0, "{case}");
         let npc120: Vec<&serde_json::Value> = r["findings"]
             .as_array()
             .unwrap()
@@ -97,11 +87,7 @@ fn an_invalid_policy_isolates_nothing() {
          spec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress, Ingress]\n",
     )
     .unwrap();
-    let out = Command::new(BINARY)
-        .args(["-f", f.to_str().unwrap(), "-o", "json"])
-        .output()
-        .unwrap();
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, r) = common::json(&["-f", f.to_str().unwrap()]);
     assert_eq!(r["workloads"][0]["ingress"]["isolated"], false);
     assert_eq!(r["workloads"][0]["egress"]["isolated"], false);
 }
