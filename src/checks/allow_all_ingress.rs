@@ -80,7 +80,7 @@ mod tests {
     use super::*;
     use crate::checks::testutil::{examples, run};
 
-    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: db, namespace: shop, labels: {app: db}}\nspec: {containers: [{name: db, image: postgres}]}\n---\n";
+    use crate::checks::testutil::DB_POD as POD;
 
     #[test]
     fn examples_fire_and_stay_silent() {

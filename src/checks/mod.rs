@@ -351,6 +351,9 @@ pub fn run_enabled(ctx: &Context<'_>, enabled: impl Fn(&str) -> bool + Sync) -> 
 pub(crate) mod testutil {
     //! Small inventories for the checks' tests.
     use crate::model::*;
+
+    /// A Pod `shop/db` (app=db) for the rules' tests to put policies next to.
+    pub const DB_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: db, namespace: shop, labels: {app: db}}\nspec: {containers: [{name: db, image: postgres}]}\n---\n";
     use crate::report::Finding;
     use crate::semantics::{validation, Coverage};
     use crate::source::manifests::{build_inventory, parse_all, Loaded, ManifestOptions};

@@ -87,7 +87,7 @@ mod tests {
     use super::*;
     use crate::checks::testutil::{examples, run};
 
-    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: db, namespace: shop, labels: {app: db}}\nspec: {containers: [{name: db, image: postgres}]}\n---\n";
+    use crate::checks::testutil::DB_POD as POD;
 
     fn policy(ns: &str, selector: &str) -> String {
         format!("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: {ns}}}\nspec:\n  podSelector: {selector}\n")
