@@ -62,9 +62,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testutil::{examples, run};
-
-    use crate::checks::testutil::DB_POD as POD;
+    use crate::checks::testutil::{examples, run, DB_POD as POD};
 
     #[test]
     fn examples_fire_and_stay_silent() {

@@ -78,9 +78,7 @@ pub(super) fn check_direction(rule: &Rule, ctx: &Context<'_>, d: Direction) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testutil::{examples, run};
-
-    use crate::checks::testutil::DB_POD as POD;
+    use crate::checks::testutil::{examples, run, DB_POD as POD};
 
     #[test]
     fn examples_fire_and_stay_silent() {

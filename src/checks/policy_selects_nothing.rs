@@ -85,9 +85,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testutil::{examples, run};
-
-    use crate::checks::testutil::DB_POD as POD;
+    use crate::checks::testutil::{examples, run, DB_POD as POD};
 
     fn policy(ns: &str, selector: &str) -> String {
         format!("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: {ns}}}\nspec:\n  podSelector: {selector}\n")
