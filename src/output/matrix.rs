@@ -155,7 +155,7 @@ pub fn json(inventory: &Inventory, matrix: &Matrix, out: &mut dyn Write) -> std:
 }
 
 /// Cells wider than this become a footnote.
-const CELL: usize = 12;
+const CELL: usize = 9;
 
 /// Rows are sources, columns destinations, both numbered by the legend under the grid;
 /// `all` is everything, `-` nothing, and longer port lists are footnotes.
