@@ -299,3 +299,49 @@ fn matrix_table_grid() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     insta::assert_snapshot!("matrix_shop_table", r.stdout);
 }
+
+#[test]
+fn matrix_table_moves_long_port_lists_to_footnotes() {
+    // b accepts a on TCP 80 and UDP 53 ("TCP 80,UDP 53": too wide for a cell), c on TCP 80.
+    let yaml = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: x, labels: {app: a}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: x, labels: {app: b}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: c, namespace: x, labels: {app: c}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: b, namespace: x}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: a}}}]
+    ports: [{port: 80}, {port: 53, protocol: UDP}]
+  - from: [{podSelector: {matchLabels: {app: c}}}]
+    ports: [{port: 80}]
+";
+    let r = run_stdin(&["matrix", "-f", "-"], yaml.as_bytes());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows: Vec<Vec<&str>> = r
+        .stdout
+        .lines()
+        .take(5)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    // Legend order: x/a = 1, x/b = 2, x/c = 3, the whole address space = x1.
+    assert_eq!(rows[0], ["FROM", "\\", "TO", "1", "2", "3", "x1"]);
+    assert_eq!(rows[1], ["1", ".", "[1]", "all", "all"]);
+    assert_eq!(rows[3], ["3", "all", "TCP", "80", ".", "all"]);
+    assert!(
+        r.stdout.contains("\n[1] 1 -> 2: TCP 80,UDP 53\n"),
+        "{}",
+        r.stdout
+    );
+}
