@@ -2,9 +2,9 @@
 //! example and stays silent on its fixed one, in every mode that can see what it checks.
 
 mod apiserver;
+mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use apiserver::{ApiServer, Fixture, Options};
 use netpol_check::checks::{rules_markdown, Rule, RULES};
@@ -60,7 +60,7 @@ fn manifests_mode(yaml: &str) -> Vec<String> {
 fn post_render_mode(yaml: &str) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
-    let mut child = Command::new(BINARY)
+    let out = common::cmd()
         .args([
             "post-render",
             "--include-system",
@@ -70,18 +70,9 @@ fn post_render_mode(yaml: &str) -> Vec<String> {
             "never",
         ])
         .arg(format!("--report-file={}", report.display()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .write_stdin(yaml.as_bytes().to_vec())
+        .output()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(yaml.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),

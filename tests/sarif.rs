@@ -2,9 +2,10 @@
 //! (vendored in tests/data), results sit at the findings' files and lines, and fingerprints follow
 //! the object, not its place.
 
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use netpol_check::checks::RULES;
@@ -265,23 +266,14 @@ spec:
 fn post_render_report(format: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("report");
-    let mut child = Command::new(BINARY)
+    let out = common::cmd()
         .args(["post-render", "-n", "shop", "-o", format, "--report-file"])
         .arg(&file)
         .env_remove("HELM_NAMESPACE")
         .env_remove("HELM_PLUGIN_NAME")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .write_stdin(HELM_STREAM)
+        .output()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(HELM_STREAM.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(1),
