@@ -4,9 +4,8 @@
 
 use crate::model::Direction;
 use crate::report::{Finding, Severity};
-use crate::semantics::PolicyTypes;
 
-use super::{describe_selector, peers_field, valid_policies, Context, Rule};
+use super::{describe_selector, effective_rules, peers_field, valid_policies, Context, Rule};
 
 pub const RULE: Rule = Rule {
     id: "NPC101",
@@ -37,10 +36,7 @@ pub(super) fn check_direction(rule: &Rule, ctx: &Context<'_>, d: Direction) -> V
     };
     let mut out = Vec::new();
     for p in valid_policies(ctx) {
-        if !PolicyTypes::of(p).has(d) {
-            continue;
-        }
-        for (i, r) in p.rules(d).iter().enumerate() {
+        for (_, i, r) in effective_rules(p).filter(|(rd, _, _)| *rd == d) {
             if !r.peers.is_empty() || !r.ports.is_empty() {
                 continue;
             }
