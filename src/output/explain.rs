@@ -212,11 +212,7 @@ fn json_direction<'a>(inv: &'a Inventory, d: &'a DirectionExplanation) -> JsonDi
             .map(|(i, t)| JsonSelecting {
                 namespace: &inv.policies[*i].namespace,
                 name: &inv.policies[*i].name,
-                policy_types: Direction::BOTH
-                    .into_iter()
-                    .filter(|x| t.has(*x))
-                    .map(Direction::as_str)
-                    .collect(),
+                policy_types: t.names(),
                 policy_types_defaulted: t.defaulted,
             })
             .collect(),

@@ -255,11 +255,7 @@ pub fn json(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Res
                     JsonPolicy {
                         namespace: p.namespace.clone(),
                         name: p.name.clone(),
-                        policy_types: Direction::BOTH
-                            .into_iter()
-                            .filter(|d| types.has(*d))
-                            .map(Direction::as_str)
-                            .collect(),
+                        policy_types: types.names(),
                     }
                 })
                 .collect(),

@@ -37,13 +37,19 @@ impl PolicyTypes {
         }
     }
 
-    /// `[Ingress, Egress]`, `[Ingress]`, `[Egress]` or `[]`, as a user would write it.
-    pub fn describe(self) -> String {
-        let names: Vec<&str> = Direction::BOTH
+    /// `["Ingress", "Egress"]`, `["Ingress"]`, ...: the effective types as the API server
+    /// writes them.
+    pub fn names(self) -> Vec<&'static str> {
+        Direction::BOTH
             .into_iter()
             .filter(|d| self.has(*d))
             .map(Direction::as_str)
-            .collect();
+            .collect()
+    }
+
+    /// `[Ingress, Egress]`, `[Ingress]`, `[Egress]` or `[]`, as a user would write it.
+    pub fn describe(self) -> String {
+        let names = self.names();
         format!("[{}]", names.join(", "))
     }
 }
