@@ -5,13 +5,13 @@
 
 mod common;
 
-use common::{run, shared};
+use common::{conformance, run};
 
 /// (case, why our connlist may differ). Empty: every case must match.
 const EXCEPTIONS: &[(&str, &str)] = &[];
 
 fn cases() -> Vec<String> {
-    let dir = shared("conformance/netpol-analyzer/allow");
+    let dir = conformance("netpol-analyzer/allow");
     let mut cases: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -34,7 +34,7 @@ fn matrix_connlist_matches_every_allow_case() {
             assert!(reason.len() > 20, "{case}: say why it differs");
             continue;
         }
-        let dir = shared(&format!("conformance/netpol-analyzer/allow/{case}"));
+        let dir = conformance(&format!("netpol-analyzer/allow/{case}"));
         let input = dir.join("input");
         let r = run(&["matrix", "-f", input.to_str().unwrap(), "-o", "connlist"]);
         assert_eq!(r.code, 0, "{case}: {}", r.stderr);

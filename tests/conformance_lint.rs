@@ -5,7 +5,7 @@ mod common;
 
 const CORPUS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/conformance/netpol-analyzer/lint"
+    "/tests/conformance/netpol-analyzer/lint"
 );
 
 /// (case, rule, policy)

@@ -5,7 +5,7 @@ mod common;
 
 const CORPUS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/conformance/netpol-analyzer/reject"
+    "/tests/conformance/netpol-analyzer/reject"
 );
 
 /// (case, policy, a phrase of the API server's reason)

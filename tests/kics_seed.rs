@@ -1,4 +1,4 @@
-//! Conformance with shared/conformance/kics-seed: the isolation Kubernetes applies to the five
+//! Conformance with tests/conformance/kics-seed: the isolation Kubernetes applies to the five
 //! examples of KICS's "Pod misconfigured network policy" rule (two of which KICS gets wrong).
 
 mod common;
@@ -9,7 +9,7 @@ use common::*;
 use serde_json::Value;
 
 fn kics_dir() -> PathBuf {
-    shared("conformance/kics-seed")
+    conformance("kics-seed")
 }
 
 /// Every `<case>.yaml` with a `<case>.expected.json` next to it, sorted.

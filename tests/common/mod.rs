@@ -22,9 +22,10 @@ pub fn fixture(rel: &str) -> String {
     path
 }
 
-/// A file of the read-only shared directory next to the crate.
-pub fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/")).join(rel)
+/// A file of the conformance corpora copied into the repository (tests/conformance/README.md
+/// names their upstreams). Tests read nothing outside the repository: tests/self_contained.rs.
+pub fn conformance(rel: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/")).join(rel)
 }
 
 /// The binary, run from the crate root with a neutral colour environment.
