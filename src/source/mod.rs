@@ -7,5 +7,6 @@ pub mod manifests;
 pub mod objects;
 pub mod paths;
 pub mod stream;
+pub mod yaml11;
 
 pub use manifests::{load, ManifestOptions};

@@ -21,7 +21,9 @@ use crate::model::{
 #[serde(rename_all = "camelCase")]
 #[serde(expecting = "a Kubernetes object")]
 pub struct RawObject {
+    #[serde(default, deserialize_with = "checked::string")]
     pub api_version: Option<String>,
+    #[serde(default, deserialize_with = "checked::string")]
     pub kind: Option<String>,
     pub metadata: Option<RawMeta>,
     pub spec: Option<RawSpec>,
@@ -33,6 +35,7 @@ pub struct RawObject {
 #[derive(Debug, Default, Deserialize)]
 #[serde(expecting = "an object status")]
 pub struct RawStatus {
+    #[serde(default, deserialize_with = "checked::string")]
     pub phase: Option<String>,
 }
 
@@ -40,9 +43,13 @@ pub struct RawStatus {
 #[serde(rename_all = "camelCase")]
 #[serde(expecting = "object metadata")]
 pub struct RawMeta {
+    #[serde(default, deserialize_with = "checked::string")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "checked::string")]
     pub generate_name: Option<String>,
+    #[serde(default, deserialize_with = "checked::string")]
     pub namespace: Option<String>,
+    #[serde(default, deserialize_with = "checked::labels")]
     pub labels: Option<Labels>,
     pub annotations: Option<RawAnnotations>,
     pub owner_references: Option<Vec<RawOwnerRef>>,
@@ -54,12 +61,16 @@ pub struct RawMeta {
 #[serde(expecting = "a map of annotations")]
 pub struct RawAnnotations {
     #[serde(rename = "netpol-check.io/ignore")]
+    #[serde(default, deserialize_with = "checked::string")]
     pub ignore: Option<String>,
     #[serde(rename = "netpol-check.io/ignore-reason")]
+    #[serde(default, deserialize_with = "checked::string")]
     pub ignore_reason: Option<String>,
     #[serde(rename = "helm.sh/hook")]
+    #[serde(default, deserialize_with = "checked::string")]
     pub helm_hook: Option<String>,
     #[serde(rename = "postrenderer.helm.sh/postrender-filename")]
+    #[serde(default, deserialize_with = "checked::string")]
     pub helm_filename: Option<String>,
 }
 
@@ -67,7 +78,9 @@ pub struct RawAnnotations {
 #[serde(rename_all = "camelCase")]
 #[serde(expecting = "an owner reference")]
 pub struct RawOwnerRef {
+    #[serde(default, deserialize_with = "checked::string")]
     pub kind: Option<String>,
+    #[serde(default, deserialize_with = "checked::string")]
     pub name: Option<String>,
     pub controller: Option<bool>,
 }
@@ -87,6 +100,7 @@ pub struct RawSpec {
     pub init_containers: Option<Vec<RawContainer>>,
     // NetworkPolicies.
     pub pod_selector: Option<RawSelector>,
+    #[serde(default, deserialize_with = "checked::strings")]
     pub policy_types: Option<Vec<String>>,
     pub ingress: Option<Vec<RawRule>>,
     pub egress: Option<Vec<RawRule>>,
@@ -123,6 +137,7 @@ pub struct RawPodSpec {
 #[derive(Debug, Default, Deserialize)]
 #[serde(expecting = "a container")]
 pub struct RawContainer {
+    #[serde(default, deserialize_with = "checked::string")]
     pub image: Option<String>,
     pub ports: Option<Vec<RawContainerPort>>,
 }
@@ -131,8 +146,10 @@ pub struct RawContainer {
 #[serde(rename_all = "camelCase")]
 #[serde(expecting = "a container port")]
 pub struct RawContainerPort {
+    #[serde(default, deserialize_with = "checked::string")]
     pub name: Option<String>,
     pub container_port: Option<i64>,
+    #[serde(default, deserialize_with = "checked::string")]
     pub protocol: Option<String>,
 }
 
@@ -140,6 +157,7 @@ pub struct RawContainerPort {
 #[serde(rename_all = "camelCase")]
 #[serde(expecting = "a label selector")]
 pub struct RawSelector {
+    #[serde(default, deserialize_with = "checked::labels")]
     pub match_labels: Option<Labels>,
     pub match_expressions: Option<Vec<RawRequirement>>,
 }
@@ -147,8 +165,11 @@ pub struct RawSelector {
 #[derive(Debug, Default, Deserialize)]
 #[serde(expecting = "a label selector requirement")]
 pub struct RawRequirement {
+    #[serde(default, deserialize_with = "checked::string")]
     pub key: Option<String>,
+    #[serde(default, deserialize_with = "checked::string")]
     pub operator: Option<String>,
+    #[serde(default, deserialize_with = "checked::strings")]
     pub values: Option<Vec<String>>,
 }
 
@@ -172,7 +193,9 @@ pub struct RawPeer {
 #[derive(Debug, Default, Deserialize)]
 #[serde(expecting = "an ipBlock")]
 pub struct RawIpBlock {
+    #[serde(default, deserialize_with = "checked::string")]
     pub cidr: Option<String>,
+    #[serde(default, deserialize_with = "checked::strings")]
     pub except: Option<Vec<String>>,
 }
 
@@ -180,6 +203,7 @@ pub struct RawIpBlock {
 #[serde(rename_all = "camelCase")]
 #[serde(expecting = "a NetworkPolicy port")]
 pub struct RawPolicyPort {
+    #[serde(default, deserialize_with = "checked::string")]
     pub protocol: Option<String>,
     pub port: Option<IntOrString>,
     pub end_port: Option<i64>,
@@ -206,10 +230,149 @@ impl<'de> Deserialize<'de> for IntOrString {
                     .map_err(|_| E::custom("port number out of range"))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<IntOrString, E> {
+                // serde_norway resolves plain numbers as YAML 1.2 does: `0123` and `8_0`
+                // arrive as strings, where kubectl reads 83 and 80.
+                if checked::reading_yaml() && crate::source::yaml11::only_yaml11_non_string(v) {
+                    return Err(E::custom(checked::REREAD));
+                }
                 Ok(IntOrString(PortValue::Name(v.to_owned())))
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// String fields as the API server decodes them, from JSON written by kubectl: a number, a
+/// boolean or an object where a string is required is refused, and `null` leaves a label
+/// value or list element empty. Reading YAML, serde_norway hands any scalar over as a string
+/// without saying whether it was quoted; one that kubectl could read as something else (`1`,
+/// `yes`, `~`) sends the document to [`crate::source::yaml11`], which knows.
+pub mod checked {
+    use std::cell::Cell;
+    use std::collections::BTreeMap;
+    use std::fmt;
+
+    use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde::Deserialize;
+
+    use crate::model::Labels;
+    use crate::source::yaml11::maybe_not_string;
+
+    /// The message of the error that sends a document to the exact reader.
+    pub const REREAD: &str = "netpol-check: read this document as kubectl does";
+
+    thread_local! {
+        static READING_YAML: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Runs `f` (a serde_norway deserialisation) with the checks on.
+    pub fn while_reading_yaml<T>(f: impl FnOnce() -> T) -> T {
+        READING_YAML.with(|r| r.set(true));
+        let out = f();
+        READING_YAML.with(|r| r.set(false));
+        out
+    }
+
+    pub fn reading_yaml() -> bool {
+        READING_YAML.with(Cell::get)
+    }
+
+    /// Whether a serde error is the one that asks for the exact reader.
+    pub fn is_reread(message: &str) -> bool {
+        message.contains(REREAD)
+    }
+
+    struct Str(String);
+
+    impl<'de> Deserialize<'de> for Str {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = Str;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Str, E> {
+                    if reading_yaml() && maybe_not_string(v) {
+                        return Err(E::custom(REREAD));
+                    }
+                    Ok(Str(v.to_owned()))
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+
+    pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(Option::<Str>::deserialize(d)?.map(|s| s.0))
+    }
+
+    pub fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Vec<String>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of strings")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(s) = seq.next_element::<Option<Str>>()? {
+                    out.push(s.map(|s| s.0).unwrap_or_default());
+                }
+                Ok(out)
+            }
+        }
+        struct Opt;
+        impl<'de> Visitor<'de> for Opt {
+            type Value = Option<Vec<String>>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of strings")
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_seq(V).map(Some)
+            }
+        }
+        d.deserialize_option(Opt)
+    }
+
+    pub fn labels<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Labels>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Labels;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Labels, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some((k, v)) = map.next_entry::<Str, Option<Str>>()? {
+                    out.insert(k.0, v.map(|v| v.0).unwrap_or_default());
+                }
+                Ok(out)
+            }
+        }
+        struct Opt;
+        impl<'de> Visitor<'de> for Opt {
+            type Value = Option<Labels>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of strings")
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_map(V).map(Some)
+            }
+        }
+        d.deserialize_option(Opt)
     }
 }
 

@@ -18,7 +18,9 @@ use crate::model::{
 };
 
 use super::documents::{self, Document};
+use super::objects::checked;
 use super::objects::{container_ports, labels_or_empty, RawMeta, RawObject, RawSelector, RawSpec};
+use super::yaml11;
 
 /// One object read from a stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +95,16 @@ pub fn parse_yaml_document(ctx: DocContext<'_>) -> Result<Vec<Parsed>, Error> {
         return Ok(Vec::new());
     }
     check_flow_depth(&ctx)?;
-    match serde_norway::from_str::<RawObject>(ctx.doc.text) {
+    // Merge keys are rare, and serde_norway drops them: only documents with a `<<` somewhere
+    // (a vectorised search) are read by the exact reader, after libyaml has checked their
+    // syntax so that syntax errors read as everywhere else.
+    if memchr::memmem::find(ctx.doc.text.as_bytes(), b"<<").is_some() {
+        if let Err(e) = serde_norway::from_str::<IgnoredAny>(ctx.doc.text) {
+            return Err(yaml_error(&ctx, &e, None));
+        }
+        return exact_path(&ctx);
+    }
+    match checked::while_reading_yaml(|| serde_norway::from_str::<RawObject>(ctx.doc.text)) {
         Ok(obj) => convert(obj, &ctx, ""),
         Err(fast) => slow_path(&ctx, fast),
     }
@@ -105,7 +116,10 @@ fn slow_path(ctx: &DocContext<'_>, fast: serde_norway::Error) -> Result<Vec<Pars
         // The generic parse reports some errors (duplicate keys) without a position that the
         // typed parse has.
         Err(e)
-            if e.location().is_none() && fast.location().is_some() && !is_repetition_limit(&e) =>
+            if e.location().is_none()
+                && fast.location().is_some()
+                && !is_repetition_limit(&e)
+                && !checked::is_reread(&fast.to_string()) =>
         {
             return Err(yaml_error(ctx, &fast, None))
         }
@@ -114,18 +128,17 @@ fn slow_path(ctx: &DocContext<'_>, fast: serde_norway::Error) -> Result<Vec<Pars
     match &value {
         Value::Null => Ok(Vec::new()),
         Value::Mapping(_) => {
-            let Some(kind) = value.get("kind").and_then(Value::as_str) else {
-                return Err(yaml_error(ctx, &fast, None));
-            };
-            if let Some(items) = value.get("items").and_then(Value::as_sequence) {
-                if kind.ends_with("List") {
-                    return list_items(ctx, items, implied_kind(kind));
+            // Kinds we do not read are skipped unread, whatever their fields hold; the others
+            // failed the fast parse, or may read differently as YAML 1.1 (`hostNetwork: yes`,
+            // `port: 0123`), which the exact reader settles.
+            let kind = value.get("kind").and_then(Value::as_str);
+            let list = value.get("items").is_some_and(Value::is_sequence)
+                && kind.is_some_and(|k| k.ends_with("List"));
+            match kind {
+                Some(kind) if !list && !is_read_kind(kind) => {
+                    Ok(vec![Parsed::Skipped(kind.to_owned())])
                 }
-            }
-            if is_read_kind(kind) {
-                Err(yaml_error(ctx, &fast, Some(describe_value(&value))))
-            } else {
-                Ok(vec![Parsed::Skipped(kind.to_owned())])
+                _ => exact_path(ctx),
             }
         }
         other => Err(Error::Input {
@@ -139,43 +152,106 @@ fn slow_path(ctx: &DocContext<'_>, fast: serde_norway::Error) -> Result<Vec<Pars
     }
 }
 
-/// Items of a `List` whose fast parse failed: items of kinds we do not read are skipped unread
-/// (they may have any shape), the others are parsed again from the text, so that an error keeps
-/// its path and position.
-fn list_items(
+/// Reads a document as kubectl does ([`yaml11`]), into JSON decoded as the API server decodes
+/// it; errors point at the YAML.
+fn exact_path(ctx: &DocContext<'_>) -> Result<Vec<Parsed>, Error> {
+    let read_error = |e: yaml11::ReadError| Error::Input {
+        location: ctx.location(ctx.doc.line + e.line.max(1) - 1, e.column.max(1)),
+        message: e.message,
+        object: None,
+    };
+    let tree = yaml11::read(ctx.doc.text).map_err(read_error)?;
+    if let Some(kind) = tree.kind() {
+        if !is_read_kind(kind) && !kind.ends_with("List") {
+            return Ok(vec![Parsed::Skipped(kind.to_owned())]);
+        }
+    }
+    let doc = tree.to_json().map_err(read_error)?;
+    match serde_json::from_str::<RawObject>(&doc.json) {
+        Ok(obj) => convert(obj, ctx, ""),
+        Err(typed) => exact_slow_path(ctx, &doc, typed),
+    }
+}
+
+/// [`slow_path`] for the exact reader's JSON.
+fn exact_slow_path(
     ctx: &DocContext<'_>,
-    items: &[Value],
+    doc: &yaml11::JsonDocument,
+    typed: serde_json::Error,
+) -> Result<Vec<Parsed>, Error> {
+    let value: serde_json::Value =
+        serde_json::from_str(&doc.json).map_err(|e| json_error(ctx, doc, &e, None))?;
+    let kind = value.get("kind").and_then(serde_json::Value::as_str);
+    match (&value, kind) {
+        (serde_json::Value::Null, _) => Ok(Vec::new()),
+        (serde_json::Value::Object(_), None) => Err(json_error(ctx, doc, &typed, None)),
+        (serde_json::Value::Object(_), Some(kind)) => {
+            if let Some(items) = value.get("items").and_then(serde_json::Value::as_array) {
+                if kind.ends_with("List") {
+                    return exact_list_items(ctx, doc, items, implied_kind(kind));
+                }
+            }
+            if is_read_kind(kind) {
+                Err(json_error(ctx, doc, &typed, Some(describe_json(&value))))
+            } else {
+                Ok(vec![Parsed::Skipped(kind.to_owned())])
+            }
+        }
+        (other, _) => Err(Error::Input {
+            location: ctx.start(),
+            message: format!(
+                "expected a Kubernetes object (a mapping), found {}",
+                json_kind(other)
+            ),
+            object: None,
+        }),
+    }
+}
+
+/// [`list_items`] for the exact reader's JSON.
+fn exact_list_items(
+    ctx: &DocContext<'_>,
+    doc: &yaml11::JsonDocument,
+    items: &[serde_json::Value],
     implied: Option<&str>,
 ) -> Result<Vec<Parsed>, Error> {
+    let kind_of = |item: &serde_json::Value| {
+        item.get("kind")
+            .and_then(serde_json::Value::as_str)
+            .or(implied)
+            .unwrap_or("")
+            .to_owned()
+    };
     let mut skip = HashSet::new();
     for (i, item) in items.iter().enumerate() {
-        if !item.is_mapping() {
+        if !item.is_object() {
             return Err(Error::Input {
                 location: ctx.start(),
                 message: format!(
                     "items[{i}]: expected a Kubernetes object (a mapping), found {}",
-                    value_kind(item)
+                    json_kind(item)
                 ),
                 object: None,
             });
         }
-        let kind = item
-            .get("kind")
-            .and_then(Value::as_str)
-            .or(implied)
-            .unwrap_or("");
-        if !kind.is_empty() && !is_read_kind(kind) {
+        let kind = kind_of(item);
+        if !kind.is_empty() && !is_read_kind(&kind) {
             skip.insert(i);
         }
     }
     let seed = ListDocument { skip: &skip };
     let parsed = seed
-        .deserialize(serde_norway::Deserializer::from_str(ctx.doc.text))
+        .deserialize(&mut serde_json::Deserializer::from_str(&doc.json))
         .map_err(|e| {
-            let object = error_item_index(&e)
+            let object = doc
+                .origin(e.line())
+                .and_then(|(_, _, path)| {
+                    let rest = path.strip_prefix("items[")?;
+                    rest[..rest.find(']')?].parse::<usize>().ok()
+                })
                 .and_then(|i| items.get(i))
-                .map(describe_value);
-            yaml_error(ctx, &e, object)
+                .map(describe_json);
+            json_error(ctx, doc, &e, object)
         })?;
     let mut out = Vec::new();
     for (i, item) in parsed.into_iter().enumerate() {
@@ -186,24 +262,66 @@ fn list_items(
                 }
                 out.extend(convert(obj, ctx, &format!("items[{i}]: "))?)
             }
-            None => {
-                let kind = items[i]
-                    .get("kind")
-                    .and_then(Value::as_str)
-                    .or(implied)
-                    .unwrap_or("");
-                out.push(Parsed::Skipped(kind.to_owned()));
-            }
+            None => out.push(Parsed::Skipped(kind_of(&items[i]))),
         }
     }
     Ok(out)
 }
 
-/// `items[3].spec...: ...` -> 3.
-fn error_item_index(e: &serde_norway::Error) -> Option<usize> {
+/// A typed error in the exact reader's JSON, at the YAML position of the value it is about,
+/// with that value's field path in front as serde_norway writes it.
+fn json_error(
+    ctx: &DocContext<'_>,
+    doc: &yaml11::JsonDocument,
+    e: &serde_json::Error,
+    object: Option<String>,
+) -> Error {
     let text = e.to_string();
-    let rest = text.strip_prefix("items[")?;
-    rest[..rest.find(']')?].parse().ok()
+    let message = text
+        .strip_suffix(&format!(" at line {} column {}", e.line(), e.column()))
+        .unwrap_or(&text);
+    match doc.origin(e.line()) {
+        Some((line, column, path)) => Error::Input {
+            location: ctx.location(ctx.doc.line + line.max(1) - 1, column.max(1)),
+            message: if path.is_empty() {
+                message.to_owned()
+            } else {
+                format!("{path}: {message}")
+            },
+            object,
+        },
+        None => Error::Input {
+            location: ctx.start(),
+            message: message.to_owned(),
+            object,
+        },
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a sequence",
+        serde_json::Value::Object(_) => "a mapping",
+    }
+}
+
+fn describe_json(v: &serde_json::Value) -> String {
+    let get = |path: &[&str]| {
+        path.iter()
+            .try_fold(v, |v, k| v.get(k))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let kind = get(&["kind"]).unwrap_or_else(|| "object".into());
+    let name = get(&["metadata", "name"]).unwrap_or_else(|| "<unnamed>".into());
+    match get(&["metadata", "namespace"]) {
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} {name}"),
+    }
 }
 
 /// A `List` document whose `items` are parsed as [`RawObject`], except those at `skip`.
@@ -323,21 +441,6 @@ fn value_kind(v: &Value) -> &'static str {
         Value::Sequence(_) => "a sequence",
         Value::Mapping(_) => "a mapping",
         Value::Tagged(_) => "a tagged value",
-    }
-}
-
-fn describe_value(v: &Value) -> String {
-    let get = |path: &[&str]| {
-        path.iter()
-            .try_fold(v, |v, k| v.get(k))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let kind = get(&["kind"]).unwrap_or_else(|| "object".into());
-    let name = get(&["metadata", "name"]).unwrap_or_else(|| "<unnamed>".into());
-    match get(&["metadata", "namespace"]) {
-        Some(ns) => format!("{kind} {ns}/{name}"),
-        None => format!("{kind} {name}"),
     }
 }
 
