@@ -109,6 +109,7 @@ pub fn add_generated(
             default_namespace,
             line_base: 0,
             skip_helm_hooks: false,
+            content_line: doc.content_line(),
         };
         for parsed in parse_yaml_document(ctx)? {
             if let Parsed::Policy(p) = parsed {

@@ -616,17 +616,16 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
     };
     // The bytes go out as they came in (a byte-order mark included); the analysis reads them.
     let bytes = manifests::read_bytes(&paths::Input::Stdin)?;
-    let bom = manifests::bom_len(&bytes);
-    let text = manifests::check_utf8(&"<stdin>".into(), &bytes[bom..])?;
-    let rendered = postrender::render(text, &options)?;
+    let input = manifests::Decoded::new(&"<stdin>".into(), &bytes)?;
+    let rendered = postrender::render(&input.text, &options)?;
 
     // The chart goes out first and whole, whatever the verdict.
-    let at = bom + rendered.insert_at;
+    let (at, generated) = input.encode_at(rendered.insert_at, &rendered.generated);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = out
         .write_all(&bytes[..at])
-        .and_then(|_| out.write_all(rendered.generated.as_bytes()))
+        .and_then(|_| out.write_all(&generated))
         .and_then(|_| out.write_all(&bytes[at..]))
         .and_then(|_| out.flush());
     written.map_err(|e| Error::io("<stdout>", &e))?;

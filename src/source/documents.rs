@@ -47,8 +47,30 @@ fn is_marker(line: &[u8]) -> bool {
 /// Splits `stream` into documents. The text after a `---` on its own line (`--- {a: 1}`) stays
 /// part of the next document's first line, as YAML reads it.
 pub fn split(stream: &str) -> Vec<Document<'_>> {
+    split_keeping(stream, |_| true)
+}
+
+/// [`split`], keeping only the documents `keep` accepts: a stream of millions of empty
+/// documents (`---` lines) then costs no memory per document.
+pub fn split_keeping<'a>(
+    stream: &'a str,
+    mut keep: impl FnMut(&Document<'a>) -> bool,
+) -> Vec<Document<'a>> {
     let bytes = stream.as_bytes();
     let mut docs = Vec::new();
+    // Whether any document was found, kept or not.
+    let mut produced = false;
+    let mut push = |mut doc: Document<'a>| {
+        // A byte-order mark may open any document (files joined with `cat`); kubectl reads
+        // past it, and columns are counted without it.
+        if let Some(rest) = doc.text.strip_prefix('\u{feff}') {
+            doc.text = rest;
+            doc.offset += '\u{feff}'.len_utf8();
+        }
+        if keep(&doc) {
+            docs.push(doc);
+        }
+    };
     let mut start = 0usize;
     let mut start_line = 1u32;
     let mut seen_marker = false;
@@ -65,7 +87,8 @@ pub fn split(stream: &str) -> Vec<Document<'_>> {
         line_no += memchr::memchr_iter(b'\n', &bytes[counted..pos]).count() as u32;
         counted = pos;
         if pos > start || seen_marker {
-            docs.push(Document {
+            produced = true;
+            push(Document {
                 text: &stream[start..pos],
                 offset: start,
                 line: start_line,
@@ -84,8 +107,8 @@ pub fn split(stream: &str) -> Vec<Document<'_>> {
             start_line = line_no + 1;
         }
     }
-    if start < bytes.len() || docs.is_empty() {
-        docs.push(Document {
+    if start < bytes.len() || !produced {
+        push(Document {
             text: &stream[start.min(bytes.len())..],
             offset: start.min(bytes.len()),
             line: start_line,

@@ -15,7 +15,9 @@ const SOURCE: &str = "# Source: ";
 /// Parse jobs for a rendered stream: one per document, named after its template when Helm 3
 /// says which, else after `stream_name`.
 pub fn jobs<'a>(text: &'a str, stream_name: &Arc<str>) -> Vec<Job<'a>> {
-    documents::split(text)
+    // Blank documents hold no object: not keeping them bounds the memory of a stream of
+    // millions of `---` lines.
+    documents::split_keeping(text, |d| !d.is_blank())
         .into_iter()
         .map(|doc| {
             let (file, line_base) = match source_comment(&doc) {

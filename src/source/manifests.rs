@@ -49,16 +49,19 @@ pub fn read_bytes(input: &Input) -> Result<Vec<u8>, Error> {
     Ok(bytes)
 }
 
-/// Reads an input fully. Text must be UTF-8, as Kubernetes requires; the error says where the
-/// first offending byte is.
+/// Reads an input fully. Text must be UTF-8, or UTF-16 with a byte-order mark (which kubectl
+/// reads too); the error says where the first offending byte is.
 pub fn read_input(input: &Input) -> Result<Loaded, Error> {
     let name: Arc<str> = input.display_name().into();
     let text = decode(&name, read_bytes(input)?)?;
     Ok(Loaded { name, text })
 }
 
-/// Checks UTF-8 and drops a byte-order mark.
+/// Checks UTF-8 and drops a byte-order mark; UTF-16 with a byte-order mark is converted.
 pub fn decode(name: &Arc<str>, bytes: Vec<u8>) -> Result<String, Error> {
+    if let Some(little_endian) = utf16_bom(&bytes) {
+        return decode_utf16(name, &bytes[2..], little_endian);
+    }
     let bom = bom_len(&bytes);
     let mut bytes = bytes;
     bytes.drain(..bom);
@@ -67,6 +70,99 @@ pub fn decode(name: &Arc<str>, bytes: Vec<u8>) -> Result<String, Error> {
         Err(located) => located,
         Ok(_) => unreachable!("from_utf8 and check_utf8 disagree"),
     })
+}
+
+/// Whether `bytes` open with a UTF-16 byte-order mark, and then whether little-endian. Without
+/// one, kubectl refuses UTF-16 (its NUL bytes are control characters), and so do we.
+pub fn utf16_bom(bytes: &[u8]) -> Option<bool> {
+    match bytes {
+        [0xFF, 0xFE, ..] => Some(true),
+        [0xFE, 0xFF, ..] => Some(false),
+        _ => None,
+    }
+}
+
+/// UTF-16 text (after its byte-order mark) as a `String`, or an error at the first unpaired
+/// surrogate.
+pub fn decode_utf16(name: &Arc<str>, bytes: &[u8], little_endian: bool) -> Result<String, Error> {
+    let units = bytes.chunks(2).map(|c| match (c, little_endian) {
+        ([a, b], true) => u16::from_le_bytes([*a, *b]),
+        ([a, b], false) => u16::from_be_bytes([*a, *b]),
+        // An odd last byte: not a code unit, reported as an unpaired surrogate would be.
+        _ => 0xD800,
+    });
+    let mut text = String::with_capacity(bytes.len() / 2);
+    for c in char::decode_utf16(units) {
+        match c {
+            Ok(c) => text.push(c),
+            Err(e) => {
+                let line = text.matches('\n').count() as u32 + 1;
+                let column = text.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
+                return Err(Error::Input {
+                    location: Location {
+                        file: name.clone(),
+                        line,
+                        column,
+                    },
+                    message: format!(
+                        "not UTF-16 text (unpaired surrogate 0x{:04x})",
+                        e.unpaired_surrogate()
+                    ),
+                    object: None,
+                });
+            }
+        }
+    }
+    Ok(text)
+}
+
+/// A stream's bytes as text, for output that must keep them as they came (post-render).
+pub struct Decoded<'a> {
+    pub text: std::borrow::Cow<'a, str>,
+    /// Bytes before the text: a byte-order mark.
+    bom: usize,
+    /// UTF-16, and whether little-endian.
+    utf16: Option<bool>,
+}
+
+impl<'a> Decoded<'a> {
+    pub fn new(name: &Arc<str>, bytes: &'a [u8]) -> Result<Decoded<'a>, Error> {
+        if let Some(little_endian) = utf16_bom(bytes) {
+            return Ok(Decoded {
+                text: decode_utf16(name, &bytes[2..], little_endian)?.into(),
+                bom: 2,
+                utf16: Some(little_endian),
+            });
+        }
+        let bom = bom_len(bytes);
+        Ok(Decoded {
+            text: check_utf8(name, &bytes[bom..])?.into(),
+            bom,
+            utf16: None,
+        })
+    }
+
+    /// Where the text's byte offset `at` is in the input bytes, and `insert` encoded as the
+    /// input is.
+    pub fn encode_at(&self, at: usize, insert: &str) -> (usize, Vec<u8>) {
+        match self.utf16 {
+            None => (self.bom + at, insert.as_bytes().to_vec()),
+            Some(little_endian) => {
+                let units = self.text[..at].encode_utf16().count();
+                let bytes = insert
+                    .encode_utf16()
+                    .flat_map(|u| {
+                        if little_endian {
+                            u.to_le_bytes()
+                        } else {
+                            u.to_be_bytes()
+                        }
+                    })
+                    .collect();
+                (self.bom + 2 * units, bytes)
+            }
+        }
+    }
 }
 
 /// The length of a UTF-8 byte-order mark at the start of `bytes` (0 or 3).
@@ -140,12 +236,16 @@ pub fn jobs(loaded: &[Loaded]) -> Vec<Job<'_>> {
                 line_base: 0,
             });
         } else {
-            jobs.extend(documents::split(&input.text).into_iter().map(|doc| Job {
-                file: input.name.clone(),
-                doc,
-                json: false,
-                line_base: 0,
-            }));
+            jobs.extend(
+                documents::split_keeping(&input.text, |d| !d.is_blank())
+                    .into_iter()
+                    .map(|doc| Job {
+                        file: input.name.clone(),
+                        doc,
+                        json: false,
+                        line_base: 0,
+                    }),
+            );
         }
     }
     jobs
@@ -175,6 +275,7 @@ pub fn parse_jobs(jobs: &[Job<'_>], options: &ManifestOptions) -> Result<Vec<Vec
                 default_namespace: &options.default_namespace,
                 line_base: job.line_base,
                 skip_helm_hooks: options.skip_helm_hooks,
+                content_line: job.doc.content_line(),
             };
             if job.json {
                 parse_json(ctx)
@@ -187,18 +288,38 @@ pub fn parse_jobs(jobs: &[Job<'_>], options: &ManifestOptions) -> Result<Vec<Vec
 }
 
 /// JSON input (`kubectl get -o json`), possibly several concatenated objects. serde_json is much
-/// faster than a YAML parser on it; anything it cannot take goes through the YAML path, which
-/// reads JSON too and has the precise error handling.
+/// faster than a YAML parser on it. From the first object it cannot take on, the rest is read
+/// as a YAML stream, as kubectl does (JSON objects followed by `---` and YAML documents); the
+/// YAML path reads JSON too and has the precise error handling.
 fn parse_json(ctx: DocContext<'_>) -> Result<Vec<Parsed>, Error> {
-    let stream = serde_json::Deserializer::from_str(ctx.doc.text).into_iter::<RawObject>();
+    let text = ctx.doc.text;
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<RawObject>();
     let mut out = Vec::new();
-    for obj in stream {
-        match obj {
-            Ok(obj) => out.extend(convert(obj, &ctx, "")?),
-            Err(_) => return parse_yaml_document(ctx),
+    loop {
+        let before = stream.byte_offset();
+        match stream.next() {
+            None => return Ok(out),
+            Some(Ok(obj)) => out.extend(convert(obj, &ctx, "")?),
+            Some(Err(_)) => {
+                let first_line = ctx.doc.line
+                    + memchr::memchr_iter(b'\n', &text.as_bytes()[..before]).count() as u32;
+                for doc in documents::split_keeping(&text[before..], |d| !d.is_blank()) {
+                    let doc = Document {
+                        text: doc.text,
+                        offset: ctx.doc.offset + before + doc.offset,
+                        line: first_line + doc.line - 1,
+                        marker: doc.marker.map(|m| ctx.doc.offset + before + m),
+                    };
+                    out.extend(parse_yaml_document(DocContext {
+                        doc: &doc,
+                        content_line: doc.content_line(),
+                        ..ctx
+                    })?);
+                }
+                return Ok(out);
+            }
         }
     }
-    Ok(out)
 }
 
 /// Folds parsed objects into an inventory: objects whose ownerReferences name another workload
@@ -356,11 +477,9 @@ fn fold_owners(workloads: &mut Vec<Workload>, owned: &[Owned]) -> PodOwners {
     }
     for (top, (pods, labels)) in into {
         let w = &mut workloads[top];
-        for labels in labels {
-            if !w.label_sets.contains(&labels) {
-                w.label_sets.push(labels);
-            }
-        }
+        let mut sets = std::mem::take(&mut w.label_sets);
+        sets.extend(labels);
+        w.label_sets = super::distinct_label_sets(sets);
         if pods > 0 {
             w.pods = pods;
         }

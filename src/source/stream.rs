@@ -50,6 +50,9 @@ pub struct DocContext<'a> {
     pub line_base: u32,
     /// Leave out objects annotated `helm.sh/hook` (post-render mode).
     pub skip_helm_hooks: bool,
+    /// `doc.content_line()`, worked out once: every object of a `List` needs it, and working
+    /// it out again per item rescanned the comments above the List each time.
+    pub content_line: u32,
 }
 
 impl DocContext<'_> {
@@ -62,13 +65,13 @@ impl DocContext<'_> {
     }
 
     fn start(&self) -> Location {
-        self.location(self.doc.content_line(), 1)
+        self.location(self.content_line, 1)
     }
 
     fn origin(&self) -> Origin {
         Origin {
             file: Some(self.file.clone()),
-            line: Some(self.doc.content_line() - self.line_base),
+            line: Some(self.content_line - self.line_base),
         }
     }
 
@@ -82,7 +85,7 @@ impl DocContext<'_> {
         {
             Some(template) => Origin {
                 file: Some(template.into()),
-                line: Some(self.doc.content_line() - self.doc.line + 1),
+                line: Some(self.content_line - self.doc.line + 1),
             },
             None => self.origin(),
         }

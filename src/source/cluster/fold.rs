@@ -35,9 +35,8 @@ pub fn fold(pods: Vec<ClusterPod>, owners: &Owners) -> Vec<Workload> {
                 let w = &mut out[i];
                 w.pods += 1;
                 w.host_network |= pod.host_network;
-                if !w.label_sets.contains(&pod.labels) {
-                    w.label_sets.push(pod.labels);
-                }
+                // Repeats are dropped once at the end, with a hash set.
+                w.label_sets.push(pod.labels);
             }
             None => {
                 index.insert(key, out.len());
@@ -54,6 +53,9 @@ pub fn fold(pods: Vec<ClusterPod>, owners: &Owners) -> Vec<Workload> {
                 });
             }
         }
+    }
+    for w in &mut out {
+        w.label_sets = crate::source::distinct_label_sets(std::mem::take(&mut w.label_sets));
     }
     out
 }
