@@ -15,6 +15,20 @@ const SOURCE: &str = "# Source: ";
 /// Parse jobs for a rendered stream: one per document, named after its template when Helm 3
 /// says which, else after `stream_name`.
 pub fn jobs<'a>(text: &'a str, stream_name: &Arc<str>) -> Vec<Job<'a>> {
+    // JSON objects, possibly followed by YAML documents (read as kubectl reads them).
+    if text.trim_start().starts_with('{') {
+        return vec![Job {
+            file: stream_name.clone(),
+            doc: Document {
+                text,
+                offset: 0,
+                line: 1,
+                marker: None,
+            },
+            json: true,
+            line_base: 0,
+        }];
+    }
     // Blank documents hold no object: not keeping them bounds the memory of a stream of
     // millions of `---` lines.
     documents::split_keeping(text, |d| !d.is_blank())

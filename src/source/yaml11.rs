@@ -771,8 +771,8 @@ mod tests {
             serde_json::json!({"a": 2, "b": 3, "c": 5})
         );
         assert_eq!(
-            json("base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n"),
-            serde_json::json!({"base": {"x": 1}, "m": {"x": 1, "y": 2}})
+            json("base: &b {x: 1}\nm:\n  <<: *b\n  z: 2\n"),
+            serde_json::json!({"base": {"x": 1}, "m": {"x": 1, "z": 2}})
         );
         assert_eq!(json("{'<<': {a: 1}}"), serde_json::json!({"<<": {"a": 1}}));
         assert!(read("{<<: x}").is_err());
