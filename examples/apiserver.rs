@@ -22,10 +22,13 @@ use apiserver::{ApiServer, Fixture, Options, Synthetic};
 
 const USAGE: &str = "usage: apiserver [--pods N] [--policies N] [--namespaces N] [--seed S] \
                      [--kubeconfig PATH] [--context NAME] [--token TOKEN] [--http] \
-                     [--max-page N] [--gzip-min-bytes N]";
+                     [--max-page N] [--gzip-min-bytes N] [--statefulset PODS | --standalone PODS]";
 
 struct Args {
     size: Synthetic,
+    /// Instead of the synthetic cluster: PODS pods in one namespace, each with a label of its
+    /// own, owned by one StatefulSet (`true`) or by nothing (`false`).
+    one_owner: Option<(usize, bool)>,
     kubeconfig: Option<PathBuf>,
     context: String,
     options: Options,
@@ -39,6 +42,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             policies: 5_000,
             seed: 1,
         },
+        one_owner: None,
         kubeconfig: None,
         context: "apiserver".to_string(),
         options: Options {
@@ -66,6 +70,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--namespaces" => parsed.size.namespaces = number()?,
             "--seed" => parsed.size.seed = number()? as u64,
             "--max-page" => parsed.options.max_page = Some(number()?),
+            "--statefulset" => parsed.one_owner = Some((number()?, true)),
+            "--standalone" => parsed.one_owner = Some((number()?, false)),
             "--gzip-min-bytes" => parsed.options.gzip_min_bytes = number()?,
             "--kubeconfig" => parsed.kubeconfig = Some(PathBuf::from(&value)),
             "--context" => parsed.context = value,
@@ -74,6 +80,33 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         }
     }
     Ok(parsed)
+}
+
+/// The pods of one StatefulSet (or as many pods without owner), each labelled with its own
+/// name as a StatefulSet labels its pods, and a default deny.
+fn one_owner(pods: usize, owned: bool) -> Fixture {
+    let mut objects = vec![
+        apiserver::namespace("data", &[]),
+        apiserver::network_policy(
+            "data",
+            "deny",
+            serde_json::json!({"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
+        ),
+    ];
+    for i in 0..pods {
+        let name = format!("db-{i}");
+        let mut pod = apiserver::pod(
+            "data",
+            &name,
+            &[("app", "db"), ("statefulset.kubernetes.io/pod-name", &name)],
+        );
+        if owned {
+            pod["metadata"]["ownerReferences"] = serde_json::json!([{"apiVersion": "apps/v1",
+                "kind": "StatefulSet", "name": "db", "uid": "7d2c", "controller": true}]);
+        }
+        objects.push(pod);
+    }
+    Fixture::from_objects(objects)
 }
 
 fn main() -> ExitCode {
@@ -88,7 +121,10 @@ fn main() -> ExitCode {
         }
     };
     let started = Instant::now();
-    let fixture = Fixture::synthetic(&args.size);
+    let fixture = match args.one_owner {
+        Some((pods, owned)) => one_owner(pods, owned),
+        None => Fixture::synthetic(&args.size),
+    };
     let objects = fixture.len();
     let server = ApiServer::start(fixture, args.options);
     eprintln!(

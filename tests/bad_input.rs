@@ -536,3 +536,77 @@ fn deeply_nested_flow_sequences_fail_fast() {
     let (pod, widget) = nested_documents(dir.path(), 100_000);
     assert_nested_handled(&pod, &widget, Duration::from_secs(15));
 }
+
+/// Hostile inputs whose cost used to grow with the square of their size (issue 13): a `List`
+/// under 100,000 comment lines rescanned them for each of its items (63 s in a release build).
+#[test]
+fn list_under_a_hundred_thousand_comment_lines_is_read_in_linear_time() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("list.yaml");
+    let mut text = String::new();
+    for i in 0..100_000 {
+        let _ = writeln!(text, "# comment {i}");
+    }
+    text.push_str("apiVersion: v1\nkind: List\nitems:\n");
+    for i in 0..10_000 {
+        let _ = writeln!(
+            text,
+            "- {{apiVersion: v1, kind: Pod, metadata: {{name: p{i}, namespace: shop}}}}"
+        );
+    }
+    std::fs::write(&path, text).unwrap();
+    let r = run_limited_for(
+        1_500_000,
+        Duration::from_secs(60),
+        &["-f", path.to_str().unwrap(), "-o", "json"],
+    );
+    assert_eq!(r.code, 1, "uncovered pods: exit 1; stderr: {}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["summary"]["workloads"], 10_000);
+    // Every item's findings point at the List, on the line after the comments.
+    let lines: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "Pod")
+        .map(|f| &f["line"])
+        .collect();
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|l| **l == 100_001), "{:?}", &lines[..3]);
+}
+
+/// 40 MB of `---` lines are 10 million empty documents, which cost about 150 bytes each
+/// (1.5 GB) when each was kept until the end of the run.
+#[test]
+fn millions_of_empty_documents_take_no_memory_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("markers.yaml");
+    std::fs::write(&path, "---\n".repeat(10_000_000)).unwrap();
+    for mode in ["-f", "post-render"] {
+        let r = if mode == "-f" {
+            run_limited_for(
+                600_000,
+                Duration::from_secs(60),
+                &["-f", path.to_str().unwrap(), "-o", "json"],
+            )
+        } else {
+            let script = format!(
+                "ulimit -v 600000 || exit 99; exec \"$0\" post-render < '{}' > /dev/null",
+                path.display()
+            );
+            let mut c = assert_cmd::Command::new("sh");
+            c.arg("-c")
+                .arg(script)
+                .arg(BIN_PATH)
+                .timeout(Duration::from_secs(60));
+            let out = c.output().expect("runs");
+            Run {
+                code: out.status.code().expect("not killed"),
+                stdout: String::new(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            }
+        };
+        assert_eq!(r.code, 0, "{mode}: an empty input; stderr: {}", r.stderr);
+    }
+}

@@ -494,3 +494,64 @@ fn fold_owners(workloads: &mut Vec<Workload>, owned: &[Owned]) -> PodOwners {
 }
 
 type PodOwners = BTreeMap<(String, String), (WorkloadKind, String)>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Labels, Origin, Suppression};
+    use crate::source::stream::ParsedWorkload;
+
+    fn workload(kind: WorkloadKind, name: &str, labels: Labels) -> Workload {
+        Workload {
+            kind,
+            namespace: "data".into(),
+            name: name.into(),
+            label_sets: vec![labels],
+            pods: 1,
+            host_network: false,
+            ports: Vec::new(),
+            suppression: Suppression::default(),
+            origin: Origin::default(),
+        }
+    }
+
+    /// A StatefulSet's pods each have a label of their own: folding 50,000 of them compared
+    /// each label set with every one kept (21 s in a release build).
+    #[test]
+    fn folding_the_pods_of_one_owner_is_linear_in_their_label_sets() {
+        let n = 50_000;
+        let mut parsed = vec![Parsed::Workload(ParsedWorkload {
+            workload: workload(
+                WorkloadKind::StatefulSet,
+                "db",
+                [("app".to_owned(), "db".to_owned())].into(),
+            ),
+            owners: Vec::new(),
+        })];
+        for i in 0..n {
+            let labels: Labels = [
+                ("app".to_owned(), "db".to_owned()),
+                ("pod-name".to_owned(), format!("db-{}", i % (n - 10))),
+            ]
+            .into();
+            parsed.push(Parsed::Workload(ParsedWorkload {
+                workload: workload(WorkloadKind::Pod, &format!("db-{i}"), labels),
+                owners: vec![("StatefulSet".into(), "db".into())],
+            }));
+        }
+        let started = std::time::Instant::now();
+        let inventory = build_inventory(parsed);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(inventory.workloads.len(), 1);
+        let sets = &inventory.workloads[0].label_sets;
+        // The template's set, then each pod's in order, repeats (the last 10 pods) left out.
+        assert_eq!(sets.len(), 1 + n - 10);
+        assert_eq!(sets[1]["pod-name"], "db-0");
+        assert_eq!(sets[n - 10]["pod-name"], format!("db-{}", n - 11));
+        assert_eq!(inventory.workloads[0].pods, n as u32);
+    }
+}

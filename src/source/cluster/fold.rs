@@ -229,4 +229,34 @@ mod tests {
         );
         assert_eq!(got.len(), 2);
     }
+
+    /// 30,000 pods of one StatefulSet, each with its own labels, took 15.6 s live: each
+    /// pod's labels were compared with every set kept.
+    #[test]
+    fn pods_of_one_owner_with_distinct_labels_fold_in_linear_time() {
+        let n = 50_000;
+        let names: Vec<String> = (0..n).map(|i| format!("db-{}", i % (n - 10))).collect();
+        let pods: Vec<ClusterPod> = names
+            .iter()
+            .map(|name| {
+                pod(
+                    "data",
+                    name,
+                    &[("app", "db"), ("pod-name", name)],
+                    Some(("StatefulSet", "db")),
+                )
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let got = fold(pods, &Owners::new());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].pods, n as u32);
+        assert_eq!(got[0].label_sets.len(), n - 10);
+        assert_eq!(got[0].label_sets[0]["pod-name"], "db-0");
+    }
 }
