@@ -282,7 +282,9 @@ enum Frame {
     },
     Map {
         entries: Vec<(String, Rc<Item>)>,
-        index: HashMap<String, usize>,
+        /// Position of each key in `entries`, and whether it was written in this mapping
+        /// (rather than merged into it).
+        index: HashMap<String, (usize, bool)>,
         key: Option<Key>,
         anchor: usize,
         at: (u32, u32),
@@ -290,7 +292,7 @@ enum Frame {
 }
 
 enum Key {
-    Name(String),
+    Name(String, (u32, u32)),
     Merge((u32, u32)),
 }
 
@@ -435,7 +437,17 @@ pub fn read(text: &str) -> Result<Tree, ReadError> {
                 ..
             }) => match key.take() {
                 None => *key = Some(map_key(&item)?),
-                Some(Key::Name(name)) => set(entries, index, name, item),
+                Some(Key::Name(name, at)) => {
+                    // kubectl keeps the last of duplicate keys; we refuse them everywhere, as
+                    // the serde_norway path does (an object written twice is a mistake).
+                    if index.get(&name).is_some_and(|&(_, written)| written) {
+                        return Err(error(
+                            at,
+                            format!("duplicate entry with key {}", serde_json::json!(name)),
+                        ));
+                    }
+                    set(entries, index, name, item, true)
+                }
                 Some(Key::Merge(at)) => merge(entries, index, &item, at, &mut budget)?,
             },
         }
@@ -448,14 +460,18 @@ pub fn read(text: &str) -> Result<Tree, ReadError> {
 
 fn set(
     entries: &mut Vec<(String, Rc<Item>)>,
-    index: &mut HashMap<String, usize>,
+    index: &mut HashMap<String, (usize, bool)>,
     key: String,
     value: Rc<Item>,
+    written: bool,
 ) {
-    match index.get(&key) {
-        Some(&i) => entries[i].1 = value,
+    match index.get_mut(&key) {
+        Some((i, was_written)) => {
+            entries[*i].1 = value;
+            *was_written |= written;
+        }
         None => {
-            index.insert(key.clone(), entries.len());
+            index.insert(key.clone(), (entries.len(), written));
             entries.push((key, value));
         }
     }
@@ -465,7 +481,7 @@ fn set(
 /// before it and is replaced by keys set after it; of a list of mappings, earlier ones win.
 fn merge(
     entries: &mut Vec<(String, Rc<Item>)>,
-    index: &mut HashMap<String, usize>,
+    index: &mut HashMap<String, (usize, bool)>,
     value: &Rc<Item>,
     at: (u32, u32),
     budget: &mut Budget,
@@ -487,7 +503,7 @@ fn merge(
         };
         budget.take(merged.len(), at)?;
         for (k, v) in merged {
-            set(entries, index, k.clone(), v.clone());
+            set(entries, index, k.clone(), v.clone(), false);
         }
     }
     Ok(())
@@ -499,14 +515,17 @@ fn map_key(item: &Item) -> Result<Key, ReadError> {
     let Node::Scalar(scalar) = &item.node else {
         return Err(error(at, "invalid map key: not a scalar"));
     };
-    Ok(Key::Name(match scalar {
-        Scalar::Merge => return Ok(Key::Merge(at)),
-        Scalar::Str(s) => s.clone(),
-        Scalar::Bool(b) => b.to_string(),
-        Scalar::Int(i) => i.to_string(),
-        Scalar::Float(f) => go_float_key(*f),
-        Scalar::Null => return Err(error(at, "unsupported map key: null")),
-    }))
+    Ok(Key::Name(
+        match scalar {
+            Scalar::Merge => return Ok(Key::Merge(at)),
+            Scalar::Str(s) => s.clone(),
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Float(f) => go_float_key(*f),
+            Scalar::Null => return Err(error(at, "unsupported map key: null")),
+        },
+        at,
+    ))
 }
 
 /// `strconv.FormatFloat(f, 'g', -1, 32)`, as sigs.k8s.io/yaml writes a float map key: the
@@ -776,6 +795,11 @@ mod tests {
         );
         assert_eq!(json("{'<<': {a: 1}}"), serde_json::json!({"<<": {"a": 1}}));
         assert!(read("{<<: x}").is_err());
+        let e = read("{<<: {a: 1}, a: 2, b: 3, a: 4}").err().unwrap();
+        assert_eq!(
+            (e.line, e.column, &*e.message),
+            (1, 26, "duplicate entry with key \"a\"")
+        );
     }
 
     #[test]
