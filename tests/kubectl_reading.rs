@@ -236,17 +236,19 @@ fn kubectl_read(path: &Path) -> Option<Vec<Value>> {
     Some(objects)
 }
 
+type Labels = BTreeMap<String, String>;
+
 /// What we must read, worked out from kubectl's JSON with the API server's types: `None` when
 /// the API server would refuse an object.
 #[derive(Debug, Default)]
 struct Expected {
     /// (kind, name) -> (labels, hostNetwork, pods)
-    workloads: BTreeMap<(String, String), (BTreeMap<String, String>, bool, i64)>,
-    selectors: Vec<BTreeMap<String, String>>,
+    workloads: BTreeMap<(String, String), (Labels, bool, i64)>,
+    selectors: Vec<Labels>,
     ports: Vec<Value>,
 }
 
-fn strings(v: &Value) -> Option<BTreeMap<String, String>> {
+fn strings(v: &Value) -> Option<Labels> {
     match v {
         Value::Null => Some(BTreeMap::new()),
         Value::Object(m) => m

@@ -211,7 +211,7 @@ fn yaml12_number(s: &str) -> bool {
             }
         }
     }
-    if i128::from_str_radix(s.strip_prefix('+').unwrap_or(s), 10).is_ok() {
+    if s.strip_prefix('+').unwrap_or(s).parse::<i128>().is_ok() {
         return true;
     }
     matches!(
