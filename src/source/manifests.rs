@@ -515,6 +515,37 @@ mod tests {
         }
     }
 
+    #[test]
+    fn utf16_streams_are_read_and_written_back_in_their_encoding() {
+        for little_endian in [true, false] {
+            let text = "a: é\n---\nb: 𝄞\n";
+            let mut bytes = if little_endian {
+                vec![0xFF, 0xFE]
+            } else {
+                vec![0xFE, 0xFF]
+            };
+            for u in text.encode_utf16() {
+                bytes.extend(if little_endian {
+                    u.to_le_bytes()
+                } else {
+                    u.to_be_bytes()
+                });
+            }
+            let name: Arc<str> = "<stdin>".into();
+            let decoded = Decoded::new(&name, &bytes).unwrap();
+            assert_eq!(decoded.text, text);
+            let at = text.find("---").unwrap();
+            let (byte, insert) = decoded.encode_at(at, "x: 1\n");
+            let mut out = bytes[..byte].to_vec();
+            out.extend(insert);
+            out.extend(&bytes[byte..]);
+            let back = Decoded::new(&name, &out).unwrap();
+            assert_eq!(back.text, "a: é\nx: 1\n---\nb: 𝄞\n");
+        }
+        let odd = [0xFF, 0xFE, b'a', 0, b'b'];
+        assert!(decode(&"f".into(), odd.to_vec()).is_err());
+    }
+
     /// A StatefulSet's pods each have a label of their own: folding 50,000 of them compared
     /// each label set with every one kept (21 s in a release build).
     #[test]

@@ -49,9 +49,8 @@ pub fn resolve_plain(s: &str) -> Resolved {
                 .unwrap_or(Resolved::Str)
         }),
         b'+' | b'-' | b'0'..=b'9' => table(s).or_else_if_str(|| number(s)),
-        // `<` is not in go-yaml's hint table but `<<` is in its map: the map is consulted
-        // whenever the hint is not 0, and `<` hints 0, yet go-yaml v2 still resolves `<<`
-        // through its merge tag when it is a mapping key; that is handled by the caller.
+        // go-yaml v2 tells a merge key by its text (a plain `<<`, or one tagged `!!merge`),
+        // not by resolving it; the caller looks at the style and the tag.
         b'<' if s == "<<" => Resolved::Merge,
         _ => Resolved::Str,
     }
