@@ -169,19 +169,17 @@ where
 
 /// Why a request got no answer, in kubectl's words: `authority` is the server's `host:port`.
 pub fn transport_reason(e: &(dyn std::error::Error + 'static), authority: &str) -> String {
+    let mut causes = Vec::new();
+    flatten(e, &mut causes);
+    if let Some(tls) = causes
+        .iter()
+        .find_map(|c| c.downcast_ref::<rustls::Error>())
+    {
+        return super::tls::tls_reason(tls);
+    }
     use std::io::ErrorKind;
-    let mut innermost = e.to_string();
-    let mut dns = false;
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = current {
-        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
-            return super::tls::tls_reason(tls);
-        }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            // io::Error's source() skips the error it wraps: look at it directly.
-            if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                return super::tls::tls_reason(tls);
-            }
+    for cause in &causes {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             match io.kind() {
                 ErrorKind::ConnectionRefused => {
                     return format!("the connection to the server {authority} was refused")
@@ -197,18 +195,32 @@ pub fn transport_reason(e: &(dyn std::error::Error + 'static), authority: &str) 
                 _ => {}
             }
         }
-        let text = err.to_string();
-        if text == "dns error" {
-            dns = true;
-        }
-        innermost = text;
-        current = err.source();
     }
-    if dns {
+    if causes.iter().any(|c| c.to_string() == "dns error") {
         let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
         return format!("no such host {host}");
     }
+    let innermost = causes.last().map(|c| c.to_string()).unwrap_or_default();
     strip_os_error(&innermost)
+}
+
+/// An error and its causes, outermost first, including the errors an `io::Error` wraps (its
+/// `source()` skips them).
+fn flatten<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+    out: &mut Vec<&'a (dyn std::error::Error + 'static)>,
+) {
+    out.push(e);
+    if let Some(inner) = e
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        let inner: &(dyn std::error::Error + 'static) = inner;
+        return flatten(inner, out);
+    }
+    if let Some(source) = e.source() {
+        flatten(source, out);
+    }
 }
 
 fn strip_os_error(text: &str) -> String {

@@ -337,6 +337,13 @@ fn apply_flags(config: &mut Config, options: &ClusterOptions, context: &str) -> 
         config.root_cert = None;
         config.root_cert_file = None;
     }
+    // Go trims the token file (client-go's transport); kube-rs sends its newline, which no
+    // header may hold.
+    if let (None, Some(path)) = (&config.auth_info.token, &config.auth_info.token_file) {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.clone(), &e))?;
+        config.auth_info.token = Some(text.trim().to_owned().into());
+        config.auth_info.token_file = None;
+    }
     if let Some(token) = &options.token {
         let auth = &mut config.auth_info;
         auth.token = Some(token.clone().into());

@@ -51,37 +51,39 @@ impl KubeconfigVerifier {
         Ok(KubeconfigVerifier { inner, roots })
     }
 
-    /// Go's acceptance of a root-pool certificate presented as the leaf (see the type's comment).
-    fn accept_pinned_ca(
+    /// Go's acceptance of a root-pool certificate presented as the leaf (see the type's comment):
+    /// `None` when the certificate is not one of the CA certificates, else the outcome of the
+    /// checks Go makes.
+    fn check_pinned_ca(
         &self,
         end_entity: &CertificateDer<'_>,
         server_name: &ServerName<'_>,
         now: UnixTime,
-    ) -> bool {
+    ) -> Option<Result<(), rustls::Error>> {
         if !self.roots.iter().any(|r| r.as_ref() == end_entity.as_ref()) {
-            return false;
+            return None;
         }
+        let refused = |e: CertificateError| Err(rustls::Error::InvalidCertificate(e));
         let Ok((_, cert)) = x509_parser::parse_x509_certificate(end_entity.as_ref()) else {
-            return false;
+            return Some(refused(CertificateError::BadEncoding));
         };
-        let Ok(now) = x509_parser::time::ASN1Time::from_timestamp(now.as_secs() as i64) else {
-            return false;
-        };
-        if !cert.validity().is_valid_at(now) {
-            return false;
+        let valid_now = x509_parser::time::ASN1Time::from_timestamp(now.as_secs() as i64)
+            .is_ok_and(|now| cert.validity().is_valid_at(now));
+        if !valid_now {
+            return Some(refused(CertificateError::Expired));
         }
         match cert.extended_key_usage() {
             Ok(None) => {}
             Ok(Some(eku)) if eku.value.any || eku.value.server_auth => {}
-            _ => return false,
+            _ => return Some(refused(CertificateError::InvalidPurpose)),
         }
         if cert.verify_signature(None).is_err() {
-            return false;
+            return Some(refused(CertificateError::BadSignature));
         }
         let Ok(parsed) = rustls::server::ParsedCertificate::try_from(end_entity) else {
-            return false;
+            return Some(refused(CertificateError::BadEncoding));
         };
-        rustls::client::verify_server_name(&parsed, server_name).is_ok()
+        Some(rustls::client::verify_server_name(&parsed, server_name))
     }
 }
 
@@ -105,9 +107,15 @@ impl ServerCertVerifier for KubeconfigVerifier {
                 if matches!(
                     other.0.downcast_ref::<webpki::Error>(),
                     Some(webpki::Error::CaUsedAsEndEntity)
-                ) && self.accept_pinned_ca(end_entity, server_name, now) =>
+                ) =>
             {
-                Ok(ServerCertVerified::assertion())
+                match self.check_pinned_ca(end_entity, server_name, now) {
+                    Some(Ok(())) => Ok(ServerCertVerified::assertion()),
+                    Some(Err(e)) => Err(e),
+                    None => Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+                        other,
+                    ))),
+                }
             }
             result => result,
         }
@@ -158,28 +166,42 @@ pub fn tls_reason(e: &rustls::Error) -> String {
 fn certificate_reason(e: &CertificateError) -> String {
     use CertificateError as C;
     match e {
-        C::UnknownIssuer => "certificate signed by unknown authority".to_owned(),
+        // WebPKI's BadSignature is an issuer of the right name whose key did not sign the
+        // certificate: Go's path building then finds no authority.
+        C::UnknownIssuer | C::BadSignature => "certificate signed by unknown authority".to_owned(),
         C::NotValidForNameContext {
             expected,
             presented,
         } => {
+            // Go's HostnameError: an address is matched against the IP SANs only, a host name
+            // against the DNS names only.
             let expected = expected.to_str();
-            if presented.is_empty() {
-                format!("certificate is not valid for any names, but wanted to match {expected}")
-            } else {
-                let names: Vec<&str> = presented.iter().map(|n| n.trim_matches('"')).collect();
-                format!(
-                    "certificate is valid for {}, not {expected}",
-                    names.join(", ")
-                )
+            let wants_ip = expected.parse::<std::net::IpAddr>().is_ok();
+            let kind = if wants_ip { "IpAddress(" } else { "DnsName(" };
+            // Presented names read `DnsName("example.com")` or `IpAddress(10.0.0.1)`.
+            let names: Vec<&str> = presented
+                .iter()
+                .filter_map(|n| n.strip_prefix(kind)?.strip_suffix(')'))
+                .map(|n| n.trim_matches('"'))
+                .collect();
+            match (names.is_empty(), wants_ip) {
+                (true, true) => format!(
+                    "cannot validate certificate for {expected} because it doesn't contain any IP SANs"
+                ),
+                (true, false) => {
+                    format!("certificate is not valid for any names, but wanted to match {expected}")
+                }
+                (false, _) => {
+                    format!("certificate is valid for {}, not {expected}", names.join(", "))
+                }
             }
         }
         C::NotValidForName => "certificate is not valid for the server's name".to_owned(),
         C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
             "certificate has expired or is not yet valid".to_owned()
         }
-        C::BadSignature | C::UnsupportedSignatureAlgorithmContext { .. } => {
-            "certificate signature is invalid or uses an unsupported algorithm".to_owned()
+        C::UnsupportedSignatureAlgorithmContext { .. } => {
+            "certificate uses an unsupported signature algorithm".to_owned()
         }
         C::Revoked => "certificate has been revoked".to_owned(),
         C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
@@ -187,10 +209,10 @@ fn certificate_reason(e: &CertificateError) -> String {
         }
         C::BadEncoding => "malformed certificate".to_owned(),
         C::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
+            // A CA certificate as the server's that is not one of the trusted ones: to Go, a
+            // chain without a trusted root.
             Some(webpki::Error::CaUsedAsEndEntity) => {
-                "the server's certificate is a CA certificate that the kubeconfig's \
-                 certificate authority does not hold"
-                    .to_owned()
+                "certificate signed by unknown authority".to_owned()
             }
             Some(webpki::Error::EndEntityUsedAsCa) => {
                 "a certificate that is not a CA signed the server's certificate".to_owned()
