@@ -373,11 +373,11 @@ fn authority(url: &http::Uri) -> String {
 /// ProxyFromEnvironment: never for localhost and loopback addresses, and not for the hosts,
 /// domains and CIDRs of $NO_PROXY.
 fn env_proxy(server: &http::Uri) -> Option<http::Uri> {
-    let var = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
-    };
+    proxy_for(server, |name| std::env::var(name).ok())
+}
+
+fn proxy_for(server: &http::Uri, env: impl Fn(&str) -> Option<String>) -> Option<http::Uri> {
+    let var = |names: &[&str]| names.iter().find_map(|n| env(n).filter(|v| !v.is_empty()));
     let proxy = match server.scheme_str() {
         Some("http") => var(&["HTTP_PROXY", "http_proxy"]),
         _ => var(&["HTTPS_PROXY", "https_proxy"]),
@@ -739,4 +739,42 @@ fn daemon_set(o: RawObject) -> DaemonSetInfo {
         .filter_map(|c| c.image)
         .collect();
     DaemonSetInfo { name, images }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proxy(server: &str, vars: &[(&str, &str)]) -> Option<String> {
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        };
+        proxy_for(&server.parse().unwrap(), env).map(|u| u.to_string())
+    }
+
+    #[test]
+    fn the_environment_proxy_is_used_as_go_uses_it() {
+        let https = [("HTTPS_PROXY", "proxy.corp:3128")];
+        assert_eq!(
+            proxy("https://k8s.corp:6443", &https).as_deref(),
+            Some("http://proxy.corp:3128/")
+        );
+        // Never for loopback servers, nor for plain-HTTP servers from HTTPS_PROXY.
+        assert_eq!(proxy("https://127.0.0.1:6443", &https), None);
+        assert_eq!(proxy("https://localhost:6443", &https), None);
+        assert_eq!(proxy("https://[::1]:6443", &https), None);
+        assert_eq!(proxy("http://k8s.corp:8080", &https), None);
+        // NO_PROXY: domains (with or without the leading dot), hosts with ports, CIDRs, *.
+        for no_proxy in ["corp", ".corp", "k8s.corp:6443", "*", "x, k8s.corp"] {
+            let vars = [https[0], ("NO_PROXY", no_proxy)];
+            assert_eq!(proxy("https://k8s.corp:6443", &vars), None, "{no_proxy}");
+        }
+        let vars = [https[0], ("no_proxy", "10.0.0.0/8")];
+        assert_eq!(proxy("https://10.1.2.3:6443", &vars), None);
+        assert!(proxy("https://192.168.1.1:6443", &vars).is_some());
+        let vars = [https[0], ("NO_PROXY", "notcorp")];
+        assert!(proxy("https://k8s.corp:6443", &vars).is_some());
+    }
 }
