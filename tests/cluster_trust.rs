@@ -316,6 +316,60 @@ fn token_flag_and_token_file_authenticate() {
 }
 
 #[test]
+fn an_exec_credential_plugin_authenticates() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        ServerCertificate::SelfSignedCa,
+        &["127.0.0.1"],
+        Some("s3cret"),
+    );
+    // What aws eks get-token, gke-gcloud-auth-plugin and kubelogin print.
+    let plugin = write(
+        dir.path(),
+        "get-token",
+        "#!/bin/sh\nprintf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"s3cret\"}}'\n",
+    );
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let user = [
+        "exec:".to_string(),
+        "  apiVersion: client.authentication.k8s.io/v1".to_string(),
+        format!("  command: {}", plugin.display()),
+        "  interactiveMode: Never".to_string(),
+    ];
+    let text = kubeconfig(
+        &[
+            server_line(&server),
+            ca_data_line(server.ca_pem.as_deref().unwrap()),
+        ],
+        &user,
+    );
+    let path = write(dir.path(), "kubeconfig", &text);
+    assert_both_accept(&path, &[]);
+}
+
+#[test]
+fn a_host_name_the_certificate_lacks_is_refused_in_kubectl_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(
+        ServerCertificate::SelfSignedCa,
+        &["127.0.0.1", "kubernetes.test"],
+        None,
+    );
+    let text = trusting(&server).replace("https://127.0.0.1:", "https://localhost:");
+    let path = write(dir.path(), "kubeconfig", &text);
+    let url = server.url.replace("127.0.0.1", "localhost");
+    assert_both_refuse(
+        &path,
+        &[],
+        &format!(
+            "error: context \"test\" ({url}): tls: failed to verify certificate: x509: certificate is valid for kubernetes.test, not localhost"
+        ),
+        "x509: certificate is valid for kubernetes.test, not localhost",
+    );
+}
+
+#[test]
 fn client_certificates_of_the_kubeconfig_are_presented() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(ServerCertificate::SelfSignedCa, &["127.0.0.1"], None);
