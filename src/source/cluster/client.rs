@@ -100,6 +100,8 @@ where
         .map_err(BoxError::from)
         .layer(RequestLogLayer { verbosity })
         .service(http);
+    // kube-rs also sets the expiry of an exec plugin's client certificate on its client, which
+    // a run of seconds never reaches.
     Ok(ClientBuilder::new(service, config.default_namespace.clone()).build())
 }
 

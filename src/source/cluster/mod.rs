@@ -224,6 +224,7 @@ async fn connect(options: &ClusterOptions) -> Result<Connection, Error> {
                     });
                 }
             }
+            // kube-rs refuses a cluster without a server before --server could replace it.
             if options.server.is_some() {
                 for c in kubeconfig
                     .clusters
