@@ -44,7 +44,7 @@ _kubectl_netpol_check() {
 
     case "${cmd}" in
         kubectl_netpol_check)
-            opts="-f -n -A -o -l -h -V --filename --namespace --all-namespaces --output --selector --kubeconfig --context --cluster --user --request-timeout --fail-on --include-system --exclude-namespace --color --enable --disable --severity --help --version post-render generate rules explain reach matrix completion"
+            opts="-f -n -A -o -l -s -v -h -V --filename --namespace --all-namespaces --output --selector --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --fail-on --include-system --exclude-namespace --color --enable --disable --severity --help --version post-render generate rules explain reach matrix completion"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -102,6 +102,34 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --fail-on)
                     COMPREPLY=($(compgen -W "error warning info never" -- "${cur}"))
                     return 0
@@ -148,7 +176,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__explain)
-            opts="-f -n -o -h --filename --namespace --kubeconfig --context --cluster --user --request-timeout --output --help"
+            opts="-f -n -s -v -o -h --filename --namespace --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -187,6 +215,34 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -252,7 +308,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__matrix)
-            opts="-f -n -A -o -h --filename --namespace --kubeconfig --context --cluster --user --request-timeout --all-namespaces --output --help"
+            opts="-f -n -s -v -A -o -h --filename --namespace --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --all-namespaces --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -291,6 +347,34 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -380,7 +464,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__reach)
-            opts="-f -n -o -h --to-namespace --port --protocol --expect --filename --namespace --kubeconfig --context --cluster --user --request-timeout --output --help"
+            opts="-f -n -s -v -o -h --to-namespace --port --protocol --expect --filename --namespace --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -435,6 +519,34 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

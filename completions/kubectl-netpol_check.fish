@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_netpol_check_global_optspecs
-    string join \n f/filename= n/namespace= A/all-namespaces o/output= l/selector= kubeconfig= context= cluster= user= request-timeout= fail-on= include-system exclude-namespace= color= enable= disable= severity= h/help V/version
+    string join \n f/filename= n/namespace= A/all-namespaces o/output= l/selector= kubeconfig= context= cluster= user= request-timeout= s/server= certificate-authority= insecure-skip-tls-verify= token= v/v= fail-on= include-system exclude-namespace= color= enable= disable= severity= h/help V/version
 end
 
 function __fish_kubectl_netpol_check_needs_command
@@ -37,6 +37,12 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" 
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s s -l server -d 'The address of the API server (over the kubeconfig\'s)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l certificate-authority -d 'A CA certificate file (PEM) to verify the server\'s certificate with' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l insecure-skip-tls-verify -d 'Do not verify the server\'s certificate: the connection is not secure' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l fail-on -d 'Lowest severity that makes the exit status 1' -r -f -a "error\t''
 warning\t''
 info\t''
@@ -104,6 +110,12 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s s -l server -d 'The address of the API server (over the kubeconfig\'s)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l certificate-authority -d 'A CA certificate file (PEM) to verify the server\'s certificate with' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l insecure-skip-tls-verify -d 'Do not verify the server\'s certificate: the connection is not secure' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s o -l output -r -f -a "text\t'Plain words'
 json\t'One JSON object'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -121,6 +133,12 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s s -l server -d 'The address of the API server (over the kubeconfig\'s)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l certificate-authority -d 'A CA certificate file (PEM) to verify the server\'s certificate with' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l insecure-skip-tls-verify -d 'Do not verify the server\'s certificate: the connection is not secure' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s o -l output -r -f -a "text\t'Plain words'
 json\t'One JSON object'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -131,6 +149,12 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s s -l server -d 'The address of the API server (over the kubeconfig\'s)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l certificate-authority -d 'A CA certificate file (PEM) to verify the server\'s certificate with' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l insecure-skip-tls-verify -d 'Do not verify the server\'s certificate: the connection is not secure' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s o -l output -r -f -a "table\t'A grid: rows send, columns receive'
 json\t'One JSON object'
 connlist\t'netpol-analyzer\'s connlist: `SRC => DST : CONN`, one line per allowed pair'"

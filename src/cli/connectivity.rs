@@ -47,16 +47,11 @@ fn load(input: &InputArgs) -> Result<Loaded, Error> {
     let c = &input.cluster;
     // Every namespace: a peer or a policy elsewhere decides what reaches the named workloads.
     let options = ClusterOptions {
-        kubeconfig: c.kubeconfig.clone(),
-        context: c.context.clone(),
-        cluster: c.cluster.clone(),
-        user: c.user.clone(),
         namespace: input.namespace.clone(),
         all_namespaces: true,
         selector: None,
-        request_timeout: c.request_timeout.and_then(|t| t.0),
-        page_size: c.chunk_size.max(1),
         progress: false,
+        ..c.options()
     };
     let data = cluster::load(&options)?;
     for note in &data.notes {

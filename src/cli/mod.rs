@@ -285,6 +285,54 @@ pub struct ClusterArgs {
     /// Items per list request.
     #[arg(long, default_value_t = 500, value_name = "N", hide = true)]
     pub chunk_size: u32,
+
+    /// The address of the API server (over the kubeconfig's).
+    #[arg(short = 's', long, value_name = "URL")]
+    pub server: Option<String>,
+
+    /// A CA certificate file (PEM) to verify the server's certificate with.
+    #[arg(long, value_name = "PATH", conflicts_with = "insecure_skip_tls_verify")]
+    pub certificate_authority: Option<std::path::PathBuf>,
+
+    /// Do not verify the server's certificate: the connection is not secure.
+    #[arg(
+        long,
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        default_value_t = false,
+        value_name = "BOOL"
+    )]
+    pub insecure_skip_tls_verify: bool,
+
+    /// Bearer token for authentication to the API server (over the kubeconfig's user).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// Log level: 6 or more logs every request (verb, URL, status, time) on stderr.
+    #[arg(short = 'v', long = "v", value_name = "N", default_value_t = 0)]
+    pub verbosity: u8,
+}
+
+impl ClusterArgs {
+    /// The options of these flags; the caller fills in what it lists.
+    pub fn options(&self) -> ClusterOptions {
+        ClusterOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            cluster: self.cluster.clone(),
+            user: self.user.clone(),
+            request_timeout: self.request_timeout.and_then(|t| t.0),
+            page_size: self.chunk_size.max(1),
+            server: self.server.clone(),
+            certificate_authority: self.certificate_authority.clone(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            token: self.token.clone(),
+            verbosity: self.verbosity,
+            ..ClusterOptions::default()
+        }
+    }
 }
 
 /// `--request-timeout`, as kubectl reads it.
@@ -567,16 +615,11 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
     let rules = args.verdict.rules()?;
     let machine_output = matches!(args.output, Format::Json | Format::Yaml | Format::Sarif);
     let options = ClusterOptions {
-        kubeconfig: c.kubeconfig.clone(),
-        context: c.context.clone(),
-        cluster: c.cluster.clone(),
-        user: c.user.clone(),
         namespace: args.namespace.clone(),
         all_namespaces: args.all_namespaces,
         selector: args.selector.clone(),
-        request_timeout: c.request_timeout.and_then(|t| t.0),
-        page_size: c.chunk_size.max(1),
         progress: !machine_output && std::io::stderr().is_terminal(),
+        ..c.options()
     };
     let data = cluster::load(&options)?;
     // Naming a system namespace with -n is asking for it.
