@@ -152,7 +152,8 @@ pub fn generated_block(input: &str, at: usize, documents: &[String]) -> String {
             block.push('\n');
         }
     }
-    if at < input.len() && !starts_with_marker(&input[at..]) {
+    // A document that opens with directives (`%YAML 1.2`) has them right at `at`.
+    if at < input.len() && !starts_with_marker(&input[at..]) && !input[at..].starts_with('%') {
         block.push_str("---\n");
     }
     block

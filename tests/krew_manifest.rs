@@ -271,8 +271,9 @@ fn segment_glob(pattern: &str, s: &str) -> bool {
 
 /// `.krew.yaml` as krew-release-bot renders it for `tag` (pkg/source/template.go): the tag for
 /// `{{ .TagName }}`, and `uri: URL` plus `sha256: SUM` (indented by 4) for
-/// `{{ addURIAndSha "URL" .TagName }}`.
-fn render_release_bot_template(tag: &str, sums: &BTreeMap<String, String>) -> String {
+/// `{{ addURIAndSha "URL" .TagName }}`; with `quote`, `sha256: "SUM"`, as scripts/release.sh
+/// and the checked-in manifest write it.
+fn render_release_bot_template(tag: &str, sums: &BTreeMap<String, String>, quote: bool) -> String {
     let template = std::fs::read_to_string(Path::new(REPO).join(".krew.yaml")).unwrap();
     let tag_name = |s: &str| s.replace("{{ .TagName }}", tag);
     let mut out = String::new();
@@ -287,6 +288,11 @@ fn render_release_bot_template(tag: &str, sums: &BTreeMap<String, String>) -> St
             let sum = sums
                 .get(&uri)
                 .unwrap_or_else(|| panic!("no sha256 for {uri}"));
+            let sum = if quote {
+                format!("\"{sum}\"")
+            } else {
+                sum.clone()
+            };
             out.push_str(&format!("{indent}uri: {uri}\n    sha256: {sum}\n"));
         } else {
             assert!(!trimmed.contains("addURIAndSha"), "unexpected call: {line}");
@@ -338,12 +344,64 @@ fn the_checked_in_manifest_is_valid_and_is_the_release_bot_template_rendered() {
         .map(|p| (p.uri.clone(), p.sha256.clone()))
         .collect();
     let rendered: serde_norway::Value =
-        serde_norway::from_str(&render_release_bot_template(&tag, &sums)).unwrap();
+        serde_norway::from_str(&render_release_bot_template(&tag, &sums, true)).unwrap();
     let checked_in: serde_norway::Value =
         serde_norway::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(
         rendered, checked_in,
         "krew/netpol-check.yaml differs from .krew.yaml rendered for {tag}"
+    );
+}
+
+/// The `sha256` of every platform as a YAML parser reads it, untyped: `Platform::sha256` is a
+/// String whatever the scalar, so it cannot tell the number 0 from a string of zeros.
+fn untyped_sha256s(text: &str) -> Vec<serde_norway::Value> {
+    let doc: serde_norway::Value = serde_norway::from_str(text).unwrap();
+    doc["spec"]["platforms"]
+        .as_sequence()
+        .expect("spec.platforms")
+        .iter()
+        .map(|p| p["sha256"].clone())
+        .collect()
+}
+
+fn assert_sha256s_are_strings(what: &str, text: &str) {
+    let sums = untyped_sha256s(text);
+    assert!(!sums.is_empty(), "{what}: no platforms");
+    for (i, sum) in sums.iter().enumerate() {
+        assert!(
+            sum.as_str().is_some_and(|s| s.len() == 64),
+            "{what}: platform {i}: sha256 is read as {sum:?}, not a 64-character string"
+        );
+    }
+}
+
+#[test]
+fn every_sha256_reads_as_a_64_character_string() {
+    let checked_in =
+        std::fs::read_to_string(Path::new(REPO).join("krew/netpol-check.yaml")).unwrap();
+    assert_sha256s_are_strings("krew/netpol-check.yaml", &checked_in);
+    let release = std::fs::read_to_string(release().join("netpol-check.yaml")).unwrap();
+    assert_sha256s_are_strings("release.sh's netpol-check.yaml", &release);
+    // krew-release-bot writes the sum of .krew.yaml's addURIAndSha unquoted, which the template
+    // cannot change: a real sum reads as a string as long as it has a letter, and a sum of 64
+    // digits alone (a chance of one in 10^13) would not.
+    let tag = format!("v{VERSION}");
+    let sums: BTreeMap<String, String> = validate(&Path::new(REPO).join("krew/netpol-check.yaml"))
+        .spec
+        .platforms
+        .into_iter()
+        .map(|p| (p.uri, "0123456789abcdef".repeat(4)))
+        .collect();
+    assert_sha256s_are_strings(
+        ".krew.yaml as the bot renders it",
+        &render_release_bot_template(&tag, &sums, false),
+    );
+    let zeros = sums.keys().map(|u| (u.clone(), "0".repeat(64))).collect();
+    let unquoted = untyped_sha256s(&render_release_bot_template(&tag, &zeros, false));
+    assert!(
+        unquoted.iter().all(|v| v.as_str().is_none()),
+        "the unquoted placeholder was not a number: the test above proves nothing"
     );
 }
 

@@ -36,6 +36,7 @@ fn load(input: &InputArgs) -> Result<Loaded, Error> {
             skip_helm_hooks: false,
         };
         let inventory = sources::load(&inputs, &options)?;
+        super::note_ignored_policies(&inventory);
         let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
         return Ok(Loaded {
             inventory,
@@ -62,6 +63,7 @@ fn load(input: &InputArgs) -> Result<Loaded, Error> {
     for note in &data.notes {
         eprintln!("note: {note}");
     }
+    super::note_ignored_policies(&data.inventory);
     Ok(Loaded {
         inventory: data.inventory,
         source: Source::cluster(data.context, data.server, data.cni),
