@@ -158,11 +158,19 @@ pub fn reach(args: &ReachArgs) -> Result<i32, Error> {
     } else {
         Expect::Denied
     };
-    Ok(if verdict == expected {
-        EXIT_OK
-    } else {
-        EXIT_FINDINGS
-    })
+    if verdict == expected {
+        return Ok(EXIT_OK);
+    }
+    // Without --expect the exit status is the verdict itself; with it, a CI log must say why
+    // the step failed.
+    if args.expect.is_some() {
+        let name = |e: Expect| match e {
+            Expect::Allowed => "allowed",
+            Expect::Denied => "denied",
+        };
+        eprintln!("expected {}, got {}", name(expected), name(verdict));
+    }
+    Ok(EXIT_FINDINGS)
 }
 
 pub fn matrix(args: &MatrixArgs) -> Result<i32, Error> {
@@ -181,6 +189,16 @@ pub fn matrix(args: &MatrixArgs) -> Result<i32, Error> {
     let m = matrix_engine::compute(&engine, |w| {
         scope.is_none_or(|ns| inventory.workloads[w].namespace == ns)
     });
+    let in_scope = |w: &crate::model::Workload| scope.is_none_or(|ns| w.namespace == ns);
+    if !inventory.workloads.iter().any(in_scope) {
+        let hint = match scope {
+            Some(ns) => format!(
+                "no workloads in namespace {ns:?}: -n NAMESPACE names another, -A takes every namespace"
+            ),
+            None => "no workloads in the input".to_owned(),
+        };
+        eprintln!("{hint}");
+    }
     print(|out| match args.output {
         MatrixFormat::Table => output::matrix::table(inventory, &m, out),
         MatrixFormat::Json => output::matrix::json(inventory, &m, out),

@@ -11,6 +11,7 @@ use crate::model::Direction;
 use crate::semantics::PolicyTypes;
 
 use super::matrix::{json_ports, JsonPorts};
+use super::PolicyRef;
 
 /// `deploy/web (shop)` or `203.0.113.9`.
 pub fn end_name(engine: &Engine<'_>, end: End) -> String {
@@ -117,9 +118,14 @@ fn write_side(
         .collect();
     for (at, conns) in &deciding {
         let policy = &engine.inventory.policies[at.policy];
+        // With a port asked, the rest of what the rule allows is not the question.
+        let here = match r.port {
+            Some(p) => format!("{} {}", p.protocol.as_str(), p.number),
+            None => conns.to_string(),
+        };
         writeln!(
             out,
-            "  allowed by {}, {d} rule {}: {} (here: {conns})",
+            "  allowed by {}, {d} rule {}: {} (here: {here})",
             policy_name(engine, at.policy),
             at.index + 1,
             describe::rule(
@@ -162,7 +168,7 @@ fn write_side(
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsonReach {
+struct JsonReach<'a> {
     api_version: &'static str,
     kind: &'static str,
     verdict: &'static str,
@@ -173,8 +179,8 @@ struct JsonReach {
     /// Everything the pair may exchange.
     allowed: String,
     ports: Vec<JsonPorts>,
-    egress: Option<JsonSide>,
-    ingress: Option<JsonSide>,
+    egress: Option<JsonSide<'a>>,
+    ingress: Option<JsonSide<'a>>,
 }
 
 #[derive(Serialize)]
@@ -214,26 +220,28 @@ struct JsonPort {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsonSide {
+struct JsonSide<'a> {
     allowed: bool,
     isolated: bool,
     host_network: bool,
-    policies: Vec<JsonPolicy>,
-    rules: Vec<JsonRule>,
+    policies: Vec<JsonPolicy<'a>>,
+    rules: Vec<JsonRule<'a>>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsonPolicy {
-    namespace: String,
-    name: String,
+struct JsonPolicy<'a> {
+    #[serde(flatten)]
+    policy: PolicyRef<'a>,
     policy_types: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsonRule {
+struct JsonRule<'a> {
+    /// `namespace/name`; `policyRef` names it as `explain` does.
     policy: String,
+    policy_ref: PolicyRef<'a>,
     /// 0-based index in spec.ingress / spec.egress.
     index: usize,
     description: String,
@@ -253,8 +261,7 @@ pub fn json(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Res
                     let p = &engine.inventory.policies[i];
                     let types = PolicyTypes::of(p);
                     JsonPolicy {
-                        namespace: p.namespace.clone(),
-                        name: p.name.clone(),
+                        policy: PolicyRef::of(p),
                         policy_types: types.names(),
                     }
                 })
@@ -266,6 +273,7 @@ pub fn json(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Res
                     let p = &engine.inventory.policies[at.policy];
                     JsonRule {
                         policy: policy_name(engine, at.policy),
+                        policy_ref: PolicyRef::of(p),
                         index: at.index,
                         description: describe::rule(
                             &p.rules(s.direction)[at.index],
