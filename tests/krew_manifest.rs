@@ -353,25 +353,57 @@ fn the_checked_in_manifest_is_valid_and_is_the_release_bot_template_rendered() {
     );
 }
 
-/// The `sha256` of every platform as a YAML parser reads it, untyped: `Platform::sha256` is a
-/// String whatever the scalar, so it cannot tell the number 0 from a string of zeros.
-fn untyped_sha256s(text: &str) -> Vec<serde_norway::Value> {
-    let doc: serde_norway::Value = serde_norway::from_str(text).unwrap();
-    doc["spec"]["platforms"]
-        .as_sequence()
-        .expect("spec.platforms")
-        .iter()
-        .map(|p| p["sha256"].clone())
+/// The `sha256` scalars of a manifest as written, and whether YAML reads each as a string.
+/// serde_norway reads a plain scalar of 64 digits as a string (it overflows its integers), but
+/// YAML's core schema, and Krew's Go parser, read it as a number: the resolution is checked by
+/// the core schema's rules here.
+fn sha256_scalars(text: &str) -> Vec<(String, bool)> {
+    text.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("sha256:"))
+        .map(|v| {
+            let v = v.trim();
+            match v.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+                Some(quoted) => (quoted.to_owned(), true),
+                None => match v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+                    Some(quoted) => (quoted.to_owned(), true),
+                    None => (v.to_owned(), !is_core_schema_number(v)),
+                },
+            }
+        })
         .collect()
 }
 
+/// YAML 1.2 core schema: `[-+]?[0-9]+` and `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+/// are numbers (as are `.inf` and `.nan`, which no checksum spells).
+fn is_core_schema_number(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        None => digits(mantissa),
+        Some((a, b)) => (digits(a) && (b.is_empty() || digits(b))) || (a.is_empty() && digits(b)),
+    };
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
+    mantissa_ok && exponent_ok
+}
+
 fn assert_sha256s_are_strings(what: &str, text: &str) {
-    let sums = untyped_sha256s(text);
-    assert!(!sums.is_empty(), "{what}: no platforms");
-    for (i, sum) in sums.iter().enumerate() {
+    let sums = sha256_scalars(text);
+    assert!(!sums.is_empty(), "{what}: no sha256");
+    for (i, (sum, string)) in sums.iter().enumerate() {
         assert!(
-            sum.as_str().is_some_and(|s| s.len() == 64),
-            "{what}: platform {i}: sha256 is read as {sum:?}, not a 64-character string"
+            *string && sum.len() == 64,
+            "{what}: sha256 {i} ({sum:?}) is not read as a 64-character string"
+        );
+    }
+    let doc: serde_norway::Value = serde_norway::from_str(text).unwrap();
+    for p in doc["spec"]["platforms"].as_sequence().expect("platforms") {
+        assert!(
+            p["sha256"].as_str().is_some_and(|s| s.len() == 64),
+            "{what}: {p:?}"
         );
     }
 }
@@ -384,8 +416,8 @@ fn every_sha256_reads_as_a_64_character_string() {
     let release = std::fs::read_to_string(release().join("netpol-check.yaml")).unwrap();
     assert_sha256s_are_strings("release.sh's netpol-check.yaml", &release);
     // krew-release-bot writes the sum of .krew.yaml's addURIAndSha unquoted, which the template
-    // cannot change: a real sum reads as a string as long as it has a letter, and a sum of 64
-    // digits alone (a chance of one in 10^13) would not.
+    // cannot change: a real sum reads as a string as long as it has a letter other than `e`,
+    // and one of digits alone (a chance of one in 10^13) would not.
     let tag = format!("v{VERSION}");
     let sums: BTreeMap<String, String> = validate(&Path::new(REPO).join("krew/netpol-check.yaml"))
         .spec
@@ -397,12 +429,12 @@ fn every_sha256_reads_as_a_64_character_string() {
         ".krew.yaml as the bot renders it",
         &render_release_bot_template(&tag, &sums, false),
     );
+    // What the placeholders were before they were quoted: numbers.
     let zeros = sums.keys().map(|u| (u.clone(), "0".repeat(64))).collect();
-    let unquoted = untyped_sha256s(&render_release_bot_template(&tag, &zeros, false));
-    assert!(
-        unquoted.iter().all(|v| v.as_str().is_none()),
-        "the unquoted placeholder was not a number: the test above proves nothing"
-    );
+    let unquoted = sha256_scalars(&render_release_bot_template(&tag, &zeros, false));
+    assert!(unquoted.iter().all(|(_, string)| !string), "{unquoted:?}");
+    assert!(is_core_schema_number("1e10") && is_core_schema_number("0.5"));
+    assert!(!is_core_schema_number("0123abc") && !is_core_schema_number("e1"));
 }
 
 /// One run of scripts/release.sh into a temporary directory, packing the binary the tests were

@@ -76,6 +76,7 @@ fn resolve(text: &str, inventory: &Inventory, namespace: &str) -> Result<End, Er
     let target = Target::parse(text)?;
     Ok(match target {
         Target::Address(ip) => End::Address(ip),
+        Target::Network(net) => End::Network(net),
         Target::Workload { .. } => End::Workload(
             target
                 .resolve(inventory, namespace)?

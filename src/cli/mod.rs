@@ -75,7 +75,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Can SRC open a connection to DST? Exit 0 when allowed, 1 when denied, 2 on error.
     #[command(
-        after_help = "SRC and DST are workloads (KIND/NAME: deploy/web, pod/x, sts/db) or IP addresses.\n\n\
+        after_help = "SRC and DST are workloads (KIND/NAME: deploy/web, pod/x, sts/db), IP addresses or \
+                      address ranges (10.0.0.0/8: allowed only when every address of it is).\n\n\
                       Examples:\n  \
                       kubectl netpol-check reach deploy/web deploy/db -n shop --port 5432\n  \
                       kubectl netpol-check reach pod/x --to-namespace kube-system pod/coredns-abc --port 53 --protocol UDP\n  \

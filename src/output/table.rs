@@ -17,7 +17,11 @@ pub fn render(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     if report.workloads.is_empty() {
-        writeln!(out, "No workloads found.")?;
+        writeln!(
+            out,
+            "No workloads found: no Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, \
+             ReplicationController, Job or CronJob in scope."
+        )?;
     } else {
         writeln!(out, "{}", workload_table(&report.workloads, wide, color))?;
     }
@@ -55,7 +59,7 @@ pub fn render_brief(
     // The summary counts every finding: say where the ones not printed above are.
     let mut hidden = crate::report::SeverityCounts::default();
     for f in &report.findings {
-        if !threshold.is_some_and(|t| f.severity >= t) {
+        if threshold.is_none_or(|t| f.severity < t) {
             hidden.add(f.severity);
         }
     }
