@@ -138,6 +138,38 @@ fn explain_reach_and_matrix_name_them_too() {
 }
 
 #[test]
+fn explain_and_reach_json_count_them() {
+    let expected = json!({"projectcalico.org/v3 NetworkPolicy": 1, "cilium.io/v2 CiliumClusterwideNetworkPolicy": 1});
+    for args in [
+        &[
+            "explain",
+            "deploy/web",
+            "-n",
+            "shop",
+            "-f",
+            "-",
+            "-o",
+            "json",
+        ][..],
+        &[
+            "reach",
+            "deploy/web",
+            "10.0.0.1",
+            "-n",
+            "shop",
+            "-f",
+            "-",
+            "-o",
+            "json",
+        ],
+    ] {
+        let r = run_stdin(args, stream().as_bytes());
+        let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(doc["ignoredPolicies"], expected, "{args:?}");
+    }
+}
+
+#[test]
 fn kubernetes_kinds_of_every_group_are_still_read() {
     // The same objects under the group names and versions Kubernetes serves them from.
     let policy = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: shop}\nspec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n";

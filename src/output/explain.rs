@@ -155,6 +155,9 @@ struct JsonExplanation<'a> {
     ingress: JsonDirection<'a>,
     egress: JsonDirection<'a>,
     findings: Vec<&'a Finding>,
+    /// Objects of policy kinds this version does not evaluate, by kind (as the report's
+    /// `summary.ignoredPolicies`): the answer leaves them out.
+    ignored_policies: std::collections::BTreeMap<String, usize>,
 }
 
 #[derive(Serialize)]
@@ -246,6 +249,7 @@ pub fn json(
         workload: json_workload(inv, e.workload),
         ingress: json_direction(inv, &e.directions[0]),
         egress: json_direction(inv, &e.directions[1]),
+        ignored_policies: engine.inventory.ignored_policy_counts(),
         findings: findings.to_vec(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;

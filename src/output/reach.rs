@@ -266,6 +266,9 @@ struct JsonReach<'a> {
     /// the first denied one, else the first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     ranges: Vec<JsonRange>,
+    /// Objects of policy kinds this version does not evaluate, by kind (as the report's
+    /// `summary.ignoredPolicies`): the answer leaves them out.
+    ignored_policies: std::collections::BTreeMap<String, usize>,
 }
 
 #[derive(Serialize)]
@@ -401,6 +404,7 @@ pub fn json(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Res
         ports: json_ports(&r.answer.allowed),
         egress: side(&r.answer.egress),
         ingress: side(&r.answer.ingress),
+        ignored_policies: engine.inventory.ignored_policy_counts(),
         ranges: r
             .ranges
             .iter()

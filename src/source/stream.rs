@@ -718,7 +718,45 @@ pub fn network_policy(
 
 #[cfg(test)]
 mod tests {
-    use super::absolutize_lines;
+    use super::{absolutize_lines, classify, Class};
+    use crate::model::WorkloadKind;
+
+    #[test]
+    fn kinds_are_identified_by_group() {
+        let deployment = Class::Workload(WorkloadKind::Deployment);
+        assert_eq!(classify(Some("apps/v1"), "Deployment"), deployment);
+        assert_eq!(
+            classify(Some("extensions/v1beta1"), "Deployment"),
+            deployment
+        );
+        assert_eq!(classify(Some("example.com/v1"), "Deployment"), Class::Other);
+        assert_eq!(classify(Some("apps/v1"), "Pod"), Class::Other);
+        assert_eq!(
+            classify(Some("v1"), "Pod"),
+            Class::Workload(WorkloadKind::Pod)
+        );
+        assert_eq!(classify(Some("batch/v1"), "StatefulSet"), Class::Other);
+        assert_eq!(
+            classify(Some("networking.k8s.io/v1"), "NetworkPolicy"),
+            Class::NetworkPolicy
+        );
+        assert_eq!(
+            classify(Some("projectcalico.org/v3"), "NetworkPolicy"),
+            Class::IgnoredPolicy {
+                cluster_scoped: false
+            }
+        );
+        assert_eq!(
+            classify(Some("projectcalico.org/v3"), "GlobalNetworkPolicy"),
+            Class::IgnoredPolicy {
+                cluster_scoped: true
+            }
+        );
+        assert_eq!(classify(Some("example.com/v1"), "Namespace"), Class::Other);
+        // Without apiVersion (the API server would refuse the object), the kind's name decides.
+        assert_eq!(classify(None, "NetworkPolicy"), Class::NetworkPolicy);
+        assert_eq!(classify(None, "Job"), Class::Workload(WorkloadKind::Job));
+    }
 
     #[test]
     fn inner_positions_are_shifted_to_the_file() {
