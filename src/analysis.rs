@@ -60,6 +60,9 @@ impl Scope {
         inventory.namespaces.retain(|n| self.contains(&n.name));
         inventory.workloads.retain(|w| self.contains(&w.namespace));
         inventory.policies.retain(|p| self.contains(&p.namespace));
+        inventory
+            .ignored_policies
+            .retain(|p| p.namespace.as_deref().is_none_or(|n| self.contains(n)));
     }
 }
 
@@ -188,6 +191,15 @@ pub fn analyse_with(inventory: &Inventory, source: Source, rules: &RuleConfig) -
         skipped_kinds: inventory.skipped_kinds.clone(),
         ..Default::default()
     };
+    if !inventory.policies.is_empty() {
+        summary
+            .policies
+            .insert("NetworkPolicy".to_owned(), inventory.policies.len());
+    }
+    summary.ignored_policies = inventory.ignored_policy_counts();
+    for (kind, n) in &summary.ignored_policies {
+        *summary.policies.entry(kind.clone()).or_default() += n;
+    }
     for f in &findings {
         summary.findings.add(f.severity);
     }

@@ -152,8 +152,14 @@ pub fn generated_block(input: &str, at: usize, documents: &[String]) -> String {
             block.push('\n');
         }
     }
-    if at < input.len() && !starts_with_marker(&input[at..]) {
-        block.push_str("---\n");
+    if at < input.len() {
+        if input[at..].starts_with('%') {
+            // The next document opens with directives (`%YAML 1.2`): YAML wants the document
+            // before them ended explicitly.
+            block.push_str("...\n");
+        } else if !starts_with_marker(&input[at..]) {
+            block.push_str("---\n");
+        }
     }
     block
 }
@@ -239,6 +245,22 @@ mod tests {
         assert_eq!(r.insert_at, input.len());
         assert!(r.generated.starts_with("\n---\n"));
         assert_eq!(output(input, &r).replacen(&r.generated, "", 1), input);
+    }
+
+    #[test]
+    fn generated_documents_go_before_a_documents_directives() {
+        let input = format!("%YAML 1.2\n---\n{POD}");
+        let r = render_default(&input, true);
+        assert_eq!(r.insert_at, 0);
+        let out = output(&input, &r);
+        assert!(out.ends_with(&format!("\n...\n{input}")), "{out}");
+        let docs: Vec<serde_norway::Value> = crate::source::documents::split(&out)
+            .iter()
+            .filter(|d| !d.is_blank())
+            .map(|d| serde_norway::from_str(d.text).unwrap())
+            .collect();
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[2]["kind"], "Pod");
     }
 
     #[test]

@@ -142,3 +142,144 @@ fn helm_4_users_see_the_report_on_their_terminal() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("NPC001"));
 }
+
+/// A default deny: WEB is covered, and the only finding left is a warning.
+const COVERED_WITH_A_WARNING: &str = "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+";
+
+#[test]
+fn a_yaml_directive_belongs_to_the_document_after_it() {
+    // Helm 4 and some generators start a stream, or a document, with `%YAML 1.2`.
+    let input = format!("%YAML 1.2\n---\n{WEB}---\n%YAML 1.2\n---\n{COVERED_WITH_A_WARNING}");
+    let (code, out, err) = post_render(&input, &["--emit-default-deny"], &[]);
+    assert_eq!(code, 0, "{err}");
+    // Nothing to add (the namespace has its default deny), and the stream passes unchanged.
+    assert_eq!(out, input);
+    let (code, _, err) = post_render(&format!("%YAML 1.2\n---\n{WEB}"), &[], &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("Deployment <release>/web"), "{err}");
+    assert!(!err.contains("did not find expected"), "{err}");
+
+    // The same through -f, where the directive's line counts in the Deployment's origin.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("directive.yaml");
+    std::fs::write(&f, &input).unwrap();
+    let out = Command::new(BINARY)
+        .args(["-f", f.to_str().unwrap(), "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["workloads"], 1);
+    assert_eq!(report["summary"]["networkPolicies"], 1);
+    std::fs::write(&f, format!("%YAML 1.2\n---\n{WEB}")).unwrap();
+    let out = Command::new(BINARY)
+        .args(["-f", f.to_str().unwrap(), "-o", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let npc001 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "NPC001")
+        .unwrap();
+    assert_eq!(npc001["line"], 3, "the Deployment starts on line 3");
+}
+
+#[test]
+fn the_brief_says_where_the_findings_it_counts_but_does_not_show_are() {
+    let input = format!("{WEB}---\n{COVERED_WITH_A_WARNING}");
+    let (code, _, err) = post_render(&input, &["-n", "shop"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let counted = err
+        .lines()
+        .find(|l| l.starts_with("Findings: "))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(counted.contains("0 errors"), "{err}");
+    assert!(!counted.contains(" 0 warnings"), "a warning to hide: {err}");
+    assert!(!err.contains("warning["), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l
+                .contains("not shown: --report-file FILE lists every finding; --fail-on warning")),
+        "{err}"
+    );
+    // Shown, nothing is said to be hidden.
+    let (code, _, err) = post_render(&input, &["-n", "shop", "--fail-on", "info"], &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("warning["), "{err}");
+    assert!(!err.contains("not shown"), "{err}");
+}
+
+#[test]
+fn generated_policies_are_named_on_stderr() {
+    let (code, _, err) = post_render(WEB, &["--emit-default-deny"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.lines().any(|l| l
+            == "Added 2 NetworkPolicies to the release (--emit-default-deny): default-deny-all, allow-dns"),
+        "{err}"
+    );
+    let (_, _, err) = post_render(WEB, &[], &[]);
+    assert!(!err.contains("Added"), "{err}");
+}
+
+#[test]
+fn helm_4_users_see_what_was_added_on_their_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.yaml");
+    std::fs::write(&input, WEB).unwrap();
+    let inner = format!(
+        "HELM_PLUGIN_NAME=netpol-check {BINARY} post-render --emit-default-deny < {} > /dev/null 2>/dev/null",
+        input.display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .output()
+        .unwrap();
+    let transcript = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        transcript.contains("Added 2 NetworkPolicies"),
+        "{transcript}"
+    );
+}
+
+#[test]
+fn the_helm_4_wrapper_tells_the_terminal_when_it_finds_no_binary() {
+    let wrapper = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/helm-post-render.sh");
+    let plugin_dir = tempfile::tempdir().unwrap();
+    // No bin/ in the plugin and a PATH without the binary.
+    let inner = format!(
+        "HELM_PLUGIN_NAME=netpol-check HELM_PLUGIN_DIR={} PATH=/usr/bin:/bin sh {wrapper} </dev/null >/dev/null 2>/dev/null; echo \"status $?\"",
+        plugin_dir.path().display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .output()
+        .unwrap();
+    let transcript = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        transcript.contains("netpol-check: kubectl-netpol_check not found"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("status 127"), "{transcript}");
+    // Its stderr says it too, for Helm 3 and for logs.
+    let out = Command::new("sh")
+        .arg(wrapper)
+        .env("HELM_PLUGIN_DIR", plugin_dir.path())
+        .env("PATH", "/usr/bin:/bin")
+        .env_remove("HELM_PLUGIN_NAME")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(127));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kubectl-netpol_check not found"));
+}

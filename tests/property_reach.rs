@@ -305,6 +305,7 @@ proptest! {
             policies: policies.clone(),
             skipped_kinds: BTreeMap::new(),
             pod_owners: BTreeMap::new(),
+            ..Default::default()
         };
         let ns_labels = |w: &Workload| -> Labels {
             namespaces.iter().find(|n| n.name == w.namespace).unwrap().labels.clone()

@@ -36,6 +36,7 @@ fn load(input: &InputArgs) -> Result<Loaded, Error> {
             skip_helm_hooks: false,
         };
         let inventory = sources::load(&inputs, &options)?;
+        super::note_ignored_policies(&inventory);
         let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
         return Ok(Loaded {
             inventory,
@@ -57,6 +58,7 @@ fn load(input: &InputArgs) -> Result<Loaded, Error> {
     for note in &data.notes {
         eprintln!("note: {note}");
     }
+    super::note_ignored_policies(&data.inventory);
     Ok(Loaded {
         inventory: data.inventory,
         source: Source::cluster(data.context, data.server, data.cni),
@@ -69,6 +71,7 @@ fn resolve(text: &str, inventory: &Inventory, namespace: &str) -> Result<End, Er
     let target = Target::parse(text)?;
     Ok(match target {
         Target::Address(ip) => End::Address(ip),
+        Target::Network(net) => End::Network(net),
         Target::Workload { .. } => End::Workload(
             target
                 .resolve(inventory, namespace)?
@@ -151,11 +154,19 @@ pub fn reach(args: &ReachArgs) -> Result<i32, Error> {
     } else {
         Expect::Denied
     };
-    Ok(if verdict == expected {
-        EXIT_OK
-    } else {
-        EXIT_FINDINGS
-    })
+    if verdict == expected {
+        return Ok(EXIT_OK);
+    }
+    // Without --expect the exit status is the verdict itself; with it, a CI log must say why
+    // the step failed.
+    if args.expect.is_some() {
+        let name = |e: Expect| match e {
+            Expect::Allowed => "allowed",
+            Expect::Denied => "denied",
+        };
+        eprintln!("expected {}, got {}", name(expected), name(verdict));
+    }
+    Ok(EXIT_FINDINGS)
 }
 
 pub fn matrix(args: &MatrixArgs) -> Result<i32, Error> {
@@ -174,6 +185,16 @@ pub fn matrix(args: &MatrixArgs) -> Result<i32, Error> {
     let m = matrix_engine::compute(&engine, |w| {
         scope.is_none_or(|ns| inventory.workloads[w].namespace == ns)
     });
+    let in_scope = |w: &crate::model::Workload| scope.is_none_or(|ns| w.namespace == ns);
+    if !inventory.workloads.iter().any(in_scope) {
+        let hint = match scope {
+            Some(ns) => format!(
+                "no workloads in namespace {ns:?}: -n NAMESPACE names another, -A takes every namespace"
+            ),
+            None => "no workloads in the input".to_owned(),
+        };
+        eprintln!("{hint}");
+    }
     print(|out| match args.output {
         MatrixFormat::Table => output::matrix::table(inventory, &m, out),
         MatrixFormat::Json => output::matrix::json(inventory, &m, out),

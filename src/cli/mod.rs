@@ -75,7 +75,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Can SRC open a connection to DST? Exit 0 when allowed, 1 when denied, 2 on error.
     #[command(
-        after_help = "SRC and DST are workloads (KIND/NAME: deploy/web, pod/x, sts/db) or IP addresses.\n\n\
+        after_help = "SRC and DST are workloads (KIND/NAME: deploy/web, pod/x, sts/db), IP addresses or \
+                      address ranges (10.0.0.0/8: allowed only when every address of it is).\n\n\
                       Examples:\n  \
                       kubectl netpol-check reach deploy/web deploy/db -n shop --port 5432\n  \
                       kubectl netpol-check reach pod/x --to-namespace kube-system pod/coredns-abc --port 53 --protocol UDP\n  \
@@ -599,6 +600,7 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     };
     let mut inventory = sources::load(&inputs, &options)?;
     scope.apply(&mut inventory);
+    note_ignored_policies(&inventory);
     let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
     let report = analysis::analyse_with(&inventory, source, &rules);
     emit(&report, args.output, args.verdict.color.enabled())?;
@@ -633,6 +635,7 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
     )?;
     let mut inventory = data.inventory;
     scope.apply(&mut inventory);
+    note_ignored_policies(&inventory);
     let source = Source::cluster(data.context, data.server, data.cni);
     let mut report = analysis::analyse_with(&inventory, source, &rules);
     report.notes.extend(data.notes);
@@ -689,8 +692,9 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
         .expect("writing to memory cannot fail");
     let _ = std::io::stderr().write_all(&brief);
     // Helm 4 throws a post-renderer's stderr away: a person at a terminal would never learn why
-    // the install failed.
-    if code != EXIT_OK && std::env::var_os("HELM_PLUGIN_NAME").is_some() {
+    // the install failed, or what was added to the release.
+    let worth_telling = code != EXIT_OK || !report.generated.is_empty();
+    if worth_telling && std::env::var_os("HELM_PLUGIN_NAME").is_some() {
         if let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
             let _ = tty.write_all(&brief);
         }
@@ -722,6 +726,7 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
     };
     let mut inventory = sources::load(&inputs, &options)?;
     scope.apply(&mut inventory);
+    note_ignored_policies(&inventory);
     let coverage = {
         let invalid = analysis::invalid_policies(&inventory);
         Coverage::evaluate(&inventory, |i| !invalid.contains(&i))
@@ -738,6 +743,14 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", &e)),
         _ => Ok(EXIT_OK),
+    }
+}
+
+/// Policies of other APIs that the verdicts leave out: on stderr, whatever the output format,
+/// so that a JSON consumer's terminal still says so.
+pub(crate) fn note_ignored_policies(inventory: &crate::model::Inventory) {
+    for note in crate::report::ignored_policy_notes(&inventory.ignored_policy_counts()) {
+        eprintln!("note: {note}");
     }
 }
 

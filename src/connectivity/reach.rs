@@ -3,10 +3,13 @@
 
 use std::net::IpAddr;
 
+use ipnet::IpNet;
+
 use crate::error::Error;
-use crate::model::Protocol;
+use crate::model::{Direction, Protocol};
 use crate::semantics::traffic::Port;
 
+use super::externals::{self, Segment};
 use super::{Answer, Engine, Node};
 
 /// A resolved end of the question.
@@ -15,6 +18,8 @@ pub enum End {
     /// Index into `Inventory::workloads`.
     Workload(usize),
     Address(IpAddr),
+    /// An address range (`10.0.0.0/8`): allowed only when every address of it is.
+    Network(IpNet),
 }
 
 /// `--port`: a number, or a name the destination's containers give a port.
@@ -45,13 +50,41 @@ pub struct Reach {
     /// The answer for the pod shapes that decided it (the first that allows, else the first).
     pub answer: Answer,
     pub allowed: bool,
+    /// With a network end: the sub-ranges that the policies' ipBlocks treat alike, in address
+    /// order, each with its verdict. `answer` is that of the first denied one (why the whole
+    /// range is not allowed), else of the first.
+    pub ranges: Vec<(Segment, bool)>,
 }
 
 fn nodes(engine: &Engine<'_>, end: End) -> Vec<Node> {
     match end {
         End::Workload(w) => engine.members_of(w).map(Node::Member).collect(),
         End::Address(ip) => vec![Node::Address(ip)],
+        End::Network(net) => vec![Node::Address(net.network())],
     }
+}
+
+/// `net` cut where the ipBlocks of `direction`'s rules cut the address space: within each
+/// piece, every ipBlock and `except` holds all addresses or none, so one address stands for
+/// the piece.
+fn pieces(engine: &Engine<'_>, net: IpNet, direction: Direction) -> Vec<Segment> {
+    let (first, last) = (net.network(), net.broadcast());
+    let mut out: Vec<Segment> = externals::segments(engine, direction)
+        .into_iter()
+        .filter(|s| s.start.is_ipv4() == first.is_ipv4() && s.end >= first && s.start <= last)
+        .map(|s| Segment {
+            start: s.start.max(first),
+            end: s.end.min(last),
+        })
+        .collect();
+    // No IPv6 ipBlock: nothing cuts an IPv6 range.
+    if out.is_empty() {
+        out.push(Segment {
+            start: first,
+            end: last,
+        });
+    }
+    out
 }
 
 /// Resolves a named port on the destination's containers (point 10).
@@ -96,7 +129,8 @@ pub fn reach(
     destination: End,
     port: Option<(Protocol, &PortSpec)>,
 ) -> Result<Reach, Error> {
-    if let (End::Address(_), End::Address(_)) = (source, destination) {
+    let is_address = |e: End| matches!(e, End::Address(_) | End::Network(_));
+    if is_address(source) && is_address(destination) {
         return Err(Error::Usage(
             "at least one end must be a workload: NetworkPolicy polices pods, not addresses".into(),
         ));
@@ -104,6 +138,63 @@ pub fn reach(
     let port = port
         .map(|(protocol, spec)| resolve_port(engine, destination, protocol, spec))
         .transpose()?;
+    let network = match (source, destination) {
+        (_, End::Network(net)) => Some((net, Direction::Egress)),
+        (End::Network(net), _) => Some((net, Direction::Ingress)),
+        _ => None,
+    };
+    if let Some((net, direction)) = network {
+        let mut ranges = Vec::new();
+        let mut shown: Option<Answer> = None;
+        let mut shown_denied = false;
+        for piece in pieces(engine, net, direction) {
+            let at = End::Address(piece.start);
+            let (s, d) = match direction {
+                Direction::Egress => (source, at),
+                Direction::Ingress => (at, destination),
+            };
+            let one = reach_between(engine, s, d, port);
+            if !one.allowed && !shown_denied {
+                shown = Some(one.answer.clone());
+                shown_denied = true;
+            }
+            if shown.is_none() {
+                shown = Some(one.answer.clone());
+            }
+            ranges.push((piece, one.allowed));
+        }
+        return Ok(Reach {
+            source,
+            destination,
+            port,
+            answer: shown.expect("a range has at least one piece"),
+            allowed: ranges.iter().all(|(_, allowed)| *allowed),
+            ranges,
+        });
+    }
+    let one = reach_between(engine, source, destination, port);
+    Ok(Reach {
+        source,
+        destination,
+        port,
+        answer: one.answer,
+        allowed: one.allowed,
+        ranges: Vec::new(),
+    })
+}
+
+struct Between {
+    answer: Answer,
+    allowed: bool,
+}
+
+/// The answer between two ends, neither of which is a network.
+fn reach_between(
+    engine: &Engine<'_>,
+    source: End,
+    destination: End,
+    port: Option<Port>,
+) -> Between {
     let lets_through = |a: &Answer| match port {
         Some(p) => a.allowed.contains(p.protocol, p.number),
         None => !a.allowed.is_empty(),
@@ -113,22 +204,25 @@ pub fn reach(
         for d in nodes(engine, destination) {
             let answer = engine.connection(s, d);
             if lets_through(&answer) {
-                return Ok(Reach {
-                    source,
-                    destination,
-                    port,
+                return Between {
                     answer,
                     allowed: true,
-                });
+                };
             }
             first.get_or_insert(answer);
         }
     }
-    Ok(Reach {
-        source,
-        destination,
-        port,
+    Between {
         answer: first.expect("every workload has a pod shape"),
         allowed: false,
-    })
+    }
+}
+
+/// A range as the fewest CIDRs that cover exactly it.
+pub fn cidrs(segment: Segment) -> Vec<IpNet> {
+    match (segment.start, segment.end) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => ipnet::Ipv4Subnets::new(a, b, 0).map(IpNet::V4).collect(),
+        (IpAddr::V6(a), IpAddr::V6(b)) => ipnet::Ipv6Subnets::new(a, b, 0).map(IpNet::V6).collect(),
+        _ => Vec::new(),
+    }
 }

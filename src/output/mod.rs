@@ -15,6 +15,27 @@ use crate::report::Report;
 
 pub use color::ColorChoice;
 
+/// How `explain` and `reach` JSON name a policy (the shape of the report's `policyRefs`).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PolicyRef<'a> {
+    pub kind: &'static str,
+    pub api_version: &'static str,
+    pub namespace: &'a str,
+    pub name: &'a str,
+}
+
+impl<'a> PolicyRef<'a> {
+    pub fn of(p: &'a crate::model::NetworkPolicy) -> Self {
+        PolicyRef {
+            kind: "NetworkPolicy",
+            api_version: "networking.k8s.io/v1",
+            namespace: &p.namespace,
+            name: &p.name,
+        }
+    }
+}
+
 /// `-o` formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

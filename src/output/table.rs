@@ -17,7 +17,11 @@ pub fn render(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     if report.workloads.is_empty() {
-        writeln!(out, "No workloads found.")?;
+        writeln!(
+            out,
+            "No workloads found: no Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, \
+             ReplicationController, Job or CronJob in scope."
+        )?;
     } else {
         writeln!(out, "{}", workload_table(&report.workloads, wide, color))?;
     }
@@ -28,7 +32,7 @@ pub fn render(
         }
     }
     writeln!(out)?;
-    write_summary(report, out)
+    write_summary(report, false, out)
 }
 
 /// The short report a post-renderer prints on stderr: the findings at or above `threshold`
@@ -47,11 +51,71 @@ pub fn render_brief(
     if !shown.is_empty() {
         writeln!(out, "kubectl netpol-check:")?;
     }
-    for f in shown {
+    for f in &shown {
         write_finding(f, color, out)?;
         writeln!(out)?;
     }
-    write_summary(report, out)
+    write_summary(report, true, out)?;
+    // The summary counts every finding: say where the ones not printed above are.
+    let mut hidden = crate::report::SeverityCounts::default();
+    for f in &report.findings {
+        if threshold.is_none_or(|t| f.severity < t) {
+            hidden.add(f.severity);
+        }
+    }
+    let mut parts = Vec::new();
+    for (n, one, many) in [
+        (hidden.error, "error", "errors"),
+        (hidden.warning, "warning", "warnings"),
+        (hidden.info, "info", "info"),
+    ] {
+        if n > 0 {
+            parts.push(count(n, one, many));
+        }
+    }
+    if let Some(lowest) = [
+        (hidden.info, "info"),
+        (hidden.warning, "warning"),
+        (hidden.error, "error"),
+    ]
+    .iter()
+    .find(|(n, _)| *n > 0)
+    .map(|(_, s)| *s)
+    {
+        let total = hidden.error + hidden.warning + hidden.info;
+        let it = if total == 1 { "it" } else { "them" };
+        writeln!(
+            out,
+            "{} not shown: --report-file FILE lists every finding; --fail-on {lowest} would \
+             print {it} here (and fail the install on {it})",
+            parts.join(", "),
+        )?;
+    }
+    write_generated(report, out)
+}
+
+/// What the post-renderer added to the release (`--emit-default-deny`).
+fn write_generated(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    if report.generated.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = report
+        .generated
+        .iter()
+        .map(|g| {
+            let name = g["metadata"]["name"].as_str().unwrap_or("?");
+            match g["metadata"]["namespace"].as_str() {
+                Some(ns) => format!("{ns}/{name}"),
+                None => name.to_owned(),
+            }
+        })
+        .collect();
+    writeln!(
+        out,
+        "Added {} to the release (--emit-default-deny): {}",
+        count(names.len(), "NetworkPolicy", "NetworkPolicies"),
+        names.join(", ")
+    )
 }
 
 fn workload_table(workloads: &[WorkloadEntry], wide: bool, color: bool) -> String {
@@ -123,7 +187,9 @@ fn write_finding(f: &Finding, color: bool, out: &mut dyn Write) -> std::io::Resu
     writeln!(out, "   = fix: {}", f.remediation)
 }
 
-fn write_summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+/// `brief`: the post-renderer's stderr, which also names the policies left out of the verdict
+/// (elsewhere the command prints that note on stderr itself).
+fn write_summary(report: &Report, brief: bool, out: &mut dyn Write) -> std::io::Result<()> {
     let s = &report.summary;
     if let (Some(context), Some(server)) = (&report.source.context, &report.source.server) {
         let cni = report
@@ -161,6 +227,11 @@ fn write_summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "{findings}")?;
     for note in &report.notes {
         writeln!(out, "note: {note}")?;
+    }
+    if brief {
+        for note in crate::report::ignored_policy_notes(&s.ignored_policies) {
+            writeln!(out, "note: {note}")?;
+        }
     }
     if !s.skipped_kinds.is_empty() {
         let total: usize = s.skipped_kinds.values().sum();

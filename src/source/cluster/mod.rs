@@ -642,6 +642,7 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
             })
             .collect(),
         skipped_kinds: Default::default(),
+        ignored_policies: Vec::new(),
         pod_owners,
     };
     inventory
