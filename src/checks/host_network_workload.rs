@@ -23,7 +23,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     ctx.inventory
         .workloads
         .iter()
-        .filter(|w| w.host_network)
+        .filter(|w| ctx.coverage.on_node_network(w))
         .map(|w| {
             RULE.finding(
                 &w.namespace,

@@ -53,7 +53,6 @@ fn load(input: &InputArgs) -> Result<Loaded, Error> {
         user: c.user.clone(),
         namespace: input.namespace.clone(),
         all_namespaces: true,
-        selector: None,
         request_timeout: c.request_timeout.and_then(|t| t.0),
         page_size: c.chunk_size.max(1),
         progress: false,
@@ -102,10 +101,16 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Error> {
             args.workload
         )));
     };
-    let engine = Engine::new(inventory);
+    let host_network = args.input.host_network.model();
+    let engine = Engine::with_host_network(inventory, host_network);
     let explanation = explain_engine::explain(&engine, w);
     // The findings of the lints on this workload and on the policies its explanation shows.
-    let report = analysis::analyse_with(inventory, loaded.source, &RuleConfig::default());
+    let options = analysis::Options {
+        host_network,
+        selector: None,
+    };
+    let report =
+        analysis::analyse_with_options(inventory, loaded.source, &RuleConfig::default(), &options);
     let workload = &inventory.workloads[w];
     let policies: Vec<(&str, &str)> = explanation
         .directions
@@ -140,7 +145,7 @@ pub fn reach(args: &ReachArgs) -> Result<i32, Error> {
     let source = resolve(&args.source, inventory, &loaded.namespace)?;
     let to_namespace = args.to_namespace.as_deref().unwrap_or(&loaded.namespace);
     let destination = resolve(&args.destination, inventory, to_namespace)?;
-    let engine = Engine::new(inventory);
+    let engine = Engine::with_host_network(inventory, args.input.host_network.model());
     let port = args
         .port
         .as_ref()
@@ -151,12 +156,13 @@ pub fn reach(args: &ReachArgs) -> Result<i32, Error> {
         TextFormat::Json => output::reach::json(&engine, &answer, out),
     })?;
     let expected = args.expect.unwrap_or(Expect::Allowed);
-    let verdict = if answer.allowed {
-        Expect::Allowed
-    } else {
-        Expect::Denied
+    // An unknown verdict (a hostNetwork end, node addresses not in the input) is neither.
+    let verdict = match (answer.allowed, &answer.unknown) {
+        (true, _) => Some(Expect::Allowed),
+        (false, None) => Some(Expect::Denied),
+        (false, Some(_)) => None,
     };
-    Ok(if verdict == expected {
+    Ok(if verdict == Some(expected) {
         EXIT_OK
     } else {
         EXIT_FINDINGS
@@ -175,10 +181,22 @@ pub fn matrix(args: &MatrixArgs) -> Result<i32, Error> {
     } else {
         None
     };
-    let engine = Engine::new(inventory);
+    let engine = Engine::with_host_network(inventory, args.input.host_network.model());
+    // -l narrows the rows and columns; every workload still counts as a peer of the rules.
     let m = matrix_engine::compute(&engine, |w| {
-        scope.is_none_or(|ns| inventory.workloads[w].namespace == ns)
+        let workload = &inventory.workloads[w];
+        scope.is_none_or(|ns| workload.namespace == ns)
+            && args
+                .selector
+                .as_ref()
+                .is_none_or(|s| workload.label_sets.iter().any(|l| s.matches(l)))
     });
+    // The connlist format has no place for them; JSON carries them.
+    if args.output != MatrixFormat::Json {
+        for note in &m.notes {
+            eprintln!("note: {note}");
+        }
+    }
     print(|out| match args.output {
         MatrixFormat::Table => output::matrix::table(inventory, &m, out),
         MatrixFormat::Json => output::matrix::json(inventory, &m, out),
