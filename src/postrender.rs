@@ -187,6 +187,7 @@ mod tests {
             include_hooks: false,
             scope: Scope::new(false, &[]).unwrap(),
             rules: RuleConfig::default(),
+            analysis: Default::default(),
             generate: generate.then(GenerateOptions::default),
         };
         render(input, &options).unwrap()
