@@ -92,8 +92,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                     &field,
                     namespaces,
                     ctx.namespaces,
-                    workloads,
-                    coverage,
+                    (workloads, coverage),
                     &known_keys,
                 ) {
                     out.push(f);
@@ -111,8 +110,8 @@ fn check_peer<'a>(
     field: &str,
     namespaces: &NamespaceIndex<'a>,
     in_scope: &[String],
-    workloads: &WorkloadIndex<'_>,
-    node_network: Option<&Coverage>,
+    // The coverage only when some workload is on its node's network.
+    (workloads, node_network): (&WorkloadIndex<'_>, Option<&Coverage>),
     known_keys: &BTreeSet<&str>,
 ) -> Option<Finding> {
     let looked_in: Arc<[&str]> = match &peer.namespace_selector {
