@@ -206,7 +206,12 @@ fn report_isolation_and_findings_follow_the_model() {
 fn explain_and_generate_take_the_flag() {
     let node = run(&["explain", "pod/agent", "-n", "demo", "-f", FIXTURE]);
     assert_eq!(node.code, 0, "{}", node.stderr);
-    assert!(node.stdout.contains("hostNetwork"), "{}", node.stdout);
+    assert!(
+        node.stdout.contains("selected by NetworkPolicy demo/agent, policyTypes [Ingress, Egress]: no effect on a hostNetwork pod"),
+        "{}",
+        node.stdout
+    );
+    assert!(!node.stdout.contains("isolated by NetworkPolicy demo/agent"));
     let pod = run(&[
         "explain",
         "pod/agent",
