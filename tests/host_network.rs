@@ -222,7 +222,7 @@ fn explain_and_generate_take_the_flag() {
         "--host-network=pod",
     ]);
     assert!(
-        pod.stdout.contains("isolated for ingress"),
+        pod.stdout.contains("isolated by NetworkPolicy demo/agent"),
         "{}",
         pod.stdout
     );
