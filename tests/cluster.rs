@@ -564,3 +564,31 @@ fn real_kubectl_lists_the_same_pods_and_runs_the_plugin() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Deployment/web"));
 }
+
+#[test]
+fn host_network_model_applies_to_live_pods() {
+    // An agent on the node's network in shop, under shop's default deny for both directions.
+    let mut agent = pod("shop", "agent", &[("app", "agent")]);
+    agent["spec"]["hostNetwork"] = json!(true);
+    let c = Cluster::start(fixture_with([agent]), Options::default());
+    let agent_of = |r: &Value| {
+        r["workloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["name"] == "agent")
+            .cloned()
+            .unwrap()
+    };
+    let (_, node) = c.report(&["-n", "shop"]);
+    let a = agent_of(&node);
+    assert_eq!(a["hostNetwork"], true);
+    assert_eq!(a["ingress"]["isolated"], false);
+    assert_eq!(a["egress"]["isolated"], false);
+    assert_eq!(node["summary"]["hostNetworkModel"], "node");
+    let (_, pod_model) = c.report(&["-n", "shop", "--host-network=pod"]);
+    let a = agent_of(&pod_model);
+    assert_eq!(a["ingress"]["isolated"], true);
+    assert_eq!(a["egress"]["isolated"], true);
+    assert_eq!(pod_model["summary"]["hostNetworkModel"], "pod");
+}
