@@ -161,7 +161,7 @@ pub fn default_denies(
                 let labels = &w.label_sets[0];
                 // An empty selector would deny the whole shared namespace, the very thing this
                 // mode avoids; such a workload keeps its NPC001 finding.
-                if w.host_network || v.covered() || labels.is_empty() {
+                if coverage.on_node_network(w) || v.covered() || labels.is_empty() {
                     continue;
                 }
                 let name = format!("{}-default-deny", w.name);

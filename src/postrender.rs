@@ -32,6 +32,8 @@ pub struct PostRenderOptions {
     pub include_hooks: bool,
     pub scope: Scope,
     pub rules: RuleConfig,
+    /// The hostNetwork model and `-l`.
+    pub analysis: analysis::Options,
     /// Generate default denies (`--emit-default-deny`).
     pub generate: Option<GenerateOptions>,
 }
@@ -61,7 +63,11 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
         Some(g) => {
             let coverage = {
                 let invalid = analysis::invalid_policies(&inventory);
-                Coverage::evaluate(&inventory, |i| !invalid.contains(&i))
+                Coverage::evaluate_with(
+                    &inventory,
+                    |i| !invalid.contains(&i),
+                    options.analysis.host_network,
+                )
             };
             let g = GenerateOptions {
                 release_namespace: Some(options.release_namespace.clone()),
@@ -74,7 +80,12 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
         None => Vec::new(),
     };
 
-    let mut report = analysis::analyse_with(&inventory, Source::helm(), &options.rules);
+    let mut report = analysis::analyse_with_options(
+        &inventory,
+        Source::helm(),
+        &options.rules,
+        &options.analysis,
+    );
     report.generated = manifests
         .iter()
         .map(|m| serde_json::to_value(m).expect("a policy manifest always serialises"))
@@ -182,6 +193,7 @@ mod tests {
             include_hooks: false,
             scope: Scope::new(false, &[]).unwrap(),
             rules: RuleConfig::default(),
+            analysis: Default::default(),
             generate: generate.then(GenerateOptions::default),
         };
         render(input, &options).unwrap()

@@ -104,6 +104,10 @@ pub struct Summary {
     /// Workloads with an NPC001 finding (host-network workloads are counted apart).
     pub uncovered_workloads: usize,
     pub host_network_workloads: usize,
+    /// How hostNetwork pods were treated: `node` (never isolated, never matched by selectors)
+    /// or `pod` (like any pod), SEMANTICS.md point 5.
+    #[serde(default)]
+    pub host_network_model: String,
     pub findings: SeverityCounts,
     pub suppressed: usize,
     /// Objects of kinds not analysed, by kind.

@@ -1,5 +1,6 @@
 //! `reach` (the compiled connectivity engine) must agree with a naive evaluator written straight
-//! from SEMANTICS.md points 3-11 on random inventories, ports and protocols.
+//! from SEMANTICS.md points 3-11 on random inventories, ports and protocols, with hostNetwork
+//! pods in either model of point 5.
 
 mod naive;
 
@@ -10,6 +11,7 @@ use naive::{label_pairs as pairs, naive_selects, naive_types, requirement, KEYS}
 use netpol_check::connectivity::reach::{reach, End, PortSpec};
 use netpol_check::connectivity::Engine;
 use netpol_check::model::*;
+use netpol_check::semantics::HostNetwork;
 use proptest::prelude::*;
 
 const NAMESPACES: [&str; 3] = ["a", "b", "c"];
@@ -190,8 +192,15 @@ enum Who<'a> {
     Address(Ipv4Addr),
 }
 
+/// Point 5, the default model: "a hostNetwork pod is never isolated, and no selector ever
+/// matches it as a peer"; the other model: "selected, isolated and matched like other pods".
+#[derive(Clone, Copy, Debug)]
+struct Model {
+    node: bool,
+}
+
 /// Point 8.
-fn peer_matches(p: &Peer, policy_ns: &str, who: Who<'_>) -> bool {
+fn peer_matches(p: &Peer, policy_ns: &str, who: Who<'_>, model: Model) -> bool {
     match (p, who) {
         (
             Peer {
@@ -206,6 +215,9 @@ fn peer_matches(p: &Peer, policy_ns: &str, who: Who<'_>) -> bool {
             Who::Pod(..),
         ) => false,
         (_, Who::Address(_)) => false,
+        // Its traffic is the node's: matched only by address, and node addresses are not
+        // known here.
+        (_, Who::Pod(w, _)) if model.node && w.host_network => false,
         (p, Who::Pod(w, ns_labels)) => {
             let ns_ok = match &p.namespace_selector {
                 Some(s) => naive_selects(s, ns_labels),
@@ -252,8 +264,9 @@ fn side_allows(
     protocol: &str,
     port: i64,
     policies: &[NetworkPolicy],
+    model: Model,
 ) -> bool {
-    if me.host_network {
+    if me.host_network && model.node {
         return true;
     }
     let mut isolated = false;
@@ -269,8 +282,10 @@ fn side_allows(
         isolated = true;
         let rules = if ingress { &p.ingress } else { &p.egress };
         for r in rules {
-            let peer_ok =
-                r.peers.is_empty() || r.peers.iter().any(|x| peer_matches(x, &p.namespace, peer));
+            let peer_ok = r.peers.is_empty()
+                || r.peers
+                    .iter()
+                    .any(|x| peer_matches(x, &p.namespace, peer, model));
             let port_ok =
                 r.ports.is_empty() || r.ports.iter().any(|x| port_matches(x, dst, protocol, port));
             allowed |= peer_ok && port_ok;
@@ -294,7 +309,9 @@ proptest! {
         // The rules' ports and range ends, one past them, and container ports.
         port in prop::sample::select(vec![53i64, 58, 63, 64, 80, 85, 90, 8080, 8085, 8090, 8091, 9000]),
         address_is_source in any::<bool>(),
+        node_model in any::<bool>(),
     ) {
+        let model = Model { node: node_model };
         let mut workloads = workloads;
         for (i, w) in workloads.iter_mut().enumerate() {
             w.name = format!("w{i}");
@@ -310,7 +327,10 @@ proptest! {
         let ns_labels = |w: &Workload| -> Labels {
             namespaces.iter().find(|n| n.name == w.namespace).unwrap().labels.clone()
         };
-        let engine = Engine::new(&inventory);
+        let engine = Engine::with_host_network(
+            &inventory,
+            if model.node { HostNetwork::Node } else { HostNetwork::Pod },
+        );
         let s = src % workloads.len();
         let ip: Ipv4Addr = address.parse().unwrap();
         let proto = Protocol::parse(protocol).unwrap();
@@ -322,19 +342,19 @@ proptest! {
             let (la, lb) = (ns_labels(a), ns_labels(b));
             let same_pod = s == dst && a.kind == WorkloadKind::Pod;
             let expected = same_pod
-                || (side_allows(a, false, Who::Pod(b, &lb), Who::Pod(b, &lb), protocol, port, &policies)
-                    && side_allows(b, true, Who::Pod(a, &la), Who::Pod(b, &lb), protocol, port, &policies));
+                || (side_allows(a, false, Who::Pod(b, &lb), Who::Pod(b, &lb), protocol, port, &policies, model)
+                    && side_allows(b, true, Who::Pod(a, &la), Who::Pod(b, &lb), protocol, port, &policies, model));
             (End::Workload(s), End::Workload(dst), expected)
         } else if address_is_source {
             let b = &workloads[s];
             let lb = ns_labels(b);
             let expected =
-                side_allows(b, true, Who::Address(ip), Who::Pod(b, &lb), protocol, port, &policies);
+                side_allows(b, true, Who::Address(ip), Who::Pod(b, &lb), protocol, port, &policies, model);
             (End::Address(ip.into()), End::Workload(s), expected)
         } else {
             let a = &workloads[s];
             let expected =
-                side_allows(a, false, Who::Address(ip), Who::Address(ip), protocol, port, &policies);
+                side_allows(a, false, Who::Address(ip), Who::Address(ip), protocol, port, &policies, model);
             (End::Workload(s), End::Address(ip.into()), expected)
         };
         let got = reach(&engine, end_src, end_dst, Some((proto, &spec))).unwrap();

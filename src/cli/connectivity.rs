@@ -50,7 +50,6 @@ fn load(input: &InputArgs) -> Result<Loaded, Error> {
     let options = ClusterOptions {
         namespace: input.namespace.clone(),
         all_namespaces: true,
-        selector: None,
         progress: false,
         ..c.options()
     };
@@ -100,10 +99,16 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Error> {
             args.workload
         )));
     };
-    let engine = Engine::new(inventory);
+    let host_network = args.input.host_network.model();
+    let engine = Engine::with_host_network(inventory, host_network);
     let explanation = explain_engine::explain(&engine, w);
     // The findings of the lints on this workload and on the policies its explanation shows.
-    let report = analysis::analyse_with(inventory, loaded.source, &RuleConfig::default());
+    let options = analysis::Options {
+        host_network,
+        selector: None,
+    };
+    let report =
+        analysis::analyse_with_options(inventory, loaded.source, &RuleConfig::default(), &options);
     let workload = &inventory.workloads[w];
     let policies: Vec<(&str, &str)> = explanation
         .directions
@@ -138,7 +143,7 @@ pub fn reach(args: &ReachArgs) -> Result<i32, Error> {
     let source = resolve(&args.source, inventory, &loaded.namespace)?;
     let to_namespace = args.to_namespace.as_deref().unwrap_or(&loaded.namespace);
     let destination = resolve(&args.destination, inventory, to_namespace)?;
-    let engine = Engine::new(inventory);
+    let engine = Engine::with_host_network(inventory, args.input.host_network.model());
     let port = args
         .port
         .as_ref()
@@ -149,22 +154,24 @@ pub fn reach(args: &ReachArgs) -> Result<i32, Error> {
         TextFormat::Json => output::reach::json(&engine, &answer, out),
     })?;
     let expected = args.expect.unwrap_or(Expect::Allowed);
-    let verdict = if answer.allowed {
-        Expect::Allowed
-    } else {
-        Expect::Denied
+    // An unknown verdict (a hostNetwork end, node addresses not in the input) is neither.
+    let verdict = match (answer.allowed, &answer.unknown) {
+        (true, _) => Some(Expect::Allowed),
+        (false, None) => Some(Expect::Denied),
+        (false, Some(_)) => None,
     };
-    if verdict == expected {
+    if verdict == Some(expected) {
         return Ok(EXIT_OK);
     }
     // Without --expect the exit status is the verdict itself; with it, a CI log must say why
     // the step failed.
     if args.expect.is_some() {
-        let name = |e: Expect| match e {
-            Expect::Allowed => "allowed",
-            Expect::Denied => "denied",
+        let name = |e: Option<Expect>| match e {
+            Some(Expect::Allowed) => "allowed",
+            Some(Expect::Denied) => "denied",
+            None => "unknown",
         };
-        eprintln!("expected {}, got {}", name(expected), name(verdict));
+        eprintln!("expected {}, got {}", name(Some(expected)), name(verdict));
     }
     Ok(EXIT_FINDINGS)
 }
@@ -181,9 +188,15 @@ pub fn matrix(args: &MatrixArgs) -> Result<i32, Error> {
     } else {
         None
     };
-    let engine = Engine::new(inventory);
+    let engine = Engine::with_host_network(inventory, args.input.host_network.model());
+    // -l narrows the rows and columns; every workload still counts as a peer of the rules.
     let m = matrix_engine::compute(&engine, |w| {
-        scope.is_none_or(|ns| inventory.workloads[w].namespace == ns)
+        let workload = &inventory.workloads[w];
+        scope.is_none_or(|ns| workload.namespace == ns)
+            && args
+                .selector
+                .as_ref()
+                .is_none_or(|s| workload.label_sets.iter().any(|l| s.matches(l)))
     });
     let in_scope = |w: &crate::model::Workload| scope.is_none_or(|ns| w.namespace == ns);
     if !inventory.workloads.iter().any(in_scope) {
@@ -194,6 +207,12 @@ pub fn matrix(args: &MatrixArgs) -> Result<i32, Error> {
             None => "no workloads in the input".to_owned(),
         };
         eprintln!("{hint}");
+    }
+    // The connlist format has no place for them; JSON carries them.
+    if args.output != MatrixFormat::Json {
+        for note in &m.notes {
+            eprintln!("note: {note}");
+        }
     }
     print(|out| match args.output {
         MatrixFormat::Table => output::matrix::table(inventory, &m, out),

@@ -13,7 +13,7 @@ use crate::generate::{DenyMode, GenerateOptions};
 use crate::output::{self, ColorChoice, Format};
 use crate::postrender::{self, PostRenderOptions};
 use crate::report::{Report, Severity, Source};
-use crate::semantics::Coverage;
+use crate::semantics::{Coverage, HostNetwork, Selector};
 use crate::source::cluster::{self, ClusterOptions};
 use crate::source::paths;
 use crate::source::{self as sources, manifests, ManifestOptions};
@@ -73,7 +73,8 @@ pub enum Command {
                       kubectl netpol-check explain deploy/web -n shop\n  \
                       kubectl netpol-check explain sts/db -n shop -f k8s/ -o json")]
     Explain(ExplainArgs),
-    /// Can SRC open a connection to DST? Exit 0 when allowed, 1 when denied, 2 on error.
+    /// Can SRC open a connection to DST? Exit 0 when allowed, 1 when denied (or unknown), 2 on
+    /// error.
     #[command(
         after_help = "SRC and DST are workloads (KIND/NAME: deploy/web, pod/x, sts/db), IP addresses or \
                       address ranges (10.0.0.0/8: allowed only when every address of it is).\n\n\
@@ -115,7 +116,40 @@ pub struct InputArgs {
     pub namespace: Option<String>,
 
     #[command(flatten)]
+    pub host_network: HostNetworkArgs,
+
+    #[command(flatten)]
     pub cluster: ClusterArgs,
+}
+
+/// `--host-network`: how hostNetwork pods are policed (SEMANTICS.md point 5).
+#[derive(Debug, Args)]
+pub struct HostNetworkArgs {
+    /// hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock
+    /// holding the node's address, as on most CNIs) or `pod` (isolated and matched like any pod,
+    /// as OVN-Kubernetes and netpol-analyzer assume).
+    #[arg(long = "host-network", value_enum, default_value_t = HostNetworkArg::Node, value_name = "MODEL")]
+    pub model: HostNetworkArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostNetworkArg {
+    Node,
+    Pod,
+}
+
+impl HostNetworkArgs {
+    pub fn model(&self) -> HostNetwork {
+        match self.model {
+            HostNetworkArg::Node => HostNetwork::Node,
+            HostNetworkArg::Pod => HostNetwork::Pod,
+        }
+    }
+}
+
+/// `-l`, in kubectl's syntax.
+fn parse_selector(s: &str) -> Result<Selector, String> {
+    crate::semantics::selector_syntax::parse(s).map(|sel| Selector::compile(&sel))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -218,6 +252,11 @@ pub struct MatrixArgs {
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
 
+    /// Label selector limiting the workloads shown (rows and columns); what they may exchange
+    /// is still worked out with every workload and policy.
+    #[arg(short = 'l', long, value_name = "SELECTOR", value_parser = parse_selector)]
+    pub selector: Option<Selector>,
+
     #[arg(short = 'o', long, value_enum, default_value_t = MatrixFormat::Table)]
     pub output: MatrixFormat,
 }
@@ -248,9 +287,11 @@ pub struct CheckArgs {
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
     pub output: Format,
 
-    /// Label selector limiting the workloads reported (e.g. app.kubernetes.io/part-of=shop).
-    #[arg(short = 'l', long, value_name = "SELECTOR")]
-    pub selector: Option<String>,
+    /// Label selector limiting the workloads reported, and the findings on them and on the
+    /// policies selecting them, in kubectl's syntax (app=web, tier in (a,b), !legacy);
+    /// verdicts are worked out on everything all the same.
+    #[arg(short = 'l', long, value_name = "SELECTOR", value_parser = parse_selector)]
+    pub selector: Option<Selector>,
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
@@ -389,6 +430,9 @@ pub struct VerdictArgs {
     /// Change a rule's severity: RULE=error|warning|info. Repeatable.
     #[arg(long, value_name = "RULE=LEVEL")]
     pub severity: Vec<String>,
+
+    #[command(flatten)]
+    pub host_network: HostNetworkArgs,
 }
 
 impl VerdictArgs {
@@ -398,6 +442,13 @@ impl VerdictArgs {
 
     fn rules(&self) -> Result<RuleConfig, Error> {
         RuleConfig::from_flags(&self.enable, &self.disable, &self.severity)
+    }
+
+    fn analysis(&self, selector: Option<&Selector>) -> analysis::Options {
+        analysis::Options {
+            host_network: self.host_network.model(),
+            selector: selector.cloned(),
+        }
     }
 }
 
@@ -434,6 +485,11 @@ pub struct PostRenderArgs {
     /// Format of --report-file.
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
     pub output: Format,
+
+    /// Label selector limiting the workloads reported (and so the verdict), in kubectl's
+    /// syntax; the chart goes out whole and is analysed whole.
+    #[arg(short = 'l', long, value_name = "SELECTOR", value_parser = parse_selector)]
+    pub selector: Option<Selector>,
 
     #[command(flatten)]
     pub verdict: VerdictArgs,
@@ -504,6 +560,9 @@ pub struct GenerateArgs {
     /// Leave out namespaces matching this glob. Repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude_namespace: Vec<String>,
+
+    #[command(flatten)]
+    pub host_network: HostNetworkArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -602,7 +661,8 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     scope.apply(&mut inventory);
     note_ignored_policies(&inventory);
     let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
-    let report = analysis::analyse_with(&inventory, source, &rules);
+    let options = args.verdict.analysis(args.selector.as_ref());
+    let report = analysis::analyse_with_options(&inventory, source, &rules, &options);
     emit(&report, args.output, args.verdict.color.enabled())?;
     let code = args.verdict.fail_on.exit_code(&report);
     // The process exits next: freeing 100,000 workloads and their report one by one would
@@ -619,7 +679,6 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
     let options = ClusterOptions {
         namespace: args.namespace.clone(),
         all_namespaces: args.all_namespaces,
-        selector: args.selector.clone(),
         progress: !machine_output && std::io::stderr().is_terminal(),
         ..c.options()
     };
@@ -637,7 +696,8 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
     scope.apply(&mut inventory);
     note_ignored_policies(&inventory);
     let source = Source::cluster(data.context, data.server, data.cni);
-    let mut report = analysis::analyse_with(&inventory, source, &rules);
+    let options = args.verdict.analysis(args.selector.as_ref());
+    let mut report = analysis::analyse_with_options(&inventory, source, &rules, &options);
     report.notes.extend(data.notes);
     emit(&report, args.output, args.verdict.color.enabled())?;
     Ok(args.verdict.fail_on.exit_code(&report))
@@ -658,6 +718,7 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
         include_hooks: args.include_hooks,
         scope: args.verdict.scope()?,
         rules: args.verdict.rules()?,
+        analysis: args.verdict.analysis(args.selector.as_ref()),
         generate: args.emit_default_deny.map(|mode| args.dns.options(mode)),
     };
     // The bytes go out as they came in (a byte-order mark included); the analysis reads them.
@@ -729,7 +790,11 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
     note_ignored_policies(&inventory);
     let coverage = {
         let invalid = analysis::invalid_policies(&inventory);
-        Coverage::evaluate(&inventory, |i| !invalid.contains(&i))
+        Coverage::evaluate_with(
+            &inventory,
+            |i| !invalid.contains(&i),
+            args.host_network.model(),
+        )
     };
     let generated =
         crate::generate::default_denies(&inventory, &coverage, &args.dns.options(args.mode));

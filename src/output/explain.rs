@@ -74,7 +74,15 @@ pub fn text(
             } else {
                 ""
             };
-            if types.has(d.direction) {
+            if d.host_network {
+                writeln!(
+                    out,
+                    "  selected by NetworkPolicy {}/{}, policyTypes {}{defaulted}: no effect on a hostNetwork pod (--host-network=pod to count it)",
+                    p.namespace,
+                    p.name,
+                    types.describe()
+                )?;
+            } else if types.has(d.direction) {
                 writeln!(
                     out,
                     "  isolated by NetworkPolicy {}/{}, policyTypes {}{defaulted}",

@@ -119,8 +119,18 @@ fn side_lets_through(r: &Reach, side: &SideAnswer) -> bool {
 
 pub fn text(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Result<()> {
     let (src, dst) = (end_name(engine, r.source), end_name(engine, r.destination));
-    let verdict = if r.allowed { "ALLOWED" } else { "DENIED" };
+    let verdict = match (r.allowed, &r.unknown) {
+        (true, _) => "ALLOWED",
+        (false, None) => "DENIED",
+        (false, Some(_)) => "UNKNOWN",
+    };
     writeln!(out, "{verdict}: {src} -> {dst}, {}", what(r))?;
+    if let Some(reason) = &r.unknown {
+        writeln!(out, "unknown: {reason}")?;
+    }
+    for note in &r.notes {
+        writeln!(out, "note: {note}")?;
+    }
     write_ranges(r, out)?;
     // The sides below are those of one sub-range of a network end: name that one.
     let (src, dst) = match (shown_range(r), r.source, r.destination) {
@@ -167,7 +177,7 @@ fn write_side(
     if side.host_network {
         return writeln!(
             out,
-            "{d} of {owner}: allowed (hostNetwork: NetworkPolicy does not apply to it)"
+            "{d} of {owner}: allowed (hostNetwork: NetworkPolicy does not isolate it)"
         );
     }
     if !side.isolated {
@@ -269,6 +279,11 @@ struct JsonReach<'a> {
     /// Objects of policy kinds this version does not evaluate, by kind (as the report's
     /// `summary.ignoredPolicies`): the answer leaves them out.
     ignored_policies: std::collections::BTreeMap<String, usize>,
+    /// Why the verdict is `unknown`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    /// What the verdict assumes (hostNetwork ends).
+    notes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -392,7 +407,11 @@ pub fn json(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Res
     let doc = JsonReach {
         api_version: crate::report::API_VERSION,
         kind: "Reach",
-        verdict: if r.allowed { "allowed" } else { "denied" },
+        verdict: match (r.allowed, &r.unknown) {
+            (true, _) => "allowed",
+            (false, None) => "denied",
+            (false, Some(_)) => "unknown",
+        },
         source: json_end(engine, r.source),
         destination: json_end(engine, r.destination),
         port: r.port.map(|p| JsonPort {
@@ -415,6 +434,8 @@ pub fn json(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Res
                 allowed,
             })
             .collect(),
+        reason: r.unknown.clone(),
+        notes: r.notes.clone(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;
     writeln!(out)

@@ -23,7 +23,13 @@ pub fn render(
              ReplicationController, Job or CronJob in scope."
         )?;
     } else {
-        writeln!(out, "{}", workload_table(&report.workloads, wide, color))?;
+        // In the pod model (--host-network=pod), hostNetwork pods are isolated like any other.
+        let node_model = report.summary.host_network_model != "pod";
+        writeln!(
+            out,
+            "{}",
+            workload_table(&report.workloads, node_model, wide, color)
+        )?;
     }
     if !report.findings.is_empty() {
         for f in &report.findings {
@@ -118,7 +124,12 @@ fn write_generated(report: &Report, out: &mut dyn Write) -> std::io::Result<()> 
     )
 }
 
-fn workload_table(workloads: &[WorkloadEntry], wide: bool, color: bool) -> String {
+fn workload_table(
+    workloads: &[WorkloadEntry],
+    node_model: bool,
+    wide: bool,
+    color: bool,
+) -> String {
     let mut b = Builder::default();
     let mut header = vec!["NAMESPACE", "WORKLOAD", "PODS", "INGRESS", "EGRESS"];
     if wide {
@@ -130,8 +141,8 @@ fn workload_table(workloads: &[WorkloadEntry], wide: bool, color: bool) -> Strin
             w.namespace.clone(),
             format!("{}/{}", w.kind, w.name),
             w.pods.to_string(),
-            state(&w.ingress, w.host_network, color),
-            state(&w.egress, w.host_network, color),
+            state(&w.ingress, node_model && w.host_network, color),
+            state(&w.egress, node_model && w.host_network, color),
         ];
         if wide {
             row.push(policies(&w.ingress));

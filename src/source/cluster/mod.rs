@@ -33,8 +33,6 @@ pub struct ClusterOptions {
     /// `-n`; default: the context's namespace.
     pub namespace: Option<String>,
     pub all_namespaces: bool,
-    /// `-l`: limits the pods (so the workloads) reported.
-    pub selector: Option<String>,
     pub request_timeout: Option<Duration>,
     pub page_size: u32,
     /// Show a progress line on stderr (a terminal, and not -o json/yaml).
@@ -461,15 +459,12 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     let mut jobs = Vec::new();
     let mut daemon_sets = Vec::new();
     let ns = scope.as_deref();
+    // Every pod, whatever `-l` says: a policy's verdict depends on all the pods it may select.
     let (ns_r, pods_r, np_r, rs_r, jobs_r, ds_r) = tokio::join!(
         lister.list(fetch::NAMESPACES, None, None, None, |o| namespaces.push(o)),
-        lister.list(
-            fetch::PODS,
-            ns,
-            options.selector.as_deref(),
-            Some(RUNNING_PODS),
-            |o| { pods.push(cluster_pod(o)) }
-        ),
+        lister.list(fetch::PODS, ns, None, Some(RUNNING_PODS), |o| {
+            pods.push(cluster_pod(o))
+        }),
         lister.list(fetch::NETWORK_POLICIES, ns, None, None, |o| raw_policies
             .push(o)),
         lister.list(fetch::REPLICA_SETS, ns, None, None, |o| replica_sets
