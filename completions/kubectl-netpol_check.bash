@@ -103,7 +103,7 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --fail-on)
-                    COMPREPLY=($(compgen -W "error warning info never" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "error warning info never uncovered" -- "${cur}"))
                     return 0
                     ;;
                 --exclude-namespace)
@@ -349,7 +349,7 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --fail-on)
-                    COMPREPLY=($(compgen -W "error warning info never" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "error warning info never uncovered" -- "${cur}"))
                     return 0
                     ;;
                 --exclude-namespace)

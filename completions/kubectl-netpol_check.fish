@@ -37,10 +37,11 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" 
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l fail-on -d 'Lowest severity that makes the exit status 1' -r -f -a "error\t''
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l fail-on -d 'Lowest severity that makes the exit status 1; `uncovered`: only uncovered workloads (NPC001)' -r -f -a "error\t''
 warning\t''
 info\t''
-never\t''"
+never\t''
+uncovered\t'Only uncovered workloads (NPC001), whatever their severity: for teams that gate on coverage and read the lints as advice'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l exclude-namespace -d 'Leave out namespaces matching this glob (e.g. \'team-*\'). Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l color -d 'Colour: auto (when the output is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t'Colour when the output is a terminal and NO_COLOR is not set'
 always\t''
@@ -70,10 +71,11 @@ wide\t'The table with the selecting policies of each workload'
 json\t'The report object as JSON'
 yaml\t'The report object as YAML'
 sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'"
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l fail-on -d 'Lowest severity that makes the exit status 1' -r -f -a "error\t''
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l fail-on -d 'Lowest severity that makes the exit status 1; `uncovered`: only uncovered workloads (NPC001)' -r -f -a "error\t''
 warning\t''
 info\t''
-never\t''"
+never\t''
+uncovered\t'Only uncovered workloads (NPC001), whatever their severity: for teams that gate on coverage and read the lints as advice'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l exclude-namespace -d 'Leave out namespaces matching this glob (e.g. \'team-*\'). Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l color -d 'Colour: auto (when the output is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t'Colour when the output is a terminal and NO_COLOR is not set'
 always\t''
