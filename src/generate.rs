@@ -118,11 +118,13 @@ pub struct EgressRule {
     pub ports: Vec<Port>,
 }
 
-/// Both selectors in ONE peer: pods of that namespace (AND), not either.
+/// Both selectors in ONE peer: pods of that namespace (AND), not either. Without a
+/// namespaceSelector, pods of the policy's own namespace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Peer {
-    pub namespace_selector: Selector,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<Selector>,
     pub pod_selector: Selector,
 }
 
@@ -582,7 +584,7 @@ fn dns_policy(
 ) -> PolicyManifest {
     let rule = EgressRule {
         to: vec![Peer {
-            namespace_selector: Selector::namespace(&options.dns_namespace),
+            namespace_selector: Some(Selector::namespace(&options.dns_namespace)),
             pod_selector: Selector {
                 match_labels: options.dns_selector.iter().cloned().collect(),
                 match_expressions: vec![],
@@ -703,6 +705,19 @@ fn complete_rules(
                     }
                 }
                 for (ns, members) in hit {
+                    if ns != p.namespace && !nameable(&p.namespace) {
+                        g.notes.push(format!(
+                            "what spec.{}[{ri}] of NetworkPolicy {}/{} allows pods of namespace \
+                             {ns} is not kept: the generated {} deny there cannot name namespace \
+                             {} (pass the release namespace with --namespace)",
+                            far.lower(),
+                            p.namespace,
+                            p.name,
+                            closed.lower(),
+                            p.namespace,
+                        ));
+                        continue;
+                    }
                     let selectors = selectors_for(
                         &engine,
                         rule,
@@ -746,6 +761,14 @@ fn complete_rules(
     }
 }
 
+/// Whether a namespace name can be a label value (the release namespace placeholder cannot).
+fn nameable(namespace: &str) -> bool {
+    !namespace.is_empty()
+        && namespace
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+}
+
 /// Rules of one policy completed on the other side, for the pods `selector` picks in
 /// `namespace`.
 struct Completion {
@@ -784,8 +807,10 @@ fn completion_policy(
         p.name,
         closed.lower()
     );
+    // In the same namespace a podSelector alone says it, and needs no name for the namespace
+    // (which a post-renderer may not know).
     let peer = || Peer {
-        namespace_selector: Selector::namespace(&p.namespace),
+        namespace_selector: (p.namespace != c.namespace).then(|| Selector::namespace(&p.namespace)),
         pod_selector: Selector::of_model(&p.pod_selector),
     };
     let ports = |r: &Rule| r.ports.iter().map(Port::of_model).collect::<Vec<_>>();
@@ -909,7 +934,6 @@ fn selectors_for(
 mod tests {
     use super::*;
     use crate::model::fixtures::workload;
-    use crate::model::NetworkPolicy;
 
     fn deny(ns: &str, name: &str, types: &[&str]) -> NetworkPolicy {
         crate::model::fixtures::policy(ns, name, &[], Some(types), 0, 0)
@@ -1065,6 +1089,280 @@ mod tests {
              matchLabels:\n          kubernetes.io/metadata.name: kube-system\n      podSelector:\n        \
              matchLabels:\n          k8s-app: kube-dns\n    ports:\n    - protocol: UDP\n      port: 53\n    \
              - protocol: TCP\n      port: 53\n"
+        );
+    }
+
+    fn pods(labels: &[(&str, &str)]) -> LabelSelector {
+        LabelSelector {
+            match_labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            match_expressions: vec![],
+        }
+    }
+
+    fn port(n: i64) -> PolicyPort {
+        PolicyPort {
+            protocol: None,
+            port: Some(PortValue::Number(n)),
+            end_port: None,
+        }
+    }
+
+    /// `name` in `ns` selecting `selector`, with one rule for `direction` towards or from
+    /// `peer` on `ports`.
+    fn allow(
+        ns: &str,
+        name: &str,
+        selector: &[(&str, &str)],
+        direction: Direction,
+        peer: crate::model::Peer,
+        ports: Vec<PolicyPort>,
+    ) -> NetworkPolicy {
+        let mut p =
+            crate::model::fixtures::policy(ns, name, selector, Some(&[direction.as_str()]), 0, 0);
+        let rule = Rule {
+            peers: vec![peer],
+            ports,
+        };
+        match direction {
+            Direction::Ingress => p.ingress.push(rule),
+            Direction::Egress => p.egress.push(rule),
+        }
+        p
+    }
+
+    fn by_name<'a>(got: &'a [PolicyManifest], name: &str) -> &'a PolicyManifest {
+        got.iter()
+            .find(|p| p.metadata.name == name)
+            .unwrap_or_else(|| panic!("no {name} in {:#?}", names(got)))
+    }
+
+    #[test]
+    fn an_ingress_rule_is_completed_on_the_side_the_egress_deny_closes() {
+        let inv = Inventory {
+            workloads: vec![
+                workload("shop", "web", &[("app", "web")]),
+                workload("shop", "api", &[("app", "api")]),
+            ],
+            policies: vec![
+                deny("shop", "deny-in", &["Ingress"]),
+                allow(
+                    "shop",
+                    "api-in",
+                    &[("app", "api")],
+                    Direction::Ingress,
+                    crate::model::Peer {
+                        pod_selector: Some(pods(&[("app", "web")])),
+                        ..Default::default()
+                    },
+                    vec![port(9090)],
+                ),
+            ],
+            ..Default::default()
+        };
+        let got = run(&inv, &GenerateOptions::default());
+        let c = by_name(&got, "api-in-egress");
+        assert_eq!(c.spec.policy_types, ["Egress"]);
+        assert_eq!(
+            c.spec.pod_selector,
+            Selector::of_model(&pods(&[("app", "web")]))
+        );
+        assert_eq!(
+            c.spec.egress,
+            [EgressRule {
+                to: vec![Peer {
+                    namespace_selector: None,
+                    pod_selector: Selector::of_model(&pods(&[("app", "api")])),
+                }],
+                ports: vec![Port::of_model(&port(9090))],
+            }]
+        );
+        assert!(c
+            .reason()
+            .unwrap()
+            .contains("spec.ingress[0] of NetworkPolicy shop/api-in"));
+    }
+
+    #[test]
+    fn an_egress_rule_into_another_namespace_is_completed_there_naming_the_source_namespace() {
+        let inv = Inventory {
+            workloads: vec![
+                workload("a", "app", &[("app", "x")]),
+                workload("b", "db", &[("app", "db")]),
+            ],
+            policies: vec![
+                deny("a", "deny", &["Ingress", "Egress"]),
+                allow(
+                    "a",
+                    "to-db",
+                    &[("app", "x")],
+                    Direction::Egress,
+                    crate::model::Peer {
+                        namespace_selector: Some(pods(&[(NAMESPACE_NAME_LABEL, "b")])),
+                        pod_selector: Some(pods(&[("app", "db")])),
+                        ..Default::default()
+                    },
+                    vec![port(5432)],
+                ),
+            ],
+            ..Default::default()
+        };
+        let got = run(&inv, &GenerateOptions::default());
+        let c = by_name(&got, "a-to-db-ingress");
+        assert_eq!(c.metadata.namespace.as_deref(), Some("b"));
+        assert_eq!(
+            c.spec.pod_selector,
+            Selector::of_model(&pods(&[("app", "db")]))
+        );
+        assert_eq!(
+            c.spec.ingress,
+            [IngressRule {
+                from: vec![Peer {
+                    namespace_selector: Some(Selector::namespace("a")),
+                    pod_selector: Selector::of_model(&pods(&[("app", "x")])),
+                }],
+                ports: vec![Port::of_model(&port(5432))],
+            }]
+        );
+    }
+
+    #[test]
+    fn a_selector_that_would_also_pick_pods_the_denies_leave_alone_is_narrowed() {
+        // web-canary is already egress-isolated (to nowhere): the completion must not widen it,
+        // so `app=web` alone is not usable.
+        let inv = Inventory {
+            workloads: vec![
+                workload("shop", "web", &[("app", "web")]),
+                workload("shop", "web-canary", &[("app", "web"), ("track", "canary")]),
+                workload("shop", "api", &[("app", "api")]),
+            ],
+            policies: vec![
+                deny("shop", "deny-in", &["Ingress"]),
+                crate::model::fixtures::policy(
+                    "shop",
+                    "canary-out",
+                    &[("track", "canary")],
+                    Some(&["Egress"]),
+                    0,
+                    0,
+                ),
+                allow(
+                    "shop",
+                    "api-in",
+                    &[("app", "api")],
+                    Direction::Ingress,
+                    crate::model::Peer {
+                        pod_selector: Some(pods(&[("app", "web")])),
+                        ..Default::default()
+                    },
+                    vec![port(9090)],
+                ),
+            ],
+            ..Default::default()
+        };
+        let got = run(&inv, &GenerateOptions::default());
+        let c = by_name(&got, "api-in-egress");
+        assert_eq!(
+            c.spec.pod_selector,
+            Selector {
+                match_labels: BTreeMap::from([("app".to_owned(), "web".to_owned())]),
+                match_expressions: vec![Expression {
+                    key: "track".into(),
+                    operator: "DoesNotExist".into(),
+                    values: vec![],
+                }],
+            }
+        );
+    }
+
+    #[test]
+    fn no_namespace_deny_next_to_an_allow_all_rule_each_open_workload_gets_its_own() {
+        let mut allow_all = crate::model::fixtures::policy(
+            "mon",
+            "prom",
+            &[("app", "prom")],
+            Some(&["Egress"]),
+            0,
+            1,
+        );
+        allow_all.egress = vec![Rule::default()];
+        let inv = Inventory {
+            workloads: vec![
+                workload("mon", "prom", &[("app", "prom")]),
+                workload("mon", "web", &[("app", "web")]),
+                workload("mon", "bare", &[]),
+            ],
+            policies: vec![allow_all],
+            ..Default::default()
+        };
+        let coverage = Coverage::evaluate(&inv, |_| true);
+        let g = generate(&inv, &coverage, &GenerateOptions::default());
+        let got: Vec<&str> = g
+            .policies
+            .iter()
+            .map(|p| p.metadata.name.as_str())
+            .collect();
+        assert!(got.contains(&"default-deny-ingress"), "{got:?}");
+        assert!(got.contains(&"web-default-deny-egress"), "{got:?}");
+        assert!(
+            !got.iter().any(|n| *n == "default-deny-all"
+                || *n == "default-deny-egress"
+                || n.starts_with("prom-default-deny")),
+            "{got:?}"
+        );
+        assert!(g.notes.iter().any(|n| n.starts_with("no default deny for egress generated in namespace mon: NetworkPolicy mon/prom allows all egress (spec.egress[0])")), "{:?}", g.notes);
+        assert!(
+            g.notes
+                .iter()
+                .any(|n| n.starts_with("Deployment mon/bare stays open for egress")),
+            "{:?}",
+            g.notes
+        );
+    }
+
+    #[test]
+    fn a_namespace_that_cannot_be_named_is_not_guessed() {
+        // The source policy is in the release namespace, which a post-renderer may only know as
+        // a placeholder; its pods' egress into `b` cannot be allowed by name from `b`.
+        let inv = Inventory {
+            workloads: vec![
+                workload("<release>", "app", &[("app", "x")]),
+                workload("b", "db", &[("app", "db")]),
+            ],
+            policies: vec![allow(
+                "<release>",
+                "to-db",
+                &[("app", "x")],
+                Direction::Egress,
+                crate::model::Peer {
+                    namespace_selector: Some(pods(&[(NAMESPACE_NAME_LABEL, "b")])),
+                    ..Default::default()
+                },
+                vec![],
+            )],
+            ..Default::default()
+        };
+        let options = GenerateOptions {
+            release_namespace: Some("<release>".into()),
+            ..Default::default()
+        };
+        let coverage = Coverage::evaluate(&inv, |_| true);
+        let g = generate(&inv, &coverage, &options);
+        assert!(
+            g.policies.iter().all(|p| !p
+                .to_yaml()
+                .contains("kubernetes.io/metadata.name: <release>")),
+            "{:#?}",
+            g.policies
+        );
+        assert!(
+            g.notes
+                .iter()
+                .any(|n| n.contains("cannot name namespace <release>")),
+            "{:?}",
+            g.notes
         );
     }
 

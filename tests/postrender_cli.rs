@@ -182,8 +182,7 @@ fn generate_keeps_what_existing_rules_allow_and_closes_what_was_open_both_ways()
     assert!(
         text.contains(
             "  podSelector:\n    matchLabels:\n      app: web\n  policyTypes:\n  - Egress\n  egress:\n  \
-             - to:\n    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: shop\n      \
-             podSelector:\n        matchLabels:\n          app: api\n    ports:\n    - port: grpc\n"
+             - to:\n    - podSelector:\n        matchLabels:\n          app: api\n    ports:\n    - port: grpc\n"
         ),
         "{text}"
     );
