@@ -37,7 +37,7 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" 
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l fail-on -d 'Lowest severity that makes the exit status 1; `uncovered`: only uncovered workloads (NPC001)' -r -f -a "error\t''
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l fail-on -d 'Lowest severity that makes the exit status 1' -r -f -a "error\t''
 warning\t''
 info\t''
 never\t''
@@ -71,7 +71,7 @@ wide\t'The table with the selecting policies of each workload'
 json\t'The report object as JSON'
 yaml\t'The report object as YAML'
 sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'"
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l fail-on -d 'Lowest severity that makes the exit status 1; `uncovered`: only uncovered workloads (NPC001)' -r -f -a "error\t''
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l fail-on -d 'Lowest severity that makes the exit status 1' -r -f -a "error\t''
 warning\t''
 info\t''
 never\t''

@@ -511,9 +511,13 @@ fn deny_one_by_one(
         }
         denied += 1;
     }
+    let instead = match denied {
+        0 => format!("no other workload there was open for {dir}"),
+        1 => format!("the one workload open for {dir} got a deny of its own instead"),
+        n => format!("the {n} workloads open for {dir} got a deny of their own instead"),
+    };
     g.notes.push(format!(
-        "no default deny for {dir} generated in namespace {ns}: {why}; {denied} workload(s) \
-         not isolated for {dir} got a deny of their own instead"
+        "no default deny for {dir} generated in namespace {ns}: {why}; {instead}"
     ));
 }
 

@@ -321,8 +321,10 @@ fn parse_timeout(s: &str) -> Result<TimeoutArg, String> {
 /// Flags that shape the verdict, in every mode.
 #[derive(Debug, Args)]
 pub struct VerdictArgs {
-    /// Lowest severity that makes the exit status 1; `uncovered`: only uncovered workloads
-    /// (NPC001).
+    /// Lowest severity that makes the exit status 1.
+    ///
+    /// `error` (default), `warning` or `info`: findings at or above it; `never`; `uncovered`: only
+    /// uncovered workloads (NPC001), whatever their severity.
     #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "LEVEL")]
     pub fail_on: FailOn,
 
