@@ -683,29 +683,41 @@ fn complete_rules(
         }
         // Rules of the other direction, on the far end, that let these pods through.
         let far = opposite(closed);
+        let mut newly_by_namespace: BTreeMap<&str, Vec<Member>> = BTreeMap::new();
+        for &m in newly {
+            let ns = inventory.workloads[m.workload].namespace.as_str();
+            newly_by_namespace.entry(ns).or_default().push(m);
+        }
+        for members in newly_by_namespace.values_mut() {
+            members.sort();
+        }
         let mut groups: Vec<Completion> = Vec::new();
         for (pi, p) in inventory.policies.iter().enumerate() {
             if !coverage.includes(pi) || !PolicyTypes::of(p).has(far) {
                 continue;
             }
             let own = CompiledSelector::compile(&p.pod_selector);
-            let selects_any = inventory
-                .workloads
-                .iter()
-                .any(|w| w.namespace == p.namespace && w.label_sets.iter().any(|l| own.matches(l)));
+            let selects_any = by_namespace.get(p.namespace.as_str()).is_some_and(|ms| {
+                ms.iter()
+                    .any(|&m| own.matches(&inventory.workloads[m.workload].label_sets[m.labels]))
+            });
             if !selects_any {
                 continue;
             }
+            // Completions of one policy are only ever merged with each other.
+            let first_group = groups.len();
             for (ri, rule) in p.rules(far).iter().enumerate() {
                 let compiled = &engine.rules(pi, far)[ri];
                 let mut hit: BTreeMap<&str, Vec<Member>> = BTreeMap::new();
-                let mut sorted: Vec<&Member> = newly.iter().collect();
-                sorted.sort();
-                for &m in sorted {
-                    let pod = Endpoint::Pod(engine.pod(m));
-                    if compiled.matches_peer(&p.namespace, &pod) {
-                        let ns = inventory.workloads[m.workload].namespace.as_str();
-                        hit.entry(ns).or_default().push(m);
+                for (&ns, members) in &newly_by_namespace {
+                    if !may_reach_namespace(&engine, rule, &p.namespace, ns) {
+                        continue;
+                    }
+                    for &m in members {
+                        let pod = Endpoint::Pod(engine.pod(m));
+                        if compiled.matches_peer(&p.namespace, &pod) {
+                            hit.entry(ns).or_default().push(m);
+                        }
                     }
                 }
                 for (ns, members) in hit {
@@ -733,9 +745,9 @@ fn complete_rules(
                         &mut g.notes,
                     );
                     for selector in selectors {
-                        match groups
+                        match groups[first_group..]
                             .iter_mut()
-                            .find(|c| c.policy == pi && c.namespace == ns && c.selector == selector)
+                            .find(|c| c.namespace == ns && c.selector == selector)
                         {
                             Some(c) => {
                                 if !c.rules.contains(&ri) {
@@ -763,6 +775,25 @@ fn complete_rules(
                 .push(completion_policy(inventory, options, names, closed, &c, *n));
         }
     }
+}
+
+/// Whether some peer of `rule` (of a policy in `policy_namespace`) can match pods of
+/// `namespace`: a cheap test on the namespace before testing each pod.
+fn may_reach_namespace(
+    engine: &Engine<'_>,
+    rule: &Rule,
+    policy_namespace: &str,
+    namespace: &str,
+) -> bool {
+    rule.peers.is_empty()
+        || rule
+            .peers
+            .iter()
+            .any(|peer| match &peer.namespace_selector {
+                _ if peer.ip_block.is_some() => false,
+                Some(s) => CompiledSelector::compile(s).matches(engine.namespace_labels(namespace)),
+                None => namespace == policy_namespace,
+            })
 }
 
 /// Whether a namespace name can be a label value (the release namespace placeholder cannot).
