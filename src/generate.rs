@@ -1402,6 +1402,41 @@ mod tests {
     }
 
     #[test]
+    fn workloads_mode_denies_only_the_open_direction() {
+        // web's egress is isolated (by an allow-all, NPC102's business): an egress deny next to
+        // it would change nothing, and no DNS policy is needed.
+        let mut out = crate::model::fixtures::policy(
+            "shared",
+            "web-out",
+            &[("app", "web")],
+            Some(&["Egress"]),
+            0,
+            1,
+        );
+        out.egress = vec![Rule::default()];
+        let inv = Inventory {
+            workloads: vec![workload("shared", "web", &[("app", "web")])],
+            policies: vec![out],
+            ..Default::default()
+        };
+        let options = GenerateOptions {
+            mode: DenyMode::Workloads,
+            ..Default::default()
+        };
+        let got = run(&inv, &options);
+        assert_eq!(got[0].metadata.name, "web-default-deny");
+        assert_eq!(got[0].spec.policy_types, ["Ingress"]);
+        assert!(
+            !got.iter().any(|p| p.metadata.name.contains("dns")),
+            "{:?}",
+            names(&got)
+        );
+        // web's allow-all egress reached the other web pods: their ingress keeps it.
+        assert_eq!(got[1].metadata.name, "web-out-ingress");
+        assert_eq!(got.len(), 2);
+    }
+
+    #[test]
     fn names_already_taken_get_a_suffix() {
         let mut taken = deny("shop", "default-deny-all", &["Ingress"]);
         taken
