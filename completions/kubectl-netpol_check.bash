@@ -131,7 +131,7 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --fail-on)
-                    COMPREPLY=($(compgen -W "error warning info never" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "error warning info never uncovered" -- "${cur}"))
                     return 0
                     ;;
                 --exclude-namespace)
@@ -465,7 +465,7 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --fail-on)
-                    COMPREPLY=($(compgen -W "error warning info never" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "error warning info never uncovered" -- "${cur}"))
                     return 0
                     ;;
                 --exclude-namespace)

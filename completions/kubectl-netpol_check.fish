@@ -46,7 +46,8 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" 
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l fail-on -d 'Lowest severity that makes the exit status 1' -r -f -a "error\t''
 warning\t''
 info\t''
-never\t''"
+never\t''
+uncovered\t'Only uncovered workloads (NPC001), whatever their severity: for teams that gate on coverage and read the lints as advice'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l exclude-namespace -d 'Leave out namespaces matching this glob (e.g. \'team-*\'). Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l color -d 'Colour: auto (when the output is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t'Colour when the output is a terminal and NO_COLOR is not set'
 always\t''
@@ -82,7 +83,8 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l fail-on -d 'Lowest severity that makes the exit status 1' -r -f -a "error\t''
 warning\t''
 info\t''
-never\t''"
+never\t''
+uncovered\t'Only uncovered workloads (NPC001), whatever their severity: for teams that gate on coverage and read the lints as advice'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l exclude-namespace -d 'Leave out namespaces matching this glob (e.g. \'team-*\'). Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l color -d 'Colour: auto (when the output is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t'Colour when the output is a terminal and NO_COLOR is not set'
 always\t''

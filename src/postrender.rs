@@ -59,6 +59,7 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
     let mut inventory = manifests::inventory_of_documents(per_document);
     options.scope.apply(&mut inventory);
 
+    let mut notes = Vec::new();
     let manifests = match &options.generate {
         Some(g) => {
             let coverage = {
@@ -73,9 +74,14 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
                 release_namespace: Some(options.release_namespace.clone()),
                 ..g.clone()
             };
-            let generated = generate::default_denies(&inventory, &coverage, &g);
-            add_generated(&mut inventory, &generated, &options.release_namespace)?;
-            generated
+            let generated = generate::generate(&inventory, &coverage, &g);
+            add_generated(
+                &mut inventory,
+                &generated.policies,
+                &options.release_namespace,
+            )?;
+            notes = generated.notes;
+            generated.policies
         }
         None => Vec::new(),
     };
@@ -86,6 +92,7 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
         &options.rules,
         &options.analysis,
     );
+    report.notes.extend(notes);
     report.generated = manifests
         .iter()
         .map(|m| serde_json::to_value(m).expect("a policy manifest always serialises"))

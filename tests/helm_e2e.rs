@@ -457,4 +457,37 @@ fn helm_4_users_see_on_their_terminal_that_the_wrapper_found_no_binary() {
         std::fs::read_to_string(&stderr_file).unwrap_or_default()
     );
     assert!(!transcript.contains("status 0"), "{transcript}");
+
+fn generation_next_to_an_allow_all_egress_rule_adds_no_neutralised_deny() {
+    for v in BOTH {
+        let helm = Helm::new(v);
+        // The chart's allow-all reaches the cloud metadata endpoint (NPC105, an error of its
+        // own): gate on coverage only.
+        let failed = helm.template("allow-all-egress", Some(&["--fail-on=uncovered"]));
+        assert!(!failed.status.success(), "{v:?}: web is uncovered");
+        let out = helm.template(
+            "allow-all-egress",
+            Some(&[
+                "--fail-on=uncovered",
+                "--emit-default-deny",
+                "--namespace=shop",
+            ]),
+        );
+        assert!(out.status.success(), "{v:?}: {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains("NPC114"), "{v:?}: {stderr}");
+        assert!(
+            !stdout.contains("name: default-deny-all\n"),
+            "{v:?}: {stdout}"
+        );
+        assert!(
+            stdout.contains("name: default-deny-ingress\n"),
+            "{v:?}: {stdout}"
+        );
+        assert!(
+            stdout.contains("name: rel-web-default-deny-egress\n"),
+            "{v:?}: {stdout}"
+        );
+    }
 }

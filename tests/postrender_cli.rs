@@ -109,8 +109,9 @@ fn generate_prints_only_the_policies() {
     assert_eq!(
         text,
         "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny-all\n  \
-         namespace: shop\n  annotations:\n    netpol-check.io/generated: 'true'\nspec:\n  podSelector: {}\n  \
-         policyTypes:\n  - Ingress\n  - Egress\n"
+         namespace: shop\n  annotations:\n    netpol-check.io/generated: 'true'\n    \
+         netpol-check.io/reason: namespace shop had no default deny for ingress and egress\nspec:\n  \
+         podSelector: {}\n  policyTypes:\n  - Ingress\n  - Egress\n"
     );
 }
 
@@ -282,4 +283,124 @@ fn the_helm_4_wrapper_tells_the_terminal_when_it_finds_no_binary() {
         .unwrap();
     assert_eq!(out.status.code(), Some(127));
     assert!(String::from_utf8_lossy(&out.stderr).contains("kubectl-netpol_check not found"));
+}
+
+fn reach(files: &[&str], args: &[&str]) -> i32 {
+    let mut cmd = Command::new(BINARY);
+    cmd.arg("reach").args(args);
+    for f in files {
+        cmd.args(["-f", f]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.status.code().unwrap()
+}
+
+#[test]
+fn generate_keeps_what_existing_rules_allow_and_closes_what_was_open_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = dir.path().join("generated.yaml");
+    let out = Command::new(BINARY)
+        .args(["generate", "-f", "examples/shop"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    std::fs::write(&generated, &text).unwrap();
+    let shop = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/shop");
+    let after = [shop, generated.to_str().unwrap()];
+    let grpc = ["deploy/web", "deploy/api", "-n", "shop", "--port", "grpc"];
+    // allow-web-to-api admits web on grpc; web's egress was open, so the flow was allowed.
+    assert_eq!(reach(&[shop], &grpc), 0);
+    assert_eq!(reach(&after, &grpc), 0, "{text}");
+    // The completed rule names the same pods and port, from web's side.
+    assert!(text.contains("name: allow-web-to-api-egress\n"), "{text}");
+    assert!(
+        text.contains(
+            "  podSelector:\n    matchLabels:\n      app: web\n  policyTypes:\n  - Egress\n  egress:\n  \
+             - to:\n    - podSelector:\n        matchLabels:\n          app: api\n    ports:\n    - port: grpc\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("netpol-check.io/reason: keeps the connections spec.ingress[0] of NetworkPolicy shop/allow-web-to-api allows these pods, which the generated egress deny would otherwise block\n"), "{text}");
+    // Not on another port, and not to an address: only both sides being open allowed those.
+    let http = ["deploy/web", "deploy/api", "-n", "shop", "--port", "8080"];
+    assert_eq!(reach(&[shop], &http), 1);
+    let out = ["deploy/web", "203.0.113.9", "-n", "shop", "--port", "443"];
+    assert_eq!(reach(&[shop], &out), 0);
+    assert_eq!(reach(&after, &out), 1);
+}
+
+/// A chart whose Prometheus may reach anything (`egress: [{}]`), as many monitoring charts do.
+const ALLOW_ALL_EGRESS: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n      labels: {app: web}\n---\n\
+apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: prometheus\nspec:\n  template:\n    metadata:\n      labels: {app: prometheus}\n---\n\
+apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: prometheus\nspec:\n  podSelector:\n    matchLabels: {app: prometheus}\n  policyTypes: [Egress]\n  egress:\n  - {}\n";
+
+#[test]
+fn emit_default_deny_does_not_generate_a_deny_an_allow_all_rule_neutralises() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let (code, out, err) = post_render(
+        ALLOW_ALL_EGRESS,
+        &[
+            "--emit-default-deny",
+            // The chart's own NPC105 (its allow-all reaches the metadata endpoint) stays.
+            "--fail-on=uncovered",
+            "-n",
+            "mon",
+            "-o",
+            "json",
+            &format!("--report-file={}", report.display()),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let rules: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    let errors: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(errors, ["NPC105"], "{:#}", r["findings"]);
+    assert!(!rules.contains(&"NPC114"), "{rules:?}");
+    assert_eq!(r["summary"]["uncoveredWorkloads"], 0);
+    // Ingress is denied for the whole namespace; egress workload by workload.
+    assert!(out.contains("name: default-deny-ingress\n"), "{out}");
+    assert!(!out.contains("name: default-deny-all\n"), "{out}");
+    assert!(!out.contains("name: default-deny-egress\n"), "{out}");
+    assert!(out.contains("name: web-default-deny-egress\n"), "{out}");
+    assert!(!out.contains("prometheus-default-deny"), "{out}");
+    let notes = r["notes"].to_string();
+    assert!(
+        notes.contains("no default deny for egress generated in namespace mon: NetworkPolicy mon/prometheus allows all egress (spec.egress[0])"),
+        "{notes}"
+    );
+    let reasons: Vec<&str> = r["generated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            g["metadata"]["annotations"]["netpol-check.io/reason"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        reasons.contains(&"namespace mon had no default deny for ingress"),
+        "{reasons:?}"
+    );
 }

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::generate::{DenyMode, GenerateOptions};
 use crate::output::{self, ColorChoice, Format};
 use crate::postrender::{self, PostRenderOptions};
-use crate::report::{Report, Severity, Source};
+use crate::report::{Finding, Report, Severity, Source};
 use crate::semantics::{Coverage, HostNetwork, Selector};
 use crate::source::cluster::{self, ClusterOptions};
 use crate::source::paths;
@@ -59,7 +59,15 @@ pub enum Command {
     /// Helm post-renderer: rendered manifests on stdin, the same manifests on stdout (plus any
     /// generated policies); fails when pods would run uncovered.
     #[command(
-        after_help = "Helm 3: helm install shop ./chart --post-renderer kubectl-netpol_check --post-renderer-args post-render\n\
+        after_help = "What fails the install (exit 1): with the default --fail-on error, any \
+                      error-severity finding: a workload not isolated for both ingress and egress \
+                      (NPC001 uncovered-workload), an egress rule reaching the cloud metadata \
+                      endpoint (NPC105 metadata-endpoint-reachable), a default deny neutralised by \
+                      an allow-all rule (NPC114 default-deny-neutralised), a policy the API server \
+                      would refuse (NPC120 invalid-policy). --fail-on uncovered fails only on \
+                      NPC001; --fail-on warning or info also on those severities; --fail-on never \
+                      never fails. --severity RULE=LEVEL changes a rule's severity.\n\n\
+                      Helm 3: helm install shop ./chart --post-renderer kubectl-netpol_check --post-renderer-args post-render\n\
                       Helm 4: helm install shop ./chart --post-renderer netpol-check --post-renderer-args=--namespace=shop"
     )]
     PostRender(PostRenderArgs),
@@ -404,6 +412,9 @@ fn parse_timeout(s: &str) -> Result<TimeoutArg, String> {
 #[derive(Debug, Args)]
 pub struct VerdictArgs {
     /// Lowest severity that makes the exit status 1.
+    ///
+    /// `error` (default), `warning` or `info`: findings at or above it; `never`; `uncovered`: only
+    /// uncovered workloads (NPC001), whatever their severity.
     #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "LEVEL")]
     pub fail_on: FailOn,
 
@@ -571,23 +582,37 @@ pub enum FailOn {
     Warning,
     Info,
     Never,
+    /// Only uncovered workloads (NPC001), whatever their severity: for teams that gate on
+    /// coverage and read the lints as advice.
+    Uncovered,
 }
 
 impl FailOn {
+    /// The lowest severity that fails; `None` for `never` and `uncovered`, which no severity
+    /// decides.
     pub fn threshold(self) -> Option<Severity> {
         match self {
             FailOn::Error => Some(Severity::Error),
             FailOn::Warning => Some(Severity::Warning),
             FailOn::Info => Some(Severity::Info),
-            FailOn::Never => None,
+            FailOn::Never | FailOn::Uncovered => None,
+        }
+    }
+
+    /// Whether this finding makes the exit status 1.
+    pub fn fails(self, finding: &Finding) -> bool {
+        match self {
+            FailOn::Uncovered => finding.rule == crate::checks::uncovered_workload::RULE.id,
+            _ => self.threshold().is_some_and(|t| finding.severity >= t),
         }
     }
 
     /// The exit status for a report.
     pub fn exit_code(self, report: &Report) -> i32 {
-        match (self.threshold(), report.worst()) {
-            (Some(t), Some(w)) if w >= t => EXIT_FINDINGS,
-            _ => EXIT_OK,
+        if report.findings.iter().any(|f| self.fails(f)) {
+            EXIT_FINDINGS
+        } else {
+            EXIT_OK
         }
     }
 }
@@ -746,10 +771,10 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
             .map_err(|e| Error::io(path.display().to_string(), &e))?;
     }
     let code = args.verdict.fail_on.exit_code(report);
-    let threshold = args.verdict.fail_on.threshold();
+    let fail_on = args.verdict.fail_on;
     let color = args.verdict.color.enabled_for_stderr();
     let mut brief = Vec::new();
-    output::table::render_brief(report, threshold, color, &mut brief)
+    output::table::render_brief_of(report, |f| fail_on.fails(f), color, &mut brief)
         .expect("writing to memory cannot fail");
     let _ = std::io::stderr().write_all(&brief);
     // Helm 4 throws a post-renderer's stderr away: a person at a terminal would never learn why
@@ -796,10 +821,12 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
             args.host_network.model(),
         )
     };
-    let generated =
-        crate::generate::default_denies(&inventory, &coverage, &args.dns.options(args.mode));
+    let generated = crate::generate::generate(&inventory, &coverage, &args.dns.options(args.mode));
+    for note in &generated.notes {
+        eprintln!("note: {note}");
+    }
     let mut text = String::new();
-    for manifest in &generated {
+    for manifest in &generated.policies {
         text.push_str("---\n");
         text.push_str(&manifest.to_yaml());
     }

@@ -604,7 +604,7 @@ mod tests {
     fn enum_values_of_the_subcommands_too() {
         assert_eq!(
             complete(&["--fail-on", ""]).values(),
-            ["error", "warning", "info", "never"]
+            ["error", "warning", "info", "never", "uncovered"]
         );
         assert_eq!(complete(&["--color", "a"]).values(), ["auto", "always"]);
         assert_eq!(

@@ -50,10 +50,22 @@ pub fn render_brief(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     // With no threshold (--fail-on never) nothing can fail the install: the summary is enough.
-    let shown: Vec<&Finding> = match threshold {
-        Some(t) => report.findings.iter().filter(|f| f.severity >= t).collect(),
-        None => Vec::new(),
-    };
+    render_brief_of(
+        report,
+        |f| threshold.is_some_and(|t| f.severity >= t),
+        color,
+        out,
+    )
+}
+
+/// [`render_brief`] with the findings that fail the install chosen by `fails`.
+pub fn render_brief_of(
+    report: &Report,
+    fails: impl Fn(&Finding) -> bool,
+    color: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let shown: Vec<&Finding> = report.findings.iter().filter(|f| fails(f)).collect();
     if !shown.is_empty() {
         writeln!(out, "kubectl netpol-check:")?;
     }
@@ -65,7 +77,7 @@ pub fn render_brief(
     // The summary counts every finding: say where the ones not printed above are.
     let mut hidden = crate::report::SeverityCounts::default();
     for f in &report.findings {
-        if threshold.is_none_or(|t| f.severity < t) {
+        if !fails(f) {
             hidden.add(f.severity);
         }
     }
