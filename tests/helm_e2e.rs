@@ -457,7 +457,9 @@ fn helm_4_users_see_on_their_terminal_that_the_wrapper_found_no_binary() {
         std::fs::read_to_string(&stderr_file).unwrap_or_default()
     );
     assert!(!transcript.contains("status 0"), "{transcript}");
+}
 
+#[test]
 fn generation_next_to_an_allow_all_egress_rule_adds_no_neutralised_deny() {
     for v in BOTH {
         let helm = Helm::new(v);

@@ -189,6 +189,7 @@ proptest! {
             policies,
             skipped_kinds: BTreeMap::new(),
             pod_owners: BTreeMap::new(),
+            ..Default::default()
         };
         let options = GenerateOptions {
             mode: if workloads_mode { DenyMode::Workloads } else { DenyMode::Namespace },
