@@ -590,3 +590,27 @@ fn deeply_nested_flow_sequences_fail_fast() {
     let (pod, widget) = nested_documents(dir.path(), 100_000);
     assert_nested_handled(&pod, &widget, Duration::from_secs(15));
 }
+
+#[test]
+fn positions_in_the_users_values_are_never_rewritten() {
+    // The Pod starts at line 5: the old code added 4 to any " at line N" of the message, the
+    // user's quoted value included ("see at line 7"), and overflowed on a huge N.
+    let dir = tempfile::tempdir().unwrap();
+    for value in ["see at line 3", "x at line 4294967295"] {
+        let path = dir.path().join("v.yaml");
+        let text = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\n---\n\
+             apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  hostNetwork: \"{value}\"\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        let out = common::cmd().arg("-f").arg(&path).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("{value:?}")),
+            "{value:?} rewritten: {err}"
+        );
+        assert!(err.contains("v.yaml:9:16:"), "{err}");
+        assert!(!err.contains("internal error"), "{err}");
+    }
+}

@@ -404,3 +404,61 @@ fn emit_default_deny_does_not_generate_a_deny_an_allow_all_rule_neutralises() {
         "{reasons:?}"
     );
 }
+
+/// `(namespace, name)` of every NetworkPolicy document of a stream, in order; a document
+/// without a namespace is in `release`.
+fn policy_names(stream: &str, release: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for doc in stream.split("\n---") {
+        let Ok(v) = serde_norway::from_str::<serde_json::Value>(doc) else {
+            continue;
+        };
+        if v["kind"] == "NetworkPolicy" {
+            let ns = v["metadata"]["namespace"].as_str().unwrap_or(release);
+            out.push((
+                ns.to_owned(),
+                v["metadata"]["name"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    out
+}
+
+fn assert_unique(names: &[(String, String)]) {
+    let mut sorted = names.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), names.len(), "names repeat: {names:?}");
+}
+
+#[test]
+fn generated_names_never_clash_between_workloads_of_one_name() {
+    // A Deployment and a StatefulSet may share a name; their generated policies may not.
+    let chart = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n      labels: {app: web}\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n      labels: {app: web-db}\n";
+    let (code, out, err) =
+        post_render(chart, &["-n", "shop", "--emit-default-deny=workloads"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with(chart) || out.contains(chart.split("---").next().unwrap()));
+    let names = policy_names(&out, "shop");
+    assert!(names.len() >= 2, "{names:?}");
+    assert_unique(&names);
+}
+
+#[test]
+fn generated_names_never_clash_with_the_charts_own() {
+    // The chart already uses default-deny-all and default-deny-all-generated (neither denies
+    // the whole namespace): the generated namespace deny needs a third name.
+    let chart = format!(
+        "{WEB}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny-all\nspec:\n  podSelector: {{matchLabels: {{app: other}}}}\n  policyTypes: [Ingress, Egress]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny-all-generated\nspec:\n  podSelector: {{matchLabels: {{app: other}}}}\n  policyTypes: [Ingress, Egress]\n"
+    );
+    let (code, out, err) = post_render(&chart, &["-n", "shop", "--emit-default-deny"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let names = policy_names(&out, "shop");
+    assert_unique(&names);
+    assert!(
+        names
+            .iter()
+            .any(|(_, n)| n == "default-deny-all-generated-2"),
+        "{names:?}"
+    );
+}

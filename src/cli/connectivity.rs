@@ -55,7 +55,7 @@ fn load(input: &InputArgs) -> Result<Loaded, Error> {
     };
     let data = cluster::load(&options)?;
     for note in &data.notes {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", output::terminal::escape_lines(note));
     }
     super::note_ignored_policies(&data.inventory);
     Ok(Loaded {
@@ -80,9 +80,19 @@ fn resolve(text: &str, inventory: &Inventory, namespace: &str) -> Result<End, Er
 }
 
 /// Writes to stdout; a closed pipe is not an error.
-fn print(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Error> {
+/// `human`: text for people, whose control characters are escaped (output::terminal); JSON
+/// escapes its own.
+fn print(
+    human: bool,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let buffered = std::io::BufWriter::new(stdout.lock());
+    let mut out: Box<dyn Write> = if human {
+        Box::new(output::terminal::Escaping::new(buffered, false))
+    } else {
+        Box::new(buffered)
+    };
     let result = write(&mut out).and_then(|_| out.flush());
     match result {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", &e)),
@@ -130,7 +140,7 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Error> {
                 || (f.kind == "NetworkPolicy" && policies.contains(&(ns, f.object.as_str())))
         })
         .collect();
-    print(|out| match args.output {
+    print(args.output == TextFormat::Text, |out| match args.output {
         TextFormat::Text => output::explain::text(&engine, &explanation, &findings, out),
         TextFormat::Json => output::explain::json(&engine, &explanation, &findings, out),
     })?;
@@ -149,7 +159,7 @@ pub fn reach(args: &ReachArgs) -> Result<i32, Error> {
         .as_ref()
         .map(|spec| (args.protocol.protocol(), spec));
     let answer = reach_engine::reach(&engine, source, destination, port)?;
-    print(|out| match args.output {
+    print(args.output == TextFormat::Text, |out| match args.output {
         TextFormat::Text => output::reach::text(&engine, &answer, out),
         TextFormat::Json => output::reach::json(&engine, &answer, out),
     })?;
@@ -206,15 +216,15 @@ pub fn matrix(args: &MatrixArgs) -> Result<i32, Error> {
             ),
             None => "no workloads in the input".to_owned(),
         };
-        eprintln!("{hint}");
+        eprintln!("{}", output::terminal::escape_lines(&hint));
     }
     // The connlist format has no place for them; JSON carries them.
     if args.output != MatrixFormat::Json {
         for note in &m.notes {
-            eprintln!("note: {note}");
+            eprintln!("note: {}", output::terminal::escape_lines(note));
         }
     }
-    print(|out| match args.output {
+    print(args.output != MatrixFormat::Json, |out| match args.output {
         MatrixFormat::Table => output::matrix::table(inventory, &m, out),
         MatrixFormat::Json => output::matrix::json(inventory, &m, out),
         MatrixFormat::Connlist => output::matrix::connlist(inventory, &m, out),

@@ -631,7 +631,7 @@ pub fn main() -> i32 {
     match std::panic::catch_unwind(|| run(&cli)) {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", output::terminal::escape_lines(&e.to_string()));
             EXIT_ERROR
         }
         Err(_) => EXIT_ERROR,
@@ -774,8 +774,11 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
     let fail_on = args.verdict.fail_on;
     let color = args.verdict.color.enabled_for_stderr();
     let mut brief = Vec::new();
-    output::table::render_brief_of(report, |f| fail_on.fails(f), color, &mut brief)
+    let mut escaping = output::terminal::Escaping::new(&mut brief, color);
+    output::table::render_brief_of(report, |f| fail_on.fails(f), color, &mut escaping)
+        .and_then(|_| escaping.flush())
         .expect("writing to memory cannot fail");
+    drop(escaping);
     let _ = std::io::stderr().write_all(&brief);
     // Helm 4 throws a post-renderer's stderr away: a person at a terminal would never learn why
     // the install failed, or what was added to the release.
@@ -823,7 +826,7 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
     };
     let generated = crate::generate::generate(&inventory, &coverage, &args.dns.options(args.mode));
     for note in &generated.notes {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", output::terminal::escape_lines(note));
     }
     let mut text = String::new();
     for manifest in &generated.policies {
@@ -842,7 +845,7 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
 /// so that a JSON consumer's terminal still says so.
 pub(crate) fn note_ignored_policies(inventory: &crate::model::Inventory) {
     for note in crate::report::ignored_policy_notes(&inventory.ignored_policy_counts()) {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", output::terminal::escape_lines(&note));
     }
 }
 

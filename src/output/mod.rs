@@ -8,6 +8,7 @@ mod pretty;
 pub mod reach;
 pub mod sarif;
 pub mod table;
+pub mod terminal;
 
 use std::io::Write;
 
@@ -59,8 +60,11 @@ pub fn render(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match format {
-        Format::Table => table::render(report, false, color, out),
-        Format::Wide => table::render(report, true, color, out),
+        Format::Table | Format::Wide => {
+            let mut out = terminal::Escaping::new(out, color);
+            table::render(report, format == Format::Wide, color, &mut out)?;
+            out.flush()
+        }
         Format::Json => {
             json::render(report, out)?;
             writeln!(out)

@@ -7,6 +7,7 @@ use owo_colors::OwoColorize;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
+use super::terminal::{escape, escape_lines};
 use crate::report::{Finding, Isolation, Report, Severity, WorkloadEntry};
 use crate::text::plural as count;
 
@@ -132,7 +133,7 @@ fn write_generated(report: &Report, out: &mut dyn Write) -> std::io::Result<()> 
         out,
         "Added {} to the release (--emit-default-deny): {}",
         count(names.len(), "NetworkPolicy", "NetworkPolicies"),
-        names.join(", ")
+        escape(&names.join(", "))
     )
 }
 
@@ -149,9 +150,11 @@ fn workload_table(
     }
     b.push_record(header);
     for w in workloads {
+        // The input's own fields, escaped here so that a colour code in a name is shown even
+        // when colour is on (output::terminal).
         let mut row = vec![
-            w.namespace.clone(),
-            format!("{}/{}", w.kind, w.name),
+            escape(&w.namespace).into_owned(),
+            format!("{}/{}", w.kind, escape(&w.name)),
             w.pods.to_string(),
             state(&w.ingress, node_model && w.host_network, color),
             state(&w.egress, node_model && w.host_network, color),
@@ -186,7 +189,7 @@ fn policies(i: &Isolation) -> String {
     if i.policies.is_empty() {
         "-".to_owned()
     } else {
-        i.policies.join(",")
+        escape(&i.policies.join(",")).into_owned()
     }
 }
 
@@ -201,13 +204,14 @@ fn write_finding(f: &Finding, color: bool, out: &mut dyn Write) -> std::io::Resu
     } else {
         severity.to_owned()
     };
-    writeln!(out, "{severity}[{} {}]: {}", f.rule, f.name, f.message)?;
+    let message = escape(&f.message);
+    writeln!(out, "{severity}[{} {}]: {message}", f.rule, f.name)?;
     match (&f.file, f.line) {
-        (Some(file), Some(line)) => writeln!(out, "  --> {file}:{line}")?,
-        (Some(file), None) => writeln!(out, "  --> {file}")?,
+        (Some(file), Some(line)) => writeln!(out, "  --> {}:{line}", escape(file))?,
+        (Some(file), None) => writeln!(out, "  --> {}", escape(file))?,
         _ => {}
     }
-    writeln!(out, "   = fix: {}", f.remediation)
+    writeln!(out, "   = fix: {}", escape_lines(&f.remediation))
 }
 
 /// `brief`: the post-renderer's stderr, which also names the policies left out of the verdict
@@ -221,7 +225,13 @@ fn write_summary(report: &Report, brief: bool, out: &mut dyn Write) -> std::io::
             .as_ref()
             .map(|c| format!(", CNI {}", c.name))
             .unwrap_or_default();
-        writeln!(out, "Cluster: context {context} ({server}{cni})")?;
+        writeln!(
+            out,
+            "Cluster: context {} ({}{})",
+            escape(context),
+            escape(server),
+            escape(&cni)
+        )?;
     }
     let mut line = format!(
         "{} found across {}; {} of {} not covered",
@@ -249,11 +259,11 @@ fn write_summary(report: &Report, brief: bool, out: &mut dyn Write) -> std::io::
     }
     writeln!(out, "{findings}")?;
     for note in &report.notes {
-        writeln!(out, "note: {note}")?;
+        writeln!(out, "note: {}", escape_lines(note))?;
     }
     if brief {
         for note in crate::report::ignored_policy_notes(&s.ignored_policies) {
-            writeln!(out, "note: {note}")?;
+            writeln!(out, "note: {}", escape_lines(&note))?;
         }
     }
     if !s.skipped_kinds.is_empty() {
@@ -261,7 +271,7 @@ fn write_summary(report: &Report, brief: bool, out: &mut dyn Write) -> std::io::
         let kinds: Vec<String> = s
             .skipped_kinds
             .iter()
-            .map(|(k, n)| format!("{k} {n}"))
+            .map(|(k, n)| format!("{} {n}", escape(k)))
             .collect();
         writeln!(
             out,

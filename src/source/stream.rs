@@ -426,18 +426,47 @@ fn describe_value(v: &Value) -> String {
 }
 
 /// serde_norway appends " at line L column C" to its messages; we print our own absolute
-/// position in front instead, and shift positions that libyaml mentions inside the message
-/// ("while parsing a flow sequence at line 1 column 4") from the document to the file.
+/// position in front instead. libyaml's errors also name where the construct they were parsing
+/// began ("did not find expected ',' at line 2 column 1, while parsing a flow sequence at line 1
+/// column 4"): that position is shifted from the document to the file. Nothing else in the text
+/// is touched: the message may quote the user's own values, which can say anything.
 fn strip_location(e: &serde_norway::Error, first_line: u32) -> String {
-    let mut text = e.to_string();
-    if let Some(loc) = e.location() {
-        text = text.replacen(
-            &format!(" at line {} column {}", loc.line(), loc.column()),
-            "",
-            1,
-        );
+    let text = e.to_string();
+    let Some(loc) = e.location() else {
+        return text;
+    };
+    let mark = format!(" at line {} column {}", loc.line(), loc.column());
+    // A deserialisation error: the position is the message's suffix.
+    if let Some(message) = text.strip_suffix(&mark) {
+        return message.to_owned();
     }
-    absolutize_lines(&text, first_line)
+    // A libyaml error: "{problem}{mark}, {context}[ at line N column M]", where problem and
+    // context are libyaml's own words (serde_norway's libyaml/error.rs).
+    if let Some(i) = text.find(&format!("{mark}, while ")) {
+        let problem = &text[..i];
+        let context = &text[i + mark.len() + 2..];
+        return format!("{problem}, {}", shift_context_mark(context, first_line));
+    }
+    text
+}
+
+/// `while parsing X at line N column M` with N moved from the document to the file.
+fn shift_context_mark(context: &str, first_line: u32) -> String {
+    const MARK: &str = " at line ";
+    let Some(i) = context.rfind(MARK) else {
+        return context.to_owned();
+    };
+    let (head, tail) = (&context[..i], &context[i + MARK.len()..]);
+    let Some((line, column)) = tail.split_once(" column ") else {
+        return context.to_owned();
+    };
+    match (line.parse::<u32>(), column.parse::<u32>()) {
+        (Ok(n), Ok(_)) => match n.checked_add(first_line.saturating_sub(1)) {
+            Some(shifted) => format!("{head}{MARK}{shifted} column {column}"),
+            None => context.to_owned(),
+        },
+        _ => context.to_owned(),
+    }
 }
 
 fn is_repetition_limit(e: &serde_norway::Error) -> bool {
@@ -480,24 +509,6 @@ fn take_byte_position(message: &mut String) -> Option<usize> {
     let n = digits.parse().ok()?;
     message.replace_range(i..i + MARK.len() + digits.len(), "");
     Some(n)
-}
-
-fn absolutize_lines(text: &str, first_line: u32) -> String {
-    const MARK: &str = " at line ";
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(MARK) {
-        out.push_str(&rest[..i + MARK.len()]);
-        rest = &rest[i + MARK.len()..];
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        match rest[..digits].parse::<u32>() {
-            Ok(n) => out.push_str(&(n + first_line - 1).to_string()),
-            Err(_) => out.push_str(&rest[..digits]),
-        }
-        rest = &rest[digits..];
-    }
-    out.push_str(rest);
-    out
 }
 
 fn yaml_error(ctx: &DocContext<'_>, e: &serde_norway::Error, object: Option<String>) -> Error {
@@ -718,7 +729,7 @@ pub fn network_policy(
 
 #[cfg(test)]
 mod tests {
-    use super::{absolutize_lines, classify, Class};
+    use super::{classify, shift_context_mark, strip_location, Class};
     use crate::model::WorkloadKind;
 
     #[test]
@@ -761,12 +772,48 @@ mod tests {
     #[test]
     fn inner_positions_are_shifted_to_the_file() {
         assert_eq!(
-            absolutize_lines(
-                "did not find expected ',' while parsing a flow sequence at line 1 column 4",
-                10
-            ),
-            "did not find expected ',' while parsing a flow sequence at line 10 column 4"
+            shift_context_mark("while parsing a flow sequence at line 1 column 4", 10),
+            "while parsing a flow sequence at line 10 column 4"
         );
-        assert_eq!(absolutize_lines("no position here", 5), "no position here");
+        assert_eq!(
+            shift_context_mark("while parsing a flow sequence", 5),
+            "while parsing a flow sequence"
+        );
+        // No overflow whatever the numbers.
+        assert_eq!(
+            shift_context_mark("while parsing a node at line 4294967295 column 1", 7),
+            "while parsing a node at line 4294967295 column 1"
+        );
+    }
+
+    fn error_text(doc: &str, first_line: u32) -> String {
+        let e = serde_norway::from_str::<serde_json::Value>(doc).unwrap_err();
+        strip_location(&e, first_line)
+    }
+
+    #[test]
+    fn the_users_text_is_never_rewritten() {
+        // A value that reads like a position stays as written, wherever the document starts.
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Port {
+            port: u16,
+        }
+        for text in [
+            "see at line 3",
+            "x at line 4294967295",
+            "a at line 1 column 1",
+        ] {
+            let doc = format!("port: \"{text}\"\n");
+            let e = serde_norway::from_str::<Port>(&doc).unwrap_err();
+            let message = strip_location(&e, 5);
+            assert!(message.contains(text), "{message}");
+            assert!(!message.ends_with("column 7"), "{message}");
+        }
+        // libyaml's own context mark is moved to the file.
+        assert_eq!(
+            error_text("a: [1, 2\nb: 3\n", 10),
+            "did not find expected ',' or ']', while parsing a flow sequence at line 10 column 4"
+        );
     }
 }
