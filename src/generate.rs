@@ -1174,6 +1174,21 @@ mod tests {
             .unwrap_or_else(|| panic!("no {name} in {:#?}", names(got)))
     }
 
+    /// shop/api-in: pods app=api accept pods app=web on 9090.
+    fn api_accepts_web_on_9090() -> NetworkPolicy {
+        allow(
+            "shop",
+            "api-in",
+            &[("app", "api")],
+            Direction::Ingress,
+            crate::model::Peer {
+                pod_selector: Some(pods(&[("app", "web")])),
+                ..Default::default()
+            },
+            vec![port(9090)],
+        )
+    }
+
     #[test]
     fn an_ingress_rule_is_completed_on_the_side_the_egress_deny_closes() {
         let inv = Inventory {
@@ -1183,17 +1198,7 @@ mod tests {
             ],
             policies: vec![
                 deny("shop", "deny-in", &["Ingress"]),
-                allow(
-                    "shop",
-                    "api-in",
-                    &[("app", "api")],
-                    Direction::Ingress,
-                    crate::model::Peer {
-                        pod_selector: Some(pods(&[("app", "web")])),
-                        ..Default::default()
-                    },
-                    vec![port(9090)],
-                ),
+                api_accepts_web_on_9090(),
             ],
             ..Default::default()
         };
@@ -1283,17 +1288,7 @@ mod tests {
                     0,
                     0,
                 ),
-                allow(
-                    "shop",
-                    "api-in",
-                    &[("app", "api")],
-                    Direction::Ingress,
-                    crate::model::Peer {
-                        pod_selector: Some(pods(&[("app", "web")])),
-                        ..Default::default()
-                    },
-                    vec![port(9090)],
-                ),
+                api_accepts_web_on_9090(),
             ],
             ..Default::default()
         };

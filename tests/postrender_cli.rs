@@ -115,33 +115,29 @@ fn generate_prints_only_the_policies() {
     );
 }
 
-#[test]
-fn helm_4_users_see_the_report_on_their_terminal() {
-    // `script` gives the command a terminal; stderr goes to /dev/null, so only what the tool
-    // writes to /dev/tty can reach the transcript.
+/// What a terminal shows while `command` reads WEB with its stdout and stderr thrown away:
+/// `script` gives it the terminal, so only what it writes to /dev/tty reaches the transcript.
+fn terminal_transcript(command: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.yaml");
     std::fs::write(&input, WEB).unwrap();
-    let inner = format!(
-        "HELM_PLUGIN_NAME=netpol-check {BINARY} post-render < {} > /dev/null 2>/dev/null",
-        input.display()
-    );
+    let inner = format!("{command} < {} > /dev/null 2>/dev/null", input.display());
     let out = Command::new("script")
         .args(["-qec", &inner, "/dev/null"])
         .output()
         .unwrap();
-    let transcript = String::from_utf8_lossy(&out.stdout);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn helm_4_users_see_the_report_on_their_terminal() {
+    let transcript = terminal_transcript(&format!(
+        "HELM_PLUGIN_NAME=netpol-check {BINARY} post-render"
+    ));
     assert!(transcript.contains("NPC001"), "{transcript}");
     // Without HELM_PLUGIN_NAME (Helm 3 shows stderr itself) nothing goes to the terminal.
-    let inner = format!(
-        "{BINARY} post-render < {} > /dev/null 2>/dev/null",
-        input.display()
-    );
-    let out = Command::new("script")
-        .args(["-qec", &inner, "/dev/null"])
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("NPC001"));
+    let transcript = terminal_transcript(&format!("{BINARY} post-render"));
+    assert!(!transcript.contains("NPC001"));
 }
 
 /// A default deny: WEB is covered, and the only finding left is a warning.
@@ -236,18 +232,9 @@ fn generated_policies_are_named_on_stderr() {
 
 #[test]
 fn helm_4_users_see_what_was_added_on_their_terminal() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.yaml");
-    std::fs::write(&input, WEB).unwrap();
-    let inner = format!(
-        "HELM_PLUGIN_NAME=netpol-check {BINARY} post-render --emit-default-deny < {} > /dev/null 2>/dev/null",
-        input.display()
-    );
-    let out = Command::new("script")
-        .args(["-qec", &inner, "/dev/null"])
-        .output()
-        .unwrap();
-    let transcript = String::from_utf8_lossy(&out.stdout);
+    let transcript = terminal_transcript(&format!(
+        "HELM_PLUGIN_NAME=netpol-check {BINARY} post-render --emit-default-deny"
+    ));
     assert!(
         transcript.contains("Added 2 NetworkPolicies"),
         "{transcript}"

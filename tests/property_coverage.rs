@@ -5,14 +5,13 @@ use std::collections::BTreeMap;
 
 mod naive;
 
-use naive::{label_pairs, naive_selects, naive_types, requirement, KEYS, VALUES};
+use naive::{label_pairs, naive_selects, naive_types, requirement, KEYS, NAMESPACES, VALUES};
 use netpol_check::analysis::{analyse_with_options, Options, RuleConfig};
 use netpol_check::model::*;
 use netpol_check::report::Source;
 use netpol_check::semantics::HostNetwork;
 use proptest::prelude::*;
 
-const NAMESPACES: [&str; 3] = ["a", "b", "c"];
 fn labels() -> impl Strategy<Value = Labels> {
     label_pairs(&KEYS).prop_map(|pairs| pairs.into_iter().collect())
 }
