@@ -594,13 +594,13 @@ fn scalar(
 }
 
 impl Tree {
-    /// The top-level `kind` when it is a string.
-    pub fn kind(&self) -> Option<&str> {
+    /// A top-level field (`kind`, `apiVersion`) when it is a string.
+    pub fn top_string(&self, key: &str) -> Option<&str> {
         let Node::Map(entries) = &self.root.as_ref()?.node else {
             return None;
         };
-        entries.iter().find_map(|(k, v)| match (&**k, &v.node) {
-            ("kind", Node::Scalar(Scalar::Str(s))) => Some(s.as_str()),
+        entries.iter().find_map(|(k, v)| match &v.node {
+            Node::Scalar(Scalar::Str(s)) if k == key => Some(s.as_str()),
             _ => None,
         })
     }

@@ -123,6 +123,8 @@ impl Progress {
 
 pub struct Lister {
     pub client: Client,
+    /// The server's `host:port`, for messages.
+    pub authority: String,
     pub page_size: u32,
     pub progress: Progress,
 }
@@ -204,13 +206,28 @@ impl Lister {
                     token = None;
                     buffered.clear();
                 }
-                Err(e) => return Err(list_error(e)),
+                Err(e) => return Err(list_error(e, &self.authority)),
             }
         }
     }
 }
 
-fn list_error(e: kube::Error) -> ListError {
+impl Lister {
+    /// Whether a namespace exists: `GET /api/v1/namespaces/NAME`.
+    pub async fn get_namespace(&self, name: &str) -> Result<(), ListError> {
+        let request = http::Request::get(format!("/api/v1/namespaces/{}", encode(name)))
+            .header(http::header::ACCEPT, "application/json")
+            .body(Vec::new())
+            .expect("a GET with a valid path is a valid request");
+        self.client
+            .request::<serde_json::Value>(request)
+            .await
+            .map(drop)
+            .map_err(|e| list_error(e, &self.authority))
+    }
+}
+
+fn list_error(e: kube::Error, authority: &str) -> ListError {
     match e {
         kube::Error::Api(status) => ListError::Api {
             code: status.code,
@@ -220,7 +237,7 @@ fn list_error(e: kube::Error) -> ListError {
                 status.message.clone()
             },
         },
-        other => ListError::Transport(error_chain(&other)),
+        other => ListError::Transport(super::client::transport_reason(&other, authority)),
     }
 }
 
