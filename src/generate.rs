@@ -155,7 +155,10 @@ impl PolicyManifest {
 
     /// The manifest as one YAML document (without a `---` marker).
     pub fn to_yaml(&self) -> String {
-        serde_norway::to_string(self).expect("a policy manifest always serialises")
+        // Quoted where kubectl, reading YAML 1.1, would read a label `y` as a boolean.
+        crate::source::yaml11::quote_for_yaml11(
+            &serde_norway::to_string(self).expect("a policy manifest always serialises"),
+        )
     }
 
     /// Why it was generated.

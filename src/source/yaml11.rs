@@ -219,6 +219,76 @@ fn yaml12_number(s: &str) -> bool {
     ) || unsigned.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
+/// serde_norway's YAML with the plain scalars that only YAML 1.2 reads as strings quoted: it
+/// writes a label value `y` or `on` plainly, which kubectl (and Helm) read as `true`. Such a
+/// scalar was a string (serde_norway quotes the strings that YAML 1.2 would read otherwise), so
+/// quoting it keeps it one for every reader. Block scalars are left as they are.
+pub fn quote_for_yaml11(yaml: &str) -> String {
+    let mut out = String::with_capacity(yaml.len());
+    // The indentation of the line that opened a block scalar (`key: |-`), while in it.
+    let mut block: Option<usize> = None;
+    for line in yaml.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let indent = body.len() - body.trim_start().len();
+        if let Some(opened) = block {
+            if body.trim().is_empty() || indent > opened {
+                out.push_str(line);
+                continue;
+            }
+            block = None;
+        }
+        let mut rest = &body[indent..];
+        let mut prefix_len = indent;
+        while let Some(r) = rest.strip_prefix("- ") {
+            rest = r;
+            prefix_len += 2;
+        }
+        out.push_str(&body[..prefix_len]);
+        let (key, value) = match split_key(rest) {
+            Some((key, value)) => (Some(key), value),
+            None => (None, rest),
+        };
+        if let Some(key) = key {
+            push_scalar(&mut out, key);
+            out.push(':');
+            if !value.is_empty() {
+                out.push(' ');
+            }
+        }
+        if value.starts_with(['|', '>']) {
+            block = Some(indent);
+        }
+        push_scalar(&mut out, value);
+        out.push_str(&line[body.len()..]);
+    }
+    out
+}
+
+/// `key: value` or `key:` with a plain key, as serde_norway writes them.
+fn split_key(s: &str) -> Option<(&str, &str)> {
+    if s.starts_with(['\'', '"']) {
+        // A quoted key: its closing quote, then `:`.
+        let quote = s.as_bytes()[0];
+        let end = s[1..].bytes().position(|b| b == quote)? + 1;
+        let rest = s[end + 1..].strip_prefix(':')?;
+        return Some((&s[..=end], rest.strip_prefix(' ').unwrap_or(rest)));
+    }
+    match s.find(": ") {
+        Some(i) => Some((&s[..i], &s[i + 2..])),
+        None => s.strip_suffix(':').map(|k| (k, "")),
+    }
+}
+
+fn push_scalar(out: &mut String, s: &str) {
+    if only_yaml11_non_string(s) {
+        out.push('\'');
+        out.push_str(s);
+        out.push('\'');
+    } else {
+        out.push_str(s);
+    }
+}
+
 /// A document read as kubectl reads it: JSON text with one value per line, and for each line
 /// where in the YAML its value starts and the path of its field.
 pub struct JsonDocument {
@@ -768,6 +838,24 @@ mod tests {
         for s in ["web", "nginx:1.2", "_80", "2001-12-14", "TCP", "Ingress"] {
             assert!(!maybe_not_string(s), "{s}");
         }
+    }
+
+    #[test]
+    fn strings_only_yaml_1_2_reads_as_strings_are_quoted_for_kubectl() {
+        let mut labels = std::collections::BTreeMap::new();
+        for v in ["y", "on", "0123", "web", "8_0"] {
+            labels.insert(v.to_owned(), v.to_owned());
+        }
+        let doc = serde_json::json!({"spec": {"labels": labels, "list": ["no", "x"],
+            "port": 53, "quoted": "53", "text": "first line\nyes\n"}});
+        let yaml = quote_for_yaml11(&serde_norway::to_string(&doc).unwrap());
+        let back = read(&yaml).unwrap().to_json().unwrap().json;
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&back).unwrap(),
+            doc,
+            "{yaml}"
+        );
+        assert!(yaml.contains("'y': 'y'"), "{yaml}");
     }
 
     fn json(text: &str) -> serde_json::Value {
