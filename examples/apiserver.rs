@@ -127,13 +127,20 @@ fn main() -> ExitCode {
     };
     let objects = fixture.len();
     let server = ApiServer::start(fixture, args.options);
-    eprintln!(
-        "apiserver: {objects} objects ({} pods, {} policies, {} namespaces + kube-system) ready in {:.2?}",
-        args.size.pods,
-        args.size.policies,
-        args.size.namespaces,
-        started.elapsed()
-    );
+    match args.one_owner {
+        Some((pods, owned)) => eprintln!(
+            "apiserver: {objects} objects ({pods} pods{} in namespace data) ready in {:.2?}",
+            if owned { " of StatefulSet db" } else { "" },
+            started.elapsed()
+        ),
+        None => eprintln!(
+            "apiserver: {objects} objects ({} pods, {} policies, {} namespaces + kube-system) ready in {:.2?}",
+            args.size.pods,
+            args.size.policies,
+            args.size.namespaces,
+            started.elapsed()
+        ),
+    }
     if let Some(path) = &args.kubeconfig {
         server.write_kubeconfig(path, &args.context, None);
         eprintln!("apiserver: kubeconfig written to {}", path.display());
