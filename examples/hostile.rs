@@ -6,7 +6,7 @@
 //! cargo run --release --example hostile -- documents PODS                    # the same pods, one per document
 //! cargo run --release --example hostile -- statefulset PODS                  # one owner, per-pod labels
 //! cargo run --release --example hostile -- pods PODS                         # the same pods, no owner
-//! cargo run --release --example hostile -- markers BYTES                     # `---` lines only
+//! cargo run --release --example hostile -- markers BYTES                     # `---` lines, then a pod
 //! ```
 
 use std::io::{BufWriter, Write};
@@ -82,6 +82,8 @@ fn main() -> std::io::Result<()> {
                 out.write_all(chunk.as_bytes())?;
             }
             out.write_all("---\n".repeat(lines & 0xFFFF).as_bytes())?;
+            // One object at the end, so that the input is not refused as holding none.
+            pod(&mut out, 0, "", false)?;
         }
         _ => {
             eprintln!("usage: hostile list-comments|documents|statefulset|pods|markers [N [COMMENT_LINES]]");
