@@ -61,6 +61,8 @@ pub enum ListError {
     Api { code: u16, message: String },
     /// No answer: connection refused, TLS, timeout, or a body we could not decode.
     Transport(String),
+    /// The server kept answering with continue tokens: the list would never end.
+    Unending(String),
 }
 
 impl ListError {
@@ -73,7 +75,7 @@ impl std::fmt::Display for ListError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ListError::Api { code, message } => write!(f, "{message} ({code})"),
-            ListError::Transport(m) => f.write_str(m),
+            ListError::Transport(m) | ListError::Unending(m) => f.write_str(m),
         }
     }
 }
@@ -131,6 +133,23 @@ pub struct Lister {
 /// snapshot; the list then starts over, a few times at most.
 const MAX_RESTARTS: usize = 3;
 
+/// Objects one list may hold before the server is taken to be looping: the largest clusters
+/// Kubernetes supports have 150,000 pods; a list 13 times as long is no cluster's.
+const MAX_LISTED_OBJECTS: u64 = 2_000_000;
+
+/// Pages one list may take at `page_size` items a page: enough for [`MAX_LISTED_OBJECTS`], and
+/// never fewer than 1,000 however large the pages, as a server may send fewer items than asked.
+fn max_pages(page_size: u32) -> u64 {
+    (MAX_LISTED_OBJECTS / u64::from(page_size.max(1))).max(1_000)
+}
+
+/// A token's hash, keyed at random so that a server cannot choose tokens that collide: the
+/// tokens seen are remembered, not stored, as a server could make each one large.
+fn token_hash(state: &std::collections::hash_map::RandomState, token: &str) -> u64 {
+    use std::hash::BuildHasher;
+    state.hash_one(token)
+}
+
 impl Lister {
     /// Lists a resource cluster-wide (`namespace: None`) or in one namespace, calling `each`
     /// for every item as its page arrives.
@@ -154,6 +173,11 @@ impl Lister {
         let mut token: Option<String> = None;
         let mut restarts = 0;
         let mut buffered: Vec<RawObject> = Vec::new();
+        // A server that never ends a list would otherwise be listed until memory runs out.
+        let hasher = std::collections::hash_map::RandomState::new();
+        let mut seen_tokens: std::collections::HashSet<u64> = Default::default();
+        let max_pages = max_pages(self.page_size);
+        let mut pages: u64 = 0;
         loop {
             let mut url = format!("{path}?limit={}", self.page_size);
             if let Some(t) = &token {
@@ -189,7 +213,20 @@ impl Lister {
                         return Ok(());
                     }
                     buffered.extend(items);
+                    pages += 1;
                     match next {
+                        Some(t) if !seen_tokens.insert(token_hash(&hasher, &t)) => {
+                            return Err(ListError::Unending(format!(
+                                "the list of {} does not end: page {pages} repeats an earlier continue token",
+                                resource.plural
+                            )));
+                        }
+                        Some(_) if pages >= max_pages => {
+                            return Err(ListError::Unending(format!(
+                                "the list of {} does not end: still a continue token after {pages} pages of {}",
+                                resource.plural, self.page_size
+                            )));
+                        }
                         Some(t) => token = Some(t),
                         None => {
                             buffered.into_iter().for_each(&mut each);
@@ -203,6 +240,8 @@ impl Lister {
                     restarts += 1;
                     token = None;
                     buffered.clear();
+                    seen_tokens.clear();
+                    pages = 0;
                 }
                 Err(e) => return Err(list_error(e)),
             }
@@ -275,6 +314,15 @@ mod tests {
             encode("status.phase!=Succeeded,app in (a,b)"),
             "status.phase%21%3DSucceeded%2Capp%20in%20%28a%2Cb%29"
         );
+    }
+
+    #[test]
+    fn the_page_bound_covers_the_largest_lists_at_any_page_size() {
+        assert_eq!(max_pages(500), 4_000);
+        assert_eq!(max_pages(1), 2_000_000);
+        assert_eq!(max_pages(0), 2_000_000);
+        // Pages may hold fewer items than asked: big pages still get a thousand of them.
+        assert_eq!(max_pages(u32::MAX), 1_000);
     }
 
     #[test]

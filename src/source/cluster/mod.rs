@@ -247,6 +247,7 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
             Err(ListError::Transport(m)) => {
                 return Err(fail(format!("cannot reach the API server: {m}")))
             }
+            Err(e @ ListError::Unending(_)) => return Err(fail(e.to_string())),
             Err(ListError::Api { code: 401, message }) => {
                 return Err(fail(format!(
                     "Unauthorized: the server rejected the credentials ({message})"
