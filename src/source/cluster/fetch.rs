@@ -86,6 +86,18 @@ struct Page {
     items: Option<Vec<RawObject>>,
 }
 
+/// Decodes the body of one list response: its items and its continue token (an empty token is
+/// none, as the API server writes the last page).
+pub fn decode_page(body: &str) -> Result<(Vec<RawObject>, Option<String>), ListError> {
+    let page: Page = serde_json::from_str(body)
+        .map_err(|e| ListError::Transport(error_chain(&kube::Error::SerdeError(e))))?;
+    let next = page
+        .metadata
+        .and_then(|m| m.continue_token)
+        .filter(|t| !t.is_empty());
+    Ok((page.items.unwrap_or_default(), next))
+}
+
 #[derive(Deserialize)]
 struct PageMeta {
     #[serde(rename = "continue")]
@@ -198,16 +210,15 @@ impl Lister {
                 .header(http::header::ACCEPT, accept)
                 .body(Vec::new())
                 .expect("a GET with a valid path is a valid request");
-            match self.client.request::<Page>(request).await {
-                Ok(page) => {
+            let page = match self.client.request_text(request).await {
+                Ok(body) => decode_page(&body),
+                Err(e) => Err(list_error(e)),
+            };
+            match page {
+                Ok((items, next)) => {
                     self.progress.page(resource.plural);
                     // Items of a list that may still restart are held back; a single-page
                     // list (the common case) goes straight through.
-                    let items = page.items.unwrap_or_default();
-                    let next = page
-                        .metadata
-                        .and_then(|m| m.continue_token)
-                        .filter(|t| !t.is_empty());
                     if next.is_none() && buffered.is_empty() {
                         items.into_iter().for_each(&mut each);
                         return Ok(());
@@ -234,8 +245,8 @@ impl Lister {
                         }
                     }
                 }
-                Err(kube::Error::Api(status))
-                    if status.code == 410 && token.is_some() && restarts < MAX_RESTARTS =>
+                Err(ListError::Api { code: 410, .. })
+                    if token.is_some() && restarts < MAX_RESTARTS =>
                 {
                     restarts += 1;
                     token = None;
@@ -243,7 +254,7 @@ impl Lister {
                     seen_tokens.clear();
                     pages = 0;
                 }
-                Err(e) => return Err(list_error(e)),
+                Err(e) => return Err(e),
             }
         }
     }
@@ -314,6 +325,21 @@ mod tests {
             encode("status.phase!=Succeeded,app in (a,b)"),
             "status.phase%21%3DSucceeded%2Capp%20in%20%28a%2Cb%29"
         );
+    }
+
+    #[test]
+    fn a_page_decodes_into_items_and_a_continue_token() {
+        let (items, next) = decode_page(
+            r#"{"metadata":{"continue":"abc"},"items":[{"metadata":{"name":"a"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(next.as_deref(), Some("abc"));
+        let (items, next) = decode_page(r#"{"metadata":{"continue":""}}"#).unwrap();
+        assert!(items.is_empty());
+        assert_eq!(next, None);
+        let err = decode_page(r#"{"items": 5}"#).unwrap_err();
+        assert!(matches!(&err, ListError::Transport(m) if m.starts_with("Error deserializing response: invalid type")), "{err:?}");
     }
 
     #[test]
