@@ -121,10 +121,10 @@ pub fn default_denies(
     coverage: &Coverage,
     options: &GenerateOptions,
 ) -> Vec<PolicyManifest> {
-    let taken: HashSet<(&str, &str)> = inventory
+    let mut taken: HashSet<(String, String)> = inventory
         .policies
         .iter()
-        .map(|p| (p.namespace.as_str(), p.name.as_str()))
+        .map(|p| (p.namespace.clone(), p.name.clone()))
         .collect();
     let mut out = Vec::new();
     match options.mode {
@@ -141,7 +141,7 @@ pub fn default_denies(
                 out.push(policy(
                     options,
                     ns,
-                    free_name(&taken, ns, name),
+                    free_name(&mut taken, ns, name),
                     Labels::new(),
                     types,
                     vec![],
@@ -150,7 +150,7 @@ pub fn default_denies(
                     out.push(dns_policy(
                         options,
                         ns,
-                        free_name(&taken, ns, "allow-dns"),
+                        free_name(&mut taken, ns, "allow-dns"),
                         Labels::new(),
                     ));
                 }
@@ -168,7 +168,7 @@ pub fn default_denies(
                 out.push(policy(
                     options,
                     &w.namespace,
-                    free_name(&taken, &w.namespace, &name),
+                    free_name(&mut taken, &w.namespace, &name),
                     labels.clone(),
                     vec!["Ingress", "Egress"],
                     vec![],
@@ -178,7 +178,7 @@ pub fn default_denies(
                     out.push(dns_policy(
                         options,
                         &w.namespace,
-                        free_name(&taken, &w.namespace, &name),
+                        free_name(&mut taken, &w.namespace, &name),
                         labels.clone(),
                     ));
                 }
@@ -199,13 +199,22 @@ fn namespaces_to_protect(inventory: &Inventory) -> BTreeSet<&str> {
     set
 }
 
-/// `name`, or `name-generated` when the input already has a policy of that name there.
-fn free_name(taken: &HashSet<(&str, &str)>, namespace: &str, name: &str) -> String {
-    if taken.contains(&(namespace, name)) {
-        format!("{name}-generated")
-    } else {
-        name.to_owned()
+/// `name`, or `name-generated` (then `name-generated-2`, ...) when the input or an earlier
+/// generated policy already has that name there: two workloads of one name (a Deployment and a
+/// StatefulSet `web`) must not get one policy name. The name returned is taken from then on.
+fn free_name(taken: &mut HashSet<(String, String)>, namespace: &str, name: &str) -> String {
+    let mut candidate = name.to_owned();
+    let mut n = 1;
+    while taken.contains(&(namespace.to_owned(), candidate.clone())) {
+        n += 1;
+        candidate = if n == 2 {
+            format!("{name}-generated")
+        } else {
+            format!("{name}-generated-{}", n - 1)
+        };
     }
+    taken.insert((namespace.to_owned(), candidate.clone()));
+    candidate
 }
 
 fn policy(
@@ -450,5 +459,52 @@ mod tests {
         };
         let got = run(&inv, &GenerateOptions::default());
         assert_eq!(got[0].metadata.name, "default-deny-all-generated");
+    }
+
+    #[test]
+    fn names_taken_by_the_input_or_an_earlier_generated_policy_are_not_reused() {
+        let mut taken = deny("shop", "default-deny-all", &["Ingress"]);
+        taken
+            .pod_selector
+            .match_labels
+            .push(("app".into(), "x".into()));
+        let mut also = taken.clone();
+        also.name = "default-deny-all-generated".into();
+        let inv = Inventory {
+            workloads: vec![workload("shop", "web", &[])],
+            policies: vec![taken, also],
+            ..Default::default()
+        };
+        let got = run(&inv, &GenerateOptions::default());
+        assert_eq!(got[0].metadata.name, "default-deny-all-generated-2");
+    }
+
+    #[test]
+    fn two_workloads_of_one_name_get_policies_of_distinct_names() {
+        // A Deployment and a StatefulSet `web` in one namespace: the fuzzer's first finding.
+        let inv = Inventory {
+            workloads: vec![
+                workload("shop", "web", &[("app", "web")]),
+                workload("shop", "web", &[("app", "web-db")]),
+            ],
+            ..Default::default()
+        };
+        let options = GenerateOptions {
+            mode: DenyMode::Workloads,
+            ..Default::default()
+        };
+        let names: Vec<String> = run(&inv, &options)
+            .into_iter()
+            .map(|p| p.metadata.name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "web-default-deny",
+                "web-allow-dns",
+                "web-default-deny-generated",
+                "web-allow-dns-generated"
+            ]
+        );
     }
 }

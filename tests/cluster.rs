@@ -330,7 +330,9 @@ fn endless(plural: &str, how: Endless) -> (String, usize) {
 fn a_list_with_a_fresh_continue_token_on_every_page_stops_at_the_page_bound() {
     let (err, requests) = endless("pods", Endless::FreshToken);
     assert!(
-        err.contains("the list of pods does not end: still a continue token after 4000 pages of 500"),
+        err.contains(
+            "the list of pods does not end: still a continue token after 4000 pages of 500"
+        ),
         "{err}"
     );
     assert_eq!(requests, 4_000);
@@ -341,7 +343,9 @@ fn a_list_repeating_its_continue_token_stops_at_the_repeat_even_when_it_is_not_p
     // Namespaces that cannot be listed are only a note; a server that loops is not.
     let (err, requests) = endless("namespaces", Endless::SameToken);
     assert!(
-        err.contains("the list of namespaces does not end: page 2 repeats an earlier continue token"),
+        err.contains(
+            "the list of namespaces does not end: page 2 repeats an earlier continue token"
+        ),
         "{err}"
     );
     assert_eq!(requests, 2);

@@ -329,17 +329,19 @@ mod tests {
 
     #[test]
     fn a_page_decodes_into_items_and_a_continue_token() {
-        let (items, next) = decode_page(
-            r#"{"metadata":{"continue":"abc"},"items":[{"metadata":{"name":"a"}}]}"#,
-        )
-        .unwrap();
+        let (items, next) =
+            decode_page(r#"{"metadata":{"continue":"abc"},"items":[{"metadata":{"name":"a"}}]}"#)
+                .unwrap();
         assert_eq!(items.len(), 1);
         assert_eq!(next.as_deref(), Some("abc"));
         let (items, next) = decode_page(r#"{"metadata":{"continue":""}}"#).unwrap();
         assert!(items.is_empty());
         assert_eq!(next, None);
         let err = decode_page(r#"{"items": 5}"#).unwrap_err();
-        assert!(matches!(&err, ListError::Transport(m) if m.starts_with("Error deserializing response: invalid type")), "{err:?}");
+        assert!(
+            matches!(&err, ListError::Transport(m) if m.starts_with("Error deserializing response: invalid type")),
+            "{err:?}"
+        );
     }
 
     #[test]
