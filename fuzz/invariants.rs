@@ -24,8 +24,11 @@ use netpol_check::source::helm;
 use netpol_check::source::manifests::{self, Loaded, ManifestOptions};
 use netpol_check::source::stream::{namespace_object, network_policy, Parsed};
 
+/// A target's check of one input.
+pub type Check = fn(&[u8]);
+
 /// The fuzz targets, by the name of their directory under fuzz/regressions/ and fuzz/corpus/.
-pub const TARGETS: [(&str, fn(&[u8])); 3] = [
+pub const TARGETS: [(&str, Check); 3] = [
     ("manifests", manifests),
     ("postrender", postrender),
     ("cluster_page", cluster_page),
