@@ -8,7 +8,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use netpol_check::analysis::{self, RuleConfig, Scope};
@@ -278,8 +278,8 @@ pub fn cluster_page(data: &[u8]) {
         namespaces,
         workloads: fold::fold(pods, &owners),
         policies,
-        skipped_kinds: BTreeMap::new(),
         pod_owners,
+        ..Inventory::default()
     };
     Scope::default().apply(&mut inventory);
     let source = Source::cluster(
