@@ -143,10 +143,13 @@ pub fn postrender(data: &[u8]) {
         }
 
         // The input's documents are untouched: the output's documents, less the generated ones,
-        // are the input's (a line break added to end the document before them aside).
-        let kept: Vec<&str> = documents::split(&out)
+        // are the input's (a line break added to end the document before them aside). Generated
+        // ones are told by where they are, not by their comment, which an input may copy.
+        let block = at..at + r.generated.len();
+        let out_docs = documents::split(&out);
+        let kept: Vec<&str> = out_docs
             .iter()
-            .filter(|d| !d.is_blank() && !is_generated(d.text))
+            .filter(|d| !d.is_blank() && !block.contains(&d.offset))
             .map(|d| d.text.trim_end_matches(['\r', '\n']))
             .collect();
         let original: Vec<&str> = documents::split(text)
@@ -155,9 +158,10 @@ pub fn postrender(data: &[u8]) {
             .map(|d| d.text.trim_end_matches(['\r', '\n']))
             .collect();
         assert_eq!(kept, original, "an input document changed ({mode:?})");
-        let generated_docs = documents::split(&out)
+        let generated_docs = out_docs
             .iter()
-            .filter(|d| is_generated(d.text))
+            .filter(|d| block.contains(&d.offset))
+            .inspect(|d| assert!(is_generated(d.text), "not a generated document: {d:?}"))
             .count();
         assert_eq!(
             generated_docs,
