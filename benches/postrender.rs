@@ -42,6 +42,7 @@ fn bench(c: &mut Criterion) {
         include_hooks: false,
         scope: Scope::new(false, &[]).unwrap(),
         rules: RuleConfig::default(),
+        analysis: Default::default(),
         generate: None,
     };
     group.bench_function("post_render", |b| {

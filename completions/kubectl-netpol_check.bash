@@ -44,7 +44,7 @@ _kubectl_netpol_check() {
 
     case "${cmd}" in
         kubectl_netpol_check)
-            opts="-f -n -A -o -l -h -V --filename --namespace --all-namespaces --output --selector --kubeconfig --context --cluster --user --request-timeout --fail-on --include-system --exclude-namespace --color --enable --disable --severity --help --version post-render generate rules explain reach matrix completion"
+            opts="-f -n -A -o -l -s -v -h -V --filename --namespace --all-namespaces --output --selector --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --help --version post-render generate rules explain reach matrix completion"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -102,8 +102,36 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --fail-on)
-                    COMPREPLY=($(compgen -W "error warning info never" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "error warning info never uncovered" -- "${cur}"))
                     return 0
                     ;;
                 --exclude-namespace)
@@ -124,6 +152,10 @@ _kubectl_netpol_check() {
                     ;;
                 --severity)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-network)
+                    COMPREPLY=($(compgen -W "node pod" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -148,7 +180,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__explain)
-            opts="-f -n -o -h --filename --namespace --kubeconfig --context --cluster --user --request-timeout --output --help"
+            opts="-f -n -s -v -o -h --filename --namespace --host-network --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -168,6 +200,10 @@ _kubectl_netpol_check() {
                     ;;
                 -n)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-network)
+                    COMPREPLY=($(compgen -W "node pod" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -190,6 +226,34 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -206,7 +270,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__generate)
-            opts="-f -n -h --filename --namespace --mode --no-dns --dns-namespace --dns-selector --include-system --exclude-namespace --help"
+            opts="-f -n -h --filename --namespace --mode --no-dns --dns-namespace --dns-selector --include-system --exclude-namespace --host-network --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -244,6 +308,10 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --host-network)
+                    COMPREPLY=($(compgen -W "node pod" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -252,7 +320,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__matrix)
-            opts="-f -n -A -o -h --filename --namespace --kubeconfig --context --cluster --user --request-timeout --all-namespaces --output --help"
+            opts="-f -n -s -v -A -l -o -h --filename --namespace --host-network --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --all-namespaces --selector --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,6 +340,10 @@ _kubectl_netpol_check() {
                     ;;
                 -n)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-network)
+                    COMPREPLY=($(compgen -W "node pod" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -294,6 +366,42 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json connlist" -- "${cur}"))
                     return 0
@@ -310,7 +418,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__post__subcmd__render)
-            opts="-n -o -h --namespace --emit-default-deny --no-dns --dns-namespace --dns-selector --include-hooks --report-file --output --fail-on --include-system --exclude-namespace --color --enable --disable --severity --help"
+            opts="-n -o -l -h --namespace --emit-default-deny --no-dns --dns-namespace --dns-selector --include-hooks --report-file --output --selector --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -348,8 +456,16 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -W "table wide json yaml sarif" -- "${cur}"))
                     return 0
                     ;;
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --fail-on)
-                    COMPREPLY=($(compgen -W "error warning info never" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "error warning info never uncovered" -- "${cur}"))
                     return 0
                     ;;
                 --exclude-namespace)
@@ -372,6 +488,10 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --host-network)
+                    COMPREPLY=($(compgen -W "node pod" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -380,7 +500,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__reach)
-            opts="-f -n -o -h --to-namespace --port --protocol --expect --filename --namespace --kubeconfig --context --cluster --user --request-timeout --output --help"
+            opts="-f -n -s -v -o -h --to-namespace --port --protocol --expect --filename --namespace --host-network --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -418,6 +538,10 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --host-network)
+                    COMPREPLY=($(compgen -W "node pod" -- "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -435,6 +559,34 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_netpol_check_global_optspecs
-    string join \n f/filename= n/namespace= A/all-namespaces o/output= l/selector= kubeconfig= context= cluster= user= request-timeout= fail-on= include-system exclude-namespace= color= enable= disable= severity= h/help V/version
+    string join \n f/filename= n/namespace= A/all-namespaces o/output= l/selector= kubeconfig= context= cluster= user= request-timeout= s/server= certificate-authority= insecure-skip-tls-verify= token= v/v= fail-on= include-system exclude-namespace= color= enable= disable= severity= host-network= h/help V/version
 end
 
 function __fish_kubectl_netpol_check_needs_command
@@ -31,16 +31,23 @@ wide\t'The table with the selecting policies of each workload'
 json\t'The report object as JSON'
 yaml\t'The report object as YAML'
 sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'"
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s l -l selector -d 'Label selector limiting the workloads reported (e.g. app.kubernetes.io/part-of=shop)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s l -l selector -d 'Label selector limiting the workloads reported, and the findings on them and on the policies selecting them, in kubectl\'s syntax (app=web, tier in (a,b), !legacy); verdicts are worked out on everything all the same' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s s -l server -d 'The address of the API server (over the kubeconfig\'s)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l certificate-authority -d 'A CA certificate file (PEM) to verify the server\'s certificate with' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l insecure-skip-tls-verify -d 'Do not verify the server\'s certificate: the connection is not secure' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l fail-on -d 'Lowest severity that makes the exit status 1' -r -f -a "error\t''
 warning\t''
 info\t''
-never\t''"
+never\t''
+uncovered\t'Only uncovered workloads (NPC001), whatever their severity: for teams that gate on coverage and read the lints as advice'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l exclude-namespace -d 'Leave out namespaces matching this glob (e.g. \'team-*\'). Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l color -d 'Colour: auto (when the output is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t'Colour when the output is a terminal and NO_COLOR is not set'
 always\t''
@@ -48,6 +55,8 @@ never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l enable -d 'Run a rule (id or name) that --disable turned off. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l disable -d 'Do not run a rule (id or name). Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l severity -d 'Change a rule\'s severity: RULE=error|warning|info. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
+pod\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s A -l all-namespaces -d 'Every namespace (live clusters)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -56,7 +65,7 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" 
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "generate" -d 'Print default-deny NetworkPolicies for the given manifests (for GitOps repositories)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "rules" -d 'List the rules: id, name, default severity, summary'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "explain" -d 'Why is a workload (not) isolated: the policies selecting it per direction, their rules in plain words, the workloads those rules reach, and the findings on them'
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "reach" -d 'Can SRC open a connection to DST? Exit 0 when allowed, 1 when denied, 2 on error'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "reach" -d 'Can SRC open a connection to DST? Exit 0 when allowed, 1 when denied (or unknown), 2 on error'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "matrix" -d 'Every ordered pair of workloads in scope (and the external address ranges the policies\' ipBlocks cut out), with the ports each may use'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "completion" -d 'Print the shell completion script for bash, zsh, fish or powershell'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s n -l namespace -d 'The release namespace, for documents that name none (default: $HELM_NAMESPACE, else reported as <release>)' -r
@@ -70,10 +79,12 @@ wide\t'The table with the selecting policies of each workload'
 json\t'The report object as JSON'
 yaml\t'The report object as YAML'
 sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s l -l selector -d 'Label selector limiting the workloads reported (and so the verdict), in kubectl\'s syntax; the chart goes out whole and is analysed whole' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l fail-on -d 'Lowest severity that makes the exit status 1' -r -f -a "error\t''
 warning\t''
 info\t''
-never\t''"
+never\t''
+uncovered\t'Only uncovered workloads (NPC001), whatever their severity: for teams that gate on coverage and read the lints as advice'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l exclude-namespace -d 'Leave out namespaces matching this glob (e.g. \'team-*\'). Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l color -d 'Colour: auto (when the output is a terminal and NO_COLOR is unset), always, never' -r -f -a "auto\t'Colour when the output is a terminal and NO_COLOR is not set'
 always\t''
@@ -81,6 +92,8 @@ never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l enable -d 'Run a rule (id or name) that --disable turned off. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l disable -d 'Do not run a rule (id or name). Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l severity -d 'Change a rule\'s severity: RULE=error|warning|info. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
+pod\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l no-dns -d 'Do not add allow-dns next to generated egress denies'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l include-hooks -d 'Analyse Helm hooks too (helm.sh/hook, including `helm test` pods)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
@@ -92,6 +105,8 @@ workloads\t'One deny-all per uncovered workload, selecting exactly its pod label
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l dns-namespace -d 'Namespace of the cluster DNS pods' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l dns-selector -d 'Labels of the cluster DNS pods, as key=value[,key=value]' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l exclude-namespace -d 'Leave out namespaces matching this glob. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
+pod\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l no-dns -d 'Do not add allow-dns next to generated egress denies'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -99,11 +114,19 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand rules" -s h -l help -d 'Print help'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s f -l filename -d 'Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s n -l namespace -d 'The namespace of the workloads named (and of manifest objects that name none; default: "default", or the context\'s namespace for a cluster)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
+pod\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s s -l server -d 'The address of the API server (over the kubeconfig\'s)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l certificate-authority -d 'A CA certificate file (PEM) to verify the server\'s certificate with' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l insecure-skip-tls-verify -d 'Do not verify the server\'s certificate: the connection is not secure' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s o -l output -r -f -a "text\t'Plain words'
 json\t'One JSON object'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -116,21 +139,38 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 denied\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s f -l filename -d 'Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s n -l namespace -d 'The namespace of the workloads named (and of manifest objects that name none; default: "default", or the context\'s namespace for a cluster)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
+pod\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s s -l server -d 'The address of the API server (over the kubeconfig\'s)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l certificate-authority -d 'A CA certificate file (PEM) to verify the server\'s certificate with' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l insecure-skip-tls-verify -d 'Do not verify the server\'s certificate: the connection is not secure' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s o -l output -r -f -a "text\t'Plain words'
 json\t'One JSON object'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s f -l filename -d 'Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s n -l namespace -d 'The namespace of the workloads named (and of manifest objects that name none; default: "default", or the context\'s namespace for a cluster)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
+pod\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s s -l server -d 'The address of the API server (over the kubeconfig\'s)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l certificate-authority -d 'A CA certificate file (PEM) to verify the server\'s certificate with' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l insecure-skip-tls-verify -d 'Do not verify the server\'s certificate: the connection is not secure' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s l -l selector -d 'Label selector limiting the workloads shown (rows and columns); what they may exchange is still worked out with every workload and policy' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s o -l output -r -f -a "table\t'A grid: rows send, columns receive'
 json\t'One JSON object'
 connlist\t'netpol-analyzer\'s connlist: `SRC => DST : CONN`, one line per allowed pair'"

@@ -18,6 +18,7 @@ use netpol_check::model::{Inventory, Origin};
 use netpol_check::output::{self, Format};
 use netpol_check::postrender::{self, PostRenderOptions, RELEASE_NAMESPACE_PLACEHOLDER};
 use netpol_check::report::{Report, Source};
+use netpol_check::semantics::host_network::HostNetwork;
 use netpol_check::source::cluster::{self, fetch, fold};
 use netpol_check::source::documents;
 use netpol_check::source::helm;
@@ -55,9 +56,17 @@ pub fn manifests(data: &[u8]) {
     };
     let mut inventory = manifests::build_inventory(parsed);
     Scope::default().apply(&mut inventory);
-    let source = Source::manifests(vec!["fuzz.yaml".into()]);
-    let report = analysis::analyse_with(&inventory, source, &RuleConfig::default());
-    render_all(&report);
+    // Both models of hostNetwork pods: `--host-network=node` (the default) and `pod`.
+    for host_network in [HostNetwork::Node, HostNetwork::Pod] {
+        let source = Source::manifests(vec!["fuzz.yaml".into()]);
+        let options = analysis::Options {
+            host_network,
+            ..analysis::Options::default()
+        };
+        let report =
+            analysis::analyse_with_options(&inventory, source, &RuleConfig::default(), &options);
+        render_all(&report);
+    }
 }
 
 /// Every format, with and without colour: each renders, JSON and SARIF are JSON, and the YAML
@@ -86,6 +95,14 @@ pub fn render_all(report: &Report) {
                         serde_norway::from_str::<serde_json::Value>(&text)
                             .unwrap_or_else(|e| panic!("-o yaml is not YAML ({e}): {text}")),
                     )
+                }
+                // Names come from anyone's manifests: without colour, no control character
+                // but line breaks and tabs reaches the terminal (`\e[2J` is shown, not obeyed).
+                Format::Table | Format::Wide if !color => {
+                    let harmful = |c: char| c.is_control() && c != '\n' && c != '\t';
+                    if let Some(c) = text.chars().find(|&c| harmful(c)) {
+                        panic!("-o {format:?} writes the control character {c:?}: {text}");
+                    }
                 }
                 Format::Table | Format::Wide => {}
             }
@@ -203,6 +220,7 @@ fn render_options(mode: Option<DenyMode>) -> PostRenderOptions {
         include_hooks: false,
         scope: Scope::default(),
         rules: RuleConfig::default(),
+        analysis: analysis::Options::default(),
         generate: mode.map(|mode| GenerateOptions {
             mode,
             ..GenerateOptions::default()

@@ -175,7 +175,8 @@ sha256() {
 
 # .krew.yaml as krew-release-bot renders it: `{{ .TagName }}` is the tag, and
 # `{{ addURIAndSha "URL" .TagName }}` becomes `uri: URL` and `sha256: SUM` on the next line,
-# indented by 4 (rajatjindal/krew-release-bot, pkg/source/template.go). A platform whose
+# indented by 4 (rajatjindal/krew-release-bot, pkg/source/template.go), except that the sum is
+# quoted here: YAML reads an unquoted sum of digits alone as a number. A platform whose
 # archive was not built here is left out.
 python3 - "$repo/.krew.yaml" "$tag" "$dist" >"$dist/netpol-check.yaml" <<'PY'
 import os, re, sys
@@ -214,7 +215,7 @@ for line in open(template).read().splitlines():
         indent, url = m.group(1), tag_re.sub(tag, m.group(2))
         name = url.rsplit("/", 1)[-1]
         if name in sums:
-            line = f"{indent}uri: {url}\n    sha256: {sums[name]}"
+            line = f'{indent}uri: {url}\n    sha256: "{sums[name]}"'
         else:
             block_ok = False
             print(f"release: netpol-check.yaml: no {name}, its platform is left out", file=sys.stderr)

@@ -13,7 +13,7 @@ use crate::report::{
     DirectionFlags, Finding, Isolation, NamespaceEntry, Report, Severity, Source, Summary,
     WorkloadEntry, API_VERSION,
 };
-use crate::semantics::{Coverage, DirectionVerdict};
+use crate::semantics::{Coverage, DirectionVerdict, HostNetwork, Selector};
 
 /// Namespaces of the control plane, left out unless asked for.
 pub const SYSTEM_NAMESPACES: [&str; 3] = ["kube-system", "kube-public", "kube-node-lease"];
@@ -60,6 +60,9 @@ impl Scope {
         inventory.namespaces.retain(|n| self.contains(&n.name));
         inventory.workloads.retain(|w| self.contains(&w.namespace));
         inventory.policies.retain(|p| self.contains(&p.namespace));
+        inventory
+            .ignored_policies
+            .retain(|p| p.namespace.as_deref().is_none_or(|n| self.contains(n)));
     }
 }
 
@@ -131,29 +134,82 @@ pub fn analyse(inventory: &Inventory, source: Source) -> Report {
     analyse_with(inventory, source, &RuleConfig::default())
 }
 
+/// What shapes a run besides its rules.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// How hostNetwork pods are policed (SEMANTICS.md point 5).
+    pub host_network: HostNetwork,
+    /// `-l`: the workloads reported, by their pods' labels. Verdicts and lints are worked out
+    /// on the whole inventory all the same; only what is reported is limited.
+    pub selector: Option<Selector>,
+}
+
+impl Options {
+    /// Whether `-l` reports this workload: one of its pods' label sets matches.
+    pub fn reports(&self, workload: &crate::model::Workload) -> bool {
+        self.selector
+            .as_ref()
+            .is_none_or(|s| workload.label_sets.iter().any(|l| s.matches(l)))
+    }
+}
+
 /// Analyses an inventory already limited to its scope.
 pub fn analyse_with(inventory: &Inventory, source: Source, rules: &RuleConfig) -> Report {
+    analyse_with_options(inventory, source, rules, &Options::default())
+}
+
+/// Analyses an inventory already limited to its scope, hostNetwork pods and `-l` as `options`
+/// say.
+pub fn analyse_with_options(
+    inventory: &Inventory,
+    source: Source,
+    rules: &RuleConfig,
+    options: &Options,
+) -> Report {
     // A policy the API server would refuse never reaches a cluster: it isolates nothing.
     let invalid = invalid_policies(inventory);
-    let coverage = Coverage::evaluate(inventory, |i| !invalid.contains(&i));
+    let coverage =
+        Coverage::evaluate_with(inventory, |i| !invalid.contains(&i), options.host_network);
     let namespaces = namespace_names(inventory);
     let ctx = Context::new(inventory, &coverage, &namespaces, source.cni.as_ref());
+    let reported: Vec<bool> = if options.selector.is_some() {
+        inventory
+            .workloads
+            .iter()
+            .map(|w| options.reports(w))
+            .collect()
+    } else {
+        vec![true; inventory.workloads.len()]
+    };
     // The checks and the per-workload entries only read the inventory: side by side.
     let (raw_findings, workloads) = rayon::join(
         || checks::run_enabled(&ctx, |id| !rules.disabled.contains(id)),
-        || workload_entries(inventory, &coverage),
+        || workload_entries(inventory, &coverage, &reported),
     );
+    let raw_findings = match options.selector {
+        Some(_) => reported_findings(inventory, &coverage, &reported, raw_findings),
+        None => raw_findings,
+    };
     let (findings, suppressed) = apply_suppressions(inventory, rules.apply(raw_findings));
 
     let mut per_ns: foldhash::HashMap<&str, (usize, usize)> = Default::default();
-    for w in &inventory.workloads {
+    for (w, _) in inventory
+        .workloads
+        .iter()
+        .zip(&reported)
+        .filter(|(_, r)| **r)
+    {
         per_ns.entry(&w.namespace).or_default().0 += 1;
     }
     for p in &inventory.policies {
         per_ns.entry(&p.namespace).or_default().1 += 1;
     }
+    // With -l, the namespaces reported are those of the workloads reported.
     let namespace_entries: Vec<NamespaceEntry> = namespaces
         .iter()
+        .filter(|ns| {
+            options.selector.is_none() || per_ns.get(ns.as_str()).is_some_and(|(w, _)| *w > 0)
+        })
         .map(|ns| {
             let (w, p) = per_ns.get(ns.as_str()).copied().unwrap_or_default();
             let deny = coverage.default_deny(inventory, ns);
@@ -169,25 +225,38 @@ pub fn analyse_with(inventory: &Inventory, source: Source, rules: &RuleConfig) -
         })
         .collect();
 
-    let mut summary = Summary {
-        namespaces: namespaces.len(),
-        workloads: inventory.workloads.len(),
-        network_policies: inventory.policies.len(),
-        uncovered_workloads: inventory
+    let reported_workloads = || {
+        inventory
             .workloads
             .iter()
             .zip(&coverage.workloads)
-            .filter(|(w, v)| !w.host_network && !v.covered())
+            .zip(&reported)
+            .filter(|(_, r)| **r)
+            .map(|(wv, _)| wv)
+    };
+    let mut summary = Summary {
+        namespaces: namespace_entries.len(),
+        workloads: reported_workloads().count(),
+        // Every policy takes part in the verdicts, -l or not.
+        network_policies: inventory.policies.len(),
+        uncovered_workloads: reported_workloads()
+            .filter(|(w, v)| !coverage.on_node_network(w) && !v.covered())
             .count(),
-        host_network_workloads: inventory
-            .workloads
-            .iter()
-            .filter(|w| w.host_network)
-            .count(),
+        host_network_workloads: reported_workloads().filter(|(w, _)| w.host_network).count(),
+        host_network_model: options.host_network.as_str().to_owned(),
         suppressed: suppressed.len(),
         skipped_kinds: inventory.skipped_kinds.clone(),
         ..Default::default()
     };
+    if !inventory.policies.is_empty() {
+        summary
+            .policies
+            .insert("NetworkPolicy".to_owned(), inventory.policies.len());
+    }
+    summary.ignored_policies = inventory.ignored_policy_counts();
+    for (kind, n) in &summary.ignored_policies {
+        *summary.policies.entry(kind.clone()).or_default() += n;
+    }
     for f in &findings {
         summary.findings.add(f.severity);
     }
@@ -215,8 +284,57 @@ pub fn analyse_with(inventory: &Inventory, source: Source, rules: &RuleConfig) -
     }
 }
 
-/// One entry per workload, with its verdict, sorted by namespace, name and kind.
-fn workload_entries(inventory: &Inventory, coverage: &Coverage) -> Vec<WorkloadEntry> {
+/// The findings `-l` reports: about a reported workload, about a policy that selects one, about
+/// a namespace that holds one; and those about nothing in the inventory (the CNI plugin).
+fn reported_findings(
+    inventory: &Inventory,
+    coverage: &Coverage,
+    reported: &[bool],
+    findings: Vec<Finding>,
+) -> Vec<Finding> {
+    let mut workloads: HashMap<(&str, &str, &str), bool> = HashMap::new();
+    let mut policies: HashSet<(&str, &str)> = HashSet::new();
+    let mut namespaces: HashSet<&str> = HashSet::new();
+    for ((w, v), &r) in inventory
+        .workloads
+        .iter()
+        .zip(&coverage.workloads)
+        .zip(reported)
+    {
+        let shown = workloads
+            .entry((&w.namespace, w.kind.as_str(), &w.name))
+            .or_insert(false);
+        *shown |= r;
+        if r {
+            namespaces.insert(&w.namespace);
+            for &p in &v.selected_by {
+                let p = &inventory.policies[p];
+                policies.insert((&p.namespace, &p.name));
+            }
+        }
+    }
+    findings
+        .into_iter()
+        .filter(|f| {
+            let ns = f.namespace.as_deref().unwrap_or("");
+            if let Some(&shown) = workloads.get(&(ns, f.kind.as_str(), f.object.as_str())) {
+                return shown;
+            }
+            match f.kind.as_str() {
+                "NetworkPolicy" => policies.contains(&(ns, f.object.as_str())),
+                "Namespace" => namespaces.contains(f.object.as_str()),
+                _ => true,
+            }
+        })
+        .collect()
+}
+
+/// One entry per reported workload, with its verdict, sorted by namespace, name and kind.
+fn workload_entries(
+    inventory: &Inventory,
+    coverage: &Coverage,
+    reported: &[bool],
+) -> Vec<WorkloadEntry> {
     let policy_names = |v: &DirectionVerdict| {
         let mut names: Vec<&str> = v
             .policies
@@ -232,6 +350,7 @@ fn workload_entries(inventory: &Inventory, coverage: &Coverage) -> Vec<WorkloadE
     let mut order: Vec<(u32, u32)> = workloads
         .iter()
         .enumerate()
+        .filter(|(i, _)| reported[*i])
         .map(|(i, w)| (namespace[w.namespace.as_str()], i as u32))
         .collect();
     // The same object listed twice stays in inventory order, as a stable sort leaves it.

@@ -34,7 +34,7 @@ pub enum Error {
     },
 
     /// A cluster that cannot be reached or refuses us.
-    #[error("context \"{context}\" ({server}): {message}")]
+    #[error("{}", cluster_line(context, server, message))]
     Cluster {
         context: String,
         server: String,
@@ -44,6 +44,14 @@ pub enum Error {
     /// Flags that do not fit together.
     #[error("{0}")]
     Usage(String),
+}
+
+/// `context "kind" (https://host:6443): reason`; the server alone when flags alone named it.
+fn cluster_line(context: &str, server: &str, message: &str) -> String {
+    match context {
+        "" => format!("{server}: {message}"),
+        c => format!("context {c:?} ({server}): {message}"),
+    }
 }
 
 impl Error {

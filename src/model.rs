@@ -128,6 +128,80 @@ impl WorkloadKind {
     pub fn parse(kind: &str) -> Option<Self> {
         WorkloadKind::ALL.into_iter().find(|k| k.as_str() == kind)
     }
+
+    /// Whether `group` (`""` for the core group) is an API group that serves this kind.
+    /// `extensions` and the beta versions of `apps` served the controllers before `apps/v1`.
+    pub fn served_by(self, group: &str) -> bool {
+        match self {
+            WorkloadKind::Pod | WorkloadKind::ReplicationController => group.is_empty(),
+            WorkloadKind::StatefulSet => group == "apps",
+            WorkloadKind::Deployment | WorkloadKind::DaemonSet | WorkloadKind::ReplicaSet => {
+                group == "apps" || group == "extensions"
+            }
+            WorkloadKind::Job | WorkloadKind::CronJob => group == "batch",
+        }
+    }
+}
+
+/// The API group of an `apiVersion`: `apps/v1` -> `apps`, `v1` -> `""` (the core group).
+pub fn api_group(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(group, _)| group)
+}
+
+/// Policy kinds of other APIs that this version recognises but does not evaluate, as
+/// `(group, kind, cluster-scoped)`. Their objects are counted and named, never read as another
+/// kind: a Calico `NetworkPolicy` is not a Kubernetes one. Cluster discovery can look for the
+/// same list.
+pub const IGNORED_POLICY_KINDS: &[(&str, &str, bool)] = &[
+    ("projectcalico.org", "NetworkPolicy", false),
+    ("projectcalico.org", "GlobalNetworkPolicy", true),
+    ("projectcalico.org", "StagedNetworkPolicy", false),
+    ("projectcalico.org", "StagedGlobalNetworkPolicy", true),
+    ("projectcalico.org", "StagedKubernetesNetworkPolicy", false),
+    ("crd.projectcalico.org", "NetworkPolicy", false),
+    ("crd.projectcalico.org", "GlobalNetworkPolicy", true),
+    ("crd.projectcalico.org", "StagedNetworkPolicy", false),
+    ("crd.projectcalico.org", "StagedGlobalNetworkPolicy", true),
+    (
+        "crd.projectcalico.org",
+        "StagedKubernetesNetworkPolicy",
+        false,
+    ),
+    ("cilium.io", "CiliumNetworkPolicy", false),
+    ("cilium.io", "CiliumClusterwideNetworkPolicy", true),
+    ("policy.networking.k8s.io", "AdminNetworkPolicy", true),
+    (
+        "policy.networking.k8s.io",
+        "BaselineAdminNetworkPolicy",
+        true,
+    ),
+    ("policy.networking.k8s.io", "ClusterNetworkPolicy", true),
+];
+
+/// Whether `(group, kind)` is among [`IGNORED_POLICY_KINDS`]; `Some(cluster_scoped)` if so.
+pub fn ignored_policy_kind(group: &str, kind: &str) -> Option<bool> {
+    IGNORED_POLICY_KINDS
+        .iter()
+        .find(|(g, k, _)| *g == group && *k == kind)
+        .map(|(_, _, cluster)| *cluster)
+}
+
+/// An object of a policy kind this version does not evaluate (see [`IGNORED_POLICY_KINDS`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredPolicy {
+    pub api_version: String,
+    pub kind: String,
+    /// `None` for cluster-scoped kinds.
+    pub namespace: Option<String>,
+    pub name: String,
+    pub origin: Origin,
+}
+
+impl IgnoredPolicy {
+    /// How reports count it: `projectcalico.org/v3 NetworkPolicy`.
+    pub fn kind_key(&self) -> String {
+        format!("{} {}", self.api_version, self.kind)
+    }
 }
 
 impl std::fmt::Display for WorkloadKind {
@@ -302,9 +376,22 @@ pub struct Inventory {
     pub policies: Vec<NetworkPolicy>,
     /// Objects of kinds this tool does not analyse, counted by kind.
     pub skipped_kinds: BTreeMap<String, usize>,
+    /// Objects of other policy APIs, which this version does not evaluate.
+    pub ignored_policies: Vec<IgnoredPolicy>,
     /// Pods folded into a workload, by `(namespace, pod name)`: the workload's kind and name,
     /// so that `reach pod/web-7d4f9-x2x ...` finds the Deployment it belongs to.
     pub pod_owners: BTreeMap<(String, String), (WorkloadKind, String)>,
+}
+
+impl Inventory {
+    /// The objects of [`Inventory::ignored_policies`], counted by [`IgnoredPolicy::kind_key`].
+    pub fn ignored_policy_counts(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for p in &self.ignored_policies {
+            *counts.entry(p.kind_key()).or_default() += 1;
+        }
+        counts
+    }
 }
 
 #[cfg(test)]

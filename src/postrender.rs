@@ -32,6 +32,8 @@ pub struct PostRenderOptions {
     pub include_hooks: bool,
     pub scope: Scope,
     pub rules: RuleConfig,
+    /// The hostNetwork model and `-l`.
+    pub analysis: analysis::Options,
     /// Generate default denies (`--emit-default-deny`).
     pub generate: Option<GenerateOptions>,
 }
@@ -57,24 +59,40 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
     let mut inventory = manifests::inventory_of_documents(per_document);
     options.scope.apply(&mut inventory);
 
+    let mut notes = Vec::new();
     let manifests = match &options.generate {
         Some(g) => {
             let coverage = {
                 let invalid = analysis::invalid_policies(&inventory);
-                Coverage::evaluate(&inventory, |i| !invalid.contains(&i))
+                Coverage::evaluate_with(
+                    &inventory,
+                    |i| !invalid.contains(&i),
+                    options.analysis.host_network,
+                )
             };
             let g = GenerateOptions {
                 release_namespace: Some(options.release_namespace.clone()),
                 ..g.clone()
             };
-            let generated = generate::default_denies(&inventory, &coverage, &g);
-            add_generated(&mut inventory, &generated, &options.release_namespace)?;
-            generated
+            let generated = generate::generate(&inventory, &coverage, &g);
+            add_generated(
+                &mut inventory,
+                &generated.policies,
+                &options.release_namespace,
+            )?;
+            notes = generated.notes;
+            generated.policies
         }
         None => Vec::new(),
     };
 
-    let mut report = analysis::analyse_with(&inventory, Source::helm(), &options.rules);
+    let mut report = analysis::analyse_with_options(
+        &inventory,
+        Source::helm(),
+        &options.rules,
+        &options.analysis,
+    );
+    report.notes.extend(notes);
     report.generated = manifests
         .iter()
         .map(|m| serde_json::to_value(m).expect("a policy manifest always serialises"))
@@ -152,8 +170,14 @@ pub fn generated_block(input: &str, at: usize, documents: &[String]) -> String {
             block.push('\n');
         }
     }
-    if at < input.len() && !starts_with_marker(&input[at..]) {
-        block.push_str("---\n");
+    if at < input.len() {
+        if input[at..].starts_with('%') {
+            // The next document opens with directives (`%YAML 1.2`): YAML wants the document
+            // before them ended explicitly.
+            block.push_str("...\n");
+        } else if !starts_with_marker(&input[at..]) {
+            block.push_str("---\n");
+        }
     }
     block
 }
@@ -176,6 +200,7 @@ mod tests {
             include_hooks: false,
             scope: Scope::new(false, &[]).unwrap(),
             rules: RuleConfig::default(),
+            analysis: Default::default(),
             generate: generate.then(GenerateOptions::default),
         };
         render(input, &options).unwrap()
@@ -239,6 +264,22 @@ mod tests {
         assert_eq!(r.insert_at, input.len());
         assert!(r.generated.starts_with("\n---\n"));
         assert_eq!(output(input, &r).replacen(&r.generated, "", 1), input);
+    }
+
+    #[test]
+    fn generated_documents_go_before_a_documents_directives() {
+        let input = format!("%YAML 1.2\n---\n{POD}");
+        let r = render_default(&input, true);
+        assert_eq!(r.insert_at, 0);
+        let out = output(&input, &r);
+        assert!(out.ends_with(&format!("\n...\n{input}")), "{out}");
+        let docs: Vec<serde_norway::Value> = crate::source::documents::split(&out)
+            .iter()
+            .filter(|d| !d.is_blank())
+            .map(|d| serde_norway::from_str(d.text).unwrap())
+            .collect();
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[2]["kind"], "Pod");
     }
 
     #[test]

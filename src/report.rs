@@ -104,10 +104,42 @@ pub struct Summary {
     /// Workloads with an NPC001 finding (host-network workloads are counted apart).
     pub uncovered_workloads: usize,
     pub host_network_workloads: usize,
+    /// How hostNetwork pods were treated: `node` (never isolated, never matched by selectors)
+    /// or `pod` (like any pod), SEMANTICS.md point 5.
+    #[serde(default)]
+    pub host_network_model: String,
     pub findings: SeverityCounts,
     pub suppressed: usize,
     /// Objects of kinds not analysed, by kind.
     pub skipped_kinds: std::collections::BTreeMap<String, usize>,
+    /// Policy objects read, by kind: `NetworkPolicy` for Kubernetes', `APIVERSION KIND` for
+    /// the other APIs (`projectcalico.org/v3 NetworkPolicy`), whose kind names collide.
+    #[serde(default)]
+    pub policies: std::collections::BTreeMap<String, usize>,
+    /// The objects of `policies` whose kinds this version does not evaluate: the verdicts
+    /// leave them out.
+    #[serde(default)]
+    pub ignored_policies: std::collections::BTreeMap<String, usize>,
+}
+
+/// One line per kind of policy objects left out of the verdicts, for stderr.
+pub fn ignored_policy_notes(
+    ignored_policies: &std::collections::BTreeMap<String, usize>,
+) -> Vec<String> {
+    ignored_policies
+        .iter()
+        .map(|(kind, n)| {
+            let objects = if *n == 1 {
+                "object was"
+            } else {
+                "objects were"
+            };
+            format!(
+                "{n} {kind} {objects} not evaluated (this version evaluates Kubernetes \
+                 NetworkPolicies only); verdicts may be wrong because of them"
+            )
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

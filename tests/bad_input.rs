@@ -2,7 +2,7 @@
 //! `error: file:line:column: what` (shared/REPORT.md, "Exit status"). Positions below were worked
 //! out by hand from the fixtures (1-based lines and columns).
 //!
-//! Also the other side: empty input and very large documents are not errors.
+//! Also: input holding no object at all is an error too (exit 2), very large documents are not.
 
 mod common;
 
@@ -389,6 +389,8 @@ fn unreadable_file_is_named_unless_root() {
     assert!(r.stderr.contains("permission denied"), "{}", r.stderr);
 }
 
+// --- Devices, FIFOs and inputs over the size limit ------------------------------------------
+
 /// Runs the binary with `stdin` as its standard input, killed after `limit`: a run that reads
 /// a device or waits on a FIFO forever fails the test instead of hanging it.
 fn run_with_stdin_for(args: &[&str], stdin: std::process::Stdio, limit: Duration) -> Run {
@@ -524,59 +526,113 @@ fn explicit_device_paths_are_still_read() {
     assert!(r.stderr.is_empty(), "{}", r.stderr);
 }
 
-// --- Not errors: empty and very large input -------------------------------------------------
+// --- Input without any object: exit 2, so that a CI job cannot pass on nothing -------------
 
-fn assert_empty_report(code: i32, r: &serde_json::Value) {
-    assert_eq!(code, 0);
-    let s = &r["summary"];
-    for field in [
-        "namespaces",
-        "workloads",
-        "networkPolicies",
-        "uncoveredWorkloads",
-        "suppressed",
-    ] {
-        assert_eq!(s[field], 0, "summary.{field}: {s:#}");
-    }
-    for sev in ["error", "warning", "info"] {
-        assert_eq!(s["findings"][sev], 0, "summary.findings.{sev}");
-    }
-    assert_eq!(s["skippedKinds"], serde_json::json!({}));
-    for list in ["namespaces", "workloads", "findings", "suppressed"] {
-        assert_eq!(r[list], serde_json::json!([]), "{list}");
-    }
+/// One line on stderr, exit 2, nothing on stdout.
+fn assert_nothing_read(r: &Run, message: &str) {
+    assert_eq!(r.code, 2, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert_eq!(r.stderr, format!("error: {message}\n"));
 }
 
 #[test]
-fn empty_file_is_an_empty_report() {
+fn empty_file_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("empty.yaml");
     std::fs::write(&path, "").unwrap();
-    let (code, r) = json(&["-f", path.to_str().unwrap()]);
-    assert_empty_report(code, &r);
+    let p = path.to_str().unwrap();
+    let r = run(&["-f", p, "-o", "json"]);
+    assert_nothing_read(
+        &r,
+        &format!("{p}: no Kubernetes objects in it (empty, or only comments)"),
+    );
 }
 
 #[test]
-fn empty_stdin_is_an_empty_report() {
-    let (code, r) = json_stdin(&["-f", "-"], b"");
-    assert_empty_report(code, &r);
+fn empty_stdin_is_an_error() {
+    let r = run_stdin(&["-f", "-"], b"");
+    assert_nothing_read(
+        &r,
+        "<stdin>: no Kubernetes objects in it (empty, or only comments)",
+    );
 }
 
 #[test]
-fn comments_and_markers_only_are_an_empty_report() {
-    let (code, r) = json_stdin(
+fn comments_and_markers_only_are_an_error() {
+    let r = run_stdin(
         &["-f", "-"],
         b"# nothing here\n---\n# still nothing\n---\n\n   \n---\n...\n",
     );
-    assert_empty_report(code, &r);
+    assert_nothing_read(
+        &r,
+        "<stdin>: no Kubernetes objects in it (empty, or only comments)",
+    );
 }
 
 #[test]
-fn empty_input_table_says_so_and_exits_0() {
-    let r = run_stdin(&["-f", "-"], b"");
+fn several_inputs_without_objects_are_named_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.yaml");
+    std::fs::write(&a, "# a\n").unwrap();
+    let a = a.to_str().unwrap();
+    let r = run_stdin(&["-f", a, "-f", "-"], b"");
+    assert_nothing_read(
+        &r,
+        &format!("no Kubernetes objects in any of the 2 inputs ({a}, <stdin>): they are empty or hold only comments"),
+    );
+    // One input with an object is enough.
+    let r = run_stdin(
+        &["-f", a, "-f", "-"],
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn a_directory_without_manifests_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("README.md"), "# docs\n").unwrap();
+    let d = dir.path().to_str().unwrap();
+    for args in [
+        vec!["-f", d],
+        vec!["matrix", "-f", d],
+        vec!["generate", "-f", d],
+    ] {
+        let r = run(&args);
+        assert_nothing_read(
+            &r,
+            &format!("{d}: no manifest files (*.yaml, *.yml, *.json) in this directory"),
+        );
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let e = empty.path().to_str().unwrap();
+    assert_nothing_read(
+        &run(&["-f", e]),
+        &format!("{e}: no manifest files (*.yaml, *.yml, *.json) in this directory"),
+    );
+}
+
+#[test]
+fn objects_without_workloads_are_an_answer_that_says_so() {
+    let input = b"apiVersion: v1\nkind: Service\nmetadata: {name: s}\n";
+    let r = run_stdin(&["-f", "-"], input);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.is_empty(), "{}", r.stderr);
-    assert!(r.stdout.contains("No workloads found."), "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with("No workloads found: no Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job or CronJob in scope.\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Skipped 1 object of other kinds (Service 1)"),
+        "{}",
+        r.stdout
+    );
+    let (code, report) = json_stdin(&["-f", "-"], input);
+    assert_eq!(code, 0);
+    assert_eq!(report["summary"]["workloads"], 0);
+    assert_eq!(report["summary"]["skippedKinds"]["Service"], 1);
 }
 
 #[test]
@@ -670,4 +726,28 @@ fn deeply_nested_flow_sequences_fail_fast() {
     let dir = tempfile::tempdir().unwrap();
     let (pod, widget) = nested_documents(dir.path(), 100_000);
     assert_nested_handled(&pod, &widget, Duration::from_secs(15));
+}
+
+#[test]
+fn positions_in_the_users_values_are_never_rewritten() {
+    // The Pod starts at line 5: the old code added 4 to any " at line N" of the message, the
+    // user's quoted value included ("see at line 7"), and overflowed on a huge N.
+    let dir = tempfile::tempdir().unwrap();
+    for value in ["see at line 3", "x at line 4294967295"] {
+        let path = dir.path().join("v.yaml");
+        let text = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\n---\n\
+             apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  hostNetwork: \"{value}\"\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        let out = common::cmd().arg("-f").arg(&path).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("{value:?}")),
+            "{value:?} rewritten: {err}"
+        );
+        assert!(err.contains("v.yaml:9:16:"), "{err}");
+        assert!(!err.contains("internal error"), "{err}");
+    }
 }

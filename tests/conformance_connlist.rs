@@ -1,7 +1,8 @@
 //! netpol-analyzer's `allow/` cases: `matrix -o connlist` on each case's input must print its
 //! `expected-connlist.txt` exactly. Differences are allowed only where SEMANTICS.md and
 //! netpol-analyzer disagree; such a case would be listed in `EXCEPTIONS` with the reason.
-//! Today there is none: all 17 cases agree line for line.
+//! Today there is none: all 17 cases agree line for line. netpol-analyzer polices hostNetwork
+//! pods like any pod, so the cases run with `--host-network=pod` (none has such a pod today).
 
 mod common;
 
@@ -36,7 +37,14 @@ fn matrix_connlist_matches_every_allow_case() {
         }
         let dir = conformance(&format!("netpol-analyzer/allow/{case}"));
         let input = dir.join("input");
-        let r = run(&["matrix", "-f", input.to_str().unwrap(), "-o", "connlist"]);
+        let r = run(&[
+            "matrix",
+            "-f",
+            input.to_str().unwrap(),
+            "-o",
+            "connlist",
+            "--host-network=pod",
+        ]);
         assert_eq!(r.code, 0, "{case}: {}", r.stderr);
         let expected = std::fs::read_to_string(dir.join("expected-connlist.txt")).unwrap();
         let got: Vec<&str> = r.stdout.lines().collect();

@@ -345,3 +345,240 @@ spec:
         r.stdout
     );
 }
+
+#[test]
+fn expect_says_what_it_expected_and_what_it_got() {
+    let denied = ["deploy/web", "sts/db", "-n", "shop", "--port", "5432"];
+    let r = reach(&[&denied[..], &["--expect", "allowed"]].concat());
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr, "expected allowed, got denied\n");
+    let allowed = ["deploy/api", "sts/db", "-n", "shop", "--port", "5432"];
+    let r = reach(&[&allowed[..], &["--expect", "denied"]].concat());
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr, "expected denied, got allowed\n");
+    // A match, or no --expect at all (the status is the verdict): nothing on stderr.
+    let r = reach(&[&allowed[..], &["--expect", "allowed"]].concat());
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let r = reach(&denied);
+    assert_eq!((r.code, r.stderr.as_str()), (1, ""));
+}
+
+/// db accepts web on three ports with one rule: asked about one, `here` names that one only.
+const DB_THREE_PORTS: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec: {template: {metadata: {labels: {app: web}}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db, namespace: shop}
+spec: {template: {metadata: {labels: {app: db}}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{port: 5432}, {port: 9187}, {port: 53, protocol: UDP}]
+";
+
+#[test]
+fn reach_here_names_only_the_asked_port() {
+    let r = run_stdin(
+        &[
+            "reach",
+            "deploy/web",
+            "deploy/db",
+            "-n",
+            "shop",
+            "--port",
+            "9187",
+            "-f",
+            "-",
+        ],
+        DB_THREE_PORTS.as_bytes(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("  allowed by shop/db, ingress rule 1: from pods app=web in namespace shop, TCP 5432, TCP 9187, UDP 53 (here: TCP 9187)\n"),
+        "{}",
+        r.stdout
+    );
+    // Without --port, `here` is everything the rule lets through between the two.
+    let r = run_stdin(
+        &["reach", "deploy/web", "deploy/db", "-n", "shop", "-f", "-"],
+        DB_THREE_PORTS.as_bytes(),
+    );
+    assert!(
+        r.stdout.contains("(here: TCP 5432,9187,UDP 53)\n"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn matrix_with_nothing_in_scope_suggests_n_or_all_namespaces() {
+    let r = run(&["matrix", "-f", SHOP, "-n", "nothere"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stderr,
+        "no workloads in namespace \"nothere\": -n NAMESPACE names another, -A takes every namespace\n"
+    );
+    let r = run(&["matrix", "-f", SHOP, "-n", "shop"]);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+}
+
+#[test]
+fn explain_and_reach_json_name_policies_the_same_way() {
+    let shop_api = serde_json::json!({
+        "kind": "NetworkPolicy",
+        "apiVersion": "networking.k8s.io/v1",
+        "namespace": "shop",
+        "name": "api"
+    });
+    let (_, reach) = reach_json(&["deploy/web", "deploy/api", "-n", "shop", "--port", "9090"]);
+    let ingress = &reach["ingress"];
+    let listed: Vec<&Value> = ingress["policies"].as_array().unwrap().iter().collect();
+    let api = listed
+        .iter()
+        .find(|p| p["name"] == "api")
+        .expect("policy api");
+    for key in ["kind", "apiVersion", "namespace", "name"] {
+        assert_eq!(api[key], shop_api[key], "{key}: {api:#}");
+    }
+    let rule = ingress["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["policyRef"]["name"] == "api")
+        .expect("a rule of api");
+    assert_eq!(rule["policyRef"], shop_api);
+    assert_eq!(rule["policy"], "shop/api", "the existing field stays");
+
+    let r = run(&[
+        "explain",
+        "deploy/api",
+        "-n",
+        "shop",
+        "-f",
+        SHOP,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let explain: Value = serde_json::from_str(&r.stdout).unwrap();
+    let selected = explain["ingress"]["selectedBy"].as_array().unwrap();
+    let api = selected.iter().find(|p| p["name"] == "api").expect("api");
+    for key in ["kind", "apiVersion", "namespace", "name"] {
+        assert_eq!(api[key], shop_api[key], "{key}: {api:#}");
+    }
+    let rule = explain["ingress"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["policy"] == "api")
+        .expect("a rule of api");
+    assert_eq!(rule["policyRef"], shop_api);
+}
+
+/// web may send to 10.0.0.0/8 except 10.10.0.0/16, on TCP 443 only.
+const WEB_TO_TEN: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec: {template: {metadata: {labels: {app: web}}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-egress, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.10.0.0/16]}}]
+    ports: [{port: 443}]
+";
+
+fn reach_ten(args: &[&str]) -> Run {
+    let mut all = vec!["reach"];
+    all.extend(args);
+    all.extend(["-n", "shop", "-f", "-"]);
+    run_stdin(&all, WEB_TO_TEN.as_bytes())
+}
+
+#[test]
+fn a_range_is_allowed_only_when_every_address_of_it_is() {
+    // Inside the ipBlock, outside its except: every address allowed.
+    let r = reach_ten(&["deploy/web", "10.20.0.0/16", "--port", "443"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("ALLOWED: deploy/web (shop) -> 10.20.0.0/16, TCP 443\n"),
+        "{}",
+        r.stdout
+    );
+    // The except: no address allowed.
+    let r = reach_ten(&["deploy/web", "10.10.0.0/16", "--port", "443"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(!r.stdout.contains("not every address"), "{}", r.stdout);
+    // The whole /8 straddles the except: denied, and the text says which parts are allowed.
+    let r = reach_ten(&["deploy/web", "10.0.0.0/8", "--port", "443"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .starts_with("DENIED: deploy/web (shop) -> 10.0.0.0/8, TCP 443\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("not every address of 10.0.0.0/8 is allowed: allowed to 10.0.0.0/13, 10.8.0.0/15, 10.11.0.0/16, 10.12.0.0/14, 10.16.0.0/12, 10.32.0.0/11, 10.64.0.0/10, 10.128.0.0/9; denied to 10.10.0.0/16\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("their one egress rule does not allow 10.10.0.0/16 on TCP 443"),
+        "{}",
+        r.stdout
+    );
+    let r = reach_ten(&["deploy/web", "10.0.0.0/8", "--port", "443", "-o", "json"]);
+    let j: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["verdict"], "denied");
+    assert_eq!(j["destination"], serde_json::json!({"cidr": "10.0.0.0/8"}));
+    let ranges: Vec<(String, String, bool)> = j["ranges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["from"].as_str().unwrap().to_owned(),
+                r["to"].as_str().unwrap().to_owned(),
+                r["allowed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let owned = |a: &str, b: &str, allowed| (a.to_owned(), b.to_owned(), allowed);
+    assert_eq!(
+        ranges,
+        [
+            owned("10.0.0.0", "10.9.255.255", true),
+            owned("10.10.0.0", "10.10.255.255", false),
+            owned("10.11.0.0", "10.255.255.255", true),
+        ]
+    );
+    // Another port: nothing of the range is allowed.
+    let r = reach_ten(&["deploy/web", "10.0.0.0/8", "--port", "80"]);
+    assert_eq!(r.code, 1);
+    assert!(!r.stdout.contains("not every address"), "{}", r.stdout);
+    // A range as the source: web's ingress is not isolated.
+    let r = reach_ten(&["10.0.0.0/8", "deploy/web", "--port", "80"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    // Host bits past the prefix are most likely a typo: a usage error that names the range.
+    let r = reach_ten(&["deploy/web", "10.1.2.3/8"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: \"10.1.2.3/8\": the address has bits set past the prefix length (the range is 10.0.0.0/8)\n"
+    );
+}

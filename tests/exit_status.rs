@@ -178,3 +178,77 @@ fn version_exits_0_and_names_the_kubectl_command() {
     assert!(r.stdout.contains("kubectl netpol-check"), "{}", r.stdout);
     assert!(r.stdout.contains(env!("CARGO_PKG_VERSION")), "{}", r.stdout);
 }
+
+#[test]
+fn fail_on_uncovered_fails_only_on_uncovered_workloads() {
+    let other_error = fixture("status/error_not_uncovered.yaml");
+    let (code, r) = json(&["-f", &other_error]);
+    assert_eq!(code, 1, "NPC105 is an error: {:#}", r["findings"]);
+    assert!(has_finding(
+        &r,
+        "NPC105",
+        "NetworkPolicy",
+        "team",
+        "api-egress-to-the-internet"
+    ));
+    assert_eq!(r["summary"]["uncoveredWorkloads"], 0);
+    assert_eq!(run(&["-f", &other_error, "--fail-on", "uncovered"]).code, 0);
+
+    let uncovered = fixture("status/uncovered.yaml");
+    assert_eq!(run(&["-f", &uncovered, "--fail-on", "uncovered"]).code, 1);
+    // Whatever its severity: the choice is about coverage, not levels.
+    assert_eq!(
+        run(&[
+            "-f",
+            &uncovered,
+            "--fail-on",
+            "uncovered",
+            "--severity",
+            "NPC001=info"
+        ])
+        .code,
+        1
+    );
+    let warnings = fixture("status/warning_only.yaml");
+    assert_eq!(run(&["-f", &warnings, "--fail-on", "uncovered"]).code, 0);
+}
+
+#[test]
+fn post_render_fail_on_uncovered_lets_other_errors_install() {
+    let read = |f: &str| std::fs::read(root().join(fixture(f))).unwrap();
+    let other_error = read("status/error_not_uncovered.yaml");
+    assert_eq!(run_stdin(&["post-render"], &other_error).code, 1);
+    let r = run_stdin(&["post-render", "--fail-on=uncovered"], &other_error);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("NPC105"),
+        "only what fails is listed: {}",
+        r.stderr
+    );
+    let r = run_stdin(
+        &["post-render", "--fail-on=uncovered"],
+        &read("status/uncovered.yaml"),
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("NPC001"), "{}", r.stderr);
+}
+
+#[test]
+fn post_render_help_says_what_fails_an_install() {
+    let help = run(&["post-render", "--help"]).stdout;
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Every rule that is an error by default, and nothing else, is named.
+    for rule in netpol_check::checks::RULES {
+        let named = help.contains(&format!("{} {}", rule.id, rule.name));
+        assert_eq!(
+            named,
+            rule.severity == netpol_check::report::Severity::Error,
+            "{} in post-render --help: {help}",
+            rule.id
+        );
+    }
+    assert!(
+        help.contains("--fail-on uncovered fails only on NPC001"),
+        "{help}"
+    );
+}

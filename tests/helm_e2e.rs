@@ -412,3 +412,84 @@ fn plugin_yaml_is_a_helm_4_postrenderer_of_our_version() {
     assert_eq!(y["name"], "netpol-check");
     assert_eq!(y["version"], env!("CARGO_PKG_VERSION"));
 }
+
+#[test]
+fn helm_4_users_see_on_their_terminal_that_the_wrapper_found_no_binary() {
+    // The directory plugin (no bin/) in a home whose PATH lacks kubectl-netpol_check.
+    let helm4 = Helm {
+        version: Version::Four,
+        home: tempfile::tempdir().unwrap(),
+    };
+    std::fs::create_dir_all(helm4.home.path().join("path")).unwrap();
+    helm4.install_plugin_dir();
+    let probe = helm4
+        .command()
+        .env("PATH", "/usr/bin:/bin")
+        .arg("version")
+        .output()
+        .unwrap();
+    assert!(probe.status.success(), "{}", text(&probe.stderr));
+    // `script` gives Helm a terminal; Helm's own stderr goes to a file, so the transcript holds
+    // only what reached /dev/tty.
+    let stderr_file = helm4.home.path().join("stderr");
+    let chart = format!("{REPO}/tests/charts/covered");
+    let inner = format!(
+        "{} template rel {chart} -n shop --post-renderer netpol-check >/dev/null 2>{}; echo \"status $?\"",
+        helm4.binary().display(),
+        stderr_file.display()
+    );
+    let mut script = Command::new("script");
+    script.args(["-qec", &inner, "/dev/null"]);
+    let probe_cmd = helm4.command();
+    for (k, v) in probe_cmd.get_envs() {
+        match v {
+            Some(v) => script.env(k, v),
+            None => script.env_remove(k),
+        };
+    }
+    // Without the binary anywhere: `sh` and the system tools only.
+    script.env("PATH", "/usr/bin:/bin");
+    let out = script.output().unwrap();
+    let transcript = text(&out.stdout);
+    assert!(
+        transcript.contains("netpol-check: kubectl-netpol_check not found"),
+        "transcript: {transcript}\nhelm's stderr: {}",
+        std::fs::read_to_string(&stderr_file).unwrap_or_default()
+    );
+    assert!(!transcript.contains("status 0"), "{transcript}");
+}
+
+#[test]
+fn generation_next_to_an_allow_all_egress_rule_adds_no_neutralised_deny() {
+    for v in BOTH {
+        let helm = Helm::new(v);
+        // The chart's allow-all reaches the cloud metadata endpoint (NPC105, an error of its
+        // own): gate on coverage only.
+        let failed = helm.template("allow-all-egress", Some(&["--fail-on=uncovered"]));
+        assert!(!failed.status.success(), "{v:?}: web is uncovered");
+        let out = helm.template(
+            "allow-all-egress",
+            Some(&[
+                "--fail-on=uncovered",
+                "--emit-default-deny",
+                "--namespace=shop",
+            ]),
+        );
+        assert!(out.status.success(), "{v:?}: {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains("NPC114"), "{v:?}: {stderr}");
+        assert!(
+            !stdout.contains("name: default-deny-all\n"),
+            "{v:?}: {stdout}"
+        );
+        assert!(
+            stdout.contains("name: default-deny-ingress\n"),
+            "{v:?}: {stdout}"
+        );
+        assert!(
+            stdout.contains("name: rel-web-default-deny-egress\n"),
+            "{v:?}: {stdout}"
+        );
+    }
+}

@@ -271,8 +271,9 @@ fn segment_glob(pattern: &str, s: &str) -> bool {
 
 /// `.krew.yaml` as krew-release-bot renders it for `tag` (pkg/source/template.go): the tag for
 /// `{{ .TagName }}`, and `uri: URL` plus `sha256: SUM` (indented by 4) for
-/// `{{ addURIAndSha "URL" .TagName }}`.
-fn render_release_bot_template(tag: &str, sums: &BTreeMap<String, String>) -> String {
+/// `{{ addURIAndSha "URL" .TagName }}`; with `quote`, `sha256: "SUM"`, as scripts/release.sh
+/// and the checked-in manifest write it.
+fn render_release_bot_template(tag: &str, sums: &BTreeMap<String, String>, quote: bool) -> String {
     let template = std::fs::read_to_string(Path::new(REPO).join(".krew.yaml")).unwrap();
     let tag_name = |s: &str| s.replace("{{ .TagName }}", tag);
     let mut out = String::new();
@@ -287,6 +288,11 @@ fn render_release_bot_template(tag: &str, sums: &BTreeMap<String, String>) -> St
             let sum = sums
                 .get(&uri)
                 .unwrap_or_else(|| panic!("no sha256 for {uri}"));
+            let sum = if quote {
+                format!("\"{sum}\"")
+            } else {
+                sum.clone()
+            };
             out.push_str(&format!("{indent}uri: {uri}\n    sha256: {sum}\n"));
         } else {
             assert!(!trimmed.contains("addURIAndSha"), "unexpected call: {line}");
@@ -338,13 +344,97 @@ fn the_checked_in_manifest_is_valid_and_is_the_release_bot_template_rendered() {
         .map(|p| (p.uri.clone(), p.sha256.clone()))
         .collect();
     let rendered: serde_norway::Value =
-        serde_norway::from_str(&render_release_bot_template(&tag, &sums)).unwrap();
+        serde_norway::from_str(&render_release_bot_template(&tag, &sums, true)).unwrap();
     let checked_in: serde_norway::Value =
         serde_norway::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(
         rendered, checked_in,
         "krew/netpol-check.yaml differs from .krew.yaml rendered for {tag}"
     );
+}
+
+/// The `sha256` scalars of a manifest as written, and whether YAML reads each as a string.
+/// serde_norway reads a plain scalar of 64 digits as a string (it overflows its integers), but
+/// YAML's core schema, and Krew's Go parser, read it as a number: the resolution is checked by
+/// the core schema's rules here.
+fn sha256_scalars(text: &str) -> Vec<(String, bool)> {
+    text.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("sha256:"))
+        .map(|v| {
+            let v = v.trim();
+            match v.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+                Some(quoted) => (quoted.to_owned(), true),
+                None => match v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+                    Some(quoted) => (quoted.to_owned(), true),
+                    None => (v.to_owned(), !is_core_schema_number(v)),
+                },
+            }
+        })
+        .collect()
+}
+
+/// YAML 1.2 core schema: `[-+]?[0-9]+` and `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+/// are numbers (as are `.inf` and `.nan`, which no checksum spells).
+fn is_core_schema_number(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        None => digits(mantissa),
+        Some((a, b)) => (digits(a) && (b.is_empty() || digits(b))) || (a.is_empty() && digits(b)),
+    };
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
+    mantissa_ok && exponent_ok
+}
+
+fn assert_sha256s_are_strings(what: &str, text: &str) {
+    let sums = sha256_scalars(text);
+    assert!(!sums.is_empty(), "{what}: no sha256");
+    for (i, (sum, string)) in sums.iter().enumerate() {
+        assert!(
+            *string && sum.len() == 64,
+            "{what}: sha256 {i} ({sum:?}) is not read as a 64-character string"
+        );
+    }
+    let doc: serde_norway::Value = serde_norway::from_str(text).unwrap();
+    for p in doc["spec"]["platforms"].as_sequence().expect("platforms") {
+        assert!(
+            p["sha256"].as_str().is_some_and(|s| s.len() == 64),
+            "{what}: {p:?}"
+        );
+    }
+}
+
+#[test]
+fn every_sha256_reads_as_a_64_character_string() {
+    let checked_in =
+        std::fs::read_to_string(Path::new(REPO).join("krew/netpol-check.yaml")).unwrap();
+    assert_sha256s_are_strings("krew/netpol-check.yaml", &checked_in);
+    let release = std::fs::read_to_string(release().join("netpol-check.yaml")).unwrap();
+    assert_sha256s_are_strings("release.sh's netpol-check.yaml", &release);
+    // krew-release-bot writes the sum of .krew.yaml's addURIAndSha unquoted, which the template
+    // cannot change: a real sum reads as a string as long as it has a letter other than `e`,
+    // and one of digits alone (a chance of one in 10^13) would not.
+    let tag = format!("v{VERSION}");
+    let sums: BTreeMap<String, String> = validate(&Path::new(REPO).join("krew/netpol-check.yaml"))
+        .spec
+        .platforms
+        .into_iter()
+        .map(|p| (p.uri, "0123456789abcdef".repeat(4)))
+        .collect();
+    assert_sha256s_are_strings(
+        ".krew.yaml as the bot renders it",
+        &render_release_bot_template(&tag, &sums, false),
+    );
+    // What the placeholders were before they were quoted: numbers.
+    let zeros = sums.keys().map(|u| (u.clone(), "0".repeat(64))).collect();
+    let unquoted = sha256_scalars(&render_release_bot_template(&tag, &zeros, false));
+    assert!(unquoted.iter().all(|(_, string)| !string), "{unquoted:?}");
+    assert!(is_core_schema_number("1e10") && is_core_schema_number("0.5"));
+    assert!(!is_core_schema_number("0123abc") && !is_core_schema_number("e1"));
 }
 
 /// One run of scripts/release.sh into a temporary directory, packing the binary the tests were

@@ -106,7 +106,10 @@ fn subcommands_flags_and_output_formats() {
     assert!(lines.contains(&"json\tThe report object as JSON".to_owned()));
 
     let (lines, _) = s.complete(None, &["--fail-on", ""]);
-    assert_eq!(values(&lines), ["error", "warning", "info", "never"]);
+    assert_eq!(
+        values(&lines),
+        ["error", "warning", "info", "never", "uncovered"]
+    );
     let (lines, _) = s.complete(None, &["--color", ""]);
     assert_eq!(values(&lines), ["auto", "always", "never"]);
     // Each subcommand's own -o values.

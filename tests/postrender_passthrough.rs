@@ -72,6 +72,7 @@ fn options(generate: bool) -> PostRenderOptions {
         include_hooks: false,
         scope: Scope::new(false, &[]).unwrap(),
         rules: Default::default(),
+        analysis: Default::default(),
         generate: generate.then(GenerateOptions::default),
     }
 }

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 
 mod naive;
 
-use naive::{label_pairs, naive_selects, naive_types, requirement, KEYS, VALUES};
-use netpol_check::analysis::analyse;
+use naive::{label_pairs, naive_selects, naive_types, requirement, KEYS, NAMESPACES, VALUES};
+use netpol_check::analysis::{analyse_with_options, Options, RuleConfig};
 use netpol_check::model::*;
 use netpol_check::report::Source;
+use netpol_check::semantics::HostNetwork;
 use proptest::prelude::*;
 
-const NAMESPACES: [&str; 3] = ["a", "b", "c"];
 fn labels() -> impl Strategy<Value = Labels> {
     label_pairs(&KEYS).prop_map(|pairs| pairs.into_iter().collect())
 }
@@ -92,7 +92,8 @@ struct Naive {
     egress_policies: Vec<String>,
 }
 
-fn naive_workload(w: &Workload, policies: &[NetworkPolicy]) -> Naive {
+/// `node_model`: point 5's default, "a hostNetwork pod is never isolated"; else the pod model.
+fn naive_workload(w: &Workload, policies: &[NetworkPolicy], node_model: bool) -> Naive {
     let mut n = Naive {
         ingress: false,
         egress: false,
@@ -118,8 +119,9 @@ fn naive_workload(w: &Workload, policies: &[NetworkPolicy]) -> Naive {
     n.ingress_policies.dedup();
     n.egress_policies.sort();
     n.egress_policies.dedup();
-    n.ingress = !w.host_network && !n.ingress_policies.is_empty();
-    n.egress = !w.host_network && !n.egress_policies.is_empty();
+    let node = node_model && w.host_network;
+    n.ingress = !node && !n.ingress_policies.is_empty();
+    n.egress = !node && !n.egress_policies.is_empty();
     n
 }
 
@@ -130,6 +132,7 @@ proptest! {
     fn indexed_evaluator_agrees_with_naive_reading(
         workloads in prop::collection::vec(workload(), 0..12),
         policies in prop::collection::vec(policy(), 0..10),
+        node_model in any::<bool>(),
     ) {
         // Names must be unique per namespace and kind for the report lookup below.
         let mut seen = std::collections::HashSet::new();
@@ -142,7 +145,12 @@ proptest! {
             policies: policies.clone(),
             ..Default::default()
         };
-        let report = analyse(&inventory, Source::manifests(vec![]));
+        let options = Options {
+            host_network: if node_model { HostNetwork::Node } else { HostNetwork::Pod },
+            selector: None,
+        };
+        let report =
+            analyse_with_options(&inventory, Source::manifests(vec![]), &RuleConfig::default(), &options);
         let by_name: BTreeMap<(String, String), _> = report
             .workloads
             .iter()
@@ -150,13 +158,14 @@ proptest! {
             .collect();
         let mut uncovered = 0;
         for w in &workloads {
-            let n = naive_workload(w, &policies);
+            let n = naive_workload(w, &policies, node_model);
             let got = by_name[&(w.namespace.clone(), w.name.clone())];
             prop_assert_eq!(got.ingress.isolated, n.ingress, "ingress of {}/{}", w.namespace, w.name);
             prop_assert_eq!(got.egress.isolated, n.egress, "egress of {}/{}", w.namespace, w.name);
             prop_assert_eq!(&got.ingress.policies, &n.ingress_policies);
             prop_assert_eq!(&got.egress.policies, &n.egress_policies);
-            if !w.host_network && (!n.ingress || !n.egress) {
+            let on_node = node_model && w.host_network;
+            if !on_node && (!n.ingress || !n.egress) {
                 uncovered += 1;
             }
         }

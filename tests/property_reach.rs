@@ -1,19 +1,19 @@
 //! `reach` (the compiled connectivity engine) must agree with a naive evaluator written straight
-//! from SEMANTICS.md points 3-11 on random inventories, ports and protocols.
+//! from SEMANTICS.md points 3-11 on random inventories, ports and protocols, with hostNetwork
+//! pods in either model of point 5.
 
 mod naive;
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-use naive::{label_pairs as pairs, naive_selects, naive_types, requirement, KEYS};
+use naive::{naive_selects, naive_types, namespaces, policy, workload, Draw, IpBlocks};
 use netpol_check::connectivity::reach::{reach, End, PortSpec};
 use netpol_check::connectivity::Engine;
 use netpol_check::model::*;
+use netpol_check::semantics::HostNetwork;
 use proptest::prelude::*;
 
-const NAMESPACES: [&str; 3] = ["a", "b", "c"];
-const PORT_NAMES: [&str; 2] = ["http", "dns"];
 const PROTOCOLS: [&str; 3] = ["TCP", "UDP", "SCTP"];
 /// (cidr, a strict subset to use as except)
 const BLOCKS: [(&str, &str); 3] = [
@@ -28,146 +28,17 @@ const ADDRESSES: [&str; 5] = [
     "192.168.2.2",
     "8.8.8.8",
 ];
-
-fn selector() -> impl Strategy<Value = LabelSelector> {
-    (pairs(&KEYS), prop::collection::vec(requirement(), 0..2)).prop_map(|(ml, me)| LabelSelector {
-        match_labels: ml.into_iter().take(1).collect(),
-        match_expressions: me,
-    })
-}
-
-/// Only peers the API server accepts: a policy it refuses never applies.
-fn peer() -> impl Strategy<Value = Peer> {
-    prop_oneof![
-        selector().prop_map(|s| Peer {
-            pod_selector: Some(s),
-            ..Default::default()
-        }),
-        selector().prop_map(|s| Peer {
-            namespace_selector: Some(s),
-            ..Default::default()
-        }),
-        (selector(), selector()).prop_map(|(p, n)| Peer {
-            pod_selector: Some(p),
-            namespace_selector: Some(n),
-            ip_block: None,
-        }),
-        (prop::sample::select(BLOCKS.to_vec()), any::<bool>()).prop_map(|((cidr, ex), use_ex)| {
-            Peer {
-                ip_block: Some(IpBlock {
-                    cidr: cidr.into(),
-                    except: if use_ex { vec![ex.into()] } else { vec![] },
-                }),
-                ..Default::default()
-            }
-        }),
-    ]
-}
-
-fn policy_port() -> impl Strategy<Value = PolicyPort> {
-    (
-        prop::option::of(prop::sample::select(PROTOCOLS.to_vec())),
-        0u8..4,
-        prop::sample::select(vec![53i64, 80, 8080]),
-        prop::sample::select(vec![0i64, 5, 10]),
-        prop::sample::select(PORT_NAMES.to_vec()),
-    )
-        .prop_map(|(protocol, shape, n, width, name)| PolicyPort {
-            protocol: protocol.map(str::to_owned),
-            port: match shape {
-                0 => None,
-                1 | 2 => Some(PortValue::Number(n)),
-                _ => Some(PortValue::Name(name.into())),
-            },
-            end_port: (shape == 2).then_some(n + width),
-        })
-}
-
-fn rule() -> impl Strategy<Value = Rule> {
-    (
-        prop::collection::vec(peer(), 0..3),
-        prop::collection::vec(policy_port(), 0..3),
-    )
-        .prop_map(|(peers, ports)| Rule { peers, ports })
-}
-
-fn policy() -> impl Strategy<Value = NetworkPolicy> {
-    (
-        prop::sample::select(NAMESPACES.to_vec()),
-        selector(),
-        prop_oneof![
-            Just(None),
-            Just(Some(vec![])),
-            Just(Some(vec!["Ingress".to_string()])),
-            Just(Some(vec!["Egress".to_string()])),
-            Just(Some(vec!["Ingress".to_string(), "Egress".to_string()])),
-        ],
-        prop::collection::vec(rule(), 0..3),
-        prop::collection::vec(rule(), 0..3),
-    )
-        .prop_map(|(ns, sel, types, ingress, egress)| NetworkPolicy {
-            namespace: ns.into(),
-            name: "p".into(),
-            pod_selector: sel,
-            policy_types: types,
-            ingress,
-            egress,
-            suppression: Suppression::default(),
-            origin: Origin::default(),
-        })
-}
-
-fn container_port() -> impl Strategy<Value = ContainerPort> {
-    (
-        prop::option::of(prop::sample::select(PORT_NAMES.to_vec())),
-        prop::sample::select(vec![53i64, 80, 8080, 8090]),
-        prop::option::of(prop::sample::select(PROTOCOLS.to_vec())),
-    )
-        .prop_map(|(name, port, protocol)| ContainerPort {
-            name: name.map(str::to_owned),
-            port,
-            protocol: protocol.map(str::to_owned),
-        })
-}
-
-fn workload() -> impl Strategy<Value = Workload> {
-    (
-        prop::sample::select(NAMESPACES.to_vec()),
-        pairs(&KEYS),
-        prop::bool::weighted(0.1),
-        prop::collection::vec(container_port(), 0..3),
-        any::<bool>(),
-    )
-        .prop_map(|(ns, l, host, ports, is_pod)| Workload {
-            kind: if is_pod {
-                WorkloadKind::Pod
-            } else {
-                WorkloadKind::Deployment
-            },
-            namespace: ns.into(),
-            name: String::new(),
-            label_sets: vec![l.into_iter().collect()],
-            pods: 1,
-            host_network: host,
-            ports,
-            suppression: Suppression::default(),
-            origin: Origin::default(),
-        })
-}
-
-fn namespace() -> impl Strategy<Value = Vec<Namespace>> {
-    prop::collection::vec(pairs(&["env", "team"]), 3).prop_map(|sets| {
-        NAMESPACES
-            .iter()
-            .zip(sets)
-            .map(|(name, extra)| {
-                let mut ns = Namespace::implicit(name);
-                ns.labels.extend(extra);
-                ns
-            })
-            .collect()
-    })
-}
+/// Every shape the evaluator reads: SCTP, ranges of several widths, ipBlock excepts, a port
+/// (8090) only containers use, `policyTypes: []`, and Pods, which reach themselves.
+const DRAW: Draw = Draw {
+    protocols: &PROTOCOLS,
+    container_ports: &[53, 80, 8080, 8090],
+    range_widths: &[0, 5, 10],
+    ip_blocks: IpBlocks::Drawn(&BLOCKS),
+    empty_pod_selectors: false,
+    empty_policy_types: true,
+    pods: true,
+};
 
 // ---- The naive evaluator: SEMANTICS.md, one sentence at a time. ----
 
@@ -190,8 +61,15 @@ enum Who<'a> {
     Address(Ipv4Addr),
 }
 
+/// Point 5, the default model: "a hostNetwork pod is never isolated, and no selector ever
+/// matches it as a peer"; the other model: "selected, isolated and matched like other pods".
+#[derive(Clone, Copy, Debug)]
+struct Model {
+    node: bool,
+}
+
 /// Point 8.
-fn peer_matches(p: &Peer, policy_ns: &str, who: Who<'_>) -> bool {
+fn peer_matches(p: &Peer, policy_ns: &str, who: Who<'_>, model: Model) -> bool {
     match (p, who) {
         (
             Peer {
@@ -206,6 +84,9 @@ fn peer_matches(p: &Peer, policy_ns: &str, who: Who<'_>) -> bool {
             Who::Pod(..),
         ) => false,
         (_, Who::Address(_)) => false,
+        // Its traffic is the node's: matched only by address, and node addresses are not
+        // known here.
+        (_, Who::Pod(w, _)) if model.node && w.host_network => false,
         (p, Who::Pod(w, ns_labels)) => {
             let ns_ok = match &p.namespace_selector {
                 Some(s) => naive_selects(s, ns_labels),
@@ -252,8 +133,9 @@ fn side_allows(
     protocol: &str,
     port: i64,
     policies: &[NetworkPolicy],
+    model: Model,
 ) -> bool {
-    if me.host_network {
+    if me.host_network && model.node {
         return true;
     }
     let mut isolated = false;
@@ -269,8 +151,10 @@ fn side_allows(
         isolated = true;
         let rules = if ingress { &p.ingress } else { &p.egress };
         for r in rules {
-            let peer_ok =
-                r.peers.is_empty() || r.peers.iter().any(|x| peer_matches(x, &p.namespace, peer));
+            let peer_ok = r.peers.is_empty()
+                || r.peers
+                    .iter()
+                    .any(|x| peer_matches(x, &p.namespace, peer, model));
             let port_ok =
                 r.ports.is_empty() || r.ports.iter().any(|x| port_matches(x, dst, protocol, port));
             allowed |= peer_ok && port_ok;
@@ -284,9 +168,9 @@ proptest! {
 
     #[test]
     fn reach_agrees_with_the_naive_evaluator(
-        namespaces in namespace(),
-        workloads in prop::collection::vec(workload(), 1..8),
-        policies in prop::collection::vec(policy(), 0..6),
+        namespaces in namespaces(),
+        workloads in prop::collection::vec(workload(DRAW), 1..8),
+        policies in prop::collection::vec(policy(DRAW), 0..6),
         src in 0usize..8,
         dst in 0usize..9,
         address in prop::sample::select(ADDRESSES.to_vec()),
@@ -294,7 +178,9 @@ proptest! {
         // The rules' ports and range ends, one past them, and container ports.
         port in prop::sample::select(vec![53i64, 58, 63, 64, 80, 85, 90, 8080, 8085, 8090, 8091, 9000]),
         address_is_source in any::<bool>(),
+        node_model in any::<bool>(),
     ) {
+        let model = Model { node: node_model };
         let mut workloads = workloads;
         for (i, w) in workloads.iter_mut().enumerate() {
             w.name = format!("w{i}");
@@ -305,11 +191,15 @@ proptest! {
             policies: policies.clone(),
             skipped_kinds: BTreeMap::new(),
             pod_owners: BTreeMap::new(),
+            ..Default::default()
         };
         let ns_labels = |w: &Workload| -> Labels {
             namespaces.iter().find(|n| n.name == w.namespace).unwrap().labels.clone()
         };
-        let engine = Engine::new(&inventory);
+        let engine = Engine::with_host_network(
+            &inventory,
+            if model.node { HostNetwork::Node } else { HostNetwork::Pod },
+        );
         let s = src % workloads.len();
         let ip: Ipv4Addr = address.parse().unwrap();
         let proto = Protocol::parse(protocol).unwrap();
@@ -321,19 +211,19 @@ proptest! {
             let (la, lb) = (ns_labels(a), ns_labels(b));
             let same_pod = s == dst && a.kind == WorkloadKind::Pod;
             let expected = same_pod
-                || (side_allows(a, false, Who::Pod(b, &lb), Who::Pod(b, &lb), protocol, port, &policies)
-                    && side_allows(b, true, Who::Pod(a, &la), Who::Pod(b, &lb), protocol, port, &policies));
+                || (side_allows(a, false, Who::Pod(b, &lb), Who::Pod(b, &lb), protocol, port, &policies, model)
+                    && side_allows(b, true, Who::Pod(a, &la), Who::Pod(b, &lb), protocol, port, &policies, model));
             (End::Workload(s), End::Workload(dst), expected)
         } else if address_is_source {
             let b = &workloads[s];
             let lb = ns_labels(b);
             let expected =
-                side_allows(b, true, Who::Address(ip), Who::Pod(b, &lb), protocol, port, &policies);
+                side_allows(b, true, Who::Address(ip), Who::Pod(b, &lb), protocol, port, &policies, model);
             (End::Address(ip.into()), End::Workload(s), expected)
         } else {
             let a = &workloads[s];
             let expected =
-                side_allows(a, false, Who::Address(ip), Who::Address(ip), protocol, port, &policies);
+                side_allows(a, false, Who::Address(ip), Who::Address(ip), protocol, port, &policies, model);
             (End::Workload(s), End::Address(ip.into()), expected)
         };
         let got = reach(&engine, end_src, end_dst, Some((proto, &spec))).unwrap();

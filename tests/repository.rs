@@ -138,16 +138,18 @@ fn outside_links(line: &str) -> Vec<String> {
     for scheme in ["http://", "https://"] {
         for (i, _) in line.match_indices(scheme) {
             let rest = &line[i + scheme.len()..];
-            if rest.starts_with("127.0.0.1")
-                || rest.starts_with("localhost")
-                || rest.starts_with("[::1]")
-            {
-                continue;
-            }
             let end = rest
                 .find(|c: char| c.is_whitespace() || matches!(c, ')' | '>' | '`' | '"'))
                 .unwrap_or(rest.len());
-            out.push(format!("{scheme}{}", &rest[..end]));
+            let host = rest[..end].split(['/', ':']).next().unwrap_or("");
+            // A bare scheme in prose, or an address in example output, is not a link.
+            let address = host.is_empty()
+                || host == "localhost"
+                || host.starts_with('[')
+                || host.parse::<std::net::IpAddr>().is_ok();
+            if !address {
+                out.push(format!("{scheme}{}", &rest[..end]));
+            }
         }
     }
     out
@@ -223,5 +225,11 @@ fn page_checks_catch_what_they_look_for() {
     );
     assert!(
         outside_links("Cluster: context prod (https://127.0.0.1:36683, CNI Calico)").is_empty()
+    );
+    assert!(outside_links("context \"prod\" (https://10.0.0.1:6443): refused").is_empty());
+    assert!(outside_links("`proxy-url` (`http://` CONNECT proxies)").is_empty());
+    assert_eq!(
+        outside_links("see http://example.com/x."),
+        ["http://example.com/x."]
     );
 }

@@ -51,7 +51,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         labels: &dns_labels,
         namespace_labels: &dns_ns_labels,
         ports: &dns_ports,
-        host_network: false,
+        node_network: false,
     });
     let destinations = [
         dns_pod,
@@ -89,7 +89,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         .workloads
         .par_iter()
         .zip(&ctx.coverage.workloads)
-        .filter(|(w, v)| !w.host_network && v.egress.isolated)
+        .filter(|(w, v)| !ctx.coverage.on_node_network(w) && v.egress.isolated)
         .filter_map(|(w, v)| {
             let missing: Vec<Protocol> = (0..protocols.len())
                 .filter(|&p| !v.egress.policies.iter().any(|&i| allowed[i][p]))

@@ -14,7 +14,8 @@ pub const RULE: Rule = Rule {
         applies NetworkPolicy to them: a policy may select them, but they stay reachable on every \
         port they listen on, and can reach anything the node can. They are counted apart from \
         uncovered workloads because no policy can fix them; only dropping hostNetwork or host-level \
-        firewalling can.",
+        firewalling can. On a CNI that polices hostNetwork pods like any pod (OVN-Kubernetes), \
+        run with --host-network=pod: this rule is then silent and NPC001 covers them.",
     bad_example: "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: exporter\n  namespace: monitoring\nspec:\n  selector: {matchLabels: {app: exporter}}\n  template:\n    metadata: {labels: {app: exporter}}\n    spec:\n      hostNetwork: true\n      containers: [{name: exporter, image: prom/node-exporter}]\n",
     good_example: "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: exporter\n  namespace: monitoring\nspec:\n  selector: {matchLabels: {app: exporter}}\n  template:\n    metadata: {labels: {app: exporter}}\n    spec:\n      containers: [{name: exporter, image: prom/node-exporter}]\n",
 };
@@ -23,7 +24,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     ctx.inventory
         .workloads
         .iter()
-        .filter(|w| w.host_network)
+        .filter(|w| ctx.coverage.on_node_network(w))
         .map(|w| {
             RULE.finding(
                 &w.namespace,
@@ -70,5 +71,8 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].object, "node-exporter");
         assert_eq!(f[0].severity, Severity::Warning);
+        // The pod model: policies isolate it like any pod, nothing to warn about.
+        let coverage = Coverage::evaluate_with(&inv, |_| true, crate::semantics::HostNetwork::Pod);
+        assert!(check(&Context::new(&inv, &coverage, &[], None)).is_empty());
     }
 }

@@ -8,7 +8,7 @@ use crate::model::{Direction, Protocol};
 use crate::report::{Finding, Severity};
 use crate::semantics::traffic::{CompiledRule, Endpoint, Port};
 
-use super::{effective_rules, valid_policies, Context, Rule};
+use super::{describe_ports, effective_rules, valid_policies, Context, Rule};
 
 pub const RULE: Rule = Rule {
     id: "NPC105",
@@ -69,12 +69,19 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                     .collect();
                 format!("allows {}", blocks.join(", "))
             };
+            // What the rule allows, not only the port that matters here: "every destination on
+            // TCP 80" about a rule without ports understated it.
+            let ports = if r.ports.is_empty() {
+                "every port and protocol".to_owned()
+            } else {
+                describe_ports(&r.ports)
+            };
             out.push(RULE.policy_finding(
                 p,
                 format!(
-                    "NetworkPolicy {ns}/{name} spec.egress[{i}] {how} on TCP 80, including the \
-                     cloud metadata endpoint {ips}: the pods it selects can read the node's cloud \
-                     credentials",
+                    "NetworkPolicy {ns}/{name} spec.egress[{i}] {how} on {ports}, including the \
+                     cloud metadata endpoint {ips} on TCP 80: the pods it selects can read the \
+                     node's cloud credentials",
                     ns = p.namespace,
                     name = p.name,
                     ips = reached.join(" and "),
@@ -130,8 +137,17 @@ mod tests {
     fn fires_on_rules_without_to() {
         let f = run(&policy("ports: [{port: 80}, {port: 443}]"), check);
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.starts_with("NetworkPolicy shop/out spec.egress[0] has no `to`, so it allows every destination on TCP 80"), "{}", f[0].message);
-        assert_eq!(run(&policy("{}"), check).len(), 1);
+        assert!(f[0].message.starts_with("NetworkPolicy shop/out spec.egress[0] has no `to`, so it allows every destination on TCP 80, TCP 443, including the cloud metadata endpoint 169.254.169.254"), "{}", f[0].message);
+        let f = run(&policy("{}"), check);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.starts_with("NetworkPolicy shop/out spec.egress[0] has no `to`, so it allows every destination on every port and protocol, including"), "{}", f[0].message);
+        let f = run(&policy("to: [{ipBlock: {cidr: 0.0.0.0/0}}]"), check);
+        assert!(
+            f[0].message
+                .contains("allows to[0] ipBlock 0.0.0.0/0 on every port and protocol, including"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::model::{LabelSelector, NetworkPolicy, Peer, NAMESPACE_NAME_LABEL};
 use crate::report::{Finding, Severity};
-use crate::semantics::Selector;
+use crate::semantics::{Coverage, Selector};
 
 use super::index::{NamespaceIndex, WorkloadIndex};
 use super::{describe_selector, effective_rules, peers_field, valid_policies, Context, Rule};
@@ -24,7 +24,9 @@ pub const RULE: Rule = Rule {
         namespaces its namespaceSelector matches). A peer that matches nothing allows nothing: \
         the traffic the rule was written for stays blocked. The usual cause is a typo or a \
         namespaceSelector on `name: <namespace>`, a label namespaces do not carry unless someone \
-        set it; the API server sets `kubernetes.io/metadata.name` on every namespace. The rule \
+        set it; the API server sets `kubernetes.io/metadata.name` on every namespace. A \
+        podSelector that matches only hostNetwork pods matches nothing either (SEMANTICS.md \
+        point 5: their traffic is their node's), unless run with --host-network=pod. The rule \
         compares against the namespaces and workloads in scope (namespaces only seen through \
         their objects carry just `kubernetes.io/metadata.name`); a peer with an empty or no \
         podSelector is judged by its namespaceSelector only, a podSelector is not judged where \
@@ -67,6 +69,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let workloads = ctx.workload_index();
     let known_keys: BTreeSet<&str> = namespaces.label_keys().collect();
     let policies: Vec<&NetworkPolicy> = valid_policies(ctx).collect();
+    // Only then can a podSelector match workloads and still select nothing.
+    let node_network = (ctx.inventory.workloads.iter()).any(|w| ctx.coverage.on_node_network(w));
+    let coverage = node_network.then_some(ctx.coverage);
     // Policy by policy, in parallel: each only reads the indexes.
     let per_policy = |p: &&NetworkPolicy| {
         let p = *p;
@@ -87,7 +92,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                     &field,
                     namespaces,
                     ctx.namespaces,
-                    workloads,
+                    (workloads, coverage),
                     &known_keys,
                 ) {
                     out.push(f);
@@ -105,7 +110,8 @@ fn check_peer<'a>(
     field: &str,
     namespaces: &NamespaceIndex<'a>,
     in_scope: &[String],
-    workloads: &WorkloadIndex<'_>,
+    // The coverage only when some workload is on its node's network.
+    (workloads, node_network): (&WorkloadIndex<'_>, Option<&Coverage>),
     known_keys: &BTreeSet<&str>,
 ) -> Option<Finding> {
     let looked_in: Arc<[&str]> = match &peer.namespace_selector {
@@ -125,9 +131,49 @@ fn check_peer<'a>(
         return None;
     }
     let s = Selector::compile(pods);
-    if workloads.any_in(&looked_in, &s) {
+    let Some(coverage) = node_network else {
+        if workloads.any_in(&looked_in, &s) {
+            return None;
+        }
+        return Some(no_workload(p, pods, field, &looked_in));
+    };
+    if workloads.any_in_where(&looked_in, &s, |w| !coverage.on_node_network(w)) {
         return None;
     }
+    let host: Vec<String> = workloads
+        .matching_in(&looked_in, &s, 4)
+        .into_iter()
+        .map(|w| format!("{} {}/{}", w.kind, w.namespace, w.name))
+        .collect();
+    if host.is_empty() {
+        return Some(no_workload(p, pods, field, &looked_in));
+    }
+    Some(
+        RULE.policy_finding(
+            p,
+            format!(
+                "NetworkPolicy {ns}/{name} {field} podSelector {sel} matches only hostNetwork \
+             workloads ({list}), whose traffic is their node's: no selector matches it, so this \
+             peer allows nothing",
+                ns = p.namespace,
+                name = p.name,
+                sel = describe_selector(pods),
+                list = host.join(", "),
+            ),
+            "Admit the nodes by address (an ipBlock holding the node addresses), or drop \
+         hostNetwork from those pods; if the CNI polices hostNetwork pods like any pod \
+         (OVN-Kubernetes), run with --host-network=pod."
+                .to_owned(),
+        ),
+    )
+}
+
+fn no_workload(
+    p: &NetworkPolicy,
+    pods: &LabelSelector,
+    field: &str,
+    looked_in: &[&str],
+) -> Finding {
     let shown: Vec<&str> = looked_in.iter().take(3).copied().collect();
     let more = if looked_in.len() > 3 {
         format!(" and {} more", looked_in.len() - 3)
@@ -135,7 +181,7 @@ fn check_peer<'a>(
         String::new()
     };
     let plural = if looked_in.len() == 1 { "" } else { "s" };
-    Some(RULE.policy_finding(
+    RULE.policy_finding(
         p,
         format!(
             "NetworkPolicy {ns}/{name} {field} podSelector {sel} matches no workload in \
@@ -151,7 +197,7 @@ fn check_peer<'a>(
              podSelector only looks in the policy's namespace {}.",
             p.namespace
         ),
-    ))
+    )
 }
 
 fn no_namespace(
@@ -269,6 +315,27 @@ mod tests {
             check,
         );
         assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn a_pod_selector_matching_only_host_network_pods_selects_nothing_in_the_node_model() {
+        let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: agent, namespace: demo, labels: {app: agent}}\nspec: {hostNetwork: true, containers: [{name: a, image: a}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: demo, labels: {app: web}}\nspec: {containers: [{name: w, image: w}]}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web, namespace: demo}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress: [{from: [{podSelector: {matchLabels: {app: agent}}}]}]\n";
+        let f = run(yaml, check);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message
+                .contains("matches only hostNetwork workloads (Pod demo/agent)"),
+            "{}",
+            f[0].message
+        );
+        let inv = crate::checks::testutil::inventory(yaml);
+        let coverage = crate::semantics::Coverage::evaluate_with(
+            &inv,
+            |_| true,
+            crate::semantics::HostNetwork::Pod,
+        );
+        let namespaces = ["demo".to_owned()];
+        assert!(check(&Context::new(&inv, &coverage, &namespaces, None)).is_empty());
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         .workloads
         .iter()
         .zip(&ctx.coverage.workloads)
-        .filter(|(w, v)| !w.host_network && !v.covered())
+        .filter(|(w, v)| !ctx.coverage.on_node_network(w) && !v.covered())
         .map(|(w, v)| finding(ctx, w, v))
         .collect()
 }

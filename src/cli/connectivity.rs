@@ -36,6 +36,7 @@ fn load(input: &InputArgs) -> Result<Loaded, Error> {
             skip_helm_hooks: false,
         };
         let inventory = sources::load(&inputs, &options)?;
+        super::note_ignored_policies(&inventory);
         let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
         return Ok(Loaded {
             inventory,
@@ -47,21 +48,16 @@ fn load(input: &InputArgs) -> Result<Loaded, Error> {
     let c = &input.cluster;
     // Every namespace: a peer or a policy elsewhere decides what reaches the named workloads.
     let options = ClusterOptions {
-        kubeconfig: c.kubeconfig.clone(),
-        context: c.context.clone(),
-        cluster: c.cluster.clone(),
-        user: c.user.clone(),
         namespace: input.namespace.clone(),
         all_namespaces: true,
-        selector: None,
-        request_timeout: c.request_timeout.and_then(|t| t.0),
-        page_size: c.chunk_size.max(1),
         progress: false,
+        ..c.options()
     };
     let data = cluster::load(&options)?;
     for note in &data.notes {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", output::terminal::escape_lines(note));
     }
+    super::note_ignored_policies(&data.inventory);
     Ok(Loaded {
         inventory: data.inventory,
         source: Source::cluster(data.context, data.server, data.cni),
@@ -74,6 +70,7 @@ fn resolve(text: &str, inventory: &Inventory, namespace: &str) -> Result<End, Er
     let target = Target::parse(text)?;
     Ok(match target {
         Target::Address(ip) => End::Address(ip),
+        Target::Network(net) => End::Network(net),
         Target::Workload { .. } => End::Workload(
             target
                 .resolve(inventory, namespace)?
@@ -83,9 +80,19 @@ fn resolve(text: &str, inventory: &Inventory, namespace: &str) -> Result<End, Er
 }
 
 /// Writes to stdout; a closed pipe is not an error.
-fn print(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Error> {
+/// `human`: text for people, whose control characters are escaped (output::terminal); JSON
+/// escapes its own.
+fn print(
+    human: bool,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let buffered = std::io::BufWriter::new(stdout.lock());
+    let mut out: Box<dyn Write> = if human {
+        Box::new(output::terminal::Escaping::new(buffered, false))
+    } else {
+        Box::new(buffered)
+    };
     let result = write(&mut out).and_then(|_| out.flush());
     match result {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", &e)),
@@ -102,10 +109,16 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Error> {
             args.workload
         )));
     };
-    let engine = Engine::new(inventory);
+    let host_network = args.input.host_network.model();
+    let engine = Engine::with_host_network(inventory, host_network);
     let explanation = explain_engine::explain(&engine, w);
     // The findings of the lints on this workload and on the policies its explanation shows.
-    let report = analysis::analyse_with(inventory, loaded.source, &RuleConfig::default());
+    let options = analysis::Options {
+        host_network,
+        selector: None,
+    };
+    let report =
+        analysis::analyse_with_options(inventory, loaded.source, &RuleConfig::default(), &options);
     let workload = &inventory.workloads[w];
     let policies: Vec<(&str, &str)> = explanation
         .directions
@@ -127,7 +140,7 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Error> {
                 || (f.kind == "NetworkPolicy" && policies.contains(&(ns, f.object.as_str())))
         })
         .collect();
-    print(|out| match args.output {
+    print(args.output == TextFormat::Text, |out| match args.output {
         TextFormat::Text => output::explain::text(&engine, &explanation, &findings, out),
         TextFormat::Json => output::explain::json(&engine, &explanation, &findings, out),
     })?;
@@ -140,27 +153,37 @@ pub fn reach(args: &ReachArgs) -> Result<i32, Error> {
     let source = resolve(&args.source, inventory, &loaded.namespace)?;
     let to_namespace = args.to_namespace.as_deref().unwrap_or(&loaded.namespace);
     let destination = resolve(&args.destination, inventory, to_namespace)?;
-    let engine = Engine::new(inventory);
+    let engine = Engine::with_host_network(inventory, args.input.host_network.model());
     let port = args
         .port
         .as_ref()
         .map(|spec| (args.protocol.protocol(), spec));
     let answer = reach_engine::reach(&engine, source, destination, port)?;
-    print(|out| match args.output {
+    print(args.output == TextFormat::Text, |out| match args.output {
         TextFormat::Text => output::reach::text(&engine, &answer, out),
         TextFormat::Json => output::reach::json(&engine, &answer, out),
     })?;
     let expected = args.expect.unwrap_or(Expect::Allowed);
-    let verdict = if answer.allowed {
-        Expect::Allowed
-    } else {
-        Expect::Denied
+    // An unknown verdict (a hostNetwork end, node addresses not in the input) is neither.
+    let verdict = match (answer.allowed, &answer.unknown) {
+        (true, _) => Some(Expect::Allowed),
+        (false, None) => Some(Expect::Denied),
+        (false, Some(_)) => None,
     };
-    Ok(if verdict == expected {
-        EXIT_OK
-    } else {
-        EXIT_FINDINGS
-    })
+    if verdict == Some(expected) {
+        return Ok(EXIT_OK);
+    }
+    // Without --expect the exit status is the verdict itself; with it, a CI log must say why
+    // the step failed.
+    if args.expect.is_some() {
+        let name = |e: Option<Expect>| match e {
+            Some(Expect::Allowed) => "allowed",
+            Some(Expect::Denied) => "denied",
+            None => "unknown",
+        };
+        eprintln!("expected {}, got {}", name(Some(expected)), name(verdict));
+    }
+    Ok(EXIT_FINDINGS)
 }
 
 pub fn matrix(args: &MatrixArgs) -> Result<i32, Error> {
@@ -175,11 +198,33 @@ pub fn matrix(args: &MatrixArgs) -> Result<i32, Error> {
     } else {
         None
     };
-    let engine = Engine::new(inventory);
+    let engine = Engine::with_host_network(inventory, args.input.host_network.model());
+    // -l narrows the rows and columns; every workload still counts as a peer of the rules.
     let m = matrix_engine::compute(&engine, |w| {
-        scope.is_none_or(|ns| inventory.workloads[w].namespace == ns)
+        let workload = &inventory.workloads[w];
+        scope.is_none_or(|ns| workload.namespace == ns)
+            && args
+                .selector
+                .as_ref()
+                .is_none_or(|s| workload.label_sets.iter().any(|l| s.matches(l)))
     });
-    print(|out| match args.output {
+    let in_scope = |w: &crate::model::Workload| scope.is_none_or(|ns| w.namespace == ns);
+    if !inventory.workloads.iter().any(in_scope) {
+        let hint = match scope {
+            Some(ns) => format!(
+                "no workloads in namespace {ns:?}: -n NAMESPACE names another, -A takes every namespace"
+            ),
+            None => "no workloads in the input".to_owned(),
+        };
+        eprintln!("{}", output::terminal::escape_lines(&hint));
+    }
+    // The connlist format has no place for them; JSON carries them.
+    if args.output != MatrixFormat::Json {
+        for note in &m.notes {
+            eprintln!("note: {}", output::terminal::escape_lines(note));
+        }
+    }
+    print(args.output != MatrixFormat::Json, |out| match args.output {
         MatrixFormat::Table => output::matrix::table(inventory, &m, out),
         MatrixFormat::Json => output::matrix::json(inventory, &m, out),
         MatrixFormat::Connlist => output::matrix::connlist(inventory, &m, out),

@@ -12,8 +12,8 @@ use crate::error::Error;
 use crate::generate::{DenyMode, GenerateOptions};
 use crate::output::{self, ColorChoice, Format};
 use crate::postrender::{self, PostRenderOptions};
-use crate::report::{Report, Severity, Source};
-use crate::semantics::Coverage;
+use crate::report::{Finding, Report, Severity, Source};
+use crate::semantics::{Coverage, HostNetwork, Selector};
 use crate::source::cluster::{self, ClusterOptions};
 use crate::source::paths;
 use crate::source::{self as sources, manifests, ManifestOptions};
@@ -59,7 +59,15 @@ pub enum Command {
     /// Helm post-renderer: rendered manifests on stdin, the same manifests on stdout (plus any
     /// generated policies); fails when pods would run uncovered.
     #[command(
-        after_help = "Helm 3: helm install shop ./chart --post-renderer kubectl-netpol_check --post-renderer-args post-render\n\
+        after_help = "What fails the install (exit 1): with the default --fail-on error, any \
+                      error-severity finding: a workload not isolated for both ingress and egress \
+                      (NPC001 uncovered-workload), an egress rule reaching the cloud metadata \
+                      endpoint (NPC105 metadata-endpoint-reachable), a default deny neutralised by \
+                      an allow-all rule (NPC114 default-deny-neutralised), a policy the API server \
+                      would refuse (NPC120 invalid-policy). --fail-on uncovered fails only on \
+                      NPC001; --fail-on warning or info also on those severities; --fail-on never \
+                      never fails. --severity RULE=LEVEL changes a rule's severity.\n\n\
+                      Helm 3: helm install shop ./chart --post-renderer kubectl-netpol_check --post-renderer-args post-render\n\
                       Helm 4: helm install shop ./chart --post-renderer netpol-check --post-renderer-args=--namespace=shop"
     )]
     PostRender(PostRenderArgs),
@@ -73,9 +81,11 @@ pub enum Command {
                       kubectl netpol-check explain deploy/web -n shop\n  \
                       kubectl netpol-check explain sts/db -n shop -f k8s/ -o json")]
     Explain(ExplainArgs),
-    /// Can SRC open a connection to DST? Exit 0 when allowed, 1 when denied, 2 on error.
+    /// Can SRC open a connection to DST? Exit 0 when allowed, 1 when denied (or unknown), 2 on
+    /// error.
     #[command(
-        after_help = "SRC and DST are workloads (KIND/NAME: deploy/web, pod/x, sts/db) or IP addresses.\n\n\
+        after_help = "SRC and DST are workloads (KIND/NAME: deploy/web, pod/x, sts/db), IP addresses or \
+                      address ranges (10.0.0.0/8: allowed only when every address of it is).\n\n\
                       Examples:\n  \
                       kubectl netpol-check reach deploy/web deploy/db -n shop --port 5432\n  \
                       kubectl netpol-check reach pod/x --to-namespace kube-system pod/coredns-abc --port 53 --protocol UDP\n  \
@@ -114,7 +124,40 @@ pub struct InputArgs {
     pub namespace: Option<String>,
 
     #[command(flatten)]
+    pub host_network: HostNetworkArgs,
+
+    #[command(flatten)]
     pub cluster: ClusterArgs,
+}
+
+/// `--host-network`: how hostNetwork pods are policed (SEMANTICS.md point 5).
+#[derive(Debug, Args)]
+pub struct HostNetworkArgs {
+    /// hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock
+    /// holding the node's address, as on most CNIs) or `pod` (isolated and matched like any pod,
+    /// as OVN-Kubernetes and netpol-analyzer assume).
+    #[arg(long = "host-network", value_enum, default_value_t = HostNetworkArg::Node, value_name = "MODEL")]
+    pub model: HostNetworkArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostNetworkArg {
+    Node,
+    Pod,
+}
+
+impl HostNetworkArgs {
+    pub fn model(&self) -> HostNetwork {
+        match self.model {
+            HostNetworkArg::Node => HostNetwork::Node,
+            HostNetworkArg::Pod => HostNetwork::Pod,
+        }
+    }
+}
+
+/// `-l`, in kubectl's syntax.
+fn parse_selector(s: &str) -> Result<Selector, String> {
+    crate::semantics::selector_syntax::parse(s).map(|sel| Selector::compile(&sel))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -217,6 +260,11 @@ pub struct MatrixArgs {
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
 
+    /// Label selector limiting the workloads shown (rows and columns); what they may exchange
+    /// is still worked out with every workload and policy.
+    #[arg(short = 'l', long, value_name = "SELECTOR", value_parser = parse_selector)]
+    pub selector: Option<Selector>,
+
     #[arg(short = 'o', long, value_enum, default_value_t = MatrixFormat::Table)]
     pub output: MatrixFormat,
 }
@@ -247,9 +295,11 @@ pub struct CheckArgs {
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
     pub output: Format,
 
-    /// Label selector limiting the workloads reported (e.g. app.kubernetes.io/part-of=shop).
-    #[arg(short = 'l', long, value_name = "SELECTOR")]
-    pub selector: Option<String>,
+    /// Label selector limiting the workloads reported, and the findings on them and on the
+    /// policies selecting them, in kubectl's syntax (app=web, tier in (a,b), !legacy);
+    /// verdicts are worked out on everything all the same.
+    #[arg(short = 'l', long, value_name = "SELECTOR", value_parser = parse_selector)]
+    pub selector: Option<Selector>,
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
@@ -285,6 +335,54 @@ pub struct ClusterArgs {
     /// Items per list request.
     #[arg(long, default_value_t = 500, value_name = "N", hide = true)]
     pub chunk_size: u32,
+
+    /// The address of the API server (over the kubeconfig's).
+    #[arg(short = 's', long, value_name = "URL")]
+    pub server: Option<String>,
+
+    /// A CA certificate file (PEM) to verify the server's certificate with.
+    #[arg(long, value_name = "PATH", conflicts_with = "insecure_skip_tls_verify")]
+    pub certificate_authority: Option<std::path::PathBuf>,
+
+    /// Do not verify the server's certificate: the connection is not secure.
+    #[arg(
+        long,
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        default_value_t = false,
+        value_name = "BOOL"
+    )]
+    pub insecure_skip_tls_verify: bool,
+
+    /// Bearer token for authentication to the API server (over the kubeconfig's user).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// Log level: 6 or more logs every request (verb, URL, status, time) on stderr.
+    #[arg(short = 'v', long = "v", value_name = "N", default_value_t = 0)]
+    pub verbosity: u8,
+}
+
+impl ClusterArgs {
+    /// The options of these flags; the caller fills in what it lists.
+    pub fn options(&self) -> ClusterOptions {
+        ClusterOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            cluster: self.cluster.clone(),
+            user: self.user.clone(),
+            request_timeout: self.request_timeout.and_then(|t| t.0),
+            page_size: self.chunk_size.max(1),
+            server: self.server.clone(),
+            certificate_authority: self.certificate_authority.clone(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            token: self.token.clone(),
+            verbosity: self.verbosity,
+            ..ClusterOptions::default()
+        }
+    }
 }
 
 /// `--request-timeout`, as kubectl reads it.
@@ -314,6 +412,9 @@ fn parse_timeout(s: &str) -> Result<TimeoutArg, String> {
 #[derive(Debug, Args)]
 pub struct VerdictArgs {
     /// Lowest severity that makes the exit status 1.
+    ///
+    /// `error` (default), `warning` or `info`: findings at or above it; `never`; `uncovered`: only
+    /// uncovered workloads (NPC001), whatever their severity.
     #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "LEVEL")]
     pub fail_on: FailOn,
 
@@ -340,6 +441,9 @@ pub struct VerdictArgs {
     /// Change a rule's severity: RULE=error|warning|info. Repeatable.
     #[arg(long, value_name = "RULE=LEVEL")]
     pub severity: Vec<String>,
+
+    #[command(flatten)]
+    pub host_network: HostNetworkArgs,
 }
 
 impl VerdictArgs {
@@ -349,6 +453,13 @@ impl VerdictArgs {
 
     fn rules(&self) -> Result<RuleConfig, Error> {
         RuleConfig::from_flags(&self.enable, &self.disable, &self.severity)
+    }
+
+    fn analysis(&self, selector: Option<&Selector>) -> analysis::Options {
+        analysis::Options {
+            host_network: self.host_network.model(),
+            selector: selector.cloned(),
+        }
     }
 }
 
@@ -385,6 +496,11 @@ pub struct PostRenderArgs {
     /// Format of --report-file.
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
     pub output: Format,
+
+    /// Label selector limiting the workloads reported (and so the verdict), in kubectl's
+    /// syntax; the chart goes out whole and is analysed whole.
+    #[arg(short = 'l', long, value_name = "SELECTOR", value_parser = parse_selector)]
+    pub selector: Option<Selector>,
 
     #[command(flatten)]
     pub verdict: VerdictArgs,
@@ -455,6 +571,9 @@ pub struct GenerateArgs {
     /// Leave out namespaces matching this glob. Repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude_namespace: Vec<String>,
+
+    #[command(flatten)]
+    pub host_network: HostNetworkArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -463,23 +582,37 @@ pub enum FailOn {
     Warning,
     Info,
     Never,
+    /// Only uncovered workloads (NPC001), whatever their severity: for teams that gate on
+    /// coverage and read the lints as advice.
+    Uncovered,
 }
 
 impl FailOn {
+    /// The lowest severity that fails; `None` for `never` and `uncovered`, which no severity
+    /// decides.
     pub fn threshold(self) -> Option<Severity> {
         match self {
             FailOn::Error => Some(Severity::Error),
             FailOn::Warning => Some(Severity::Warning),
             FailOn::Info => Some(Severity::Info),
-            FailOn::Never => None,
+            FailOn::Never | FailOn::Uncovered => None,
+        }
+    }
+
+    /// Whether this finding makes the exit status 1.
+    pub fn fails(self, finding: &Finding) -> bool {
+        match self {
+            FailOn::Uncovered => finding.rule == crate::checks::uncovered_workload::RULE.id,
+            _ => self.threshold().is_some_and(|t| finding.severity >= t),
         }
     }
 
     /// The exit status for a report.
     pub fn exit_code(self, report: &Report) -> i32 {
-        match (self.threshold(), report.worst()) {
-            (Some(t), Some(w)) if w >= t => EXIT_FINDINGS,
-            _ => EXIT_OK,
+        if report.findings.iter().any(|f| self.fails(f)) {
+            EXIT_FINDINGS
+        } else {
+            EXIT_OK
         }
     }
 }
@@ -498,7 +631,7 @@ pub fn main() -> i32 {
     match std::panic::catch_unwind(|| run(&cli)) {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", output::terminal::escape_lines(&e.to_string()));
             EXIT_ERROR
         }
         Err(_) => EXIT_ERROR,
@@ -551,8 +684,10 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     };
     let mut inventory = sources::load(&inputs, &options)?;
     scope.apply(&mut inventory);
+    note_ignored_policies(&inventory);
     let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
-    let report = analysis::analyse_with(&inventory, source, &rules);
+    let options = args.verdict.analysis(args.selector.as_ref());
+    let report = analysis::analyse_with_options(&inventory, source, &rules, &options);
     emit(&report, args.output, args.verdict.color.enabled())?;
     let code = args.verdict.fail_on.exit_code(&report);
     // The process exits next: freeing 100,000 workloads and their report one by one would
@@ -567,16 +702,10 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
     let rules = args.verdict.rules()?;
     let machine_output = matches!(args.output, Format::Json | Format::Yaml | Format::Sarif);
     let options = ClusterOptions {
-        kubeconfig: c.kubeconfig.clone(),
-        context: c.context.clone(),
-        cluster: c.cluster.clone(),
-        user: c.user.clone(),
         namespace: args.namespace.clone(),
         all_namespaces: args.all_namespaces,
-        selector: args.selector.clone(),
-        request_timeout: c.request_timeout.and_then(|t| t.0),
-        page_size: c.chunk_size.max(1),
         progress: !machine_output && std::io::stderr().is_terminal(),
+        ..c.options()
     };
     let data = cluster::load(&options)?;
     // Naming a system namespace with -n is asking for it.
@@ -590,8 +719,10 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
     )?;
     let mut inventory = data.inventory;
     scope.apply(&mut inventory);
+    note_ignored_policies(&inventory);
     let source = Source::cluster(data.context, data.server, data.cni);
-    let mut report = analysis::analyse_with(&inventory, source, &rules);
+    let options = args.verdict.analysis(args.selector.as_ref());
+    let mut report = analysis::analyse_with_options(&inventory, source, &rules, &options);
     report.notes.extend(data.notes);
     emit(&report, args.output, args.verdict.color.enabled())?;
     Ok(args.verdict.fail_on.exit_code(&report))
@@ -612,6 +743,7 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
         include_hooks: args.include_hooks,
         scope: args.verdict.scope()?,
         rules: args.verdict.rules()?,
+        analysis: args.verdict.analysis(args.selector.as_ref()),
         generate: args.emit_default_deny.map(|mode| args.dns.options(mode)),
     };
     // The bytes go out as they came in (a byte-order mark included); the analysis reads them.
@@ -639,15 +771,19 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
             .map_err(|e| Error::io(path.display().to_string(), &e))?;
     }
     let code = args.verdict.fail_on.exit_code(report);
-    let threshold = args.verdict.fail_on.threshold();
+    let fail_on = args.verdict.fail_on;
     let color = args.verdict.color.enabled_for_stderr();
     let mut brief = Vec::new();
-    output::table::render_brief(report, threshold, color, &mut brief)
+    let mut escaping = output::terminal::Escaping::new(&mut brief, color);
+    output::table::render_brief_of(report, |f| fail_on.fails(f), color, &mut escaping)
+        .and_then(|_| escaping.flush())
         .expect("writing to memory cannot fail");
+    drop(escaping);
     let _ = std::io::stderr().write_all(&brief);
     // Helm 4 throws a post-renderer's stderr away: a person at a terminal would never learn why
-    // the install failed.
-    if code != EXIT_OK && std::env::var_os("HELM_PLUGIN_NAME").is_some() {
+    // the install failed, or what was added to the release.
+    let worth_telling = code != EXIT_OK || !report.generated.is_empty();
+    if worth_telling && std::env::var_os("HELM_PLUGIN_NAME").is_some() {
         if let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
             let _ = tty.write_all(&brief);
         }
@@ -679,14 +815,21 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
     };
     let mut inventory = sources::load(&inputs, &options)?;
     scope.apply(&mut inventory);
+    note_ignored_policies(&inventory);
     let coverage = {
         let invalid = analysis::invalid_policies(&inventory);
-        Coverage::evaluate(&inventory, |i| !invalid.contains(&i))
+        Coverage::evaluate_with(
+            &inventory,
+            |i| !invalid.contains(&i),
+            args.host_network.model(),
+        )
     };
-    let generated =
-        crate::generate::default_denies(&inventory, &coverage, &args.dns.options(args.mode));
+    let generated = crate::generate::generate(&inventory, &coverage, &args.dns.options(args.mode));
+    for note in &generated.notes {
+        eprintln!("note: {}", output::terminal::escape_lines(note));
+    }
     let mut text = String::new();
-    for manifest in &generated {
+    for manifest in &generated.policies {
         text.push_str("---\n");
         text.push_str(&manifest.to_yaml());
     }
@@ -695,6 +838,14 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", &e)),
         _ => Ok(EXIT_OK),
+    }
+}
+
+/// Policies of other APIs that the verdicts leave out: on stderr, whatever the output format,
+/// so that a JSON consumer's terminal still says so.
+pub(crate) fn note_ignored_policies(inventory: &crate::model::Inventory) {
+    for note in crate::report::ignored_policy_notes(&inventory.ignored_policy_counts()) {
+        eprintln!("note: {}", output::terminal::escape_lines(&note));
     }
 }
 

@@ -29,6 +29,10 @@ impl Lookups for Live {
             context: flags.context.clone(),
             cluster: flags.cluster.clone(),
             user: flags.user.clone(),
+            server: flags.server.clone(),
+            certificate_authority: flags.certificate_authority.clone(),
+            insecure_skip_tls_verify: flags.insecure_skip_tls_verify,
+            token: flags.token.clone(),
             request_timeout: Some(NAMESPACES_DEADLINE),
             page_size: 500,
             ..ClusterOptions::default()

@@ -95,6 +95,10 @@ pub struct ClusterFlags {
     pub context: Option<String>,
     pub cluster: Option<String>,
     pub user: Option<String>,
+    pub server: Option<String>,
+    pub certificate_authority: Option<PathBuf>,
+    pub insecure_skip_tls_verify: bool,
+    pub token: Option<String>,
 }
 
 /// What completion looks up outside the command line. Implementations return nothing when the
@@ -212,7 +216,8 @@ impl<'a> Line<'a> {
                     match value {
                         Some(value) => line.record(arg, value),
                         None if takes_separate_value(arg) => line.pending = Some(arg),
-                        None => {}
+                        // A flag whose value is optional (--insecure-skip-tls-verify).
+                        None => line.record(arg, ""),
                     }
                 }
                 line.flags_seen();
@@ -276,6 +281,12 @@ impl<'a> Line<'a> {
             "context" => self.flags.context = Some(value),
             "cluster" => self.flags.cluster = Some(value),
             "user" => self.flags.user = Some(value),
+            "server" => self.flags.server = Some(value),
+            "certificate_authority" => {
+                self.flags.certificate_authority = Some(PathBuf::from(value))
+            }
+            "insecure_skip_tls_verify" => self.flags.insecure_skip_tls_verify = value != "false",
+            "token" => self.flags.token = Some(value),
             _ => {}
         }
     }
@@ -593,7 +604,7 @@ mod tests {
     fn enum_values_of_the_subcommands_too() {
         assert_eq!(
             complete(&["--fail-on", ""]).values(),
-            ["error", "warning", "info", "never"]
+            ["error", "warning", "info", "never", "uncovered"]
         );
         assert_eq!(complete(&["--color", "a"]).values(), ["auto", "always"]);
         assert_eq!(
@@ -637,6 +648,30 @@ mod tests {
             ClusterFlags {
                 kubeconfig: Some("/k".into()),
                 context: Some("prod".into()),
+                ..ClusterFlags::default()
+            }
+        );
+        // kubectl's connection flags reach the namespaces lookup too.
+        let fake = Fake::default();
+        let words = [
+            "matrix",
+            "-s",
+            "https://k:6443",
+            "--token=t",
+            "--insecure-skip-tls-verify",
+            "--certificate-authority",
+            "/ca",
+            "-n",
+            "s",
+        ];
+        assert_eq!(complete_with(&fake, &words).values(), ["shop"]);
+        assert_eq!(
+            fake.asked.borrow()[0],
+            ClusterFlags {
+                server: Some("https://k:6443".into()),
+                token: Some("t".into()),
+                insecure_skip_tls_verify: true,
+                certificate_authority: Some("/ca".into()),
                 ..ClusterFlags::default()
             }
         );

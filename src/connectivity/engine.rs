@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use crate::model::{Direction, Inventory, Labels, Namespace, NAMESPACE_NAME_LABEL};
 use crate::semantics::traffic::{CompiledRule, Endpoint, PodRef};
-use crate::semantics::{ConnSet, Coverage};
+use crate::semantics::{ConnSet, Coverage, HostNetwork};
 
 /// One pod shape of a workload: the workload and one of its label sets (pods of one owner
 /// mid-rollout can carry different labels, and policies may treat them differently).
@@ -37,7 +37,8 @@ pub struct SideAnswer {
     pub direction: Direction,
     /// Whether any policy isolates this side; when not, everything is allowed.
     pub isolated: bool,
-    /// hostNetwork pods are never isolated (point 5), whatever selects them.
+    /// A hostNetwork pod seen as its node (point 5's default model): never isolated, whatever
+    /// selects it.
     pub host_network: bool,
     /// The policies that isolate it (inventory indexes).
     pub policies: Vec<usize>,
@@ -77,9 +78,14 @@ fn slot(direction: Direction) -> usize {
 }
 
 impl<'a> Engine<'a> {
+    /// An engine that sees hostNetwork pods as their nodes (point 5's default model).
     pub fn new(inventory: &'a Inventory) -> Self {
+        Self::with_host_network(inventory, HostNetwork::default())
+    }
+
+    pub fn with_host_network(inventory: &'a Inventory, host_network: HostNetwork) -> Self {
         let invalid = crate::analysis::invalid_policies(inventory);
-        let coverage = Coverage::evaluate(inventory, |i| !invalid.contains(&i));
+        let coverage = Coverage::evaluate_with(inventory, |i| !invalid.contains(&i), host_network);
         let mut namespace_labels: HashMap<String, Labels> = inventory
             .namespaces
             .iter()
@@ -153,7 +159,7 @@ impl<'a> Engine<'a> {
             labels: w.label_sets.get(m.labels).unwrap_or(&self.empty),
             namespace_labels: self.namespace_labels(&w.namespace),
             ports: &w.ports,
-            host_network: w.host_network,
+            node_network: self.coverage.on_node_network(w),
         }
     }
 
@@ -215,7 +221,9 @@ impl<'a> Engine<'a> {
         destination: &Endpoint<'_>,
     ) -> SideAnswer {
         let (isolated, policies) = self.isolating(m, direction);
-        let host_network = self.inventory.workloads[m.workload].host_network;
+        let host_network = self
+            .coverage
+            .on_node_network(&self.inventory.workloads[m.workload]);
         let mut rules = Vec::new();
         let mut allowed = ConnSet::none();
         for (at, rule) in self.side_rules(&policies, direction) {

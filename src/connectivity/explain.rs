@@ -84,7 +84,7 @@ pub fn explain(engine: &Engine<'_>, workload: usize) -> Explanation {
             DirectionExplanation {
                 direction,
                 isolated,
-                host_network: w.host_network,
+                host_network: engine.coverage.on_node_network(w),
                 selecting,
                 rules,
             }

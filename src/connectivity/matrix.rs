@@ -40,6 +40,8 @@ pub struct Matrix {
     pub egress_segments: Vec<Segment>,
     /// Only the pairs that may exchange something; workloads with themselves are left out.
     pub entries: Vec<Entry>,
+    /// What the entries assume (hostNetwork workloads seen as their nodes).
+    pub notes: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -275,10 +277,31 @@ pub fn compute(engine: &Engine<'_>, in_scope: impl Fn(usize) -> bool) -> Matrix 
         }
     }
 
+    let notes = node_note(engine, &workloads).into_iter().collect();
     Matrix {
         workloads,
         ingress_segments,
         egress_segments,
         entries,
+        notes,
     }
+}
+
+/// Points 5, 11 and 23: what the matrix cannot say about hostNetwork workloads seen as nodes.
+fn node_note(engine: &Engine<'_>, workloads: &[usize]) -> Option<String> {
+    let names: Vec<String> = workloads
+        .iter()
+        .map(|&w| &engine.inventory.workloads[w])
+        .filter(|w| engine.coverage.on_node_network(w))
+        .map(|w| format!("{}/{}", w.namespace, w.name))
+        .collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "hostNetwork workloads ({}) are their nodes here (--host-network=node): NetworkPolicy \
+             does not isolate them and no podSelector or namespaceSelector matches them; an ipBlock \
+             holding their node's address would, which the input does not tell, and a node always \
+             reaches its own pods (SEMANTICS.md points 5 and 11)",
+            names.join(", ")
+        )
+    })
 }

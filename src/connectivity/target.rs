@@ -9,8 +9,13 @@ use crate::model::{Inventory, WorkloadKind};
 /// What the user wrote, before it is looked up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    Workload { kind: WorkloadKind, name: String },
+    Workload {
+        kind: WorkloadKind,
+        name: String,
+    },
     Address(IpAddr),
+    /// `10.0.0.0/8`: host bits must be zero, as in an ipBlock.
+    Network(ipnet::IpNet),
 }
 
 /// kubectl's names for a kind: singular, plural, short name, with or without its API group.
@@ -40,6 +45,15 @@ impl Target {
     pub fn parse(text: &str) -> Result<Self, Error> {
         if let Ok(ip) = text.parse::<IpAddr>() {
             return Ok(Target::Address(ip));
+        }
+        if let Ok(net) = text.parse::<ipnet::IpNet>() {
+            if net.trunc() != net {
+                return Err(Error::Usage(format!(
+                    "{text:?}: the address has bits set past the prefix length (the range is {})",
+                    net.trunc()
+                )));
+            }
+            return Ok(Target::Network(net));
         }
         let Some((kind, name)) = text.split_once('/') else {
             return Err(Error::Usage(format!(
@@ -138,6 +152,12 @@ mod tests {
             Target::parse("2001:db8::1").unwrap(),
             Target::Address("2001:db8::1".parse().unwrap())
         );
+        assert_eq!(
+            Target::parse("10.0.0.0/8").unwrap(),
+            Target::Network("10.0.0.0/8".parse().unwrap())
+        );
+        let e = Target::parse("10.1.2.3/8").unwrap_err().to_string();
+        assert!(e.contains("the range is 10.0.0.0/8"), "{e}");
         for bad in ["web", "svc/web", "deploy/", "deploy/a/b"] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }

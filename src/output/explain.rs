@@ -12,6 +12,7 @@ use crate::model::{Direction, Inventory};
 use crate::report::Finding;
 
 use super::reach::end_name;
+use super::PolicyRef;
 
 /// Peers listed by name before "and N more".
 const SHOWN_PEERS: usize = 10;
@@ -73,7 +74,15 @@ pub fn text(
             } else {
                 ""
             };
-            if types.has(d.direction) {
+            if d.host_network {
+                writeln!(
+                    out,
+                    "  selected by NetworkPolicy {}/{}, policyTypes {}{defaulted}: no effect on a hostNetwork pod (--host-network=pod to count it)",
+                    p.namespace,
+                    p.name,
+                    types.describe()
+                )?;
+            } else if types.has(d.direction) {
                 writeln!(
                     out,
                     "  isolated by NetworkPolicy {}/{}, policyTypes {}{defaulted}",
@@ -154,6 +163,9 @@ struct JsonExplanation<'a> {
     ingress: JsonDirection<'a>,
     egress: JsonDirection<'a>,
     findings: Vec<&'a Finding>,
+    /// Objects of policy kinds this version does not evaluate, by kind (as the report's
+    /// `summary.ignoredPolicies`): the answer leaves them out.
+    ignored_policies: std::collections::BTreeMap<String, usize>,
 }
 
 #[derive(Serialize)]
@@ -176,8 +188,8 @@ struct JsonDirection<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsonSelecting<'a> {
-    namespace: &'a str,
-    name: &'a str,
+    #[serde(flatten)]
+    policy: PolicyRef<'a>,
     policy_types: Vec<&'static str>,
     policy_types_defaulted: bool,
 }
@@ -185,7 +197,9 @@ struct JsonSelecting<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsonRule<'a> {
+    /// The name; `policyRef` names it as `reach` does.
     policy: &'a str,
+    policy_ref: PolicyRef<'a>,
     index: usize,
     description: &'a str,
     peers: Vec<JsonWorkload<'a>>,
@@ -210,8 +224,7 @@ fn json_direction<'a>(inv: &'a Inventory, d: &'a DirectionExplanation) -> JsonDi
             .selecting
             .iter()
             .map(|(i, t)| JsonSelecting {
-                namespace: &inv.policies[*i].namespace,
-                name: &inv.policies[*i].name,
+                policy: PolicyRef::of(&inv.policies[*i]),
                 policy_types: t.names(),
                 policy_types_defaulted: t.defaulted,
             })
@@ -221,6 +234,7 @@ fn json_direction<'a>(inv: &'a Inventory, d: &'a DirectionExplanation) -> JsonDi
             .iter()
             .map(|r| JsonRule {
                 policy: &inv.policies[r.policy].name,
+                policy_ref: PolicyRef::of(&inv.policies[r.policy]),
                 index: r.index,
                 description: &r.text,
                 peers: r.peers.iter().map(|&w| json_workload(inv, w)).collect(),
@@ -243,6 +257,7 @@ pub fn json(
         workload: json_workload(inv, e.workload),
         ingress: json_direction(inv, &e.directions[0]),
         egress: json_direction(inv, &e.directions[1]),
+        ignored_policies: engine.inventory.ignored_policy_counts(),
         findings: findings.to_vec(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;

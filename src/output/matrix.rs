@@ -117,6 +117,7 @@ struct JsonMatrix<'a> {
     external_sources: Vec<String>,
     external_destinations: Vec<String>,
     connections: Vec<JsonEntry<'a>>,
+    notes: &'a [String],
 }
 
 pub fn json(inventory: &Inventory, matrix: &Matrix, out: &mut dyn Write) -> std::io::Result<()> {
@@ -149,6 +150,7 @@ pub fn json(inventory: &Inventory, matrix: &Matrix, out: &mut dyn Write) -> std:
                 ports: json_ports(&e.allowed),
             })
             .collect(),
+        notes: &matrix.notes,
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;
     writeln!(out)

@@ -8,12 +8,34 @@ mod pretty;
 pub mod reach;
 pub mod sarif;
 pub mod table;
+pub mod terminal;
 
 use std::io::Write;
 
 use crate::report::Report;
 
 pub use color::ColorChoice;
+
+/// How `explain` and `reach` JSON name a policy (the shape of the report's `policyRefs`).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PolicyRef<'a> {
+    pub kind: &'static str,
+    pub api_version: &'static str,
+    pub namespace: &'a str,
+    pub name: &'a str,
+}
+
+impl<'a> PolicyRef<'a> {
+    pub fn of(p: &'a crate::model::NetworkPolicy) -> Self {
+        PolicyRef {
+            kind: "NetworkPolicy",
+            api_version: "networking.k8s.io/v1",
+            namespace: &p.namespace,
+            name: &p.name,
+        }
+    }
+}
 
 /// `-o` formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -38,8 +60,11 @@ pub fn render(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match format {
-        Format::Table => table::render(report, false, color, out),
-        Format::Wide => table::render(report, true, color, out),
+        Format::Table | Format::Wide => {
+            let mut out = terminal::Escaping::new(out, color);
+            table::render(report, format == Format::Wide, color, &mut out)?;
+            out.flush()
+        }
         Format::Json => {
             json::render(report, out)?;
             writeln!(out)

@@ -5,12 +5,14 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::connectivity::explain::short_kind;
-use crate::connectivity::reach::{End, Reach};
+use crate::connectivity::externals::Segment;
+use crate::connectivity::reach::{cidrs, End, Reach};
 use crate::connectivity::{describe, Engine, SideAnswer};
 use crate::model::Direction;
 use crate::semantics::PolicyTypes;
 
 use super::matrix::{json_ports, JsonPorts};
+use super::PolicyRef;
 
 /// `deploy/web (shop)` or `203.0.113.9`.
 pub fn end_name(engine: &Engine<'_>, end: End) -> String {
@@ -20,7 +22,80 @@ pub fn end_name(engine: &Engine<'_>, end: End) -> String {
             format!("{}/{} ({})", short_kind(w.kind), w.name, w.namespace)
         }
         End::Address(ip) => ip.to_string(),
+        End::Network(net) => net.to_string(),
     }
+}
+
+/// At most `limit` CIDRs, then how many more.
+fn cidr_list(segments: &[Segment], limit: usize) -> String {
+    let all: Vec<String> = segments
+        .iter()
+        .flat_map(|&s| cidrs(s))
+        .map(|n| n.to_string())
+        .collect();
+    if all.len() <= limit {
+        all.join(", ")
+    } else {
+        format!(
+            "{}, and {} more",
+            all[..limit].join(", "),
+            all.len() - limit
+        )
+    }
+}
+
+/// The sub-range of a network end that `r.answer` is about, when the end has several.
+fn shown_range(r: &Reach) -> Option<String> {
+    if r.ranges.len() < 2 {
+        return None;
+    }
+    let (segment, _) = r
+        .ranges
+        .iter()
+        .find(|(_, allowed)| !allowed)
+        .unwrap_or(&r.ranges[0]);
+    Some(cidr_list(&[*segment], 3))
+}
+
+/// For a network end: which parts of the range are allowed, when not all or none are, and
+/// which part the explanation that follows is about.
+fn write_ranges(r: &Reach, out: &mut dyn Write) -> std::io::Result<()> {
+    if r.ranges.is_empty() {
+        return Ok(());
+    }
+    let (net, to) = match (r.source, r.destination) {
+        (_, End::Network(net)) => (net, "to"),
+        (End::Network(net), _) => (net, "from"),
+        _ => return Ok(()),
+    };
+    let allowed: Vec<Segment> = r
+        .ranges
+        .iter()
+        .filter(|(_, a)| *a)
+        .map(|(s, _)| *s)
+        .collect();
+    let denied: Vec<Segment> = r
+        .ranges
+        .iter()
+        .filter(|(_, a)| !*a)
+        .map(|(s, _)| *s)
+        .collect();
+    if !allowed.is_empty() && !denied.is_empty() {
+        writeln!(
+            out,
+            "not every address of {net} is allowed: allowed {to} {}; denied {to} {}",
+            cidr_list(&allowed, 8),
+            cidr_list(&denied, 8)
+        )?;
+    }
+    if let Some(shown) = shown_range(r) {
+        writeln!(
+            out,
+            "the policies' ipBlocks cut {net} into {} ranges; below, {shown}:",
+            r.ranges.len(),
+        )?;
+    }
+    Ok(())
 }
 
 fn what(r: &Reach) -> String {
@@ -44,8 +119,25 @@ fn side_lets_through(r: &Reach, side: &SideAnswer) -> bool {
 
 pub fn text(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Result<()> {
     let (src, dst) = (end_name(engine, r.source), end_name(engine, r.destination));
-    let verdict = if r.allowed { "ALLOWED" } else { "DENIED" };
+    let verdict = match (r.allowed, &r.unknown) {
+        (true, _) => "ALLOWED",
+        (false, None) => "DENIED",
+        (false, Some(_)) => "UNKNOWN",
+    };
     writeln!(out, "{verdict}: {src} -> {dst}, {}", what(r))?;
+    if let Some(reason) = &r.unknown {
+        writeln!(out, "unknown: {reason}")?;
+    }
+    for note in &r.notes {
+        writeln!(out, "note: {note}")?;
+    }
+    write_ranges(r, out)?;
+    // The sides below are those of one sub-range of a network end: name that one.
+    let (src, dst) = match (shown_range(r), r.source, r.destination) {
+        (Some(range), End::Network(_), _) => (range, dst),
+        (Some(range), _, End::Network(_)) => (src, range),
+        _ => (src, dst),
+    };
     if r.port.is_none() && r.allowed {
         writeln!(out, "allowed connections: {}", r.answer.allowed)?;
     }
@@ -85,7 +177,7 @@ fn write_side(
     if side.host_network {
         return writeln!(
             out,
-            "{d} of {owner}: allowed (hostNetwork: NetworkPolicy does not apply to it)"
+            "{d} of {owner}: allowed (hostNetwork: NetworkPolicy does not isolate it)"
         );
     }
     if !side.isolated {
@@ -117,9 +209,14 @@ fn write_side(
         .collect();
     for (at, conns) in &deciding {
         let policy = &engine.inventory.policies[at.policy];
+        // With a port asked, the rest of what the rule allows is not the question.
+        let here = match r.port {
+            Some(p) => format!("{} {}", p.protocol.as_str(), p.number),
+            None => conns.to_string(),
+        };
         writeln!(
             out,
-            "  allowed by {}, {d} rule {}: {} (here: {conns})",
+            "  allowed by {}, {d} rule {}: {} (here: {here})",
             policy_name(engine, at.policy),
             at.index + 1,
             describe::rule(
@@ -162,7 +259,7 @@ fn write_side(
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsonReach {
+struct JsonReach<'a> {
     api_version: &'static str,
     kind: &'static str,
     verdict: &'static str,
@@ -173,8 +270,20 @@ struct JsonReach {
     /// Everything the pair may exchange.
     allowed: String,
     ports: Vec<JsonPorts>,
-    egress: Option<JsonSide>,
-    ingress: Option<JsonSide>,
+    egress: Option<JsonSide<'a>>,
+    ingress: Option<JsonSide<'a>>,
+    /// With a network end: its sub-ranges, each allowed or not; `egress`/`ingress` explain
+    /// the first denied one, else the first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ranges: Vec<JsonRange>,
+    /// Objects of policy kinds this version does not evaluate, by kind (as the report's
+    /// `summary.ignoredPolicies`): the answer leaves them out.
+    ignored_policies: std::collections::BTreeMap<String, usize>,
+    /// Why the verdict is `unknown`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    /// What the verdict assumes (hostNetwork ends).
+    notes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -188,6 +297,18 @@ enum JsonEnd {
     Address {
         address: String,
     },
+    Network {
+        cidr: String,
+    },
+}
+
+/// A sub-range of a network end, with its verdict.
+#[derive(Serialize)]
+struct JsonRange {
+    from: String,
+    to: String,
+    cidrs: Vec<String>,
+    allowed: bool,
 }
 
 fn json_end(engine: &Engine<'_>, end: End) -> JsonEnd {
@@ -203,6 +324,9 @@ fn json_end(engine: &Engine<'_>, end: End) -> JsonEnd {
         End::Address(ip) => JsonEnd::Address {
             address: ip.to_string(),
         },
+        End::Network(net) => JsonEnd::Network {
+            cidr: net.to_string(),
+        },
     }
 }
 
@@ -214,26 +338,28 @@ struct JsonPort {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsonSide {
+struct JsonSide<'a> {
     allowed: bool,
     isolated: bool,
     host_network: bool,
-    policies: Vec<JsonPolicy>,
-    rules: Vec<JsonRule>,
+    policies: Vec<JsonPolicy<'a>>,
+    rules: Vec<JsonRule<'a>>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsonPolicy {
-    namespace: String,
-    name: String,
+struct JsonPolicy<'a> {
+    #[serde(flatten)]
+    policy: PolicyRef<'a>,
     policy_types: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsonRule {
+struct JsonRule<'a> {
+    /// `namespace/name`; `policyRef` names it as `explain` does.
     policy: String,
+    policy_ref: PolicyRef<'a>,
     /// 0-based index in spec.ingress / spec.egress.
     index: usize,
     description: String,
@@ -253,8 +379,7 @@ pub fn json(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Res
                     let p = &engine.inventory.policies[i];
                     let types = PolicyTypes::of(p);
                     JsonPolicy {
-                        namespace: p.namespace.clone(),
-                        name: p.name.clone(),
+                        policy: PolicyRef::of(p),
                         policy_types: types.names(),
                     }
                 })
@@ -266,6 +391,7 @@ pub fn json(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Res
                     let p = &engine.inventory.policies[at.policy];
                     JsonRule {
                         policy: policy_name(engine, at.policy),
+                        policy_ref: PolicyRef::of(p),
                         index: at.index,
                         description: describe::rule(
                             &p.rules(s.direction)[at.index],
@@ -281,7 +407,11 @@ pub fn json(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Res
     let doc = JsonReach {
         api_version: crate::report::API_VERSION,
         kind: "Reach",
-        verdict: if r.allowed { "allowed" } else { "denied" },
+        verdict: match (r.allowed, &r.unknown) {
+            (true, _) => "allowed",
+            (false, None) => "denied",
+            (false, Some(_)) => "unknown",
+        },
         source: json_end(engine, r.source),
         destination: json_end(engine, r.destination),
         port: r.port.map(|p| JsonPort {
@@ -293,6 +423,19 @@ pub fn json(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Res
         ports: json_ports(&r.answer.allowed),
         egress: side(&r.answer.egress),
         ingress: side(&r.answer.ingress),
+        ignored_policies: engine.inventory.ignored_policy_counts(),
+        ranges: r
+            .ranges
+            .iter()
+            .map(|&(segment, allowed)| JsonRange {
+                from: segment.start.to_string(),
+                to: segment.end.to_string(),
+                cidrs: cidrs(segment).iter().map(ToString::to_string).collect(),
+                allowed,
+            })
+            .collect(),
+        reason: r.unknown.clone(),
+        notes: r.notes.clone(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;
     writeln!(out)

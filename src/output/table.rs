@@ -7,6 +7,7 @@ use owo_colors::OwoColorize;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
+use super::terminal::{escape, escape_lines};
 use crate::report::{Finding, Isolation, Report, Severity, WorkloadEntry};
 use crate::text::plural as count;
 
@@ -17,9 +18,19 @@ pub fn render(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     if report.workloads.is_empty() {
-        writeln!(out, "No workloads found.")?;
+        writeln!(
+            out,
+            "No workloads found: no Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, \
+             ReplicationController, Job or CronJob in scope."
+        )?;
     } else {
-        writeln!(out, "{}", workload_table(&report.workloads, wide, color))?;
+        // In the pod model (--host-network=pod), hostNetwork pods are isolated like any other.
+        let node_model = report.summary.host_network_model != "pod";
+        writeln!(
+            out,
+            "{}",
+            workload_table(&report.workloads, node_model, wide, color)
+        )?;
     }
     if !report.findings.is_empty() {
         for f in &report.findings {
@@ -28,7 +39,7 @@ pub fn render(
         }
     }
     writeln!(out)?;
-    write_summary(report, out)
+    write_summary(report, false, out)
 }
 
 /// The short report a post-renderer prints on stderr: the findings at or above `threshold`
@@ -40,21 +51,98 @@ pub fn render_brief(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     // With no threshold (--fail-on never) nothing can fail the install: the summary is enough.
-    let shown: Vec<&Finding> = match threshold {
-        Some(t) => report.findings.iter().filter(|f| f.severity >= t).collect(),
-        None => Vec::new(),
-    };
+    render_brief_of(
+        report,
+        |f| threshold.is_some_and(|t| f.severity >= t),
+        color,
+        out,
+    )
+}
+
+/// [`render_brief`] with the findings that fail the install chosen by `fails`.
+pub fn render_brief_of(
+    report: &Report,
+    fails: impl Fn(&Finding) -> bool,
+    color: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let shown: Vec<&Finding> = report.findings.iter().filter(|f| fails(f)).collect();
     if !shown.is_empty() {
         writeln!(out, "kubectl netpol-check:")?;
     }
-    for f in shown {
+    for f in &shown {
         write_finding(f, color, out)?;
         writeln!(out)?;
     }
-    write_summary(report, out)
+    write_summary(report, true, out)?;
+    // The summary counts every finding: say where the ones not printed above are.
+    let mut hidden = crate::report::SeverityCounts::default();
+    for f in &report.findings {
+        if !fails(f) {
+            hidden.add(f.severity);
+        }
+    }
+    let mut parts = Vec::new();
+    for (n, one, many) in [
+        (hidden.error, "error", "errors"),
+        (hidden.warning, "warning", "warnings"),
+        (hidden.info, "info", "info"),
+    ] {
+        if n > 0 {
+            parts.push(count(n, one, many));
+        }
+    }
+    if let Some(lowest) = [
+        (hidden.info, "info"),
+        (hidden.warning, "warning"),
+        (hidden.error, "error"),
+    ]
+    .iter()
+    .find(|(n, _)| *n > 0)
+    .map(|(_, s)| *s)
+    {
+        let total = hidden.error + hidden.warning + hidden.info;
+        let it = if total == 1 { "it" } else { "them" };
+        writeln!(
+            out,
+            "{} not shown: --report-file FILE lists every finding; --fail-on {lowest} would \
+             print {it} here (and fail the install on {it})",
+            parts.join(", "),
+        )?;
+    }
+    write_generated(report, out)
 }
 
-fn workload_table(workloads: &[WorkloadEntry], wide: bool, color: bool) -> String {
+/// What the post-renderer added to the release (`--emit-default-deny`).
+fn write_generated(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    if report.generated.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = report
+        .generated
+        .iter()
+        .map(|g| {
+            let name = g["metadata"]["name"].as_str().unwrap_or("?");
+            match g["metadata"]["namespace"].as_str() {
+                Some(ns) => format!("{ns}/{name}"),
+                None => name.to_owned(),
+            }
+        })
+        .collect();
+    writeln!(
+        out,
+        "Added {} to the release (--emit-default-deny): {}",
+        count(names.len(), "NetworkPolicy", "NetworkPolicies"),
+        escape(&names.join(", "))
+    )
+}
+
+fn workload_table(
+    workloads: &[WorkloadEntry],
+    node_model: bool,
+    wide: bool,
+    color: bool,
+) -> String {
     let mut b = Builder::default();
     let mut header = vec!["NAMESPACE", "WORKLOAD", "PODS", "INGRESS", "EGRESS"];
     if wide {
@@ -62,12 +150,14 @@ fn workload_table(workloads: &[WorkloadEntry], wide: bool, color: bool) -> Strin
     }
     b.push_record(header);
     for w in workloads {
+        // The input's own fields, escaped here so that a colour code in a name is shown even
+        // when colour is on (output::terminal).
         let mut row = vec![
-            w.namespace.clone(),
-            format!("{}/{}", w.kind, w.name),
+            escape(&w.namespace).into_owned(),
+            format!("{}/{}", w.kind, escape(&w.name)),
             w.pods.to_string(),
-            state(&w.ingress, w.host_network, color),
-            state(&w.egress, w.host_network, color),
+            state(&w.ingress, node_model && w.host_network, color),
+            state(&w.egress, node_model && w.host_network, color),
         ];
         if wide {
             row.push(policies(&w.ingress));
@@ -99,7 +189,7 @@ fn policies(i: &Isolation) -> String {
     if i.policies.is_empty() {
         "-".to_owned()
     } else {
-        i.policies.join(",")
+        escape(&i.policies.join(",")).into_owned()
     }
 }
 
@@ -114,16 +204,19 @@ fn write_finding(f: &Finding, color: bool, out: &mut dyn Write) -> std::io::Resu
     } else {
         severity.to_owned()
     };
-    writeln!(out, "{severity}[{} {}]: {}", f.rule, f.name, f.message)?;
+    let message = escape(&f.message);
+    writeln!(out, "{severity}[{} {}]: {message}", f.rule, f.name)?;
     match (&f.file, f.line) {
-        (Some(file), Some(line)) => writeln!(out, "  --> {file}:{line}")?,
-        (Some(file), None) => writeln!(out, "  --> {file}")?,
+        (Some(file), Some(line)) => writeln!(out, "  --> {}:{line}", escape(file))?,
+        (Some(file), None) => writeln!(out, "  --> {}", escape(file))?,
         _ => {}
     }
-    writeln!(out, "   = fix: {}", f.remediation)
+    writeln!(out, "   = fix: {}", escape_lines(&f.remediation))
 }
 
-fn write_summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+/// `brief`: the post-renderer's stderr, which also names the policies left out of the verdict
+/// (elsewhere the command prints that note on stderr itself).
+fn write_summary(report: &Report, brief: bool, out: &mut dyn Write) -> std::io::Result<()> {
     let s = &report.summary;
     if let (Some(context), Some(server)) = (&report.source.context, &report.source.server) {
         let cni = report
@@ -132,7 +225,13 @@ fn write_summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             .as_ref()
             .map(|c| format!(", CNI {}", c.name))
             .unwrap_or_default();
-        writeln!(out, "Cluster: context {context} ({server}{cni})")?;
+        writeln!(
+            out,
+            "Cluster: context {} ({}{})",
+            escape(context),
+            escape(server),
+            escape(&cni)
+        )?;
     }
     let mut line = format!(
         "{} found across {}; {} of {} not covered",
@@ -160,14 +259,19 @@ fn write_summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     }
     writeln!(out, "{findings}")?;
     for note in &report.notes {
-        writeln!(out, "note: {note}")?;
+        writeln!(out, "note: {}", escape_lines(note))?;
+    }
+    if brief {
+        for note in crate::report::ignored_policy_notes(&s.ignored_policies) {
+            writeln!(out, "note: {}", escape_lines(&note))?;
+        }
     }
     if !s.skipped_kinds.is_empty() {
         let total: usize = s.skipped_kinds.values().sum();
         let kinds: Vec<String> = s
             .skipped_kinds
             .iter()
-            .map(|(k, n)| format!("{k} {n}"))
+            .map(|(k, n)| format!("{} {n}", escape(k)))
             .collect();
         writeln!(
             out,

@@ -255,7 +255,7 @@ mod tests {
             labels: &labels,
             namespace_labels: &labels,
             ports: &ports,
-            host_network: false,
+            node_network: false,
         });
         let address = Endpoint::Address("203.0.113.9".parse().unwrap());
         let p = |protocol: Option<&str>, port: Option<PortValue>, end: Option<i64>| PolicyPort {

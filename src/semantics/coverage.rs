@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::model::{Direction, Inventory, Labels, NetworkPolicy, Workload};
 
 use super::selector::Anchor;
-use super::{PolicyTypes, Selector};
+use super::{HostNetwork, PolicyTypes, Selector};
 
 /// A policy with its selector compiled and its effective types resolved.
 #[derive(Debug, Clone)]
@@ -89,6 +89,7 @@ pub struct Coverage {
     included: Vec<bool>,
     /// One verdict per `Inventory::workloads` entry.
     pub workloads: Vec<WorkloadVerdict>,
+    host_network: HostNetwork,
 }
 
 /// The policies of one namespace (positions in `Coverage::policies`, ascending), by what their
@@ -142,9 +143,18 @@ impl PolicyLookup {
 }
 
 impl Coverage {
-    /// Evaluates every workload. `include_policy` decides which policies count (invalid ones,
-    /// for instance, never reach a cluster).
+    /// Evaluates every workload, hostNetwork pods as their nodes. `include_policy` decides
+    /// which policies count (invalid ones, for instance, never reach a cluster).
     pub fn evaluate(inventory: &Inventory, include_policy: impl Fn(usize) -> bool) -> Self {
+        Self::evaluate_with(inventory, include_policy, HostNetwork::default())
+    }
+
+    /// Evaluates every workload, hostNetwork pods as `host_network` says.
+    pub fn evaluate_with(
+        inventory: &Inventory,
+        include_policy: impl Fn(usize) -> bool,
+        host_network: HostNetwork,
+    ) -> Self {
         let mut policies = Vec::new();
         let mut by_namespace: HashMap<String, Vec<usize>> = HashMap::default();
         let mut by_label: HashMap<String, PolicyLookup> = HashMap::default();
@@ -175,6 +185,7 @@ impl Coverage {
             by_label,
             included,
             workloads: Vec::new(),
+            host_network,
         };
         // Each verdict is independent of the others; a large inventory has 100,000 of them.
         coverage.workloads = inventory
@@ -183,6 +194,17 @@ impl Coverage {
             .map(|w| coverage.verdict(w))
             .collect();
         coverage
+    }
+
+    /// How hostNetwork pods are treated.
+    pub fn host_network(&self) -> HostNetwork {
+        self.host_network
+    }
+
+    /// Whether the workload's pods are their nodes on the network (point 5): never isolated,
+    /// never matched by a selector.
+    pub fn on_node_network(&self, workload: &Workload) -> bool {
+        self.host_network.is_node(workload.host_network)
     }
 
     /// Whether the policy at this inventory index counts in the verdict.
@@ -240,10 +262,12 @@ impl Coverage {
                 verdict.egress.policies.push(policy.index);
             }
         }
-        // Host-network pods share the node's network namespace; no common CNI applies
-        // NetworkPolicy to them, whatever selects them (SEMANTICS.md point 5).
-        verdict.ingress.isolated = !host_network && !verdict.ingress.policies.is_empty();
-        verdict.egress.isolated = !host_network && !verdict.egress.policies.is_empty();
+        // Host-network pods share the node's network namespace; the common CNIs apply no
+        // NetworkPolicy to them, whatever selects them (SEMANTICS.md point 5), unless the
+        // pod model was asked for.
+        let node = self.host_network.is_node(host_network);
+        verdict.ingress.isolated = !node && !verdict.ingress.policies.is_empty();
+        verdict.egress.isolated = !node && !verdict.egress.policies.is_empty();
         verdict
     }
 
@@ -395,6 +419,22 @@ mod tests {
             [0],
             "selected, yet not isolated"
         );
+    }
+
+    #[test]
+    fn p5_host_network_is_isolated_like_any_pod_in_the_pod_model() {
+        let mut w = workload("a", "x", &[]);
+        w.host_network = true;
+        let inv = Inventory {
+            workloads: vec![w],
+            policies: vec![policy("a", "p", &[], Some(&["Ingress", "Egress"]))],
+            ..Default::default()
+        };
+        let c = Coverage::evaluate_with(&inv, |_| true, HostNetwork::Pod);
+        assert!(c.workloads[0].ingress.isolated && c.workloads[0].egress.isolated);
+        assert!(!c.on_node_network(&inv.workloads[0]));
+        let c = Coverage::evaluate_with(&inv, |_| true, HostNetwork::Node);
+        assert!(c.on_node_network(&inv.workloads[0]));
     }
 
     #[test]

@@ -2,14 +2,17 @@
 
 pub mod connset;
 pub mod coverage;
+pub mod host_network;
 pub mod label_index;
 pub mod policy_types;
 pub mod selector;
+pub mod selector_syntax;
 pub mod traffic;
 pub mod validation;
 
 pub use connset::ConnSet;
 pub use coverage::{Coverage, DirectionVerdict, WorkloadVerdict};
+pub use host_network::HostNetwork;
 pub use label_index::LabelIndex;
 pub use policy_types::PolicyTypes;
 pub use selector::Selector;

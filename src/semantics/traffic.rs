@@ -28,7 +28,8 @@ pub struct PodRef<'a> {
     /// Labels of its namespace (always including `kubernetes.io/metadata.name`).
     pub namespace_labels: &'a Labels,
     pub ports: &'a [ContainerPort],
-    pub host_network: bool,
+    /// A hostNetwork pod seen as its node (point 5, the default model): no selector matches it.
+    pub node_network: bool,
 }
 
 /// The port a connection goes to.
@@ -103,6 +104,14 @@ impl CompiledRule {
                 .any(|p| peer_matches(p, policy_namespace, peer))
     }
 
+    /// Whether a peer of the rule is an ipBlock: the only kind that can match a node's
+    /// address, so a hostNetwork pod's traffic in the node model.
+    pub fn has_address_peer(&self) -> bool {
+        self.peers
+            .iter()
+            .any(|p| matches!(p, CompiledPeer::Block { .. }))
+    }
+
     /// The rule's `ports`, as written.
     pub fn ports(&self) -> &[PolicyPort] {
         &self.ports
@@ -132,6 +141,8 @@ fn compile_block(block: &IpBlock) -> CompiledPeer {
 /// Point 8.
 fn peer_matches(peer: &CompiledPeer, policy_namespace: &str, endpoint: &Endpoint<'_>) -> bool {
     match (peer, endpoint) {
+        // Its traffic is its node's: selectors never see it (point 5).
+        (CompiledPeer::Pods { .. }, Endpoint::Pod(pod)) if pod.node_network => false,
         (CompiledPeer::Pods { pods, namespaces }, Endpoint::Pod(pod)) => {
             let namespace_ok = match namespaces {
                 // A namespaceSelector (alone or with a podSelector in the same item) picks the
@@ -147,7 +158,8 @@ fn peer_matches(peer: &CompiledPeer, policy_namespace: &str, endpoint: &Endpoint
             cidr.contains(ip) && !except.iter().any(|e| e.contains(ip))
         }
         // Pod IPs are not known from manifests, and ipBlock is meant for addresses outside the
-        // cluster; like netpol-analyzer, pods are never matched by ipBlock.
+        // cluster; like netpol-analyzer, pods are never matched by ipBlock. A node's addresses
+        // are not known either: a hostNetwork pod is not matched by ipBlock, and `reach` says so.
         (CompiledPeer::Block { .. }, Endpoint::Pod(_)) => false,
         (CompiledPeer::Invalid, _) => false,
     }
@@ -269,7 +281,7 @@ mod tests {
                 labels: &self.labels,
                 namespace_labels: &self.ns_labels,
                 ports: &self.ports,
-                host_network: false,
+                node_network: false,
             })
         }
     }
@@ -375,6 +387,33 @@ mod tests {
     }
 
     // Point 8: peers.
+    #[test]
+    fn p5_selectors_never_match_a_pod_on_its_node_network() {
+        let agent = Pod::new("a", &[("app", "agent")], &[]);
+        let dst = Pod::new("a", &[], &[]);
+        let node = Endpoint::Pod(PodRef {
+            node_network: true,
+            ..match agent.ep() {
+                Endpoint::Pod(p) => p,
+                Endpoint::Address(_) => unreachable!(),
+            }
+        });
+        for peer in [
+            pods_peer(Some(sel(&[("app", "agent")])), None),
+            pods_peer(None, Some(LabelSelector::default())),
+            pods_peer(
+                Some(LabelSelector::default()),
+                Some(LabelSelector::default()),
+            ),
+        ] {
+            let r = rule(vec![peer], vec![]);
+            assert!(r.allows("a", &agent.ep(), &dst.ep(), tcp(1)), "pod model");
+            assert!(!r.allows("a", &node, &dst.ep(), tcp(1)), "node model");
+        }
+        // An empty peer list is every source, the nodes included.
+        assert!(rule(vec![], vec![]).allows("a", &node, &dst.ep(), tcp(1)));
+    }
+
     #[test]
     fn p8_pod_selector_alone_looks_in_the_policy_namespace() {
         let r = rule(vec![pods_peer(Some(sel(&[("app", "web")])), None)], vec![]);

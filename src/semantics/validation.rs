@@ -221,7 +221,7 @@ fn is_label_token(s: &str) -> bool {
 }
 
 /// apimachinery's IsQualifiedName: `[prefix/]name`.
-fn qualified_name_errors(key: &str) -> Vec<String> {
+pub(crate) fn qualified_name_errors(key: &str) -> Vec<String> {
     let mut msgs = Vec::new();
     let (prefix, name) = match key.split_once('/') {
         Some((p, n)) => (Some(p), n),
@@ -261,7 +261,7 @@ fn is_dns_subdomain(s: &str) -> bool {
         })
 }
 
-fn label_value_errors(v: &str) -> Vec<String> {
+pub(crate) fn label_value_errors(v: &str) -> Vec<String> {
     let mut msgs = Vec::new();
     if v.len() > 63 {
         msgs.push("must be no more than 63 characters".to_owned());

@@ -19,24 +19,54 @@ pub struct Document<'a> {
     pub marker: Option<usize>,
 }
 
+/// A line before a document's content: blank, a comment, a directive (`%YAML 1.2`), or the
+/// bare `---` that follows directives.
+fn is_preamble(line: &str) -> bool {
+    line.starts_with('%')
+        || (line.starts_with("---")
+            && line[3..]
+                .trim_start()
+                .chars()
+                .next()
+                .is_none_or(|c| c == '#'))
+        || matches!(line.trim_start().chars().next(), None | Some('#'))
+}
+
 impl Document<'_> {
-    /// Whether the document holds nothing but blank lines and comments.
+    /// Whether the document holds nothing but blank lines, comments and directives.
     pub fn is_blank(&self) -> bool {
-        self.text
-            .lines()
-            .all(|l| matches!(l.trim_start().chars().next(), None | Some('#')))
+        self.text.lines().all(is_preamble)
     }
 
-    /// 1-based line of the document's first line that is neither blank nor a comment: where the
-    /// object it holds begins.
+    /// 1-based line of the document's first line that is neither blank nor a comment (nor a
+    /// directive or its `---`): where the object it holds begins.
     pub fn content_line(&self) -> u32 {
-        let skipped = self
-            .text
-            .lines()
-            .take_while(|l| matches!(l.trim_start().chars().next(), None | Some('#')))
-            .count();
+        let skipped = self.text.lines().take_while(|l| is_preamble(l)).count();
         self.line + skipped as u32
     }
+}
+
+/// Where the directives (`%YAML 1.2`, `%TAG ...`) that end `bytes[start..marker]`, just before
+/// the `---` at `marker`, begin: they belong to the document that `---` opens. `marker` when
+/// there are none. Comments and blank lines among them go with them.
+fn directives_before(bytes: &[u8], start: usize, marker: usize) -> usize {
+    let mut first = marker;
+    let mut end = marker;
+    while end > start {
+        let line_start = bytes[start..end - 1]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(start, |i| start + i + 1);
+        let line = &bytes[line_start..end];
+        let body = line.trim_ascii_start();
+        if line.starts_with(b"%") {
+            first = line_start;
+        } else if !(body.is_empty() || body.starts_with(b"#")) {
+            break;
+        }
+        end = line_start;
+    }
+    first
 }
 
 fn is_marker(line: &[u8]) -> bool {
@@ -64,19 +94,28 @@ pub fn split(stream: &str) -> Vec<Document<'_>> {
         }
         line_no += memchr::memchr_iter(b'\n', &bytes[counted..pos]).count() as u32;
         counted = pos;
-        if pos > start || seen_marker {
+        let opening = if line.starts_with(b"---") {
+            directives_before(bytes, start, pos)
+        } else {
+            pos
+        };
+        if opening > start || (seen_marker && opening == pos) {
             docs.push(Document {
-                text: &stream[start..pos],
+                text: &stream[start..opening],
                 offset: start,
                 line: start_line,
                 marker,
             });
         }
         seen_marker = true;
-        marker = line.starts_with(b"---").then_some(pos);
+        marker = line.starts_with(b"---").then_some(opening);
         // Content on the marker line itself (`--- |` or `--- {}`) belongs to the document.
         let rest = pos + 3;
-        if line.starts_with(b"---") && line[3..].iter().any(|b| !b.is_ascii_whitespace()) {
+        if opening < pos {
+            // The document's text starts at its directives, which the parser must see.
+            start = opening;
+            start_line = line_no - memchr::memchr_iter(b'\n', &bytes[opening..pos]).count() as u32;
+        } else if line.starts_with(b"---") && line[3..].iter().any(|b| !b.is_ascii_whitespace()) {
             start = rest;
             start_line = line_no;
         } else {
@@ -148,19 +187,29 @@ mod tests {
             let end = memchr_newline(bytes, pos);
             let line = &bytes[pos..end];
             if is_marker(line) {
-                if pos > start || seen_marker {
+                let opening = if line.starts_with(b"---") {
+                    directives_before(bytes, start, pos)
+                } else {
+                    pos
+                };
+                if opening > start || (seen_marker && opening == pos) {
                     docs.push(Document {
-                        text: &stream[start..pos],
+                        text: &stream[start..opening],
                         offset: start,
                         line: start_line,
                         marker,
                     });
                 }
                 seen_marker = true;
-                marker = line.starts_with(b"---").then_some(pos);
+                marker = line.starts_with(b"---").then_some(opening);
                 // Content on the marker line itself (`--- |` or `--- {}`) belongs to the document.
                 let rest = pos + 3;
-                if line.starts_with(b"---") && line[3..].iter().any(|b| !b.is_ascii_whitespace()) {
+                if opening < pos {
+                    start = opening;
+                    start_line = line_no - stream[opening..pos].matches('\n').count() as u32;
+                } else if line.starts_with(b"---")
+                    && line[3..].iter().any(|b| !b.is_ascii_whitespace())
+                {
                     start = rest;
                     start_line = line_no;
                 } else {
@@ -207,6 +256,8 @@ mod tests {
             "b: ---\n",
             "x",
             "---",
+            "%YAML 1.2\n",
+            "%TAG ! tag:x:\n",
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..3000 {
@@ -271,6 +322,23 @@ mod tests {
             texts("--- {a: 1}\n--- x\n"),
             [(" {a: 1}\n", 1), (" x\n", 2)]
         );
+    }
+
+    #[test]
+    fn directives_belong_to_the_document_that_follows_them() {
+        assert_eq!(
+            texts("%YAML 1.2\n---\na: 1\n"),
+            [("%YAML 1.2\n---\na: 1\n", 1)]
+        );
+        assert_eq!(
+            texts("a: 1\n...\n%YAML 1.2\n# c\n---\nb: 2\n"),
+            [("a: 1\n", 1), ("%YAML 1.2\n# c\n---\nb: 2\n", 3)]
+        );
+        let docs = split("a: 1\n%YAML 1.2\n---\nb: 2\n");
+        assert_eq!(docs[1].text, "%YAML 1.2\n---\nb: 2\n");
+        assert_eq!(docs[1].marker, Some(5));
+        assert_eq!(docs[1].content_line(), 4);
+        assert!(split("%YAML 1.2\n---\n# only\n")[0].is_blank());
     }
 
     #[test]

@@ -39,7 +39,9 @@ fn source_comment<'a>(doc: &Document<'a>) -> Option<(&'a str, u32)> {
         if let Some(template) = trimmed.strip_prefix(SOURCE) {
             return Some((template.trim(), doc.line + i as u32));
         }
-        if !(trimmed.is_empty() || trimmed.starts_with('#')) {
+        // Directives and their `---` come before Helm's comment.
+        let preamble = line.starts_with('%') || trimmed == "---";
+        if !(trimmed.is_empty() || trimmed.starts_with('#') || preamble) {
             return None;
         }
     }

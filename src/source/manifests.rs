@@ -133,9 +133,31 @@ pub fn load(inputs: &[Input], options: &ManifestOptions) -> Result<Inventory, Er
         .map(read_input)
         .collect::<Result<Vec<_>, _>>()?;
     let per_document = parse_jobs(&jobs(&loaded), options)?;
+    if per_document.iter().all(Vec::is_empty) {
+        return Err(nothing_read(&loaded));
+    }
     // Straight from the documents' lists: one flat list first would be one more copy of every
     // object.
     Ok(inventory_of_documents(per_document))
+}
+
+/// Inputs that hold no object at all (empty, or comments only): a verdict on nothing would
+/// pass a CI job by accident. A set of objects without workloads is a legitimate answer.
+fn nothing_read(loaded: &[Loaded]) -> Error {
+    match loaded {
+        [one] => Error::Io {
+            path: one.name.to_string(),
+            message: "no Kubernetes objects in it (empty, or only comments)".to_owned(),
+        },
+        many => Error::Usage(format!(
+            "no Kubernetes objects in any of the {} inputs ({}): they are empty or hold only comments",
+            many.len(),
+            many.iter()
+                .map(|l| l.name.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
 }
 
 /// One document to parse, with what its objects' origins say.
@@ -243,7 +265,7 @@ pub fn inventory_of_documents(documents: Vec<Vec<Parsed>>) -> Inventory {
         match p {
             Parsed::Workload(_) => workload_count += 1,
             Parsed::Policy(_) => policy_count += 1,
-            Parsed::Namespace(_) | Parsed::Skipped(_) => {}
+            Parsed::Namespace(_) | Parsed::Skipped(_) | Parsed::IgnoredPolicy(_) => {}
         }
     }
     let mut inventory = Inventory::default();
@@ -264,6 +286,7 @@ pub fn inventory_of_documents(documents: Vec<Vec<Parsed>>) -> Inventory {
                 workloads.push(w.workload);
             }
             Parsed::Skipped(kind) => *inventory.skipped_kinds.entry(kind).or_default() += 1,
+            Parsed::IgnoredPolicy(p) => inventory.ignored_policies.push(p),
         }
     }
     inventory.namespaces = namespaces.into_values().collect();

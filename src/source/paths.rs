@@ -37,7 +37,16 @@ pub fn expand(args: &[String]) -> Result<Vec<Input>> {
         let path = Path::new(arg);
         let meta = std::fs::metadata(path).map_err(|e| Error::io(arg, &e))?;
         if meta.is_dir() {
+            let before = inputs.len();
             walk(path, &mut inputs, &mut seen_dirs)?;
+            // An answer about no manifests at all would pass CI by accident.
+            if inputs.len() == before {
+                return Err(Error::Io {
+                    path: arg.clone(),
+                    message: "no manifest files (*.yaml, *.yml, *.json) in this directory"
+                        .to_owned(),
+                });
+            }
         } else {
             inputs.push(Input::File(path.to_path_buf()));
         }
@@ -74,9 +83,10 @@ fn walk(dir: &Path, out: &mut Vec<Input>, seen: &mut HashSet<PathBuf>) -> Result
             if meta.is_file() {
                 out.push(Input::File(path));
             } else {
+                // A file name may hold control characters: shown, never obeyed.
                 eprintln!(
                     "note: {}: skipped, {} is not a regular file",
-                    path.display(),
+                    crate::output::terminal::escape(&path.display().to_string()),
                     file_kind(&meta.file_type())
                 );
             }
@@ -137,6 +147,18 @@ mod tests {
         std::fs::write(&f, "").unwrap();
         let got = expand(&[f.display().to_string(), "-".into()]).unwrap();
         assert_eq!(got, [Input::File(f), Input::Stdin]);
+    }
+
+    #[test]
+    fn a_directory_without_manifests_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("notes.md"), "").unwrap();
+        let arg = dir.path().display().to_string();
+        let err = expand(std::slice::from_ref(&arg)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{arg}: no manifest files (*.yaml, *.yml, *.json) in this directory")
+        );
     }
 
     #[test]

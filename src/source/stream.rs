@@ -14,7 +14,8 @@ use serde_norway::Value;
 
 use crate::error::{Error, Location};
 use crate::model::{
-    Namespace, NetworkPolicy, Origin, Workload, WorkloadKind, NAMESPACE_NAME_LABEL,
+    api_group, ignored_policy_kind, IgnoredPolicy, Namespace, NetworkPolicy, Origin, Workload,
+    WorkloadKind, NAMESPACE_NAME_LABEL,
 };
 
 use super::documents::{self, Document};
@@ -26,7 +27,60 @@ pub enum Parsed {
     Namespace(Namespace),
     Workload(ParsedWorkload),
     Policy(NetworkPolicy),
+    /// An object of a policy kind of another API, not evaluated.
+    IgnoredPolicy(IgnoredPolicy),
     Skipped(String),
+}
+
+/// What an object is, by API group and kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Namespace,
+    NetworkPolicy,
+    Workload(WorkloadKind),
+    IgnoredPolicy { cluster_scoped: bool },
+    Other,
+}
+
+/// Identifies an object by group and kind: `example.com/v1 Deployment` is no Deployment. An
+/// object without `apiVersion` (the API server would refuse it; hand-written inputs often
+/// leave it out) is taken for the Kubernetes kind of that name.
+fn classify(api_version: Option<&str>, kind: &str) -> Class {
+    let group = api_version.map(api_group);
+    match kind {
+        "Namespace" if group.is_none_or(str::is_empty) => return Class::Namespace,
+        "NetworkPolicy" if group.is_none_or(|g| g == "networking.k8s.io" || g == "extensions") => {
+            return Class::NetworkPolicy
+        }
+        _ => {}
+    }
+    if let Some(k) = WorkloadKind::parse(kind) {
+        if group.is_none_or(|g| k.served_by(g)) {
+            return Class::Workload(k);
+        }
+    }
+    match group.and_then(|g| ignored_policy_kind(g, kind)) {
+        Some(cluster_scoped) => Class::IgnoredPolicy { cluster_scoped },
+        None => Class::Other,
+    }
+}
+
+fn is_read(class: Class) -> bool {
+    matches!(
+        class,
+        Class::Namespace | Class::NetworkPolicy | Class::Workload(_)
+    )
+}
+
+/// How a skipped object is counted: by kind, with its apiVersion when the kind's name is one
+/// we read in another group (so that the summary does not claim a Deployment was skipped).
+fn skipped_key(api_version: Option<&str>, kind: &str) -> String {
+    let known =
+        kind == "Namespace" || kind == "NetworkPolicy" || WorkloadKind::parse(kind).is_some();
+    match api_version {
+        Some(v) if known => format!("{v} {kind}"),
+        _ => kind.to_owned(),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,15 +171,17 @@ fn slow_path(ctx: &DocContext<'_>, fast: serde_norway::Error) -> Result<Vec<Pars
             let Some(kind) = value.get("kind").and_then(Value::as_str) else {
                 return Err(yaml_error(ctx, &fast, None));
             };
+            let api_version = value.get("apiVersion").and_then(Value::as_str);
             if let Some(items) = value.get("items").and_then(Value::as_sequence) {
                 if kind.ends_with("List") {
-                    return list_items(ctx, items, implied_kind(kind));
+                    let implied = implied_kind(kind).map(|k| (k, api_version));
+                    return list_items(ctx, items, implied);
                 }
             }
-            if is_read_kind(kind) {
+            if is_read(classify(api_version, kind)) {
                 Err(yaml_error(ctx, &fast, Some(describe_value(&value))))
             } else {
-                Ok(vec![Parsed::Skipped(kind.to_owned())])
+                Ok(vec![unread(ctx, &value, None)])
             }
         }
         other => Err(Error::Input {
@@ -145,7 +201,7 @@ fn slow_path(ctx: &DocContext<'_>, fast: serde_norway::Error) -> Result<Vec<Pars
 fn list_items(
     ctx: &DocContext<'_>,
     items: &[Value],
-    implied: Option<&str>,
+    implied: Option<(&str, Option<&str>)>,
 ) -> Result<Vec<Parsed>, Error> {
     let mut skip = HashSet::new();
     for (i, item) in items.iter().enumerate() {
@@ -159,12 +215,8 @@ fn list_items(
                 object: None,
             });
         }
-        let kind = item
-            .get("kind")
-            .and_then(Value::as_str)
-            .or(implied)
-            .unwrap_or("");
-        if !kind.is_empty() && !is_read_kind(kind) {
+        let (kind, api_version) = item_identity(item, implied);
+        if !kind.is_empty() && !is_read(classify(api_version, kind)) {
             skip.insert(i);
         }
     }
@@ -182,21 +234,57 @@ fn list_items(
         match item {
             Some(mut obj) => {
                 if obj.kind.is_none() {
-                    obj.kind = implied.map(str::to_owned);
+                    obj.kind = implied.map(|(k, _)| k.to_owned());
+                }
+                if obj.api_version.is_none() {
+                    obj.api_version = implied.and_then(|(_, v)| v).map(str::to_owned);
                 }
                 out.extend(convert(obj, ctx, &format!("items[{i}]: "))?)
             }
-            None => {
-                let kind = items[i]
-                    .get("kind")
-                    .and_then(Value::as_str)
-                    .or(implied)
-                    .unwrap_or("");
-                out.push(Parsed::Skipped(kind.to_owned()));
-            }
+            None => out.push(unread(ctx, &items[i], implied)),
         }
     }
     Ok(out)
+}
+
+/// An item's kind and apiVersion, those of its typed list when it names none.
+fn item_identity<'v>(
+    item: &'v Value,
+    implied: Option<(&'v str, Option<&'v str>)>,
+) -> (&'v str, Option<&'v str>) {
+    let kind = item.get("kind").and_then(Value::as_str);
+    let api_version = item.get("apiVersion").and_then(Value::as_str);
+    match (kind, implied) {
+        (Some(k), _) => (k, api_version),
+        (None, Some((k, v))) => (k, api_version.or(v)),
+        (None, None) => ("", api_version),
+    }
+}
+
+/// An object of a kind we do not read, from its generic parse (its fields may have any shape).
+fn unread(ctx: &DocContext<'_>, value: &Value, implied: Option<(&str, Option<&str>)>) -> Parsed {
+    let (kind, api_version) = item_identity(value, implied);
+    let Class::IgnoredPolicy { cluster_scoped } = classify(api_version, kind) else {
+        return Parsed::Skipped(skipped_key(api_version, kind));
+    };
+    let meta = |key: &str| {
+        value
+            .get("metadata")
+            .and_then(|m| m.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    Parsed::IgnoredPolicy(IgnoredPolicy {
+        api_version: api_version.unwrap_or_default().to_owned(),
+        kind: kind.to_owned(),
+        namespace: (!cluster_scoped).then(|| {
+            meta("namespace")
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| ctx.default_namespace.to_owned())
+        }),
+        name: meta("name").unwrap_or_else(|| "<unnamed>".to_owned()),
+        origin: ctx.origin(),
+    })
 }
 
 /// `items[3].spec...: ...` -> 3.
@@ -310,10 +398,6 @@ fn check_flow_depth(ctx: &DocContext<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-fn is_read_kind(kind: &str) -> bool {
-    kind == "Namespace" || kind == "NetworkPolicy" || WorkloadKind::parse(kind).is_some()
-}
-
 fn value_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -342,18 +426,47 @@ fn describe_value(v: &Value) -> String {
 }
 
 /// serde_norway appends " at line L column C" to its messages; we print our own absolute
-/// position in front instead, and shift positions that libyaml mentions inside the message
-/// ("while parsing a flow sequence at line 1 column 4") from the document to the file.
+/// position in front instead. libyaml's errors also name where the construct they were parsing
+/// began ("did not find expected ',' at line 2 column 1, while parsing a flow sequence at line 1
+/// column 4"): that position is shifted from the document to the file. Nothing else in the text
+/// is touched: the message may quote the user's own values, which can say anything.
 fn strip_location(e: &serde_norway::Error, first_line: u32) -> String {
-    let mut text = e.to_string();
-    if let Some(loc) = e.location() {
-        text = text.replacen(
-            &format!(" at line {} column {}", loc.line(), loc.column()),
-            "",
-            1,
-        );
+    let text = e.to_string();
+    let Some(loc) = e.location() else {
+        return text;
+    };
+    let mark = format!(" at line {} column {}", loc.line(), loc.column());
+    // A deserialisation error: the position is the message's suffix.
+    if let Some(message) = text.strip_suffix(&mark) {
+        return message.to_owned();
     }
-    absolutize_lines(&text, first_line)
+    // A libyaml error: "{problem}{mark}, {context}[ at line N column M]", where problem and
+    // context are libyaml's own words (serde_norway's libyaml/error.rs).
+    if let Some(i) = text.find(&format!("{mark}, while ")) {
+        let problem = &text[..i];
+        let context = &text[i + mark.len() + 2..];
+        return format!("{problem}, {}", shift_context_mark(context, first_line));
+    }
+    text
+}
+
+/// `while parsing X at line N column M` with N moved from the document to the file.
+fn shift_context_mark(context: &str, first_line: u32) -> String {
+    const MARK: &str = " at line ";
+    let Some(i) = context.rfind(MARK) else {
+        return context.to_owned();
+    };
+    let (head, tail) = (&context[..i], &context[i + MARK.len()..]);
+    let Some((line, column)) = tail.split_once(" column ") else {
+        return context.to_owned();
+    };
+    match (line.parse::<u32>(), column.parse::<u32>()) {
+        (Ok(n), Ok(_)) => match n.checked_add(first_line.saturating_sub(1)) {
+            Some(shifted) => format!("{head}{MARK}{shifted} column {column}"),
+            None => context.to_owned(),
+        },
+        _ => context.to_owned(),
+    }
 }
 
 fn is_repetition_limit(e: &serde_norway::Error) -> bool {
@@ -396,24 +509,6 @@ fn take_byte_position(message: &mut String) -> Option<usize> {
     let n = digits.parse().ok()?;
     message.replace_range(i..i + MARK.len() + digits.len(), "");
     Some(n)
-}
-
-fn absolutize_lines(text: &str, first_line: u32) -> String {
-    const MARK: &str = " at line ";
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(MARK) {
-        out.push_str(&rest[..i + MARK.len()]);
-        rest = &rest[i + MARK.len()..];
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        match rest[..digits].parse::<u32>() {
-            Ok(n) => out.push_str(&(n + first_line - 1).to_string()),
-            Err(_) => out.push_str(&rest[..digits]),
-        }
-        rest = &rest[digits..];
-    }
-    out.push_str(rest);
-    out
 }
 
 fn yaml_error(ctx: &DocContext<'_>, e: &serde_norway::Error, object: Option<String>) -> Error {
@@ -465,14 +560,22 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
             for (i, mut item) in items.into_iter().enumerate() {
                 if item.kind.is_none() {
                     item.kind = implied.map(str::to_owned);
+                    // A typed list's items are of the list's group.
+                    if item.api_version.is_none() {
+                        item.api_version = obj.api_version.clone();
+                    }
                 }
                 out.extend(convert(item, ctx, &format!("{prefix}items[{i}]: "))?);
             }
             return Ok(out);
         }
     }
-    if !is_read_kind(&kind) {
-        return Ok(vec![Parsed::Skipped(kind)]);
+    let class = classify(obj.api_version.as_deref(), &kind);
+    if class == Class::Other {
+        return Ok(vec![Parsed::Skipped(skipped_key(
+            obj.api_version.as_deref(),
+            &kind,
+        ))]);
     }
     let meta = obj.metadata.unwrap_or_default();
     if ctx.skip_helm_hooks
@@ -482,6 +585,22 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
             .is_some_and(|a| a.helm_hook.is_some())
     {
         return Ok(vec![Parsed::Skipped(format!("{kind} (Helm hook)"))]);
+    }
+    if let Class::IgnoredPolicy { cluster_scoped } = class {
+        return Ok(vec![Parsed::IgnoredPolicy(IgnoredPolicy {
+            api_version: obj.api_version.clone().unwrap_or_default(),
+            kind,
+            namespace: (!cluster_scoped).then(|| {
+                meta.namespace
+                    .clone()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| ctx.default_namespace.to_owned())
+            }),
+            name: meta
+                .display_name()
+                .unwrap_or_else(|| "<unnamed>".to_owned()),
+            origin: ctx.origin_of(&meta),
+        })]);
     }
     let Some(name) = meta.display_name() else {
         return Err(Error::Input {
@@ -497,14 +616,14 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
         .unwrap_or_else(|| ctx.default_namespace.to_owned());
     let suppression = meta.suppression();
     let spec = obj.spec.unwrap_or_default();
-    let parsed = match kind.as_str() {
-        "Namespace" => Parsed::Namespace(namespace_object(name, &meta, ctx.origin_of(&meta))),
-        "NetworkPolicy" => {
+    let parsed = match class {
+        Class::Namespace => Parsed::Namespace(namespace_object(name, &meta, ctx.origin_of(&meta))),
+        Class::NetworkPolicy => {
             let origin = ctx.origin_of(&meta);
             Parsed::Policy(network_policy(namespace, name, &meta, spec, origin))
         }
-        _ => {
-            let kind = WorkloadKind::parse(&kind).expect("is_read_kind checked the kind");
+        Class::IgnoredPolicy { .. } | Class::Other => unreachable!("returned above"),
+        Class::Workload(kind) => {
             let (labels, host_network, ports, pods) = match kind {
                 WorkloadKind::Pod => (
                     labels_or_empty(meta.labels.as_ref()),
@@ -610,17 +729,91 @@ pub fn network_policy(
 
 #[cfg(test)]
 mod tests {
-    use super::absolutize_lines;
+    use super::{classify, shift_context_mark, strip_location, Class};
+    use crate::model::WorkloadKind;
+
+    #[test]
+    fn kinds_are_identified_by_group() {
+        let deployment = Class::Workload(WorkloadKind::Deployment);
+        assert_eq!(classify(Some("apps/v1"), "Deployment"), deployment);
+        assert_eq!(
+            classify(Some("extensions/v1beta1"), "Deployment"),
+            deployment
+        );
+        assert_eq!(classify(Some("example.com/v1"), "Deployment"), Class::Other);
+        assert_eq!(classify(Some("apps/v1"), "Pod"), Class::Other);
+        assert_eq!(
+            classify(Some("v1"), "Pod"),
+            Class::Workload(WorkloadKind::Pod)
+        );
+        assert_eq!(classify(Some("batch/v1"), "StatefulSet"), Class::Other);
+        assert_eq!(
+            classify(Some("networking.k8s.io/v1"), "NetworkPolicy"),
+            Class::NetworkPolicy
+        );
+        assert_eq!(
+            classify(Some("projectcalico.org/v3"), "NetworkPolicy"),
+            Class::IgnoredPolicy {
+                cluster_scoped: false
+            }
+        );
+        assert_eq!(
+            classify(Some("projectcalico.org/v3"), "GlobalNetworkPolicy"),
+            Class::IgnoredPolicy {
+                cluster_scoped: true
+            }
+        );
+        assert_eq!(classify(Some("example.com/v1"), "Namespace"), Class::Other);
+        // Without apiVersion (the API server would refuse the object), the kind's name decides.
+        assert_eq!(classify(None, "NetworkPolicy"), Class::NetworkPolicy);
+        assert_eq!(classify(None, "Job"), Class::Workload(WorkloadKind::Job));
+    }
 
     #[test]
     fn inner_positions_are_shifted_to_the_file() {
         assert_eq!(
-            absolutize_lines(
-                "did not find expected ',' while parsing a flow sequence at line 1 column 4",
-                10
-            ),
-            "did not find expected ',' while parsing a flow sequence at line 10 column 4"
+            shift_context_mark("while parsing a flow sequence at line 1 column 4", 10),
+            "while parsing a flow sequence at line 10 column 4"
         );
-        assert_eq!(absolutize_lines("no position here", 5), "no position here");
+        assert_eq!(
+            shift_context_mark("while parsing a flow sequence", 5),
+            "while parsing a flow sequence"
+        );
+        // No overflow whatever the numbers.
+        assert_eq!(
+            shift_context_mark("while parsing a node at line 4294967295 column 1", 7),
+            "while parsing a node at line 4294967295 column 1"
+        );
+    }
+
+    fn error_text(doc: &str, first_line: u32) -> String {
+        let e = serde_norway::from_str::<serde_json::Value>(doc).unwrap_err();
+        strip_location(&e, first_line)
+    }
+
+    #[test]
+    fn the_users_text_is_never_rewritten() {
+        // A value that reads like a position stays as written, wherever the document starts.
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Port {
+            port: u16,
+        }
+        for text in [
+            "see at line 3",
+            "x at line 4294967295",
+            "a at line 1 column 1",
+        ] {
+            let doc = format!("port: \"{text}\"\n");
+            let e = serde_norway::from_str::<Port>(&doc).unwrap_err();
+            let message = strip_location(&e, 5);
+            assert!(message.contains(text), "{message}");
+            assert!(!message.ends_with("column 7"), "{message}");
+        }
+        // libyaml's own context mark is moved to the file.
+        assert_eq!(
+            error_text("a: [1, 2\nb: 3\n", 10),
+            "did not find expected ',' or ']', while parsing a flow sequence at line 10 column 4"
+        );
     }
 }

@@ -166,6 +166,8 @@ pub struct Forbid {
     pub cluster_scope: bool,
     /// Refuse requests in these namespaces; `"*"` means every namespace.
     pub namespaces: Vec<String>,
+    /// Refuse only lists, not gets of one object by name.
+    pub list_only: bool,
 }
 
 impl Forbid {
@@ -175,6 +177,7 @@ impl Forbid {
             resource: resource.to_string(),
             cluster_scope: true,
             namespaces: vec!["*".to_string()],
+            list_only: false,
         }
     }
 
@@ -185,6 +188,7 @@ impl Forbid {
             resource: resource.to_string(),
             cluster_scope: true,
             namespaces: Vec::new(),
+            list_only: false,
         }
     }
 
@@ -194,6 +198,16 @@ impl Forbid {
             resource: resource.to_string(),
             cluster_scope: false,
             namespaces: namespaces.iter().map(|s| s.to_string()).collect(),
+            list_only: false,
+        }
+    }
+
+    /// Lists of the resource are refused everywhere, gets by name allowed: a Role granting
+    /// `get` but not `list`.
+    pub fn listing(resource: &str) -> Forbid {
+        Forbid {
+            list_only: true,
+            ..Forbid::everywhere(resource)
         }
     }
 }
@@ -226,6 +240,10 @@ pub struct Options {
     /// Lists of this resource (plural) never end: every page carries a continue token, as from
     /// a broken or hostile server.
     pub endless: Option<(String, Endless)>,
+    /// What the server presents over TLS, and so what [`ApiServer::ca_pem`] holds.
+    pub certificate: ServerCertificate,
+    /// The names (host names or IP addresses) the server certificate is valid for.
+    pub certificate_names: Vec<String>,
 }
 
 /// How a never-ending list continues.
@@ -235,6 +253,19 @@ pub enum Endless {
     FreshToken,
     /// The same token on every page.
     SameToken,
+}
+
+/// The shapes of server certificate kubeconfigs pin in `certificate-authority-data`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerCertificate {
+    /// A leaf signed by a separate CA; the kubeconfig trusts the CA (kubeadm, kind, clouds).
+    CaSigned,
+    /// A self-signed leaf (no CA flag, serverAuth), itself the kubeconfig's CA.
+    SelfSignedLeaf,
+    /// What `openssl req -x509 -newkey ... -subj /CN=... -addext subjectAltName=...` makes: a
+    /// self-signed certificate with `basicConstraints: CA:TRUE` and no extended key usage, used
+    /// both as the kubeconfig's CA and as the server's certificate.
+    SelfSignedCa,
 }
 
 impl Default for Options {
@@ -250,6 +281,8 @@ impl Default for Options {
             item_type_meta: false,
             user: "system:serviceaccount:default:test".to_string(),
             endless: None,
+            certificate: ServerCertificate::CaSigned,
+            certificate_names: vec!["127.0.0.1".to_string(), "localhost".to_string()],
         }
     }
 }
@@ -287,8 +320,11 @@ pub struct ApiServer {
     /// `https://127.0.0.1:PORT` (or `http://` without TLS).
     pub url: String,
     pub addr: SocketAddr,
-    /// The CA that signed the server certificate, PEM; `None` without TLS.
+    /// The CA that signed the server certificate (the server certificate itself when it is
+    /// self-signed), PEM; `None` without TLS.
     pub ca_pem: Option<String>,
+    /// The CA that signed the client certificate, PEM; `None` without TLS.
+    pub client_ca_pem: Option<String>,
     /// A client certificate and key (PEM) signed by the same CA, for user `kubernetes-admin`
     /// in group `system:masters`; `None` without TLS.
     pub client_cert_pem: Option<String>,
@@ -308,7 +344,7 @@ impl ApiServer {
             .expect("non-blocking listener");
         let addr = listener.local_addr().expect("local address");
         let (pems, tls) = if options.tls {
-            let (pems, config) = tls_config();
+            let (pems, config) = tls_config(options.certificate, &options.certificate_names);
             (Some(pems), Some(tokio_rustls::TlsAcceptor::from(config)))
         } else {
             (None, None)
@@ -322,14 +358,20 @@ impl ApiServer {
             .name("test-apiserver".to_string())
             .spawn(move || serve(listener, tls, serving, stopped))
             .expect("spawn the server thread");
-        let (ca_pem, client_cert_pem, client_key_pem) = match pems {
-            Some(p) => (Some(p.ca), Some(p.client_cert), Some(p.client_key)),
-            None => (None, None, None),
+        let (ca_pem, client_ca_pem, client_cert_pem, client_key_pem) = match pems {
+            Some(p) => (
+                Some(p.server_ca),
+                Some(p.ca),
+                Some(p.client_cert),
+                Some(p.client_key),
+            ),
+            None => (None, None, None, None),
         };
         ApiServer {
             url,
             addr,
             ca_pem,
+            client_ca_pem,
             client_cert_pem,
             client_key_pem,
             token,
@@ -431,6 +473,73 @@ impl Drop for ApiServer {
             let _ = thread.join();
         }
     }
+}
+
+/// A minimal HTTP CONNECT proxy (what `proxy-url: http://...` in a kubeconfig points to): it
+/// tunnels each connection to the address asked for and records those addresses.
+pub struct ConnectProxy {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    tunnels: Arc<Mutex<Vec<String>>>,
+}
+
+impl ConnectProxy {
+    /// Listens on 127.0.0.1 at a free port, on threads of its own that end with the process.
+    pub fn start() -> ConnectProxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let url = format!("http://{}", listener.local_addr().expect("local address"));
+        let tunnels = Arc::new(Mutex::new(Vec::new()));
+        let recorded = tunnels.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let recorded = recorded.clone();
+                std::thread::spawn(move || {
+                    let _ = tunnel(client, &recorded);
+                });
+            }
+        });
+        ConnectProxy { url, tunnels }
+    }
+
+    /// The `host:port` of every CONNECT so far.
+    pub fn tunnels(&self) -> Vec<String> {
+        self.tunnels.lock().unwrap().clone()
+    }
+}
+
+fn tunnel(mut client: std::net::TcpStream, recorded: &Mutex<Vec<String>>) -> std::io::Result<()> {
+    use std::io::Read as _;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    // Byte by byte: nothing after the header's blank line may be consumed.
+    while !head.ends_with(b"\r\n\r\n") {
+        if client.read(&mut byte)? == 0 {
+            return Ok(());
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let mut words = head.split_whitespace();
+    let (Some("CONNECT"), Some(target)) = (words.next(), words.next()) else {
+        client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n")?;
+        return Ok(());
+    };
+    recorded.lock().unwrap().push(target.to_string());
+    let Ok(server) = std::net::TcpStream::connect(target) else {
+        client.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")?;
+        return Ok(());
+    };
+    client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+    let (mut up_from, mut up_to) = (client.try_clone()?, server.try_clone()?);
+    let up = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut up_from, &mut up_to);
+        let _ = up_to.shutdown(std::net::Shutdown::Write);
+    });
+    let (mut down_from, mut down_to) = (server, client);
+    let _ = std::io::copy(&mut down_from, &mut down_to);
+    let _ = down_to.shutdown(std::net::Shutdown::Write);
+    let _ = up.join();
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1032,6 +1141,7 @@ fn forbidden(
 ) -> Option<Reply> {
     let refused = shared.options.forbidden.iter().any(|f| {
         f.resource == def.plural
+            && !(f.list_only && name.is_some())
             && match namespace {
                 None => f.cluster_scope,
                 Some(ns) => f.namespaces.iter().any(|n| n == "*" || n == ns),
@@ -2239,16 +2349,20 @@ fn resource_list(group: &str, version: &str) -> Value {
 // ---------------------------------------------------------------------------------------------
 
 struct Pems {
+    /// What the kubeconfig must trust to verify the server.
+    server_ca: String,
     ca: String,
     client_cert: String,
     client_key: String,
 }
 
-/// A fresh CA, a server certificate it signs for 127.0.0.1 and localhost, and a client
-/// certificate. The CA is separate because rustls (kube-rs) refuses a CA certificate used as the
-/// server's own. Like the API server, the server asks for client certificates without requiring
+/// A fresh CA, a server certificate of the given shape for `names`, and a client certificate
+/// the CA signs. Like the API server, the server asks for client certificates without requiring
 /// them.
-fn tls_config() -> (Pems, Arc<tokio_rustls::rustls::ServerConfig>) {
+fn tls_config(
+    shape: ServerCertificate,
+    names: &[String],
+) -> (Pems, Arc<tokio_rustls::rustls::ServerConfig>) {
     use rcgen::{
         BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
         KeyPair, KeyUsagePurpose,
@@ -2283,14 +2397,41 @@ fn tls_config() -> (Pems, Arc<tokio_rustls::rustls::ServerConfig>) {
         params.extended_key_usages = vec![usage];
         (params, key)
     };
-    let (server_params, server_key) = leaf(
-        vec!["127.0.0.1".to_string(), "localhost".to_string()],
+    let (mut server_params, server_key) = leaf(
+        names.to_vec(),
         "kube-apiserver",
         ExtendedKeyUsagePurpose::ServerAuth,
     );
-    let server_cert = server_params
-        .signed_by(&server_key, &issuer)
-        .expect("server certificate");
+    let (server_cert, server_chain) = match shape {
+        ServerCertificate::CaSigned => {
+            let cert = server_params
+                .signed_by(&server_key, &issuer)
+                .expect("server certificate");
+            let chain = vec![cert.der().clone(), ca_cert.der().clone()];
+            (cert, chain)
+        }
+        ServerCertificate::SelfSignedLeaf => {
+            server_params.use_authority_key_identifier_extension = false;
+            let cert = server_params
+                .self_signed(&server_key)
+                .expect("server certificate");
+            let chain = vec![cert.der().clone()];
+            (cert, chain)
+        }
+        ServerCertificate::SelfSignedCa => {
+            // openssl req -x509's default extensions (v3_ca): CA:TRUE, no key or extended key
+            // usage; the subjectAltName added with -addext.
+            server_params.use_authority_key_identifier_extension = false;
+            server_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            server_params.key_usages = Vec::new();
+            server_params.extended_key_usages = Vec::new();
+            let cert = server_params
+                .self_signed(&server_key)
+                .expect("server certificate");
+            let chain = vec![cert.der().clone()];
+            (cert, chain)
+        }
+    };
     // The API server takes the user from CN and the groups from O.
     let (mut client_params, client_key) = leaf(
         Vec::new(),
@@ -2319,11 +2460,15 @@ fn tls_config() -> (Pems, Arc<tokio_rustls::rustls::ServerConfig>) {
         .with_safe_default_protocol_versions()
         .expect("TLS versions")
         .with_client_cert_verifier(verifier)
-        .with_single_cert(vec![server_cert.der().clone(), ca_cert.der().clone()], key)
+        .with_single_cert(server_chain, key)
         .expect("server TLS configuration");
     // kubectl negotiates h2 through ALPN, kube-rs speaks HTTP/1.1: serve both.
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let pems = Pems {
+        server_ca: match shape {
+            ServerCertificate::CaSigned => ca_cert.pem(),
+            _ => server_cert.pem(),
+        },
         ca: ca_cert.pem(),
         client_cert: client_cert.pem(),
         client_key: client_key.serialize_pem(),

@@ -90,7 +90,7 @@ struct Page {
 /// none, as the API server writes the last page).
 pub fn decode_page(body: &str) -> Result<(Vec<RawObject>, Option<String>), ListError> {
     let page: Page = serde_json::from_str(body)
-        .map_err(|e| ListError::Transport(error_chain(&kube::Error::SerdeError(e))))?;
+        .map_err(|e| ListError::Transport(format!("the server's answer is not a list: {e}")))?;
     let next = page
         .metadata
         .and_then(|m| m.continue_token)
@@ -137,6 +137,8 @@ impl Progress {
 
 pub struct Lister {
     pub client: Client,
+    /// The server's `host:port`, for messages.
+    pub authority: String,
     pub page_size: u32,
     pub progress: Progress,
 }
@@ -212,7 +214,7 @@ impl Lister {
                 .expect("a GET with a valid path is a valid request");
             let page = match self.client.request_text(request).await {
                 Ok(body) => decode_page(&body),
-                Err(e) => Err(list_error(e)),
+                Err(e) => Err(list_error(e, &self.authority)),
             };
             match page {
                 Ok((items, next)) => {
@@ -260,7 +262,22 @@ impl Lister {
     }
 }
 
-fn list_error(e: kube::Error) -> ListError {
+impl Lister {
+    /// Whether a namespace exists: `GET /api/v1/namespaces/NAME`.
+    pub async fn get_namespace(&self, name: &str) -> Result<(), ListError> {
+        let request = http::Request::get(format!("/api/v1/namespaces/{}", encode(name)))
+            .header(http::header::ACCEPT, "application/json")
+            .body(Vec::new())
+            .expect("a GET with a valid path is a valid request");
+        self.client
+            .request::<serde_json::Value>(request)
+            .await
+            .map(drop)
+            .map_err(|e| list_error(e, &self.authority))
+    }
+}
+
+fn list_error(e: kube::Error, authority: &str) -> ListError {
     match e {
         kube::Error::Api(status) => ListError::Api {
             code: status.code,
@@ -270,7 +287,7 @@ fn list_error(e: kube::Error) -> ListError {
                 status.message.clone()
             },
         },
-        other => ListError::Transport(error_chain(&other)),
+        other => ListError::Transport(super::client::transport_reason(&other, authority)),
     }
 }
 
@@ -339,7 +356,7 @@ mod tests {
         assert_eq!(next, None);
         let err = decode_page(r#"{"items": 5}"#).unwrap_err();
         assert!(
-            matches!(&err, ListError::Transport(m) if m.starts_with("Error deserializing response: invalid type")),
+            matches!(&err, ListError::Transport(m) if m.starts_with("the server's answer is not a list: invalid type")),
             "{err:?}"
         );
     }

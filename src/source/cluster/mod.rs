@@ -1,15 +1,17 @@
 //! Live clusters: the kubeconfig (or in-cluster config), concurrent paginated lists, and the
 //! inventory they make.
 
+pub mod client;
 pub mod fetch;
 pub mod fold;
+pub mod tls;
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget};
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Client, Config};
 
 use crate::cni::{self, Cni, DaemonSetInfo};
@@ -31,12 +33,18 @@ pub struct ClusterOptions {
     /// `-n`; default: the context's namespace.
     pub namespace: Option<String>,
     pub all_namespaces: bool,
-    /// `-l`: limits the pods (so the workloads) reported.
-    pub selector: Option<String>,
     pub request_timeout: Option<Duration>,
     pub page_size: u32,
     /// Show a progress line on stderr (a terminal, and not -o json/yaml).
     pub progress: bool,
+    /// kubectl's `--server`, `--certificate-authority`, `--insecure-skip-tls-verify` and
+    /// `--token`: they take precedence over the kubeconfig.
+    pub server: Option<String>,
+    pub certificate_authority: Option<PathBuf>,
+    pub insecure_skip_tls_verify: bool,
+    pub token: Option<String>,
+    /// `-v`: from 6 on, every request is logged on stderr.
+    pub verbosity: u8,
 }
 
 /// What a cluster gave.
@@ -77,6 +85,7 @@ pub fn namespace_names(options: &ClusterOptions, deadline: Duration) -> Result<V
         let conn = connect(options).await?;
         let lister = Lister {
             client: conn.client,
+            authority: conn.authority.clone(),
             page_size: options.page_size.max(1),
             progress: Progress::new(ProgressBar::hidden()),
         };
@@ -104,58 +113,156 @@ struct Connection {
     client: Client,
     context: String,
     server: String,
+    /// `host:port` of the server, for messages.
+    authority: String,
     default_namespace: String,
 }
 
-async fn connect(options: &ClusterOptions) -> Result<Connection, Error> {
-    let unknown = |context: &str, message: String| Error::Cluster {
-        context: context.to_owned(),
-        server: "no server".to_owned(),
-        message,
-    };
-    let kubeconfig = match &options.kubeconfig {
-        Some(path) => Some(
-            Kubeconfig::read_from(path)
-                .map_err(|e| Error::Io {
-                    path: path.display().to_string(),
-                    message: fetch::error_chain(&e),
-                })?,
-        ),
-        None => match Kubeconfig::read() {
-            Ok(k) => Some(k),
-            // kubectl's order: $KUBECONFIG, ~/.kube/config, then the pod's service account.
-            Err(_) if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() => None,
-            Err(e) => {
-                return Err(unknown(
-                    options.context.as_deref().unwrap_or("(current)"),
-                    format!("no usable kubeconfig ($KUBECONFIG or ~/.kube/config), and not running in a pod: {}", fetch::error_chain(&e)),
-                ))
+/// The kubeconfig named by `--kubeconfig`, else `$KUBECONFIG` or `~/.kube/config`; `None` when
+/// there is none (in a pod, or with `--server`).
+fn read_kubeconfig(options: &ClusterOptions) -> Result<Option<Kubeconfig>, Error> {
+    if let Some(path) = &options.kubeconfig {
+        return match Kubeconfig::read_from(path) {
+            Ok(k) => Ok(Some(k)),
+            Err(KubeconfigError::ReadConfig(e, _)) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(Error::Usage(format!(
+                    "kubeconfig \"{}\" not found",
+                    path.display()
+                )))
             }
-        },
+            Err(e) => Err(Error::Io {
+                path: path.display().to_string(),
+                message: fetch::error_chain(&e),
+            }),
+        };
+    }
+    match Kubeconfig::read() {
+        Ok(k) => Ok(Some(k)),
+        // kubectl's order: $KUBECONFIG, ~/.kube/config, then the pod's service account; the
+        // command-line flags alone are enough with --server.
+        Err(_)
+            if options.server.is_some()
+                || std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(Error::Usage(format!(
+            "no usable kubeconfig ($KUBECONFIG or ~/.kube/config), and not running in a pod: {}",
+            fetch::error_chain(&e)
+        ))),
+    }
+}
+
+/// The context, cluster and user `options` select, checked as kubectl checks them; returns the
+/// context's name and the cluster's proxy-url.
+fn select(
+    kubeconfig: &Kubeconfig,
+    options: &ClusterOptions,
+) -> Result<(String, Option<String>), Error> {
+    let Some(name) = options
+        .context
+        .clone()
+        .or_else(|| kubeconfig.current_context.clone())
+        .filter(|c| !c.is_empty())
+    else {
+        return Err(Error::Usage(
+            "the kubeconfig sets no current-context: name one with --context".to_owned(),
+        ));
     };
-    let (mut config, context) = match kubeconfig {
-        Some(kubeconfig) => {
-            let context = options
-                .context
-                .clone()
-                .or_else(|| kubeconfig.current_context.clone())
-                .unwrap_or_default();
+    let Some(context) = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == name)
+        .and_then(|c| c.context.as_ref())
+    else {
+        return Err(Error::Usage(format!("context {name:?} does not exist")));
+    };
+    let cluster_name = options.cluster.as_deref().unwrap_or(&context.cluster);
+    let cluster = kubeconfig
+        .clusters
+        .iter()
+        .find(|c| c.name == cluster_name)
+        .and_then(|c| c.cluster.as_ref());
+    if cluster.is_none() && options.server.is_none() {
+        return Err(Error::Usage(format!(
+            "no server found for cluster {cluster_name:?}"
+        )));
+    }
+    if let Some(user) = &options.user {
+        if !kubeconfig.auth_infos.iter().any(|u| &u.name == user) {
+            return Err(Error::Usage(format!("auth info {user:?} does not exist")));
+        }
+    }
+    let proxy = cluster
+        .and_then(|c| c.proxy_url.clone())
+        .filter(|p| !p.is_empty());
+    Ok((name, proxy))
+}
+
+async fn connect(options: &ClusterOptions) -> Result<Connection, Error> {
+    let kubeconfig = read_kubeconfig(options)?;
+    let (mut config, context, kubeconfig_proxy) = match kubeconfig {
+        Some(mut kubeconfig) => {
+            let (context, proxy) = select(&kubeconfig, options)?;
+            // A --server for a cluster the kubeconfig lacks: kubectl goes on with the flags.
+            let cluster_name = options.cluster.clone().or_else(|| {
+                kubeconfig
+                    .contexts
+                    .iter()
+                    .find(|c| c.name == context)
+                    .and_then(|c| c.context.as_ref())
+                    .map(|c| c.cluster.clone())
+            });
+            if let Some(name) = cluster_name {
+                if !kubeconfig.clusters.iter().any(|c| c.name == name) {
+                    kubeconfig.clusters.push(kube::config::NamedCluster {
+                        name,
+                        cluster: Some(Default::default()),
+                        other: Default::default(),
+                    });
+                }
+            }
+            // kube-rs refuses a cluster without a server before --server could replace it.
+            if options.server.is_some() {
+                for c in kubeconfig
+                    .clusters
+                    .iter_mut()
+                    .filter_map(|c| c.cluster.as_mut())
+                {
+                    c.server = c.server.clone().or_else(|| options.server.clone());
+                }
+            }
             let kube_options = KubeConfigOptions {
-                context: options.context.clone(),
+                context: Some(context.clone()),
                 cluster: options.cluster.clone(),
                 user: options.user.clone(),
             };
             let config = Config::from_custom_kubeconfig(kubeconfig, &kube_options)
                 .await
-                .map_err(|e| unknown(&context, fetch::error_chain(&e)))?;
-            (config, context)
+                .map_err(|e| {
+                    Error::Usage(format!("context {context:?}: {}", fetch::error_chain(&e)))
+                })?;
+            (config, context, proxy)
+        }
+        None if options.server.is_some() => {
+            // Config::new needs a URL; --server replaces it just below.
+            (
+                Config::new(http::Uri::from_static("https://localhost")),
+                String::new(),
+                None,
+            )
         }
         None => {
-            let config =
-                Config::incluster().map_err(|e| unknown("in-cluster", fetch::error_chain(&e)))?;
-            (config, "in-cluster".to_owned())
+            let config = Config::incluster().map_err(|e| {
+                Error::Usage(format!(
+                    "in-cluster configuration: {}",
+                    fetch::error_chain(&e)
+                ))
+            })?;
+            (config, "in-cluster".to_owned(), None)
         }
     };
+    apply_flags(&mut config, options, &context)?;
     if let Some(t) = options.request_timeout {
         config.connect_timeout = Some(t);
         config.read_timeout = Some(t);
@@ -166,18 +273,149 @@ async fn connect(options: &ClusterOptions) -> Result<Connection, Error> {
         .to_string()
         .trim_end_matches('/')
         .to_owned();
-    let default_namespace = config.default_namespace.clone();
-    let client = Client::try_from(config).map_err(|e| Error::Cluster {
+    let authority = authority(&config.cluster_url);
+    let fail = |message: String| Error::Cluster {
         context: context.clone(),
         server: server.clone(),
-        message: fetch::error_chain(&e),
-    })?;
+        message,
+    };
+    // kube-rs also takes $HTTPS_PROXY, without $NO_PROXY unless built with its proxy feature:
+    // decide as Go's net/http does instead.
+    let proxy = match kubeconfig_proxy {
+        Some(p) => Some(
+            p.parse::<http::Uri>()
+                .map_err(|e| fail(format!("proxy-url {p:?} is not a URL: {e}")))?,
+        ),
+        None => env_proxy(&config.cluster_url),
+    };
+    config.proxy_url = None;
+    let default_namespace = config.default_namespace.clone();
+    let client = client::build(config, proxy, options.verbosity).map_err(fail)?;
     Ok(Connection {
         client,
         context,
         server,
+        authority,
         default_namespace,
     })
+}
+
+/// kubectl's global flags, over what the kubeconfig says.
+fn apply_flags(config: &mut Config, options: &ClusterOptions, context: &str) -> Result<(), Error> {
+    let bad = |message: String| match context {
+        "" => Error::Usage(message),
+        c => Error::Usage(format!("context {c:?}: {message}")),
+    };
+    if let Some(server) = &options.server {
+        config.cluster_url = server
+            .parse::<http::Uri>()
+            .ok()
+            .filter(|u| u.host().is_some())
+            .ok_or_else(|| {
+                bad(format!(
+                    "--server {server:?} is not a URL like https://host:6443"
+                ))
+            })?;
+    }
+    if let Some(path) = &options.certificate_authority {
+        use rustls::pki_types::{pem::PemObject, CertificateDer};
+        let pem = std::fs::read(path).map_err(|e| Error::io(path.display().to_string(), &e))?;
+        let certs: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(&pem)
+            .map(|c| c.map(|c| c.to_vec()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad(format!("{}: not a PEM certificate", path.display())))?;
+        if certs.is_empty() {
+            return Err(bad(format!("{}: no PEM certificate in it", path.display())));
+        }
+        config.root_cert = Some(certs);
+        config.root_cert_file = None;
+        config.accept_invalid_certs = false;
+    }
+    if options.insecure_skip_tls_verify {
+        config.accept_invalid_certs = true;
+        config.root_cert = None;
+        config.root_cert_file = None;
+    }
+    // Go trims the token file (client-go's transport); kube-rs sends its newline, which no
+    // header may hold.
+    if let (None, Some(path)) = (&config.auth_info.token, &config.auth_info.token_file) {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.clone(), &e))?;
+        config.auth_info.token = Some(text.trim().to_owned().into());
+        config.auth_info.token_file = None;
+    }
+    if let Some(token) = &options.token {
+        let auth = &mut config.auth_info;
+        auth.token = Some(token.clone().into());
+        auth.token_file = None;
+        auth.exec = None;
+        auth.auth_provider = None;
+        auth.username = None;
+        auth.password = None;
+    }
+    Ok(())
+}
+
+/// `host:port` of a URL, with the scheme's default port.
+fn authority(url: &http::Uri) -> String {
+    let host = url.host().unwrap_or_default();
+    let port = url
+        .port_u16()
+        .unwrap_or(if url.scheme_str() == Some("http") {
+            80
+        } else {
+            443
+        });
+    format!("{host}:{port}")
+}
+
+/// The proxy of $HTTPS_PROXY (or $HTTP_PROXY for an http:// server) for `server`, following Go's
+/// ProxyFromEnvironment: never for localhost and loopback addresses, and not for the hosts,
+/// domains and CIDRs of $NO_PROXY.
+fn env_proxy(server: &http::Uri) -> Option<http::Uri> {
+    proxy_for(server, |name| std::env::var(name).ok())
+}
+
+fn proxy_for(server: &http::Uri, env: impl Fn(&str) -> Option<String>) -> Option<http::Uri> {
+    let var = |names: &[&str]| names.iter().find_map(|n| env(n).filter(|v| !v.is_empty()));
+    let proxy = match server.scheme_str() {
+        Some("http") => var(&["HTTP_PROXY", "http_proxy"]),
+        _ => var(&["HTTPS_PROXY", "https_proxy"]),
+    }?;
+    let host = server
+        .host()?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    let ip = host.parse::<std::net::IpAddr>().ok();
+    if host == "localhost" || ip.is_some_and(|ip| ip.is_loopback()) {
+        return None;
+    }
+    let no_proxy = var(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
+    for entry in no_proxy.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let entry = entry.to_ascii_lowercase();
+        if entry == "*" {
+            return None;
+        }
+        if let (Some(ip), Ok(net)) = (ip, entry.parse::<ipnet::IpNet>()) {
+            if net.contains(&ip) {
+                return None;
+            }
+        }
+        let name = entry
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches('.');
+        if host == name || host.ends_with(&format!(".{name}")) {
+            return None;
+        }
+    }
+    let proxy = if proxy.contains("://") {
+        proxy
+    } else {
+        format!("http://{proxy}")
+    };
+    proxy.parse().ok()
 }
 
 async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
@@ -194,6 +432,7 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     let progress = Progress::new(bar);
     let lister = Lister {
         client: conn.client.clone(),
+        authority: conn.authority.clone(),
         page_size: options.page_size,
         progress: progress.clone(),
     };
@@ -220,15 +459,12 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     let mut jobs = Vec::new();
     let mut daemon_sets = Vec::new();
     let ns = scope.as_deref();
+    // Every pod, whatever `-l` says: a policy's verdict depends on all the pods it may select.
     let (ns_r, pods_r, np_r, rs_r, jobs_r, ds_r) = tokio::join!(
         lister.list(fetch::NAMESPACES, None, None, None, |o| namespaces.push(o)),
-        lister.list(
-            fetch::PODS,
-            ns,
-            options.selector.as_deref(),
-            Some(RUNNING_PODS),
-            |o| { pods.push(cluster_pod(o)) }
-        ),
+        lister.list(fetch::PODS, ns, None, Some(RUNNING_PODS), |o| {
+            pods.push(cluster_pod(o))
+        }),
         lister.list(fetch::NETWORK_POLICIES, ns, None, None, |o| raw_policies
             .push(o)),
         lister.list(fetch::REPLICA_SETS, ns, None, None, |o| replica_sets
@@ -244,14 +480,16 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     // Nothing answered at all, or the credentials were refused: stop with the reason.
     for r in [&ns_r, &pods_r, &np_r, &rs_r, &jobs_r, &ds_r] {
         match r {
-            Err(ListError::Transport(m)) => {
-                return Err(fail(format!("cannot reach the API server: {m}")))
-            }
+            Err(ListError::Transport(m)) => return Err(fail(m.clone())),
             Err(e @ ListError::Unending(_)) => return Err(fail(e.to_string())),
             Err(ListError::Api { code: 401, message }) => {
+                let detail = match message.as_str() {
+                    "" | "Unauthorized" => String::new(),
+                    m => format!(" ({m})"),
+                };
                 return Err(fail(format!(
-                    "Unauthorized: the server rejected the credentials ({message})"
-                )))
+                    "Unauthorized: the server rejected the credentials{detail}"
+                )));
             }
             _ => {}
         }
@@ -263,6 +501,26 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
             ""
         };
         return Err(fail(format!("cannot list pods: {e}{hint}")));
+    }
+
+    // `-n` naming a namespace the cluster does not have is a typo, not an empty namespace.
+    if let Some(ns) = &options.namespace {
+        let listed = namespaces
+            .iter()
+            .any(|o| o.metadata.as_ref().and_then(|m| m.name.as_deref()) == Some(ns));
+        let exists = listed
+            || pods.iter().any(|p| &p.namespace == ns)
+            || match &ns_r {
+                Ok(()) => false,
+                // Without the right to list namespaces, ask for this one: only a 404 says no.
+                Err(_) => !matches!(
+                    lister.get_namespace(ns).await,
+                    Err(ListError::Api { code: 404, .. })
+                ),
+            };
+        if !exists {
+            return Err(fail(format!("namespace {ns:?} not found")));
+        }
     }
 
     let mut notes = Vec::new();
@@ -380,6 +638,7 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
             })
             .collect(),
         skipped_kinds: Default::default(),
+        ignored_policies: Vec::new(),
         pod_owners,
     };
     inventory
@@ -481,4 +740,42 @@ pub fn daemon_set(o: RawObject) -> DaemonSetInfo {
         .filter_map(|c| c.image)
         .collect();
     DaemonSetInfo { name, images }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proxy(server: &str, vars: &[(&str, &str)]) -> Option<String> {
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        };
+        proxy_for(&server.parse().unwrap(), env).map(|u| u.to_string())
+    }
+
+    #[test]
+    fn the_environment_proxy_is_used_as_go_uses_it() {
+        let https = [("HTTPS_PROXY", "proxy.corp:3128")];
+        assert_eq!(
+            proxy("https://k8s.corp:6443", &https).as_deref(),
+            Some("http://proxy.corp:3128/")
+        );
+        // Never for loopback servers, nor for plain-HTTP servers from HTTPS_PROXY.
+        assert_eq!(proxy("https://127.0.0.1:6443", &https), None);
+        assert_eq!(proxy("https://localhost:6443", &https), None);
+        assert_eq!(proxy("https://[::1]:6443", &https), None);
+        assert_eq!(proxy("http://k8s.corp:8080", &https), None);
+        // NO_PROXY: domains (with or without the leading dot), hosts with ports, CIDRs, *.
+        for no_proxy in ["corp", ".corp", "k8s.corp:6443", "*", "x, k8s.corp"] {
+            let vars = [https[0], ("NO_PROXY", no_proxy)];
+            assert_eq!(proxy("https://k8s.corp:6443", &vars), None, "{no_proxy}");
+        }
+        let vars = [https[0], ("no_proxy", "10.0.0.0/8")];
+        assert_eq!(proxy("https://10.1.2.3:6443", &vars), None);
+        assert!(proxy("https://192.168.1.1:6443", &vars).is_some());
+        let vars = [https[0], ("NO_PROXY", "notcorp")];
+        assert!(proxy("https://k8s.corp:6443", &vars).is_some());
+    }
 }
