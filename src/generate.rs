@@ -1449,4 +1449,51 @@ mod tests {
         let got = run(&inv, &GenerateOptions::default());
         assert_eq!(got[0].metadata.name, "default-deny-all-generated");
     }
+
+    #[test]
+    fn names_taken_by_the_input_or_an_earlier_generated_policy_are_not_reused() {
+        let mut taken = deny("shop", "default-deny-all", &["Ingress"]);
+        taken
+            .pod_selector
+            .match_labels
+            .push(("app".into(), "x".into()));
+        let mut also = taken.clone();
+        also.name = "default-deny-all-generated".into();
+        let inv = Inventory {
+            workloads: vec![workload("shop", "web", &[])],
+            policies: vec![taken, also],
+            ..Default::default()
+        };
+        let got = run(&inv, &GenerateOptions::default());
+        assert_eq!(got[0].metadata.name, "default-deny-all-generated-2");
+    }
+
+    #[test]
+    fn two_workloads_of_one_name_get_policies_of_distinct_names() {
+        // A Deployment and a StatefulSet `web` in one namespace: the fuzzer's first finding.
+        let inv = Inventory {
+            workloads: vec![
+                workload("shop", "web", &[("app", "web")]),
+                workload("shop", "web", &[("app", "web-db")]),
+            ],
+            ..Default::default()
+        };
+        let options = GenerateOptions {
+            mode: DenyMode::Workloads,
+            ..Default::default()
+        };
+        let names: Vec<String> = run(&inv, &options)
+            .into_iter()
+            .map(|p| p.metadata.name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "web-default-deny",
+                "web-allow-dns",
+                "web-default-deny-generated",
+                "web-allow-dns-generated"
+            ]
+        );
+    }
 }

@@ -389,6 +389,143 @@ fn unreadable_file_is_named_unless_root() {
     assert!(r.stderr.contains("permission denied"), "{}", r.stderr);
 }
 
+// --- Devices, FIFOs and inputs over the size limit ------------------------------------------
+
+/// Runs the binary with `stdin` as its standard input, killed after `limit`: a run that reads
+/// a device or waits on a FIFO forever fails the test instead of hanging it.
+fn run_with_stdin_for(args: &[&str], stdin: std::process::Stdio, limit: Duration) -> Run {
+    let mut child = std::process::Command::new(BIN_PATH)
+        .current_dir(root())
+        .args(args)
+        .stdin(stdin)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let started = Instant::now();
+    while child.try_wait().expect("waits").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    Run {
+        code: out.status.code().expect("exited, not killed by a signal"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A directory with one Pod manifest, `a.yaml`.
+fn dir_with_a_pod() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ok\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn assert_only_the_pod_reported(r: &Run) {
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let names: Vec<&str> = report["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ok"]);
+}
+
+#[test]
+fn a_symlink_to_dev_zero_in_a_directory_is_skipped_with_a_note() {
+    let dir = dir_with_a_pod();
+    let link = dir.path().join("zero.yaml");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    let r = run_limited_for(
+        4 << 20,
+        Duration::from_secs(60),
+        &["-f", dir.path().to_str().unwrap(), "-o", "json"],
+    );
+    assert_only_the_pod_reported(&r);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "note: {}: skipped, a character device is not a regular file\n",
+            link.display()
+        )
+    );
+}
+
+#[test]
+fn a_fifo_in_a_directory_is_skipped_with_a_note_instead_of_waited_on() {
+    let dir = dir_with_a_pod();
+    let fifo = dir.path().join("pipe.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let r = run_with_stdin_for(
+        &["-f", dir.path().to_str().unwrap(), "-o", "json"],
+        std::process::Stdio::null(),
+        Duration::from_secs(60),
+    );
+    assert_only_the_pod_reported(&r);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "note: {}: skipped, a FIFO is not a regular file\n",
+            fifo.display()
+        )
+    );
+}
+
+#[test]
+fn a_file_larger_than_the_limit_is_refused_without_reading_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.yaml");
+    // Sparse: no disk is used, and nothing is read.
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len((1 << 30) + 1).unwrap();
+    for arg in [path.to_str().unwrap(), dir.path().to_str().unwrap()] {
+        let r = run_limited_for(1 << 20, Duration::from_secs(30), &["-f", arg]);
+        assert_error(&r, path.to_str().unwrap());
+        assert_eq!(
+            r.stderr,
+            format!(
+                "error: {}: larger than 1 GiB, the most one input may be\n",
+                path.display()
+            )
+        );
+    }
+}
+
+#[test]
+fn stdin_beyond_the_limit_is_refused_once_the_limit_is_passed() {
+    // /dev/zero never ends: the run must stop at 1 GiB, not read on until memory runs out.
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let r = run_with_stdin_for(&["-f", "-"], zero.into(), Duration::from_secs(120));
+    assert_error(&r, "<stdin>");
+    assert_eq!(
+        r.stderr,
+        "error: <stdin>: larger than 1 GiB, the most one input may be\n"
+    );
+}
+
+#[test]
+fn explicit_device_paths_are_still_read() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ok\n";
+    let r = run_stdin(&["-f", "/dev/stdin", "-o", "json"], pod.as_bytes());
+    assert_only_the_pod_reported(&r);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+}
+
 // --- Input without any object: exit 2, so that a CI job cannot pass on nothing -------------
 
 /// One line on stderr, exit 2, nothing on stdout.

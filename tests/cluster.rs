@@ -7,7 +7,7 @@ mod tools;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use apiserver::{namespace, network_policy, pod, ApiServer, Fixture, Forbid, Options};
+use apiserver::{namespace, network_policy, pod, ApiServer, Endless, Fixture, Forbid, Options};
 use serde_json::{json, Value};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_kubectl-netpol_check");
@@ -348,6 +348,62 @@ fn lists_are_paginated_one_request_per_page_and_restart_when_a_token_expires() {
     assert!(requests
         .iter()
         .all(|r| r.accept_encoding.as_deref().unwrap_or("").contains("gzip")));
+}
+
+/// Runs against a server whose lists of `plural` never end; returns stderr and the requests
+/// made for that list.
+fn endless(plural: &str, how: Endless) -> (String, usize) {
+    let options = Options {
+        endless: Some((plural.into(), how)),
+        ..Options::default()
+    };
+    let c = Cluster::start(fixture(), options);
+    let started = std::time::Instant::now();
+    let out = c.run(&["-A"]);
+    let elapsed = started.elapsed();
+    // The bound is 4,000 pages at the default page size: a few seconds against this server,
+    // where an unbounded list ran for as long as memory lasted.
+    assert!(elapsed < std::time::Duration::from_secs(120), "{elapsed:?}");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!("error: context \"test\" ({}): ", c.server.url)),
+        "{err}"
+    );
+    let requests = c
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with(&format!("/{plural}")))
+        .count();
+    (err, requests)
+}
+
+#[test]
+fn a_list_with_a_fresh_continue_token_on_every_page_stops_at_the_page_bound() {
+    let (err, requests) = endless("pods", Endless::FreshToken);
+    assert!(
+        err.contains(
+            "the list of pods does not end: still a continue token after 4000 pages of 500"
+        ),
+        "{err}"
+    );
+    assert_eq!(requests, 4_000);
+}
+
+#[test]
+fn a_list_repeating_its_continue_token_stops_at_the_repeat_even_when_it_is_not_pods() {
+    // Namespaces that cannot be listed are only a note; a server that loops is not.
+    let (err, requests) = endless("namespaces", Endless::SameToken);
+    assert!(
+        err.contains(
+            "the list of namespaces does not end: page 2 repeats an earlier continue token"
+        ),
+        "{err}"
+    );
+    assert_eq!(requests, 2);
 }
 
 #[test]

@@ -38,15 +38,42 @@ pub struct Loaded {
     pub text: String,
 }
 
-/// Reads an input's bytes, unchanged.
+/// The most one input may hold (1 GiB), so that a device, a FIFO that never ends or a stray
+/// disk image is refused instead of read until memory runs out.
+pub const MAX_INPUT_BYTES: u64 = 1 << 30;
+
+/// Reads an input's bytes, unchanged; more than [`MAX_INPUT_BYTES`] is an error, found before
+/// reading for a regular file and after reading one byte past the limit otherwise.
 pub fn read_bytes(input: &Input) -> Result<Vec<u8>, Error> {
+    let name = input.display_name();
     let mut bytes = Vec::new();
     let result = match input {
-        Input::Stdin => std::io::stdin().lock().read_to_end(&mut bytes),
-        Input::File(path) => std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)),
+        Input::Stdin => read_bounded(&mut std::io::stdin().lock(), MAX_INPUT_BYTES, &mut bytes),
+        Input::File(path) => std::fs::File::open(path).and_then(|mut f| {
+            let meta = f.metadata()?;
+            if meta.is_file() && meta.len() > MAX_INPUT_BYTES {
+                return Ok(false);
+            }
+            read_bounded(&mut f, MAX_INPUT_BYTES, &mut bytes)
+        }),
     };
-    result.map_err(|e| Error::io(input.display_name(), &e))?;
-    Ok(bytes)
+    match result.map_err(|e| Error::io(&name, &e))? {
+        true => Ok(bytes),
+        false => Err(Error::Io {
+            path: name,
+            message: format!(
+                "larger than {} GiB, the most one input may be",
+                MAX_INPUT_BYTES >> 30
+            ),
+        }),
+    }
+}
+
+/// Reads to the end unless more than `limit` bytes come: false then, with one byte past the
+/// limit read and no more.
+fn read_bounded(reader: &mut impl Read, limit: u64, bytes: &mut Vec<u8>) -> std::io::Result<bool> {
+    reader.take(limit + 1).read_to_end(bytes)?;
+    Ok(bytes.len() as u64 <= limit)
 }
 
 /// Reads an input fully. Text must be UTF-8, or UTF-16 with a byte-order mark (which kubectl
@@ -607,5 +634,16 @@ mod tests {
         assert_eq!(sets[1]["pod-name"], "db-0");
         assert_eq!(sets[n - 10]["pod-name"], format!("db-{}", n - 11));
         assert_eq!(inventory.workloads[0].pods, n as u32);
+    }
+
+    #[test]
+    fn reads_up_to_the_limit_and_stops_one_byte_past_it() {
+        let mut bytes = Vec::new();
+        assert!(read_bounded(&mut &b"12345"[..], 5, &mut bytes).unwrap());
+        assert_eq!(bytes, b"12345");
+        let mut bytes = Vec::new();
+        let mut endless = std::io::repeat(b'x');
+        assert!(!read_bounded(&mut endless, 5, &mut bytes).unwrap());
+        assert_eq!(bytes.len(), 6);
     }
 }

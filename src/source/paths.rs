@@ -78,10 +78,43 @@ fn walk(dir: &Path, out: &mut Vec<Input>, seen: &mut HashSet<PathBuf>) -> Result
             .and_then(|e| e.to_str())
             .is_some_and(|e| EXTENSIONS.contains(&e))
         {
-            out.push(Input::File(path));
+            // A device or FIFO found in a directory (a `zero.yaml -> /dev/zero` symlink) is no
+            // manifest and could be read forever or block; named with -f, it is read.
+            if meta.is_file() {
+                out.push(Input::File(path));
+            } else {
+                // A file name may hold control characters: shown, never obeyed.
+                eprintln!(
+                    "note: {}: skipped, {} is not a regular file",
+                    crate::output::terminal::escape(&path.display().to_string()),
+                    file_kind(&meta.file_type())
+                );
+            }
         }
     }
     Ok(())
+}
+
+/// What a file that is neither a regular file nor a directory is, for the note that skips it.
+fn file_kind(file_type: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = file_type;
+    "it"
 }
 
 #[cfg(test)]

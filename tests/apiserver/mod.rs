@@ -237,10 +237,22 @@ pub struct Options {
     pub item_type_meta: bool,
     /// The user named in 403 messages.
     pub user: String,
+    /// Lists of this resource (plural) never end: every page carries a continue token, as from
+    /// a broken or hostile server.
+    pub endless: Option<(String, Endless)>,
     /// What the server presents over TLS, and so what [`ApiServer::ca_pem`] holds.
     pub certificate: ServerCertificate,
     /// The names (host names or IP addresses) the server certificate is valid for.
     pub certificate_names: Vec<String>,
+}
+
+/// How a never-ending list continues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endless {
+    /// A new token on every page.
+    FreshToken,
+    /// The same token on every page.
+    SameToken,
 }
 
 /// The shapes of server certificate kubeconfigs pin in `certificate-authority-data`.
@@ -268,6 +280,7 @@ impl Default for Options {
             gzip_min_bytes: 128 * 1024,
             item_type_meta: false,
             user: "system:serviceaccount:default:test".to_string(),
+            endless: None,
             certificate: ServerCertificate::CaSigned,
             certificate_names: vec!["127.0.0.1".to_string(), "localhost".to_string()],
         }
@@ -684,6 +697,8 @@ struct Shared {
     addr: SocketAddr,
     expired_once: AtomicBool,
     audit: AtomicU64,
+    /// Pages served of the endless list, for fresh tokens.
+    endless_pages: AtomicU64,
     requests: Mutex<Vec<RequestRecord>>,
 }
 
@@ -729,6 +744,7 @@ impl Shared {
             addr,
             expired_once: AtomicBool::new(false),
             audit: AtomicU64::new(0),
+            endless_pages: AtomicU64::new(0),
             requests: Mutex::new(Vec::new()),
         }
     }
@@ -1455,6 +1471,19 @@ fn list(
         if labels.is_empty() && fields.is_empty() {
             list_meta["remainingItemCount"] = Value::from(range.len() - last - 1);
         }
+    }
+    match &shared.options.endless {
+        Some((plural, how)) if plural == def.plural => {
+            // Past every key, so that later pages are empty; the page number keeps it fresh.
+            let n = match how {
+                Endless::FreshToken => shared.endless_pages.fetch_add(1, Ordering::SeqCst),
+                Endless::SameToken => 0,
+            };
+            let key = format!("\u{10FFFF}endless-{n}");
+            list_meta["continue"] =
+                Value::from(encode_continue(shared.resource_version as i64, key));
+        }
+        _ => {}
     }
 
     match repr {

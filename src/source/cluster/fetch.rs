@@ -61,6 +61,8 @@ pub enum ListError {
     Api { code: u16, message: String },
     /// No answer: connection refused, TLS, timeout, or a body we could not decode.
     Transport(String),
+    /// The server kept answering with continue tokens: the list would never end.
+    Unending(String),
 }
 
 impl ListError {
@@ -73,7 +75,7 @@ impl std::fmt::Display for ListError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ListError::Api { code, message } => write!(f, "{message} ({code})"),
-            ListError::Transport(m) => f.write_str(m),
+            ListError::Transport(m) | ListError::Unending(m) => f.write_str(m),
         }
     }
 }
@@ -82,6 +84,18 @@ impl std::fmt::Display for ListError {
 struct Page {
     metadata: Option<PageMeta>,
     items: Option<Vec<RawObject>>,
+}
+
+/// Decodes the body of one list response: its items and its continue token (an empty token is
+/// none, as the API server writes the last page).
+pub fn decode_page(body: &str) -> Result<(Vec<RawObject>, Option<String>), ListError> {
+    let page: Page = serde_json::from_str(body)
+        .map_err(|e| ListError::Transport(format!("the server's answer is not a list: {e}")))?;
+    let next = page
+        .metadata
+        .and_then(|m| m.continue_token)
+        .filter(|t| !t.is_empty());
+    Ok((page.items.unwrap_or_default(), next))
 }
 
 #[derive(Deserialize)]
@@ -133,6 +147,23 @@ pub struct Lister {
 /// snapshot; the list then starts over, a few times at most.
 const MAX_RESTARTS: usize = 3;
 
+/// Objects one list may hold before the server is taken to be looping: the largest clusters
+/// Kubernetes supports have 150,000 pods; a list 13 times as long is no cluster's.
+const MAX_LISTED_OBJECTS: u64 = 2_000_000;
+
+/// Pages one list may take at `page_size` items a page: enough for [`MAX_LISTED_OBJECTS`], and
+/// never fewer than 1,000 however large the pages, as a server may send fewer items than asked.
+fn max_pages(page_size: u32) -> u64 {
+    (MAX_LISTED_OBJECTS / u64::from(page_size.max(1))).max(1_000)
+}
+
+/// A token's hash, keyed at random so that a server cannot choose tokens that collide: the
+/// tokens seen are remembered, not stored, as a server could make each one large.
+fn token_hash(state: &std::collections::hash_map::RandomState, token: &str) -> u64 {
+    use std::hash::BuildHasher;
+    state.hash_one(token)
+}
+
 impl Lister {
     /// Lists a resource cluster-wide (`namespace: None`) or in one namespace, calling `each`
     /// for every item as its page arrives.
@@ -156,6 +187,11 @@ impl Lister {
         let mut token: Option<String> = None;
         let mut restarts = 0;
         let mut buffered: Vec<RawObject> = Vec::new();
+        // A server that never ends a list would otherwise be listed until memory runs out.
+        let hasher = std::collections::hash_map::RandomState::new();
+        let mut seen_tokens: std::collections::HashSet<u64> = Default::default();
+        let max_pages = max_pages(self.page_size);
+        let mut pages: u64 = 0;
         loop {
             let mut url = format!("{path}?limit={}", self.page_size);
             if let Some(t) = &token {
@@ -176,22 +212,34 @@ impl Lister {
                 .header(http::header::ACCEPT, accept)
                 .body(Vec::new())
                 .expect("a GET with a valid path is a valid request");
-            match self.client.request::<Page>(request).await {
-                Ok(page) => {
+            let page = match self.client.request_text(request).await {
+                Ok(body) => decode_page(&body),
+                Err(e) => Err(list_error(e, &self.authority)),
+            };
+            match page {
+                Ok((items, next)) => {
                     self.progress.page(resource.plural);
                     // Items of a list that may still restart are held back; a single-page
                     // list (the common case) goes straight through.
-                    let items = page.items.unwrap_or_default();
-                    let next = page
-                        .metadata
-                        .and_then(|m| m.continue_token)
-                        .filter(|t| !t.is_empty());
                     if next.is_none() && buffered.is_empty() {
                         items.into_iter().for_each(&mut each);
                         return Ok(());
                     }
                     buffered.extend(items);
+                    pages += 1;
                     match next {
+                        Some(t) if !seen_tokens.insert(token_hash(&hasher, &t)) => {
+                            return Err(ListError::Unending(format!(
+                                "the list of {} does not end: page {pages} repeats an earlier continue token",
+                                resource.plural
+                            )));
+                        }
+                        Some(_) if pages >= max_pages => {
+                            return Err(ListError::Unending(format!(
+                                "the list of {} does not end: still a continue token after {pages} pages of {}",
+                                resource.plural, self.page_size
+                            )));
+                        }
                         Some(t) => token = Some(t),
                         None => {
                             buffered.into_iter().for_each(&mut each);
@@ -199,14 +247,16 @@ impl Lister {
                         }
                     }
                 }
-                Err(kube::Error::Api(status))
-                    if status.code == 410 && token.is_some() && restarts < MAX_RESTARTS =>
+                Err(ListError::Api { code: 410, .. })
+                    if token.is_some() && restarts < MAX_RESTARTS =>
                 {
                     restarts += 1;
                     token = None;
                     buffered.clear();
+                    seen_tokens.clear();
+                    pages = 0;
                 }
-                Err(e) => return Err(list_error(e, &self.authority)),
+                Err(e) => return Err(e),
             }
         }
     }
@@ -292,6 +342,32 @@ mod tests {
             encode("status.phase!=Succeeded,app in (a,b)"),
             "status.phase%21%3DSucceeded%2Capp%20in%20%28a%2Cb%29"
         );
+    }
+
+    #[test]
+    fn a_page_decodes_into_items_and_a_continue_token() {
+        let (items, next) =
+            decode_page(r#"{"metadata":{"continue":"abc"},"items":[{"metadata":{"name":"a"}}]}"#)
+                .unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(next.as_deref(), Some("abc"));
+        let (items, next) = decode_page(r#"{"metadata":{"continue":""}}"#).unwrap();
+        assert!(items.is_empty());
+        assert_eq!(next, None);
+        let err = decode_page(r#"{"items": 5}"#).unwrap_err();
+        assert!(
+            matches!(&err, ListError::Transport(m) if m.starts_with("the server's answer is not a list: invalid type")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn the_page_bound_covers_the_largest_lists_at_any_page_size() {
+        assert_eq!(max_pages(500), 4_000);
+        assert_eq!(max_pages(1), 2_000_000);
+        assert_eq!(max_pages(0), 2_000_000);
+        // Pages may hold fewer items than asked: big pages still get a thousand of them.
+        assert_eq!(max_pages(u32::MAX), 1_000);
     }
 
     #[test]

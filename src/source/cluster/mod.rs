@@ -481,6 +481,7 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     for r in [&ns_r, &pods_r, &np_r, &rs_r, &jobs_r, &ds_r] {
         match r {
             Err(ListError::Transport(m)) => return Err(fail(m.clone())),
+            Err(e @ ListError::Unending(_)) => return Err(fail(e.to_string())),
             Err(ListError::Api { code: 401, message }) => {
                 let detail = match message.as_str() {
                     "" | "Unauthorized" => String::new(),
@@ -691,11 +692,12 @@ async fn retry_per_namespace(
     }
 }
 
-type OwnerEntry = ((String, String, String), (String, String));
+/// `(namespace, kind, name)` of a ReplicaSet or Job, and its controller's `(kind, name)`.
+pub type OwnerEntry = ((String, String, String), (String, String));
 
 /// A ReplicaSet's or Job's controller, from its metadata. Items of a metadata-only list do not
 /// say their kind, so the caller does.
-fn owner_entry(o: RawObject, kind: &str) -> Option<OwnerEntry> {
+pub fn owner_entry(o: RawObject, kind: &str) -> Option<OwnerEntry> {
     let meta = o.metadata?;
     let owner = controller(meta.owner_references.as_deref().unwrap_or_default())?;
     Some(((meta.namespace?, kind.to_owned(), meta.name?), owner))
@@ -708,7 +710,8 @@ fn controller(refs: &[crate::source::objects::RawOwnerRef]) -> Option<(String, S
         .and_then(|r| Some((r.kind.clone()?, r.name.clone()?)))
 }
 
-fn cluster_pod(o: RawObject) -> ClusterPod {
+/// A Pod of a list, as the fold needs it.
+pub fn cluster_pod(o: RawObject) -> ClusterPod {
     let meta = o.metadata.unwrap_or_default();
     let spec = o.spec.unwrap_or_default();
     ClusterPod {
@@ -722,7 +725,8 @@ fn cluster_pod(o: RawObject) -> ClusterPod {
     }
 }
 
-fn daemon_set(o: RawObject) -> DaemonSetInfo {
+/// A DaemonSet of kube-system, as CNI detection needs it.
+pub fn daemon_set(o: RawObject) -> DaemonSetInfo {
     let name = o.metadata.and_then(|m| m.name).unwrap_or_default();
     let pod_spec = o
         .spec
