@@ -14,7 +14,7 @@ use std::sync::Arc;
 use netpol_check::analysis::{self, RuleConfig, Scope};
 use netpol_check::cni;
 use netpol_check::generate::{DenyMode, GenerateOptions};
-use netpol_check::model::{Inventory, Origin};
+use netpol_check::model::Inventory;
 use netpol_check::output::{self, Format};
 use netpol_check::postrender::{self, PostRenderOptions, RELEASE_NAMESPACE_PLACEHOLDER};
 use netpol_check::report::{Report, Source};
@@ -23,7 +23,7 @@ use netpol_check::source::cluster::{self, fetch, fold};
 use netpol_check::source::documents;
 use netpol_check::source::helm;
 use netpol_check::source::manifests::{self, Loaded, ManifestOptions};
-use netpol_check::source::stream::{namespace_object, network_policy, Parsed};
+use netpol_check::source::stream::Parsed;
 
 /// A target's check of one input.
 pub type Check = fn(&[u8]);
@@ -275,26 +275,11 @@ pub fn cluster_page(data: &[u8]) {
     // As the cluster source assembles its inventory from the lists.
     let namespaces = decode()
         .into_iter()
-        .filter_map(|o| {
-            let meta = o.metadata?;
-            let name = meta.name.clone()?;
-            Some(namespace_object(name, &meta, Origin::default()))
-        })
+        .filter_map(cluster::namespace_from_list)
         .collect();
     let policies = decode()
         .into_iter()
-        .filter_map(|o| {
-            let meta = o.metadata?;
-            let name = meta.name.clone()?;
-            let namespace = meta.namespace.clone()?;
-            Some(network_policy(
-                namespace,
-                name,
-                &meta,
-                o.spec.unwrap_or_default(),
-                Origin::default(),
-            ))
-        })
+        .filter_map(cluster::policy_from_list)
         .collect();
     let pod_owners = fold::pod_owners(&pods, &owners);
     let mut inventory = Inventory {

@@ -614,28 +614,13 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     let mut inventory = Inventory {
         namespaces: namespaces
             .into_iter()
-            .filter_map(|o| {
-                let meta = o.metadata?;
-                let name = meta.name.clone()?;
-                Some(namespace_object(name, &meta, Origin::default()))
-            })
+            .filter_map(namespace_from_list)
             .filter(|n| scope.as_deref().is_none_or(|s| s == n.name))
             .collect(),
         workloads: fold::fold(pods, &owners),
         policies: raw_policies
             .into_iter()
-            .filter_map(|o| {
-                let meta = o.metadata?;
-                let name = meta.name.clone()?;
-                let namespace = meta.namespace.clone()?;
-                Some(network_policy(
-                    namespace,
-                    name,
-                    &meta,
-                    o.spec.unwrap_or_default(),
-                    Origin::default(),
-                ))
-            })
+            .filter_map(policy_from_list)
             .collect(),
         skipped_kinds: Default::default(),
         ignored_policies: Vec::new(),
@@ -740,6 +725,27 @@ pub fn daemon_set(o: RawObject) -> DaemonSetInfo {
         .filter_map(|c| c.image)
         .collect();
     DaemonSetInfo { name, images }
+}
+
+/// A Namespace of a list page; `None` without a name.
+pub fn namespace_from_list(o: RawObject) -> Option<crate::model::Namespace> {
+    let meta = o.metadata?;
+    let name = meta.name.clone()?;
+    Some(namespace_object(name, &meta, Origin::default()))
+}
+
+/// A NetworkPolicy of a list page; `None` without a name or a namespace.
+pub fn policy_from_list(o: RawObject) -> Option<crate::model::NetworkPolicy> {
+    let meta = o.metadata?;
+    let name = meta.name.clone()?;
+    let namespace = meta.namespace.clone()?;
+    Some(network_policy(
+        namespace,
+        name,
+        &meta,
+        o.spec.unwrap_or_default(),
+        Origin::default(),
+    ))
 }
 
 #[cfg(test)]
