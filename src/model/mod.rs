@@ -7,6 +7,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+mod cluster_policy;
+
+pub use cluster_policy::{
+    ClusterPeer, ClusterPolicy, ClusterPolicyKind, ClusterPort, ClusterRule, NamespacedPods, Tier,
+};
+
 /// Labels of one object. A sorted map keeps matching and output deterministic.
 pub type Labels = BTreeMap<String, String>;
 
@@ -374,6 +380,8 @@ pub struct Inventory {
     pub namespaces: Vec<Namespace>,
     pub workloads: Vec<Workload>,
     pub policies: Vec<NetworkPolicy>,
+    /// ClusterNetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy objects.
+    pub cluster_policies: Vec<ClusterPolicy>,
     /// Objects of kinds this tool does not analyse, counted by kind.
     pub skipped_kinds: BTreeMap<String, usize>,
     /// Objects of other policy APIs, which this version does not evaluate.
