@@ -623,6 +623,7 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
             .filter_map(policy_from_list)
             .collect(),
         skipped_kinds: Default::default(),
+        cluster_policies: Vec::new(),
         ignored_policies: Vec::new(),
         pod_owners,
     };
