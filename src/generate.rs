@@ -710,7 +710,7 @@ fn complete_rules(
             // Completions of one policy are only ever merged with each other.
             let first_group = groups.len();
             for (ri, rule) in p.rules(far).iter().enumerate() {
-                let compiled = &engine.rules(pi, far)[ri];
+                let compiled = &engine.rules(crate::semantics::PolicyId::Network(pi), far)[ri];
                 let mut hit: BTreeMap<&str, Vec<Member>> = BTreeMap::new();
                 for (&ns, members) in &newly_by_namespace {
                     if !may_reach_namespace(&engine, rule, &p.namespace, ns) {

@@ -52,6 +52,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         namespace_labels: &dns_ns_labels,
         ports: &dns_ports,
         node_network: false,
+        anonymous: false,
     });
     let destinations = [
         dns_pod,

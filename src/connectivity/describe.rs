@@ -1,7 +1,119 @@
 //! Rules and peers in plain words: "from pods app=web in namespaces env=prod, TCP 8080".
 
 use crate::checks::describe_selector;
-use crate::model::{Direction, Peer, PolicyPort, PortValue, Rule};
+use crate::model::{
+    ClusterPeer, ClusterPort, ClusterRule, Direction, Inventory, Peer, PolicyPort, PortValue, Rule,
+};
+use crate::semantics::{PolicyId, RuleRef};
+
+/// A policy of any kind, as people name it: `shop/api-ingress` for a NetworkPolicy,
+/// `AdminNetworkPolicy deny-all` for a cluster-scoped one.
+pub fn policy_name(inventory: &Inventory, policy: PolicyId) -> String {
+    match policy {
+        PolicyId::Network(i) => {
+            let p = &inventory.policies[i];
+            format!("{}/{}", p.namespace, p.name)
+        }
+        PolicyId::Cluster(i) => {
+            let p = &inventory.cluster_policies[i];
+            format!("{} {}", p.kind, p.name)
+        }
+    }
+}
+
+/// A rule of any policy kind, as one line (a cluster-scoped rule starts with its action).
+pub fn rule_ref(inventory: &Inventory, at: RuleRef) -> String {
+    match at.policy {
+        PolicyId::Network(i) => {
+            let p = &inventory.policies[i];
+            rule(&p.rules(at.direction)[at.index], at.direction, &p.namespace)
+        }
+        PolicyId::Cluster(i) => {
+            let p = &inventory.cluster_policies[i];
+            cluster_rule(&p.rules(at.direction)[at.index], at.direction)
+        }
+    }
+}
+
+/// How a rule is called in messages: `rule 2` or `rule 2 (deny-web)` when it has a name.
+pub fn rule_label(inventory: &Inventory, at: RuleRef) -> String {
+    let name = match at.policy {
+        PolicyId::Network(_) => None,
+        PolicyId::Cluster(i) => inventory.cluster_policies[i].rules(at.direction)[at.index]
+            .name
+            .as_deref(),
+    };
+    match name {
+        Some(n) if !n.is_empty() => format!("rule {} ({n})", at.index + 1),
+        _ => format!("rule {}", at.index + 1),
+    }
+}
+
+/// A cluster-scoped rule (SEMANTICS.md points 13-15) as one line.
+pub fn cluster_rule(rule: &ClusterRule, direction: Direction) -> String {
+    let word = match direction {
+        Direction::Ingress => "from",
+        Direction::Egress => "to",
+    };
+    let peers: Vec<String> = rule.peers.iter().map(cluster_peer).collect();
+    let ports = match &rule.ports {
+        None => "every port and protocol".to_owned(),
+        Some(list) => list
+            .iter()
+            .map(|p| match p {
+                ClusterPort::Number { protocol, port } => format!("{protocol} {port}"),
+                ClusterPort::Range {
+                    protocol,
+                    start,
+                    end,
+                } => format!("{protocol} {start}-{end}"),
+                ClusterPort::Named(name) => format!("port named {name}"),
+                ClusterPort::Invalid(why) => format!("no port ({why})"),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    format!("{} {word} {}, {ports}", rule.action, peers.join("; or "))
+}
+
+/// One peer or subject of a cluster-scoped policy.
+pub fn cluster_peer(p: &ClusterPeer) -> String {
+    let namespaces = |s: &crate::model::LabelSelector| {
+        if s.is_empty() {
+            "every namespace".to_owned()
+        } else {
+            format!("namespaces {}", describe_selector(s))
+        }
+    };
+    if let Some(ns) = &p.namespaces {
+        return format!("every pod in {}", namespaces(ns));
+    }
+    if let Some(pods) = &p.pods {
+        let who = if pods.pod_selector.is_empty() {
+            "every pod".to_owned()
+        } else {
+            format!("pods {}", describe_selector(&pods.pod_selector))
+        };
+        return format!("{who} in {}", namespaces(&pods.namespace_selector));
+    }
+    if let Some(nets) = &p.networks {
+        return format!("addresses {}", nets.join(", "));
+    }
+    if let Some(nodes) = &p.nodes {
+        return if nodes.is_empty() {
+            "every node".to_owned()
+        } else {
+            format!("nodes {}", describe_selector(nodes))
+        };
+    }
+    if let Some(names) = &p.domain_names {
+        return format!("domains {}", names.join(", "));
+    }
+    format!(
+        "a peer this version does not know ({}): it fails closed",
+        p.unknown.join(", ")
+    )
+}
 
 /// A rule of a policy in `policy_namespace`, as one line.
 pub fn rule(rule: &Rule, direction: Direction, policy_namespace: &str) -> String {

@@ -1,12 +1,12 @@
 //! The policies of an inventory compiled once into rules, and what each side of a connection
 //! allows (SEMANTICS.md points 3-11). `reach`, `explain` and `matrix` all ask this.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::model::{Direction, Inventory, Labels, Namespace, NAMESPACE_NAME_LABEL};
-use crate::semantics::traffic::{CompiledRule, Endpoint, PodRef};
-use crate::semantics::{ConnSet, Coverage, HostNetwork};
+use crate::model::{Direction, Inventory, Labels};
+use crate::semantics::decide::{Decision, SidePolicies, Walk};
+use crate::semantics::traffic::{Action, CompiledRule, Endpoint, PodRef};
+use crate::semantics::{ConnSet, Coverage, DirectionVerdict, HostNetwork, PolicyId, RuleRef};
 
 /// One pod shape of a workload: the workload and one of its label sets (pods of one owner
 /// mid-rollout can carry different labels, and policies may treat them differently).
@@ -23,28 +23,26 @@ pub enum Node {
     Address(IpAddr),
 }
 
-/// A rule of a policy: `spec.<direction>[index]` of `inventory.policies[policy]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RuleRef {
-    pub policy: usize,
-    pub direction: Direction,
-    pub index: usize,
-}
-
 /// What one side (the source's egress or the destination's ingress) lets through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SideAnswer {
     pub direction: Direction,
-    /// Whether any policy isolates this side; when not, everything is allowed.
+    /// Whether NetworkPolicies isolate this side (the NetworkPolicy tier decides what the
+    /// Admin tier leaves).
     pub isolated: bool,
     /// A hostNetwork pod seen as its node (point 5's default model): never isolated, whatever
     /// selects it.
     pub host_network: bool,
-    /// The policies that isolate it (inventory indexes).
+    /// The NetworkPolicies that isolate it (inventory indexes).
     pub policies: Vec<usize>,
-    /// The rules that match the peer, each with what it allows towards the destination.
+    /// The cluster-scoped policies whose subject selects it for this direction
+    /// (`Inventory::cluster_policies` indexes), in evaluation order.
+    pub cluster: Vec<usize>,
+    /// The rules that allow something towards the destination, with what each allows.
     pub rules: Vec<(RuleRef, ConnSet)>,
-    /// What the side allows: everything when not isolated, else the union of `rules`.
+    /// Every rule that decided something, in evaluation order, whatever its tier and action.
+    pub decision: Decision,
+    /// What the side allows.
     pub allowed: ConnSet,
 }
 
@@ -62,19 +60,9 @@ pub struct Answer {
 
 pub struct Engine<'a> {
     pub inventory: &'a Inventory,
+    /// The verdicts, and in `coverage.set` every counted policy compiled.
     pub coverage: Coverage,
-    namespace_labels: HashMap<String, Labels>,
-    /// Per inventory policy, its compiled `[ingress, egress]` rules; `None` when the policy does
-    /// not count (the API server refuses it).
-    rules: Vec<Option<[Vec<CompiledRule>; 2]>>,
     empty: Labels,
-}
-
-fn slot(direction: Direction) -> usize {
-    match direction {
-        Direction::Ingress => 0,
-        Direction::Egress => 1,
-    }
 }
 
 impl<'a> Engine<'a> {
@@ -86,43 +74,9 @@ impl<'a> Engine<'a> {
     pub fn with_host_network(inventory: &'a Inventory, host_network: HostNetwork) -> Self {
         let invalid = crate::analysis::invalid_policies(inventory);
         let coverage = Coverage::evaluate_with(inventory, |i| !invalid.contains(&i), host_network);
-        let mut namespace_labels: HashMap<String, Labels> = inventory
-            .namespaces
-            .iter()
-            .map(|n| {
-                let mut labels = n.labels.clone();
-                labels
-                    .entry(NAMESPACE_NAME_LABEL.to_owned())
-                    .or_insert_with(|| n.name.clone());
-                (n.name.clone(), labels)
-            })
-            .collect();
-        // Namespaces only seen on objects carry just their name label (point 6).
-        let seen = inventory
-            .workloads
-            .iter()
-            .map(|w| w.namespace.as_str())
-            .chain(inventory.policies.iter().map(|p| p.namespace.as_str()));
-        for ns in seen {
-            if !namespace_labels.contains_key(ns) {
-                namespace_labels.insert(ns.to_owned(), Namespace::implicit(ns).labels);
-            }
-        }
-        let rules = inventory
-            .policies
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                coverage.includes(i).then(|| {
-                    Direction::BOTH.map(|d| p.rules(d).iter().map(CompiledRule::compile).collect())
-                })
-            })
-            .collect();
         Engine {
             inventory,
             coverage,
-            namespace_labels,
-            rules,
             empty: Labels::new(),
         }
     }
@@ -148,7 +102,7 @@ impl<'a> Engine<'a> {
     }
 
     pub fn namespace_labels(&self, namespace: &str) -> &Labels {
-        self.namespace_labels.get(namespace).unwrap_or(&self.empty)
+        self.coverage.set.namespace_labels(namespace)
     }
 
     /// The member as the semantics see a pod.
@@ -160,6 +114,7 @@ impl<'a> Engine<'a> {
             namespace_labels: self.namespace_labels(&w.namespace),
             ports: &w.ports,
             node_network: self.coverage.on_node_network(w),
+            anonymous: false,
         }
     }
 
@@ -171,30 +126,54 @@ impl<'a> Engine<'a> {
     }
 
     /// The compiled rules of a policy for one direction (none when it does not count).
-    pub fn rules(&self, policy: usize, direction: Direction) -> &[CompiledRule] {
-        self.rules[policy]
-            .as_ref()
-            .map_or(&[][..], |r| &r[slot(direction)])
+    pub fn rules(&self, policy: PolicyId, direction: Direction) -> &[CompiledRule] {
+        self.coverage.set.rules(policy, direction)
     }
 
-    /// The policies that isolate a member for a direction (empty when none does).
-    pub fn isolating(&self, m: Member, direction: Direction) -> (bool, Vec<usize>) {
+    /// The namespace a policy's podSelector-only peers look in.
+    pub fn policy_namespace(&self, policy: PolicyId) -> &str {
+        self.coverage.set.policy_namespace(policy)
+    }
+
+    /// A member's verdict for one direction.
+    pub fn verdict(&self, m: Member, direction: Direction) -> DirectionVerdict {
         let w = &self.inventory.workloads[m.workload];
         let labels = w.label_sets.get(m.labels).unwrap_or(&self.empty);
         let verdict = self
             .coverage
             .verdict_for_labels(&w.namespace, labels, w.host_network);
-        let v = verdict.direction(direction);
-        (v.isolated, v.policies.clone())
+        match direction {
+            Direction::Ingress => verdict.ingress,
+            Direction::Egress => verdict.egress,
+        }
     }
 
-    /// The rules of `policies` for `direction`, with their references.
+    /// The policies of every layer that apply to a member for a direction; none for a
+    /// hostNetwork pod seen as its node.
+    pub fn side_policies(&self, m: Member, direction: Direction) -> SidePolicies {
+        if self
+            .coverage
+            .on_node_network(&self.inventory.workloads[m.workload])
+        {
+            return SidePolicies::default();
+        }
+        self.coverage.side_policies(&self.verdict(m, direction))
+    }
+
+    /// The NetworkPolicies that isolate a member for a direction (empty when none does).
+    pub fn isolating(&self, m: Member, direction: Direction) -> (bool, Vec<usize>) {
+        let side = self.side_policies(m, direction);
+        (!side.network.is_empty(), side.network)
+    }
+
+    /// The rules of the NetworkPolicies `policies` for `direction`, with their references.
     pub fn side_rules<'s>(
         &'s self,
         policies: &'s [usize],
         direction: Direction,
     ) -> impl Iterator<Item = (RuleRef, &'s CompiledRule)> + 's {
-        policies.iter().flat_map(move |&policy| {
+        policies.iter().flat_map(move |&p| {
+            let policy = PolicyId::Network(p);
             self.rules(policy, direction)
                 .iter()
                 .enumerate()
@@ -220,31 +199,39 @@ impl<'a> Engine<'a> {
         peer: &Endpoint<'_>,
         destination: &Endpoint<'_>,
     ) -> SideAnswer {
-        let (isolated, policies) = self.isolating(m, direction);
         let host_network = self
             .coverage
             .on_node_network(&self.inventory.workloads[m.workload]);
-        let mut rules = Vec::new();
-        let mut allowed = ConnSet::none();
-        for (at, rule) in self.side_rules(&policies, direction) {
-            let namespace = &self.inventory.policies[at.policy].namespace;
-            if !rule.matches_peer(namespace, peer) {
-                continue;
-            }
-            let conns = ConnSet::of_ports(rule.ports(), destination);
-            allowed = allowed.union(&conns);
-            rules.push((at, conns));
-        }
-        if !isolated {
-            allowed = ConnSet::all();
-        }
+        let side = self.side_policies(m, direction);
+        let decision = self.coverage.set.decide(
+            &side,
+            direction,
+            peer,
+            destination,
+            &ConnSet::all(),
+            Walk::default(),
+        );
+        let rules = decision
+            .steps
+            .iter()
+            .filter(|s| s.action == Action::Allow)
+            .map(|s| (s.rule, s.conns.clone()))
+            .collect();
+        let cluster = side
+            .admin
+            .iter()
+            .chain(&side.baseline)
+            .map(|&p| self.coverage.set.cluster()[p].index)
+            .collect();
         SideAnswer {
             direction,
-            isolated,
+            isolated: !side.network.is_empty(),
             host_network,
-            policies,
+            policies: side.network,
+            cluster,
             rules,
-            allowed,
+            allowed: decision.allowed.clone(),
+            decision,
         }
     }
 

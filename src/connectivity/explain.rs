@@ -60,7 +60,8 @@ pub fn explain(engine: &Engine<'_>, workload: usize) -> Explanation {
             let rules = engine
                 .side_rules(&policies, direction)
                 .map(|(at, rule)| {
-                    let policy = &engine.inventory.policies[at.policy];
+                    let pi = at.policy.network().expect("NetworkPolicy rules");
+                    let policy = &engine.inventory.policies[pi];
                     let mut peers: Vec<usize> = engine
                         .members()
                         .filter(|&m| {
@@ -73,7 +74,7 @@ pub fn explain(engine: &Engine<'_>, workload: usize) -> Explanation {
                     let addresses = written.peers.is_empty()
                         || written.peers.iter().any(|p| p.ip_block.is_some());
                     RuleExplanation {
-                        policy: at.policy,
+                        policy: pi,
                         index: at.index,
                         text: describe::rule(written, direction, &policy.namespace),
                         peers,

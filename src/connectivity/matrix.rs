@@ -9,9 +9,10 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::model::{Direction, PortValue};
+use crate::model::Direction;
+use crate::semantics::decide::{SidePolicies, Walk};
 use crate::semantics::traffic::{CompiledRule, Endpoint};
-use crate::semantics::ConnSet;
+use crate::semantics::{ConnSet, PolicyId};
 
 use super::externals::{self, Segment};
 use super::{Engine, Member};
@@ -72,12 +73,41 @@ enum Side<'r> {
         /// Egress rules with named ports: what they allow depends on the destination.
         named: Vec<(&'r CompiledRule, &'r Bits)>,
     },
+    /// Cluster-scoped tiers apply: rule order and actions matter, so each peer walks the
+    /// layers (SEMANTICS.md point 12).
+    Layered {
+        policies: SidePolicies,
+        direction: Direction,
+    },
 }
 
 impl Side<'_> {
-    fn allowed(&self, peer: usize, destination: &Endpoint<'_>) -> ConnSet {
+    fn allowed(
+        &self,
+        engine: &Engine<'_>,
+        peer: usize,
+        peer_endpoint: &Endpoint<'_>,
+        destination: &Endpoint<'_>,
+    ) -> ConnSet {
         match self {
             Side::Open => ConnSet::all(),
+            Side::Layered {
+                policies,
+                direction,
+            } => {
+                engine
+                    .coverage
+                    .set
+                    .decide(
+                        policies,
+                        *direction,
+                        peer_endpoint,
+                        destination,
+                        &ConnSet::all(),
+                        Walk::default(),
+                    )
+                    .allowed
+            }
             Side::Isolated { groups, named } => {
                 let mut out = ConnSet::none();
                 for (conns, bits) in groups {
@@ -91,7 +121,7 @@ impl Side<'_> {
                 }
                 for (rule, bits) in named {
                     if bits.get(peer) {
-                        out = out.union(&ConnSet::of_ports(rule.ports(), destination));
+                        out = out.union(&rule.conns(destination));
                     }
                 }
                 out
@@ -108,12 +138,16 @@ fn rule_peers(
     segments: &[Segment],
 ) -> HashMap<(usize, usize), Bits> {
     let len = members.len() + segments.len();
+    if engine.coverage.set.has_tiers() {
+        // The layered walk matches peers itself.
+        return HashMap::new();
+    }
     let keys: Vec<(usize, usize)> = (0..engine.inventory.policies.len())
-        .flat_map(|p| (0..engine.rules(p, direction).len()).map(move |r| (p, r)))
+        .flat_map(|p| (0..engine.rules(PolicyId::Network(p), direction).len()).map(move |r| (p, r)))
         .collect();
     keys.into_par_iter()
         .map(|(p, r)| {
-            let rule = &engine.rules(p, direction)[r];
+            let rule = &engine.rules(PolicyId::Network(p), direction)[r];
             let namespace = &engine.inventory.policies[p].namespace;
             let mut bits = Bits::new(len);
             for (i, &m) in members.iter().enumerate() {
@@ -132,12 +166,6 @@ fn rule_peers(
         .collect()
 }
 
-fn has_named_port(rule: &CompiledRule) -> bool {
-    rule.ports()
-        .iter()
-        .any(|p| matches!(p.port, Some(PortValue::Name(_))))
-}
-
 fn build_side<'r>(
     engine: &'r Engine<'_>,
     m: Member,
@@ -145,6 +173,16 @@ fn build_side<'r>(
     peers: &'r HashMap<(usize, usize), Bits>,
     len: usize,
 ) -> Side<'r> {
+    if engine.coverage.set.has_tiers() {
+        let policies = engine.side_policies(m, direction);
+        if policies.is_empty() {
+            return Side::Open;
+        }
+        return Side::Layered {
+            policies,
+            direction,
+        };
+    }
     let (isolated, policies) = engine.isolating(m, direction);
     if !isolated {
         return Side::Open;
@@ -154,13 +192,17 @@ fn build_side<'r>(
     // Ingress: the destination is the member itself, named ports resolve on it.
     let me = Endpoint::Pod(engine.pod(m));
     for &p in &policies {
-        for (r, rule) in engine.rules(p, direction).iter().enumerate() {
+        for (r, rule) in engine
+            .rules(PolicyId::Network(p), direction)
+            .iter()
+            .enumerate()
+        {
             let bits = &peers[&(p, r)];
-            if direction == Direction::Egress && has_named_port(rule) {
+            if direction == Direction::Egress && rule.has_named_port() {
                 named.push((rule, bits));
                 continue;
             }
-            let conns = ConnSet::of_ports(rule.ports(), &me);
+            let conns = rule.conns(&me);
             if conns.is_empty() {
                 continue;
             }
@@ -227,11 +269,11 @@ pub fn compute(engine: &Engine<'_>, in_scope: impl Fn(usize) -> bool) -> Matrix 
                 let mut allowed = ConnSet::none();
                 for s in src_members.clone() {
                     for d in dst_members.clone() {
-                        let i = ingress[d].allowed(s, &pods[d]);
+                        let i = ingress[d].allowed(engine, s, &pods[s], &pods[d]);
                         if i.is_empty() {
                             continue;
                         }
-                        let e = egress[s].allowed(d, &pods[d]);
+                        let e = egress[s].allowed(engine, d, &pods[d], &pods[d]);
                         allowed = allowed.union(&e.intersect(&i));
                     }
                 }
@@ -247,7 +289,7 @@ pub fn compute(engine: &Engine<'_>, in_scope: impl Fn(usize) -> bool) -> Matrix 
             for (x, segment) in egress_segments.iter().enumerate() {
                 let address = Endpoint::Address(segment.start);
                 let allowed = src_members.clone().fold(ConnSet::none(), |acc, s| {
-                    acc.union(&egress[s].allowed(members.len() + x, &address))
+                    acc.union(&egress[s].allowed(engine, members.len() + x, &address, &address))
                 });
                 if !allowed.is_empty() {
                     out.push(Entry {
@@ -264,8 +306,9 @@ pub fn compute(engine: &Engine<'_>, in_scope: impl Fn(usize) -> bool) -> Matrix 
     // From the external ranges: nothing polices an address's egress.
     for (x, segment) in ingress_segments.iter().enumerate() {
         for (dst_w, dst_members) in &spans {
+            let address = Endpoint::Address(segment.start);
             let allowed = dst_members.clone().fold(ConnSet::none(), |acc, d| {
-                acc.union(&ingress[d].allowed(members.len() + x, &pods[d]))
+                acc.union(&ingress[d].allowed(engine, members.len() + x, &address, &pods[d]))
             });
             if !allowed.is_empty() {
                 entries.push(Entry {

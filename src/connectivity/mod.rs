@@ -9,5 +9,6 @@ pub mod matrix;
 pub mod reach;
 pub mod target;
 
-pub use engine::{Answer, Engine, Member, Node, RuleRef, SideAnswer};
+pub use crate::semantics::RuleRef;
+pub use engine::{Answer, Engine, Member, Node, SideAnswer};
 pub use target::Target;

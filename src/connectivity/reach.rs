@@ -322,15 +322,11 @@ fn node_unknown(
         });
         let by: Vec<String> = engine
             .side_rules(&side.policies, side.direction)
-            .filter(|(_, r)| {
-                r.has_address_peer() && fits(&crate::semantics::ConnSet::of_ports(r.ports(), &to))
-            })
+            .filter(|(_, r)| r.has_address_peer() && fits(&r.conns(&to)))
             .map(|(at, _)| {
-                let p = &engine.inventory.policies[at.policy];
                 format!(
-                    "{}/{} {} rule {}",
-                    p.namespace,
-                    p.name,
+                    "{} {} rule {}",
+                    super::describe::policy_name(engine.inventory, at.policy),
                     side.direction.lower(),
                     at.index + 1
                 )

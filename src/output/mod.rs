@@ -21,7 +21,8 @@ pub use color::ColorChoice;
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PolicyRef<'a> {
     pub kind: &'static str,
-    pub api_version: &'static str,
+    pub api_version: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
     pub namespace: &'a str,
     pub name: &'a str,
 }
@@ -33,6 +34,22 @@ impl<'a> PolicyRef<'a> {
             api_version: "networking.k8s.io/v1",
             namespace: &p.namespace,
             name: &p.name,
+        }
+    }
+
+    /// A policy of any kind; cluster-scoped ones have no namespace.
+    pub fn of_id(inventory: &'a crate::model::Inventory, id: crate::semantics::PolicyId) -> Self {
+        match id {
+            crate::semantics::PolicyId::Network(i) => Self::of(&inventory.policies[i]),
+            crate::semantics::PolicyId::Cluster(i) => {
+                let p = &inventory.cluster_policies[i];
+                PolicyRef {
+                    kind: p.kind.as_str(),
+                    api_version: &p.api_version,
+                    namespace: "",
+                    name: &p.name,
+                }
+            }
         }
     }
 }

@@ -9,7 +9,8 @@ use crate::connectivity::externals::Segment;
 use crate::connectivity::reach::{cidrs, End, Reach};
 use crate::connectivity::{describe, Engine, SideAnswer};
 use crate::model::Direction;
-use crate::semantics::PolicyTypes;
+use crate::semantics::traffic::Action;
+use crate::semantics::{ConnSet, Layer, PolicyId, PolicyTypes};
 
 use super::matrix::{json_ports, JsonPorts};
 use super::PolicyRef;
@@ -106,8 +107,15 @@ fn what(r: &Reach) -> String {
 }
 
 fn policy_name(engine: &Engine<'_>, i: usize) -> String {
-    let p = &engine.inventory.policies[i];
-    format!("{}/{}", p.namespace, p.name)
+    describe::policy_name(engine.inventory, PolicyId::Network(i))
+}
+
+/// Whether a set of connections holds what the question asks about.
+fn relevant(r: &Reach, c: &ConnSet) -> bool {
+    match r.port {
+        Some(p) => c.contains(p.protocol, p.number),
+        None => !c.is_empty(),
+    }
 }
 
 fn side_lets_through(r: &Reach, side: &SideAnswer) -> bool {
@@ -180,6 +188,9 @@ fn write_side(
             "{d} of {owner}: allowed (hostNetwork: NetworkPolicy does not isolate it)"
         );
     }
+    if !side.cluster.is_empty() {
+        return write_tiered_side(engine, r, side, owner, peer, out);
+    }
     if !side.isolated {
         return writeln!(
             out,
@@ -208,7 +219,6 @@ fn write_side(
         })
         .collect();
     for (at, conns) in &deciding {
-        let policy = &engine.inventory.policies[at.policy];
         // With a port asked, the rest of what the rule allows is not the question.
         let here = match r.port {
             Some(p) => format!("{} {}", p.protocol.as_str(), p.number),
@@ -217,20 +227,16 @@ fn write_side(
         writeln!(
             out,
             "  allowed by {}, {d} rule {}: {} (here: {here})",
-            policy_name(engine, at.policy),
+            describe::policy_name(engine.inventory, at.policy),
             at.index + 1,
-            describe::rule(
-                &policy.rules(side.direction)[at.index],
-                side.direction,
-                &policy.namespace
-            ),
+            describe::rule_ref(engine.inventory, *at),
         )?;
     }
     if deciding.is_empty() {
         let total: usize = side
             .policies
             .iter()
-            .map(|&p| engine.rules(p, side.direction).len())
+            .map(|&p| engine.rules(PolicyId::Network(p), side.direction).len())
             .sum();
         match total {
             0 => writeln!(out, "  they have no {d} rules: a deny-all for {d}")?,
@@ -249,10 +255,100 @@ fn write_side(
             writeln!(
                 out,
                 "  {peer} may use {conns} instead ({}, {d} rule {})",
-                policy_name(engine, at.policy),
+                describe::policy_name(engine.inventory, at.policy),
                 at.index + 1
             )?;
         }
+    }
+    Ok(())
+}
+
+/// A side that cluster-scoped tiers select: every rule that decides part of the question, in
+/// evaluation order, and what decides the rest (SEMANTICS.md point 12).
+fn write_tiered_side(
+    engine: &Engine<'_>,
+    r: &Reach,
+    side: &SideAnswer,
+    owner: &str,
+    peer: &str,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let d = side.direction.lower();
+    let passes = side_lets_through(r, side);
+    writeln!(
+        out,
+        "{d} of {owner}: {}",
+        if passes { "allowed" } else { "denied" }
+    )?;
+    let here = |c: &ConnSet| match r.port {
+        Some(p) => format!("{} {}", p.protocol.as_str(), p.number),
+        None => c.to_string(),
+    };
+    let decision = &side.decision;
+    let mut network_said = false;
+    for step in decision.steps.iter().filter(|s| relevant(r, &s.conns)) {
+        if step.layer == Layer::NetworkPolicy {
+            if !network_said {
+                let names: Vec<String> = side
+                    .policies
+                    .iter()
+                    .map(|&i| policy_name(engine, i))
+                    .collect();
+                writeln!(
+                    out,
+                    "  NetworkPolicy tier: isolated for {d} by {}",
+                    names.join(", ")
+                )?;
+                network_said = true;
+            }
+            writeln!(
+                out,
+                "  allowed by {}, {d} rule {}: {} (here: {})",
+                describe::policy_name(engine.inventory, step.rule.policy),
+                step.rule.index + 1,
+                describe::rule_ref(engine.inventory, step.rule),
+                here(&step.conns)
+            )?;
+            continue;
+        }
+        let verb = match step.action {
+            Action::Allow => "allowed by",
+            Action::Deny => "denied by",
+            Action::Pass => "passed to the next tier by",
+        };
+        writeln!(
+            out,
+            "  {} tier: {verb} {}, {d} {}: {} (here: {})",
+            step.layer.as_str(),
+            describe::policy_name(engine.inventory, step.rule.policy),
+            describe::rule_label(engine.inventory, step.rule),
+            describe::rule_ref(engine.inventory, step.rule),
+            here(&step.conns)
+        )?;
+    }
+    if relevant(r, &decision.isolation_denied) {
+        let names: Vec<String> = side
+            .policies
+            .iter()
+            .map(|&i| policy_name(engine, i))
+            .collect();
+        writeln!(
+            out,
+            "  NetworkPolicy tier: denied: {} isolate{} it for {d} and no rule of theirs allows {peer} on {}",
+            names.join(", "),
+            if names.len() == 1 { "s" } else { "" },
+            what(r)
+        )?;
+    }
+    if relevant(r, &decision.default_allowed) {
+        writeln!(
+            out,
+            "  no tier decides {}: allowed (no NetworkPolicy isolates it for {d}, and no cluster-scoped rule denies it)",
+            what(r)
+        )?;
+    }
+    if let Some(why) = decision.unknown {
+        writeln!(out, "  note: a rule may also match {peer}, but {why}")?;
     }
     Ok(())
 }
@@ -344,6 +440,72 @@ struct JsonSide<'a> {
     host_network: bool,
     policies: Vec<JsonPolicy<'a>>,
     rules: Vec<JsonRule<'a>>,
+    /// Every rule of any tier that decided part of the connections, in evaluation order.
+    steps: Vec<JsonStep<'a>>,
+    /// Cluster-scoped policies whose subject selects this side, in evaluation order.
+    cluster_policies: Vec<PolicyRef<'a>>,
+    /// What decides the question on this side.
+    decided_by: JsonDecidedBy<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonStep<'a> {
+    layer: &'static str,
+    action: &'static str,
+    #[serde(flatten)]
+    policy_ref: PolicyRef<'a>,
+    /// 0-based index in spec.ingress / spec.egress.
+    index: usize,
+    description: String,
+    connections: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonDecidedBy<'a> {
+    /// `Admin`, `NetworkPolicy`, `Baseline`, or `none` (nothing decides: allowed).
+    layer: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'static str>,
+    /// The deciding rule's policy; for the NetworkPolicy tier's isolation, absent (the
+    /// isolating policies are in `policies`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<PolicyRef<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<usize>,
+}
+
+/// The step (or layer default) that decides the question asked on one side: the first that
+/// covers the port asked, else the first that decides anything.
+fn decided_by<'a>(engine: &'a Engine<'_>, r: &Reach, s: &SideAnswer) -> JsonDecidedBy<'a> {
+    let d = &s.decision;
+    let final_step = d
+        .steps
+        .iter()
+        .find(|st| st.action != Action::Pass && relevant(r, &st.conns));
+    if let Some(st) = final_step {
+        return JsonDecidedBy {
+            layer: st.layer.as_str(),
+            action: Some(st.action.as_str()),
+            policy: Some(PolicyRef::of_id(engine.inventory, st.rule.policy)),
+            index: Some(st.rule.index),
+        };
+    }
+    if relevant(r, &d.isolation_denied) || (!s.policies.is_empty() && s.allowed.is_empty()) {
+        return JsonDecidedBy {
+            layer: Layer::NetworkPolicy.as_str(),
+            action: Some(Action::Deny.as_str()),
+            policy: None,
+            index: None,
+        };
+    }
+    JsonDecidedBy {
+        layer: "none",
+        action: None,
+        policy: None,
+        index: None,
+    }
 }
 
 #[derive(Serialize)]
@@ -387,21 +549,33 @@ pub fn json(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Res
             rules: s
                 .rules
                 .iter()
-                .map(|(at, conns)| {
-                    let p = &engine.inventory.policies[at.policy];
-                    JsonRule {
-                        policy: policy_name(engine, at.policy),
-                        policy_ref: PolicyRef::of(p),
-                        index: at.index,
-                        description: describe::rule(
-                            &p.rules(s.direction)[at.index],
-                            s.direction,
-                            &p.namespace,
-                        ),
-                        allows: conns.to_string(),
-                    }
+                .map(|(at, conns)| JsonRule {
+                    policy: describe::policy_name(engine.inventory, at.policy),
+                    policy_ref: PolicyRef::of_id(engine.inventory, at.policy),
+                    index: at.index,
+                    description: describe::rule_ref(engine.inventory, *at),
+                    allows: conns.to_string(),
                 })
                 .collect(),
+            steps: s
+                .decision
+                .steps
+                .iter()
+                .map(|step| JsonStep {
+                    layer: step.layer.as_str(),
+                    action: step.action.as_str(),
+                    policy_ref: PolicyRef::of_id(engine.inventory, step.rule.policy),
+                    index: step.rule.index,
+                    description: describe::rule_ref(engine.inventory, step.rule),
+                    connections: step.conns.to_string(),
+                })
+                .collect(),
+            cluster_policies: s
+                .cluster
+                .iter()
+                .map(|&i| PolicyRef::of_id(engine.inventory, PolicyId::Cluster(i)))
+                .collect(),
+            decided_by: decided_by(engine, r, s),
         })
     };
     let doc = JsonReach {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::model::{PolicyPort, PortValue, Protocol};
 
-use super::traffic::Endpoint;
+use super::traffic::{Endpoint, PortMatch};
 
 pub const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Sctp];
 
@@ -100,6 +100,41 @@ impl ConnSet {
         out
     }
 
+    /// The connections of `self` that are not in `other`.
+    pub fn subtract(&self, other: &ConnSet) -> ConnSet {
+        let mut out = ConnSet::none();
+        for i in 0..3 {
+            let mut rest = Vec::new();
+            let mut cuts = other.ranges[i].iter().peekable();
+            for &(mut s, e) in &self.ranges[i] {
+                let mut done = false;
+                while let Some(&&(cs, ce)) = cuts.peek() {
+                    if ce < s {
+                        cuts.next();
+                        continue;
+                    }
+                    if cs > e {
+                        break;
+                    }
+                    if cs > s {
+                        rest.push((s, cs - 1));
+                    }
+                    if ce >= e {
+                        done = true;
+                        break;
+                    }
+                    s = ce + 1;
+                    cuts.next();
+                }
+                if !done {
+                    rest.push((s, e));
+                }
+            }
+            out.ranges[i] = rest;
+        }
+        out
+    }
+
     /// What one `ports` entry of a rule allows towards `destination` (SEMANTICS.md points 9
     /// and 10): the protocol defaults to TCP; no `port` is every port of it; `endPort` is
     /// inclusive; a named port is the numbers the destination's containers give that name with
@@ -129,6 +164,35 @@ impl ConnSet {
                     .filter_map(|cp| u16::try_from(cp.port).ok())
                     .fold(ConnSet::none(), |acc, n| {
                         acc.union(&ConnSet::range(protocol, n, n))
+                    }),
+                Endpoint::Address(_) => ConnSet::none(),
+            },
+        }
+    }
+
+    /// What one compiled `ports` entry allows towards `destination`: a named port is the
+    /// numbers the destination's containers give that name (with that protocol, when the
+    /// entry has one), never anything for an address.
+    pub fn of_port_match(port: &PortMatch, destination: &Endpoint<'_>) -> ConnSet {
+        match port {
+            PortMatch::Range {
+                protocol,
+                start,
+                end,
+            } => ConnSet::range(*protocol, *start, *end),
+            PortMatch::Nothing => ConnSet::none(),
+            PortMatch::Named { name, protocol } => match destination {
+                Endpoint::Pod(pod) => pod
+                    .ports
+                    .iter()
+                    .filter(|cp| cp.name.as_deref() == Some(name.as_str()))
+                    .filter_map(|cp| {
+                        let p = Protocol::parse(cp.protocol.as_deref().unwrap_or("TCP"))?;
+                        let n = u16::try_from(cp.port).ok()?;
+                        protocol.is_none_or(|want| want == p).then_some((p, n))
+                    })
+                    .fold(ConnSet::none(), |acc, (p, n)| {
+                        acc.union(&ConnSet::range(p, n, n))
                     }),
                 Endpoint::Address(_) => ConnSet::none(),
             },
@@ -256,6 +320,7 @@ mod tests {
             namespace_labels: &labels,
             ports: &ports,
             node_network: false,
+            anonymous: false,
         });
         let address = Endpoint::Address("203.0.113.9".parse().unwrap());
         let p = |protocol: Option<&str>, port: Option<PortValue>, end: Option<i64>| PolicyPort {

@@ -12,8 +12,11 @@ use rayon::prelude::*;
 
 use crate::model::{Direction, Inventory, Labels, NetworkPolicy, Workload};
 
+use super::decide::{SidePolicies, Walk};
+use super::policy_set::{Layer, PolicyId, PolicySet, RuleRef};
 use super::selector::Anchor;
-use super::{HostNetwork, PolicyTypes, Selector};
+use super::traffic::{Action, Endpoint, PodRef, PortMatch};
+use super::{ConnSet, HostNetwork, PolicyTypes, Selector};
 
 /// A policy with its selector compiled and its effective types resolved.
 #[derive(Debug, Clone)]
@@ -24,13 +27,58 @@ pub struct CompiledPolicy {
     pub types: PolicyTypes,
 }
 
+/// How a pod stands in one direction, with every layer (SEMANTICS.md point 22).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Isolation {
+    /// Traffic no rule names is denied from (to) pods and addresses alike.
+    Isolated,
+    /// Denied from (to) pods, allowed from (to) outside the cluster.
+    PodsOnly,
+    #[default]
+    Open,
+}
+
+impl Isolation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Isolation::Isolated => "isolated",
+            Isolation::PodsOnly => "pods-only",
+            Isolation::Open => "open",
+        }
+    }
+}
+
+/// What makes the default of a direction a deny.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecidedBy {
+    /// NetworkPolicies isolate the pod (point 3): `DirectionVerdict::policies`.
+    NetworkPolicies,
+    /// A cluster-scoped rule denies what no earlier rule names.
+    Rule { layer: Layer, rule: RuleRef },
+}
+
 /// Isolation of a workload in one direction.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DirectionVerdict {
+    /// `isolation == Isolated`: what the report's `isolated` has always meant.
     pub isolated: bool,
-    /// Indexes of the selecting policies whose effective types include this direction, in
-    /// inventory order.
+    pub isolation: Isolation,
+    /// Absent when open.
+    pub decided_by: Option<DecidedBy>,
+    /// Indexes of the selecting NetworkPolicies whose effective types include this direction,
+    /// in inventory order.
     pub policies: Vec<usize>,
+    /// Cluster-scoped policies (positions in [`PolicySet::cluster`]) whose subject selects the
+    /// pod and that have rules for this direction, in evaluation order.
+    pub cluster: Vec<usize>,
+}
+
+impl DirectionVerdict {
+    /// Whether NetworkPolicies isolate the pod in this direction (the NetworkPolicy tier
+    /// decides everything the Admin tier leaves).
+    pub fn network_isolated(&self) -> bool {
+        !self.policies.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -90,7 +138,25 @@ pub struct Coverage {
     /// One verdict per `Inventory::workloads` entry.
     pub workloads: Vec<WorkloadVerdict>,
     host_network: HostNetwork,
+    /// Every counted policy of every kind, compiled: what connectivity reads too.
+    pub set: PolicySet,
+    /// The anonymous peers of point 22, when cluster-scoped policies make them needed.
+    probe: Option<Probe>,
 }
+
+/// Point 22's anonymous peers: a TCP port no rule and no container names, and an address
+/// outside every narrower-than-/0 CIDR a rule names.
+#[derive(Debug, Clone)]
+struct Probe {
+    port: ConnSet,
+    address: std::net::IpAddr,
+    namespace_labels: Labels,
+    labels: Labels,
+}
+
+/// The namespace of the anonymous pod: no label value can be spelled like this, so no `In`
+/// or equality requirement matches it.
+const ANONYMOUS_NAMESPACE: &str = "(a namespace no selector names)";
 
 /// The policies of one namespace (positions in `Coverage::policies`, ascending), by what their
 /// podSelector requires.
@@ -179,6 +245,8 @@ impl Coverage {
                 types: PolicyTypes::of(policy),
             });
         }
+        let set = PolicySet::compile(inventory, |i| included[i], |_| true);
+        let probe = set.has_tiers().then(|| Probe::new(inventory, &set));
         let mut coverage = Coverage {
             policies,
             by_namespace,
@@ -186,6 +254,8 @@ impl Coverage {
             included,
             workloads: Vec::new(),
             host_network,
+            set,
+            probe,
         };
         // Each verdict is independent of the others; a large inventory has 100,000 of them.
         coverage.workloads = inventory
@@ -264,11 +334,95 @@ impl Coverage {
         }
         // Host-network pods share the node's network namespace; the common CNIs apply no
         // NetworkPolicy to them, whatever selects them (SEMANTICS.md point 5), unless the
-        // pod model was asked for.
+        // pod model was asked for. No cluster-scoped subject selects them either (point 13).
         let node = self.host_network.is_node(host_network);
-        verdict.ingress.isolated = !node && !verdict.ingress.policies.is_empty();
-        verdict.egress.isolated = !node && !verdict.egress.policies.is_empty();
+        for (direction, v) in [
+            (Direction::Ingress, &mut verdict.ingress),
+            (Direction::Egress, &mut verdict.egress),
+        ] {
+            if node {
+                continue;
+            }
+            if self.set.has_tiers() {
+                v.cluster = self.set.cluster_subjects(namespace, labels, direction);
+            }
+            self.isolation(direction, v);
+        }
         verdict
+    }
+
+    /// The policies of every layer that apply to one side, as the verdict found them.
+    pub fn side_policies(&self, verdict: &DirectionVerdict) -> SidePolicies {
+        let (mut admin, mut baseline) = (Vec::new(), Vec::new());
+        for &position in &verdict.cluster {
+            match self.set.cluster()[position].layer {
+                Layer::Admin => admin.push(position),
+                _ => baseline.push(position),
+            }
+        }
+        SidePolicies {
+            admin,
+            network: verdict.policies.clone(),
+            baseline,
+        }
+    }
+
+    /// Point 22: isolated when the NetworkPolicy tier isolates the pod and no Admin rule lets
+    /// an anonymous peer through, or when a cluster-scoped tier denies it.
+    fn isolation(&self, direction: Direction, v: &mut DirectionVerdict) {
+        let Some(probe) = self.probe.as_ref().filter(|_| !v.cluster.is_empty()) else {
+            if v.network_isolated() {
+                v.isolated = true;
+                v.isolation = Isolation::Isolated;
+                v.decided_by = Some(DecidedBy::NetworkPolicies);
+            }
+            return;
+        };
+        let side = self.side_policies(v);
+        let walk = Walk {
+            network_as_isolation: true,
+        };
+        let no_ports = [];
+        let anonymous = Endpoint::Pod(PodRef {
+            namespace: ANONYMOUS_NAMESPACE,
+            labels: &probe.labels,
+            namespace_labels: &probe.namespace_labels,
+            ports: &no_ports,
+            node_network: false,
+            anonymous: true,
+        });
+        let outside = Endpoint::Address(probe.address);
+        // Named ports resolve on the destination: for ingress the pod itself, whose container
+        // ports the probe port avoids; for egress the anonymous peer, which has none.
+        let pod = self
+            .set
+            .decide(&side, direction, &anonymous, &anonymous, &probe.port, walk);
+        let address = self
+            .set
+            .decide(&side, direction, &outside, &outside, &probe.port, walk);
+        let decided_by = |d: &super::decide::Decision| {
+            if !d.isolation_denied.is_empty() {
+                Some(DecidedBy::NetworkPolicies)
+            } else {
+                d.steps
+                    .iter()
+                    .find(|s| s.action == Action::Deny)
+                    .map(|s| DecidedBy::Rule {
+                        layer: s.layer,
+                        rule: s.rule,
+                    })
+            }
+        };
+        v.isolation = match (pod.allowed.is_empty(), address.allowed.is_empty()) {
+            (true, true) => Isolation::Isolated,
+            (true, false) => Isolation::PodsOnly,
+            (false, _) => Isolation::Open,
+        };
+        v.isolated = v.isolation == Isolation::Isolated;
+        v.decided_by = match v.isolation {
+            Isolation::Open => None,
+            _ => decided_by(&pod),
+        };
     }
 
     /// Namespace default denies: a policy with an empty podSelector, the direction among its
@@ -290,6 +444,92 @@ impl Coverage {
     pub fn policy_count(&self, namespace: &str) -> usize {
         self.by_namespace.get(namespace).map_or(0, Vec::len)
     }
+}
+
+impl Probe {
+    fn new(inventory: &Inventory, set: &PolicySet) -> Self {
+        let mut named_tcp: Vec<(u16, u16)> = Vec::new();
+        let mut cidrs: Vec<ipnet::IpNet> = Vec::new();
+        let ids = (0..inventory.policies.len())
+            .map(PolicyId::Network)
+            .chain(set.cluster().iter().map(|c| PolicyId::Cluster(c.index)));
+        for id in ids {
+            for direction in Direction::BOTH {
+                for rule in set.rules(id, direction) {
+                    for port in rule.ports() {
+                        if let PortMatch::Range { start, end, .. } = port {
+                            named_tcp.push((*start, *end));
+                        }
+                    }
+                }
+            }
+        }
+        for p in &inventory.cluster_policies {
+            for rule in p.ingress.iter().chain(&p.egress) {
+                for peer in &rule.peers {
+                    cidrs.extend(
+                        peer.networks
+                            .iter()
+                            .flatten()
+                            .filter_map(|n| n.parse::<ipnet::IpNet>().ok()),
+                    );
+                }
+            }
+        }
+        for p in &inventory.policies {
+            for rule in p.ingress.iter().chain(&p.egress) {
+                for peer in &rule.peers {
+                    if let Some(b) = &peer.ip_block {
+                        cidrs.extend(b.cidr.parse::<ipnet::IpNet>().ok());
+                    }
+                }
+            }
+        }
+        for w in &inventory.workloads {
+            for cp in &w.ports {
+                if let Ok(n) = u16::try_from(cp.port) {
+                    named_tcp.push((n, n));
+                }
+            }
+        }
+        let port = (1..=u16::MAX)
+            .rev()
+            .find(|n| !named_tcp.iter().any(|(s, e)| s <= n && n <= e))
+            // Every port is named somewhere: the answer for the last one stands for all.
+            .unwrap_or(u16::MAX);
+        cidrs.retain(|c| c.prefix_len() > 0);
+        let address = outside_every(&cidrs);
+        let mut namespace_labels = Labels::new();
+        namespace_labels.insert(
+            crate::model::NAMESPACE_NAME_LABEL.to_owned(),
+            ANONYMOUS_NAMESPACE.to_owned(),
+        );
+        Probe {
+            port: ConnSet::range(crate::model::Protocol::Tcp, port, port),
+            address,
+            namespace_labels,
+            labels: Labels::new(),
+        }
+    }
+}
+
+/// An IPv4 address outside every one of `cidrs` (none of which is a /0).
+fn outside_every(cidrs: &[ipnet::IpNet]) -> std::net::IpAddr {
+    use std::net::{IpAddr, Ipv4Addr};
+    let inside = |ip: &IpAddr| cidrs.iter().any(|c| c.contains(ip));
+    let mut candidates: Vec<u32> = vec![u32::from(Ipv4Addr::new(203, 0, 113, 77))];
+    for c in cidrs {
+        if let ipnet::IpNet::V4(n) = c {
+            candidates.push(u32::from(n.network()).wrapping_sub(1));
+            candidates.push(u32::from(n.broadcast()).wrapping_add(1));
+        }
+    }
+    candidates
+        .into_iter()
+        .map(|n| IpAddr::V4(Ipv4Addr::from(n)))
+        .find(|ip| !inside(ip))
+        // Every IPv4 address is inside some CIDR (two /1s): no address is outside them all.
+        .unwrap_or(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 77)))
 }
 
 #[cfg(test)]

@@ -2,8 +2,10 @@
 
 pub mod connset;
 pub mod coverage;
+pub mod decide;
 pub mod host_network;
 pub mod label_index;
+pub mod policy_set;
 pub mod policy_types;
 pub mod selector;
 pub mod selector_syntax;
@@ -11,8 +13,9 @@ pub mod traffic;
 pub mod validation;
 
 pub use connset::ConnSet;
-pub use coverage::{Coverage, DirectionVerdict, WorkloadVerdict};
+pub use coverage::{Coverage, DecidedBy, DirectionVerdict, Isolation, WorkloadVerdict};
 pub use host_network::HostNetwork;
 pub use label_index::LabelIndex;
+pub use policy_set::{Layer, PolicyId, PolicySet, RuleRef};
 pub use policy_types::PolicyTypes;
 pub use selector::Selector;

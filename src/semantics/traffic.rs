@@ -8,9 +8,12 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::model::{ContainerPort, IpBlock, Labels, PolicyPort, PortValue, Protocol, Rule};
+use crate::model::{
+    ClusterPeer, ClusterPort, ClusterRule, ContainerPort, IpBlock, Labels, PolicyPort, PortValue,
+    Protocol, Rule,
+};
 
-use super::Selector;
+use super::{ConnSet, Selector};
 
 /// One end of a connection.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +33,8 @@ pub struct PodRef<'a> {
     pub ports: &'a [ContainerPort],
     /// A hostNetwork pod seen as its node (point 5, the default model): no selector matches it.
     pub node_network: bool,
+    /// Point 22's anonymous pod: its address lies outside every CIDR narrower than /0.
+    pub anonymous: bool,
 }
 
 /// The port a connection goes to.
@@ -39,47 +44,160 @@ pub struct Port {
     pub number: u16,
 }
 
-/// A rule with its selectors compiled and its CIDRs parsed.
+/// What a rule does with the connections it matches. NetworkPolicy rules only allow; the
+/// cluster-scoped tiers also deny and pass (SEMANTICS.md point 12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    Allow,
+    Deny,
+    Pass,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Allow => "Allow",
+            Action::Deny => "Deny",
+            Action::Pass => "Pass",
+        }
+    }
+}
+
+/// A rule of any policy kind with its selectors compiled, its CIDRs parsed and its ports
+/// resolved to protocol ranges or names: the one form coverage, connectivity and the checks read.
 #[derive(Debug, Clone)]
 pub struct CompiledRule {
-    peers: Vec<CompiledPeer>,
-    ports: Vec<PolicyPort>,
+    pub action: Action,
+    peers: Peers,
+    /// Empty: every port and protocol.
+    ports: Vec<PortMatch>,
+}
+
+#[derive(Debug, Clone)]
+enum Peers {
+    /// NetworkPolicy's missing or empty `from`/`to`: every pod and address (point 7).
+    Everything,
+    /// Any of these.
+    Any(Vec<CompiledPeer>),
 }
 
 #[derive(Debug, Clone)]
 enum CompiledPeer {
+    /// A NetworkPolicy peer: without a namespace selector, the policy's own namespace.
     Pods {
         pods: Option<Selector>,
         namespaces: Option<Selector>,
     },
-    Block {
-        cidr: IpNet,
-        except: Vec<IpNet>,
+    /// A cluster-scoped `namespaces` or `pods` peer: pods of every matching namespace.
+    ClusterPods {
+        namespaces: Selector,
+        pods: Selector,
     },
-    /// A peer the API server refuses (empty, ipBlock with a selector, unparsable CIDR): such a
-    /// policy never reaches a cluster, so the peer matches nothing.
-    Invalid,
+    /// A NetworkPolicy ipBlock: addresses outside the pods.
+    Block { cidr: IpNet, except: Vec<IpNet> },
+    /// A cluster-scoped `networks` peer (point 13): addresses, and pods too, whose addresses
+    /// the input does not give unless the CIDR holds every address of its family.
+    Networks(Vec<IpNet>),
+    /// A cluster-scoped `nodes` peer: node addresses, which the input does not give.
+    Nodes,
+    /// A cluster-scoped `domainNames` peer: outside addresses by DNS name.
+    DomainNames,
+    /// A peer that matches everything: a cluster-scoped Deny or Pass peer with no field this
+    /// version knows fails closed (point 15).
+    Everything,
+    /// A peer that matches nothing: one the API server refuses (empty, ipBlock with a
+    /// selector, unparsable CIDR), or an unknown one in an Allow rule (point 15).
+    Nothing,
 }
 
+/// A compiled `ports` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortMatch {
+    Range {
+        protocol: Protocol,
+        start: u16,
+        end: u16,
+    },
+    /// Resolved on the destination pod (point 10). `protocol: None` (the cluster-scoped
+    /// named ports): whatever protocol the container port has.
+    Named {
+        name: String,
+        protocol: Option<Protocol>,
+    },
+    /// An entry the API server refuses: matches nothing.
+    Nothing,
+}
+
+/// Whether a peer matches an endpoint: the input may not say (point 23).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    Yes,
+    No,
+    /// It may: the reason, for reports.
+    Unknown(&'static str),
+}
+
+pub const UNKNOWN_POD_ADDRESS: &str =
+    "pod addresses are not in the input, so whether a narrow `networks` CIDR holds them is unknown";
+pub const UNKNOWN_NODE_ADDRESS: &str =
+    "node addresses and labels are not in the input, so what a `nodes` peer matches is unknown";
+pub const UNKNOWN_DOMAIN: &str =
+    "which addresses a `domainNames` peer resolves to is not in the input";
+
 impl CompiledRule {
+    /// A NetworkPolicy rule: it allows.
     pub fn compile(rule: &Rule) -> Self {
+        let peers = if rule.peers.is_empty() {
+            Peers::Everything
+        } else {
+            Peers::Any(
+                rule.peers
+                    .iter()
+                    .map(
+                        |p| match (&p.ip_block, &p.pod_selector, &p.namespace_selector) {
+                            (Some(block), None, None) => compile_block(block),
+                            (None, None, None) | (Some(_), _, _) => CompiledPeer::Nothing,
+                            (None, pods, namespaces) => CompiledPeer::Pods {
+                                pods: pods.as_ref().map(Selector::compile),
+                                namespaces: namespaces.as_ref().map(Selector::compile),
+                            },
+                        },
+                    )
+                    .collect(),
+            )
+        };
+        CompiledRule {
+            action: Action::Allow,
+            peers,
+            ports: rule.ports.iter().map(compile_policy_port).collect(),
+        }
+    }
+
+    /// A rule of the cluster-scoped tiers. `action` is already resolved from the written
+    /// words; a rule with an action this version does not know never reaches here.
+    pub fn compile_cluster(rule: &ClusterRule, action: Action) -> Self {
         let peers = rule
             .peers
             .iter()
-            .map(
-                |p| match (&p.ip_block, &p.pod_selector, &p.namespace_selector) {
-                    (Some(block), None, None) => compile_block(block),
-                    (None, None, None) | (Some(_), _, _) => CompiledPeer::Invalid,
-                    (None, pods, namespaces) => CompiledPeer::Pods {
-                        pods: pods.as_ref().map(Selector::compile),
-                        namespaces: namespaces.as_ref().map(Selector::compile),
-                    },
-                },
-            )
+            .map(|p| compile_cluster_peer(p, action))
             .collect();
+        let ports = match &rule.ports {
+            None => Vec::new(),
+            Some(ports) => {
+                let compiled: Vec<PortMatch> = ports.iter().map(compile_cluster_port).collect();
+                // `ports: []` is refused by the CRD (MinItems=1); if it slipped through, it
+                // names no port.
+                if compiled.is_empty() {
+                    vec![PortMatch::Nothing]
+                } else {
+                    compiled
+                }
+            }
+        };
         CompiledRule {
-            peers,
-            ports: rule.ports.clone(),
+            action,
+            peers: Peers::Any(peers),
+            ports,
         }
     }
 
@@ -92,57 +210,195 @@ impl CompiledRule {
         destination: &Endpoint<'_>,
         port: Port,
     ) -> bool {
-        self.matches_peer(policy_namespace, peer) && self.matches_port(destination, port)
+        self.action == Action::Allow
+            && self.matches_peer(policy_namespace, peer)
+            && self.matches_port(destination, port)
     }
 
-    /// Point 7: an empty peer list matches every source or destination, addresses included.
+    /// Whether a peer of the rule certainly matches `peer` (point 7: NetworkPolicy's empty
+    /// peer list matches every source or destination, addresses included).
     pub fn matches_peer(&self, policy_namespace: &str, peer: &Endpoint<'_>) -> bool {
-        self.peers.is_empty()
-            || self
-                .peers
-                .iter()
-                .any(|p| peer_matches(p, policy_namespace, peer))
+        self.peer_match(policy_namespace, peer) == Match::Yes
     }
 
-    /// Whether a peer of the rule is an ipBlock: the only kind that can match a node's
-    /// address, so a hostNetwork pod's traffic in the node model.
+    /// Whether the rule's peers match `peer`: yes, no, or unknown with the reason.
+    pub fn peer_match(&self, policy_namespace: &str, peer: &Endpoint<'_>) -> Match {
+        match &self.peers {
+            Peers::Everything => Match::Yes,
+            Peers::Any(peers) => {
+                let mut out = Match::No;
+                for p in peers {
+                    match peer_matches(p, policy_namespace, peer) {
+                        Match::Yes => return Match::Yes,
+                        Match::Unknown(why) => out = Match::Unknown(why),
+                        Match::No => {}
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// Whether a peer of the rule is an address peer (ipBlock, networks): the only kinds that
+    /// can match a node's address, so a hostNetwork pod's traffic in the node model.
     pub fn has_address_peer(&self) -> bool {
-        self.peers
-            .iter()
-            .any(|p| matches!(p, CompiledPeer::Block { .. }))
+        match &self.peers {
+            Peers::Everything => false,
+            Peers::Any(peers) => peers
+                .iter()
+                .any(|p| matches!(p, CompiledPeer::Block { .. } | CompiledPeer::Networks(_))),
+        }
     }
 
-    /// The rule's `ports`, as written.
-    pub fn ports(&self) -> &[PolicyPort] {
+    /// Whether a `ports` entry is a named port (what it allows depends on the destination).
+    pub fn has_named_port(&self) -> bool {
+        self.ports
+            .iter()
+            .any(|p| matches!(p, PortMatch::Named { .. }))
+    }
+
+    /// The compiled `ports`; empty is every port.
+    pub fn ports(&self) -> &[PortMatch] {
         &self.ports
+    }
+
+    /// What the rule's ports let through towards `destination` (named ports resolve on it).
+    pub fn conns(&self, destination: &Endpoint<'_>) -> ConnSet {
+        if self.ports.is_empty() {
+            return ConnSet::all();
+        }
+        self.ports.iter().fold(ConnSet::none(), |acc, p| {
+            acc.union(&ConnSet::of_port_match(p, destination))
+        })
     }
 
     /// Point 7: an empty port list matches every port and protocol.
     fn matches_port(&self, destination: &Endpoint<'_>, port: Port) -> bool {
         self.ports.is_empty()
-            || self
-                .ports
-                .iter()
-                .any(|p| port_matches(p, destination, port))
+            || self.ports.iter().any(|p| {
+                ConnSet::of_port_match(p, destination).contains(port.protocol, port.number)
+            })
     }
 }
 
 fn compile_block(block: &IpBlock) -> CompiledPeer {
     let Ok(cidr) = block.cidr.parse::<IpNet>() else {
-        return CompiledPeer::Invalid;
+        return CompiledPeer::Nothing;
     };
     let except: Option<Vec<IpNet>> = block.except.iter().map(|e| e.parse().ok()).collect();
     match except {
         Some(except) => CompiledPeer::Block { cidr, except },
-        None => CompiledPeer::Invalid,
+        None => CompiledPeer::Nothing,
     }
 }
 
-/// Point 8.
-fn peer_matches(peer: &CompiledPeer, policy_namespace: &str, endpoint: &Endpoint<'_>) -> bool {
+/// Points 9 and 10: the protocol defaults to TCP; no `port` is every port of it; `endPort` is
+/// inclusive; a named port resolves on the destination with that protocol.
+fn compile_policy_port(port: &PolicyPort) -> PortMatch {
+    let Some(protocol) = Protocol::parse(port.protocol.as_deref().unwrap_or("TCP")) else {
+        return PortMatch::Nothing;
+    };
+    match &port.port {
+        None => PortMatch::Range {
+            protocol,
+            start: 1,
+            end: u16::MAX,
+        },
+        Some(PortValue::Number(start)) => {
+            let end = port.end_port.unwrap_or(*start);
+            match (u16::try_from(*start), u16::try_from(end)) {
+                (Ok(start), Ok(end)) if start >= 1 && start <= end => PortMatch::Range {
+                    protocol,
+                    start,
+                    end,
+                },
+                _ => PortMatch::Nothing,
+            }
+        }
+        Some(PortValue::Name(name)) => PortMatch::Named {
+            name: name.clone(),
+            protocol: Some(protocol),
+        },
+    }
+}
+
+/// Point 14.
+fn compile_cluster_port(port: &ClusterPort) -> PortMatch {
+    let range = |protocol: &str, start: i64, end: i64| match (
+        Protocol::parse(protocol),
+        u16::try_from(start),
+        u16::try_from(end),
+    ) {
+        (Some(protocol), Ok(start), Ok(end)) if start >= 1 && start <= end => PortMatch::Range {
+            protocol,
+            start,
+            end,
+        },
+        _ => PortMatch::Nothing,
+    };
+    match port {
+        ClusterPort::Number { protocol, port } => range(protocol, *port, *port),
+        ClusterPort::Range {
+            protocol,
+            start,
+            end,
+        } => range(protocol, *start, *end),
+        ClusterPort::Named(name) => PortMatch::Named {
+            name: name.clone(),
+            protocol: None,
+        },
+        ClusterPort::Invalid(_) => PortMatch::Nothing,
+    }
+}
+
+/// Points 13 and 15.
+fn compile_cluster_peer(peer: &ClusterPeer, action: Action) -> CompiledPeer {
+    let fields = peer.fields();
+    if fields.len() > 1 {
+        // The CRD refuses it; validation reports it and the policy does not count.
+        return CompiledPeer::Nothing;
+    }
+    if let Some(ns) = &peer.namespaces {
+        return CompiledPeer::ClusterPods {
+            namespaces: Selector::compile(ns),
+            pods: Selector::everything(),
+        };
+    }
+    if let Some(pods) = &peer.pods {
+        return CompiledPeer::ClusterPods {
+            namespaces: Selector::compile(&pods.namespace_selector),
+            pods: Selector::compile(&pods.pod_selector),
+        };
+    }
+    if let Some(networks) = &peer.networks {
+        let nets: Option<Vec<IpNet>> = networks.iter().map(|n| n.parse().ok()).collect();
+        return nets.map_or(CompiledPeer::Nothing, CompiledPeer::Networks);
+    }
+    if peer.nodes.is_some() {
+        return CompiledPeer::Nodes;
+    }
+    if peer.domain_names.is_some() {
+        return CompiledPeer::DomainNames;
+    }
+    // No field this version knows: fail closed.
+    match action {
+        Action::Allow => CompiledPeer::Nothing,
+        Action::Deny | Action::Pass => CompiledPeer::Everything,
+    }
+}
+
+/// Points 8 and 13.
+fn peer_matches(peer: &CompiledPeer, policy_namespace: &str, endpoint: &Endpoint<'_>) -> Match {
+    let yes = |b: bool| if b { Match::Yes } else { Match::No };
     match (peer, endpoint) {
+        (CompiledPeer::Everything, _) => Match::Yes,
+        (CompiledPeer::Nothing, _) => Match::No,
         // Its traffic is its node's: selectors never see it (point 5).
-        (CompiledPeer::Pods { .. }, Endpoint::Pod(pod)) if pod.node_network => false,
+        (CompiledPeer::Pods { .. } | CompiledPeer::ClusterPods { .. }, Endpoint::Pod(pod))
+            if pod.node_network =>
+        {
+            Match::No
+        }
         (CompiledPeer::Pods { pods, namespaces }, Endpoint::Pod(pod)) => {
             let namespace_ok = match namespaces {
                 // A namespaceSelector (alone or with a podSelector in the same item) picks the
@@ -150,45 +406,45 @@ fn peer_matches(peer: &CompiledPeer, policy_namespace: &str, endpoint: &Endpoint
                 Some(ns) => ns.matches(pod.namespace_labels),
                 None => pod.namespace == policy_namespace,
             };
-            namespace_ok && pods.as_ref().is_none_or(|s| s.matches(pod.labels))
+            yes(namespace_ok && pods.as_ref().is_none_or(|s| s.matches(pod.labels)))
+        }
+        (CompiledPeer::ClusterPods { namespaces, pods }, Endpoint::Pod(pod)) => {
+            yes(namespaces.matches(pod.namespace_labels) && pods.matches(pod.labels))
         }
         // Selectors select pods only: `namespaceSelector: {}` is every pod, never an address.
-        (CompiledPeer::Pods { .. }, Endpoint::Address(_)) => false,
+        (CompiledPeer::Pods { .. } | CompiledPeer::ClusterPods { .. }, Endpoint::Address(_)) => {
+            Match::No
+        }
         (CompiledPeer::Block { cidr, except }, Endpoint::Address(ip)) => {
-            cidr.contains(ip) && !except.iter().any(|e| e.contains(ip))
+            yes(cidr.contains(ip) && !except.iter().any(|e| e.contains(ip)))
         }
         // Pod IPs are not known from manifests, and ipBlock is meant for addresses outside the
         // cluster; like netpol-analyzer, pods are never matched by ipBlock. A node's addresses
         // are not known either: a hostNetwork pod is not matched by ipBlock, and `reach` says so.
-        (CompiledPeer::Block { .. }, Endpoint::Pod(_)) => false,
-        (CompiledPeer::Invalid, _) => false,
-    }
-}
-
-/// Points 9 and 10.
-fn port_matches(rule_port: &PolicyPort, destination: &Endpoint<'_>, port: Port) -> bool {
-    let protocol = rule_port.protocol.as_deref().unwrap_or("TCP");
-    if Protocol::parse(protocol) != Some(port.protocol) {
-        return false;
-    }
-    let number = i64::from(port.number);
-    match &rule_port.port {
-        None => true,
-        Some(PortValue::Number(start)) => match rule_port.end_port {
-            None => *start == number,
-            Some(end) => *start <= number && number <= end,
-        },
-        // Named ports resolve on the destination pod, name and protocol both matching; an
-        // address has no named ports.
-        Some(PortValue::Name(name)) => match destination {
-            Endpoint::Pod(pod) => pod.ports.iter().any(|cp| {
-                cp.name.as_deref() == Some(name.as_str())
-                    && Protocol::parse(cp.protocol.as_deref().unwrap_or("TCP"))
-                        == Some(port.protocol)
-                    && cp.port == number
-            }),
-            Endpoint::Address(_) => false,
-        },
+        (CompiledPeer::Block { .. }, Endpoint::Pod(_)) => Match::No,
+        (CompiledPeer::Networks(nets), Endpoint::Address(ip)) => {
+            yes(nets.iter().any(|n| n.contains(ip)))
+        }
+        // Point 13: `0.0.0.0/0` and `::/0` hold every pod (single-stack clusters assumed); a
+        // narrower CIDR may or may not hold a pod's address, which manifests do not give.
+        // A hostNetwork pod seen as its node has its node's address: unknown as well.
+        (CompiledPeer::Networks(nets), Endpoint::Pod(pod)) => {
+            if nets.iter().any(|n| n.prefix_len() == 0) {
+                Match::Yes
+            } else if nets.is_empty() || pod.anonymous {
+                Match::No
+            } else {
+                Match::Unknown(UNKNOWN_POD_ADDRESS)
+            }
+        }
+        (CompiledPeer::Nodes, Endpoint::Pod(pod)) if pod.node_network => {
+            Match::Unknown(UNKNOWN_NODE_ADDRESS)
+        }
+        (CompiledPeer::Nodes, Endpoint::Pod(_)) => Match::No,
+        // An outside address is not a node of the cluster.
+        (CompiledPeer::Nodes, Endpoint::Address(_)) => Match::No,
+        (CompiledPeer::DomainNames, Endpoint::Address(_)) => Match::Unknown(UNKNOWN_DOMAIN),
+        (CompiledPeer::DomainNames, Endpoint::Pod(_)) => Match::No,
     }
 }
 
@@ -282,6 +538,7 @@ mod tests {
                 namespace_labels: &self.ns_labels,
                 ports: &self.ports,
                 node_network: false,
+                anonymous: false,
             })
         }
     }

@@ -1,0 +1,327 @@
+//! The one compiled form of every policy kind the tool evaluates (NetworkPolicy and the
+//! cluster-scoped tiers today): rules with peers, ports and an action, grouped in layers that
+//! are evaluated in order for each direction of a connection (SEMANTICS.md point 12). Coverage,
+//! `reach`, `explain`, `matrix`, the checks and generation all read this form, so a new policy
+//! kind is compiled here once and every command gets it.
+//!
+//! Built once per run from the inventory; pure, no I/O.
+
+use foldhash::HashMap;
+
+use crate::model::{
+    ClusterPolicy, ClusterPolicyKind, Direction, Inventory, Labels, Namespace, Tier,
+    NAMESPACE_NAME_LABEL,
+};
+
+use super::traffic::{Action, CompiledRule};
+use super::Selector;
+
+/// The layers of point 12, in evaluation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layer {
+    Admin,
+    NetworkPolicy,
+    Baseline,
+}
+
+impl Layer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Admin => "Admin",
+            Layer::NetworkPolicy => "NetworkPolicy",
+            Layer::Baseline => "Baseline",
+        }
+    }
+}
+
+/// A policy of any kind: an index into its inventory list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PolicyId {
+    /// `Inventory::policies`.
+    Network(usize),
+    /// `Inventory::cluster_policies`.
+    Cluster(usize),
+}
+
+impl PolicyId {
+    /// The NetworkPolicy index, for a NetworkPolicy.
+    pub fn network(self) -> Option<usize> {
+        match self {
+            PolicyId::Network(i) => Some(i),
+            PolicyId::Cluster(_) => None,
+        }
+    }
+}
+
+/// A rule of a policy: `spec.<direction>[index]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleRef {
+    pub policy: PolicyId,
+    pub direction: Direction,
+    pub index: usize,
+}
+
+/// A cluster-scoped policy compiled: its subject and its rules, with its place in its tier.
+#[derive(Debug, Clone)]
+pub struct ClusterCompiled {
+    /// Index into `Inventory::cluster_policies`.
+    pub index: usize,
+    pub layer: Layer,
+    /// Evaluation order inside the tier, ascending: the priority, then (Baseline) the
+    /// BaselineAdminNetworkPolicy after every ClusterNetworkPolicy.
+    pub rank: (i64, u8),
+    /// The subject: pods matching `pods` in namespaces matching `namespaces`.
+    pub namespaces: Selector,
+    pub pods: Selector,
+    /// `[ingress, egress]` rules in written order.
+    rules: [Vec<CompiledRule>; 2],
+}
+
+/// A NetworkPolicy's compiled rules (`None` when it does not count: the API server refuses it).
+#[derive(Debug, Clone)]
+struct NetworkCompiled {
+    namespace: String,
+    rules: [Vec<CompiledRule>; 2],
+}
+
+/// Every counted policy of an inventory, compiled.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySet {
+    network: Vec<Option<NetworkCompiled>>,
+    /// Counted cluster-scoped policies, in evaluation order: Admin tier first, by rank.
+    cluster: Vec<ClusterCompiled>,
+    /// Position in `cluster` of each `Inventory::cluster_policies` entry that counts.
+    cluster_position: Vec<Option<usize>>,
+    /// Per namespace of the inventory, its labels (with `kubernetes.io/metadata.name`).
+    namespace_labels: HashMap<String, Labels>,
+    /// The positions in `cluster` whose subject's namespace selector matches each namespace.
+    cluster_by_namespace: HashMap<String, Vec<usize>>,
+    empty: Labels,
+}
+
+pub(crate) fn slot(direction: Direction) -> usize {
+    match direction {
+        Direction::Ingress => 0,
+        Direction::Egress => 1,
+    }
+}
+
+/// The action a written word means for a policy of this kind and tier; `None` when the CRD
+/// refuses it (such a policy does not count).
+pub fn action_of(policy: &ClusterPolicy, word: &str) -> Option<Action> {
+    let allow = policy.kind.allow_word();
+    match word {
+        w if w == allow => Some(Action::Allow),
+        "Deny" => Some(Action::Deny),
+        "Pass" if policy.kind != ClusterPolicyKind::BaselineAdminNetworkPolicy => {
+            Some(Action::Pass)
+        }
+        _ => None,
+    }
+}
+
+/// Compiles a cluster-scoped policy, or `None` when what it says cannot be evaluated (no tier,
+/// no single subject, an unknown action): the CRD would refuse it.
+fn compile_cluster(index: usize, policy: &ClusterPolicy) -> Option<ClusterCompiled> {
+    let tier = policy.tier()?;
+    let subject = &policy.subject;
+    let (namespaces, pods) = match (&subject.namespaces, &subject.pods) {
+        (Some(ns), None) => (Selector::compile(ns), Selector::everything()),
+        (None, Some(p)) => (
+            Selector::compile(&p.namespace_selector),
+            Selector::compile(&p.pod_selector),
+        ),
+        _ => return None,
+    };
+    let mut rules: [Vec<CompiledRule>; 2] = Default::default();
+    for direction in Direction::BOTH {
+        for rule in policy.rules(direction) {
+            let action = action_of(policy, &rule.action)?;
+            rules[slot(direction)].push(CompiledRule::compile_cluster(rule, action));
+        }
+    }
+    let layer = match tier {
+        Tier::Admin => Layer::Admin,
+        Tier::Baseline => Layer::Baseline,
+    };
+    let rank = match policy.kind {
+        ClusterPolicyKind::BaselineAdminNetworkPolicy => (i64::MAX, 1),
+        _ => (policy.priority.unwrap_or(0), 0),
+    };
+    Some(ClusterCompiled {
+        index,
+        layer,
+        rank,
+        namespaces,
+        pods,
+        rules,
+    })
+}
+
+impl PolicySet {
+    /// Compiles the policies that count: `include_network(i)` for `Inventory::policies[i]`,
+    /// `include_cluster(i)` for `Inventory::cluster_policies[i]`.
+    pub fn compile(
+        inventory: &Inventory,
+        include_network: impl Fn(usize) -> bool,
+        include_cluster: impl Fn(usize) -> bool,
+    ) -> Self {
+        let network = inventory
+            .policies
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                include_network(i).then(|| NetworkCompiled {
+                    namespace: p.namespace.clone(),
+                    rules: Direction::BOTH
+                        .map(|d| p.rules(d).iter().map(CompiledRule::compile).collect()),
+                })
+            })
+            .collect();
+        let mut cluster: Vec<ClusterCompiled> = inventory
+            .cluster_policies
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| include_cluster(*i))
+            .filter_map(|(i, p)| compile_cluster(i, p))
+            .collect();
+        // Same-priority policies keep a stable order (by name) here; point 16's ambiguity is
+        // looked for separately.
+        cluster.sort_by(|a, b| {
+            (a.layer, a.rank, &inventory.cluster_policies[a.index].name).cmp(&(
+                b.layer,
+                b.rank,
+                &inventory.cluster_policies[b.index].name,
+            ))
+        });
+        let mut cluster_position = vec![None; inventory.cluster_policies.len()];
+        for (position, c) in cluster.iter().enumerate() {
+            cluster_position[c.index] = Some(position);
+        }
+
+        let mut namespace_labels: HashMap<String, Labels> = inventory
+            .namespaces
+            .iter()
+            .map(|n| {
+                let mut labels = n.labels.clone();
+                labels
+                    .entry(NAMESPACE_NAME_LABEL.to_owned())
+                    .or_insert_with(|| n.name.clone());
+                (n.name.clone(), labels)
+            })
+            .collect();
+        // Namespaces only seen on objects carry just their name label (point 6).
+        let seen = inventory
+            .workloads
+            .iter()
+            .map(|w| w.namespace.as_str())
+            .chain(inventory.policies.iter().map(|p| p.namespace.as_str()));
+        for ns in seen {
+            if !namespace_labels.contains_key(ns) {
+                namespace_labels.insert(ns.to_owned(), Namespace::implicit(ns).labels);
+            }
+        }
+        let cluster_by_namespace = if cluster.is_empty() {
+            HashMap::default()
+        } else {
+            namespace_labels
+                .iter()
+                .map(|(ns, labels)| {
+                    let positions = (0..cluster.len())
+                        .filter(|&i| cluster[i].namespaces.matches(labels))
+                        .collect();
+                    (ns.clone(), positions)
+                })
+                .collect()
+        };
+        PolicySet {
+            network,
+            cluster,
+            cluster_position,
+            namespace_labels,
+            cluster_by_namespace,
+            empty: Labels::new(),
+        }
+    }
+
+    /// Whether `Inventory::policies[index]` counts.
+    pub fn includes_network(&self, index: usize) -> bool {
+        self.network.get(index).is_some_and(Option::is_some)
+    }
+
+    /// Whether `Inventory::cluster_policies[index]` counts.
+    pub fn includes_cluster(&self, index: usize) -> bool {
+        self.cluster_position
+            .get(index)
+            .is_some_and(Option::is_some)
+    }
+
+    /// Whether any cluster-scoped policy counts: without one, the NetworkPolicy layer alone
+    /// decides and the fast paths apply.
+    pub fn has_tiers(&self) -> bool {
+        !self.cluster.is_empty()
+    }
+
+    /// The counted cluster-scoped policies, in evaluation order.
+    pub fn cluster(&self) -> &[ClusterCompiled] {
+        &self.cluster
+    }
+
+    /// The compiled cluster-scoped policy of `Inventory::cluster_policies[index]`.
+    pub fn cluster_policy(&self, index: usize) -> Option<&ClusterCompiled> {
+        self.cluster_position
+            .get(index)
+            .copied()
+            .flatten()
+            .map(|p| &self.cluster[p])
+    }
+
+    /// The labels of a namespace (only its name label when the input does not list it).
+    pub fn namespace_labels(&self, namespace: &str) -> &Labels {
+        self.namespace_labels.get(namespace).unwrap_or(&self.empty)
+    }
+
+    /// The compiled rules of a policy for one direction (none when it does not count).
+    pub fn rules(&self, policy: PolicyId, direction: Direction) -> &[CompiledRule] {
+        match policy {
+            PolicyId::Network(i) => self.network[i]
+                .as_ref()
+                .map_or(&[][..], |p| &p.rules[slot(direction)]),
+            PolicyId::Cluster(i) => self
+                .cluster_policy(i)
+                .map_or(&[][..], |c| &c.rules[slot(direction)]),
+        }
+    }
+
+    /// The namespace a rule's podSelector-only peers look in (NetworkPolicy); cluster-scoped
+    /// rules have none.
+    pub fn policy_namespace(&self, policy: PolicyId) -> &str {
+        match policy {
+            PolicyId::Network(i) => self.network[i].as_ref().map_or("", |p| &p.namespace),
+            PolicyId::Cluster(_) => "",
+        }
+    }
+
+    /// The cluster-scoped policies (positions in [`PolicySet::cluster`]) whose subject selects
+    /// pods with `labels` in `namespace` and that have rules for `direction`, in evaluation
+    /// order. hostNetwork pods are never subjects (point 13); the caller leaves them out.
+    pub fn cluster_subjects(
+        &self,
+        namespace: &str,
+        labels: &Labels,
+        direction: Direction,
+    ) -> Vec<usize> {
+        let candidates = match self.cluster_by_namespace.get(namespace) {
+            Some(c) => c.as_slice(),
+            None => return Vec::new(),
+        };
+        candidates
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let c = &self.cluster[i];
+                !c.rules[slot(direction)].is_empty() && c.pods.matches(labels)
+            })
+            .collect()
+    }
+}
