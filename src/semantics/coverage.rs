@@ -36,6 +36,8 @@ pub enum Isolation {
     PodsOnly,
     #[default]
     Open,
+    /// Point 16: it depends on which of two same-priority policies the implementation applies.
+    Ambiguous,
 }
 
 impl Isolation {
@@ -44,6 +46,7 @@ impl Isolation {
             Isolation::Isolated => "isolated",
             Isolation::PodsOnly => "pods-only",
             Isolation::Open => "open",
+            Isolation::Ambiguous => "ambiguous",
         }
     }
 }
@@ -71,6 +74,8 @@ pub struct DirectionVerdict {
     /// Cluster-scoped policies (positions in [`PolicySet::cluster`]) whose subject selects the
     /// pod and that have rules for this direction, in evaluation order.
     pub cluster: Vec<usize>,
+    /// With `Isolation::Ambiguous`: the two same-priority policies.
+    pub ambiguous: Option<(PolicyId, PolicyId)>,
 }
 
 impl DirectionVerdict {
@@ -418,9 +423,13 @@ impl Coverage {
             (true, false) => Isolation::PodsOnly,
             (false, _) => Isolation::Open,
         };
+        if let Some(pair) = pod.ambiguous.or(address.ambiguous) {
+            v.isolation = Isolation::Ambiguous;
+            v.ambiguous = Some(pair);
+        }
         v.isolated = v.isolation == Isolation::Isolated;
         v.decided_by = match v.isolation {
-            Isolation::Open => None,
+            Isolation::Open | Isolation::Ambiguous => None,
             _ => decided_by(&pod),
         };
     }

@@ -50,6 +50,9 @@ pub struct Decision {
     /// Set when a rule might match the peer but the input cannot say (point 23), and what it
     /// would decide is not already decided.
     pub unknown: Option<&'static str>,
+    /// Point 16: two policies of one tier with the same priority both match, and the verdict
+    /// depends on which the implementation applies first.
+    pub ambiguous: Option<(PolicyId, PolicyId)>,
 }
 
 /// Options of a walk.
@@ -72,12 +75,68 @@ impl PolicySet {
         within: &ConnSet,
         walk: Walk,
     ) -> Decision {
+        let mut d = self.decide_in_order(side, direction, peer, destination, within, walk);
+        // Point 16: the API leaves the order of same-priority policies to the implementation.
+        // Each pair of same-priority neighbours that both decided something is tried the other
+        // way round; a different verdict makes the answer ambiguous. (Adjacent swaps: three or
+        // more tied policies that all match are rare, and each of their pairs is still seen.)
+        for tier in [Layer::Admin, Layer::Baseline] {
+            let positions = match tier {
+                Layer::Admin => &side.admin,
+                _ => &side.baseline,
+            };
+            for i in 1..positions.len() {
+                let (a, b) = (positions[i - 1], positions[i]);
+                let (pa, pb) = (&self.cluster()[a], &self.cluster()[b]);
+                if pa.rank != pb.rank {
+                    continue;
+                }
+                let decided = |p: usize| {
+                    d.steps
+                        .iter()
+                        .any(|s| s.rule.policy == PolicyId::Cluster(self.cluster()[p].index))
+                };
+                let matched_b = decided(b)
+                    || self
+                        .rules(PolicyId::Cluster(pb.index), direction)
+                        .iter()
+                        .any(|r| r.peer_match("", peer) == Match::Yes);
+                if !decided(a) || !matched_b {
+                    continue;
+                }
+                let mut swapped = side.clone();
+                let list = match tier {
+                    Layer::Admin => &mut swapped.admin,
+                    _ => &mut swapped.baseline,
+                };
+                list.swap(i - 1, i);
+                let other =
+                    self.decide_in_order(&swapped, direction, peer, destination, within, walk);
+                if other.allowed != d.allowed {
+                    d.ambiguous = Some((PolicyId::Cluster(pa.index), PolicyId::Cluster(pb.index)));
+                    return d;
+                }
+            }
+        }
+        d
+    }
+
+    fn decide_in_order(
+        &self,
+        side: &SidePolicies,
+        direction: Direction,
+        peer: &Endpoint<'_>,
+        destination: &Endpoint<'_>,
+        within: &ConnSet,
+        walk: Walk,
+    ) -> Decision {
         let mut d = Decision {
             allowed: ConnSet::none(),
             steps: Vec::new(),
             isolation_denied: ConnSet::none(),
             default_allowed: ConnSet::none(),
             unknown: None,
+            ambiguous: None,
         };
         let mut undecided = within.clone();
         self.ordered(
@@ -194,5 +253,619 @@ impl PolicySet {
             }
         }
         *undecided = undecided.union(&passed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! SEMANTICS.md points 12-16 and 22, one group per point, on hand-built policies.
+    use super::*;
+    use crate::model::fixtures::{policy, workload};
+    use crate::model::{
+        ClusterPeer, ClusterPolicy, ClusterPolicyKind, ClusterPort, ClusterRule, ContainerPort,
+        Inventory, LabelSelector, NamespacedPods, Protocol, Workload,
+    };
+    use crate::semantics::coverage::{DecidedBy, Isolation};
+    use crate::semantics::traffic::PodRef;
+    use crate::semantics::Coverage;
+
+    fn sel(pairs: &[(&str, &str)]) -> LabelSelector {
+        LabelSelector {
+            match_labels: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            match_expressions: vec![],
+        }
+    }
+
+    fn namespaces(pairs: &[(&str, &str)]) -> ClusterPeer {
+        ClusterPeer {
+            namespaces: Some(sel(pairs)),
+            ..Default::default()
+        }
+    }
+
+    fn pods(ns: &[(&str, &str)], pods: &[(&str, &str)]) -> ClusterPeer {
+        ClusterPeer {
+            pods: Some(NamespacedPods {
+                namespace_selector: sel(ns),
+                pod_selector: sel(pods),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn networks(cidrs: &[&str]) -> ClusterPeer {
+        ClusterPeer {
+            networks: Some(cidrs.iter().map(|s| s.to_string()).collect()),
+            ..Default::default()
+        }
+    }
+
+    fn rule(action: &str, peers: Vec<ClusterPeer>) -> ClusterRule {
+        ClusterRule {
+            name: None,
+            action: action.into(),
+            peers,
+            ports: None,
+        }
+    }
+
+    fn tcp(port: i64) -> ClusterPort {
+        ClusterPort::Number {
+            protocol: "TCP".into(),
+            port,
+        }
+    }
+
+    fn cnp(
+        name: &str,
+        tier: &str,
+        priority: i64,
+        subject: ClusterPeer,
+        ingress: Vec<ClusterRule>,
+        egress: Vec<ClusterRule>,
+    ) -> ClusterPolicy {
+        ClusterPolicy {
+            kind: ClusterPolicyKind::ClusterNetworkPolicy,
+            api_version: "policy.networking.k8s.io/v1alpha2".into(),
+            name: name.into(),
+            tier: Some(tier.into()),
+            priority: Some(priority),
+            subject,
+            ingress,
+            egress,
+            suppression: Default::default(),
+            origin: Default::default(),
+        }
+    }
+
+    fn banp(
+        subject: ClusterPeer,
+        ingress: Vec<ClusterRule>,
+        egress: Vec<ClusterRule>,
+    ) -> ClusterPolicy {
+        ClusterPolicy {
+            kind: ClusterPolicyKind::BaselineAdminNetworkPolicy,
+            api_version: "policy.networking.k8s.io/v1alpha1".into(),
+            name: "default".into(),
+            tier: None,
+            priority: None,
+            ..cnp("default", "Baseline", 0, subject, ingress, egress)
+        }
+    }
+
+    fn everyone() -> ClusterPeer {
+        namespaces(&[])
+    }
+
+    struct World {
+        inv: Inventory,
+        cov: Coverage,
+    }
+
+    impl World {
+        fn new(
+            workloads: Vec<Workload>,
+            nps: Vec<crate::model::NetworkPolicy>,
+            cluster: Vec<ClusterPolicy>,
+        ) -> Self {
+            let inv = Inventory {
+                workloads,
+                policies: nps,
+                cluster_policies: cluster,
+                ..Default::default()
+            };
+            let cov = Coverage::evaluate(&inv, |_| true);
+            World { inv, cov }
+        }
+
+        fn pod(&self, w: usize) -> Endpoint<'_> {
+            let w = &self.inv.workloads[w];
+            Endpoint::Pod(PodRef {
+                namespace: &w.namespace,
+                labels: &w.label_sets[0],
+                namespace_labels: self.cov.set.namespace_labels(&w.namespace),
+                ports: &w.ports,
+                node_network: false,
+                anonymous: false,
+            })
+        }
+
+        fn side(&self, w: usize, direction: Direction, peer: &Endpoint<'_>) -> Decision {
+            let wl = &self.inv.workloads[w];
+            let v = self
+                .cov
+                .verdict_for_labels(&wl.namespace, &wl.label_sets[0], wl.host_network);
+            let v = match direction {
+                Direction::Ingress => v.ingress,
+                Direction::Egress => v.egress,
+            };
+            let side = self.cov.side_policies(&v);
+            let me = self.pod(w);
+            let destination = match direction {
+                Direction::Ingress => me,
+                Direction::Egress => *peer,
+            };
+            self.cov.set.decide(
+                &side,
+                direction,
+                peer,
+                &destination,
+                &ConnSet::all(),
+                Walk::default(),
+            )
+        }
+
+        /// Whether `src` may open TCP `port` to `dst` (both sides).
+        fn allows(&self, src: usize, dst: usize, port: u16) -> bool {
+            let e = self.side(src, Direction::Egress, &self.pod(dst));
+            let i = self.side(dst, Direction::Ingress, &self.pod(src));
+            e.allowed.contains(Protocol::Tcp, port) && i.allowed.contains(Protocol::Tcp, port)
+        }
+
+        fn ingress_from_outside(&self, dst: usize, port: u16) -> bool {
+            let outside = Endpoint::Address("198.51.100.7".parse().unwrap());
+            self.side(dst, Direction::Ingress, &outside)
+                .allowed
+                .contains(Protocol::Tcp, port)
+        }
+    }
+
+    fn two_pods() -> Vec<Workload> {
+        vec![
+            workload("a", "web", &[("app", "web")]),
+            workload("b", "db", &[("app", "db")]),
+        ]
+    }
+
+    fn deny_all_np(ns: &str) -> crate::model::NetworkPolicy {
+        policy(ns, "deny", &[], Some(&["Ingress", "Egress"]), 0, 0)
+    }
+
+    // Point 12: the tiers in order.
+    #[test]
+    fn p12_admin_deny_wins_over_a_networkpolicy_allow_and_admin_allow_over_its_isolation() {
+        let allow_all = policy("b", "allow", &[], Some(&["Ingress"]), 1, 0);
+        let deny = cnp(
+            "deny-a",
+            "Admin",
+            10,
+            namespaces(&[("kubernetes.io/metadata.name", "b")]),
+            vec![rule(
+                "Deny",
+                vec![namespaces(&[("kubernetes.io/metadata.name", "a")])],
+            )],
+            vec![],
+        );
+        let w = World::new(two_pods(), vec![allow_all], vec![deny]);
+        assert!(
+            !w.allows(0, 1, 80),
+            "admin Deny beats the NetworkPolicy's allow-all"
+        );
+
+        let accept = cnp(
+            "accept-a",
+            "Admin",
+            10,
+            everyone(),
+            vec![rule(
+                "Accept",
+                vec![namespaces(&[("kubernetes.io/metadata.name", "a")])],
+            )],
+            vec![],
+        );
+        let w = World::new(two_pods(), vec![deny_all_np("b")], vec![accept]);
+        assert!(
+            w.allows(0, 1, 80),
+            "admin Accept beats the NetworkPolicy isolation"
+        );
+        assert!(
+            !w.ingress_from_outside(1, 80),
+            "what the Accept does not name stays isolated"
+        );
+    }
+
+    #[test]
+    fn p12_priority_then_written_order_first_match_decides() {
+        let low = cnp(
+            "p20-accept",
+            "Admin",
+            20,
+            everyone(),
+            vec![rule("Accept", vec![everyone()])],
+            vec![],
+        );
+        let high = cnp(
+            "p10-deny",
+            "Admin",
+            10,
+            everyone(),
+            vec![rule("Deny", vec![everyone()])],
+            vec![],
+        );
+        let w = World::new(two_pods(), vec![], vec![low.clone(), high]);
+        assert!(!w.allows(0, 1, 80), "priority 10 is evaluated before 20");
+
+        let ordered = cnp(
+            "both",
+            "Admin",
+            10,
+            everyone(),
+            vec![
+                rule("Accept", vec![everyone()]),
+                rule("Deny", vec![everyone()]),
+            ],
+            vec![],
+        );
+        let w = World::new(two_pods(), vec![deny_all_np("b")], vec![ordered]);
+        assert!(w.allows(0, 1, 80), "the first written rule decides");
+    }
+
+    #[test]
+    fn p12_pass_skips_the_admin_tier_and_the_networkpolicy_decides() {
+        let pass = cnp(
+            "pass",
+            "Admin",
+            1,
+            everyone(),
+            vec![rule("Pass", vec![everyone()])],
+            vec![],
+        );
+        let deny = cnp(
+            "deny",
+            "Admin",
+            2,
+            everyone(),
+            vec![rule("Deny", vec![everyone()])],
+            vec![],
+        );
+        let w = World::new(two_pods(), vec![], vec![pass.clone(), deny.clone()]);
+        assert!(
+            w.allows(0, 1, 80),
+            "passed, no NetworkPolicy, no baseline: allowed"
+        );
+        let w = World::new(two_pods(), vec![deny_all_np("b")], vec![pass, deny]);
+        assert!(!w.allows(0, 1, 80), "passed to the isolating NetworkPolicy");
+    }
+
+    #[test]
+    fn p12_networkpolicy_decides_before_baseline_and_baseline_decides_unisolated_pods() {
+        let base = banp(everyone(), vec![rule("Deny", vec![everyone()])], vec![]);
+        let allow_all = policy("b", "allow", &[], Some(&["Ingress"]), 1, 0);
+        let w = World::new(two_pods(), vec![allow_all], vec![base.clone()]);
+        assert!(
+            w.allows(0, 1, 80),
+            "the NetworkPolicy decides finally: baseline never reached"
+        );
+        let w = World::new(two_pods(), vec![], vec![base]);
+        assert!(!w.allows(0, 1, 80), "no NetworkPolicy: the baseline denies");
+    }
+
+    #[test]
+    fn p12_banp_comes_after_every_baseline_cnp_and_baseline_pass_allows() {
+        let base_cnp = cnp(
+            "z-allow",
+            "Baseline",
+            1000,
+            everyone(),
+            vec![rule("Accept", vec![everyone()])],
+            vec![],
+        );
+        let base = banp(everyone(), vec![rule("Deny", vec![everyone()])], vec![]);
+        let w = World::new(two_pods(), vec![], vec![base.clone(), base_cnp]);
+        assert!(
+            w.allows(0, 1, 80),
+            "a Baseline CNP, even at priority 1000, goes before the BANP"
+        );
+        let pass = cnp(
+            "pass",
+            "Baseline",
+            0,
+            everyone(),
+            vec![rule("Pass", vec![everyone()])],
+            vec![],
+        );
+        let w = World::new(two_pods(), vec![], vec![pass, base]);
+        assert!(
+            w.allows(0, 1, 80),
+            "Pass in the Baseline tier goes on to step 4: allowed"
+        );
+    }
+
+    #[test]
+    fn p12_a_connection_needs_both_sides() {
+        let deny_egress = cnp(
+            "no-egress",
+            "Admin",
+            1,
+            namespaces(&[("kubernetes.io/metadata.name", "a")]),
+            vec![],
+            vec![rule("Deny", vec![everyone()])],
+        );
+        let w = World::new(two_pods(), vec![], vec![deny_egress]);
+        assert!(!w.allows(0, 1, 80));
+        assert!(
+            w.allows(1, 0, 80),
+            "the other way is not the subject's egress"
+        );
+    }
+
+    // Point 13: subjects and peers.
+    #[test]
+    fn p13_pods_subject_and_peer_and_the_namespaces_selector() {
+        let deny_db = cnp(
+            "deny-db",
+            "Admin",
+            1,
+            pods(&[], &[("app", "db")]),
+            vec![rule("Deny", vec![pods(&[], &[("app", "web")])])],
+            vec![],
+        );
+        let w = World::new(two_pods(), vec![], vec![deny_db]);
+        assert!(!w.allows(0, 1, 80));
+        assert!(w.allows(1, 0, 80), "web is not a subject");
+    }
+
+    #[test]
+    fn p13_ingress_peers_are_never_outside_addresses() {
+        let deny = banp(everyone(), vec![rule("Deny", vec![everyone()])], vec![]);
+        let w = World::new(two_pods(), vec![], vec![deny]);
+        assert!(!w.allows(0, 1, 80));
+        assert!(
+            w.ingress_from_outside(1, 80),
+            "`namespaces: {{}}` is every pod, no address"
+        );
+        let v = &w.cov.workloads[1].ingress;
+        assert_eq!(v.isolation, Isolation::PodsOnly);
+        assert!(!v.isolated);
+    }
+
+    #[test]
+    fn p13_networks_match_addresses_and_every_pod_only_when_slash_zero() {
+        let deny_all = cnp(
+            "deny",
+            "Admin",
+            1,
+            everyone(),
+            vec![],
+            vec![rule("Deny", vec![networks(&["0.0.0.0/0"])])],
+        );
+        let w = World::new(two_pods(), vec![], vec![deny_all]);
+        assert!(!w.allows(0, 1, 80), "0.0.0.0/0 holds every pod");
+        let to_outside = w.side(
+            0,
+            Direction::Egress,
+            &Endpoint::Address("8.8.8.8".parse().unwrap()),
+        );
+        assert!(to_outside.allowed.is_empty());
+        assert_eq!(w.cov.workloads[0].egress.isolation, Isolation::Isolated);
+
+        let narrow = cnp(
+            "deny",
+            "Admin",
+            1,
+            everyone(),
+            vec![],
+            vec![rule("Deny", vec![networks(&["10.0.0.0/8"])])],
+        );
+        let w = World::new(two_pods(), vec![], vec![narrow]);
+        let to_db = w.side(0, Direction::Egress, &w.pod(1));
+        assert!(
+            to_db.unknown.is_some(),
+            "a pod may or may not be in 10.0.0.0/8"
+        );
+        let inside = w.side(
+            0,
+            Direction::Egress,
+            &Endpoint::Address("10.1.2.3".parse().unwrap()),
+        );
+        assert!(inside.allowed.is_empty());
+        let outside = w.side(
+            0,
+            Direction::Egress,
+            &Endpoint::Address("11.0.0.1".parse().unwrap()),
+        );
+        assert!(outside.allowed.is_all());
+        assert_eq!(
+            w.cov.workloads[0].egress.isolation,
+            Isolation::Open,
+            "the anonymous pod is outside every narrow CIDR"
+        );
+    }
+
+    #[test]
+    fn p13_host_network_pods_are_never_subjects() {
+        let mut ws = two_pods();
+        ws[1].host_network = true;
+        let deny = cnp(
+            "deny",
+            "Admin",
+            1,
+            everyone(),
+            vec![rule("Deny", vec![everyone()])],
+            vec![],
+        );
+        let w = World::new(ws, vec![], vec![deny]);
+        assert!(w.cov.workloads[1].ingress.cluster.is_empty());
+        assert_eq!(w.cov.workloads[1].ingress.isolation, Isolation::Open);
+    }
+
+    // Point 14: ports.
+    #[test]
+    fn p14_ports_ranges_and_named_ports_on_the_destination() {
+        let mut ws = two_pods();
+        ws[1].ports.push(ContainerPort {
+            name: Some("pg".into()),
+            port: 5432,
+            protocol: None,
+        });
+        let mut r = rule("Deny", vec![everyone()]);
+        r.ports = Some(vec![
+            tcp(80),
+            ClusterPort::Range {
+                protocol: "TCP".into(),
+                start: 9000,
+                end: 9010,
+            },
+            ClusterPort::Named("pg".into()),
+        ]);
+        let w = World::new(
+            ws,
+            vec![],
+            vec![cnp("deny", "Admin", 1, everyone(), vec![r], vec![])],
+        );
+        assert!(!w.allows(0, 1, 80));
+        assert!(!w.allows(0, 1, 9010));
+        assert!(!w.allows(0, 1, 5432), "pg is 5432 on the destination");
+        assert!(w.allows(0, 1, 81));
+        assert!(w.allows(0, 1, 9011));
+    }
+
+    // Point 15: fail closed.
+    #[test]
+    fn p15_unknown_peers_fail_closed() {
+        let unknown = ClusterPeer {
+            unknown: vec!["futurePeer".into()],
+            ..Default::default()
+        };
+        let deny = cnp(
+            "deny",
+            "Admin",
+            1,
+            everyone(),
+            vec![rule("Deny", vec![unknown.clone()])],
+            vec![],
+        );
+        let w = World::new(two_pods(), vec![], vec![deny]);
+        assert!(
+            !w.allows(0, 1, 80),
+            "Deny with an unknown peer denies everything"
+        );
+        assert!(
+            !w.ingress_from_outside(1, 80),
+            "even from outside the cluster"
+        );
+        let accept = cnp(
+            "accept",
+            "Admin",
+            1,
+            everyone(),
+            vec![rule("Accept", vec![unknown])],
+            vec![],
+        );
+        let w = World::new(two_pods(), vec![deny_all_np("b")], vec![accept]);
+        assert!(
+            !w.allows(0, 1, 80),
+            "Accept with an unknown peer matches nothing"
+        );
+    }
+
+    // Point 16: same priority.
+    #[test]
+    fn p16_same_priority_policies_with_different_verdicts_are_ambiguous() {
+        let a = cnp(
+            "a",
+            "Admin",
+            5,
+            everyone(),
+            vec![rule("Deny", vec![everyone()])],
+            vec![],
+        );
+        let b = cnp(
+            "b",
+            "Admin",
+            5,
+            everyone(),
+            vec![rule("Accept", vec![everyone()])],
+            vec![],
+        );
+        let w = World::new(two_pods(), vec![], vec![a.clone(), b]);
+        let d = w.side(1, Direction::Ingress, &w.pod(0));
+        assert!(d.ambiguous.is_some());
+        assert_eq!(w.cov.workloads[1].ingress.isolation, Isolation::Ambiguous);
+        let same = cnp(
+            "c",
+            "Admin",
+            5,
+            everyone(),
+            vec![rule("Deny", vec![everyone()])],
+            vec![],
+        );
+        let w = World::new(two_pods(), vec![], vec![a, same]);
+        assert!(
+            w.side(1, Direction::Ingress, &w.pod(0)).ambiguous.is_none(),
+            "same verdict either way"
+        );
+    }
+
+    // Point 22: isolation with every layer.
+    #[test]
+    fn p22_isolation_names_the_layer() {
+        let w = World::new(two_pods(), vec![deny_all_np("b")], vec![]);
+        assert_eq!(w.cov.workloads[1].ingress.isolation, Isolation::Isolated);
+        assert_eq!(
+            w.cov.workloads[1].ingress.decided_by,
+            Some(DecidedBy::NetworkPolicies)
+        );
+
+        let accept_all = cnp(
+            "accept",
+            "Admin",
+            1,
+            everyone(),
+            vec![rule("Accept", vec![everyone()])],
+            vec![],
+        );
+        let w = World::new(two_pods(), vec![deny_all_np("b")], vec![accept_all]);
+        assert_eq!(
+            w.cov.workloads[1].ingress.isolation,
+            Isolation::Open,
+            "an admin Accept of every pod neutralises it"
+        );
+
+        let deny_everything = cnp(
+            "lockdown",
+            "Baseline",
+            1,
+            everyone(),
+            vec![],
+            vec![
+                rule("Deny", vec![everyone()]),
+                rule("Deny", vec![networks(&["0.0.0.0/0"])]),
+            ],
+        );
+        let w = World::new(two_pods(), vec![], vec![deny_everything]);
+        let v = &w.cov.workloads[0].egress;
+        assert_eq!(v.isolation, Isolation::Isolated);
+        assert!(v.isolated);
+        match &v.decided_by {
+            Some(DecidedBy::Rule { layer, rule }) => {
+                assert_eq!(*layer, Layer::Baseline);
+                assert_eq!(rule.index, 0);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
