@@ -14,8 +14,8 @@ use serde_norway::Value;
 
 use crate::error::{Error, Location};
 use crate::model::{
-    api_group, ignored_policy_kind, IgnoredPolicy, Namespace, NetworkPolicy, Origin, Workload,
-    WorkloadKind, NAMESPACE_NAME_LABEL,
+    api_group, ignored_policy_kind, ClusterPolicy, ClusterPolicyKind, IgnoredPolicy, Namespace,
+    NetworkPolicy, Origin, Workload, WorkloadKind, NAMESPACE_NAME_LABEL,
 };
 
 use super::documents::{self, Document};
@@ -29,6 +29,8 @@ pub enum Parsed {
     Namespace(Namespace),
     Workload(ParsedWorkload),
     Policy(NetworkPolicy),
+    /// A ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy.
+    ClusterPolicy(ClusterPolicy),
     /// An object of a policy kind of another API, not evaluated.
     IgnoredPolicy(IgnoredPolicy),
     Skipped(String),
@@ -40,6 +42,7 @@ enum Class {
     Namespace,
     NetworkPolicy,
     Workload(WorkloadKind),
+    ClusterPolicy(ClusterPolicyKind),
     IgnoredPolicy { cluster_scoped: bool },
     Other,
 }
@@ -61,6 +64,11 @@ fn classify(api_version: Option<&str>, kind: &str) -> Class {
             return Class::Workload(k);
         }
     }
+    if let Some(k) = ClusterPolicyKind::parse(kind) {
+        if api_version.is_none_or(|v| k.reads(v)) {
+            return Class::ClusterPolicy(k);
+        }
+    }
     match group.and_then(|g| ignored_policy_kind(g, kind)) {
         Some(cluster_scoped) => Class::IgnoredPolicy { cluster_scoped },
         None => Class::Other,
@@ -70,15 +78,17 @@ fn classify(api_version: Option<&str>, kind: &str) -> Class {
 fn is_read(class: Class) -> bool {
     matches!(
         class,
-        Class::Namespace | Class::NetworkPolicy | Class::Workload(_)
+        Class::Namespace | Class::NetworkPolicy | Class::Workload(_) | Class::ClusterPolicy(_)
     )
 }
 
 /// How a skipped object is counted: by kind, with its apiVersion when the kind's name is one
 /// we read in another group (so that the summary does not claim a Deployment was skipped).
 fn skipped_key(api_version: Option<&str>, kind: &str) -> String {
-    let known =
-        kind == "Namespace" || kind == "NetworkPolicy" || WorkloadKind::parse(kind).is_some();
+    let known = kind == "Namespace"
+        || kind == "NetworkPolicy"
+        || WorkloadKind::parse(kind).is_some()
+        || ClusterPolicyKind::parse(kind).is_some();
     match api_version {
         Some(v) if known => format!("{v} {kind}"),
         _ => kind.to_owned(),
@@ -728,6 +738,11 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
             let origin = ctx.origin_of(&meta);
             Parsed::Policy(network_policy(namespace, name, &meta, spec, origin))
         }
+        Class::ClusterPolicy(kind) => {
+            let origin = ctx.origin_of(&meta);
+            let api_version = obj.api_version.clone().unwrap_or_default();
+            Parsed::ClusterPolicy(cluster_policy(kind, api_version, name, &meta, spec, origin))
+        }
         Class::IgnoredPolicy { .. } | Class::Other => unreachable!("returned above"),
         Class::Workload(kind) => {
             let (labels, host_network, ports, pods) = match kind {
@@ -828,6 +843,40 @@ pub fn network_policy(
             .into_iter()
             .map(|r| r.into_model(false))
             .collect(),
+        suppression: meta.suppression(),
+        origin,
+    }
+}
+
+/// A ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy object. They are
+/// cluster-scoped: a `metadata.namespace` on them is dropped, as kubectl drops it.
+pub fn cluster_policy(
+    kind: ClusterPolicyKind,
+    api_version: String,
+    name: String,
+    meta: &RawMeta,
+    spec: RawSpec,
+    origin: Origin,
+) -> ClusterPolicy {
+    let rules = |rules: Option<Vec<super::objects::RawRule>>, ingress: bool| {
+        rules
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.into_cluster_rule(ingress))
+            .collect()
+    };
+    ClusterPolicy {
+        kind,
+        api_version,
+        name,
+        tier: spec.tier,
+        priority: spec.priority,
+        subject: spec
+            .subject
+            .map(super::objects::RawPeer::into_cluster_peer)
+            .unwrap_or_default(),
+        ingress: rules(spec.ingress, true),
+        egress: rules(spec.egress, false),
         suppression: meta.suppression(),
         origin,
     }
