@@ -253,6 +253,12 @@ pub fn analyse_with_options(
             .policies
             .insert("NetworkPolicy".to_owned(), inventory.policies.len());
     }
+    for p in &inventory.cluster_policies {
+        *summary
+            .policies
+            .entry(p.kind.as_str().to_owned())
+            .or_default() += 1;
+    }
     summary.ignored_policies = inventory.ignored_policy_counts();
     for (kind, n) in &summary.ignored_policies {
         *summary.policies.entry(kind.clone()).or_default() += n;
@@ -400,6 +406,18 @@ fn ranks<'a>(names: impl Iterator<Item = &'a str>) -> foldhash::HashMap<&'a str,
         .into_iter()
         .enumerate()
         .map(|(i, name)| (name, i as u32))
+        .collect()
+}
+
+/// Indexes of the cluster-scoped policies (`Inventory::cluster_policies`) their CRDs would
+/// refuse.
+pub fn invalid_cluster_policies(inventory: &Inventory) -> HashSet<usize> {
+    inventory
+        .cluster_policies
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !crate::semantics::cluster_validation::validate(p).is_empty())
+        .map(|(i, _)| i)
         .collect()
 }
 
