@@ -168,6 +168,8 @@ pub fn analyse_with_options(
 ) -> Report {
     // A policy the API server would refuse never reaches a cluster: it isolates nothing.
     let invalid = invalid_policies(inventory);
+    let mut invalid_cluster: Vec<usize> = invalid_cluster_policies(inventory).into_iter().collect();
+    invalid_cluster.sort_unstable();
     let coverage =
         Coverage::evaluate_with(inventory, |i| !invalid.contains(&i), options.host_network);
     let namespaces = namespace_names(inventory);
@@ -286,6 +288,13 @@ pub fn analyse_with_options(
                     p.namespace, p.name
                 )
             })
+            .chain(invalid_cluster.iter().map(|&i| {
+                let p = &inventory.cluster_policies[i];
+                format!(
+                    "{} {} is invalid (NPC120) and was left out of the verdicts.",
+                    p.kind, p.name
+                )
+            }))
             .collect(),
     }
 }
@@ -466,6 +475,12 @@ fn apply_suppressions(
     for p in &inventory.policies {
         if !p.suppression.is_empty() {
             objects.insert((&p.namespace, "NetworkPolicy", &p.name), &p.suppression);
+        }
+    }
+    // Cluster-scoped: their findings name no namespace.
+    for p in &inventory.cluster_policies {
+        if !p.suppression.is_empty() {
+            objects.insert(("", p.kind.as_str(), &p.name), &p.suppression);
         }
     }
     let namespaces: foldhash::HashMap<&str, &Suppression> = inventory
