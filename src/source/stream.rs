@@ -924,6 +924,177 @@ mod tests {
         assert_eq!(classify(None, "Job"), Class::Workload(WorkloadKind::Job));
     }
 
+    fn cluster_policies(text: &str) -> Vec<crate::model::ClusterPolicy> {
+        let file: std::sync::Arc<str> = "t.yaml".into();
+        let doc = super::Document {
+            text,
+            offset: 0,
+            line: 1,
+            marker: None,
+        };
+        let ctx = super::DocContext {
+            file: &file,
+            doc: &doc,
+            default_namespace: "default",
+            line_base: 0,
+            skip_helm_hooks: false,
+            content_line: doc.content_line(),
+        };
+        super::parse_yaml_document(ctx)
+            .unwrap()
+            .into_iter()
+            .filter_map(|p| match p {
+                super::Parsed::ClusterPolicy(p) => Some(p),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cluster_scoped_policies_are_read_as_written() {
+        use crate::model::{ClusterPolicyKind, ClusterPort, Tier};
+        let cnp = cluster_policies(
+            "apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: c, namespace: ignored}
+spec:
+  tier: Baseline
+  priority: 3
+  subject: {pods: {podSelector: {matchLabels: {app: a}}}}
+  egress:
+  - name: r
+    action: Deny
+    to:
+    - networks: [10.0.0.0/8]
+    - podSelector: {}
+      future: 1
+    protocols:
+    - tcp: {destinationPort: {number: 80}}
+    - sctp: {destinationPort: {range: {start: 1, end: 9}}}
+    - destinationNamedPort: http
+    - {udp: {destinationPort: {number: 53}}, destinationNamedPort: dns}
+    - udp: {}
+",
+        );
+        let [p] = &cnp[..] else { panic!("{cnp:?}") };
+        assert_eq!(p.kind, ClusterPolicyKind::ClusterNetworkPolicy);
+        assert_eq!(p.tier(), Some(Tier::Baseline));
+        assert_eq!(p.priority, Some(3));
+        let pods = p.subject.pods.as_ref().unwrap();
+        assert!(pods.namespace_selector.is_empty());
+        assert_eq!(pods.pod_selector.match_labels, [("app".into(), "a".into())]);
+        let rule = &p.egress[0];
+        assert_eq!(
+            (rule.name.as_deref(), rule.action.as_str()),
+            (Some("r"), "Deny")
+        );
+        assert_eq!(rule.peers[0].networks, Some(vec!["10.0.0.0/8".to_owned()]));
+        // NetworkPolicy's fields are unknown to a cluster-scoped peer: it fails closed.
+        assert_eq!(rule.peers[1].unknown, ["future", "podSelector"]);
+        assert!(rule.peers[1].fields().is_empty());
+        let ports = rule.ports.as_ref().unwrap();
+        assert_eq!(
+            ports[0],
+            ClusterPort::Number {
+                protocol: "TCP".into(),
+                port: 80
+            }
+        );
+        assert_eq!(
+            ports[1],
+            ClusterPort::Range {
+                protocol: "SCTP".into(),
+                start: 1,
+                end: 9
+            }
+        );
+        assert_eq!(ports[2], ClusterPort::Named("http".into()));
+        assert_eq!(
+            ports[3],
+            ClusterPort::Invalid("should have at most 1 properties".into())
+        );
+        assert_eq!(
+            ports[4],
+            ClusterPort::Invalid("udp: should have at least 1 properties".into())
+        );
+
+        let anp = cluster_policies(
+            "apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: a}
+spec:
+  priority: 7
+  subject: {namespaces: {}}
+  ingress:
+  - action: Allow
+    from: [{namespaces: {matchLabels: {k: v}}}]
+    ports:
+    - portNumber: {port: 80}
+    - portRange: {protocol: UDP, start: 5, end: 6}
+    - namedPort: web
+    - portNumber: {protocol: SCTP}
+",
+        );
+        let [p] = &anp[..] else { panic!("{anp:?}") };
+        assert_eq!(p.tier(), Some(Tier::Admin));
+        assert!(p.subject.namespaces.as_ref().unwrap().is_empty());
+        let ports = p.ingress[0].ports.as_ref().unwrap();
+        // The protocol defaults to TCP.
+        assert_eq!(
+            ports[0],
+            ClusterPort::Number {
+                protocol: "TCP".into(),
+                port: 80
+            }
+        );
+        assert_eq!(
+            ports[1],
+            ClusterPort::Range {
+                protocol: "UDP".into(),
+                start: 5,
+                end: 6
+            }
+        );
+        assert_eq!(ports[2], ClusterPort::Named("web".into()));
+        assert_eq!(
+            ports[3],
+            ClusterPort::Invalid("portNumber.port: Required value".into())
+        );
+        assert_eq!(p.origin.line, Some(1));
+    }
+
+    #[test]
+    fn cluster_scoped_kinds_are_read_in_their_versions_only() {
+        use crate::model::ClusterPolicyKind::*;
+        for (v, kind) in [
+            ("policy.networking.k8s.io/v1beta1", ClusterNetworkPolicy),
+            ("policy.networking.k8s.io/v1alpha2", ClusterNetworkPolicy),
+            ("policy.networking.k8s.io/v1alpha1", AdminNetworkPolicy),
+            (
+                "policy.networking.k8s.io/v1alpha1",
+                BaselineAdminNetworkPolicy,
+            ),
+        ] {
+            assert_eq!(classify(Some(v), kind.as_str()), Class::ClusterPolicy(kind));
+        }
+        for (v, kind) in [
+            ("policy.networking.k8s.io/v1alpha1", ClusterNetworkPolicy),
+            ("policy.networking.k8s.io/v1", ClusterNetworkPolicy),
+            ("policy.networking.k8s.io/v1alpha2", AdminNetworkPolicy),
+        ] {
+            assert_eq!(
+                classify(Some(v), kind.as_str()),
+                Class::IgnoredPolicy {
+                    cluster_scoped: true
+                }
+            );
+        }
+        assert_eq!(
+            classify(Some("example.com/v1"), "ClusterNetworkPolicy"),
+            Class::Other
+        );
+    }
+
     #[test]
     fn inner_positions_are_shifted_to_the_file() {
         assert_eq!(
