@@ -168,6 +168,8 @@ pub fn analyse_with_options(
 ) -> Report {
     // A policy the API server would refuse never reaches a cluster: it isolates nothing.
     let invalid = invalid_policies(inventory);
+    let mut invalid_cluster: Vec<usize> = invalid_cluster_policies(inventory).into_iter().collect();
+    invalid_cluster.sort_unstable();
     let coverage =
         Coverage::evaluate_with(inventory, |i| !invalid.contains(&i), options.host_network);
     let namespaces = namespace_names(inventory);
@@ -253,6 +255,12 @@ pub fn analyse_with_options(
             .policies
             .insert("NetworkPolicy".to_owned(), inventory.policies.len());
     }
+    for p in &inventory.cluster_policies {
+        *summary
+            .policies
+            .entry(p.kind.as_str().to_owned())
+            .or_default() += 1;
+    }
     summary.ignored_policies = inventory.ignored_policy_counts();
     for (kind, n) in &summary.ignored_policies {
         *summary.policies.entry(kind.clone()).or_default() += n;
@@ -280,6 +288,13 @@ pub fn analyse_with_options(
                     p.namespace, p.name
                 )
             })
+            .chain(invalid_cluster.iter().map(|&i| {
+                let p = &inventory.cluster_policies[i];
+                format!(
+                    "{} {} is invalid (NPC120) and was left out of the verdicts.",
+                    p.kind, p.name
+                )
+            }))
             .collect(),
     }
 }
@@ -403,6 +418,18 @@ fn ranks<'a>(names: impl Iterator<Item = &'a str>) -> foldhash::HashMap<&'a str,
         .collect()
 }
 
+/// Indexes of the cluster-scoped policies (`Inventory::cluster_policies`) their CRDs would
+/// refuse.
+pub fn invalid_cluster_policies(inventory: &Inventory) -> HashSet<usize> {
+    inventory
+        .cluster_policies
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !crate::semantics::cluster_validation::validate(p).is_empty())
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// Indexes of the policies the API server would refuse.
 pub fn invalid_policies(inventory: &Inventory) -> HashSet<usize> {
     inventory
@@ -448,6 +475,12 @@ fn apply_suppressions(
     for p in &inventory.policies {
         if !p.suppression.is_empty() {
             objects.insert((&p.namespace, "NetworkPolicy", &p.name), &p.suppression);
+        }
+    }
+    // Cluster-scoped: their findings name no namespace.
+    for p in &inventory.cluster_policies {
+        if !p.suppression.is_empty() {
+            objects.insert(("", p.kind.as_str(), &p.name), &p.suppression);
         }
     }
     let namespaces: foldhash::HashMap<&str, &Suppression> = inventory

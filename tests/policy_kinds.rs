@@ -204,13 +204,14 @@ fn a_workload_kind_of_another_group_is_skipped_whatever_its_shape() {
 
 #[test]
 fn policies_of_other_apis_inside_a_list_are_named() {
-    let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: policy.networking.k8s.io/v1alpha1\n  kind: AdminNetworkPolicy\n  metadata: {name: anp}\n  spec: {priority: 10, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {}}]}]}\n- apiVersion: crd.projectcalico.org/v1\n  kind: NetworkPolicy\n  metadata: {name: calico, namespace: shop}\n  spec: {selector: all()}\n";
+    // AdminNetworkPolicy is read in v1alpha1 only: another version is named, not read.
+    let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: policy.networking.k8s.io/v1alpha9\n  kind: AdminNetworkPolicy\n  metadata: {name: anp}\n  spec: {priority: 10, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {}}]}]}\n- apiVersion: crd.projectcalico.org/v1\n  kind: NetworkPolicy\n  metadata: {name: calico, namespace: shop}\n  spec: {selector: all()}\n";
     let r = run_stdin(&["-f", "-", "-o", "json"], list.as_bytes());
     assert_eq!(r.code, 0, "{}", r.stderr);
     let report: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(
         report["summary"]["ignoredPolicies"],
-        json!({"policy.networking.k8s.io/v1alpha1 AdminNetworkPolicy": 1, "crd.projectcalico.org/v1 NetworkPolicy": 1})
+        json!({"policy.networking.k8s.io/v1alpha9 AdminNetworkPolicy": 1, "crd.projectcalico.org/v1 NetworkPolicy": 1})
     );
     assert_eq!(report["summary"]["networkPolicies"], 0);
 }

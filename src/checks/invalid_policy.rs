@@ -1,8 +1,9 @@
-//! NPC120 invalid-policy: a NetworkPolicy the API server would refuse. It never reaches a
-//! cluster, so the coverage verdict ignores it (and says so).
+//! NPC120 invalid-policy: a NetworkPolicy, or a cluster-scoped policy of
+//! policy.networking.k8s.io, that the API server would refuse. It never reaches a cluster, so
+//! the coverage verdict ignores it (and says so).
 
 use crate::report::{Finding, Severity};
-use crate::semantics::validation;
+use crate::semantics::{cluster_validation, validation};
 
 use super::{Context, Rule};
 
@@ -10,19 +11,53 @@ pub const RULE: Rule = Rule {
     id: "NPC120",
     name: "invalid-policy",
     severity: Severity::Error,
-    summary: "A NetworkPolicy the API server would refuse",
+    summary: "A NetworkPolicy (or cluster-scoped policy) the API server would refuse",
     explanation: "The API server validates NetworkPolicies: protocols are TCP, UDP or SCTP; \
         numeric ports are 1-65535; endPort needs a numeric port no greater than itself; named \
         ports are IANA service names; a peer names something, and an ipBlock stands alone with a \
         CIDR that parses and excepts that are strict subsets of it; policyTypes are Ingress or \
         Egress; selectors use valid keys, values and operators. A manifest that breaks these \
-        fails to apply, so the policy protects nothing. The message gives the API server's own \
+        fails to apply, so the policy protects nothing. ClusterNetworkPolicy, \
+        AdminNetworkPolicy and BaselineAdminNetworkPolicy objects are checked against their \
+        CRDs: priority 0-1000, a subject and peers of exactly one field, 25 rules per direction \
+        (100 in v1alpha1), the actions of the kind, ports 1-65535 and valid ranges, CIDRs that \
+        parse, no named ports with address peers. The message gives the API server's own \
         reason. The coverage verdict ignores the policy.",
     bad_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: db\n  namespace: shop\n  labels: {app: db}\nspec:\n  containers: [{name: db, image: postgres}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: db-ports\n  namespace: shop\nspec:\n  podSelector: {matchLabels: {app: db}}\n  policyTypes: [Ingress, Egress]\n  ingress:\n  - ports:\n    - port: 5432\n      endPort: 5431\n",
     good_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: db\n  namespace: shop\n  labels: {app: db}\nspec:\n  containers: [{name: db, image: postgres}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: db-ports\n  namespace: shop\nspec:\n  podSelector: {matchLabels: {app: db}}\n  policyTypes: [Ingress, Egress]\n  ingress:\n  - ports:\n    - port: 5432\n      endPort: 5433\n",
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    let mut findings = network_policies(ctx);
+    findings.extend(cluster_policies(ctx));
+    findings
+}
+
+/// Cluster-scoped policies are few: each is validated here, and the finding names no
+/// namespace.
+fn cluster_policies(ctx: &Context<'_>) -> Vec<Finding> {
+    ctx.inventory
+        .cluster_policies
+        .iter()
+        .filter_map(|p| {
+            let errors = cluster_validation::validate(p);
+            (!errors.is_empty()).then(|| {
+                let mut f = RULE.finding(
+                    "",
+                    p.kind.as_str(),
+                    &p.name,
+                    &p.origin,
+                    format!("{} {} is invalid: {}", p.kind, p.name, errors.join("; ")),
+                    "Fix the fields the API server names; until then the policy cannot be applied and decides nothing.".to_owned(),
+                );
+                f.namespace = None;
+                f
+            })
+        })
+        .collect()
+}
+
+fn network_policies(ctx: &Context<'_>) -> Vec<Finding> {
     // The coverage left out exactly the invalid policies: only those are validated again, for
     // the API server's words.
     ctx.inventory

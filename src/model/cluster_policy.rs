@@ -37,6 +37,31 @@ impl ClusterPolicyKind {
         Self::ALL.into_iter().find(|k| k.as_str() == kind)
     }
 
+    /// The API versions of `policy.networking.k8s.io` this version reads the kind in; other
+    /// versions stay among the ignored policy kinds.
+    pub fn versions(self) -> &'static [&'static str] {
+        match self {
+            ClusterPolicyKind::ClusterNetworkPolicy => &["v1beta1", "v1alpha2"],
+            _ => &["v1alpha1"],
+        }
+    }
+
+    /// Whether `api_version` (`policy.networking.k8s.io/v1alpha2`) is one this version reads.
+    pub fn reads(self, api_version: &str) -> bool {
+        api_version
+            .strip_prefix("policy.networking.k8s.io/")
+            .is_some_and(|v| self.versions().contains(&v))
+    }
+
+    /// The resource's plural, for list requests.
+    pub fn plural(self) -> &'static str {
+        match self {
+            ClusterPolicyKind::ClusterNetworkPolicy => "clusternetworkpolicies",
+            ClusterPolicyKind::AdminNetworkPolicy => "adminnetworkpolicies",
+            ClusterPolicyKind::BaselineAdminNetworkPolicy => "baselineadminnetworkpolicies",
+        }
+    }
+
     /// The v1alpha1 kinds say `Allow` where ClusterNetworkPolicy says `Accept`.
     pub fn allow_word(self) -> &'static str {
         match self {

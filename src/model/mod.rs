@@ -155,7 +155,8 @@ pub fn api_group(api_version: &str) -> &str {
 }
 
 /// Policy kinds of other APIs that this version recognises but does not evaluate, as
-/// `(group, kind, cluster-scoped)`. Their objects are counted and named, never read as another
+/// `(group, kind, cluster-scoped)`. The `policy.networking.k8s.io` kinds are read in the
+/// versions [`ClusterPolicyKind::versions`] names; only their other versions land here. Their objects are counted and named, never read as another
 /// kind: a Calico `NetworkPolicy` is not a Kubernetes one. Cluster discovery can look for the
 /// same list.
 pub const IGNORED_POLICY_KINDS: &[(&str, &str, bool)] = &[

@@ -233,9 +233,24 @@ fn write_summary(report: &Report, brief: bool, out: &mut dyn Write) -> std::io::
             escape(&cni)
         )?;
     }
+    let mut policies = count(s.network_policies, "NetworkPolicy", "NetworkPolicies");
+    let cluster: Vec<(&String, &usize)> = s
+        .policies
+        .iter()
+        .filter(|(k, _)| crate::model::ClusterPolicyKind::parse(k).is_some())
+        .collect();
+    if !cluster.is_empty() {
+        let total: usize = cluster.iter().map(|(_, n)| **n).sum();
+        let kinds: Vec<String> = cluster.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        policies.push_str(&format!(
+            " and {} ({})",
+            count(total, "cluster-scoped policy", "cluster-scoped policies"),
+            kinds.join(", ")
+        ));
+    }
     let mut line = format!(
         "{} found across {}; {} of {} not covered",
-        count(s.network_policies, "NetworkPolicy", "NetworkPolicies"),
+        policies,
         count(s.namespaces, "namespace", "namespaces"),
         s.uncovered_workloads,
         count(s.workloads, "workload", "workloads"),

@@ -165,7 +165,7 @@ fn ip_block(b: &IpBlock, path: &str, errs: &mut Vec<String>) {
     }
 }
 
-fn selector(s: &LabelSelector, path: &str, errs: &mut Vec<String>) {
+pub(crate) fn selector(s: &LabelSelector, path: &str, errs: &mut Vec<String>) {
     for (k, v) in &s.match_labels {
         for msg in qualified_name_errors(k) {
             errs.push(format!("{path}.matchLabels: Invalid value: {k:?}: {msg}"));

@@ -386,7 +386,10 @@ pub fn inventory_of_documents(documents: Vec<Vec<Parsed>>) -> Inventory {
         match p {
             Parsed::Workload(_) => workload_count += 1,
             Parsed::Policy(_) => policy_count += 1,
-            Parsed::Namespace(_) | Parsed::Skipped(_) | Parsed::IgnoredPolicy(_) => {}
+            Parsed::Namespace(_)
+            | Parsed::Skipped(_)
+            | Parsed::IgnoredPolicy(_)
+            | Parsed::ClusterPolicy(_) => {}
         }
     }
     let mut inventory = Inventory::default();
@@ -408,6 +411,7 @@ pub fn inventory_of_documents(documents: Vec<Vec<Parsed>>) -> Inventory {
             }
             Parsed::Skipped(kind) => *inventory.skipped_kinds.entry(kind).or_default() += 1,
             Parsed::IgnoredPolicy(p) => inventory.ignored_policies.push(p),
+            Parsed::ClusterPolicy(p) => inventory.cluster_policies.push(p),
         }
     }
     inventory.namespaces = namespaces.into_values().collect();

@@ -13,8 +13,8 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 use crate::model::{
-    ContainerPort, IpBlock, LabelSelector, Labels, Peer, PolicyPort, PortValue, Requirement, Rule,
-    Suppression,
+    ClusterPeer, ClusterPort, ClusterRule, ContainerPort, IpBlock, LabelSelector, Labels,
+    NamespacedPods, Peer, PolicyPort, PortValue, Requirement, Rule, Suppression,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,6 +104,12 @@ pub struct RawSpec {
     pub policy_types: Option<Vec<String>>,
     pub ingress: Option<Vec<RawRule>>,
     pub egress: Option<Vec<RawRule>>,
+    // The cluster-scoped tiers (policy.networking.k8s.io); `ingress` and `egress` above are
+    // theirs too, their rules and peers a superset of NetworkPolicy's.
+    pub subject: Option<RawPeer>,
+    pub priority: Option<i64>,
+    #[serde(default, deserialize_with = "checked::string")]
+    pub tier: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -173,21 +179,94 @@ pub struct RawRequirement {
     pub values: Option<Vec<String>>,
 }
 
+/// A rule of a NetworkPolicy or of a cluster-scoped policy: `name`, `action` and `protocols`
+/// are the latter's only.
 #[derive(Debug, Default, Deserialize)]
-#[serde(expecting = "a NetworkPolicy rule")]
+#[serde(expecting = "a policy rule")]
 pub struct RawRule {
     pub from: Option<Vec<RawPeer>>,
     pub to: Option<Vec<RawPeer>>,
     pub ports: Option<Vec<RawPolicyPort>>,
+    #[serde(default, deserialize_with = "checked::string")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "checked::string")]
+    pub action: Option<String>,
+    pub protocols: Option<Vec<RawProtocol>>,
 }
 
+/// A NetworkPolicy peer, or a cluster-scoped policy's subject or peer
+/// (network-policy-api `apis/v1alpha2/clusternetworkpolicy_types.go`, `ClusterNetworkPolicyEgressPeer`;
+/// `apis/v1alpha1/shared_types.go`). Other keys are kept by name: a cluster-scoped peer whose
+/// only field this version does not know fails closed (SEMANTICS.md point 15).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[serde(expecting = "a NetworkPolicy peer")]
+#[serde(expecting = "a policy peer")]
 pub struct RawPeer {
     pub pod_selector: Option<RawSelector>,
     pub namespace_selector: Option<RawSelector>,
     pub ip_block: Option<RawIpBlock>,
+    pub namespaces: Option<RawSelector>,
+    pub pods: Option<RawNamespacedPods>,
+    pub nodes: Option<RawSelector>,
+    #[serde(default, deserialize_with = "checked::strings")]
+    pub networks: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "checked::strings")]
+    pub domain_names: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub other: BTreeMap<String, de::IgnoredAny>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "a namespaceSelector and a podSelector")]
+pub struct RawNamespacedPods {
+    pub namespace_selector: Option<RawSelector>,
+    pub pod_selector: Option<RawSelector>,
+}
+
+/// A ClusterNetworkPolicy `protocols` entry: exactly one field is allowed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "a protocol match")]
+pub struct RawProtocol {
+    pub tcp: Option<RawProtocolMatch>,
+    pub udp: Option<RawProtocolMatch>,
+    pub sctp: Option<RawProtocolMatch>,
+    #[serde(default, deserialize_with = "checked::string")]
+    pub destination_named_port: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "a protocol's port match")]
+pub struct RawProtocolMatch {
+    pub destination_port: Option<RawDestinationPort>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a port number or range")]
+pub struct RawDestinationPort {
+    pub number: Option<i64>,
+    pub range: Option<RawPortRange>,
+}
+
+/// `range` (v1alpha2+) and `portRange` (v1alpha1, with a protocol).
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a port range")]
+pub struct RawPortRange {
+    #[serde(default, deserialize_with = "checked::string")]
+    pub protocol: Option<String>,
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+}
+
+/// v1alpha1 `portNumber`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a port number")]
+pub struct RawPortNumber {
+    #[serde(default, deserialize_with = "checked::string")]
+    pub protocol: Option<String>,
+    pub port: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -201,12 +280,17 @@ pub struct RawIpBlock {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[serde(expecting = "a NetworkPolicy port")]
+#[serde(expecting = "a policy port")]
 pub struct RawPolicyPort {
     #[serde(default, deserialize_with = "checked::string")]
     pub protocol: Option<String>,
     pub port: Option<IntOrString>,
     pub end_port: Option<i64>,
+    // AdminNetworkPolicy and BaselineAdminNetworkPolicy (v1alpha1) `ports` entries.
+    pub port_number: Option<RawPortNumber>,
+    pub port_range: Option<RawPortRange>,
+    #[serde(default, deserialize_with = "checked::string")]
+    pub named_port: Option<String>,
 }
 
 /// `intstr.IntOrString`.
@@ -422,6 +506,155 @@ impl RawRule {
                 .collect(),
         }
     }
+}
+
+impl RawPeer {
+    /// A cluster-scoped policy's subject or peer. NetworkPolicy's own peer fields are unknown
+    /// there, like any other key.
+    pub fn into_cluster_peer(self) -> ClusterPeer {
+        let mut unknown: Vec<String> = self.other.into_keys().collect();
+        for (set, name) in [
+            (self.pod_selector.is_some(), "podSelector"),
+            (self.namespace_selector.is_some(), "namespaceSelector"),
+            (self.ip_block.is_some(), "ipBlock"),
+        ] {
+            if set {
+                unknown.push(name.to_owned());
+            }
+        }
+        unknown.sort();
+        ClusterPeer {
+            namespaces: self.namespaces.map(RawSelector::into_model),
+            pods: self.pods.map(|p| NamespacedPods {
+                namespace_selector: p
+                    .namespace_selector
+                    .map(RawSelector::into_model)
+                    .unwrap_or_default(),
+                pod_selector: p
+                    .pod_selector
+                    .map(RawSelector::into_model)
+                    .unwrap_or_default(),
+            }),
+            nodes: self.nodes.map(RawSelector::into_model),
+            networks: self.networks,
+            domain_names: self.domain_names,
+            unknown,
+        }
+    }
+}
+
+impl RawRule {
+    /// A cluster-scoped policy's rule: `protocols` (v1alpha2+) or `ports` (v1alpha1), whichever
+    /// is written; entries the CRD refuses for their shape become [`ClusterPort::Invalid`].
+    pub fn into_cluster_rule(self, ingress: bool) -> ClusterRule {
+        let peers = if ingress { self.from } else { self.to };
+        let ports = match (self.protocols, self.ports) {
+            (Some(protocols), _) => Some(protocols.into_iter().map(protocol_port).collect()),
+            (None, Some(ports)) => Some(ports.into_iter().map(alpha_port).collect()),
+            (None, None) => None,
+        };
+        ClusterRule {
+            name: self.name,
+            action: self.action.unwrap_or_default(),
+            peers: peers
+                .unwrap_or_default()
+                .into_iter()
+                .map(RawPeer::into_cluster_peer)
+                .collect(),
+            ports,
+        }
+    }
+}
+
+/// The words of the CRD's MinProperties/MaxProperties checks on an object that must hold
+/// exactly one field (network-policy-api `ClusterNetworkPolicyProtocol`, `Port`,
+/// `AdminNetworkPolicyPort`).
+fn one_field(set: usize) -> Option<String> {
+    match set {
+        0 => Some("should have at least 1 properties".to_owned()),
+        1 => None,
+        _ => Some("should have at most 1 properties".to_owned()),
+    }
+}
+
+/// A v1alpha2+ `protocols` entry: `{tcp|udp|sctp: {destinationPort: {number} | {range}}}` or
+/// `{destinationNamedPort}`.
+fn protocol_port(p: RawProtocol) -> ClusterPort {
+    let set = [p.tcp.is_some(), p.udp.is_some(), p.sctp.is_some()]
+        .into_iter()
+        .filter(|s| *s)
+        .count()
+        + usize::from(p.destination_named_port.is_some());
+    if let Some(words) = one_field(set) {
+        return ClusterPort::Invalid(words);
+    }
+    if let Some(name) = p.destination_named_port {
+        return ClusterPort::Named(name);
+    }
+    let (protocol, m) = [("TCP", p.tcp), ("UDP", p.udp), ("SCTP", p.sctp)]
+        .into_iter()
+        .find_map(|(name, m)| m.map(|m| (name, m)))
+        .expect("one field is set");
+    let field = protocol.to_ascii_lowercase();
+    let Some(port) = m.destination_port else {
+        return ClusterPort::Invalid(format!("{field}: should have at least 1 properties"));
+    };
+    if let Some(words) =
+        one_field(usize::from(port.number.is_some()) + usize::from(port.range.is_some()))
+    {
+        return ClusterPort::Invalid(format!("{field}.destinationPort: {words}"));
+    }
+    let protocol = protocol.to_owned();
+    match (port.number, port.range) {
+        (Some(port), _) => ClusterPort::Number { protocol, port },
+        (None, Some(range)) => match (range.start, range.end) {
+            (Some(start), Some(end)) => ClusterPort::Range {
+                protocol,
+                start,
+                end,
+            },
+            (None, _) => ClusterPort::Invalid(format!(
+                "{field}.destinationPort.range.start: Required value"
+            )),
+            (_, None) => {
+                ClusterPort::Invalid(format!("{field}.destinationPort.range.end: Required value"))
+            }
+        },
+        (None, None) => unreachable!("one field is set"),
+    }
+}
+
+/// A v1alpha1 `ports` entry: `{portNumber: {protocol, port}}`, `{portRange: {protocol, start,
+/// end}}` or `{namedPort}`; the protocol defaults to TCP (`+kubebuilder:default=TCP`).
+fn alpha_port(p: RawPolicyPort) -> ClusterPort {
+    let set = usize::from(p.port_number.is_some())
+        + usize::from(p.port_range.is_some())
+        + usize::from(p.named_port.is_some());
+    if let Some(words) = one_field(set) {
+        return ClusterPort::Invalid(words);
+    }
+    let tcp = |protocol: Option<String>| protocol.unwrap_or_else(|| "TCP".to_owned());
+    if let Some(n) = p.port_number {
+        return match n.port {
+            Some(port) => ClusterPort::Number {
+                protocol: tcp(n.protocol),
+                port,
+            },
+            None => ClusterPort::Invalid("portNumber.port: Required value".to_owned()),
+        };
+    }
+    if let Some(r) = p.port_range {
+        return match (r.start, r.end) {
+            (Some(start), Some(end)) => ClusterPort::Range {
+                protocol: tcp(r.protocol),
+                start,
+                end,
+            },
+            (None, _) => ClusterPort::Invalid("portRange.start: Required value".to_owned()),
+            (_, None) => ClusterPort::Invalid("portRange.end: Required value".to_owned()),
+        };
+    }
+    ClusterPort::Named(p.named_port.unwrap_or_default())
 }
 
 impl RawMeta {

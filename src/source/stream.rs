@@ -14,8 +14,8 @@ use serde_norway::Value;
 
 use crate::error::{Error, Location};
 use crate::model::{
-    api_group, ignored_policy_kind, IgnoredPolicy, Namespace, NetworkPolicy, Origin, Workload,
-    WorkloadKind, NAMESPACE_NAME_LABEL,
+    api_group, ignored_policy_kind, ClusterPolicy, ClusterPolicyKind, IgnoredPolicy, Namespace,
+    NetworkPolicy, Origin, Workload, WorkloadKind, NAMESPACE_NAME_LABEL,
 };
 
 use super::documents::{self, Document};
@@ -29,6 +29,8 @@ pub enum Parsed {
     Namespace(Namespace),
     Workload(ParsedWorkload),
     Policy(NetworkPolicy),
+    /// A ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy.
+    ClusterPolicy(ClusterPolicy),
     /// An object of a policy kind of another API, not evaluated.
     IgnoredPolicy(IgnoredPolicy),
     Skipped(String),
@@ -40,6 +42,7 @@ enum Class {
     Namespace,
     NetworkPolicy,
     Workload(WorkloadKind),
+    ClusterPolicy(ClusterPolicyKind),
     IgnoredPolicy { cluster_scoped: bool },
     Other,
 }
@@ -61,6 +64,11 @@ fn classify(api_version: Option<&str>, kind: &str) -> Class {
             return Class::Workload(k);
         }
     }
+    if let Some(k) = ClusterPolicyKind::parse(kind) {
+        if api_version.is_none_or(|v| k.reads(v)) {
+            return Class::ClusterPolicy(k);
+        }
+    }
     match group.and_then(|g| ignored_policy_kind(g, kind)) {
         Some(cluster_scoped) => Class::IgnoredPolicy { cluster_scoped },
         None => Class::Other,
@@ -70,15 +78,17 @@ fn classify(api_version: Option<&str>, kind: &str) -> Class {
 fn is_read(class: Class) -> bool {
     matches!(
         class,
-        Class::Namespace | Class::NetworkPolicy | Class::Workload(_)
+        Class::Namespace | Class::NetworkPolicy | Class::Workload(_) | Class::ClusterPolicy(_)
     )
 }
 
 /// How a skipped object is counted: by kind, with its apiVersion when the kind's name is one
 /// we read in another group (so that the summary does not claim a Deployment was skipped).
 fn skipped_key(api_version: Option<&str>, kind: &str) -> String {
-    let known =
-        kind == "Namespace" || kind == "NetworkPolicy" || WorkloadKind::parse(kind).is_some();
+    let known = kind == "Namespace"
+        || kind == "NetworkPolicy"
+        || WorkloadKind::parse(kind).is_some()
+        || ClusterPolicyKind::parse(kind).is_some();
     match api_version {
         Some(v) if known => format!("{v} {kind}"),
         _ => kind.to_owned(),
@@ -728,6 +738,11 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
             let origin = ctx.origin_of(&meta);
             Parsed::Policy(network_policy(namespace, name, &meta, spec, origin))
         }
+        Class::ClusterPolicy(kind) => {
+            let origin = ctx.origin_of(&meta);
+            let api_version = obj.api_version.clone().unwrap_or_default();
+            Parsed::ClusterPolicy(cluster_policy(kind, api_version, name, &meta, spec, origin))
+        }
         Class::IgnoredPolicy { .. } | Class::Other => unreachable!("returned above"),
         Class::Workload(kind) => {
             let (labels, host_network, ports, pods) = match kind {
@@ -833,6 +848,40 @@ pub fn network_policy(
     }
 }
 
+/// A ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy object. They are
+/// cluster-scoped: a `metadata.namespace` on them is dropped, as kubectl drops it.
+pub fn cluster_policy(
+    kind: ClusterPolicyKind,
+    api_version: String,
+    name: String,
+    meta: &RawMeta,
+    spec: RawSpec,
+    origin: Origin,
+) -> ClusterPolicy {
+    let rules = |rules: Option<Vec<super::objects::RawRule>>, ingress: bool| {
+        rules
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.into_cluster_rule(ingress))
+            .collect()
+    };
+    ClusterPolicy {
+        kind,
+        api_version,
+        name,
+        tier: spec.tier,
+        priority: spec.priority,
+        subject: spec
+            .subject
+            .map(super::objects::RawPeer::into_cluster_peer)
+            .unwrap_or_default(),
+        ingress: rules(spec.ingress, true),
+        egress: rules(spec.egress, false),
+        suppression: meta.suppression(),
+        origin,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{classify, shift_context_mark, strip_location, Class};
@@ -873,6 +922,177 @@ mod tests {
         // Without apiVersion (the API server would refuse the object), the kind's name decides.
         assert_eq!(classify(None, "NetworkPolicy"), Class::NetworkPolicy);
         assert_eq!(classify(None, "Job"), Class::Workload(WorkloadKind::Job));
+    }
+
+    fn cluster_policies(text: &str) -> Vec<crate::model::ClusterPolicy> {
+        let file: std::sync::Arc<str> = "t.yaml".into();
+        let doc = super::Document {
+            text,
+            offset: 0,
+            line: 1,
+            marker: None,
+        };
+        let ctx = super::DocContext {
+            file: &file,
+            doc: &doc,
+            default_namespace: "default",
+            line_base: 0,
+            skip_helm_hooks: false,
+            content_line: doc.content_line(),
+        };
+        super::parse_yaml_document(ctx)
+            .unwrap()
+            .into_iter()
+            .filter_map(|p| match p {
+                super::Parsed::ClusterPolicy(p) => Some(p),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cluster_scoped_policies_are_read_as_written() {
+        use crate::model::{ClusterPolicyKind, ClusterPort, Tier};
+        let cnp = cluster_policies(
+            "apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: c, namespace: ignored}
+spec:
+  tier: Baseline
+  priority: 3
+  subject: {pods: {podSelector: {matchLabels: {app: a}}}}
+  egress:
+  - name: r
+    action: Deny
+    to:
+    - networks: [10.0.0.0/8]
+    - podSelector: {}
+      future: 1
+    protocols:
+    - tcp: {destinationPort: {number: 80}}
+    - sctp: {destinationPort: {range: {start: 1, end: 9}}}
+    - destinationNamedPort: http
+    - {udp: {destinationPort: {number: 53}}, destinationNamedPort: dns}
+    - udp: {}
+",
+        );
+        let [p] = &cnp[..] else { panic!("{cnp:?}") };
+        assert_eq!(p.kind, ClusterPolicyKind::ClusterNetworkPolicy);
+        assert_eq!(p.tier(), Some(Tier::Baseline));
+        assert_eq!(p.priority, Some(3));
+        let pods = p.subject.pods.as_ref().unwrap();
+        assert!(pods.namespace_selector.is_empty());
+        assert_eq!(pods.pod_selector.match_labels, [("app".into(), "a".into())]);
+        let rule = &p.egress[0];
+        assert_eq!(
+            (rule.name.as_deref(), rule.action.as_str()),
+            (Some("r"), "Deny")
+        );
+        assert_eq!(rule.peers[0].networks, Some(vec!["10.0.0.0/8".to_owned()]));
+        // NetworkPolicy's fields are unknown to a cluster-scoped peer: it fails closed.
+        assert_eq!(rule.peers[1].unknown, ["future", "podSelector"]);
+        assert!(rule.peers[1].fields().is_empty());
+        let ports = rule.ports.as_ref().unwrap();
+        assert_eq!(
+            ports[0],
+            ClusterPort::Number {
+                protocol: "TCP".into(),
+                port: 80
+            }
+        );
+        assert_eq!(
+            ports[1],
+            ClusterPort::Range {
+                protocol: "SCTP".into(),
+                start: 1,
+                end: 9
+            }
+        );
+        assert_eq!(ports[2], ClusterPort::Named("http".into()));
+        assert_eq!(
+            ports[3],
+            ClusterPort::Invalid("should have at most 1 properties".into())
+        );
+        assert_eq!(
+            ports[4],
+            ClusterPort::Invalid("udp: should have at least 1 properties".into())
+        );
+
+        let anp = cluster_policies(
+            "apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: a}
+spec:
+  priority: 7
+  subject: {namespaces: {}}
+  ingress:
+  - action: Allow
+    from: [{namespaces: {matchLabels: {k: v}}}]
+    ports:
+    - portNumber: {port: 80}
+    - portRange: {protocol: UDP, start: 5, end: 6}
+    - namedPort: web
+    - portNumber: {protocol: SCTP}
+",
+        );
+        let [p] = &anp[..] else { panic!("{anp:?}") };
+        assert_eq!(p.tier(), Some(Tier::Admin));
+        assert!(p.subject.namespaces.as_ref().unwrap().is_empty());
+        let ports = p.ingress[0].ports.as_ref().unwrap();
+        // The protocol defaults to TCP.
+        assert_eq!(
+            ports[0],
+            ClusterPort::Number {
+                protocol: "TCP".into(),
+                port: 80
+            }
+        );
+        assert_eq!(
+            ports[1],
+            ClusterPort::Range {
+                protocol: "UDP".into(),
+                start: 5,
+                end: 6
+            }
+        );
+        assert_eq!(ports[2], ClusterPort::Named("web".into()));
+        assert_eq!(
+            ports[3],
+            ClusterPort::Invalid("portNumber.port: Required value".into())
+        );
+        assert_eq!(p.origin.line, Some(1));
+    }
+
+    #[test]
+    fn cluster_scoped_kinds_are_read_in_their_versions_only() {
+        use crate::model::ClusterPolicyKind::*;
+        for (v, kind) in [
+            ("policy.networking.k8s.io/v1beta1", ClusterNetworkPolicy),
+            ("policy.networking.k8s.io/v1alpha2", ClusterNetworkPolicy),
+            ("policy.networking.k8s.io/v1alpha1", AdminNetworkPolicy),
+            (
+                "policy.networking.k8s.io/v1alpha1",
+                BaselineAdminNetworkPolicy,
+            ),
+        ] {
+            assert_eq!(classify(Some(v), kind.as_str()), Class::ClusterPolicy(kind));
+        }
+        for (v, kind) in [
+            ("policy.networking.k8s.io/v1alpha1", ClusterNetworkPolicy),
+            ("policy.networking.k8s.io/v1", ClusterNetworkPolicy),
+            ("policy.networking.k8s.io/v1alpha2", AdminNetworkPolicy),
+        ] {
+            assert_eq!(
+                classify(Some(v), kind.as_str()),
+                Class::IgnoredPolicy {
+                    cluster_scoped: true
+                }
+            );
+        }
+        assert_eq!(
+            classify(Some("example.com/v1"), "ClusterNetworkPolicy"),
+            Class::Other
+        );
     }
 
     #[test]

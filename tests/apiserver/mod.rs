@@ -61,6 +61,12 @@ pub struct Fixture {
     pub jobs: Vec<Value>,
     /// Including the CNI DaemonSets of kube-system, which tell which CNI enforces policies.
     pub daemon_sets: Vec<Value>,
+    /// policy.networking.k8s.io objects, served only in the versions
+    /// [`Options::policy_api_versions`] names (ClusterNetworkPolicies in each of v1beta1 and
+    /// v1alpha2 that is served, as a CRD with several versions serves the same objects).
+    pub cluster_network_policies: Vec<Value>,
+    pub admin_network_policies: Vec<Value>,
+    pub baseline_admin_network_policies: Vec<Value>,
 }
 
 impl Fixture {
@@ -77,6 +83,9 @@ impl Fixture {
                 "ReplicaSet" => &mut fixture.replica_sets,
                 "Job" => &mut fixture.jobs,
                 "DaemonSet" => &mut fixture.daemon_sets,
+                "ClusterNetworkPolicy" => &mut fixture.cluster_network_policies,
+                "AdminNetworkPolicy" => &mut fixture.admin_network_policies,
+                "BaselineAdminNetworkPolicy" => &mut fixture.baseline_admin_network_policies,
                 other => panic!("the test API server does not serve kind {other:?}"),
             };
             list.push(object);
@@ -97,6 +106,9 @@ impl Fixture {
             + self.replica_sets.len()
             + self.jobs.len()
             + self.daemon_sets.len()
+            + self.cluster_network_policies.len()
+            + self.admin_network_policies.len()
+            + self.baseline_admin_network_policies.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -244,6 +256,10 @@ pub struct Options {
     pub certificate: ServerCertificate,
     /// The names (host names or IP addresses) the server certificate is valid for.
     pub certificate_names: Vec<String>,
+    /// The versions of policy.networking.k8s.io served (`v1alpha1`: AdminNetworkPolicy and
+    /// BaselineAdminNetworkPolicy; `v1alpha2`, `v1beta1`: ClusterNetworkPolicy); none by
+    /// default, as on a cluster without the network-policy-api CRDs.
+    pub policy_api_versions: Vec<&'static str>,
 }
 
 /// How a never-ending list continues.
@@ -283,6 +299,7 @@ impl Default for Options {
             endless: None,
             certificate: ServerCertificate::CaSigned,
             certificate_names: vec!["127.0.0.1".to_string(), "localhost".to_string()],
+            policy_api_versions: Vec::new(),
         }
     }
 }
@@ -585,8 +602,15 @@ const NETWORK_POLICIES: usize = 2;
 const REPLICA_SETS: usize = 3;
 const DAEMON_SETS: usize = 4;
 const JOBS: usize = 5;
+const CLUSTER_NETWORK_POLICIES_V1BETA1: usize = 6;
+const CLUSTER_NETWORK_POLICIES_V1ALPHA2: usize = 7;
+const ADMIN_NETWORK_POLICIES: usize = 8;
+const BASELINE_ADMIN_NETWORK_POLICIES: usize = 9;
 
-const RESOURCES: [ResourceDef; 6] = [
+/// The group of the cluster-scoped policy CRDs.
+const POLICY_GROUP: &str = "policy.networking.k8s.io";
+
+const RESOURCES: [ResourceDef; 10] = [
     ResourceDef {
         plural: "namespaces",
         singular: "namespace",
@@ -663,9 +687,54 @@ const RESOURCES: [ResourceDef; 6] = [
         categories: &["all"],
         fields: &["status.successful"],
     },
+    ResourceDef {
+        plural: "clusternetworkpolicies",
+        singular: "clusternetworkpolicy",
+        kind: "ClusterNetworkPolicy",
+        group: POLICY_GROUP,
+        version: "v1beta1",
+        namespaced: false,
+        short_names: &["cnp"],
+        categories: &[],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "clusternetworkpolicies",
+        singular: "clusternetworkpolicy",
+        kind: "ClusterNetworkPolicy",
+        group: POLICY_GROUP,
+        version: "v1alpha2",
+        namespaced: false,
+        short_names: &["cnp"],
+        categories: &[],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "adminnetworkpolicies",
+        singular: "adminnetworkpolicy",
+        kind: "AdminNetworkPolicy",
+        group: POLICY_GROUP,
+        version: "v1alpha1",
+        namespaced: false,
+        short_names: &["anp"],
+        categories: &[],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "baselineadminnetworkpolicies",
+        singular: "baselineadminnetworkpolicy",
+        kind: "BaselineAdminNetworkPolicy",
+        group: POLICY_GROUP,
+        version: "v1alpha1",
+        namespaced: false,
+        short_names: &["banp"],
+        categories: &[],
+        fields: &[],
+    },
 ];
 
-/// The group versions served, in the order discovery lists them.
+/// The group versions always served, in the order discovery lists them; those of
+/// [`POLICY_GROUP`] follow, as [`Options::policy_api_versions`] says.
 const GROUP_VERSIONS: [(&str, &str); 4] = [
     ("", "v1"),
     ("apps", "v1"),
@@ -703,6 +772,18 @@ struct Shared {
 }
 
 impl Shared {
+    /// Every group version served, in discovery order.
+    fn group_versions(&self) -> Vec<(&'static str, &'static str)> {
+        let mut all = GROUP_VERSIONS.to_vec();
+        // Newest first, as the API server orders a group's versions.
+        for v in ["v1beta1", "v1alpha2", "v1alpha1"] {
+            if self.options.policy_api_versions.contains(&v) {
+                all.push((POLICY_GROUP, v));
+            }
+        }
+        all
+    }
+
     fn new(fixture: Fixture, options: Options, addr: SocketAddr) -> Shared {
         let Fixture {
             namespaces,
@@ -711,6 +792,9 @@ impl Shared {
             replica_sets,
             jobs,
             daemon_sets,
+            cluster_network_policies,
+            admin_network_policies,
+            baseline_admin_network_policies,
         } = fixture;
         let mut by_resource = vec![Vec::new(); RESOURCES.len()];
         by_resource[NAMESPACES] = namespaces;
@@ -719,6 +803,10 @@ impl Shared {
         by_resource[REPLICA_SETS] = replica_sets;
         by_resource[DAEMON_SETS] = daemon_sets;
         by_resource[JOBS] = jobs;
+        by_resource[CLUSTER_NETWORK_POLICIES_V1BETA1] = cluster_network_policies.clone();
+        by_resource[CLUSTER_NETWORK_POLICIES_V1ALPHA2] = cluster_network_policies;
+        by_resource[ADMIN_NETWORK_POLICIES] = admin_network_policies;
+        by_resource[BASELINE_ADMIN_NETWORK_POLICIES] = baseline_admin_network_policies;
 
         let created = rfc3339(now_seconds());
         let mut resource_version = 1u64;
@@ -995,14 +1083,15 @@ enum Target<'a> {
     },
 }
 
-fn route(path: &str) -> Option<Target<'_>> {
+fn route<'a>(shared: &Shared, path: &'a str) -> Option<Target<'a>> {
+    let group_versions = shared.group_versions();
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let (group, version, rest) = match segments.as_slice() {
         ["version"] => return Some(Target::Version),
         ["api"] => return Some(Target::Root { core: true }),
         ["apis"] => return Some(Target::Root { core: false }),
         ["apis", group] => {
-            return GROUP_VERSIONS
+            return group_versions
                 .iter()
                 .any(|(g, _)| g == group)
                 .then_some(Target::Group(group))
@@ -1011,7 +1100,7 @@ fn route(path: &str) -> Option<Target<'_>> {
         ["apis", group, version, rest @ ..] => (*group, *version, rest),
         _ => return None,
     };
-    if !GROUP_VERSIONS.contains(&(group, version)) {
+    if !group_versions.contains(&(group, version)) {
         return None;
     }
     let (namespace, plural, name) = match rest {
@@ -1051,7 +1140,7 @@ fn handle(shared: &Shared, method: &Method, path: &str, query: &str, headers: &H
             return status(401, "Unauthorized", "Unauthorized", None);
         }
     }
-    let Some(target) = route(path) else {
+    let Some(target) = route(shared, path) else {
         return not_found_path();
     };
     let accept = headers
@@ -1102,7 +1191,7 @@ fn handle(shared: &Shared, method: &Method, path: &str, query: &str, headers: &H
     match target {
         Target::Version => Reply::json(200, &version()),
         Target::Root { core } => discovery_root(shared, core, accept),
-        Target::Group(group) => Reply::json(200, &api_group(group)),
+        Target::Group(group) => Reply::json(200, &api_group(shared, group)),
         Target::GroupVersion(group, version) => Reply::json(200, &resource_list(group, version)),
         Target::Resource { .. } => unreachable!(),
     }
@@ -2249,16 +2338,18 @@ fn discovery_root(shared: &Shared, core: bool, accept: &str) -> Reply {
                 && m.param("v") == "v2"
                 && m.param("as") == "APIGroupDiscoveryList"
         });
-    let groups: Vec<&str> = GROUP_VERSIONS
+    let group_versions = shared.group_versions();
+    let mut groups: Vec<&str> = group_versions
         .iter()
         .map(|(g, _)| *g)
         .filter(|g| g.is_empty() == core)
         .collect();
+    groups.dedup();
     if aggregated {
         let items: Vec<Value> = groups
             .iter()
             .map(|group| {
-                let versions: Vec<Value> = GROUP_VERSIONS
+                let versions: Vec<Value> = group_versions
                     .iter()
                     .filter(|(g, _)| g == group)
                     .map(|(g, v)| {
@@ -2307,7 +2398,7 @@ fn discovery_root(shared: &Shared, core: bool, accept: &str) -> Reply {
                                                     "serverAddress": shared.addr.to_string()}]}),
         )
     } else {
-        let groups: Vec<Value> = groups.iter().map(|g| api_group(g)).collect();
+        let groups: Vec<Value> = groups.iter().map(|g| api_group(shared, g)).collect();
         Reply::json(
             200,
             &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
@@ -2315,8 +2406,9 @@ fn discovery_root(shared: &Shared, core: bool, accept: &str) -> Reply {
     }
 }
 
-fn api_group(group: &str) -> Value {
-    let versions: Vec<Value> = GROUP_VERSIONS
+fn api_group(shared: &Shared, group: &str) -> Value {
+    let versions: Vec<Value> = shared
+        .group_versions()
         .iter()
         .filter(|(g, _)| *g == group)
         .map(|(g, v)| json!({"groupVersion": group_version(g, v), "version": v}))

@@ -11,6 +11,7 @@ use indicatif::ProgressBar;
 use kube::Client;
 use serde::Deserialize;
 
+use crate::model::ClusterPolicyKind;
 use crate::source::objects::RawObject;
 
 /// A resource to list.
@@ -53,6 +54,53 @@ pub const DAEMON_SETS: Resource = Resource {
     plural: "daemonsets",
     metadata_only: false,
 };
+
+/// The cluster-scoped policy kinds, by group version in the order they are preferred: a
+/// ClusterNetworkPolicy served in v1beta1 and v1alpha2 is one object, listed once.
+pub const CLUSTER_POLICIES: [(ClusterPolicyKind, Resource); 4] = [
+    (
+        ClusterPolicyKind::ClusterNetworkPolicy,
+        Resource {
+            base: "/apis/policy.networking.k8s.io/v1beta1",
+            plural: "clusternetworkpolicies",
+            metadata_only: false,
+        },
+    ),
+    (
+        ClusterPolicyKind::ClusterNetworkPolicy,
+        Resource {
+            base: "/apis/policy.networking.k8s.io/v1alpha2",
+            plural: "clusternetworkpolicies",
+            metadata_only: false,
+        },
+    ),
+    (
+        ClusterPolicyKind::AdminNetworkPolicy,
+        Resource {
+            base: "/apis/policy.networking.k8s.io/v1alpha1",
+            plural: "adminnetworkpolicies",
+            metadata_only: false,
+        },
+    ),
+    (
+        ClusterPolicyKind::BaselineAdminNetworkPolicy,
+        Resource {
+            base: "/apis/policy.networking.k8s.io/v1alpha1",
+            plural: "baselineadminnetworkpolicies",
+            metadata_only: false,
+        },
+    ),
+];
+
+impl Resource {
+    /// `apps/v1` of `/apis/apps/v1`, `v1` of `/api/v1`.
+    pub fn api_version(&self) -> &'static str {
+        self.base
+            .strip_prefix("/apis/")
+            .or_else(|| self.base.strip_prefix("/api/"))
+            .unwrap_or(self.base)
+    }
+}
 
 /// Why a list failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,6 +322,38 @@ impl Lister {
             .await
             .map(drop)
             .map_err(|e| list_error(e, &self.authority))
+    }
+}
+
+impl Lister {
+    /// The resources (plurals) a group version serves, from its discovery document
+    /// (`GET /apis/GROUP/VERSION`); none when the server does not serve it (404), as on a
+    /// cluster without the CRDs.
+    pub async fn served(&self, base: &str) -> Result<Vec<String>, ListError> {
+        #[derive(Deserialize)]
+        struct ResourceList {
+            resources: Option<Vec<ApiResource>>,
+        }
+        #[derive(Deserialize)]
+        struct ApiResource {
+            name: String,
+        }
+        let request = http::Request::get(base)
+            .header(http::header::ACCEPT, "application/json")
+            .body(Vec::new())
+            .expect("a GET with a valid path is a valid request");
+        match self.client.request::<ResourceList>(request).await {
+            Ok(list) => Ok(list
+                .resources
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| r.name)
+                .collect()),
+            Err(e) => match list_error(e, &self.authority) {
+                ListError::Api { code: 404, .. } => Ok(Vec::new()),
+                other => Err(other),
+            },
+        }
     }
 }
 

@@ -16,9 +16,9 @@ use kube::{Client, Config};
 
 use crate::cni::{self, Cni, DaemonSetInfo};
 use crate::error::Error;
-use crate::model::{Inventory, Origin};
+use crate::model::{ClusterPolicy, ClusterPolicyKind, Inventory, Origin};
 use crate::source::objects::{container_ports, labels_or_empty, RawObject};
-use crate::source::stream::{namespace_object, network_policy};
+use crate::source::stream::{cluster_policy, namespace_object, network_policy};
 
 use fetch::{ListError, Lister, Progress, Resource};
 use fold::{ClusterPod, Owners};
@@ -460,7 +460,7 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     let mut daemon_sets = Vec::new();
     let ns = scope.as_deref();
     // Every pod, whatever `-l` says: a policy's verdict depends on all the pods it may select.
-    let (ns_r, pods_r, np_r, rs_r, jobs_r, ds_r) = tokio::join!(
+    let (ns_r, pods_r, np_r, rs_r, jobs_r, ds_r, (cluster_policies, cluster_policy_errors)) = tokio::join!(
         lister.list(fetch::NAMESPACES, None, None, None, |o| namespaces.push(o)),
         lister.list(fetch::PODS, ns, None, Some(RUNNING_PODS), |o| {
             pods.push(cluster_pod(o))
@@ -474,11 +474,19 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
         lister.list(fetch::DAEMON_SETS, Some("kube-system"), None, None, |o| {
             daemon_sets.push(daemon_set(o))
         }),
+        list_cluster_policies(&lister),
     );
     progress.finish();
 
     // Nothing answered at all, or the credentials were refused: stop with the reason.
-    for r in [&ns_r, &pods_r, &np_r, &rs_r, &jobs_r, &ds_r] {
+    let cluster_policy_results: Vec<Result<(), ListError>> = cluster_policy_errors
+        .iter()
+        .map(|(_, e)| Err(e.clone()))
+        .collect();
+    for r in [&ns_r, &pods_r, &np_r, &rs_r, &jobs_r, &ds_r]
+        .into_iter()
+        .chain(&cluster_policy_results)
+    {
         match r {
             Err(ListError::Transport(m)) => return Err(fail(m.clone())),
             Err(e @ ListError::Unending(_)) => return Err(fail(e.to_string())),
@@ -524,6 +532,13 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     }
 
     let mut notes = Vec::new();
+    // Cluster-scoped: there is no namespace to retry in. The run goes on without them, as
+    // without the other optional lists, and says so.
+    for (what, e) in &cluster_policy_errors {
+        notes.push(format!(
+            "{what} could not be listed ({e}); verdicts may be wrong for the pods they select."
+        ));
+    }
     if let Err(e) = &ns_r {
         notes.push(format!(
             "Namespaces could not be listed ({e}); went on with the namespaces of pods and policies, \
@@ -623,7 +638,7 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
             .filter_map(policy_from_list)
             .collect(),
         skipped_kinds: Default::default(),
-        cluster_policies: Vec::new(),
+        cluster_policies,
         ignored_policies: Vec::new(),
         pod_owners,
     };
@@ -642,6 +657,55 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
         cni,
         notes,
     })
+}
+
+/// The ClusterNetworkPolicies, AdminNetworkPolicies and BaselineAdminNetworkPolicies, from
+/// the group versions that discovery shows (a cluster without the CRDs is normal: nothing is
+/// listed, nothing said), each listed as the other resources are; and what could not be
+/// listed, by what it was.
+async fn list_cluster_policies(lister: &Lister) -> (Vec<ClusterPolicy>, Vec<(String, ListError)>) {
+    let mut policies = Vec::new();
+    let mut errors = Vec::new();
+    let mut served: Vec<(&str, Vec<String>)> = Vec::new();
+    let mut listed: Vec<ClusterPolicyKind> = Vec::new();
+    for (kind, resource) in fetch::CLUSTER_POLICIES {
+        if listed.contains(&kind) {
+            continue;
+        }
+        let names = match served.iter().find(|(base, _)| *base == resource.base) {
+            Some((_, names)) => names,
+            None => {
+                let names = match lister.served(resource.base).await {
+                    Ok(names) => names,
+                    Err(e) => {
+                        errors.push((format!("The resources of {}", resource.api_version()), e));
+                        Vec::new()
+                    }
+                };
+                served.push((resource.base, names));
+                &served.last().expect("just pushed").1
+            }
+        };
+        if !names.iter().any(|n| n == resource.plural) {
+            continue;
+        }
+        listed.push(kind);
+        let mut raw = Vec::new();
+        match lister
+            .list(resource, None, None, None, |o| raw.push(o))
+            .await
+        {
+            Ok(()) => policies.extend(
+                raw.into_iter()
+                    .filter_map(|o| cluster_policy_from_list(kind, resource.api_version(), o)),
+            ),
+            Err(e) => errors.push((
+                format!("{} ({})", resource.plural, resource.api_version()),
+                e,
+            )),
+        }
+    }
+    (policies, errors)
 }
 
 async fn retry_per_namespace(
@@ -733,6 +797,25 @@ pub fn namespace_from_list(o: RawObject) -> Option<crate::model::Namespace> {
     let meta = o.metadata?;
     let name = meta.name.clone()?;
     Some(namespace_object(name, &meta, Origin::default()))
+}
+
+/// A cluster-scoped policy of a list page, of the kind and version listed; `None` without a
+/// name.
+pub fn cluster_policy_from_list(
+    kind: ClusterPolicyKind,
+    api_version: &str,
+    o: RawObject,
+) -> Option<ClusterPolicy> {
+    let meta = o.metadata?;
+    let name = meta.name.clone()?;
+    Some(cluster_policy(
+        kind,
+        api_version.to_owned(),
+        name,
+        &meta,
+        o.spec.unwrap_or_default(),
+        Origin::default(),
+    ))
 }
 
 /// A NetworkPolicy of a list page; `None` without a name or a namespace.
