@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::checks::{self, Context};
 use crate::error::Error;
-use crate::model::{Inventory, Suppression};
+use crate::model::{Direction, Inventory, Suppression};
 use crate::report::{
     DirectionFlags, Finding, Isolation, NamespaceEntry, Report, Severity, Source, Summary,
     WorkloadEntry, API_VERSION,
@@ -383,17 +383,128 @@ fn workload_entries(
                 name: w.name.clone(),
                 pods: w.pods,
                 host_network: w.host_network,
-                ingress: Isolation {
-                    isolated: v.ingress.isolated,
-                    policies: policy_names(&v.ingress),
-                },
-                egress: Isolation {
-                    isolated: v.egress.isolated,
-                    policies: policy_names(&v.egress),
-                },
+                ingress: isolation_entry(
+                    inventory,
+                    coverage,
+                    &v.ingress,
+                    Direction::Ingress,
+                    policy_names(&v.ingress),
+                ),
+                egress: isolation_entry(
+                    inventory,
+                    coverage,
+                    &v.egress,
+                    Direction::Egress,
+                    policy_names(&v.egress),
+                ),
             }
         })
         .collect()
+}
+
+/// A direction's verdict as the report gives it (REPORT.md "Several policy APIs").
+fn isolation_entry(
+    inventory: &Inventory,
+    coverage: &Coverage,
+    v: &DirectionVerdict,
+    direction: Direction,
+    policies: Vec<String>,
+) -> Isolation {
+    use crate::semantics::{DecidedBy as By, Isolation as State, PolicyId};
+    let decided_by = v.decided_by.as_ref().map(|by| match by {
+        By::NetworkPolicies => crate::report::DecidedBy {
+            layer: "NetworkPolicy".to_owned(),
+            kind: "NetworkPolicy".to_owned(),
+            name: policies.first().cloned().unwrap_or_default(),
+            rule: None,
+        },
+        By::Rule { layer, rule } => {
+            let (kind, name, rule_name) = match rule.policy {
+                PolicyId::Network(i) => {
+                    let p = &inventory.policies[i];
+                    ("NetworkPolicy", p.name.clone(), None)
+                }
+                PolicyId::Cluster(i) => {
+                    let p = &inventory.cluster_policies[i];
+                    let r = &p.rules(rule.direction)[rule.index];
+                    (p.kind.as_str(), p.name.clone(), r.name.clone())
+                }
+            };
+            crate::report::DecidedBy {
+                layer: layer.as_str().to_owned(),
+                kind: kind.to_owned(),
+                name,
+                rule: Some(rule_name.filter(|n| !n.is_empty()).unwrap_or_else(|| {
+                    format!("{} rule {}", rule.direction.lower(), rule.index + 1)
+                })),
+            }
+        }
+    });
+    let reason = match (v.isolation, v.ambiguous) {
+        (State::Ambiguous, Some((a, b))) => Some(format!(
+            "{} and {} have the same priority and both match: the implementation may apply either first, and the {} verdict differs",
+            crate::connectivity::describe::policy_name(inventory, a),
+            crate::connectivity::describe::policy_name(inventory, b),
+            direction.lower()
+        )),
+        _ => None,
+    };
+    let policy_refs = if v.cluster.is_empty() {
+        // The common case: NetworkPolicies only, already named in `policies`.
+        v.policies
+            .iter()
+            .map(|&i| policy_ref(inventory, PolicyId::Network(i)))
+            .collect()
+    } else {
+        let mut refs: Vec<crate::report::PolicyRefEntry> = v
+            .policies
+            .iter()
+            .map(|&i| PolicyId::Network(i))
+            .chain(
+                v.cluster
+                    .iter()
+                    .map(|&p| PolicyId::Cluster(coverage.set.cluster()[p].index)),
+            )
+            .map(|id| policy_ref(inventory, id))
+            .collect();
+        refs.sort();
+        refs.dedup();
+        refs
+    };
+    Isolation {
+        isolated: v.isolated,
+        policies,
+        isolation: v.isolation.as_str().to_owned(),
+        reason,
+        decided_by,
+        policy_refs,
+    }
+}
+
+fn policy_ref(
+    inventory: &Inventory,
+    id: crate::semantics::PolicyId,
+) -> crate::report::PolicyRefEntry {
+    match id {
+        crate::semantics::PolicyId::Network(i) => {
+            let p = &inventory.policies[i];
+            crate::report::PolicyRefEntry {
+                kind: "NetworkPolicy".to_owned(),
+                api_version: "networking.k8s.io/v1".to_owned(),
+                namespace: Some(p.namespace.clone()),
+                name: p.name.clone(),
+            }
+        }
+        crate::semantics::PolicyId::Cluster(i) => {
+            let p = &inventory.cluster_policies[i];
+            crate::report::PolicyRefEntry {
+                kind: p.kind.as_str().to_owned(),
+                api_version: p.api_version.clone(),
+                namespace: None,
+                name: p.name.clone(),
+            }
+        }
+    }
 }
 
 /// Each distinct name's place among them in sorted order. Sorting 100,000 entries by these

@@ -187,10 +187,54 @@ pub struct WorkloadEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Isolation {
+    /// True only when traffic no rule names is denied from pods and addresses alike
+    /// (SEMANTICS.md point 22).
     pub isolated: bool,
-    /// Sorted names of the selecting policies whose effective types include the direction.
+    /// Sorted names of the selecting NetworkPolicies whose effective types include the direction.
     pub policies: Vec<String>,
+    /// `isolated`, `pods-only`, `open`, `unknown` or `ambiguous`.
+    #[serde(default = "open")]
+    pub isolation: String,
+    /// Why, when `unknown` or `ambiguous`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The layer, policy and rule that make the default a deny; absent when open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<DecidedBy>,
+    /// Every policy of any kind that selects the pod in that direction, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_refs: Vec<PolicyRefEntry>,
+}
+
+fn open() -> String {
+    "open".to_owned()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DecidedBy {
+    /// `Admin`, `NetworkPolicy` or `Baseline`.
+    pub layer: String,
+    pub kind: String,
+    /// The deciding policy; for the NetworkPolicy layer, the first of the isolating policies
+    /// (all of them are in `policies`).
+    pub name: String,
+    /// The rule's name, or `ingress rule N` / `egress rule N` when it has none; absent for
+    /// NetworkPolicy isolation, which no single rule makes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyRefEntry {
+    pub kind: String,
+    pub api_version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

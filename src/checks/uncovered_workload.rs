@@ -3,7 +3,7 @@
 
 use crate::model::{Direction, Workload};
 use crate::report::{Finding, Severity};
-use crate::semantics::{Coverage, WorkloadVerdict};
+use crate::semantics::{Coverage, DirectionVerdict, WorkloadVerdict};
 
 use super::{Context, Rule};
 use crate::text::plural;
@@ -89,6 +89,9 @@ fn finding(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict) -> Finding {
 /// Why the workload is open in this direction.
 fn reason(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict, d: Direction) -> String {
     let coverage: &Coverage = ctx.coverage;
+    if let Some(tiers) = tier_reason(ctx, v.direction(d)) {
+        return tiers;
+    }
     let in_namespace = coverage.policy_count(&w.namespace);
     if in_namespace == 0 {
         return format!("no NetworkPolicy in namespace {}", w.namespace);
@@ -129,6 +132,53 @@ fn reason(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict, d: Direction) ->
         selecting.join(", "),
         d.as_str()
     )
+}
+
+/// Why the cluster-scoped tiers leave a direction open (SEMANTICS.md point 22), when they
+/// take part in it.
+fn tier_reason(ctx: &Context<'_>, v: &DirectionVerdict) -> Option<String> {
+    use crate::connectivity::describe::policy_name;
+    use crate::semantics::{DecidedBy, Isolation, PolicyId};
+    if v.cluster.is_empty() {
+        return None;
+    }
+    let by = |b: &Option<DecidedBy>| match b {
+        Some(DecidedBy::Rule { layer, rule }) => format!(
+            "{} tier, {} {}",
+            layer.as_str(),
+            policy_name(ctx.inventory, rule.policy),
+            crate::connectivity::describe::rule_label(ctx.inventory, *rule)
+        ),
+        _ => "its NetworkPolicies".to_owned(),
+    };
+    match v.isolation {
+        Isolation::PodsOnly => Some(format!(
+            "isolated from pods only, by the {}: addresses outside the cluster are not denied",
+            by(&v.decided_by)
+        )),
+        Isolation::Ambiguous => {
+            let (a, b) = v.ambiguous?;
+            Some(format!(
+                "{} and {} have the same priority and may apply in either order, with different verdicts",
+                policy_name(ctx.inventory, a),
+                policy_name(ctx.inventory, b)
+            ))
+        }
+        Isolation::Open if v.network_isolated() => {
+            let admins: Vec<String> = v
+                .cluster
+                .iter()
+                .map(|&p| &ctx.coverage.set.cluster()[p])
+                .filter(|c| c.layer == crate::semantics::Layer::Admin)
+                .map(|c| policy_name(ctx.inventory, PolicyId::Cluster(c.index)))
+                .collect();
+            Some(format!(
+                "NetworkPolicies isolate it, but the Admin tier ({}) allows any pod before they are consulted",
+                admins.join(", ")
+            ))
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

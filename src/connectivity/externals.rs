@@ -40,23 +40,27 @@ pub fn segments(engine: &Engine<'_>, direction: Direction) -> Vec<Segment> {
             .filter_map(|p| p.ip_block.as_ref());
         for block in blocks {
             let nets = std::iter::once(&block.cidr).chain(&block.except);
-            for net in nets.filter_map(|s| s.parse::<IpNet>().ok()) {
-                match net {
-                    IpNet::V4(n) => {
-                        cuts4.push(u32::from(n.network()));
-                        if let Some(after) = u32::from(n.broadcast()).checked_add(1) {
-                            cuts4.push(after);
-                        }
-                    }
-                    IpNet::V6(n) => {
-                        cuts6.push(u128::from(n.network()));
-                        if let Some(after) = u128::from(n.broadcast()).checked_add(1) {
-                            cuts6.push(after);
-                        }
-                    }
-                }
-            }
+            cut(
+                &mut cuts4,
+                &mut cuts6,
+                nets.filter_map(|s| s.parse::<IpNet>().ok()),
+            );
         }
+    }
+    // The cluster-scoped tiers' `networks` peers (egress only, point 13).
+    for c in engine.coverage.set.cluster() {
+        let policy = &engine.inventory.cluster_policies[c.index];
+        let networks = policy
+            .rules(direction)
+            .iter()
+            .flat_map(|r| &r.peers)
+            .filter_map(|p| p.networks.as_ref())
+            .flatten();
+        cut(
+            &mut cuts4,
+            &mut cuts6,
+            networks.filter_map(|s| s.parse::<IpNet>().ok()),
+        );
     }
     let mut out: Vec<Segment> = split(cuts4, u32::MAX as u128)
         .into_iter()
@@ -72,6 +76,26 @@ pub fn segments(engine: &Engine<'_>, direction: Direction) -> Vec<Segment> {
         }));
     }
     out
+}
+
+/// Adds the edges of `nets` to the cut points.
+fn cut(cuts4: &mut Vec<u32>, cuts6: &mut Vec<u128>, nets: impl Iterator<Item = IpNet>) {
+    for net in nets {
+        match net {
+            IpNet::V4(n) => {
+                cuts4.push(u32::from(n.network()));
+                if let Some(after) = u32::from(n.broadcast()).checked_add(1) {
+                    cuts4.push(after);
+                }
+            }
+            IpNet::V6(n) => {
+                cuts6.push(u128::from(n.network()));
+                if let Some(after) = u128::from(n.broadcast()).checked_add(1) {
+                    cuts6.push(after);
+                }
+            }
+        }
+    }
 }
 
 /// `[0, max]` cut before each point.

@@ -175,6 +175,10 @@ fn state(i: &Isolation, host_network: bool, color: bool) -> String {
         ("hostNetwork", |s| s.yellow().to_string())
     } else if i.isolated {
         ("isolated", |s| s.green().to_string())
+    } else if i.isolation == "pods-only" {
+        ("pods-only", |s| s.yellow().to_string())
+    } else if i.isolation == "ambiguous" {
+        ("ambiguous", |s| s.yellow().to_string())
     } else {
         ("open", |s| s.red().bold().to_string())
     };

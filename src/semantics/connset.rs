@@ -233,7 +233,8 @@ impl fmt::Display for ConnSet {
             return f.write_str("No Connections");
         }
         let mut first = true;
-        for protocol in PROTOCOLS {
+        // Protocol names in alphabetical order, as netpol-analyzer writes them.
+        for protocol in [Protocol::Sctp, Protocol::Tcp, Protocol::Udp] {
             let ranges = self.ranges(protocol);
             if ranges.is_empty() {
                 continue;

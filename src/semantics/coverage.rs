@@ -250,7 +250,12 @@ impl Coverage {
                 types: PolicyTypes::of(policy),
             });
         }
-        let set = PolicySet::compile(inventory, |i| included[i], |_| true);
+        // Cluster-scoped policies their CRD refuses never reach a cluster (NPC120 reports them).
+        let set = PolicySet::compile(
+            inventory,
+            |i| included[i],
+            |i| super::cluster_validation::validate(&inventory.cluster_policies[i]).is_empty(),
+        );
         let probe = set.has_tiers().then(|| Probe::new(inventory, &set));
         let mut coverage = Coverage {
             policies,
