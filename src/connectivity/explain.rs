@@ -2,8 +2,8 @@
 //! out in plain words, and which workloads of the inventory each rule's peers resolve to.
 
 use crate::model::{Direction, WorkloadKind};
-use crate::semantics::traffic::Endpoint;
-use crate::semantics::PolicyTypes;
+use crate::semantics::traffic::{Action, Endpoint};
+use crate::semantics::{DirectionVerdict, Isolation, Layer, PolicyId, PolicyTypes, RuleRef};
 
 use super::{describe, Engine};
 
@@ -20,8 +20,33 @@ pub struct DirectionExplanation {
     pub host_network: bool,
     /// Policies that select the workload (any type), with their effective types.
     pub selecting: Vec<(usize, PolicyTypes)>,
-    /// The rules of the policies that isolate it for this direction.
+    /// The rules of the NetworkPolicies that isolate it for this direction.
     pub rules: Vec<RuleExplanation>,
+    /// The verdict with every layer (isolation, what decides it).
+    pub verdict: DirectionVerdict,
+    /// The cluster-scoped policies that select it, Admin tier then Baseline tier, each in
+    /// evaluation order with its rules.
+    pub tiers: Vec<TierPolicy>,
+}
+
+/// A cluster-scoped policy as `explain` walks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TierPolicy {
+    pub layer: Layer,
+    /// Index into `Inventory::cluster_policies`.
+    pub policy: usize,
+    pub rules: Vec<TierRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TierRule {
+    pub at: RuleRef,
+    pub action: Action,
+    pub text: String,
+    /// Workloads of the inventory its peers match (inventory indexes, sorted).
+    pub peers: Vec<usize>,
+    /// Whether its peers match addresses outside the pods.
+    pub addresses: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,14 +67,16 @@ pub fn explain(engine: &Engine<'_>, workload: usize) -> Explanation {
         .into_iter()
         .map(|direction| {
             // The least isolated pod shape speaks for the workload, as in the check.
-            let mut chosen = None;
+            let mut chosen: Option<(DirectionVerdict, super::Member)> = None;
             for m in engine.members_of(workload) {
-                let (isolated, policies) = engine.isolating(m, direction);
-                if chosen.as_ref().is_none_or(|(i, _, _)| *i && !isolated) {
-                    chosen = Some((isolated, policies, m));
+                let v = engine.verdict(m, direction);
+                let weaker = |old: &DirectionVerdict| rank(&v) < rank(old);
+                if chosen.as_ref().is_none_or(|(old, _)| weaker(old)) {
+                    chosen = Some((v, m));
                 }
             }
-            let (isolated, policies, member) = chosen.expect("a workload has a pod shape");
+            let (verdict, member) = chosen.expect("a workload has a pod shape");
+            let (isolated, policies) = engine.isolating(member, direction);
             let labels = engine.pod(member).labels;
             let selecting: Vec<(usize, PolicyTypes)> = engine
                 .coverage
@@ -82,12 +109,20 @@ pub fn explain(engine: &Engine<'_>, workload: usize) -> Explanation {
                     }
                 })
                 .collect();
+            let host_network = engine.coverage.on_node_network(w);
+            let tiers = if host_network {
+                Vec::new()
+            } else {
+                tier_policies(engine, &verdict, direction)
+            };
             DirectionExplanation {
                 direction,
                 isolated,
-                host_network: engine.coverage.on_node_network(w),
+                host_network,
                 selecting,
                 rules,
+                verdict,
+                tiers,
             }
         })
         .collect();
@@ -95,6 +130,70 @@ pub fn explain(engine: &Engine<'_>, workload: usize) -> Explanation {
         workload,
         directions,
     }
+}
+
+/// How open a verdict is: the workload is explained by its least isolated pod shape.
+fn rank(v: &DirectionVerdict) -> u8 {
+    match v.isolation {
+        Isolation::Open => 0,
+        Isolation::Ambiguous => 1,
+        Isolation::PodsOnly => 2,
+        Isolation::Isolated => 3,
+    }
+}
+
+/// The cluster-scoped policies of a verdict, in evaluation order, with their rules resolved.
+fn tier_policies(
+    engine: &Engine<'_>,
+    verdict: &DirectionVerdict,
+    direction: Direction,
+) -> Vec<TierPolicy> {
+    let set = &engine.coverage.set;
+    verdict
+        .cluster
+        .iter()
+        .map(|&position| {
+            let compiled = &set.cluster()[position];
+            let policy = PolicyId::Cluster(compiled.index);
+            let written = &engine.inventory.cluster_policies[compiled.index];
+            let rules = engine
+                .rules(policy, direction)
+                .iter()
+                .enumerate()
+                .map(|(index, rule)| {
+                    let at = RuleRef {
+                        policy,
+                        direction,
+                        index,
+                    };
+                    let mut peers: Vec<usize> = engine
+                        .members()
+                        .filter(|&m| rule.matches_peer("", &Endpoint::Pod(engine.pod(m))))
+                        .map(|m| m.workload)
+                        .collect();
+                    peers.dedup();
+                    let w = &written.rules(direction)[index];
+                    let addresses = w.peers.iter().any(|p| {
+                        p.networks.is_some()
+                            || p.domain_names.is_some()
+                            || p.fields().is_empty() && rule.action != Action::Allow
+                    });
+                    TierRule {
+                        at,
+                        action: rule.action,
+                        text: super::describe::cluster_rule(w, direction),
+                        peers,
+                        addresses,
+                    }
+                })
+                .collect();
+            TierPolicy {
+                layer: compiled.layer,
+                policy: compiled.index,
+                rules,
+            }
+        })
+        .collect()
 }
 
 /// `deploy/web`, as kubectl spells it.

@@ -7,9 +7,10 @@ use serde::Serialize;
 
 use crate::connectivity::explain::{DirectionExplanation, Explanation};
 use crate::connectivity::reach::End;
-use crate::connectivity::Engine;
+use crate::connectivity::{describe, Engine};
 use crate::model::{Direction, Inventory};
 use crate::report::Finding;
+use crate::semantics::{DecidedBy, Isolation, Layer, PolicyId};
 
 use super::reach::end_name;
 use super::PolicyRef;
@@ -17,11 +18,15 @@ use super::PolicyRef;
 /// Peers listed by name before "and N more".
 const SHOWN_PEERS: usize = 10;
 
-fn summary(d: &DirectionExplanation) -> String {
+fn summary(engine: &Engine<'_>, d: &DirectionExplanation) -> String {
     let dir = d.direction.lower();
     if d.host_network {
-        format!("NOT isolated for {dir}: hostNetwork pods are outside NetworkPolicy")
-    } else if !d.isolated {
+        return format!("NOT isolated for {dir}: hostNetwork pods are outside NetworkPolicy");
+    }
+    if !d.tiers.is_empty() {
+        return tier_summary(engine, d);
+    }
+    if !d.isolated {
         let why = if d.selecting.is_empty() {
             "no policy selects it".to_owned()
         } else {
@@ -30,6 +35,47 @@ fn summary(d: &DirectionExplanation) -> String {
         format!("NOT isolated for {dir} ({why}): every connection is allowed")
     } else {
         format!("isolated for {dir}")
+    }
+}
+
+/// The verdict with the cluster-scoped tiers (SEMANTICS.md point 22), naming what decides.
+fn tier_summary(engine: &Engine<'_>, d: &DirectionExplanation) -> String {
+    let dir = d.direction.lower();
+    let v = &d.verdict;
+    let by = match &v.decided_by {
+        Some(DecidedBy::NetworkPolicies) => "its NetworkPolicies".to_owned(),
+        Some(DecidedBy::Rule { layer, rule }) => format!(
+            "the {} tier: {} {}",
+            layer.as_str(),
+            describe::policy_name(engine.inventory, rule.policy),
+            describe::rule_label(engine.inventory, *rule)
+        ),
+        None => String::new(),
+    };
+    match v.isolation {
+        Isolation::Isolated => format!("isolated for {dir}, by {by}"),
+        Isolation::PodsOnly => format!(
+            "isolated for {dir} from pods only, by {by}: addresses outside the cluster are not denied"
+        ),
+        Isolation::Ambiguous => {
+            let pair = v.ambiguous.map(|(a, b)| {
+                format!(
+                    "{} and {}",
+                    describe::policy_name(engine.inventory, a),
+                    describe::policy_name(engine.inventory, b)
+                )
+            });
+            format!(
+                "AMBIGUOUS for {dir}: {} have the same priority and the verdict depends on which applies first",
+                pair.unwrap_or_default()
+            )
+        }
+        Isolation::Open if v.network_isolated() => format!(
+            "NOT isolated for {dir}: NetworkPolicies isolate it, but an Admin-tier rule allows any pod before them"
+        ),
+        Isolation::Open => format!(
+            "NOT isolated for {dir}: no layer denies what no rule names"
+        ),
     }
 }
 
@@ -62,11 +108,15 @@ pub fn text(
     // Uncovered directions first: they are what the reader came for.
     let mut order: Vec<&DirectionExplanation> = e.directions.iter().collect();
     order.sort_by_key(|d| d.isolated && !d.host_network);
-    let lines: Vec<String> = order.iter().map(|d| summary(d)).collect();
+    let lines: Vec<String> = order.iter().map(|d| summary(engine, d)).collect();
     writeln!(out, "{name}: {}", lines.join("; "))?;
     for d in order {
         writeln!(out)?;
-        writeln!(out, "{}: {}", d.direction.as_str(), summary(d))?;
+        writeln!(out, "{}: {}", d.direction.as_str(), summary(engine, d))?;
+        if !d.tiers.is_empty() {
+            write_tiers(engine, d, out)?;
+            continue;
+        }
         for (i, types) in &d.selecting {
             let p = &engine.inventory.policies[*i];
             let defaulted = if types.defaulted {
@@ -154,6 +204,106 @@ pub fn text(
     Ok(())
 }
 
+/// The layers in evaluation order (SEMANTICS.md point 12): the Admin tier's policies and rules,
+/// the NetworkPolicy tier, the Baseline tier, then the default.
+fn write_tiers(
+    engine: &Engine<'_>,
+    d: &DirectionExplanation,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let dir = d.direction.lower();
+    let tier = |layer: Layer| d.tiers.iter().filter(move |t| t.layer == layer);
+    let write_policies = |layer: Layer, out: &mut dyn Write| -> std::io::Result<()> {
+        for t in tier(layer) {
+            let p = &engine.inventory.cluster_policies[t.policy];
+            let priority = p
+                .priority
+                .map(|n| format!(" (priority {n})"))
+                .unwrap_or_default();
+            writeln!(out, "    {} {}{priority}:", p.kind, p.name)?;
+            for r in &t.rules {
+                writeln!(
+                    out,
+                    "      {}: {}",
+                    describe::rule_label(engine.inventory, r.at),
+                    r.text
+                )?;
+                writeln!(
+                    out,
+                    "        matches: {}",
+                    peer_names(engine, &r.peers, r.addresses)
+                )?;
+            }
+        }
+        Ok(())
+    };
+    if tier(Layer::Admin).next().is_some() {
+        writeln!(
+            out,
+            "  1. Admin tier, first (by priority, then rule order; the first matching rule decides, Pass skips to the NetworkPolicy tier):"
+        )?;
+        write_policies(Layer::Admin, out)?;
+    } else {
+        writeln!(out, "  1. Admin tier: no policy selects it")?;
+    }
+    if d.isolated {
+        let names: Vec<String> = d
+            .rules
+            .iter()
+            .map(|r| r.policy)
+            .chain(
+                d.selecting
+                    .iter()
+                    .filter(|(_, t)| t.has(d.direction))
+                    .map(|(i, _)| *i),
+            )
+            .map(|i| describe::policy_name(engine.inventory, PolicyId::Network(i)))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        writeln!(
+            out,
+            "  2. NetworkPolicy tier: isolated for {dir} by {}; what the Admin tier leaves is allowed only by their rules, and the Baseline tier is never reached:",
+            names.join(", ")
+        )?;
+        if d.rules.is_empty() {
+            writeln!(out, "    no {dir} rules: nothing is allowed here")?;
+        }
+        for r in &d.rules {
+            let p = &engine.inventory.policies[r.policy];
+            writeln!(
+                out,
+                "    {}/{} {dir} rule {}: {}",
+                p.namespace,
+                p.name,
+                r.index + 1,
+                r.text
+            )?;
+            writeln!(
+                out,
+                "      resolves to: {}",
+                peer_names(engine, &r.peers, r.addresses)
+            )?;
+        }
+    } else {
+        writeln!(
+            out,
+            "  2. NetworkPolicy tier: no NetworkPolicy isolates it for {dir}: what the Admin tier leaves goes on"
+        )?;
+    }
+    if tier(Layer::Baseline).next().is_some() {
+        let reached = if d.isolated { " (not reached)" } else { "" };
+        writeln!(
+            out,
+            "  3. Baseline tier{reached} (the first matching rule decides; BaselineAdminNetworkPolicy last):"
+        )?;
+        write_policies(Layer::Baseline, out)?;
+    } else {
+        writeln!(out, "  3. Baseline tier: no policy selects it")?;
+    }
+    writeln!(out, "  then: what no tier decides is allowed")
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsonExplanation<'a> {
@@ -179,10 +329,37 @@ struct JsonWorkload<'a> {
 #[serde(rename_all = "camelCase")]
 struct JsonDirection<'a> {
     isolated: bool,
+    /// `isolated`, `pods-only`, `open` or `ambiguous` (REPORT.md).
+    isolation: &'static str,
     host_network: bool,
     summary: String,
     selected_by: Vec<JsonSelecting<'a>>,
     rules: Vec<JsonRule<'a>>,
+    /// The cluster-scoped policies that select it, in evaluation order (Admin, then Baseline).
+    tiers: Vec<JsonTierPolicy<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonTierPolicy<'a> {
+    tier: &'static str,
+    #[serde(flatten)]
+    policy: PolicyRef<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    priority: Option<i64>,
+    rules: Vec<JsonTierRule<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonTierRule<'a> {
+    index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    action: &'static str,
+    description: &'a str,
+    peers: Vec<JsonWorkload<'a>>,
+    addresses: bool,
 }
 
 #[derive(Serialize)]
@@ -215,11 +392,48 @@ fn json_workload(inv: &Inventory, i: usize) -> JsonWorkload<'_> {
     }
 }
 
-fn json_direction<'a>(inv: &'a Inventory, d: &'a DirectionExplanation) -> JsonDirection<'a> {
+fn json_direction<'a>(
+    engine: &Engine<'_>,
+    inv: &'a Inventory,
+    d: &'a DirectionExplanation,
+) -> JsonDirection<'a> {
     JsonDirection {
-        isolated: d.isolated,
+        isolated: if d.tiers.is_empty() {
+            d.isolated && !d.host_network
+        } else {
+            d.verdict.isolated
+        },
+        isolation: if d.host_network {
+            Isolation::Open.as_str()
+        } else {
+            d.verdict.isolation.as_str()
+        },
         host_network: d.host_network,
-        summary: summary(d),
+        summary: summary(engine, d),
+        tiers: d
+            .tiers
+            .iter()
+            .map(|t| {
+                let p = &inv.cluster_policies[t.policy];
+                JsonTierPolicy {
+                    tier: t.layer.as_str(),
+                    policy: PolicyRef::of_id(inv, PolicyId::Cluster(t.policy)),
+                    priority: p.priority,
+                    rules: t
+                        .rules
+                        .iter()
+                        .map(|r| JsonTierRule {
+                            index: r.at.index,
+                            name: p.rules(d.direction)[r.at.index].name.as_deref(),
+                            action: r.action.as_str(),
+                            description: &r.text,
+                            peers: r.peers.iter().map(|&w| json_workload(inv, w)).collect(),
+                            addresses: r.addresses,
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
         selected_by: d
             .selecting
             .iter()
@@ -255,8 +469,8 @@ pub fn json(
         api_version: crate::report::API_VERSION,
         kind: "Explanation",
         workload: json_workload(inv, e.workload),
-        ingress: json_direction(inv, &e.directions[0]),
-        egress: json_direction(inv, &e.directions[1]),
+        ingress: json_direction(engine, inv, &e.directions[0]),
+        egress: json_direction(engine, inv, &e.directions[1]),
         ignored_policies: engine.inventory.ignored_policy_counts(),
         findings: findings.to_vec(),
     };
