@@ -215,13 +215,42 @@ pub fn analyse_with_options(
         .map(|ns| {
             let (w, p) = per_ns.get(ns.as_str()).copied().unwrap_or_default();
             let deny = coverage.default_deny(inventory, ns);
+            // The NetworkPolicy tier decides first for its pods; a tier's deny counts only
+            // where no NetworkPolicy default deny does.
+            let by = |d: Direction, np: bool| {
+                let first = policy_names_in(inventory, &coverage, ns, d);
+                if np {
+                    Some(crate::report::DecidedBy {
+                        layer: "NetworkPolicy".to_owned(),
+                        kind: "NetworkPolicy".to_owned(),
+                        name: first,
+                        rule: None,
+                    })
+                } else {
+                    coverage
+                        .tier_default_deny(ns, d)
+                        .map(|by| decided_by_entry(inventory, &by, &[]))
+                }
+            };
+            let (ingress_by, egress_by) = if coverage.set.has_tiers() {
+                (
+                    by(Direction::Ingress, deny.ingress),
+                    by(Direction::Egress, deny.egress),
+                )
+            } else {
+                (None, None)
+            };
             NamespaceEntry {
                 name: ns.clone(),
                 workloads: w,
                 network_policies: p,
                 default_deny: DirectionFlags {
-                    ingress: deny.ingress,
-                    egress: deny.egress,
+                    ingress: deny.ingress || ingress_by.is_some(),
+                    egress: deny.egress || egress_by.is_some(),
+                },
+                default_deny_by: crate::report::DefaultDenyBy {
+                    ingress: ingress_by,
+                    egress: egress_by,
                 },
             }
         })
@@ -410,36 +439,11 @@ fn isolation_entry(
     direction: Direction,
     policies: Vec<String>,
 ) -> Isolation {
-    use crate::semantics::{DecidedBy as By, Isolation as State, PolicyId};
-    let decided_by = v.decided_by.as_ref().map(|by| match by {
-        By::NetworkPolicies => crate::report::DecidedBy {
-            layer: "NetworkPolicy".to_owned(),
-            kind: "NetworkPolicy".to_owned(),
-            name: policies.first().cloned().unwrap_or_default(),
-            rule: None,
-        },
-        By::Rule { layer, rule } => {
-            let (kind, name, rule_name) = match rule.policy {
-                PolicyId::Network(i) => {
-                    let p = &inventory.policies[i];
-                    ("NetworkPolicy", p.name.clone(), None)
-                }
-                PolicyId::Cluster(i) => {
-                    let p = &inventory.cluster_policies[i];
-                    let r = &p.rules(rule.direction)[rule.index];
-                    (p.kind.as_str(), p.name.clone(), r.name.clone())
-                }
-            };
-            crate::report::DecidedBy {
-                layer: layer.as_str().to_owned(),
-                kind: kind.to_owned(),
-                name,
-                rule: Some(rule_name.filter(|n| !n.is_empty()).unwrap_or_else(|| {
-                    format!("{} rule {}", rule.direction.lower(), rule.index + 1)
-                })),
-            }
-        }
-    });
+    use crate::semantics::{Isolation as State, PolicyId};
+    let decided_by = v
+        .decided_by
+        .as_ref()
+        .map(|by| decided_by_entry(inventory, by, &policies));
     let reason = match (v.isolation, v.ambiguous) {
         (State::Ambiguous, Some((a, b))) => Some(format!(
             "{} and {} have the same priority and both match: the implementation may apply either first, and the {} verdict differs",
@@ -479,6 +483,56 @@ fn isolation_entry(
         decided_by,
         policy_refs,
     }
+}
+
+/// What decides a direction, as the report names it.
+fn decided_by_entry(
+    inventory: &Inventory,
+    by: &crate::semantics::DecidedBy,
+    policies: &[String],
+) -> crate::report::DecidedBy {
+    use crate::semantics::{DecidedBy as By, PolicyId};
+    match by {
+        By::NetworkPolicies => crate::report::DecidedBy {
+            layer: "NetworkPolicy".to_owned(),
+            kind: "NetworkPolicy".to_owned(),
+            name: policies.first().cloned().unwrap_or_default(),
+            rule: None,
+        },
+        By::Rule { layer, rule } => {
+            let (kind, name, rule_name) = match rule.policy {
+                PolicyId::Network(i) => {
+                    let p = &inventory.policies[i];
+                    ("NetworkPolicy", p.name.clone(), None)
+                }
+                PolicyId::Cluster(i) => {
+                    let p = &inventory.cluster_policies[i];
+                    let r = &p.rules(rule.direction)[rule.index];
+                    (p.kind.as_str(), p.name.clone(), r.name.clone())
+                }
+            };
+            crate::report::DecidedBy {
+                layer: layer.as_str().to_owned(),
+                kind: kind.to_owned(),
+                name,
+                rule: Some(rule_name.filter(|n| !n.is_empty()).unwrap_or_else(|| {
+                    format!("{} rule {}", rule.direction.lower(), rule.index + 1)
+                })),
+            }
+        }
+    }
+}
+
+/// The first (sorted) name of the namespace's empty-selector deny policies for a direction.
+fn policy_names_in(inventory: &Inventory, coverage: &Coverage, ns: &str, d: Direction) -> String {
+    let mut names: Vec<&str> = coverage
+        .policies_in(ns)
+        .filter(|p| p.selector.matches_everything() && p.types.has(d))
+        .filter(|p| inventory.policies[p.index].rules(d).is_empty())
+        .map(|p| inventory.policies[p.index].name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.first().map(|s| (*s).to_owned()).unwrap_or_default()
 }
 
 fn policy_ref(

@@ -358,6 +358,16 @@ fn denies(
                     if deny.has(d) {
                         continue;
                     }
+                    // A cluster-scoped tier that already denies this direction to every pod
+                    // of the namespace makes a default deny add nothing (issue 14).
+                    if let Some(by) = coverage.tier_default_deny(ns, d) {
+                        g.notes.push(format!(
+                            "no default deny for {} generated in namespace {ns}: {}",
+                            d.lower(),
+                            tier_words(inventory, &by)
+                        ));
+                        continue;
+                    }
                     match neutraliser(inventory, coverage, ns, d) {
                         Some(n) => one_by_one.push((d, n)),
                         None => whole.push(d),
@@ -433,6 +443,21 @@ fn denies(
                     ));
                 }
             }
+        }
+    }
+}
+
+/// "the Baseline tier already denies it (BaselineAdminNetworkPolicy default, rule deny-all)".
+fn tier_words(inventory: &Inventory, by: &crate::semantics::DecidedBy) -> String {
+    match by {
+        crate::semantics::DecidedBy::Rule { layer, rule } => format!(
+            "the {} tier already denies it ({}, {})",
+            layer.as_str(),
+            crate::connectivity::describe::policy_name(inventory, rule.policy),
+            crate::connectivity::describe::rule_label(inventory, *rule)
+        ),
+        crate::semantics::DecidedBy::NetworkPolicies => {
+            "its NetworkPolicies already deny it".to_owned()
         }
     }
 }

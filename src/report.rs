@@ -166,6 +166,23 @@ pub struct NamespaceEntry {
     pub workloads: usize,
     pub network_policies: usize,
     pub default_deny: DirectionFlags,
+    /// Per direction, the layer that makes the default deny, when `defaultDeny` is true.
+    #[serde(default, skip_serializing_if = "DefaultDenyBy::is_empty")]
+    pub default_deny_by: DefaultDenyBy,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefaultDenyBy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<DecidedBy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub egress: Option<DecidedBy>,
+}
+
+impl DefaultDenyBy {
+    pub fn is_empty(&self) -> bool {
+        self.ingress.is_none() && self.egress.is_none()
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -92,22 +92,60 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         .zip(&ctx.coverage.workloads)
         .filter(|(w, v)| !ctx.coverage.on_node_network(w) && v.egress.isolated)
         .filter_map(|(w, v)| {
-            let missing: Vec<Protocol> = (0..protocols.len())
-                .filter(|&p| !v.egress.policies.iter().any(|&i| allowed[i][p]))
-                .map(|p| protocols[p])
-                .collect();
+            let missing: Vec<Protocol> = if v.egress.cluster.is_empty() {
+                (0..protocols.len())
+                    .filter(|&p| !v.egress.policies.iter().any(|&i| allowed[i][p]))
+                    .map(|p| protocols[p])
+                    .collect()
+            } else {
+                // Cluster-scoped tiers take part: the layered walk decides (point 12).
+                let side = ctx.coverage.side_policies(&v.egress);
+                protocols
+                    .into_iter()
+                    .filter(|&protocol| {
+                        !destinations.iter().any(|d| {
+                            ctx.coverage
+                                .set
+                                .decide(
+                                    &side,
+                                    crate::model::Direction::Egress,
+                                    d,
+                                    d,
+                                    &crate::semantics::ConnSet::range(protocol, 53, 53),
+                                    crate::semantics::decide::Walk::default(),
+                                )
+                                .allowed
+                                .contains(protocol, 53)
+                        })
+                    })
+                    .collect()
+            };
             (!missing.is_empty()).then(|| finding(ctx, w, &v.egress.policies, &missing))
         })
         .collect()
 }
 
 fn finding(ctx: &Context<'_>, w: &Workload, policies: &[usize], missing: &[Protocol]) -> Finding {
-    let mut names: Vec<&str> = policies
+    let mut names: Vec<String> = policies
         .iter()
-        .map(|&i| ctx.inventory.policies[i].name.as_str())
+        .map(|&i| ctx.inventory.policies[i].name.clone())
         .collect();
     names.sort_unstable();
     names.dedup();
+    if names.is_empty() {
+        // Isolated by a cluster-scoped tier alone.
+        let v = ctx
+            .coverage
+            .verdict_for_labels(&w.namespace, &w.label_sets[0], w.host_network);
+        if let Some(crate::semantics::DecidedBy::Rule { rule, .. }) = v.egress.decided_by {
+            names.push(crate::connectivity::describe::policy_name(
+                ctx.inventory,
+                rule.policy,
+            ));
+        } else {
+            names.push("its policies".to_owned());
+        }
+    }
     let protocols: Vec<&str> = missing.iter().map(|p| p.as_str()).collect();
     let effect = if missing.contains(&Protocol::Udp) {
         "name resolution fails"

@@ -41,9 +41,10 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             continue;
         }
         let deny = ctx.coverage.default_deny(ctx.inventory, ns);
+        // A cluster-scoped tier that denies every pod of the namespace is a default deny too.
         let missing: Vec<Direction> = Direction::BOTH
             .into_iter()
-            .filter(|d| !deny.has(*d))
+            .filter(|d| !deny.has(*d) && ctx.coverage.tier_default_deny(ns, *d).is_none())
             .collect();
         if missing.is_empty() {
             continue;

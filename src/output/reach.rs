@@ -470,7 +470,7 @@ struct JsonDecidedBy<'a> {
     action: Option<&'static str>,
     /// The deciding rule's policy; for the NetworkPolicy tier's isolation, absent (the
     /// isolating policies are in `policies`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     policy: Option<PolicyRef<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     index: Option<usize>,

@@ -454,6 +454,27 @@ impl Coverage {
         deny
     }
 
+    /// What a cluster-scoped tier decides for a pod of `namespace` that only catch-all
+    /// selectors match (no labels): the deny rule when the tiers isolate such a pod in this
+    /// direction (REPORT.md `defaultDenyBy`). NetworkPolicies are left out: `default_deny` says
+    /// what they do.
+    pub fn tier_default_deny(&self, namespace: &str, direction: Direction) -> Option<DecidedBy> {
+        if !self.set.has_tiers() {
+            return None;
+        }
+        let mut v = DirectionVerdict {
+            cluster: self
+                .set
+                .cluster_subjects(namespace, &Labels::new(), direction),
+            ..Default::default()
+        };
+        self.isolation(direction, &mut v);
+        match (v.isolation, v.decided_by) {
+            (Isolation::Isolated, Some(by @ DecidedBy::Rule { .. })) => Some(by),
+            _ => None,
+        }
+    }
+
     /// Number of (counted) policies in a namespace.
     pub fn policy_count(&self, namespace: &str) -> usize {
         self.by_namespace.get(namespace).map_or(0, Vec::len)
