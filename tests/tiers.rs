@@ -246,3 +246,95 @@ fn a_baseline_egress_lockdown_is_a_default_deny_and_generation_adds_nothing_to_i
         g.stdout
     );
 }
+
+const TWO_PODS: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: ns-a, labels: {app: a}}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: ns-b, labels: {app: b}}\nspec: {containers: [{name: c, image: i}]}\n";
+
+fn with(policies: &str) -> String {
+    format!("{TWO_PODS}---\n{policies}")
+}
+
+#[test]
+fn reach_says_unknown_when_a_narrow_network_may_hold_the_pod() {
+    // Point 13: a narrower CIDR than /0 may or may not hold pod b's address; manifests do not
+    // say, so the answer is unknown (point 23) for the port the rule names, and allowed for
+    // another port.
+    let yaml = with("apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: deny-net}\nspec:\n  priority: 1\n  subject: {namespaces: {}}\n  egress:\n  - {name: no-10, action: Deny, to: [{networks: [10.0.0.0/8]}], ports: [{portNumber: {protocol: TCP, port: 443}}]}\n");
+    let r = common::run_stdin(
+        &[
+            "reach",
+            "-f",
+            "-",
+            "-n",
+            "ns-a",
+            "pod/a",
+            "--to-namespace",
+            "ns-b",
+            "pod/b",
+            "--port",
+            "443",
+        ],
+        yaml.as_bytes(),
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.starts_with("UNKNOWN"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("pod addresses are not in the input"),
+        "{}",
+        r.stdout
+    );
+    let r = common::run_stdin(
+        &[
+            "reach",
+            "-f",
+            "-",
+            "-n",
+            "ns-a",
+            "pod/a",
+            "--to-namespace",
+            "ns-b",
+            "pod/b",
+            "--port",
+            "80",
+        ],
+        yaml.as_bytes(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    // An address inside the CIDR is known: denied.
+    let r = common::run_stdin(
+        &[
+            "reach", "-f", "-", "-n", "ns-a", "pod/a", "10.1.2.3", "--port", "443",
+        ],
+        yaml.as_bytes(),
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.starts_with("DENIED"), "{}", r.stdout);
+}
+
+#[test]
+fn same_priority_policies_with_different_actions_are_ambiguous() {
+    // Point 16: either may apply first; one denies, the other accepts.
+    let yaml = with("apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: deny}\nspec:\n  tier: Admin\n  priority: 7\n  subject: {namespaces: {}}\n  ingress: [{action: Deny, from: [{namespaces: {}}]}]\n---\napiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: accept}\nspec:\n  tier: Admin\n  priority: 7\n  subject: {namespaces: {}}\n  ingress: [{action: Accept, from: [{namespaces: {}}]}]\n");
+    let r = common::run_stdin(
+        &[
+            "reach",
+            "-f",
+            "-",
+            "-n",
+            "ns-a",
+            "pod/a",
+            "--to-namespace",
+            "ns-b",
+            "pod/b",
+        ],
+        yaml.as_bytes(),
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("ambiguous: ClusterNetworkPolicy accept and ClusterNetworkPolicy deny have the same priority"), "{}", r.stdout);
+    let (_, report) = common::report_of(&yaml, &[]);
+    let b = &workload(&report, "Pod", "ns-b", "b")["ingress"];
+    assert_eq!(b["isolation"], "ambiguous");
+    assert!(
+        b["reason"].as_str().unwrap().contains("same priority"),
+        "{b}"
+    );
+}

@@ -320,7 +320,10 @@ pub fn compute(engine: &Engine<'_>, in_scope: impl Fn(usize) -> bool) -> Matrix 
         }
     }
 
-    let notes = node_note(engine, &workloads).into_iter().collect();
+    let notes = node_note(engine, &workloads)
+        .into_iter()
+        .chain(narrow_networks_note(engine))
+        .collect();
     Matrix {
         workloads,
         ingress_segments,
@@ -328,6 +331,37 @@ pub fn compute(engine: &Engine<'_>, in_scope: impl Fn(usize) -> bool) -> Matrix 
         entries,
         notes,
     }
+}
+
+/// Points 13 and 23: `networks` narrower than /0 may hold pods, whose addresses the input does
+/// not give; the matrix evaluates pod pairs as if they did not.
+fn narrow_networks_note(engine: &Engine<'_>) -> Option<String> {
+    let mut names: Vec<String> = engine
+        .coverage
+        .set
+        .cluster()
+        .iter()
+        .map(|c| &engine.inventory.cluster_policies[c.index])
+        .filter(|p| {
+            p.egress
+                .iter()
+                .flat_map(|r| &r.peers)
+                .filter_map(|peer| peer.networks.as_ref())
+                .flatten()
+                .filter_map(|n| n.parse::<ipnet::IpNet>().ok())
+                .any(|n| n.prefix_len() > 0)
+        })
+        .map(|p| format!("{} {}", p.kind, p.name))
+        .collect();
+    names.dedup();
+    (!names.is_empty()).then(|| {
+        format!(
+            "pod-to-pod entries assume no pod address lies in the narrower-than-/0 `networks` of \
+             {}: the input does not give pod addresses (SEMANTICS.md points 13 and 23); `reach` \
+             says unknown where it matters",
+            names.join(", ")
+        )
+    })
 }
 
 /// Points 5, 11 and 23: what the matrix cannot say about hostNetwork workloads seen as nodes.

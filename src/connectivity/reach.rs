@@ -216,6 +216,15 @@ fn reach_between(
     for s in nodes(engine, source) {
         for d in nodes(engine, destination) {
             let answer = engine.connection(s, d);
+            // Points 16 and 23: a verdict that rests on the order of same-priority policies,
+            // or on an address the input does not give, is not guessed.
+            if let Some(reason) = undecidable(engine, &answer, port) {
+                return Between {
+                    answer,
+                    allowed: false,
+                    unknown: Some(reason),
+                };
+            }
             if lets_through(&answer) {
                 return Between {
                     answer,
@@ -233,6 +242,32 @@ fn reach_between(
         allowed: false,
         unknown,
     }
+}
+
+/// Why the tiers cannot decide this answer, if they cannot.
+fn undecidable(engine: &Engine<'_>, answer: &Answer, port: Option<Port>) -> Option<String> {
+    for side in [&answer.egress, &answer.ingress].into_iter().flatten() {
+        let d = &side.decision;
+        if let Some((a, b)) = d.ambiguous {
+            return Some(format!(
+                "ambiguous: {} and {} have the same priority, both match, and the {} verdict depends on which the implementation applies first (SEMANTICS.md point 16)",
+                super::describe::policy_name(engine.inventory, a),
+                super::describe::policy_name(engine.inventory, b),
+                side.direction.lower()
+            ));
+        }
+        let concerned = match port {
+            Some(p) => d.unknown_conns.contains(p.protocol, p.number),
+            None => !d.unknown_conns.is_empty(),
+        };
+        if let Some(why) = d.unknown.filter(|_| concerned) {
+            return Some(format!(
+                "a cluster-scoped {} rule may match this connection: {why} (SEMANTICS.md point 23)",
+                side.direction.lower()
+            ));
+        }
+    }
+    None
 }
 
 /// A range as the fewest CIDRs that cover exactly it.

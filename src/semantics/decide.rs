@@ -50,6 +50,8 @@ pub struct Decision {
     /// Set when a rule might match the peer but the input cannot say (point 23), and what it
     /// would decide is not already decided.
     pub unknown: Option<&'static str>,
+    /// The connections that unknown could concern.
+    pub unknown_conns: ConnSet,
     /// Point 16: two policies of one tier with the same priority both match, and the verdict
     /// depends on which the implementation applies first.
     pub ambiguous: Option<(PolicyId, PolicyId)>,
@@ -136,6 +138,7 @@ impl PolicySet {
             isolation_denied: ConnSet::none(),
             default_allowed: ConnSet::none(),
             unknown: None,
+            unknown_conns: ConnSet::none(),
             ambiguous: None,
         };
         let mut undecided = within.clone();
@@ -163,6 +166,7 @@ impl PolicySet {
                         if let Match::Unknown(why) = matched {
                             if !conns.is_empty() {
                                 d.unknown.get_or_insert(why);
+                                d.unknown_conns = d.unknown_conns.union(&conns);
                             }
                             continue;
                         }
@@ -232,6 +236,7 @@ impl PolicySet {
                     // Whether it decides is unknown; what comes after is evaluated as if it
                     // did not match, and the answer says so.
                     d.unknown.get_or_insert(why);
+                    d.unknown_conns = d.unknown_conns.union(&conns);
                     continue;
                 }
                 *undecided = undecided.subtract(&conns);
