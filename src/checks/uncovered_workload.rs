@@ -112,10 +112,10 @@ fn reason(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict, d: Direction) ->
             let policy = &ctx.inventory.policies[i];
             // Compiled policies are in inventory order: a binary search, not a scan of 20,000.
             let types = coverage
-                .policies
+                .policies()
                 .binary_search_by_key(&i, |c| c.index)
                 .ok()
-                .map(|at| &coverage.policies[at])
+                .map(|at| &coverage.policies()[at])
                 .map(|c| {
                     let mut t = c.types.describe();
                     if c.types.defaulted {

@@ -1,31 +1,17 @@
-//! Per-direction isolation of workloads (SEMANTICS.md points 1-5) and namespace default denies.
-//!
-//! Selectors are compiled once and policies are grouped by namespace, so a workload is only
-//! ever compared with the policies of its own namespace: the cost is the sum over namespaces of
-//! workloads x policies there, never workloads x all policies.
-
-// Looked up for each of 100,000 workloads and their labels: SipHash was a fifth of the
-// coverage.
-use foldhash::HashMap;
+//! Per-direction isolation of workloads (SEMANTICS.md points 1-5 and 22) and namespace default
+//! denies, read from the compiled [`PolicySet`]: the NetworkPolicies that select a pod come from
+//! its subject index, the cluster-scoped tiers from their subjects, and point 22's anonymous
+//! peers are walked through the layers only when a cluster-scoped policy takes part.
 
 use rayon::prelude::*;
 
 use crate::model::{Direction, Inventory, Labels, NetworkPolicy, Workload};
 
 use super::decide::{SidePolicies, Walk};
+pub use super::network_subjects::CompiledPolicy;
 use super::policy_set::{Layer, PolicyId, PolicySet, RuleRef};
-use super::selector::Anchor;
 use super::traffic::{Action, Endpoint, PodRef, PortMatch};
-use super::{ConnSet, HostNetwork, PolicyTypes, Selector};
-
-/// A policy with its selector compiled and its effective types resolved.
-#[derive(Debug, Clone)]
-pub struct CompiledPolicy {
-    /// Index into `Inventory::policies`.
-    pub index: usize,
-    pub selector: Selector,
-    pub types: PolicyTypes,
-}
+use super::{ConnSet, HostNetwork};
 
 /// How a pod stands in one direction, with every layer (SEMANTICS.md point 22).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -131,15 +117,6 @@ impl DefaultDeny {
 /// The coverage verdicts of one inventory.
 #[derive(Debug, Clone)]
 pub struct Coverage {
-    pub policies: Vec<CompiledPolicy>,
-    /// Compiled policy positions (into `policies`) per namespace.
-    by_namespace: HashMap<String, Vec<usize>>,
-    /// Per namespace, the policies by a label their podSelector requires: a workload is only
-    /// matched against the policies that can select it. A chart with 2,500 workloads and 2,500
-    /// policies in one namespace was otherwise 6 million selector matches.
-    by_label: HashMap<String, PolicyLookup>,
-    /// Per `Inventory::policies` entry: whether it counts (invalid policies do not).
-    included: Vec<bool>,
     /// One verdict per `Inventory::workloads` entry.
     pub workloads: Vec<WorkloadVerdict>,
     host_network: HostNetwork,
@@ -163,56 +140,6 @@ struct Probe {
 /// or equality requirement matches it.
 const ANONYMOUS_NAMESPACE: &str = "(a namespace no selector names)";
 
-/// The policies of one namespace (positions in `Coverage::policies`, ascending), by what their
-/// podSelector requires.
-#[derive(Debug, Clone, Default)]
-struct PolicyLookup {
-    /// Selectors with no requirement an index can use (`{}`, NotIn, DoesNotExist only).
-    unanchored: Vec<usize>,
-    by_pair: HashMap<String, HashMap<String, Vec<usize>>>,
-    by_key: HashMap<String, Vec<usize>>,
-}
-
-impl PolicyLookup {
-    fn add(&mut self, position: usize, selector: &Selector) {
-        match selector.anchors().next() {
-            None => self.unanchored.push(position),
-            Some(Anchor::Nothing) => {}
-            Some(Anchor::Pair(k, v)) => self.pair(k, v).push(position),
-            Some(Anchor::AnyOf(k, values)) => {
-                for v in values {
-                    self.pair(k, v).push(position);
-                }
-            }
-            Some(Anchor::Key(k)) => self.by_key.entry(k.to_owned()).or_default().push(position),
-        }
-    }
-
-    fn pair(&mut self, key: &str, value: &str) -> &mut Vec<usize> {
-        self.by_pair
-            .entry(key.to_owned())
-            .or_default()
-            .entry(value.to_owned())
-            .or_default()
-    }
-
-    /// The policies that may select pods with these labels, ascending.
-    fn candidates(&self, labels: &Labels) -> Vec<usize> {
-        let mut out = self.unanchored.clone();
-        for (k, v) in labels {
-            if let Some(list) = self.by_pair.get(k).and_then(|values| values.get(v)) {
-                out.extend_from_slice(list);
-            }
-            if let Some(list) = self.by_key.get(k) {
-                out.extend_from_slice(list);
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
-}
-
 impl Coverage {
     /// Evaluates every workload, hostNetwork pods as their nodes. `include_policy` decides
     /// which policies count (invalid ones, for instance, never reach a cluster).
@@ -226,42 +153,12 @@ impl Coverage {
         include_policy: impl Fn(usize) -> bool,
         host_network: HostNetwork,
     ) -> Self {
-        let mut policies = Vec::new();
-        let mut by_namespace: HashMap<String, Vec<usize>> = HashMap::default();
-        let mut by_label: HashMap<String, PolicyLookup> = HashMap::default();
-        let mut included = vec![false; inventory.policies.len()];
-        for (index, policy) in inventory.policies.iter().enumerate() {
-            if !include_policy(index) {
-                continue;
-            }
-            included[index] = true;
-            by_namespace
-                .entry(policy.namespace.clone())
-                .or_default()
-                .push(policies.len());
-            let selector = Selector::compile(&policy.pod_selector);
-            by_label
-                .entry(policy.namespace.clone())
-                .or_default()
-                .add(policies.len(), &selector);
-            policies.push(CompiledPolicy {
-                index,
-                selector,
-                types: PolicyTypes::of(policy),
-            });
-        }
         // Cluster-scoped policies their CRD refuses never reach a cluster (NPC120 reports them).
-        let set = PolicySet::compile(
-            inventory,
-            |i| included[i],
-            |i| super::cluster_validation::validate(&inventory.cluster_policies[i]).is_empty(),
-        );
+        let set = PolicySet::compile(inventory, include_policy, |i| {
+            super::cluster_validation::validate(&inventory.cluster_policies[i]).is_empty()
+        });
         let probe = set.has_tiers().then(|| Probe::new(inventory, &set));
         let mut coverage = Coverage {
-            policies,
-            by_namespace,
-            by_label,
-            included,
             workloads: Vec::new(),
             host_network,
             set,
@@ -289,16 +186,17 @@ impl Coverage {
 
     /// Whether the policy at this inventory index counts in the verdict.
     pub fn includes(&self, index: usize) -> bool {
-        self.included.get(index).copied().unwrap_or(false)
+        self.set.includes_network(index)
     }
 
     /// The compiled policies of a namespace.
     pub fn policies_in<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a CompiledPolicy> {
-        self.by_namespace
-            .get(namespace)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.policies[i])
+        self.set.subjects().policies_in(namespace)
+    }
+
+    /// The counted NetworkPolicies compiled, in inventory order.
+    pub fn policies(&self) -> &[CompiledPolicy] {
+        self.set.subjects().policies()
     }
 
     /// The verdict for a workload. With several label sets (pods of one owner mid-rollout), each
@@ -325,15 +223,7 @@ impl Coverage {
         host_network: bool,
     ) -> WorkloadVerdict {
         let mut verdict = WorkloadVerdict::default();
-        let candidates = self
-            .by_label
-            .get(namespace)
-            .map(|lookup| lookup.candidates(labels))
-            .unwrap_or_default();
-        for policy in candidates.into_iter().map(|i| &self.policies[i]) {
-            if !policy.selector.matches(labels) {
-                continue;
-            }
+        for policy in self.set.subjects().selecting(namespace, labels) {
             verdict.selected_by.push(policy.index);
             if policy.types.ingress {
                 verdict.ingress.policies.push(policy.index);
@@ -477,7 +367,7 @@ impl Coverage {
 
     /// Number of (counted) policies in a namespace.
     pub fn policy_count(&self, namespace: &str) -> usize {
-        self.by_namespace.get(namespace).map_or(0, Vec::len)
+        self.set.subjects().policy_count(namespace)
     }
 }
 

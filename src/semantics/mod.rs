@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod decide;
 pub mod host_network;
 pub mod label_index;
+pub mod network_subjects;
 pub mod policy_set;
 pub mod policy_types;
 pub mod selector;

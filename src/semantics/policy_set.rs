@@ -13,6 +13,7 @@ use crate::model::{
     NAMESPACE_NAME_LABEL,
 };
 
+use super::network_subjects::NetworkSubjects;
 use super::traffic::{Action, CompiledRule};
 use super::Selector;
 
@@ -87,6 +88,8 @@ struct NetworkCompiled {
 /// Every counted policy of an inventory, compiled.
 #[derive(Debug, Clone, Default)]
 pub struct PolicySet {
+    /// The NetworkPolicies' subjects, indexed for selection.
+    subjects: NetworkSubjects,
     network: Vec<Option<NetworkCompiled>>,
     /// Counted cluster-scoped policies, in evaluation order: Admin tier first, by rank.
     cluster: Vec<ClusterCompiled>,
@@ -166,12 +169,13 @@ impl PolicySet {
         include_network: impl Fn(usize) -> bool,
         include_cluster: impl Fn(usize) -> bool,
     ) -> Self {
+        let subjects = NetworkSubjects::compile(inventory, include_network);
         let network = inventory
             .policies
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                include_network(i).then(|| NetworkCompiled {
+                subjects.includes(i).then(|| NetworkCompiled {
                     namespace: p.namespace.clone(),
                     rules: Direction::BOTH
                         .map(|d| p.rules(d).iter().map(CompiledRule::compile).collect()),
@@ -235,6 +239,7 @@ impl PolicySet {
                 .collect()
         };
         PolicySet {
+            subjects,
             network,
             cluster,
             cluster_position,
@@ -246,7 +251,12 @@ impl PolicySet {
 
     /// Whether `Inventory::policies[index]` counts.
     pub fn includes_network(&self, index: usize) -> bool {
-        self.network.get(index).is_some_and(Option::is_some)
+        self.subjects.includes(index)
+    }
+
+    /// The NetworkPolicies' subjects: which policies select which pods (points 1-3).
+    pub fn subjects(&self) -> &NetworkSubjects {
+        &self.subjects
     }
 
     /// Whether `Inventory::cluster_policies[index]` counts.
