@@ -251,6 +251,14 @@ fn policy_names(text: &str) -> Result<Vec<(String, String)>, String> {
         .collect())
 }
 
+/// The kind and apiVersion of each list of cluster-scoped policies.
+fn cluster_kinds() -> Vec<(netpol_check::model::ClusterPolicyKind, &'static str)> {
+    fetch::CLUSTER_POLICIES
+        .iter()
+        .map(|(kind, resource)| (*kind, resource.api_version()))
+        .collect()
+}
+
 /// (c) Bytes as the body of a list response, read as each of the cluster source's lists reads
 /// its pages (which list a page answers is the server's word), then folded, analysed and
 /// printed as a cluster's inventory is.
@@ -281,11 +289,20 @@ pub fn cluster_page(data: &[u8]) {
         .into_iter()
         .filter_map(cluster::policy_from_list)
         .collect();
+    let cluster_policies = cluster_kinds()
+        .into_iter()
+        .flat_map(|(kind, api_version)| {
+            decode()
+                .into_iter()
+                .filter_map(move |o| cluster::cluster_policy_from_list(kind, api_version, o))
+        })
+        .collect();
     let pod_owners = fold::pod_owners(&pods, &owners);
     let mut inventory = Inventory {
         namespaces,
         workloads: fold::fold(pods, &owners),
         policies,
+        cluster_policies,
         pod_owners,
         ..Inventory::default()
     };

@@ -81,6 +81,7 @@ fn fixture() -> Fixture {
                                      {"name": "calico-node",
                                       "image": "docker.io/calico/node:v3.29.1"}]}}}}),
         ],
+        ..Fixture::default()
     }
 }
 
@@ -969,6 +970,56 @@ fn kubectl_with_a_wrong_token_is_unauthorized_and_without_rights_forbidden() {
             "Error from server (Forbidden): pods is forbidden: User \"{USER}\" cannot list \
              resource \"pods\" in API group \"\" at the cluster scope"
         )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn kubectl_finds_the_policy_api_kinds_only_where_they_are_served() {
+    let cnp = json!({"metadata": {"name": "admin"},
+                     "spec": {"tier": "Admin", "priority": 1, "subject": {"namespaces": {}}}});
+    let anp = json!({"metadata": {"name": "anp"},
+                     "spec": {"priority": 1, "subject": {"namespaces": {}}}});
+    let banp = json!({"metadata": {"name": "default"}, "spec": {"subject": {"namespaces": {}}}});
+    let fixture = Fixture {
+        cluster_network_policies: vec![cnp],
+        admin_network_policies: vec![anp],
+        baseline_admin_network_policies: vec![banp],
+        ..Fixture::default()
+    };
+    let options = Options {
+        policy_api_versions: vec!["v1alpha1", "v1alpha2", "v1beta1"],
+        ..with_token()
+    };
+    let server = ApiServer::start(fixture.clone(), options);
+    let kubectl = Kubectl::new(&server, Some(TOKEN));
+    // Short names and the preferred (newest) version come from discovery, as from a real
+    // cluster with the CRDs.
+    let listed = kubectl.ok(&["get", "cnp,anp,banp", "-o", "name"]);
+    assert_eq!(
+        listed.lines().collect::<Vec<_>>(),
+        [
+            "clusternetworkpolicy.policy.networking.k8s.io/admin",
+            "adminnetworkpolicy.policy.networking.k8s.io/anp",
+            "baselineadminnetworkpolicy.policy.networking.k8s.io/default",
+        ]
+    );
+    let v1alpha2 = kubectl.ok(&[
+        "get",
+        "clusternetworkpolicies.v1alpha2.policy.networking.k8s.io",
+        "-o",
+        "jsonpath={.items[0].apiVersion}",
+    ]);
+    assert_eq!(v1alpha2, "policy.networking.k8s.io/v1alpha2");
+
+    // Without the CRDs the resource type does not exist.
+    let server = ApiServer::start(fixture, with_token());
+    let kubectl = Kubectl::new(&server, Some(TOKEN));
+    let out = kubectl.run(&["get", "clusternetworkpolicies"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the server doesn't have a resource type \"clusternetworkpolicies\""),
         "{stderr}"
     );
 }

@@ -411,7 +411,7 @@ pub fn inventory_of_documents(documents: Vec<Vec<Parsed>>) -> Inventory {
             }
             Parsed::Skipped(kind) => *inventory.skipped_kinds.entry(kind).or_default() += 1,
             Parsed::IgnoredPolicy(p) => inventory.ignored_policies.push(p),
-            Parsed::ClusterPolicy(p) => inventory.cluster_policies.push(p),
+            Parsed::ClusterPolicy(p) => inventory.cluster_policies.push(*p),
         }
     }
     inventory.namespaces = namespaces.into_values().collect();

@@ -29,8 +29,9 @@ pub enum Parsed {
     Namespace(Namespace),
     Workload(ParsedWorkload),
     Policy(NetworkPolicy),
-    /// A ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy.
-    ClusterPolicy(ClusterPolicy),
+    /// A ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy: boxed, as
+    /// they are few and large, and documents are parsed into vectors of this.
+    ClusterPolicy(Box<ClusterPolicy>),
     /// An object of a policy kind of another API, not evaluated.
     IgnoredPolicy(IgnoredPolicy),
     Skipped(String),
@@ -741,7 +742,14 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
         Class::ClusterPolicy(kind) => {
             let origin = ctx.origin_of(&meta);
             let api_version = obj.api_version.clone().unwrap_or_default();
-            Parsed::ClusterPolicy(cluster_policy(kind, api_version, name, &meta, spec, origin))
+            Parsed::ClusterPolicy(Box::new(cluster_policy(
+                kind,
+                api_version,
+                name,
+                &meta,
+                spec,
+                origin,
+            )))
         }
         Class::IgnoredPolicy { .. } | Class::Other => unreachable!("returned above"),
         Class::Workload(kind) => {
@@ -944,7 +952,7 @@ mod tests {
             .unwrap()
             .into_iter()
             .filter_map(|p| match p {
-                super::Parsed::ClusterPolicy(p) => Some(p),
+                super::Parsed::ClusterPolicy(p) => Some(*p),
                 _ => None,
             })
             .collect()
