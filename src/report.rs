@@ -136,7 +136,8 @@ pub fn ignored_policy_notes(
             };
             format!(
                 "{n} {kind} {objects} not evaluated (this version evaluates Kubernetes \
-                 NetworkPolicies only); verdicts may be wrong because of them"
+                 NetworkPolicy, ClusterNetworkPolicy, AdminNetworkPolicy and \
+                 BaselineAdminNetworkPolicy); verdicts may be wrong for the pods they could select"
             )
         })
         .collect()
