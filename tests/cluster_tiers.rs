@@ -247,3 +247,36 @@ fn invalid_objects_of_a_cluster_are_npc120_findings() {
         .unwrap()
         .contains("spec.priority: Invalid value: 5000"));
 }
+
+#[test]
+fn the_tiers_decide_the_verdicts_of_a_live_cluster() {
+    // shop/web: the Admin ClusterNetworkPolicies deny only tenant=guest namespaces' pods and
+    // the AdminNetworkPolicies allow egress to 10.0.0.0/8, none of which is point 22's
+    // anonymous peer; no NetworkPolicy; the baseline denies every pod's ingress but no address
+    // (point 13): ingress pods-only, decided by the BaselineAdminNetworkPolicy; egress open.
+    let options = Options {
+        policy_api_versions: ALL_VERSIONS.to_vec(),
+        ..Options::default()
+    };
+    let c = Cluster::start(fixture(), options);
+    let (code, r, stderr) = c.report(&["-n", "shop"]);
+    assert_eq!(code, 1, "{stderr}");
+    let web = r["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "web")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(web["ingress"]["isolation"], "pods-only", "{web:#}");
+    assert_eq!(
+        web["ingress"]["decidedBy"],
+        json!({"layer": "Baseline", "kind": "BaselineAdminNetworkPolicy", "name": "default", "rule": "ingress rule 1"})
+    );
+    assert_eq!(web["egress"]["isolation"], "open", "{web:#}");
+    let refs = web["ingress"]["policyRefs"].as_array().unwrap();
+    assert_eq!(
+        refs.len(),
+        3,
+        "two admin CNPs with ingress rules and the BANP: {refs:?}"
+    );
+}
