@@ -151,13 +151,10 @@ impl<'a> Engine<'a> {
     /// The policies of every layer that apply to a member for a direction; none for a
     /// hostNetwork pod seen as its node.
     pub fn side_policies(&self, m: Member, direction: Direction) -> SidePolicies {
-        if self
-            .coverage
-            .on_node_network(&self.inventory.workloads[m.workload])
-        {
-            return SidePolicies::default();
-        }
-        self.coverage.side_policies(&self.verdict(m, direction))
+        let w = &self.inventory.workloads[m.workload];
+        let labels = w.label_sets.get(m.labels).unwrap_or(&self.empty);
+        self.coverage
+            .side_for_labels(&w.namespace, labels, w.host_network, direction)
     }
 
     /// The NetworkPolicies that isolate a member for a direction (empty when none does).

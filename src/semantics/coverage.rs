@@ -251,6 +251,38 @@ impl Coverage {
         verdict
     }
 
+    /// The policies of every layer that apply to pods with these labels in one direction,
+    /// without working out the verdict (connectivity walks them itself). Empty for a
+    /// hostNetwork pod seen as its node.
+    pub fn side_for_labels(
+        &self,
+        namespace: &str,
+        labels: &Labels,
+        host_network: bool,
+        direction: Direction,
+    ) -> SidePolicies {
+        if self.host_network.is_node(host_network) {
+            return SidePolicies::default();
+        }
+        let network = self
+            .set
+            .subjects()
+            .selecting(namespace, labels)
+            .filter(|p| p.types.has(direction))
+            .map(|p| p.index)
+            .collect();
+        let v = DirectionVerdict {
+            policies: network,
+            cluster: if self.set.has_tiers() {
+                self.set.cluster_subjects(namespace, labels, direction)
+            } else {
+                Vec::new()
+            },
+            ..Default::default()
+        };
+        self.side_policies(&v)
+    }
+
     /// The policies of every layer that apply to one side, as the verdict found them.
     pub fn side_policies(&self, verdict: &DirectionVerdict) -> SidePolicies {
         let (mut admin, mut baseline) = (Vec::new(), Vec::new());
