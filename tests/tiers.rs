@@ -330,6 +330,14 @@ fn same_priority_policies_with_different_actions_are_ambiguous() {
     );
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(r.stdout.contains("ambiguous: ClusterNetworkPolicy accept and ClusterNetworkPolicy deny have the same priority"), "{}", r.stdout);
+    let m = common::run_stdin(&["matrix", "-f", "-"], yaml.as_bytes());
+    assert!(
+        m.stderr.contains(
+            "ClusterNetworkPolicy accept and ClusterNetworkPolicy deny have the same priority"
+        ),
+        "{}",
+        m.stderr
+    );
     let (_, report) = common::report_of(&yaml, &[]);
     let b = &workload(&report, "Pod", "ns-b", "b")["ingress"];
     assert_eq!(b["isolation"], "ambiguous");

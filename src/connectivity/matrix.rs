@@ -323,6 +323,7 @@ pub fn compute(engine: &Engine<'_>, in_scope: impl Fn(usize) -> bool) -> Matrix 
     let notes = node_note(engine, &workloads)
         .into_iter()
         .chain(narrow_networks_note(engine))
+        .chain(same_priority_note(engine))
         .collect();
     Matrix {
         workloads,
@@ -331,6 +332,29 @@ pub fn compute(engine: &Engine<'_>, in_scope: impl Fn(usize) -> bool) -> Matrix 
         entries,
         notes,
     }
+}
+
+/// Point 16: policies of one tier with the same priority may be applied in either order where
+/// both match; the matrix applies them by name.
+fn same_priority_note(engine: &Engine<'_>) -> Option<String> {
+    let cluster = engine.coverage.set.cluster();
+    let tied: Vec<String> = cluster
+        .windows(2)
+        .filter(|w| w[0].layer == w[1].layer && w[0].rank == w[1].rank)
+        .map(|w| {
+            let name =
+                |i: usize| super::describe::policy_name(engine.inventory, PolicyId::Cluster(i));
+            format!("{} and {}", name(w[0].index), name(w[1].index))
+        })
+        .collect();
+    (!tied.is_empty()).then(|| {
+        format!(
+            "{} have the same priority: where both match, the implementation may apply either \
+             first (SEMANTICS.md point 16); the matrix applies them by name, and `reach` says \
+             ambiguous where the order matters",
+            tied.join("; ")
+        )
+    })
 }
 
 /// Points 13 and 23: `networks` narrower than /0 may hold pods, whose addresses the input does
