@@ -1,12 +1,12 @@
 //! The cluster-scoped tiers end to end: the report, the table, findings, explain, reach,
-//! matrix and generate on tests/fixtures/tiers/shop.yaml and egress-lockdown.yaml. Every
+//! matrix and generate on tests/fixtures/tier-scenarios/shop.yaml and egress-lockdown.yaml. Every
 //! expected verdict is worked out in the comments from SEMANTICS.md points 12-16 and 22.
 
 mod common;
 
 use common::{fixture, json, run, workload};
 
-const SHOP: &str = "tiers/shop.yaml";
+const SHOP: &str = "tier-scenarios/shop.yaml";
 
 #[test]
 fn report_names_the_layer_that_isolates_each_direction() {
@@ -210,7 +210,7 @@ fn explain_walks_the_tiers() {
 
 #[test]
 fn a_baseline_egress_lockdown_is_a_default_deny_and_generation_adds_nothing_to_it() {
-    let file = fixture("tiers/egress-lockdown.yaml");
+    let file = fixture("tier-scenarios/egress-lockdown.yaml");
     let (_, r) = json(&["-f", &file]);
     let ns = &r["namespaces"][0];
     assert_eq!(ns["defaultDeny"]["egress"], true);
