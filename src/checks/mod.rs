@@ -207,6 +207,11 @@ impl AnonymousPod {
         }
     }
 
+    /// Its namespace's labels: a name label only.
+    pub fn namespace_labels(&self) -> &crate::model::Labels {
+        &self.namespace_labels
+    }
+
     pub fn endpoint(&self) -> Endpoint<'_> {
         Endpoint::Pod(PodRef {
             namespace: "",
