@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::model::{Direction, Workload};
 use crate::report::{Finding, Severity};
-use crate::semantics::{DecidedBy, Isolation, PolicyId};
+use crate::semantics::{DecidedBy, Isolation, Layer, PolicyId};
 
 use super::{describe_cluster_rule, describe_workloads, Context, Rule};
 
@@ -32,20 +32,24 @@ pub const RULE: Rule = Rule {
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     // The deny rule, and the workloads it makes pods-only.
-    let mut by_rule: BTreeMap<(usize, usize), Vec<&Workload>> = BTreeMap::new();
+    let mut by_rule: BTreeMap<(usize, usize), (Layer, Vec<&Workload>)> = BTreeMap::new();
     for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
         if v.ingress.isolation != Isolation::PodsOnly {
             continue;
         }
-        if let Some(DecidedBy::Rule { rule, .. }) = &v.ingress.decided_by {
+        if let Some(DecidedBy::Rule { rule, layer }) = &v.ingress.decided_by {
             if let PolicyId::Cluster(p) = rule.policy {
-                by_rule.entry((p, rule.index)).or_default().push(w);
+                by_rule
+                    .entry((p, rule.index))
+                    .or_insert_with(|| (*layer, Vec::new()))
+                    .1
+                    .push(w);
             }
         }
     }
     by_rule
         .into_iter()
-        .map(|((p, index), mut workloads)| {
+        .map(|((p, index), (layer, mut workloads))| {
             workloads.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
             let policy = &ctx.inventory.cluster_policies[p];
             let mut namespaces: Vec<&str> =
@@ -66,10 +70,15 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 format!(
                     "To deny ingress from outside the cluster too, add a NetworkPolicy default \
                      deny for ingress (podSelector: {{}}, policyTypes: [Ingress]) in namespace{s} \
-                     {namespaces}, with NetworkPolicies allowing what the pods need; the \
-                     NetworkPolicy tier then decides for them, before the Baseline tier.",
+                     {namespaces}, with NetworkPolicies allowing what the pods need; {then}",
                     s = if namespaces.len() > 1 { "s" } else { "" },
                     namespaces = namespaces.join(", "),
+                    then = match layer {
+                        Layer::Admin => "the NetworkPolicy tier then decides what the Admin tier \
+                                         leaves, outside traffic included.",
+                        _ => "the NetworkPolicy tier then decides for them, before the \
+                              Baseline tier.",
+                    },
                 ),
             )
         })
@@ -144,6 +153,21 @@ mod tests {
                 None => assert!(f.is_empty(), "{yaml}: {f:#?}"),
             }
         }
+    }
+
+    #[test]
+    fn after_an_admin_deny_the_networkpolicies_decide_what_it_leaves() {
+        let y = cluster("apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: a}\nspec:\n  priority: 3\n  subject: {namespaces: {}}\n  ingress: [{action: Deny, from: [{namespaces: {}}]}]\n");
+        let f = run(&y, check);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].remediation.contains("in namespaces data, shop,")
+                && f[0]
+                    .remediation
+                    .ends_with("decides what the Admin tier leaves, outside traffic included."),
+            "{}",
+            f[0].remediation
+        );
     }
 
     #[test]
