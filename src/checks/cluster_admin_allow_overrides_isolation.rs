@@ -11,9 +11,7 @@ use crate::semantics::decide::Walk;
 use crate::semantics::traffic::Action;
 use crate::semantics::{ConnSet, Isolation, Layer, PolicyId};
 
-use super::{
-    describe_cluster_rule, describe_workloads, pod_endpoint, AnonymousPod, Context, Rule,
-};
+use super::{describe_cluster_rule, describe_workloads, pod_endpoint, AnonymousPod, Context, Rule};
 
 pub const RULE: Rule = Rule {
     id: "NPC202",
@@ -191,7 +189,11 @@ mod tests {
                 Some(named) => {
                     assert_eq!(f.len(), 1, "{rules}: {f:#?}");
                     assert!(f[0].message.contains(named), "{}", f[0].message);
-                    assert!(f[0].message.contains("NetworkPolicy shop/deny"), "{}", f[0].message);
+                    assert!(
+                        f[0].message.contains("NetworkPolicy shop/deny"),
+                        "{}",
+                        f[0].message
+                    );
                 }
                 None => assert!(f.is_empty(), "{rules}: {f:#?}"),
             }
@@ -200,7 +202,8 @@ mod tests {
 
     #[test]
     fn without_networkpolicy_isolation_nothing_is_overridden() {
-        let y = admin("  ingress: [{action: Allow, from: [{namespaces: {}}]}]\n").replace(NP_DENY, "");
+        let y =
+            admin("  ingress: [{action: Allow, from: [{namespaces: {}}]}]\n").replace(NP_DENY, "");
         assert!(run(&y, check).is_empty());
     }
 

@@ -74,9 +74,11 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                     s = if namespaces.len() > 1 { "s" } else { "" },
                     namespaces = namespaces.join(", "),
                     then = match layer {
-                        Layer::Admin => "the NetworkPolicy tier then decides what the Admin tier \
+                        Layer::Admin =>
+                            "the NetworkPolicy tier then decides what the Admin tier \
                                          leaves, outside traffic included.",
-                        _ => "the NetworkPolicy tier then decides for them, before the \
+                        _ =>
+                            "the NetworkPolicy tier then decides for them, before the \
                               Baseline tier.",
                     },
                 ),
@@ -145,7 +147,8 @@ mod tests {
                 Some(who) => {
                     assert_eq!(f.len(), 1, "{yaml}: {f:#?}");
                     assert!(
-                        f[0].message.contains(&format!("isolates {who} from pods only")),
+                        f[0].message
+                            .contains(&format!("isolates {who} from pods only")),
                         "{}",
                         f[0].message
                     );

@@ -16,7 +16,8 @@ pub const RULE: Rule = Rule {
     id: "NPC204",
     name: "pass-to-nothing",
     severity: Severity::Info,
-    summary: "A Pass rule hands traffic to tiers where nothing decides: it is allowed, as with Accept",
+    summary:
+        "A Pass rule hands traffic to tiers where nothing decides: it is allowed, as with Accept",
     explanation: "`Pass` in an Admin-tier ClusterNetworkPolicy or AdminNetworkPolicy skips the \
         rest of the Admin tier: the NetworkPolicies of the pod decide if they isolate it, then \
         the Baseline tier, and past both the connection is allowed. The rule fires for an Admin \
@@ -82,9 +83,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                         let Some(workloads) = undecided.get_mut(&(position, d)) else {
                             continue;
                         };
-                        workloads.sort_by(|a, b| {
-                            (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
-                        });
+                        workloads
+                            .sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
                         RULE.cluster_finding(
                             policy,
                             format!(
@@ -131,23 +131,41 @@ mod tests {
     fn table_of_cases() {
         // (manifests, what the finding says; none: silent)
         let cases: Vec<(String, Option<&str>)> = vec![
-            (format!("{POD}{ADMIN_PASS}"), Some("passes ingress of Pod shop/web on to")),
+            (
+                format!("{POD}{ADMIN_PASS}"),
+                Some("passes ingress of Pod shop/web on to"),
+            ),
             // A NetworkPolicy isolates the pod: it decides what is passed.
             (format!("{POD}{ADMIN_PASS}{NP_DENY}"), None),
             // A Baseline policy selects the pod: it decides.
             (format!("{POD}{ADMIN_PASS}{BANP}"), None),
             // The NetworkPolicy isolates for egress only: ingress is still passed to nothing.
             (
-                format!("{POD}{ADMIN_PASS}{}", NP_DENY.replace("{podSelector: {}}", "{podSelector: {}, policyTypes: [Egress]}")),
+                format!(
+                    "{POD}{ADMIN_PASS}{}",
+                    NP_DENY.replace(
+                        "{podSelector: {}}",
+                        "{podSelector: {}, policyTypes: [Egress]}"
+                    )
+                ),
                 Some("passes ingress of Pod shop/web"),
             ),
             // The subject selects no workload: nothing to say about the Admin Pass.
             (ADMIN_PASS.to_owned(), None),
             // Every Baseline Pass, workloads or not.
-            (BASELINE_PASS.to_owned(), Some("is in the Baseline tier, where nothing decides after it")),
-            (format!("{POD}{BASELINE_PASS}{NP_DENY}"), Some("is in the Baseline tier")),
+            (
+                BASELINE_PASS.to_owned(),
+                Some("is in the Baseline tier, where nothing decides after it"),
+            ),
+            (
+                format!("{POD}{BASELINE_PASS}{NP_DENY}"),
+                Some("is in the Baseline tier"),
+            ),
             // Accept and Deny are not Pass.
-            (format!("{POD}{}", ADMIN_PASS.replace("Pass", "Allow")), None),
+            (
+                format!("{POD}{}", ADMIN_PASS.replace("Pass", "Allow")),
+                None,
+            ),
         ];
         for (yaml, says) in cases {
             let f = run(&yaml, check);

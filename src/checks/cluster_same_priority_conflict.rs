@@ -17,9 +17,7 @@ use crate::semantics::policy_set::ClusterCompiled;
 use crate::semantics::traffic::{Action, CompiledRule, Endpoint, Match};
 use crate::semantics::{ConnSet, Layer, PolicyId};
 
-use super::{
-    describe_cluster_rule, describe_workloads, pod_endpoint, AnonymousPod, Context, Rule,
-};
+use super::{describe_cluster_rule, describe_workloads, pod_endpoint, AnonymousPod, Context, Rule};
 
 pub const RULE: Rule = Rule {
     id: "NPC201",
@@ -270,11 +268,14 @@ fn describe_conns(conns: &ConnSet) -> String {
     [Protocol::Tcp, Protocol::Udp, Protocol::Sctp]
         .into_iter()
         .find_map(|p| {
-            conns.ranges(p).first().map(|&(start, end)| match (start, end) {
-                (s, e) if s == e => format!("{} {s}", p.as_str()),
-                (1, u16::MAX) => format!("every {} port", p.as_str()),
-                (s, e) => format!("{} {s}-{e}", p.as_str()),
-            })
+            conns
+                .ranges(p)
+                .first()
+                .map(|&(start, end)| match (start, end) {
+                    (s, e) if s == e => format!("{} {s}", p.as_str()),
+                    (1, u16::MAX) => format!("every {} port", p.as_str()),
+                    (s, e) => format!("{} {s}-{e}", p.as_str()),
+                })
         })
         .unwrap_or_else(|| "no port".to_owned())
 }

@@ -149,9 +149,10 @@ fn peer_covers(a: &ClusterPeer, b: &ClusterPeer) -> bool {
             return true;
         }
         if let Some(later) = b.networks.as_ref().and_then(|n| parse(n)) {
-            return later
-                .iter()
-                .all(|l| nets.iter().any(|e| e.contains(&l.network()) && e.prefix_len() <= l.prefix_len()));
+            return later.iter().all(|l| {
+                nets.iter()
+                    .any(|e| e.contains(&l.network()) && e.prefix_len() <= l.prefix_len())
+            });
         }
     }
     false

@@ -492,7 +492,10 @@ const CHECKS: &[(&Rule, Check)] = &[
         cluster_admin_allow_overrides_isolation::check,
     ),
     (&cluster_shadowed_rule::RULE, cluster_shadowed_rule::check),
-    (&cluster_pass_to_nothing::RULE, cluster_pass_to_nothing::check),
+    (
+        &cluster_pass_to_nothing::RULE,
+        cluster_pass_to_nothing::check,
+    ),
     (&cluster_deny_pods_only::RULE, cluster_deny_pods_only::check),
 ];
 
