@@ -81,6 +81,7 @@ fn fixture() -> Fixture {
                                      {"name": "calico-node",
                                       "image": "docker.io/calico/node:v3.29.1"}]}}}}),
         ],
+        ..Fixture::default()
     }
 }
 
