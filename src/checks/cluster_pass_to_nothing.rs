@@ -35,8 +35,20 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     if !set.has_tiers() {
         return Vec::new();
     }
-    // Per Admin policy (position in the set) and direction: the workloads it selects that
-    // nothing after the Admin tier decides for.
+    // The Admin policies (positions in the set) with a Pass rule for each direction: only
+    // theirs are looked at, not every policy selecting every workload.
+    let passes = |position: usize, d: Direction| {
+        let c = &set.cluster()[position];
+        c.layer == Layer::Admin
+            && set
+                .rules(PolicyId::Cluster(c.index), d)
+                .iter()
+                .any(|r| r.action == Action::Pass)
+    };
+    let with_pass: [Vec<bool>; 2] =
+        Direction::BOTH.map(|d| (0..set.cluster().len()).map(|p| passes(p, d)).collect());
+    // Per Admin policy and direction: the workloads it selects that nothing after the Admin
+    // tier decides for.
     let mut undecided: HashMap<(usize, Direction), Vec<&Workload>> = HashMap::new();
     for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
         for d in Direction::BOTH {
@@ -48,7 +60,11 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             if dv.network_isolated() || baseline {
                 continue;
             }
-            for &q in &dv.cluster {
+            let slot = match d {
+                Direction::Ingress => 0,
+                Direction::Egress => 1,
+            };
+            for &q in dv.cluster.iter().filter(|&&q| with_pass[slot][q]) {
                 undecided.entry((q, d)).or_default().push(w);
             }
         }

@@ -9,6 +9,8 @@
 //! inside each CIDR the two policies name (and one outside them all).
 
 use std::collections::HashSet;
+
+use rayon::prelude::*;
 use std::net::IpAddr;
 
 use crate::model::{Direction, Labels, Protocol, Workload};
@@ -65,23 +67,87 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         return Vec::new();
     }
     let anonymous = AnonymousPod::new();
-    let peers = pod_peers(ctx, &anonymous);
-    ties.into_iter()
-        .filter_map(|(a, b)| conflict(ctx, &anonymous, &peers, &cluster[a], &cluster[b]))
+    let mut tied: Vec<usize> = ties.iter().flat_map(|&(a, b)| [a, b]).collect();
+    tied.sort_unstable();
+    tied.dedup();
+    let peers = pod_peers(ctx, &anonymous, &Keys::of(ctx, &tied));
+    // Each pair may try every pod of the input as a peer: side by side.
+    ties.into_par_iter()
+        .filter_map(|pair| conflict(ctx, &anonymous, &peers, pair))
         .collect()
 }
 
-/// Each distinct pod of the workloads (hostNetwork pods are their nodes: no selector matches
-/// them), then the anonymous pod.
-fn pod_peers<'c, 'a: 'c>(ctx: &'c Context<'a>, anonymous: &'c AnonymousPod) -> Vec<Peer<'c>> {
-    let mut seen: HashSet<(&str, &Labels)> = HashSet::new();
+/// The label keys the peers of some policies look at: in namespaces, and on pods.
+#[derive(Default)]
+struct Keys<'a> {
+    namespace: HashSet<&'a str>,
+    pod: HashSet<&'a str>,
+    /// Whether a rule names a port: the peer's container ports then matter (egress).
+    named_ports: bool,
+}
+
+impl<'a> Keys<'a> {
+    fn of(ctx: &Context<'a>, positions: &[usize]) -> Self {
+        let mut keys = Keys::default();
+        let add = |set: &mut HashSet<&'a str>, s: &'a crate::model::LabelSelector| {
+            set.extend(s.match_labels.iter().map(|(k, _)| k.as_str()));
+            set.extend(s.match_expressions.iter().map(|r| r.key.as_str()));
+        };
+        for &position in positions {
+            let index = ctx.coverage.set.cluster()[position].index;
+            let p = &ctx.inventory.cluster_policies[index];
+            for rule in p.ingress.iter().chain(&p.egress) {
+                keys.named_ports |= rule
+                    .ports
+                    .iter()
+                    .flatten()
+                    .any(|port| matches!(port, crate::model::ClusterPort::Named(_)));
+                for peer in &rule.peers {
+                    if let Some(ns) = &peer.namespaces {
+                        add(&mut keys.namespace, ns);
+                    }
+                    if let Some(pods) = &peer.pods {
+                        add(&mut keys.namespace, &pods.namespace_selector);
+                        add(&mut keys.pod, &pods.pod_selector);
+                    }
+                }
+            }
+        }
+        keys
+    }
+}
+
+/// The pods of the workloads that the rules of the tied policies can tell apart, one of each
+/// kind (hostNetwork pods are their nodes: no selector matches them), then the anonymous pod.
+/// Pods alike in the labels their selectors read match the same rules: a cluster with 100,000
+/// workloads has few kinds of pods for a handful of selectors.
+fn pod_peers<'c, 'a: 'c>(
+    ctx: &'c Context<'a>,
+    anonymous: &'c AnonymousPod,
+    keys: &Keys<'_>,
+) -> Vec<Peer<'c>> {
+    type Signature<'s> = (Vec<(&'s str, &'s str)>, Vec<(&'s str, &'s str)>, usize);
+    let project = |labels: &'a Labels, wanted: &HashSet<&str>| -> Vec<(&'a str, &'a str)> {
+        labels
+            .iter()
+            .filter(|(k, _)| wanted.contains(k.as_str()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    };
+    let mut seen: HashSet<Signature<'a>> = HashSet::new();
     let mut out = Vec::new();
-    for w in &ctx.inventory.workloads {
+    for (i, w) in ctx.inventory.workloads.iter().enumerate() {
         if ctx.coverage.on_node_network(w) {
             continue;
         }
+        let namespace = project(
+            ctx.coverage.set.namespace_labels(&w.namespace),
+            &keys.namespace,
+        );
         for labels in &w.label_sets {
-            if seen.insert((w.namespace.as_str(), labels)) {
+            // With named ports, each workload is its own kind.
+            let own = if keys.named_ports { i } else { 0 };
+            if seen.insert((namespace.clone(), project(labels, &keys.pod), own)) {
                 out.push((pod_endpoint(ctx, w, labels), Some(w)));
             }
         }
@@ -94,41 +160,18 @@ fn selects(c: &ClusterCompiled, namespace: &Labels, labels: &Labels) -> bool {
     c.namespaces.matches(namespace) && c.pods.matches(labels)
 }
 
-/// The first conflict between two tied policies, as a finding.
+/// The first conflict between two tied policies (positions in the set), as a finding.
 fn conflict(
     ctx: &Context<'_>,
     anonymous: &AnonymousPod,
     pod_peers: &[Peer<'_>],
-    a: &ClusterCompiled,
-    b: &ClusterCompiled,
+    (pa, pb): (usize, usize),
 ) -> Option<Finding> {
     let set = &ctx.coverage.set;
-    // The pods both subjects select.
-    let mut both: Vec<&Workload> = Vec::new();
-    let mut first: Option<Endpoint<'_>> = None;
-    for w in &ctx.inventory.workloads {
-        if ctx.coverage.on_node_network(w) {
-            continue;
-        }
-        let ns = set.namespace_labels(&w.namespace);
-        if let Some(labels) = w
-            .label_sets
-            .iter()
-            .find(|l| selects(a, ns, l) && selects(b, ns, l))
-        {
-            first.get_or_insert_with(|| pod_endpoint(ctx, w, labels));
-            both.push(w);
-        }
-    }
-    both.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let (a, b) = (&set.cluster()[pa], &set.cluster()[pb]);
     let empty = Labels::new();
     let anonymous_both = selects(a, anonymous.namespace_labels(), &empty)
         && selects(b, anonymous.namespace_labels(), &empty);
-    if both.is_empty() && !anonymous_both {
-        return None;
-    }
-    // Named ports of ingress rules resolve on the subject: the first pod both select.
-    let subject = first.unwrap_or_else(|| anonymous.endpoint());
     let (ida, idb) = (PolicyId::Cluster(a.index), PolicyId::Cluster(b.index));
     let addresses: Vec<Peer<'_>> = addresses(ctx, a, b)
         .into_iter()
@@ -136,10 +179,27 @@ fn conflict(
         .collect();
     for d in Direction::BOTH {
         let (ra, rb) = (set.rules(ida, d), set.rules(idb, d));
-        let actions: HashSet<Action> = ra.iter().chain(rb).map(|r| r.action).collect();
-        if ra.is_empty() || rb.is_empty() || actions.len() < 2 {
+        if !may_conflict(ra, rb) {
             continue;
         }
+        // The pods both subjects select, as the verdicts found them (their lists of
+        // cluster-scoped policies are in evaluation order).
+        let mut both: Vec<&Workload> = (ctx.inventory.workloads.iter())
+            .zip(&ctx.coverage.workloads)
+            .filter(|(_, v)| {
+                let c = &v.direction(d).cluster;
+                c.binary_search(&pa).is_ok() && c.binary_search(&pb).is_ok()
+            })
+            .map(|(w, _)| w)
+            .collect();
+        if both.is_empty() && !anonymous_both {
+            continue;
+        }
+        // Named ports of ingress rules resolve on the subject: the first pod both select.
+        let subject = both
+            .first()
+            .map(|w| pod_endpoint(ctx, w, &w.label_sets[0]))
+            .unwrap_or_else(|| anonymous.endpoint());
         for (peer, workload) in pod_peers.iter().chain(&addresses) {
             let destination = match d {
                 Direction::Ingress => subject,
@@ -155,6 +215,8 @@ fn conflict(
                     }
                     let inv = &ctx.inventory.cluster_policies;
                     let (pa, pb) = (&inv[a.index], &inv[b.index]);
+                    // Sorted only for the message: most pairs have none to write.
+                    both.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
                     let who = if both.is_empty() {
                         "the pods of a namespace none of their selectors names".to_owned()
                     } else {
@@ -200,6 +262,21 @@ fn conflict(
         }
     }
     None
+}
+
+/// Whether the two lists hold rules with different actions whose ports may overlap (a named
+/// port may be any number): without them, no peer can make a conflict.
+fn may_conflict(ra: &[CompiledRule], rb: &[CompiledRule]) -> bool {
+    // Numbered ports do not depend on the destination.
+    let anywhere = Endpoint::Address(IpAddr::from([192, 0, 2, 1]));
+    ra.iter().any(|x| {
+        rb.iter().any(|y| {
+            x.action != y.action
+                && (x.has_named_port()
+                    || y.has_named_port()
+                    || !x.conns(&anywhere).intersect(&y.conns(&anywhere)).is_empty())
+        })
+    })
 }
 
 /// What a policy's rules decide for one peer, first match first: each deciding rule's index,
