@@ -470,6 +470,25 @@ mod tests {
     }
 
     #[test]
+    fn pods_alike_but_for_their_namespace_labels_are_each_tried() {
+        // Both pods are app=web; only the one in a team=b namespace is denied.
+        let yaml = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {team: a}}\n---\n\
+            apiVersion: v1\nkind: Namespace\nmetadata: {name: zoo, labels: {team: b}}\n---\n\
+            apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop, labels: {app: web}}\nspec: {containers: [{name: c, image: i}]}\n---\n\
+            apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: zoo, labels: {app: web}}\nspec: {containers: [{name: c, image: i}]}\n---\n\
+            apiVersion: policy.networking.k8s.io/v1beta1\nkind: ClusterNetworkPolicy\nmetadata: {name: a}\nspec:\n  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}\n  ingress: [{action: Deny, from: [{namespaces: {matchLabels: {team: b}}}]}]\n---\n\
+            apiVersion: policy.networking.k8s.io/v1beta1\nkind: ClusterNetworkPolicy\nmetadata: {name: b}\nspec:\n  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}\n  ingress: [{action: Accept, from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}]}]\n";
+        let f = run(yaml, check);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message
+                .contains("ingress from Pod zoo/web on every port"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
     fn an_admin_network_policy_and_a_cluster_network_policy_share_the_scale() {
         let f = run(RULE.bad_example, check);
         assert_eq!(f.len(), 1);
