@@ -5,13 +5,13 @@
 //!
 //! "Can both match" is decided on the inventory: a workload both subjects select (or point
 //! 22's anonymous pod, when both select it), and a peer that a rule of each matches with
-//! overlapping ports: each distinct pod of the workloads, the anonymous pod, and an address
-//! inside each CIDR the two policies name (and one outside them all).
+//! overlapping ports: one pod of each kind the tied policies' selectors can tell apart, the
+//! anonymous pod, and an address inside each CIDR the two policies name (and one more).
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 
 use rayon::prelude::*;
-use std::net::IpAddr;
 
 use crate::model::{Direction, Labels, Protocol, Workload};
 use crate::report::{Finding, Severity};
