@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::checks::{self, Context};
 use crate::error::Error;
-use crate::model::{Direction, Inventory, Suppression};
+use crate::model::{ClusterPolicyKind, Direction, Inventory, Suppression};
 use crate::report::{
     DirectionFlags, Finding, Isolation, NamespaceEntry, Report, Severity, Source, Summary,
     WorkloadEntry, API_VERSION,
@@ -328,8 +328,9 @@ pub fn analyse_with_options(
     }
 }
 
-/// The findings `-l` reports: about a reported workload, about a policy that selects one, about
-/// a namespace that holds one; and those about nothing in the inventory (the CNI plugin).
+/// The findings `-l` reports: about a reported workload, about a policy (NetworkPolicy or
+/// cluster-scoped) that selects one, about a namespace that holds one; and those about nothing
+/// in the inventory (the CNI plugin).
 fn reported_findings(
     inventory: &Inventory,
     coverage: &Coverage,
@@ -339,6 +340,8 @@ fn reported_findings(
     let mut workloads: HashMap<(&str, &str, &str), bool> = HashMap::new();
     let mut policies: HashSet<(&str, &str)> = HashSet::new();
     let mut namespaces: HashSet<&str> = HashSet::new();
+    // Cluster-scoped policies by (kind, name): their findings name no namespace.
+    let mut cluster: HashSet<(&str, &str)> = HashSet::new();
     for ((w, v), &r) in inventory
         .workloads
         .iter()
@@ -355,6 +358,10 @@ fn reported_findings(
                 let p = &inventory.policies[p];
                 policies.insert((&p.namespace, &p.name));
             }
+            for &position in v.ingress.cluster.iter().chain(&v.egress.cluster) {
+                let p = &inventory.cluster_policies[coverage.set.cluster()[position].index];
+                cluster.insert((p.kind.as_str(), &p.name));
+            }
         }
     }
     findings
@@ -367,6 +374,9 @@ fn reported_findings(
             match f.kind.as_str() {
                 "NetworkPolicy" => policies.contains(&(ns, f.object.as_str())),
                 "Namespace" => namespaces.contains(f.object.as_str()),
+                kind if ClusterPolicyKind::parse(kind).is_some() => {
+                    cluster.contains(&(kind, f.object.as_str()))
+                }
                 _ => true,
             }
         })

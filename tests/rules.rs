@@ -96,6 +96,9 @@ fn cluster_fixture(yaml: &str) -> Fixture {
             "Pod" => f.pods.push(v),
             "NetworkPolicy" => f.network_policies.push(v),
             "Namespace" => f.namespaces.push(v),
+            "ClusterNetworkPolicy" => f.cluster_network_policies.push(v),
+            "AdminNetworkPolicy" => f.admin_network_policies.push(v),
+            "BaselineAdminNetworkPolicy" => f.baseline_admin_network_policies.push(v),
             kind => {
                 let template = &v["spec"]["template"];
                 let ns = v["metadata"]["namespace"].clone();
@@ -118,7 +121,12 @@ fn cluster_fixture(yaml: &str) -> Fixture {
 }
 
 fn cluster_mode(yaml: &str) -> Vec<String> {
-    let server = ApiServer::start(cluster_fixture(yaml), Options::default());
+    // The cluster has the network-policy-api CRDs, in every version this version reads.
+    let options = Options {
+        policy_api_versions: vec!["v1alpha1", "v1alpha2", "v1beta1"],
+        ..Options::default()
+    };
+    let server = ApiServer::start(cluster_fixture(yaml), options);
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     server.write_kubeconfig(&kubeconfig, "test", None);

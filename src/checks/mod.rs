@@ -5,6 +5,11 @@ pub mod all_namespaces_peer;
 pub mod allow_all_egress;
 pub mod allow_all_ingress;
 pub mod any_peer_on_port;
+pub mod cluster_admin_allow_overrides_isolation;
+pub mod cluster_deny_pods_only;
+pub mod cluster_pass_to_nothing;
+pub mod cluster_same_priority_conflict;
+pub mod cluster_shadowed_rule;
 pub mod cni_without_policy_enforcement;
 pub mod default_deny_neutralised;
 pub mod disparate_peers_one_rule;
@@ -23,8 +28,9 @@ pub mod policy_selects_nothing;
 pub mod uncovered_workload;
 pub mod unresolved_named_port;
 
-use crate::model::{Direction, Inventory, NetworkPolicy, Origin};
+use crate::model::{ClusterPolicy, Direction, Inventory, NetworkPolicy, Origin, Workload};
 use crate::report::{Finding, Severity};
+use crate::semantics::traffic::{Endpoint, PodRef};
 use crate::semantics::Coverage;
 
 use index::{NamespaceIndex, WorkloadIndex};
@@ -89,6 +95,155 @@ impl Rule {
             remediation,
         )
     }
+}
+
+impl Rule {
+    /// A finding of this rule about a cluster-scoped policy: it names no namespace, as
+    /// suppression and `-l` expect of a cluster-scoped object.
+    pub fn cluster_finding(
+        &self,
+        policy: &ClusterPolicy,
+        message: String,
+        remediation: String,
+    ) -> Finding {
+        let mut f = self.finding(
+            "",
+            policy.kind.as_str(),
+            &policy.name,
+            &policy.origin,
+            message,
+            remediation,
+        );
+        f.namespace = None;
+        f
+    }
+}
+
+/// A rule of a cluster-scoped policy in one line: `spec.ingress[0] "deny-guests" (Deny from
+/// namespaces {})`.
+pub fn describe_cluster_rule(policy: &ClusterPolicy, direction: Direction, index: usize) -> String {
+    let rule = &policy.rules(direction)[index];
+    let name = rule
+        .name
+        .as_deref()
+        .map(|n| format!(" {n:?}"))
+        .unwrap_or_default();
+    let peers = rule
+        .peers
+        .iter()
+        .map(describe_cluster_peer)
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let towards = match direction {
+        Direction::Ingress => "from",
+        Direction::Egress => "to",
+    };
+    let ports = match &rule.ports {
+        None => String::new(),
+        Some(_) => " on some ports".to_owned(),
+    };
+    format!(
+        "spec.{dir}[{index}]{name} ({action} {towards} {peers}{ports})",
+        dir = direction.lower(),
+        action = rule.action,
+    )
+}
+
+/// A cluster-scoped subject or peer in one line: `namespaces {}`, `pods app=web in namespaces
+/// {}`, `networks 0.0.0.0/0`.
+pub fn describe_cluster_peer(peer: &crate::model::ClusterPeer) -> String {
+    if let Some(ns) = &peer.namespaces {
+        return format!("namespaces {}", describe_selector(ns));
+    }
+    if let Some(p) = &peer.pods {
+        return format!(
+            "pods {} in namespaces {}",
+            describe_selector(&p.pod_selector),
+            describe_selector(&p.namespace_selector)
+        );
+    }
+    if let Some(n) = &peer.nodes {
+        return format!("nodes {}", describe_selector(n));
+    }
+    if let Some(n) = &peer.networks {
+        return format!("networks {}", n.join(", "));
+    }
+    if let Some(n) = &peer.domain_names {
+        return format!("domainNames {}", n.join(", "));
+    }
+    format!("an unknown peer ({})", peer.unknown.join(", "))
+}
+
+/// Workloads in one line, the first three named: `Deployment shop/web, Pod shop/db and 2 more`.
+pub fn describe_workloads(workloads: &[&Workload]) -> String {
+    let named: Vec<String> = workloads
+        .iter()
+        .take(3)
+        .map(|w| format!("{} {}/{}", w.kind, w.namespace, w.name))
+        .collect();
+    match workloads.len() {
+        n if n > 3 => format!("{} and {} more", named.join(", "), n - 3),
+        _ => named.join(", "),
+    }
+}
+
+/// Point 22's anonymous pod: no labels, no container ports, in a namespace labelled only with
+/// a name no selector spells (a namespace created tomorrow).
+pub struct AnonymousPod {
+    namespace_labels: crate::model::Labels,
+    labels: crate::model::Labels,
+}
+
+impl AnonymousPod {
+    pub fn new() -> Self {
+        let mut namespace_labels = crate::model::Labels::new();
+        namespace_labels.insert(
+            crate::model::NAMESPACE_NAME_LABEL.to_owned(),
+            "(a namespace no selector names)".to_owned(),
+        );
+        AnonymousPod {
+            namespace_labels,
+            labels: crate::model::Labels::new(),
+        }
+    }
+
+    /// Its namespace's labels: a name label only.
+    pub fn namespace_labels(&self) -> &crate::model::Labels {
+        &self.namespace_labels
+    }
+
+    pub fn endpoint(&self) -> Endpoint<'_> {
+        Endpoint::Pod(PodRef {
+            namespace: "",
+            labels: &self.labels,
+            namespace_labels: &self.namespace_labels,
+            ports: &[],
+            node_network: false,
+            anonymous: true,
+        })
+    }
+}
+
+impl Default for AnonymousPod {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A pod of a workload, as the semantics see it.
+pub fn pod_endpoint<'a>(
+    ctx: &Context<'a>,
+    workload: &'a Workload,
+    labels: &'a crate::model::Labels,
+) -> Endpoint<'a> {
+    Endpoint::Pod(PodRef {
+        namespace: &workload.namespace,
+        labels,
+        namespace_labels: ctx.coverage.set.namespace_labels(&workload.namespace),
+        ports: &workload.ports,
+        node_network: ctx.coverage.on_node_network(workload),
+        anonymous: false,
+    })
 }
 
 /// The policies the API server would accept: lint rules skip the others, which NPC120 reports.
@@ -243,6 +398,11 @@ pub const RULES: &[Rule] = &[
     non_descriptive_name::RULE,
     invalid_policy::RULE,
     cni_without_policy_enforcement::RULE,
+    cluster_same_priority_conflict::RULE,
+    cluster_admin_allow_overrides_isolation::RULE,
+    cluster_shadowed_rule::RULE,
+    cluster_pass_to_nothing::RULE,
+    cluster_deny_pods_only::RULE,
 ];
 
 /// The rule with this id or name (case-insensitive).
@@ -323,6 +483,20 @@ const CHECKS: &[(&Rule, Check)] = &[
         &cni_without_policy_enforcement::RULE,
         cni_without_policy_enforcement::check,
     ),
+    (
+        &cluster_same_priority_conflict::RULE,
+        cluster_same_priority_conflict::check,
+    ),
+    (
+        &cluster_admin_allow_overrides_isolation::RULE,
+        cluster_admin_allow_overrides_isolation::check,
+    ),
+    (&cluster_shadowed_rule::RULE, cluster_shadowed_rule::check),
+    (
+        &cluster_pass_to_nothing::RULE,
+        cluster_pass_to_nothing::check,
+    ),
+    (&cluster_deny_pods_only::RULE, cluster_deny_pods_only::check),
 ];
 
 /// Runs every check.
