@@ -24,9 +24,6 @@ use super::objects::{container_ports, labels_or_empty, RawMeta, RawObject, RawSe
 use super::yaml11;
 
 /// One object read from a stream.
-// Each lives only until it is moved into the inventory: boxing the larger variants would
-// allocate for every policy of a 100,000-object stream to save stack space nobody keeps.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed {
     Namespace(Namespace),
