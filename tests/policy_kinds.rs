@@ -230,7 +230,10 @@ fn policy_kinds_of_antrea_multus_ovn_openshift_and_gke_are_named() {
         "apiVersion: network.openshift.io/v1\nkind: EgressNetworkPolicy\nmetadata: {name: default, namespace: shop}\nspec: {egress: [{type: Deny, to: {cidrSelector: 0.0.0.0/0}}]}\n",
         "apiVersion: networking.gke.io/v1alpha1\nkind: FQDNNetworkPolicy\nmetadata: {name: fqdn, namespace: shop}\nspec: {podSelector: {}, egress: [{to: [{fqdns: [example.com]}]}]}\n",
     ];
-    let input = std::iter::once(WEB).chain(others).collect::<Vec<_>>().join("---\n");
+    let input = std::iter::once(WEB)
+        .chain(others)
+        .collect::<Vec<_>>()
+        .join("---\n");
     let r = run_stdin(&["-f", "-", "-o", "json"], input.as_bytes());
     assert_eq!(r.code, 1, "web is not covered: {}", r.stderr);
     let report: Value = serde_json::from_str(&r.stdout).unwrap();
@@ -257,7 +260,9 @@ fn policy_kinds_of_antrea_multus_ovn_openshift_and_gke_are_named() {
         .collect();
     assert!(!rules.contains(&"NPC120"), "{rules:?}");
     assert!(
-        r.stderr.contains("note: 1 k8s.cni.cncf.io/v1beta1 MultiNetworkPolicy object was not evaluated"),
+        r.stderr.contains(
+            "note: 1 k8s.cni.cncf.io/v1beta1 MultiNetworkPolicy object was not evaluated"
+        ),
         "{}",
         r.stderr
     );

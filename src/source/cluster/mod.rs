@@ -551,8 +551,8 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     }
     for (what, e) in &ignored_policy_errors {
         notes.push(format!(
-            "{what} could not be listed ({e}); this version does not evaluate them, and verdicts \
-             may be wrong for the pods they could select."
+            "{what} could not be listed ({e}): policies this version does not evaluate may go \
+             unnamed, and verdicts may be wrong for the pods they could select."
         ));
     }
     if let Err(e) = &ns_r {
@@ -776,10 +776,7 @@ async fn list_ignored_policies(
     let groups = match lister.groups().await {
         Ok(groups) => groups,
         Err(e) => {
-            errors.push((
-                "The API groups, and so the policies of other APIs,".to_owned(),
-                e,
-            ));
+            errors.push(("The API groups".to_owned(), e));
             return (policies, errors);
         }
     };
