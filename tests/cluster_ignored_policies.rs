@@ -360,3 +360,63 @@ fn a_refused_list_is_a_note_and_the_run_goes_on() {
         "{stderr}"
     );
 }
+
+fn cluster_network_policy(name: &str) -> Value {
+    json!({"apiVersion": "policy.networking.k8s.io/v1", "kind": "ClusterNetworkPolicy",
+           "metadata": {"name": name},
+           "spec": {"tier": "Admin", "priority": 10, "subject": {"namespaces": {}},
+                    "ingress": [{"name": "deny", "action": "Deny", "from": [{"namespaces": {}}]}]}})
+}
+
+#[test]
+fn policy_networking_k8s_io_is_named_only_in_versions_not_read() {
+    let objects = || {
+        Fixture::from_objects([
+            namespace("shop", &[]),
+            calico_node(),
+            pod("shop", "web", &[("app", "web")]),
+            cluster_network_policy("admin-a"),
+            cluster_network_policy("admin-b"),
+        ])
+    };
+    // Only a version this one does not read: named, not evaluated.
+    let c = Cluster::start(
+        objects(),
+        Options {
+            policy_api_versions: vec!["v1"],
+            ..Options::default()
+        },
+    );
+    let (_, r, stderr) = c.json(&["-A"]);
+    assert_eq!(
+        r["summary"]["ignoredPolicies"],
+        json!({"policy.networking.k8s.io/v1 ClusterNetworkPolicy": 2}),
+        "{stderr}"
+    );
+    assert!(r["summary"]["policies"]
+        .get("ClusterNetworkPolicy")
+        .is_none());
+    assert!(
+        stderr.contains(
+            "note: 2 policy.networking.k8s.io/v1 ClusterNetworkPolicy objects were not evaluated"
+        ),
+        "{stderr}"
+    );
+    // With v1beta1 served too, the same objects are read from it, and not named again.
+    let c = Cluster::start(
+        objects(),
+        Options {
+            policy_api_versions: vec!["v1", "v1beta1"],
+            ..Options::default()
+        },
+    );
+    let (_, r, stderr) = c.json(&["-A"]);
+    assert_eq!(r["summary"]["ignoredPolicies"], json!({}), "{stderr}");
+    assert_eq!(r["summary"]["policies"], json!({"ClusterNetworkPolicy": 2}));
+    assert!(!stderr.contains("not evaluated"), "{stderr}");
+    let paths = c.paths();
+    assert!(
+        !paths.contains(&"/apis/policy.networking.k8s.io/v1/clusternetworkpolicies".to_owned()),
+        "{paths:?}"
+    );
+}

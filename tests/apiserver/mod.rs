@@ -62,7 +62,7 @@ pub struct Fixture {
     /// Including the CNI DaemonSets of kube-system, which tell which CNI enforces policies.
     pub daemon_sets: Vec<Value>,
     /// policy.networking.k8s.io objects, served only in the versions
-    /// [`Options::policy_api_versions`] names (ClusterNetworkPolicies in each of v1beta1 and
+    /// [`Options::policy_api_versions`] names (ClusterNetworkPolicies in each of v1, v1beta1 and
     /// v1alpha2 that is served, as a CRD with several versions serves the same objects).
     pub cluster_network_policies: Vec<Value>,
     pub admin_network_policies: Vec<Value>,
@@ -275,7 +275,7 @@ pub struct Options {
     /// The names (host names or IP addresses) the server certificate is valid for.
     pub certificate_names: Vec<String>,
     /// The versions of policy.networking.k8s.io served (`v1alpha1`: AdminNetworkPolicy and
-    /// BaselineAdminNetworkPolicy; `v1alpha2`, `v1beta1`: ClusterNetworkPolicy); none by
+    /// BaselineAdminNetworkPolicy; `v1alpha2`, `v1beta1`, `v1`: ClusterNetworkPolicy); none by
     /// default, as on a cluster without the network-policy-api CRDs.
     pub policy_api_versions: Vec<&'static str>,
     /// The group versions of other policy APIs served: `cilium.io/v2`, `projectcalico.org/v3`,
@@ -632,11 +632,12 @@ const CILIUM_NETWORK_POLICIES: usize = 10;
 const CILIUM_CLUSTERWIDE_NETWORK_POLICIES: usize = 11;
 const CALICO_NETWORK_POLICIES: usize = 12;
 const CALICO_CRD_NETWORK_POLICIES: usize = 13;
+const CLUSTER_NETWORK_POLICIES_V1: usize = 14;
 
 /// The group of the cluster-scoped policy CRDs.
 const POLICY_GROUP: &str = "policy.networking.k8s.io";
 
-const RESOURCES: [ResourceDef; 14] = [
+const RESOURCES: [ResourceDef; 15] = [
     ResourceDef {
         plural: "namespaces",
         singular: "namespace",
@@ -801,6 +802,18 @@ const RESOURCES: [ResourceDef; 14] = [
         categories: &[],
         fields: &[],
     },
+    // A version newer than those netpol-check reads.
+    ResourceDef {
+        plural: "clusternetworkpolicies",
+        singular: "clusternetworkpolicy",
+        kind: "ClusterNetworkPolicy",
+        group: POLICY_GROUP,
+        version: "v1",
+        namespaced: false,
+        short_names: &["cnp"],
+        categories: &[],
+        fields: &[],
+    },
 ];
 
 /// The group versions always served, in the order discovery lists them; those of
@@ -846,7 +859,7 @@ impl Shared {
     fn group_versions(&self) -> Vec<(&'static str, &'static str)> {
         let mut all = GROUP_VERSIONS.to_vec();
         // Newest first, as the API server orders a group's versions.
-        for v in ["v1beta1", "v1alpha2", "v1alpha1"] {
+        for v in ["v1", "v1beta1", "v1alpha2", "v1alpha1"] {
             if self.options.policy_api_versions.contains(&v) {
                 all.push((POLICY_GROUP, v));
             }
@@ -882,6 +895,7 @@ impl Shared {
         by_resource[REPLICA_SETS] = replica_sets;
         by_resource[DAEMON_SETS] = daemon_sets;
         by_resource[JOBS] = jobs;
+        by_resource[CLUSTER_NETWORK_POLICIES_V1] = cluster_network_policies.clone();
         by_resource[CLUSTER_NETWORK_POLICIES_V1BETA1] = cluster_network_policies.clone();
         by_resource[CLUSTER_NETWORK_POLICIES_V1ALPHA2] = cluster_network_policies;
         by_resource[ADMIN_NETWORK_POLICIES] = admin_network_policies;
