@@ -831,6 +831,8 @@ async fn list_ignored_policies(
                     raw.into_iter()
                         .filter_map(|o| ignored_policy_from_list(&group.preferred, &r.kind, o)),
                 ),
+                // The CRD went away since discovery: as if it had never been served.
+                Err(ListError::Api { code: 404, .. }) => {}
                 Err(e) => errors.push((format!("{} ({})", r.name, group.preferred), e)),
             }
         }
