@@ -215,3 +215,56 @@ fn policies_of_other_apis_inside_a_list_are_named() {
     );
     assert_eq!(report["summary"]["networkPolicies"], 0);
 }
+
+/// Kinds of Antrea, Multus, OVN-Kubernetes, OpenShift SDN and GKE, several with names of
+/// Kubernetes kinds: named, never read. Read as Kubernetes policies, the MultiNetworkPolicy
+/// and the Antrea NetworkPolicy would isolate web, the Antrea ClusterNetworkPolicy would be an
+/// invalid network-policy-api one.
+#[test]
+fn policy_kinds_of_antrea_multus_ovn_openshift_and_gke_are_named() {
+    let others = [
+        "apiVersion: k8s.cni.cncf.io/v1beta1\nkind: MultiNetworkPolicy\nmetadata: {name: secondary, namespace: shop}\nspec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n",
+        "apiVersion: crd.antrea.io/v1beta1\nkind: NetworkPolicy\nmetadata: {name: annp, namespace: shop}\nspec: {priority: 5, appliedTo: [{podSelector: {}}], ingress: [{action: Drop}]}\n",
+        "apiVersion: crd.antrea.io/v1beta1\nkind: ClusterNetworkPolicy\nmetadata: {name: acnp}\nspec: {priority: 5, appliedTo: [{namespaceSelector: {}}], ingress: [{action: Drop}]}\n",
+        "apiVersion: k8s.ovn.org/v1\nkind: EgressFirewall\nmetadata: {name: default, namespace: shop}\nspec: {egress: [{type: Deny, to: {cidrSelector: 0.0.0.0/0}}]}\n",
+        "apiVersion: network.openshift.io/v1\nkind: EgressNetworkPolicy\nmetadata: {name: default, namespace: shop}\nspec: {egress: [{type: Deny, to: {cidrSelector: 0.0.0.0/0}}]}\n",
+        "apiVersion: networking.gke.io/v1alpha1\nkind: FQDNNetworkPolicy\nmetadata: {name: fqdn, namespace: shop}\nspec: {podSelector: {}, egress: [{to: [{fqdns: [example.com]}]}]}\n",
+    ];
+    let input = std::iter::once(WEB)
+        .chain(others)
+        .collect::<Vec<_>>()
+        .join("---\n");
+    let r = run_stdin(&["-f", "-", "-o", "json"], input.as_bytes());
+    assert_eq!(r.code, 1, "web is not covered: {}", r.stderr);
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        report["summary"]["ignoredPolicies"],
+        json!({"k8s.cni.cncf.io/v1beta1 MultiNetworkPolicy": 1,
+               "crd.antrea.io/v1beta1 NetworkPolicy": 1,
+               "crd.antrea.io/v1beta1 ClusterNetworkPolicy": 1,
+               "k8s.ovn.org/v1 EgressFirewall": 1,
+               "network.openshift.io/v1 EgressNetworkPolicy": 1,
+               "networking.gke.io/v1alpha1 FQDNNetworkPolicy": 1}),
+        "{report:#}"
+    );
+    assert_eq!(report["summary"]["skippedKinds"], json!({}));
+    assert_eq!(report["summary"]["networkPolicies"], 0);
+    let web = common::workload(&report, "Deployment", "shop", "web");
+    assert_eq!(web["ingress"]["isolated"], false, "{web:#}");
+    assert_eq!(web["egress"]["isolated"], false);
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(!rules.contains(&"NPC120"), "{rules:?}");
+    assert!(
+        r.stderr.contains(
+            "note: 1 k8s.cni.cncf.io/v1beta1 MultiNetworkPolicy object was not evaluated"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("verdicts may be wrong"), "{}", r.stderr);
+}

@@ -157,8 +157,8 @@ pub fn api_group(api_version: &str) -> &str {
 /// Policy kinds of other APIs that this version recognises but does not evaluate, as
 /// `(group, kind, cluster-scoped)`. The `policy.networking.k8s.io` kinds are read in the
 /// versions [`ClusterPolicyKind::versions`] names; only their other versions land here. Their objects are counted and named, never read as another
-/// kind: a Calico `NetworkPolicy` is not a Kubernetes one. Cluster discovery can look for the
-/// same list.
+/// kind: a Calico `NetworkPolicy` is not a Kubernetes one. Live clusters are asked for the
+/// same list (`source::cluster`), in the version each group prefers.
 pub const IGNORED_POLICY_KINDS: &[(&str, &str, bool)] = &[
     ("projectcalico.org", "NetworkPolicy", false),
     ("projectcalico.org", "GlobalNetworkPolicy", true),
@@ -183,6 +183,20 @@ pub const IGNORED_POLICY_KINDS: &[(&str, &str, bool)] = &[
         true,
     ),
     ("policy.networking.k8s.io", "ClusterNetworkPolicy", true),
+    // Antrea's own policies (antrea-io/antrea, build/charts/antrea/crds/networkpolicy.yaml and
+    // clusternetworkpolicy.yaml): the kind names collide with Kubernetes' and the
+    // network-policy-api's, the group tells them apart.
+    ("crd.antrea.io", "NetworkPolicy", false),
+    ("crd.antrea.io", "ClusterNetworkPolicy", true),
+    // Policies of secondary (Multus) networks, k8snetworkplumbingwg/multi-networkpolicy.
+    ("k8s.cni.cncf.io", "MultiNetworkPolicy", false),
+    // OVN-Kubernetes' per-namespace egress rules (ovn-org/ovn-kubernetes,
+    // egressfirewalls.k8s.ovn.org) and their OpenShift SDN predecessor (openshift/api,
+    // egressnetworkpolicies.network.openshift.io).
+    ("k8s.ovn.org", "EgressFirewall", false),
+    ("network.openshift.io", "EgressNetworkPolicy", false),
+    // GKE Dataplane V2's egress policy by domain name (GKE's "FQDN network policies" guide).
+    ("networking.gke.io", "FQDNNetworkPolicy", false),
 ];
 
 /// Whether `(group, kind)` is among [`IGNORED_POLICY_KINDS`]; `Some(cluster_scoped)` if so.

@@ -118,6 +118,9 @@ struct JsonMatrix<'a> {
     external_destinations: Vec<String>,
     connections: Vec<JsonEntry<'a>>,
     notes: &'a [String],
+    /// Objects of policy kinds this version does not evaluate, by kind, as the report's
+    /// `summary.ignoredPolicies`: the matrix leaves them out.
+    ignored_policies: std::collections::BTreeMap<String, usize>,
 }
 
 pub fn json(inventory: &Inventory, matrix: &Matrix, out: &mut dyn Write) -> std::io::Result<()> {
@@ -151,6 +154,7 @@ pub fn json(inventory: &Inventory, matrix: &Matrix, out: &mut dyn Write) -> std:
             })
             .collect(),
         notes: &matrix.notes,
+        ignored_policies: inventory.ignored_policy_counts(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;
     writeln!(out)

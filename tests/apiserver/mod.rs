@@ -62,11 +62,18 @@ pub struct Fixture {
     /// Including the CNI DaemonSets of kube-system, which tell which CNI enforces policies.
     pub daemon_sets: Vec<Value>,
     /// policy.networking.k8s.io objects, served only in the versions
-    /// [`Options::policy_api_versions`] names (ClusterNetworkPolicies in each of v1beta1 and
+    /// [`Options::policy_api_versions`] names (ClusterNetworkPolicies in each of v1, v1beta1 and
     /// v1alpha2 that is served, as a CRD with several versions serves the same objects).
     pub cluster_network_policies: Vec<Value>,
     pub admin_network_policies: Vec<Value>,
     pub baseline_admin_network_policies: Vec<Value>,
+    /// Policies of other APIs, served only in the group versions
+    /// [`Options::other_policy_apis`] names: cilium.io/v2 CiliumNetworkPolicies and
+    /// CiliumClusterwideNetworkPolicies, Calico NetworkPolicies (in projectcalico.org/v3 and
+    /// crd.projectcalico.org/v1, which hold the same objects when Calico's API server runs).
+    pub cilium_network_policies: Vec<Value>,
+    pub cilium_clusterwide_network_policies: Vec<Value>,
+    pub calico_network_policies: Vec<Value>,
 }
 
 impl Fixture {
@@ -76,7 +83,15 @@ impl Fixture {
         let mut fixture = Fixture::default();
         for object in objects {
             let kind = object["kind"].as_str().unwrap_or_default().to_string();
+            let calico = object["apiVersion"]
+                .as_str()
+                .is_some_and(|v| v.contains("projectcalico.org/"));
             let list = match kind.as_str() {
+                "NetworkPolicy" if calico => &mut fixture.calico_network_policies,
+                "CiliumNetworkPolicy" => &mut fixture.cilium_network_policies,
+                "CiliumClusterwideNetworkPolicy" => {
+                    &mut fixture.cilium_clusterwide_network_policies
+                }
                 "Namespace" => &mut fixture.namespaces,
                 "Pod" => &mut fixture.pods,
                 "NetworkPolicy" => &mut fixture.network_policies,
@@ -109,6 +124,9 @@ impl Fixture {
             + self.cluster_network_policies.len()
             + self.admin_network_policies.len()
             + self.baseline_admin_network_policies.len()
+            + self.cilium_network_policies.len()
+            + self.cilium_clusterwide_network_policies.len()
+            + self.calico_network_policies.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -257,9 +275,12 @@ pub struct Options {
     /// The names (host names or IP addresses) the server certificate is valid for.
     pub certificate_names: Vec<String>,
     /// The versions of policy.networking.k8s.io served (`v1alpha1`: AdminNetworkPolicy and
-    /// BaselineAdminNetworkPolicy; `v1alpha2`, `v1beta1`: ClusterNetworkPolicy); none by
+    /// BaselineAdminNetworkPolicy; `v1alpha2`, `v1beta1`, `v1`: ClusterNetworkPolicy); none by
     /// default, as on a cluster without the network-policy-api CRDs.
     pub policy_api_versions: Vec<&'static str>,
+    /// The group versions of other policy APIs served: `cilium.io/v2`, `projectcalico.org/v3`,
+    /// `crd.projectcalico.org/v1`; none by default.
+    pub other_policy_apis: Vec<&'static str>,
 }
 
 /// How a never-ending list continues.
@@ -300,6 +321,7 @@ impl Default for Options {
             certificate: ServerCertificate::CaSigned,
             certificate_names: vec!["127.0.0.1".to_string(), "localhost".to_string()],
             policy_api_versions: Vec::new(),
+            other_policy_apis: Vec::new(),
         }
     }
 }
@@ -606,11 +628,16 @@ const CLUSTER_NETWORK_POLICIES_V1BETA1: usize = 6;
 const CLUSTER_NETWORK_POLICIES_V1ALPHA2: usize = 7;
 const ADMIN_NETWORK_POLICIES: usize = 8;
 const BASELINE_ADMIN_NETWORK_POLICIES: usize = 9;
+const CILIUM_NETWORK_POLICIES: usize = 10;
+const CILIUM_CLUSTERWIDE_NETWORK_POLICIES: usize = 11;
+const CALICO_NETWORK_POLICIES: usize = 12;
+const CALICO_CRD_NETWORK_POLICIES: usize = 13;
+const CLUSTER_NETWORK_POLICIES_V1: usize = 14;
 
 /// The group of the cluster-scoped policy CRDs.
 const POLICY_GROUP: &str = "policy.networking.k8s.io";
 
-const RESOURCES: [ResourceDef; 10] = [
+const RESOURCES: [ResourceDef; 15] = [
     ResourceDef {
         plural: "namespaces",
         singular: "namespace",
@@ -731,6 +758,62 @@ const RESOURCES: [ResourceDef; 10] = [
         categories: &[],
         fields: &[],
     },
+    ResourceDef {
+        plural: "ciliumnetworkpolicies",
+        singular: "ciliumnetworkpolicy",
+        kind: "CiliumNetworkPolicy",
+        group: "cilium.io",
+        version: "v2",
+        namespaced: true,
+        short_names: &["cnp", "ciliumnp"],
+        categories: &["cilium", "ciliumpolicy"],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "ciliumclusterwidenetworkpolicies",
+        singular: "ciliumclusterwidenetworkpolicy",
+        kind: "CiliumClusterwideNetworkPolicy",
+        group: "cilium.io",
+        version: "v2",
+        namespaced: false,
+        short_names: &["ccnp"],
+        categories: &["cilium", "ciliumpolicy"],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "networkpolicies",
+        singular: "networkpolicy",
+        kind: "NetworkPolicy",
+        group: "projectcalico.org",
+        version: "v3",
+        namespaced: true,
+        short_names: &["cnp", "caliconetworkpolicy", "caliconetworkpolicies"],
+        categories: &[],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "networkpolicies",
+        singular: "networkpolicy",
+        kind: "NetworkPolicy",
+        group: "crd.projectcalico.org",
+        version: "v1",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        fields: &[],
+    },
+    // A version newer than those netpol-check reads.
+    ResourceDef {
+        plural: "clusternetworkpolicies",
+        singular: "clusternetworkpolicy",
+        kind: "ClusterNetworkPolicy",
+        group: POLICY_GROUP,
+        version: "v1",
+        namespaced: false,
+        short_names: &["cnp"],
+        categories: &[],
+        fields: &[],
+    },
 ];
 
 /// The group versions always served, in the order discovery lists them; those of
@@ -776,10 +859,16 @@ impl Shared {
     fn group_versions(&self) -> Vec<(&'static str, &'static str)> {
         let mut all = GROUP_VERSIONS.to_vec();
         // Newest first, as the API server orders a group's versions.
-        for v in ["v1beta1", "v1alpha2", "v1alpha1"] {
+        for v in ["v1", "v1beta1", "v1alpha2", "v1alpha1"] {
             if self.options.policy_api_versions.contains(&v) {
                 all.push((POLICY_GROUP, v));
             }
+        }
+        for api in &self.options.other_policy_apis {
+            let (group, version) = api
+                .split_once('/')
+                .unwrap_or_else(|| panic!("other_policy_apis: {api:?} is not GROUP/VERSION"));
+            all.push((group, version));
         }
         all
     }
@@ -795,6 +884,9 @@ impl Shared {
             cluster_network_policies,
             admin_network_policies,
             baseline_admin_network_policies,
+            cilium_network_policies,
+            cilium_clusterwide_network_policies,
+            calico_network_policies,
         } = fixture;
         let mut by_resource = vec![Vec::new(); RESOURCES.len()];
         by_resource[NAMESPACES] = namespaces;
@@ -803,10 +895,15 @@ impl Shared {
         by_resource[REPLICA_SETS] = replica_sets;
         by_resource[DAEMON_SETS] = daemon_sets;
         by_resource[JOBS] = jobs;
+        by_resource[CLUSTER_NETWORK_POLICIES_V1] = cluster_network_policies.clone();
         by_resource[CLUSTER_NETWORK_POLICIES_V1BETA1] = cluster_network_policies.clone();
         by_resource[CLUSTER_NETWORK_POLICIES_V1ALPHA2] = cluster_network_policies;
         by_resource[ADMIN_NETWORK_POLICIES] = admin_network_policies;
         by_resource[BASELINE_ADMIN_NETWORK_POLICIES] = baseline_admin_network_policies;
+        by_resource[CILIUM_NETWORK_POLICIES] = cilium_network_policies;
+        by_resource[CILIUM_CLUSTERWIDE_NETWORK_POLICIES] = cilium_clusterwide_network_policies;
+        by_resource[CALICO_CRD_NETWORK_POLICIES] = calico_network_policies.clone();
+        by_resource[CALICO_NETWORK_POLICIES] = calico_network_policies;
 
         let created = rfc3339(now_seconds());
         let mut resource_version = 1u64;

@@ -14,42 +14,43 @@ use serde::Deserialize;
 use crate::model::ClusterPolicyKind;
 use crate::source::objects::RawObject;
 
-/// A resource to list.
+/// A resource to list: a constant for the kinds every run lists, borrowed from a discovery
+/// document for the policy kinds of other APIs.
 #[derive(Debug, Clone, Copy)]
-pub struct Resource {
+pub struct Resource<'a> {
     /// `/api/v1` or `/apis/<group>/<version>`.
-    pub base: &'static str,
-    pub plural: &'static str,
+    pub base: &'a str,
+    pub plural: &'a str,
     /// Ask for `PartialObjectMetadataList`: owners need only metadata.
     pub metadata_only: bool,
 }
 
-pub const NAMESPACES: Resource = Resource {
+pub const NAMESPACES: Resource<'static> = Resource {
     base: "/api/v1",
     plural: "namespaces",
     metadata_only: false,
 };
-pub const PODS: Resource = Resource {
+pub const PODS: Resource<'static> = Resource {
     base: "/api/v1",
     plural: "pods",
     metadata_only: false,
 };
-pub const NETWORK_POLICIES: Resource = Resource {
+pub const NETWORK_POLICIES: Resource<'static> = Resource {
     base: "/apis/networking.k8s.io/v1",
     plural: "networkpolicies",
     metadata_only: false,
 };
-pub const REPLICA_SETS: Resource = Resource {
+pub const REPLICA_SETS: Resource<'static> = Resource {
     base: "/apis/apps/v1",
     plural: "replicasets",
     metadata_only: true,
 };
-pub const JOBS: Resource = Resource {
+pub const JOBS: Resource<'static> = Resource {
     base: "/apis/batch/v1",
     plural: "jobs",
     metadata_only: true,
 };
-pub const DAEMON_SETS: Resource = Resource {
+pub const DAEMON_SETS: Resource<'static> = Resource {
     base: "/apis/apps/v1",
     plural: "daemonsets",
     metadata_only: false,
@@ -57,7 +58,7 @@ pub const DAEMON_SETS: Resource = Resource {
 
 /// The cluster-scoped policy kinds, by group version in the order they are preferred: a
 /// ClusterNetworkPolicy served in v1beta1 and v1alpha2 is one object, listed once.
-pub const CLUSTER_POLICIES: [(ClusterPolicyKind, Resource); 4] = [
+pub const CLUSTER_POLICIES: [(ClusterPolicyKind, Resource<'static>); 4] = [
     (
         ClusterPolicyKind::ClusterNetworkPolicy,
         Resource {
@@ -92,9 +93,9 @@ pub const CLUSTER_POLICIES: [(ClusterPolicyKind, Resource); 4] = [
     ),
 ];
 
-impl Resource {
+impl<'a> Resource<'a> {
     /// `apps/v1` of `/apis/apps/v1`, `v1` of `/api/v1`.
-    pub fn api_version(&self) -> &'static str {
+    pub fn api_version(&self) -> &'a str {
         self.base
             .strip_prefix("/apis/")
             .or_else(|| self.base.strip_prefix("/api/"))
@@ -156,7 +157,7 @@ struct PageMeta {
 #[derive(Clone)]
 pub struct Progress {
     bar: ProgressBar,
-    pages: Arc<Mutex<BTreeMap<&'static str, usize>>>,
+    pages: Arc<Mutex<BTreeMap<String, usize>>>,
 }
 
 impl Progress {
@@ -167,9 +168,14 @@ impl Progress {
         }
     }
 
-    fn page(&self, resource: &'static str) {
+    fn page(&self, resource: &str) {
         let mut pages = self.pages.lock().expect("no panics while holding the lock");
-        *pages.entry(resource).or_default() += 1;
+        match pages.get_mut(resource) {
+            Some(n) => *n += 1,
+            None => {
+                pages.insert(resource.to_owned(), 1);
+            }
+        }
         let line: Vec<String> = pages
             .iter()
             .map(|(r, n)| format!("{r} {n} page{}", if *n == 1 { "" } else { "s" }))
@@ -217,7 +223,7 @@ impl Lister {
     /// for every item as its page arrives.
     pub async fn list(
         &self,
-        resource: Resource,
+        resource: Resource<'_>,
         namespace: Option<&str>,
         label_selector: Option<&str>,
         field_selector: Option<&str>,
@@ -325,35 +331,91 @@ impl Lister {
     }
 }
 
+/// A resource of a group version's discovery document.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ServedResource {
+    /// The plural, or `plural/subresource`.
+    pub name: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub namespaced: bool,
+}
+
+/// An API group of `GET /apis`, and the version the server prefers (`group/version`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedGroup {
+    pub name: String,
+    pub preferred: String,
+}
+
 impl Lister {
-    /// The resources (plurals) a group version serves, from its discovery document
+    /// The resources a group version serves, from its discovery document
     /// (`GET /apis/GROUP/VERSION`); none when the server does not serve it (404), as on a
     /// cluster without the CRDs.
-    pub async fn served(&self, base: &str) -> Result<Vec<String>, ListError> {
+    pub async fn served(&self, base: &str) -> Result<Vec<ServedResource>, ListError> {
         #[derive(Deserialize)]
         struct ResourceList {
-            resources: Option<Vec<ApiResource>>,
-        }
-        #[derive(Deserialize)]
-        struct ApiResource {
-            name: String,
+            resources: Option<Vec<ServedResource>>,
         }
         let request = http::Request::get(base)
             .header(http::header::ACCEPT, "application/json")
             .body(Vec::new())
             .expect("a GET with a valid path is a valid request");
         match self.client.request::<ResourceList>(request).await {
-            Ok(list) => Ok(list
-                .resources
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| r.name)
-                .collect()),
+            Ok(list) => Ok(list.resources.unwrap_or_default()),
             Err(e) => match list_error(e, &self.authority) {
                 ListError::Api { code: 404, .. } => Ok(Vec::new()),
                 other => Err(other),
             },
         }
+    }
+}
+
+impl Lister {
+    /// The API groups of `GET /apis` (the legacy APIGroupList) with their preferred versions.
+    pub async fn groups(&self) -> Result<Vec<ServedGroup>, ListError> {
+        #[derive(Deserialize)]
+        struct GroupList {
+            groups: Option<Vec<Group>>,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Group {
+            name: String,
+            preferred_version: Option<GroupVersion>,
+            versions: Option<Vec<GroupVersion>>,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct GroupVersion {
+            group_version: String,
+        }
+        let request = http::Request::get("/apis")
+            .header(http::header::ACCEPT, "application/json")
+            .body(Vec::new())
+            .expect("a GET with a valid path is a valid request");
+        let list = self
+            .client
+            .request::<GroupList>(request)
+            .await
+            .map_err(|e| list_error(e, &self.authority))?;
+        Ok(list
+            .groups
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|g| {
+                // A group without a preferred version has its first version served instead,
+                // as kubectl takes it.
+                let preferred = g
+                    .preferred_version
+                    .or_else(|| g.versions.and_then(|v| v.into_iter().next()))?;
+                Some(ServedGroup {
+                    name: g.name,
+                    preferred: preferred.group_version,
+                })
+            })
+            .collect())
     }
 }
 

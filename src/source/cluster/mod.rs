@@ -16,11 +16,14 @@ use kube::{Client, Config};
 
 use crate::cni::{self, Cni, DaemonSetInfo};
 use crate::error::Error;
-use crate::model::{ClusterPolicy, ClusterPolicyKind, Inventory, Origin};
+use crate::model::{
+    ignored_policy_kind, ClusterPolicy, ClusterPolicyKind, IgnoredPolicy, Inventory, Origin,
+    IGNORED_POLICY_KINDS,
+};
 use crate::source::objects::{container_ports, labels_or_empty, RawObject};
 use crate::source::stream::{cluster_policy, namespace_object, network_policy};
 
-use fetch::{ListError, Lister, Progress, Resource};
+use fetch::{ListError, Lister, Progress, Resource, ServedResource};
 use fold::{ClusterPod, Owners};
 
 /// kubectl's flags for reaching a cluster.
@@ -460,7 +463,7 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     let mut daemon_sets = Vec::new();
     let ns = scope.as_deref();
     // Every pod, whatever `-l` says: a policy's verdict depends on all the pods it may select.
-    let (ns_r, pods_r, np_r, rs_r, jobs_r, ds_r, (cluster_policies, cluster_policy_errors)) = tokio::join!(
+    let (ns_r, pods_r, np_r, rs_r, jobs_r, ds_r, policy_apis) = tokio::join!(
         lister.list(fetch::NAMESPACES, None, None, None, |o| namespaces.push(o)),
         lister.list(fetch::PODS, ns, None, Some(RUNNING_PODS), |o| {
             pods.push(cluster_pod(o))
@@ -474,13 +477,20 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
         lister.list(fetch::DAEMON_SETS, Some("kube-system"), None, None, |o| {
             daemon_sets.push(daemon_set(o))
         }),
-        list_cluster_policies(&lister),
+        list_policy_apis(&lister, ns),
     );
     progress.finish();
+    let PolicyApis {
+        cluster_policies,
+        cluster_policy_errors,
+        ignored_policies,
+        ignored_policy_errors,
+    } = policy_apis;
 
     // Nothing answered at all, or the credentials were refused: stop with the reason.
     let cluster_policy_results: Vec<Result<(), ListError>> = cluster_policy_errors
         .iter()
+        .chain(&ignored_policy_errors)
         .map(|(_, e)| Err(e.clone()))
         .collect();
     for r in [&ns_r, &pods_r, &np_r, &rs_r, &jobs_r, &ds_r]
@@ -537,6 +547,12 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     for (what, e) in &cluster_policy_errors {
         notes.push(format!(
             "{what} could not be listed ({e}); verdicts may be wrong for the pods they select."
+        ));
+    }
+    for (what, e) in &ignored_policy_errors {
+        notes.push(format!(
+            "{what} could not be listed ({e}): policies this version does not evaluate may go \
+             unnamed, and verdicts may be wrong for the pods they could select."
         ));
     }
     if let Err(e) = &ns_r {
@@ -639,7 +655,7 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
             .collect(),
         skipped_kinds: Default::default(),
         cluster_policies,
-        ignored_policies: Vec::new(),
+        ignored_policies,
         pod_owners,
     };
     inventory
@@ -659,21 +675,56 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     })
 }
 
+/// What the policy APIs beyond networking.k8s.io gave, and what could not be listed, by what
+/// it was.
+struct PolicyApis {
+    cluster_policies: Vec<ClusterPolicy>,
+    cluster_policy_errors: Vec<(String, ListError)>,
+    ignored_policies: Vec<IgnoredPolicy>,
+    ignored_policy_errors: Vec<(String, ListError)>,
+}
+
+/// Discovery documents already fetched, by group version path (`/apis/GROUP/VERSION`): the
+/// kinds read and the kinds only named share them.
+type Discovered = Vec<(String, Vec<ServedResource>)>;
+
+/// The cluster-scoped policies this version reads, then the objects of the policy kinds it
+/// does not evaluate, `scope` being the namespace listed (`None`: all of them).
+async fn list_policy_apis(lister: &Lister, scope: Option<&str>) -> PolicyApis {
+    let mut discovered = Discovered::new();
+    let (cluster_policies, cluster_policy_errors, read) =
+        list_cluster_policies(lister, &mut discovered).await;
+    let (ignored_policies, ignored_policy_errors) =
+        list_ignored_policies(lister, scope, &mut discovered, &read).await;
+    PolicyApis {
+        cluster_policies,
+        cluster_policy_errors,
+        ignored_policies,
+        ignored_policy_errors,
+    }
+}
+
 /// The ClusterNetworkPolicies, AdminNetworkPolicies and BaselineAdminNetworkPolicies, from
 /// the group versions that discovery shows (a cluster without the CRDs is normal: nothing is
-/// listed, nothing said), each listed as the other resources are; and what could not be
-/// listed, by what it was.
-async fn list_cluster_policies(lister: &Lister) -> (Vec<ClusterPolicy>, Vec<(String, ListError)>) {
+/// listed, nothing said), each listed as the other resources are; what could not be listed,
+/// by what it was; and the kinds listed or tried.
+async fn list_cluster_policies(
+    lister: &Lister,
+    served: &mut Discovered,
+) -> (
+    Vec<ClusterPolicy>,
+    Vec<(String, ListError)>,
+    Vec<ClusterPolicyKind>,
+) {
     let mut policies = Vec::new();
     let mut errors = Vec::new();
-    let mut served: Vec<(&str, Vec<String>)> = Vec::new();
     let mut listed: Vec<ClusterPolicyKind> = Vec::new();
     for (kind, resource) in fetch::CLUSTER_POLICIES {
         if listed.contains(&kind) {
             continue;
         }
-        let names = match served.iter().find(|(base, _)| *base == resource.base) {
-            Some((_, names)) => names,
+        let names = match served.iter().position(|(base, _)| base == resource.base) {
+            Some(i) => &served[i].1,
             None => {
                 let names = match lister.served(resource.base).await {
                     Ok(names) => names,
@@ -682,11 +733,11 @@ async fn list_cluster_policies(lister: &Lister) -> (Vec<ClusterPolicy>, Vec<(Str
                         Vec::new()
                     }
                 };
-                served.push((resource.base, names));
+                served.push((resource.base.to_owned(), names));
                 &served.last().expect("just pushed").1
             }
         };
-        if !names.iter().any(|n| n == resource.plural) {
+        if !names.iter().any(|r| r.name == resource.plural) {
             continue;
         }
         listed.push(kind);
@@ -705,12 +756,96 @@ async fn list_cluster_policies(lister: &Lister) -> (Vec<ClusterPolicy>, Vec<(Str
             )),
         }
     }
+    (policies, errors, listed)
+}
+
+/// The objects of [`IGNORED_POLICY_KINDS`] that the cluster serves, so that the report names
+/// them: one `GET /apis`, one discovery document per group that has such kinds (its preferred
+/// version: a CRD serves the same objects in all its versions), one list per kind. Namespaced
+/// kinds are listed in `scope`, cluster-scoped ones always. The kinds of
+/// policy.networking.k8s.io listed already (`read`) are not counted twice. A group the cluster
+/// does not serve is normal and silent.
+async fn list_ignored_policies(
+    lister: &Lister,
+    scope: Option<&str>,
+    served: &mut Discovered,
+    read: &[ClusterPolicyKind],
+) -> (Vec<IgnoredPolicy>, Vec<(String, ListError)>) {
+    let mut policies = Vec::new();
+    let mut errors = Vec::new();
+    let groups = match lister.groups().await {
+        Ok(groups) => groups,
+        Err(e) => {
+            errors.push(("The API groups".to_owned(), e));
+            return (policies, errors);
+        }
+    };
+    let serves = |name: &str| groups.iter().any(|g| g.name == name);
+    for group in &groups {
+        if !IGNORED_POLICY_KINDS
+            .iter()
+            .any(|(g, _, _)| *g == group.name)
+        {
+            continue;
+        }
+        // Calico's aggregated API server keeps the projectcalico.org objects in
+        // crd.projectcalico.org ("storing resources internally as crd.projectcalico.org/v1
+        // CRDs", Calico's "Enable native v3 CRDs"): the same policies, counted once.
+        if group.name == "crd.projectcalico.org" && serves("projectcalico.org") {
+            continue;
+        }
+        let base = format!("/apis/{}", group.preferred);
+        let resources = match served.iter().position(|(b, _)| *b == base) {
+            Some(i) => served[i].1.clone(),
+            None => match lister.served(&base).await {
+                Ok(resources) => {
+                    served.push((base.clone(), resources.clone()));
+                    resources
+                }
+                Err(e) => {
+                    errors.push((format!("The resources of {}", group.preferred), e));
+                    continue;
+                }
+            },
+        };
+        for r in &resources {
+            // `ciliumnetworkpolicies/status` and the like are parts of another resource.
+            if r.name.contains('/') || ignored_policy_kind(&group.name, &r.kind).is_none() {
+                continue;
+            }
+            if read.iter().any(|k| k.as_str() == r.kind) && group.name == POLICY_GROUP {
+                continue;
+            }
+            let resource = Resource {
+                base: &base,
+                plural: &r.name,
+                metadata_only: true,
+            };
+            let namespace = if r.namespaced { scope } else { None };
+            let mut raw = Vec::new();
+            match lister
+                .list(resource, namespace, None, None, |o| raw.push(o))
+                .await
+            {
+                Ok(()) => policies.extend(
+                    raw.into_iter()
+                        .filter_map(|o| ignored_policy_from_list(&group.preferred, &r.kind, o)),
+                ),
+                // The CRD went away since discovery: as if it had never been served.
+                Err(ListError::Api { code: 404, .. }) => {}
+                Err(e) => errors.push((format!("{} ({})", r.name, group.preferred), e)),
+            }
+        }
+    }
     (policies, errors)
 }
 
+/// The group of the cluster-scoped policy kinds this version reads in some versions.
+const POLICY_GROUP: &str = "policy.networking.k8s.io";
+
 async fn retry_per_namespace(
     lister: &Lister,
-    (resource, kind): (Resource, &str),
+    (resource, kind): (Resource<'_>, &str),
     scope: &Option<String>,
     namespaces: &BTreeSet<String>,
     error: &ListError,
@@ -816,6 +951,23 @@ pub fn cluster_policy_from_list(
         o.spec.unwrap_or_default(),
         Origin::default(),
     ))
+}
+
+/// An object of a policy kind this version does not evaluate, from a list page (of metadata
+/// only: its name and namespace are all the report says of it); `None` without a name.
+pub fn ignored_policy_from_list(
+    api_version: &str,
+    kind: &str,
+    o: RawObject,
+) -> Option<IgnoredPolicy> {
+    let meta = o.metadata?;
+    Some(IgnoredPolicy {
+        api_version: api_version.to_owned(),
+        kind: kind.to_owned(),
+        namespace: meta.namespace.filter(|n| !n.is_empty()),
+        name: meta.name?,
+        origin: Origin::default(),
+    })
 }
 
 /// A NetworkPolicy of a list page; `None` without a name or a namespace.
