@@ -19,6 +19,7 @@ use crate::model::{
 };
 
 use super::documents::{self, Document};
+use super::lists;
 use super::objects::checked;
 use super::objects::{container_ports, labels_or_empty, RawMeta, RawObject, RawSelector, RawSpec};
 use super::yaml11;
@@ -160,6 +161,11 @@ pub fn parse_yaml_document(ctx: DocContext<'_>) -> Result<Vec<Parsed>, Error> {
             return Err(yaml_error(&ctx, &e, None));
         }
         return exact_path(&ctx);
+    }
+    // A large List is read item by item on every core; what does not read there is read
+    // whole below, for the same result or error.
+    if let Some(obj) = lists::read_list(ctx.doc.text) {
+        return convert(obj, &ctx, "");
     }
     match checked::while_reading_yaml(|| serde_norway::from_str::<RawObject>(ctx.doc.text)) {
         Ok(obj) => convert(obj, &ctx, ""),
