@@ -288,7 +288,7 @@ mod tests {
                 (0..1200).map(|i| pod(i, "  ")).collect::<String>()
             ),
             // The `items:` found is inside a string; the List's own items come after it.
-            format!("kind: List\nnote: \"\nitems:\n{items}\"\nitems: [{{kind: Pod, metadata: {{name: z}}}}]\n"),
+            format!("kind: List\nnote: \"\nitems:\n{items}\"\nitems: [{{kind: Pod}}]\n"),
             // An alias (it may point into another chunk).
             format!("kind: List\nitems:\n- &p {{kind: Pod, metadata: {{name: x}}}}\n{items}- *p\n"),
             // What follows the items is not a top-level key.
