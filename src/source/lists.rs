@@ -71,15 +71,16 @@ fn is_entry(line: &str, column: usize) -> bool {
     rest.first() == Some(&b'-') && matches!(rest.get(1), None | Some(b' ' | b'\r' | b'\n'))
 }
 
-/// Whether `text` may hold an alias: a `*` where a node may begin. Quoted text (a cron schedule)
-/// can match too; such a document is only read whole.
+/// Whether `text` may hold an alias: a `*` where a node may begin (after `:` too, which ends a
+/// key without a blank in flow style). Quoted text (a cron schedule) can match too; such a
+/// document is only read whole.
 fn may_hold_alias(text: &str) -> bool {
     let bytes = text.as_bytes();
     memchr::memchr_iter(b'*', bytes).any(|i| {
         i == 0
             || matches!(
                 bytes[i - 1],
-                b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b','
+                b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b',' | b':'
             )
     })
 }
@@ -289,8 +290,9 @@ mod tests {
             ),
             // The `items:` found is inside a string; the List's own items come after it.
             format!("kind: List\nnote: \"\nitems:\n{items}\"\nitems: [{{kind: Pod}}]\n"),
-            // An alias (it may point into another chunk).
+            // An alias (it may point into another chunk), also right after a flow key.
             format!("kind: List\nitems:\n- &p {{kind: Pod, metadata: {{name: x}}}}\n{items}- *p\n"),
+            format!("kind: List\nitems:\n- &p {{kind: Pod, metadata: {{name: x}}}}\n{items}- {{\"kind\":*k}}\n"),
             // What follows the items is not a top-level key.
             format!(
                 "kind: List\nitems:\n    {}\n  x: 1\n",
