@@ -411,3 +411,104 @@ fn pods_of_a_controller_missing_from_the_input_are_grouped_under_it() {
         assert_eq!(j["workload"]["name"], "web-abc", "{pod}");
     }
 }
+
+/// A List large enough to be read in parallel parts (issue 13) gives the pods the same pods as
+/// separate documents give, in the same order, each with the List's line as its origin (as
+/// when a List is read whole); an error in a late item is located at its own line and column,
+/// as in the documents, with the item's index in front.
+#[test]
+fn a_large_list_read_in_parallel_parts_gives_what_its_documents_give() {
+    use netpol_check::error::Error;
+    use netpol_check::source::lists::parallel_parts;
+    use netpol_check::source::manifests::{parse_all, Loaded, ManifestOptions};
+    use netpol_check::source::stream::Parsed;
+
+    let pod = |i: usize, app: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p-{i}\n  namespace: ns{}\n  labels: {{app: {app}, tier: t{}}}\nspec:\n  hostNetwork: {}\n  containers:\n  - name: c\n    ports: [{{name: http, containerPort: {}}}]\n",
+            i % 3,
+            i % 5,
+            i % 11 == 0,
+            1000 + i
+        )
+    };
+    let lines_per_pod = pod(0, "a").lines().count();
+    // Pod `bad` carries an integer label value, which the API server refuses.
+    let inputs = |bad: Option<usize>| {
+        let pods: Vec<String> = (0..800)
+            .map(|i| match bad == Some(i) {
+                true => pod(i, "1"),
+                false => pod(i, &format!("a{i}")),
+            })
+            .collect();
+        let items: String = pods
+            .iter()
+            .map(|p| format!("- {}", p.replace('\n', "\n  ").trim_end_matches(' ')))
+            .collect();
+        let list = format!(
+            "{}apiVersion: v1\nkind: List\nitems:\n{items}",
+            "# comment\n".repeat(300)
+        );
+        (list, pods.join("---\n"))
+    };
+    let read = |name: &str, text: &str| {
+        let loaded = Loaded {
+            name: name.into(),
+            text: text.to_owned(),
+        };
+        parse_all(&[loaded], &ManifestOptions::default())
+    };
+
+    let (list, documents) = inputs(None);
+    assert!(parallel_parts(&list).is_some_and(|parts| parts >= 2));
+    let from_list = read("list.yaml", &list).unwrap();
+    let from_documents = read("docs.yaml", &documents).unwrap();
+    assert_eq!(from_list.len(), 800);
+    assert_eq!(from_list.len(), from_documents.len());
+    for (i, (l, d)) in from_list.iter().zip(&from_documents).enumerate() {
+        let (Parsed::Workload(l), Parsed::Workload(d)) = (l, d) else {
+            panic!("{l:?} {d:?}");
+        };
+        assert_eq!(l.workload.name, format!("p-{i}"));
+        assert_eq!(l.workload.origin.file.as_deref(), Some("list.yaml"));
+        assert_eq!(l.workload.origin.line, Some(301));
+        assert_eq!(
+            d.workload.origin.line,
+            Some((i * (lines_per_pod + 1) + 1) as u32)
+        );
+        let mut d = d.clone();
+        d.workload.origin = l.workload.origin.clone();
+        assert_eq!(*l, d);
+    }
+
+    let (list, documents) = inputs(Some(700));
+    // Where `1` stands in `labels: {app: 1, ...}`, counted by hand from the text.
+    let at = |text: &str| {
+        let (n, line) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains("{app: 1,"))
+            .unwrap();
+        (n as u32 + 1, line.find("1,").unwrap() as u32 + 1)
+    };
+    let error = |e: Error| match e {
+        Error::Input {
+            location,
+            message,
+            object,
+        } => ((location.line, location.column), message, object),
+        other => panic!("{other}"),
+    };
+    let (list_at, list_message, list_object) = error(read("list.yaml", &list).unwrap_err());
+    let (docs_at, docs_message, docs_object) = error(read("docs.yaml", &documents).unwrap_err());
+    assert_eq!(list_at, at(&list));
+    assert_eq!(docs_at, at(&documents));
+    assert_eq!(list_at.1, docs_at.1 + 2);
+    assert_eq!(list_message, format!("items[700].{docs_message}"));
+    assert!(
+        docs_message.starts_with("metadata.labels.app: "),
+        "{docs_message}"
+    );
+    assert_eq!(list_object, docs_object);
+    assert_eq!(docs_object.as_deref(), Some("Pod ns1/p-700"));
+}

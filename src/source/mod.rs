@@ -3,6 +3,7 @@
 pub mod cluster;
 pub mod documents;
 pub mod helm;
+pub mod lists;
 pub mod manifests;
 pub mod objects;
 pub mod paths;

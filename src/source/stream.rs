@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_norway::Value;
 
@@ -19,6 +20,7 @@ use crate::model::{
 };
 
 use super::documents::{self, Document};
+use super::lists;
 use super::objects::checked;
 use super::objects::{container_ports, labels_or_empty, RawMeta, RawObject, RawSelector, RawSpec};
 use super::yaml11;
@@ -171,6 +173,11 @@ pub fn parse_yaml_document(ctx: DocContext<'_>) -> Result<Vec<Parsed>, Error> {
             return Err(yaml_error(&ctx, &e, None));
         }
         return exact_path(&ctx);
+    }
+    // A large List is read item by item on every core; what does not read there is read
+    // whole below, for the same result or error.
+    if let Some(obj) = lists::read_list(ctx.doc.text) {
+        return convert(obj, &ctx, "");
     }
     match checked::while_reading_yaml(|| serde_norway::from_str::<RawObject>(ctx.doc.text)) {
         Ok(obj) => convert(obj, &ctx, ""),
@@ -673,16 +680,26 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
     if let Some(items) = obj.items {
         if kind.ends_with("List") {
             let implied = implied_kind(&kind);
-            let mut out = Vec::new();
-            for (i, mut item) in items.into_iter().enumerate() {
-                if item.kind.is_none() {
-                    item.kind = implied.map(str::to_owned);
-                    // A typed list's items are of the list's group.
-                    if item.api_version.is_none() {
-                        item.api_version = obj.api_version.clone();
+            // In parallel, as a large List's items are read, and kept in order: the first error
+            // in item order wins, as when they were converted one by one.
+            let converted: Vec<Result<Vec<Parsed>, Error>> = items
+                .into_par_iter()
+                .enumerate()
+                .with_min_len(256)
+                .map(|(i, mut item)| {
+                    if item.kind.is_none() {
+                        item.kind = implied.map(str::to_owned);
+                        // A typed list's items are of the list's group.
+                        if item.api_version.is_none() {
+                            item.api_version = obj.api_version.clone();
+                        }
                     }
-                }
-                out.extend(convert(item, ctx, &format!("{prefix}items[{i}]: "))?);
+                    convert(item, ctx, &format!("{prefix}items[{i}]: "))
+                })
+                .collect();
+            let mut out = Vec::with_capacity(converted.len());
+            for objects in converted {
+                out.extend(objects?);
             }
             return Ok(out);
         }
