@@ -279,7 +279,8 @@ impl World {
                 Dir::Egress => &np.egress,
             };
             for r in rules {
-                let peers = r.peers.is_empty() || r.peers.iter().any(|x| self.np_peer(np, x, other));
+                let peers =
+                    r.peers.is_empty() || r.peers.iter().any(|x| self.np_peer(np, x, other));
                 let ports = r.ports.is_empty()
                     || r.ports.iter().any(|x| self.np_port(x, dst, protocol, port));
                 allowed |= peers && ports;
@@ -421,7 +422,10 @@ fn sel_json(s: &Sel) -> Value {
     if !s.labels.is_empty() {
         m.insert(
             "matchLabels".into(),
-            s.labels.iter().map(|(k, v)| (k.clone(), json!(v))).collect(),
+            s.labels
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect(),
         );
     }
     if !s.exprs.is_empty() {
@@ -617,17 +621,13 @@ impl World {
 // ---- Random worlds. ----
 
 fn pairs(keys: &'static [&'static str], ns_names: usize) -> BoxedStrategy<Vec<(String, String)>> {
-    prop::collection::btree_map(
-        prop::sample::select(keys.to_vec()),
-        0usize..3,
-        0..3,
-    )
-    .prop_map(move |m| {
-        m.into_iter()
-            .map(|(k, v)| (k.to_string(), value_of(k, v, ns_names)))
-            .collect()
-    })
-    .boxed()
+    prop::collection::btree_map(prop::sample::select(keys.to_vec()), 0usize..3, 0..3)
+        .prop_map(move |m| {
+            m.into_iter()
+                .map(|(k, v)| (k.to_string(), value_of(k, v, ns_names)))
+                .collect()
+        })
+        .boxed()
 }
 
 /// Values of the name label are namespace names; other keys take `VALUES`.
@@ -654,10 +654,7 @@ fn sel(keys: &'static [&'static str], ns_names: usize) -> BoxedStrategy<Sel> {
                 vec![]
             },
         });
-    (
-        pairs(keys, ns_names),
-        prop::collection::vec(req, 0..2),
-    )
+    (pairs(keys, ns_names), prop::collection::vec(req, 0..2))
         .prop_map(|(labels, exprs)| Sel {
             labels: labels.into_iter().take(1).collect(),
             exprs,
@@ -811,7 +808,12 @@ fn cp(n: usize, kind: Kind) -> impl Strategy<Value = Cp> {
 }
 
 fn kind() -> impl Strategy<Value = Kind> {
-    prop::sample::select(vec![Kind::CnpAdmin, Kind::CnpBaseline, Kind::Anp, Kind::Banp])
+    prop::sample::select(vec![
+        Kind::CnpAdmin,
+        Kind::CnpBaseline,
+        Kind::Anp,
+        Kind::Banp,
+    ])
 }
 
 fn world() -> impl Strategy<Value = World> {
@@ -843,11 +845,13 @@ fn world() -> impl Strategy<Value = World> {
             .prop_map(|(ns, labels, mut ports)| {
                 // Port names are unique in a pod.
                 let mut seen = Vec::new();
-                ports.retain(|p| p.name.is_none_or(|name| {
-                    let new = !seen.contains(&name);
-                    seen.push(name);
-                    new
-                }));
+                ports.retain(|p| {
+                    p.name.is_none_or(|name| {
+                        let new = !seen.contains(&name);
+                        seen.push(name);
+                        new
+                    })
+                });
                 Pod {
                     name: String::new(),
                     ns,
@@ -974,7 +978,7 @@ fn check(
             );
         } else {
             prop_assert!(
-                (std::env::var("RELAX").is_ok() && got.allowed == outside && got.answer.egress.as_ref().is_some_and(|e| e.decision.unknown.is_some())) || (!got.allowed && got.unknown.is_some()),
+                !got.allowed && got.unknown.is_some(),
                 "{}: depends on whether {} holds pods, expected unknown, got {:?}\n{}",
                 what,
                 NARROW,
@@ -987,7 +991,7 @@ fn check(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(500))]
 
     #[test]
     fn reach_agrees_with_a_naive_tier_evaluator(
@@ -996,4 +1000,81 @@ proptest! {
     ) {
         check(&world, &questions)?;
     }
+}
+
+/// Point 16: two Admin policies with the same priority that both match, one allowing and one
+/// denying: either order is the implementation's right, so `reach` answers "unknown" and names
+/// both. Agreeing actions, or distinct priorities, give a plain verdict.
+#[test]
+fn same_priority_policies_that_disagree_make_reach_unknown() {
+    let everyone = || CPeer::Namespaces(Sel::default());
+    let policy = |kind, name: &str, priority, action| Cp {
+        kind,
+        beta: true,
+        name: name.into(),
+        priority,
+        subject: everyone(),
+        ingress: vec![],
+        egress: vec![CRule {
+            action,
+            peers: vec![everyone()],
+            ports: None,
+        }],
+    };
+    let world = |cps| World {
+        namespaces: vec![Ns {
+            name: "alpha".into(),
+            labels: vec![],
+        }],
+        pods: ["p0", "p1"]
+            .map(|name| Pod {
+                name: name.into(),
+                ns: 0,
+                labels: vec![],
+                ports: vec![],
+            })
+            .to_vec(),
+        nps: vec![],
+        cps,
+    };
+    let ask = |w: &World| {
+        let inventory = w.engine_inventory();
+        let engine = Engine::new(&inventory);
+        let spec = PortSpec::Number(80);
+        let r = reach(
+            &engine,
+            End::Workload(0),
+            End::Workload(1),
+            Some((Protocol::Tcp, &spec)),
+        )
+        .unwrap();
+        let ambiguous = r.answer.egress.as_ref().unwrap().decision.ambiguous;
+        (r.allowed, r.unknown, ambiguous.is_some())
+    };
+
+    let tie = world(vec![
+        policy(Kind::Anp, "allow-all", 7, Action::Allow),
+        policy(Kind::CnpAdmin, "deny-all", 7, Action::Deny),
+    ]);
+    let (allowed, unknown, ambiguous) = ask(&tie);
+    assert!(!allowed && ambiguous);
+    let unknown = unknown.expect("an ambiguous verdict is unknown");
+    assert!(
+        unknown.contains("AdminNetworkPolicy allow-all")
+            && unknown.contains("ClusterNetworkPolicy deny-all")
+            && unknown.contains("point 16"),
+        "{unknown}"
+    );
+
+    let agree = world(vec![
+        policy(Kind::Anp, "deny-a", 7, Action::Deny),
+        policy(Kind::CnpAdmin, "deny-b", 7, Action::Deny),
+    ]);
+    assert_eq!(ask(&agree), (false, None, false));
+
+    let ordered = world(vec![
+        policy(Kind::Anp, "allow-all", 7, Action::Allow),
+        policy(Kind::CnpAdmin, "deny-all", 8, Action::Deny),
+    ]);
+    assert_eq!(ask(&ordered), (true, None, false));
 }

@@ -391,6 +391,7 @@ impl Coverage {
         let side = self.side_policies(v);
         let walk = Walk {
             network_as_isolation: true,
+            ..Walk::default()
         };
         let no_ports = [];
         let anonymous = Endpoint::Pod(PodRef {
