@@ -2,6 +2,7 @@
 //! suppression, ordering. Pure: no I/O.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
@@ -360,6 +361,7 @@ fn workload_entries(
         names.dedup();
         names.into_iter().map(str::to_owned).collect()
     };
+    let refs = PolicyRefs::new(inventory);
     let workloads = &inventory.workloads;
     let namespace = ranks(workloads.iter().map(|w| w.namespace.as_str()));
     let mut order: Vec<(u32, u32)> = workloads
@@ -386,6 +388,7 @@ fn workload_entries(
                 ingress: isolation_entry(
                     inventory,
                     coverage,
+                    &refs,
                     &v.ingress,
                     Direction::Ingress,
                     policy_names(&v.ingress),
@@ -393,6 +396,7 @@ fn workload_entries(
                 egress: isolation_entry(
                     inventory,
                     coverage,
+                    &refs,
                     &v.egress,
                     Direction::Egress,
                     policy_names(&v.egress),
@@ -406,6 +410,7 @@ fn workload_entries(
 fn isolation_entry(
     inventory: &Inventory,
     coverage: &Coverage,
+    shared: &PolicyRefs,
     v: &DirectionVerdict,
     direction: Direction,
     policies: Vec<String>,
@@ -453,10 +458,10 @@ fn isolation_entry(
         // The common case: NetworkPolicies only, already named in `policies`.
         v.policies
             .iter()
-            .map(|&i| policy_ref(inventory, PolicyId::Network(i)))
+            .map(|&i| shared.get(PolicyId::Network(i)))
             .collect()
     } else {
-        let mut refs: Vec<crate::report::PolicyRefEntry> = v
+        let mut refs: Vec<Arc<crate::report::PolicyRefEntry>> = v
             .policies
             .iter()
             .map(|&i| PolicyId::Network(i))
@@ -465,7 +470,7 @@ fn isolation_entry(
                     .iter()
                     .map(|&p| PolicyId::Cluster(coverage.set.cluster()[p].index)),
             )
-            .map(|id| policy_ref(inventory, id))
+            .map(|id| shared.get(id))
             .collect();
         refs.sort();
         refs.dedup();
@@ -478,6 +483,33 @@ fn isolation_entry(
         reason,
         decided_by,
         policy_refs,
+    }
+}
+
+/// Every policy's reference, built once and shared by the workload entries.
+struct PolicyRefs {
+    network: Vec<Arc<crate::report::PolicyRefEntry>>,
+    cluster: Vec<Arc<crate::report::PolicyRefEntry>>,
+}
+
+impl PolicyRefs {
+    fn new(inventory: &Inventory) -> Self {
+        use crate::semantics::PolicyId;
+        PolicyRefs {
+            network: (0..inventory.policies.len())
+                .map(|i| Arc::new(policy_ref(inventory, PolicyId::Network(i))))
+                .collect(),
+            cluster: (0..inventory.cluster_policies.len())
+                .map(|i| Arc::new(policy_ref(inventory, PolicyId::Cluster(i))))
+                .collect(),
+        }
+    }
+
+    fn get(&self, id: crate::semantics::PolicyId) -> Arc<crate::report::PolicyRefEntry> {
+        match id {
+            crate::semantics::PolicyId::Network(i) => self.network[i].clone(),
+            crate::semantics::PolicyId::Cluster(i) => self.cluster[i].clone(),
+        }
     }
 }
 
