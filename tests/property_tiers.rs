@@ -1080,3 +1080,58 @@ fn same_priority_policies_that_disagree_make_reach_unknown() {
     ]);
     assert_eq!(ask(&ordered), (true, None, false));
 }
+
+/// Point 23 on the command line: an admin Deny to a narrow `networks` CIDR decides a
+/// pod-to-pod connection only if the destination's address lies inside, which manifests do
+/// not say: `reach` answers "unknown" with the reason, exit status 1; a port the rule does
+/// not name stays allowed.
+#[test]
+fn reach_says_unknown_when_a_narrow_cidr_decides() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("world.yaml");
+    let world = World {
+        namespaces: vec![Ns {
+            name: "alpha".into(),
+            labels: vec![],
+        }],
+        pods: ["p0", "p1"]
+            .map(|name| Pod {
+                name: name.into(),
+                ns: 0,
+                labels: vec![],
+                ports: vec![],
+            })
+            .to_vec(),
+        nps: vec![],
+        cps: vec![Cp {
+            kind: Kind::Anp,
+            beta: false,
+            name: "no-internal-https".into(),
+            priority: 3,
+            subject: CPeer::Namespaces(Sel::default()),
+            ingress: vec![],
+            egress: vec![CRule {
+                action: Action::Deny,
+                peers: vec![CPeer::Networks(NARROW)],
+                ports: Some(vec![CPort::Number("TCP", 443)]),
+            }],
+        }],
+    };
+    std::fs::write(&file, world.yaml()).unwrap();
+    let run = |port: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-netpol_check"))
+            .args(["reach", "-f", file.to_str().unwrap(), "-n", "alpha"])
+            .args(["pod/p0", "pod/p1", "--port", port, "-o", "json"])
+            .output()
+            .unwrap();
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), json)
+    };
+    let (code, json) = run("443");
+    assert_eq!(code, Some(1));
+    assert_eq!(json["verdict"], "unknown", "{json}");
+    let reason = json["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("narrow `networks` CIDR"), "{json}");
+    let (code, json) = run("80");
+    assert_eq!((code, &json["verdict"]), (Some(0), &json!("allowed")));
+}
