@@ -1,7 +1,7 @@
 //! Writes a synthetic cluster as a YAML stream on stdout, or times the bare YAML pass over one.
 //!
 //! ```text
-//! cargo run --release --example synth -- [--namespaces N] [--workloads N] [--policies N] [--seed S] > cluster.yaml
+//! cargo run --release --example synth -- [--namespaces N] [--workloads N] [--policies N] [--cluster-policies N] [--seed S] > cluster.yaml
 //! cargo run --release --example synth -- --parse cluster.yaml
 //! ```
 //!
@@ -20,7 +20,7 @@ use netpol_check::synth::{generate, yaml_event_pass, SynthConfig};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USAGE: &str =
-    "usage: synth [--namespaces N] [--workloads N] [--policies N] [--seed S] > FILE\n       \
+    "usage: synth [--namespaces N] [--workloads N] [--policies N] [--cluster-policies N] [--seed S] > FILE\n       \
                      synth --parse FILE";
 
 enum Command {
@@ -91,6 +91,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String>
             "--namespaces" => cfg.namespaces = number(&value)? as usize,
             "--workloads" => cfg.workloads = number(&value)? as usize,
             "--policies" => cfg.policies = number(&value)? as usize,
+            "--cluster-policies" => cfg.cluster_policies = number(&value)? as usize,
             "--seed" => cfg.seed = number(&value)?,
             _ => return Err(format!("unknown flag {flag:?}")),
         }

@@ -4,6 +4,9 @@
 # timed with a bare YAML event pass and with `kubectl-netpol_check -f FILE -o json`.
 #
 #   bash scripts/bench.sh            # from the repository root; RUNS=9 for more runs
+#   CLUSTER_POLICIES=200 bash scripts/bench.sh
+#                                    # adds a run on the same cluster plus 200 cluster-scoped
+#                                    # policies (synth --cluster-policies N)
 #
 # Prints a markdown table: median and fastest wall-clock seconds, and the highest peak RSS, of
 # RUNS runs of each, interleaved.
@@ -12,6 +15,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
+CLUSTER_POLICIES=${CLUSTER_POLICIES:-0}
 DIR=target/bench
 FILE=$DIR/cluster.yaml
 BIN=target/release/kubectl-netpol_check
@@ -20,6 +24,10 @@ cargo build --release --quiet --bin kubectl-netpol_check --example synth --examp
   --example helm_stream
 mkdir -p "$DIR"
 target/release/examples/synth >"$FILE"
+TIERS=$DIR/cluster-tiers.yaml
+if ((CLUSTER_POLICIES > 0)); then
+  target/release/examples/synth --cluster-policies "$CLUSTER_POLICIES" >"$TIERS"
+fi
 # The Helm post-renderer's input: a rendered chart of 10,000 documents, about 30 MB.
 HELM=$DIR/helm.yaml
 target/release/examples/helm_stream >"$HELM"
@@ -64,12 +72,16 @@ full=$(mktemp)
 mimalloc=$(mktemp)
 helm_bare=$(mktemp)
 helm_post=$(mktemp)
-trap 'rm -f "$bare" "$mimalloc" "$full" "$helm_bare" "$helm_post"' EXIT
+tiers=$(mktemp)
+trap 'rm -f "$bare" "$mimalloc" "$full" "$helm_bare" "$helm_post" "$tiers"' EXIT
 # Interleaved, so that all see the same background load.
 for ((i = 0; i < RUNS; i++)); do
   measure target/release/examples/yaml_event_pass "$FILE" >>"$bare"
   measure target/release/examples/synth --parse "$FILE" >>"$mimalloc"
   measure "$BIN" -f "$FILE" -o json >>"$full"
+  if ((CLUSTER_POLICIES > 0)); then
+    measure "$BIN" -f "$TIERS" -o json >>"$tiers"
+  fi
   measure target/release/examples/yaml_event_pass "$HELM" >>"$helm_bare"
   measure "$BIN" post-render <"$HELM" >>"$helm_post"
 done
@@ -90,6 +102,10 @@ echo "|---|---:|---:|---:|---:|---:|"
 echo "| Bare YAML event pass, system allocator (\`yaml_event_pass\`) | $bare_s | $bare_min | $bare_mb | $(ratio "$full_s" "$bare_s") | $(ratio "$full_min" "$bare_min") |"
 echo "| Bare YAML event pass, mimalloc (\`synth --parse\`) | $mi_s | $mi_min | $mi_mb | $(ratio "$full_s" "$mi_s") | $(ratio "$full_min" "$mi_min") |"
 echo "| \`kubectl-netpol_check -f FILE -o json\` | $full_s | $full_min | $full_mb | | |"
+if ((CLUSTER_POLICIES > 0)); then
+  read -r t_s t_min t_mb < <(summarise <"$tiers")
+  echo "| the same, plus $CLUSTER_POLICIES cluster-scoped policies (\`$TIERS\`) | $t_s | $t_min | $t_mb | | |"
+fi
 echo
 helm_bytes=$(wc -c <"$HELM")
 echo "Helm post-renderer: $HELM, $(awk -v b="$helm_bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }'), $(grep -c '^---' "$HELM") documents on stdin."

@@ -221,9 +221,11 @@ pub struct Isolation {
     /// The layer, policy and rule that make the default a deny; absent when open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<DecidedBy>,
-    /// Every policy of any kind that selects the pod in that direction, sorted.
+    /// Every policy of any kind that selects the pod in that direction, sorted. Shared: one
+    /// entry per policy, however many workloads it selects (a cluster-scoped policy may select
+    /// every pod, and owned strings per workload took hundreds of MB on the benchmark).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub policy_refs: Vec<PolicyRefEntry>,
+    pub policy_refs: Vec<std::sync::Arc<PolicyRefEntry>>,
 }
 
 fn open() -> String {

@@ -27,6 +27,10 @@ pub struct SynthConfig {
     pub namespaces: usize,
     pub workloads: usize,
     pub policies: usize,
+    /// Cluster-scoped policies (AdminNetworkPolicy, ClusterNetworkPolicy, one
+    /// BaselineAdminNetworkPolicy), written after everything else; 0 in [`full`](Self::full),
+    /// so that the benchmark cluster's bytes do not change.
+    pub cluster_policies: usize,
     pub seed: u64,
 }
 
@@ -37,6 +41,7 @@ impl SynthConfig {
             namespaces: 2_000,
             workloads: 100_000,
             policies: 20_000,
+            cluster_policies: 0,
             seed: 1,
         }
     }
@@ -49,13 +54,14 @@ impl SynthConfig {
             namespaces: scale(full.namespaces).max(1),
             workloads: scale(full.workloads),
             policies: scale(full.policies),
+            cluster_policies: 0,
             seed: full.seed,
         }
     }
 
     /// Number of documents [`generate`] writes.
     pub fn documents(&self) -> usize {
-        self.namespaces + self.workloads + self.policies
+        self.namespaces + self.workloads + self.policies + self.cluster_policies
     }
 }
 
@@ -98,6 +104,16 @@ pub fn generate(cfg: &SynthConfig, out: &mut dyn io::Write) -> io::Result<()> {
             g.policy(ns, k);
             out.write_all(g.doc.bytes())?;
         }
+    }
+    // A generator of their own, so that the rest of the stream is the same with or without.
+    let mut g = Gen {
+        rng: Rng(cfg.seed ^ 0x5EED_C1A5),
+        doc: Doc::default(),
+        flow: false,
+    };
+    for k in 0..cfg.cluster_policies {
+        g.cluster_policy(&nss, k, cfg.cluster_policies);
+        out.write_all(g.doc.bytes())?;
     }
     Ok(())
 }
@@ -739,6 +755,142 @@ impl Gen {
         self.pod_spec(indent + 4, app, host_network, restart);
     }
 
+    /// The `k`th of `total` cluster-scoped policies: a platform team's mix. Admin-tier
+    /// AdminNetworkPolicies and ClusterNetworkPolicies (distinct priorities) over teams,
+    /// single namespaces or an application's pods, with Accept/Allow, Deny and Pass rules on
+    /// labels the namespaces and pods carry; one in ten a Baseline ClusterNetworkPolicy; the
+    /// last the BaselineAdminNetworkPolicy `default`.
+    fn cluster_policy(&mut self, nss: &[Ns], k: usize, total: usize) {
+        self.doc.buf.clear();
+        self.doc.buf.push_str("---\n");
+        let team = self.rng.pick(TEAMS);
+        let d = &mut self.doc;
+        if k + 1 == total {
+            line!(d, 0, "apiVersion: policy.networking.k8s.io/v1alpha1");
+            line!(d, 0, "kind: BaselineAdminNetworkPolicy");
+            line!(d, 0, "metadata:");
+            line!(d, 2, "name: default");
+            line!(d, 0, "spec:");
+            line!(d, 2, "subject:");
+            line!(d, 4, "namespaces: {{}}");
+            line!(d, 2, "ingress:");
+            line!(d, 2, "- name: same-team-only");
+            line!(d, 4, "action: Deny");
+            line!(d, 4, "from:");
+            line!(d, 4, "- namespaces:");
+            line!(d, 8, "matchExpressions:");
+            line!(d, 8, "- {{key: env, operator: In, values: [dev]}}");
+            line!(d, 2, "egress:");
+            line!(d, 2, "- name: no-smtp");
+            line!(d, 4, "action: Deny");
+            line!(d, 4, "to:");
+            line!(d, 4, "- networks: [0.0.0.0/0]");
+            line!(d, 4, "ports:");
+            line!(d, 4, "- portNumber: {{protocol: TCP, port: 25}}");
+            return;
+        }
+        let baseline = k % 10 == 9;
+        let anp = !baseline && k % 2 == 0;
+        let allow = if anp { "Allow" } else { "Accept" };
+        if anp {
+            line!(d, 0, "apiVersion: policy.networking.k8s.io/v1alpha1");
+            line!(d, 0, "kind: AdminNetworkPolicy");
+        } else {
+            line!(d, 0, "apiVersion: policy.networking.k8s.io/v1beta1");
+            line!(d, 0, "kind: ClusterNetworkPolicy");
+        }
+        line!(d, 0, "metadata:");
+        line!(
+            d,
+            2,
+            "name: {}-{team}-{k}",
+            if baseline { "baseline" } else { "admin" }
+        );
+        line!(d, 0, "spec:");
+        if !anp {
+            line!(
+                d,
+                2,
+                "tier: {}",
+                if baseline { "Baseline" } else { "Admin" }
+            );
+        }
+        line!(d, 2, "priority: {}", k + 1);
+        line!(d, 2, "subject:");
+        match self.rng.below(100) {
+            0..=59 => {
+                line!(d, 4, "namespaces:");
+                line!(d, 6, "matchLabels: {{team: {team}}}");
+            }
+            60..=84 => {
+                let ns = &nss[self.rng.below(nss.len())];
+                line!(d, 4, "namespaces:");
+                line!(
+                    d,
+                    6,
+                    "matchLabels: {{kubernetes.io/metadata.name: {}}}",
+                    ns.name
+                );
+            }
+            _ => {
+                let app = APPS[self.rng.below(APPS.len())].name;
+                line!(d, 4, "pods:");
+                line!(d, 6, "namespaceSelector: {{matchLabels: {{team: {team}}}}}");
+                line!(d, 6, "podSelector: {{matchLabels: {{app: {app}}}}}");
+            }
+        }
+        let ports = |d: &mut Doc, protocol: &str, port: u16| {
+            if anp {
+                line!(d, 4, "ports:");
+                line!(d, 4, "- portNumber: {{protocol: {protocol}, port: {port}}}");
+            } else {
+                line!(d, 4, "protocols:");
+                line!(
+                    d,
+                    4,
+                    "- {}: {{destinationPort: {{number: {port}}}}}",
+                    protocol.to_ascii_lowercase()
+                );
+            }
+        };
+        // Ingress: monitoring in, dev out, the rest of the team to NetworkPolicies.
+        line!(d, 2, "ingress:");
+        if !baseline {
+            line!(d, 2, "- name: monitoring");
+            line!(d, 4, "action: {allow}");
+            line!(d, 4, "from:");
+            line!(d, 4, "- namespaces: {{matchLabels: {{team: platform}}}}");
+            ports(d, "TCP", 9090);
+        }
+        line!(d, 2, "- name: no-dev");
+        line!(d, 4, "action: Deny");
+        line!(d, 4, "from:");
+        line!(d, 4, "- namespaces: {{matchLabels: {{env: dev}}}}");
+        if !baseline && self.rng.percent(50) {
+            line!(d, 2, "- name: team-decides");
+            line!(d, 4, "action: Pass");
+            line!(d, 4, "from:");
+            line!(d, 4, "- namespaces: {{matchLabels: {{team: {team}}}}}");
+        }
+        if baseline {
+            return;
+        }
+        // Egress: the internal network on 443, never SMTP outside.
+        line!(d, 2, "egress:");
+        line!(d, 2, "- name: no-smtp");
+        line!(d, 4, "action: Deny");
+        line!(d, 4, "to:");
+        line!(d, 4, "- networks: [0.0.0.0/0]");
+        ports(d, "TCP", 25);
+        if self.rng.percent(50) {
+            line!(d, 2, "- name: internal-https");
+            line!(d, 4, "action: {allow}");
+            line!(d, 4, "to:");
+            line!(d, 4, "- networks: [10.0.0.0/8]");
+            ports(d, "TCP", 443);
+        }
+    }
+
     fn policy(&mut self, ns: &Ns, k: usize) {
         self.start();
         // Most namespaces open with a default deny; the rest of their policies open paths.
@@ -1034,18 +1186,21 @@ mod tests {
                 namespaces: 3,
                 workloads: 1,
                 policies: 0,
+                cluster_policies: 0,
                 seed: 7,
             },
             SynthConfig {
                 namespaces: 0,
                 workloads: 0,
                 policies: 0,
+                cluster_policies: 0,
                 seed: 7,
             },
             SynthConfig {
                 namespaces: 0,
                 workloads: 5,
                 policies: 2,
+                cluster_policies: 3,
                 seed: 7,
             },
         ] {
@@ -1092,6 +1247,47 @@ mod tests {
             "{} bytes",
             tally.bytes
         );
+    }
+
+    #[test]
+    fn cluster_policies_are_valid_all_three_kinds_and_leave_the_rest_unchanged() {
+        use crate::model::ClusterPolicyKind;
+        use crate::semantics::cluster_validation::validate;
+        let plain = small();
+        let cfg = SynthConfig {
+            cluster_policies: 40,
+            ..plain
+        };
+        let with = text(&cfg);
+        assert!(with.starts_with(&text(&plain)));
+        let loaded = [Loaded {
+            name: "synth.yaml".into(),
+            text: with,
+        }];
+        let parsed = parse_all(&loaded, &ManifestOptions::default()).unwrap();
+        let inventory = build_inventory(parsed);
+        let cluster = &inventory.cluster_policies;
+        assert_eq!(cluster.len(), 40);
+        for p in cluster {
+            assert_eq!(validate(p), Vec::<String>::new(), "{}", p.name);
+        }
+        for kind in ClusterPolicyKind::ALL {
+            assert!(cluster.iter().any(|p| p.kind == kind), "no {kind}");
+        }
+        let banp = ClusterPolicyKind::BaselineAdminNetworkPolicy;
+        assert_eq!(cluster.iter().filter(|p| p.kind == banp).count(), 1);
+        assert!(cluster
+            .iter()
+            .any(|p| p.tier.as_deref() == Some("Baseline")));
+        assert!(cluster
+            .iter()
+            .any(|p| p.ingress.iter().any(|r| r.action == "Pass")));
+        // Admin-tier priorities are distinct: no tie (point 16) by accident.
+        let mut priorities: Vec<i64> = cluster.iter().filter_map(|p| p.priority).collect();
+        let n = priorities.len();
+        priorities.sort_unstable();
+        priorities.dedup();
+        assert_eq!(priorities.len(), n);
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let peer = anonymous.endpoint();
     let walk = Walk {
         network_as_isolation: true,
+        ..Walk::default()
     };
     // (cluster-scoped policy, direction, rule index)
     let mut by_rule: BTreeMap<(usize, Direction, usize), Overridden> = BTreeMap::new();

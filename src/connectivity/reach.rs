@@ -8,6 +8,7 @@ use ipnet::IpNet;
 use crate::error::Error;
 use crate::model::{Direction, Protocol};
 use crate::semantics::traffic::Port;
+use crate::semantics::ConnSet;
 
 use super::externals::{self, Segment};
 use super::{Answer, Engine, Node};
@@ -208,32 +209,40 @@ fn reach_between(
     destination: End,
     port: Option<Port>,
 ) -> Between {
-    let lets_through = |a: &Answer| match port {
-        Some(p) => a.allowed.contains(p.protocol, p.number),
-        None => !a.allowed.is_empty(),
+    let fits = |c: &ConnSet| match port {
+        Some(p) => c.contains(p.protocol, p.number),
+        None => !c.is_empty(),
     };
     let mut first: Option<Answer> = None;
+    let mut undecidable: Option<(Answer, String)> = None;
     for s in nodes(engine, source) {
         for d in nodes(engine, destination) {
             let answer = engine.connection(s, d);
-            // Points 16 and 23: a verdict that rests on the order of same-priority policies,
-            // or on an address the input does not give, is not guessed.
-            if let Some(reason) = undecidable(engine, &answer, port) {
-                return Between {
-                    answer,
-                    allowed: false,
-                    unknown: Some(reason),
-                };
+            match certainty(engine, &answer) {
+                // Allowed whichever way the peers the input cannot decide go.
+                (sure, _) if fits(&sure) => {
+                    return Between {
+                        answer,
+                        allowed: true,
+                        unknown: None,
+                    };
+                }
+                (_, Some((maybe, why))) if fits(&maybe) => {
+                    undecidable.get_or_insert((answer, why));
+                }
+                _ => {
+                    first.get_or_insert(answer);
+                }
             }
-            if lets_through(&answer) {
-                return Between {
-                    answer,
-                    allowed: true,
-                    unknown: None,
-                };
-            }
-            first.get_or_insert(answer);
         }
+    }
+    // Points 16 and 23: allowed or denied depending on what the input does not say.
+    if let Some((answer, why)) = undecidable {
+        return Between {
+            answer,
+            allowed: false,
+            unknown: Some(why),
+        };
     }
     let answer = first.expect("every workload has a pod shape");
     let unknown = node_unknown(engine, source, destination, &answer, port);
@@ -244,30 +253,39 @@ fn reach_between(
     }
 }
 
-/// Why the tiers cannot decide this answer, if they cannot.
-fn undecidable(engine: &Engine<'_>, answer: &Answer, port: Option<Port>) -> Option<String> {
+/// What a connection surely allows, and, when a side's verdict depends on peers the input
+/// cannot decide (point 23) or on the order of same-priority policies (point 16), what it may
+/// allow and why it cannot say.
+fn certainty(engine: &Engine<'_>, answer: &Answer) -> (ConnSet, Option<(ConnSet, String)>) {
+    if answer.same_pod {
+        return (answer.allowed.clone(), None);
+    }
+    let mut sure = ConnSet::all();
+    let mut maybe = ConnSet::all();
+    let mut why = None;
     for side in [&answer.egress, &answer.ingress].into_iter().flatten() {
         let d = &side.decision;
-        if let Some((a, b)) = d.ambiguous {
-            return Some(format!(
-                "ambiguous: {} and {} have the same priority, both match, and the {} verdict depends on which the implementation applies first (SEMANTICS.md point 16)",
-                super::describe::policy_name(engine.inventory, a),
-                super::describe::policy_name(engine.inventory, b),
-                side.direction.lower()
-            ));
+        let open = d.unknown_conns.union(&d.ambiguous_conns);
+        sure = sure.intersect(&side.allowed.subtract(&open));
+        maybe = maybe.intersect(&side.allowed.union(&open));
+        if let (Some(w), false) = (d.unknown, d.unknown_conns.is_empty()) {
+            why.get_or_insert_with(|| {
+                format!("{w}, and the verdict depends on it (SEMANTICS.md point 23)")
+            });
         }
-        let concerned = match port {
-            Some(p) => d.unknown_conns.contains(p.protocol, p.number),
-            None => !d.unknown_conns.is_empty(),
-        };
-        if let Some(why) = d.unknown.filter(|_| concerned) {
-            return Some(format!(
-                "a cluster-scoped {} rule may match this connection: {why} (SEMANTICS.md point 23)",
-                side.direction.lower()
-            ));
+        if let (Some((a, b)), false) = (d.ambiguous, d.ambiguous_conns.is_empty()) {
+            why.get_or_insert_with(|| {
+                format!(
+                    "ambiguous: {} and {} have the same priority and the verdict depends on which \
+                     the implementation applies first (SEMANTICS.md point 16)",
+                    super::describe::policy_name(engine.inventory, a),
+                    super::describe::policy_name(engine.inventory, b)
+                )
+            });
         }
     }
-    None
+    let maybe = maybe.subtract(&sure);
+    (sure, why.filter(|_| !maybe.is_empty()).map(|w| (maybe, w)))
 }
 
 /// A range as the fewest CIDRs that cover exactly it.

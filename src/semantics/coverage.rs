@@ -124,6 +124,24 @@ pub struct Coverage {
     pub set: PolicySet,
     /// The anonymous peers of point 22, when cluster-scoped policies make them needed.
     probe: Option<Probe>,
+    /// Point 22's verdicts already worked out: they depend only on the direction, the
+    /// cluster-scoped policies that select the pod and whether NetworkPolicies isolate it, which
+    /// most workloads share (100,000 workloads under 200 cluster-scoped policies: a few
+    /// thousand distinct keys).
+    isolation_cache: IsolationCache,
+}
+
+type IsolationKey = (Direction, Vec<usize>, bool);
+type IsolationOutcome = (Isolation, Option<DecidedBy>, Option<(PolicyId, PolicyId)>);
+
+#[derive(Debug, Default)]
+struct IsolationCache(std::sync::Mutex<foldhash::HashMap<IsolationKey, IsolationOutcome>>);
+
+impl Clone for IsolationCache {
+    fn clone(&self) -> Self {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        IsolationCache(std::sync::Mutex::new(map))
+    }
 }
 
 /// Point 22's anonymous peers: a TCP port no rule and no container names, and an address
@@ -163,6 +181,7 @@ impl Coverage {
             host_network,
             set,
             probe,
+            isolation_cache: IsolationCache::default(),
         };
         // Each verdict is independent of the others; a large inventory has 100,000 of them.
         coverage.workloads = inventory
@@ -310,9 +329,45 @@ impl Coverage {
             }
             return;
         };
+        let key = (direction, v.cluster.clone(), v.network_isolated());
+        let cached = self
+            .isolation_cache
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        let (isolation, decided_by, ambiguous) = match cached {
+            Some(outcome) => outcome,
+            None => {
+                let outcome = self.probe_isolation(direction, v, probe);
+                self.isolation_cache
+                    .0
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key, outcome.clone());
+                outcome
+            }
+        };
+        v.isolation = isolation;
+        v.isolated = isolation == Isolation::Isolated;
+        v.decided_by = decided_by;
+        if ambiguous.is_some() {
+            v.ambiguous = ambiguous;
+        }
+    }
+
+    /// Point 22's walks for the anonymous pod and the outside address.
+    fn probe_isolation(
+        &self,
+        direction: Direction,
+        v: &DirectionVerdict,
+        probe: &Probe,
+    ) -> IsolationOutcome {
         let side = self.side_policies(v);
         let walk = Walk {
             network_as_isolation: true,
+            ..Walk::default()
         };
         let no_ports = [];
         let anonymous = Endpoint::Pod(PodRef {
@@ -345,20 +400,20 @@ impl Coverage {
                     })
             }
         };
-        v.isolation = match (pod.allowed.is_empty(), address.allowed.is_empty()) {
+        let mut isolation = match (pod.allowed.is_empty(), address.allowed.is_empty()) {
             (true, true) => Isolation::Isolated,
             (true, false) => Isolation::PodsOnly,
             (false, _) => Isolation::Open,
         };
-        if let Some(pair) = pod.ambiguous.or(address.ambiguous) {
-            v.isolation = Isolation::Ambiguous;
-            v.ambiguous = Some(pair);
+        let ambiguous = pod.ambiguous.or(address.ambiguous);
+        if ambiguous.is_some() {
+            isolation = Isolation::Ambiguous;
         }
-        v.isolated = v.isolation == Isolation::Isolated;
-        v.decided_by = match v.isolation {
+        let decided_by = match isolation {
             Isolation::Open | Isolation::Ambiguous => None,
             _ => decided_by(&pod),
         };
+        (isolation, decided_by, ambiguous)
     }
 
     /// Namespace default denies: a policy with an empty podSelector, the direction among its

@@ -50,11 +50,14 @@ pub struct Decision {
     /// Set when a rule might match the peer but the input cannot say (point 23), and what it
     /// would decide is not already decided.
     pub unknown: Option<&'static str>,
-    /// The connections that unknown could concern.
+    /// The connections whose verdict the unknown changes: allowed when the peers the input
+    /// cannot decide match, denied when they do not, or the reverse (point 23).
     pub unknown_conns: ConnSet,
     /// Point 16: two policies of one tier with the same priority both match, and the verdict
     /// depends on which the implementation applies first.
     pub ambiguous: Option<(PolicyId, PolicyId)>,
+    /// The connections whose verdict the other order of those two policies changes.
+    pub ambiguous_conns: ConnSet,
 }
 
 /// Options of a walk.
@@ -63,6 +66,9 @@ pub struct Walk {
     /// Point 22: the NetworkPolicy tier counts as a deny of everything (its isolation),
     /// whatever its rules allow.
     pub network_as_isolation: bool,
+    /// Point 23: peers the input cannot decide are taken to match (to find which verdicts
+    /// depend on them).
+    pub unknown_matches: bool,
 }
 
 impl PolicySet {
@@ -78,6 +84,23 @@ impl PolicySet {
         walk: Walk,
     ) -> Decision {
         let mut d = self.decide_in_order(side, direction, peer, destination, within, walk);
+        if d.unknown.is_some() && !walk.unknown_matches {
+            let other = self.decide_in_order(
+                side,
+                direction,
+                peer,
+                destination,
+                within,
+                Walk {
+                    unknown_matches: true,
+                    ..walk
+                },
+            );
+            d.unknown_conns = d
+                .allowed
+                .subtract(&other.allowed)
+                .union(&other.allowed.subtract(&d.allowed));
+        }
         // Point 16: the API leaves the order of same-priority policies to the implementation.
         // Each pair of same-priority neighbours that both decided something is tried the other
         // way round; a different verdict makes the answer ambiguous. (Adjacent swaps: three or
@@ -115,6 +138,10 @@ impl PolicySet {
                 let other =
                     self.decide_in_order(&swapped, direction, peer, destination, within, walk);
                 if other.allowed != d.allowed {
+                    d.ambiguous_conns = d
+                        .allowed
+                        .subtract(&other.allowed)
+                        .union(&other.allowed.subtract(&d.allowed));
                     d.ambiguous = Some((PolicyId::Cluster(pa.index), PolicyId::Cluster(pb.index)));
                     return d;
                 }
@@ -140,6 +167,7 @@ impl PolicySet {
             unknown: None,
             unknown_conns: ConnSet::none(),
             ambiguous: None,
+            ambiguous_conns: ConnSet::none(),
         };
         let mut undecided = within.clone();
         self.ordered(
@@ -150,6 +178,7 @@ impl PolicySet {
             destination,
             &mut undecided,
             &mut d,
+            walk,
         );
         if !side.network.is_empty() && !undecided.is_empty() {
             let mut allowed = ConnSet::none();
@@ -163,10 +192,9 @@ impl PolicySet {
                             continue;
                         }
                         let conns = rule.conns(destination).intersect(&undecided);
-                        if let Match::Unknown(why) = matched {
+                        if let (Match::Unknown(why), false) = (matched, walk.unknown_matches) {
                             if !conns.is_empty() {
                                 d.unknown.get_or_insert(why);
-                                d.unknown_conns = d.unknown_conns.union(&conns);
                             }
                             continue;
                         }
@@ -198,6 +226,7 @@ impl PolicySet {
             destination,
             &mut undecided,
             &mut d,
+            walk,
         );
         d.default_allowed = undecided.clone();
         d.allowed = d.allowed.union(&undecided);
@@ -216,6 +245,7 @@ impl PolicySet {
         destination: &Endpoint<'_>,
         undecided: &mut ConnSet,
         d: &mut Decision,
+        walk: Walk,
     ) {
         let mut passed = ConnSet::none();
         'policies: for &position in positions {
@@ -232,11 +262,10 @@ impl PolicySet {
                 if conns.is_empty() {
                     continue;
                 }
-                if let Match::Unknown(why) = matched {
+                if let (Match::Unknown(why), false) = (matched, walk.unknown_matches) {
                     // Whether it decides is unknown; what comes after is evaluated as if it
                     // did not match, and the answer says so.
                     d.unknown.get_or_insert(why);
-                    d.unknown_conns = d.unknown_conns.union(&conns);
                     continue;
                 }
                 *undecided = undecided.subtract(&conns);
