@@ -222,15 +222,15 @@ pub fn analyse_with_options(
                 let first = policy_names_in(inventory, &coverage, ns, d);
                 if np {
                     Some(crate::report::DecidedBy {
-                        layer: "NetworkPolicy".to_owned(),
-                        kind: "NetworkPolicy".to_owned(),
-                        name: first,
+                        layer: "NetworkPolicy".into(),
+                        kind: "NetworkPolicy".into(),
+                        name: first.into(),
                         rule: None,
                     })
                 } else {
                     coverage
                         .tier_default_deny(ns, d)
-                        .map(|by| decided_by_entry(inventory, &by, &[]))
+                        .map(|by| decided_by_entry(inventory, &by, None))
                 }
             };
             let (ingress_by, egress_by) = if coverage.set.has_tiers() {
@@ -455,10 +455,17 @@ fn isolation_entry(
     policies: Vec<String>,
 ) -> Isolation {
     use crate::semantics::{Isolation as State, PolicyId};
-    let decided_by = v
-        .decided_by
-        .as_ref()
-        .map(|by| decided_by_entry(inventory, by, &policies));
+    let decided_by = v.decided_by.as_ref().map(|by| match by {
+        // NetworkPolicy isolation: one entry per first isolating policy (by name), shared by
+        // every workload it decides for.
+        crate::semantics::DecidedBy::NetworkPolicies => v
+            .policies
+            .iter()
+            .min_by_key(|&&i| inventory.policies[i].name.as_str())
+            .map(|&i| shared.decided_by(i))
+            .unwrap_or_else(|| Arc::new(decided_by_entry(inventory, by, None))),
+        _ => Arc::new(decided_by_entry(inventory, by, None)),
+    });
     let reason = match (v.isolation, v.ambiguous) {
         (State::Ambiguous, Some((a, b))) => Some(format!(
             "{} and {} have the same priority and both match: the implementation may apply either first, and the {} verdict differs",
@@ -468,8 +475,11 @@ fn isolation_entry(
         )),
         _ => None,
     };
-    let policy_refs = if v.cluster.is_empty() {
-        // The common case: NetworkPolicies only, already named in `policies`.
+    let policy_refs = if !coverage.set.has_tiers() {
+        // NetworkPolicies alone: `policies` names them all, in the workload's namespace. Written
+        // out again as references they tripled the report of 100,000 workloads (docs/report.md).
+        Vec::new()
+    } else if v.cluster.is_empty() {
         v.policies
             .iter()
             .map(|&i| shared.get(PolicyId::Network(i)))
@@ -498,7 +508,7 @@ fn isolation_entry(
     Isolation {
         isolated: v.isolated,
         policies,
-        isolation: v.isolation.as_str().to_owned(),
+        isolation: v.isolation.into(),
         reason,
         decided_by,
         policy_refs,
@@ -509,32 +519,33 @@ fn isolation_entry(
 fn decided_by_entry(
     inventory: &Inventory,
     by: &crate::semantics::DecidedBy,
-    policies: &[String],
+    first_network: Option<Arc<str>>,
 ) -> crate::report::DecidedBy {
     use crate::semantics::{DecidedBy as By, PolicyId};
+    use std::borrow::Cow;
     match by {
         By::NetworkPolicies => crate::report::DecidedBy {
-            layer: "NetworkPolicy".to_owned(),
-            kind: "NetworkPolicy".to_owned(),
-            name: policies.first().cloned().unwrap_or_default(),
+            layer: Cow::Borrowed("NetworkPolicy"),
+            kind: Cow::Borrowed("NetworkPolicy"),
+            name: first_network.unwrap_or_else(|| Arc::from("")),
             rule: None,
         },
         By::Rule { layer, rule } => {
             let (kind, name, rule_name) = match rule.policy {
                 PolicyId::Network(i) => {
                     let p = &inventory.policies[i];
-                    ("NetworkPolicy", p.name.clone(), None)
+                    ("NetworkPolicy", p.name.as_str(), None)
                 }
                 PolicyId::Cluster(i) => {
                     let p = &inventory.cluster_policies[i];
                     let r = &p.rules(rule.direction)[rule.index];
-                    (p.kind.as_str(), p.name.clone(), r.name.clone())
+                    (p.kind.as_str(), p.name.as_str(), r.name.clone())
                 }
             };
             crate::report::DecidedBy {
-                layer: layer.as_str().to_owned(),
-                kind: kind.to_owned(),
-                name,
+                layer: Cow::Borrowed(layer.as_str()),
+                kind: Cow::Borrowed(kind),
+                name: Arc::from(name),
                 rule: Some(rule_name.filter(|n| !n.is_empty()).unwrap_or_else(|| {
                     format!("{} rule {}", rule.direction.lower(), rule.index + 1)
                 })),
@@ -548,6 +559,8 @@ fn decided_by_entry(
 struct PolicyRefs {
     network: Vec<(u32, Arc<crate::report::PolicyRefEntry>)>,
     cluster: Vec<(u32, Arc<crate::report::PolicyRefEntry>)>,
+    /// For each NetworkPolicy, `decidedBy` when it is the first (by name) of those isolating.
+    decided_by: Vec<Arc<crate::report::DecidedBy>>,
 }
 
 impl PolicyRefs {
@@ -574,7 +587,23 @@ impl PolicyRefs {
         PolicyRefs {
             network: ranked(&network),
             cluster: ranked(&cluster),
+            decided_by: inventory
+                .policies
+                .iter()
+                .map(|p| {
+                    Arc::new(crate::report::DecidedBy {
+                        layer: "NetworkPolicy".into(),
+                        kind: "NetworkPolicy".into(),
+                        name: Arc::from(p.name.as_str()),
+                        rule: None,
+                    })
+                })
+                .collect(),
         }
+    }
+
+    fn decided_by(&self, policy: usize) -> Arc<crate::report::DecidedBy> {
+        self.decided_by[policy].clone()
     }
 
     fn rank(&self, id: crate::semantics::PolicyId) -> u32 {

@@ -213,14 +213,14 @@ pub struct Isolation {
     /// Sorted names of the selecting NetworkPolicies whose effective types include the direction.
     pub policies: Vec<String>,
     /// `isolated`, `pods-only`, `open`, `unknown` or `ambiguous`.
-    #[serde(default = "open")]
-    pub isolation: String,
+    #[serde(default)]
+    pub isolation: IsolationState,
     /// Why, when `unknown` or `ambiguous`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// The layer, policy and rule that make the default a deny; absent when open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decided_by: Option<DecidedBy>,
+    pub decided_by: Option<std::sync::Arc<DecidedBy>>,
     /// Every policy of any kind that selects the pod in that direction, sorted. Shared: one
     /// entry per policy, however many workloads it selects (a cluster-scoped policy may select
     /// every pod, and owned strings per workload took hundreds of MB on the benchmark).
@@ -228,19 +228,39 @@ pub struct Isolation {
     pub policy_refs: Vec<std::sync::Arc<PolicyRefEntry>>,
 }
 
-fn open() -> String {
-    "open".to_owned()
+/// REPORT.md's `isolation` words, kept as a value (not a string per workload and direction).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IsolationState {
+    Isolated,
+    PodsOnly,
+    #[default]
+    Open,
+    Unknown,
+    Ambiguous,
+}
+
+impl From<crate::semantics::Isolation> for IsolationState {
+    fn from(i: crate::semantics::Isolation) -> Self {
+        use crate::semantics::Isolation;
+        match i {
+            Isolation::Isolated => IsolationState::Isolated,
+            Isolation::PodsOnly => IsolationState::PodsOnly,
+            Isolation::Open => IsolationState::Open,
+            Isolation::Ambiguous => IsolationState::Ambiguous,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DecidedBy {
     /// `Admin`, `NetworkPolicy` or `Baseline`.
-    pub layer: String,
-    pub kind: String,
+    pub layer: std::borrow::Cow<'static, str>,
+    pub kind: std::borrow::Cow<'static, str>,
     /// The deciding policy; for the NetworkPolicy layer, the first of the isolating policies
-    /// (all of them are in `policies`).
-    pub name: String,
+    /// (all of them are in `policies`). Shared by every workload it decides for.
+    pub name: std::sync::Arc<str>,
     /// The rule's name, or `ingress rule N` / `egress rule N` when it has none; absent for
     /// NetworkPolicy isolation, which no single rule makes.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -175,9 +175,9 @@ fn state(i: &Isolation, host_network: bool, color: bool) -> String {
         ("hostNetwork", |s| s.yellow().to_string())
     } else if i.isolated {
         ("isolated", |s| s.green().to_string())
-    } else if i.isolation == "pods-only" {
+    } else if i.isolation == crate::report::IsolationState::PodsOnly {
         ("pods-only", |s| s.yellow().to_string())
-    } else if i.isolation == "ambiguous" {
+    } else if i.isolation == crate::report::IsolationState::Ambiguous {
         ("ambiguous", |s| s.yellow().to_string())
     } else {
         ("open", |s| s.red().bold().to_string())
