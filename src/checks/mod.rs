@@ -187,48 +187,7 @@ pub fn describe_workloads(workloads: &[&Workload]) -> String {
     }
 }
 
-/// Point 22's anonymous pod: no labels, no container ports, in a namespace labelled only with
-/// a name no selector spells (a namespace created tomorrow).
-pub struct AnonymousPod {
-    namespace_labels: crate::model::Labels,
-    labels: crate::model::Labels,
-}
-
-impl AnonymousPod {
-    pub fn new() -> Self {
-        let mut namespace_labels = crate::model::Labels::new();
-        namespace_labels.insert(
-            crate::model::NAMESPACE_NAME_LABEL.to_owned(),
-            "(a namespace no selector names)".to_owned(),
-        );
-        AnonymousPod {
-            namespace_labels,
-            labels: crate::model::Labels::new(),
-        }
-    }
-
-    /// Its namespace's labels: a name label only.
-    pub fn namespace_labels(&self) -> &crate::model::Labels {
-        &self.namespace_labels
-    }
-
-    pub fn endpoint(&self) -> Endpoint<'_> {
-        Endpoint::Pod(PodRef {
-            namespace: "",
-            labels: &self.labels,
-            namespace_labels: &self.namespace_labels,
-            ports: &[],
-            node_network: false,
-            anonymous: true,
-        })
-    }
-}
-
-impl Default for AnonymousPod {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+pub use crate::semantics::coverage::AnonymousPod;
 
 /// A pod of a workload, as the semantics see it.
 pub fn pod_endpoint<'a>(

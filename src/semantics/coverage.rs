@@ -150,13 +150,57 @@ impl Clone for IsolationCache {
 struct Probe {
     port: ConnSet,
     address: std::net::IpAddr,
-    namespace_labels: Labels,
-    labels: Labels,
+    pod: AnonymousPod,
 }
 
 /// The namespace of the anonymous pod: no label value can be spelled like this, so no `In`
 /// or equality requirement matches it.
 const ANONYMOUS_NAMESPACE: &str = "(a namespace no selector names)";
+
+/// Point 22's anonymous pod: no labels, no container ports, in a namespace labelled only with
+/// a name no selector spells (a namespace created tomorrow). The isolation verdict and the
+/// checks of the cluster-scoped tiers try it.
+#[derive(Debug, Clone)]
+pub struct AnonymousPod {
+    namespace_labels: Labels,
+    labels: Labels,
+}
+
+impl AnonymousPod {
+    pub fn new() -> Self {
+        let mut namespace_labels = Labels::new();
+        namespace_labels.insert(
+            crate::model::NAMESPACE_NAME_LABEL.to_owned(),
+            ANONYMOUS_NAMESPACE.to_owned(),
+        );
+        AnonymousPod {
+            namespace_labels,
+            labels: Labels::new(),
+        }
+    }
+
+    /// Its namespace's labels: a name label only.
+    pub fn namespace_labels(&self) -> &Labels {
+        &self.namespace_labels
+    }
+
+    pub fn endpoint(&self) -> Endpoint<'_> {
+        Endpoint::Pod(PodRef {
+            namespace: ANONYMOUS_NAMESPACE,
+            labels: &self.labels,
+            namespace_labels: &self.namespace_labels,
+            ports: &[],
+            node_network: false,
+            anonymous: true,
+        })
+    }
+}
+
+impl Default for AnonymousPod {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl Coverage {
     /// Evaluates every workload, hostNetwork pods as their nodes. `include_policy` decides
@@ -369,15 +413,7 @@ impl Coverage {
             network_as_isolation: true,
             ..Walk::default()
         };
-        let no_ports = [];
-        let anonymous = Endpoint::Pod(PodRef {
-            namespace: ANONYMOUS_NAMESPACE,
-            labels: &probe.labels,
-            namespace_labels: &probe.namespace_labels,
-            ports: &no_ports,
-            node_network: false,
-            anonymous: true,
-        });
+        let anonymous = probe.pod.endpoint();
         let outside = Endpoint::Address(probe.address);
         // Named ports resolve on the destination: for ingress the pod itself, whose container
         // ports the probe port avoids; for egress the anonymous peer, which has none.
@@ -511,16 +547,10 @@ impl Probe {
             .unwrap_or(u16::MAX);
         cidrs.retain(|c| c.prefix_len() > 0);
         let address = outside_every(&cidrs);
-        let mut namespace_labels = Labels::new();
-        namespace_labels.insert(
-            crate::model::NAMESPACE_NAME_LABEL.to_owned(),
-            ANONYMOUS_NAMESPACE.to_owned(),
-        );
         Probe {
             port: ConnSet::range(crate::model::Protocol::Tcp, port, port),
             address,
-            namespace_labels,
-            labels: Labels::new(),
+            pod: AnonymousPod::new(),
         }
     }
 }
