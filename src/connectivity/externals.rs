@@ -50,17 +50,7 @@ pub fn segments(engine: &Engine<'_>, direction: Direction) -> Vec<Segment> {
     // The cluster-scoped tiers' `networks` peers (egress only, point 13).
     for c in engine.coverage.set.cluster() {
         let policy = &engine.inventory.cluster_policies[c.index];
-        let networks = policy
-            .rules(direction)
-            .iter()
-            .flat_map(|r| &r.peers)
-            .filter_map(|p| p.networks.as_ref())
-            .flatten();
-        cut(
-            &mut cuts4,
-            &mut cuts6,
-            networks.filter_map(|s| s.parse::<IpNet>().ok()),
-        );
+        cut(&mut cuts4, &mut cuts6, policy.networks(direction));
     }
     let mut out: Vec<Segment> = split(cuts4, u32::MAX as u128)
         .into_iter()

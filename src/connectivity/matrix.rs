@@ -366,15 +366,7 @@ fn narrow_networks_note(engine: &Engine<'_>) -> Option<String> {
         .cluster()
         .iter()
         .map(|c| &engine.inventory.cluster_policies[c.index])
-        .filter(|p| {
-            p.egress
-                .iter()
-                .flat_map(|r| &r.peers)
-                .filter_map(|peer| peer.networks.as_ref())
-                .flatten()
-                .filter_map(|n| n.parse::<ipnet::IpNet>().ok())
-                .any(|n| n.prefix_len() > 0)
-        })
+        .filter(|p| p.networks(Direction::Egress).any(|n| n.prefix_len() > 0))
         .map(|p| format!("{} {}", p.kind, p.name))
         .collect();
     names.dedup();

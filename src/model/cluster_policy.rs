@@ -139,6 +139,16 @@ impl ClusterPolicy {
             Direction::Egress => &self.egress,
         }
     }
+
+    /// The CIDRs of the `networks` peers of one direction's rules, those that parse.
+    pub fn networks(&self, direction: Direction) -> impl Iterator<Item = ipnet::IpNet> + '_ {
+        self.rules(direction)
+            .iter()
+            .flat_map(|r| &r.peers)
+            .filter_map(|p| p.networks.as_ref())
+            .flatten()
+            .filter_map(|n| n.parse().ok())
+    }
 }
 
 /// A subject or a peer: the CRDs require exactly one field; every field is kept so that

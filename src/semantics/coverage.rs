@@ -513,16 +513,7 @@ impl Probe {
             }
         }
         for p in &inventory.cluster_policies {
-            for rule in p.ingress.iter().chain(&p.egress) {
-                for peer in &rule.peers {
-                    cidrs.extend(
-                        peer.networks
-                            .iter()
-                            .flatten()
-                            .filter_map(|n| n.parse::<ipnet::IpNet>().ok()),
-                    );
-                }
-            }
+            cidrs.extend(Direction::BOTH.into_iter().flat_map(|d| p.networks(d)));
         }
         for p in &inventory.policies {
             for rule in p.ingress.iter().chain(&p.egress) {
