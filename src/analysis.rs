@@ -623,14 +623,12 @@ impl PolicyRefs {
 
 /// The first (sorted) name of the namespace's empty-selector deny policies for a direction.
 fn policy_names_in(inventory: &Inventory, coverage: &Coverage, ns: &str, d: Direction) -> String {
-    let mut names: Vec<&str> = coverage
-        .policies_in(ns)
-        .filter(|p| p.selector.matches_everything() && p.types.has(d))
-        .filter(|p| inventory.policies[p.index].rules(d).is_empty())
-        .map(|p| inventory.policies[p.index].name.as_str())
-        .collect();
-    names.sort_unstable();
-    names.first().map(|s| (*s).to_owned()).unwrap_or_default()
+    coverage
+        .default_deny_policies(inventory, ns, d)
+        .map(|p| p.name.as_str())
+        .min()
+        .map(str::to_owned)
+        .unwrap_or_default()
 }
 
 fn policy_ref(

@@ -455,16 +455,30 @@ impl Coverage {
     /// Namespace default denies: a policy with an empty podSelector, the direction among its
     /// effective types, and no rules for that direction.
     pub fn default_deny(&self, inventory: &Inventory, namespace: &str) -> DefaultDeny {
-        let mut deny = DefaultDeny::default();
-        for policy in self.policies_in(namespace) {
-            let written: &NetworkPolicy = &inventory.policies[policy.index];
-            if !policy.selector.matches_everything() {
-                continue;
-            }
-            deny.ingress |= policy.types.ingress && written.ingress.is_empty();
-            deny.egress |= policy.types.egress && written.egress.is_empty();
+        DefaultDeny {
+            ingress: self
+                .default_deny_policies(inventory, namespace, Direction::Ingress)
+                .next()
+                .is_some(),
+            egress: self
+                .default_deny_policies(inventory, namespace, Direction::Egress)
+                .next()
+                .is_some(),
         }
-        deny
+    }
+
+    /// The namespace's default denies for a direction: an empty podSelector, the direction
+    /// among the effective types, no rules for it.
+    pub fn default_deny_policies<'a>(
+        &'a self,
+        inventory: &'a Inventory,
+        namespace: &str,
+        direction: Direction,
+    ) -> impl Iterator<Item = &'a NetworkPolicy> + 'a {
+        self.policies_in(namespace)
+            .filter(move |p| p.selector.matches_everything() && p.types.has(direction))
+            .map(|p| &inventory.policies[p.index])
+            .filter(move |written| written.rules(direction).is_empty())
     }
 
     /// What a cluster-scoped tier decides for a pod of `namespace` that only catch-all
