@@ -7,8 +7,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+mod cilium_policy;
 mod cluster_policy;
 
+pub use cilium_policy::{
+    CiliumCidrRule, CiliumMode, CiliumPeerRule, CiliumPolicy, CiliumPolicyKind, CiliumPort,
+    CiliumPortRule, CiliumRule,
+};
 pub use cluster_policy::{
     ClusterPeer, ClusterPolicy, ClusterPolicyKind, ClusterPort, ClusterRule, NamespacedPods, Tier,
 };
@@ -397,6 +402,12 @@ pub struct Inventory {
     pub policies: Vec<NetworkPolicy>,
     /// ClusterNetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy objects.
     pub cluster_policies: Vec<ClusterPolicy>,
+    /// CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy objects.
+    pub cilium_policies: Vec<CiliumPolicy>,
+    /// The Cilium agents' policy enforcement mode: read from ConfigMap `cilium-config` on live
+    /// clusters, `--cilium-policy-mode` for manifests; `None` when nothing says (manifests
+    /// then assume `default`).
+    pub cilium_mode: Option<CiliumMode>,
     /// Objects of kinds this tool does not analyse, counted by kind.
     pub skipped_kinds: BTreeMap<String, usize>,
     /// Objects of other policy APIs, which this version does not evaluate.

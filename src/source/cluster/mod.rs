@@ -655,6 +655,9 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
             .collect(),
         skipped_kinds: Default::default(),
         cluster_policies,
+        // Read in issue 15's reading step; until then they stay among the ignored policies.
+        cilium_policies: Vec::new(),
+        cilium_mode: None,
         ignored_policies,
         pod_owners,
     };
