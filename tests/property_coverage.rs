@@ -78,6 +78,7 @@ fn workload() -> impl Strategy<Value = Workload> {
             pods: 1,
             host_network: host,
             ports: vec![],
+            service_account: None,
             suppression: Suppression::default(),
             origin: Origin::default(),
         })

@@ -51,6 +51,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         labels: &dns_labels,
         namespace_labels: &dns_ns_labels,
         ports: &dns_ports,
+        service_account: "default",
         node_network: false,
         anonymous: false,
     });

@@ -200,6 +200,7 @@ pub fn pod_endpoint<'a>(
         labels,
         namespace_labels: ctx.coverage.set.namespace_labels(&workload.namespace),
         ports: &workload.ports,
+        service_account: workload.service_account(),
         node_network: ctx.coverage.on_node_network(workload),
         anonymous: false,
     })

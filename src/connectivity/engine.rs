@@ -113,6 +113,7 @@ impl<'a> Engine<'a> {
             labels: w.label_sets.get(m.labels).unwrap_or(&self.empty),
             namespace_labels: self.namespace_labels(&w.namespace),
             ports: &w.ports,
+            service_account: w.service_account(),
             node_network: self.coverage.on_node_network(w),
             anonymous: false,
         }

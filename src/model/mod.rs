@@ -284,8 +284,17 @@ pub struct Workload {
     pub pods: u32,
     pub host_network: bool,
     pub ports: Vec<ContainerPort>,
+    /// `serviceAccountName` as written; `None` is Kubernetes' default, `default`.
+    pub service_account: Option<String>,
     pub suppression: Suppression,
     pub origin: Origin,
+}
+
+impl Workload {
+    /// The service account its pods run as (Cilium and Calico selectors can name it).
+    pub fn service_account(&self) -> &str {
+        self.service_account.as_deref().unwrap_or("default")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -445,6 +454,7 @@ pub(crate) mod fixtures {
             pods: 1,
             host_network: false,
             ports: vec![],
+            service_account: None,
             suppression: Suppression::default(),
             origin: Origin::default(),
         }

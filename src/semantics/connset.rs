@@ -320,6 +320,7 @@ mod tests {
             labels: &labels,
             namespace_labels: &labels,
             ports: &ports,
+            service_account: "default",
             node_network: false,
             anonymous: false,
         });

@@ -190,6 +190,7 @@ impl AnonymousPod {
             labels: &self.labels,
             namespace_labels: &self.namespace_labels,
             ports: &[],
+            service_account: "default",
             node_network: false,
             anonymous: true,
         })

@@ -422,6 +422,7 @@ mod tests {
                 labels: &w.label_sets[0],
                 namespace_labels: self.cov.set.namespace_labels(&w.namespace),
                 ports: &w.ports,
+                service_account: "default",
                 node_network: false,
                 anonymous: false,
             })

@@ -31,6 +31,8 @@ pub struct PodRef<'a> {
     /// Labels of its namespace (always including `kubernetes.io/metadata.name`).
     pub namespace_labels: &'a Labels,
     pub ports: &'a [ContainerPort],
+    /// Its service account (`default` unless the pod names one): Cilium selectors can name it.
+    pub service_account: &'a str,
     /// A hostNetwork pod seen as its node (point 5, the default model): no selector matches it.
     pub node_network: bool,
     /// Point 22's anonymous pod: its address lies outside every CIDR narrower than /0.
@@ -537,6 +539,7 @@ mod tests {
                 labels: &self.labels,
                 namespace_labels: &self.ns_labels,
                 ports: &self.ports,
+                service_account: "default",
                 node_network: false,
                 anonymous: false,
             })

@@ -569,6 +569,7 @@ mod tests {
             pods: 1,
             host_network: false,
             ports: Vec::new(),
+            service_account: None,
             suppression: Suppression::default(),
             origin: Origin::default(),
         }

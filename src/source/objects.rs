@@ -96,6 +96,8 @@ pub struct RawSpec {
     pub parallelism: Option<i64>,
     // Pods.
     pub host_network: Option<bool>,
+    #[serde(default, deserialize_with = "checked::string")]
+    pub service_account_name: Option<String>,
     pub containers: Option<Vec<RawContainer>>,
     pub init_containers: Option<Vec<RawContainer>>,
     // NetworkPolicies.
@@ -136,6 +138,8 @@ pub struct RawPodTemplate {
 #[serde(expecting = "a pod spec")]
 pub struct RawPodSpec {
     pub host_network: Option<bool>,
+    #[serde(default, deserialize_with = "checked::string")]
+    pub service_account_name: Option<String>,
     pub containers: Option<Vec<RawContainer>>,
     pub init_containers: Option<Vec<RawContainer>>,
 }

@@ -770,12 +770,13 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
         }
         Class::IgnoredPolicy { .. } | Class::Other => unreachable!("returned above"),
         Class::Workload(kind) => {
-            let (labels, host_network, ports, pods) = match kind {
+            let (labels, host_network, ports, pods, service_account) = match kind {
                 WorkloadKind::Pod => (
                     labels_or_empty(meta.labels.as_ref()),
                     spec.host_network.unwrap_or(false),
                     container_ports([spec.containers.as_ref(), spec.init_containers.as_ref()]),
                     1,
+                    spec.service_account_name,
                 ),
                 _ => {
                     let template = match kind {
@@ -800,6 +801,7 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
                             pod_spec.init_containers.as_ref(),
                         ]),
                         pods,
+                        pod_spec.service_account_name,
                     )
                 }
             };
@@ -818,6 +820,7 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
                     pods: pods.clamp(0, u32::MAX as i64) as u32,
                     host_network,
                     ports,
+                    service_account,
                     suppression,
                     origin: ctx.origin_of(&meta),
                 },

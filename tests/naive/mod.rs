@@ -278,6 +278,7 @@ pub fn workload(d: Draw) -> impl Strategy<Value = Workload> {
             pods: 1,
             host_network: host,
             ports,
+            service_account: None,
             suppression: Suppression::default(),
             origin: Origin::default(),
         })

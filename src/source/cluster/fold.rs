@@ -15,6 +15,7 @@ pub struct ClusterPod {
     pub owner: Option<(String, String)>,
     pub host_network: bool,
     pub ports: Vec<ContainerPort>,
+    pub service_account: Option<String>,
     pub suppression: Suppression,
 }
 
@@ -48,6 +49,7 @@ pub fn fold(pods: Vec<ClusterPod>, owners: &Owners) -> Vec<Workload> {
                     pods: 1,
                     host_network: pod.host_network,
                     ports: pod.ports,
+                    service_account: pod.service_account,
                     suppression: pod.suppression,
                     origin: Origin::default(),
                 });
@@ -113,6 +115,7 @@ mod tests {
             owner: owner.map(|(k, n)| (k.into(), n.into())),
             host_network: false,
             ports: vec![],
+            service_account: None,
             suppression: Suppression::default(),
         }
     }

@@ -909,6 +909,7 @@ pub fn cluster_pod(o: RawObject) -> ClusterPod {
         owner: controller(meta.owner_references.as_deref().unwrap_or_default()),
         host_network: spec.host_network.unwrap_or(false),
         ports: container_ports([spec.containers.as_ref(), spec.init_containers.as_ref()]),
+        service_account: spec.service_account_name,
         suppression: meta.suppression(),
     }
 }
