@@ -233,7 +233,7 @@ pub fn analyse_with_options(
                         .map(|by| decided_by_entry(inventory, &by, None))
                 }
             };
-            let (ingress_by, egress_by) = if coverage.set.has_tiers() {
+            let (ingress_by, egress_by) = if coverage.set.has_layers() {
                 (
                     by(Direction::Ingress, deny.ingress),
                     by(Direction::Egress, deny.egress),
@@ -475,11 +475,11 @@ fn isolation_entry(
         )),
         _ => None,
     };
-    let policy_refs = if !coverage.set.has_tiers() {
+    let policy_refs = if !coverage.set.has_layers() {
         // NetworkPolicies alone: `policies` names them all, in the workload's namespace. Written
         // out again as references they tripled the report of 100,000 workloads (docs/report.md).
         Vec::new()
-    } else if v.cluster.is_empty() {
+    } else if v.cluster.is_empty() && v.cilium.is_empty() {
         v.policies
             .iter()
             .map(|&i| shared.get(PolicyId::Network(i)))
@@ -496,6 +496,7 @@ fn isolation_entry(
                     .iter()
                     .map(|&p| PolicyId::Cluster(coverage.set.cluster()[p].index)),
             )
+            .chain(v.cilium.iter().map(|&p| coverage.set.cilium()[p].id()))
             .map(|id| (shared.rank(id), id))
             .collect();
         ids.sort_unstable_by_key(|&(rank, _)| rank);
@@ -530,6 +531,27 @@ fn decided_by_entry(
             name: first_network.unwrap_or_else(|| Arc::from("")),
             rule: None,
         },
+        By::CiliumDefaultDeny(id) => {
+            let (kind, name) = match *id {
+                PolicyId::Cilium { policy, .. } => {
+                    let p = &inventory.cilium_policies[policy as usize];
+                    (p.kind.as_str(), p.name.as_str())
+                }
+                _ => ("", ""),
+            };
+            crate::report::DecidedBy {
+                layer: Cow::Borrowed("NetworkPolicy"),
+                kind: Cow::Borrowed(kind),
+                name: Arc::from(name),
+                rule: None,
+            }
+        }
+        By::CiliumMode => crate::report::DecidedBy {
+            layer: Cow::Borrowed("CNI mode"),
+            kind: Cow::Borrowed("ConfigMap"),
+            name: Arc::from("cilium-config"),
+            rule: Some("enable-policy: always".to_owned()),
+        },
         By::Rule { layer, rule } => {
             let (kind, name, rule_name) = match rule.policy {
                 PolicyId::Network(i) => {
@@ -540,6 +562,16 @@ fn decided_by_entry(
                     let p = &inventory.cluster_policies[i];
                     let r = &p.rules(rule.direction)[rule.index];
                     (p.kind.as_str(), p.name.as_str(), r.name.clone())
+                }
+                PolicyId::Cilium { policy, spec } => {
+                    let p = &inventory.cilium_policies[policy as usize];
+                    let section = crate::connectivity::describe::cilium_rule_name(
+                        p,
+                        spec as usize,
+                        rule.direction,
+                        rule.index,
+                    );
+                    (p.kind.as_str(), p.name.as_str(), Some(section))
                 }
             };
             crate::report::DecidedBy {
@@ -559,6 +591,7 @@ fn decided_by_entry(
 struct PolicyRefs {
     network: Vec<(u32, Arc<crate::report::PolicyRefEntry>)>,
     cluster: Vec<(u32, Arc<crate::report::PolicyRefEntry>)>,
+    cilium: Vec<(u32, Arc<crate::report::PolicyRefEntry>)>,
     /// For each NetworkPolicy, `decidedBy` when it is the first (by name) of those isolating.
     decided_by: Vec<Arc<crate::report::DecidedBy>>,
 }
@@ -572,8 +605,23 @@ impl PolicyRefs {
         let cluster: Vec<_> = (0..inventory.cluster_policies.len())
             .map(|i| Arc::new(policy_ref(inventory, PolicyId::Cluster(i))))
             .collect();
-        let mut sorted: Vec<&crate::report::PolicyRefEntry> =
-            network.iter().chain(&cluster).map(|r| r.as_ref()).collect();
+        let cilium: Vec<_> = (0..inventory.cilium_policies.len())
+            .map(|i| {
+                Arc::new(policy_ref(
+                    inventory,
+                    PolicyId::Cilium {
+                        policy: i as u32,
+                        spec: 0,
+                    },
+                ))
+            })
+            .collect();
+        let mut sorted: Vec<&crate::report::PolicyRefEntry> = network
+            .iter()
+            .chain(&cluster)
+            .chain(&cilium)
+            .map(|r| r.as_ref())
+            .collect();
         sorted.sort_unstable();
         sorted.dedup();
         let rank = |r: &crate::report::PolicyRefEntry| {
@@ -587,6 +635,7 @@ impl PolicyRefs {
         PolicyRefs {
             network: ranked(&network),
             cluster: ranked(&cluster),
+            cilium: ranked(&cilium),
             decided_by: inventory
                 .policies
                 .iter()
@@ -610,6 +659,7 @@ impl PolicyRefs {
         match id {
             crate::semantics::PolicyId::Network(i) => self.network[i].0,
             crate::semantics::PolicyId::Cluster(i) => self.cluster[i].0,
+            crate::semantics::PolicyId::Cilium { policy, .. } => self.cilium[policy as usize].0,
         }
     }
 
@@ -617,6 +667,9 @@ impl PolicyRefs {
         match id {
             crate::semantics::PolicyId::Network(i) => self.network[i].1.clone(),
             crate::semantics::PolicyId::Cluster(i) => self.cluster[i].1.clone(),
+            crate::semantics::PolicyId::Cilium { policy, .. } => {
+                self.cilium[policy as usize].1.clone()
+            }
         }
     }
 }
@@ -651,6 +704,15 @@ fn policy_ref(
                 kind: p.kind.as_str().to_owned(),
                 api_version: p.api_version.clone(),
                 namespace: None,
+                name: p.name.clone(),
+            }
+        }
+        crate::semantics::PolicyId::Cilium { policy, .. } => {
+            let p = &inventory.cilium_policies[policy as usize];
+            crate::report::PolicyRefEntry {
+                kind: p.kind.as_str().to_owned(),
+                api_version: "cilium.io/v2".to_owned(),
+                namespace: p.namespace.clone(),
                 name: p.name.clone(),
             }
         }

@@ -447,19 +447,12 @@ fn denies(
     }
 }
 
-/// "the Baseline tier already denies it (BaselineAdminNetworkPolicy default, rule deny-all)".
+/// "already denied by the Baseline tier, BaselineAdminNetworkPolicy default rule 1".
 fn tier_words(inventory: &Inventory, by: &crate::semantics::DecidedBy) -> String {
-    match by {
-        crate::semantics::DecidedBy::Rule { layer, rule } => format!(
-            "the {} tier already denies it ({}, {})",
-            layer.as_str(),
-            crate::connectivity::describe::policy_name(inventory, rule.policy),
-            crate::connectivity::describe::rule_label(inventory, *rule)
-        ),
-        crate::semantics::DecidedBy::NetworkPolicies => {
-            "its NetworkPolicies already deny it".to_owned()
-        }
-    }
+    format!(
+        "already denied by {}",
+        crate::connectivity::describe::decided_by(inventory, by)
+    )
 }
 
 /// A policy of the namespace that counts, has `direction` among its types and an allow-all
@@ -670,8 +663,8 @@ fn newly_isolated(
     let mut out = [HashSet::new(), HashSet::new()];
     for (wi, w) in inventory.workloads.iter().enumerate() {
         for (li, labels) in w.label_sets.iter().enumerate() {
-            let before = coverage.verdict_for_labels(&w.namespace, labels, w.host_network);
-            let now = after.verdict_for_labels(&w.namespace, labels, w.host_network);
+            let before = coverage.verdict_for_labels(w, labels);
+            let now = after.verdict_for_labels(w, labels);
             for (slot, d) in Direction::BOTH.into_iter().enumerate() {
                 if !before.direction(d).isolated && now.direction(d).isolated {
                     out[slot].insert(Member {

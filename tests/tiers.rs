@@ -197,10 +197,10 @@ fn matrix_applies_the_tiers() {
 fn explain_walks_the_tiers() {
     let r = run(&["explain", "-f", &fixture(SHOP), "-n", "shop", "deploy/web"]);
     let out = &r.stdout;
-    assert!(out.contains("Ingress: isolated for ingress from pods only, by the Baseline tier: BaselineAdminNetworkPolicy default rule 1 (deny-all-pods)"), "{out}");
+    assert!(out.contains("Ingress: isolated for ingress from pods only, by the Baseline tier, BaselineAdminNetworkPolicy default rule 1 (deny-all-pods)"), "{out}");
     let admin = out.find("1. Admin tier").expect(out);
     let np = out
-        .find("2. NetworkPolicy tier: no NetworkPolicy isolates it")
+        .find("2. NetworkPolicy tier: nothing isolates it")
         .expect(out);
     let base = out.find("3. Baseline tier").expect(out);
     assert!(admin < np && np < base, "{out}");
@@ -234,7 +234,7 @@ fn a_baseline_egress_lockdown_is_a_default_deny_and_generation_adds_nothing_to_i
         t.stdout
     );
     let g = run(&["generate", "-f", &file]);
-    assert!(g.stderr.contains("no default deny for egress generated in namespace shop: the Baseline tier already denies it (ClusterNetworkPolicy baseline-deny-egress, rule 1 (deny-pods))"), "{}", g.stderr);
+    assert!(g.stderr.contains("no default deny for egress generated in namespace shop: already denied by the Baseline tier, ClusterNetworkPolicy baseline-deny-egress rule 1 (deny-pods)"), "{}", g.stderr);
     assert!(
         g.stdout.contains("name: default-deny-ingress"),
         "{}",

@@ -135,9 +135,7 @@ fn finding(ctx: &Context<'_>, w: &Workload, policies: &[usize], missing: &[Proto
     names.dedup();
     if names.is_empty() {
         // Isolated by a cluster-scoped tier alone.
-        let v = ctx
-            .coverage
-            .verdict_for_labels(&w.namespace, &w.label_sets[0], w.host_network);
+        let v = ctx.coverage.verdict_for_labels(w, &w.label_sets[0]);
         if let Some(crate::semantics::DecidedBy::Rule { rule, .. }) = v.egress.decided_by {
             names.push(crate::connectivity::describe::policy_name(
                 ctx.inventory,

@@ -143,17 +143,12 @@ fn tier_reason(ctx: &Context<'_>, v: &DirectionVerdict) -> Option<String> {
         return None;
     }
     let by = |b: &Option<DecidedBy>| match b {
-        Some(DecidedBy::Rule { layer, rule }) => format!(
-            "{} tier, {} {}",
-            layer.as_str(),
-            policy_name(ctx.inventory, rule.policy),
-            crate::connectivity::describe::rule_label(ctx.inventory, *rule)
-        ),
-        _ => "its NetworkPolicies".to_owned(),
+        Some(by) => crate::connectivity::describe::decided_by(ctx.inventory, by),
+        None => "its NetworkPolicies".to_owned(),
     };
     match v.isolation {
         Isolation::PodsOnly => Some(format!(
-            "isolated from pods only, by the {}: addresses outside the cluster are not denied",
+            "isolated from pods only, by {}: addresses outside the cluster are not denied",
             by(&v.decided_by)
         )),
         Isolation::Ambiguous => {

@@ -2,7 +2,8 @@
 
 use crate::checks::describe_selector;
 use crate::model::{
-    ClusterPeer, ClusterPort, ClusterRule, Direction, Inventory, Peer, PolicyPort, PortValue, Rule,
+    CiliumPeerRule, CiliumPolicy, ClusterPeer, ClusterPort, ClusterRule, Direction, Inventory,
+    LabelSelector, Peer, PolicyPort, PortValue, Rule,
 };
 use crate::semantics::{PolicyId, RuleRef};
 
@@ -18,7 +19,165 @@ pub fn policy_name(inventory: &Inventory, policy: PolicyId) -> String {
             let p = &inventory.cluster_policies[i];
             format!("{} {}", p.kind, p.name)
         }
+        PolicyId::Cilium { policy, .. } => {
+            cilium_policy_name(&inventory.cilium_policies[policy as usize])
+        }
     }
+}
+
+/// What makes a direction's default a deny, as the words after "by" or "already denied by":
+/// "its NetworkPolicies", "the Baseline tier, BaselineAdminNetworkPolicy default rule 1",
+/// "the default deny of CiliumNetworkPolicy shop/api". The one sentence builder of the check,
+/// `explain` and generation.
+pub fn decided_by(inventory: &Inventory, by: &crate::semantics::DecidedBy) -> String {
+    use crate::semantics::DecidedBy;
+    match by {
+        DecidedBy::NetworkPolicies => "its NetworkPolicies".to_owned(),
+        DecidedBy::CiliumDefaultDeny(id) => {
+            format!("the default deny of {}", policy_name(inventory, *id))
+        }
+        DecidedBy::CiliumMode => {
+            "Cilium's policy enforcement mode `always` (every pod is default-deny)".to_owned()
+        }
+        DecidedBy::Rule { layer, rule } => format!(
+            "the {} tier, {} {}",
+            layer.as_str(),
+            policy_name(inventory, rule.policy),
+            rule_label(inventory, *rule)
+        ),
+    }
+}
+
+/// `CiliumNetworkPolicy shop/api`, `CiliumClusterwideNetworkPolicy deny-world`.
+pub fn cilium_policy_name(p: &CiliumPolicy) -> String {
+    match &p.namespace {
+        Some(ns) if !p.kind.cluster_scoped() => format!("{} {ns}/{}", p.kind, p.name),
+        _ => format!("{} {}", p.kind, p.name),
+    }
+}
+
+/// Where a Cilium rule is written: `spec.ingress[0]`, `specs[1].egressDeny[2]`; `index` counts
+/// the direction's allow rules, then its deny rules (as the compiled form does).
+pub fn cilium_rule_name(
+    p: &CiliumPolicy,
+    spec: usize,
+    direction: Direction,
+    index: usize,
+) -> String {
+    let Some(rule) = p.rules.get(spec) else {
+        return format!("rule {}", index + 1);
+    };
+    let allows = rule.allows(direction).map_or(0, <[_]>::len);
+    let (section, at) = match (direction, index < allows) {
+        (Direction::Ingress, true) => ("ingress", index),
+        (Direction::Ingress, false) => ("ingressDeny", index - allows),
+        (Direction::Egress, true) => ("egress", index),
+        (Direction::Egress, false) => ("egressDeny", index - allows),
+    };
+    format!("{}.{section}[{at}]", rule.path())
+}
+
+/// The written Cilium rule a compiled index points at, and whether it denies.
+fn cilium_written(
+    p: &CiliumPolicy,
+    spec: usize,
+    direction: Direction,
+    index: usize,
+) -> Option<(&CiliumPeerRule, bool)> {
+    let rule = p.rules.get(spec)?;
+    let allows = rule.allows(direction).unwrap_or_default();
+    match allows.get(index) {
+        Some(r) => Some((r, false)),
+        None => rule
+            .denies(direction)
+            .unwrap_or_default()
+            .get(index - allows.len())
+            .map(|r| (r, true)),
+    }
+}
+
+/// A Cilium rule (SEMANTICS.md points 17-19) as one line, starting with its action.
+pub fn cilium_rule(
+    rule: &CiliumPeerRule,
+    deny: bool,
+    direction: Direction,
+    namespace: Option<&str>,
+) -> String {
+    let word = match direction {
+        Direction::Ingress => "from",
+        Direction::Egress => "to",
+    };
+    let action = if deny { "Deny" } else { "Allow" };
+    let endpoints = |s: &LabelSelector| {
+        let who = if s.is_empty() {
+            "every pod".to_owned()
+        } else {
+            format!("pods {}", describe_selector(s))
+        };
+        match namespace {
+            Some(ns) => format!("{who} (namespace {ns} unless the selector names namespaces)"),
+            None => format!("{who} in every namespace"),
+        }
+    };
+    let mut peers: Vec<String> = Vec::new();
+    peers.extend(rule.endpoints.iter().flatten().map(endpoints));
+    peers.extend(rule.cidr.iter().flatten().map(|c| format!("addresses {c}")));
+    peers.extend(rule.cidr_set.iter().flatten().map(|c| match &c.cidr {
+        Some(cidr) if c.except.is_empty() => format!("addresses {cidr}"),
+        Some(cidr) => format!("addresses {cidr} except {}", c.except.join(", ")),
+        None => "a CIDR group".to_owned(),
+    }));
+    if let Some(e) = &rule.entities {
+        peers.push(format!("entities {}", e.join(", ")));
+    }
+    if rule.nodes.is_some() {
+        peers.push("nodes".to_owned());
+    }
+    if let Some(f) = &rule.fqdns {
+        peers.push(format!("domains {}", f.join(", ")));
+    }
+    if let Some(s) = &rule.services {
+        peers.push(format!("services {}", s.join(", ")));
+    }
+    if rule.groups {
+        peers.push("cloud provider groups".to_owned());
+    }
+    let peers = if peers.is_empty() && rule.to_ports.is_none() {
+        "nothing (an empty Cilium rule selects no peer)".to_owned()
+    } else if peers.is_empty() {
+        format!("{word} every peer")
+    } else {
+        format!("{word} {}", peers.join("; or "))
+    };
+    let ports = match &rule.to_ports {
+        None => "every port and protocol".to_owned(),
+        Some(list) => {
+            let mut out: Vec<String> = Vec::new();
+            for r in list {
+                if r.ports.is_empty() {
+                    out.push("every port".to_owned());
+                }
+                for p in &r.ports {
+                    let protocol = p.protocol.as_deref().unwrap_or("ANY");
+                    let port = p.port.as_deref().unwrap_or("0");
+                    out.push(match (port, p.end_port) {
+                        ("0", _) => format!("every {protocol} port"),
+                        (n, Some(e)) if n.parse::<i64>().is_ok() => format!("{protocol} {n}-{e}"),
+                        (n, _) if n.parse::<i64>().is_ok() => format!("{protocol} {n}"),
+                        (name, _) => format!("{protocol} port named {name}"),
+                    });
+                }
+                if !r.l7.is_empty() {
+                    out.push(format!(
+                        "with L7 rules ({}) that narrow requests, not the connection",
+                        r.l7.join(", ")
+                    ));
+                }
+            }
+            out.join(", ")
+        }
+    };
+    format!("{action} {peers}, {ports}")
 }
 
 /// A rule of any policy kind, as one line (a cluster-scoped rule starts with its action).
@@ -32,6 +191,14 @@ pub fn rule_ref(inventory: &Inventory, at: RuleRef) -> String {
             let p = &inventory.cluster_policies[i];
             cluster_rule(&p.rules(at.direction)[at.index], at.direction)
         }
+        PolicyId::Cilium { policy, spec } => {
+            let p = &inventory.cilium_policies[policy as usize];
+            let namespace = p.namespace.as_deref().filter(|_| !p.kind.cluster_scoped());
+            match cilium_written(p, spec as usize, at.direction, at.index) {
+                Some((rule, deny)) => cilium_rule(rule, deny, at.direction, namespace),
+                None => "a rule that is not there".to_owned(),
+            }
+        }
     }
 }
 
@@ -39,6 +206,10 @@ pub fn rule_ref(inventory: &Inventory, at: RuleRef) -> String {
 pub fn rule_label(inventory: &Inventory, at: RuleRef) -> String {
     let name = match at.policy {
         PolicyId::Network(_) => None,
+        PolicyId::Cilium { policy, spec } => {
+            let p = &inventory.cilium_policies[policy as usize];
+            return cilium_rule_name(p, spec as usize, at.direction, at.index);
+        }
         PolicyId::Cluster(i) => inventory.cluster_policies[i].rules(at.direction)[at.index]
             .name
             .as_deref(),

@@ -140,9 +140,7 @@ impl<'a> Engine<'a> {
     pub fn verdict(&self, m: Member, direction: Direction) -> DirectionVerdict {
         let w = &self.inventory.workloads[m.workload];
         let labels = w.label_sets.get(m.labels).unwrap_or(&self.empty);
-        let verdict = self
-            .coverage
-            .verdict_for_labels(&w.namespace, labels, w.host_network);
+        let verdict = self.coverage.verdict_for_labels(w, labels);
         match direction {
             Direction::Ingress => verdict.ingress,
             Direction::Egress => verdict.egress,
@@ -154,8 +152,7 @@ impl<'a> Engine<'a> {
     pub fn side_policies(&self, m: Member, direction: Direction) -> SidePolicies {
         let w = &self.inventory.workloads[m.workload];
         let labels = w.label_sets.get(m.labels).unwrap_or(&self.empty);
-        self.coverage
-            .side_for_labels(&w.namespace, labels, w.host_network, direction)
+        self.coverage.side_for_labels(w, labels, direction)
     }
 
     /// The NetworkPolicies that isolate a member for a direction (empty when none does).
@@ -223,7 +220,7 @@ impl<'a> Engine<'a> {
             .collect();
         SideAnswer {
             direction,
-            isolated: !side.network.is_empty(),
+            isolated: side.middle_isolated(),
             host_network,
             policies: side.network,
             cluster,

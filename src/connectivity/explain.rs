@@ -24,17 +24,17 @@ pub struct DirectionExplanation {
     pub rules: Vec<RuleExplanation>,
     /// The verdict with every layer (isolation, what decides it).
     pub verdict: DirectionVerdict,
-    /// The cluster-scoped policies that select it, Admin tier then Baseline tier, each in
-    /// evaluation order with its rules.
+    /// The policies of the layers beyond NetworkPolicy that select it, in evaluation order
+    /// with their rules: Admin tier, Cilium policies (in the NetworkPolicy layer), Baseline.
     pub tiers: Vec<TierPolicy>,
 }
 
-/// A cluster-scoped policy as `explain` walks it.
+/// A cluster-scoped or Cilium policy as `explain` walks it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TierPolicy {
     pub layer: Layer,
-    /// Index into `Inventory::cluster_policies`.
-    pub policy: usize,
+    /// A cluster-scoped policy or one rule of a Cilium policy.
+    pub policy: PolicyId,
     pub rules: Vec<TierRule>,
 }
 
@@ -77,6 +77,8 @@ pub fn explain(engine: &Engine<'_>, workload: usize) -> Explanation {
             }
             let (verdict, member) = chosen.expect("a workload has a pod shape");
             let (isolated, policies) = engine.isolating(member, direction);
+            // On a Cilium cluster Cilium's default deny isolates in the same layer.
+            let isolated = isolated || verdict.cilium_default_deny;
             let labels = engine.pod(member).labels;
             let selecting: Vec<(usize, PolicyTypes)> = engine
                 .coverage
@@ -149,7 +151,7 @@ fn tier_policies(
     direction: Direction,
 ) -> Vec<TierPolicy> {
     let set = &engine.coverage.set;
-    verdict
+    let mut out: Vec<TierPolicy> = verdict
         .cluster
         .iter()
         .map(|&position| {
@@ -189,11 +191,56 @@ fn tier_policies(
                 .collect();
             TierPolicy {
                 layer: compiled.layer,
-                policy: compiled.index,
+                policy,
                 rules,
             }
         })
-        .collect()
+        .collect();
+    // Cilium policies sit in the NetworkPolicy layer, between the two tiers.
+    let at = out
+        .iter()
+        .position(|t| t.layer == Layer::Baseline)
+        .unwrap_or(out.len());
+    let cilium = verdict.cilium.iter().map(|&position| {
+        let policy = set.cilium()[position].id();
+        let outside: [std::net::IpAddr; 2] = [[203, 0, 113, 1].into(), [10, 1, 2, 3].into()];
+        let rules = engine
+            .rules(policy, direction)
+            .iter()
+            .enumerate()
+            .map(|(index, rule)| {
+                let at = RuleRef {
+                    policy,
+                    direction,
+                    index,
+                };
+                let mut peers: Vec<usize> = engine
+                    .members()
+                    .filter(|&m| rule.matches_peer("", &Endpoint::Pod(engine.pod(m))))
+                    .map(|m| m.workload)
+                    .collect();
+                peers.dedup();
+                let addresses = outside.iter().any(|&ip| {
+                    rule.peer_match("", &Endpoint::Address(ip))
+                        != crate::semantics::traffic::Match::No
+                });
+                TierRule {
+                    at,
+                    action: rule.action,
+                    text: describe::rule_ref(engine.inventory, at),
+                    peers,
+                    addresses,
+                }
+            })
+            .collect();
+        TierPolicy {
+            layer: Layer::NetworkPolicy,
+            policy,
+            rules,
+        }
+    });
+    out.splice(at..at, cilium);
+    out
 }
 
 /// `deploy/web`, as kubectl spells it.

@@ -138,7 +138,7 @@ fn rule_peers(
     segments: &[Segment],
 ) -> HashMap<(usize, usize), Bits> {
     let len = members.len() + segments.len();
-    if engine.coverage.set.has_tiers() {
+    if engine.coverage.set.has_layers() {
         // The layered walk matches peers itself.
         return HashMap::new();
     }
@@ -173,7 +173,7 @@ fn build_side<'r>(
     peers: &'r HashMap<(usize, usize), Bits>,
     len: usize,
 ) -> Side<'r> {
-    if engine.coverage.set.has_tiers() {
+    if engine.coverage.set.has_layers() {
         let policies = engine.side_policies(m, direction);
         if policies.is_empty() {
             return Side::Open;

@@ -123,11 +123,21 @@ pub struct CiliumRule {
     pub enable_default_deny_ingress: Option<bool>,
     pub enable_default_deny_egress: Option<bool>,
     pub description: Option<String>,
+    /// `None` for the object's `spec`, `Some(i)` for `specs[i]`.
+    pub specs_index: Option<usize>,
     /// 1-based line of the rule's first line in the object's file, when known.
     pub line: Option<u32>,
 }
 
 impl CiliumRule {
+    /// Where the rule is written: `spec` or `specs[i]`.
+    pub fn path(&self) -> String {
+        match self.specs_index {
+            None => "spec".to_owned(),
+            Some(i) => format!("specs[{i}]"),
+        }
+    }
+
     /// The allow section of a direction.
     pub fn allows(&self, direction: Direction) -> Option<&[CiliumPeerRule]> {
         match direction {

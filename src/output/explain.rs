@@ -10,7 +10,7 @@ use crate::connectivity::reach::End;
 use crate::connectivity::{describe, Engine};
 use crate::model::{Direction, Inventory};
 use crate::report::Finding;
-use crate::semantics::{DecidedBy, Isolation, Layer, PolicyId};
+use crate::semantics::{Isolation, Layer, PolicyId};
 
 use super::reach::end_name;
 use super::PolicyRef;
@@ -42,16 +42,11 @@ fn summary(engine: &Engine<'_>, d: &DirectionExplanation) -> String {
 fn tier_summary(engine: &Engine<'_>, d: &DirectionExplanation) -> String {
     let dir = d.direction.lower();
     let v = &d.verdict;
-    let by = match &v.decided_by {
-        Some(DecidedBy::NetworkPolicies) => "its NetworkPolicies".to_owned(),
-        Some(DecidedBy::Rule { layer, rule }) => format!(
-            "the {} tier: {} {}",
-            layer.as_str(),
-            describe::policy_name(engine.inventory, rule.policy),
-            describe::rule_label(engine.inventory, *rule)
-        ),
-        None => String::new(),
-    };
+    let by = v
+        .decided_by
+        .as_ref()
+        .map(|by| describe::decided_by(engine.inventory, by))
+        .unwrap_or_default();
     match v.isolation {
         Isolation::Isolated => format!("isolated for {dir}, by {by}"),
         Isolation::PodsOnly => format!(
@@ -204,6 +199,20 @@ pub fn text(
     Ok(())
 }
 
+/// A policy of the tiers as its heading: `AdminNetworkPolicy team-a (priority 10)`,
+/// `CiliumNetworkPolicy shop/api`.
+fn tier_policy_name(inventory: &Inventory, id: PolicyId) -> String {
+    let priority = match id {
+        PolicyId::Cluster(i) => inventory.cluster_policies[i].priority,
+        _ => None,
+    };
+    let name = describe::policy_name(inventory, id);
+    match priority {
+        Some(n) => format!("{name} (priority {n})"),
+        None => name,
+    }
+}
+
 /// The layers in evaluation order (SEMANTICS.md point 12): the Admin tier's policies and rules,
 /// the NetworkPolicy tier, the Baseline tier, then the default.
 fn write_tiers(
@@ -215,12 +224,7 @@ fn write_tiers(
     let tier = |layer: Layer| d.tiers.iter().filter(move |t| t.layer == layer);
     let write_policies = |layer: Layer, out: &mut dyn Write| -> std::io::Result<()> {
         for t in tier(layer) {
-            let p = &engine.inventory.cluster_policies[t.policy];
-            let priority = p
-                .priority
-                .map(|n| format!(" (priority {n})"))
-                .unwrap_or_default();
-            writeln!(out, "    {} {}{priority}:", p.kind, p.name)?;
+            writeln!(out, "    {}:", tier_policy_name(engine.inventory, t.policy))?;
             for r in &t.rules {
                 writeln!(
                     out,
@@ -246,8 +250,17 @@ fn write_tiers(
     } else {
         writeln!(out, "  1. Admin tier: no policy selects it")?;
     }
+    let cilium = tier(Layer::NetworkPolicy).next().is_some();
+    if cilium {
+        writeln!(
+            out,
+            "  2a. Cilium policies (deny rules win over every allow; Cilium's default deny isolates like a NetworkPolicy):"
+        )?;
+        write_policies(Layer::NetworkPolicy, out)?;
+    }
+    let step = if cilium { "2b" } else { "2" };
     if d.isolated {
-        let names: Vec<String> = d
+        let mut names: Vec<String> = d
             .rules
             .iter()
             .map(|r| r.policy)
@@ -261,12 +274,17 @@ fn write_tiers(
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
+        if names.is_empty() {
+            if let Some(by) = &d.verdict.decided_by {
+                names.push(describe::decided_by(engine.inventory, by));
+            }
+        }
         writeln!(
             out,
-            "  2. NetworkPolicy tier: isolated for {dir} by {}; what the Admin tier leaves is allowed only by their rules, and the Baseline tier is never reached:",
+            "  {step}. NetworkPolicy tier: isolated for {dir} by {}; what the Admin tier leaves is allowed only by their rules, and the Baseline tier is never reached:",
             names.join(", ")
         )?;
-        if d.rules.is_empty() {
+        if d.rules.is_empty() && !cilium {
             writeln!(out, "    no {dir} rules: nothing is allowed here")?;
         }
         for r in &d.rules {
@@ -288,7 +306,7 @@ fn write_tiers(
     } else {
         writeln!(
             out,
-            "  2. NetworkPolicy tier: no NetworkPolicy isolates it for {dir}: what the Admin tier leaves goes on"
+            "  {step}. NetworkPolicy tier: nothing isolates it for {dir}: what the Admin tier leaves goes on"
         )?;
     }
     if tier(Layer::Baseline).next().is_some() {
@@ -355,7 +373,7 @@ struct JsonTierPolicy<'a> {
 struct JsonTierRule<'a> {
     index: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
+    name: Option<String>,
     action: &'static str,
     description: &'a str,
     peers: Vec<JsonWorkload<'a>>,
@@ -414,17 +432,23 @@ fn json_direction<'a>(
             .tiers
             .iter()
             .map(|t| {
-                let p = &inv.cluster_policies[t.policy];
+                let cluster = match t.policy {
+                    PolicyId::Cluster(i) => Some(&inv.cluster_policies[i]),
+                    _ => None,
+                };
                 JsonTierPolicy {
                     tier: t.layer.as_str(),
-                    policy: PolicyRef::of_id(inv, PolicyId::Cluster(t.policy)),
-                    priority: p.priority,
+                    policy: PolicyRef::of_id(inv, t.policy),
+                    priority: cluster.and_then(|p| p.priority),
                     rules: t
                         .rules
                         .iter()
                         .map(|r| JsonTierRule {
                             index: r.at.index,
-                            name: p.rules(d.direction)[r.at.index].name.as_deref(),
+                            name: match cluster {
+                                Some(p) => p.rules(d.direction)[r.at.index].name.clone(),
+                                None => Some(describe::rule_label(inv, r.at)),
+                            },
                             action: r.action.as_str(),
                             description: &r.text,
                             peers: r.peers.iter().map(|&w| json_workload(inv, w)).collect(),

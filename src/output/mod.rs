@@ -50,6 +50,15 @@ impl<'a> PolicyRef<'a> {
                     name: &p.name,
                 }
             }
+            crate::semantics::PolicyId::Cilium { policy, .. } => {
+                let p = &inventory.cilium_policies[policy as usize];
+                PolicyRef {
+                    kind: p.kind.as_str(),
+                    api_version: "cilium.io/v2",
+                    namespace: p.namespace.as_deref().unwrap_or(""),
+                    name: &p.name,
+                }
+            }
         }
     }
 }

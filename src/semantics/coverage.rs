@@ -42,6 +42,10 @@ impl Isolation {
 pub enum DecidedBy {
     /// NetworkPolicies isolate the pod (point 3): `DirectionVerdict::policies`.
     NetworkPolicies,
+    /// A Cilium rule selecting the pod asks for default deny (point 18): the first such.
+    CiliumDefaultDeny(PolicyId),
+    /// The Cilium agents' `always` mode makes every pod default-deny (point 18).
+    CiliumMode,
     /// A cluster-scoped rule denies what no earlier rule names.
     Rule { layer: Layer, rule: RuleRef },
 }
@@ -60,6 +64,11 @@ pub struct DirectionVerdict {
     /// Cluster-scoped policies (positions in [`PolicySet::cluster`]) whose subject selects the
     /// pod and that have rules for this direction, in evaluation order.
     pub cluster: Vec<usize>,
+    /// Cilium rules (positions in [`PolicySet::cilium`]) selecting the pod that take part in
+    /// this direction, in inventory order.
+    pub cilium: Vec<usize>,
+    /// A Cilium rule of `cilium` or the agents' mode makes the pod default-deny (point 18).
+    pub cilium_default_deny: bool,
     /// With `Isolation::Ambiguous`: the two same-priority policies.
     pub ambiguous: Option<(PolicyId, PolicyId)>,
 }
@@ -69,6 +78,12 @@ impl DirectionVerdict {
     /// decides everything the Admin tier leaves).
     pub fn network_isolated(&self) -> bool {
         !self.policies.is_empty()
+    }
+
+    /// Whether the NetworkPolicy layer isolates the pod: its NetworkPolicies, or on a Cilium
+    /// cluster Cilium's default deny.
+    pub fn middle_isolated(&self) -> bool {
+        self.network_isolated() || self.cilium_default_deny
     }
 }
 
@@ -131,7 +146,9 @@ pub struct Coverage {
     isolation_cache: IsolationCache,
 }
 
-type IsolationKey = (Direction, Vec<usize>, bool);
+/// The direction, the cluster-scoped policies, whether the NetworkPolicy layer isolates, and
+/// the Cilium rules (whose deny rules take part).
+type IsolationKey = (Direction, Vec<usize>, bool, Vec<usize>);
 type IsolationOutcome = (Isolation, Option<DecidedBy>, Option<(PolicyId, PolicyId)>);
 
 #[derive(Debug, Default)]
@@ -216,11 +233,15 @@ impl Coverage {
         include_policy: impl Fn(usize) -> bool,
         host_network: HostNetwork,
     ) -> Self {
-        // Cluster-scoped policies their CRD refuses never reach a cluster (NPC120 reports them).
-        let set = PolicySet::compile(inventory, include_policy, |i| {
-            super::cluster_validation::validate(&inventory.cluster_policies[i]).is_empty()
-        });
-        let probe = set.has_tiers().then(|| Probe::new(inventory, &set));
+        // Cluster-scoped policies their CRD refuses never reach a cluster, and Cilium enforces
+        // nothing of a policy it refuses (NPC120 reports both).
+        let set = PolicySet::compile(
+            inventory,
+            include_policy,
+            |i| super::cluster_validation::validate(&inventory.cluster_policies[i]).is_empty(),
+            |i| !super::cilium_validation::refused(&inventory.cilium_policies[i]),
+        );
+        let probe = set.has_layers().then(|| Probe::new(inventory, &set));
         let mut coverage = Coverage {
             workloads: Vec::new(),
             host_network,
@@ -268,7 +289,7 @@ impl Coverage {
     pub fn verdict(&self, workload: &Workload) -> WorkloadVerdict {
         let mut worst: Option<WorkloadVerdict> = None;
         for labels in &workload.label_sets {
-            let v = self.verdict_for_labels(&workload.namespace, labels, workload.host_network);
+            let v = self.verdict_for_labels(workload, labels);
             if worst
                 .as_ref()
                 .is_none_or(|w| v.isolated_directions() < w.isolated_directions())
@@ -279,11 +300,21 @@ impl Coverage {
         worst.unwrap_or_default()
     }
 
-    /// The verdict for pods with these labels in this namespace.
-    pub fn verdict_for_labels(
+    /// The verdict for the workload's pods that carry `labels`.
+    pub fn verdict_for_labels(&self, workload: &Workload, labels: &Labels) -> WorkloadVerdict {
+        self.verdict_for(
+            &workload.namespace,
+            labels,
+            workload.service_account(),
+            workload.host_network,
+        )
+    }
+
+    fn verdict_for(
         &self,
         namespace: &str,
         labels: &Labels,
+        service_account: &str,
         host_network: bool,
     ) -> WorkloadVerdict {
         let mut verdict = WorkloadVerdict::default();
@@ -310,6 +341,7 @@ impl Coverage {
             if self.set.has_tiers() {
                 v.cluster = self.set.cluster_subjects(namespace, labels, direction);
             }
+            self.cilium_side(namespace, labels, service_account, direction, v);
             self.isolation(direction, v);
         }
         verdict
@@ -320,14 +352,14 @@ impl Coverage {
     /// hostNetwork pod seen as its node.
     pub fn side_for_labels(
         &self,
-        namespace: &str,
+        workload: &Workload,
         labels: &Labels,
-        host_network: bool,
         direction: Direction,
     ) -> SidePolicies {
-        if self.host_network.is_node(host_network) {
+        if self.host_network.is_node(workload.host_network) {
             return SidePolicies::default();
         }
+        let namespace = workload.namespace.as_str();
         let network = self
             .set
             .subjects()
@@ -335,7 +367,7 @@ impl Coverage {
             .filter(|p| p.types.has(direction))
             .map(|p| p.index)
             .collect();
-        let v = DirectionVerdict {
+        let mut v = DirectionVerdict {
             policies: network,
             cluster: if self.set.has_tiers() {
                 self.set.cluster_subjects(namespace, labels, direction)
@@ -344,7 +376,36 @@ impl Coverage {
             },
             ..Default::default()
         };
+        self.cilium_side(
+            namespace,
+            labels,
+            workload.service_account(),
+            direction,
+            &mut v,
+        );
         self.side_policies(&v)
+    }
+
+    /// The Cilium rules selecting pods with these labels, and whether Cilium makes them
+    /// default-deny (point 18).
+    fn cilium_side(
+        &self,
+        namespace: &str,
+        labels: &Labels,
+        service_account: &str,
+        direction: Direction,
+        v: &mut DirectionVerdict,
+    ) {
+        if !self.set.has_cilium() {
+            return;
+        }
+        v.cilium = self
+            .set
+            .cilium_subjects(namespace, labels, service_account, direction);
+        v.cilium_default_deny = self.set.cilium_mode() == crate::model::CiliumMode::Always
+            || v.cilium
+                .iter()
+                .any(|&p| self.set.cilium()[p].default_deny[super::policy_set::slot(direction)]);
     }
 
     /// The policies of every layer that apply to one side, as the verdict found them.
@@ -359,22 +420,53 @@ impl Coverage {
         SidePolicies {
             admin,
             network: verdict.policies.clone(),
+            cilium: verdict.cilium.clone(),
+            cilium_default_deny: verdict.cilium_default_deny,
             baseline,
         }
+    }
+
+    /// What makes the NetworkPolicy layer isolate a pod, when it does: its NetworkPolicies
+    /// first, else the first Cilium rule asking for default deny, else the agents' mode.
+    fn middle_decided_by(&self, v: &DirectionVerdict, direction: Direction) -> Option<DecidedBy> {
+        if v.network_isolated() {
+            return Some(DecidedBy::NetworkPolicies);
+        }
+        if !v.cilium_default_deny {
+            return None;
+        }
+        let slot = super::policy_set::slot(direction);
+        Some(
+            v.cilium
+                .iter()
+                .map(|&p| &self.set.cilium()[p])
+                .find(|c| c.default_deny[slot])
+                .map_or(DecidedBy::CiliumMode, |c| {
+                    DecidedBy::CiliumDefaultDeny(c.id())
+                }),
+        )
     }
 
     /// Point 22: isolated when the NetworkPolicy tier isolates the pod and no Admin rule lets
     /// an anonymous peer through, or when a cluster-scoped tier denies it.
     fn isolation(&self, direction: Direction, v: &mut DirectionVerdict) {
-        let Some(probe) = self.probe.as_ref().filter(|_| !v.cluster.is_empty()) else {
-            if v.network_isolated() {
+        // Walks are needed when a cluster-scoped tier selects the pod, or when Cilium deny
+        // rules apply to a pod the NetworkPolicy layer does not isolate (they may deny all).
+        let walk = !v.cluster.is_empty() || (!v.middle_isolated() && !v.cilium.is_empty());
+        let Some(probe) = self.probe.as_ref().filter(|_| walk) else {
+            if let Some(by) = self.middle_decided_by(v, direction) {
                 v.isolated = true;
                 v.isolation = Isolation::Isolated;
-                v.decided_by = Some(DecidedBy::NetworkPolicies);
+                v.decided_by = Some(by);
             }
             return;
         };
-        let key = (direction, v.cluster.clone(), v.network_isolated());
+        let key = (
+            direction,
+            v.cluster.clone(),
+            v.middle_isolated(),
+            v.cilium.clone(),
+        );
         let cached = self
             .isolation_cache
             .0
@@ -426,7 +518,7 @@ impl Coverage {
             .decide(&side, direction, &outside, &outside, &probe.port, walk);
         let decided_by = |d: &super::decide::Decision| {
             if !d.isolation_denied.is_empty() {
-                Some(DecidedBy::NetworkPolicies)
+                self.middle_decided_by(v, direction)
             } else {
                 d.steps
                     .iter()
@@ -482,23 +574,24 @@ impl Coverage {
             .filter(move |written| written.rules(direction).is_empty())
     }
 
-    /// What a cluster-scoped tier decides for a pod of `namespace` that only catch-all
-    /// selectors match (no labels): the deny rule when the tiers isolate such a pod in this
-    /// direction (REPORT.md `defaultDenyBy`). NetworkPolicies are left out: `default_deny` says
-    /// what they do.
+    /// What isolates a pod of `namespace` that only catch-all selectors match (no labels,
+    /// service account `default`) besides NetworkPolicies: a cluster-scoped deny rule, a Cilium
+    /// default deny or the Cilium agents' mode (REPORT.md `defaultDenyBy`). NetworkPolicies are
+    /// left out: `default_deny` says what they do.
     pub fn tier_default_deny(&self, namespace: &str, direction: Direction) -> Option<DecidedBy> {
-        if !self.set.has_tiers() {
+        if !self.set.has_layers() {
             return None;
         }
+        let labels = Labels::new();
         let mut v = DirectionVerdict {
-            cluster: self
-                .set
-                .cluster_subjects(namespace, &Labels::new(), direction),
+            cluster: self.set.cluster_subjects(namespace, &labels, direction),
             ..Default::default()
         };
+        self.cilium_side(namespace, &labels, "default", direction, &mut v);
         self.isolation(direction, &mut v);
         match (v.isolation, v.decided_by) {
-            (Isolation::Isolated, Some(by @ DecidedBy::Rule { .. })) => Some(by),
+            (Isolation::Isolated, Some(DecidedBy::NetworkPolicies)) | (_, None) => None,
+            (Isolation::Isolated, by) => by,
             _ => None,
         }
     }
@@ -515,7 +608,8 @@ impl Probe {
         let mut cidrs: Vec<ipnet::IpNet> = Vec::new();
         let ids = (0..inventory.policies.len())
             .map(PolicyId::Network)
-            .chain(set.cluster().iter().map(|c| PolicyId::Cluster(c.index)));
+            .chain(set.cluster().iter().map(|c| PolicyId::Cluster(c.index)))
+            .chain(set.cilium().iter().map(|c| c.id()));
         for id in ids {
             for direction in Direction::BOTH {
                 for rule in set.rules(id, direction) {

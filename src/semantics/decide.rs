@@ -16,13 +16,29 @@ pub struct SidePolicies {
     pub admin: Vec<usize>,
     /// NetworkPolicies (inventory indexes) that isolate the pod in this direction.
     pub network: Vec<usize>,
+    /// Cilium rules (positions in [`PolicySet::cilium`]) selecting the pod that take part in
+    /// this direction: with NetworkPolicies, one layer on a Cilium cluster (point 19).
+    pub cilium: Vec<usize>,
+    /// A Cilium rule selecting the pod, or the agents' `always` mode, makes it default-deny
+    /// in this direction (point 18).
+    pub cilium_default_deny: bool,
     /// Positions in [`PolicySet::cluster`] of Baseline-tier policies selecting the pod.
     pub baseline: Vec<usize>,
 }
 
 impl SidePolicies {
     pub fn is_empty(&self) -> bool {
-        self.admin.is_empty() && self.network.is_empty() && self.baseline.is_empty()
+        self.admin.is_empty()
+            && self.network.is_empty()
+            && self.cilium.is_empty()
+            && !self.cilium_default_deny
+            && self.baseline.is_empty()
+    }
+
+    /// Whether the NetworkPolicy layer isolates the pod: NetworkPolicies (point 3) or Cilium's
+    /// default deny (point 18).
+    pub fn middle_isolated(&self) -> bool {
+        !self.network.is_empty() || self.cilium_default_deny
     }
 }
 
@@ -43,7 +59,8 @@ pub struct Decision {
     /// The rules that decided something, in evaluation order (NetworkPolicy rules: every one
     /// whose peers match, with what its ports let through).
     pub steps: Vec<Step>,
-    /// What the NetworkPolicy tier denied because it isolates the pod and no rule allowed it.
+    /// What the NetworkPolicy tier (with Cilium policies on a Cilium cluster) denied because it
+    /// isolates the pod and no rule allowed it.
     pub isolation_denied: ConnSet,
     /// What reached no deciding rule and was allowed because nothing else decides (step 4).
     pub default_allowed: ConnSet,
@@ -180,43 +197,16 @@ impl PolicySet {
             &mut d,
             walk,
         );
-        if !side.network.is_empty() && !undecided.is_empty() {
-            let mut allowed = ConnSet::none();
-            if !walk.network_as_isolation {
-                for &p in &side.network {
-                    let policy = PolicyId::Network(p);
-                    let namespace = self.policy_namespace(policy);
-                    for (index, rule) in self.rules(policy, direction).iter().enumerate() {
-                        let matched = rule.peer_match(namespace, peer);
-                        if matched == Match::No {
-                            continue;
-                        }
-                        let conns = rule.conns(destination).intersect(&undecided);
-                        if let (Match::Unknown(why), false) = (matched, walk.unknown_matches) {
-                            if !conns.is_empty() {
-                                d.unknown.get_or_insert(why);
-                            }
-                            continue;
-                        }
-                        // Every matching rule is named, even one whose ports resolve to
-                        // nothing here (a named port the destination lacks): `reach` says so.
-                        allowed = allowed.union(&conns);
-                        d.steps.push(Step {
-                            rule: RuleRef {
-                                policy,
-                                direction,
-                                index,
-                            },
-                            layer: Layer::NetworkPolicy,
-                            action: Action::Allow,
-                            conns,
-                        });
-                    }
-                }
-            }
-            d.isolation_denied = undecided.subtract(&allowed);
-            d.allowed = d.allowed.union(&allowed);
-            undecided = ConnSet::none();
+        if (side.middle_isolated() || !side.cilium.is_empty()) && !undecided.is_empty() {
+            self.middle(
+                side,
+                direction,
+                peer,
+                destination,
+                &mut undecided,
+                &mut d,
+                walk,
+            );
         }
         self.ordered(
             Layer::Baseline,
@@ -231,6 +221,124 @@ impl PolicySet {
         d.default_allowed = undecided.clone();
         d.allowed = d.allowed.union(&undecided);
         d
+    }
+
+    /// The NetworkPolicy layer (point 12 step 2), with Cilium policies on a Cilium cluster:
+    /// Cilium deny rules first, as they win over every allow (point 19); then, if the layer
+    /// isolates the pod, what no allow rule of either kind lets through is denied, finally.
+    /// Otherwise what no deny matched goes on to the Baseline tier.
+    #[allow(clippy::too_many_arguments)]
+    fn middle(
+        &self,
+        side: &SidePolicies,
+        direction: Direction,
+        peer: &Endpoint<'_>,
+        destination: &Endpoint<'_>,
+        undecided: &mut ConnSet,
+        d: &mut Decision,
+        walk: Walk,
+    ) {
+        let cilium = side.cilium.iter().map(|&p| self.cilium()[p].id());
+        for policy in cilium.clone() {
+            let rules = self.rules(policy, direction);
+            let allows = match policy {
+                PolicyId::Cilium { policy, spec } => self
+                    .cilium_rule(policy as usize, spec as usize)
+                    .map_or(0, |c| c.allow_count(direction)),
+                _ => 0,
+            };
+            for (index, rule) in rules.iter().enumerate().skip(allows) {
+                if undecided.is_empty() {
+                    return;
+                }
+                let Some(conns) = self.matched(rule, "", peer, destination, undecided, d, walk)
+                else {
+                    continue;
+                };
+                *undecided = undecided.subtract(&conns);
+                d.steps.push(Step {
+                    rule: RuleRef {
+                        policy,
+                        direction,
+                        index,
+                    },
+                    layer: Layer::NetworkPolicy,
+                    action: Action::Deny,
+                    conns,
+                });
+            }
+        }
+        if !side.middle_isolated() {
+            return;
+        }
+        let mut allowed = ConnSet::none();
+        if !walk.network_as_isolation {
+            let network = side.network.iter().map(|&p| PolicyId::Network(p));
+            for policy in network.chain(cilium) {
+                let namespace = self.policy_namespace(policy);
+                for (index, rule) in self.rules(policy, direction).iter().enumerate() {
+                    if rule.action != Action::Allow {
+                        continue;
+                    }
+                    let matched = rule.peer_match(namespace, peer);
+                    if matched == Match::No {
+                        continue;
+                    }
+                    let conns = rule.conns(destination).intersect(undecided);
+                    if let (Match::Unknown(why), false) = (matched, walk.unknown_matches) {
+                        if !conns.is_empty() {
+                            d.unknown.get_or_insert(why);
+                        }
+                        continue;
+                    }
+                    // Every matching rule is named, even one whose ports resolve to nothing
+                    // here (a named port the destination lacks): `reach` says so.
+                    allowed = allowed.union(&conns);
+                    d.steps.push(Step {
+                        rule: RuleRef {
+                            policy,
+                            direction,
+                            index,
+                        },
+                        layer: Layer::NetworkPolicy,
+                        action: Action::Allow,
+                        conns,
+                    });
+                }
+            }
+        }
+        d.isolation_denied = undecided.subtract(&allowed);
+        d.allowed = d.allowed.union(&allowed);
+        *undecided = ConnSet::none();
+    }
+
+    /// What a rule decides of `undecided` for `peer`: `None` when it does not match, when its
+    /// ports leave nothing, or when whether it matches is unknown (noted in `d`; what comes
+    /// after is evaluated as if it did not match, and the answer says so).
+    #[allow(clippy::too_many_arguments)]
+    fn matched(
+        &self,
+        rule: &super::traffic::CompiledRule,
+        namespace: &str,
+        peer: &Endpoint<'_>,
+        destination: &Endpoint<'_>,
+        undecided: &ConnSet,
+        d: &mut Decision,
+        walk: Walk,
+    ) -> Option<ConnSet> {
+        let matched = rule.peer_match(namespace, peer);
+        if matched == Match::No {
+            return None;
+        }
+        let conns = rule.conns(destination).intersect(undecided);
+        if conns.is_empty() {
+            return None;
+        }
+        if let (Match::Unknown(why), false) = (matched, walk.unknown_matches) {
+            d.unknown.get_or_insert(why);
+            return None;
+        }
+        Some(conns)
     }
 
     /// A cluster-scoped tier: the first matching rule decides; Pass hands its connections to
@@ -254,20 +362,10 @@ impl PolicySet {
                 if undecided.is_empty() {
                     break 'policies;
                 }
-                let matched = rule.peer_match("", peer);
-                if matched == Match::No {
+                let Some(conns) = self.matched(rule, "", peer, destination, undecided, d, walk)
+                else {
                     continue;
-                }
-                let conns = rule.conns(destination).intersect(undecided);
-                if conns.is_empty() {
-                    continue;
-                }
-                if let (Match::Unknown(why), false) = (matched, walk.unknown_matches) {
-                    // Whether it decides is unknown; what comes after is evaluated as if it
-                    // did not match, and the answer says so.
-                    d.unknown.get_or_insert(why);
-                    continue;
-                }
+                };
                 *undecided = undecided.subtract(&conns);
                 match rule.action {
                     Action::Allow => d.allowed = d.allowed.union(&conns),
@@ -430,9 +528,7 @@ mod tests {
 
         fn side(&self, w: usize, direction: Direction, peer: &Endpoint<'_>) -> Decision {
             let wl = &self.inv.workloads[w];
-            let v = self
-                .cov
-                .verdict_for_labels(&wl.namespace, &wl.label_sets[0], wl.host_network);
+            let v = self.cov.verdict_for_labels(wl, &wl.label_sets[0]);
             let v = match direction {
                 Direction::Ingress => v.ingress,
                 Direction::Egress => v.egress,

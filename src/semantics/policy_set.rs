@@ -9,10 +9,11 @@
 use foldhash::HashMap;
 
 use crate::model::{
-    ClusterPolicy, ClusterPolicyKind, Direction, Inventory, Labels, Namespace, Tier,
-    NAMESPACE_NAME_LABEL,
+    CiliumMode, CiliumPolicy, ClusterPolicy, ClusterPolicyKind, Direction, Inventory, Labels,
+    Namespace, Tier, NAMESPACE_NAME_LABEL,
 };
 
+use super::cilium_selector::{EndpointSelector, Identity, Scope};
 use super::network_subjects::NetworkSubjects;
 use super::traffic::{Action, CompiledRule};
 use super::Selector;
@@ -42,6 +43,9 @@ pub enum PolicyId {
     Network(usize),
     /// `Inventory::cluster_policies`.
     Cluster(usize),
+    /// One rule (`spec`, or an entry of `specs`) of `Inventory::cilium_policies[policy]`:
+    /// Cilium evaluates each on its own.
+    Cilium { policy: u32, spec: u32 },
 }
 
 impl PolicyId {
@@ -49,7 +53,7 @@ impl PolicyId {
     pub fn network(self) -> Option<usize> {
         match self {
             PolicyId::Network(i) => Some(i),
-            PolicyId::Cluster(_) => None,
+            PolicyId::Cluster(_) | PolicyId::Cilium { .. } => None,
         }
     }
 }
@@ -78,6 +82,87 @@ pub struct ClusterCompiled {
     rules: [Vec<CompiledRule>; 2],
 }
 
+/// One rule of a Cilium policy compiled (SEMANTICS.md points 17-19): its subject, whether it
+/// asks for default deny per direction, and its allow then deny rules.
+#[derive(Debug, Clone)]
+pub struct CiliumCompiled {
+    /// Index into `Inventory::cilium_policies`.
+    pub index: usize,
+    /// Its place in the policy: 0 for `spec`, then `specs` in order.
+    pub spec: usize,
+    /// `None` for a CiliumClusterwideNetworkPolicy.
+    pub namespace: Option<String>,
+    pub subject: EndpointSelector,
+    /// `[ingress, egress]`: a non-empty allow or deny section and `enableDefaultDeny` not
+    /// false for it (point 18).
+    pub default_deny: [bool; 2],
+    /// `[ingress, egress]`: the allow section's rules, then the deny section's.
+    rules: [Vec<CompiledRule>; 2],
+    /// `[ingress, egress]`: how many of `rules` are allow rules.
+    allows: [usize; 2],
+}
+
+impl CiliumCompiled {
+    pub fn id(&self) -> PolicyId {
+        PolicyId::Cilium {
+            policy: self.index as u32,
+            spec: self.spec as u32,
+        }
+    }
+
+    /// Whether the rule takes part in a direction: it has rules for it or asks for default deny.
+    pub fn applies(&self, direction: Direction) -> bool {
+        !self.rules[slot(direction)].is_empty() || self.default_deny[slot(direction)]
+    }
+
+    /// How many of the direction's rules allow; the rest deny.
+    pub fn allow_count(&self, direction: Direction) -> usize {
+        self.allows[slot(direction)]
+    }
+}
+
+/// Compiles the rules of a Cilium policy that Cilium enforces: none when it refuses the policy,
+/// and no host policy (`nodeSelector`: out of scope, said by the checks).
+fn compile_cilium(index: usize, policy: &CiliumPolicy, out: &mut Vec<CiliumCompiled>) {
+    let namespace = policy
+        .namespace
+        .as_deref()
+        .filter(|_| !policy.kind.cluster_scoped());
+    for (spec, rule) in policy.rules.iter().enumerate() {
+        let Some(selector) = &rule.endpoint_selector else {
+            continue;
+        };
+        let subject =
+            EndpointSelector::compile(selector, namespace.map_or(Scope::Cluster, Scope::Subject));
+        let mut rules: [Vec<CompiledRule>; 2] = Default::default();
+        let mut allows = [0; 2];
+        let mut default_deny = [false; 2];
+        for direction in Direction::BOTH {
+            let (allow, deny) = (rule.allows(direction), rule.denies(direction));
+            let slot = slot(direction);
+            for r in allow.unwrap_or_default() {
+                rules[slot].push(CompiledRule::compile_cilium(r, Action::Allow, namespace));
+            }
+            allows[slot] = rules[slot].len();
+            for r in deny.unwrap_or_default() {
+                rules[slot].push(CompiledRule::compile_cilium(r, Action::Deny, namespace));
+            }
+            // `ingress: []` is no section (point 18).
+            let has_section = !rules[slot].is_empty();
+            default_deny[slot] = has_section && rule.enable_default_deny(direction) != Some(false);
+        }
+        out.push(CiliumCompiled {
+            index,
+            spec,
+            namespace: namespace.map(str::to_owned),
+            subject,
+            default_deny,
+            rules,
+            allows,
+        });
+    }
+}
+
 /// A NetworkPolicy's compiled rules (`None` when it does not count: the API server refuses it).
 #[derive(Debug, Clone)]
 struct NetworkCompiled {
@@ -95,6 +180,17 @@ pub struct PolicySet {
     cluster: Vec<ClusterCompiled>,
     /// Position in `cluster` of each `Inventory::cluster_policies` entry that counts.
     cluster_position: Vec<Option<usize>>,
+    /// Counted Cilium rules, in inventory order.
+    cilium: Vec<CiliumCompiled>,
+    /// Position in `cilium` of the first rule of each `Inventory::cilium_policies` entry that
+    /// counts (its rules follow it).
+    cilium_position: Vec<Option<usize>>,
+    /// Positions in `cilium` of the CiliumNetworkPolicy rules of each namespace, and of the
+    /// clusterwide ones.
+    cilium_by_namespace: HashMap<String, Vec<usize>>,
+    cilium_clusterwide: Vec<usize>,
+    /// The Cilium agents' enforcement mode (point 18).
+    cilium_mode: CiliumMode,
     /// Per namespace of the inventory, its labels (with `kubernetes.io/metadata.name`).
     namespace_labels: HashMap<String, Labels>,
     /// The positions in `cluster` whose subject's namespace selector matches each namespace.
@@ -168,8 +264,13 @@ impl PolicySet {
         inventory: &Inventory,
         include_network: impl Fn(usize) -> bool,
         include_cluster: impl Fn(usize) -> bool,
+        include_cilium: impl Fn(usize) -> bool,
     ) -> Self {
-        let subjects = NetworkSubjects::compile(inventory, include_network);
+        let cilium_mode = inventory.cilium_mode.unwrap_or_default();
+        // `never`: the agents enforce no policy, Kubernetes NetworkPolicies included, since
+        // Cilium enforces those too (point 18).
+        let never = cilium_mode == CiliumMode::Never;
+        let subjects = NetworkSubjects::compile(inventory, |i| !never && include_network(i));
         let network = inventory
             .policies
             .iter()
@@ -203,6 +304,30 @@ impl PolicySet {
             cluster_position[c.index] = Some(position);
         }
 
+        let mut cilium = Vec::new();
+        let mut cilium_position = vec![None; inventory.cilium_policies.len()];
+        for (i, policy) in inventory.cilium_policies.iter().enumerate() {
+            if never || !include_cilium(i) {
+                continue;
+            }
+            let first = cilium.len();
+            compile_cilium(i, policy, &mut cilium);
+            if cilium.len() > first {
+                cilium_position[i] = Some(first);
+            }
+        }
+        let mut cilium_by_namespace: HashMap<String, Vec<usize>> = HashMap::default();
+        let mut cilium_clusterwide = Vec::new();
+        for (position, c) in cilium.iter().enumerate() {
+            match &c.namespace {
+                Some(ns) => cilium_by_namespace
+                    .entry(ns.clone())
+                    .or_default()
+                    .push(position),
+                None => cilium_clusterwide.push(position),
+            }
+        }
+
         let mut namespace_labels: HashMap<String, Labels> = inventory
             .namespaces
             .iter()
@@ -219,7 +344,13 @@ impl PolicySet {
             .workloads
             .iter()
             .map(|w| w.namespace.as_str())
-            .chain(inventory.policies.iter().map(|p| p.namespace.as_str()));
+            .chain(inventory.policies.iter().map(|p| p.namespace.as_str()))
+            .chain(
+                inventory
+                    .cilium_policies
+                    .iter()
+                    .filter_map(|p| p.namespace.as_deref()),
+            );
         for ns in seen {
             if !namespace_labels.contains_key(ns) {
                 namespace_labels.insert(ns.to_owned(), Namespace::implicit(ns).labels);
@@ -243,6 +374,11 @@ impl PolicySet {
             network,
             cluster,
             cluster_position,
+            cilium,
+            cilium_position,
+            cilium_by_namespace,
+            cilium_clusterwide,
+            cilium_mode,
             namespace_labels,
             cluster_by_namespace,
             empty: Labels::new(),
@@ -270,6 +406,75 @@ impl PolicySet {
     /// decides and the fast paths apply.
     pub fn has_tiers(&self) -> bool {
         !self.cluster.is_empty()
+    }
+
+    /// Whether any Cilium rule counts, or the agents' mode isolates every pod: the
+    /// NetworkPolicy layer then holds more than NetworkPolicies.
+    pub fn has_cilium(&self) -> bool {
+        !self.cilium.is_empty() || self.cilium_mode == CiliumMode::Always
+    }
+
+    /// Whether connections must be walked through layers (cluster-scoped tiers or Cilium
+    /// policies) rather than read from NetworkPolicies alone.
+    pub fn has_layers(&self) -> bool {
+        self.has_tiers() || self.has_cilium()
+    }
+
+    /// The agents' enforcement mode (`default` when nothing says).
+    pub fn cilium_mode(&self) -> CiliumMode {
+        self.cilium_mode
+    }
+
+    /// The counted Cilium rules, in inventory order.
+    pub fn cilium(&self) -> &[CiliumCompiled] {
+        &self.cilium
+    }
+
+    /// Whether `Inventory::cilium_policies[index]` counts.
+    pub fn includes_cilium(&self, index: usize) -> bool {
+        self.cilium_position.get(index).is_some_and(Option::is_some)
+    }
+
+    /// The compiled rule of a Cilium policy's `spec`/`specs` entry.
+    pub fn cilium_rule(&self, policy: usize, spec: usize) -> Option<&CiliumCompiled> {
+        let first = self.cilium_position.get(policy).copied().flatten()?;
+        self.cilium
+            .get(first + spec)
+            .filter(|c| c.index == policy && c.spec == spec)
+    }
+
+    /// The Cilium rules (positions in [`PolicySet::cilium`]) whose subject selects the pod and
+    /// that take part in `direction`, in inventory order. hostNetwork pods are never
+    /// endpoints; the caller leaves them out.
+    pub fn cilium_subjects(
+        &self,
+        namespace: &str,
+        labels: &Labels,
+        service_account: &str,
+        direction: Direction,
+    ) -> Vec<usize> {
+        if self.cilium.is_empty() {
+            return Vec::new();
+        }
+        let identity = Identity {
+            labels,
+            namespace_labels: self.namespace_labels(namespace),
+            service_account,
+        };
+        let mut out: Vec<usize> = self
+            .cilium_by_namespace
+            .get(namespace)
+            .into_iter()
+            .flatten()
+            .chain(&self.cilium_clusterwide)
+            .copied()
+            .filter(|&i| {
+                let c = &self.cilium[i];
+                c.applies(direction) && c.subject.matches(identity)
+            })
+            .collect();
+        out.sort_unstable();
+        out
     }
 
     /// The counted cluster-scoped policies, in evaluation order.
@@ -300,6 +505,9 @@ impl PolicySet {
             PolicyId::Cluster(i) => self
                 .cluster_policy(i)
                 .map_or(&[][..], |c| &c.rules[slot(direction)]),
+            PolicyId::Cilium { policy, spec } => self
+                .cilium_rule(policy as usize, spec as usize)
+                .map_or(&[][..], |c| &c.rules[slot(direction)]),
         }
     }
 
@@ -308,7 +516,8 @@ impl PolicySet {
     pub fn policy_namespace(&self, policy: PolicyId) -> &str {
         match policy {
             PolicyId::Network(i) => self.network[i].as_ref().map_or("", |p| &p.namespace),
-            PolicyId::Cluster(_) => "",
+            // Cilium peers carry their namespace in their compiled selectors.
+            PolicyId::Cluster(_) | PolicyId::Cilium { .. } => "",
         }
     }
 

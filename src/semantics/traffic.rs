@@ -9,10 +9,11 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::model::{
-    ClusterPeer, ClusterPort, ClusterRule, ContainerPort, IpBlock, Labels, PolicyPort, PortValue,
-    Protocol, Rule,
+    CiliumPeerRule, CiliumPortRule, ClusterPeer, ClusterPort, ClusterRule, ContainerPort, IpBlock,
+    Labels, PolicyPort, PortValue, Protocol, Rule,
 };
 
+use super::cilium_selector::{EndpointSelector, Identity, Scope};
 use super::{ConnSet, Selector};
 
 /// One end of a connection.
@@ -110,6 +111,30 @@ enum CompiledPeer {
     /// A peer that matches nothing: one the API server refuses (empty, ipBlock with a
     /// selector, unparsable CIDR), or an unknown one in an Allow rule (point 15).
     Nothing,
+    /// A Cilium `fromEndpoints`/`toEndpoints` selector (point 17): pods only.
+    Endpoints(EndpointSelector),
+    /// Cilium entities (point 19).
+    Entities(Entities),
+    /// A peer whose matches the input cannot give (Cilium FQDNs, services, CIDR groups):
+    /// the reason for pods and for outside addresses, `None` where it never matches.
+    Unknown {
+        pods: Option<&'static str>,
+        addresses: Option<&'static str>,
+    },
+}
+
+/// What a list of Cilium entities covers (cilium `pkg/policy/api/entity.go`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Entities {
+    /// `cluster`, `all`: every pod.
+    pods: bool,
+    /// `world`, `all` (and `world-ipv4`/`world-ipv6` for one family): outside addresses.
+    world_v4: bool,
+    world_v6: bool,
+    /// `host` (the pod's own node) and `remote-node` (the others): which node a hostNetwork
+    /// pod runs on is not in the input, so only both together certainly match it.
+    host: bool,
+    remote_node: bool,
 }
 
 /// A compiled `ports` entry.
@@ -145,6 +170,17 @@ pub const UNKNOWN_NODE_ADDRESS: &str =
     "node addresses and labels are not in the input, so what a `nodes` peer matches is unknown";
 pub const UNKNOWN_DOMAIN: &str =
     "which addresses a `domainNames` peer resolves to is not in the input";
+pub const UNKNOWN_FQDN: &str = "which addresses a `toFQDNs` peer resolves to is not in the input";
+pub const UNKNOWN_SERVICE: &str =
+    "which pods and addresses back a `toServices` peer is not in the input";
+pub const UNKNOWN_CIDR_GROUP: &str =
+    "the CiliumCIDRGroup a `cidrGroupRef` or `cidrGroupSelector` names is not read";
+pub const UNKNOWN_GROUP: &str =
+    "the cloud provider groups of a `fromGroups`/`toGroups` peer are not in the input";
+pub const UNKNOWN_REQUIRES: &str =
+    "`fromRequires`/`toRequires` (deprecated) narrow other rules' peers, which is not evaluated";
+pub const UNKNOWN_HOST_NODE: &str =
+    "which node a hostNetwork pod runs on is not in the input, so whether `host` or `remote-node` holds it is unknown";
 
 impl CompiledRule {
     /// A NetworkPolicy rule: it allows.
@@ -199,6 +235,99 @@ impl CompiledRule {
         CompiledRule {
             action,
             peers: Peers::Any(peers),
+            ports,
+        }
+    }
+
+    /// A Cilium rule (`ingress`, `ingressDeny`, `egress` or `egressDeny` entry; point 19).
+    /// `namespace` is the CiliumNetworkPolicy's (`None` for a clusterwide one), which confines
+    /// its endpoint peers.
+    pub fn compile_cilium(rule: &CiliumPeerRule, action: Action, namespace: Option<&str>) -> Self {
+        let ports = compile_cilium_ports(rule.to_ports.as_deref(), rule.icmps);
+        // A field this version does not know fails closed, as for the cluster-scoped tiers.
+        if !rule.unknown.is_empty() {
+            let peers = match action {
+                Action::Allow => Peers::Any(Vec::new()),
+                Action::Deny | Action::Pass => Peers::Everything,
+            };
+            return CompiledRule {
+                action,
+                peers,
+                ports,
+            };
+        }
+        let scope = match namespace {
+            Some(ns) => Scope::Peer(ns),
+            None => Scope::Cluster,
+        };
+        let mut peers: Vec<CompiledPeer> = Vec::new();
+        for selector in rule.endpoints.iter().flatten() {
+            peers.push(CompiledPeer::Endpoints(EndpointSelector::compile(
+                selector, scope,
+            )));
+        }
+        for cidr in rule.cidr.iter().flatten() {
+            peers.push(compile_block(&IpBlock {
+                cidr: cidr.clone(),
+                except: Vec::new(),
+            }));
+        }
+        for set in rule.cidr_set.iter().flatten() {
+            peers.push(match &set.cidr {
+                Some(cidr) if !set.group => compile_block(&IpBlock {
+                    cidr: cidr.clone(),
+                    except: set.except.clone(),
+                }),
+                _ => CompiledPeer::Unknown {
+                    pods: None,
+                    addresses: Some(UNKNOWN_CIDR_GROUP),
+                },
+            });
+        }
+        if let Some(entities) = &rule.entities {
+            peers.push(CompiledPeer::Entities(compile_entities(entities)));
+        }
+        if rule.nodes.is_some() {
+            peers.push(CompiledPeer::Nodes);
+        }
+        if rule.groups {
+            peers.push(CompiledPeer::Unknown {
+                pods: None,
+                addresses: Some(UNKNOWN_GROUP),
+            });
+        }
+        if rule.fqdns.is_some() {
+            peers.push(CompiledPeer::Unknown {
+                pods: None,
+                addresses: Some(UNKNOWN_FQDN),
+            });
+        }
+        if rule.services.is_some() {
+            peers.push(CompiledPeer::Unknown {
+                pods: Some(UNKNOWN_SERVICE),
+                addresses: Some(UNKNOWN_SERVICE),
+            });
+        }
+        if rule.requires.is_some() {
+            peers.push(CompiledPeer::Unknown {
+                pods: Some(UNKNOWN_REQUIRES),
+                addresses: None,
+            });
+        }
+        let peers = if rule.peer_kinds().is_empty() && rule.requires.is_none() {
+            if rule.to_ports.is_some() || rule.icmps {
+                // `toPorts` without an L3 peer: every peer, pods and outside, on those ports.
+                Peers::Everything
+            } else {
+                // An empty rule selects nothing (point 19), unlike NetworkPolicy's.
+                Peers::Any(Vec::new())
+            }
+        } else {
+            Peers::Any(peers)
+        };
+        CompiledRule {
+            action,
+            peers,
             ports,
         }
     }
@@ -353,6 +482,100 @@ fn compile_cluster_port(port: &ClusterPort) -> PortMatch {
     }
 }
 
+/// Cilium entities (cilium `pkg/policy/api/entity.go`, `EntitySelectorMapping`): `all` is
+/// everything, `world` the outside, `cluster` every pod and node; `host`, `remote-node` are
+/// nodes; `kube-apiserver`, `health`, `init`, `ingress`, `unmanaged`, `none` hold no pod of
+/// the input and no outside address.
+fn compile_entities(entities: &[String]) -> Entities {
+    let mut e = Entities::default();
+    for name in entities {
+        match name.as_str() {
+            "all" => {
+                e.pods = true;
+                e.world_v4 = true;
+                e.world_v6 = true;
+                e.host = true;
+                e.remote_node = true;
+            }
+            "world" => {
+                e.world_v4 = true;
+                e.world_v6 = true;
+            }
+            "world-ipv4" => e.world_v4 = true,
+            "world-ipv6" => e.world_v6 = true,
+            "cluster" => {
+                e.pods = true;
+                e.host = true;
+                e.remote_node = true;
+            }
+            "host" => e.host = true,
+            "remote-node" => e.remote_node = true,
+            _ => {}
+        }
+    }
+    e
+}
+
+/// Cilium `toPorts` (point 19; cilium `pkg/policy/api/l4.go`): protocol `ANY` (the default) is
+/// TCP, UDP and SCTP; port `0` or none is every port; `endPort` is inclusive; a name resolves on
+/// the destination. ICMP entries (`icmps`, protocol ICMP) match no TCP, UDP or SCTP port.
+fn compile_cilium_ports(to_ports: Option<&[CiliumPortRule]>, icmps: bool) -> Vec<PortMatch> {
+    let Some(rules) = to_ports else {
+        return if icmps {
+            vec![PortMatch::Nothing]
+        } else {
+            Vec::new()
+        };
+    };
+    let mut out = Vec::new();
+    for rule in rules {
+        if rule.ports.is_empty() {
+            return Vec::new();
+        }
+        for port in &rule.ports {
+            let protocols: &[Protocol] = match port.protocol.as_deref().unwrap_or("ANY") {
+                "ANY" => &[Protocol::Tcp, Protocol::Udp, Protocol::Sctp],
+                "TCP" => &[Protocol::Tcp],
+                "UDP" => &[Protocol::Udp],
+                "SCTP" => &[Protocol::Sctp],
+                _ => {
+                    out.push(PortMatch::Nothing);
+                    continue;
+                }
+            };
+            let written = port.port.as_deref().unwrap_or("0");
+            match written.parse::<i64>() {
+                Ok(0) => out.extend(protocols.iter().map(|&protocol| PortMatch::Range {
+                    protocol,
+                    start: 1,
+                    end: u16::MAX,
+                })),
+                Ok(start) => {
+                    let end = port.end_port.filter(|&e| e > start).unwrap_or(start);
+                    match (u16::try_from(start), u16::try_from(end)) {
+                        (Ok(start), Ok(end)) if start >= 1 => {
+                            out.extend(protocols.iter().map(|&protocol| PortMatch::Range {
+                                protocol,
+                                start,
+                                end,
+                            }))
+                        }
+                        _ => out.push(PortMatch::Nothing),
+                    }
+                }
+                Err(_) => out.push(PortMatch::Named {
+                    name: written.to_owned(),
+                    protocol: (protocols.len() == 1).then(|| protocols[0]),
+                }),
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push(PortMatch::Nothing);
+    }
+    out
+}
+
 /// Points 13 and 15.
 fn compile_cluster_peer(peer: &ClusterPeer, action: Action) -> CompiledPeer {
     let fields = peer.fields();
@@ -447,6 +670,31 @@ fn peer_matches(peer: &CompiledPeer, policy_namespace: &str, endpoint: &Endpoint
         (CompiledPeer::Nodes, Endpoint::Address(_)) => Match::No,
         (CompiledPeer::DomainNames, Endpoint::Address(_)) => Match::Unknown(UNKNOWN_DOMAIN),
         (CompiledPeer::DomainNames, Endpoint::Pod(_)) => Match::No,
+        (CompiledPeer::Endpoints(selector), Endpoint::Pod(pod)) => yes(!pod.node_network
+            && selector.matches(Identity {
+                labels: pod.labels,
+                namespace_labels: pod.namespace_labels,
+                service_account: pod.service_account,
+            })),
+        (CompiledPeer::Endpoints(_), Endpoint::Address(_)) => Match::No,
+        (CompiledPeer::Entities(e), Endpoint::Pod(pod)) if pod.node_network => {
+            match (e.host, e.remote_node) {
+                (true, true) => Match::Yes,
+                (false, false) => Match::No,
+                _ => Match::Unknown(UNKNOWN_HOST_NODE),
+            }
+        }
+        (CompiledPeer::Entities(e), Endpoint::Pod(_)) => yes(e.pods),
+        (CompiledPeer::Entities(e), Endpoint::Address(ip)) => yes(match ip {
+            IpAddr::V4(_) => e.world_v4,
+            IpAddr::V6(_) => e.world_v6,
+        }),
+        (CompiledPeer::Unknown { pods, .. }, Endpoint::Pod(_)) => {
+            pods.map_or(Match::No, Match::Unknown)
+        }
+        (CompiledPeer::Unknown { addresses, .. }, Endpoint::Address(_)) => {
+            addresses.map_or(Match::No, Match::Unknown)
+        }
     }
 }
 
