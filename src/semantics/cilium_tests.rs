@@ -153,7 +153,7 @@ impl World {
         self.allows(src, dst, Protocol::Tcp, port)
     }
 
-    fn from_outside(&self, dst: usize, port: u16) -> bool {
+    fn reached_from_outside(&self, dst: usize, port: u16) -> bool {
         let outside = Endpoint::Address("198.51.100.7".parse().unwrap());
         self.side(dst, Direction::Ingress, &outside)
             .contains(Protocol::Tcp, port)
@@ -279,7 +279,7 @@ fn p18_one_policy_asking_is_enough() {
     assert_eq!(w.isolation(0, Direction::Ingress), Isolation::Isolated);
     assert!(w.tcp(1, 0, 80));
     assert!(
-        w.from_outside(0, 80),
+        w.reached_from_outside(0, 80),
         "the soft policy's world allow still counts"
     );
 }
@@ -348,7 +348,7 @@ fn p19_deny_wins_over_every_allow_of_any_kind() {
         None,
     );
     assert!(!w.tcp(1, 0, 80), "denied although two policies allow it");
-    assert!(w.from_outside(0, 80));
+    assert!(w.reached_from_outside(0, 80));
 }
 
 #[test]
@@ -358,7 +358,7 @@ fn p19_deny_only_without_default_deny_denies_just_what_it_names() {
     deny.enable_default_deny_ingress = Some(false);
     let w = World::new(web_db_cache(), vec![cnp("shop", "deny-db", vec![deny])]);
     assert!(!w.tcp(1, 0, 80));
-    assert!(w.from_outside(0, 80));
+    assert!(w.reached_from_outside(0, 80));
     assert_eq!(w.isolation(0, Direction::Ingress), Isolation::Open);
 }
 
@@ -378,7 +378,7 @@ fn p19_an_empty_rule_allows_nothing() {
     let w = World::new(web_db_cache(), vec![cnp("shop", "empty-rule", vec![r])]);
     assert_eq!(w.isolation(0, Direction::Ingress), Isolation::Isolated);
     assert!(!w.tcp(1, 0, 80));
-    assert!(!w.from_outside(0, 80));
+    assert!(!w.reached_from_outside(0, 80));
 }
 
 #[test]
@@ -391,7 +391,7 @@ fn p19_to_ports_without_a_peer_admits_every_peer_on_those_ports() {
     let w = World::new(web_db_cache(), vec![cnp("shop", "port-80", vec![r])]);
     assert!(w.tcp(1, 0, 80));
     assert!(w.tcp(2, 0, 80));
-    assert!(w.from_outside(0, 80));
+    assert!(w.reached_from_outside(0, 80));
     assert!(!w.tcp(1, 0, 81));
 }
 
@@ -400,17 +400,17 @@ fn p19_entities_world_cluster_all() {
     let mut world = rule(sel(&[("app", "web")]));
     world.ingress = Some(vec![entities(&["world"])]);
     let w = World::new(web_db_cache(), vec![cnp("shop", "world", vec![world])]);
-    assert!(w.from_outside(0, 443));
+    assert!(w.reached_from_outside(0, 443));
     assert!(!w.tcp(1, 0, 443), "world holds no pod");
     let mut cluster = rule(sel(&[("app", "web")]));
     cluster.ingress = Some(vec![entities(&["cluster"])]);
     let w = World::new(web_db_cache(), vec![cnp("shop", "cluster", vec![cluster])]);
     assert!(w.tcp(2, 0, 443));
-    assert!(!w.from_outside(0, 443));
+    assert!(!w.reached_from_outside(0, 443));
     let mut host = rule(sel(&[("app", "web")]));
     host.ingress = Some(vec![entities(&["host", "kube-apiserver"])]);
     let w = World::new(web_db_cache(), vec![cnp("shop", "host", vec![host])]);
-    assert!(!w.tcp(1, 0, 443) && !w.from_outside(0, 443));
+    assert!(!w.tcp(1, 0, 443) && !w.reached_from_outside(0, 443));
 }
 
 #[test]
