@@ -291,6 +291,12 @@ pub fn analyse_with_options(
             .entry(p.kind.as_str().to_owned())
             .or_default() += 1;
     }
+    for p in &inventory.cilium_policies {
+        *summary
+            .policies
+            .entry(p.kind.as_str().to_owned())
+            .or_default() += 1;
+    }
     summary.ignored_policies = inventory.ignored_policy_counts();
     for (kind, n) in &summary.ignored_policies {
         *summary.policies.entry(kind.clone()).or_default() += n;

@@ -26,12 +26,14 @@ spec:
   types: [Ingress, Egress]
 ";
 
-const CILIUM_CLUSTERWIDE: &str = "apiVersion: cilium.io/v2
-kind: CiliumClusterwideNetworkPolicy
+/// Antrea's cluster-scoped policy: its kind name is the network-policy-api's, its group is not.
+const ANTREA_CLUSTER: &str = "apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
 metadata: {name: lockdown}
 spec:
-  endpointSelector: {}
-  ingress: [{fromEndpoints: [{matchLabels: {app: x}}]}]
+  priority: 5
+  appliedTo: [{podSelector: {}}]
+  ingress: [{action: Drop, from: [{podSelector: {matchLabels: {app: x}}}]}]
 ";
 
 const FAKE_DEPLOYMENT: &str = "apiVersion: example.com/v1
@@ -44,23 +46,23 @@ spec:
 ";
 
 fn stream() -> String {
-    [WEB, CALICO, CILIUM_CLUSTERWIDE, FAKE_DEPLOYMENT].join("---\n")
+    [WEB, CALICO, ANTREA_CLUSTER, FAKE_DEPLOYMENT].join("---\n")
 }
 
 const NOTE_CALICO: &str = "note: 1 projectcalico.org/v3 NetworkPolicy object was not evaluated";
-const NOTE_CILIUM: &str =
-    "note: 1 cilium.io/v2 CiliumClusterwideNetworkPolicy object was not evaluated";
+const NOTE_ANTREA: &str =
+    "note: 1 crd.antrea.io/v1beta1 ClusterNetworkPolicy object was not evaluated";
 
 fn assert_report(report: &Value) {
     assert_eq!(report["summary"]["workloads"], 1, "{report:#}");
     assert_eq!(report["summary"]["networkPolicies"], 0);
     assert_eq!(
         report["summary"]["ignoredPolicies"],
-        json!({"projectcalico.org/v3 NetworkPolicy": 1, "cilium.io/v2 CiliumClusterwideNetworkPolicy": 1})
+        json!({"projectcalico.org/v3 NetworkPolicy": 1, "crd.antrea.io/v1beta1 ClusterNetworkPolicy": 1})
     );
     assert_eq!(
         report["summary"]["policies"],
-        json!({"projectcalico.org/v3 NetworkPolicy": 1, "cilium.io/v2 CiliumClusterwideNetworkPolicy": 1})
+        json!({"projectcalico.org/v3 NetworkPolicy": 1, "crd.antrea.io/v1beta1 ClusterNetworkPolicy": 1})
     );
     assert_eq!(
         report["summary"]["skippedKinds"],
@@ -74,7 +76,7 @@ fn assert_report(report: &Value) {
 
 fn assert_notes(stderr: &str) {
     assert!(stderr.contains(NOTE_CALICO), "{stderr}");
-    assert!(stderr.contains(NOTE_CILIUM), "{stderr}");
+    assert!(stderr.contains(NOTE_ANTREA), "{stderr}");
     assert!(stderr.contains("verdicts may be wrong"), "{stderr}");
 }
 
@@ -139,7 +141,7 @@ fn explain_reach_and_matrix_name_them_too() {
 
 #[test]
 fn explain_and_reach_json_count_them() {
-    let expected = json!({"projectcalico.org/v3 NetworkPolicy": 1, "cilium.io/v2 CiliumClusterwideNetworkPolicy": 1});
+    let expected = json!({"projectcalico.org/v3 NetworkPolicy": 1, "crd.antrea.io/v1beta1 ClusterNetworkPolicy": 1});
     for args in [
         &[
             "explain",

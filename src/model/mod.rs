@@ -179,8 +179,6 @@ pub const IGNORED_POLICY_KINDS: &[(&str, &str, bool)] = &[
         "StagedKubernetesNetworkPolicy",
         false,
     ),
-    ("cilium.io", "CiliumNetworkPolicy", false),
-    ("cilium.io", "CiliumClusterwideNetworkPolicy", true),
     ("policy.networking.k8s.io", "AdminNetworkPolicy", true),
     (
         "policy.networking.k8s.io",

@@ -181,6 +181,7 @@ fn read_list_in(text: &str, chunk_bytes: usize) -> Option<RawObject> {
                             kind: None,
                             metadata: None,
                             spec: None,
+                            specs: None,
                             status: None,
                             items: Some(items),
                         } if items.len() == count => Some(items),
@@ -197,6 +198,7 @@ fn read_list_in(text: &str, chunk_bytes: usize) -> Option<RawObject> {
                 && stand_in.api_version.is_none()
                 && stand_in.metadata.is_none()
                 && stand_in.spec.is_none()
+                && stand_in.specs.is_none()
                 && stand_in.status.is_none()
                 && stand_in.items.is_none() => {}
         _ => return None,

@@ -394,7 +394,8 @@ pub fn inventory_of_documents(documents: Vec<Vec<Parsed>>) -> Inventory {
             Parsed::Namespace(_)
             | Parsed::Skipped(_)
             | Parsed::IgnoredPolicy(_)
-            | Parsed::ClusterPolicy(_) => {}
+            | Parsed::ClusterPolicy(_)
+            | Parsed::CiliumPolicy(_) => {}
         }
     }
     let mut inventory = Inventory::default();
@@ -417,6 +418,7 @@ pub fn inventory_of_documents(documents: Vec<Vec<Parsed>>) -> Inventory {
             Parsed::Skipped(kind) => *inventory.skipped_kinds.entry(kind).or_default() += 1,
             Parsed::IgnoredPolicy(p) => inventory.ignored_policies.push(p),
             Parsed::ClusterPolicy(p) => inventory.cluster_policies.push(*p),
+            Parsed::CiliumPolicy(p) => inventory.cilium_policies.push(*p),
         }
     }
     inventory.namespaces = namespaces.into_values().collect();

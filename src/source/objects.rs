@@ -9,12 +9,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::model::{
-    ClusterPeer, ClusterPort, ClusterRule, ContainerPort, IpBlock, LabelSelector, Labels,
-    NamespacedPods, Peer, PolicyPort, PortValue, Requirement, Rule, Suppression,
+    CiliumCidrRule, CiliumPeerRule, CiliumPort, CiliumPortRule, CiliumRule, ClusterPeer,
+    ClusterPort, ClusterRule, ContainerPort, IpBlock, LabelSelector, Labels, NamespacedPods, Peer,
+    PolicyPort, PortValue, Requirement, Rule, Suppression,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -27,6 +28,9 @@ pub struct RawObject {
     pub kind: Option<String>,
     pub metadata: Option<RawMeta>,
     pub spec: Option<RawSpec>,
+    /// CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy: a list of rules beside (or
+    /// instead of) the one in `spec` (cilium `pkg/k8s/apis/cilium.io/v2/cnp_types.go`).
+    pub specs: Option<Vec<RawSpec>>,
     pub status: Option<RawStatus>,
     /// `List`, `PodList`, ... wrappers.
     pub items: Option<Vec<RawObject>>,
@@ -37,6 +41,173 @@ pub struct RawObject {
 pub struct RawStatus {
     #[serde(default, deserialize_with = "checked::string")]
     pub phase: Option<String>,
+    /// Read for Cilium policies only (their `Valid` condition); other kinds' conditions are
+    /// skipped whatever their shape, so that a hand-written Pod status never fails a run.
+    #[serde(default)]
+    pub conditions: RawConditions,
+}
+
+/// `status.conditions`, leniently: entries that are not `{type, status, message}` strings are
+/// left out rather than refused.
+#[derive(Debug, Default)]
+pub struct RawConditions(pub Vec<RawCondition>);
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RawCondition {
+    pub type_: Option<String>,
+    pub status: Option<String>,
+    pub message: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RawConditions {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// A string, or nothing for any other value.
+        struct Lenient(Option<String>);
+        impl<'de> Deserialize<'de> for Lenient {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = Lenient;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str("any value")
+                    }
+                    fn visit_str<E: de::Error>(self, v: &str) -> Result<Lenient, E> {
+                        Ok(Lenient(Some(v.to_owned())))
+                    }
+                    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Lenient, E> {
+                        Ok(Lenient(None))
+                    }
+                    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Lenient, E> {
+                        Ok(Lenient(None))
+                    }
+                    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Lenient, E> {
+                        Ok(Lenient(None))
+                    }
+                    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Lenient, E> {
+                        Ok(Lenient(None))
+                    }
+                    fn visit_unit<E: de::Error>(self) -> Result<Lenient, E> {
+                        Ok(Lenient(None))
+                    }
+                    fn visit_none<E: de::Error>(self) -> Result<Lenient, E> {
+                        Ok(Lenient(None))
+                    }
+                    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Lenient, D::Error> {
+                        Lenient::deserialize(d)
+                    }
+                    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Lenient, A::Error> {
+                        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                        Ok(Lenient(None))
+                    }
+                    fn visit_map<A: de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<Lenient, A::Error> {
+                        while map
+                            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                            .is_some()
+                        {}
+                        Ok(Lenient(None))
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+        struct Entry(Option<RawCondition>);
+        impl<'de> Deserialize<'de> for Entry {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = Entry;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str("a condition")
+                    }
+                    fn visit_map<A: de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<Entry, A::Error> {
+                        let mut c = RawCondition::default();
+                        while let Some(key) = map.next_key::<Lenient>()? {
+                            let value = map.next_value::<Lenient>()?.0;
+                            match key.0.as_deref() {
+                                Some("type") => c.type_ = value,
+                                Some("status") => c.status = value,
+                                Some("message") => c.message = value,
+                                _ => {}
+                            }
+                        }
+                        Ok(Entry(Some(c)))
+                    }
+                    fn visit_str<E: de::Error>(self, _: &str) -> Result<Entry, E> {
+                        Ok(Entry(None))
+                    }
+                    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Entry, E> {
+                        Ok(Entry(None))
+                    }
+                    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Entry, E> {
+                        Ok(Entry(None))
+                    }
+                    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Entry, E> {
+                        Ok(Entry(None))
+                    }
+                    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Entry, E> {
+                        Ok(Entry(None))
+                    }
+                    fn visit_unit<E: de::Error>(self) -> Result<Entry, E> {
+                        Ok(Entry(None))
+                    }
+                    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entry, A::Error> {
+                        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                        Ok(Entry(None))
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawConditions;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("conditions")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawConditions, A::Error> {
+                let mut out = Vec::new();
+                while let Some(e) = seq.next_element::<Entry>()? {
+                    out.extend(e.0);
+                }
+                Ok(RawConditions(out))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawConditions, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(RawConditions::default())
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<RawConditions, E> {
+                Ok(RawConditions::default())
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawConditions, E> {
+                Ok(RawConditions::default())
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawConditions, E> {
+                Ok(RawConditions::default())
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawConditions, E> {
+                Ok(RawConditions::default())
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawConditions, E> {
+                Ok(RawConditions::default())
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<RawConditions, E> {
+                Ok(RawConditions::default())
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,6 +283,23 @@ pub struct RawSpec {
     pub priority: Option<i64>,
     #[serde(default, deserialize_with = "checked::string")]
     pub tier: Option<String>,
+    // Cilium rules (cilium `pkg/policy/api/rule.go`, `Rule`); `ingress` and `egress` above
+    // hold theirs too, with the Cilium fields of [`RawRule`].
+    pub endpoint_selector: Option<RawSelector>,
+    pub node_selector: Option<RawSelector>,
+    pub ingress_deny: Option<Vec<RawRule>>,
+    pub egress_deny: Option<Vec<RawRule>>,
+    pub enable_default_deny: Option<RawDefaultDeny>,
+    #[serde(default, deserialize_with = "checked::string")]
+    pub description: Option<String>,
+}
+
+/// Cilium's `DefaultDenyConfig` (`rule.go`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "enableDefaultDeny with ingress and egress booleans")]
+pub struct RawDefaultDeny {
+    pub ingress: Option<bool>,
+    pub egress: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -183,19 +371,205 @@ pub struct RawRequirement {
     pub values: Option<Vec<String>>,
 }
 
-/// A rule of a NetworkPolicy or of a cluster-scoped policy: `name`, `action` and `protocols`
-/// are the latter's only.
-#[derive(Debug, Default, Deserialize)]
-#[serde(expecting = "a policy rule")]
+/// A rule of a NetworkPolicy, of a cluster-scoped policy (`name`, `action` and `protocols` are
+/// theirs only) or of a Cilium policy (the `from*`/`to*` fields, `toPorts`, `icmps`; cilium
+/// `pkg/policy/api/ingress.go` `IngressCommonRule`/`IngressRule`/`IngressDenyRule`, `egress.go`
+/// `EgressCommonRule`/`EgressRule`/`EgressDenyRule`). The field names of the three APIs do not
+/// collide; each conversion treats the others' as unknown.
+#[derive(Debug, Default)]
 pub struct RawRule {
     pub from: Option<Vec<RawPeer>>,
     pub to: Option<Vec<RawPeer>>,
     pub ports: Option<Vec<RawPolicyPort>>,
-    #[serde(default, deserialize_with = "checked::string")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "checked::string")]
     pub action: Option<String>,
     pub protocols: Option<Vec<RawProtocol>>,
+    pub cilium: Box<RawCiliumRule>,
+}
+
+/// The Cilium fields of a rule, both directions' (an ingress rule's `toEndpoints` is unknown
+/// there, and said so). Boxed: NetworkPolicy rules, by far the most read, leave it empty.
+#[derive(Debug, Default)]
+pub struct RawCiliumRule {
+    pub from_endpoints: Option<Vec<RawSelector>>,
+    pub to_endpoints: Option<Vec<RawSelector>>,
+    pub from_requires: Option<Vec<RawSelector>>,
+    pub to_requires: Option<Vec<RawSelector>>,
+    pub from_cidr: Option<Vec<String>>,
+    pub to_cidr: Option<Vec<String>>,
+    pub from_cidr_set: Option<Vec<RawCidrRule>>,
+    pub to_cidr_set: Option<Vec<RawCidrRule>>,
+    pub from_entities: Option<Vec<String>>,
+    pub to_entities: Option<Vec<String>>,
+    pub from_nodes: Option<Vec<RawSelector>>,
+    pub to_nodes: Option<Vec<RawSelector>>,
+    /// `fromGroups`/`toGroups` entries (cloud provider groups), counted.
+    pub from_groups: Option<usize>,
+    pub to_groups: Option<usize>,
+    pub to_fqdns: Option<Vec<RawFqdn>>,
+    pub to_services: Option<Vec<RawService>>,
+    pub to_ports: Option<Vec<RawCiliumPortRule>>,
+    /// `icmps` entries, counted.
+    pub icmps: Option<usize>,
+    /// Keys of none of the three APIs, by name.
+    pub other: Vec<String>,
+}
+
+/// A string checked as the other fields are (`checked::string`).
+struct OptString(Option<String>);
+
+impl<'de> Deserialize<'de> for OptString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        checked::string(d).map(OptString)
+    }
+}
+
+/// A list whose entries are only counted, whatever they hold.
+struct Count(Option<usize>);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Count(
+            Option::<Vec<de::IgnoredAny>>::deserialize(d)?.map(|v| v.len()),
+        ))
+    }
+}
+
+// By hand, as [`RawPeer`], to keep the keys no API knows.
+impl<'de> Deserialize<'de> for RawRule {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct RuleVisitor;
+        impl<'de> Visitor<'de> for RuleVisitor {
+            type Value = RawRule;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a policy rule")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<RawRule, A::Error> {
+                let mut r = RawRule::default();
+                let c = &mut r.cilium;
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "from" => r.from = map.next_value()?,
+                        "to" => r.to = map.next_value()?,
+                        "ports" => r.ports = map.next_value()?,
+                        "name" => r.name = map.next_value::<OptString>()?.0,
+                        "action" => r.action = map.next_value::<OptString>()?.0,
+                        "protocols" => r.protocols = map.next_value()?,
+                        "fromEndpoints" => c.from_endpoints = map.next_value()?,
+                        "toEndpoints" => c.to_endpoints = map.next_value()?,
+                        "fromRequires" => c.from_requires = map.next_value()?,
+                        "toRequires" => c.to_requires = map.next_value()?,
+                        "fromCIDR" => c.from_cidr = map.next_value::<Strings>()?.0,
+                        "toCIDR" => c.to_cidr = map.next_value::<Strings>()?.0,
+                        "fromCIDRSet" => c.from_cidr_set = map.next_value()?,
+                        "toCIDRSet" => c.to_cidr_set = map.next_value()?,
+                        "fromEntities" => c.from_entities = map.next_value::<Strings>()?.0,
+                        "toEntities" => c.to_entities = map.next_value::<Strings>()?.0,
+                        "fromNodes" => c.from_nodes = map.next_value()?,
+                        "toNodes" => c.to_nodes = map.next_value()?,
+                        "fromGroups" => c.from_groups = map.next_value::<Count>()?.0,
+                        "toGroups" => c.to_groups = map.next_value::<Count>()?.0,
+                        "toFQDNs" => c.to_fqdns = map.next_value()?,
+                        "toServices" => c.to_services = map.next_value()?,
+                        "toPorts" => c.to_ports = map.next_value()?,
+                        "icmps" => c.icmps = map.next_value::<Count>()?.0,
+                        // Mutual authentication (`rule.go` `Authentication`): it narrows who
+                        // may connect, which this tool does not model; not an unknown field.
+                        "authentication" => {
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                        _ => {
+                            map.next_value::<de::IgnoredAny>()?;
+                            c.other.push(key);
+                        }
+                    }
+                }
+                Ok(r)
+            }
+        }
+        d.deserialize_map(RuleVisitor)
+    }
+}
+
+/// A `fromCIDRSet`/`toCIDRSet` entry (cilium `pkg/policy/api/cidr.go`, `CIDRRule`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "a CIDR rule")]
+pub struct RawCidrRule {
+    #[serde(default, deserialize_with = "checked::string")]
+    pub cidr: Option<String>,
+    #[serde(default, deserialize_with = "checked::strings")]
+    pub except: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "checked::string")]
+    pub cidr_group_ref: Option<String>,
+    pub cidr_group_selector: Option<RawSelector>,
+}
+
+/// A `toFQDNs` entry (cilium `pkg/policy/api/fqdn.go`, `FQDNSelector`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "an FQDN selector")]
+pub struct RawFqdn {
+    #[serde(default, deserialize_with = "checked::string")]
+    pub match_name: Option<String>,
+    #[serde(default, deserialize_with = "checked::string")]
+    pub match_pattern: Option<String>,
+}
+
+/// A `toServices` entry (cilium `pkg/policy/api/service.go`, `Service`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "a service selector")]
+pub struct RawService {
+    pub k8s_service: Option<RawK8sService>,
+    pub k8s_service_selector: Option<RawK8sServiceSelector>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "a service name and namespace")]
+pub struct RawK8sService {
+    #[serde(default, deserialize_with = "checked::string")]
+    pub service_name: Option<String>,
+    #[serde(default, deserialize_with = "checked::string")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a service selector and namespace")]
+pub struct RawK8sServiceSelector {
+    pub selector: Option<RawSelector>,
+    #[serde(default, deserialize_with = "checked::string")]
+    pub namespace: Option<String>,
+}
+
+/// A `toPorts` entry (cilium `pkg/policy/api/l4.go`, `PortRule`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "a port rule")]
+pub struct RawCiliumPortRule {
+    pub ports: Option<Vec<RawCiliumPort>>,
+    /// `L7Rules`: `http`, `kafka`, `dns`, `l7proto`/`l7`, by key.
+    pub rules: Option<BTreeMap<String, de::IgnoredAny>>,
+    pub server_names: Option<de::IgnoredAny>,
+    #[serde(rename = "terminatingTLS")]
+    pub terminating_tls: Option<de::IgnoredAny>,
+    #[serde(rename = "originatingTLS")]
+    pub originating_tls: Option<de::IgnoredAny>,
+    pub listener: Option<de::IgnoredAny>,
+}
+
+/// A `ports` entry (`l4.go`, `PortProtocol`): `port` is a string in the CRD (a number, `"0"`
+/// or an IANA service name), refused as a number by the API server like any string field.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[serde(expecting = "a port and protocol")]
+pub struct RawCiliumPort {
+    #[serde(default, deserialize_with = "checked::string")]
+    pub port: Option<String>,
+    pub end_port: Option<i64>,
+    #[serde(default, deserialize_with = "checked::string")]
+    pub protocol: Option<String>,
 }
 
 /// A NetworkPolicy peer, or a cluster-scoped policy's subject or peer
@@ -550,6 +924,186 @@ impl RawRule {
                 })
                 .collect(),
         }
+    }
+}
+
+impl RawSpec {
+    /// A Cilium rule: `spec`, or one entry of `specs`.
+    pub fn into_cilium_rule(self) -> CiliumRule {
+        let section = |rules: Option<Vec<RawRule>>, ingress: bool| {
+            rules.map(|rules| {
+                rules
+                    .into_iter()
+                    .map(|r| r.into_cilium_rule(ingress))
+                    .collect()
+            })
+        };
+        let default_deny = self.enable_default_deny.unwrap_or_default();
+        CiliumRule {
+            endpoint_selector: self.endpoint_selector.map(RawSelector::into_model),
+            node_selector: self.node_selector.is_some(),
+            ingress: section(self.ingress, true),
+            ingress_deny: section(self.ingress_deny, true),
+            egress: section(self.egress, false),
+            egress_deny: section(self.egress_deny, false),
+            enable_default_deny_ingress: default_deny.ingress,
+            enable_default_deny_egress: default_deny.egress,
+            description: self.description,
+            line: None,
+        }
+    }
+}
+
+impl RawRule {
+    /// An entry of a Cilium rule's `ingress`/`ingressDeny` (`ingress`) or `egress`/`egressDeny`
+    /// section. The other direction's fields and those of the Kubernetes APIs are unknown
+    /// there: the CRD's schema has no such field (its structural schema prunes them).
+    pub fn into_cilium_rule(self, ingress: bool) -> CiliumPeerRule {
+        let c = *self.cilium;
+        let mut unknown = c.other;
+        let mut mark = |set: bool, name: &str| {
+            if set {
+                unknown.push(name.to_owned());
+            }
+        };
+        mark(self.from.is_some(), "from");
+        mark(self.to.is_some(), "to");
+        mark(self.ports.is_some(), "ports");
+        mark(self.name.is_some(), "name");
+        mark(self.action.is_some(), "action");
+        mark(self.protocols.is_some(), "protocols");
+        let selectors = |s: Option<Vec<RawSelector>>| {
+            s.map(|s| s.into_iter().map(RawSelector::into_model).collect())
+        };
+        let cidr_set = |s: Option<Vec<RawCidrRule>>| {
+            s.map(|s| {
+                s.into_iter()
+                    .map(|r| CiliumCidrRule {
+                        group: r.cidr_group_ref.is_some() || r.cidr_group_selector.is_some(),
+                        cidr: r.cidr,
+                        except: r.except.unwrap_or_default(),
+                    })
+                    .collect()
+            })
+        };
+        let (endpoints, requires, cidr, set, entities, nodes, groups) = if ingress {
+            mark(c.to_endpoints.is_some(), "toEndpoints");
+            mark(c.to_requires.is_some(), "toRequires");
+            mark(c.to_cidr.is_some(), "toCIDR");
+            mark(c.to_cidr_set.is_some(), "toCIDRSet");
+            mark(c.to_entities.is_some(), "toEntities");
+            mark(c.to_nodes.is_some(), "toNodes");
+            mark(c.to_groups.is_some(), "toGroups");
+            mark(c.to_fqdns.is_some(), "toFQDNs");
+            mark(c.to_services.is_some(), "toServices");
+            (
+                c.from_endpoints,
+                c.from_requires,
+                c.from_cidr,
+                c.from_cidr_set,
+                c.from_entities,
+                c.from_nodes,
+                c.from_groups,
+            )
+        } else {
+            mark(c.from_endpoints.is_some(), "fromEndpoints");
+            mark(c.from_requires.is_some(), "fromRequires");
+            mark(c.from_cidr.is_some(), "fromCIDR");
+            mark(c.from_cidr_set.is_some(), "fromCIDRSet");
+            mark(c.from_entities.is_some(), "fromEntities");
+            mark(c.from_nodes.is_some(), "fromNodes");
+            mark(c.from_groups.is_some(), "fromGroups");
+            (
+                c.to_endpoints,
+                c.to_requires,
+                c.to_cidr,
+                c.to_cidr_set,
+                c.to_entities,
+                c.to_nodes,
+                c.to_groups,
+            )
+        };
+        let (fqdns, services) = if ingress {
+            (None, None)
+        } else {
+            (c.to_fqdns, c.to_services)
+        };
+        unknown.sort();
+        CiliumPeerRule {
+            endpoints: selectors(endpoints),
+            requires: selectors(requires),
+            cidr,
+            cidr_set: cidr_set(set),
+            entities,
+            nodes: selectors(nodes),
+            // Cilium counts a peer kind only when its list has entries (`rule_validation.go`,
+            // `l3Members`); an empty `fromGroups: []` does nothing.
+            groups: groups.is_some_and(|n| n > 0),
+            fqdns: fqdns.map(|f| {
+                f.into_iter()
+                    .map(|f| f.match_name.or(f.match_pattern).unwrap_or_default())
+                    .collect()
+            }),
+            services: services.map(|s| s.into_iter().map(service_name).collect()),
+            to_ports: c.to_ports.map(|p| p.into_iter().map(port_rule).collect()),
+            icmps: c.icmps.is_some_and(|n| n > 0),
+            unknown,
+        }
+    }
+}
+
+/// A `toServices` entry as a person reads it: `namespace/name`, or the selector's terms.
+fn service_name(s: RawService) -> String {
+    if let Some(k) = s.k8s_service {
+        let name = k.service_name.unwrap_or_default();
+        return match k.namespace.filter(|n| !n.is_empty()) {
+            Some(ns) => format!("{ns}/{name}"),
+            None => name,
+        };
+    }
+    if let Some(k) = s.k8s_service_selector {
+        let selector = k.selector.map(RawSelector::into_model).unwrap_or_default();
+        let terms: Vec<String> = selector
+            .match_labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .chain(
+                selector
+                    .match_expressions
+                    .iter()
+                    .map(|r| format!("{} {} ({})", r.key, r.operator, r.values.join(","))),
+            )
+            .collect();
+        let terms = if terms.is_empty() {
+            "every service".to_owned()
+        } else {
+            format!("services with {}", terms.join(", "))
+        };
+        return match k.namespace.filter(|n| !n.is_empty()) {
+            Some(ns) => format!("{terms} in {ns}"),
+            None => terms,
+        };
+    }
+    String::new()
+}
+
+fn port_rule(p: RawCiliumPortRule) -> CiliumPortRule {
+    CiliumPortRule {
+        ports: p
+            .ports
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| CiliumPort {
+                port: p.port,
+                end_port: p.end_port,
+                protocol: p.protocol,
+            })
+            .collect(),
+        l7: p.rules.map(|r| r.into_keys().collect()).unwrap_or_default(),
+        tls_or_listener: p.server_names.is_some()
+            || p.terminating_tls.is_some()
+            || p.originating_tls.is_some()
+            || p.listener.is_some(),
     }
 }
 

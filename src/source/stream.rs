@@ -15,14 +15,17 @@ use serde_norway::Value;
 
 use crate::error::{Error, Location};
 use crate::model::{
-    api_group, ignored_policy_kind, ClusterPolicy, ClusterPolicyKind, IgnoredPolicy, Namespace,
-    NetworkPolicy, Origin, Workload, WorkloadKind, NAMESPACE_NAME_LABEL,
+    api_group, ignored_policy_kind, CiliumPolicy, CiliumPolicyKind, ClusterPolicy,
+    ClusterPolicyKind, IgnoredPolicy, Namespace, NetworkPolicy, Origin, Workload, WorkloadKind,
+    NAMESPACE_NAME_LABEL,
 };
 
 use super::documents::{self, Document};
 use super::lists;
 use super::objects::checked;
-use super::objects::{container_ports, labels_or_empty, RawMeta, RawObject, RawSelector, RawSpec};
+use super::objects::{
+    container_ports, labels_or_empty, RawMeta, RawObject, RawSelector, RawSpec, RawStatus,
+};
 use super::yaml11;
 
 /// One object read from a stream.
@@ -34,6 +37,8 @@ pub enum Parsed {
     /// A ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy: boxed, as
     /// they are few and large, and documents are parsed into vectors of this.
     ClusterPolicy(Box<ClusterPolicy>),
+    /// A CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy, boxed for the same reason.
+    CiliumPolicy(Box<CiliumPolicy>),
     /// An object of a policy kind of another API, not evaluated.
     IgnoredPolicy(IgnoredPolicy),
     Skipped(String),
@@ -46,6 +51,7 @@ enum Class {
     NetworkPolicy,
     Workload(WorkloadKind),
     ClusterPolicy(ClusterPolicyKind),
+    CiliumPolicy(CiliumPolicyKind),
     IgnoredPolicy { cluster_scoped: bool },
     Other,
 }
@@ -72,6 +78,11 @@ fn classify(api_version: Option<&str>, kind: &str) -> Class {
             return Class::ClusterPolicy(k);
         }
     }
+    if let Some(k) = CiliumPolicyKind::parse(kind) {
+        if api_version.is_none_or(|v| k.reads(v)) {
+            return Class::CiliumPolicy(k);
+        }
+    }
     match group.and_then(|g| ignored_policy_kind(g, kind)) {
         Some(cluster_scoped) => Class::IgnoredPolicy { cluster_scoped },
         None => Class::Other,
@@ -81,7 +92,11 @@ fn classify(api_version: Option<&str>, kind: &str) -> Class {
 fn is_read(class: Class) -> bool {
     matches!(
         class,
-        Class::Namespace | Class::NetworkPolicy | Class::Workload(_) | Class::ClusterPolicy(_)
+        Class::Namespace
+            | Class::NetworkPolicy
+            | Class::Workload(_)
+            | Class::ClusterPolicy(_)
+            | Class::CiliumPolicy(_)
     )
 }
 
@@ -91,7 +106,8 @@ fn skipped_key(api_version: Option<&str>, kind: &str) -> String {
     let known = kind == "Namespace"
         || kind == "NetworkPolicy"
         || WorkloadKind::parse(kind).is_some()
-        || ClusterPolicyKind::parse(kind).is_some();
+        || ClusterPolicyKind::parse(kind).is_some()
+        || CiliumPolicyKind::parse(kind).is_some();
     match api_version {
         Some(v) if known => format!("{v} {kind}"),
         _ => kind.to_owned(),
@@ -669,7 +685,11 @@ fn implied_kind(list_kind: &str) -> Option<&str> {
 }
 
 /// Converts a parsed object. `prefix` locates list items in messages.
-pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec<Parsed>, Error> {
+pub fn convert(
+    mut obj: RawObject,
+    ctx: &DocContext<'_>,
+    prefix: &str,
+) -> Result<Vec<Parsed>, Error> {
     let Some(kind) = obj.kind.clone() else {
         return Err(Error::Input {
             location: ctx.start(),
@@ -749,7 +769,10 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| ctx.default_namespace.to_owned());
     let suppression = meta.suppression();
-    let spec = obj.spec.unwrap_or_default();
+    let spec = match class {
+        Class::CiliumPolicy(_) => RawSpec::default(),
+        _ => obj.spec.take().unwrap_or_default(),
+    };
     let parsed = match class {
         Class::Namespace => Parsed::Namespace(namespace_object(name, &meta, ctx.origin_of(&meta))),
         Class::NetworkPolicy => {
@@ -768,6 +791,16 @@ pub fn convert(obj: RawObject, ctx: &DocContext<'_>, prefix: &str) -> Result<Vec
                 origin,
             )))
         }
+        Class::CiliumPolicy(kind) => Parsed::CiliumPolicy(Box::new(cilium_policy(
+            kind,
+            namespace,
+            name,
+            &meta,
+            obj.spec,
+            obj.specs,
+            obj.status.as_ref(),
+            ctx.origin_of(&meta),
+        ))),
         Class::IgnoredPolicy { .. } | Class::Other => unreachable!("returned above"),
         Class::Workload(kind) => {
             let (labels, host_network, ports, pods, service_account) = match kind {
@@ -910,6 +943,54 @@ pub fn cluster_policy(
     }
 }
 
+/// A CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy object: `spec` first, then
+/// `specs` (cilium `pkg/k8s/apis/cilium.io/v2/cnp_types.go`, `CiliumNetworkPolicy.Parse`
+/// reads them in that order). A CiliumClusterwideNetworkPolicy's `metadata.namespace` is
+/// dropped, as for the other cluster-scoped kinds.
+#[allow(clippy::too_many_arguments)]
+pub fn cilium_policy(
+    kind: CiliumPolicyKind,
+    namespace: String,
+    name: String,
+    meta: &RawMeta,
+    spec: Option<RawSpec>,
+    specs: Option<Vec<RawSpec>>,
+    status: Option<&RawStatus>,
+    origin: Origin,
+) -> CiliumPolicy {
+    let rules = spec
+        .into_iter()
+        .chain(specs.into_iter().flatten())
+        .map(RawSpec::into_cilium_rule)
+        .collect();
+    CiliumPolicy {
+        kind,
+        namespace: (!kind.cluster_scoped()).then_some(namespace),
+        name,
+        rules,
+        rejected_by_cilium: status.and_then(rejected_by_cilium),
+        suppression: meta.suppression(),
+        origin,
+    }
+}
+
+/// The message of a `Valid` condition whose status is `False`: the operator's (or agent's)
+/// verdict on a policy it refused (cilium `pkg/k8s/apis/cilium.io/v2/cnp_types.go`,
+/// `PolicyConditionValid`, `NetworkPolicyCondition`).
+fn rejected_by_cilium(status: &RawStatus) -> Option<String> {
+    status
+        .conditions
+        .0
+        .iter()
+        .find(|c| c.type_.as_deref() == Some("Valid") && c.status.as_deref() == Some("False"))
+        .map(|c| {
+            c.message
+                .clone()
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| "no reason given".to_owned())
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::{classify, shift_context_mark, strip_location, Class};
@@ -976,6 +1057,181 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    fn cilium_policies(text: &str) -> Vec<crate::model::CiliumPolicy> {
+        let file: std::sync::Arc<str> = "t.yaml".into();
+        let doc = super::Document {
+            text,
+            offset: 0,
+            line: 1,
+            marker: None,
+        };
+        let ctx = super::DocContext {
+            file: &file,
+            doc: &doc,
+            default_namespace: "default",
+            line_base: 0,
+            skip_helm_hooks: false,
+            content_line: doc.content_line(),
+        };
+        super::parse_yaml_document(ctx)
+            .unwrap()
+            .into_iter()
+            .filter_map(|p| match p {
+                super::Parsed::CiliumPolicy(p) => Some(*p),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cilium_policies_are_read_as_written() {
+        use crate::model::{CiliumCidrRule, CiliumPolicyKind, CiliumPort};
+        let p = cilium_policies(
+            r#"
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  description: the web tier
+  enableDefaultDeny: {egress: false}
+  ingress:
+  - fromEndpoints: [{matchLabels: {"k8s:app": front}}]
+    toPorts:
+    - ports: [{port: "80", protocol: TCP}, {port: "8000", endPort: 8100}]
+      rules: {http: [{method: GET}]}
+  - toEndpoints: [{}]
+    from: []
+  egress:
+  - toFQDNs: [{matchName: example.com}, {matchPattern: "*.example.org"}]
+  - toServices: [{k8sService: {serviceName: db, namespace: data}}]
+  egressDeny:
+  - toCIDRSet: [{cidr: 10.0.0.0/8, except: [10.1.0.0/16]}, {cidrGroupRef: office}]
+    toEntities: [world]
+    icmps: [{fields: [{type: 8}]}]
+specs:
+- nodeSelector: {}
+  ingress: []
+status:
+  conditions:
+  - {type: Valid, status: "False", message: "rule must have at least one of Ingress, IngressDeny, Egress, EgressDeny"}
+"#,
+        );
+        assert_eq!(p.len(), 1);
+        let p = &p[0];
+        assert_eq!(p.kind, CiliumPolicyKind::CiliumNetworkPolicy);
+        assert_eq!(p.namespace.as_deref(), Some("shop"));
+        assert_eq!(
+            p.rejected_by_cilium.as_deref(),
+            Some("rule must have at least one of Ingress, IngressDeny, Egress, EgressDeny")
+        );
+        assert_eq!(p.rules.len(), 2, "spec, then each of specs");
+        let spec = &p.rules[0];
+        assert_eq!(
+            spec.endpoint_selector.as_ref().unwrap().match_labels,
+            vec![("app".to_owned(), "web".to_owned())]
+        );
+        assert!(!spec.node_selector);
+        assert_eq!(spec.description.as_deref(), Some("the web tier"));
+        assert_eq!(spec.enable_default_deny_egress, Some(false));
+        assert_eq!(spec.enable_default_deny_ingress, None);
+        let ingress = spec.ingress.as_ref().unwrap();
+        assert_eq!(ingress.len(), 2);
+        assert_eq!(
+            ingress[0].endpoints.as_ref().unwrap()[0].match_labels,
+            vec![("k8s:app".to_owned(), "front".to_owned())],
+            "label source prefixes are kept"
+        );
+        let ports = &ingress[0].to_ports.as_ref().unwrap()[0];
+        assert_eq!(
+            ports.ports,
+            vec![
+                CiliumPort {
+                    port: Some("80".into()),
+                    end_port: None,
+                    protocol: Some("TCP".into())
+                },
+                CiliumPort {
+                    port: Some("8000".into()),
+                    end_port: Some(8100),
+                    protocol: None
+                },
+            ]
+        );
+        assert_eq!(ports.l7, vec!["http".to_owned()]);
+        assert_eq!(ingress[0].peer_kinds(), vec!["Endpoints"]);
+        assert!(ingress[0].unknown.is_empty());
+        // An egress field in an ingress rule, and NetworkPolicy's `from`, are unknown there.
+        assert_eq!(ingress[1].unknown, vec!["from", "toEndpoints"]);
+        assert_eq!(ingress[1].endpoints, None);
+        let egress = spec.egress.as_ref().unwrap();
+        assert_eq!(
+            egress[0].fqdns,
+            Some(vec!["example.com".to_owned(), "*.example.org".to_owned()])
+        );
+        assert_eq!(egress[1].services, Some(vec!["data/db".to_owned()]));
+        let deny = &spec.egress_deny.as_ref().unwrap()[0];
+        assert_eq!(
+            deny.cidr_set,
+            Some(vec![
+                CiliumCidrRule {
+                    cidr: Some("10.0.0.0/8".into()),
+                    except: vec!["10.1.0.0/16".into()],
+                    group: false
+                },
+                CiliumCidrRule {
+                    cidr: None,
+                    except: vec![],
+                    group: true
+                },
+            ])
+        );
+        assert_eq!(deny.entities, Some(vec!["world".to_owned()]));
+        assert_eq!(deny.peer_kinds(), vec!["CIDRSet", "Entities"]);
+        assert!(deny.icmps);
+        let second = &p.rules[1];
+        assert!(second.node_selector);
+        assert_eq!(second.endpoint_selector, None);
+        assert_eq!(
+            second.ingress,
+            Some(vec![]),
+            "`ingress: []` is kept apart from absent"
+        );
+        assert_eq!(second.egress, None);
+    }
+
+    #[test]
+    fn clusterwide_cilium_policies_have_no_namespace_and_statuses_are_optional() {
+        let p = cilium_policies(
+            "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: a, namespace: x}\nspec: {endpointSelector: {}, ingress: [{}]}\nstatus: {conditions: [{type: Valid, status: \"True\"}]}\n",
+        );
+        assert_eq!(p[0].namespace, None);
+        assert_eq!(p[0].rejected_by_cilium, None);
+        assert_eq!(p[0].rules[0].ingress.as_ref().unwrap().len(), 1);
+        // Neither spec nor specs: no rule at all (validation says so).
+        let p = cilium_policies(
+            "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: a}\n",
+        );
+        assert_eq!(p[0].namespace.as_deref(), Some("default"));
+        assert!(p[0].rules.is_empty());
+    }
+
+    #[test]
+    fn other_cilium_versions_are_not_read_as_v2() {
+        assert_eq!(
+            classify(Some("cilium.io/v2"), "CiliumNetworkPolicy"),
+            Class::CiliumPolicy(crate::model::CiliumPolicyKind::CiliumNetworkPolicy)
+        );
+        assert_eq!(
+            classify(Some("cilium.io/v2alpha1"), "CiliumNetworkPolicy"),
+            Class::Other
+        );
+        assert_eq!(
+            super::skipped_key(Some("cilium.io/v2alpha1"), "CiliumNetworkPolicy"),
+            "cilium.io/v2alpha1 CiliumNetworkPolicy"
+        );
     }
 
     #[test]

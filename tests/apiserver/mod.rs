@@ -74,6 +74,8 @@ pub struct Fixture {
     pub cilium_network_policies: Vec<Value>,
     pub cilium_clusterwide_network_policies: Vec<Value>,
     pub calico_network_policies: Vec<Value>,
+    /// ConfigMaps (Cilium's `cilium-config` in kube-system).
+    pub config_maps: Vec<Value>,
 }
 
 impl Fixture {
@@ -101,6 +103,7 @@ impl Fixture {
                 "ClusterNetworkPolicy" => &mut fixture.cluster_network_policies,
                 "AdminNetworkPolicy" => &mut fixture.admin_network_policies,
                 "BaselineAdminNetworkPolicy" => &mut fixture.baseline_admin_network_policies,
+                "ConfigMap" => &mut fixture.config_maps,
                 other => panic!("the test API server does not serve kind {other:?}"),
             };
             list.push(object);
@@ -127,6 +130,7 @@ impl Fixture {
             + self.cilium_network_policies.len()
             + self.cilium_clusterwide_network_policies.len()
             + self.calico_network_policies.len()
+            + self.config_maps.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -633,11 +637,12 @@ const CILIUM_CLUSTERWIDE_NETWORK_POLICIES: usize = 11;
 const CALICO_NETWORK_POLICIES: usize = 12;
 const CALICO_CRD_NETWORK_POLICIES: usize = 13;
 const CLUSTER_NETWORK_POLICIES_V1: usize = 14;
+const CONFIG_MAPS: usize = 15;
 
 /// The group of the cluster-scoped policy CRDs.
 const POLICY_GROUP: &str = "policy.networking.k8s.io";
 
-const RESOURCES: [ResourceDef; 15] = [
+const RESOURCES: [ResourceDef; 16] = [
     ResourceDef {
         plural: "namespaces",
         singular: "namespace",
@@ -814,6 +819,17 @@ const RESOURCES: [ResourceDef; 15] = [
         categories: &[],
         fields: &[],
     },
+    ResourceDef {
+        plural: "configmaps",
+        singular: "configmap",
+        kind: "ConfigMap",
+        group: "",
+        version: "v1",
+        namespaced: true,
+        short_names: &["cm"],
+        categories: &[],
+        fields: &[],
+    },
 ];
 
 /// The group versions always served, in the order discovery lists them; those of
@@ -887,6 +903,7 @@ impl Shared {
             cilium_network_policies,
             cilium_clusterwide_network_policies,
             calico_network_policies,
+            config_maps,
         } = fixture;
         let mut by_resource = vec![Vec::new(); RESOURCES.len()];
         by_resource[NAMESPACES] = namespaces;
@@ -904,6 +921,7 @@ impl Shared {
         by_resource[CILIUM_CLUSTERWIDE_NETWORK_POLICIES] = cilium_clusterwide_network_policies;
         by_resource[CALICO_CRD_NETWORK_POLICIES] = calico_network_policies.clone();
         by_resource[CALICO_NETWORK_POLICIES] = calico_network_policies;
+        by_resource[CONFIG_MAPS] = config_maps;
 
         let created = rfc3339(now_seconds());
         let mut resource_version = 1u64;

@@ -11,7 +11,7 @@ use indicatif::ProgressBar;
 use kube::Client;
 use serde::Deserialize;
 
-use crate::model::ClusterPolicyKind;
+use crate::model::{CiliumPolicyKind, ClusterPolicyKind};
 use crate::source::objects::RawObject;
 
 /// A resource to list: a constant for the kinds every run lists, borrowed from a discovery
@@ -88,6 +88,28 @@ pub const CLUSTER_POLICIES: [(ClusterPolicyKind, Resource<'static>); 4] = [
         Resource {
             base: "/apis/policy.networking.k8s.io/v1alpha1",
             plural: "baselineadminnetworkpolicies",
+            metadata_only: false,
+        },
+    ),
+];
+
+/// Cilium's policy kinds (cilium `pkg/k8s/apis/cilium.io/v2`): one version, served by the
+/// CRDs the agent or operator installs.
+pub const CILIUM_API: &str = "/apis/cilium.io/v2";
+pub const CILIUM_POLICIES: [(CiliumPolicyKind, Resource<'static>); 2] = [
+    (
+        CiliumPolicyKind::CiliumNetworkPolicy,
+        Resource {
+            base: CILIUM_API,
+            plural: "ciliumnetworkpolicies",
+            metadata_only: false,
+        },
+    ),
+    (
+        CiliumPolicyKind::CiliumClusterwideNetworkPolicy,
+        Resource {
+            base: CILIUM_API,
+            plural: "ciliumclusterwidenetworkpolicies",
             metadata_only: false,
         },
     ),
@@ -328,6 +350,36 @@ impl Lister {
             .await
             .map(drop)
             .map_err(|e| list_error(e, &self.authority))
+    }
+}
+
+impl Lister {
+    /// The `data` of a ConfigMap (`GET /api/v1/namespaces/NS/configmaps/NAME`); `None` when
+    /// there is no such ConfigMap (404).
+    pub async fn get_config_map(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<BTreeMap<String, String>>, ListError> {
+        #[derive(Deserialize)]
+        struct ConfigMap {
+            data: Option<BTreeMap<String, String>>,
+        }
+        let request = http::Request::get(format!(
+            "/api/v1/namespaces/{}/configmaps/{}",
+            encode(namespace),
+            encode(name)
+        ))
+        .header(http::header::ACCEPT, "application/json")
+        .body(Vec::new())
+        .expect("a GET with a valid path is a valid request");
+        match self.client.request::<ConfigMap>(request).await {
+            Ok(c) => Ok(Some(c.data.unwrap_or_default())),
+            Err(e) => match list_error(e, &self.authority) {
+                ListError::Api { code: 404, .. } => Ok(None),
+                other => Err(other),
+            },
+        }
     }
 }
 

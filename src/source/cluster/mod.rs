@@ -6,7 +6,7 @@ pub mod fetch;
 pub mod fold;
 pub mod tls;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -17,13 +17,13 @@ use kube::{Client, Config};
 use crate::cni::{self, Cni, DaemonSetInfo};
 use crate::error::Error;
 use crate::model::{
-    ignored_policy_kind, ClusterPolicy, ClusterPolicyKind, IgnoredPolicy, Inventory, Origin,
-    IGNORED_POLICY_KINDS,
+    ignored_policy_kind, CiliumMode, CiliumPolicy, CiliumPolicyKind, ClusterPolicy,
+    ClusterPolicyKind, IgnoredPolicy, Inventory, Origin, IGNORED_POLICY_KINDS,
 };
 use crate::source::objects::{container_ports, labels_or_empty, RawObject};
-use crate::source::stream::{cluster_policy, namespace_object, network_policy};
+use crate::source::stream::{cilium_policy, cluster_policy, namespace_object, network_policy};
 
-use fetch::{ListError, Lister, Progress, Resource, ServedResource};
+use fetch::{ListError, Lister, Progress, Resource, ServedGroup, ServedResource};
 use fold::{ClusterPod, Owners};
 
 /// kubectl's flags for reaching a cluster.
@@ -482,10 +482,15 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     progress.finish();
     let PolicyApis {
         cluster_policies,
-        cluster_policy_errors,
+        mut cluster_policy_errors,
         ignored_policies,
         ignored_policy_errors,
+        cilium_policies,
+        cilium_policy_errors,
+        cilium_served,
     } = policy_apis;
+    // Refused like the cluster-scoped tiers: noted, and the run goes on without them.
+    cluster_policy_errors.extend(cilium_policy_errors);
 
     // Nothing answered at all, or the credentials were refused: stop with the reason.
     let cluster_policy_results: Vec<Result<(), ListError>> = cluster_policy_errors
@@ -640,6 +645,24 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
         }
     };
 
+    // The agents' mode matters only where Cilium runs: its CRDs, or its agent's DaemonSet.
+    let cilium_runs = cilium_served
+        || cni.as_ref().is_some_and(|c| c.name == "Cilium")
+        || daemon_sets.iter().any(|d| d.name == "cilium");
+    let cilium_mode = if cilium_runs {
+        let got = lister
+            .get_config_map(CILIUM_CONFIG.0, CILIUM_CONFIG.1)
+            .await;
+        match got {
+            Err(ListError::Transport(m)) => return Err(fail(m)),
+            other => Some(cilium_mode_of(other, &mut |w| {
+                eprintln!("warning: {}", crate::output::terminal::escape_lines(&w))
+            })),
+        }
+    } else {
+        None
+    };
+
     let owners: Owners = replica_sets.into_iter().chain(jobs).flatten().collect();
     let pod_owners = fold::pod_owners(&pods, &owners);
     let mut inventory = Inventory {
@@ -655,9 +678,8 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
             .collect(),
         skipped_kinds: Default::default(),
         cluster_policies,
-        // Read in issue 15's reading step; until then they stay among the ignored policies.
-        cilium_policies: Vec::new(),
-        cilium_mode: None,
+        cilium_policies,
+        cilium_mode,
         ignored_policies,
         pod_owners,
     };
@@ -685,6 +707,45 @@ struct PolicyApis {
     cluster_policy_errors: Vec<(String, ListError)>,
     ignored_policies: Vec<IgnoredPolicy>,
     ignored_policy_errors: Vec<(String, ListError)>,
+    cilium_policies: Vec<CiliumPolicy>,
+    cilium_policy_errors: Vec<(String, ListError)>,
+    /// Discovery shows cilium.io/v2 policy resources.
+    cilium_served: bool,
+}
+
+/// Where the Cilium agents read their configuration (the Helm chart's `cilium-config`
+/// ConfigMap in kube-system; key `enable-policy`, Helm value `policyEnforcementMode`).
+const CILIUM_CONFIG: (&str, &str) = ("kube-system", "cilium-config");
+const ENABLE_POLICY: &str = "enable-policy";
+
+/// The agents' policy enforcement mode from the `cilium-config` ConfigMap as fetched: a missing
+/// ConfigMap or key is the agents' own default, `default`; a refusal or a value this version
+/// does not know is warned about (through `warn`) and taken as `default` too.
+pub fn cilium_mode_of(
+    got: Result<Option<BTreeMap<String, String>>, ListError>,
+    warn: &mut dyn FnMut(String),
+) -> CiliumMode {
+    let where_ = format!("ConfigMap {} in {}", CILIUM_CONFIG.1, CILIUM_CONFIG.0);
+    match got {
+        Ok(None) => CiliumMode::Default,
+        Ok(Some(data)) => match data.get(ENABLE_POLICY) {
+            None => CiliumMode::Default,
+            Some(v) => CiliumMode::parse(v.trim()).unwrap_or_else(|| {
+                warn(format!(
+                    "{ENABLE_POLICY} is {v:?} in {where_}, not default, always or never: \
+                     assuming default (use --cilium-policy-mode to say otherwise)"
+                ));
+                CiliumMode::Default
+            }),
+        },
+        Err(e) => {
+            warn(format!(
+                "{where_} could not be read ({e}): assuming Cilium's policy mode is default \
+                 (use --cilium-policy-mode to say otherwise)"
+            ));
+            CiliumMode::Default
+        }
+    }
 }
 
 /// Discovery documents already fetched, by group version path (`/apis/GROUP/VERSION`): the
@@ -697,14 +758,74 @@ async fn list_policy_apis(lister: &Lister, scope: Option<&str>) -> PolicyApis {
     let mut discovered = Discovered::new();
     let (cluster_policies, cluster_policy_errors, read) =
         list_cluster_policies(lister, &mut discovered).await;
+    let groups = lister.groups().await;
     let (ignored_policies, ignored_policy_errors) =
-        list_ignored_policies(lister, scope, &mut discovered, &read).await;
+        list_ignored_policies(lister, scope, &mut discovered, &read, &groups).await;
+    // Without the group list (noted above), discovery of cilium.io/v2 says it all the same.
+    let cilium = groups
+        .as_ref()
+        .map_or(true, |g| g.iter().any(|g| g.name == CILIUM_GROUP));
+    let (cilium_policies, cilium_policy_errors, cilium_served) = if cilium {
+        list_cilium_policies(lister, scope).await
+    } else {
+        (Vec::new(), Vec::new(), false)
+    };
     PolicyApis {
         cluster_policies,
         cluster_policy_errors,
         ignored_policies,
         ignored_policy_errors,
+        cilium_policies,
+        cilium_policy_errors,
+        cilium_served,
     }
+}
+
+/// The CiliumNetworkPolicies (in `scope`, like NetworkPolicies) and
+/// CiliumClusterwideNetworkPolicies, when discovery shows cilium.io/v2 serving them (a cluster
+/// without Cilium's CRDs is normal: nothing is listed, nothing said); what could not be
+/// listed, by what it was; whether any was served.
+async fn list_cilium_policies(
+    lister: &Lister,
+    scope: Option<&str>,
+) -> (Vec<CiliumPolicy>, Vec<(String, ListError)>, bool) {
+    let mut policies = Vec::new();
+    let mut errors = Vec::new();
+    let served = match lister.served(fetch::CILIUM_API).await {
+        Ok(served) => served,
+        Err(e) => {
+            errors.push((
+                format!("The resources of {}", &fetch::CILIUM_API["/apis/".len()..]),
+                e,
+            ));
+            return (policies, errors, false);
+        }
+    };
+    let mut any = false;
+    for (kind, resource) in fetch::CILIUM_POLICIES {
+        if !served.iter().any(|r| r.name == resource.plural) {
+            continue;
+        }
+        any = true;
+        let namespace = if kind.cluster_scoped() { None } else { scope };
+        let mut raw = Vec::new();
+        match lister
+            .list(resource, namespace, None, None, |o| raw.push(o))
+            .await
+        {
+            Ok(()) => policies.extend(
+                raw.into_iter()
+                    .filter_map(|o| cilium_policy_from_list(kind, o)),
+            ),
+            // The CRD went away since discovery: as if it had never been served.
+            Err(ListError::Api { code: 404, .. }) => {}
+            Err(e) => errors.push((
+                format!("{} ({})", resource.plural, resource.api_version()),
+                e,
+            )),
+        }
+    }
+    (policies, errors, any)
 }
 
 /// The ClusterNetworkPolicies, AdminNetworkPolicies and BaselineAdminNetworkPolicies, from
@@ -773,18 +894,19 @@ async fn list_ignored_policies(
     scope: Option<&str>,
     served: &mut Discovered,
     read: &[ClusterPolicyKind],
+    groups: &Result<Vec<ServedGroup>, ListError>,
 ) -> (Vec<IgnoredPolicy>, Vec<(String, ListError)>) {
     let mut policies = Vec::new();
     let mut errors = Vec::new();
-    let groups = match lister.groups().await {
+    let groups = match groups {
         Ok(groups) => groups,
         Err(e) => {
-            errors.push(("The API groups".to_owned(), e));
+            errors.push(("The API groups".to_owned(), e.clone()));
             return (policies, errors);
         }
     };
     let serves = |name: &str| groups.iter().any(|g| g.name == name);
-    for group in &groups {
+    for group in groups {
         if !IGNORED_POLICY_KINDS
             .iter()
             .any(|(g, _, _)| *g == group.name)
@@ -842,6 +964,9 @@ async fn list_ignored_policies(
     }
     (policies, errors)
 }
+
+/// Cilium's API group.
+const CILIUM_GROUP: &str = "cilium.io";
 
 /// The group of the cluster-scoped policy kinds this version reads in some versions.
 const POLICY_GROUP: &str = "policy.networking.k8s.io";
@@ -953,6 +1078,28 @@ pub fn cluster_policy_from_list(
         name,
         &meta,
         o.spec.unwrap_or_default(),
+        Origin::default(),
+    ))
+}
+
+/// A CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy of a list page, with the verdict of
+/// its status; `None` without a name (or, namespaced, without a namespace).
+pub fn cilium_policy_from_list(kind: CiliumPolicyKind, o: RawObject) -> Option<CiliumPolicy> {
+    let meta = o.metadata?;
+    let name = meta.name.clone()?;
+    let namespace = match meta.namespace.clone().filter(|n| !n.is_empty()) {
+        Some(ns) => ns,
+        None if kind.cluster_scoped() => String::new(),
+        None => return None,
+    };
+    Some(cilium_policy(
+        kind,
+        namespace,
+        name,
+        &meta,
+        o.spec,
+        o.specs,
+        o.status.as_ref(),
         Origin::default(),
     ))
 }
