@@ -928,8 +928,8 @@ impl RawRule {
 }
 
 impl RawSpec {
-    /// A Cilium rule: `spec`, or one entry of `specs`.
-    pub fn into_cilium_rule(self) -> CiliumRule {
+    /// A Cilium rule: `spec` (`specs_index: None`), or one entry of `specs`.
+    pub fn into_cilium_rule(self, specs_index: Option<usize>) -> CiliumRule {
         let section = |rules: Option<Vec<RawRule>>, ingress: bool| {
             rules.map(|rules| {
                 rules
@@ -949,6 +949,7 @@ impl RawSpec {
             enable_default_deny_ingress: default_deny.ingress,
             enable_default_deny_egress: default_deny.egress,
             description: self.description,
+            specs_index,
             line: None,
         }
     }

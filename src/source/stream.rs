@@ -960,8 +960,14 @@ pub fn cilium_policy(
 ) -> CiliumPolicy {
     let rules = spec
         .into_iter()
-        .chain(specs.into_iter().flatten())
-        .map(RawSpec::into_cilium_rule)
+        .map(|s| s.into_cilium_rule(None))
+        .chain(
+            specs
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, s)| s.into_cilium_rule(Some(i))),
+        )
         .collect();
     CiliumPolicy {
         kind,
