@@ -333,10 +333,12 @@ impl World {
                 sels.iter().any(|s| self.c_selects(cp, s, p, true))
             }
             (Peer::Endpoints(_), Who::Address(_)) => false,
-            (Peer::Entities(es), _) => es.iter().any(|e| match (*e, other) {
-                ("all", _) => true,
-                ("world", Who::Address(_)) | ("cluster", Who::Pod(_)) => true,
-                _ => false,
+            // `host` (like `remote-node`, `kube-apiserver`) is neither a pod nor outside.
+            (Peer::Entities(es), _) => es.iter().any(|e| {
+                matches!(
+                    (*e, other),
+                    ("all", _) | ("world", Who::Address(_)) | ("cluster", Who::Pod(_))
+                )
             }),
             (Peer::Cidr(cidrs), Who::Address(ip)) => cidrs.iter().any(|c| in_cidr(ip, c)),
             (Peer::CidrSet(set), Who::Address(ip)) => set
@@ -713,13 +715,9 @@ fn pairs(keys: &'static [&'static str]) -> BoxedStrategy<Vec<(String, String)>> 
         .boxed()
 }
 
-fn values(n: usize) -> BoxedStrategy<Vec<String>> {
+fn values() -> BoxedStrategy<Vec<String>> {
     prop::collection::btree_set(0usize..3, 1..3)
-        .prop_map(move |s| {
-            s.into_iter()
-                .map(|i| VALUES[i % n.max(1)].to_string())
-                .collect()
-        })
+        .prop_map(|s| s.into_iter().map(|i| VALUES[i].to_string()).collect())
         .boxed()
 }
 
@@ -727,7 +725,7 @@ fn requirement(keys: &'static [&'static str]) -> BoxedStrategy<Requirement> {
     (
         prop::sample::select(keys.to_vec()),
         prop::sample::select(vec!["In", "NotIn", "Exists", "DoesNotExist"]),
-        values(3),
+        values(),
     )
         .prop_map(|(k, op, vals)| Requirement {
             key: k.into(),
@@ -771,8 +769,11 @@ fn c_pod_sel() -> BoxedStrategy<Sel> {
         .boxed()
 }
 
+/// A term on the namespace pseudo-labels: a matchLabels pair or a requirement.
+type NsTerm = (Option<(String, String)>, Option<Requirement>);
+
 /// A term on the namespace pseudo-labels (point 17), if any.
-fn ns_term(n: usize) -> BoxedStrategy<Option<(Option<(String, String)>, Option<Requirement>)>> {
+fn ns_term(n: usize) -> BoxedStrategy<Option<NsTerm>> {
     let names = move || {
         prop::collection::btree_set(0..n, 1..=n).prop_map(|s| {
             s.into_iter()
@@ -910,10 +911,14 @@ fn peer_rule(n: usize, allow: bool) -> BoxedStrategy<PeerRule> {
     ];
     let port_rule =
         (prop::collection::vec(c_port(), 1..3), any::<bool>()).prop_map(move |(ports, l7)| {
+            // Cilium refuses L7 rules in deny rules, and HTTP rules on anything but numbered TCP
+            // ports: only policies it accepts are written.
+            let http_ok = ports
+                .iter()
+                .all(|p| p.protocol == Some("TCP") && p.port.parse::<u16>().is_ok_and(|n| n > 0));
             PortRule {
+                l7: allow && l7 && http_ok,
                 ports,
-                // Deny rules take no L7 rules.
-                l7: allow && l7,
             }
         });
     (
