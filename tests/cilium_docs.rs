@@ -191,3 +191,43 @@ fn every_case_names_its_source() {
     }
     assert!(dir().join("LICENSE").exists());
 }
+
+/// `--cilium-policy-mode` on the command line sets the mode manifests cannot tell: the same
+/// connection of `mode-never.yaml` (loner is no frontend; backend's ingress admits frontends
+/// only) is denied in the default mode, allowed with `never`, and with `always` a pod no policy
+/// selects loses even its own egress.
+#[test]
+fn the_policy_mode_flag_sets_the_mode_of_manifests() {
+    let file = dir().join("mode-never.yaml");
+    let reach = |mode: Option<&str>, from: [&str; 2], to: [&str; 2]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-netpol_check"));
+        c.args([
+            "reach",
+            "-f",
+            file.to_str().unwrap(),
+            "-n",
+            from[0],
+            from[1],
+        ])
+        .args(["--to-namespace", to[0], to[1], "--port", "80"]);
+        if let Some(m) = mode {
+            c.arg(format!("--cilium-policy-mode={m}"));
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let loner = ["other", "deploy/loner"];
+    let backend = ["shop", "deploy/backend"];
+    let frontend = ["shop", "deploy/frontend"];
+    assert_eq!(reach(None, loner, backend).0, Some(1));
+    assert_eq!(reach(Some("default"), loner, backend).0, Some(1));
+    assert_eq!(reach(Some("never"), loner, backend).0, Some(0));
+    assert_eq!(reach(None, loner, frontend).0, Some(0));
+    assert_eq!(reach(Some("always"), loner, frontend).0, Some(1));
+    let (code, stderr) = reach(Some("sometimes"), loner, frontend);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("sometimes"), "{stderr}");
+}
