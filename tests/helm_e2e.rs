@@ -636,3 +636,25 @@ fn helm_4_install_of_a_cilium_flavoured_chart_passes_unless_a_pod_is_uncovered()
         text(&failed.stderr)
     );
 }
+
+#[test]
+fn cilium_flavoured_charts_pass_through_unchanged() {
+    for v in BOTH {
+        let helm = Helm::new(v);
+        for (chart, _) in CILIUM_CHARTS {
+            let plain = helm.baseline(chart);
+            assert!(
+                plain.status.success(),
+                "{v:?} {chart}: {}",
+                text(&plain.stderr)
+            );
+            let post = helm.template(chart, Some(&["--fail-on=never"]));
+            assert!(
+                post.status.success(),
+                "{v:?} {chart}: {}",
+                text(&post.stderr)
+            );
+            assert_eq!(text(&post.stdout), text(&plain.stdout), "{v:?} {chart}");
+        }
+    }
+}
