@@ -493,3 +493,168 @@ fn generation_next_to_an_allow_all_egress_rule_adds_no_neutralised_deny() {
         );
     }
 }
+
+// ---- Cilium-flavoured charts (tests/charts/loki-cilium, tests/charts/prometheus-cilium; their
+// NOTICE.md names the upstream charts they reproduce). ----
+//
+// Which pods Cilium isolates, from SEMANTICS.md points 17-19 (a pod is default-deny in a
+// direction once a CiliumNetworkPolicy of its namespace selects it with a non-empty section
+// for that direction and no `enableDefaultDeny: false`):
+// - loki-cilium: `loki-namespace-only` has `endpointSelector: {}`, so it selects every pod of
+//   the release namespace (point 17), with a non-empty `ingress` and a non-empty `egress`
+//   (point 18): loki-read, loki-write and loki-backend are default-deny both ways. The other
+//   four policies only add allows (same-namespace DNS, the `http` and `http-metrics` ports from
+//   any peer, alertmanager's port from the backend).
+// - prometheus-cilium: the operator's policy selects the operator Deployment by all of its pod
+//   labels and has an `egress` (`toEntities: kube-apiserver`) and an `ingress` (`toPorts`
+//   10250) section: default-deny both ways. The Prometheus policy selects the pods the
+//   operator creates at run time, which no manifest holds, so it isolates nothing here. With
+//   `kubeStateMetrics.enabled=true`, kube-state-metrics matches no endpointSelector (its labels
+//   carry neither the operator's nor Prometheus's): open both ways, NPC001.
+// `--fail-on=uncovered` gates on coverage alone: the lints these charts trip (a named port no
+// pod defines, a policy that selects nothing, ports open to any peer) are not what this checks.
+
+const CILIUM_CHARTS: [(&str, &[&str]); 2] = [
+    ("loki-cilium", &["loki-read", "loki-write", "loki-backend"]),
+    ("prometheus-cilium", &["rel-kube-prometheus-stack-operator"]),
+];
+
+/// `helm template` of a chart with `--set` values and our post-renderer.
+fn template_with(helm: &Helm, chart: &str, set: &[&str], post: &[&str]) -> Output {
+    let chart = format!("{REPO}/tests/charts/{chart}");
+    let mut args: Vec<String> = ["template", "rel", &chart, "-n", "shop"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for s in set {
+        args.push("--set".into());
+        args.push((*s).into());
+    }
+    args.extend(helm.post_renderer(post));
+    helm.command().args(&args).output().unwrap()
+}
+
+#[test]
+fn cilium_flavoured_charts_pass_when_their_policies_isolate_every_pod() {
+    for v in BOTH {
+        let helm = Helm::new(v);
+        for (chart, workloads) in CILIUM_CHARTS {
+            let report = helm.home.path().join(format!("{chart}.json"));
+            let report_arg = format!("--report-file={}", report.display());
+            let out = template_with(
+                &helm,
+                chart,
+                &[],
+                &[
+                    "--fail-on=uncovered",
+                    "--namespace=shop",
+                    &report_arg,
+                    "--output=json",
+                ],
+            );
+            assert!(out.status.success(), "{v:?} {chart}: {}", text(&out.stderr));
+            let r: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+            let listed: Vec<&serde_json::Value> = r["workloads"]
+                .as_array()
+                .expect("workloads")
+                .iter()
+                .collect();
+            assert_eq!(listed.len(), workloads.len(), "{v:?} {chart}: {r:#}");
+            for name in workloads.iter() {
+                let w = listed
+                    .iter()
+                    .find(|w| w["name"] == *name && w["namespace"] == "shop")
+                    .unwrap_or_else(|| panic!("{v:?} {chart}: no {name} in {r:#}"));
+                for direction in ["ingress", "egress"] {
+                    assert_eq!(
+                        w[direction]["isolated"], true,
+                        "{v:?} {chart}: {name} {direction}: {w:#}"
+                    );
+                }
+            }
+            assert_eq!(r["summary"]["uncoveredWorkloads"], 0, "{v:?} {chart}");
+        }
+    }
+}
+
+#[test]
+fn a_pod_no_cilium_policy_selects_fails_the_install() {
+    for v in BOTH {
+        let helm = Helm::new(v);
+        let out = template_with(
+            &helm,
+            "prometheus-cilium",
+            &["kubeStateMetrics.enabled=true"],
+            &["--fail-on=uncovered", "--namespace=shop"],
+        );
+        assert!(!out.status.success(), "{v:?}: {}", text(&out.stdout));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(
+                "Deployment shop/rel-kube-state-metrics is not isolated for ingress or egress"
+            ),
+            "{v:?}: {err}"
+        );
+        assert!(
+            !err.contains("rel-kube-prometheus-stack-operator is not isolated"),
+            "{v:?}: the operator is isolated by its CiliumNetworkPolicy: {err}"
+        );
+    }
+}
+
+/// A chart installed with Helm 4 (client-side dry run): the Cilium-flavoured chart goes through,
+/// the same chart with an uncovered pod does not.
+#[test]
+fn helm_4_install_of_a_cilium_flavoured_chart_passes_unless_a_pod_is_uncovered() {
+    let helm = Helm::new(Version::Four);
+    let chart = format!("{REPO}/tests/charts/prometheus-cilium");
+    let install = |set: &[&str]| {
+        let mut args: Vec<String> = ["install", "rel", &chart, "-n", "shop", "--dry-run=client"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for s in set {
+            args.push("--set".into());
+            args.push((*s).into());
+        }
+        args.extend(helm.post_renderer(&["--fail-on=uncovered", "--namespace=shop"]));
+        helm.command().args(&args).output().unwrap()
+    };
+    let passed = install(&[]);
+    assert!(passed.status.success(), "{}", text(&passed.stderr));
+    assert!(
+        text(&passed.stdout).contains("STATUS: pending-install"),
+        "{}",
+        text(&passed.stdout)
+    );
+    let failed = install(&["kubeStateMetrics.enabled=true"]);
+    assert!(!failed.status.success());
+    assert!(
+        text(&failed.stderr).contains("rel-kube-state-metrics"),
+        "{}",
+        text(&failed.stderr)
+    );
+}
+
+#[test]
+fn cilium_flavoured_charts_pass_through_unchanged() {
+    for v in BOTH {
+        let helm = Helm::new(v);
+        for (chart, _) in CILIUM_CHARTS {
+            let plain = helm.baseline(chart);
+            assert!(
+                plain.status.success(),
+                "{v:?} {chart}: {}",
+                text(&plain.stderr)
+            );
+            let post = helm.template(chart, Some(&["--fail-on=never"]));
+            assert!(
+                post.status.success(),
+                "{v:?} {chart}: {}",
+                text(&post.stderr)
+            );
+            assert_eq!(text(&post.stdout), text(&plain.stdout), "{v:?} {chart}");
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! Cases from Cilium's own documentation and examples (tests/fixtures/cilium/, PROVENANCE.md
+//! there names the page, the section and the sentence or table row behind every verdict):
+//! `reach` must give the outcome Cilium documents for each connection listed in
+//! `<case>.expected`.
+//!
+//! `<case>.expected` holds one connection a line, `SRC -> DST PROTO/PORT allowed|denied|unknown`,
+//! where an end is `namespace/deployment` or an IPv4 address; `mode: always|never` sets the
+//! agent's policy enforcement mode (SEMANTICS.md point 18) as `--cilium-policy-mode` would;
+//! `#` starts a comment. The expected outcomes were worked out by hand from the documentation,
+//! never taken from this program's output.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use netpol_check::connectivity::reach::{reach, End, PortSpec};
+use netpol_check::connectivity::Engine;
+use netpol_check::model::{CiliumMode, Inventory, Protocol};
+use netpol_check::source::manifests::{build_inventory, parse_all, Loaded, ManifestOptions};
+
+fn dir() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/cilium"
+    ))
+}
+
+/// Every case, by name, sorted.
+fn cases() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 15, "the corpus is in place: {names:?}");
+    names
+}
+
+#[derive(Debug)]
+struct Expected {
+    line: usize,
+    text: String,
+    source: String,
+    destination: String,
+    protocol: Protocol,
+    port: u16,
+    verdict: String,
+}
+
+/// The mode line, if any, and the connections.
+fn expectations(path: &Path) -> (Option<CiliumMode>, Vec<Expected>) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut mode = None;
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap().trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(m) = line.strip_prefix("mode:") {
+            mode = Some(CiliumMode::parse(m.trim()).expect("a Cilium policy mode"));
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let [source, "->", destination, port, verdict] = words[..] else {
+            panic!("{}:{}: not a connection: {raw}", path.display(), i + 1);
+        };
+        let (protocol, number) = port.split_once('/').expect("PROTO/PORT");
+        assert!(
+            ["allowed", "denied", "unknown"].contains(&verdict),
+            "{}:{}: {verdict}",
+            path.display(),
+            i + 1
+        );
+        out.push(Expected {
+            line: i + 1,
+            text: line.to_owned(),
+            source: source.to_owned(),
+            destination: destination.to_owned(),
+            protocol: Protocol::parse(&protocol.to_ascii_uppercase()).expect("tcp, udp or sctp"),
+            port: number.parse().expect("a port number"),
+            verdict: verdict.to_owned(),
+        });
+    }
+    (mode, out)
+}
+
+fn inventory(case: &str) -> (Inventory, String) {
+    let path = dir().join(format!("{case}.yaml"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let loaded = [Loaded {
+        name: Arc::from(format!("tests/fixtures/cilium/{case}.yaml").as_str()),
+        text: text.clone(),
+    }];
+    let parsed =
+        parse_all(&loaded, &ManifestOptions::default()).unwrap_or_else(|e| panic!("{case}: {e}"));
+    (build_inventory(parsed), text)
+}
+
+fn end(inventory: &Inventory, case: &str, name: &str) -> End {
+    if let Ok(ip) = name.parse::<IpAddr>() {
+        return End::Address(ip);
+    }
+    let (ns, workload) = name.split_once('/').expect("namespace/name or an address");
+    let index = inventory
+        .workloads
+        .iter()
+        .position(|w| w.namespace == ns && w.name == workload)
+        .unwrap_or_else(|| panic!("{case}: no workload {name}"));
+    End::Workload(index)
+}
+
+/// Every CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy of a case is read as one,
+/// whatever the verdicts: a case whose policies were dropped would test nothing.
+#[test]
+fn every_cilium_policy_of_the_corpus_is_read() {
+    for case in cases() {
+        let (inventory, text) = inventory(&case);
+        let written = text
+            .lines()
+            .filter(|l| {
+                let l = l.trim();
+                l == "kind: CiliumNetworkPolicy" || l == "kind: CiliumClusterwideNetworkPolicy"
+            })
+            .count();
+        assert!(written > 0, "{case}");
+        assert_eq!(
+            inventory.cilium_policies.len(),
+            written,
+            "{case}: ignored: {:?}",
+            inventory.ignored_policies
+        );
+    }
+}
+
+#[test]
+fn reach_gives_the_outcomes_cilium_documents() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for case in cases() {
+        let (mode, expected) = expectations(&dir().join(format!("{case}.expected")));
+        assert!(!expected.is_empty(), "{case}.expected lists no connection");
+        let (mut inventory, _) = inventory(&case);
+        if mode.is_some() {
+            inventory.cilium_mode = mode;
+        }
+        let engine = Engine::new(&inventory);
+        for e in expected {
+            let source = end(&inventory, &case, &e.source);
+            let destination = end(&inventory, &case, &e.destination);
+            let spec = PortSpec::Number(e.port);
+            let got = match reach(&engine, source, destination, Some((e.protocol, &spec))) {
+                Ok(r) if r.allowed => "allowed",
+                Ok(r) if r.unknown.is_some() => "unknown",
+                Ok(_) => "denied",
+                Err(err) => {
+                    failures.push(format!("{case}.expected:{}: {}: {err}", e.line, e.text));
+                    continue;
+                }
+            };
+            checked += 1;
+            if got != e.verdict {
+                failures.push(format!("{case}.expected:{}: {}: got {got}", e.line, e.text));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} connections disagree with Cilium's documentation:\n{}",
+        failures.len(),
+        checked,
+        failures.join("\n")
+    );
+}
+
+/// PROVENANCE.md accounts for every case, so that each verdict can be traced to its source.
+#[test]
+fn every_case_names_its_source() {
+    let provenance = std::fs::read_to_string(dir().join("PROVENANCE.md")).unwrap();
+    for case in cases() {
+        assert!(
+            provenance.contains(&format!("## {case}\n")),
+            "PROVENANCE.md has no section for {case}"
+        );
+        assert!(
+            dir().join(format!("{case}.expected")).exists(),
+            "{case}.expected is missing"
+        );
+    }
+    assert!(dir().join("LICENSE").exists());
+}
+
+/// `--cilium-policy-mode` on the command line sets the mode manifests cannot tell: the same
+/// connection of `mode-never.yaml` (loner is no frontend; backend's ingress admits frontends
+/// only) is denied in the default mode, allowed with `never`, and with `always` a pod no policy
+/// selects loses even its own egress.
+#[test]
+fn the_policy_mode_flag_sets_the_mode_of_manifests() {
+    let file = dir().join("mode-never.yaml");
+    let reach = |mode: Option<&str>, from: [&str; 2], to: [&str; 2]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-netpol_check"));
+        c.args([
+            "reach",
+            "-f",
+            file.to_str().unwrap(),
+            "-n",
+            from[0],
+            from[1],
+        ])
+        .args(["--to-namespace", to[0], to[1], "--port", "80"]);
+        if let Some(m) = mode {
+            c.arg(format!("--cilium-policy-mode={m}"));
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let loner = ["other", "deploy/loner"];
+    let backend = ["shop", "deploy/backend"];
+    let frontend = ["shop", "deploy/frontend"];
+    assert_eq!(reach(None, loner, backend).0, Some(1));
+    assert_eq!(reach(Some("default"), loner, backend).0, Some(1));
+    assert_eq!(reach(Some("never"), loner, backend).0, Some(0));
+    assert_eq!(reach(None, loner, frontend).0, Some(0));
+    assert_eq!(reach(Some("always"), loner, frontend).0, Some(1));
+    let (code, stderr) = reach(Some("sometimes"), loner, frontend);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("sometimes"), "{stderr}");
+}
