@@ -62,6 +62,9 @@ impl Scope {
         inventory.workloads.retain(|w| self.contains(&w.namespace));
         inventory.policies.retain(|p| self.contains(&p.namespace));
         inventory
+            .cilium_policies
+            .retain(|p| p.namespace.as_deref().is_none_or(|n| self.contains(n)));
+        inventory
             .ignored_policies
             .retain(|p| p.namespace.as_deref().is_none_or(|n| self.contains(n)));
     }

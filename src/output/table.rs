@@ -252,6 +252,20 @@ fn write_summary(report: &Report, brief: bool, out: &mut dyn Write) -> std::io::
             kinds.join(", ")
         ));
     }
+    let cilium: Vec<(&String, &usize)> = s
+        .policies
+        .iter()
+        .filter(|(k, _)| crate::model::CiliumPolicyKind::parse(k).is_some())
+        .collect();
+    if !cilium.is_empty() {
+        let total: usize = cilium.iter().map(|(_, n)| **n).sum();
+        let kinds: Vec<String> = cilium.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        policies.push_str(&format!(
+            " and {} ({})",
+            count(total, "Cilium policy", "Cilium policies"),
+            kinds.join(", ")
+        ));
+    }
     let mut line = format!(
         "{} found across {}; {} of {} not covered",
         policies,
