@@ -143,6 +143,9 @@ pub struct Options {
     /// `-l`: the workloads reported, by their pods' labels. Verdicts and lints are worked out
     /// on the whole inventory all the same; only what is reported is limited.
     pub selector: Option<Selector>,
+    /// `--cilium-policy-mode`: the inventory's Cilium mode is set from it where inventories
+    /// are built (post-render builds its own).
+    pub cilium_mode: Option<crate::model::CiliumMode>,
 }
 
 impl Options {

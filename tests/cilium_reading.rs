@@ -208,3 +208,31 @@ spec:
     assert_eq!(rule.unknown, vec!["fromEntities", "toEverything"]);
     assert_eq!(rule.entities, None);
 }
+
+#[test]
+fn the_mode_flag_is_accepted_by_the_input_commands_and_checked() {
+    let input = [CNP, WEB].join("---\n");
+    for args in [
+        &["-f", "-"][..],
+        &["generate", "-f", "-"],
+        &["explain", "deploy/web", "-n", "shop", "-f", "-"],
+        &["matrix", "-f", "-"],
+        &["post-render", "--fail-on", "never"],
+    ] {
+        let mut with = args.to_vec();
+        with.extend(["--cilium-policy-mode", "always"]);
+        let r = run_stdin(&with, input.as_bytes());
+        assert!(r.code == 0 || r.code == 1, "{with:?}: {}", r.stderr);
+    }
+    let r = run_stdin(
+        &["-f", "-", "--cilium-policy-mode", "strict"],
+        input.as_bytes(),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--cilium-policy-mode"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("always"),
+        "names the values: {}",
+        r.stderr
+    );
+}
