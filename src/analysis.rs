@@ -753,6 +753,12 @@ fn apply_suppressions(
             objects.insert(("", p.kind.as_str(), &p.name), &p.suppression);
         }
     }
+    for p in &inventory.cilium_policies {
+        if !p.suppression.is_empty() {
+            let ns = p.namespace.as_deref().unwrap_or("");
+            objects.insert((ns, p.kind.as_str(), &p.name), &p.suppression);
+        }
+    }
     let namespaces: foldhash::HashMap<&str, &Suppression> = inventory
         .namespaces
         .iter()

@@ -1,5 +1,6 @@
 //! The NetworkPolicy semantics of `shared/SEMANTICS.md`: pure functions over the inventory, no I/O.
 
+pub mod cilium_validation;
 pub mod cluster_validation;
 pub mod connset;
 pub mod coverage;
