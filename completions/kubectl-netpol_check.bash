@@ -44,7 +44,7 @@ _kubectl_netpol_check() {
 
     case "${cmd}" in
         kubectl_netpol_check)
-            opts="-f -n -A -o -l -s -v -h -V --filename --namespace --all-namespaces --output --selector --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --help --version post-render generate rules explain reach matrix completion"
+            opts="-f -n -A -o -l -s -v -h -V --filename --namespace --all-namespaces --output --selector --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --help --version post-render generate rules explain reach matrix completion"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -158,6 +158,10 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -W "node pod" -- "${cur}"))
                     return 0
                     ;;
+                --cilium-policy-mode)
+                    COMPREPLY=($(compgen -W "default always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -180,7 +184,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__explain)
-            opts="-f -n -s -v -o -h --filename --namespace --host-network --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --output --help"
+            opts="-f -n -s -v -o -h --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -204,6 +208,10 @@ _kubectl_netpol_check() {
                     ;;
                 --host-network)
                     COMPREPLY=($(compgen -W "node pod" -- "${cur}"))
+                    return 0
+                    ;;
+                --cilium-policy-mode)
+                    COMPREPLY=($(compgen -W "default always never" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -270,7 +278,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__generate)
-            opts="-f -n -h --filename --namespace --mode --no-dns --dns-namespace --dns-selector --include-system --exclude-namespace --host-network --help"
+            opts="-f -n -h --filename --namespace --mode --no-dns --dns-namespace --dns-selector --include-system --exclude-namespace --host-network --cilium-policy-mode --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -312,6 +320,10 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -W "node pod" -- "${cur}"))
                     return 0
                     ;;
+                --cilium-policy-mode)
+                    COMPREPLY=($(compgen -W "default always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -320,7 +332,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__matrix)
-            opts="-f -n -s -v -A -l -o -h --filename --namespace --host-network --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --all-namespaces --selector --output --help"
+            opts="-f -n -s -v -A -l -o -h --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --all-namespaces --selector --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -344,6 +356,10 @@ _kubectl_netpol_check() {
                     ;;
                 --host-network)
                     COMPREPLY=($(compgen -W "node pod" -- "${cur}"))
+                    return 0
+                    ;;
+                --cilium-policy-mode)
+                    COMPREPLY=($(compgen -W "default always never" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -418,7 +434,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__post__subcmd__render)
-            opts="-n -o -l -h --namespace --emit-default-deny --no-dns --dns-namespace --dns-selector --include-hooks --report-file --output --selector --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --help"
+            opts="-n -o -l -h --namespace --emit-default-deny --no-dns --dns-namespace --dns-selector --include-hooks --report-file --output --selector --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -492,6 +508,10 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -W "node pod" -- "${cur}"))
                     return 0
                     ;;
+                --cilium-policy-mode)
+                    COMPREPLY=($(compgen -W "default always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -500,7 +520,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__reach)
-            opts="-f -n -s -v -o -h --to-namespace --port --protocol --expect --filename --namespace --host-network --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --output --help"
+            opts="-f -n -s -v -o -h --to-namespace --port --protocol --expect --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -540,6 +560,10 @@ _kubectl_netpol_check() {
                     ;;
                 --host-network)
                     COMPREPLY=($(compgen -W "node pod" -- "${cur}"))
+                    return 0
+                    ;;
+                --cilium-policy-mode)
+                    COMPREPLY=($(compgen -W "default always never" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_netpol_check_global_optspecs
-    string join \n f/filename= n/namespace= A/all-namespaces o/output= l/selector= kubeconfig= context= cluster= user= request-timeout= s/server= certificate-authority= insecure-skip-tls-verify= token= v/v= fail-on= include-system exclude-namespace= color= enable= disable= severity= host-network= h/help V/version
+    string join \n f/filename= n/namespace= A/all-namespaces o/output= l/selector= kubeconfig= context= cluster= user= request-timeout= s/server= certificate-authority= insecure-skip-tls-verify= token= v/v= fail-on= include-system exclude-namespace= color= enable= disable= severity= host-network= cilium-policy-mode= h/help V/version
 end
 
 function __fish_kubectl_netpol_check_needs_command
@@ -57,6 +57,9 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" 
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l severity -d 'Change a rule\'s severity: RULE=error|warning|info. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
 pod\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l cilium-policy-mode -d 'Cilium\'s policy enforcement mode (its enable-policy setting): `default` (pods are default-deny in a direction once a policy asks for it), `always` (every pod, policies or not) or `never` (nothing enforced). Manifests: default unless given; live clusters: overrides what ConfigMap kube-system/cilium-config says' -r -f -a "default\t''
+always\t''
+never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s A -l all-namespaces -d 'Every namespace (live clusters)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -94,6 +97,9 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l severity -d 'Change a rule\'s severity: RULE=error|warning|info. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
 pod\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l cilium-policy-mode -d 'Cilium\'s policy enforcement mode (its enable-policy setting): `default` (pods are default-deny in a direction once a policy asks for it), `always` (every pod, policies or not) or `never` (nothing enforced). Manifests: default unless given; live clusters: overrides what ConfigMap kube-system/cilium-config says' -r -f -a "default\t''
+always\t''
+never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l no-dns -d 'Do not add allow-dns next to generated egress denies'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l include-hooks -d 'Analyse Helm hooks too (helm.sh/hook, including `helm test` pods)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
@@ -107,6 +113,9 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l exclude-namespace -d 'Leave out namespaces matching this glob. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
 pod\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l cilium-policy-mode -d 'Cilium\'s policy enforcement mode (its enable-policy setting): `default` (pods are default-deny in a direction once a policy asks for it), `always` (every pod, policies or not) or `never` (nothing enforced). Manifests: default unless given; live clusters: overrides what ConfigMap kube-system/cilium-config says' -r -f -a "default\t''
+always\t''
+never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l no-dns -d 'Do not add allow-dns next to generated egress denies'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -116,6 +125,9 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s n -l namespace -d 'The namespace of the workloads named (and of manifest objects that name none; default: "default", or the context\'s namespace for a cluster)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
 pod\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l cilium-policy-mode -d 'Cilium\'s policy enforcement mode (its enable-policy setting): `default` (pods are default-deny in a direction once a policy asks for it), `always` (every pod, policies or not) or `never` (nothing enforced). Manifests: default unless given; live clusters: overrides what ConfigMap kube-system/cilium-config says' -r -f -a "default\t''
+always\t''
+never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -141,6 +153,9 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s n -l namespace -d 'The namespace of the workloads named (and of manifest objects that name none; default: "default", or the context\'s namespace for a cluster)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
 pod\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l cilium-policy-mode -d 'Cilium\'s policy enforcement mode (its enable-policy setting): `default` (pods are default-deny in a direction once a policy asks for it), `always` (every pod, policies or not) or `never` (nothing enforced). Manifests: default unless given; live clusters: overrides what ConfigMap kube-system/cilium-config says' -r -f -a "default\t''
+always\t''
+never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -159,6 +174,9 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s n -l namespace -d 'The namespace of the workloads named (and of manifest objects that name none; default: "default", or the context\'s namespace for a cluster)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
 pod\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l cilium-policy-mode -d 'Cilium\'s policy enforcement mode (its enable-policy setting): `default` (pods are default-deny in a direction once a policy asks for it), `always` (every pod, policies or not) or `never` (nothing enforced). Manifests: default unless given; live clusters: overrides what ConfigMap kube-system/cilium-config says' -r -f -a "default\t''
+always\t''
+never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l cluster -d 'The kubeconfig cluster to use' -r

@@ -146,6 +146,9 @@ pub struct Options {
     /// `-l`: the workloads reported, by their pods' labels. Verdicts and lints are worked out
     /// on the whole inventory all the same; only what is reported is limited.
     pub selector: Option<Selector>,
+    /// `--cilium-policy-mode`: the inventory's Cilium mode is set from it where inventories
+    /// are built (post-render builds its own).
+    pub cilium_mode: Option<crate::model::CiliumMode>,
 }
 
 impl Options {
@@ -813,6 +816,12 @@ fn apply_suppressions(
     for p in &inventory.cluster_policies {
         if !p.suppression.is_empty() {
             objects.insert(("", p.kind.as_str(), &p.name), &p.suppression);
+        }
+    }
+    for p in &inventory.cilium_policies {
+        if !p.suppression.is_empty() {
+            let ns = p.namespace.as_deref().unwrap_or("");
+            objects.insert((ns, p.kind.as_str(), &p.name), &p.suppression);
         }
     }
     let namespaces: foldhash::HashMap<&str, &Suppression> = inventory

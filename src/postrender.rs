@@ -57,6 +57,9 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
     let per_document = manifests::parse_jobs(&jobs, &manifest_options)?;
     let insert_at = insertion_point(input, &jobs, &per_document);
     let mut inventory = manifests::inventory_of_documents(per_document);
+    if let Some(mode) = options.analysis.cilium_mode {
+        inventory.cilium_mode = Some(mode);
+    }
     options.scope.apply(&mut inventory);
 
     let mut notes = Vec::new();

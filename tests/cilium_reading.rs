@@ -208,3 +208,108 @@ spec:
     assert_eq!(rule.unknown, vec!["fromEntities", "toEverything"]);
     assert_eq!(rule.entities, None);
 }
+
+#[test]
+fn the_mode_flag_is_accepted_by_the_input_commands_and_checked() {
+    let input = [CNP, WEB].join("---\n");
+    for args in [
+        &["-f", "-"][..],
+        &["generate", "-f", "-"],
+        &["explain", "deploy/web", "-n", "shop", "-f", "-"],
+        &["matrix", "-f", "-"],
+        &["post-render", "--fail-on", "never"],
+    ] {
+        let mut with = args.to_vec();
+        with.extend(["--cilium-policy-mode", "always"]);
+        let r = run_stdin(&with, input.as_bytes());
+        assert!(r.code == 0 || r.code == 1, "{with:?}: {}", r.stderr);
+    }
+    let r = run_stdin(
+        &["-f", "-", "--cilium-policy-mode", "strict"],
+        input.as_bytes(),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--cilium-policy-mode"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("always"),
+        "names the values: {}",
+        r.stderr
+    );
+}
+
+#[test]
+fn policies_cilium_refuses_are_npc120_findings() {
+    let text = "apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: deny-all, namespace: shop}
+spec:
+  endpointSelector: {}
+  ingress: []
+---
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata: {name: mixed}
+specs:
+- endpointSelector: {}
+  ingress: [{}]
+- endpointSelector: {}
+  egress:
+  - toEndpoints: [{}]
+    toCIDRSet: [{cidr: 10.0.0.0/8, except: [192.168.0.0/16]}]
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata:
+  name: quiet
+  namespace: shop
+  annotations: {netpol-check.io/ignore: NPC120}
+spec:
+  endpointSelector: {}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: fine, namespace: shop}
+spec:
+  endpointSelector: {}
+  ingress: [{}]
+  egress:
+  - toFQDNs: [{matchName: example.com}]
+    toPorts: [{ports: [{port: \"443\", protocol: TCP}]}]
+";
+    let (code, report) = common::json_stdin(&["-f", "-"], text.as_bytes());
+    assert_eq!(code, 1);
+    let npc120: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "NPC120")
+        .collect();
+    assert_eq!(npc120.len(), 2, "{npc120:#?}");
+    let ccnp = npc120
+        .iter()
+        .find(|f| f["kind"] == "CiliumClusterwideNetworkPolicy")
+        .unwrap();
+    assert_eq!(ccnp["object"], "mixed");
+    assert_eq!(ccnp["namespace"], serde_json::Value::Null);
+    assert_eq!(ccnp["line"], 8);
+    let message = ccnp["message"].as_str().unwrap();
+    assert!(
+        message.contains("rule 2, egress[0]: combines toEndpoints and toCIDRSet")
+            && message.contains("except 192.168.0.0/16 is not inside 10.0.0.0/8"),
+        "{message}"
+    );
+    let cnp = npc120
+        .iter()
+        .find(|f| f["kind"] == "CiliumNetworkPolicy")
+        .unwrap();
+    assert_eq!(
+        (&cnp["namespace"], &cnp["object"]),
+        (&json!("shop"), &json!("deny-all"))
+    );
+    assert_eq!(cnp["line"], 1);
+    assert!(cnp["message"]
+        .as_str()
+        .unwrap()
+        .contains("has no ingress, ingressDeny, egress or egressDeny entry"));
+    assert_eq!(report["summary"]["suppressed"], 1, "quiet is suppressed");
+}

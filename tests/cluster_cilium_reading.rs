@@ -368,3 +368,21 @@ fn refused_policy_lists_are_noted_and_the_run_goes_on() {
         .collect();
     assert_eq!(notes.len(), 1, "{report:#}");
 }
+
+#[test]
+fn a_status_refusal_is_an_npc120_finding() {
+    let c = Cluster::with_cilium(objects());
+    let (_, report, stderr) = c.json(&["-A"]);
+    let npc120: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "NPC120")
+        .collect();
+    // deny-all is refused twice over: by its status, and by its empty ingress.
+    assert_eq!(npc120.len(), 1, "{npc120:#?}\n{stderr}");
+    assert_eq!(npc120[0]["object"], "deny-all");
+    assert!(npc120[0]["message"].as_str().unwrap().contains(
+        "Cilium refused it (status Valid=False): rule must have at least one of Ingress, IngressDeny, Egress, EgressDeny"
+    ));
+}

@@ -149,6 +149,7 @@ proptest! {
         let options = Options {
             host_network: if node_model { HostNetwork::Node } else { HostNetwork::Pod },
             selector: None,
+            cilium_mode: None,
         };
         let report =
             analyse_with_options(&inventory, Source::manifests(vec![]), &RuleConfig::default(), &options);

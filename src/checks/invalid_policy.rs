@@ -1,9 +1,11 @@
 //! NPC120 invalid-policy: a NetworkPolicy, or a cluster-scoped policy of
 //! policy.networking.k8s.io, that the API server would refuse. It never reaches a cluster, so
-//! the coverage verdict ignores it (and says so).
+//! the coverage verdict ignores it (and says so). Also a Cilium policy that Cilium refuses
+//! (its CRD, its validation of the rules, or its status on a live cluster): it enforces
+//! nothing.
 
 use crate::report::{Finding, Severity};
-use crate::semantics::{cluster_validation, validation};
+use crate::semantics::{cilium_validation, cluster_validation, validation};
 
 use super::{Context, Rule};
 
@@ -11,7 +13,7 @@ pub const RULE: Rule = Rule {
     id: "NPC120",
     name: "invalid-policy",
     severity: Severity::Error,
-    summary: "A NetworkPolicy (or cluster-scoped policy) the API server would refuse",
+    summary: "A NetworkPolicy (or cluster-scoped or Cilium policy) the API server or Cilium would refuse",
     explanation: "The API server validates NetworkPolicies: protocols are TCP, UDP or SCTP; \
         numeric ports are 1-65535; endPort needs a numeric port no greater than itself; named \
         ports are IANA service names; a peer names something, and an ipBlock stands alone with a \
@@ -22,7 +24,13 @@ pub const RULE: Rule = Rule {
         CRDs: priority 0-1000, a subject and peers of exactly one field, 25 rules per direction \
         (100 in v1alpha1), the actions of the kind, ports 1-65535 and valid ranges, CIDRs that \
         parse, no named ports with address peers. The message gives the API server's own \
-        reason. The coverage verdict ignores the policy.",
+        reason. CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy objects are checked as \
+        Cilium checks them: each rule needs an ingress, ingressDeny, egress or egressDeny entry \
+        (`ingress: []` is none), exactly one of endpointSelector and nodeSelector, one kind of \
+        peer per rule, CIDRs that parse with excepts inside them, known entities, ports 0-65535 \
+        or names, protocols of the CRD; on a live cluster, the Valid=False condition Cilium \
+        wrote is reported with its message. One such rule and Cilium enforces none of the \
+        policy's rules. The coverage verdict ignores the policy.",
     bad_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: db\n  namespace: shop\n  labels: {app: db}\nspec:\n  containers: [{name: db, image: postgres}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: db-ports\n  namespace: shop\nspec:\n  podSelector: {matchLabels: {app: db}}\n  policyTypes: [Ingress, Egress]\n  ingress:\n  - ports:\n    - port: 5432\n      endPort: 5431\n",
     good_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: db\n  namespace: shop\n  labels: {app: db}\nspec:\n  containers: [{name: db, image: postgres}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: db-ports\n  namespace: shop\nspec:\n  podSelector: {matchLabels: {app: db}}\n  policyTypes: [Ingress, Egress]\n  ingress:\n  - ports:\n    - port: 5432\n      endPort: 5433\n",
 };
@@ -30,7 +38,47 @@ pub const RULE: Rule = Rule {
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut findings = network_policies(ctx);
     findings.extend(cluster_policies(ctx));
+    findings.extend(cilium_policies(ctx));
     findings
+}
+
+/// Cilium policies Cilium refuses: only what refuses the whole policy is reported here (the
+/// other mistakes `cilium_validation` finds are Cilium-specific lints' business).
+fn cilium_policies(ctx: &Context<'_>) -> Vec<Finding> {
+    ctx.inventory
+        .cilium_policies
+        .iter()
+        .filter_map(|p| {
+            let problems: Vec<String> = cilium_validation::validate(p)
+                .into_iter()
+                .filter(|problem| problem.refuses_policy)
+                .map(|problem| problem.words)
+                .collect();
+            if problems.is_empty() {
+                return None;
+            }
+            let qualified = match &p.namespace {
+                Some(ns) => format!("{ns}/{}", p.name),
+                None => p.name.clone(),
+            };
+            let mut f = RULE.finding(
+                p.namespace.as_deref().unwrap_or(""),
+                p.kind.as_str(),
+                &p.name,
+                &p.origin,
+                format!(
+                    "{} {qualified} is refused by Cilium: {}",
+                    p.kind,
+                    problems.join("; ")
+                ),
+                "Fix what is named; until then Cilium enforces none of the policy's rules (check `kubectl get cnp,ccnp -A`: VALID False).".to_owned(),
+            );
+            if p.namespace.is_none() {
+                f.namespace = None;
+            }
+            Some(f)
+        })
+        .collect()
 }
 
 /// Cluster-scoped policies are few: each is validated here, and the finding names no

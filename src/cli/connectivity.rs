@@ -35,7 +35,8 @@ fn load(input: &InputArgs) -> Result<Loaded, Error> {
             default_namespace: namespace.clone(),
             skip_helm_hooks: false,
         };
-        let inventory = sources::load(&inputs, &options)?;
+        let mut inventory = sources::load(&inputs, &options)?;
+        input.cilium.apply(&mut inventory);
         super::note_ignored_policies(&inventory);
         let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
         return Ok(Loaded {
@@ -57,9 +58,11 @@ fn load(input: &InputArgs) -> Result<Loaded, Error> {
     for note in &data.notes {
         eprintln!("note: {}", output::terminal::escape_lines(note));
     }
-    super::note_ignored_policies(&data.inventory);
+    let mut inventory = data.inventory;
+    input.cilium.apply(&mut inventory);
+    super::note_ignored_policies(&inventory);
     Ok(Loaded {
-        inventory: data.inventory,
+        inventory,
         source: Source::cluster(data.context, data.server, data.cni),
         namespace: data.default_namespace,
         namespace_given: input.namespace.is_some(),
@@ -116,6 +119,7 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Error> {
     let options = analysis::Options {
         host_network,
         selector: None,
+        cilium_mode: args.input.cilium.mode(),
     };
     let report =
         analysis::analyse_with_options(inventory, loaded.source, &RuleConfig::default(), &options);

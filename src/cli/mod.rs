@@ -10,6 +10,7 @@ mod connectivity;
 use crate::analysis::{self, RuleConfig, Scope};
 use crate::error::Error;
 use crate::generate::{DenyMode, GenerateOptions};
+use crate::model::{CiliumMode, Inventory};
 use crate::output::{self, ColorChoice, Format};
 use crate::postrender::{self, PostRenderOptions};
 use crate::report::{Finding, Report, Severity, Source};
@@ -127,6 +128,9 @@ pub struct InputArgs {
     pub host_network: HostNetworkArgs,
 
     #[command(flatten)]
+    pub cilium: CiliumModeArgs,
+
+    #[command(flatten)]
     pub cluster: ClusterArgs,
 }
 
@@ -151,6 +155,42 @@ impl HostNetworkArgs {
         match self.model {
             HostNetworkArg::Node => HostNetwork::Node,
             HostNetworkArg::Pod => HostNetwork::Pod,
+        }
+    }
+}
+
+/// `--cilium-policy-mode`: the Cilium agents' policy enforcement mode (SEMANTICS.md point 18).
+#[derive(Debug, Args)]
+pub struct CiliumModeArgs {
+    /// Cilium's policy enforcement mode (its enable-policy setting): `default` (pods are
+    /// default-deny in a direction once a policy asks for it), `always` (every pod, policies or
+    /// not) or `never` (nothing enforced). Manifests: default unless given; live clusters:
+    /// overrides what ConfigMap kube-system/cilium-config says.
+    #[arg(long = "cilium-policy-mode", value_enum, value_name = "MODE")]
+    pub cilium_policy_mode: Option<CiliumModeArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CiliumModeArg {
+    Default,
+    Always,
+    Never,
+}
+
+impl CiliumModeArgs {
+    pub fn mode(&self) -> Option<CiliumMode> {
+        self.cilium_policy_mode.map(|m| match m {
+            CiliumModeArg::Default => CiliumMode::Default,
+            CiliumModeArg::Always => CiliumMode::Always,
+            CiliumModeArg::Never => CiliumMode::Never,
+        })
+    }
+
+    /// Sets the inventory's mode when the flag is given: over what a cluster said, and for
+    /// manifests, which say nothing.
+    pub fn apply(&self, inventory: &mut Inventory) {
+        if let Some(mode) = self.mode() {
+            inventory.cilium_mode = Some(mode);
         }
     }
 }
@@ -444,6 +484,9 @@ pub struct VerdictArgs {
 
     #[command(flatten)]
     pub host_network: HostNetworkArgs,
+
+    #[command(flatten)]
+    pub cilium: CiliumModeArgs,
 }
 
 impl VerdictArgs {
@@ -459,6 +502,7 @@ impl VerdictArgs {
         analysis::Options {
             host_network: self.host_network.model(),
             selector: selector.cloned(),
+            cilium_mode: self.cilium.mode(),
         }
     }
 }
@@ -574,6 +618,9 @@ pub struct GenerateArgs {
 
     #[command(flatten)]
     pub host_network: HostNetworkArgs,
+
+    #[command(flatten)]
+    pub cilium: CiliumModeArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -683,6 +730,7 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         skip_helm_hooks: false,
     };
     let mut inventory = sources::load(&inputs, &options)?;
+    args.verdict.cilium.apply(&mut inventory);
     scope.apply(&mut inventory);
     note_ignored_policies(&inventory);
     let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
@@ -718,6 +766,7 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
         &args.verdict.exclude_namespace,
     )?;
     let mut inventory = data.inventory;
+    args.verdict.cilium.apply(&mut inventory);
     scope.apply(&mut inventory);
     note_ignored_policies(&inventory);
     let source = Source::cluster(data.context, data.server, data.cni);
@@ -813,6 +862,7 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
         skip_helm_hooks: false,
     };
     let mut inventory = sources::load(&inputs, &options)?;
+    args.cilium.apply(&mut inventory);
     scope.apply(&mut inventory);
     note_ignored_policies(&inventory);
     let coverage = {
@@ -856,5 +906,80 @@ pub(crate) fn emit(report: &Report, format: Format, color: bool) -> Result<(), E
     match result {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", &e)),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("kubectl-netpol_check").chain(args.iter().copied()))
+            .unwrap()
+    }
+
+    #[test]
+    fn cilium_policy_mode_is_taken_by_every_command_that_reads_input() {
+        let mode = |args: &[&str]| match parse(args).command {
+            None => parse(args).check.verdict.cilium.mode(),
+            Some(Command::PostRender(a)) => a.verdict.cilium.mode(),
+            Some(Command::Generate(a)) => a.cilium.mode(),
+            Some(Command::Explain(a)) => a.input.cilium.mode(),
+            Some(Command::Reach(a)) => a.input.cilium.mode(),
+            Some(Command::Matrix(a)) => a.input.cilium.mode(),
+            Some(other) => panic!("{other:?}"),
+        };
+        assert_eq!(
+            mode(&["-f", "x"]),
+            None,
+            "nothing said: the inventory decides"
+        );
+        assert_eq!(
+            mode(&["-f", "x", "--cilium-policy-mode", "always"]),
+            Some(CiliumMode::Always)
+        );
+        assert_eq!(
+            mode(&["post-render", "--cilium-policy-mode", "never"]),
+            Some(CiliumMode::Never)
+        );
+        assert_eq!(
+            mode(&["generate", "-f", "x", "--cilium-policy-mode", "default"]),
+            Some(CiliumMode::Default)
+        );
+        for command in [
+            &["explain", "pod/a"][..],
+            &["reach", "pod/a", "pod/b"],
+            &["matrix"],
+        ] {
+            let mut args = command.to_vec();
+            args.extend(["--cilium-policy-mode", "always"]);
+            assert_eq!(mode(&args), Some(CiliumMode::Always), "{command:?}");
+        }
+        assert!(
+            Cli::try_parse_from(["kubectl-netpol_check", "--cilium-policy-mode", "strict"])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_flag_overrides_what_the_cluster_said_and_nothing_else() {
+        let mut inventory = Inventory {
+            cilium_mode: Some(CiliumMode::Never),
+            ..Inventory::default()
+        };
+        parse(&["-f", "x"])
+            .check
+            .verdict
+            .cilium
+            .apply(&mut inventory);
+        assert_eq!(inventory.cilium_mode, Some(CiliumMode::Never));
+        parse(&["-f", "x", "--cilium-policy-mode", "always"])
+            .check
+            .verdict
+            .cilium
+            .apply(&mut inventory);
+        assert_eq!(inventory.cilium_mode, Some(CiliumMode::Always));
     }
 }
