@@ -38,6 +38,10 @@ pub struct SideAnswer {
     /// The cluster-scoped policies whose subject selects it for this direction
     /// (`Inventory::cluster_policies` indexes), in evaluation order.
     pub cluster: Vec<usize>,
+    /// The Cilium rules selecting it for this direction, and those of them that make it
+    /// default-deny (with NetworkPolicies, the NetworkPolicy layer on a Cilium cluster).
+    pub cilium: Vec<PolicyId>,
+    pub cilium_isolating: Vec<PolicyId>,
     /// The rules that allow something towards the destination, with what each allows.
     pub rules: Vec<(RuleRef, ConnSet)>,
     /// Every rule that decided something, in evaluation order, whatever its tier and action.
@@ -218,9 +222,27 @@ impl<'a> Engine<'a> {
             .chain(&side.baseline)
             .map(|&p| self.coverage.set.cluster()[p].index)
             .collect();
+        let slot = match direction {
+            Direction::Ingress => 0,
+            Direction::Egress => 1,
+        };
+        let cilium = side
+            .cilium
+            .iter()
+            .map(|&p| self.coverage.set.cilium()[p].id())
+            .collect();
+        let cilium_isolating = side
+            .cilium
+            .iter()
+            .map(|&p| &self.coverage.set.cilium()[p])
+            .filter(|c| c.default_deny[slot])
+            .map(|c| c.id())
+            .collect();
         SideAnswer {
             direction,
             isolated: side.middle_isolated(),
+            cilium,
+            cilium_isolating,
             host_network,
             policies: side.network,
             cluster,

@@ -251,14 +251,11 @@ fn write_tiers(
         writeln!(out, "  1. Admin tier: no policy selects it")?;
     }
     let cilium = tier(Layer::NetworkPolicy).next().is_some();
-    if cilium {
-        writeln!(
-            out,
-            "  2a. Cilium policies (deny rules win over every allow; Cilium's default deny isolates like a NetworkPolicy):"
-        )?;
-        write_policies(Layer::NetworkPolicy, out)?;
-    }
-    let step = if cilium { "2b" } else { "2" };
+    let layer = if cilium {
+        "NetworkPolicy tier, with Cilium policies"
+    } else {
+        "NetworkPolicy tier"
+    };
     if d.isolated {
         let mut names: Vec<String> = d
             .rules
@@ -279,34 +276,45 @@ fn write_tiers(
                 names.push(describe::decided_by(engine.inventory, by));
             }
         }
+        let rules = if cilium {
+            "denied if a deny rule matches it, else allowed only by an allow rule"
+        } else {
+            "allowed only by their rules"
+        };
         writeln!(
             out,
-            "  {step}. NetworkPolicy tier: isolated for {dir} by {}; what the Admin tier leaves is allowed only by their rules, and the Baseline tier is never reached:",
+            "  2. {layer}: isolated for {dir} by {}; what the Admin tier leaves is {rules}, and the Baseline tier is never reached:",
             names.join(", ")
         )?;
         if d.rules.is_empty() && !cilium {
             writeln!(out, "    no {dir} rules: nothing is allowed here")?;
         }
-        for r in &d.rules {
-            let p = &engine.inventory.policies[r.policy];
-            writeln!(
-                out,
-                "    {}/{} {dir} rule {}: {}",
-                p.namespace,
-                p.name,
-                r.index + 1,
-                r.text
-            )?;
-            writeln!(
-                out,
-                "      resolves to: {}",
-                peer_names(engine, &r.peers, r.addresses)
-            )?;
-        }
+    } else if cilium {
+        writeln!(
+            out,
+            "  2. {layer}: nothing isolates it for {dir}: what the Admin tier leaves is denied if a deny rule matches it, else goes on:"
+        )?;
     } else {
         writeln!(
             out,
-            "  {step}. NetworkPolicy tier: nothing isolates it for {dir}: what the Admin tier leaves goes on"
+            "  2. {layer}: nothing isolates it for {dir}: what the Admin tier leaves goes on"
+        )?;
+    }
+    write_policies(Layer::NetworkPolicy, out)?;
+    for r in d.rules.iter().filter(|_| d.isolated) {
+        let p = &engine.inventory.policies[r.policy];
+        writeln!(
+            out,
+            "    {}/{} {dir} rule {}: {}",
+            p.namespace,
+            p.name,
+            r.index + 1,
+            r.text
+        )?;
+        writeln!(
+            out,
+            "      resolves to: {}",
+            peer_names(engine, &r.peers, r.addresses)
         )?;
     }
     if tier(Layer::Baseline).next().is_some() {

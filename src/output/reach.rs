@@ -188,7 +188,10 @@ fn write_side(
             "{d} of {owner}: allowed (hostNetwork: NetworkPolicy does not isolate it)"
         );
     }
-    if !side.cluster.is_empty() {
+    if !side.cluster.is_empty()
+        || !side.cilium.is_empty()
+        || (side.isolated && side.policies.is_empty())
+    {
         return write_tiered_side(engine, r, side, owner, peer, out);
     }
     if !side.isolated {
@@ -285,27 +288,38 @@ fn write_tiered_side(
         None => c.to_string(),
     };
     let decision = &side.decision;
+    // What isolates the side in the NetworkPolicy layer: its NetworkPolicies, the Cilium rules
+    // asking for default deny, or the Cilium agents' mode.
+    let mut isolating: Vec<String> = side
+        .policies
+        .iter()
+        .map(|&i| policy_name(engine, i))
+        .chain(
+            side.cilium_isolating
+                .iter()
+                .map(|&id| describe::policy_name(engine.inventory, id)),
+        )
+        .collect();
+    isolating.dedup();
+    if isolating.is_empty() && side.isolated {
+        isolating.push("Cilium's policy enforcement mode `always`".to_owned());
+    }
     let mut network_said = false;
     for step in decision.steps.iter().filter(|s| relevant(r, &s.conns)) {
-        if step.layer == Layer::NetworkPolicy {
+        if step.layer == Layer::NetworkPolicy && step.action == Action::Allow {
             if !network_said {
-                let names: Vec<String> = side
-                    .policies
-                    .iter()
-                    .map(|&i| policy_name(engine, i))
-                    .collect();
                 writeln!(
                     out,
                     "  NetworkPolicy tier: isolated for {d} by {}",
-                    names.join(", ")
+                    isolating.join(", ")
                 )?;
                 network_said = true;
             }
             writeln!(
                 out,
-                "  allowed by {}, {d} rule {}: {} (here: {})",
+                "  allowed by {}, {d} {}: {} (here: {})",
                 describe::policy_name(engine.inventory, step.rule.policy),
-                step.rule.index + 1,
+                describe::rule_label(engine.inventory, step.rule),
                 describe::rule_ref(engine.inventory, step.rule),
                 here(&step.conns)
             )?;
@@ -327,23 +341,18 @@ fn write_tiered_side(
         )?;
     }
     if relevant(r, &decision.isolation_denied) {
-        let names: Vec<String> = side
-            .policies
-            .iter()
-            .map(|&i| policy_name(engine, i))
-            .collect();
         writeln!(
             out,
-            "  NetworkPolicy tier: denied: {} isolate{} it for {d} and no rule of theirs allows {peer} on {}",
-            names.join(", "),
-            if names.len() == 1 { "s" } else { "" },
+            "  NetworkPolicy tier: denied: {} isolate{} it for {d} and no allow rule of that layer allows {peer} on {}",
+            isolating.join(", "),
+            if isolating.len() == 1 { "s" } else { "" },
             what(r)
         )?;
     }
     if relevant(r, &decision.default_allowed) {
         writeln!(
             out,
-            "  no tier decides {}: allowed (no NetworkPolicy isolates it for {d}, and no cluster-scoped rule denies it)",
+            "  no tier decides {}: allowed (nothing isolates it for {d}, and no rule denies it)",
             what(r)
         )?;
     }
