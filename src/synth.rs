@@ -31,6 +31,9 @@ pub struct SynthConfig {
     /// BaselineAdminNetworkPolicy), written after everything else; 0 in [`full`](Self::full),
     /// so that the benchmark cluster's bytes do not change.
     pub cluster_policies: usize,
+    /// Writes the namespaced policies as CiliumNetworkPolicies (cilium.io/v2) of the same mix
+    /// instead of NetworkPolicies: the benchmark of a Cilium-only cluster (issue 15).
+    pub cilium: bool,
     pub seed: u64,
 }
 
@@ -42,6 +45,7 @@ impl SynthConfig {
             workloads: 100_000,
             policies: 20_000,
             cluster_policies: 0,
+            cilium: false,
             seed: 1,
         }
     }
@@ -55,6 +59,7 @@ impl SynthConfig {
             workloads: scale(full.workloads),
             policies: scale(full.policies),
             cluster_policies: 0,
+            cilium: false,
             seed: full.seed,
         }
     }
@@ -101,7 +106,11 @@ pub fn generate(cfg: &SynthConfig, out: &mut dyn io::Write) -> io::Result<()> {
             out.write_all(g.doc.bytes())?;
         }
         for k in 0..policies[i] {
-            g.policy(ns, k);
+            if cfg.cilium {
+                g.cilium_policy(ns, k);
+            } else {
+                g.policy(ns, k);
+            }
             out.write_all(g.doc.bytes())?;
         }
     }
@@ -956,6 +965,115 @@ impl Gen {
         }
         if egress {
             self.rules(ns, app, "egress", "to");
+        }
+    }
+
+    /// A CiliumNetworkPolicy of the same mix as [`Gen::policy`]: most namespaces open with a
+    /// default deny (`ingress: [{}]`, `egress: [{}]`, as Cilium's docs write it), the others
+    /// select an application and allow endpoints (sometimes of other namespaces, by their
+    /// pseudo-labels), entities, CIDR sets or ports, DNS on egress; a few deny the world.
+    fn cilium_policy(&mut self, ns: &Ns, k: usize) {
+        self.start();
+        let deny = k == 0 && self.rng.percent(70);
+        let app = ns.app(&mut self.rng);
+        let name = if deny {
+            "default-deny".to_owned()
+        } else {
+            format!("allow-{}-{k}", app.name)
+        };
+        let d = &mut self.doc;
+        line!(d, 0, "apiVersion: cilium.io/v2");
+        line!(d, 0, "kind: CiliumNetworkPolicy");
+        line!(d, 0, "metadata:");
+        line!(d, 2, "name: {name}");
+        line!(d, 2, "namespace: {}", ns.name);
+        line!(d, 0, "spec:");
+        if deny {
+            line!(d, 2, "endpointSelector: {{}}");
+            line!(d, 2, "ingress:\n  - {{}}");
+            line!(d, 2, "egress:");
+            line!(d, 2, "- toEndpoints:");
+            line!(
+                d,
+                4,
+                "- matchLabels: {{io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}"
+            );
+            line!(
+                d,
+                4,
+                "toPorts: [{{ports: [{{port: \"53\", protocol: ANY}}]}}]"
+            );
+            return;
+        }
+        let selector = self.pod_sel(app, true);
+        self.write_selector(2, "endpointSelector", &selector);
+        let (ingress, egress) = match self.rng.below(100) {
+            0..=59 => (true, false),
+            60..=79 => (false, true),
+            _ => (true, true),
+        };
+        for (on, section, peers) in [(ingress, "ingress", "from"), (egress, "egress", "to")] {
+            if !on {
+                continue;
+            }
+            line!(self.doc, 2, "{section}:");
+            for _ in 0..1 + self.rng.percent(15) as usize {
+                self.cilium_rule(ns, app, peers);
+            }
+        }
+        if ingress && self.rng.percent(5) {
+            line!(self.doc, 2, "ingressDeny:\n  - fromEntities: [world]");
+        }
+    }
+
+    /// One Cilium allow rule at indent 2.
+    fn cilium_rule(&mut self, ns: &Ns, app: &'static App, peers: &str) {
+        let kind = self.rng.below(100);
+        match kind {
+            0..=64 => {
+                line!(self.doc, 2, "- {peers}Endpoints:");
+                let other = &APPS[self.rng.below(APPS.len())];
+                let mut sel = self.pod_sel(other, false);
+                match self.rng.below(100) {
+                    0..=59 => {}
+                    60..=79 => sel
+                        .labels
+                        .push(("io.kubernetes.pod.namespace", ns.name.clone())),
+                    _ => sel.labels.push((
+                        "io.cilium.k8s.namespace.labels.team",
+                        self.rng.pick(TEAMS).to_owned(),
+                    )),
+                }
+                line!(self.doc, 4, "- {}", sel.flow());
+            }
+            65..=79 => {
+                let entity = self.rng.pick(&["cluster", "world", "host", "all"]);
+                line!(self.doc, 2, "- {peers}Entities: [{entity}]");
+            }
+            80..=89 => {
+                let net = self.rng.below(256);
+                line!(
+                    self.doc,
+                    2,
+                    "- {peers}CIDRSet: [{{cidr: 10.{net}.0.0/16, except: [10.{net}.{}.0/24]}}]",
+                    self.rng.below(256)
+                );
+            }
+            // Ports alone: every peer on them.
+            _ => line!(
+                self.doc,
+                2,
+                "- toPorts: [{{ports: [{{port: \"8080\", protocol: TCP}}]}}]"
+            ),
+        }
+        if kind < 90 && self.rng.percent(60) {
+            let port = app.ports.first().map_or(8080, |p| p.1);
+            let protocol = self.rng.pick(&["TCP", "ANY", "UDP"]);
+            line!(
+                self.doc,
+                4,
+                "toPorts: [{{ports: [{{port: \"{port}\", protocol: {protocol}}}]}}]"
+            );
         }
     }
 

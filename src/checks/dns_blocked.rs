@@ -93,13 +93,17 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         .zip(&ctx.coverage.workloads)
         .filter(|(w, v)| !ctx.coverage.on_node_network(w) && v.egress.isolated)
         .filter_map(|(w, v)| {
-            let missing: Vec<Protocol> = if v.egress.cluster.is_empty() {
+            let layered = !v.egress.cluster.is_empty()
+                || !v.egress.cilium.is_empty()
+                || v.egress.cilium_default_deny;
+            let missing: Vec<Protocol> = if !layered {
                 (0..protocols.len())
                     .filter(|&p| !v.egress.policies.iter().any(|&i| allowed[i][p]))
                     .map(|p| protocols[p])
                     .collect()
             } else {
-                // Cluster-scoped tiers take part: the layered walk decides (point 12).
+                // Cluster-scoped tiers or Cilium policies take part: the layered walk decides
+                // (point 12).
                 let side = ctx.coverage.side_policies(&v.egress);
                 protocols
                     .into_iter()
@@ -133,16 +137,26 @@ fn finding(ctx: &Context<'_>, w: &Workload, policies: &[usize], missing: &[Proto
         .collect();
     names.sort_unstable();
     names.dedup();
+    let mut cilium = false;
     if names.is_empty() {
-        // Isolated by a cluster-scoped tier alone.
+        // Isolated by a cluster-scoped tier or a Cilium policy alone.
         let v = ctx.coverage.verdict_for_labels(w, &w.label_sets[0]);
-        if let Some(crate::semantics::DecidedBy::Rule { rule, .. }) = v.egress.decided_by {
-            names.push(crate::connectivity::describe::policy_name(
+        let policy = match v.egress.decided_by {
+            Some(crate::semantics::DecidedBy::Rule { rule, .. }) => Some(rule.policy),
+            Some(crate::semantics::DecidedBy::CiliumDefaultDeny(id)) => Some(id),
+            _ => None,
+        };
+        cilium = matches!(policy, Some(crate::semantics::PolicyId::Cilium { .. }))
+            || matches!(
+                v.egress.decided_by,
+                Some(crate::semantics::DecidedBy::CiliumMode)
+            );
+        match policy {
+            Some(id) => names.push(crate::connectivity::describe::policy_name(
                 ctx.inventory,
-                rule.policy,
-            ));
-        } else {
-            names.push("its policies".to_owned());
+                id,
+            )),
+            None => names.push("its policies".to_owned()),
         }
     }
     let protocols: Vec<&str> = missing.iter().map(|p| p.as_str()).collect();
@@ -165,12 +179,23 @@ fn finding(ctx: &Context<'_>, w: &Workload, policies: &[usize], missing: &[Proto
             by = names.join(", "),
             proto = protocols.join(" or "),
         ),
-        format!(
-            "Add an egress rule to {policy} (or a namespace-wide policy) with to: [{{namespaceSelector: \
-             {{matchLabels: {{kubernetes.io/metadata.name: kube-system}}}}, podSelector: \
-             {{matchLabels: {{k8s-app: kube-dns}}}}}}] and ports 53/UDP and 53/TCP.",
-            policy = names[0],
-        ),
+        if cilium {
+            // Cilium's form (docs.cilium.io, "Layer 3 policies", DNS): its peers are confined to
+            // the policy's namespace unless they name one.
+            format!(
+                "Add an egress rule to {policy} (or a namespace-wide policy) with toEndpoints: \
+                 [{{matchLabels: {{io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}}}] \
+                 and toPorts: [{{ports: [{{port: \"53\", protocol: ANY}}]}}].",
+                policy = names[0],
+            )
+        } else {
+            format!(
+                "Add an egress rule to {policy} (or a namespace-wide policy) with to: [{{namespaceSelector: \
+                 {{matchLabels: {{kubernetes.io/metadata.name: kube-system}}}}, podSelector: \
+                 {{matchLabels: {{k8s-app: kube-dns}}}}}}] and ports 53/UDP and 53/TCP.",
+                policy = names[0],
+            )
+        },
     )
 }
 
