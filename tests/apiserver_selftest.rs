@@ -813,6 +813,7 @@ async fn kube_rs_discovery_finds_every_resource() {
         "apps/v1/replicasets",
         "batch/v1/jobs",
         "networking.k8s.io/v1/networkpolicies",
+        "v1/configmaps",
         "v1/namespaces",
         "v1/pods",
     ];
