@@ -384,11 +384,12 @@ pub struct RawRule {
     pub name: Option<String>,
     pub action: Option<String>,
     pub protocols: Option<Vec<RawProtocol>>,
-    pub cilium: Box<RawCiliumRule>,
+    pub cilium: Option<Box<RawCiliumRule>>,
 }
 
 /// The Cilium fields of a rule, both directions' (an ingress rule's `toEndpoints` is unknown
-/// there, and said so). Boxed: NetworkPolicy rules, by far the most read, leave it empty.
+/// there, and said so). Boxed and made on the first such field: NetworkPolicy rules, by far
+/// the most read, have none.
 #[derive(Debug, Default)]
 pub struct RawCiliumRule {
     pub from_endpoints: Option<Vec<RawSelector>>,
@@ -446,7 +447,10 @@ impl<'de> Deserialize<'de> for RawRule {
             }
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<RawRule, A::Error> {
                 let mut r = RawRule::default();
-                let c = &mut r.cilium;
+                let mut cilium: Option<Box<RawCiliumRule>> = None;
+                fn get(c: &mut Option<Box<RawCiliumRule>>) -> &mut RawCiliumRule {
+                    c.get_or_insert_with(Default::default)
+                }
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
                         "from" => r.from = map.next_value()?,
@@ -455,24 +459,28 @@ impl<'de> Deserialize<'de> for RawRule {
                         "name" => r.name = map.next_value::<OptString>()?.0,
                         "action" => r.action = map.next_value::<OptString>()?.0,
                         "protocols" => r.protocols = map.next_value()?,
-                        "fromEndpoints" => c.from_endpoints = map.next_value()?,
-                        "toEndpoints" => c.to_endpoints = map.next_value()?,
-                        "fromRequires" => c.from_requires = map.next_value()?,
-                        "toRequires" => c.to_requires = map.next_value()?,
-                        "fromCIDR" => c.from_cidr = map.next_value::<Strings>()?.0,
-                        "toCIDR" => c.to_cidr = map.next_value::<Strings>()?.0,
-                        "fromCIDRSet" => c.from_cidr_set = map.next_value()?,
-                        "toCIDRSet" => c.to_cidr_set = map.next_value()?,
-                        "fromEntities" => c.from_entities = map.next_value::<Strings>()?.0,
-                        "toEntities" => c.to_entities = map.next_value::<Strings>()?.0,
-                        "fromNodes" => c.from_nodes = map.next_value()?,
-                        "toNodes" => c.to_nodes = map.next_value()?,
-                        "fromGroups" => c.from_groups = map.next_value::<Count>()?.0,
-                        "toGroups" => c.to_groups = map.next_value::<Count>()?.0,
-                        "toFQDNs" => c.to_fqdns = map.next_value()?,
-                        "toServices" => c.to_services = map.next_value()?,
-                        "toPorts" => c.to_ports = map.next_value()?,
-                        "icmps" => c.icmps = map.next_value::<Count>()?.0,
+                        "fromEndpoints" => get(&mut cilium).from_endpoints = map.next_value()?,
+                        "toEndpoints" => get(&mut cilium).to_endpoints = map.next_value()?,
+                        "fromRequires" => get(&mut cilium).from_requires = map.next_value()?,
+                        "toRequires" => get(&mut cilium).to_requires = map.next_value()?,
+                        "fromCIDR" => get(&mut cilium).from_cidr = map.next_value::<Strings>()?.0,
+                        "toCIDR" => get(&mut cilium).to_cidr = map.next_value::<Strings>()?.0,
+                        "fromCIDRSet" => get(&mut cilium).from_cidr_set = map.next_value()?,
+                        "toCIDRSet" => get(&mut cilium).to_cidr_set = map.next_value()?,
+                        "fromEntities" => {
+                            get(&mut cilium).from_entities = map.next_value::<Strings>()?.0
+                        }
+                        "toEntities" => {
+                            get(&mut cilium).to_entities = map.next_value::<Strings>()?.0
+                        }
+                        "fromNodes" => get(&mut cilium).from_nodes = map.next_value()?,
+                        "toNodes" => get(&mut cilium).to_nodes = map.next_value()?,
+                        "fromGroups" => get(&mut cilium).from_groups = map.next_value::<Count>()?.0,
+                        "toGroups" => get(&mut cilium).to_groups = map.next_value::<Count>()?.0,
+                        "toFQDNs" => get(&mut cilium).to_fqdns = map.next_value()?,
+                        "toServices" => get(&mut cilium).to_services = map.next_value()?,
+                        "toPorts" => get(&mut cilium).to_ports = map.next_value()?,
+                        "icmps" => get(&mut cilium).icmps = map.next_value::<Count>()?.0,
                         // Mutual authentication (`rule.go` `Authentication`): it narrows who
                         // may connect, which this tool does not model; not an unknown field.
                         "authentication" => {
@@ -480,10 +488,11 @@ impl<'de> Deserialize<'de> for RawRule {
                         }
                         _ => {
                             map.next_value::<de::IgnoredAny>()?;
-                            c.other.push(key);
+                            get(&mut cilium).other.push(key);
                         }
                     }
                 }
+                r.cilium = cilium;
                 Ok(r)
             }
         }
@@ -960,7 +969,7 @@ impl RawRule {
     /// section. The other direction's fields and those of the Kubernetes APIs are unknown
     /// there: the CRD's schema has no such field (its structural schema prunes them).
     pub fn into_cilium_rule(self, ingress: bool) -> CiliumPeerRule {
-        let c = *self.cilium;
+        let c = self.cilium.map(|c| *c).unwrap_or_default();
         let mut unknown = c.other;
         let mut mark = |set: bool, name: &str| {
             if set {
