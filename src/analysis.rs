@@ -812,6 +812,13 @@ fn apply_suppressions(
             objects.insert(("", p.kind.as_str(), &p.name), &p.suppression);
         }
     }
+    // A CiliumClusterwideNetworkPolicy's findings name no namespace either.
+    for p in &inventory.cilium_policies {
+        if !p.suppression.is_empty() {
+            let ns = p.namespace.as_deref().filter(|_| !p.kind.cluster_scoped());
+            objects.insert((ns.unwrap_or(""), p.kind.as_str(), &p.name), &p.suppression);
+        }
+    }
     let namespaces: foldhash::HashMap<&str, &Suppression> = inventory
         .namespaces
         .iter()
