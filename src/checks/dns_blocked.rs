@@ -93,13 +93,15 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         .zip(&ctx.coverage.workloads)
         .filter(|(w, v)| !ctx.coverage.on_node_network(w) && v.egress.isolated)
         .filter_map(|(w, v)| {
-            let missing: Vec<Protocol> = if v.egress.cluster.is_empty() {
+            let missing: Vec<Protocol> = if v.egress.cluster.is_empty() && v.egress.cilium.is_empty()
+            {
                 (0..protocols.len())
                     .filter(|&p| !v.egress.policies.iter().any(|&i| allowed[i][p]))
                     .map(|p| protocols[p])
                     .collect()
             } else {
-                // Cluster-scoped tiers take part: the layered walk decides (point 12).
+                // Cluster-scoped tiers or Cilium rules take part: the layered walk decides
+                // (points 12 and 19).
                 let side = ctx.coverage.side_policies(&v.egress);
                 protocols
                     .into_iter()
@@ -223,6 +225,23 @@ mod tests {
         ] {
             assert!(run(&yaml(egress), check).is_empty(), "{egress}");
         }
+    }
+
+    #[test]
+    fn cilium_rules_are_walked() {
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: shop, labels: {app: api}}\nspec: {containers: [{name: api, image: api}]}\n---\n";
+        let cnp = |name: &str, egress: &str| {
+            format!("apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  endpointSelector: {{}}\n  egress: {egress}\n---\n")
+        };
+        let deny = cnp("deny-all-egress", "[{}]");
+        assert_eq!(run(&format!("{pod}{deny}"), check).len(), 1);
+        // Cilium's documented DNS allow, in another policy.
+        let dns = cnp(
+            "allow-dns",
+            "[{toEndpoints: [{matchLabels: {io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}], toPorts: [{ports: [{port: '53', protocol: ANY}]}]}]",
+        );
+        let f = run(&format!("{pod}{deny}{dns}"), check);
+        assert!(f.is_empty(), "{f:#?}");
     }
 
     #[test]
