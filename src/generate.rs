@@ -337,8 +337,20 @@ pub fn generate(
 fn cilium_notes(g: &mut Generation) {
     for p in &g.policies {
         let selectors = std::iter::once(&p.spec.pod_selector)
-            .chain(p.spec.ingress.iter().flat_map(|r| &r.from).map(|x| &x.pod_selector))
-            .chain(p.spec.egress.iter().flat_map(|r| &r.to).map(|x| &x.pod_selector));
+            .chain(
+                p.spec
+                    .ingress
+                    .iter()
+                    .flat_map(|r| &r.from)
+                    .map(|x| &x.pod_selector),
+            )
+            .chain(
+                p.spec
+                    .egress
+                    .iter()
+                    .flat_map(|r| &r.to)
+                    .map(|x| &x.pod_selector),
+            );
         for s in selectors {
             let (kept, dropped) = cilium::identity_selector(s);
             if dropped.is_empty() {

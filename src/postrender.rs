@@ -93,10 +93,7 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
         &options.analysis,
     );
     report.notes.extend(notes);
-    report.generated = manifests
-        .iter()
-        .map(PolicyManifest::to_value)
-        .collect();
+    report.generated = manifests.iter().map(PolicyManifest::to_value).collect();
     let documents: Vec<String> = manifests.iter().map(PolicyManifest::to_yaml).collect();
     Ok(Rendered {
         report,

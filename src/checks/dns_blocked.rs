@@ -93,36 +93,36 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         .zip(&ctx.coverage.workloads)
         .filter(|(w, v)| !ctx.coverage.on_node_network(w) && v.egress.isolated)
         .filter_map(|(w, v)| {
-            let missing: Vec<Protocol> = if v.egress.cluster.is_empty() && v.egress.cilium.is_empty()
-            {
-                (0..protocols.len())
-                    .filter(|&p| !v.egress.policies.iter().any(|&i| allowed[i][p]))
-                    .map(|p| protocols[p])
-                    .collect()
-            } else {
-                // Cluster-scoped tiers or Cilium rules take part: the layered walk decides
-                // (points 12 and 19).
-                let side = ctx.coverage.side_policies(&v.egress);
-                protocols
-                    .into_iter()
-                    .filter(|&protocol| {
-                        !destinations.iter().any(|d| {
-                            ctx.coverage
-                                .set
-                                .decide(
-                                    &side,
-                                    crate::model::Direction::Egress,
-                                    d,
-                                    d,
-                                    &crate::semantics::ConnSet::range(protocol, 53, 53),
-                                    crate::semantics::decide::Walk::default(),
-                                )
-                                .allowed
-                                .contains(protocol, 53)
+            let missing: Vec<Protocol> =
+                if v.egress.cluster.is_empty() && v.egress.cilium.is_empty() {
+                    (0..protocols.len())
+                        .filter(|&p| !v.egress.policies.iter().any(|&i| allowed[i][p]))
+                        .map(|p| protocols[p])
+                        .collect()
+                } else {
+                    // Cluster-scoped tiers or Cilium rules take part: the layered walk decides
+                    // (points 12 and 19).
+                    let side = ctx.coverage.side_policies(&v.egress);
+                    protocols
+                        .into_iter()
+                        .filter(|&protocol| {
+                            !destinations.iter().any(|d| {
+                                ctx.coverage
+                                    .set
+                                    .decide(
+                                        &side,
+                                        crate::model::Direction::Egress,
+                                        d,
+                                        d,
+                                        &crate::semantics::ConnSet::range(protocol, 53, 53),
+                                        crate::semantics::decide::Walk::default(),
+                                    )
+                                    .allowed
+                                    .contains(protocol, 53)
+                            })
                         })
-                    })
-                    .collect()
-            };
+                        .collect()
+                };
             (!missing.is_empty()).then(|| finding(ctx, w, &v.egress.policies, &missing))
         })
         .collect()

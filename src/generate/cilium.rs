@@ -227,9 +227,105 @@ pub fn identity_selector(s: &Selector) -> (Selector, Vec<String>) {
             .cloned()
             .collect(),
     };
-    if dropped.is_empty() || (kept.match_labels.is_empty() && kept.match_expressions.is_empty())
-    {
+    if dropped.is_empty() || (kept.match_labels.is_empty() && kept.match_expressions.is_empty()) {
         return (s.clone(), dropped);
     }
     (kept, dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn selector(labels: &[(&str, &str)]) -> Selector {
+        Selector {
+            match_labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            match_expressions: vec![],
+        }
+    }
+
+    fn peer(namespaces: Option<Selector>, pods: Selector) -> Peer {
+        Peer {
+            namespace_selector: namespaces,
+            pod_selector: pods,
+        }
+    }
+
+    #[test]
+    fn namespace_selectors_become_pseudo_labels() {
+        // The name label: the pod namespace pseudo-label.
+        let s = endpoint_selector(&peer(
+            Some(selector(&[(NAMESPACE_NAME_LABEL, "shop")])),
+            selector(&[("app", "web")]),
+        ));
+        assert_eq!(
+            s,
+            selector(&[("app", "web"), ("io.kubernetes.pod.namespace", "shop")])
+        );
+        // Other labels: Cilium's namespace label prefix.
+        let s = endpoint_selector(&peer(Some(selector(&[("team", "a")])), selector(&[])));
+        assert_eq!(s, selector(&[("io.cilium.k8s.namespace.labels.team", "a")]));
+        // Every namespace: a positive term, or the selector stays in the policy's namespace.
+        let s = endpoint_selector(&peer(Some(selector(&[])), selector(&[])));
+        assert_eq!(s.match_expressions.len(), 1);
+        assert_eq!(s.match_expressions[0].key, POD_NAMESPACE);
+        assert_eq!(s.match_expressions[0].operator, "Exists");
+        // No namespaceSelector: the policy's namespace, as in the NetworkPolicy.
+        let s = endpoint_selector(&peer(None, selector(&[("app", "web")])));
+        assert_eq!(s, selector(&[("app", "web")]));
+    }
+
+    #[test]
+    fn a_rule_without_peers_admits_all_and_ports_keep_their_protocol() {
+        let t = translate(
+            &[],
+            &[
+                Port {
+                    protocol: None,
+                    port: Some(PortNumber::Number(80)),
+                    end_port: Some(90),
+                },
+                Port {
+                    protocol: Some("UDP".into()),
+                    port: None,
+                    end_port: None,
+                },
+            ],
+            false,
+        );
+        assert_eq!(t.entities, Some(vec!["all"]));
+        assert_eq!(t.endpoints, None);
+        let ports = &t.to_ports.unwrap()[0].ports;
+        assert_eq!(
+            (
+                ports[0].port.as_str(),
+                ports[0].end_port,
+                ports[0].protocol.as_str()
+            ),
+            ("80", Some(90), "TCP")
+        );
+        assert_eq!(
+            (ports[1].port.as_str(), ports[1].protocol.as_str()),
+            ("0", "UDP")
+        );
+    }
+
+    #[test]
+    fn labels_cilium_does_not_keep_are_left_out_unless_they_are_all() {
+        let (kept, dropped) =
+            identity_selector(&selector(&[("app", "web"), ("pod-template-hash", "abc")]));
+        assert_eq!(kept, selector(&[("app", "web")]));
+        assert_eq!(dropped, vec!["pod-template-hash"]);
+        // Dropping them all would select the whole namespace.
+        let only = selector(&[("pod-template-hash", "abc")]);
+        assert_eq!(
+            identity_selector(&only),
+            (only.clone(), vec!["pod-template-hash".to_owned()])
+        );
+        let fine = selector(&[("app.kubernetes.io/name", "cache")]);
+        assert_eq!(identity_selector(&fine), (fine.clone(), vec![]));
+    }
 }
