@@ -270,7 +270,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__generate)
-            opts="-f -n -h --filename --namespace --mode --no-dns --dns-namespace --dns-selector --include-system --exclude-namespace --host-network --help"
+            opts="-f -n -h --filename --namespace --mode --policy-format --no-dns --dns-namespace --dns-selector --include-system --exclude-namespace --host-network --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -294,6 +294,10 @@ _kubectl_netpol_check() {
                     ;;
                 --mode)
                     COMPREPLY=($(compgen -W "namespace workloads" -- "${cur}"))
+                    return 0
+                    ;;
+                --policy-format)
+                    COMPREPLY=($(compgen -W "kubernetes cilium" -- "${cur}"))
                     return 0
                     ;;
                 --dns-namespace)
@@ -418,7 +422,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__post__subcmd__render)
-            opts="-n -o -l -h --namespace --emit-default-deny --no-dns --dns-namespace --dns-selector --include-hooks --report-file --output --selector --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --help"
+            opts="-n -o -l -h --namespace --emit-default-deny --policy-format --no-dns --dns-namespace --dns-selector --include-hooks --report-file --output --selector --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -434,6 +438,10 @@ _kubectl_netpol_check() {
                     ;;
                 --emit-default-deny)
                     COMPREPLY=($(compgen -W "namespace workloads" -- "${cur}"))
+                    return 0
+                    ;;
+                --policy-format)
+                    COMPREPLY=($(compgen -W "kubernetes cilium" -- "${cur}"))
                     return 0
                     ;;
                 --dns-namespace)
