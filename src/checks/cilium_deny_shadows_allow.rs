@@ -6,8 +6,9 @@
 //! Compared through the compiled rules, not the YAML: an allow is shadowed for a pod when,
 //! for every peer it may match among the inventory's workloads, point 22's anonymous pod and a
 //! few addresses (public ones, private ones and those the policies' CIDRs name), the deny
-//! certainly matches that peer too, on every port the allow lets through. Pods sharing the same
-//! policies are worked out once, with the first of them as the destination of named ports.
+//! certainly matches that peer too, on every port the allow lets through. Each pair of rules is
+//! worked out once, with the first pod both apply to as the destination of named ports; only
+//! pods with a deny rule cost anything, and deny rules are few.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
@@ -15,12 +16,12 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::connectivity::describe::{policy_name, rule_label, rule_ref};
-use crate::model::{Direction, Inventory, Labels, Workload};
+use crate::model::{Direction, Inventory, Workload};
 use crate::report::{Finding, Severity};
-use crate::semantics::traffic::{CompiledRule, Endpoint, Match, PodRef};
+use crate::semantics::traffic::{CompiledRule, Endpoint, Match};
 use crate::semantics::{Coverage, DirectionVerdict, PolicyId, RuleRef};
 
-use super::{describe_workloads, AnonymousPod, Context, Rule};
+use super::{describe_workloads, endpoint, AnonymousPod, Context, Rule};
 
 pub const RULE: Rule = Rule {
     id: "NPC302",
@@ -50,8 +51,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     }
     let anonymous = AnonymousPod::new();
     let peers = sample_peers(ctx.coverage, ctx.inventory, &anonymous);
-    // Pods under the same policies share the answer.
-    let mut known: HashMap<(Direction, Vec<usize>, Vec<usize>), Vec<Pair>> = HashMap::new();
+    // A pair of rules gives the same answer for every pod both apply to.
+    let mut known: HashMap<Pair, bool> = HashMap::new();
     let mut shadowed: BTreeMap<Pair, Vec<&Workload>> = BTreeMap::new();
     for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
         if ctx.coverage.on_node_network(w) {
@@ -66,12 +67,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             if !denies {
                 continue;
             }
-            let key = (d, dv.cilium.clone(), dv.policies.clone());
-            let pairs = known
-                .entry(key)
-                .or_insert_with(|| shadowed_pairs(ctx, w, d, dv, &peers));
-            for pair in pairs.iter() {
-                shadowed.entry(*pair).or_default().push(w);
+            for pair in shadowed_pairs(ctx, w, d, dv, &peers, &mut known) {
+                shadowed.entry(pair).or_default().push(w);
             }
         }
     }
@@ -132,6 +129,7 @@ fn shadowed_pairs(
     direction: Direction,
     v: &DirectionVerdict,
     peers: &[Endpoint<'_>],
+    known: &mut HashMap<Pair, bool>,
 ) -> Vec<Pair> {
     let set = &ctx.coverage.set;
     let subject = endpoint(ctx.coverage, w, &w.label_sets[0]);
@@ -166,10 +164,12 @@ fn shadowed_pairs(
     }
     let mut out = Vec::new();
     for (allow, a, namespace) in &allows {
-        if let Some((deny, _)) = denies
-            .iter()
-            .find(|(_, d)| shadows(a, namespace, d, direction, &subject, peers))
-        {
+        let first = denies.iter().find(|(deny, d)| {
+            *known
+                .entry((*allow, *deny))
+                .or_insert_with(|| shadows(a, namespace, d, direction, &subject, peers))
+        });
+        if let Some((deny, _)) = first {
             out.push((*allow, *deny));
         }
     }
@@ -276,19 +276,6 @@ fn sample_peers<'a>(
     addresses.dedup();
     out.extend(addresses.into_iter().map(Endpoint::Address));
     out
-}
-
-/// A pod of a workload with these labels, as the semantics see it.
-fn endpoint<'a>(coverage: &'a Coverage, w: &'a Workload, labels: &'a Labels) -> Endpoint<'a> {
-    Endpoint::Pod(PodRef {
-        namespace: &w.namespace,
-        labels,
-        namespace_labels: coverage.set.namespace_labels(&w.namespace),
-        ports: &w.ports,
-        service_account: w.service_account(),
-        node_network: coverage.on_node_network(w),
-        anonymous: false,
-    })
 }
 
 #[cfg(test)]

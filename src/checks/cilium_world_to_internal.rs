@@ -5,13 +5,21 @@
 //! exposed: the workload's name or one of its label values, split into words at `-`, `_`, `.`
 //! and `/`, holds a word of [`INTERNAL_WORDS`] (databases, caches, queues, "internal"); or the
 //! rule has no `toPorts`, so every port of the pod, admin and debug ports included, is open to
-//! the internet, whatever the pod is.
+//! the internet, whatever the pod is. Pods that a deny rule keeps the outside away from on
+//! every port anyway (`ingressDeny: [{fromEntities: [world]}]`) are left out: the semantics
+//! decide an outside address's ingress to each of them.
 
 use crate::connectivity::describe::{cilium_policy_name, cilium_rule_name};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+
 use crate::model::{Direction, Workload};
 use crate::report::{Finding, Severity};
+use crate::semantics::decide::Walk;
+use crate::semantics::traffic::Endpoint;
+use crate::semantics::{ConnSet, WorkloadVerdict};
 
-use super::{cilium_selected, describe_workloads, Context, Rule};
+use super::{describe_workloads, endpoint, Context, Rule};
 
 /// Words in a workload's name or labels that say it is not meant to face the internet.
 pub const INTERNAL_WORDS: &[&str] = &[
@@ -61,28 +69,52 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     if set.cilium().is_empty() {
         return Vec::new();
     }
-    let selected = cilium_selected(ctx);
-    let mut out = Vec::new();
-    for (position, c) in set.cilium().iter().enumerate() {
-        if selected[position].is_empty() {
-            continue;
+    // The rules with a world ingress allow, and the pods each selects for ingress.
+    let worldly: Vec<bool> = (set.cilium().iter())
+        .map(|c| {
+            let rule = &ctx.inventory.cilium_policies[c.index].rules[c.spec];
+            rule.ingress
+                .iter()
+                .flatten()
+                .any(|r| world_entity(r).is_some())
+        })
+        .collect();
+    let mut selected: HashMap<usize, Vec<(&Workload, &WorkloadVerdict)>> = HashMap::new();
+    for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
+        for &p in v.ingress.cilium.iter().filter(|&&p| worldly[p]) {
+            selected.entry(p).or_default().push((w, v));
         }
+    }
+    let outside = Endpoint::Address(IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8)));
+    let reached = |w: &Workload, v: &WorkloadVerdict| {
+        let side = ctx.coverage.side_policies(&v.ingress);
+        let pod = endpoint(ctx.coverage, w, &w.label_sets[0]);
+        let decision = set.decide(
+            &side,
+            Direction::Ingress,
+            &outside,
+            &pod,
+            &ConnSet::all(),
+            Walk::default(),
+        );
+        !decision.allowed.is_empty()
+    };
+    let mut positions: Vec<usize> = selected.keys().copied().collect();
+    positions.sort_unstable();
+    let mut out = Vec::new();
+    for position in positions {
+        let c = &set.cilium()[position];
         let policy = &ctx.inventory.cilium_policies[c.index];
         let rule = &policy.rules[c.spec];
         for (k, r) in rule.ingress.iter().flatten().enumerate() {
-            let Some(world) = r
-                .entities
-                .iter()
-                .flatten()
-                .find(|e| matches!(e.as_str(), "world" | "all" | "world-ipv4" | "world-ipv6"))
-            else {
+            let Some(world) = world_entity(r) else {
                 continue;
             };
             let every_port = r.to_ports.is_none();
-            let internal: Vec<&Workload> = selected[position]
+            let internal: Vec<&Workload> = selected[&position]
                 .iter()
-                .copied()
-                .filter(|w| every_port || looks_internal(w))
+                .filter(|(w, v)| (every_port || looks_internal(w)) && reached(w, v))
+                .map(|(w, _)| *w)
                 .collect();
             if internal.is_empty() {
                 continue;
@@ -95,8 +127,13 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             out.push(RULE.cilium_finding(
                 policy,
                 format!(
-                    "{name} {at} allows ingress from the {world} entity (every address outside \
-                     the cluster) to {who}, {why}",
+                    "{name} {at} allows ingress from the {world} entity ({what}) to {who}, \
+                     {why}",
+                    what = if world == "all" {
+                        "every pod and every address outside the cluster"
+                    } else {
+                        "every address outside the cluster"
+                    },
                     name = cilium_policy_name(policy),
                     at = cilium_rule_name(policy, c.spec, Direction::Ingress, k),
                     who = describe_workloads(&internal),
@@ -111,6 +148,13 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// The entity of an allow rule that holds the outside addresses.
+fn world_entity(r: &crate::model::CiliumPeerRule) -> Option<&str> {
+    (r.entities.iter().flatten())
+        .map(String::as_str)
+        .find(|e| matches!(*e, "world" | "all" | "world-ipv4" | "world-ipv6"))
 }
 
 /// Whether the workload's name or a label value holds one of [`INTERNAL_WORDS`].
@@ -172,6 +216,24 @@ mod tests {
             (
                 case("orders-db", "{app: o}", "{fromEntities: [cluster]}"),
                 None,
+            ),
+            // A deny keeps the outside away whatever the allow says.
+            (
+                case(
+                    "orders-db",
+                    "{app: o}",
+                    "{fromEntities: [all]}]\n  ingressDeny: [{fromEntities: [world]}",
+                ),
+                None,
+            ),
+            // ... on one port only: the others are still open to the internet.
+            (
+                case(
+                    "orders-db",
+                    "{app: o}",
+                    "{fromEntities: [all]}]\n  ingressDeny: [{fromEntities: [world], toPorts: [{ports: [{port: '80'}]}]}",
+                ),
+                Some("every pod and every address outside the cluster"),
             ),
         ];
         for (yaml, says) in cases {

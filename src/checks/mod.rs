@@ -264,6 +264,24 @@ pub fn pod_endpoint<'a>(
     })
 }
 
+/// A pod of a workload with these labels, as the semantics see it, for a caller whose
+/// borrows are shorter than the context's.
+pub fn endpoint<'b>(
+    coverage: &'b Coverage,
+    w: &'b Workload,
+    labels: &'b crate::model::Labels,
+) -> Endpoint<'b> {
+    Endpoint::Pod(PodRef {
+        namespace: &w.namespace,
+        labels,
+        namespace_labels: coverage.set.namespace_labels(&w.namespace),
+        ports: &w.ports,
+        service_account: w.service_account(),
+        node_network: coverage.on_node_network(w),
+        anonymous: false,
+    })
+}
+
 /// The policies the API server would accept: lint rules skip the others, which NPC120 reports.
 pub fn valid_policies<'a>(ctx: &'a Context<'_>) -> impl Iterator<Item = &'a NetworkPolicy> {
     // The coverage left out the invalid ones already; validating again per rule would repeat
