@@ -91,7 +91,7 @@ fn intercept_all_dns_leaves_the_pods_only_it_selects_open() {
 fn a_cilium_policy_annotation_suppresses_its_findings() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("p.yaml");
-    let bad = include_str!("../src/checks/examples/NPC301-bad.yaml");
+    let bad = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop, labels: {app: web}}\nspec: {containers: [{name: web, image: nginx}]}\n---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: allow-all-to-web\n  namespace: shop\nspec:\n  endpointSelector: {matchLabels: {app: web}}\n  ingress: [{}]\n";
     std::fs::write(&file, bad).unwrap();
     let r = report(&["-f", file.to_str().unwrap()]);
     assert_eq!(findings(&r, "NPC301").len(), 1, "{r:#}");
