@@ -2,7 +2,8 @@
 //! matches no workload of the input: of the policy's namespace for a CiliumNetworkPolicy, of
 //! any namespace for a CiliumClusterwideNetworkPolicy (SEMANTICS.md point 17). It isolates
 //! nothing and allows nothing. Host policies (`nodeSelector`) select nodes, not pods: NPC306
-//! names them instead.
+//! names them instead. As for NPC110, custom resources in the input (a Prometheus object) may
+//! become the pods the policy is meant for: the finding is then information.
 
 use std::collections::HashSet;
 
@@ -25,7 +26,8 @@ pub const RULE: Rule = Rule {
         label, or a policy in the wrong namespace. Selection follows Cilium's rules, \
         pseudo-labels such as `io.kubernetes.pod.namespace` included. A CiliumNetworkPolicy in \
         a namespace with no workload in the input is not reported, nor are host policies \
-        (`nodeSelector`: NPC306).",
+        (`nodeSelector`: NPC306). When the input holds custom resources, whose operators create \
+        pods the input does not show, the finding is at info, as for NPC110.",
     bad_example: include_str!("examples/NPC304-bad.yaml"),
     good_example: include_str!("examples/NPC304-good.yaml"),
 };
@@ -40,6 +42,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         .filter(|w| !ctx.coverage.on_node_network(w))
         .collect();
     let namespaces: HashSet<&str> = workloads.iter().map(|w| w.namespace.as_str()).collect();
+    let custom = super::policy_selects_nothing::custom_resource_kinds(ctx);
     let mut out = Vec::new();
     for (position, c) in set.cilium().iter().enumerate() {
         if !selected[position].is_empty() {
@@ -77,11 +80,20 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             Some(ns) => format!("of namespace {ns} "),
             None => String::new(),
         };
-        out.push(RULE.cilium_finding(
+        let effect = if custom.is_empty() {
+            "it puts no pod in default deny and its rules allow nothing".to_owned()
+        } else {
+            format!(
+                "the input also holds custom resources ({}), and the pods their operators \
+                 create may be the ones it selects",
+                custom.join(", ")
+            )
+        };
+        let mut f = RULE.cilium_finding(
             policy,
             format!(
                 "{name} {path}.endpointSelector {selector} matches no workload {scope}in the \
-                 input: it puts no pod in default deny and its rules allow nothing",
+                 input: {effect}",
                 name = cilium_policy_name(policy),
                 path = rule.path(),
             ),
@@ -92,7 +104,11 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 path = rule.path(),
                 name = policy.name,
             ),
-        ));
+        );
+        if !custom.is_empty() {
+            f.severity = Severity::Info;
+        }
+        out.push(f);
     }
     out
 }
@@ -142,6 +158,14 @@ mod tests {
             ),
             // A namespace with no workload in the input: nothing to compare with.
             (cnp(cnp_kind, "{matchLabels: {app: db}}"), None),
+            // An operator may create the pods.
+            (
+                format!(
+                    "{POD}apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\nmetadata: {{name: k8s, namespace: shop}}\n---\n{}",
+                    cnp(cnp_kind, "{matchLabels: {app: prometheus}}")
+                ),
+                Some("custom resources (Prometheus)"),
+            ),
         ];
         for (yaml, says) in cases {
             let f = run(&yaml, check);
