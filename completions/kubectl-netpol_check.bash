@@ -278,7 +278,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__generate)
-            opts="-f -n -h --filename --namespace --mode --no-dns --dns-namespace --dns-selector --include-system --exclude-namespace --host-network --cilium-policy-mode --help"
+            opts="-f -n -h --filename --namespace --mode --policy-format --no-dns --dns-namespace --dns-selector --include-system --exclude-namespace --host-network --cilium-policy-mode --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -302,6 +302,10 @@ _kubectl_netpol_check() {
                     ;;
                 --mode)
                     COMPREPLY=($(compgen -W "namespace workloads" -- "${cur}"))
+                    return 0
+                    ;;
+                --policy-format)
+                    COMPREPLY=($(compgen -W "kubernetes cilium" -- "${cur}"))
                     return 0
                     ;;
                 --dns-namespace)
@@ -434,7 +438,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__post__subcmd__render)
-            opts="-n -o -l -h --namespace --emit-default-deny --no-dns --dns-namespace --dns-selector --include-hooks --report-file --output --selector --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --help"
+            opts="-n -o -l -h --namespace --emit-default-deny --policy-format --no-dns --dns-namespace --dns-selector --include-hooks --report-file --output --selector --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -450,6 +454,10 @@ _kubectl_netpol_check() {
                     ;;
                 --emit-default-deny)
                     COMPREPLY=($(compgen -W "namespace workloads" -- "${cur}"))
+                    return 0
+                    ;;
+                --policy-format)
+                    COMPREPLY=($(compgen -W "kubernetes cilium" -- "${cur}"))
                     return 0
                     ;;
                 --dns-namespace)

@@ -4,7 +4,10 @@
 //! `workloads` mode writes one deny-all per uncovered workload, selecting exactly its pod labels,
 //! for charts installed into namespaces they share. Any generated egress deny comes with an
 //! allow-dns policy, or every pod it isolates loses name resolution; and with the allow rules
-//! that keep what existing rules allow (see [`generate`]).
+//! that keep what existing rules allow (see [`generate`]). With `--policy-format cilium` the
+//! same policies are written as CiliumNetworkPolicies ([`cilium`]).
+
+pub mod cilium;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -32,9 +35,21 @@ pub enum DenyMode {
     Workloads,
 }
 
+/// `--policy-format`: the kind the generated policies are written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PolicyFormat {
+    /// Kubernetes NetworkPolicies (networking.k8s.io/v1).
+    #[default]
+    Kubernetes,
+    /// CiliumNetworkPolicies (cilium.io/v2), for clusters where Cilium enforces policies.
+    Cilium,
+}
+
 #[derive(Debug, Clone)]
 pub struct GenerateOptions {
     pub mode: DenyMode,
+    /// The kind the policies are written as.
+    pub format: PolicyFormat,
     /// Add allow-dns next to generated egress denies.
     pub dns: bool,
     /// Namespace of the cluster DNS pods (matched by `kubernetes.io/metadata.name`).
@@ -50,6 +65,7 @@ impl Default for GenerateOptions {
     fn default() -> Self {
         GenerateOptions {
             mode: DenyMode::Namespace,
+            format: PolicyFormat::Kubernetes,
             dns: true,
             dns_namespace: "kube-system".into(),
             dns_selector: vec![("k8s-app".into(), "kube-dns".into())],
@@ -66,6 +82,12 @@ pub struct PolicyManifest {
     pub kind: &'static str,
     pub metadata: Metadata,
     pub spec: Spec,
+    /// How [`PolicyManifest::to_yaml`] writes it; the fields above are the NetworkPolicy form.
+    #[serde(skip)]
+    pub format: PolicyFormat,
+    /// An allow-dns policy (Cilium's form writes its ports as Cilium's docs do).
+    #[serde(skip)]
+    pub dns: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -153,12 +175,23 @@ impl PolicyManifest {
         self.metadata.namespace.as_deref().unwrap_or(release)
     }
 
-    /// The manifest as one YAML document (without a `---` marker).
+    /// The manifest as one YAML document (without a `---` marker), in its format.
     pub fn to_yaml(&self) -> String {
+        let text = match self.format {
+            PolicyFormat::Kubernetes => serde_norway::to_string(self),
+            PolicyFormat::Cilium => serde_norway::to_string(&cilium::manifest(self)),
+        };
         // Quoted where kubectl, reading YAML 1.1, would read a label `y` as a boolean.
-        crate::source::yaml11::quote_for_yaml11(
-            &serde_norway::to_string(self).expect("a policy manifest always serialises"),
-        )
+        crate::source::yaml11::quote_for_yaml11(&text.expect("a policy manifest always serialises"))
+    }
+
+    /// The manifest as JSON, in its format (the report's `generated` entries).
+    pub fn to_value(&self) -> serde_json::Value {
+        match self.format {
+            PolicyFormat::Kubernetes => serde_json::to_value(self),
+            PolicyFormat::Cilium => serde_json::to_value(cilium::manifest(self)),
+        }
+        .expect("a policy manifest always serialises")
     }
 
     /// Why it was generated.
@@ -286,11 +319,55 @@ pub fn generate(
     coverage: &Coverage,
     options: &GenerateOptions,
 ) -> Generation {
-    let mut names = Names::new(inventory);
+    let mut names = Names::new(inventory, options.format);
     let mut g = Generation::default();
     denies(inventory, coverage, options, &mut names, &mut g);
     complete_rules(inventory, coverage, options, &mut names, &mut g);
+    if options.format == PolicyFormat::Cilium {
+        cilium_notes(&mut g);
+    }
+    for p in &mut g.policies {
+        p.format = options.format;
+    }
     g
+}
+
+/// Pod labels Cilium leaves out of identities cannot be selected: what the Cilium form does
+/// about them, said.
+fn cilium_notes(g: &mut Generation) {
+    for p in &g.policies {
+        let selectors = std::iter::once(&p.spec.pod_selector)
+            .chain(
+                p.spec
+                    .ingress
+                    .iter()
+                    .flat_map(|r| &r.from)
+                    .map(|x| &x.pod_selector),
+            )
+            .chain(
+                p.spec
+                    .egress
+                    .iter()
+                    .flat_map(|r| &r.to)
+                    .map(|x| &x.pod_selector),
+            );
+        for s in selectors {
+            let (kept, dropped) = cilium::identity_selector(s);
+            if dropped.is_empty() {
+                continue;
+            }
+            let what = if kept == *s {
+                "it selects no pod under Cilium, which leaves every one of them out of identities"
+            } else {
+                "they are left out of its Cilium form, which Cilium leaves out of identities"
+            };
+            g.notes.push(format!(
+                "{} selects pods by {}: {what}",
+                p.metadata.name,
+                dropped.join(", ")
+            ));
+        }
+    }
 }
 
 /// Policy names in use per namespace, generated ones included.
@@ -299,14 +376,20 @@ struct Names {
 }
 
 impl Names {
-    fn new(inventory: &Inventory) -> Self {
-        Names {
-            taken: inventory
+    /// The names of the kind that will be written: NetworkPolicies, or CiliumNetworkPolicies.
+    fn new(inventory: &Inventory, format: PolicyFormat) -> Self {
+        let taken = match format {
+            PolicyFormat::Kubernetes => inventory
                 .policies
                 .iter()
                 .map(|p| (p.namespace.clone(), p.name.clone()))
                 .collect(),
-        }
+            PolicyFormat::Cilium => (inventory.cilium_policies.iter())
+                .filter(|p| !p.kind.cluster_scoped())
+                .filter_map(|p| Some((p.namespace.clone()?, p.name.clone())))
+                .collect(),
+        };
+        Names { taken }
     }
 
     /// `name`, or `name-generated` (then `-2`, `-3`...) when that namespace already has it.
@@ -579,6 +662,8 @@ fn policy(
             ingress: vec![],
             egress: vec![],
         },
+        format: PolicyFormat::Kubernetes,
+        dns: false,
     }
 }
 
@@ -632,6 +717,7 @@ fn dns_policy(
         format!("the egress deny {deny} would block name resolution"),
     );
     p.spec.egress = vec![rule];
+    p.dns = true;
     p
 }
 

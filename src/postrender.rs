@@ -96,10 +96,7 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
         &options.analysis,
     );
     report.notes.extend(notes);
-    report.generated = manifests
-        .iter()
-        .map(|m| serde_json::to_value(m).expect("a policy manifest always serialises"))
-        .collect();
+    report.generated = manifests.iter().map(PolicyManifest::to_value).collect();
     let documents: Vec<String> = manifests.iter().map(PolicyManifest::to_yaml).collect();
     Ok(Rendered {
         report,
@@ -133,8 +130,11 @@ pub fn add_generated(
             content_line: doc.content_line(),
         };
         for parsed in parse_yaml_document(ctx)? {
-            if let Parsed::Policy(p) = parsed {
-                inventory.policies.push(p);
+            match parsed {
+                Parsed::Policy(p) => inventory.policies.push(p),
+                // `--policy-format cilium`.
+                Parsed::CiliumPolicy(p) => inventory.cilium_policies.push(*p),
+                _ => {}
             }
         }
     }

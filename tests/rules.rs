@@ -99,6 +99,8 @@ fn cluster_fixture(yaml: &str) -> Fixture {
             "ClusterNetworkPolicy" => f.cluster_network_policies.push(v),
             "AdminNetworkPolicy" => f.admin_network_policies.push(v),
             "BaselineAdminNetworkPolicy" => f.baseline_admin_network_policies.push(v),
+            "CiliumNetworkPolicy" => f.cilium_network_policies.push(v),
+            "CiliumClusterwideNetworkPolicy" => f.cilium_clusterwide_network_policies.push(v),
             kind => {
                 let template = &v["spec"]["template"];
                 let ns = v["metadata"]["namespace"].clone();
@@ -121,9 +123,11 @@ fn cluster_fixture(yaml: &str) -> Fixture {
 }
 
 fn cluster_mode(yaml: &str) -> Vec<String> {
-    // The cluster has the network-policy-api CRDs, in every version this version reads.
+    // The cluster has the network-policy-api CRDs, in every version this version reads, and
+    // Cilium's.
     let options = Options {
         policy_api_versions: vec!["v1alpha1", "v1alpha2", "v1beta1"],
+        other_policy_apis: vec!["cilium.io/v2"],
         ..Options::default()
     };
     let server = ApiServer::start(cluster_fixture(yaml), options);
@@ -152,10 +156,10 @@ fn cluster_mode(yaml: &str) -> Vec<String> {
 /// A mode: its name, and what it finds on some manifests.
 type Mode = (&'static str, fn(&str) -> Vec<String>);
 
-/// NPC130 reads the CNI from a live cluster's kube-system; manifests cannot tell it.
+/// NPC130 and NPC307 read the CNI from a live cluster's kube-system; manifests cannot tell it.
 fn modes(rule: &Rule) -> Vec<Mode> {
     let mut modes: Vec<Mode> = vec![("cluster", cluster_mode)];
-    if rule.id != "NPC130" {
+    if rule.id != "NPC130" && rule.id != "NPC307" {
         modes.push(("manifests", manifests_mode));
         modes.push(("post-render", post_render_mode));
     }

@@ -251,6 +251,28 @@ mod tests {
     }
 
     #[test]
+    fn cilium_rules_are_walked() {
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: shop, labels: {app: api}}\nspec: {containers: [{name: api, image: api}]}\n---\n";
+        let cnp = |name: &str, egress: &str| {
+            format!("apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  endpointSelector: {{}}\n  egress: {egress}\n---\n")
+        };
+        let deny = cnp("deny-all-egress", "[{}]");
+        let f = run(&format!("{pod}{deny}"), check);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].remediation.contains("toEndpoints: [{matchLabels: {io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}]"),
+            "the fix is in Cilium's form: {f:#?}"
+        );
+        // Cilium's documented DNS allow, in another policy.
+        let dns = cnp(
+            "allow-dns",
+            "[{toEndpoints: [{matchLabels: {io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}], toPorts: [{ports: [{port: '53', protocol: ANY}]}]}]",
+        );
+        let f = run(&format!("{pod}{deny}{dns}"), check);
+        assert!(f.is_empty(), "{f:#?}");
+    }
+
+    #[test]
     fn wrong_namespace_or_labels_do_not_reach_dns() {
         let f = run(&yaml("[{to: [{podSelector: {matchLabels: {k8s-app: kube-dns}}}], ports: [{port: 53, protocol: UDP}, {port: 53}]}]"), check);
         assert_eq!(

@@ -5,6 +5,13 @@ pub mod all_namespaces_peer;
 pub mod allow_all_egress;
 pub mod allow_all_ingress;
 pub mod any_peer_on_port;
+pub mod cilium_deny_shadows_allow;
+pub mod cilium_empty_rule;
+pub mod cilium_host_policy;
+pub mod cilium_no_default_deny_alone;
+pub mod cilium_policy_selects_nothing;
+pub mod cilium_without_cilium;
+pub mod cilium_world_to_internal;
 pub mod cluster_admin_allow_overrides_isolation;
 pub mod cluster_deny_pods_only;
 pub mod cluster_pass_to_nothing;
@@ -28,7 +35,9 @@ pub mod policy_selects_nothing;
 pub mod uncovered_workload;
 pub mod unresolved_named_port;
 
-use crate::model::{ClusterPolicy, Direction, Inventory, NetworkPolicy, Origin, Workload};
+use crate::model::{
+    CiliumPolicy, ClusterPolicy, Direction, Inventory, NetworkPolicy, Origin, Workload,
+};
 use crate::report::{Finding, Severity};
 use crate::semantics::traffic::{Endpoint, PodRef};
 use crate::semantics::Coverage;
@@ -119,6 +128,55 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// A finding of this rule about a CiliumNetworkPolicy (in its namespace) or a
+    /// CiliumClusterwideNetworkPolicy (no namespace, as for the other cluster-scoped kinds).
+    pub fn cilium_finding(
+        &self,
+        policy: &CiliumPolicy,
+        message: String,
+        remediation: String,
+    ) -> Finding {
+        let namespace = policy
+            .namespace
+            .as_deref()
+            .filter(|_| !policy.kind.cluster_scoped());
+        let mut f = self.finding(
+            namespace.unwrap_or(""),
+            policy.kind.as_str(),
+            &policy.name,
+            &policy.origin,
+            message,
+            remediation,
+        );
+        if namespace.is_none() {
+            f.namespace = None;
+        }
+        f
+    }
+}
+
+/// Per counted Cilium rule (a position in [`crate::semantics::PolicySet::cilium`]), the
+/// workloads whose verdict names it in either direction, in inventory order.
+pub fn cilium_selected<'a>(ctx: &Context<'a>) -> Vec<Vec<&'a Workload>> {
+    let mut out: Vec<Vec<&Workload>> = vec![Vec::new(); ctx.coverage.set.cilium().len()];
+    for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
+        let mut positions: Vec<usize> = v
+            .ingress
+            .cilium
+            .iter()
+            .chain(&v.egress.cilium)
+            .copied()
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
+        for p in positions {
+            out[p].push(w);
+        }
+    }
+    out
+}
+
 /// A rule of a cluster-scoped policy in one line: `spec.ingress[0] "deny-guests" (Deny from
 /// namespaces {})`.
 pub fn describe_cluster_rule(policy: &ClusterPolicy, direction: Direction, index: usize) -> String {
@@ -202,6 +260,24 @@ pub fn pod_endpoint<'a>(
         ports: &workload.ports,
         service_account: workload.service_account(),
         node_network: ctx.coverage.on_node_network(workload),
+        anonymous: false,
+    })
+}
+
+/// A pod of a workload with these labels, as the semantics see it, for a caller whose
+/// borrows are shorter than the context's.
+pub fn endpoint<'b>(
+    coverage: &'b Coverage,
+    w: &'b Workload,
+    labels: &'b crate::model::Labels,
+) -> Endpoint<'b> {
+    Endpoint::Pod(PodRef {
+        namespace: &w.namespace,
+        labels,
+        namespace_labels: coverage.set.namespace_labels(&w.namespace),
+        ports: &w.ports,
+        service_account: w.service_account(),
+        node_network: coverage.on_node_network(w),
         anonymous: false,
     })
 }
@@ -363,6 +439,13 @@ pub const RULES: &[Rule] = &[
     cluster_shadowed_rule::RULE,
     cluster_pass_to_nothing::RULE,
     cluster_deny_pods_only::RULE,
+    cilium_empty_rule::RULE,
+    cilium_deny_shadows_allow::RULE,
+    cilium_no_default_deny_alone::RULE,
+    cilium_policy_selects_nothing::RULE,
+    cilium_world_to_internal::RULE,
+    cilium_host_policy::RULE,
+    cilium_without_cilium::RULE,
 ];
 
 /// The rule with this id or name (case-insensitive).
@@ -457,6 +540,25 @@ const CHECKS: &[(&Rule, Check)] = &[
         cluster_pass_to_nothing::check,
     ),
     (&cluster_deny_pods_only::RULE, cluster_deny_pods_only::check),
+    (&cilium_empty_rule::RULE, cilium_empty_rule::check),
+    (
+        &cilium_deny_shadows_allow::RULE,
+        cilium_deny_shadows_allow::check,
+    ),
+    (
+        &cilium_no_default_deny_alone::RULE,
+        cilium_no_default_deny_alone::check,
+    ),
+    (
+        &cilium_policy_selects_nothing::RULE,
+        cilium_policy_selects_nothing::check,
+    ),
+    (
+        &cilium_world_to_internal::RULE,
+        cilium_world_to_internal::check,
+    ),
+    (&cilium_host_policy::RULE, cilium_host_policy::check),
+    (&cilium_without_cilium::RULE, cilium_without_cilium::check),
 ];
 
 /// Runs every check.

@@ -182,7 +182,7 @@ const BUILT_IN_KINDS: &[&str] = &[
 ];
 
 /// The custom resource kinds of the input (Helm hooks included), sorted.
-fn custom_resource_kinds<'a>(ctx: &Context<'a>) -> Vec<&'a str> {
+pub(super) fn custom_resource_kinds<'a>(ctx: &Context<'a>) -> Vec<&'a str> {
     let mut kinds: Vec<&str> = ctx
         .inventory
         .skipped_kinds

@@ -9,7 +9,7 @@ mod connectivity;
 
 use crate::analysis::{self, RuleConfig, Scope};
 use crate::error::Error;
-use crate::generate::{DenyMode, GenerateOptions};
+use crate::generate::{DenyMode, GenerateOptions, PolicyFormat};
 use crate::model::{CiliumMode, Inventory};
 use crate::output::{self, ColorChoice, Format};
 use crate::postrender::{self, PostRenderOptions};
@@ -526,6 +526,11 @@ pub struct PostRenderArgs {
     )]
     pub emit_default_deny: Option<DenyMode>,
 
+    /// Write the policies --emit-default-deny adds as Kubernetes NetworkPolicies or as
+    /// CiliumNetworkPolicies.
+    #[arg(long, value_enum, default_value_t = PolicyFormat::Kubernetes, value_name = "FORMAT")]
+    pub policy_format: PolicyFormat,
+
     #[command(flatten)]
     pub dns: DnsArgs,
 
@@ -583,6 +588,7 @@ impl DnsArgs {
     fn options(&self, mode: DenyMode) -> GenerateOptions {
         GenerateOptions {
             mode,
+            format: PolicyFormat::Kubernetes,
             dns: !self.no_dns,
             dns_namespace: self.dns_namespace.clone(),
             dns_selector: self.dns_selector.0.clone(),
@@ -604,6 +610,10 @@ pub struct GenerateArgs {
     /// Per namespace (complete each namespace's default deny) or per uncovered workload.
     #[arg(long, value_enum, default_value_t = DenyMode::Namespace, value_name = "MODE")]
     pub mode: DenyMode,
+
+    /// Write Kubernetes NetworkPolicies or CiliumNetworkPolicies.
+    #[arg(long, value_enum, default_value_t = PolicyFormat::Kubernetes, value_name = "FORMAT")]
+    pub policy_format: PolicyFormat,
 
     #[command(flatten)]
     pub dns: DnsArgs,
@@ -793,7 +803,10 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
         scope: args.verdict.scope()?,
         rules: args.verdict.rules()?,
         analysis: args.verdict.analysis(args.selector.as_ref()),
-        generate: args.emit_default_deny.map(|mode| args.dns.options(mode)),
+        generate: args.emit_default_deny.map(|mode| GenerateOptions {
+            format: args.policy_format,
+            ..args.dns.options(mode)
+        }),
     };
     // The bytes go out as they came in (a byte-order mark included); the analysis reads them.
     let bytes = manifests::read_bytes(&paths::Input::Stdin)?;
@@ -873,7 +886,11 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
             args.host_network.model(),
         )
     };
-    let generated = crate::generate::generate(&inventory, &coverage, &args.dns.options(args.mode));
+    let options = GenerateOptions {
+        format: args.policy_format,
+        ..args.dns.options(args.mode)
+    };
+    let generated = crate::generate::generate(&inventory, &coverage, &options);
     for note in &generated.notes {
         eprintln!("note: {}", output::terminal::escape_lines(note));
     }

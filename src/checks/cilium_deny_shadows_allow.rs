@@ -1,0 +1,423 @@
+//! NPC302 cilium-deny-shadows-allow: an allow rule (of a Cilium policy, or of a NetworkPolicy,
+//! which Cilium enforces in the same layer) that a Cilium deny rule applying to the same pods
+//! matches in full. Deny rules win over every allow (SEMANTICS.md point 19), so the allow
+//! never takes effect there: what its author wanted to let through is dropped.
+//!
+//! Compared through the compiled rules, not the YAML: an allow is shadowed for a pod when,
+//! for every peer it may match among the inventory's workloads, point 22's anonymous pod and a
+//! few addresses (public ones, private ones and those the policies' CIDRs name), the deny
+//! certainly matches that peer too, on every port the allow lets through. Each pair of rules is
+//! worked out once, with the first pod both apply to as the destination of named ports; only
+//! pods with a deny rule cost anything, and deny rules are few.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::connectivity::describe::{policy_name, rule_label, rule_ref};
+use crate::model::{Direction, Inventory, Workload};
+use crate::report::{Finding, Severity};
+use crate::semantics::traffic::{CompiledRule, Endpoint, Match};
+use crate::semantics::{Coverage, DirectionVerdict, PolicyId, RuleRef};
+
+use super::{describe_workloads, endpoint, AnonymousPod, Context, Rule};
+
+pub const RULE: Rule = Rule {
+    id: "NPC302",
+    name: "cilium-deny-shadows-allow",
+    severity: Severity::Warning,
+    summary: "A Cilium deny rule matches everything an allow rule for the same pods lets through",
+    explanation: "Cilium applies `ingressDeny` and `egressDeny` rules before any allow, whatever \
+        policy (CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy or Kubernetes \
+        NetworkPolicy) the allow comes from. When a deny rule that applies to a pod matches \
+        every peer and every port an allow rule for that pod names, the allow never takes \
+        effect there: the traffic its author meant to let through is dropped, often because the \
+        deny was written as \"everything else\" (`fromEntities: [cluster]`), which Cilium's \
+        default deny already does. The rules are compared as the semantics evaluate them, \
+        against the workloads of the input, a pod of a new namespace and a few addresses, not as \
+        text. Only complete shadowing is reported: a deny that carves some peers or ports out of \
+        an allow is what deny rules are for.",
+    bad_example: include_str!("examples/NPC302-bad.yaml"),
+    good_example: include_str!("examples/NPC302-good.yaml"),
+};
+
+type Pair = (RuleRef, RuleRef);
+
+pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    let set = &ctx.coverage.set;
+    if set.cilium().is_empty() {
+        return Vec::new();
+    }
+    let anonymous = AnonymousPod::new();
+    let peers = sample_peers(ctx.coverage, ctx.inventory, &anonymous);
+    // A pair of rules gives the same answer for every pod both apply to.
+    let mut known: HashMap<Pair, bool> = HashMap::new();
+    let mut shadowed: BTreeMap<Pair, Vec<&Workload>> = BTreeMap::new();
+    for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
+        if ctx.coverage.on_node_network(w) {
+            continue;
+        }
+        for d in Direction::BOTH {
+            let dv = v.direction(d);
+            let denies = dv.cilium.iter().any(|&p| {
+                let c = &set.cilium()[p];
+                set.rules(c.id(), d).len() > c.allow_count(d)
+            });
+            if !denies {
+                continue;
+            }
+            for pair in shadowed_pairs(ctx, w, d, dv, &peers, &mut known) {
+                shadowed.entry(pair).or_default().push(w);
+            }
+        }
+    }
+    let inv = ctx.inventory;
+    shadowed
+        .into_iter()
+        .map(|((allow, deny), workloads)| {
+            let message = format!(
+                "{allowed} never takes effect for {who}: {denied} matches every peer and port it \
+                 allows there, and a Cilium deny rule wins over every allow",
+                allowed = describe(inv, allow),
+                who = describe_workloads(&workloads),
+                denied = describe(inv, deny),
+            );
+            let remediation = format!(
+                "Narrow {deny} (other peers or ports, or an `except` in a CIDR set) so that it \
+                 leaves out what the allow is for, or delete the allow if the deny is what is \
+                 meant.",
+                deny = rule_label(inv, deny),
+            );
+            match allow.policy {
+                PolicyId::Network(i) => RULE.policy_finding(&inv.policies[i], message, remediation),
+                PolicyId::Cilium { policy, .. } => {
+                    RULE.cilium_finding(&inv.cilium_policies[policy as usize], message, remediation)
+                }
+                PolicyId::Cluster(i) => {
+                    RULE.cluster_finding(&inv.cluster_policies[i], message, remediation)
+                }
+            }
+        })
+        .collect()
+}
+
+/// `CiliumNetworkPolicy shop/db spec.ingress[0] (Allow from ...)`, `NetworkPolicy shop/db
+/// spec.ingress[1] (from ...)`.
+fn describe(inventory: &Inventory, at: RuleRef) -> String {
+    match at.policy {
+        PolicyId::Network(_) => format!(
+            "NetworkPolicy {} spec.{}[{}] ({})",
+            policy_name(inventory, at.policy),
+            at.direction.lower(),
+            at.index,
+            rule_ref(inventory, at)
+        ),
+        _ => format!(
+            "{} {} ({})",
+            policy_name(inventory, at.policy),
+            rule_label(inventory, at),
+            rule_ref(inventory, at)
+        ),
+    }
+}
+
+/// The allow rules of the pod's policies that one of its Cilium deny rules shadows.
+fn shadowed_pairs(
+    ctx: &Context<'_>,
+    w: &Workload,
+    direction: Direction,
+    v: &DirectionVerdict,
+    peers: &[Endpoint<'_>],
+    known: &mut HashMap<Pair, bool>,
+) -> Vec<Pair> {
+    let set = &ctx.coverage.set;
+    let subject = endpoint(ctx.coverage, w, &w.label_sets[0]);
+    let mut allows: Vec<(RuleRef, &CompiledRule, &str)> = Vec::new();
+    let mut denies: Vec<(RuleRef, &CompiledRule)> = Vec::new();
+    for &i in &v.policies {
+        let id = PolicyId::Network(i);
+        for (index, r) in set.rules(id, direction).iter().enumerate() {
+            let at = RuleRef {
+                policy: id,
+                direction,
+                index,
+            };
+            allows.push((at, r, set.policy_namespace(id)));
+        }
+    }
+    for &p in &v.cilium {
+        let c = &set.cilium()[p];
+        let id = c.id();
+        for (index, r) in set.rules(id, direction).iter().enumerate() {
+            let at = RuleRef {
+                policy: id,
+                direction,
+                index,
+            };
+            if index < c.allow_count(direction) {
+                allows.push((at, r, ""));
+            } else {
+                denies.push((at, r));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (allow, a, namespace) in &allows {
+        let first = denies.iter().find(|(deny, d)| {
+            *known
+                .entry((*allow, *deny))
+                .or_insert_with(|| shadows(a, namespace, d, direction, &subject, peers))
+        });
+        if let Some((deny, _)) = first {
+            out.push((*allow, *deny));
+        }
+    }
+    out
+}
+
+/// Whether `deny` matches every peer and port `allow` lets through to (from) `subject`, and
+/// `allow` lets something through.
+fn shadows(
+    allow: &CompiledRule,
+    namespace: &str,
+    deny: &CompiledRule,
+    direction: Direction,
+    subject: &Endpoint<'_>,
+    peers: &[Endpoint<'_>],
+) -> bool {
+    let mut allows_something = false;
+    for peer in peers {
+        if allow.peer_match(namespace, peer) == Match::No {
+            continue;
+        }
+        let destination = match direction {
+            Direction::Ingress => subject,
+            Direction::Egress => peer,
+        };
+        let conns = allow.conns(destination);
+        if conns.is_empty() {
+            continue;
+        }
+        allows_something = true;
+        if deny.peer_match("", peer) != Match::Yes
+            || conns.intersect(&deny.conns(destination)) != conns
+        {
+            return false;
+        }
+    }
+    allows_something
+}
+
+/// One pod of each label set of the input (hostNetwork pods are no endpoint), point 22's
+/// anonymous pod, and addresses: public, private, the metadata service, and the first and
+/// last address of every CIDR the policies name.
+fn sample_peers<'a>(
+    coverage: &'a Coverage,
+    inventory: &'a Inventory,
+    anonymous: &'a AnonymousPod,
+) -> Vec<Endpoint<'a>> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for w in &inventory.workloads {
+        if coverage.on_node_network(w) {
+            continue;
+        }
+        for labels in &w.label_sets {
+            if seen.insert((w.namespace.as_str(), labels, w.service_account())) {
+                out.push(endpoint(coverage, w, labels));
+            }
+        }
+    }
+    out.push(anonymous.endpoint());
+    let mut addresses: Vec<IpAddr> = [
+        "8.8.8.8",
+        "1.1.1.1",
+        "10.0.0.1",
+        "172.16.0.1",
+        "192.168.0.1",
+        "169.254.169.254",
+        "2001:4860:4860::8888",
+        "fd00::1",
+    ]
+    .iter()
+    .map(|a| a.parse().expect("a literal address"))
+    .collect();
+    let cidrs = inventory
+        .cilium_policies
+        .iter()
+        .flat_map(|p| &p.rules)
+        .flat_map(|r| {
+            [&r.ingress, &r.ingress_deny, &r.egress, &r.egress_deny]
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .flat_map(|r| {
+            let sets = r.cidr_set.iter().flatten();
+            (r.cidr.iter().flatten())
+                .chain(sets.clone().filter_map(|s| s.cidr.as_ref()))
+                .chain(sets.flat_map(|s| &s.except))
+        })
+        .chain(
+            (inventory.policies.iter())
+                .flat_map(|p| Direction::BOTH.into_iter().flat_map(|d| p.rules(d)))
+                .flat_map(|r| &r.peers)
+                .filter_map(|p| p.ip_block.as_ref())
+                .flat_map(|b| std::iter::once(&b.cidr).chain(&b.except)),
+        );
+    for cidr in cidrs {
+        if let Ok(net) = cidr.parse::<IpNet>() {
+            addresses.push(net.network());
+            addresses.push(net.broadcast());
+        }
+    }
+    addresses.sort_unstable();
+    addresses.dedup();
+    out.extend(addresses.into_iter().map(Endpoint::Address));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testutil::{examples, run};
+
+    #[test]
+    fn examples_fire_and_stay_silent() {
+        examples(&RULE, check);
+    }
+
+    const PODS: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: db, namespace: shop, labels: {app: db}}\nspec: {containers: [{name: db, image: postgres, ports: [{name: pg, containerPort: 5432}]}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: shop, labels: {app: api}}\nspec: {containers: [{name: api, image: api}]}\n---\n";
+
+    fn cnp(name: &str, body: &str) -> String {
+        format!(
+            "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  endpointSelector: {{matchLabels: {{app: db}}}}\n{body}---\n"
+        )
+    }
+
+    const ALLOW_API_5432: &str = "  ingress: [{fromEndpoints: [{matchLabels: {app: api}}], toPorts: [{ports: [{port: '5432', protocol: TCP}]}]}]\n";
+
+    #[test]
+    fn table_of_cases() {
+        // (policies after the pods, what the finding says; none: silent)
+        let cases: Vec<(String, Option<&str>)> = vec![
+            // The same policy: the deny names the very peer.
+            (
+                cnp(
+                    "db",
+                    &format!(
+                        "{ALLOW_API_5432}  ingressDeny: [{{fromEndpoints: [{{matchLabels: {{app: api}}}}]}}]\n"
+                    ),
+                ),
+                Some("CiliumNetworkPolicy shop/db spec.ingress[0] (Allow from pods app=api"),
+            ),
+            // A deny by port alone (every peer on that port) over an allow on that port.
+            (
+                format!(
+                    "{}{}",
+                    cnp("allow", ALLOW_API_5432),
+                    cnp(
+                        "deny",
+                        "  ingressDeny: [{toPorts: [{ports: [{port: '5000', endPort: 6000, protocol: TCP}]}]}]\n"
+                    )
+                ),
+                Some("CiliumNetworkPolicy shop/deny spec.ingressDeny[0]"),
+            ),
+            // The deny covers another port only: partial, silent.
+            (
+                format!(
+                    "{}{}",
+                    cnp("allow", ALLOW_API_5432),
+                    cnp(
+                        "deny",
+                        "  ingressDeny: [{toPorts: [{ports: [{port: '5433', protocol: TCP}]}]}]\n"
+                    )
+                ),
+                None,
+            ),
+            // UDP deny, TCP allow: silent.
+            (
+                format!(
+                    "{}{}",
+                    cnp("allow", ALLOW_API_5432),
+                    cnp(
+                        "deny",
+                        "  ingressDeny: [{toPorts: [{ports: [{port: '5432', protocol: UDP}]}]}]\n"
+                    )
+                ),
+                None,
+            ),
+            // Deny from the world, allow from a pod: disjoint peers.
+            (
+                format!(
+                    "{}{}",
+                    cnp("allow", ALLOW_API_5432),
+                    cnp("deny", "  ingressDeny: [{fromEntities: [world]}]\n")
+                ),
+                None,
+            ),
+            // An allow of every endpoint against a deny of one of them: partial.
+            (
+                cnp(
+                    "db",
+                    "  ingress: [{fromEndpoints: [{}]}]\n  ingressDeny: [{fromEndpoints: [{matchLabels: {app: api}}]}]\n",
+                ),
+                None,
+            ),
+            // A NetworkPolicy allow counts too (Cilium enforces both in one layer).
+            (
+                format!(
+                    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: np, namespace: shop}}\nspec:\n  podSelector: {{matchLabels: {{app: db}}}}\n  ingress: [{{from: [{{podSelector: {{matchLabels: {{app: api}}}}}}], ports: [{{port: pg}}]}}]\n---\n{}",
+                    cnp("deny", "  ingressDeny: [{fromEntities: [cluster]}]\n")
+                ),
+                Some("NetworkPolicy shop/np spec.ingress[0]"),
+            ),
+            // Egress: allow to a CIDR inside a denied wider one.
+            (
+                "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: out, namespace: shop}\nspec:\n  endpointSelector: {matchLabels: {app: api}}\n  egress: [{toCIDR: [203.0.113.0/24]}]\n  egressDeny: [{toCIDRSet: [{cidr: 203.0.0.0/16}]}]\n---\n".to_owned(),
+                Some("spec.egress[0] (Allow to addresses 203.0.113.0/24"),
+            ),
+            // ... and with the allowed range carved out of the deny: silent.
+            (
+                "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: out, namespace: shop}\nspec:\n  endpointSelector: {matchLabels: {app: api}}\n  egress: [{toCIDR: [203.0.113.0/24]}]\n  egressDeny: [{toCIDRSet: [{cidr: 203.0.0.0/16, except: [203.0.113.0/24]}]}]\n---\n".to_owned(),
+                None,
+            ),
+        ];
+        for (policies, says) in cases {
+            let yaml = format!("{PODS}{policies}");
+            let f = run(&yaml, check);
+            match says {
+                Some(says) => {
+                    assert_eq!(f.len(), 1, "{yaml}: {f:#?}");
+                    assert!(f[0].message.contains(says), "{}", f[0].message);
+                }
+                None => assert!(f.is_empty(), "{yaml}: {f:#?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn message() {
+        let f = run(RULE.bad_example, check);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].object, "db-from-api");
+        assert!(
+            f[0].message.starts_with(
+                "CiliumNetworkPolicy shop/db-from-api spec.ingress[0] (Allow from pods app=api"
+            ),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message.ends_with(
+                "never takes effect for Deployment shop/db: CiliumNetworkPolicy shop/db-lockdown \
+                 spec.ingressDeny[0] (Deny from entities cluster, every port and protocol) matches \
+                 every peer and port it allows there, and a Cilium deny rule wins over every \
+                 allow"
+            ),
+            "{}",
+            f[0].message
+        );
+    }
+}
