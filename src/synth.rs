@@ -1305,6 +1305,7 @@ mod tests {
                 workloads: 1,
                 policies: 0,
                 cluster_policies: 0,
+                cilium: false,
                 seed: 7,
             },
             SynthConfig {
@@ -1312,6 +1313,7 @@ mod tests {
                 workloads: 0,
                 policies: 0,
                 cluster_policies: 0,
+                cilium: false,
                 seed: 7,
             },
             SynthConfig {
@@ -1319,6 +1321,7 @@ mod tests {
                 workloads: 5,
                 policies: 2,
                 cluster_policies: 3,
+                cilium: false,
                 seed: 7,
             },
         ] {
@@ -1365,6 +1368,32 @@ mod tests {
             "{} bytes",
             tally.bytes
         );
+    }
+
+    #[test]
+    fn cilium_form_writes_valid_cilium_policies_in_place_of_network_policies() {
+        use crate::semantics::cilium_validation::refused;
+        let plain = small();
+        let cfg = SynthConfig {
+            cilium: true,
+            ..plain
+        };
+        let loaded = [crate::source::manifests::Loaded {
+            name: "synth.yaml".into(),
+            text: text(&cfg),
+        }];
+        let parsed =
+            crate::source::manifests::parse_all(&loaded, &Default::default()).expect("parses");
+        let inventory = crate::source::manifests::build_inventory(parsed);
+        assert!(inventory.policies.is_empty());
+        assert_eq!(inventory.cilium_policies.len(), cfg.policies);
+        let bad: Vec<&str> = inventory
+            .cilium_policies
+            .iter()
+            .filter(|p| refused(p))
+            .map(|p| p.name.as_str())
+            .collect();
+        assert!(bad.is_empty(), "Cilium would refuse {bad:?}");
     }
 
     #[test]
