@@ -20,16 +20,20 @@ const OTHER_APIS: [&str; 3] = [
     "crd.projectcalico.org/v1",
 ];
 
+/// Cilium's policies select pods of an application the cluster does not run, so that what
+/// isolates web (nothing) is not theirs to decide: they are read and evaluated, never ignored.
 fn cilium(namespace: &str, name: &str) -> Value {
     json!({"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
            "metadata": {"name": name, "namespace": namespace},
-           "spec": {"endpointSelector": {}, "ingress": [{"fromEndpoints": [{}]}]}})
+           "spec": {"endpointSelector": {"matchLabels": {"app": "not-running"}},
+                    "ingress": [{"fromEndpoints": [{}]}]}})
 }
 
 fn cilium_clusterwide(name: &str) -> Value {
     json!({"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
            "metadata": {"name": name},
-           "spec": {"endpointSelector": {}, "egress": [{"toEndpoints": [{}]}]}})
+           "spec": {"endpointSelector": {"matchLabels": {"app": "not-running"}},
+                    "egress": [{"toEndpoints": [{}]}]}})
 }
 
 /// Read as a Kubernetes NetworkPolicy (no podSelector: the whole namespace, no rules) it

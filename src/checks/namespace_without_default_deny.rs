@@ -41,7 +41,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             continue;
         }
         let deny = ctx.coverage.default_deny(ctx.inventory, ns);
-        // A cluster-scoped tier that denies every pod of the namespace is a default deny too.
+        // A cluster-scoped tier or a Cilium policy that denies every pod of the namespace is a
+        // default deny too.
         let missing: Vec<Direction> = Direction::BOTH
             .into_iter()
             .filter(|d| !deny.has(*d) && ctx.coverage.tier_default_deny(ns, *d).is_none())
@@ -72,11 +73,21 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 "Namespace {ns} has no default-deny NetworkPolicy for {}: new pods there are open until a policy selects them",
                 lower.join(" or ")
             ),
-            format!(
-                "Add a NetworkPolicy `{name}` to {ns} with podSelector: {{}}, policyTypes: [{}] and no rules, \
-                 then allow the traffic each workload needs.",
-                types.join(", ")
-            ),
+            if ctx.inventory.cilium_policies.is_empty() {
+                format!(
+                    "Add a NetworkPolicy `{name}` to {ns} with podSelector: {{}}, policyTypes: [{}] and no rules, \
+                     then allow the traffic each workload needs.",
+                    types.join(", ")
+                )
+            } else {
+                // The input writes Cilium policies: the default deny in their form.
+                let sections: Vec<String> = lower.iter().map(|d| format!("{d}: [{{}}]")).collect();
+                format!(
+                    "Add a CiliumNetworkPolicy `{name}` to {ns} with endpointSelector: {{}}, {} \
+                     (or the NetworkPolicy equivalent), then allow the traffic each workload needs.",
+                    sections.join(", ")
+                )
+            },
         ));
     }
     out

@@ -59,7 +59,22 @@ fn finding(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict) -> Finding {
         )
     };
     let types: Vec<&str> = open.iter().map(|d| d.as_str()).collect();
-    let remediation = if v.selected_by.is_empty() {
+    let cilium_cluster = !ctx.inventory.cilium_policies.is_empty();
+    let remediation = if cilium_cluster && v.selected_by.is_empty() {
+        // Cilium policies are what this input writes: the fix in their form.
+        let sections: Vec<String> = open
+            .iter()
+            .map(|d| format!("{}: [{{}}]", d.lower()))
+            .collect();
+        format!(
+            "Add a CiliumNetworkPolicy default deny to namespace {ns} (endpointSelector: {{}}, {s}) \
+             and Cilium policies that allow only the traffic {name} needs \
+             (`generate --policy-format cilium` writes them).",
+            ns = w.namespace,
+            s = sections.join(", "),
+            name = w.name,
+        )
+    } else if v.selected_by.is_empty() {
         format!(
             "Add a default deny to namespace {ns} (podSelector: {{}}, policyTypes: [{t}], no rules) \
              and NetworkPolicies that allow only the traffic {name} needs.",
@@ -92,7 +107,16 @@ fn reason(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict, d: Direction) ->
     if let Some(tiers) = tier_reason(ctx, v.direction(d)) {
         return tiers;
     }
+    if let Some(cilium) = cilium_reason(ctx, v.direction(d), d) {
+        return cilium;
+    }
     let in_namespace = coverage.policy_count(&w.namespace);
+    if in_namespace == 0 && !ctx.inventory.cilium_policies.is_empty() {
+        return format!(
+            "no NetworkPolicy in namespace {} and no Cilium policy selects it",
+            w.namespace
+        );
+    }
     if in_namespace == 0 {
         return format!("no NetworkPolicy in namespace {}", w.namespace);
     }
@@ -132,6 +156,31 @@ fn reason(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict, d: Direction) ->
         selecting.join(", "),
         d.as_str()
     )
+}
+
+/// Why Cilium policies that select the pod leave a direction open: none asks for default deny
+/// (point 18).
+fn cilium_reason(ctx: &Context<'_>, v: &DirectionVerdict, d: Direction) -> Option<String> {
+    if v.cilium.is_empty() || v.cilium_default_deny || v.network_isolated() {
+        return None;
+    }
+    let mut names: Vec<String> = v
+        .cilium
+        .iter()
+        .map(|&p| {
+            crate::connectivity::describe::policy_name(
+                ctx.inventory,
+                ctx.coverage.set.cilium()[p].id(),
+            )
+        })
+        .collect();
+    names.dedup();
+    Some(format!(
+        "selected by {}, which {} default deny off (enableDefaultDeny.{}: false): what no deny rule names is allowed",
+        names.join(", "),
+        if names.len() == 1 { "turns" } else { "turn" },
+        d.lower()
+    ))
 }
 
 /// Why the cluster-scoped tiers leave a direction open (SEMANTICS.md point 22), when they

@@ -240,10 +240,9 @@ impl EndpointSelector {
             })
     }
 
-    /// The requirements on the namespace, for indexing: whether any namespace can match
-    /// regardless of its labels.
-    pub fn namespaces(&self) -> &Selector {
-        &self.namespaces
+    /// The requirements on the pod's own labels: what an index narrows candidates by.
+    pub fn pods(&self) -> &Selector {
+        &self.pods
     }
 }
 

@@ -110,7 +110,7 @@ impl NetworkSubjects {
 /// The policies of one namespace (positions in `NetworkSubjects::policies`, ascending), by what their
 /// podSelector requires.
 #[derive(Debug, Clone, Default)]
-struct PolicyLookup {
+pub(crate) struct PolicyLookup {
     /// Selectors with no requirement an index can use (`{}`, NotIn, DoesNotExist only).
     unanchored: Vec<usize>,
     by_pair: HashMap<String, HashMap<String, Vec<usize>>>,
@@ -118,7 +118,7 @@ struct PolicyLookup {
 }
 
 impl PolicyLookup {
-    fn add(&mut self, position: usize, selector: &Selector) {
+    pub(crate) fn add(&mut self, position: usize, selector: &Selector) {
         match selector.anchors().next() {
             None => self.unanchored.push(position),
             Some(Anchor::Nothing) => {}
@@ -141,7 +141,7 @@ impl PolicyLookup {
     }
 
     /// The policies that may select pods with these labels, ascending.
-    fn candidates(&self, labels: &Labels) -> Vec<usize> {
+    pub(crate) fn candidates(&self, labels: &Labels) -> Vec<usize> {
         let mut out = self.unanchored.clone();
         for (k, v) in labels {
             if let Some(list) = self.by_pair.get(k).and_then(|values| values.get(v)) {

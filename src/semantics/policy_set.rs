@@ -14,7 +14,7 @@ use crate::model::{
 };
 
 use super::cilium_selector::{EndpointSelector, Identity, Scope};
-use super::network_subjects::NetworkSubjects;
+use super::network_subjects::{NetworkSubjects, PolicyLookup};
 use super::traffic::{Action, CompiledRule};
 use super::Selector;
 
@@ -187,8 +187,8 @@ pub struct PolicySet {
     cilium_position: Vec<Option<usize>>,
     /// Positions in `cilium` of the CiliumNetworkPolicy rules of each namespace, and of the
     /// clusterwide ones.
-    cilium_by_namespace: HashMap<String, Vec<usize>>,
-    cilium_clusterwide: Vec<usize>,
+    cilium_by_namespace: HashMap<String, PolicyLookup>,
+    cilium_clusterwide: PolicyLookup,
     /// The Cilium agents' enforcement mode (point 18).
     cilium_mode: CiliumMode,
     /// Per namespace of the inventory, its labels (with `kubernetes.io/metadata.name`).
@@ -316,16 +316,16 @@ impl PolicySet {
                 cilium_position[i] = Some(first);
             }
         }
-        let mut cilium_by_namespace: HashMap<String, Vec<usize>> = HashMap::default();
-        let mut cilium_clusterwide = Vec::new();
+        // Indexed by their subjects' pod labels: with 20,000 rules over 100,000 workloads,
+        // each workload tries the few its labels can match, not every rule of its namespace.
+        let mut cilium_by_namespace: HashMap<String, PolicyLookup> = HashMap::default();
+        let mut cilium_clusterwide = PolicyLookup::default();
         for (position, c) in cilium.iter().enumerate() {
-            match &c.namespace {
-                Some(ns) => cilium_by_namespace
-                    .entry(ns.clone())
-                    .or_default()
-                    .push(position),
-                None => cilium_clusterwide.push(position),
-            }
+            let lookup = match &c.namespace {
+                Some(ns) => cilium_by_namespace.entry(ns.clone()).or_default(),
+                None => &mut cilium_clusterwide,
+            };
+            lookup.add(position, c.subject.pods());
         }
 
         let mut namespace_labels: HashMap<String, Labels> = inventory
@@ -464,15 +464,13 @@ impl PolicySet {
         let mut out: Vec<usize> = self
             .cilium_by_namespace
             .get(namespace)
-            .into_iter()
-            .flatten()
-            .chain(&self.cilium_clusterwide)
-            .copied()
-            .filter(|&i| {
-                let c = &self.cilium[i];
-                c.applies(direction) && c.subject.matches(identity)
-            })
-            .collect();
+            .map(|lookup| lookup.candidates(labels))
+            .unwrap_or_default();
+        out.extend(self.cilium_clusterwide.candidates(labels));
+        out.retain(|&i| {
+            let c = &self.cilium[i];
+            c.applies(direction) && c.subject.matches(identity)
+        });
         out.sort_unstable();
         out
     }
