@@ -348,8 +348,14 @@ impl Coverage {
 
     /// The policies of every layer that apply to one side, as the verdict found them.
     pub fn side_policies(&self, verdict: &DirectionVerdict) -> SidePolicies {
+        self.side(&verdict.policies, &verdict.cluster)
+    }
+
+    /// The policies of every layer that apply to a side selected by these NetworkPolicies
+    /// (inventory indexes) and cluster-scoped policies (positions in [`PolicySet::cluster`]).
+    pub fn side(&self, network: &[usize], cluster: &[usize]) -> SidePolicies {
         let (mut admin, mut baseline) = (Vec::new(), Vec::new());
-        for &position in &verdict.cluster {
+        for &position in cluster {
             match self.set.cluster()[position].layer {
                 Layer::Admin => admin.push(position),
                 _ => baseline.push(position),
@@ -357,7 +363,7 @@ impl Coverage {
         }
         SidePolicies {
             admin,
-            network: verdict.policies.clone(),
+            network: network.to_vec(),
             baseline,
         }
     }
