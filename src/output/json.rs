@@ -164,7 +164,7 @@ mod tests {
         w.ingress.reason = Some("the \"reason\"".into());
         w.ingress.isolation = crate::report::IsolationState::Ambiguous;
         w.egress.policies.clear();
-        w.egress.policy_refs.clear();
+        w.egress.policy_refs = crate::report::PolicyRefs::from([]);
         w.egress.decided_by = Some(std::sync::Arc::new(crate::report::DecidedBy {
             layer: "Baseline".into(),
             kind: "ClusterNetworkPolicy".into(),
@@ -172,8 +172,10 @@ mod tests {
             rule: Some("egress rule 2".into()),
         }));
         // Equal references that are not the same shared entry are written alike.
-        let copy = std::sync::Arc::new(w.ingress.policy_refs[0].as_ref().clone());
-        w.ingress.policy_refs.push(copy);
+        // A list that is not shared, ending with an entry equal to the first but not shared.
+        let mut list = w.ingress.policy_refs.to_vec();
+        list.push(std::sync::Arc::new(list[0].as_ref().clone()));
+        w.ingress.policy_refs = list.into();
         let (serde, ours) = both(&report);
         assert!(
             serde == ours,

@@ -4,8 +4,9 @@
 //! With cluster-scoped policies, each workload names every policy that selects it in
 //! `policyRefs`: 3.1 million references for 100,000 workloads under 200 such policies, most of
 //! the report's 694 MB, and serialising each of them field by field was most of the run. A
-//! reference is one shared entry per policy (`Arc`), so its text is written once per chunk of
-//! workloads and copied for every workload that holds it.
+//! reference is one shared entry per policy (`Arc`), and a list one shared slice per set of
+//! selecting policies, so their text is written once per chunk of workloads and copied for
+//! every workload that holds them.
 
 use std::io;
 
@@ -22,15 +23,40 @@ const ISOLATION_FIELD: &[u8] = b"\n        ";
 /// The items of `policies` and `policyRefs`.
 const ITEM: &[u8] = b"\n          ";
 
-/// The text of every policy reference already written in this chunk, by the address of its
-/// shared entry.
+/// The text of every policy reference and `policyRefs` list already written in this chunk, by
+/// the address of its shared entry or list.
 #[derive(Default)]
 pub(super) struct RefTexts {
     at: foldhash::HashMap<*const PolicyRefEntry, (usize, usize)>,
+    lists: foldhash::HashMap<(*const u8, usize), (usize, usize)>,
     text: Vec<u8>,
 }
 
 impl RefTexts {
+    /// The items of a `policyRefs` list, from the first item's indentation to the last `}`.
+    fn list(&mut self, refs: &crate::report::PolicyRefs) -> io::Result<&[u8]> {
+        let key = (refs.as_ptr().cast::<u8>(), refs.len());
+        let (start, end) = match self.lists.get(&key) {
+            Some(&range) => range,
+            None => {
+                let mut items = Vec::new();
+                for (i, r) in refs.iter().enumerate() {
+                    if i > 0 {
+                        items.push(b',');
+                    }
+                    items.extend_from_slice(ITEM);
+                    items.extend_from_slice(self.get(r)?);
+                }
+                let start = self.text.len();
+                self.text.extend_from_slice(&items);
+                let range = (start, self.text.len());
+                self.lists.insert(key, range);
+                range
+            }
+        };
+        Ok(&self.text[start..end])
+    }
+
     /// The reference as it sits in `policyRefs`, five levels deep.
     fn get(&mut self, entry: &std::sync::Arc<PolicyRefEntry>) -> io::Result<&[u8]> {
         let key = std::sync::Arc::as_ptr(entry);
@@ -111,13 +137,7 @@ fn isolation(v: &Isolation, out: &mut Vec<u8>, refs: &mut RefTexts) -> io::Resul
     if !policy_refs.is_empty() {
         key(out, ISOLATION_FIELD, "policyRefs", false);
         out.push(b'[');
-        for (i, r) in policy_refs.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(ITEM);
-            out.extend_from_slice(refs.get(r)?);
-        }
+        out.extend_from_slice(refs.list(policy_refs)?);
         out.extend_from_slice(b"\n        ]");
     }
     out.extend_from_slice(b"\n      }");
