@@ -458,15 +458,15 @@ fn workload_entries(
 }
 
 /// A direction's verdict as the report gives it (REPORT.md "Several policy APIs").
-fn isolation_entry(
+fn isolation_entry<'a>(
     inventory: &Inventory,
     coverage: &Coverage,
-    shared: &PolicyRefs,
-    v: &DirectionVerdict,
+    shared: &PolicyRefs<'a>,
+    v: &'a DirectionVerdict,
     direction: Direction,
     policies: Vec<String>,
 ) -> Isolation {
-    use crate::semantics::{Isolation as State, PolicyId};
+    use crate::semantics::Isolation as State;
     let decided_by = v.decided_by.as_ref().map(|by| match by {
         // NetworkPolicy isolation: one entry per first isolating policy (by name), shared by
         // every workload it decides for.
@@ -476,7 +476,7 @@ fn isolation_entry(
             .min_by_key(|&&i| inventory.policies[i].name.as_str())
             .map(|&i| shared.decided_by(i))
             .unwrap_or_else(|| Arc::new(decided_by_entry(inventory, by, None))),
-        _ => Arc::new(decided_by_entry(inventory, by, None)),
+        other => shared.decided_by_rule(inventory, other),
     });
     let reason = match (v.isolation, v.ambiguous) {
         (State::Ambiguous, Some((a, b))) => Some(format!(
@@ -490,33 +490,9 @@ fn isolation_entry(
     let policy_refs = if !coverage.set.has_layers() {
         // NetworkPolicies alone: `policies` names them all, in the workload's namespace. Written
         // out again as references they tripled the report of 100,000 workloads (docs/report.md).
-        Vec::new()
-    } else if v.cluster.is_empty() && v.cilium.is_empty() {
-        v.policies
-            .iter()
-            .map(|&i| shared.get(PolicyId::Network(i)))
-            .collect()
+        crate::report::PolicyRefs::from([])
     } else {
-        // Sorted by each reference's rank: comparing the strings of 20 references for each of
-        // 100,000 workloads was a tenth of a run.
-        let mut ids: Vec<(u32, PolicyId)> = v
-            .policies
-            .iter()
-            .map(|&i| PolicyId::Network(i))
-            .chain(
-                v.cluster
-                    .iter()
-                    .map(|&p| PolicyId::Cluster(coverage.set.cluster()[p].index)),
-            )
-            .chain(v.cilium.iter().map(|&p| coverage.set.cilium()[p].id()))
-            .map(|id| (shared.rank(id), id))
-            .collect();
-        ids.sort_unstable_by_key(|&(rank, _)| rank);
-        ids.dedup_by_key(|&mut (rank, _)| rank);
-        // Not collected in place: that would keep the larger buffer of `ids` for every entry.
-        let mut refs = Vec::with_capacity(ids.len());
-        refs.extend(ids.iter().map(|&(_, id)| shared.get(id)));
-        refs
+        shared.list(coverage, &v.policies, &v.cluster, &v.cilium)
     };
     Isolation {
         isolated: v.isolated,
@@ -600,15 +576,27 @@ fn decided_by_entry(
 
 /// Every policy's reference, built once and shared by the workload entries, with its rank in
 /// the references' sorted order (equal references, equal ranks).
-struct PolicyRefs {
+struct PolicyRefs<'a> {
     network: Vec<(u32, Arc<crate::report::PolicyRefEntry>)>,
     cluster: Vec<(u32, Arc<crate::report::PolicyRefEntry>)>,
     cilium: Vec<(u32, Arc<crate::report::PolicyRefEntry>)>,
     /// For each NetworkPolicy, `decidedBy` when it is the first (by name) of those isolating.
     decided_by: Vec<Arc<crate::report::DecidedBy>>,
+    /// `decidedBy` for each cluster-scoped rule met so far: a few hundred rules decide for
+    /// 100,000 workloads, and an entry each (with its rule's name written out) was 30 MB.
+    decided_by_rule: std::sync::Mutex<RuleEntries>,
+    /// Each `policyRefs` list built so far, by the verdict's selecting policies (NetworkPolicy
+    /// indexes, cluster-scoped positions): a few per namespace, shared by its workloads.
+    lists: std::sync::Mutex<RefLists<'a>>,
 }
 
-impl PolicyRefs {
+/// Keyed by the NetworkPolicy indexes, cluster-scoped positions and Cilium positions.
+type RefLists<'a> =
+    foldhash::HashMap<(&'a [usize], &'a [usize], &'a [usize]), crate::report::PolicyRefs>;
+
+type RuleEntries = foldhash::HashMap<crate::semantics::DecidedBy, Arc<crate::report::DecidedBy>>;
+
+impl<'a> PolicyRefs<'a> {
     fn new(inventory: &Inventory) -> Self {
         use crate::semantics::PolicyId;
         let network: Vec<_> = (0..inventory.policies.len())
@@ -660,11 +648,75 @@ impl PolicyRefs {
                     })
                 })
                 .collect(),
+            decided_by_rule: Default::default(),
+            lists: Default::default(),
         }
+    }
+
+    /// The sorted references of the policies that select a side, built once per distinct set.
+    fn list(
+        &self,
+        coverage: &Coverage,
+        network: &'a [usize],
+        cluster: &'a [usize],
+        cilium: &'a [usize],
+    ) -> crate::report::PolicyRefs {
+        use crate::semantics::PolicyId;
+        if let Some(list) = self.lists().get(&(network, cluster, cilium)) {
+            return list.clone();
+        }
+        let list: crate::report::PolicyRefs = if cluster.is_empty() && cilium.is_empty() {
+            network
+                .iter()
+                .map(|&i| self.get(PolicyId::Network(i)))
+                .collect()
+        } else {
+            // Sorted by each reference's rank: comparing the strings of 20 references was a
+            // tenth of a run.
+            let mut ids: Vec<(u32, PolicyId)> = network
+                .iter()
+                .map(|&i| PolicyId::Network(i))
+                .chain(
+                    cluster
+                        .iter()
+                        .map(|&p| PolicyId::Cluster(coverage.set.cluster()[p].index)),
+                )
+                .chain(cilium.iter().map(|&p| coverage.set.cilium()[p].id()))
+                .map(|id| (self.rank(id), id))
+                .collect();
+            ids.sort_unstable_by_key(|&(rank, _)| rank);
+            // One reference per policy, however many of its `specs` select the pod.
+            ids.dedup_by_key(|&mut (rank, _)| rank);
+            ids.iter().map(|&(_, id)| self.get(id)).collect()
+        };
+        self.lists()
+            .entry((network, cluster, cilium))
+            .or_insert(list)
+            .clone()
+    }
+
+    fn lists(&self) -> std::sync::MutexGuard<'_, RefLists<'a>> {
+        self.lists.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn decided_by(&self, policy: usize) -> Arc<crate::report::DecidedBy> {
         self.decided_by[policy].clone()
+    }
+
+    /// `decidedBy` for a deciding rule, a Cilium default deny or the Cilium mode.
+    fn decided_by_rule(
+        &self,
+        inventory: &Inventory,
+        by: &crate::semantics::DecidedBy,
+    ) -> Arc<crate::report::DecidedBy> {
+        let mut entries = self
+            .decided_by_rule
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        entries
+            .entry(by.clone())
+            .or_insert_with(|| Arc::new(decided_by_entry(inventory, by, None)))
+            .clone()
     }
 
     fn rank(&self, id: crate::semantics::PolicyId) -> u32 {

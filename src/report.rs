@@ -223,9 +223,17 @@ pub struct Isolation {
     pub decided_by: Option<std::sync::Arc<DecidedBy>>,
     /// Every policy of any kind that selects the pod in that direction, sorted. Shared: one
     /// entry per policy, however many workloads it selects (a cluster-scoped policy may select
-    /// every pod, and owned strings per workload took hundreds of MB on the benchmark).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub policy_refs: Vec<std::sync::Arc<PolicyRefEntry>>,
+    /// every pod, and owned strings per workload took hundreds of MB on the benchmark), and one
+    /// list per set of selecting policies, which most workloads of a namespace share.
+    #[serde(default, skip_serializing_if = "no_refs")]
+    pub policy_refs: PolicyRefs,
+}
+
+/// The `policyRefs` of a direction.
+pub type PolicyRefs = std::sync::Arc<[std::sync::Arc<PolicyRefEntry>]>;
+
+fn no_refs(refs: &PolicyRefs) -> bool {
+    refs.is_empty()
 }
 
 /// REPORT.md's `isolation` words, kept as a value (not a string per workload and direction).

@@ -3,6 +3,7 @@
 pub mod color;
 pub mod explain;
 pub mod json;
+mod json_workloads;
 pub mod matrix;
 mod pretty;
 pub mod reach;

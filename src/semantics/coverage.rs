@@ -38,7 +38,7 @@ impl Isolation {
 }
 
 /// What makes the default of a direction a deny.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DecidedBy {
     /// NetworkPolicies isolate the pod (point 3): `DirectionVerdict::policies`.
     NetworkPolicies,
@@ -410,8 +410,26 @@ impl Coverage {
 
     /// The policies of every layer that apply to one side, as the verdict found them.
     pub fn side_policies(&self, verdict: &DirectionVerdict) -> SidePolicies {
+        self.side(
+            &verdict.policies,
+            &verdict.cluster,
+            &verdict.cilium,
+            verdict.cilium_default_deny,
+        )
+    }
+
+    /// The policies of every layer that apply to a side selected by these NetworkPolicies
+    /// (inventory indexes), cluster-scoped policies (positions in [`PolicySet::cluster`]) and
+    /// Cilium rules (positions in [`PolicySet::cilium`]).
+    pub fn side(
+        &self,
+        network: &[usize],
+        cluster: &[usize],
+        cilium: &[usize],
+        cilium_default_deny: bool,
+    ) -> SidePolicies {
         let (mut admin, mut baseline) = (Vec::new(), Vec::new());
-        for &position in &verdict.cluster {
+        for &position in cluster {
             match self.set.cluster()[position].layer {
                 Layer::Admin => admin.push(position),
                 _ => baseline.push(position),
@@ -419,9 +437,9 @@ impl Coverage {
         }
         SidePolicies {
             admin,
-            network: verdict.policies.clone(),
-            cilium: verdict.cilium.clone(),
-            cilium_default_deny: verdict.cilium_default_deny,
+            network: network.to_vec(),
+            cilium: cilium.to_vec(),
+            cilium_default_deny,
             baseline,
         }
     }
