@@ -223,3 +223,58 @@ fn the_always_mode_isolates_every_pod_and_says_so() {
         "open"
     );
 }
+
+#[test]
+fn matrix_reads_the_cilium_policies() {
+    // Cilium's "Simple Ingress Allow": backend accepts only frontend of its own namespace
+    // (fromEndpoints are confined to the policy's namespace, point 17); frontend's egress
+    // policy lets it reach backend only (tests/fixtures/cilium/l3-simple.expected).
+    let r = run(&[
+        "matrix",
+        "-f",
+        &fixture("cilium/l3-simple.yaml"),
+        "-o",
+        "connlist",
+    ]);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let into_backend: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.contains("=> shop/backend[Deployment]"))
+        .collect();
+    assert_eq!(
+        into_backend,
+        ["shop/frontend[Deployment] => shop/backend[Deployment] : All Connections"],
+        "{}",
+        r.stdout
+    );
+    let from_frontend: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("shop/frontend[Deployment] =>"))
+        .collect();
+    assert_eq!(from_frontend, into_backend, "{}", r.stdout);
+}
+
+#[test]
+fn reach_says_l7_rules_narrow_requests_not_the_connection() {
+    // Cilium's L7 example: the connection is allowed (point 19), the HTTP rule is a note.
+    let r = run(&[
+        "reach",
+        "deploy/prod-client",
+        "deploy/service",
+        "-n",
+        "shop",
+        "-f",
+        &fixture("cilium/l7.yaml"),
+        "--port",
+        "80",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("with L7 rules (http) that narrow requests, not the connection"),
+        "{}",
+        r.stdout
+    );
+}
