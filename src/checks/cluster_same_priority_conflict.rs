@@ -360,7 +360,7 @@ fn describe_conns(conns: &ConnSet) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testutil::{examples, run};
+    use crate::checks::testutil::{cases_say, examples, run};
 
     #[test]
     fn examples_fire_and_stay_silent() {
@@ -457,16 +457,7 @@ mod tests {
                 None,
             ),
         ];
-        for (yaml, says) in cases {
-            let f = run(&yaml, check);
-            match says {
-                Some(says) => {
-                    assert_eq!(f.len(), 1, "{yaml}: {f:#?}");
-                    assert!(f[0].message.contains(says), "{}", f[0].message);
-                }
-                None => assert!(f.is_empty(), "{yaml}: {f:#?}"),
-            }
-        }
+        cases_say(&cases, check);
     }
 
     #[test]

@@ -625,6 +625,24 @@ pub(crate) mod testutil {
         run_on(&inventory(yaml), check)
     }
 
+    /// Runs one check on each `(yaml, says)` case: one finding whose message contains `says`,
+    /// or none.
+    pub fn cases_say(
+        cases: &[(String, Option<&str>)],
+        check: fn(&super::Context<'_>) -> Vec<Finding>,
+    ) {
+        for (yaml, says) in cases {
+            let f = run(yaml, check);
+            match says {
+                Some(says) => {
+                    assert_eq!(f.len(), 1, "{yaml}: {f:#?}");
+                    assert!(f[0].message.contains(says), "{}", f[0].message);
+                }
+                None => assert!(f.is_empty(), "{yaml}: {f:#?}"),
+            }
+        }
+    }
+
     /// Runs one check on a rule's own bad and good examples: it must fire on the first only.
     pub fn examples(rule: &super::Rule, check: fn(&super::Context<'_>) -> Vec<Finding>) {
         let bad = run(rule.bad_example, check);

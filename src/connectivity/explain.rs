@@ -158,42 +158,15 @@ fn tier_policies(
             let compiled = &set.cluster()[position];
             let policy = PolicyId::Cluster(compiled.index);
             let written = &engine.inventory.cluster_policies[compiled.index];
-            let rules = engine
-                .rules(policy, direction)
-                .iter()
-                .enumerate()
-                .map(|(index, rule)| {
-                    let at = RuleRef {
-                        policy,
-                        direction,
-                        index,
-                    };
-                    let mut peers: Vec<usize> = engine
-                        .members()
-                        .filter(|&m| rule.matches_peer("", &Endpoint::Pod(engine.pod(m))))
-                        .map(|m| m.workload)
-                        .collect();
-                    peers.dedup();
-                    let w = &written.rules(direction)[index];
-                    let addresses = w.peers.iter().any(|p| {
-                        p.networks.is_some()
-                            || p.domain_names.is_some()
-                            || p.fields().is_empty() && rule.action != Action::Allow
-                    });
-                    TierRule {
-                        at,
-                        action: rule.action,
-                        text: super::describe::cluster_rule(w, direction),
-                        peers,
-                        addresses,
-                    }
-                })
-                .collect();
-            TierPolicy {
-                layer: compiled.layer,
-                policy,
-                rules,
-            }
+            tier_policy(engine, compiled.layer, policy, direction, |at, rule| {
+                let w = &written.rules(direction)[at.index];
+                let addresses = w.peers.iter().any(|p| {
+                    p.networks.is_some()
+                        || p.domain_names.is_some()
+                        || p.fields().is_empty() && rule.action != Action::Allow
+                });
+                (super::describe::cluster_rule(w, direction), addresses)
+            })
         })
         .collect();
     // Cilium policies sit in the NetworkPolicy layer, between the two tiers.
@@ -201,46 +174,67 @@ fn tier_policies(
         .iter()
         .position(|t| t.layer == Layer::Baseline)
         .unwrap_or(out.len());
+    let outside: [std::net::IpAddr; 2] = [[203, 0, 113, 1].into(), [10, 1, 2, 3].into()];
     let cilium = verdict.cilium.iter().map(|&position| {
         let policy = set.cilium()[position].id();
-        let outside: [std::net::IpAddr; 2] = [[203, 0, 113, 1].into(), [10, 1, 2, 3].into()];
-        let rules = engine
-            .rules(policy, direction)
-            .iter()
-            .enumerate()
-            .map(|(index, rule)| {
-                let at = RuleRef {
-                    policy,
-                    direction,
-                    index,
-                };
-                let mut peers: Vec<usize> = engine
-                    .members()
-                    .filter(|&m| rule.matches_peer("", &Endpoint::Pod(engine.pod(m))))
-                    .map(|m| m.workload)
-                    .collect();
-                peers.dedup();
+        tier_policy(
+            engine,
+            Layer::NetworkPolicy,
+            policy,
+            direction,
+            |at, rule| {
                 let addresses = outside.iter().any(|&ip| {
                     rule.peer_match("", &Endpoint::Address(ip))
                         != crate::semantics::traffic::Match::No
                 });
-                TierRule {
-                    at,
-                    action: rule.action,
-                    text: describe::rule_ref(engine.inventory, at),
-                    peers,
-                    addresses,
-                }
-            })
-            .collect();
-        TierPolicy {
-            layer: Layer::NetworkPolicy,
-            policy,
-            rules,
-        }
+                (describe::rule_ref(engine.inventory, at), addresses)
+            },
+        )
     });
     out.splice(at..at, cilium);
     out
+}
+
+/// A policy of the layers with its rules resolved: `words` gives each rule's description and
+/// whether its peers match addresses outside the pods.
+fn tier_policy(
+    engine: &Engine<'_>,
+    layer: Layer,
+    policy: PolicyId,
+    direction: Direction,
+    words: impl Fn(RuleRef, &crate::semantics::traffic::CompiledRule) -> (String, bool),
+) -> TierPolicy {
+    let rules = engine
+        .rules(policy, direction)
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| {
+            let at = RuleRef {
+                policy,
+                direction,
+                index,
+            };
+            let mut peers: Vec<usize> = engine
+                .members()
+                .filter(|&m| rule.matches_peer("", &Endpoint::Pod(engine.pod(m))))
+                .map(|m| m.workload)
+                .collect();
+            peers.dedup();
+            let (text, addresses) = words(at, rule);
+            TierRule {
+                at,
+                action: rule.action,
+                text,
+                peers,
+                addresses,
+            }
+        })
+        .collect();
+    TierPolicy {
+        layer,
+        policy,
+        rules,
+    }
 }
 
 /// `deploy/web`, as kubectl spells it.

@@ -1039,7 +1039,8 @@ mod tests {
         assert_eq!(classify(None, "Job"), Class::Workload(WorkloadKind::Job));
     }
 
-    fn cluster_policies(text: &str) -> Vec<crate::model::ClusterPolicy> {
+    /// Everything one document of `t.yaml` parses into.
+    fn parsed(text: &str) -> Vec<super::Parsed> {
         let file: std::sync::Arc<str> = "t.yaml".into();
         let doc = super::Document {
             text,
@@ -1055,8 +1056,11 @@ mod tests {
             skip_helm_hooks: false,
             content_line: doc.content_line(),
         };
-        super::parse_yaml_document(ctx)
-            .unwrap()
+        super::parse_yaml_document(ctx).unwrap()
+    }
+
+    fn cluster_policies(text: &str) -> Vec<crate::model::ClusterPolicy> {
+        parsed(text)
             .into_iter()
             .filter_map(|p| match p {
                 super::Parsed::ClusterPolicy(p) => Some(*p),
@@ -1066,23 +1070,7 @@ mod tests {
     }
 
     fn cilium_policies(text: &str) -> Vec<crate::model::CiliumPolicy> {
-        let file: std::sync::Arc<str> = "t.yaml".into();
-        let doc = super::Document {
-            text,
-            offset: 0,
-            line: 1,
-            marker: None,
-        };
-        let ctx = super::DocContext {
-            file: &file,
-            doc: &doc,
-            default_namespace: "default",
-            line_base: 0,
-            skip_helm_hooks: false,
-            content_line: doc.content_line(),
-        };
-        super::parse_yaml_document(ctx)
-            .unwrap()
+        parsed(text)
             .into_iter()
             .filter_map(|p| match p {
                 super::Parsed::CiliumPolicy(p) => Some(*p),
