@@ -2,7 +2,7 @@
 //! discovery shows cilium.io/v2 (with pagination, `-n` scope for the namespaced kind), their
 //! status verdict read, and the agents' policy mode read from ConfigMap `cilium-config` only
 //! where Cilium runs. What was read is checked through the library's cluster source and the
-//! report's `summary.policies`, not through verdicts.
+//! report's `summary.policies`; the verdicts they give on a live cluster at the end.
 
 mod apiserver;
 
@@ -385,4 +385,50 @@ fn a_status_refusal_is_an_npc120_finding() {
     assert!(npc120[0]["message"].as_str().unwrap().contains(
         "Cilium refused it (status Valid=False): rule must have at least one of Ingress, IngressDeny, Egress, EgressDeny"
     ));
+}
+
+fn workload<'a>(report: &'a Value, namespace: &str, name: &str) -> &'a Value {
+    report["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["namespace"] == namespace && w["name"] == name)
+        .unwrap_or_else(|| panic!("no {namespace}/{name} in {report:#}"))
+}
+
+#[test]
+fn live_verdicts_are_the_ones_cilium_enforces() {
+    // shop/web: two CiliumNetworkPolicies with an ingress section select it (default deny for
+    // ingress, the first in inventory order named); the clusterwide `lockdown` has an egress
+    // section for every pod. blog/wordpress: `allow-blog` for ingress; `deny-all` is refused
+    // (Valid=False) and counts for nothing.
+    let c = Cluster::with_cilium(objects());
+    let (_, r, stderr) = c.json(&["-A"]);
+    let web = workload(&r, "shop", "web");
+    assert_eq!(web["ingress"]["isolation"], "isolated", "{web:#}\n{stderr}");
+    assert_eq!(web["ingress"]["decidedBy"]["kind"], "CiliumNetworkPolicy");
+    assert_eq!(web["ingress"]["decidedBy"]["name"], "allow-front");
+    assert_eq!(web["egress"]["isolation"], "isolated");
+    assert_eq!(
+        web["egress"]["decidedBy"]["kind"],
+        "CiliumClusterwideNetworkPolicy"
+    );
+    let refs: Vec<&str> = web["ingress"]["policyRefs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs, ["allow-front", "allow-more"], "{web:#}");
+    let wordpress = workload(&r, "blog", "wordpress");
+    assert_eq!(wordpress["ingress"]["decidedBy"]["name"], "allow-blog");
+    assert_eq!(r["summary"]["uncoveredWorkloads"], 0, "{r:#}");
+    // The agents' `never`: nothing is enforced, whatever the policies say.
+    let mut never = objects();
+    never.push(cilium_config(Some("never")));
+    let (_, r, _) = Cluster::with_cilium(never).json(&["-A"]);
+    let web = workload(&r, "shop", "web");
+    assert_eq!(web["ingress"]["isolation"], "open", "{web:#}");
+    assert_eq!(web["egress"]["isolation"], "open");
+    assert_eq!(r["summary"]["uncoveredWorkloads"], 2);
 }
