@@ -224,7 +224,9 @@ impl PolicySet {
     }
 
     /// The NetworkPolicy layer (point 12 step 2), with Cilium policies on a Cilium cluster:
-    /// Cilium deny rules first, as they win over every allow (point 19); then, if the layer
+    /// Cilium deny rules first, as they win over every allow (point 19; cilium
+    /// `pkg/policy/api/rule.go`: `IngressDeny` "will be denied regardless of the allowed ingress
+    /// rules", and docs.cilium.io "Deny policies": deny takes precedence); then, if the layer
     /// isolates the pod, what no allow rule of either kind lets through is denied, finally.
     /// Otherwise what no deny matched goes on to the Baseline tier.
     #[allow(clippy::too_many_arguments)]

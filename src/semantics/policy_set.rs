@@ -147,7 +147,9 @@ fn compile_cilium(index: usize, policy: &CiliumPolicy, out: &mut Vec<CiliumCompi
             for r in deny.unwrap_or_default() {
                 rules[slot].push(CompiledRule::compile_cilium(r, Action::Deny, namespace));
             }
-            // `ingress: []` is no section (point 18).
+            // `ingress: []` is no section (point 18). Cilium `pkg/policy/api/rule.go`,
+            // `EnableDefaultDeny`: "the default is true for each traffic direction that has
+            // rules, and false otherwise ... enabled if any policy requests it".
             let has_section = !rules[slot].is_empty();
             default_deny[slot] = has_section && rule.enable_default_deny(direction) != Some(false);
         }
