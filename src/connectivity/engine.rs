@@ -222,10 +222,6 @@ impl<'a> Engine<'a> {
             .chain(&side.baseline)
             .map(|&p| self.coverage.set.cluster()[p].index)
             .collect();
-        let slot = match direction {
-            Direction::Ingress => 0,
-            Direction::Egress => 1,
-        };
         let cilium = side
             .cilium
             .iter()
@@ -235,7 +231,7 @@ impl<'a> Engine<'a> {
             .cilium
             .iter()
             .map(|&p| &self.coverage.set.cilium()[p])
-            .filter(|c| c.default_deny[slot])
+            .filter(|c| c.asks_default_deny(direction))
             .map(|c| c.id())
             .collect();
         SideAnswer {

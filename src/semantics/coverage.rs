@@ -405,7 +405,7 @@ impl Coverage {
         v.cilium_default_deny = self.set.cilium_mode() == crate::model::CiliumMode::Always
             || v.cilium
                 .iter()
-                .any(|&p| self.set.cilium()[p].default_deny[super::policy_set::slot(direction)]);
+                .any(|&p| self.set.cilium()[p].asks_default_deny(direction));
     }
 
     /// The policies of every layer that apply to one side, as the verdict found them.
@@ -453,12 +453,11 @@ impl Coverage {
         if !v.cilium_default_deny {
             return None;
         }
-        let slot = super::policy_set::slot(direction);
         Some(
             v.cilium
                 .iter()
                 .map(|&p| &self.set.cilium()[p])
-                .find(|c| c.default_deny[slot])
+                .find(|c| c.asks_default_deny(direction))
                 .map_or(DecidedBy::CiliumMode, |c| {
                     DecidedBy::CiliumDefaultDeny(c.id())
                 }),

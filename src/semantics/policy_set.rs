@@ -95,7 +95,7 @@ pub struct CiliumCompiled {
     pub subject: EndpointSelector,
     /// `[ingress, egress]`: a non-empty allow or deny section and `enableDefaultDeny` not
     /// false for it (point 18).
-    pub default_deny: [bool; 2],
+    default_deny: [bool; 2],
     /// `[ingress, egress]`: the allow section's rules, then the deny section's.
     rules: [Vec<CompiledRule>; 2],
     /// `[ingress, egress]`: how many of `rules` are allow rules.
@@ -113,6 +113,11 @@ impl CiliumCompiled {
     /// Whether the rule takes part in a direction: it has rules for it or asks for default deny.
     pub fn applies(&self, direction: Direction) -> bool {
         !self.rules[slot(direction)].is_empty() || self.default_deny[slot(direction)]
+    }
+
+    /// Whether the rule makes the pods it selects default-deny in `direction` (point 18).
+    pub fn asks_default_deny(&self, direction: Direction) -> bool {
+        self.default_deny[slot(direction)]
     }
 
     /// How many of the direction's rules allow; the rest deny.
