@@ -1,5 +1,6 @@
 //! The NetworkPolicy semantics of `shared/SEMANTICS.md`: pure functions over the inventory, no I/O.
 
+pub mod calico_selector;
 pub mod cilium_selector;
 #[cfg(test)]
 mod cilium_tests;
