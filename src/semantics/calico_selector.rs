@@ -538,8 +538,8 @@ fn tokenize<'t>(text: &'t str) -> Result<Vec<Token<'t>>, SelectorError> {
 fn unexpected_character(text: &str, offset: usize) -> SelectorError {
     let c = text[offset..].chars().next().unwrap_or(' ');
     let message = match c {
-        '\n' | '\r' => "unexpected line break: Calico reads a selector as one line, with spaces \
-                        or tabs between its words"
+        '\n' | '\r' => "unexpected line break (Calico reads a selector as one line, with spaces \
+                        or tabs between its words)"
             .to_string(),
         c if c.is_control() => format!("unexpected control character {:?}", c),
         c => format!("unexpected character `{c}`"),
@@ -552,13 +552,13 @@ fn describe_text(rest: &str) -> String {
     match rest.chars().next() {
         None => "the end of the selector".to_string(),
         Some(c) if c.is_control() => format!("{c:?}"),
-        Some(_) => {
-            let word: String = rest
-                .chars()
-                .take_while(|c| !c.is_whitespace())
-                .take(20)
-                .collect();
-            format!("`{word}`")
+        Some(c) => {
+            let key = key_len(rest.as_bytes(), 0);
+            if key > 0 {
+                format!("`{}`", &rest[..key])
+            } else {
+                format!("`{c}`")
+            }
         }
     }
 }
@@ -675,10 +675,12 @@ impl<'a> Parser<'a> {
                 ));
             }
         };
-        Ok(if negated {
-            Expr::Not(Box::new(expr))
-        } else {
-            expr
+        Ok(match (negated, expr) {
+            // `!(!e)` is `e`. Calico keeps both nodes and prints them `!!e`, which it reads
+            // back as `e`: dropping them here keeps the canonical form stable.
+            (true, Expr::Not(inner)) => *inner,
+            (true, expr) => Expr::Not(Box::new(expr)),
+            (false, expr) => expr,
         })
     }
 
@@ -920,6 +922,8 @@ mod tests {
         // A run of `!` collapses.
         assert_eq!(sel("!!!has(a)"), sel("!has(a)"));
         assert_eq!(sel("!!has(a)"), sel("has(a)"));
+        assert_eq!(sel("!(!has(a))"), sel("has(a)"));
+        assert_eq!(sel("!(!(!has(a)))"), sel("!has(a)"));
     }
 
     #[test]
