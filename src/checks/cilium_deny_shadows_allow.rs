@@ -128,7 +128,7 @@ fn shadowed_pairs(
     w: &Workload,
     direction: Direction,
     v: &DirectionVerdict,
-    peers: &[Endpoint<'_>],
+    peers: &SamplePeers<'_>,
     known: &mut HashMap<Pair, bool>,
 ) -> Vec<Pair> {
     let set = &ctx.coverage.set;
@@ -184,10 +184,16 @@ fn shadows(
     deny: &CompiledRule,
     direction: Direction,
     subject: &Endpoint<'_>,
-    peers: &[Endpoint<'_>],
+    peers: &SamplePeers<'_>,
 ) -> bool {
     let mut allows_something = false;
-    for peer in peers {
+    // The answer does not depend on the order of the peers; whole namespaces whose pods the
+    // allow cannot match are skipped (a pair compared against every pod of the cluster one by
+    // one was most of a run on 20,000 Cilium policies).
+    let pods = (peers.namespaces.iter())
+        .filter(|n| allow.may_match_pods_in(namespace, n.namespace, n.labels))
+        .flat_map(|n| &peers.pods[n.pods.clone()]);
+    for peer in pods.chain(&peers.others) {
         if allow.peer_match(namespace, peer) == Match::No {
             continue;
         }
@@ -209,6 +215,22 @@ fn shadows(
     allows_something
 }
 
+/// The peers an allow is compared on: pods grouped by namespace, and the others.
+struct SamplePeers<'a> {
+    /// Grouped by namespace, in the order the namespaces first appear.
+    pods: Vec<Endpoint<'a>>,
+    namespaces: Vec<NamespacePods<'a>>,
+    /// Point 22's anonymous pod and the addresses.
+    others: Vec<Endpoint<'a>>,
+}
+
+struct NamespacePods<'a> {
+    namespace: &'a str,
+    labels: &'a crate::model::Labels,
+    /// Its pods' positions in [`SamplePeers::pods`].
+    pods: std::ops::Range<usize>,
+}
+
 /// One pod of each label set of the input (hostNetwork pods are no endpoint), point 22's
 /// anonymous pod, and addresses: public, private, the metadata service, and the first and
 /// last address of every CIDR the policies name.
@@ -216,8 +238,9 @@ fn sample_peers<'a>(
     coverage: &'a Coverage,
     inventory: &'a Inventory,
     anonymous: &'a AnonymousPod,
-) -> Vec<Endpoint<'a>> {
-    let mut out = Vec::new();
+) -> SamplePeers<'a> {
+    let mut by_namespace: HashMap<&str, Vec<Endpoint<'a>>> = HashMap::new();
+    let mut order = Vec::new();
     let mut seen = HashSet::new();
     for w in &inventory.workloads {
         if coverage.on_node_network(w) {
@@ -225,11 +248,26 @@ fn sample_peers<'a>(
         }
         for labels in &w.label_sets {
             if seen.insert((w.namespace.as_str(), labels, w.service_account())) {
-                out.push(endpoint(coverage, w, labels));
+                let pods = by_namespace.entry(w.namespace.as_str()).or_insert_with(|| {
+                    order.push(w.namespace.as_str());
+                    Vec::new()
+                });
+                pods.push(endpoint(coverage, w, labels));
             }
         }
     }
-    out.push(anonymous.endpoint());
+    let mut pods = Vec::new();
+    let mut namespaces = Vec::new();
+    for namespace in order {
+        let start = pods.len();
+        pods.append(by_namespace.get_mut(namespace).expect("listed above"));
+        namespaces.push(NamespacePods {
+            namespace,
+            labels: coverage.set.namespace_labels(namespace),
+            pods: start..pods.len(),
+        });
+    }
+    let mut out = vec![anonymous.endpoint()];
     let mut addresses: Vec<IpAddr> = [
         "8.8.8.8",
         "1.1.1.1",
@@ -275,7 +313,11 @@ fn sample_peers<'a>(
     addresses.sort_unstable();
     addresses.dedup();
     out.extend(addresses.into_iter().map(Endpoint::Address));
-    out
+    SamplePeers {
+        pods,
+        namespaces,
+        others: out,
+    }
 }
 
 #[cfg(test)]
