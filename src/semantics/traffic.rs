@@ -390,8 +390,12 @@ impl CompiledRule {
                 CompiledPeer::Pods {
                     namespaces: None, ..
                 } => namespace == policy_namespace,
-                CompiledPeer::ClusterPods { namespaces, .. } => namespaces.matches(namespace_labels),
-                CompiledPeer::Endpoints(selector) => selector.namespaces().matches(namespace_labels),
+                CompiledPeer::ClusterPods { namespaces, .. } => {
+                    namespaces.matches(namespace_labels)
+                }
+                CompiledPeer::Endpoints(selector) => {
+                    selector.namespaces().matches(namespace_labels)
+                }
                 // Never a pod (see `peer_matches`).
                 CompiledPeer::Block { .. } | CompiledPeer::DomainNames | CompiledPeer::Nothing => {
                     false
