@@ -400,10 +400,11 @@ impl CompiledRule {
                 CompiledPeer::Block { .. } | CompiledPeer::DomainNames | CompiledPeer::Nothing => {
                     false
                 }
+                // Pods for `cluster`/`all`, hostNetwork pods for the node entities.
+                CompiledPeer::Entities(e) => e.pods || e.host || e.remote_node,
                 CompiledPeer::Everything
                 | CompiledPeer::Networks(_)
                 | CompiledPeer::Nodes
-                | CompiledPeer::Entities(_)
                 | CompiledPeer::Unknown { .. } => true,
             }),
         }
