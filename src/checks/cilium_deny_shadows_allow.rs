@@ -462,4 +462,74 @@ mod tests {
             f[0].message
         );
     }
+
+    /// The shortcut `shadows` takes: a namespace `may_match_pods_in` rules out holds no pod
+    /// that `peer_match` matches (or may match), for every rule of every kind, hostNetwork pods
+    /// included. Over the synthetic clusters in NetworkPolicy form with cluster-scoped
+    /// policies, in Cilium form, and hand-written peers the generator does not write.
+    #[test]
+    fn a_namespace_skipped_holds_no_pod_the_rule_may_match() {
+        use crate::checks::testutil::inventory;
+        use crate::semantics::validation;
+        use crate::synth::{generate, SynthConfig};
+        let synth = |cfg: SynthConfig| {
+            let mut out = Vec::new();
+            generate(&cfg, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let small = SynthConfig::scaled(0.01);
+        let extra = "apiVersion: v1\nkind: Pod\nmetadata: {name: node, namespace: infra, labels: {app: agent}}\nspec: {hostNetwork: true, containers: [{name: a, image: a}]}\n---\n\
+            apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: ccnp}\nspec:\n  endpointSelector: {}\n  ingress: [{fromEntities: [host]}, {fromEntities: [remote-node, world]}, {fromEndpoints: [{matchLabels: {io.cilium.k8s.namespace.labels.team: a}}]}, {fromEndpoints: [{matchLabels: {app: agent}}]}]\n  egress: [{toCIDR: [10.0.0.0/8]}, {toFQDNs: [{matchName: example.com}]}, {toServices: [{k8sService: {serviceName: s, namespace: infra}}]}]\n---\n\
+            apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: cnp, namespace: infra}\nspec:\n  endpointSelector: {}\n  ingress: [{}, {fromEndpoints: [{matchLabels: {io.kubernetes.pod.namespace: shop}}]}, {fromEndpoints: [{matchLabels: {app: agent}}]}]\n  egressDeny: [{toEntities: [cluster]}]\n---\n\
+            apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np, namespace: infra}\nspec:\n  podSelector: {}\n  ingress: [{from: [{namespaceSelector: {matchLabels: {team: a}}}, {podSelector: {matchLabels: {app: agent}}}, {ipBlock: {cidr: 0.0.0.0/0}}]}]\n";
+        let inputs = [
+            synth(SynthConfig {
+                cluster_policies: 20,
+                ..small
+            }),
+            synth(SynthConfig {
+                cilium: true,
+                ..small
+            }),
+            format!("{}\n---\n{extra}", synth(small)),
+        ];
+        for yaml in &inputs {
+            let inv = inventory(yaml);
+            let coverage =
+                Coverage::evaluate(&inv, |i| validation::validate(&inv.policies[i]).is_empty());
+            let set = &coverage.set;
+            let ids = (0..inv.policies.len())
+                .map(PolicyId::Network)
+                .chain(set.cluster().iter().map(|c| PolicyId::Cluster(c.index)))
+                .chain(set.cilium().iter().map(|c| c.id()));
+            let (mut skipped, mut kept) = (0, 0);
+            for id in ids {
+                for direction in Direction::BOTH {
+                    for rule in set.rules(id, direction) {
+                        for namespace in [set.policy_namespace(id), ""] {
+                            for w in &inv.workloads {
+                                let ns_labels = set.namespace_labels(&w.namespace);
+                                if rule.may_match_pods_in(namespace, &w.namespace, ns_labels) {
+                                    kept += 1;
+                                    continue;
+                                }
+                                skipped += 1;
+                                for labels in &w.label_sets {
+                                    let pod = endpoint(&coverage, w, labels);
+                                    assert_eq!(
+                                        rule.peer_match(namespace, &pod),
+                                        Match::No,
+                                        "{id:?} {direction:?} {rule:?} on {}/{}",
+                                        w.namespace,
+                                        w.name
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            assert!(skipped > 0 && kept > 0, "{skipped} skipped, {kept} kept");
+        }
+    }
 }
