@@ -7,6 +7,9 @@
 #   CLUSTER_POLICIES=200 bash scripts/bench.sh
 #                                    # adds a run on the same cluster plus 200 cluster-scoped
 #                                    # policies (synth --cluster-policies N)
+#   CILIUM=1 bash scripts/bench.sh   # adds the same cluster with its 20,000 policies written as
+#                                    # CiliumNetworkPolicies (synth --policy-format cilium), and
+#                                    # a bare YAML pass of that file
 #
 # Prints a markdown table: median and fastest wall-clock seconds, and the highest peak RSS, of
 # RUNS runs of each, interleaved.
@@ -16,6 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
 CLUSTER_POLICIES=${CLUSTER_POLICIES:-0}
+CILIUM=${CILIUM:-0}
 DIR=target/bench
 FILE=$DIR/cluster.yaml
 BIN=target/release/kubectl-netpol_check
@@ -27,6 +31,10 @@ target/release/examples/synth >"$FILE"
 TIERS=$DIR/cluster-tiers.yaml
 if ((CLUSTER_POLICIES > 0)); then
   target/release/examples/synth --cluster-policies "$CLUSTER_POLICIES" >"$TIERS"
+fi
+CILIUM_FILE=$DIR/cluster-cilium.yaml
+if ((CILIUM > 0)); then
+  target/release/examples/synth --policy-format cilium >"$CILIUM_FILE"
 fi
 # The Helm post-renderer's input: a rendered chart of 10,000 documents, about 30 MB.
 HELM=$DIR/helm.yaml
@@ -73,7 +81,9 @@ mimalloc=$(mktemp)
 helm_bare=$(mktemp)
 helm_post=$(mktemp)
 tiers=$(mktemp)
-trap 'rm -f "$bare" "$mimalloc" "$full" "$helm_bare" "$helm_post" "$tiers"' EXIT
+cilium_bare=$(mktemp)
+cilium_full=$(mktemp)
+trap 'rm -f "$bare" "$mimalloc" "$full" "$helm_bare" "$helm_post" "$tiers" "$cilium_bare" "$cilium_full"' EXIT
 # Interleaved, so that all see the same background load.
 for ((i = 0; i < RUNS; i++)); do
   measure target/release/examples/yaml_event_pass "$FILE" >>"$bare"
@@ -81,6 +91,10 @@ for ((i = 0; i < RUNS; i++)); do
   measure "$BIN" -f "$FILE" -o json >>"$full"
   if ((CLUSTER_POLICIES > 0)); then
     measure "$BIN" -f "$TIERS" -o json >>"$tiers"
+  fi
+  if ((CILIUM > 0)); then
+    measure target/release/examples/yaml_event_pass "$CILIUM_FILE" >>"$cilium_bare"
+    measure "$BIN" -f "$CILIUM_FILE" -o json >>"$cilium_full"
   fi
   measure target/release/examples/yaml_event_pass "$HELM" >>"$helm_bare"
   measure "$BIN" post-render <"$HELM" >>"$helm_post"
@@ -105,6 +119,18 @@ echo "| \`kubectl-netpol_check -f FILE -o json\` | $full_s | $full_min | $full_m
 if ((CLUSTER_POLICIES > 0)); then
   read -r t_s t_min t_mb < <(summarise <"$tiers")
   echo "| the same, plus $CLUSTER_POLICIES cluster-scoped policies (\`$TIERS\`) | $t_s | $t_min | $t_mb | | |"
+fi
+if ((CILIUM > 0)); then
+  read -r cb_s cb_min cb_mb < <(summarise <"$cilium_bare")
+  read -r cf_s cf_min cf_mb < <(summarise <"$cilium_full")
+  cilium_bytes=$(wc -c <"$CILIUM_FILE")
+  echo
+  echo "Cilium-only cluster: $CILIUM_FILE, $(awk -v b="$cilium_bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }'), $(grep -c '^---$' "$CILIUM_FILE") documents."
+  echo
+  echo "| Run | Wall, median (s) | Wall, fastest (s) | Peak RSS (MB) | Full run / this (median) | Full run / this (fastest) |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  echo "| Bare YAML event pass, system allocator (\`yaml_event_pass\`) | $cb_s | $cb_min | $cb_mb | $(ratio "$cf_s" "$cb_s") | $(ratio "$cf_min" "$cb_min") |"
+  echo "| \`kubectl-netpol_check -f FILE -o json\` | $cf_s | $cf_min | $cf_mb | | |"
 fi
 echo
 helm_bytes=$(wc -c <"$HELM")

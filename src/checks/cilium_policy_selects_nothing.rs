@@ -5,7 +5,9 @@
 //! names them instead. As for NPC110, custom resources in the input (a Prometheus object) may
 //! become the pods the policy is meant for: the finding is then information.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+
+use crate::model::Workload;
 
 use crate::connectivity::describe::cilium_policy_name;
 use crate::report::{Finding, Severity};
@@ -41,31 +43,36 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let workloads: Vec<_> = (ctx.inventory.workloads.iter())
         .filter(|w| !ctx.coverage.on_node_network(w))
         .collect();
-    let namespaces: HashSet<&str> = workloads.iter().map(|w| w.namespace.as_str()).collect();
+    // Scanning every workload for each policy that selects nothing was a tenth of a run on
+    // 20,000 Cilium policies: a namespaced one only looks at its own namespace's.
+    let mut namespaces: HashMap<&str, Vec<&Workload>> = HashMap::new();
+    for w in &workloads {
+        namespaces.entry(w.namespace.as_str()).or_default().push(*w);
+    }
     let custom = super::policy_selects_nothing::custom_resource_kinds(ctx);
     let mut out = Vec::new();
     for (position, c) in set.cilium().iter().enumerate() {
         if !selected[position].is_empty() {
             continue;
         }
-        if let Some(ns) = &c.namespace {
-            if !namespaces.contains(ns.as_str()) {
-                continue;
-            }
-        } else if workloads.is_empty() {
-            continue;
-        }
+        let candidates = match &c.namespace {
+            Some(ns) => match namespaces.get(ns.as_str()) {
+                Some(own) => own,
+                None => continue,
+            },
+            None if workloads.is_empty() => continue,
+            None => &workloads,
+        };
         // The verdicts name the rules of the least isolated label set of each workload and
         // only for directions the rule takes part in: any label set may still match.
-        let matches = workloads.iter().any(|w| {
-            c.namespace.as_ref().is_none_or(|ns| *ns == w.namespace)
-                && w.label_sets.iter().any(|labels| {
-                    c.subject.matches(Identity {
-                        labels,
-                        namespace_labels: set.namespace_labels(&w.namespace),
-                        service_account: w.service_account(),
-                    })
+        let matches = candidates.iter().any(|w| {
+            w.label_sets.iter().any(|labels| {
+                c.subject.matches(Identity {
+                    labels,
+                    namespace_labels: set.namespace_labels(&w.namespace),
+                    service_account: w.service_account(),
                 })
+            })
         });
         if matches {
             continue;

@@ -244,6 +244,12 @@ impl EndpointSelector {
     pub fn pods(&self) -> &Selector {
         &self.pods
     }
+
+    /// The requirements on the pod's namespace labels: no pod of a namespace they refuse
+    /// matches.
+    pub fn namespaces(&self) -> &Selector {
+        &self.namespaces
+    }
 }
 
 #[cfg(test)]

@@ -370,6 +370,46 @@ impl CompiledRule {
         }
     }
 
+    /// Whether some pod of a namespace may match a peer of the rule (`peer_match` not `No`):
+    /// false only when every peer certainly refuses every pod there, whatever its labels, so
+    /// that a caller testing many pods can skip the namespace. Point 22's anonymous pod is in
+    /// no listed namespace: callers test it on its own.
+    pub fn may_match_pods_in(
+        &self,
+        policy_namespace: &str,
+        namespace: &str,
+        namespace_labels: &Labels,
+    ) -> bool {
+        match &self.peers {
+            Peers::Everything => true,
+            Peers::Any(peers) => peers.iter().any(|p| match p {
+                CompiledPeer::Pods {
+                    namespaces: Some(ns),
+                    ..
+                } => ns.matches(namespace_labels),
+                CompiledPeer::Pods {
+                    namespaces: None, ..
+                } => namespace == policy_namespace,
+                CompiledPeer::ClusterPods { namespaces, .. } => {
+                    namespaces.matches(namespace_labels)
+                }
+                CompiledPeer::Endpoints(selector) => {
+                    selector.namespaces().matches(namespace_labels)
+                }
+                // Never a pod (see `peer_matches`).
+                CompiledPeer::Block { .. } | CompiledPeer::DomainNames | CompiledPeer::Nothing => {
+                    false
+                }
+                // Pods for `cluster`/`all`, hostNetwork pods for the node entities.
+                CompiledPeer::Entities(e) => e.pods || e.host || e.remote_node,
+                CompiledPeer::Everything
+                | CompiledPeer::Networks(_)
+                | CompiledPeer::Nodes
+                | CompiledPeer::Unknown { .. } => true,
+            }),
+        }
+    }
+
     /// Whether a peer of the rule is an address peer (ipBlock, networks): the only kinds that
     /// can match a node's address, so a hostNetwork pod's traffic in the node model.
     pub fn has_address_peer(&self) -> bool {
