@@ -279,15 +279,7 @@ fn generated_policies_appear_in_helms_output_and_make_it_pass() {
 #[test]
 fn helm_4_install_passes_with_generated_policies_and_fails_without() {
     let helm = Helm::new(Version::Four);
-    let chart = format!("{REPO}/tests/charts/uncovered");
-    let install = |post: &[&str]| {
-        let mut args: Vec<String> = ["install", "rel", &chart, "-n", "shop", "--dry-run=client"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        args.extend(helm.post_renderer(post));
-        helm.command().args(&args).output().unwrap()
-    };
+    let install = |post: &[&str]| install_with(&helm, "uncovered", &[], post);
     let failed = install(&[]);
     assert!(!failed.status.success());
     assert!(
@@ -521,11 +513,19 @@ const CILIUM_CHARTS: [(&str, &[&str]); 2] = [
 
 /// `helm template` of a chart with `--set` values and our post-renderer.
 fn template_with(helm: &Helm, chart: &str, set: &[&str], post: &[&str]) -> Output {
+    render_with(helm, &["template"], chart, set, post)
+}
+
+/// `helm install --dry-run=client` of a chart with `--set` values and our post-renderer.
+fn install_with(helm: &Helm, chart: &str, set: &[&str], post: &[&str]) -> Output {
+    render_with(helm, &["install", "--dry-run=client"], chart, set, post)
+}
+
+/// Release `rel` of `tests/charts/CHART` in namespace shop, rendered by `verb`.
+fn render_with(helm: &Helm, verb: &[&str], chart: &str, set: &[&str], post: &[&str]) -> Output {
     let chart = format!("{REPO}/tests/charts/{chart}");
-    let mut args: Vec<String> = ["template", "rel", &chart, "-n", "shop"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut args: Vec<String> = verb.iter().map(|s| s.to_string()).collect();
+    args.extend(["rel", &chart, "-n", "shop"].map(str::to_owned));
     for s in set {
         args.push("--set".into());
         args.push((*s).into());
@@ -628,18 +628,13 @@ fn a_pod_no_cilium_policy_selects_fails_the_install() {
 #[test]
 fn helm_4_install_of_a_cilium_flavoured_chart_passes_unless_a_pod_is_uncovered() {
     let helm = Helm::new(Version::Four);
-    let chart = format!("{REPO}/tests/charts/prometheus-cilium");
     let install = |set: &[&str]| {
-        let mut args: Vec<String> = ["install", "rel", &chart, "-n", "shop", "--dry-run=client"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        for s in set {
-            args.push("--set".into());
-            args.push((*s).into());
-        }
-        args.extend(helm.post_renderer(&["--fail-on=uncovered", "--namespace=shop"]));
-        helm.command().args(&args).output().unwrap()
+        install_with(
+            &helm,
+            "prometheus-cilium",
+            set,
+            &["--fail-on=uncovered", "--namespace=shop"],
+        )
     };
     let passed = install(&[]);
     assert!(passed.status.success(), "{}", text(&passed.stderr));
