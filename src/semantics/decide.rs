@@ -241,14 +241,12 @@ impl PolicySet {
         walk: Walk,
     ) {
         let cilium = side.cilium.iter().map(|&p| self.cilium()[p].id());
-        for policy in cilium.clone() {
+        for &position in &side.cilium {
+            let compiled = &self.cilium()[position];
+            let policy = compiled.id();
             let rules = self.rules(policy, direction);
-            let allows = match policy {
-                PolicyId::Cilium { policy, spec } => self
-                    .cilium_rule(policy as usize, spec as usize)
-                    .map_or(0, |c| c.allow_count(direction)),
-                _ => 0,
-            };
+            // A Cilium rule's deny rules follow its allow rules.
+            let allows = compiled.allow_count(direction);
             for (index, rule) in rules.iter().enumerate().skip(allows) {
                 if undecided.is_empty() {
                     return;
