@@ -7,9 +7,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+mod calico_policy;
 mod cilium_policy;
 mod cluster_policy;
 
+pub use calico_policy::{
+    CalicoEntity, CalicoPolicy, CalicoPolicyKind, CalicoRule, CalicoServiceAccounts, CalicoText,
+    CalicoTier, CALICO_API_VERSIONS, KUBERNETES_POLICY_ORDER, TIER_DEFAULT, TIER_DEFAULT_ORDER,
+    TIER_KUBE_ADMIN, TIER_KUBE_ADMIN_ORDER, TIER_KUBE_BASELINE, TIER_KUBE_BASELINE_ORDER,
+};
 pub use cilium_policy::{
     CiliumCidrRule, CiliumMode, CiliumPeerRule, CiliumPolicy, CiliumPolicyKind, CiliumPort,
     CiliumPortRule, CiliumRule,
@@ -415,6 +421,11 @@ pub struct Inventory {
     /// clusters, `--cilium-policy-mode` for manifests; `None` when nothing says (manifests
     /// then assume `default`).
     pub cilium_mode: Option<CiliumMode>,
+    /// Calico's NetworkPolicy, GlobalNetworkPolicy and their staged forms (both API groups).
+    pub calico_policies: Vec<CalicoPolicy>,
+    /// Calico `Tier` objects read from the input or the cluster (the built-in tiers are added
+    /// by the semantics when absent).
+    pub calico_tiers: Vec<CalicoTier>,
     /// Objects of kinds this tool does not analyse, counted by kind.
     pub skipped_kinds: BTreeMap<String, usize>,
     /// Objects of other policy APIs, which this version does not evaluate.

@@ -680,6 +680,8 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
         cluster_policies,
         cilium_policies,
         cilium_mode,
+        calico_policies: Vec::new(),
+        calico_tiers: Vec::new(),
         ignored_policies,
         pod_owners,
     };
