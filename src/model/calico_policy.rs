@@ -123,8 +123,9 @@ pub struct CalicoPolicy {
     pub types: Option<Vec<String>>,
     pub ingress: Vec<CalicoRule>,
     pub egress: Vec<CalicoRule>,
-    /// GlobalNetworkPolicy `doNotTrack`, `preDNAT`, `applyOnForward`: host endpoint policies,
-    /// outside what this tool evaluates (said, not evaluated).
+    /// GlobalNetworkPolicy `doNotTrack` or `preDNAT`: such policies apply to host endpoints
+    /// only, outside what this tool evaluates (said, not evaluated). `applyOnForward` alone
+    /// does not make a policy host-only.
     pub host_only: bool,
     /// Staged kinds: `spec.stagedAction` as written (`Set` when absent).
     pub staged_action: Option<String>,
