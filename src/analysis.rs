@@ -492,7 +492,7 @@ fn isolation_entry<'a>(
         // out again as references they tripled the report of 100,000 workloads (docs/report.md).
         crate::report::PolicyRefs::from([])
     } else {
-        shared.list(coverage, &v.policies, &v.cluster, &v.cilium)
+        shared.list(coverage, &v.policies, &v.cluster, &v.cilium, &v.calico)
     };
     Isolation {
         isolated: v.isolated,
@@ -534,6 +534,25 @@ fn decided_by_entry(
                 rule: None,
             }
         }
+        By::CalicoTier { policy, .. } => {
+            let (kind, name, layer) = match *policy {
+                PolicyId::Calico(i) => {
+                    let p = &inventory.calico_policies[i];
+                    (
+                        p.kind.as_str(),
+                        p.name.as_str(),
+                        crate::connectivity::describe::calico_layer(p),
+                    )
+                }
+                _ => ("", "", Cow::Borrowed("")),
+            };
+            crate::report::DecidedBy {
+                layer,
+                kind: Cow::Borrowed(kind),
+                name: Arc::from(name),
+                rule: None,
+            }
+        }
         By::CiliumMode => crate::report::DecidedBy {
             layer: Cow::Borrowed("CNI mode"),
             kind: Cow::Borrowed("ConfigMap"),
@@ -561,9 +580,21 @@ fn decided_by_entry(
                     );
                     (p.kind.as_str(), p.name.as_str(), Some(section))
                 }
+                PolicyId::Calico(i) => {
+                    let p = &inventory.calico_policies[i];
+                    let section =
+                        crate::connectivity::describe::calico_rule_name(rule.direction, rule.index);
+                    (p.kind.as_str(), p.name.as_str(), Some(section))
+                }
+            };
+            let layer = match rule.policy {
+                PolicyId::Calico(i) => {
+                    crate::connectivity::describe::calico_layer(&inventory.calico_policies[i])
+                }
+                _ => Cow::Borrowed(layer.as_str()),
             };
             crate::report::DecidedBy {
-                layer: Cow::Borrowed(layer.as_str()),
+                layer,
                 kind: Cow::Borrowed(kind),
                 name: Arc::from(name),
                 rule: Some(rule_name.filter(|n| !n.is_empty()).unwrap_or_else(|| {
@@ -580,6 +611,7 @@ struct PolicyRefs<'a> {
     network: Vec<(u32, Arc<crate::report::PolicyRefEntry>)>,
     cluster: Vec<(u32, Arc<crate::report::PolicyRefEntry>)>,
     cilium: Vec<(u32, Arc<crate::report::PolicyRefEntry>)>,
+    calico: Vec<(u32, Arc<crate::report::PolicyRefEntry>)>,
     /// For each NetworkPolicy, `decidedBy` when it is the first (by name) of those isolating.
     decided_by: Vec<Arc<crate::report::DecidedBy>>,
     /// `decidedBy` for each cluster-scoped rule met so far: a few hundred rules decide for
@@ -590,9 +622,11 @@ struct PolicyRefs<'a> {
     lists: std::sync::Mutex<RefLists<'a>>,
 }
 
-/// Keyed by the NetworkPolicy indexes, cluster-scoped positions and Cilium positions.
-type RefLists<'a> =
-    foldhash::HashMap<(&'a [usize], &'a [usize], &'a [usize]), crate::report::PolicyRefs>;
+/// Keyed by the NetworkPolicy indexes, cluster-scoped, Cilium and Calico positions.
+type RefLists<'a> = foldhash::HashMap<
+    (&'a [usize], &'a [usize], &'a [usize], &'a [usize]),
+    crate::report::PolicyRefs,
+>;
 
 type RuleEntries = foldhash::HashMap<crate::semantics::DecidedBy, Arc<crate::report::DecidedBy>>;
 
@@ -616,10 +650,14 @@ impl<'a> PolicyRefs<'a> {
                 ))
             })
             .collect();
+        let calico: Vec<_> = (0..inventory.calico_policies.len())
+            .map(|i| Arc::new(policy_ref(inventory, PolicyId::Calico(i))))
+            .collect();
         let mut sorted: Vec<&crate::report::PolicyRefEntry> = network
             .iter()
             .chain(&cluster)
             .chain(&cilium)
+            .chain(&calico)
             .map(|r| r.as_ref())
             .collect();
         sorted.sort_unstable();
@@ -636,6 +674,7 @@ impl<'a> PolicyRefs<'a> {
             network: ranked(&network),
             cluster: ranked(&cluster),
             cilium: ranked(&cilium),
+            calico: ranked(&calico),
             decided_by: inventory
                 .policies
                 .iter()
@@ -660,37 +699,44 @@ impl<'a> PolicyRefs<'a> {
         network: &'a [usize],
         cluster: &'a [usize],
         cilium: &'a [usize],
+        calico: &'a [usize],
     ) -> crate::report::PolicyRefs {
         use crate::semantics::PolicyId;
-        if let Some(list) = self.lists().get(&(network, cluster, cilium)) {
+        if let Some(list) = self.lists().get(&(network, cluster, cilium, calico)) {
             return list.clone();
         }
-        let list: crate::report::PolicyRefs = if cluster.is_empty() && cilium.is_empty() {
-            network
-                .iter()
-                .map(|&i| self.get(PolicyId::Network(i)))
-                .collect()
-        } else {
-            // Sorted by each reference's rank: comparing the strings of 20 references was a
-            // tenth of a run.
-            let mut ids: Vec<(u32, PolicyId)> = network
-                .iter()
-                .map(|&i| PolicyId::Network(i))
-                .chain(
-                    cluster
-                        .iter()
-                        .map(|&p| PolicyId::Cluster(coverage.set.cluster()[p].index)),
-                )
-                .chain(cilium.iter().map(|&p| coverage.set.cilium()[p].id()))
-                .map(|id| (self.rank(id), id))
-                .collect();
-            ids.sort_unstable_by_key(|&(rank, _)| rank);
-            // One reference per policy, however many of its `specs` select the pod.
-            ids.dedup_by_key(|&mut (rank, _)| rank);
-            ids.iter().map(|&(_, id)| self.get(id)).collect()
-        };
+        let list: crate::report::PolicyRefs =
+            if cluster.is_empty() && cilium.is_empty() && calico.is_empty() {
+                network
+                    .iter()
+                    .map(|&i| self.get(PolicyId::Network(i)))
+                    .collect()
+            } else {
+                // Sorted by each reference's rank: comparing the strings of 20 references was a
+                // tenth of a run.
+                let mut ids: Vec<(u32, PolicyId)> = network
+                    .iter()
+                    .map(|&i| PolicyId::Network(i))
+                    .chain(
+                        cluster
+                            .iter()
+                            .map(|&p| PolicyId::Cluster(coverage.set.cluster()[p].index)),
+                    )
+                    .chain(cilium.iter().map(|&p| coverage.set.cilium()[p].id()))
+                    .chain(
+                        calico
+                            .iter()
+                            .map(|&p| PolicyId::Calico(coverage.set.calico()[p].index)),
+                    )
+                    .map(|id| (self.rank(id), id))
+                    .collect();
+                ids.sort_unstable_by_key(|&(rank, _)| rank);
+                // One reference per policy, however many of its `specs` select the pod.
+                ids.dedup_by_key(|&mut (rank, _)| rank);
+                ids.iter().map(|&(_, id)| self.get(id)).collect()
+            };
         self.lists()
-            .entry((network, cluster, cilium))
+            .entry((network, cluster, cilium, calico))
             .or_insert(list)
             .clone()
     }
@@ -724,6 +770,7 @@ impl<'a> PolicyRefs<'a> {
             crate::semantics::PolicyId::Network(i) => self.network[i].0,
             crate::semantics::PolicyId::Cluster(i) => self.cluster[i].0,
             crate::semantics::PolicyId::Cilium { policy, .. } => self.cilium[policy as usize].0,
+            crate::semantics::PolicyId::Calico(i) => self.calico[i].0,
         }
     }
 
@@ -734,6 +781,7 @@ impl<'a> PolicyRefs<'a> {
             crate::semantics::PolicyId::Cilium { policy, .. } => {
                 self.cilium[policy as usize].1.clone()
             }
+            crate::semantics::PolicyId::Calico(i) => self.calico[i].1.clone(),
         }
     }
 }
@@ -776,6 +824,15 @@ fn policy_ref(
             crate::report::PolicyRefEntry {
                 kind: p.kind.as_str().to_owned(),
                 api_version: "cilium.io/v2".to_owned(),
+                namespace: p.namespace.clone(),
+                name: p.name.clone(),
+            }
+        }
+        crate::semantics::PolicyId::Calico(i) => {
+            let p = &inventory.calico_policies[i];
+            crate::report::PolicyRefEntry {
+                kind: p.kind.as_str().to_owned(),
+                api_version: p.api_version.clone(),
                 namespace: p.namespace.clone(),
                 name: p.name.clone(),
             }

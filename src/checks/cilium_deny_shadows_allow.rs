@@ -97,6 +97,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 PolicyId::Cluster(i) => {
                     RULE.cluster_finding(&inv.cluster_policies[i], message, remediation)
                 }
+                PolicyId::Calico(i) => {
+                    RULE.calico_finding(&inv.calico_policies[i], message, remediation)
+                }
             }
         })
         .collect()

@@ -107,8 +107,10 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let missing_by_side: foldhash::HashMap<SideKey<'_>, Vec<Protocol>> = sides
         .into_par_iter()
         .map(|key| {
-            let (policies, cluster, cilium, default_deny) = key;
-            let side = ctx.coverage.side(policies, cluster, cilium, default_deny);
+            let (policies, cluster, cilium, default_deny, calico, calico_local) = key;
+            let mut side = ctx.coverage.side(policies, cluster, cilium, default_deny);
+            side.calico = calico.to_vec();
+            side.calico_local = calico_local.to_vec();
             let missing = protocols
                 .into_iter()
                 .filter(|&protocol| {
@@ -147,17 +149,31 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
 }
 
 /// What a side's DNS verdict depends on: its NetworkPolicies, cluster-scoped policies, Cilium
-/// rules and Cilium default deny.
-type SideKey<'v> = (&'v [usize], &'v [usize], &'v [usize], bool);
+/// rules and Cilium default deny, Calico policies and their rules' own-end conditions.
+type SideKey<'v> = (
+    &'v [usize],
+    &'v [usize],
+    &'v [usize],
+    bool,
+    &'v [usize],
+    &'v [(usize, usize, Option<&'static str>)],
+);
 
 fn side_key(v: &crate::semantics::WorkloadVerdict) -> SideKey<'_> {
     let e = &v.egress;
-    (&e.policies, &e.cluster, &e.cilium, e.cilium_default_deny)
+    (
+        &e.policies,
+        &e.cluster,
+        &e.cilium,
+        e.cilium_default_deny,
+        &e.calico,
+        &e.calico_local,
+    )
 }
 
 /// Whether layers beyond NetworkPolicies take part in the side.
 fn layered(v: &crate::semantics::DirectionVerdict) -> bool {
-    !v.cluster.is_empty() || !v.cilium.is_empty() || v.cilium_default_deny
+    !v.cluster.is_empty() || !v.cilium.is_empty() || v.cilium_default_deny || !v.calico.is_empty()
 }
 
 fn finding(ctx: &Context<'_>, w: &Workload, policies: &[usize], missing: &[Protocol]) -> Finding {
@@ -174,6 +190,7 @@ fn finding(ctx: &Context<'_>, w: &Workload, policies: &[usize], missing: &[Proto
         let policy = match v.egress.decided_by {
             Some(crate::semantics::DecidedBy::Rule { rule, .. }) => Some(rule.policy),
             Some(crate::semantics::DecidedBy::CiliumDefaultDeny(id)) => Some(id),
+            Some(crate::semantics::DecidedBy::CalicoTier { policy, .. }) => Some(policy),
             _ => None,
         };
         cilium = matches!(policy, Some(crate::semantics::PolicyId::Cilium { .. }))

@@ -156,6 +156,35 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// A finding of this rule about a Calico policy: in its namespace, or none for the global
+    /// kinds; the kind as [`CalicoPolicyKind::label`](crate::model::CalicoPolicyKind::label)
+    /// names it.
+    pub fn calico_finding(
+        &self,
+        policy: &crate::model::CalicoPolicy,
+        message: String,
+        remediation: String,
+    ) -> Finding {
+        let namespace = policy
+            .namespace
+            .as_deref()
+            .filter(|_| !policy.kind.cluster_scoped());
+        let mut f = self.finding(
+            namespace.unwrap_or(""),
+            policy.kind.label(),
+            &policy.name,
+            &policy.origin,
+            message,
+            remediation,
+        );
+        if namespace.is_none() {
+            f.namespace = None;
+        }
+        f
+    }
+}
+
 /// Per counted Cilium rule (a position in [`crate::semantics::PolicySet::cilium`]), the
 /// workloads whose verdict names it in either direction, in inventory order.
 pub fn cilium_selected<'a>(ctx: &Context<'a>) -> Vec<Vec<&'a Workload>> {

@@ -2,8 +2,8 @@
 
 use crate::checks::describe_selector;
 use crate::model::{
-    CiliumPeerRule, CiliumPolicy, ClusterPeer, ClusterPort, ClusterRule, Direction, Inventory,
-    LabelSelector, Peer, PolicyPort, PortValue, Rule,
+    CalicoEntity, CalicoPolicy, CalicoRule, CiliumPeerRule, CiliumPolicy, ClusterPeer, ClusterPort,
+    ClusterRule, Direction, Inventory, LabelSelector, Peer, PolicyPort, PortValue, Rule,
 };
 use crate::semantics::{PolicyId, RuleRef};
 
@@ -22,6 +22,141 @@ pub fn policy_name(inventory: &Inventory, policy: PolicyId) -> String {
         PolicyId::Cilium { policy, .. } => {
             cilium_policy_name(&inventory.cilium_policies[policy as usize])
         }
+        PolicyId::Calico(i) => calico_policy_name(&inventory.calico_policies[i]),
+    }
+}
+
+/// `projectcalico.org/NetworkPolicy shop/api`, `GlobalNetworkPolicy default-deny (tier
+/// security)`: the tier is named when it is not `default`.
+pub fn calico_policy_name(p: &CalicoPolicy) -> String {
+    let name = match &p.namespace {
+        Some(ns) if !p.kind.cluster_scoped() => format!("{} {ns}/{}", p.kind.label(), p.name),
+        _ => format!("{} {}", p.kind.label(), p.name),
+    };
+    if p.tier == crate::model::TIER_DEFAULT {
+        name
+    } else {
+        format!("{name} (tier {})", p.tier)
+    }
+}
+
+/// The layer a Calico policy's tier is, as reports name it: `NetworkPolicy` for `default`
+/// (where Kubernetes NetworkPolicies are), `Admin` and `Baseline` for `kube-admin` and
+/// `kube-baseline`, `Calico tier <name>` for the others.
+pub fn calico_layer(p: &CalicoPolicy) -> std::borrow::Cow<'static, str> {
+    tier_layer(&p.tier)
+}
+
+/// The layer a Calico tier is, by its name (see [`calico_layer`]).
+pub fn tier_layer(tier: &str) -> std::borrow::Cow<'static, str> {
+    use std::borrow::Cow;
+    match tier {
+        crate::model::TIER_DEFAULT => Cow::Borrowed("NetworkPolicy"),
+        crate::model::TIER_KUBE_ADMIN => Cow::Borrowed("Admin"),
+        crate::model::TIER_KUBE_BASELINE => Cow::Borrowed("Baseline"),
+        tier => Cow::Owned(format!("Calico tier {tier}")),
+    }
+}
+
+/// The layer a step or a policy is in, as reports name it: `Admin`, `NetworkPolicy`,
+/// `Baseline`, or `Calico tier <name>` for a Calico policy of another tier.
+pub fn layer_name(
+    inventory: &Inventory,
+    layer: crate::semantics::Layer,
+    policy: PolicyId,
+) -> std::borrow::Cow<'static, str> {
+    match policy {
+        PolicyId::Calico(i) => calico_layer(&inventory.calico_policies[i]),
+        _ => std::borrow::Cow::Borrowed(layer.as_str()),
+    }
+}
+
+/// A layer as text output heads its lines: `Admin tier`, `Calico tier security`.
+pub fn layer_heading(name: &str) -> String {
+    if name.starts_with("Calico tier") {
+        name.to_owned()
+    } else {
+        format!("{name} tier")
+    }
+}
+
+/// Where a Calico rule is written: `ingress[0]`, `egress[2]` (under `spec`).
+pub fn calico_rule_name(direction: Direction, index: usize) -> String {
+    format!("{}[{index}]", direction.lower())
+}
+
+/// A Calico rule (SEMANTICS.md point 20) as one line, starting with its action.
+pub fn calico_rule(rule: &CalicoRule, direction: Direction) -> String {
+    let (peer, own, word) = match direction {
+        Direction::Ingress => (&rule.source, &rule.destination, "from"),
+        Direction::Egress => (&rule.destination, &rule.source, "to"),
+    };
+    let mut out = format!("{} {word} {}", rule.action, calico_entity(peer));
+    let protocol = rule.protocol.as_deref();
+    let ports = &rule.destination.ports;
+    match (protocol, ports.is_empty()) {
+        (None, _) => out.push_str(", every protocol"),
+        (Some(p), true) => out.push_str(&format!(", {p} every port")),
+        (Some(p), false) => out.push_str(&format!(", {p} {}", ports.join(", "))),
+    }
+    if !rule.destination.not_ports.is_empty() {
+        out.push_str(&format!(
+            " except ports {}",
+            rule.destination.not_ports.join(", ")
+        ));
+    }
+    if let Some(np) = &rule.not_protocol {
+        out.push_str(&format!(", not {np}"));
+    }
+    if !own.is_empty() {
+        let side = match direction {
+            Direction::Ingress => "destination",
+            Direction::Egress => "source",
+        };
+        out.push_str(&format!(
+            ", when the pod's own end is {} ({side})",
+            calico_entity(own)
+        ));
+    }
+    if rule.http {
+        out.push_str(", with an HTTP match that narrows requests, not the connection");
+    }
+    out
+}
+
+/// A rule's `source` or `destination` in words.
+fn calico_entity(e: &CalicoEntity) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(s) = &e.selector {
+        parts.push(format!("pods matching `{}`", s.text));
+    }
+    if let Some(s) = &e.namespace_selector {
+        parts.push(format!("in namespaces matching `{}`", s.text));
+    }
+    if let Some(sa) = &e.service_accounts {
+        if !sa.names.is_empty() {
+            parts.push(format!("with service account {}", sa.names.join(" or ")));
+        }
+        if let Some(s) = &sa.selector {
+            parts.push(format!("with a service account matching `{}`", s.text));
+        }
+    }
+    if let Some(s) = &e.not_selector {
+        parts.push(format!("not pods matching `{}`", s.text));
+    }
+    if !e.nets.is_empty() {
+        parts.push(format!("addresses in {}", e.nets.join(", ")));
+    }
+    if !e.not_nets.is_empty() {
+        parts.push(format!("addresses outside {}", e.not_nets.join(", ")));
+    }
+    if let Some((ns, name)) = &e.services {
+        parts.push(format!("the endpoints of Service {ns}/{name}"));
+    }
+    if parts.is_empty() {
+        "everything".to_owned()
+    } else {
+        parts.join(", ")
     }
 }
 
@@ -36,8 +171,26 @@ pub fn decided_by(inventory: &Inventory, by: &crate::semantics::DecidedBy) -> St
         DecidedBy::CiliumDefaultDeny(id) => {
             format!("the default deny of {}", policy_name(inventory, *id))
         }
+        DecidedBy::CalicoTier { tier, policy } => {
+            let tier_name = match *policy {
+                PolicyId::Calico(i) => inventory.calico_policies[i].tier.as_str(),
+                _ => "",
+            };
+            let _ = tier;
+            format!(
+                "the default Deny of Calico tier {tier_name}, which {} applies to the pod",
+                policy_name(inventory, *policy)
+            )
+        }
         DecidedBy::CiliumMode => {
             "Cilium's policy enforcement mode `always` (every pod is default-deny)".to_owned()
+        }
+        DecidedBy::Rule { rule, .. } if matches!(rule.policy, PolicyId::Calico(_)) => {
+            format!(
+                "{} {}",
+                policy_name(inventory, rule.policy),
+                rule_label(inventory, *rule)
+            )
         }
         DecidedBy::Rule { layer, rule } => format!(
             "the {} tier, {} {}",
@@ -191,6 +344,10 @@ pub fn rule_ref(inventory: &Inventory, at: RuleRef) -> String {
             let p = &inventory.cluster_policies[i];
             cluster_rule(&p.rules(at.direction)[at.index], at.direction)
         }
+        PolicyId::Calico(i) => {
+            let p = &inventory.calico_policies[i];
+            calico_rule(&p.rules(at.direction)[at.index], at.direction)
+        }
         PolicyId::Cilium { policy, spec } => {
             let p = &inventory.cilium_policies[policy as usize];
             let namespace = p.namespace.as_deref().filter(|_| !p.kind.cluster_scoped());
@@ -206,6 +363,7 @@ pub fn rule_ref(inventory: &Inventory, at: RuleRef) -> String {
 pub fn rule_label(inventory: &Inventory, at: RuleRef) -> String {
     let name = match at.policy {
         PolicyId::Network(_) => None,
+        PolicyId::Calico(_) => return calico_rule_name(at.direction, at.index),
         PolicyId::Cilium { policy, spec } => {
             let p = &inventory.cilium_policies[policy as usize];
             return cilium_rule_name(p, spec as usize, at.direction, at.index);

@@ -42,6 +42,8 @@ pub struct SideAnswer {
     /// default-deny (with NetworkPolicies, the NetworkPolicy layer on a Cilium cluster).
     pub cilium: Vec<PolicyId>,
     pub cilium_isolating: Vec<PolicyId>,
+    /// The Calico policies selecting it for this direction, in evaluation order.
+    pub calico: Vec<PolicyId>,
     /// The rules that allow something towards the destination, with what each allows.
     pub rules: Vec<(RuleRef, ConnSet)>,
     /// Every rule that decided something, in evaluation order, whatever its tier and action.
@@ -234,9 +236,15 @@ impl<'a> Engine<'a> {
             .filter(|c| c.asks_default_deny(direction))
             .map(|c| c.id())
             .collect();
+        let calico = side
+            .calico
+            .iter()
+            .map(|&p| PolicyId::Calico(self.coverage.set.calico()[p].index))
+            .collect();
         SideAnswer {
             direction,
             isolated: side.middle_isolated(),
+            calico,
             cilium,
             cilium_isolating,
             host_network,

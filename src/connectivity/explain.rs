@@ -192,7 +192,41 @@ fn tier_policies(
         )
     });
     out.splice(at..at, cilium);
-    out
+    if !set.has_calico() {
+        return out;
+    }
+    // On a Calico cluster the layers are Calico's tiers in order (point 21): the Admin and
+    // Baseline tiers are `kube-admin` and `kube-baseline`, the NetworkPolicy layer `default`.
+    let mut ordered = Vec::with_capacity(out.len() + verdict.calico.len());
+    let mut rest = out.into_iter().peekable();
+    for (t, tier) in set.calico_tiers().iter().enumerate() {
+        use crate::semantics::calico::BuiltinTier;
+        let layer = match tier.builtin {
+            Some(BuiltinTier::KubeAdmin) => Layer::Admin,
+            Some(BuiltinTier::Default) => Layer::NetworkPolicy,
+            Some(BuiltinTier::KubeBaseline) => Layer::Baseline,
+            None => Layer::Calico,
+        };
+        while let Some(p) = rest.next_if(|p| p.layer == layer && layer != Layer::Calico) {
+            ordered.push(p);
+        }
+        for &position in verdict
+            .calico
+            .iter()
+            .filter(|&&p| set.calico()[p].tier == t)
+        {
+            let policy = PolicyId::Calico(set.calico()[position].index);
+            ordered.push(tier_policy(engine, layer, policy, direction, |at, rule| {
+                let addresses = outside.iter().any(|&ip| {
+                    rule.peer_match("", &Endpoint::Address(ip))
+                        != crate::semantics::traffic::Match::No
+                });
+                (describe::rule_ref(engine.inventory, at), addresses)
+            }));
+        }
+    }
+    ordered.extend(rest);
+    ordered
 }
 
 /// A policy of the layers with its rules resolved: `words` gives each rule's description and

@@ -60,6 +60,16 @@ impl CalicoPolicyKind {
         }
     }
 
+    /// How reports and messages name the kind: Calico's `NetworkPolicy` is
+    /// `projectcalico.org/NetworkPolicy` (as kubectl tells `networkpolicies.projectcalico.org`
+    /// apart), so that it is never taken for Kubernetes'; the other names are Calico's alone.
+    pub fn label(self) -> &'static str {
+        match self {
+            CalicoPolicyKind::NetworkPolicy => "projectcalico.org/NetworkPolicy",
+            other => other.as_str(),
+        }
+    }
+
     pub fn cluster_scoped(self) -> bool {
         matches!(
             self,

@@ -368,7 +368,7 @@ struct JsonDirection<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsonTierPolicy<'a> {
-    tier: &'static str,
+    tier: std::borrow::Cow<'static, str>,
     #[serde(flatten)]
     policy: PolicyRef<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -445,7 +445,7 @@ fn json_direction<'a>(
                     _ => None,
                 };
                 JsonTierPolicy {
-                    tier: t.layer.as_str(),
+                    tier: crate::connectivity::describe::layer_name(inv, t.layer, t.policy),
                     policy: PolicyRef::of_id(inv, t.policy),
                     priority: cluster.and_then(|p| p.priority),
                     rules: t

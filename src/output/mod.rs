@@ -60,6 +60,15 @@ impl<'a> PolicyRef<'a> {
                     name: &p.name,
                 }
             }
+            crate::semantics::PolicyId::Calico(i) => {
+                let p = &inventory.calico_policies[i];
+                PolicyRef {
+                    kind: p.kind.as_str(),
+                    api_version: &p.api_version,
+                    namespace: p.namespace.as_deref().unwrap_or(""),
+                    name: &p.name,
+                }
+            }
         }
     }
 }

@@ -190,6 +190,7 @@ fn write_side(
     }
     if !side.cluster.is_empty()
         || !side.cilium.is_empty()
+        || !side.calico.is_empty()
         || (side.isolated && side.policies.is_empty())
     {
         return write_tiered_side(engine, r, side, owner, peer, out);
@@ -329,18 +330,38 @@ fn write_tiered_side(
             Action::Allow => "allowed by",
             Action::Deny => "denied by",
             Action::Pass => "passed to the next tier by",
+            Action::Log => "logged by",
         };
         writeln!(
             out,
-            "  {} tier: {verb} {}, {d} {}: {} (here: {})",
-            step.layer.as_str(),
+            "  {}: {verb} {}, {d} {}: {} (here: {})",
+            describe::layer_heading(&describe::layer_name(
+                engine.inventory,
+                step.layer,
+                step.rule.policy
+            )),
             describe::policy_name(engine.inventory, step.rule.policy),
             describe::rule_label(engine.inventory, step.rule),
             describe::rule_ref(engine.inventory, step.rule),
             here(&step.conns)
         )?;
     }
-    if relevant(r, &decision.isolation_denied) {
+    let calico_tier = decision
+        .isolation_tier
+        .map(|t| &engine.coverage.set.calico_tiers()[t])
+        .filter(|t| {
+            t.builtin != Some(crate::semantics::calico::BuiltinTier::Default)
+                || isolating.is_empty()
+        });
+    if let (Some(tier), true) = (calico_tier, relevant(r, &decision.isolation_denied)) {
+        writeln!(
+            out,
+            "  {}: denied: policies of Calico tier {} select it for {d}, none decides {peer} on {}, and the tier's default action is Deny",
+            describe::layer_heading(&describe::tier_layer(&tier.name)),
+            tier.name,
+            what(r)
+        )?;
+    } else if relevant(r, &decision.isolation_denied) {
         writeln!(
             out,
             "  NetworkPolicy tier: denied: {} isolate{} it for {d} and no allow rule of that layer allows {peer} on {}",
@@ -460,7 +481,7 @@ struct JsonSide<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsonStep<'a> {
-    layer: &'static str,
+    layer: std::borrow::Cow<'static, str>,
     action: &'static str,
     #[serde(flatten)]
     policy_ref: PolicyRef<'a>,
@@ -473,8 +494,9 @@ struct JsonStep<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsonDecidedBy<'a> {
-    /// `Admin`, `NetworkPolicy`, `Baseline`, or `none` (nothing decides: allowed).
-    layer: &'static str,
+    /// `Admin`, `NetworkPolicy`, `Baseline`, `Calico tier <name>`, or `none` (nothing
+    /// decides: allowed).
+    layer: std::borrow::Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     action: Option<&'static str>,
     /// The deciding rule's policy; for the NetworkPolicy tier's isolation, absent (the
@@ -495,22 +517,30 @@ fn decided_by<'a>(engine: &'a Engine<'_>, r: &Reach, s: &SideAnswer) -> JsonDeci
         .find(|st| st.action != Action::Pass && relevant(r, &st.conns));
     if let Some(st) = final_step {
         return JsonDecidedBy {
-            layer: st.layer.as_str(),
+            layer: describe::layer_name(engine.inventory, st.layer, st.rule.policy),
             action: Some(st.action.as_str()),
             policy: Some(PolicyRef::of_id(engine.inventory, st.rule.policy)),
             index: Some(st.rule.index),
         };
     }
+    if let (Some(t), true) = (d.isolation_tier, relevant(r, &d.isolation_denied)) {
+        return JsonDecidedBy {
+            layer: describe::tier_layer(&engine.coverage.set.calico_tiers()[t].name),
+            action: Some(Action::Deny.as_str()),
+            policy: None,
+            index: None,
+        };
+    }
     if relevant(r, &d.isolation_denied) || (!s.policies.is_empty() && s.allowed.is_empty()) {
         return JsonDecidedBy {
-            layer: Layer::NetworkPolicy.as_str(),
+            layer: Layer::NetworkPolicy.as_str().into(),
             action: Some(Action::Deny.as_str()),
             policy: None,
             index: None,
         };
     }
     JsonDecidedBy {
-        layer: "none",
+        layer: "none".into(),
         action: None,
         policy: None,
         index: None,
@@ -571,7 +601,7 @@ pub fn json(engine: &Engine<'_>, r: &Reach, out: &mut dyn Write) -> std::io::Res
                 .steps
                 .iter()
                 .map(|step| JsonStep {
-                    layer: step.layer.as_str(),
+                    layer: describe::layer_name(engine.inventory, step.layer, step.rule.policy),
                     action: step.action.as_str(),
                     policy_ref: PolicyRef::of_id(engine.inventory, step.rule.policy),
                     index: step.rule.index,

@@ -148,8 +148,60 @@ impl CalicoSelector {
     /// is false here, since it selects non-namespaced resources and a pod always has a namespace.
     /// Global network sets and host endpoints, which `global()` selects, are not evaluated yet.
     pub fn matches(&self, labels: &Labels) -> bool {
-        eval(&self.expr, labels)
+        eval(&self.expr, &|key| labels.get(key).map(String::as_str))
     }
+
+    /// Whether the selector matches a pod's workload endpoint: what [`pod_labels`] gives,
+    /// without building the map (selectors are matched against many pods).
+    pub fn matches_pod(&self, labels: &Labels, namespace: &str, service_account: &str) -> bool {
+        let account =
+            (!service_account.is_empty() && service_account.len() < 63).then_some(service_account);
+        eval(&self.expr, &|key| match key {
+            NAMESPACE_LABEL => Some(namespace),
+            ORCHESTRATOR_LABEL => Some(ORCHESTRATOR_KUBERNETES),
+            SERVICE_ACCOUNT_LABEL if account.is_some() => account,
+            _ => labels.get(key).map(String::as_str),
+        })
+    }
+
+    /// Whether the selector matches a namespace: what [`namespace_labels`] gives.
+    pub fn matches_namespace(&self, labels: &Labels, name: &str) -> bool {
+        eval(&self.expr, &|key| match key {
+            NAME_LABEL => Some(name),
+            _ => labels.get(key).map(String::as_str),
+        })
+    }
+
+    /// Whether the selector matches a service account known only by its name.
+    pub fn matches_service_account(&self, name: &str) -> bool {
+        eval(&self.expr, &|key| (key == NAME_LABEL).then_some(name))
+    }
+
+    /// A label pair or key every match must carry, for indexing: `k == 'v'`, `k in {..}` or
+    /// `has(k)`, alone or as a term of a top-level `&&`. `None` when there is none.
+    pub fn anchor(&self) -> Option<CalicoAnchor<'_>> {
+        fn of(expr: &Expr) -> Option<CalicoAnchor<'_>> {
+            match expr {
+                Expr::Eq(k, v) => Some(CalicoAnchor::Pair(k, v)),
+                Expr::In(k, set) => Some(CalicoAnchor::AnyOf(k, set)),
+                Expr::Has(k) => Some(CalicoAnchor::Key(k)),
+                Expr::Global => Some(CalicoAnchor::Nothing),
+                Expr::And(operands) => operands.iter().find_map(of),
+                _ => None,
+            }
+        }
+        of(&self.expr)
+    }
+}
+
+/// What every label set a selector matches must carry (see [`CalicoSelector::anchor`]).
+#[derive(Debug, Clone, Copy)]
+pub enum CalicoAnchor<'s> {
+    Pair(&'s str, &'s str),
+    AnyOf(&'s str, &'s BTreeSet<String>),
+    Key(&'s str),
+    /// Nothing matches.
+    Nothing,
 }
 
 impl FromStr for CalicoSelector {
@@ -159,12 +211,11 @@ impl FromStr for CalicoSelector {
     }
 }
 
-fn eval(expr: &Expr, labels: &Labels) -> bool {
-    let value = |key: &str| labels.get(key).map(String::as_str);
+fn eval<'a>(expr: &Expr, value: &dyn Fn(&str) -> Option<&'a str>) -> bool {
     match expr {
         Expr::All => true,
         Expr::Global => false,
-        Expr::Has(key) => labels.contains_key(key),
+        Expr::Has(key) => value(key).is_some(),
         Expr::Eq(key, v) => value(key) == Some(v.as_str()),
         Expr::Ne(key, v) => value(key) != Some(v.as_str()),
         Expr::In(key, set) => value(key).is_some_and(|x| set.contains(x)),
@@ -172,9 +223,9 @@ fn eval(expr: &Expr, labels: &Labels) -> bool {
         Expr::Contains(key, v) => value(key).is_some_and(|x| x.contains(v.as_str())),
         Expr::StartsWith(key, v) => value(key).is_some_and(|x| x.starts_with(v.as_str())),
         Expr::EndsWith(key, v) => value(key).is_some_and(|x| x.ends_with(v.as_str())),
-        Expr::Not(inner) => !eval(inner, labels),
-        Expr::And(operands) => operands.iter().all(|e| eval(e, labels)),
-        Expr::Or(operands) => operands.iter().any(|e| eval(e, labels)),
+        Expr::Not(inner) => !eval(inner, value),
+        Expr::And(operands) => operands.iter().all(|e| eval(e, value)),
+        Expr::Or(operands) => operands.iter().any(|e| eval(e, value)),
     }
 }
 

@@ -46,6 +46,10 @@ pub enum DecidedBy {
     CiliumDefaultDeny(PolicyId),
     /// The Cilium agents' `always` mode makes every pod default-deny (point 18).
     CiliumMode,
+    /// A Calico tier's default action denies what its policies leave (point 21): the tier
+    /// (position in [`PolicySet::calico_tiers`]) and the first of its policies selecting the
+    /// pod.
+    CalicoTier { tier: usize, policy: PolicyId },
     /// A cluster-scoped rule denies what no earlier rule names.
     Rule { layer: Layer, rule: RuleRef },
 }
@@ -69,6 +73,12 @@ pub struct DirectionVerdict {
     pub cilium: Vec<usize>,
     /// A Cilium rule of `cilium` or the agents' mode makes the pod default-deny (point 18).
     pub cilium_default_deny: bool,
+    /// Calico policies (positions in [`PolicySet::calico`]) selecting the pod for this
+    /// direction, in evaluation order.
+    pub calico: Vec<usize>,
+    /// Their rules whose conditions on the pod's own end do not certainly hold
+    /// ([`SidePolicies::calico_local`]).
+    pub calico_local: Vec<(usize, usize, Option<&'static str>)>,
     /// With `Isolation::Ambiguous`: the two same-priority policies.
     pub ambiguous: Option<(PolicyId, PolicyId)>,
 }
@@ -148,7 +158,14 @@ pub struct Coverage {
 
 /// The direction, the cluster-scoped policies, whether the NetworkPolicy layer isolates, and
 /// the Cilium rules (whose deny rules take part).
-type IsolationKey = (Direction, Vec<usize>, bool, Vec<usize>);
+type IsolationKey = (
+    Direction,
+    Vec<usize>,
+    bool,
+    Vec<usize>,
+    Vec<usize>,
+    Vec<(usize, usize, Option<&'static str>)>,
+);
 type IsolationOutcome = (Isolation, Option<DecidedBy>, Option<(PolicyId, PolicyId)>);
 
 #[derive(Debug, Default)]
@@ -240,6 +257,7 @@ impl Coverage {
             include_policy,
             |i| super::cluster_validation::validate(&inventory.cluster_policies[i]).is_empty(),
             |i| !super::cilium_validation::refused(&inventory.cilium_policies[i]),
+            |_| true,
         );
         let probe = set.has_layers().then(|| Probe::new(inventory, &set));
         let mut coverage = Coverage {
@@ -342,9 +360,56 @@ impl Coverage {
                 v.cluster = self.set.cluster_subjects(namespace, labels, direction);
             }
             self.cilium_side(namespace, labels, service_account, direction, v);
+            self.calico_side(namespace, labels, service_account, direction, v);
             self.isolation(direction, v);
         }
         verdict
+    }
+
+    /// The Calico policies selecting pods with these labels, and which of their rules' own-end
+    /// conditions fail or cannot be told for them.
+    fn calico_side(
+        &self,
+        namespace: &str,
+        labels: &Labels,
+        service_account: &str,
+        direction: Direction,
+        v: &mut DirectionVerdict,
+    ) {
+        if !self.set.has_calico() {
+            return;
+        }
+        v.calico = self
+            .set
+            .calico_subjects(namespace, labels, service_account, direction);
+        let pod = PodRef {
+            namespace,
+            labels,
+            namespace_labels: self.set.namespace_labels(namespace),
+            ports: &[],
+            service_account,
+            node_network: false,
+            anonymous: false,
+        };
+        for &position in &v.calico {
+            let compiled = &self.set.calico()[position];
+            if !compiled.has_local(direction) {
+                continue;
+            }
+            let rules = self
+                .set
+                .rules(PolicyId::Calico(compiled.index), direction)
+                .len();
+            for rule in 0..rules {
+                match compiled.local_match(direction, rule, &pod) {
+                    super::traffic::Match::Yes => {}
+                    super::traffic::Match::No => v.calico_local.push((position, rule, None)),
+                    super::traffic::Match::Unknown(why) => {
+                        v.calico_local.push((position, rule, Some(why)))
+                    }
+                }
+            }
+        }
     }
 
     /// The policies of every layer that apply to pods with these labels in one direction,
@@ -383,6 +448,13 @@ impl Coverage {
             direction,
             &mut v,
         );
+        self.calico_side(
+            namespace,
+            labels,
+            workload.service_account(),
+            direction,
+            &mut v,
+        );
         self.side_policies(&v)
     }
 
@@ -410,12 +482,15 @@ impl Coverage {
 
     /// The policies of every layer that apply to one side, as the verdict found them.
     pub fn side_policies(&self, verdict: &DirectionVerdict) -> SidePolicies {
-        self.side(
+        let mut side = self.side(
             &verdict.policies,
             &verdict.cluster,
             &verdict.cilium,
             verdict.cilium_default_deny,
-        )
+        );
+        side.calico.clone_from(&verdict.calico);
+        side.calico_local.clone_from(&verdict.calico_local);
+        side
     }
 
     /// The policies of every layer that apply to a side selected by these NetworkPolicies
@@ -441,6 +516,8 @@ impl Coverage {
             cilium: cilium.to_vec(),
             cilium_default_deny,
             baseline,
+            calico: Vec::new(),
+            calico_local: Vec::new(),
         }
     }
 
@@ -464,12 +541,39 @@ impl Coverage {
         )
     }
 
+    /// What a Calico tier's default deny is put down to: in the `default` tier, the
+    /// NetworkPolicies when they isolate the pod (as without Calico); otherwise the tier's
+    /// first policy selecting the pod.
+    fn calico_decided_by(
+        &self,
+        v: &DirectionVerdict,
+        direction: Direction,
+        tier: usize,
+    ) -> Option<DecidedBy> {
+        let default =
+            self.set.calico_tiers()[tier].builtin == Some(super::calico::BuiltinTier::Default);
+        if default && v.middle_isolated() {
+            return self.middle_decided_by(v, direction);
+        }
+        v.calico
+            .iter()
+            .map(|&p| &self.set.calico()[p])
+            .find(|c| c.tier == tier)
+            .map(|c| DecidedBy::CalicoTier {
+                tier,
+                policy: PolicyId::Calico(c.index),
+            })
+            .or_else(|| self.middle_decided_by(v, direction))
+    }
+
     /// Point 22: isolated when the NetworkPolicy tier isolates the pod and no Admin rule lets
     /// an anonymous peer through, or when a cluster-scoped tier denies it.
     fn isolation(&self, direction: Direction, v: &mut DirectionVerdict) {
         // Walks are needed when a cluster-scoped tier selects the pod, or when Cilium deny
         // rules apply to a pod the NetworkPolicy layer does not isolate (they may deny all).
-        let walk = !v.cluster.is_empty() || (!v.middle_isolated() && !v.cilium.is_empty());
+        let walk = !v.cluster.is_empty()
+            || (!v.middle_isolated() && !v.cilium.is_empty())
+            || !v.calico.is_empty();
         let Some(probe) = self.probe.as_ref().filter(|_| walk) else {
             if let Some(by) = self.middle_decided_by(v, direction) {
                 v.isolated = true;
@@ -483,6 +587,8 @@ impl Coverage {
             v.cluster.clone(),
             v.middle_isolated(),
             v.cilium.clone(),
+            v.calico.clone(),
+            v.calico_local.clone(),
         );
         let cached = self
             .isolation_cache
@@ -534,7 +640,9 @@ impl Coverage {
             .set
             .decide(&side, direction, &outside, &outside, &probe.port, walk);
         let decided_by = |d: &super::decide::Decision| {
-            if !d.isolation_denied.is_empty() {
+            if let (false, Some(tier)) = (d.isolation_denied.is_empty(), d.isolation_tier) {
+                self.calico_decided_by(v, direction, tier)
+            } else if !d.isolation_denied.is_empty() {
                 self.middle_decided_by(v, direction)
             } else {
                 d.steps
@@ -605,6 +713,7 @@ impl Coverage {
             ..Default::default()
         };
         self.cilium_side(namespace, &labels, "default", direction, &mut v);
+        self.calico_side(namespace, &labels, "default", direction, &mut v);
         self.isolation(direction, &mut v);
         match (v.isolation, v.decided_by) {
             (Isolation::Isolated, Some(DecidedBy::NetworkPolicies)) | (_, None) => None,
@@ -626,7 +735,8 @@ impl Probe {
         let ids = (0..inventory.policies.len())
             .map(PolicyId::Network)
             .chain(set.cluster().iter().map(|c| PolicyId::Cluster(c.index)))
-            .chain(set.cilium().iter().map(|c| c.id()));
+            .chain(set.cilium().iter().map(|c| c.id()))
+            .chain(set.calico().iter().map(|c| PolicyId::Calico(c.index)));
         for id in ids {
             for direction in Direction::BOTH {
                 for rule in set.rules(id, direction) {
@@ -640,6 +750,15 @@ impl Probe {
         }
         for p in &inventory.cluster_policies {
             cidrs.extend(Direction::BOTH.into_iter().flat_map(|d| p.networks(d)));
+        }
+        for p in &inventory.calico_policies {
+            for rule in p.ingress.iter().chain(&p.egress) {
+                for end in [&rule.source, &rule.destination] {
+                    for net in end.nets.iter().chain(&end.not_nets) {
+                        cidrs.extend(net.parse::<ipnet::IpNet>().ok());
+                    }
+                }
+            }
         }
         for p in &inventory.policies {
             for rule in p.ingress.iter().chain(&p.egress) {

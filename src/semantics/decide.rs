@@ -24,6 +24,13 @@ pub struct SidePolicies {
     pub cilium_default_deny: bool,
     /// Positions in [`PolicySet::cluster`] of Baseline-tier policies selecting the pod.
     pub baseline: Vec<usize>,
+    /// Positions in [`PolicySet::calico`] of Calico policies selecting the pod for this
+    /// direction, in evaluation order (point 21).
+    pub calico: Vec<usize>,
+    /// Rules of those policies whose conditions on the pod's own end (`destination` of an
+    /// ingress rule, `source` of an egress rule) do not certainly hold: `(position, rule,
+    /// None)` when they fail, `Some(reason)` when the input cannot say.
+    pub calico_local: Vec<(usize, usize, Option<&'static str>)>,
 }
 
 impl SidePolicies {
@@ -33,6 +40,7 @@ impl SidePolicies {
             && self.cilium.is_empty()
             && !self.cilium_default_deny
             && self.baseline.is_empty()
+            && self.calico.is_empty()
     }
 
     /// Whether the NetworkPolicy layer isolates the pod: NetworkPolicies (point 3) or Cilium's
@@ -60,8 +68,12 @@ pub struct Decision {
     /// whose peers match, with what its ports let through).
     pub steps: Vec<Step>,
     /// What the NetworkPolicy tier (with Cilium policies on a Cilium cluster) denied because it
-    /// isolates the pod and no rule allowed it.
+    /// isolates the pod and no rule allowed it; on a Calico cluster, what the default action of
+    /// the tier `isolation_tier` names denied.
     pub isolation_denied: ConnSet,
+    /// Calico: the position in [`PolicySet::calico_tiers`] of the tier whose default action
+    /// denied `isolation_denied`.
+    pub isolation_tier: Option<usize>,
     /// What reached no deciding rule and was allowed because nothing else decides (step 4).
     pub default_allowed: ConnSet,
     /// Set when a rule might match the peer but the input cannot say (point 23), and what it
@@ -180,6 +192,7 @@ impl PolicySet {
             allowed: ConnSet::none(),
             steps: Vec::new(),
             isolation_denied: ConnSet::none(),
+            isolation_tier: None,
             default_allowed: ConnSet::none(),
             unknown: None,
             unknown_conns: ConnSet::none(),
@@ -187,6 +200,20 @@ impl PolicySet {
             ambiguous_conns: ConnSet::none(),
         };
         let mut undecided = within.clone();
+        if self.has_calico() {
+            self.calico_walk(
+                side,
+                direction,
+                peer,
+                destination,
+                &mut undecided,
+                &mut d,
+                walk,
+            );
+            d.default_allowed = undecided.clone();
+            d.allowed = d.allowed.union(&undecided);
+            return d;
+        }
         self.ordered(
             Layer::Admin,
             &side.admin,
@@ -206,6 +233,7 @@ impl PolicySet {
                 &mut undecided,
                 &mut d,
                 walk,
+                true,
             );
         }
         self.ordered(
@@ -228,7 +256,9 @@ impl PolicySet {
     /// `pkg/policy/api/rule.go`: `IngressDeny` "will be denied regardless of the allowed ingress
     /// rules", and docs.cilium.io "Deny policies": deny takes precedence); then, if the layer
     /// isolates the pod, what no allow rule of either kind lets through is denied, finally.
-    /// Otherwise what no deny matched goes on to the Baseline tier.
+    /// Otherwise what no deny matched goes on to the Baseline tier. With `final_deny` false
+    /// (Calico's `default` tier, point 21) what no allow rule lets through stays undecided for
+    /// the tier's later policies and its default action.
     #[allow(clippy::too_many_arguments)]
     fn middle(
         &self,
@@ -239,6 +269,7 @@ impl PolicySet {
         undecided: &mut ConnSet,
         d: &mut Decision,
         walk: Walk,
+        final_deny: bool,
     ) {
         let cilium = side.cilium.iter().map(|&p| self.cilium()[p].id());
         for &position in &side.cilium {
@@ -307,9 +338,212 @@ impl PolicySet {
                 }
             }
         }
-        d.isolation_denied = undecided.subtract(&allowed);
         d.allowed = d.allowed.union(&allowed);
-        *undecided = ConnSet::none();
+        if final_deny {
+            d.isolation_denied = undecided.subtract(&allowed);
+            *undecided = ConnSet::none();
+        } else {
+            *undecided = undecided.subtract(&allowed);
+        }
+    }
+
+    /// Point 21: Calico's tiers in order. A tier that holds no policy selecting the pod is
+    /// skipped; in the others, policies by order and their rules in order, the first matching
+    /// rule decides (`Allow`, `Deny` final; `Pass` goes to the next tier; `Log` goes on), and
+    /// what none decides gets the tier's default action. The Admin and Baseline tiers of the
+    /// cluster-scoped policies are Calico's `kube-admin` and `kube-baseline`; Kubernetes
+    /// NetworkPolicies (with Cilium's, should both be present) sit in `default` at order 1000.
+    #[allow(clippy::too_many_arguments)]
+    fn calico_walk(
+        &self,
+        side: &SidePolicies,
+        direction: Direction,
+        peer: &Endpoint<'_>,
+        destination: &Endpoint<'_>,
+        undecided: &mut ConnSet,
+        d: &mut Decision,
+        walk: Walk,
+    ) {
+        use super::calico::{BuiltinTier, KUBERNETES_ORDER};
+        let mut next = 0;
+        for (t, tier) in self.calico_tiers().iter().enumerate() {
+            let start = next;
+            while next < side.calico.len() && self.calico()[side.calico[next]].tier == t {
+                next += 1;
+            }
+            if undecided.is_empty() {
+                return;
+            }
+            let mine = &side.calico[start..next];
+            let mut passed = ConnSet::none();
+            let mut applies = !mine.is_empty();
+            match tier.builtin {
+                Some(BuiltinTier::KubeAdmin) => {
+                    applies |= !side.admin.is_empty();
+                    self.ordered(
+                        Layer::Admin,
+                        &side.admin,
+                        direction,
+                        peer,
+                        destination,
+                        undecided,
+                        d,
+                        walk,
+                    );
+                }
+                Some(BuiltinTier::KubeBaseline) => {
+                    applies |= !side.baseline.is_empty();
+                    self.ordered(
+                        Layer::Baseline,
+                        &side.baseline,
+                        direction,
+                        peer,
+                        destination,
+                        undecided,
+                        d,
+                        walk,
+                    );
+                }
+                _ => {}
+            }
+            let layer = match tier.builtin {
+                Some(BuiltinTier::KubeAdmin) => Layer::Admin,
+                Some(BuiltinTier::KubeBaseline) => Layer::Baseline,
+                Some(BuiltinTier::Default) => Layer::NetworkPolicy,
+                None => Layer::Calico,
+            };
+            if tier.builtin == Some(BuiltinTier::Default) {
+                applies |= side.middle_isolated();
+                let split = mine
+                    .iter()
+                    .position(|&p| self.calico()[p].order > KUBERNETES_ORDER)
+                    .unwrap_or(mine.len());
+                let (before, after) = mine.split_at(split);
+                self.calico_policies(
+                    layer,
+                    side,
+                    before,
+                    direction,
+                    peer,
+                    destination,
+                    undecided,
+                    &mut passed,
+                    d,
+                    walk,
+                );
+                if (side.middle_isolated() || !side.cilium.is_empty()) && !undecided.is_empty() {
+                    self.middle(
+                        side,
+                        direction,
+                        peer,
+                        destination,
+                        undecided,
+                        d,
+                        walk,
+                        false,
+                    );
+                }
+                self.calico_policies(
+                    layer,
+                    side,
+                    after,
+                    direction,
+                    peer,
+                    destination,
+                    undecided,
+                    &mut passed,
+                    d,
+                    walk,
+                );
+            } else {
+                self.calico_policies(
+                    layer,
+                    side,
+                    mine,
+                    direction,
+                    peer,
+                    destination,
+                    undecided,
+                    &mut passed,
+                    d,
+                    walk,
+                );
+            }
+            if applies && tier.default_action == Action::Deny && !undecided.is_empty() {
+                d.isolation_denied = undecided.clone();
+                d.isolation_tier = Some(t);
+                *undecided = ConnSet::none();
+            }
+            *undecided = undecided.union(&passed);
+        }
+    }
+
+    /// One tier's Calico policies: the first matching rule decides.
+    #[allow(clippy::too_many_arguments)]
+    fn calico_policies(
+        &self,
+        layer: Layer,
+        side: &SidePolicies,
+        positions: &[usize],
+        direction: Direction,
+        peer: &Endpoint<'_>,
+        destination: &Endpoint<'_>,
+        undecided: &mut ConnSet,
+        passed: &mut ConnSet,
+        d: &mut Decision,
+        walk: Walk,
+    ) {
+        for &position in positions {
+            let compiled = &self.calico()[position];
+            let policy = PolicyId::Calico(compiled.index);
+            for (index, rule) in self.rules(policy, direction).iter().enumerate() {
+                if undecided.is_empty() {
+                    return;
+                }
+                if rule.action == Action::Log {
+                    continue;
+                }
+                let local = side
+                    .calico_local
+                    .iter()
+                    .find(|(p, r, _)| *p == position && *r == index)
+                    .map(|(_, _, why)| *why);
+                let conns = match local {
+                    None => self.matched(rule, "", peer, destination, undecided, d, walk),
+                    Some(None) => None,
+                    Some(Some(why)) => {
+                        let conns = self.matched(rule, "", peer, destination, undecided, d, walk);
+                        match (conns, walk.unknown_matches) {
+                            (Some(c), true) => Some(c),
+                            (Some(_), false) => {
+                                d.unknown.get_or_insert(why);
+                                None
+                            }
+                            (None, _) => None,
+                        }
+                    }
+                };
+                let Some(conns) = conns else {
+                    continue;
+                };
+                *undecided = undecided.subtract(&conns);
+                match rule.action {
+                    Action::Allow => d.allowed = d.allowed.union(&conns),
+                    Action::Pass => *passed = passed.union(&conns),
+                    Action::Deny | Action::Log => {}
+                }
+                d.steps.push(Step {
+                    rule: RuleRef {
+                        policy,
+                        direction,
+                        index,
+                    },
+                    layer,
+                    action: rule.action,
+                    conns,
+                });
+            }
+        }
     }
 
     /// What a rule decides of `undecided` for `peer`: `None` when it does not match, when its
@@ -371,6 +605,8 @@ impl PolicySet {
                     Action::Allow => d.allowed = d.allowed.union(&conns),
                     Action::Deny => {}
                     Action::Pass => passed = passed.union(&conns),
+                    // Calico's only; cluster-scoped rules never log.
+                    Action::Log => {}
                 }
                 d.steps.push(Step {
                     rule: RuleRef {

@@ -1,6 +1,9 @@
 //! The NetworkPolicy semantics of `shared/SEMANTICS.md`: pure functions over the inventory, no I/O.
 
+pub mod calico;
 pub mod calico_selector;
+#[cfg(test)]
+mod calico_tests;
 pub mod cilium_selector;
 #[cfg(test)]
 mod cilium_tests;

@@ -132,6 +132,29 @@ impl PolicyLookup {
         }
     }
 
+    /// Adds a Calico policy by what its selector requires of a pod's labels (Calico's
+    /// pseudo-labels included: callers look up with them).
+    pub(crate) fn add_calico(
+        &mut self,
+        position: usize,
+        selector: &super::calico_selector::CalicoSelector,
+    ) {
+        use super::calico_selector::CalicoAnchor;
+        match selector.anchor() {
+            None => self.unanchored.push(position),
+            Some(CalicoAnchor::Nothing) => {}
+            Some(CalicoAnchor::Pair(k, v)) => self.pair(k, v).push(position),
+            Some(CalicoAnchor::AnyOf(k, values)) => {
+                for v in values {
+                    self.pair(k, v).push(position);
+                }
+            }
+            Some(CalicoAnchor::Key(k)) => {
+                self.by_key.entry(k.to_owned()).or_default().push(position)
+            }
+        }
+    }
+
     fn pair(&mut self, key: &str, value: &str) -> &mut Vec<usize> {
         self.by_pair
             .entry(key.to_owned())

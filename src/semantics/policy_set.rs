@@ -13,6 +13,7 @@ use crate::model::{
     Namespace, Tier, NAMESPACE_NAME_LABEL,
 };
 
+use super::calico::{self, CalicoCompiled, TierCompiled};
 use super::cilium_selector::{EndpointSelector, Identity, Scope};
 use super::network_subjects::{NetworkSubjects, PolicyLookup};
 use super::traffic::{Action, CompiledRule};
@@ -24,6 +25,8 @@ pub enum Layer {
     Admin,
     NetworkPolicy,
     Baseline,
+    /// A Calico tier other than the built-in ones (its name is the policy's `tier`).
+    Calico,
 }
 
 impl Layer {
@@ -32,6 +35,7 @@ impl Layer {
             Layer::Admin => "Admin",
             Layer::NetworkPolicy => "NetworkPolicy",
             Layer::Baseline => "Baseline",
+            Layer::Calico => "Calico tier",
         }
     }
 }
@@ -46,6 +50,8 @@ pub enum PolicyId {
     /// One rule (`spec`, or an entry of `specs`) of `Inventory::cilium_policies[policy]`:
     /// Cilium evaluates each on its own.
     Cilium { policy: u32, spec: u32 },
+    /// `Inventory::calico_policies`.
+    Calico(usize),
 }
 
 impl PolicyId {
@@ -53,7 +59,7 @@ impl PolicyId {
     pub fn network(self) -> Option<usize> {
         match self {
             PolicyId::Network(i) => Some(i),
-            PolicyId::Cluster(_) | PolicyId::Cilium { .. } => None,
+            PolicyId::Cluster(_) | PolicyId::Cilium { .. } | PolicyId::Calico(_) => None,
         }
     }
 }
@@ -198,6 +204,17 @@ pub struct PolicySet {
     cilium_clusterwide: PolicyLookup,
     /// The Cilium agents' enforcement mode (point 18).
     cilium_mode: CiliumMode,
+    /// Calico's tiers in evaluation order (point 21), built-ins included, when any Calico
+    /// policy counts; empty otherwise.
+    calico_tiers: Vec<TierCompiled>,
+    /// Counted Calico policies in evaluation order: by tier, then order, then name.
+    calico: Vec<CalicoCompiled>,
+    /// Position in `calico` of each `Inventory::calico_policies` entry that counts.
+    calico_position: Vec<Option<usize>>,
+    /// Positions in `calico` of the namespaced policies of each namespace, and of the global
+    /// ones, indexed by what their selectors require.
+    calico_by_namespace: HashMap<String, PolicyLookup>,
+    calico_global: PolicyLookup,
     /// Per namespace of the inventory, its labels (with `kubernetes.io/metadata.name`).
     namespace_labels: HashMap<String, Labels>,
     /// The positions in `cluster` whose subject's namespace selector matches each namespace.
@@ -272,6 +289,7 @@ impl PolicySet {
         include_network: impl Fn(usize) -> bool,
         include_cluster: impl Fn(usize) -> bool,
         include_cilium: impl Fn(usize) -> bool,
+        include_calico: impl Fn(usize) -> bool,
     ) -> Self {
         let cilium_mode = inventory.cilium_mode.unwrap_or_default();
         // `never`: the agents enforce no policy, Kubernetes NetworkPolicies included, since
@@ -357,6 +375,12 @@ impl PolicySet {
                     .cilium_policies
                     .iter()
                     .filter_map(|p| p.namespace.as_deref()),
+            )
+            .chain(
+                inventory
+                    .calico_policies
+                    .iter()
+                    .filter_map(|p| p.namespace.as_deref()),
             );
         for ns in seen {
             if !namespace_labels.contains_key(ns) {
@@ -376,6 +400,16 @@ impl PolicySet {
                 })
                 .collect()
         };
+        let (calico_tiers, calico, calico_position) = compile_calico(inventory, &include_calico);
+        let mut calico_by_namespace: HashMap<String, PolicyLookup> = HashMap::default();
+        let mut calico_global = PolicyLookup::default();
+        for (position, c) in calico.iter().enumerate() {
+            let lookup = match &c.subject.namespace {
+                Some(ns) => calico_by_namespace.entry(ns.clone()).or_default(),
+                None => &mut calico_global,
+            };
+            lookup.add_calico(position, &c.subject.selector);
+        }
         PolicySet {
             subjects,
             network,
@@ -386,6 +420,11 @@ impl PolicySet {
             cilium_by_namespace,
             cilium_clusterwide,
             cilium_mode,
+            calico_tiers,
+            calico,
+            calico_position,
+            calico_by_namespace,
+            calico_global,
             namespace_labels,
             cluster_by_namespace,
             empty: Labels::new(),
@@ -421,10 +460,77 @@ impl PolicySet {
         !self.cilium.is_empty() || self.cilium_mode == CiliumMode::Always
     }
 
-    /// Whether connections must be walked through layers (cluster-scoped tiers or Cilium
-    /// policies) rather than read from NetworkPolicies alone.
+    /// Whether connections must be walked through layers (cluster-scoped tiers, Cilium or
+    /// Calico policies) rather than read from NetworkPolicies alone.
     pub fn has_layers(&self) -> bool {
-        self.has_tiers() || self.has_cilium()
+        self.has_tiers() || self.has_cilium() || self.has_calico()
+    }
+
+    /// Whether any Calico policy counts: the walk then goes through Calico's tiers, with
+    /// Kubernetes NetworkPolicies in the `default` tier (point 21).
+    pub fn has_calico(&self) -> bool {
+        !self.calico.is_empty()
+    }
+
+    /// Calico's tiers in evaluation order (empty without Calico policies).
+    pub fn calico_tiers(&self) -> &[TierCompiled] {
+        &self.calico_tiers
+    }
+
+    /// The counted Calico policies, in evaluation order.
+    pub fn calico(&self) -> &[CalicoCompiled] {
+        &self.calico
+    }
+
+    /// The compiled Calico policy of `Inventory::calico_policies[index]`.
+    pub fn calico_policy(&self, index: usize) -> Option<&CalicoCompiled> {
+        self.calico_position
+            .get(index)
+            .copied()
+            .flatten()
+            .map(|p| &self.calico[p])
+    }
+
+    /// Whether `Inventory::calico_policies[index]` counts.
+    pub fn includes_calico(&self, index: usize) -> bool {
+        self.calico_policy(index).is_some()
+    }
+
+    /// The Calico policies (positions in [`PolicySet::calico`]) selecting the pod that take
+    /// part in `direction`, in evaluation order. hostNetwork pods are never selected.
+    pub fn calico_subjects(
+        &self,
+        namespace: &str,
+        labels: &Labels,
+        service_account: &str,
+        direction: Direction,
+    ) -> Vec<usize> {
+        if self.calico.is_empty() {
+            return Vec::new();
+        }
+        let pod = super::traffic::PodRef {
+            namespace,
+            labels,
+            namespace_labels: self.namespace_labels(namespace),
+            ports: &[],
+            service_account,
+            node_network: false,
+            anonymous: false,
+        };
+        let pseudo = super::calico_selector::pod_labels(labels, namespace, service_account);
+        let mut out: Vec<usize> = self
+            .calico_by_namespace
+            .get(namespace)
+            .map(|lookup| lookup.candidates(&pseudo))
+            .unwrap_or_default();
+        out.extend(self.calico_global.candidates(&pseudo));
+        out.retain(|&i| {
+            let c = &self.calico[i];
+            c.applies(direction) && c.subject.matches(&pod)
+        });
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// The agents' enforcement mode (`default` when nothing says).
@@ -513,6 +619,9 @@ impl PolicySet {
             PolicyId::Cilium { policy, spec } => self
                 .cilium_rule(policy as usize, spec as usize)
                 .map_or(&[][..], |c| &c.rules[slot(direction)]),
+            PolicyId::Calico(i) => self
+                .calico_policy(i)
+                .map_or(&[][..], |c| &c.rules[slot(direction)]),
         }
     }
 
@@ -522,7 +631,7 @@ impl PolicySet {
         match policy {
             PolicyId::Network(i) => self.network[i].as_ref().map_or("", |p| &p.namespace),
             // Cilium peers carry their namespace in their compiled selectors.
-            PolicyId::Cluster(_) | PolicyId::Cilium { .. } => "",
+            PolicyId::Cluster(_) | PolicyId::Cilium { .. } | PolicyId::Calico(_) => "",
         }
     }
 
@@ -548,4 +657,38 @@ impl PolicySet {
             })
             .collect()
     }
+}
+
+/// Calico's tiers and counted policies, sorted for evaluation, and each inventory entry's
+/// position. Without a counted policy, no tier is compiled: the cluster is then evaluated as
+/// Kubernetes alone (the same verdicts, point 21 with NetworkPolicies only).
+fn compile_calico(
+    inventory: &Inventory,
+    include: &impl Fn(usize) -> bool,
+) -> (Vec<TierCompiled>, Vec<CalicoCompiled>, Vec<Option<usize>>) {
+    let mut position = vec![None; inventory.calico_policies.len()];
+    if inventory.calico_policies.is_empty() {
+        return (Vec::new(), Vec::new(), position);
+    }
+    let tiers = calico::compile_tiers(inventory);
+    let mut compiled: Vec<CalicoCompiled> = inventory
+        .calico_policies
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| include(*i))
+        .filter_map(|(i, p)| calico::compile_policy(i, p, &tiers))
+        .collect();
+    if compiled.is_empty() {
+        return (Vec::new(), Vec::new(), position);
+    }
+    // `policy_sorter.go`: by tier, then order (none last), then name.
+    let key = |c: &CalicoCompiled| {
+        let p = &inventory.calico_policies[c.index];
+        (c.tier, c.order, p.namespace.clone(), p.name.clone())
+    };
+    compiled.sort_by_cached_key(key);
+    for (i, c) in compiled.iter().enumerate() {
+        position[c.index] = Some(i);
+    }
+    (tiers, compiled, position)
 }

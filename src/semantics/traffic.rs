@@ -13,6 +13,7 @@ use crate::model::{
     Labels, PolicyPort, PortValue, Protocol, Rule,
 };
 
+use super::calico::CalicoEnd;
 use super::cilium_selector::{EndpointSelector, Identity, Scope};
 use super::{ConnSet, Selector};
 
@@ -54,6 +55,8 @@ pub enum Action {
     Allow,
     Deny,
     Pass,
+    /// Calico's `Log`: logs and goes on to the next rule, deciding nothing.
+    Log,
 }
 
 impl Action {
@@ -62,6 +65,7 @@ impl Action {
             Action::Allow => "Allow",
             Action::Deny => "Deny",
             Action::Pass => "Pass",
+            Action::Log => "Log",
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct CompiledRule {
     peers: Peers,
     /// Empty: every port and protocol.
     ports: Vec<PortMatch>,
+    /// Calico's `notPorts` and `notProtocol`: taken out of what `ports` lets through.
+    not_ports: Vec<PortMatch>,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +121,8 @@ enum CompiledPeer {
     Endpoints(EndpointSelector),
     /// Cilium entities (point 19).
     Entities(Entities),
+    /// A Calico rule's other end (point 20).
+    Calico(Box<CalicoEnd>),
     /// A peer whose matches the input cannot give (Cilium FQDNs, services, CIDR groups):
     /// the reason for pods and for outside addresses, `None` where it never matches.
     Unknown {
@@ -208,6 +216,7 @@ impl CompiledRule {
             action: Action::Allow,
             peers,
             ports: rule.ports.iter().map(compile_policy_port).collect(),
+            not_ports: Vec::new(),
         }
     }
 
@@ -236,6 +245,7 @@ impl CompiledRule {
             action,
             peers: Peers::Any(peers),
             ports,
+            not_ports: Vec::new(),
         }
     }
 
@@ -247,13 +257,14 @@ impl CompiledRule {
         // A field this version does not know fails closed, as for the cluster-scoped tiers.
         if !rule.unknown.is_empty() {
             let peers = match action {
-                Action::Allow => Peers::Any(Vec::new()),
+                Action::Allow | Action::Log => Peers::Any(Vec::new()),
                 Action::Deny | Action::Pass => Peers::Everything,
             };
             return CompiledRule {
                 action,
                 peers,
                 ports,
+                not_ports: Vec::new(),
             };
         }
         let scope = match namespace {
@@ -329,6 +340,23 @@ impl CompiledRule {
             action,
             peers,
             ports,
+            not_ports: Vec::new(),
+        }
+    }
+
+    /// A Calico rule (point 20): `peer` is its other end, `ports` and `not_ports` what its
+    /// protocol and destination ports let through.
+    pub fn compile_calico(
+        action: Action,
+        peer: CalicoEnd,
+        ports: Vec<PortMatch>,
+        not_ports: Vec<PortMatch>,
+    ) -> Self {
+        CompiledRule {
+            action,
+            peers: Peers::Any(vec![CompiledPeer::Calico(Box::new(peer))]),
+            ports,
+            not_ports,
         }
     }
 
@@ -402,6 +430,7 @@ impl CompiledRule {
                 }
                 // Pods for `cluster`/`all`, hostNetwork pods for the node entities.
                 CompiledPeer::Entities(e) => e.pods || e.host || e.remote_node,
+                CompiledPeer::Calico(end) => end.may_match_pods_in(namespace, namespace_labels),
                 CompiledPeer::Everything
                 | CompiledPeer::Networks(_)
                 | CompiledPeer::Nodes
@@ -415,9 +444,11 @@ impl CompiledRule {
     pub fn has_address_peer(&self) -> bool {
         match &self.peers {
             Peers::Everything => false,
-            Peers::Any(peers) => peers
-                .iter()
-                .any(|p| matches!(p, CompiledPeer::Block { .. } | CompiledPeer::Networks(_))),
+            Peers::Any(peers) => peers.iter().any(|p| match p {
+                CompiledPeer::Block { .. } | CompiledPeer::Networks(_) => true,
+                CompiledPeer::Calico(end) => end.matches_addresses(),
+                _ => false,
+            }),
         }
     }
 
@@ -435,20 +466,36 @@ impl CompiledRule {
 
     /// What the rule's ports let through towards `destination` (named ports resolve on it).
     pub fn conns(&self, destination: &Endpoint<'_>) -> ConnSet {
-        if self.ports.is_empty() {
-            return ConnSet::all();
+        let union = |ports: &[PortMatch]| {
+            ports.iter().fold(ConnSet::none(), |acc, p| {
+                acc.union(&ConnSet::of_port_match(p, destination))
+            })
+        };
+        let conns = if self.ports.is_empty() {
+            ConnSet::all()
+        } else {
+            union(&self.ports)
+        };
+        if self.not_ports.is_empty() {
+            conns
+        } else {
+            conns.subtract(&union(&self.not_ports))
         }
-        self.ports.iter().fold(ConnSet::none(), |acc, p| {
-            acc.union(&ConnSet::of_port_match(p, destination))
-        })
+    }
+
+    /// Calico's `notPorts` / `notProtocol`, compiled.
+    pub fn not_ports(&self) -> &[PortMatch] {
+        &self.not_ports
     }
 
     /// Point 7: an empty port list matches every port and protocol.
     fn matches_port(&self, destination: &Endpoint<'_>, port: Port) -> bool {
-        self.ports.is_empty()
-            || self.ports.iter().any(|p| {
+        let hits = |ports: &[PortMatch]| {
+            ports.iter().any(|p| {
                 ConnSet::of_port_match(p, destination).contains(port.protocol, port.number)
             })
+        };
+        (self.ports.is_empty() || hits(&self.ports)) && !hits(&self.not_ports)
     }
 }
 
@@ -647,7 +694,7 @@ fn compile_cluster_peer(peer: &ClusterPeer, action: Action) -> CompiledPeer {
     }
     // No field this version knows: fail closed.
     match action {
-        Action::Allow => CompiledPeer::Nothing,
+        Action::Allow | Action::Log => CompiledPeer::Nothing,
         Action::Deny | Action::Pass => CompiledPeer::Everything,
     }
 }
@@ -729,6 +776,7 @@ fn peer_matches(peer: &CompiledPeer, policy_namespace: &str, endpoint: &Endpoint
             IpAddr::V4(_) => e.world_v4,
             IpAddr::V6(_) => e.world_v6,
         }),
+        (CompiledPeer::Calico(end), _) => end.matches(endpoint),
         (CompiledPeer::Unknown { pods, .. }, Endpoint::Pod(_)) => {
             pods.map_or(Match::No, Match::Unknown)
         }
