@@ -5,6 +5,12 @@ pub mod all_namespaces_peer;
 pub mod allow_all_egress;
 pub mod allow_all_ingress;
 pub mod any_peer_on_port;
+pub mod calico_egress_only;
+pub mod calico_pass_to_nothing;
+pub mod calico_policy_without_calico;
+pub mod calico_shadowed_policy;
+pub mod calico_staged_would_deny;
+pub mod calico_tier_silent_deny;
 pub mod cilium_deny_shadows_allow;
 pub mod cilium_empty_rule;
 pub mod cilium_host_policy;
@@ -201,6 +207,22 @@ pub fn cilium_selected<'a>(ctx: &Context<'a>) -> Vec<Vec<&'a Workload>> {
         positions.dedup();
         for p in positions {
             out[p].push(w);
+        }
+    }
+    out
+}
+
+/// Per counted Calico policy (a position in [`crate::semantics::PolicySet::calico`]), the
+/// workloads whose verdict names it, `[ingress, egress]`, in inventory order.
+pub fn calico_selected<'a>(ctx: &Context<'a>) -> Vec<[Vec<&'a Workload>; 2]> {
+    let mut out: Vec<[Vec<&Workload>; 2]> =
+        vec![Default::default(); ctx.coverage.set.calico().len()];
+    for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
+        for &p in &v.ingress.calico {
+            out[p][0].push(w);
+        }
+        for &p in &v.egress.calico {
+            out[p][1].push(w);
         }
     }
     out
@@ -475,6 +497,12 @@ pub const RULES: &[Rule] = &[
     cilium_world_to_internal::RULE,
     cilium_host_policy::RULE,
     cilium_without_cilium::RULE,
+    calico_tier_silent_deny::RULE,
+    calico_pass_to_nothing::RULE,
+    calico_egress_only::RULE,
+    calico_shadowed_policy::RULE,
+    calico_staged_would_deny::RULE,
+    calico_policy_without_calico::RULE,
 ];
 
 /// The rule with this id or name (case-insensitive).
@@ -588,6 +616,21 @@ const CHECKS: &[(&Rule, Check)] = &[
     ),
     (&cilium_host_policy::RULE, cilium_host_policy::check),
     (&cilium_without_cilium::RULE, cilium_without_cilium::check),
+    (
+        &calico_tier_silent_deny::RULE,
+        calico_tier_silent_deny::check,
+    ),
+    (&calico_pass_to_nothing::RULE, calico_pass_to_nothing::check),
+    (&calico_egress_only::RULE, calico_egress_only::check),
+    (&calico_shadowed_policy::RULE, calico_shadowed_policy::check),
+    (
+        &calico_staged_would_deny::RULE,
+        calico_staged_would_deny::check,
+    ),
+    (
+        &calico_policy_without_calico::RULE,
+        calico_policy_without_calico::check,
+    ),
 ];
 
 /// Runs every check.
