@@ -1,7 +1,7 @@
 //! Writes a synthetic cluster as a YAML stream on stdout, or times the bare YAML pass over one.
 //!
 //! ```text
-//! cargo run --release --example synth -- [--namespaces N] [--workloads N] [--policies N] [--cluster-policies N] [--policy-format kubernetes|cilium] [--seed S] > cluster.yaml
+//! cargo run --release --example synth -- [--namespaces N] [--workloads N] [--policies N] [--cluster-policies N] [--policy-format kubernetes|cilium|calico] [--seed S] > cluster.yaml
 //! cargo run --release --example synth -- --parse cluster.yaml
 //! ```
 //!
@@ -20,7 +20,7 @@ use netpol_check::synth::{generate, yaml_event_pass, SynthConfig};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USAGE: &str =
-    "usage: synth [--namespaces N] [--workloads N] [--policies N] [--cluster-policies N] [--policy-format kubernetes|cilium] [--seed S] > FILE\n       \
+    "usage: synth [--namespaces N] [--workloads N] [--policies N] [--cluster-policies N] [--policy-format kubernetes|cilium|calico] [--seed S] > FILE\n       \
                      synth --parse FILE";
 
 enum Command {
@@ -94,12 +94,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String>
             "--cluster-policies" => cfg.cluster_policies = number(&value)? as usize,
             "--seed" => cfg.seed = number(&value)?,
             "--policy-format" => {
-                cfg.cilium = match value.as_str() {
-                    "kubernetes" => false,
-                    "cilium" => true,
+                (cfg.cilium, cfg.calico) = match value.as_str() {
+                    "kubernetes" => (false, false),
+                    "cilium" => (true, false),
+                    "calico" => (false, true),
                     _ => {
                         return Err(format!(
-                            "--policy-format: kubernetes or cilium, not {value:?}"
+                            "--policy-format: kubernetes, cilium or calico, not {value:?}"
                         ))
                     }
                 }

@@ -34,6 +34,9 @@ pub struct SynthConfig {
     /// Writes the namespaced policies as CiliumNetworkPolicies (cilium.io/v2) of the same mix
     /// instead of NetworkPolicies: the benchmark of a Cilium-only cluster (issue 15).
     pub cilium: bool,
+    /// Writes them as Calico NetworkPolicies (projectcalico.org/v3) instead: the benchmark of a
+    /// Calico cluster (issue 16).
+    pub calico: bool,
     pub seed: u64,
 }
 
@@ -46,6 +49,7 @@ impl SynthConfig {
             policies: 20_000,
             cluster_policies: 0,
             cilium: false,
+            calico: false,
             seed: 1,
         }
     }
@@ -60,6 +64,7 @@ impl SynthConfig {
             policies: scale(full.policies),
             cluster_policies: 0,
             cilium: false,
+            calico: false,
             seed: full.seed,
         }
     }
@@ -106,7 +111,9 @@ pub fn generate(cfg: &SynthConfig, out: &mut dyn io::Write) -> io::Result<()> {
             out.write_all(g.doc.bytes())?;
         }
         for k in 0..policies[i] {
-            if cfg.cilium {
+            if cfg.calico {
+                g.calico_policy(ns, k);
+            } else if cfg.cilium {
                 g.cilium_policy(ns, k);
             } else {
                 g.policy(ns, k);
@@ -372,6 +379,33 @@ struct Expr {
     key: &'static str,
     operator: &'static str,
     values: Vec<&'static str>,
+}
+
+/// A label selector written in Calico's selector language.
+fn calico_selector(sel: &Sel) -> String {
+    let quoted = |values: &[&str]| {
+        values
+            .iter()
+            .map(|v| format!("'{v}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut terms: Vec<String> = sel
+        .labels
+        .iter()
+        .map(|(k, v)| format!("{k} == '{v}'"))
+        .collect();
+    terms.extend(sel.exprs.iter().map(|e| match e.operator {
+        "In" => format!("{} in {{{}}}", e.key, quoted(&e.values)),
+        "NotIn" => format!("{} not in {{{}}}", e.key, quoted(&e.values)),
+        "Exists" => format!("has({})", e.key),
+        _ => format!("!has({})", e.key),
+    }));
+    if terms.is_empty() {
+        "all()".to_owned()
+    } else {
+        terms.join(" && ")
+    }
 }
 
 impl Sel {
@@ -1026,6 +1060,102 @@ impl Gen {
         }
     }
 
+    /// A Calico NetworkPolicy of the same mix as [`Gen::policy`]: most namespaces get a default
+    /// deny of both directions with a DNS allow (Calico's documented pattern, as a namespaced
+    /// policy), the others select an application and allow (sometimes deny) pods of their
+    /// namespace or of namespaces by label, address ranges or ports, in order.
+    fn calico_policy(&mut self, ns: &Ns, k: usize) {
+        self.start();
+        let deny = k == 0 && self.rng.percent(70);
+        let app = ns.app(&mut self.rng);
+        let name = if deny {
+            "default-deny".to_owned()
+        } else {
+            format!("allow-{}-{k}", app.name)
+        };
+        let d = &mut self.doc;
+        line!(d, 0, "apiVersion: projectcalico.org/v3");
+        line!(d, 0, "kind: NetworkPolicy");
+        line!(d, 0, "metadata:");
+        line!(d, 2, "name: {name}");
+        line!(d, 2, "namespace: {}", ns.name);
+        line!(d, 0, "spec:");
+        if deny {
+            line!(d, 2, "order: 2000");
+            line!(d, 2, "selector: all()");
+            line!(d, 2, "types: [Ingress, Egress]");
+            line!(d, 2, "egress:");
+            line!(d, 2, "- action: Allow");
+            line!(d, 4, "protocol: UDP");
+            line!(d, 4, "destination:");
+            line!(d, 6, "namespaceSelector: projectcalico.org/name == 'kube-system'");
+            line!(d, 6, "selector: k8s-app == 'kube-dns'");
+            line!(d, 6, "ports: [53]");
+            return;
+        }
+        let selector = calico_selector(&self.pod_sel(app, true));
+        line!(self.doc, 2, "order: {}", 100 + self.rng.below(900));
+        line!(self.doc, 2, "selector: \"{selector}\"");
+        let (ingress, egress) = match self.rng.below(100) {
+            0..=59 => (true, false),
+            60..=79 => (false, true),
+            _ => (true, true),
+        };
+        for (on, section) in [(ingress, "ingress"), (egress, "egress")] {
+            if !on {
+                continue;
+            }
+            line!(self.doc, 2, "{section}:");
+            for _ in 0..1 + self.rng.percent(15) as usize {
+                self.calico_rule(section == "ingress", app);
+            }
+        }
+    }
+
+    /// One Calico rule at indent 2.
+    fn calico_rule(&mut self, ingress: bool, app: &'static App) {
+        let action = if self.rng.percent(5) { "Deny" } else { "Allow" };
+        line!(self.doc, 2, "- action: {action}");
+        let port = app.ports.first().map(|p| p.1);
+        let with_port = port.is_some() && self.rng.percent(60);
+        if with_port {
+            line!(self.doc, 4, "protocol: TCP");
+        }
+        let peer = if ingress { "source" } else { "destination" };
+        let kind = self.rng.below(100);
+        if kind < 90 || !ingress && with_port {
+            line!(self.doc, 4, "{peer}:");
+        }
+        match kind {
+            0..=59 => {
+                let other = &APPS[self.rng.below(APPS.len())];
+                let sel = calico_selector(&self.pod_sel(other, false));
+                line!(self.doc, 6, "selector: \"{sel}\"");
+            }
+            60..=79 => {
+                let other = &APPS[self.rng.below(APPS.len())];
+                line!(self.doc, 6, "selector: app == '{}'", other.name);
+                line!(
+                    self.doc,
+                    6,
+                    "namespaceSelector: team == '{}'",
+                    self.rng.pick(TEAMS)
+                );
+            }
+            80..=89 => {
+                let net = self.rng.below(256);
+                line!(self.doc, 6, "nets: [10.{net}.0.0/16]");
+            }
+            _ => {}
+        }
+        if with_port {
+            if ingress {
+                line!(self.doc, 4, "destination:");
+            }
+            line!(self.doc, 6, "ports: [{}]", port.unwrap_or(8080));
+        }
+    }
+
     /// One Cilium allow rule at indent 2.
     fn cilium_rule(&mut self, ns: &Ns, app: &'static App, peers: &str) {
         let kind = self.rng.below(100);
@@ -1306,6 +1436,7 @@ mod tests {
                 policies: 0,
                 cluster_policies: 0,
                 cilium: false,
+                calico: false,
                 seed: 7,
             },
             SynthConfig {
@@ -1314,6 +1445,7 @@ mod tests {
                 policies: 0,
                 cluster_policies: 0,
                 cilium: false,
+                calico: false,
                 seed: 7,
             },
             SynthConfig {
@@ -1322,6 +1454,7 @@ mod tests {
                 policies: 2,
                 cluster_policies: 3,
                 cilium: false,
+                calico: false,
                 seed: 7,
             },
         ] {
@@ -1394,6 +1527,37 @@ mod tests {
             .map(|p| p.name.as_str())
             .collect();
         assert!(bad.is_empty(), "Cilium would refuse {bad:?}");
+    }
+
+    #[test]
+    fn calico_form_writes_calico_policies_every_selector_of_which_parses() {
+        use crate::semantics::calico_selector::CalicoSelector;
+        let cfg = SynthConfig {
+            calico: true,
+            ..small()
+        };
+        let loaded = [crate::source::manifests::Loaded {
+            name: "synth.yaml".into(),
+            text: text(&cfg),
+        }];
+        let parsed =
+            crate::source::manifests::parse_all(&loaded, &Default::default()).expect("parses");
+        let inventory = crate::source::manifests::build_inventory(parsed);
+        assert!(inventory.policies.is_empty());
+        assert_eq!(inventory.calico_policies.len(), cfg.policies);
+        for p in &inventory.calico_policies {
+            let rules = p.ingress.iter().chain(&p.egress);
+            let selectors = p.selector.iter().chain(rules.flat_map(|r| {
+                [&r.source, &r.destination]
+                    .into_iter()
+                    .flat_map(|e| e.selector.iter().chain(&e.namespace_selector))
+            }));
+            for s in selectors {
+                assert!(CalicoSelector::parse(&s.text).is_ok(), "{}", s.text);
+            }
+        }
+        let coverage = crate::semantics::Coverage::evaluate(&inventory, |_| true);
+        assert_eq!(coverage.set.calico().len(), cfg.policies, "every policy counts");
     }
 
     #[test]
