@@ -1088,7 +1088,11 @@ impl Gen {
             line!(d, 2, "- action: Allow");
             line!(d, 4, "protocol: UDP");
             line!(d, 4, "destination:");
-            line!(d, 6, "namespaceSelector: projectcalico.org/name == 'kube-system'");
+            line!(
+                d,
+                6,
+                "namespaceSelector: projectcalico.org/name == 'kube-system'"
+            );
             line!(d, 6, "selector: k8s-app == 'kube-dns'");
             line!(d, 6, "ports: [53]");
             return;
@@ -1557,7 +1561,11 @@ mod tests {
             }
         }
         let coverage = crate::semantics::Coverage::evaluate(&inventory, |_| true);
-        assert_eq!(coverage.set.calico().len(), cfg.policies, "every policy counts");
+        assert_eq!(
+            coverage.set.calico().len(),
+            cfg.policies,
+            "every policy counts"
+        );
     }
 
     #[test]

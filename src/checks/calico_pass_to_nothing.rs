@@ -62,11 +62,11 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             };
             let nothing_after: Vec<&Workload> = selected[position][d]
                 .iter()
-                .copied()
-                .filter(|w| {
-                    let v = ctx.coverage.verdict_for_labels(w, &w.label_sets[0]);
-                    !later(ctx, v.direction(direction), c.tier)
+                .filter(|&&w| {
+                    let v = ctx.coverage.workloads[w].direction(direction);
+                    !later(ctx, v, c.tier)
                 })
+                .map(|&w| &ctx.inventory.workloads[w])
                 .collect();
             if nothing_after.is_empty() {
                 continue;

@@ -42,28 +42,43 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         return Vec::new();
     }
     let selected = calico_selected(ctx);
+    // Per position and direction, whether the policy ends everything that reaches it.
+    let ends_all: Vec<[bool; 2]> = set
+        .calico()
+        .iter()
+        .map(|c| {
+            let written = &ctx.inventory.calico_policies[c.index];
+            Direction::BOTH.map(|d| written.rules(d).iter().any(catch_all))
+        })
+        .collect();
+    let verdicts = &ctx.coverage.workloads;
     let mut out = Vec::new();
     for (later, c) in set.calico().iter().enumerate() {
         let policy = &ctx.inventory.calico_policies[c.index];
         for direction in Direction::BOTH {
             let d = crate::semantics::policy_set::slot(direction);
-            let mine: &[&Workload] = &selected[later][d];
-            if mine.is_empty() || policy.rules(direction).is_empty() {
+            let mine: &[usize] = &selected[later][d];
+            let Some(&first) = mine.first() else {
+                continue;
+            };
+            if policy.rules(direction).is_empty() {
                 continue;
             }
-            let shadowing = (0..later).find(|&earlier| {
-                let e = &set.calico()[earlier];
-                let written = &ctx.inventory.calico_policies[e.index];
-                e.tier == c.tier
-                    && written.rules(direction).iter().any(catch_all)
-                    && mine
-                        .iter()
-                        .all(|w| selected[earlier][d].iter().any(|x| std::ptr::eq(*x, *w)))
+            // The shadowing policy selects every pod this one selects, the first included:
+            // its candidates are the earlier policies of the first workload's verdict.
+            let earlier_of = |w: usize| -> &[usize] { &verdicts[w].direction(direction).calico };
+            let shadowing = earlier_of(first).iter().copied().find(|&earlier| {
+                earlier < later
+                    && set.calico()[earlier].tier == c.tier
+                    && ends_all[earlier][d]
+                    && mine.iter().all(|&w| earlier_of(w).contains(&earlier))
             });
             let Some(earlier) = shadowing else {
                 continue;
             };
             let earlier = &ctx.inventory.calico_policies[set.calico()[earlier].index];
+            let workloads: Vec<&Workload> =
+                mine.iter().map(|&w| &ctx.inventory.workloads[w]).collect();
             let name = crate::connectivity::describe::calico_policy_name;
             out.push(RULE.calico_finding(
                 policy,
@@ -72,7 +87,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                      decides all of their {} traffic with a rule that matches everything",
                     direction.lower(),
                     name(policy),
-                    describe_workloads(mine),
+                    describe_workloads(&workloads),
                     name(earlier),
                     policy.tier,
                     direction.lower(),

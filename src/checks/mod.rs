@@ -213,11 +213,10 @@ pub fn cilium_selected<'a>(ctx: &Context<'a>) -> Vec<Vec<&'a Workload>> {
 }
 
 /// Per counted Calico policy (a position in [`crate::semantics::PolicySet::calico`]), the
-/// workloads whose verdict names it, `[ingress, egress]`, in inventory order.
-pub fn calico_selected<'a>(ctx: &Context<'a>) -> Vec<[Vec<&'a Workload>; 2]> {
-    let mut out: Vec<[Vec<&Workload>; 2]> =
-        vec![Default::default(); ctx.coverage.set.calico().len()];
-    for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
+/// workloads (inventory indexes) whose verdict names it, `[ingress, egress]`, ascending.
+pub fn calico_selected(ctx: &Context<'_>) -> Vec<[Vec<usize>; 2]> {
+    let mut out: Vec<[Vec<usize>; 2]> = vec![Default::default(); ctx.coverage.set.calico().len()];
+    for (w, v) in ctx.coverage.workloads.iter().enumerate() {
         for &p in &v.ingress.calico {
             out[p][0].push(w);
         }
