@@ -65,6 +65,9 @@ fn tier_summary(engine: &Engine<'_>, d: &DirectionExplanation) -> String {
                 pair.unwrap_or_default()
             )
         }
+        Isolation::Open if v.network_isolated() && !v.calico.is_empty() => format!(
+            "NOT isolated for {dir}: NetworkPolicies isolate it, but a rule of an earlier Calico tier or policy allows any pod before them"
+        ),
         Isolation::Open if v.network_isolated() => format!(
             "NOT isolated for {dir}: NetworkPolicies isolate it, but an Admin-tier rule allows any pod before them"
         ),
@@ -199,6 +202,98 @@ pub fn text(
     Ok(())
 }
 
+/// Calico's tiers in evaluation order (SEMANTICS.md point 21): each tier that holds a policy
+/// selecting the pod, its policies in order with their rules, and its default action; the
+/// NetworkPolicies in `default`; then the end.
+fn write_calico_tiers(
+    engine: &Engine<'_>,
+    d: &DirectionExplanation,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    use crate::semantics::calico::BuiltinTier;
+    let dir = d.direction.lower();
+    let set = &engine.coverage.set;
+    let mut step = 0;
+    for (t, tier) in set.calico_tiers().iter().enumerate() {
+        let layer = match tier.builtin {
+            Some(BuiltinTier::KubeAdmin) => Layer::Admin,
+            Some(BuiltinTier::Default) => Layer::NetworkPolicy,
+            Some(BuiltinTier::KubeBaseline) => Layer::Baseline,
+            None => Layer::Calico,
+        };
+        let policies: Vec<_> = d
+            .tiers
+            .iter()
+            .filter(|p| match p.policy {
+                PolicyId::Calico(i) => set.calico_policy(i).is_some_and(|c| c.tier == t),
+                _ => p.layer == layer && layer != Layer::Calico,
+            })
+            .collect();
+        let network = layer == Layer::NetworkPolicy && d.isolated;
+        if policies.is_empty() && !network {
+            continue;
+        }
+        step += 1;
+        let default = match tier.default_action {
+            crate::semantics::traffic::Action::Pass => "passed on",
+            _ => "denied",
+        };
+        writeln!(
+            out,
+            "  {step}. Calico tier {} (policies by order, then rules in order; the first matching rule decides, Pass goes to the next tier; what none decides is {default}):",
+            tier.name
+        )?;
+        for t in policies {
+            writeln!(out, "    {}:", tier_policy_name(engine.inventory, t.policy))?;
+            for r in &t.rules {
+                writeln!(
+                    out,
+                    "      {}: {}",
+                    describe::rule_label(engine.inventory, r.at),
+                    r.text
+                )?;
+                writeln!(
+                    out,
+                    "        matches: {}",
+                    peer_names(engine, &r.peers, r.addresses)
+                )?;
+            }
+        }
+        if network {
+            writeln!(
+                out,
+                "    Kubernetes NetworkPolicies (order 1000): isolate it for {dir}; their rules allow:"
+            )?;
+            if d.rules.is_empty() {
+                writeln!(out, "      nothing (no {dir} rules)")?;
+            }
+            for r in &d.rules {
+                let p = &engine.inventory.policies[r.policy];
+                writeln!(
+                    out,
+                    "      {}/{} {dir} rule {}: {}",
+                    p.namespace,
+                    p.name,
+                    r.index + 1,
+                    r.text
+                )?;
+                writeln!(
+                    out,
+                    "        resolves to: {}",
+                    peer_names(engine, &r.peers, r.addresses)
+                )?;
+            }
+        }
+    }
+    if step == 0 {
+        writeln!(
+            out,
+            "  no Calico tier holds a policy selecting it for {dir}"
+        )?;
+    }
+    writeln!(out, "  then: what no tier decides is allowed")
+}
+
 /// A policy of the tiers as its heading: `AdminNetworkPolicy team-a (priority 10)`,
 /// `CiliumNetworkPolicy shop/api`.
 fn tier_policy_name(inventory: &Inventory, id: PolicyId) -> String {
@@ -220,6 +315,9 @@ fn write_tiers(
     d: &DirectionExplanation,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    if engine.coverage.set.has_calico() {
+        return write_calico_tiers(engine, d, out);
+    }
     let dir = d.direction.lower();
     let tier = |layer: Layer| d.tiers.iter().filter(move |t| t.layer == layer);
     let write_policies = |layer: Layer, out: &mut dyn Write| -> std::io::Result<()> {
