@@ -14,7 +14,8 @@ mod cluster_policy;
 pub use calico_policy::{
     CalicoEntity, CalicoPolicy, CalicoPolicyKind, CalicoRule, CalicoServiceAccounts, CalicoText,
     CalicoTier, CALICO_API_VERSIONS, KUBERNETES_POLICY_ORDER, TIER_DEFAULT, TIER_DEFAULT_ORDER,
-    TIER_KUBE_ADMIN, TIER_KUBE_ADMIN_ORDER, TIER_KUBE_BASELINE, TIER_KUBE_BASELINE_ORDER,
+    TIER_KIND, TIER_KUBE_ADMIN, TIER_KUBE_ADMIN_ORDER, TIER_KUBE_BASELINE,
+    TIER_KUBE_BASELINE_ORDER,
 };
 pub use cilium_policy::{
     CiliumCidrRule, CiliumMode, CiliumPeerRule, CiliumPolicy, CiliumPolicyKind, CiliumPort,
