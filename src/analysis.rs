@@ -303,6 +303,14 @@ pub fn analyse_with_options(
             .entry(p.kind.as_str().to_owned())
             .or_default() += 1;
     }
+    // Both API groups count under one key: crd.projectcalico.org/v1 is how the cluster stores
+    // what projectcalico.org/v3 serves. Staged kinds count too: read, never enforced.
+    for p in &inventory.calico_policies {
+        *summary
+            .policies
+            .entry(p.kind.qualified().to_owned())
+            .or_default() += 1;
+    }
     summary.ignored_policies = inventory.ignored_policy_counts();
     for (kind, n) in &summary.ignored_policies {
         *summary.policies.entry(kind.clone()).or_default() += n;
@@ -931,6 +939,12 @@ fn apply_suppressions(
         if !p.suppression.is_empty() {
             let ns = p.namespace.as_deref().unwrap_or("");
             objects.insert((ns, p.kind.as_str(), &p.name), &p.suppression);
+        }
+    }
+    for p in &inventory.calico_policies {
+        if !p.suppression.is_empty() {
+            let ns = p.namespace.as_deref().unwrap_or("");
+            objects.insert((ns, p.kind.qualified(), &p.name), &p.suppression);
         }
     }
     let namespaces: foldhash::HashMap<&str, &Suppression> = inventory

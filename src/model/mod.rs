@@ -14,7 +14,8 @@ mod cluster_policy;
 pub use calico_policy::{
     CalicoEntity, CalicoPolicy, CalicoPolicyKind, CalicoRule, CalicoServiceAccounts, CalicoText,
     CalicoTier, CALICO_API_VERSIONS, KUBERNETES_POLICY_ORDER, TIER_DEFAULT, TIER_DEFAULT_ORDER,
-    TIER_KUBE_ADMIN, TIER_KUBE_ADMIN_ORDER, TIER_KUBE_BASELINE, TIER_KUBE_BASELINE_ORDER,
+    TIER_KIND, TIER_KUBE_ADMIN, TIER_KUBE_ADMIN_ORDER, TIER_KUBE_BASELINE,
+    TIER_KUBE_BASELINE_ORDER,
 };
 pub use cilium_policy::{
     CiliumCidrRule, CiliumMode, CiliumPeerRule, CiliumPolicy, CiliumPolicyKind, CiliumPort,
@@ -168,23 +169,9 @@ pub fn api_group(api_version: &str) -> &str {
 /// Policy kinds of other APIs that this version recognises but does not evaluate, as
 /// `(group, kind, cluster-scoped)`. The `policy.networking.k8s.io` kinds are read in the
 /// versions [`ClusterPolicyKind::versions`] names; only their other versions land here. Their objects are counted and named, never read as another
-/// kind: a Calico `NetworkPolicy` is not a Kubernetes one. Live clusters are asked for the
+/// kind: an Antrea `NetworkPolicy` is not a Kubernetes one. Live clusters are asked for the
 /// same list (`source::cluster`), in the version each group prefers.
 pub const IGNORED_POLICY_KINDS: &[(&str, &str, bool)] = &[
-    ("projectcalico.org", "NetworkPolicy", false),
-    ("projectcalico.org", "GlobalNetworkPolicy", true),
-    ("projectcalico.org", "StagedNetworkPolicy", false),
-    ("projectcalico.org", "StagedGlobalNetworkPolicy", true),
-    ("projectcalico.org", "StagedKubernetesNetworkPolicy", false),
-    ("crd.projectcalico.org", "NetworkPolicy", false),
-    ("crd.projectcalico.org", "GlobalNetworkPolicy", true),
-    ("crd.projectcalico.org", "StagedNetworkPolicy", false),
-    ("crd.projectcalico.org", "StagedGlobalNetworkPolicy", true),
-    (
-        "crd.projectcalico.org",
-        "StagedKubernetesNetworkPolicy",
-        false,
-    ),
     ("policy.networking.k8s.io", "AdminNetworkPolicy", true),
     (
         "policy.networking.k8s.io",

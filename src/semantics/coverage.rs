@@ -257,7 +257,7 @@ impl Coverage {
             include_policy,
             |i| super::cluster_validation::validate(&inventory.cluster_policies[i]).is_empty(),
             |i| !super::cilium_validation::refused(&inventory.cilium_policies[i]),
-            |_| true,
+            |i| !super::calico_validation::refused(&inventory.calico_policies[i]),
         );
         let probe = set.has_layers().then(|| Probe::new(inventory, &set));
         let mut coverage = Coverage {

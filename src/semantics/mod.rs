@@ -4,6 +4,7 @@ pub mod calico;
 pub mod calico_selector;
 #[cfg(test)]
 mod calico_tests;
+pub mod calico_validation;
 pub mod cilium_selector;
 #[cfg(test)]
 mod cilium_tests;
