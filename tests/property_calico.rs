@@ -977,6 +977,16 @@ fn world() -> impl Strategy<Value = World> {
                         c.order = Some(3000 + 10 * i as u32);
                     }
                     taken.push((c.tier, c.order));
+                    // Rules of a direction `types` leaves out are inert (point 20); they are
+                    // left out too, so that no validation question arises.
+                    if let Some(t) = &c.types {
+                        if !t.contains(&"Ingress") {
+                            c.ingress.clear();
+                        }
+                        if !t.contains(&"Egress") {
+                            c.egress.clear();
+                        }
+                    }
                     c.name = match c.tier {
                         0 => format!("cp{i}"),
                         t => format!("{}.cp{i}", tiers[t - 1].name),
