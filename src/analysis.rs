@@ -303,6 +303,14 @@ pub fn analyse_with_options(
             .entry(p.kind.as_str().to_owned())
             .or_default() += 1;
     }
+    // Both API groups count under one key: crd.projectcalico.org/v1 is how the cluster stores
+    // what projectcalico.org/v3 serves. Staged kinds count too: read, never enforced.
+    for p in &inventory.calico_policies {
+        *summary
+            .policies
+            .entry(format!("projectcalico.org/{}", p.kind))
+            .or_default() += 1;
+    }
     summary.ignored_policies = inventory.ignored_policy_counts();
     for (kind, n) in &summary.ignored_policies {
         *summary.policies.entry(kind.clone()).or_default() += n;

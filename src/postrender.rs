@@ -134,6 +134,8 @@ pub fn add_generated(
                 Parsed::Policy(p) => inventory.policies.push(p),
                 // `--policy-format cilium`.
                 Parsed::CiliumPolicy(p) => inventory.cilium_policies.push(*p),
+                // `--policy-format calico`.
+                Parsed::CalicoPolicy(p) => inventory.calico_policies.push(*p),
                 _ => {}
             }
         }

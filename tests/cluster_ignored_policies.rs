@@ -1,8 +1,9 @@
-//! Policy kinds of other APIs (Calico, ...) on a live cluster: listed when discovery shows
+//! Policy kinds of other APIs (Antrea, ...) on a live cluster: listed when discovery shows
 //! them, counted by kind in the JSON and named on stderr by every command, never read as
 //! Kubernetes NetworkPolicies; nothing said on a cluster without them, a note when RBAC
 //! refuses them. Cilium's kinds are served beside them: they are read (tests/
-//! cluster_cilium_reading.rs), so never named among these.
+//! cluster_cilium_reading.rs), so never named among these; so are Calico's
+//! (tests/cluster_calico_reading.rs).
 
 mod apiserver;
 
@@ -14,11 +15,7 @@ use serde_json::{json, Value};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_kubectl-netpol_check");
 
-const OTHER_APIS: [&str; 3] = [
-    "cilium.io/v2",
-    "projectcalico.org/v3",
-    "crd.projectcalico.org/v1",
-];
+const OTHER_APIS: [&str; 2] = ["cilium.io/v2", "crd.antrea.io/v1beta1"];
 
 /// Cilium's policies select pods of an application the cluster does not run, so that what
 /// isolates web (nothing) is not theirs to decide: they are read and evaluated, never ignored.
@@ -38,10 +35,11 @@ fn cilium_clusterwide(name: &str) -> Value {
 
 /// Read as a Kubernetes NetworkPolicy (no podSelector: the whole namespace, no rules) it
 /// would isolate web both ways.
-fn calico(namespace: &str, name: &str) -> Value {
-    json!({"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+fn antrea(namespace: &str, name: &str) -> Value {
+    json!({"apiVersion": "crd.antrea.io/v1beta1", "kind": "NetworkPolicy",
            "metadata": {"name": name, "namespace": namespace},
-           "spec": {"selector": "all()", "types": ["Ingress", "Egress"]}})
+           "spec": {"priority": 5, "appliedTo": [{"podSelector": {}}],
+                    "policyTypes": ["Ingress", "Egress"]}})
 }
 
 /// A CNI that enforces policies, so that the report has no note of its own about it.
@@ -62,9 +60,9 @@ fn fixture() -> Fixture {
         cilium("shop", "allow-dns"),
         cilium("blog", "allow-blog"),
         cilium_clusterwide("lockdown"),
-        calico("shop", "deny-all"),
-        calico("shop", "deny-more"),
-        calico("blog", "deny-blog"),
+        antrea("shop", "deny-all"),
+        antrea("shop", "deny-more"),
+        antrea("blog", "deny-blog"),
     ])
 }
 
@@ -151,15 +149,15 @@ fn other_apis_policies_are_listed_and_counted_by_kind_with_all_namespaces() {
     let (code, r, stderr) = c.json(&["-A"]);
     assert_eq!(
         r["summary"]["ignoredPolicies"],
-        json!({"projectcalico.org/v3 NetworkPolicy": 3}),
+        json!({"crd.antrea.io/v1beta1 NetworkPolicy": 3}),
         "{r:#}\n{stderr}"
     );
-    // Counted among the policies read, and never as Kubernetes NetworkPolicies: the Calico
+    // Counted among the policies read, and never as Kubernetes NetworkPolicies: the Antrea
     // deny-all does not isolate web. Cilium's are read, and counted by their kind.
     assert_eq!(r["summary"]["networkPolicies"], 0);
     assert_eq!(
         r["summary"]["policies"],
-        json!({"projectcalico.org/v3 NetworkPolicy": 3,
+        json!({"crd.antrea.io/v1beta1 NetworkPolicy": 3,
                "CiliumNetworkPolicy": 3, "CiliumClusterwideNetworkPolicy": 1})
     );
     let web = workload(&r, "shop", "web");
@@ -167,7 +165,7 @@ fn other_apis_policies_are_listed_and_counted_by_kind_with_all_namespaces() {
     assert_eq!(web["egress"]["isolated"], false);
     assert_eq!(code, 1, "web and wordpress are not covered");
     assert!(
-        stderr.contains("note: 3 projectcalico.org/v3 NetworkPolicy objects were not evaluated"),
+        stderr.contains("note: 3 crd.antrea.io/v1beta1 NetworkPolicy objects were not evaluated"),
         "{stderr}"
     );
     assert!(!stderr.contains("cilium.io/v2"), "{stderr}");
@@ -176,50 +174,25 @@ fn other_apis_policies_are_listed_and_counted_by_kind_with_all_namespaces() {
 }
 
 #[test]
-fn discovery_takes_few_requests_and_calico_storage_is_not_counted_twice() {
+fn discovery_takes_few_requests() {
     let c = Cluster::with_other_apis();
     let (_, r, _) = c.json(&["-A"]);
     assert_eq!(
-        r["summary"]["ignoredPolicies"]["projectcalico.org/v3 NetworkPolicy"],
+        r["summary"]["ignoredPolicies"]["crd.antrea.io/v1beta1 NetworkPolicy"],
         3
     );
-    assert!(r["summary"]["ignoredPolicies"]
-        .get("crd.projectcalico.org/v1 NetworkPolicy")
-        .is_none());
     let paths = c.paths();
     let count = |p: &str| paths.iter().filter(|q| *q == p).count();
     assert_eq!(count("/apis"), 1, "{paths:?}");
     assert_eq!(count("/apis/cilium.io/v2"), 1, "{paths:?}");
-    assert_eq!(count("/apis/projectcalico.org/v3"), 1, "{paths:?}");
-    // The aggregated API server's storage holds the same objects: not even asked.
-    assert!(
-        !paths
-            .iter()
-            .any(|p| p.starts_with("/apis/crd.projectcalico.org")),
-        "{paths:?}"
-    );
+    assert_eq!(count("/apis/crd.antrea.io/v1beta1"), 1, "{paths:?}");
     for list in [
         "/apis/cilium.io/v2/ciliumnetworkpolicies",
         "/apis/cilium.io/v2/ciliumclusterwidenetworkpolicies",
-        "/apis/projectcalico.org/v3/networkpolicies",
+        "/apis/crd.antrea.io/v1beta1/networkpolicies",
     ] {
         assert_eq!(count(list), 1, "{list}: {paths:?}");
     }
-}
-
-#[test]
-fn with_only_crd_projectcalico_org_its_policies_are_counted() {
-    let options = Options {
-        other_policy_apis: vec!["crd.projectcalico.org/v1"],
-        ..Options::default()
-    };
-    let c = Cluster::start(fixture(), options);
-    let (_, r, stderr) = c.json(&["-A"]);
-    assert_eq!(
-        r["summary"]["ignoredPolicies"],
-        json!({"crd.projectcalico.org/v1 NetworkPolicy": 3}),
-        "{stderr}"
-    );
 }
 
 #[test]
@@ -228,12 +201,12 @@ fn one_namespace_lists_its_namespaced_policies_and_the_cluster_wide_ones() {
     let (_, r, stderr) = c.json(&["-n", "shop"]);
     assert_eq!(
         r["summary"]["ignoredPolicies"],
-        json!({"projectcalico.org/v3 NetworkPolicy": 2}),
+        json!({"crd.antrea.io/v1beta1 NetworkPolicy": 2}),
         "{stderr}"
     );
     let paths = c.paths();
     assert!(
-        paths.contains(&"/apis/projectcalico.org/v3/namespaces/shop/networkpolicies".to_owned()),
+        paths.contains(&"/apis/crd.antrea.io/v1beta1/namespaces/shop/networkpolicies".to_owned()),
         "{paths:?}"
     );
     assert!(
@@ -254,14 +227,14 @@ fn other_apis_lists_are_paginated_and_ask_for_metadata_only() {
     let c = Cluster::start(fixture(), options);
     let (_, r, stderr) = c.json(&["-A", "--chunk-size", "1"]);
     assert_eq!(
-        r["summary"]["ignoredPolicies"]["projectcalico.org/v3 NetworkPolicy"], 3,
+        r["summary"]["ignoredPolicies"]["crd.antrea.io/v1beta1 NetworkPolicy"], 3,
         "{stderr}"
     );
     let pages: Vec<_> = c
         .server
         .requests()
         .into_iter()
-        .filter(|q| q.path == "/apis/projectcalico.org/v3/networkpolicies")
+        .filter(|q| q.path == "/apis/crd.antrea.io/v1beta1/networkpolicies")
         .collect();
     assert_eq!(pages.len(), 3, "three pages of one");
     assert!(pages.iter().skip(1).all(|q| q.param("continue").is_some()));
@@ -277,7 +250,7 @@ fn other_apis_lists_are_paginated_and_ask_for_metadata_only() {
 #[test]
 fn every_command_names_them_on_a_cluster() {
     let c = Cluster::with_other_apis();
-    let expected = json!({"projectcalico.org/v3 NetworkPolicy": 3});
+    let expected = json!({"crd.antrea.io/v1beta1 NetworkPolicy": 3});
     // The connectivity commands read every namespace whatever -n says.
     for args in [
         &["explain", "pod/web"][..],
@@ -289,7 +262,7 @@ fn every_command_names_them_on_a_cluster() {
         assert_eq!(doc["ignoredPolicies"], expected, "{args:?}: {doc:#}");
         assert!(
             stderr
-                .contains("note: 3 projectcalico.org/v3 NetworkPolicy objects were not evaluated"),
+                .contains("note: 3 crd.antrea.io/v1beta1 NetworkPolicy objects were not evaluated"),
             "{args:?}: {stderr}"
         );
         assert!(stderr.contains(SENTENCE), "{args:?}: {stderr}");
@@ -305,7 +278,7 @@ fn every_command_names_them_on_a_cluster() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
             // `check` lists its namespace (shop: two of them), the others every namespace.
-            stderr.contains("projectcalico.org/v3 NetworkPolicy objects were not evaluated"),
+            stderr.contains("crd.antrea.io/v1beta1 NetworkPolicy objects were not evaluated"),
             "{args:?}: {stderr}"
         );
     }
@@ -323,7 +296,7 @@ fn a_cluster_without_other_apis_says_nothing_about_them() {
     assert_eq!(paths.iter().filter(|p| *p == "/apis").count(), 1);
     assert!(!paths
         .iter()
-        .any(|p| p.starts_with("/apis/cilium.io") || p.starts_with("/apis/projectcalico.org")));
+        .any(|p| p.starts_with("/apis/cilium.io") || p.starts_with("/apis/crd.antrea.io")));
     for args in [&["explain", "pod/web"][..], &["matrix"]] {
         let (_, doc, stderr) = c.json(args);
         assert_eq!(doc["ignoredPolicies"], json!({}), "{args:?}");
@@ -344,7 +317,7 @@ fn a_refused_list_is_a_note_and_the_run_goes_on() {
     // The other kinds are still listed.
     assert_eq!(
         r["summary"]["ignoredPolicies"],
-        json!({"projectcalico.org/v3 NetworkPolicy": 3}),
+        json!({"crd.antrea.io/v1beta1 NetworkPolicy": 3}),
         "{stderr}"
     );
     assert_eq!(

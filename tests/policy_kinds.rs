@@ -1,4 +1,4 @@
-//! Objects are identified by API group and kind: another API's `NetworkPolicy` (Calico) is not
+//! Objects are identified by API group and kind: another API's `NetworkPolicy` (Antrea) is not
 //! a Kubernetes one, a `Deployment` of another group is no Deployment, and policy kinds this
 //! version does not evaluate are counted and named, in every input mode.
 
@@ -16,14 +16,15 @@ spec:
     spec: {containers: [{name: c, image: nginx}]}
 ";
 
-/// A Calico policy without podSelector: read as a Kubernetes NetworkPolicy it would select the
+/// An Antrea policy without podSelector: read as a Kubernetes NetworkPolicy it would select the
 /// whole namespace and isolate web.
-const CALICO: &str = "apiVersion: projectcalico.org/v3
+const ANTREA: &str = "apiVersion: crd.antrea.io/v1beta1
 kind: NetworkPolicy
 metadata: {name: deny-all, namespace: shop}
 spec:
-  selector: all()
-  types: [Ingress, Egress]
+  priority: 5
+  appliedTo: [{podSelector: {}}]
+  policyTypes: [Ingress, Egress]
 ";
 
 /// Antrea's cluster-scoped policy: its kind name is the network-policy-api's, its group is not.
@@ -46,10 +47,10 @@ spec:
 ";
 
 fn stream() -> String {
-    [WEB, CALICO, ANTREA_CLUSTER, FAKE_DEPLOYMENT].join("---\n")
+    [WEB, ANTREA, ANTREA_CLUSTER, FAKE_DEPLOYMENT].join("---\n")
 }
 
-const NOTE_CALICO: &str = "note: 1 projectcalico.org/v3 NetworkPolicy object was not evaluated";
+const NOTE_ANTREA_NP: &str = "note: 1 crd.antrea.io/v1beta1 NetworkPolicy object was not evaluated";
 const NOTE_ANTREA: &str =
     "note: 1 crd.antrea.io/v1beta1 ClusterNetworkPolicy object was not evaluated";
 
@@ -58,11 +59,11 @@ fn assert_report(report: &Value) {
     assert_eq!(report["summary"]["networkPolicies"], 0);
     assert_eq!(
         report["summary"]["ignoredPolicies"],
-        json!({"projectcalico.org/v3 NetworkPolicy": 1, "crd.antrea.io/v1beta1 ClusterNetworkPolicy": 1})
+        json!({"crd.antrea.io/v1beta1 NetworkPolicy": 1, "crd.antrea.io/v1beta1 ClusterNetworkPolicy": 1})
     );
     assert_eq!(
         report["summary"]["policies"],
-        json!({"projectcalico.org/v3 NetworkPolicy": 1, "crd.antrea.io/v1beta1 ClusterNetworkPolicy": 1})
+        json!({"crd.antrea.io/v1beta1 NetworkPolicy": 1, "crd.antrea.io/v1beta1 ClusterNetworkPolicy": 1})
     );
     assert_eq!(
         report["summary"]["skippedKinds"],
@@ -75,7 +76,7 @@ fn assert_report(report: &Value) {
 }
 
 fn assert_notes(stderr: &str) {
-    assert!(stderr.contains(NOTE_CALICO), "{stderr}");
+    assert!(stderr.contains(NOTE_ANTREA_NP), "{stderr}");
     assert!(stderr.contains(NOTE_ANTREA), "{stderr}");
     assert!(stderr.contains("verdicts may be wrong"), "{stderr}");
 }
@@ -141,7 +142,7 @@ fn explain_reach_and_matrix_name_them_too() {
 
 #[test]
 fn explain_and_reach_json_count_them() {
-    let expected = json!({"projectcalico.org/v3 NetworkPolicy": 1, "crd.antrea.io/v1beta1 ClusterNetworkPolicy": 1});
+    let expected = json!({"crd.antrea.io/v1beta1 NetworkPolicy": 1, "crd.antrea.io/v1beta1 ClusterNetworkPolicy": 1});
     for args in [
         &[
             "explain",
@@ -207,13 +208,13 @@ fn a_workload_kind_of_another_group_is_skipped_whatever_its_shape() {
 #[test]
 fn policies_of_other_apis_inside_a_list_are_named() {
     // AdminNetworkPolicy is read in v1alpha1 only: another version is named, not read.
-    let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: policy.networking.k8s.io/v1alpha9\n  kind: AdminNetworkPolicy\n  metadata: {name: anp}\n  spec: {priority: 10, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {}}]}]}\n- apiVersion: crd.projectcalico.org/v1\n  kind: NetworkPolicy\n  metadata: {name: calico, namespace: shop}\n  spec: {selector: all()}\n";
+    let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: policy.networking.k8s.io/v1alpha9\n  kind: AdminNetworkPolicy\n  metadata: {name: anp}\n  spec: {priority: 10, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {}}]}]}\n- apiVersion: crd.antrea.io/v1beta1\n  kind: NetworkPolicy\n  metadata: {name: antrea, namespace: shop}\n  spec: {priority: 5, appliedTo: [{podSelector: {}}]}\n";
     let r = run_stdin(&["-f", "-", "-o", "json"], list.as_bytes());
     assert_eq!(r.code, 0, "{}", r.stderr);
     let report: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(
         report["summary"]["ignoredPolicies"],
-        json!({"policy.networking.k8s.io/v1alpha9 AdminNetworkPolicy": 1, "crd.projectcalico.org/v1 NetworkPolicy": 1})
+        json!({"policy.networking.k8s.io/v1alpha9 AdminNetworkPolicy": 1, "crd.antrea.io/v1beta1 NetworkPolicy": 1})
     );
     assert_eq!(report["summary"]["networkPolicies"], 0);
 }

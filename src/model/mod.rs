@@ -168,23 +168,9 @@ pub fn api_group(api_version: &str) -> &str {
 /// Policy kinds of other APIs that this version recognises but does not evaluate, as
 /// `(group, kind, cluster-scoped)`. The `policy.networking.k8s.io` kinds are read in the
 /// versions [`ClusterPolicyKind::versions`] names; only their other versions land here. Their objects are counted and named, never read as another
-/// kind: a Calico `NetworkPolicy` is not a Kubernetes one. Live clusters are asked for the
+/// kind: an Antrea `NetworkPolicy` is not a Kubernetes one. Live clusters are asked for the
 /// same list (`source::cluster`), in the version each group prefers.
 pub const IGNORED_POLICY_KINDS: &[(&str, &str, bool)] = &[
-    ("projectcalico.org", "NetworkPolicy", false),
-    ("projectcalico.org", "GlobalNetworkPolicy", true),
-    ("projectcalico.org", "StagedNetworkPolicy", false),
-    ("projectcalico.org", "StagedGlobalNetworkPolicy", true),
-    ("projectcalico.org", "StagedKubernetesNetworkPolicy", false),
-    ("crd.projectcalico.org", "NetworkPolicy", false),
-    ("crd.projectcalico.org", "GlobalNetworkPolicy", true),
-    ("crd.projectcalico.org", "StagedNetworkPolicy", false),
-    ("crd.projectcalico.org", "StagedGlobalNetworkPolicy", true),
-    (
-        "crd.projectcalico.org",
-        "StagedKubernetesNetworkPolicy",
-        false,
-    ),
     ("policy.networking.k8s.io", "AdminNetworkPolicy", true),
     (
         "policy.networking.k8s.io",

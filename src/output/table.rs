@@ -266,6 +266,23 @@ fn write_summary(report: &Report, brief: bool, out: &mut dyn Write) -> std::io::
             kinds.join(", ")
         ));
     }
+    let calico: Vec<(&str, &usize)> = s
+        .policies
+        .iter()
+        .filter_map(|(k, n)| {
+            let kind = k.strip_prefix("projectcalico.org/")?;
+            crate::model::CalicoPolicyKind::parse(kind).map(|_| (kind, n))
+        })
+        .collect();
+    if !calico.is_empty() {
+        let total: usize = calico.iter().map(|(_, n)| **n).sum();
+        let kinds: Vec<String> = calico.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        policies.push_str(&format!(
+            " and {} ({})",
+            count(total, "Calico policy", "Calico policies"),
+            kinds.join(", ")
+        ));
+    }
     let mut line = format!(
         "{} found across {}; {} of {} not covered",
         policies,

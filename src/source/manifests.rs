@@ -349,12 +349,19 @@ fn parse_json(ctx: DocContext<'_>) -> Result<Vec<Parsed>, Error> {
     let text = ctx.doc.text;
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<RawObject>();
     let mut out = Vec::new();
+    // Calico's objects are read from the exact reader's positions, on the YAML path.
+    let calico = super::calico::in_document(text);
     loop {
         let before = stream.byte_offset();
-        match stream.next() {
+        let next = if calico {
+            Some(None)
+        } else {
+            stream.next().map(Result::ok)
+        };
+        match next {
             None => return Ok(out),
-            Some(Ok(obj)) => out.extend(convert(obj, &ctx, "")?),
-            Some(Err(_)) => {
+            Some(Some(obj)) => out.extend(convert(obj, &ctx, "")?),
+            Some(None) => {
                 let first_line = ctx.doc.line
                     + memchr::memchr_iter(b'\n', &text.as_bytes()[..before]).count() as u32;
                 for doc in documents::split_keeping(&text[before..], |d| !d.is_blank()) {
@@ -395,7 +402,9 @@ pub fn inventory_of_documents(documents: Vec<Vec<Parsed>>) -> Inventory {
             | Parsed::Skipped(_)
             | Parsed::IgnoredPolicy(_)
             | Parsed::ClusterPolicy(_)
-            | Parsed::CiliumPolicy(_) => {}
+            | Parsed::CiliumPolicy(_)
+            | Parsed::CalicoPolicy(_)
+            | Parsed::CalicoTier(_) => {}
         }
     }
     let mut inventory = Inventory::default();
@@ -419,6 +428,8 @@ pub fn inventory_of_documents(documents: Vec<Vec<Parsed>>) -> Inventory {
             Parsed::IgnoredPolicy(p) => inventory.ignored_policies.push(p),
             Parsed::ClusterPolicy(p) => inventory.cluster_policies.push(*p),
             Parsed::CiliumPolicy(p) => inventory.cilium_policies.push(*p),
+            Parsed::CalicoPolicy(p) => inventory.calico_policies.push(*p),
+            Parsed::CalicoTier(t) => inventory.calico_tiers.push(t),
         }
     }
     inventory.namespaces = namespaces.into_values().collect();

@@ -1,5 +1,6 @@
 //! Sources: everything that turns user input into one [`Inventory`](crate::model::Inventory).
 
+pub mod calico;
 pub mod cluster;
 pub mod documents;
 pub mod helm;

@@ -292,6 +292,10 @@ pub struct RawSpec {
     pub enable_default_deny: Option<RawDefaultDeny>,
     #[serde(default, deserialize_with = "checked::string")]
     pub description: Option<String>,
+    // Calico's StagedKubernetesNetworkPolicy: a NetworkPolicy spec and this (projectcalico/api
+    // `stagedkubernetesnetworkpolicy.go`). Calico's other kinds have their own types.
+    #[serde(default, deserialize_with = "checked::string")]
+    pub staged_action: Option<String>,
 }
 
 /// Cilium's `DefaultDenyConfig` (`rule.go`).

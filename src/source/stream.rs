@@ -5,7 +5,7 @@
 //! unknown one (whose fields may have any shape, and which we only count), and to name the
 //! object in the message. Errors are rare, so the second parse costs nothing in practice.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -15,11 +15,12 @@ use serde_norway::Value;
 
 use crate::error::{Error, Location};
 use crate::model::{
-    api_group, ignored_policy_kind, CiliumPolicy, CiliumPolicyKind, ClusterPolicy,
-    ClusterPolicyKind, IgnoredPolicy, Namespace, NetworkPolicy, Origin, Workload, WorkloadKind,
-    NAMESPACE_NAME_LABEL,
+    api_group, ignored_policy_kind, CalicoPolicy, CalicoTier, CiliumPolicy, CiliumPolicyKind,
+    ClusterPolicy, ClusterPolicyKind, IgnoredPolicy, Namespace, NetworkPolicy, Origin, Workload,
+    WorkloadKind, NAMESPACE_NAME_LABEL,
 };
 
+use super::calico::{self, CalicoClass, CalicoObject, Positions, RawCalicoObject};
 use super::documents::{self, Document};
 use super::lists;
 use super::objects::checked;
@@ -39,6 +40,10 @@ pub enum Parsed {
     ClusterPolicy(Box<ClusterPolicy>),
     /// A CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy, boxed for the same reason.
     CiliumPolicy(Box<CiliumPolicy>),
+    /// A Calico policy (either API group, staged kinds included), boxed for the same reason.
+    CalicoPolicy(Box<CalicoPolicy>),
+    /// A Calico `Tier`.
+    CalicoTier(CalicoTier),
     /// An object of a policy kind of another API, not evaluated.
     IgnoredPolicy(IgnoredPolicy),
     Skipped(String),
@@ -52,6 +57,7 @@ enum Class {
     Workload(WorkloadKind),
     ClusterPolicy(ClusterPolicyKind),
     CiliumPolicy(CiliumPolicyKind),
+    Calico(CalicoClass),
     IgnoredPolicy { cluster_scoped: bool },
     Other,
 }
@@ -83,6 +89,9 @@ fn classify(api_version: Option<&str>, kind: &str) -> Class {
             return Class::CiliumPolicy(k);
         }
     }
+    if let Some(c) = CalicoClass::of(api_version, kind) {
+        return Class::Calico(c);
+    }
     match group.and_then(|g| ignored_policy_kind(g, kind)) {
         Some(cluster_scoped) => Class::IgnoredPolicy { cluster_scoped },
         None => Class::Other,
@@ -97,6 +106,7 @@ fn is_read(class: Class) -> bool {
             | Class::Workload(_)
             | Class::ClusterPolicy(_)
             | Class::CiliumPolicy(_)
+            | Class::Calico(_)
     )
 }
 
@@ -107,7 +117,9 @@ fn skipped_key(api_version: Option<&str>, kind: &str) -> String {
         || kind == "NetworkPolicy"
         || WorkloadKind::parse(kind).is_some()
         || ClusterPolicyKind::parse(kind).is_some()
-        || CiliumPolicyKind::parse(kind).is_some();
+        || CiliumPolicyKind::parse(kind).is_some()
+        || kind == "Tier"
+        || crate::model::CalicoPolicyKind::parse(kind).is_some();
     match api_version {
         Some(v) if known => format!("{v} {kind}"),
         _ => kind.to_owned(),
@@ -183,8 +195,11 @@ pub fn parse_yaml_document(ctx: DocContext<'_>) -> Result<Vec<Parsed>, Error> {
     check_flow_depth(&ctx)?;
     // Merge keys are rare, and serde_norway drops them: only documents with a `<<` somewhere
     // (a vectorised search) are read by the exact reader, after libyaml has checked their
-    // syntax so that syntax errors read as everywhere else.
-    if memchr::memmem::find(ctx.doc.text.as_bytes(), b"<<").is_some() {
+    // syntax so that syntax errors read as everywhere else. Documents that may hold Calico
+    // objects take it too: it knows where their selectors start.
+    if memchr::memmem::find(ctx.doc.text.as_bytes(), b"<<").is_some()
+        || calico::in_document(ctx.doc.text)
+    {
         if let Err(e) = serde_norway::from_str::<IgnoredAny>(ctx.doc.text) {
             return Err(yaml_error(&ctx, &e, None));
         }
@@ -262,10 +277,95 @@ fn exact_path(ctx: &DocContext<'_>) -> Result<Vec<Parsed>, Error> {
         }
     }
     let doc = tree.to_json().map_err(read_error)?;
+    if calico::in_document(ctx.doc.text) {
+        if let Some(parsed) = calico_document(ctx, &doc)? {
+            return Ok(parsed);
+        }
+    }
     match serde_json::from_str::<RawObject>(&doc.json) {
         Ok(obj) => convert(obj, ctx, ""),
         Err(typed) => exact_slow_path(ctx, &doc, typed),
     }
+}
+
+/// A document that may hold Calico objects: a Calico object, or a List whose items are read
+/// one by one (Calico's with their own types); `None` for the rest, read as usual.
+fn calico_document(
+    ctx: &DocContext<'_>,
+    doc: &yaml11::JsonDocument,
+) -> Result<Option<Vec<Parsed>>, Error> {
+    let value: Value =
+        serde_json::from_str(&doc.json).map_err(|e| json_error(ctx, doc, &e, None))?;
+    let Some(kind) = value.get("kind").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let api_version = value.get("apiVersion").and_then(Value::as_str);
+    if let Class::Calico(class) = classify(api_version, kind) {
+        if class.own_spec() {
+            let positions = Positions::of(doc, ctx.doc.text, ctx.doc.line);
+            let obj = serde_json::from_str::<RawCalicoObject>(&doc.json)
+                .map_err(|e| json_error(ctx, doc, &e, Some(describe_value(&value))))?;
+            return calico_item(obj, class, ctx, "", &positions).map(Some);
+        }
+    }
+    match value.get("items").and_then(Value::as_sequence) {
+        Some(items) if kind.ends_with("List") => {
+            let implied = implied_kind(kind).map(|k| (k, api_version));
+            exact_list_items(ctx, doc, items, implied).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Converts a decoded Calico object (`prefix` is its path in the document, `items[3].` in a
+/// List, and locates its messages).
+fn calico_item(
+    obj: RawCalicoObject,
+    class: CalicoClass,
+    ctx: &DocContext<'_>,
+    prefix: &str,
+    positions: &Positions<'_>,
+) -> Result<Vec<Parsed>, Error> {
+    let kind = obj.kind.unwrap_or_default();
+    let meta = obj.metadata.unwrap_or_default();
+    if ctx.skip_helm_hooks
+        && meta
+            .annotations
+            .as_ref()
+            .is_some_and(|a| a.helm_hook.is_some())
+    {
+        return Ok(vec![Parsed::Skipped(format!("{kind} (Helm hook)"))]);
+    }
+    let Some(name) = meta.display_name() else {
+        let shown = prefix
+            .strip_suffix('.')
+            .map(|p| format!("{p}: "))
+            .unwrap_or_default();
+        return Err(Error::Input {
+            location: ctx.start(),
+            message: format!("{shown}{kind} has no metadata.name"),
+            object: None,
+        });
+    };
+    let namespace = meta
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| ctx.default_namespace.to_owned());
+    let origin = ctx.origin_of(&meta);
+    Ok(vec![match calico::calico_object(
+        class,
+        obj.api_version.unwrap_or_default(),
+        namespace,
+        name,
+        &meta,
+        obj.spec,
+        origin,
+        Some((positions, prefix)),
+    ) {
+        CalicoObject::Policy(p) => Parsed::CalicoPolicy(p),
+        CalicoObject::Tier(t) => Parsed::CalicoTier(t),
+    }])
 }
 
 /// [`slow_path`] for the exact reader's JSON, read back generically.
@@ -316,6 +416,7 @@ fn exact_list_items(
     implied: Option<(&str, Option<&str>)>,
 ) -> Result<Vec<Parsed>, Error> {
     let mut skip = HashSet::new();
+    let mut calico_items = HashMap::new();
     for (i, item) in items.iter().enumerate() {
         if !item.is_mapping() {
             return Err(Error::Input {
@@ -328,11 +429,20 @@ fn exact_list_items(
             });
         }
         let (kind, api_version) = item_identity(item, implied);
-        if !kind.is_empty() && !is_read(classify(api_version, kind)) {
-            skip.insert(i);
+        match classify(api_version, kind) {
+            Class::Calico(c) if c.own_spec() => {
+                calico_items.insert(i, (c, kind.to_owned(), api_version.map(str::to_owned)));
+            }
+            class if !kind.is_empty() && !is_read(class) => {
+                skip.insert(i);
+            }
+            _ => {}
         }
     }
-    let seed = ListDocument { skip: &skip };
+    let seed = ListDocument {
+        skip: &skip,
+        calico: &calico_items,
+    };
     let parsed = seed
         .deserialize(&mut serde_json::Deserializer::from_str(&doc.json))
         .map_err(|e| {
@@ -346,10 +456,25 @@ fn exact_list_items(
                 .map(describe_value);
             json_error(ctx, doc, &e, object)
         })?;
+    let positions =
+        (!calico_items.is_empty()).then(|| Positions::of(doc, ctx.doc.text, ctx.doc.line));
     let mut out = Vec::new();
     for (i, item) in parsed.into_iter().enumerate() {
         match item {
-            Some(mut obj) => {
+            ListItem::Calico(mut obj) => {
+                let (class, kind, api_version) = &calico_items[&i];
+                obj.kind = Some(kind.clone());
+                obj.api_version = api_version.clone();
+                let positions = positions.as_ref().expect("made for Calico items");
+                out.extend(calico_item(
+                    obj,
+                    *class,
+                    ctx,
+                    &format!("items[{i}]."),
+                    positions,
+                )?);
+            }
+            ListItem::Raw(mut obj) => {
                 if obj.kind.is_none() {
                     obj.kind = implied.map(|(k, _)| k.to_owned());
                 }
@@ -358,7 +483,7 @@ fn exact_list_items(
                 }
                 out.extend(convert(obj, ctx, &format!("items[{i}]: "))?)
             }
-            None => out.push(unread(ctx, &items[i], implied)),
+            ListItem::Skipped => out.push(unread(ctx, &items[i], implied)),
         }
     }
     Ok(out)
@@ -434,13 +559,28 @@ fn unread(ctx: &DocContext<'_>, value: &Value, implied: Option<(&str, Option<&st
     })
 }
 
-/// A `List` document whose `items` are parsed as [`RawObject`], except those at `skip`.
+/// The Calico items of a List that are decoded as such, by position: class, kind and
+/// apiVersion (the List's when the item names none).
+type CalicoItems = HashMap<usize, (CalicoClass, String, Option<String>)>;
+
+/// A `List` document whose `items` are parsed as [`RawObject`], except those at `skip`
+/// (skipped) and at `calico` (parsed as [`RawCalicoObject`]).
 struct ListDocument<'a> {
     skip: &'a HashSet<usize>,
+    calico: &'a CalicoItems,
+}
+
+/// One item of a [`ListDocument`]. Unboxed, as the `Option<RawObject>` it extends was: each
+/// item is moved once, into its conversion.
+#[allow(clippy::large_enum_variant)]
+enum ListItem {
+    Raw(RawObject),
+    Calico(RawCalicoObject),
+    Skipped,
 }
 
 impl<'de> DeserializeSeed<'de> for ListDocument<'_> {
-    type Value = Vec<Option<RawObject>>;
+    type Value = Vec<ListItem>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
@@ -448,7 +588,7 @@ impl<'de> DeserializeSeed<'de> for ListDocument<'_> {
 }
 
 impl<'de> Visitor<'de> for ListDocument<'_> {
-    type Value = Vec<Option<RawObject>>;
+    type Value = Vec<ListItem>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a List")
@@ -458,7 +598,10 @@ impl<'de> Visitor<'de> for ListDocument<'_> {
         let mut items = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
             if key == "items" {
-                items = map.next_value_seed(ListItems { skip: self.skip })?;
+                items = map.next_value_seed(ListItems {
+                    skip: self.skip,
+                    calico: self.calico,
+                })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -469,10 +612,11 @@ impl<'de> Visitor<'de> for ListDocument<'_> {
 
 struct ListItems<'a> {
     skip: &'a HashSet<usize>,
+    calico: &'a CalicoItems,
 }
 
 impl<'de> DeserializeSeed<'de> for ListItems<'_> {
-    type Value = Vec<Option<RawObject>>;
+    type Value = Vec<ListItem>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_seq(self)
@@ -480,7 +624,7 @@ impl<'de> DeserializeSeed<'de> for ListItems<'_> {
 }
 
 impl<'de> Visitor<'de> for ListItems<'_> {
-    type Value = Vec<Option<RawObject>>;
+    type Value = Vec<ListItem>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a list of Kubernetes objects")
@@ -490,9 +634,11 @@ impl<'de> Visitor<'de> for ListItems<'_> {
         let mut out = Vec::new();
         loop {
             let item = if self.skip.contains(&out.len()) {
-                seq.next_element::<IgnoredAny>()?.map(|_| None)
+                seq.next_element::<IgnoredAny>()?.map(|_| ListItem::Skipped)
+            } else if self.calico.contains_key(&out.len()) {
+                seq.next_element::<RawCalicoObject>()?.map(ListItem::Calico)
             } else {
-                seq.next_element::<RawObject>()?.map(Some)
+                seq.next_element::<RawObject>()?.map(ListItem::Raw)
             };
             match item {
                 Some(item) => out.push(item),
@@ -801,6 +947,31 @@ pub fn convert(
             obj.status.as_ref(),
             ctx.origin_of(&meta),
         ))),
+        Class::Calico(CalicoClass::Policy(
+            crate::model::CalicoPolicyKind::StagedKubernetesNetworkPolicy,
+        )) => {
+            let origin = ctx.origin_of(&meta);
+            let api_version = obj.api_version.clone().unwrap_or_default();
+            let staged_action = spec.staged_action.clone();
+            let policy = network_policy(namespace, name, &meta, spec, origin);
+            Parsed::CalicoPolicy(Box::new(calico::staged_kubernetes(
+                api_version,
+                &meta,
+                staged_action,
+                policy,
+            )))
+        }
+        // Read by `calico_document`, which every document naming Calico's groups takes; one
+        // that reaches here spelled its apiVersion with escapes.
+        Class::Calico(_) => {
+            return Err(Error::Input {
+                location: ctx.start(),
+                message: format!(
+                    "{prefix}{kind}: write its apiVersion without escape sequences to have it read"
+                ),
+                object: None,
+            })
+        }
         Class::IgnoredPolicy { .. } | Class::Other => unreachable!("returned above"),
         Class::Workload(kind) => {
             let (labels, host_network, ports, pods, service_account) = match kind {
@@ -1023,12 +1194,25 @@ mod tests {
         );
         assert_eq!(
             classify(Some("projectcalico.org/v3"), "NetworkPolicy"),
+            Class::Calico(super::CalicoClass::Policy(
+                crate::model::CalicoPolicyKind::NetworkPolicy
+            ))
+        );
+        assert_eq!(
+            classify(Some("crd.projectcalico.org/v1"), "GlobalNetworkPolicy"),
+            Class::Calico(super::CalicoClass::Policy(
+                crate::model::CalicoPolicyKind::GlobalNetworkPolicy
+            ))
+        );
+        assert_eq!(classify(None, "GlobalNetworkPolicy"), Class::Other);
+        assert_eq!(
+            classify(Some("crd.antrea.io/v1beta1"), "NetworkPolicy"),
             Class::IgnoredPolicy {
                 cluster_scoped: false
             }
         );
         assert_eq!(
-            classify(Some("projectcalico.org/v3"), "GlobalNetworkPolicy"),
+            classify(Some("crd.antrea.io/v1beta1"), "ClusterNetworkPolicy"),
             Class::IgnoredPolicy {
                 cluster_scoped: true
             }

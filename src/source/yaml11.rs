@@ -317,6 +317,11 @@ impl JsonDocument {
         let o = self.lines.get(line.checked_sub(1)?)?;
         Some((o.line, o.column, &o.path))
     }
+
+    /// Every value's path with the YAML line and column where it starts, in document order.
+    pub fn positions(&self) -> impl Iterator<Item = (&str, u32, u32)> {
+        self.lines.iter().map(|o| (&*o.path, o.line, o.column))
+    }
 }
 
 #[derive(Debug)]

@@ -69,11 +69,19 @@ pub struct Fixture {
     pub baseline_admin_network_policies: Vec<Value>,
     /// Policies of other APIs, served only in the group versions
     /// [`Options::other_policy_apis`] names: cilium.io/v2 CiliumNetworkPolicies and
-    /// CiliumClusterwideNetworkPolicies, Calico NetworkPolicies (in projectcalico.org/v3 and
-    /// crd.projectcalico.org/v1, which hold the same objects when Calico's API server runs).
+    /// CiliumClusterwideNetworkPolicies, Calico's policy kinds and Tiers (in projectcalico.org/v3
+    /// and crd.projectcalico.org/v1, which hold the same objects when Calico's API server runs;
+    /// the CRDs name the policies of the tiered kinds `<tier>.<name>`, as Calico stores them),
+    /// Antrea's NetworkPolicies (crd.antrea.io/v1beta1).
     pub cilium_network_policies: Vec<Value>,
     pub cilium_clusterwide_network_policies: Vec<Value>,
     pub calico_network_policies: Vec<Value>,
+    pub calico_global_network_policies: Vec<Value>,
+    pub calico_staged_network_policies: Vec<Value>,
+    pub calico_staged_global_network_policies: Vec<Value>,
+    pub calico_staged_kubernetes_network_policies: Vec<Value>,
+    pub calico_tiers: Vec<Value>,
+    pub antrea_network_policies: Vec<Value>,
     /// ConfigMaps (Cilium's `cilium-config` in kube-system).
     pub config_maps: Vec<Value>,
 }
@@ -85,11 +93,21 @@ impl Fixture {
         let mut fixture = Fixture::default();
         for object in objects {
             let kind = object["kind"].as_str().unwrap_or_default().to_string();
-            let calico = object["apiVersion"]
-                .as_str()
-                .is_some_and(|v| v.contains("projectcalico.org/"));
+            let api_version = object["apiVersion"].as_str().unwrap_or_default();
+            let calico = api_version.contains("projectcalico.org/");
+            let antrea = api_version.starts_with("crd.antrea.io/");
             let list = match kind.as_str() {
                 "NetworkPolicy" if calico => &mut fixture.calico_network_policies,
+                "NetworkPolicy" if antrea => &mut fixture.antrea_network_policies,
+                "GlobalNetworkPolicy" if calico => &mut fixture.calico_global_network_policies,
+                "StagedNetworkPolicy" if calico => &mut fixture.calico_staged_network_policies,
+                "StagedGlobalNetworkPolicy" if calico => {
+                    &mut fixture.calico_staged_global_network_policies
+                }
+                "StagedKubernetesNetworkPolicy" if calico => {
+                    &mut fixture.calico_staged_kubernetes_network_policies
+                }
+                "Tier" if calico => &mut fixture.calico_tiers,
                 "CiliumNetworkPolicy" => &mut fixture.cilium_network_policies,
                 "CiliumClusterwideNetworkPolicy" => {
                     &mut fixture.cilium_clusterwide_network_policies
@@ -130,6 +148,12 @@ impl Fixture {
             + self.cilium_network_policies.len()
             + self.cilium_clusterwide_network_policies.len()
             + self.calico_network_policies.len()
+            + self.calico_global_network_policies.len()
+            + self.calico_staged_network_policies.len()
+            + self.calico_staged_global_network_policies.len()
+            + self.calico_staged_kubernetes_network_policies.len()
+            + self.calico_tiers.len()
+            + self.antrea_network_policies.len()
             + self.config_maps.len()
     }
 
@@ -638,11 +662,24 @@ const CALICO_NETWORK_POLICIES: usize = 12;
 const CALICO_CRD_NETWORK_POLICIES: usize = 13;
 const CLUSTER_NETWORK_POLICIES_V1: usize = 14;
 const CONFIG_MAPS: usize = 15;
+/// Calico's other kinds: in projectcalico.org/v3 from here, in crd.projectcalico.org/v1 from
+/// [`CALICO_CRD`], in the order of [`CALICO_KINDS`].
+const CALICO_V3: usize = 16;
+const CALICO_CRD: usize = 21;
+const ANTREA_NETWORK_POLICIES: usize = 26;
+/// Calico's kinds besides NetworkPolicy, in the order of their resources.
+const CALICO_KINDS: [&str; 5] = [
+    "GlobalNetworkPolicy",
+    "StagedNetworkPolicy",
+    "StagedGlobalNetworkPolicy",
+    "StagedKubernetesNetworkPolicy",
+    "Tier",
+];
 
 /// The group of the cluster-scoped policy CRDs.
 const POLICY_GROUP: &str = "policy.networking.k8s.io";
 
-const RESOURCES: [ResourceDef; 16] = [
+const RESOURCES: [ResourceDef; 27] = [
     ResourceDef {
         plural: "namespaces",
         singular: "namespace",
@@ -830,6 +867,127 @@ const RESOURCES: [ResourceDef; 16] = [
         categories: &[],
         fields: &[],
     },
+    ResourceDef {
+        plural: "globalnetworkpolicies",
+        singular: "globalnetworkpolicy",
+        kind: "GlobalNetworkPolicy",
+        group: "projectcalico.org",
+        version: "v3",
+        namespaced: false,
+        short_names: &[],
+        categories: &[],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "stagednetworkpolicies",
+        singular: "stagednetworkpolicy",
+        kind: "StagedNetworkPolicy",
+        group: "projectcalico.org",
+        version: "v3",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "stagedglobalnetworkpolicies",
+        singular: "stagedglobalnetworkpolicy",
+        kind: "StagedGlobalNetworkPolicy",
+        group: "projectcalico.org",
+        version: "v3",
+        namespaced: false,
+        short_names: &[],
+        categories: &[],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "stagedkubernetesnetworkpolicies",
+        singular: "stagedkubernetesnetworkpolicy",
+        kind: "StagedKubernetesNetworkPolicy",
+        group: "projectcalico.org",
+        version: "v3",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "tiers",
+        singular: "tier",
+        kind: "Tier",
+        group: "projectcalico.org",
+        version: "v3",
+        namespaced: false,
+        short_names: &[],
+        categories: &[],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "globalnetworkpolicies",
+        singular: "globalnetworkpolicy",
+        kind: "GlobalNetworkPolicy",
+        group: "crd.projectcalico.org",
+        version: "v1",
+        namespaced: false,
+        short_names: &[],
+        categories: &[],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "stagednetworkpolicies",
+        singular: "stagednetworkpolicy",
+        kind: "StagedNetworkPolicy",
+        group: "crd.projectcalico.org",
+        version: "v1",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "stagedglobalnetworkpolicies",
+        singular: "stagedglobalnetworkpolicy",
+        kind: "StagedGlobalNetworkPolicy",
+        group: "crd.projectcalico.org",
+        version: "v1",
+        namespaced: false,
+        short_names: &[],
+        categories: &[],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "stagedkubernetesnetworkpolicies",
+        singular: "stagedkubernetesnetworkpolicy",
+        kind: "StagedKubernetesNetworkPolicy",
+        group: "crd.projectcalico.org",
+        version: "v1",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "tiers",
+        singular: "tier",
+        kind: "Tier",
+        group: "crd.projectcalico.org",
+        version: "v1",
+        namespaced: false,
+        short_names: &[],
+        categories: &[],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "networkpolicies",
+        singular: "networkpolicy",
+        kind: "NetworkPolicy",
+        group: "crd.antrea.io",
+        version: "v1beta1",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        fields: &[],
+    },
 ];
 
 /// The group versions always served, in the order discovery lists them; those of
@@ -903,6 +1061,12 @@ impl Shared {
             cilium_network_policies,
             cilium_clusterwide_network_policies,
             calico_network_policies,
+            calico_global_network_policies,
+            calico_staged_network_policies,
+            calico_staged_global_network_policies,
+            calico_staged_kubernetes_network_policies,
+            calico_tiers,
+            antrea_network_policies,
             config_maps,
         } = fixture;
         let mut by_resource = vec![Vec::new(); RESOURCES.len()];
@@ -919,8 +1083,26 @@ impl Shared {
         by_resource[BASELINE_ADMIN_NETWORK_POLICIES] = baseline_admin_network_policies;
         by_resource[CILIUM_NETWORK_POLICIES] = cilium_network_policies;
         by_resource[CILIUM_CLUSTERWIDE_NETWORK_POLICIES] = cilium_clusterwide_network_policies;
-        by_resource[CALICO_CRD_NETWORK_POLICIES] = calico_network_policies.clone();
+        by_resource[CALICO_CRD_NETWORK_POLICIES] = tier_prefixed(&calico_network_policies);
         by_resource[CALICO_NETWORK_POLICIES] = calico_network_policies;
+        let calico = [
+            calico_global_network_policies,
+            calico_staged_network_policies,
+            calico_staged_global_network_policies,
+            calico_staged_kubernetes_network_policies,
+            calico_tiers,
+        ];
+        for (i, objects) in calico.into_iter().enumerate() {
+            // Tiers and staged Kubernetes policies have no tier prefix.
+            let tiered = !matches!(CALICO_KINDS[i], "Tier" | "StagedKubernetesNetworkPolicy");
+            by_resource[CALICO_CRD + i] = if tiered {
+                tier_prefixed(&objects)
+            } else {
+                objects.clone()
+            };
+            by_resource[CALICO_V3 + i] = objects;
+        }
+        by_resource[ANTREA_NETWORK_POLICIES] = antrea_network_policies;
         by_resource[CONFIG_MAPS] = config_maps;
 
         let created = rfc3339(now_seconds());
@@ -951,6 +1133,26 @@ impl Shared {
             requests: Mutex::new(Vec::new()),
         }
     }
+}
+
+/// Calico policies as crd.projectcalico.org/v1 stores them: named `<tier>.<name>` (libcalico-go
+/// `names.TieredPolicyName`), the default tier's too.
+fn tier_prefixed(objects: &[Value]) -> Vec<Value> {
+    objects
+        .iter()
+        .map(|o| {
+            let mut o = o.clone();
+            let tier = o["spec"]["tier"].as_str().unwrap_or("default").to_owned();
+            let name = o["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if !name.starts_with(&format!("{tier}.")) {
+                o["metadata"]["name"] = Value::from(format!("{tier}.{name}"));
+            }
+            o
+        })
+        .collect()
 }
 
 /// Fills in what the API server sets on every object it stores.

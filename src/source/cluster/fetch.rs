@@ -93,6 +93,14 @@ pub const CLUSTER_POLICIES: [(ClusterPolicyKind, Resource<'static>); 4] = [
     ),
 ];
 
+/// Calico's group versions, preferred first: projectcalico.org/v3 is Calico's API server, a
+/// view of the crd.projectcalico.org/v1 CRDs it stores the same objects in, so only one is
+/// listed.
+pub const CALICO_APIS: [&str; 2] = [
+    "/apis/projectcalico.org/v3",
+    "/apis/crd.projectcalico.org/v1",
+];
+
 /// Cilium's policy kinds (cilium `pkg/k8s/apis/cilium.io/v2`): one version, served by the
 /// CRDs the agent or operator installs.
 pub const CILIUM_API: &str = "/apis/cilium.io/v2";
@@ -152,15 +160,23 @@ impl std::fmt::Display for ListError {
 }
 
 #[derive(Deserialize)]
-struct Page {
+#[serde(bound = "T: serde::de::DeserializeOwned")]
+struct Page<T> {
     metadata: Option<PageMeta>,
-    items: Option<Vec<RawObject>>,
+    items: Option<Vec<T>>,
 }
 
 /// Decodes the body of one list response: its items and its continue token (an empty token is
 /// none, as the API server writes the last page).
 pub fn decode_page(body: &str) -> Result<(Vec<RawObject>, Option<String>), ListError> {
-    let page: Page = serde_json::from_str(body)
+    decode_page_as(body)
+}
+
+/// [`decode_page`] into another wire type (Calico's policies have their own).
+pub fn decode_page_as<T: serde::de::DeserializeOwned>(
+    body: &str,
+) -> Result<(Vec<T>, Option<String>), ListError> {
+    let page: Page<T> = serde_json::from_str(body)
         .map_err(|e| ListError::Transport(format!("the server's answer is not a list: {e}")))?;
     let next = page
         .metadata
@@ -249,7 +265,20 @@ impl Lister {
         namespace: Option<&str>,
         label_selector: Option<&str>,
         field_selector: Option<&str>,
-        mut each: impl FnMut(RawObject),
+        each: impl FnMut(RawObject),
+    ) -> Result<(), ListError> {
+        self.list_as(resource, namespace, label_selector, field_selector, each)
+            .await
+    }
+
+    /// [`Lister::list`] into another wire type.
+    pub async fn list_as<T: serde::de::DeserializeOwned>(
+        &self,
+        resource: Resource<'_>,
+        namespace: Option<&str>,
+        label_selector: Option<&str>,
+        field_selector: Option<&str>,
+        mut each: impl FnMut(T),
     ) -> Result<(), ListError> {
         let path = match namespace {
             Some(ns) => format!(
@@ -262,7 +291,7 @@ impl Lister {
         };
         let mut token: Option<String> = None;
         let mut restarts = 0;
-        let mut buffered: Vec<RawObject> = Vec::new();
+        let mut buffered: Vec<T> = Vec::new();
         // A server that never ends a list would otherwise be listed until memory runs out.
         let hasher = std::collections::hash_map::RandomState::new();
         let mut seen_tokens: std::collections::HashSet<u64> = Default::default();
@@ -289,7 +318,7 @@ impl Lister {
                 .body(Vec::new())
                 .expect("a GET with a valid path is a valid request");
             let page = match self.client.request_text(request).await {
-                Ok(body) => decode_page(&body),
+                Ok(body) => decode_page_as(&body),
                 Err(e) => Err(list_error(e, &self.authority)),
             };
             match page {

@@ -17,9 +17,11 @@ use kube::{Client, Config};
 use crate::cni::{self, Cni, DaemonSetInfo};
 use crate::error::Error;
 use crate::model::{
-    ignored_policy_kind, CiliumMode, CiliumPolicy, CiliumPolicyKind, ClusterPolicy,
-    ClusterPolicyKind, IgnoredPolicy, Inventory, Origin, IGNORED_POLICY_KINDS,
+    ignored_policy_kind, CalicoPolicy, CalicoPolicyKind, CalicoTier, CiliumMode, CiliumPolicy,
+    CiliumPolicyKind, ClusterPolicy, ClusterPolicyKind, IgnoredPolicy, Inventory, Origin,
+    IGNORED_POLICY_KINDS,
 };
+use crate::source::calico::{self, CalicoClass, CalicoObject, RawCalicoObject};
 use crate::source::objects::{container_ports, labels_or_empty, RawObject};
 use crate::source::stream::{cilium_policy, cluster_policy, namespace_object, network_policy};
 
@@ -488,9 +490,11 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
         cilium_policies,
         cilium_policy_errors,
         cilium_served,
+        calico,
     } = policy_apis;
     // Refused like the cluster-scoped tiers: noted, and the run goes on without them.
     cluster_policy_errors.extend(cilium_policy_errors);
+    cluster_policy_errors.extend(calico.errors);
 
     // Nothing answered at all, or the credentials were refused: stop with the reason.
     let cluster_policy_results: Vec<Result<(), ListError>> = cluster_policy_errors
@@ -680,8 +684,8 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
         cluster_policies,
         cilium_policies,
         cilium_mode,
-        calico_policies: Vec::new(),
-        calico_tiers: Vec::new(),
+        calico_policies: calico.policies,
+        calico_tiers: calico.tiers,
         ignored_policies,
         pod_owners,
     };
@@ -713,6 +717,15 @@ struct PolicyApis {
     cilium_policy_errors: Vec<(String, ListError)>,
     /// Discovery shows cilium.io/v2 policy resources.
     cilium_served: bool,
+    calico: CalicoListed,
+}
+
+/// Calico's policies and tiers listed, and what could not be.
+#[derive(Default)]
+struct CalicoListed {
+    policies: Vec<CalicoPolicy>,
+    tiers: Vec<CalicoTier>,
+    errors: Vec<(String, ListError)>,
 }
 
 /// Where the Cilium agents read their configuration (the Helm chart's `cilium-config`
@@ -772,6 +785,7 @@ async fn list_policy_apis(lister: &Lister, scope: Option<&str>) -> PolicyApis {
     } else {
         (Vec::new(), Vec::new(), false)
     };
+    let calico = list_calico(lister, scope, &groups).await;
     PolicyApis {
         cluster_policies,
         cluster_policy_errors,
@@ -780,7 +794,112 @@ async fn list_policy_apis(lister: &Lister, scope: Option<&str>) -> PolicyApis {
         cilium_policies,
         cilium_policy_errors,
         cilium_served,
+        calico,
     }
+}
+
+/// Calico's policies (namespaced kinds in `scope`, like NetworkPolicies) and tiers, from
+/// projectcalico.org/v3 when Calico's API server serves them, else from the
+/// crd.projectcalico.org/v1 CRDs: never both, as the first is a view of the second. A cluster
+/// without Calico's kinds is normal: nothing is listed, nothing said. When the API server's
+/// discovery fails (an aggregated API down answers 503) but the CRDs serve the kinds, the
+/// CRDs are read and the failure is not worth a note.
+async fn list_calico(
+    lister: &Lister,
+    scope: Option<&str>,
+    groups: &Result<Vec<ServedGroup>, ListError>,
+) -> CalicoListed {
+    let mut out = CalicoListed::default();
+    let mut discovery_error = None;
+    for base in fetch::CALICO_APIS {
+        let api_version = &base["/apis/".len()..];
+        let group = crate::model::api_group(api_version);
+        // Without the group list (noted elsewhere), discovery of each version says it all.
+        if groups
+            .as_ref()
+            .is_ok_and(|g| !g.iter().any(|g| g.name == group))
+        {
+            continue;
+        }
+        let served = match lister.served(base).await {
+            Ok(served) => served,
+            Err(e) => {
+                discovery_error.get_or_insert((format!("The resources of {api_version}"), e));
+                continue;
+            }
+        };
+        let serves = |plural: &str| served.iter().any(|r| r.name == plural);
+        if !CalicoPolicyKind::ALL.iter().any(|k| serves(k.plural())) && !serves("tiers") {
+            continue;
+        }
+        discovery_error = None;
+        for kind in CalicoPolicyKind::ALL {
+            if !serves(kind.plural()) {
+                continue;
+            }
+            let resource = Resource {
+                base,
+                plural: kind.plural(),
+                metadata_only: false,
+            };
+            let namespace = if kind.cluster_scoped() { None } else { scope };
+            let listed = if kind == CalicoPolicyKind::StagedKubernetesNetworkPolicy {
+                let mut raw = Vec::new();
+                let r = lister
+                    .list(resource, namespace, None, None, |o| raw.push(o))
+                    .await;
+                out.policies.extend(
+                    raw.into_iter()
+                        .filter_map(|o| staged_kubernetes_from_list(api_version, o)),
+                );
+                r
+            } else {
+                let mut raw: Vec<RawCalicoObject> = Vec::new();
+                let r = lister
+                    .list_as(resource, namespace, None, None, |o| raw.push(o))
+                    .await;
+                for o in raw {
+                    if let Some(CalicoObject::Policy(p)) =
+                        calico_from_list(CalicoClass::Policy(kind), api_version, o)
+                    {
+                        out.policies.push(*p);
+                    }
+                }
+                r
+            };
+            match listed {
+                Ok(()) | Err(ListError::Api { code: 404, .. }) => {}
+                Err(e) => out
+                    .errors
+                    .push((format!("{} ({api_version})", kind.plural()), e)),
+            }
+        }
+        if serves("tiers") {
+            let resource = Resource {
+                base,
+                plural: "tiers",
+                metadata_only: false,
+            };
+            let mut raw: Vec<RawCalicoObject> = Vec::new();
+            match lister
+                .list_as(resource, None, None, None, |o| raw.push(o))
+                .await
+            {
+                Ok(()) | Err(ListError::Api { code: 404, .. }) => {}
+                Err(e) => out.errors.push((format!("tiers ({api_version})"), e)),
+            }
+            for o in raw {
+                if let Some(CalicoObject::Tier(t)) =
+                    calico_from_list(CalicoClass::Tier, api_version, o)
+                {
+                    out.tiers.push(t);
+                }
+            }
+        }
+        break;
+    }
+    out.errors.extend(discovery_error);
+    out
 }
 
 /// The CiliumNetworkPolicies (in `scope`, like NetworkPolicies) and
@@ -907,18 +1026,11 @@ async fn list_ignored_policies(
             return (policies, errors);
         }
     };
-    let serves = |name: &str| groups.iter().any(|g| g.name == name);
     for group in groups {
         if !IGNORED_POLICY_KINDS
             .iter()
             .any(|(g, _, _)| *g == group.name)
         {
-            continue;
-        }
-        // Calico's aggregated API server keeps the projectcalico.org objects in
-        // crd.projectcalico.org ("storing resources internally as crd.projectcalico.org/v1
-        // CRDs", Calico's "Enable native v3 CRDs"): the same policies, counted once.
-        if group.name == "crd.projectcalico.org" && serves("projectcalico.org") {
             continue;
         }
         let base = format!("/apis/{}", group.preferred);
@@ -1103,6 +1215,48 @@ pub fn cilium_policy_from_list(kind: CiliumPolicyKind, o: RawObject) -> Option<C
         o.specs,
         o.status.as_ref(),
         Origin::default(),
+    ))
+}
+
+/// A Calico policy or tier from a list page; `None` without a name, or without a namespace
+/// for a namespaced kind.
+pub fn calico_from_list(
+    class: CalicoClass,
+    api_version: &str,
+    o: RawCalicoObject,
+) -> Option<CalicoObject> {
+    let meta = o.metadata?;
+    let name = meta.name.clone()?;
+    let namespace = match meta.namespace.clone().filter(|n| !n.is_empty()) {
+        Some(ns) => ns,
+        None if matches!(class, CalicoClass::Policy(k) if !k.cluster_scoped()) => return None,
+        None => String::new(),
+    };
+    Some(calico::calico_object(
+        class,
+        api_version.to_owned(),
+        namespace,
+        name,
+        &meta,
+        o.spec,
+        Origin::default(),
+        None,
+    ))
+}
+
+/// A StagedKubernetesNetworkPolicy from a list page: its spec is a NetworkPolicy's.
+pub fn staged_kubernetes_from_list(api_version: &str, mut o: RawObject) -> Option<CalicoPolicy> {
+    let meta = o.metadata.take()?;
+    let name = meta.name.clone()?;
+    let namespace = meta.namespace.clone().filter(|n| !n.is_empty())?;
+    let spec = o.spec.take().unwrap_or_default();
+    let staged_action = spec.staged_action.clone();
+    let policy = network_policy(namespace, name, &meta, spec, Origin::default());
+    Some(calico::staged_kubernetes(
+        api_version.to_owned(),
+        &meta,
+        staged_action,
+        policy,
     ))
 }
 
