@@ -1091,7 +1091,7 @@ fn check(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(320))]
+    #![proptest_config(ProptestConfig::with_cases(300))]
 
     #[test]
     fn reach_agrees_with_a_naive_calico_evaluator(
