@@ -305,7 +305,7 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --policy-format)
-                    COMPREPLY=($(compgen -W "kubernetes cilium" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "kubernetes cilium calico" -- "${cur}"))
                     return 0
                     ;;
                 --dns-namespace)
@@ -457,7 +457,7 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --policy-format)
-                    COMPREPLY=($(compgen -W "kubernetes cilium" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "kubernetes cilium calico" -- "${cur}"))
                     return 0
                     ;;
                 --dns-namespace)

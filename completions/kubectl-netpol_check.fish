@@ -74,8 +74,9 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" 
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s n -l namespace -d 'The release namespace, for documents that name none (default: $HELM_NAMESPACE, else reported as <release>)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l emit-default-deny -d 'Add the missing default-deny policies to the release: per namespace (default) or per uncovered workload' -r -f -a "namespace\t'Complete each namespace\'s default deny'
 workloads\t'One deny-all per uncovered workload, selecting exactly its pod labels'"
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l policy-format -d 'Write the policies --emit-default-deny adds as Kubernetes NetworkPolicies or as CiliumNetworkPolicies' -r -f -a "kubernetes\t'Kubernetes NetworkPolicies (networking.k8s.io/v1)'
-cilium\t'CiliumNetworkPolicies (cilium.io/v2), for clusters where Cilium enforces policies'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l policy-format -d 'Write the policies --emit-default-deny adds as Kubernetes NetworkPolicies, as CiliumNetworkPolicies or as Calico NetworkPolicies' -r -f -a "kubernetes\t'Kubernetes NetworkPolicies (networking.k8s.io/v1)'
+cilium\t'CiliumNetworkPolicies (cilium.io/v2), for clusters where Cilium enforces policies'
+calico\t'Calico policies (projectcalico.org/v3), for clusters where Calico enforces policies'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l dns-namespace -d 'Namespace of the cluster DNS pods' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l dns-selector -d 'Labels of the cluster DNS pods, as key=value[,key=value]' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l report-file -d 'Also write the report to this file (format from -o), whatever the outcome' -r -F
@@ -110,8 +111,9 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s n -l namespace -d 'Namespace for objects that do not name one (default: "default")' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l mode -d 'Per namespace (complete each namespace\'s default deny) or per uncovered workload' -r -f -a "namespace\t'Complete each namespace\'s default deny'
 workloads\t'One deny-all per uncovered workload, selecting exactly its pod labels'"
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l policy-format -d 'Write Kubernetes NetworkPolicies or CiliumNetworkPolicies' -r -f -a "kubernetes\t'Kubernetes NetworkPolicies (networking.k8s.io/v1)'
-cilium\t'CiliumNetworkPolicies (cilium.io/v2), for clusters where Cilium enforces policies'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l policy-format -d 'Write Kubernetes NetworkPolicies, CiliumNetworkPolicies or Calico policies (a GlobalNetworkPolicy default deny and NetworkPolicies)' -r -f -a "kubernetes\t'Kubernetes NetworkPolicies (networking.k8s.io/v1)'
+cilium\t'CiliumNetworkPolicies (cilium.io/v2), for clusters where Cilium enforces policies'
+calico\t'Calico policies (projectcalico.org/v3), for clusters where Calico enforces policies'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l dns-namespace -d 'Namespace of the cluster DNS pods' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l dns-selector -d 'Labels of the cluster DNS pods, as key=value[,key=value]' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l exclude-namespace -d 'Leave out namespaces matching this glob. Repeatable' -r

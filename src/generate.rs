@@ -5,8 +5,10 @@
 //! for charts installed into namespaces they share. Any generated egress deny comes with an
 //! allow-dns policy, or every pod it isolates loses name resolution; and with the allow rules
 //! that keep what existing rules allow (see [`generate`]). With `--policy-format cilium` the
-//! same policies are written as CiliumNetworkPolicies ([`cilium`]).
+//! same policies are written as CiliumNetworkPolicies ([`cilium`]); with `--policy-format
+//! calico`, as Calico policies ([`calico`]).
 
+pub mod calico;
 pub mod cilium;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -43,6 +45,8 @@ pub enum PolicyFormat {
     Kubernetes,
     /// CiliumNetworkPolicies (cilium.io/v2), for clusters where Cilium enforces policies.
     Cilium,
+    /// Calico policies (projectcalico.org/v3), for clusters where Calico enforces policies.
+    Calico,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +92,10 @@ pub struct PolicyManifest {
     /// An allow-dns policy (Cilium's form writes its ports as Cilium's docs do).
     #[serde(skip)]
     pub dns: bool,
+    /// Calico's form: the namespaces whose default deny this policy stands for, written as one
+    /// GlobalNetworkPolicy (see [`calico`]); empty for every other policy.
+    #[serde(skip)]
+    pub calico_namespaces: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -180,6 +188,7 @@ impl PolicyManifest {
         let text = match self.format {
             PolicyFormat::Kubernetes => serde_norway::to_string(self),
             PolicyFormat::Cilium => serde_norway::to_string(&cilium::manifest(self)),
+            PolicyFormat::Calico => serde_norway::to_string(&calico::manifest(self)),
         };
         // Quoted where kubectl, reading YAML 1.1, would read a label `y` as a boolean.
         crate::source::yaml11::quote_for_yaml11(&text.expect("a policy manifest always serialises"))
@@ -190,6 +199,7 @@ impl PolicyManifest {
         match self.format {
             PolicyFormat::Kubernetes => serde_json::to_value(self),
             PolicyFormat::Cilium => serde_json::to_value(cilium::manifest(self)),
+            PolicyFormat::Calico => serde_json::to_value(calico::manifest(self)),
         }
         .expect("a policy manifest always serialises")
     }
@@ -326,6 +336,12 @@ pub fn generate(
     if options.format == PolicyFormat::Cilium {
         cilium_notes(&mut g);
     }
+    if options.format == PolicyFormat::Calico
+        && options.mode == DenyMode::Namespace
+        && options.release_namespace.is_none()
+    {
+        calico_global_deny(&mut names, &mut g);
+    }
     for p in &mut g.policies {
         p.format = options.format;
     }
@@ -370,6 +386,66 @@ fn cilium_notes(g: &mut Generation) {
     }
 }
 
+/// Calico's form: the namespaces given a default deny for both directions share one
+/// GlobalNetworkPolicy, as Calico's docs recommend, carrying the DNS allow their allow-dns
+/// policies held. Runs after the rules are completed, which read each namespace's deny.
+fn calico_global_deny(names: &mut Names, g: &mut Generation) {
+    let deny_all = |p: &PolicyManifest| {
+        p.spec.pod_selector == Selector::default()
+            && p.spec.policy_types == ["Ingress", "Egress"]
+            && p.spec.ingress.is_empty()
+            && p.spec.egress.is_empty()
+    };
+    let namespaces: BTreeSet<String> = (g.policies.iter())
+        .filter(|p| deny_all(p))
+        .filter_map(|p| p.metadata.namespace.clone())
+        .collect();
+    if namespaces.is_empty() {
+        return;
+    }
+    let mut dns_rule = None;
+    g.policies.retain(|p| {
+        let ns = p.metadata.namespace.as_ref();
+        let covered = ns.is_some_and(|n| namespaces.contains(n));
+        if covered && p.dns && p.spec.pod_selector == Selector::default() {
+            dns_rule = p.spec.egress.first().cloned();
+            return false;
+        }
+        !(covered && deny_all(p))
+    });
+    let list: Vec<String> = namespaces.into_iter().collect();
+    let name = names.free("", "default-deny");
+    let mut global = PolicyManifest {
+        api_version: "projectcalico.org/v3",
+        kind: "GlobalNetworkPolicy",
+        metadata: Metadata {
+            name,
+            namespace: None,
+            annotations: BTreeMap::from([
+                (GENERATED_ANNOTATION.to_owned(), "true".to_owned()),
+                (
+                    REASON_ANNOTATION.to_owned(),
+                    format!(
+                        "namespaces {} had no default deny for ingress and egress",
+                        list.join(", ")
+                    ),
+                ),
+            ]),
+        },
+        spec: Spec {
+            pod_selector: Selector::default(),
+            policy_types: vec!["Ingress", "Egress"],
+            ingress: vec![],
+            egress: dns_rule.into_iter().collect(),
+        },
+        format: PolicyFormat::Calico,
+        dns: false,
+        calico_namespaces: list,
+    };
+    global.dns = !global.spec.egress.is_empty();
+    g.policies.insert(0, global);
+}
+
 /// Policy names in use per namespace, generated ones included.
 struct Names {
     taken: HashSet<(String, String)>,
@@ -387,6 +463,12 @@ impl Names {
             PolicyFormat::Cilium => (inventory.cilium_policies.iter())
                 .filter(|p| !p.kind.cluster_scoped())
                 .filter_map(|p| Some((p.namespace.clone()?, p.name.clone())))
+                .collect(),
+            // GlobalNetworkPolicies under the namespace "", which no namespace is called.
+            PolicyFormat::Calico => (inventory.calico_policies.iter())
+                .filter(|p| !p.kind.staged())
+                .filter(|p| p.tier == crate::model::TIER_DEFAULT)
+                .map(|p| (p.namespace.clone().unwrap_or_default(), p.name.clone()))
                 .collect(),
         };
         Names { taken }
@@ -664,6 +746,7 @@ fn policy(
         },
         format: PolicyFormat::Kubernetes,
         dns: false,
+        calico_namespaces: vec![],
     }
 }
 

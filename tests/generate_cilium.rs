@@ -265,7 +265,7 @@ fn the_default_format_is_unchanged() {
 #[test]
 fn a_bad_format_is_a_usage_error() {
     let out = common::cmd()
-        .args(["generate", "-f", "-", "--policy-format", "calico"])
+        .args(["generate", "-f", "-", "--policy-format", "antrea"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

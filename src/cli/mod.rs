@@ -526,8 +526,8 @@ pub struct PostRenderArgs {
     )]
     pub emit_default_deny: Option<DenyMode>,
 
-    /// Write the policies --emit-default-deny adds as Kubernetes NetworkPolicies or as
-    /// CiliumNetworkPolicies.
+    /// Write the policies --emit-default-deny adds as Kubernetes NetworkPolicies, as
+    /// CiliumNetworkPolicies or as Calico NetworkPolicies.
     #[arg(long, value_enum, default_value_t = PolicyFormat::Kubernetes, value_name = "FORMAT")]
     pub policy_format: PolicyFormat,
 
@@ -611,7 +611,8 @@ pub struct GenerateArgs {
     #[arg(long, value_enum, default_value_t = DenyMode::Namespace, value_name = "MODE")]
     pub mode: DenyMode,
 
-    /// Write Kubernetes NetworkPolicies or CiliumNetworkPolicies.
+    /// Write Kubernetes NetworkPolicies, CiliumNetworkPolicies or Calico policies (a
+    /// GlobalNetworkPolicy default deny and NetworkPolicies).
     #[arg(long, value_enum, default_value_t = PolicyFormat::Kubernetes, value_name = "FORMAT")]
     pub policy_format: PolicyFormat,
 
