@@ -215,7 +215,7 @@ pub struct IgnoredPolicy {
 }
 
 impl IgnoredPolicy {
-    /// How reports count it: `projectcalico.org/v3 NetworkPolicy`.
+    /// How reports count it: `crd.antrea.io/v1beta1 NetworkPolicy`.
     pub fn kind_key(&self) -> String {
         format!("{} {}", self.api_version, self.kind)
     }
