@@ -547,7 +547,7 @@ fn decided_by_entry(
                 PolicyId::Calico(i) => {
                     let p = &inventory.calico_policies[i];
                     (
-                        p.kind.as_str(),
+                        p.kind.label(),
                         p.name.as_str(),
                         crate::connectivity::describe::calico_layer(p),
                     )

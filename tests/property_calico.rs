@@ -373,9 +373,16 @@ impl World {
         if !selects_pods {
             return true;
         }
-        // Rule selectors never match outside addresses.
+        // Rule selectors never match outside addresses. A `notSelector` alone in a global
+        // policy selects nothing: it excludes the endpoints it matches, and an outside address
+        // is none (felix renders it as a negated IP set match, `writeIPSetMatch(true, ...)` of
+        // `NotSrcIpSetIds`; libcalico-go's `getEndpointSelector` adds no namespace part then).
         let Who::Pod(p) = other else {
-            return false;
+            let negative_only = e.selector.is_none()
+                && e.namespace_selector.is_none()
+                && e.service_accounts.is_empty()
+                && cp.ns.is_none();
+            return negative_only;
         };
         let pod = &self.pods[p];
         // A namespaced policy's selectors pick pods of its own namespace, unless the rule has a

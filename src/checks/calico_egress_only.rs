@@ -86,7 +86,7 @@ mod tests {
             "{}",
             f[0].message
         );
-        assert_eq!(f[0].kind, "GlobalNetworkPolicy");
+        assert_eq!(f[0].kind, "projectcalico.org/GlobalNetworkPolicy");
         assert!(run(RULE.good_example, check).is_empty());
     }
 

@@ -126,7 +126,7 @@ mod tests {
             f[0].message
         );
         assert!(f[0].message.contains("for ingress"), "{}", f[0].message);
-        assert_eq!(f[0].kind, "StagedNetworkPolicy");
+        assert_eq!(f[0].kind, "projectcalico.org/StagedNetworkPolicy");
         assert!(run(RULE.good_example, check).is_empty());
     }
 }

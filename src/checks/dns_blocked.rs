@@ -156,7 +156,7 @@ type SideKey<'v> = (
     &'v [usize],
     bool,
     &'v [usize],
-    &'v [(usize, usize, Option<&'static str>)],
+    &'v [(usize, usize, crate::semantics::traffic::Match)],
 );
 
 fn side_key(v: &crate::semantics::WorkloadVerdict) -> SideKey<'_> {

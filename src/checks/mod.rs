@@ -164,8 +164,8 @@ impl Rule {
 
 impl Rule {
     /// A finding of this rule about a Calico policy: in its namespace, or none for the global
-    /// kinds; the kind as [`CalicoPolicyKind::label`](crate::model::CalicoPolicyKind::label)
-    /// names it.
+    /// kinds; the kind as [`CalicoPolicyKind::qualified`](crate::model::CalicoPolicyKind::qualified)
+    /// names it (as `summary.policies`, suppression and `-l` do).
     pub fn calico_finding(
         &self,
         policy: &crate::model::CalicoPolicy,
@@ -178,7 +178,7 @@ impl Rule {
             .filter(|_| !policy.kind.cluster_scoped());
         let mut f = self.finding(
             namespace.unwrap_or(""),
-            policy.kind.label(),
+            policy.kind.qualified(),
             &policy.name,
             &policy.origin,
             message,

@@ -260,14 +260,24 @@ fn certainty(engine: &Engine<'_>, answer: &Answer) -> (ConnSet, Option<(ConnSet,
     if answer.same_pod {
         return (answer.allowed.clone(), None);
     }
-    let mut sure = ConnSet::all();
-    let mut maybe = ConnSet::all();
+    // Point 23's unknowns are read the same way on both sides: each side's verdict when the
+    // narrow CIDRs hold the pods' addresses (`allowed` with `unknown_conns` flipped) and when
+    // they do not (`allowed`); a connection is sure when both readings allow it, possible when
+    // one does. (A rule on `nets` at the source and one on `notNets` at the destination can
+    // never both let a pod through, and the answer is then a sure denial.)
+    let mut sure = [ConnSet::all(), ConnSet::all()];
+    let mut maybe = [ConnSet::all(), ConnSet::all()];
     let mut why = None;
     for side in [&answer.egress, &answer.ingress].into_iter().flatten() {
         let d = &side.decision;
-        let open = d.unknown_conns.union(&d.ambiguous_conns);
-        sure = sure.intersect(&side.allowed.subtract(&open));
-        maybe = maybe.intersect(&side.allowed.union(&open));
+        let holds = side
+            .allowed
+            .subtract(&d.unknown_conns)
+            .union(&d.unknown_conns.subtract(&side.allowed));
+        for (reading, allowed) in [&side.allowed, &holds].into_iter().enumerate() {
+            sure[reading] = sure[reading].intersect(&allowed.subtract(&d.ambiguous_conns));
+            maybe[reading] = maybe[reading].intersect(&allowed.union(&d.ambiguous_conns));
+        }
         if let (Some(w), false) = (d.unknown, d.unknown_conns.is_empty()) {
             why.get_or_insert_with(|| {
                 format!("{w}, and the verdict depends on it (SEMANTICS.md point 23)")
@@ -284,7 +294,10 @@ fn certainty(engine: &Engine<'_>, answer: &Answer) -> (ConnSet, Option<(ConnSet,
             });
         }
     }
-    let maybe = maybe.subtract(&sure);
+    let [sure_not, sure_holds] = sure;
+    let sure = sure_not.intersect(&sure_holds);
+    let [maybe_not, maybe_holds] = maybe;
+    let maybe = maybe_not.union(&maybe_holds).subtract(&sure);
     (sure, why.filter(|_| !maybe.is_empty()).map(|w| (maybe, w)))
 }
 

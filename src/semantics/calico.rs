@@ -17,9 +17,12 @@
 //!   unscoped.
 //! - `felix/calc/policy_sorter.go` (`TierLess`, `PolKV` ordering): tiers and policies by order,
 //!   none last, equal orders by name.
-//! - Felix's rule rendering: a positive selector matches endpoints Calico knows (pods here),
-//!   never an outside address; `notSelector` excludes the endpoints it matches; `nets`
-//!   match any address in them, pods' included.
+//! - Felix's rule rendering (`felix/rules` and the nftables/iptables renderers, `SrcIpSetIds`,
+//!   `NotSrcIpSetIds`): a positive selector becomes an IP set of the endpoints Calico knows
+//!   (pods here), so never an outside address; `notSelector` becomes a negated IP set match,
+//!   `writeIPSetMatch(true, ...)`, which excludes the endpoints it matches and lets every other
+//!   address through, outside ones included; `nets` match any address in them, pods'
+//!   included.
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -521,17 +524,20 @@ impl CalicoEnd {
             && !self.http
     }
 
-    /// Whether the end matches an endpoint: every condition set must hold.
+    /// Whether the end matches an endpoint: every condition set must hold. Conditions the
+    /// input cannot decide are combined under both readings of point 23 (narrow CIDRs hold the
+    /// pod's address, or not), so that `nets` and `notNets` of one CIDR never both hold.
     pub fn matches(&self, endpoint: &Endpoint<'_>) -> Match {
-        let mut unknown: Option<&'static str> = None;
-        let mut hold = |m: Match| -> bool {
-            match m {
-                Match::Yes => true,
-                Match::No => false,
-                Match::Unknown(why) => {
-                    unknown.get_or_insert(why);
-                    true
-                }
+        // Whether the end matches if the unknowns hold, and if they do not.
+        let (mut if_holds, mut if_not) = (true, true);
+        let mut why: Option<&'static str> = None;
+        let mut and = |m: Match| {
+            let (a, w) = m.under(true);
+            let (b, _) = m.under(false);
+            if_holds &= a;
+            if_not &= b;
+            if w.is_some() {
+                why = why.or(w);
             }
         };
         let selected = match endpoint {
@@ -541,8 +547,7 @@ impl CalicoEnd {
             Endpoint::Address(_) => None,
         };
         if let Some(positive) = &self.positive {
-            let ok = selected.is_some_and(|pod| positive.matches(pod));
-            if !ok {
+            if !selected.is_some_and(|pod| positive.matches(pod)) {
                 return Match::No;
             }
         }
@@ -551,29 +556,33 @@ impl CalicoEnd {
                 return Match::No;
             }
         }
-        if !self.nets.is_empty() && !hold(in_nets(&self.nets, endpoint)) {
-            return Match::No;
+        if !self.nets.is_empty() {
+            and(in_nets(&self.nets, endpoint));
         }
         if !self.not_nets.is_empty() {
-            let inside = match in_nets(&self.not_nets, endpoint) {
+            and(match in_nets(&self.not_nets, endpoint) {
                 Match::Yes => Match::No,
                 Match::No => Match::Yes,
-                u => u,
-            };
-            if !hold(inside) {
-                return Match::No;
-            }
+                Match::Unknown(w) => Match::UnknownUnless(w),
+                Match::UnknownUnless(w) => Match::Unknown(w),
+            });
         }
-        if self.services && !hold(Match::Unknown(UNKNOWN_CALICO_SERVICE)) {
-            return Match::No;
+        if self.services {
+            and(Match::Unknown(UNKNOWN_CALICO_SERVICE));
         }
-        if self.source_ports && !hold(Match::Unknown(UNKNOWN_SOURCE_PORTS)) {
-            return Match::No;
+        if self.source_ports {
+            and(Match::Unknown(UNKNOWN_SOURCE_PORTS));
         }
-        if self.http && !hold(Match::Unknown(UNKNOWN_HTTP)) {
-            return Match::No;
+        if self.http {
+            and(Match::Unknown(UNKNOWN_HTTP));
         }
-        unknown.map_or(Match::Yes, Match::Unknown)
+        match (if_holds, if_not, why) {
+            (true, true, _) => Match::Yes,
+            (false, false, _) => Match::No,
+            (true, false, Some(w)) => Match::Unknown(w),
+            (false, true, Some(w)) => Match::UnknownUnless(w),
+            _ => Match::No,
+        }
     }
 
     /// Whether some pod of a namespace may match (`matches` not `No`).

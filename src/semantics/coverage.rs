@@ -78,7 +78,7 @@ pub struct DirectionVerdict {
     pub calico: Vec<usize>,
     /// Their rules whose conditions on the pod's own end do not certainly hold
     /// ([`SidePolicies::calico_local`]).
-    pub calico_local: Vec<(usize, usize, Option<&'static str>)>,
+    pub calico_local: Vec<(usize, usize, super::traffic::Match)>,
     /// With `Isolation::Ambiguous`: the two same-priority policies.
     pub ambiguous: Option<(PolicyId, PolicyId)>,
 }
@@ -164,7 +164,7 @@ type IsolationKey = (
     bool,
     Vec<usize>,
     Vec<usize>,
-    Vec<(usize, usize, Option<&'static str>)>,
+    Vec<(usize, usize, super::traffic::Match)>,
 );
 type IsolationOutcome = (Isolation, Option<DecidedBy>, Option<(PolicyId, PolicyId)>);
 
@@ -403,10 +403,7 @@ impl Coverage {
             for rule in 0..rules {
                 match compiled.local_match(direction, rule, &pod) {
                     super::traffic::Match::Yes => {}
-                    super::traffic::Match::No => v.calico_local.push((position, rule, None)),
-                    super::traffic::Match::Unknown(why) => {
-                        v.calico_local.push((position, rule, Some(why)))
-                    }
+                    other => v.calico_local.push((position, rule, other)),
                 }
             }
         }

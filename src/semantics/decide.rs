@@ -29,8 +29,8 @@ pub struct SidePolicies {
     pub calico: Vec<usize>,
     /// Rules of those policies whose conditions on the pod's own end (`destination` of an
     /// ingress rule, `source` of an egress rule) do not certainly hold: `(position, rule,
-    /// None)` when they fail, `Some(reason)` when the input cannot say.
-    pub calico_local: Vec<(usize, usize, Option<&'static str>)>,
+    /// match)`, the match `No` or unknown (point 23).
+    pub calico_local: Vec<(usize, usize, Match)>,
 }
 
 impl SidePolicies {
@@ -311,15 +311,18 @@ impl PolicySet {
                     if rule.action != Action::Allow {
                         continue;
                     }
-                    let matched = rule.peer_match(namespace, peer);
-                    if matched == Match::No {
+                    let (matches, why) =
+                        rule.peer_match(namespace, peer).under(walk.unknown_matches);
+                    if !matches && why.is_none() {
                         continue;
                     }
                     let conns = rule.conns(destination).intersect(undecided);
-                    if let (Match::Unknown(why), false) = (matched, walk.unknown_matches) {
+                    if let (Some(why), false) = (why, walk.unknown_matches) {
                         if !conns.is_empty() {
                             d.unknown.get_or_insert(why);
                         }
+                    }
+                    if !matches {
                         continue;
                     }
                     // Every matching rule is named, even one whose ports resolve to nothing
@@ -507,22 +510,16 @@ impl PolicySet {
                     .calico_local
                     .iter()
                     .find(|(p, r, _)| *p == position && *r == index)
-                    .map(|(_, _, why)| *why);
-                let conns = match local {
-                    None => self.matched(rule, "", peer, destination, undecided, d, walk),
-                    Some(None) => None,
-                    Some(Some(why)) => {
-                        let conns = self.matched(rule, "", peer, destination, undecided, d, walk);
-                        match (conns, walk.unknown_matches) {
-                            (Some(c), true) => Some(c),
-                            (Some(_), false) => {
-                                d.unknown.get_or_insert(why);
-                                None
-                            }
-                            (None, _) => None,
-                        }
-                    }
-                };
+                    .map_or(Match::Yes, |(_, _, m)| *m);
+                let (applies, why) = local.under(walk.unknown_matches);
+                if !applies && why.is_none() {
+                    continue;
+                }
+                let conns = self.matched(rule, "", peer, destination, undecided, d, walk);
+                if let (Some(why), Some(_), false) = (why, &conns, walk.unknown_matches) {
+                    d.unknown.get_or_insert(why);
+                }
+                let conns = conns.filter(|_| applies);
                 let Some(conns) = conns else {
                     continue;
                 };
@@ -560,19 +557,18 @@ impl PolicySet {
         d: &mut Decision,
         walk: Walk,
     ) -> Option<ConnSet> {
-        let matched = rule.peer_match(namespace, peer);
-        if matched == Match::No {
+        let (matches, why) = rule.peer_match(namespace, peer).under(walk.unknown_matches);
+        if !matches && why.is_none() {
             return None;
         }
         let conns = rule.conns(destination).intersect(undecided);
         if conns.is_empty() {
             return None;
         }
-        if let (Match::Unknown(why), false) = (matched, walk.unknown_matches) {
+        if let (Some(why), false) = (why, walk.unknown_matches) {
             d.unknown.get_or_insert(why);
-            return None;
         }
-        Some(conns)
+        matches.then_some(conns)
     }
 
     /// A cluster-scoped tier: the first matching rule decides; Pass hands its connections to

@@ -164,12 +164,31 @@ pub enum PortMatch {
 }
 
 /// Whether a peer matches an endpoint: the input may not say (point 23).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Match {
     Yes,
     No,
-    /// It may: the reason, for reports.
+    /// It may: the reason, for reports. It matches when the unknown holds (a narrow CIDR
+    /// holds the pod's address).
     Unknown(&'static str),
+    /// It may, the other way round: it matches unless the unknown holds (Calico's `notNets`,
+    /// which matches a pod exactly when a narrow CIDR does not hold its address).
+    UnknownUnless(&'static str),
+}
+
+impl Match {
+    /// Whether it matches under one reading of the unknowns (`holds`: each narrow CIDR holds
+    /// the pod's address), and the reason when that depends on the reading. Walks try both
+    /// readings (point 23); reading every unknown the same way keeps `nets` and `notNets` of
+    /// one CIDR from both matching, or both failing.
+    pub fn under(self, holds: bool) -> (bool, Option<&'static str>) {
+        match self {
+            Match::Yes => (true, None),
+            Match::No => (false, None),
+            Match::Unknown(why) => (holds, Some(why)),
+            Match::UnknownUnless(why) => (!holds, Some(why)),
+        }
+    }
 }
 
 pub const UNKNOWN_POD_ADDRESS: &str =
@@ -389,7 +408,7 @@ impl CompiledRule {
                 for p in peers {
                     match peer_matches(p, policy_namespace, peer) {
                         Match::Yes => return Match::Yes,
-                        Match::Unknown(why) => out = Match::Unknown(why),
+                        unknown @ (Match::Unknown(_) | Match::UnknownUnless(_)) => out = unknown,
                         Match::No => {}
                     }
                 }

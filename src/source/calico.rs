@@ -92,7 +92,9 @@ pub struct RawCalicoSpec {
     do_not_track: Option<bool>,
     #[serde(rename = "preDNAT")]
     pre_dnat: Option<bool>,
-    apply_on_forward: Option<bool>,
+    /// Read for its type only: it does not make a policy host-only.
+    #[serde(rename = "applyOnForward")]
+    _apply_on_forward: Option<bool>,
     staged_action: Option<String>,
     /// `Tier` only.
     default_action: Option<String>,
@@ -373,9 +375,9 @@ pub fn calico_object(
         types: spec.types,
         ingress: rules("spec.ingress", spec.ingress),
         egress: rules("spec.egress", spec.egress),
-        host_only: spec.do_not_track == Some(true)
-            || spec.pre_dnat == Some(true)
-            || spec.apply_on_forward == Some(true),
+        // `applyOnForward` alone still applies to workload endpoints; Calico requires it with
+        // `preDNAT` and `doNotTrack`, which apply to host endpoints only.
+        host_only: spec.do_not_track == Some(true) || spec.pre_dnat == Some(true),
         staged_action: kind.staged().then_some(spec.staged_action).flatten(),
         staged_kubernetes: None,
         suppression: meta.suppression(),
