@@ -278,9 +278,8 @@ fn the_generated_policies_read_back_as_calico_policies() {
     }
 }
 
-#[test]
-fn post_render_writes_namespaced_calico_policies() {
-    let out = common::cmd()
+fn post_render(extra: &[&str]) -> std::process::Output {
+    common::cmd()
         .args([
             "post-render",
             "-n",
@@ -289,10 +288,17 @@ fn post_render_writes_namespaced_calico_policies() {
             "--policy-format",
             "calico",
         ])
+        .args(extra)
         .env_remove("HELM_NAMESPACE")
         .write_stdin(INPUT)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// What the chart gets, whatever the verdict (which the next test checks).
+#[test]
+fn post_render_writes_namespaced_calico_policies() {
+    let out = post_render(&["--fail-on", "never"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -323,4 +329,29 @@ fn post_render_writes_namespaced_calico_policies() {
         deny["spec"],
         json!({"selector": "all()", "types": ["Ingress", "Egress"]})
     );
+}
+
+/// The generated policies are read back with the chart and count in its verdict: every
+/// workload is isolated both ways, so post-render passes.
+#[test]
+fn post_render_counts_the_generated_calico_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let out = post_render(&["-o", "json", &format!("--report-file={}", report.display())]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let generated = report["generated"].as_array().unwrap();
+    assert!(!generated.is_empty());
+    assert!(generated
+        .iter()
+        .all(|g| g["apiVersion"] == "projectcalico.org/v3"));
+    for w in report["workloads"].as_array().unwrap() {
+        assert_eq!(w["ingress"]["isolation"], "isolated", "{w:#?}");
+        assert_eq!(w["egress"]["isolation"], "isolated", "{w:#?}");
+    }
 }
