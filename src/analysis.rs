@@ -308,7 +308,7 @@ pub fn analyse_with_options(
     for p in &inventory.calico_policies {
         *summary
             .policies
-            .entry(format!("projectcalico.org/{}", p.kind))
+            .entry(p.kind.qualified().to_owned())
             .or_default() += 1;
     }
     summary.ignored_policies = inventory.ignored_policy_counts();
@@ -882,6 +882,12 @@ fn apply_suppressions(
         if !p.suppression.is_empty() {
             let ns = p.namespace.as_deref().unwrap_or("");
             objects.insert((ns, p.kind.as_str(), &p.name), &p.suppression);
+        }
+    }
+    for p in &inventory.calico_policies {
+        if !p.suppression.is_empty() {
+            let ns = p.namespace.as_deref().unwrap_or("");
+            objects.insert((ns, p.kind.qualified(), &p.name), &p.suppression);
         }
     }
     let namespaces: foldhash::HashMap<&str, &Suppression> = inventory

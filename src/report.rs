@@ -113,7 +113,7 @@ pub struct Summary {
     /// Objects of kinds not analysed, by kind.
     pub skipped_kinds: std::collections::BTreeMap<String, usize>,
     /// Policy objects read, by kind: `NetworkPolicy` for Kubernetes', `APIVERSION KIND` for
-    /// the other APIs (`projectcalico.org/v3 NetworkPolicy`), whose kind names collide.
+    /// the other APIs (`crd.antrea.io/v1beta1 NetworkPolicy`), whose kind names collide.
     #[serde(default)]
     pub policies: std::collections::BTreeMap<String, usize>,
     /// The objects of `policies` whose kinds this version does not evaluate: the verdicts

@@ -485,3 +485,117 @@ spec: {selector: 3}
         json!({"projectcalico.org/v1 GlobalNetworkPolicy": 1})
     );
 }
+
+#[test]
+fn policies_and_tiers_calico_refuses_are_npc120_findings() {
+    let text = "apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: broken}
+spec:
+  selector: app == web
+  ingress:
+  - action: Accept
+    protocol: ICMP
+    destination: {ports: [80]}
+---
+apiVersion: crd.projectcalico.org/v1
+kind: NetworkPolicy
+metadata:
+  name: security.quiet
+  namespace: shop
+  annotations: {netpol-check.io/ignore: NPC120}
+spec: {tier: security, selector: 'has(', types: [Ingress]}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: scoped, namespace: shop}
+spec:
+  namespaceSelector: all()
+  egress:
+  - action: Allow
+    protocol: TCP
+    destination: {ports: ['90:80'], nets: [10.0.0.0/40]}
+---
+apiVersion: projectcalico.org/v3
+kind: StagedKubernetesNetworkPolicy
+metadata: {name: staged, namespace: shop}
+spec: {podSelector: {}, policyTypes: [Sideways]}
+---
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: security}
+spec: {defaultAction: Allow}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: fine}
+spec:
+  selector: app == 'web'
+  egress:
+  - action: Allow
+    destination: {ports: [dns]}
+";
+    let (code, report) = common::json_stdin(&["-f", "-"], text.as_bytes());
+    assert_eq!(code, 1, "{report:#}");
+    let npc120: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "NPC120")
+        .collect();
+    let mut objects: Vec<(&str, &str)> = npc120
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap(), f["object"].as_str().unwrap()))
+        .collect();
+    objects.sort();
+    assert_eq!(
+        objects,
+        vec![
+            ("projectcalico.org/GlobalNetworkPolicy", "broken"),
+            ("projectcalico.org/NetworkPolicy", "scoped"),
+            ("projectcalico.org/StagedKubernetesNetworkPolicy", "staged"),
+            ("projectcalico.org/Tier", "security"),
+        ],
+        "{npc120:#?}"
+    );
+    let of = |name: &str| *npc120.iter().find(|f| f["object"] == name).unwrap();
+    let broken = of("broken");
+    assert_eq!(broken["namespace"], serde_json::Value::Null);
+    assert_eq!(broken["line"], 1);
+    let message = broken["message"].as_str().unwrap();
+    // Line 5 `  selector: app == web`: the value starts at column 13, `web` at the selector's 8.
+    assert!(
+        message.contains(
+            "spec.selector \"app == web\" does not parse at <stdin>:5:20: expected a quoted value"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("spec.ingress[0].action: \"Accept\" is not Allow, Deny, Pass or Log"),
+        "{message}"
+    );
+    assert!(
+        message.contains("spec.ingress[0].destination.ports: protocol ICMP has no ports"),
+        "{message}"
+    );
+    let scoped = of("scoped")["message"].as_str().unwrap();
+    assert_eq!(of("scoped")["namespace"], "shop");
+    for part in [
+        "spec.namespaceSelector: a NetworkPolicy has no such field",
+        "\"90:80\": the range starts after it ends (90 > 80)",
+        "\"10.0.0.0/40\" is not a CIDR",
+    ] {
+        assert!(scoped.contains(part), "{part}: {scoped}");
+    }
+    assert!(of("staged")["message"]
+        .as_str()
+        .unwrap()
+        .contains("Sideways"));
+    assert!(of("security")["message"]
+        .as_str()
+        .unwrap()
+        .contains("spec.defaultAction: \"Allow\" is not Deny or Pass"));
+    // The annotation suppresses its policy's finding, under Calico's kind.
+    assert_eq!(report["summary"]["suppressed"], 1, "{report:#}");
+    assert_eq!(report["suppressed"][0]["object"], "quiet");
+}

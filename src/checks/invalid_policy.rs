@@ -2,10 +2,11 @@
 //! policy.networking.k8s.io, that the API server would refuse. It never reaches a cluster, so
 //! the coverage verdict ignores it (and says so). Also a Cilium policy that Cilium refuses
 //! (its CRD, its validation of the rules, or its status on a live cluster): it enforces
-//! nothing.
+//! nothing. And a Calico policy or tier that Calico refuses (its API's validation: selectors,
+//! actions, types, ports and protocols, nets): it is never stored, so it enforces nothing.
 
 use crate::report::{Finding, Severity};
-use crate::semantics::{cilium_validation, cluster_validation, validation};
+use crate::semantics::{calico_validation, cilium_validation, cluster_validation, validation};
 
 use super::{Context, Rule};
 
@@ -13,7 +14,7 @@ pub const RULE: Rule = Rule {
     id: "NPC120",
     name: "invalid-policy",
     severity: Severity::Error,
-    summary: "A NetworkPolicy (or cluster-scoped or Cilium policy) the API server or Cilium would refuse",
+    summary: "A NetworkPolicy (or cluster-scoped, Cilium or Calico policy) the API server, Cilium or Calico would refuse",
     explanation: "The API server validates NetworkPolicies: protocols are TCP, UDP or SCTP; \
         numeric ports are 1-65535; endPort needs a numeric port no greater than itself; named \
         ports are IANA service names; a peer names something, and an ipBlock stands alone with a \
@@ -30,7 +31,14 @@ pub const RULE: Rule = Rule {
         peer per rule, CIDRs that parse with excepts inside them, known entities, ports 0-65535 \
         or names, protocols of the CRD; on a live cluster, the Valid=False condition Cilium \
         wrote is reported with its message. One such rule and Cilium enforces none of the \
-        policy's rules. The coverage verdict ignores the policy.",
+        policy's rules. Calico's NetworkPolicy, GlobalNetworkPolicy, their staged forms and \
+        Tier objects are checked as Calico's API checks them: selectors that parse (the error \
+        located at file:line:column inside the selector), actions Allow, Deny, Pass or Log, \
+        types Ingress or Egress, no namespaceSelector on the namespaced kinds, numeric ports \
+        only with protocol TCP, UDP or SCTP and no ports with a protocol that has none, ports \
+        1-65535 and ranges in order, known protocols, CIDRs that parse, of one family and of \
+        the rule's ipVersion (4 or 6), a Tier defaultAction of Deny or Pass. Calico refuses \
+        such an object: it enforces none of it. The coverage verdict ignores the policy.",
     bad_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: db\n  namespace: shop\n  labels: {app: db}\nspec:\n  containers: [{name: db, image: postgres}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: db-ports\n  namespace: shop\nspec:\n  podSelector: {matchLabels: {app: db}}\n  policyTypes: [Ingress, Egress]\n  ingress:\n  - ports:\n    - port: 5432\n      endPort: 5431\n",
     good_example: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: db\n  namespace: shop\n  labels: {app: db}\nspec:\n  containers: [{name: db, image: postgres}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: db-ports\n  namespace: shop\nspec:\n  podSelector: {matchLabels: {app: db}}\n  policyTypes: [Ingress, Egress]\n  ingress:\n  - ports:\n    - port: 5432\n      endPort: 5433\n",
 };
@@ -39,7 +47,67 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut findings = network_policies(ctx);
     findings.extend(cluster_policies(ctx));
     findings.extend(cilium_policies(ctx));
+    findings.extend(calico_policies(ctx));
     findings
+}
+
+/// Calico policies and tiers Calico refuses. Findings name the kind with Calico's group
+/// (`projectcalico.org/NetworkPolicy`): Calico's namespaced kind shares its name with
+/// Kubernetes'.
+fn calico_policies(ctx: &Context<'_>) -> Vec<Finding> {
+    let remediation =
+        "Fix what is named; until then Calico refuses the object and enforces none of it.";
+    let policies = ctx.inventory.calico_policies.iter().filter_map(|p| {
+        let problems: Vec<String> = calico_validation::validate(p)
+            .into_iter()
+            .filter(|problem| problem.refuses_policy)
+            .map(|problem| problem.words)
+            .collect();
+        if problems.is_empty() {
+            return None;
+        }
+        let mut f = RULE.finding(
+            p.namespace.as_deref().unwrap_or(""),
+            p.kind.qualified(),
+            &p.name,
+            &p.origin,
+            format!(
+                "{} {} ({}) is refused by Calico: {}",
+                p.kind,
+                p.qualified_name(),
+                p.api_version,
+                problems.join("; ")
+            ),
+            remediation.to_owned(),
+        );
+        if p.namespace.is_none() {
+            f.namespace = None;
+        }
+        Some(f)
+    });
+    let tiers = ctx.inventory.calico_tiers.iter().filter_map(|t| {
+        let problems: Vec<String> = calico_validation::validate_tier(t)
+            .into_iter()
+            .map(|problem| problem.words)
+            .collect();
+        (!problems.is_empty()).then(|| {
+            let mut f = RULE.finding(
+                "",
+                crate::model::TIER_KIND,
+                &t.name,
+                &t.origin,
+                format!(
+                    "Tier {} is refused by Calico: {}",
+                    t.name,
+                    problems.join("; ")
+                ),
+                remediation.to_owned(),
+            );
+            f.namespace = None;
+            f
+        })
+    });
+    policies.chain(tiers).collect()
 }
 
 /// Cilium policies Cilium refuses: only what refuses the whole policy is reported here (the

@@ -49,6 +49,23 @@ impl CalicoPolicyKind {
         Self::ALL.into_iter().find(|k| k.as_str() == kind)
     }
 
+    /// The kind with Calico's group, `projectcalico.org/NetworkPolicy`, whichever group the
+    /// object came from: how reports count them and name them in findings, apart from
+    /// Kubernetes' `NetworkPolicy`.
+    pub fn qualified(self) -> &'static str {
+        match self {
+            CalicoPolicyKind::NetworkPolicy => "projectcalico.org/NetworkPolicy",
+            CalicoPolicyKind::GlobalNetworkPolicy => "projectcalico.org/GlobalNetworkPolicy",
+            CalicoPolicyKind::StagedNetworkPolicy => "projectcalico.org/StagedNetworkPolicy",
+            CalicoPolicyKind::StagedGlobalNetworkPolicy => {
+                "projectcalico.org/StagedGlobalNetworkPolicy"
+            }
+            CalicoPolicyKind::StagedKubernetesNetworkPolicy => {
+                "projectcalico.org/StagedKubernetesNetworkPolicy"
+            }
+        }
+    }
+
     /// The resource's plural, for list requests.
     pub fn plural(self) -> &'static str {
         match self {
@@ -228,6 +245,9 @@ pub struct CalicoServiceAccounts {
     pub names: Vec<String>,
     pub selector: Option<CalicoText>,
 }
+
+/// How findings name a `Tier`.
+pub const TIER_KIND: &str = "projectcalico.org/Tier";
 
 /// One `Tier` object.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,7 +14,8 @@ mod cluster_policy;
 pub use calico_policy::{
     CalicoEntity, CalicoPolicy, CalicoPolicyKind, CalicoRule, CalicoServiceAccounts, CalicoText,
     CalicoTier, CALICO_API_VERSIONS, KUBERNETES_POLICY_ORDER, TIER_DEFAULT, TIER_DEFAULT_ORDER,
-    TIER_KUBE_ADMIN, TIER_KUBE_ADMIN_ORDER, TIER_KUBE_BASELINE, TIER_KUBE_BASELINE_ORDER,
+    TIER_KIND, TIER_KUBE_ADMIN, TIER_KUBE_ADMIN_ORDER, TIER_KUBE_BASELINE,
+    TIER_KUBE_BASELINE_ORDER,
 };
 pub use cilium_policy::{
     CiliumCidrRule, CiliumMode, CiliumPeerRule, CiliumPolicy, CiliumPolicyKind, CiliumPort,
@@ -214,7 +215,7 @@ pub struct IgnoredPolicy {
 }
 
 impl IgnoredPolicy {
-    /// How reports count it: `projectcalico.org/v3 NetworkPolicy`.
+    /// How reports count it: `crd.antrea.io/v1beta1 NetworkPolicy`.
     pub fn kind_key(&self) -> String {
         format!("{} {}", self.api_version, self.kind)
     }

@@ -1,6 +1,7 @@
 //! The NetworkPolicy semantics of `shared/SEMANTICS.md`: pure functions over the inventory, no I/O.
 
 pub mod calico_selector;
+pub mod calico_validation;
 pub mod cilium_selector;
 #[cfg(test)]
 mod cilium_tests;

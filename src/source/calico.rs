@@ -178,8 +178,10 @@ impl<'de> Deserialize<'de> for NumOrString {
 /// Where the values of one document start, by field path, to locate selectors.
 pub struct Positions<'a> {
     starts: HashMap<&'a str, (u32, u32)>,
-    /// The document's text and its first line in the file.
+    /// The document's text, where each of its lines starts (a List of thousands of policies
+    /// looks a line up for each selector), and its first line in the file.
     text: &'a str,
+    line_starts: Vec<usize>,
     first_line: u32,
 }
 
@@ -191,11 +193,28 @@ impl<'a> Positions<'a> {
             .filter(|(path, _, _)| path.ends_with("elector") || path.ends_with(']'))
             .map(|(path, line, column)| (path, (line, column)))
             .collect();
+        let line_starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+            .collect();
         Positions {
             starts,
             text,
+            line_starts,
             first_line,
         }
+    }
+
+    /// The text of the document's line `line` (1-based), without its line break.
+    fn source_line(&self, line: u32) -> &'a str {
+        let i = line.max(1) as usize - 1;
+        let Some(&start) = self.line_starts.get(i) else {
+            return "";
+        };
+        let end = self
+            .line_starts
+            .get(i + 1)
+            .map_or(self.text.len(), |&e| e - 1);
+        self.text[start..end].trim_end_matches('\r')
     }
 
     /// The file line where the value at `path` starts.
@@ -212,21 +231,17 @@ impl<'a> Positions<'a> {
         let Some(&(line, column)) = self.starts.get(path) else {
             return CalicoText::new(value);
         };
-        let source: &str = self
-            .text
-            .lines()
-            .nth(line.max(1) as usize - 1)
-            .unwrap_or("");
+        let source = self.source_line(line);
         let rest: String = source.chars().skip(column.max(1) as usize - 1).collect();
         let file_line = self.first_line + line.max(1) - 1;
         let (line, column) = match rest.chars().next() {
             Some(q @ ('"' | '\'')) if rest[1..].contains(q) => (file_line, Some(column + 1)),
             Some('|' | '>') => {
-                let skip = self
-                    .text
-                    .lines()
-                    .skip(line as usize)
-                    .take_while(|l| l.trim().is_empty())
+                let skip = (line + 1..)
+                    .take_while(|&l| {
+                        (l as usize) <= self.line_starts.len()
+                            && self.source_line(l).trim().is_empty()
+                    })
                     .count() as u32;
                 (file_line + 1 + skip, None)
             }

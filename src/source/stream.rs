@@ -276,10 +276,18 @@ fn exact_path(ctx: &DocContext<'_>) -> Result<Vec<Parsed>, Error> {
             return Ok(vec![Parsed::Skipped(skipped_key(api_version, kind))]);
         }
     }
+    let top = tree.top_string("kind").map(|kind| {
+        (
+            kind.to_owned(),
+            tree.top_string("apiVersion").map(str::to_owned),
+        )
+    });
     let doc = tree.to_json().map_err(read_error)?;
     if calico::in_document(ctx.doc.text) {
-        if let Some(parsed) = calico_document(ctx, &doc)? {
-            return Ok(parsed);
+        if let Some((kind, api_version)) = &top {
+            if let Some(parsed) = calico_document(ctx, &doc, kind, api_version.as_deref())? {
+                return Ok(parsed);
+            }
         }
     }
     match serde_json::from_str::<RawObject>(&doc.json) {
@@ -288,26 +296,31 @@ fn exact_path(ctx: &DocContext<'_>) -> Result<Vec<Parsed>, Error> {
     }
 }
 
-/// A document that may hold Calico objects: a Calico object, or a List whose items are read
-/// one by one (Calico's with their own types); `None` for the rest, read as usual.
+/// A document that may hold Calico objects (`kind` and `apiVersion` its top-level ones): a
+/// Calico object, or a List whose items are read one by one (Calico's with their own types);
+/// `None` for the rest, read as usual.
 fn calico_document(
     ctx: &DocContext<'_>,
     doc: &yaml11::JsonDocument,
+    kind: &str,
+    api_version: Option<&str>,
 ) -> Result<Option<Vec<Parsed>>, Error> {
-    let value: Value =
-        serde_json::from_str(&doc.json).map_err(|e| json_error(ctx, doc, &e, None))?;
-    let Some(kind) = value.get("kind").and_then(Value::as_str) else {
-        return Ok(None);
-    };
-    let api_version = value.get("apiVersion").and_then(Value::as_str);
     if let Class::Calico(class) = classify(api_version, kind) {
         if class.own_spec() {
             let positions = Positions::of(doc, ctx.doc.text, ctx.doc.line);
-            let obj = serde_json::from_str::<RawCalicoObject>(&doc.json)
-                .map_err(|e| json_error(ctx, doc, &e, Some(describe_value(&value))))?;
+            let obj = serde_json::from_str::<RawCalicoObject>(&doc.json).map_err(|e| {
+                // Named from a generic read, only on this error path.
+                let value = serde_json::from_str::<Value>(&doc.json).ok();
+                json_error(ctx, doc, &e, value.as_ref().map(describe_value))
+            })?;
             return calico_item(obj, class, ctx, "", &positions).map(Some);
         }
     }
+    if !kind.ends_with("List") {
+        return Ok(None);
+    }
+    let value: Value =
+        serde_json::from_str(&doc.json).map_err(|e| json_error(ctx, doc, &e, None))?;
     match value.get("items").and_then(Value::as_sequence) {
         Some(items) if kind.ends_with("List") => {
             let implied = implied_kind(kind).map(|k| (k, api_version));
