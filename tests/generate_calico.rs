@@ -10,6 +10,7 @@ mod common;
 use std::sync::Arc;
 
 use netpol_check::model::CalicoPolicyKind;
+use netpol_check::semantics::calico_validation;
 use netpol_check::source::manifests::{build_inventory, parse_all, Loaded, ManifestOptions};
 use serde_json::{json, Value};
 
@@ -257,6 +258,8 @@ fn the_generated_policies_read_back_as_calico_policies() {
         assert_eq!(inventory.policies.len(), 2, "{mode}");
         assert_eq!(inventory.calico_policies.len(), docs.len(), "{mode}");
         for p in &inventory.calico_policies {
+            let problems = calico_validation::validate(p);
+            assert!(problems.is_empty(), "{mode}: {}: {problems:?}", p.name);
             assert_eq!(p.tier, "default", "{mode}: {p:?}");
             assert!(p.order.is_none(), "{mode}: {p:?}");
             assert!(!p.kind.staged());
