@@ -22,6 +22,7 @@ use std::sync::Arc;
 use netpol_check::connectivity::reach::{reach, End, PortSpec};
 use netpol_check::connectivity::Engine;
 use netpol_check::model::{Inventory, Protocol};
+use netpol_check::semantics::calico_validation;
 use netpol_check::source::manifests::{build_inventory, parse_all, Loaded, ManifestOptions};
 use serde_json::Value;
 
@@ -41,7 +42,7 @@ fn cases() -> Vec<String> {
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert!(names.len() >= 12, "the corpus is in place: {names:?}");
+    assert!(names.len() >= 14, "the corpus is in place: {names:?}");
     names
 }
 
@@ -176,6 +177,14 @@ fn every_calico_object_of_the_corpus_is_read() {
             "{case}: no Kubernetes policy"
         );
         assert_eq!(inventory.calico_tiers.len(), count(&["Tier"]), "{case}");
+        // Calico would store every one: a refused object enforces nothing.
+        for p in &inventory.calico_policies {
+            let problems = calico_validation::validate(p);
+            assert!(problems.is_empty(), "{case}: {}: {problems:?}", p.name);
+        }
+        for t in &inventory.calico_tiers {
+            assert!(calico_validation::validate_tier(t).is_empty(), "{case}");
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod common;
 use std::sync::Arc;
 
 use netpol_check::model::CalicoPolicyKind;
+use netpol_check::semantics::calico_validation;
 use netpol_check::source::manifests::{build_inventory, parse_all, Loaded, ManifestOptions};
 use serde_json::{json, Value};
 
@@ -257,6 +258,8 @@ fn the_generated_policies_read_back_as_calico_policies() {
         assert_eq!(inventory.policies.len(), 2, "{mode}");
         assert_eq!(inventory.calico_policies.len(), docs.len(), "{mode}");
         for p in &inventory.calico_policies {
+            let problems = calico_validation::validate(p);
+            assert!(problems.is_empty(), "{mode}: {}: {problems:?}", p.name);
             assert_eq!(p.tier, "default", "{mode}: {p:?}");
             assert!(p.order.is_none(), "{mode}: {p:?}");
             assert!(!p.kind.staged());
@@ -278,9 +281,8 @@ fn the_generated_policies_read_back_as_calico_policies() {
     }
 }
 
-#[test]
-fn post_render_writes_namespaced_calico_policies() {
-    let out = common::cmd()
+fn post_render(extra: &[&str]) -> std::process::Output {
+    common::cmd()
         .args([
             "post-render",
             "-n",
@@ -289,10 +291,17 @@ fn post_render_writes_namespaced_calico_policies() {
             "--policy-format",
             "calico",
         ])
+        .args(extra)
         .env_remove("HELM_NAMESPACE")
         .write_stdin(INPUT)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// What the chart gets, whatever the verdict (which the next test checks).
+#[test]
+fn post_render_writes_namespaced_calico_policies() {
+    let out = post_render(&["--fail-on", "never"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -323,4 +332,29 @@ fn post_render_writes_namespaced_calico_policies() {
         deny["spec"],
         json!({"selector": "all()", "types": ["Ingress", "Egress"]})
     );
+}
+
+/// The generated policies are read back with the chart and count in its verdict: every
+/// workload is isolated both ways, so post-render passes.
+#[test]
+fn post_render_counts_the_generated_calico_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let out = post_render(&["-o", "json", &format!("--report-file={}", report.display())]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let generated = report["generated"].as_array().unwrap();
+    assert!(!generated.is_empty());
+    assert!(generated
+        .iter()
+        .all(|g| g["apiVersion"] == "projectcalico.org/v3"));
+    for w in report["workloads"].as_array().unwrap() {
+        assert_eq!(w["ingress"]["isolation"], "isolated", "{w:#?}");
+        assert_eq!(w["egress"]["isolation"], "isolated", "{w:#?}");
+    }
 }

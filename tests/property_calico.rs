@@ -29,6 +29,7 @@ use std::sync::Arc;
 use netpol_check::connectivity::reach::{reach, End, PortSpec};
 use netpol_check::connectivity::Engine;
 use netpol_check::model::Protocol;
+use netpol_check::semantics::calico_validation;
 use netpol_check::source::manifests::{build_inventory, parse_all, Loaded, ManifestOptions};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -1033,6 +1034,21 @@ fn check(
         world.yaml()
     );
     prop_assert_eq!(inventory.calico_tiers.len(), world.tiers.len());
+    // Calico would store every object of the world: none is refused, which would make it
+    // enforce nothing.
+    for p in &inventory.calico_policies {
+        let problems = calico_validation::validate(p);
+        prop_assert!(
+            problems.is_empty(),
+            "{:?}: {:?}\n{}",
+            p.name,
+            problems,
+            world.yaml()
+        );
+    }
+    for t in &inventory.calico_tiers {
+        prop_assert!(calico_validation::validate_tier(t).is_empty());
+    }
     let engine = Engine::new(&inventory);
     let index = |name: &str| {
         inventory
