@@ -110,7 +110,16 @@ fn reason(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict, d: Direction) ->
     if let Some(cilium) = cilium_reason(ctx, v.direction(d), d) {
         return cilium;
     }
+    if let Some(calico) = calico_reason(ctx, v.direction(d)) {
+        return calico;
+    }
     let in_namespace = coverage.policy_count(&w.namespace);
+    if in_namespace == 0 && !ctx.inventory.calico_policies.is_empty() {
+        return format!(
+            "no NetworkPolicy in namespace {} and no Calico policy selects it",
+            w.namespace
+        );
+    }
     if in_namespace == 0 && !ctx.inventory.cilium_policies.is_empty() {
         return format!(
             "no NetworkPolicy in namespace {} and no Cilium policy selects it",
@@ -183,6 +192,41 @@ fn cilium_reason(ctx: &Context<'_>, v: &DirectionVerdict, d: Direction) -> Optio
     ))
 }
 
+/// Why Calico policies that select the pod leave a direction open (SEMANTICS.md points 21-22):
+/// they deny pods only, or a rule lets any pod through before anything denies it.
+fn calico_reason(ctx: &Context<'_>, v: &DirectionVerdict) -> Option<String> {
+    use crate::connectivity::describe::policy_name;
+    use crate::semantics::{Isolation, PolicyId};
+    if v.calico.is_empty() || !v.cluster.is_empty() {
+        return None;
+    }
+    let mut names: Vec<String> = v
+        .calico
+        .iter()
+        .map(|&p| {
+            policy_name(
+                ctx.inventory,
+                PolicyId::Calico(ctx.coverage.set.calico()[p].index),
+            )
+        })
+        .collect();
+    names.dedup();
+    match v.isolation {
+        Isolation::PodsOnly => Some(format!(
+            "isolated from pods only, by {}: addresses outside the cluster are not denied",
+            v.decided_by
+                .as_ref()
+                .map(|by| crate::connectivity::describe::decided_by(ctx.inventory, by))
+                .unwrap_or_else(|| names.join(", "))
+        )),
+        Isolation::Open => Some(format!(
+            "selected by {}, whose tiers let a peer no rule names through (a Pass with nothing after it, an Allow of any pod, or no rule for this direction in a tier that passes by default)",
+            names.join(", ")
+        )),
+        _ => None,
+    }
+}
+
 /// Why the cluster-scoped tiers leave a direction open (SEMANTICS.md point 22), when they
 /// take part in it.
 fn tier_reason(ctx: &Context<'_>, v: &DirectionVerdict) -> Option<String> {
@@ -234,6 +278,29 @@ mod tests {
     fn run(inv: &Inventory) -> Vec<Finding> {
         let coverage = Coverage::evaluate(inv, |_| true);
         check(&Context::new(inv, &coverage, &[], None))
+    }
+
+    #[test]
+    fn calico_policies_that_deny_pods_only_are_named() {
+        let yaml = format!(
+            "{}apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {{name: security}}\nspec: {{order: 100, defaultAction: Pass}}\n---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {{name: pods-only}}\nspec:\n  tier: security\n  selector: app == 'db'\n  types: [Ingress]\n  ingress:\n  - action: Deny\n    source: {{namespaceSelector: all()}}\n",
+            crate::checks::testutil::DB_POD
+        );
+        let f = crate::checks::testutil::run(&yaml, check);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message.contains(
+                "ingress (isolated from pods only, by GlobalNetworkPolicy pods-only (tier security) ingress[0]"
+            ),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message
+                .contains("no NetworkPolicy in namespace shop and no Calico policy selects it"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
