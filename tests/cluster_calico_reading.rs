@@ -396,3 +396,86 @@ fn a_kubernetes_and_a_calico_network_policy_of_one_name_are_each_their_own() {
         .iter()
         .any(|p| p.name == "allow-front" && p.kind == CalicoPolicyKind::NetworkPolicy));
 }
+
+/// The verdicts a live Calico cluster gets, worked out by hand from SEMANTICS.md points 20-22:
+/// a GlobalNetworkPolicy default deny of the `default` tier (egress DNS only) isolates every
+/// pod both ways; tier `platform` (order 100, before `default`) holds a policy selecting
+/// shop/web for ingress, whose rule names only shop/front, so that tier's default Deny isolates
+/// web's ingress before `default` is reached. The same from Calico's API server and from its
+/// CRDs.
+#[test]
+fn a_calico_cluster_gets_the_verdicts_calico_enforces() {
+    let objects = vec![
+        calico_node(),
+        namespace("shop", &[]),
+        namespace("blog", &[]),
+        pod("shop", "web", &[("app", "web")]),
+        pod("shop", "front", &[("app", "front")]),
+        pod("blog", "wordpress", &[("app", "wordpress")]),
+        gnp("default-deny"),
+        json!({"apiVersion": "projectcalico.org/v3", "kind": "Tier",
+               "metadata": {"name": "platform"}, "spec": {"order": 100}}),
+        json!({"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+               "metadata": {"name": "allow-front", "namespace": "shop"},
+               "spec": {"tier": "platform", "selector": "app == 'web'",
+                        "ingress": [{"action": "Allow", "protocol": "TCP",
+                                     "source": {"selector": "app == 'front'"},
+                                     "destination": {"ports": [80]}}]}}),
+    ];
+    for api in BOTH {
+        let cluster = Cluster::start(
+            objects.clone(),
+            Options {
+                other_policy_apis: vec![api],
+                ..Options::default()
+            },
+        );
+        let (_, doc, stderr) = cluster.json(&["-A"]);
+        let workloads = doc["workloads"].as_array().unwrap();
+        let get = |ns: &str, name: &str| {
+            workloads
+                .iter()
+                .find(|w| w["namespace"] == ns && w["name"] == name)
+                .unwrap_or_else(|| panic!("{api}: no {ns}/{name} in {doc}\n{stderr}"))
+        };
+        for (ns, name) in [("shop", "web"), ("shop", "front"), ("blog", "wordpress")] {
+            for direction in ["ingress", "egress"] {
+                assert_eq!(
+                    get(ns, name)[direction]["isolation"],
+                    "isolated",
+                    "{api} {ns}/{name} {direction}"
+                );
+            }
+        }
+        let web = get("shop", "web");
+        assert_eq!(
+            web["ingress"]["decidedBy"]["layer"], "Calico tier platform",
+            "{api}"
+        );
+        assert_eq!(web["ingress"]["decidedBy"]["name"], "allow-front", "{api}");
+        assert_eq!(
+            web["egress"]["decidedBy"]["layer"], "NetworkPolicy",
+            "{api}"
+        );
+        assert_eq!(
+            web["egress"]["decidedBy"]["kind"], "GlobalNetworkPolicy",
+            "{api}"
+        );
+        assert_eq!(web["egress"]["decidedBy"]["name"], "default-deny", "{api}");
+        // front may not open TCP 80 to web: its own egress allows DNS only.
+        let (_, reach, _) = cluster.json(&[
+            "reach",
+            "pod/front",
+            "pod/web",
+            "-n",
+            "shop",
+            "--port",
+            "80",
+        ]);
+        assert_eq!(reach["verdict"], "denied", "{api}: {reach}");
+        assert_eq!(
+            reach["egress"]["decidedBy"]["layer"], "NetworkPolicy",
+            "{api}: {reach}"
+        );
+    }
+}
