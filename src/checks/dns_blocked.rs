@@ -152,12 +152,17 @@ type SideKey<'v> = (&'v [usize], &'v [usize], &'v [usize], bool);
 
 fn side_key(v: &crate::semantics::WorkloadVerdict) -> SideKey<'_> {
     let e = &v.egress;
-    (&e.policies, &e.cluster, &e.cilium, e.cilium_default_deny)
+    (
+        &e.policies,
+        e.cluster(),
+        e.cilium(),
+        e.cilium_default_deny(),
+    )
 }
 
 /// Whether layers beyond NetworkPolicies take part in the side.
 fn layered(v: &crate::semantics::DirectionVerdict) -> bool {
-    !v.cluster.is_empty() || !v.cilium.is_empty() || v.cilium_default_deny
+    !v.cluster().is_empty() || !v.cilium().is_empty() || v.cilium_default_deny()
 }
 
 fn finding(ctx: &Context<'_>, w: &Workload, policies: &[usize], missing: &[Protocol]) -> Finding {
@@ -171,15 +176,15 @@ fn finding(ctx: &Context<'_>, w: &Workload, policies: &[usize], missing: &[Proto
     if names.is_empty() {
         // Isolated by a cluster-scoped tier or a Cilium policy alone.
         let v = ctx.coverage.verdict_for_labels(w, &w.label_sets[0]);
-        let policy = match v.egress.decided_by {
+        let policy = match v.egress.decided_by().cloned() {
             Some(crate::semantics::DecidedBy::Rule { rule, .. }) => Some(rule.policy),
             Some(crate::semantics::DecidedBy::CiliumDefaultDeny(id)) => Some(id),
             _ => None,
         };
         cilium = matches!(policy, Some(crate::semantics::PolicyId::Cilium { .. }))
             || matches!(
-                v.egress.decided_by,
-                Some(crate::semantics::DecidedBy::CiliumMode)
+                v.egress.decided_by(),
+                Some(&crate::semantics::DecidedBy::CiliumMode)
             );
         match policy {
             Some(id) => names.push(crate::connectivity::describe::policy_name(

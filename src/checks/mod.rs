@@ -163,9 +163,9 @@ pub fn cilium_selected<'a>(ctx: &Context<'a>) -> Vec<Vec<&'a Workload>> {
     for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
         let mut positions: Vec<usize> = v
             .ingress
-            .cilium
+            .cilium()
             .iter()
-            .chain(&v.egress.cilium)
+            .chain(v.egress.cilium())
             .copied()
             .collect();
         positions.sort_unstable();

@@ -43,8 +43,7 @@ fn tier_summary(engine: &Engine<'_>, d: &DirectionExplanation) -> String {
     let dir = d.direction.lower();
     let v = &d.verdict;
     let by = v
-        .decided_by
-        .as_ref()
+        .decided_by()
         .map(|by| describe::decided_by(engine.inventory, by))
         .unwrap_or_default();
     match v.isolation {
@@ -53,7 +52,7 @@ fn tier_summary(engine: &Engine<'_>, d: &DirectionExplanation) -> String {
             "isolated for {dir} from pods only, by {by}: addresses outside the cluster are not denied"
         ),
         Isolation::Ambiguous => {
-            let pair = v.ambiguous.map(|(a, b)| {
+            let pair = v.ambiguous().map(|(a, b)| {
                 format!(
                     "{} and {}",
                     describe::policy_name(engine.inventory, a),
@@ -272,7 +271,7 @@ fn write_tiers(
             .into_iter()
             .collect();
         if names.is_empty() {
-            if let Some(by) = &d.verdict.decided_by {
+            if let Some(by) = d.verdict.decided_by() {
                 names.push(describe::decided_by(engine.inventory, by));
             }
         }
