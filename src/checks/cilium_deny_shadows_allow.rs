@@ -12,6 +12,8 @@
 //! rules are few.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+use foldhash::HashMap as FastMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -65,7 +67,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut classes: HashMap<Vec<(Option<&str>, i64, Option<&str>)>, PortClass> = HashMap::new();
     let mut pods: Vec<(usize, Direction, PortClass)> = Vec::new();
     type Todo<'r> = (&'r CompiledRule, &'r str, &'r CompiledRule, &'r Workload);
-    let mut todo: HashMap<(Pair, PortClass), Todo<'_>> = HashMap::new();
+    let mut todo: FastMap<(Pair, PortClass), Todo<'_>> = FastMap::default();
     let workloads = ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads);
     for (i, (w, v)) in workloads.enumerate() {
         if ctx.coverage.on_node_network(w) {
@@ -101,7 +103,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             pods.push((i, d, class));
         }
     }
-    let known: HashMap<(Pair, PortClass), bool> = todo
+    let known: FastMap<(Pair, PortClass), bool> = todo
         .into_par_iter()
         .map(|(key, (allow, namespace, deny, w))| {
             let subject = endpoint(ctx.coverage, w, &w.label_sets[0]);
@@ -236,6 +238,17 @@ fn shadows(
     subject: &Endpoint<'_>,
     peers: &SamplePeers<'_>,
 ) -> bool {
+    // Named ports resolve on the destination: the pod itself for ingress, each peer for
+    // egress. Without any, or for ingress, what each rule lets through is the same for every
+    // peer: compared once, before any peer (a deny of other ports settles the pair at once).
+    let fixed = direction == Direction::Ingress
+        || !(allow.has_named_port() || deny.has_named_port());
+    if fixed {
+        let conns = allow.conns(subject);
+        if conns.is_empty() || conns.intersect(&deny.conns(subject)) != conns {
+            return false;
+        }
+    }
     let mut allows_something = false;
     // The answer does not depend on the order of the peers; whole namespaces whose pods the
     // allow cannot match are skipped (a pair compared against every pod of the cluster one by
@@ -247,18 +260,17 @@ fn shadows(
         if allow.peer_match(namespace, peer) == Match::No {
             continue;
         }
-        let destination = match direction {
-            Direction::Ingress => subject,
-            Direction::Egress => peer,
-        };
-        let conns = allow.conns(destination);
-        if conns.is_empty() {
-            continue;
+        if !fixed {
+            let conns = allow.conns(peer);
+            if conns.is_empty() {
+                continue;
+            }
+            if conns.intersect(&deny.conns(peer)) != conns {
+                return false;
+            }
         }
         allows_something = true;
-        if deny.peer_match("", peer) != Match::Yes
-            || conns.intersect(&deny.conns(destination)) != conns
-        {
+        if deny.peer_match("", peer) != Match::Yes {
             return false;
         }
     }

@@ -979,4 +979,44 @@ mod tests {
         );
         assert!(!c.workloads[0].ingress.isolated && !c.workloads[0].egress.isolated);
     }
+
+    /// The other layers' fields take one pointer in a verdict (there are 200,000 of them on
+    /// the 100,000-workload benchmark), and their contents are stored once per distinct value
+    /// without changing any verdict: over the synthetic cluster with cluster-scoped policies
+    /// and in Cilium form.
+    #[test]
+    fn layer_details_are_shared_and_change_no_verdict() {
+        use crate::synth::{generate, SynthConfig};
+        assert!(std::mem::size_of::<DirectionVerdict>() <= 48);
+        let small = SynthConfig::scaled(0.01);
+        for cfg in [
+            SynthConfig {
+                cluster_policies: 20,
+                ..small
+            },
+            SynthConfig {
+                cilium: true,
+                ..small
+            },
+        ] {
+            let mut yaml = Vec::new();
+            generate(&cfg, &mut yaml).unwrap();
+            let inv = crate::checks::testutil::inventory(std::str::from_utf8(&yaml).unwrap());
+            let c = Coverage::evaluate(&inv, |_| true);
+            let mut by_content: std::collections::HashMap<&LayerDetail, *const LayerDetail> =
+                Default::default();
+            let mut layered = 0;
+            for (w, v) in inv.workloads.iter().zip(&c.workloads) {
+                assert_eq!(*v, c.verdict(w), "{}/{}", w.namespace, w.name);
+                for d in [&v.ingress, &v.egress] {
+                    let Some(l) = &d.layers else { continue };
+                    assert_ne!(**l, LayerDetail::default());
+                    layered += 1;
+                    let first = *by_content.entry(&**l).or_insert(Arc::as_ptr(l));
+                    assert_eq!(first, Arc::as_ptr(l), "two copies of {l:?}");
+                }
+            }
+            assert!(layered > 2 * by_content.len(), "{layered} {}", by_content.len());
+        }
+    }
 }
