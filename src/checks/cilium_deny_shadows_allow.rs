@@ -241,8 +241,8 @@ fn shadows(
     // Named ports resolve on the destination: the pod itself for ingress, each peer for
     // egress. Without any, or for ingress, what each rule lets through is the same for every
     // peer: compared once, before any peer (a deny of other ports settles the pair at once).
-    let fixed = direction == Direction::Ingress
-        || !(allow.has_named_port() || deny.has_named_port());
+    let fixed =
+        direction == Direction::Ingress || !(allow.has_named_port() || deny.has_named_port());
     if fixed {
         let conns = allow.conns(subject);
         if conns.is_empty() || conns.intersect(&deny.conns(subject)) != conns {

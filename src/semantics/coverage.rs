@@ -1016,7 +1016,11 @@ mod tests {
                     assert_eq!(first, Arc::as_ptr(l), "two copies of {l:?}");
                 }
             }
-            assert!(layered > 2 * by_content.len(), "{layered} {}", by_content.len());
+            assert!(
+                layered > 2 * by_content.len(),
+                "{layered} {}",
+                by_content.len()
+            );
         }
     }
 }
