@@ -52,6 +52,9 @@ type Pair = (RuleRef, RuleRef);
 /// is 0). Positions in the list of distinct port lists.
 type PortClass = u32;
 
+/// A pod's container ports: name, number, protocol.
+type Ports<'a> = Vec<(Option<&'a str>, i64, Option<&'a str>)>;
+
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     use rayon::prelude::*;
     let set = &ctx.coverage.set;
@@ -64,7 +67,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     // pod to work it out on: a pair gives the same answer for every pod with the same ports.
     // Every pair is worked out, in parallel, before any is looked up, so that which pod it is
     // worked out on, and whether an earlier deny already shadows the allow, cannot change it.
-    let mut classes: HashMap<Vec<(Option<&str>, i64, Option<&str>)>, PortClass> = HashMap::new();
+    let mut classes: HashMap<Ports<'_>, PortClass> = HashMap::new();
     let mut pods: Vec<(usize, Direction, PortClass)> = Vec::new();
     type Todo<'r> = (&'r CompiledRule, &'r str, &'r CompiledRule, &'r Workload);
     let mut todo: FastMap<(Pair, PortClass), Todo<'_>> = FastMap::default();
