@@ -379,7 +379,7 @@ fn reported_findings(
                 let p = &inventory.policies[p];
                 policies.insert((&p.namespace, &p.name));
             }
-            for &position in v.ingress.cluster.iter().chain(&v.egress.cluster) {
+            for &position in v.ingress.cluster().iter().chain(v.egress.cluster()) {
                 let p = &inventory.cluster_policies[coverage.set.cluster()[position].index];
                 cluster.insert((p.kind.as_str(), &p.name));
             }
@@ -475,7 +475,7 @@ fn isolation_entry<'a>(
     policies: Vec<String>,
 ) -> Isolation {
     use crate::semantics::Isolation as State;
-    let decided_by = v.decided_by.as_ref().map(|by| match by {
+    let decided_by = v.decided_by().map(|by| match by {
         // NetworkPolicy isolation: one entry per first isolating policy (by name), shared by
         // every workload it decides for.
         crate::semantics::DecidedBy::NetworkPolicies => v
@@ -486,7 +486,7 @@ fn isolation_entry<'a>(
             .unwrap_or_else(|| Arc::new(decided_by_entry(inventory, by, None))),
         other => shared.decided_by_rule(inventory, other),
     });
-    let reason = match (v.isolation, v.ambiguous) {
+    let reason = match (v.isolation, v.ambiguous()) {
         (State::Ambiguous, Some((a, b))) => Some(format!(
             "{} and {} have the same priority and both match: the implementation may apply either first, and the {} verdict differs",
             crate::connectivity::describe::policy_name(inventory, a),
@@ -500,7 +500,7 @@ fn isolation_entry<'a>(
         // out again as references they tripled the report of 100,000 workloads (docs/report.md).
         crate::report::PolicyRefs::from([])
     } else {
-        shared.list(coverage, &v.policies, &v.cluster, &v.cilium, &v.calico)
+        shared.list(coverage, &v.policies, v.cluster(), v.cilium(), v.calico())
     };
     Isolation {
         isolated: v.isolated,

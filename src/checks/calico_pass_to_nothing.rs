@@ -31,7 +31,7 @@ pub const RULE: Rule = Rule {
 fn later(ctx: &Context<'_>, v: &DirectionVerdict, tier: usize) -> bool {
     let set = &ctx.coverage.set;
     let tiers = set.calico_tiers();
-    v.calico.iter().any(|&p| set.calico()[p].tier > tier)
+    v.calico().iter().any(|&p| set.calico()[p].tier > tier)
         || tiers
             .iter()
             .enumerate()
@@ -39,7 +39,7 @@ fn later(ctx: &Context<'_>, v: &DirectionVerdict, tier: usize) -> bool {
             .any(|(_, t)| match t.builtin {
                 Some(BuiltinTier::Default) => v.middle_isolated(),
                 Some(BuiltinTier::KubeBaseline) => v
-                    .cluster
+                    .cluster()
                     .iter()
                     .any(|&p| set.cluster()[p].layer == crate::semantics::Layer::Baseline),
                 _ => false,

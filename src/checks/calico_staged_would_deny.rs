@@ -74,7 +74,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             }
             let v = now.direction(direction);
             let mut by: Vec<usize> = v
-                .calico
+                .calico()
                 .iter()
                 .map(|&p| after.set.calico()[p].index)
                 .filter(|i| staged.contains(i))

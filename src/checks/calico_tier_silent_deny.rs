@@ -40,7 +40,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut silent: BTreeMap<(usize, usize), (usize, Vec<&Workload>)> = BTreeMap::new();
     for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
         for (d, dv) in [(0, &v.ingress), (1, &v.egress)] {
-            if let Some(DecidedBy::CalicoTier { tier, policy }) = dv.decided_by {
+            if let Some(DecidedBy::CalicoTier { tier, policy }) = dv.decided_by().cloned() {
                 if set.calico_tiers()[tier].builtin.is_some() {
                     continue;
                 }

@@ -7,10 +7,13 @@
 //! for every peer it may match among the inventory's workloads, point 22's anonymous pod and a
 //! few addresses (public ones, private ones and those the policies' CIDRs name), the deny
 //! certainly matches that peer too, on every port the allow lets through. Each pair of rules is
-//! worked out once, with the first pod both apply to as the destination of named ports; only
-//! pods with a deny rule cost anything, and deny rules are few.
+//! worked out once per list of container ports of the pods both apply to (an ingress rule's
+//! named ports resolve on the pod itself); only pods with a deny rule cost anything, and deny
+//! rules are few.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+use foldhash::HashMap as FastMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -44,31 +47,85 @@ pub const RULE: Rule = Rule {
 
 type Pair = (RuleRef, RuleRef);
 
+/// What a pair's answer depends on besides the two rules: for ingress the pod's container ports,
+/// on which the rules' named ports resolve (for egress they resolve on each peer, and the class
+/// is 0). Positions in the list of distinct port lists.
+type PortClass = u32;
+
+/// A pod's container ports: name, number, protocol.
+type Ports<'a> = Vec<(Option<&'a str>, i64, Option<&'a str>)>;
+
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    use rayon::prelude::*;
     let set = &ctx.coverage.set;
     if set.cilium().is_empty() {
         return Vec::new();
     }
     let anonymous = AnonymousPod::new();
     let peers = sample_peers(ctx.coverage, ctx.inventory, &anonymous);
-    // A pair of rules gives the same answer for every pod both apply to.
-    let mut known: HashMap<Pair, bool> = HashMap::new();
-    let mut shadowed: BTreeMap<Pair, Vec<&Workload>> = BTreeMap::new();
-    for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
+    // The pods with a deny rule and, for each pair of an allow and a deny rule of theirs, one
+    // pod to work it out on: a pair gives the same answer for every pod with the same ports.
+    // Every pair is worked out, in parallel, before any is looked up, so that which pod it is
+    // worked out on, and whether an earlier deny already shadows the allow, cannot change it.
+    let mut classes: HashMap<Ports<'_>, PortClass> = HashMap::new();
+    let mut pods: Vec<(usize, Direction, PortClass)> = Vec::new();
+    type Todo<'r> = (&'r CompiledRule, &'r str, &'r CompiledRule, &'r Workload);
+    let mut todo: FastMap<(Pair, PortClass), Todo<'_>> = FastMap::default();
+    let workloads = ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads);
+    for (i, (w, v)) in workloads.enumerate() {
         if ctx.coverage.on_node_network(w) {
             continue;
         }
         for d in Direction::BOTH {
             let dv = v.direction(d);
-            let denies = dv.cilium.iter().any(|&p| {
+            let denies = dv.cilium().iter().any(|&p| {
                 let c = &set.cilium()[p];
                 set.rules(c.id(), d).len() > c.allow_count(d)
             });
             if !denies {
                 continue;
             }
-            for pair in shadowed_pairs(ctx, w, d, dv, &peers, &mut known) {
-                shadowed.entry(pair).or_default().push(w);
+            let class = match d {
+                Direction::Egress => 0,
+                Direction::Ingress => {
+                    let ports = (w.ports.iter())
+                        .map(|p| (p.name.as_deref(), p.port, p.protocol.as_deref()))
+                        .collect();
+                    let next = classes.len() as PortClass + 1;
+                    *classes.entry(ports).or_insert(next)
+                }
+            };
+            let (allows, denies) = rules(ctx, d, dv);
+            for &(allow, a, namespace) in &allows {
+                for &(deny, r) in &denies {
+                    let class = pair_class(a, r, class);
+                    todo.entry(((allow, deny), class))
+                        .or_insert((a, namespace, r, w));
+                }
+            }
+            pods.push((i, d, class));
+        }
+    }
+    let known: FastMap<(Pair, PortClass), bool> = todo
+        .into_par_iter()
+        .map(|(key, (allow, namespace, deny, w))| {
+            let subject = endpoint(ctx.coverage, w, &w.label_sets[0]);
+            let direction = key.0 .0.direction;
+            (
+                key,
+                shadows(allow, namespace, deny, direction, &subject, &peers),
+            )
+        })
+        .collect();
+    let mut shadowed: BTreeMap<Pair, Vec<&Workload>> = BTreeMap::new();
+    for (i, d, class) in pods {
+        let w = &ctx.inventory.workloads[i];
+        let (allows, denies) = rules(ctx, d, ctx.coverage.workloads[i].direction(d));
+        for (allow, a, _) in &allows {
+            let first = (denies.iter())
+                .find(|(deny, d)| known[&((*allow, *deny), pair_class(a, d, class))]);
+            if let Some((deny, _)) = first {
+                shadowed.entry((*allow, *deny)).or_default().push(w);
             }
         }
     }
@@ -125,18 +182,27 @@ fn describe(inventory: &Inventory, at: RuleRef) -> String {
     }
 }
 
-/// The allow rules of the pod's policies that one of its Cilium deny rules shadows.
-fn shadowed_pairs(
-    ctx: &Context<'_>,
-    w: &Workload,
+/// The port class a pair's answer depends on: the pod's, when one of the rules names a port by
+/// name, else none (most pairs, worked out once for every pod).
+fn pair_class(allow: &CompiledRule, deny: &CompiledRule, pod: PortClass) -> PortClass {
+    if allow.has_named_port() || deny.has_named_port() {
+        pod
+    } else {
+        0
+    }
+}
+
+type Allows<'a> = Vec<(RuleRef, &'a CompiledRule, &'a str)>;
+
+/// The rules of a pod's policies for a direction: the allows (with the namespace their
+/// selectors default to) and the Cilium denies, in the order of its verdict.
+fn rules<'a>(
+    ctx: &Context<'a>,
     direction: Direction,
     v: &DirectionVerdict,
-    peers: &SamplePeers<'_>,
-    known: &mut HashMap<Pair, bool>,
-) -> Vec<Pair> {
+) -> (Allows<'a>, Vec<(RuleRef, &'a CompiledRule)>) {
     let set = &ctx.coverage.set;
-    let subject = endpoint(ctx.coverage, w, &w.label_sets[0]);
-    let mut allows: Vec<(RuleRef, &CompiledRule, &str)> = Vec::new();
+    let mut allows: Allows<'a> = Vec::new();
     let mut denies: Vec<(RuleRef, &CompiledRule)> = Vec::new();
     for &i in &v.policies {
         let id = PolicyId::Network(i);
@@ -149,7 +215,7 @@ fn shadowed_pairs(
             allows.push((at, r, set.policy_namespace(id)));
         }
     }
-    for &p in &v.cilium {
+    for &p in v.cilium() {
         let c = &set.cilium()[p];
         let id = c.id();
         for (index, r) in set.rules(id, direction).iter().enumerate() {
@@ -165,18 +231,7 @@ fn shadowed_pairs(
             }
         }
     }
-    let mut out = Vec::new();
-    for (allow, a, namespace) in &allows {
-        let first = denies.iter().find(|(deny, d)| {
-            *known
-                .entry((*allow, *deny))
-                .or_insert_with(|| shadows(a, namespace, d, direction, &subject, peers))
-        });
-        if let Some((deny, _)) = first {
-            out.push((*allow, *deny));
-        }
-    }
-    out
+    (allows, denies)
 }
 
 /// Whether `deny` matches every peer and port `allow` lets through to (from) `subject`, and
@@ -189,6 +244,17 @@ fn shadows(
     subject: &Endpoint<'_>,
     peers: &SamplePeers<'_>,
 ) -> bool {
+    // Named ports resolve on the destination: the pod itself for ingress, each peer for
+    // egress. Without any, or for ingress, what each rule lets through is the same for every
+    // peer: compared once, before any peer (a deny of other ports settles the pair at once).
+    let fixed =
+        direction == Direction::Ingress || !(allow.has_named_port() || deny.has_named_port());
+    if fixed {
+        let conns = allow.conns(subject);
+        if conns.is_empty() || conns.intersect(&deny.conns(subject)) != conns {
+            return false;
+        }
+    }
     let mut allows_something = false;
     // The answer does not depend on the order of the peers; whole namespaces whose pods the
     // allow cannot match are skipped (a pair compared against every pod of the cluster one by
@@ -200,18 +266,17 @@ fn shadows(
         if allow.peer_match(namespace, peer) == Match::No {
             continue;
         }
-        let destination = match direction {
-            Direction::Ingress => subject,
-            Direction::Egress => peer,
-        };
-        let conns = allow.conns(destination);
-        if conns.is_empty() {
-            continue;
+        if !fixed {
+            let conns = allow.conns(peer);
+            if conns.is_empty() {
+                continue;
+            }
+            if conns.intersect(&deny.conns(peer)) != conns {
+                return false;
+            }
         }
         allows_something = true;
-        if deny.peer_match("", peer) != Match::Yes
-            || conns.intersect(&deny.conns(destination)) != conns
-        {
+        if deny.peer_match("", peer) != Match::Yes {
             return false;
         }
     }
@@ -464,6 +529,37 @@ mod tests {
             "{}",
             f[0].message
         );
+    }
+
+    /// A named port resolves on each pod the allow applies to: a pair of rules is not decided
+    /// once for every pod, on whichever pod comes first. Here `pg` is 5432 on `db1`, which the
+    /// deny covers, and 6000 on `db2`, which it does not, in both orders of the pods.
+    #[test]
+    fn a_named_port_is_resolved_on_each_pod() {
+        let pod = |name: &str, port: u16| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop, labels: {{app: db}}}}\nspec: {{containers: [{{name: db, image: postgres, ports: [{{name: pg, containerPort: {port}}}]}}]}}\n---\n"
+            )
+        };
+        let policies = format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: np, namespace: shop}}\nspec:\n  podSelector: {{matchLabels: {{app: db}}}}\n  ingress: [{{from: [{{podSelector: {{matchLabels: {{app: api}}}}}}], ports: [{{port: pg}}]}}]\n---\n{}",
+            cnp(
+                "deny",
+                "  ingressDeny: [{toPorts: [{ports: [{port: '5432', protocol: TCP}]}]}]\n"
+            )
+        );
+        let api = "apiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: shop, labels: {app: api}}\nspec: {containers: [{name: api, image: api}]}\n---\n";
+        let (db1, db2) = (pod("db1", 5432), pod("db2", 6000));
+        for pods in [format!("{api}{db1}{db2}"), format!("{api}{db2}{db1}")] {
+            let f = run(&format!("{pods}{policies}"), check);
+            assert_eq!(f.len(), 1, "{pods}: {f:#?}");
+            assert!(
+                f[0].message
+                    .contains("never takes effect for Pod shop/db1:"),
+                "{}",
+                f[0].message
+            );
+        }
     }
 
     /// The shortcut `shadows` takes: a namespace `may_match_pods_in` rules out holds no pod

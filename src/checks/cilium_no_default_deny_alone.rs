@@ -37,15 +37,15 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
         for d in Direction::BOTH {
             let dv = v.direction(d);
-            let Some(&first) = dv.cilium.first() else {
+            let Some(&first) = dv.cilium().first() else {
                 continue;
             };
             let policy = set.cilium()[first].index;
             let alone = dv.isolation == Isolation::Open
                 && dv.policies.is_empty()
-                && dv.cluster.is_empty()
-                && dv.cilium.iter().all(|&p| set.cilium()[p].index == policy);
-            let disabled = dv.cilium.iter().any(|&p| {
+                && dv.cluster().is_empty()
+                && dv.cilium().iter().all(|&p| set.cilium()[p].index == policy);
+            let disabled = dv.cilium().iter().any(|&p| {
                 let c = &set.cilium()[p];
                 ctx.inventory.cilium_policies[policy].rules[c.spec].enable_default_deny(d)
                     == Some(false)

@@ -81,7 +81,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         .collect();
     let mut selected: HashMap<usize, Vec<(&Workload, &WorkloadVerdict)>> = HashMap::new();
     for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
-        for &p in v.ingress.cilium.iter().filter(|&&p| worldly[p]) {
+        for &p in v.ingress.cilium().iter().filter(|&&p| worldly[p]) {
             selected.entry(p).or_default().push((w, v));
         }
     }

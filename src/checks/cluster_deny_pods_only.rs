@@ -37,7 +37,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         if v.ingress.isolation != Isolation::PodsOnly {
             continue;
         }
-        if let Some(DecidedBy::Rule { rule, layer }) = &v.ingress.decided_by {
+        if let Some(DecidedBy::Rule { rule, layer }) = v.ingress.decided_by() {
             if let PolicyId::Cluster(p) = rule.policy {
                 by_rule
                     .entry((p, rule.index))

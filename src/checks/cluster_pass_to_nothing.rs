@@ -54,7 +54,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         for d in Direction::BOTH {
             let dv = v.direction(d);
             let baseline = dv
-                .cluster
+                .cluster()
                 .iter()
                 .any(|&q| set.cluster()[q].layer == Layer::Baseline);
             if dv.network_isolated() || baseline {
@@ -64,7 +64,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 Direction::Ingress => 0,
                 Direction::Egress => 1,
             };
-            for &q in dv.cluster.iter().filter(|&&q| with_pass[slot][q]) {
+            for &q in dv.cluster().iter().filter(|&&q| with_pass[slot][q]) {
                 undecided.entry((q, d)).or_default().push(w);
             }
         }

@@ -187,7 +187,7 @@ fn conflict(
         let mut both: Vec<&Workload> = (ctx.inventory.workloads.iter())
             .zip(&ctx.coverage.workloads)
             .filter(|(_, v)| {
-                let c = &v.direction(d).cluster;
+                let c = v.direction(d).cluster();
                 c.binary_search(&pa).is_ok() && c.binary_search(&pb).is_ok()
             })
             .map(|(w, _)| w)

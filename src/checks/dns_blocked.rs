@@ -163,17 +163,20 @@ fn side_key(v: &crate::semantics::WorkloadVerdict) -> SideKey<'_> {
     let e = &v.egress;
     (
         &e.policies,
-        &e.cluster,
-        &e.cilium,
-        e.cilium_default_deny,
-        &e.calico,
-        &e.calico_local,
+        e.cluster(),
+        e.cilium(),
+        e.cilium_default_deny(),
+        e.calico(),
+        e.calico_local(),
     )
 }
 
 /// Whether layers beyond NetworkPolicies take part in the side.
 fn layered(v: &crate::semantics::DirectionVerdict) -> bool {
-    !v.cluster.is_empty() || !v.cilium.is_empty() || v.cilium_default_deny || !v.calico.is_empty()
+    !v.cluster().is_empty()
+        || !v.cilium().is_empty()
+        || v.cilium_default_deny()
+        || !v.calico().is_empty()
 }
 
 fn finding(ctx: &Context<'_>, w: &Workload, policies: &[usize], missing: &[Protocol]) -> Finding {
@@ -187,7 +190,7 @@ fn finding(ctx: &Context<'_>, w: &Workload, policies: &[usize], missing: &[Proto
     if names.is_empty() {
         // Isolated by a cluster-scoped tier or a Cilium policy alone.
         let v = ctx.coverage.verdict_for_labels(w, &w.label_sets[0]);
-        let policy = match v.egress.decided_by {
+        let policy = match v.egress.decided_by().cloned() {
             Some(crate::semantics::DecidedBy::Rule { rule, .. }) => Some(rule.policy),
             Some(crate::semantics::DecidedBy::CiliumDefaultDeny(id)) => Some(id),
             Some(crate::semantics::DecidedBy::CalicoTier { policy, .. }) => Some(policy),
@@ -195,8 +198,8 @@ fn finding(ctx: &Context<'_>, w: &Workload, policies: &[usize], missing: &[Proto
         };
         cilium = matches!(policy, Some(crate::semantics::PolicyId::Cilium { .. }))
             || matches!(
-                v.egress.decided_by,
-                Some(crate::semantics::DecidedBy::CiliumMode)
+                v.egress.decided_by(),
+                Some(&crate::semantics::DecidedBy::CiliumMode)
             );
         match policy {
             Some(id) => names.push(crate::connectivity::describe::policy_name(

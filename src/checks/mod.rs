@@ -198,9 +198,9 @@ pub fn cilium_selected<'a>(ctx: &Context<'a>) -> Vec<Vec<&'a Workload>> {
     for (w, v) in ctx.inventory.workloads.iter().zip(&ctx.coverage.workloads) {
         let mut positions: Vec<usize> = v
             .ingress
-            .cilium
+            .cilium()
             .iter()
-            .chain(&v.egress.cilium)
+            .chain(v.egress.cilium())
             .copied()
             .collect();
         positions.sort_unstable();
@@ -217,10 +217,10 @@ pub fn cilium_selected<'a>(ctx: &Context<'a>) -> Vec<Vec<&'a Workload>> {
 pub fn calico_selected(ctx: &Context<'_>) -> Vec<[Vec<usize>; 2]> {
     let mut out: Vec<[Vec<usize>; 2]> = vec![Default::default(); ctx.coverage.set.calico().len()];
     for (w, v) in ctx.coverage.workloads.iter().enumerate() {
-        for &p in &v.ingress.calico {
+        for &p in v.ingress.calico() {
             out[p][0].push(w);
         }
-        for &p in &v.egress.calico {
+        for &p in v.egress.calico() {
             out[p][1].push(w);
         }
     }

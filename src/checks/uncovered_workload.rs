@@ -170,11 +170,11 @@ fn reason(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict, d: Direction) ->
 /// Why Cilium policies that select the pod leave a direction open: none asks for default deny
 /// (point 18).
 fn cilium_reason(ctx: &Context<'_>, v: &DirectionVerdict, d: Direction) -> Option<String> {
-    if v.cilium.is_empty() || v.cilium_default_deny || v.network_isolated() {
+    if v.cilium().is_empty() || v.cilium_default_deny() || v.network_isolated() {
         return None;
     }
     let mut names: Vec<String> = v
-        .cilium
+        .cilium()
         .iter()
         .map(|&p| {
             crate::connectivity::describe::policy_name(
@@ -197,11 +197,11 @@ fn cilium_reason(ctx: &Context<'_>, v: &DirectionVerdict, d: Direction) -> Optio
 fn calico_reason(ctx: &Context<'_>, v: &DirectionVerdict) -> Option<String> {
     use crate::connectivity::describe::policy_name;
     use crate::semantics::{Isolation, PolicyId};
-    if v.calico.is_empty() || !v.cluster.is_empty() {
+    if v.calico().is_empty() || !v.cluster().is_empty() {
         return None;
     }
     let mut names: Vec<String> = v
-        .calico
+        .calico()
         .iter()
         .map(|&p| {
             policy_name(
@@ -214,7 +214,7 @@ fn calico_reason(ctx: &Context<'_>, v: &DirectionVerdict) -> Option<String> {
     match v.isolation {
         Isolation::PodsOnly => Some(format!(
             "isolated from pods only, by {}: addresses outside the cluster are not denied",
-            v.decided_by
+            v.decided_by()
                 .as_ref()
                 .map(|by| crate::connectivity::describe::decided_by(ctx.inventory, by))
                 .unwrap_or_else(|| names.join(", "))
@@ -232,20 +232,20 @@ fn calico_reason(ctx: &Context<'_>, v: &DirectionVerdict) -> Option<String> {
 fn tier_reason(ctx: &Context<'_>, v: &DirectionVerdict) -> Option<String> {
     use crate::connectivity::describe::policy_name;
     use crate::semantics::{DecidedBy, Isolation, PolicyId};
-    if v.cluster.is_empty() {
+    if v.cluster().is_empty() {
         return None;
     }
-    let by = |b: &Option<DecidedBy>| match b {
+    let by = |b: Option<&DecidedBy>| match b {
         Some(by) => crate::connectivity::describe::decided_by(ctx.inventory, by),
         None => "its NetworkPolicies".to_owned(),
     };
     match v.isolation {
         Isolation::PodsOnly => Some(format!(
             "isolated from pods only, by {}: addresses outside the cluster are not denied",
-            by(&v.decided_by)
+            by(v.decided_by())
         )),
         Isolation::Ambiguous => {
-            let (a, b) = v.ambiguous?;
+            let (a, b) = v.ambiguous()?;
             Some(format!(
                 "{} and {} have the same priority and may apply in either order, with different verdicts",
                 policy_name(ctx.inventory, a),
@@ -254,7 +254,7 @@ fn tier_reason(ctx: &Context<'_>, v: &DirectionVerdict) -> Option<String> {
         }
         Isolation::Open if v.network_isolated() => {
             let admins: Vec<String> = v
-                .cluster
+                .cluster()
                 .iter()
                 .map(|&p| &ctx.coverage.set.cluster()[p])
                 .filter(|c| c.layer == crate::semantics::Layer::Admin)

@@ -78,7 +78,7 @@ pub fn explain(engine: &Engine<'_>, workload: usize) -> Explanation {
             let (verdict, member) = chosen.expect("a workload has a pod shape");
             let (isolated, policies) = engine.isolating(member, direction);
             // On a Cilium cluster Cilium's default deny isolates in the same layer.
-            let isolated = isolated || verdict.cilium_default_deny;
+            let isolated = isolated || verdict.cilium_default_deny();
             let labels = engine.pod(member).labels;
             let selecting: Vec<(usize, PolicyTypes)> = engine
                 .coverage
@@ -152,7 +152,7 @@ fn tier_policies(
 ) -> Vec<TierPolicy> {
     let set = &engine.coverage.set;
     let mut out: Vec<TierPolicy> = verdict
-        .cluster
+        .cluster()
         .iter()
         .map(|&position| {
             let compiled = &set.cluster()[position];
@@ -175,7 +175,7 @@ fn tier_policies(
         .position(|t| t.layer == Layer::Baseline)
         .unwrap_or(out.len());
     let outside: [std::net::IpAddr; 2] = [[203, 0, 113, 1].into(), [10, 1, 2, 3].into()];
-    let cilium = verdict.cilium.iter().map(|&position| {
+    let cilium = verdict.cilium().iter().map(|&position| {
         let policy = set.cilium()[position].id();
         tier_policy(
             engine,
@@ -197,7 +197,7 @@ fn tier_policies(
     }
     // On a Calico cluster the layers are Calico's tiers in order (point 21): the Admin and
     // Baseline tiers are `kube-admin` and `kube-baseline`, the NetworkPolicy layer `default`.
-    let mut ordered = Vec::with_capacity(out.len() + verdict.calico.len());
+    let mut ordered = Vec::with_capacity(out.len() + verdict.calico().len());
     let mut rest = out.into_iter().peekable();
     for (t, tier) in set.calico_tiers().iter().enumerate() {
         use crate::semantics::calico::BuiltinTier;
@@ -211,7 +211,7 @@ fn tier_policies(
             ordered.push(p);
         }
         for &position in verdict
-            .calico
+            .calico()
             .iter()
             .filter(|&&p| set.calico()[p].tier == t)
         {

@@ -43,8 +43,7 @@ fn tier_summary(engine: &Engine<'_>, d: &DirectionExplanation) -> String {
     let dir = d.direction.lower();
     let v = &d.verdict;
     let by = v
-        .decided_by
-        .as_ref()
+        .decided_by()
         .map(|by| describe::decided_by(engine.inventory, by))
         .unwrap_or_default();
     match v.isolation {
@@ -53,7 +52,7 @@ fn tier_summary(engine: &Engine<'_>, d: &DirectionExplanation) -> String {
             "isolated for {dir} from pods only, by {by}: addresses outside the cluster are not denied"
         ),
         Isolation::Ambiguous => {
-            let pair = v.ambiguous.map(|(a, b)| {
+            let pair = v.ambiguous().map(|(a, b)| {
                 format!(
                     "{} and {}",
                     describe::policy_name(engine.inventory, a),
@@ -65,7 +64,7 @@ fn tier_summary(engine: &Engine<'_>, d: &DirectionExplanation) -> String {
                 pair.unwrap_or_default()
             )
         }
-        Isolation::Open if v.network_isolated() && !v.calico.is_empty() => format!(
+        Isolation::Open if v.network_isolated() && !v.calico().is_empty() => format!(
             "NOT isolated for {dir}: NetworkPolicies isolate it, but a rule of an earlier Calico tier or policy allows any pod before them"
         ),
         Isolation::Open if v.network_isolated() => format!(
@@ -370,7 +369,7 @@ fn write_tiers(
             .into_iter()
             .collect();
         if names.is_empty() {
-            if let Some(by) = &d.verdict.decided_by {
+            if let Some(by) = d.verdict.decided_by() {
                 names.push(describe::decided_by(engine.inventory, by));
             }
         }

@@ -645,7 +645,7 @@ fn a_tier_that_selects_the_pod_and_decides_nothing_applies_its_default_action() 
         .position(|t| t.name == "security")
         .unwrap();
     assert_eq!(
-        deny.cov.workloads[1].ingress.decided_by,
+        deny.cov.workloads[1].ingress.decided_by().cloned(),
         Some(DecidedBy::CalicoTier {
             tier: tier_position,
             policy: PolicyId::Calico(0)
@@ -841,7 +841,7 @@ fn a_global_default_deny_isolates_every_selected_pod_and_names_the_policy() {
         .position(|t| t.name == "default")
         .unwrap();
     assert_eq!(
-        w.cov.workloads[0].egress.decided_by,
+        w.cov.workloads[0].egress.decided_by().cloned(),
         Some(DecidedBy::CalicoTier {
             tier: default_tier,
             policy: PolicyId::Calico(0)

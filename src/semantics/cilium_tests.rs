@@ -242,8 +242,8 @@ fn p18_a_non_empty_section_isolates_that_direction_only() {
     assert_eq!(w.isolation(0, Direction::Ingress), Isolation::Isolated);
     assert_eq!(w.isolation(0, Direction::Egress), Isolation::Open);
     assert_eq!(
-        w.cov.workloads[0].ingress.decided_by,
-        Some(DecidedBy::CiliumDefaultDeny(w.cov.set.cilium()[0].id()))
+        w.cov.workloads[0].ingress.decided_by(),
+        Some(&DecidedBy::CiliumDefaultDeny(w.cov.set.cilium()[0].id()))
     );
 }
 
@@ -305,8 +305,8 @@ fn p18_modes_always_and_never() {
         assert_eq!(always.isolation(0, d), Isolation::Isolated);
     }
     assert_eq!(
-        always.cov.workloads[0].ingress.decided_by,
-        Some(DecidedBy::CiliumMode)
+        always.cov.workloads[0].ingress.decided_by(),
+        Some(&DecidedBy::CiliumMode)
     );
     assert!(!always.tcp(0, 1, 80));
     let deny_all = policy("shop", "deny", &[], Some(&["Ingress"]), 0, 0);

@@ -3,6 +3,8 @@
 //! its subject index, the cluster-scoped tiers from their subjects, and point 22's anonymous
 //! peers are walked through the layers only when a cluster-scoped policy takes part.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::model::{Direction, Inventory, Labels, NetworkPolicy, Workload};
@@ -60,11 +62,21 @@ pub struct DirectionVerdict {
     /// `isolation == Isolated`: what the report's `isolated` has always meant.
     pub isolated: bool,
     pub isolation: Isolation,
-    /// Absent when open.
-    pub decided_by: Option<DecidedBy>,
     /// Indexes of the selecting NetworkPolicies whose effective types include this direction,
     /// in inventory order.
     pub policies: Vec<usize>,
+    /// The rest, which the layers other than NetworkPolicies fill in (and `decided_by`):
+    /// `None` when all of it is empty. One shared value per distinct content in
+    /// [`Coverage::workloads`]: 100,000 pods under the same few cluster-scoped policies would
+    /// otherwise carry the same lists 200,000 times.
+    layers: Option<Arc<LayerDetail>>,
+}
+
+/// The fields of a [`DirectionVerdict`] read through its accessors of the same names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct LayerDetail {
+    /// Absent when open.
+    pub decided_by: Option<DecidedBy>,
     /// Cluster-scoped policies (positions in [`PolicySet::cluster`]) whose subject selects the
     /// pod and that have rules for this direction, in evaluation order.
     pub cluster: Vec<usize>,
@@ -83,7 +95,75 @@ pub struct DirectionVerdict {
     pub ambiguous: Option<(PolicyId, PolicyId)>,
 }
 
+/// The detail of every pod NetworkPolicies alone isolate: shared rather than allocated per pod.
+static NETWORK_POLICIES_ONLY: std::sync::LazyLock<Arc<LayerDetail>> =
+    std::sync::LazyLock::new(|| {
+        Arc::new(LayerDetail {
+            decided_by: Some(DecidedBy::NetworkPolicies),
+            ..Default::default()
+        })
+    });
+
 impl DirectionVerdict {
+    /// What makes the direction's default a deny; absent when open.
+    pub fn decided_by(&self) -> Option<&DecidedBy> {
+        self.layers.as_ref().and_then(|l| l.decided_by.as_ref())
+    }
+
+    /// Cluster-scoped policies (positions in [`PolicySet::cluster`]) whose subject selects the
+    /// pod and that have rules for this direction, in evaluation order.
+    pub fn cluster(&self) -> &[usize] {
+        self.layers.as_ref().map_or(&[], |l| &l.cluster)
+    }
+
+    /// Cilium rules (positions in [`PolicySet::cilium`]) selecting the pod that take part in
+    /// this direction, in inventory order.
+    pub fn cilium(&self) -> &[usize] {
+        self.layers.as_ref().map_or(&[], |l| &l.cilium)
+    }
+
+    /// A Cilium rule of `cilium` or the agents' mode makes the pod default-deny (point 18).
+    pub fn cilium_default_deny(&self) -> bool {
+        self.layers.as_ref().is_some_and(|l| l.cilium_default_deny)
+    }
+
+    /// Calico policies (positions in [`PolicySet::calico`]) selecting the pod for this
+    /// direction, in evaluation order.
+    pub fn calico(&self) -> &[usize] {
+        self.layers.as_ref().map_or(&[], |l| &l.calico)
+    }
+
+    /// Their rules whose conditions on the pod's own end do not certainly hold
+    /// ([`SidePolicies::calico_local`]).
+    pub fn calico_local(&self) -> &[(usize, usize, super::traffic::Match)] {
+        self.layers.as_ref().map_or(&[], |l| &l.calico_local)
+    }
+
+    /// With `Isolation::Ambiguous`: the two same-priority policies.
+    pub fn ambiguous(&self) -> Option<(PolicyId, PolicyId)> {
+        self.layers.as_ref().and_then(|l| l.ambiguous)
+    }
+
+    /// The detail to write to, unshared first.
+    fn layers_mut(&mut self) -> &mut LayerDetail {
+        Arc::make_mut(self.layers.get_or_insert_with(Default::default))
+    }
+
+    fn set_decided_by(&mut self, by: Option<DecidedBy>) {
+        match (&self.layers, by) {
+            (None, None) => {}
+            (None, Some(DecidedBy::NetworkPolicies)) => {
+                self.layers = Some(Arc::clone(&NETWORK_POLICIES_ONLY));
+            }
+            (_, by) => {
+                self.layers_mut().decided_by = by;
+                if self.layers.as_deref() == Some(&LayerDetail::default()) {
+                    self.layers = None;
+                }
+            }
+        }
+    }
+
     /// Whether NetworkPolicies isolate the pod in this direction (the NetworkPolicy tier
     /// decides everything the Admin tier leaves).
     pub fn network_isolated(&self) -> bool {
@@ -93,7 +173,7 @@ impl DirectionVerdict {
     /// Whether the NetworkPolicy layer isolates the pod: its NetworkPolicies, or on a Cilium
     /// cluster Cilium's default deny.
     pub fn middle_isolated(&self) -> bool {
-        self.network_isolated() || self.cilium_default_deny
+        self.network_isolated() || self.cilium_default_deny()
     }
 }
 
@@ -268,10 +348,33 @@ impl Coverage {
             isolation_cache: IsolationCache::default(),
         };
         // Each verdict is independent of the others; a large inventory has 100,000 of them.
+        // Most pods share their detail with many others: one copy of each, as soon as each
+        // verdict is made, so that the copies are freed before the next ones are allocated.
+        let shared: std::sync::Mutex<foldhash::HashSet<Arc<LayerDetail>>> = Default::default();
+        let share = |layers: &mut Option<Arc<LayerDetail>>| {
+            let Some(l) = layers
+                .as_mut()
+                .filter(|l| !Arc::ptr_eq(l, &NETWORK_POLICIES_ONLY))
+            else {
+                return;
+            };
+            let mut shared = shared.lock().unwrap_or_else(|e| e.into_inner());
+            match shared.get(&**l) {
+                Some(first) => *l = Arc::clone(first),
+                None => {
+                    shared.insert(Arc::clone(l));
+                }
+            }
+        };
         coverage.workloads = inventory
             .workloads
             .par_iter()
-            .map(|w| coverage.verdict(w))
+            .map(|w| {
+                let mut v = coverage.verdict(w);
+                share(&mut v.ingress.layers);
+                share(&mut v.egress.layers);
+                v
+            })
             .collect();
         coverage
     }
@@ -357,7 +460,10 @@ impl Coverage {
                 continue;
             }
             if self.set.has_tiers() {
-                v.cluster = self.set.cluster_subjects(namespace, labels, direction);
+                let cluster = self.set.cluster_subjects(namespace, labels, direction);
+                if !cluster.is_empty() {
+                    v.layers_mut().cluster = cluster;
+                }
             }
             self.cilium_side(namespace, labels, service_account, direction, v);
             self.calico_side(namespace, labels, service_account, direction, v);
@@ -379,9 +485,13 @@ impl Coverage {
         if !self.set.has_calico() {
             return;
         }
-        v.calico = self
+        let calico = self
             .set
             .calico_subjects(namespace, labels, service_account, direction);
+        if calico.is_empty() {
+            return;
+        }
+        let mut local = Vec::new();
         let pod = PodRef {
             namespace,
             labels,
@@ -391,7 +501,7 @@ impl Coverage {
             node_network: false,
             anonymous: false,
         };
-        for &position in &v.calico {
+        for &position in &calico {
             let compiled = &self.set.calico()[position];
             if !compiled.has_local(direction) {
                 continue;
@@ -403,10 +513,13 @@ impl Coverage {
             for rule in 0..rules {
                 match compiled.local_match(direction, rule, &pod) {
                     super::traffic::Match::Yes => {}
-                    other => v.calico_local.push((position, rule, other)),
+                    other => local.push((position, rule, other)),
                 }
             }
         }
+        let layers = v.layers_mut();
+        layers.calico = calico;
+        layers.calico_local = local;
     }
 
     /// The policies of every layer that apply to pods with these labels in one direction,
@@ -431,13 +544,14 @@ impl Coverage {
             .collect();
         let mut v = DirectionVerdict {
             policies: network,
-            cluster: if self.set.has_tiers() {
-                self.set.cluster_subjects(namespace, labels, direction)
-            } else {
-                Vec::new()
-            },
             ..Default::default()
         };
+        if self.set.has_tiers() {
+            let cluster = self.set.cluster_subjects(namespace, labels, direction);
+            if !cluster.is_empty() {
+                v.layers_mut().cluster = cluster;
+            }
+        }
         self.cilium_side(
             namespace,
             labels,
@@ -468,25 +582,30 @@ impl Coverage {
         if !self.set.has_cilium() {
             return;
         }
-        v.cilium = self
+        let cilium = self
             .set
             .cilium_subjects(namespace, labels, service_account, direction);
-        v.cilium_default_deny = self.set.cilium_mode() == crate::model::CiliumMode::Always
-            || v.cilium
+        let default_deny = self.set.cilium_mode() == crate::model::CiliumMode::Always
+            || cilium
                 .iter()
                 .any(|&p| self.set.cilium()[p].asks_default_deny(direction));
+        if !cilium.is_empty() || default_deny {
+            let layers = v.layers_mut();
+            layers.cilium = cilium;
+            layers.cilium_default_deny = default_deny;
+        }
     }
 
     /// The policies of every layer that apply to one side, as the verdict found them.
     pub fn side_policies(&self, verdict: &DirectionVerdict) -> SidePolicies {
         let mut side = self.side(
             &verdict.policies,
-            &verdict.cluster,
-            &verdict.cilium,
-            verdict.cilium_default_deny,
+            verdict.cluster(),
+            verdict.cilium(),
+            verdict.cilium_default_deny(),
         );
-        side.calico.clone_from(&verdict.calico);
-        side.calico_local.clone_from(&verdict.calico_local);
+        side.calico = verdict.calico().to_vec();
+        side.calico_local = verdict.calico_local().to_vec();
         side
     }
 
@@ -524,11 +643,11 @@ impl Coverage {
         if v.network_isolated() {
             return Some(DecidedBy::NetworkPolicies);
         }
-        if !v.cilium_default_deny {
+        if !v.cilium_default_deny() {
             return None;
         }
         Some(
-            v.cilium
+            v.cilium()
                 .iter()
                 .map(|&p| &self.set.cilium()[p])
                 .find(|c| c.asks_default_deny(direction))
@@ -552,7 +671,7 @@ impl Coverage {
         if default && v.middle_isolated() {
             return self.middle_decided_by(v, direction);
         }
-        v.calico
+        v.calico()
             .iter()
             .map(|&p| &self.set.calico()[p])
             .find(|c| c.tier == tier)
@@ -568,24 +687,24 @@ impl Coverage {
     fn isolation(&self, direction: Direction, v: &mut DirectionVerdict) {
         // Walks are needed when a cluster-scoped tier selects the pod, or when Cilium deny
         // rules apply to a pod the NetworkPolicy layer does not isolate (they may deny all).
-        let walk = !v.cluster.is_empty()
-            || (!v.middle_isolated() && !v.cilium.is_empty())
-            || !v.calico.is_empty();
+        let walk = !v.cluster().is_empty()
+            || (!v.middle_isolated() && !v.cilium().is_empty())
+            || !v.calico().is_empty();
         let Some(probe) = self.probe.as_ref().filter(|_| walk) else {
             if let Some(by) = self.middle_decided_by(v, direction) {
                 v.isolated = true;
                 v.isolation = Isolation::Isolated;
-                v.decided_by = Some(by);
+                v.set_decided_by(Some(by));
             }
             return;
         };
         let key = (
             direction,
-            v.cluster.clone(),
+            v.cluster().to_vec(),
             v.middle_isolated(),
-            v.cilium.clone(),
-            v.calico.clone(),
-            v.calico_local.clone(),
+            v.cilium().to_vec(),
+            v.calico().to_vec(),
+            v.calico_local().to_vec(),
         );
         let cached = self
             .isolation_cache
@@ -608,9 +727,9 @@ impl Coverage {
         };
         v.isolation = isolation;
         v.isolated = isolation == Isolation::Isolated;
-        v.decided_by = decided_by;
+        v.set_decided_by(decided_by);
         if ambiguous.is_some() {
-            v.ambiguous = ambiguous;
+            v.layers_mut().ambiguous = ambiguous;
         }
     }
 
@@ -705,14 +824,15 @@ impl Coverage {
             return None;
         }
         let labels = Labels::new();
-        let mut v = DirectionVerdict {
-            cluster: self.set.cluster_subjects(namespace, &labels, direction),
-            ..Default::default()
-        };
+        let mut v = DirectionVerdict::default();
+        let cluster = self.set.cluster_subjects(namespace, &labels, direction);
+        if !cluster.is_empty() {
+            v.layers_mut().cluster = cluster;
+        }
         self.cilium_side(namespace, &labels, "default", direction, &mut v);
         self.calico_side(namespace, &labels, "default", direction, &mut v);
         self.isolation(direction, &mut v);
-        match (v.isolation, v.decided_by) {
+        match (v.isolation, v.decided_by().cloned()) {
             (Isolation::Isolated, Some(DecidedBy::NetworkPolicies)) | (_, None) => None,
             (Isolation::Isolated, by) => by,
             _ => None,
@@ -993,5 +1113,49 @@ mod tests {
             )],
         );
         assert!(!c.workloads[0].ingress.isolated && !c.workloads[0].egress.isolated);
+    }
+
+    /// The other layers' fields take one pointer in a verdict (there are 200,000 of them on
+    /// the 100,000-workload benchmark), and their contents are stored once per distinct value
+    /// without changing any verdict: over the synthetic cluster with cluster-scoped policies
+    /// and in Cilium form.
+    #[test]
+    fn layer_details_are_shared_and_change_no_verdict() {
+        use crate::synth::{generate, SynthConfig};
+        assert!(std::mem::size_of::<DirectionVerdict>() <= 48);
+        let small = SynthConfig::scaled(0.01);
+        for cfg in [
+            SynthConfig {
+                cluster_policies: 20,
+                ..small
+            },
+            SynthConfig {
+                cilium: true,
+                ..small
+            },
+        ] {
+            let mut yaml = Vec::new();
+            generate(&cfg, &mut yaml).unwrap();
+            let inv = crate::checks::testutil::inventory(std::str::from_utf8(&yaml).unwrap());
+            let c = Coverage::evaluate(&inv, |_| true);
+            let mut by_content: std::collections::HashMap<&LayerDetail, *const LayerDetail> =
+                Default::default();
+            let mut layered = 0;
+            for (w, v) in inv.workloads.iter().zip(&c.workloads) {
+                assert_eq!(*v, c.verdict(w), "{}/{}", w.namespace, w.name);
+                for d in [&v.ingress, &v.egress] {
+                    let Some(l) = &d.layers else { continue };
+                    assert_ne!(**l, LayerDetail::default());
+                    layered += 1;
+                    let first = *by_content.entry(&**l).or_insert(Arc::as_ptr(l));
+                    assert_eq!(first, Arc::as_ptr(l), "two copies of {l:?}");
+                }
+            }
+            assert!(
+                layered > 2 * by_content.len(),
+                "{layered} {}",
+                by_content.len()
+            );
+        }
     }
 }

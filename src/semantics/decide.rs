@@ -1071,7 +1071,7 @@ mod tests {
             vec![],
         );
         let w = World::new(ws, vec![], vec![deny]);
-        assert!(w.cov.workloads[1].ingress.cluster.is_empty());
+        assert!(w.cov.workloads[1].ingress.cluster().is_empty());
         assert_eq!(w.cov.workloads[1].ingress.isolation, Isolation::Open);
     }
 
@@ -1189,8 +1189,8 @@ mod tests {
         let w = World::new(two_pods(), vec![deny_all_np("b")], vec![]);
         assert_eq!(w.cov.workloads[1].ingress.isolation, Isolation::Isolated);
         assert_eq!(
-            w.cov.workloads[1].ingress.decided_by,
-            Some(DecidedBy::NetworkPolicies)
+            w.cov.workloads[1].ingress.decided_by(),
+            Some(&DecidedBy::NetworkPolicies)
         );
 
         let accept_all = cnp(
@@ -1223,7 +1223,7 @@ mod tests {
         let v = &w.cov.workloads[0].egress;
         assert_eq!(v.isolation, Isolation::Isolated);
         assert!(v.isolated);
-        match &v.decided_by {
+        match v.decided_by() {
             Some(DecidedBy::Rule { layer, rule }) => {
                 assert_eq!(*layer, Layer::Baseline);
                 assert_eq!(rule.index, 0);
