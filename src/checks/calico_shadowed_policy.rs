@@ -66,7 +66,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             }
             // The shadowing policy selects every pod this one selects, the first included:
             // its candidates are the earlier policies of the first workload's verdict.
-            let earlier_of = |w: usize| -> &[usize] { &verdicts[w].direction(direction).calico() };
+            let earlier_of = |w: usize| -> &[usize] { verdicts[w].direction(direction).calico() };
             let shadowing = earlier_of(first).iter().copied().find(|&earlier| {
                 earlier < later
                     && set.calico()[earlier].tier == c.tier
