@@ -10,6 +10,8 @@
 #   CILIUM=1 bash scripts/bench.sh   # adds the same cluster with its 20,000 policies written as
 #                                    # CiliumNetworkPolicies (synth --policy-format cilium), and
 #                                    # a bare YAML pass of that file
+#   CALICO=1 bash scripts/bench.sh   # the same with the 20,000 policies written as Calico
+#                                    # NetworkPolicies (synth --policy-format calico)
 #
 # Prints a markdown table: median and fastest wall-clock seconds, and the highest peak RSS, of
 # RUNS runs of each, interleaved.
@@ -20,6 +22,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
 CLUSTER_POLICIES=${CLUSTER_POLICIES:-0}
 CILIUM=${CILIUM:-0}
+CALICO=${CALICO:-0}
 DIR=target/bench
 FILE=$DIR/cluster.yaml
 BIN=target/release/kubectl-netpol_check
@@ -35,6 +38,10 @@ fi
 CILIUM_FILE=$DIR/cluster-cilium.yaml
 if ((CILIUM > 0)); then
   target/release/examples/synth --policy-format cilium >"$CILIUM_FILE"
+fi
+CALICO_FILE=$DIR/cluster-calico.yaml
+if ((CALICO > 0)); then
+  target/release/examples/synth --policy-format calico >"$CALICO_FILE"
 fi
 # The Helm post-renderer's input: a rendered chart of 10,000 documents, about 30 MB.
 HELM=$DIR/helm.yaml
@@ -83,7 +90,9 @@ helm_post=$(mktemp)
 tiers=$(mktemp)
 cilium_bare=$(mktemp)
 cilium_full=$(mktemp)
-trap 'rm -f "$bare" "$mimalloc" "$full" "$helm_bare" "$helm_post" "$tiers" "$cilium_bare" "$cilium_full"' EXIT
+calico_bare=$(mktemp)
+calico_full=$(mktemp)
+trap 'rm -f "$bare" "$mimalloc" "$full" "$helm_bare" "$helm_post" "$tiers" "$cilium_bare" "$cilium_full" "$calico_bare" "$calico_full"' EXIT
 # Interleaved, so that all see the same background load.
 for ((i = 0; i < RUNS; i++)); do
   measure target/release/examples/yaml_event_pass "$FILE" >>"$bare"
@@ -95,6 +104,10 @@ for ((i = 0; i < RUNS; i++)); do
   if ((CILIUM > 0)); then
     measure target/release/examples/yaml_event_pass "$CILIUM_FILE" >>"$cilium_bare"
     measure "$BIN" -f "$CILIUM_FILE" -o json >>"$cilium_full"
+  fi
+  if ((CALICO > 0)); then
+    measure target/release/examples/yaml_event_pass "$CALICO_FILE" >>"$calico_bare"
+    measure "$BIN" -f "$CALICO_FILE" -o json >>"$calico_full"
   fi
   measure target/release/examples/yaml_event_pass "$HELM" >>"$helm_bare"
   measure "$BIN" post-render <"$HELM" >>"$helm_post"
@@ -131,6 +144,18 @@ if ((CILIUM > 0)); then
   echo "|---|---:|---:|---:|---:|---:|"
   echo "| Bare YAML event pass, system allocator (\`yaml_event_pass\`) | $cb_s | $cb_min | $cb_mb | $(ratio "$cf_s" "$cb_s") | $(ratio "$cf_min" "$cb_min") |"
   echo "| \`kubectl-netpol_check -f FILE -o json\` | $cf_s | $cf_min | $cf_mb | | |"
+fi
+if ((CALICO > 0)); then
+  read -r kb_s kb_min kb_mb < <(summarise <"$calico_bare")
+  read -r kf_s kf_min kf_mb < <(summarise <"$calico_full")
+  calico_bytes=$(wc -c <"$CALICO_FILE")
+  echo
+  echo "Calico cluster: $CALICO_FILE, $(awk -v b="$calico_bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }'), $(grep -c '^---$' "$CALICO_FILE") documents."
+  echo
+  echo "| Run | Wall, median (s) | Wall, fastest (s) | Peak RSS (MB) | Full run / this (median) | Full run / this (fastest) |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  echo "| Bare YAML event pass, system allocator (\`yaml_event_pass\`) | $kb_s | $kb_min | $kb_mb | $(ratio "$kf_s" "$kb_s") | $(ratio "$kf_min" "$kb_min") |"
+  echo "| \`kubectl-netpol_check -f FILE -o json\` | $kf_s | $kf_min | $kf_mb | | |"
 fi
 echo
 helm_bytes=$(wc -c <"$HELM")

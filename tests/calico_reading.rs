@@ -14,7 +14,9 @@ use netpol_check::source::manifests::{self, ManifestOptions};
 use netpol_check::source::paths::Input;
 use serde_json::json;
 
-// Line numbers matter: selectors are located inside this text.
+// Line numbers matter: selectors are located inside this text. Its last rule's selector does
+// not parse, so that the document is read by the exact reader, which knows where values start
+// (one whose selectors all parse is read by the fast reader, and needs no position).
 const GNP: &str = "apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
 metadata:
@@ -42,6 +44,8 @@ spec:
     destination:
       services: {name: kubernetes, namespace: default}
     http: {methods: [GET]}
+  - action: Log
+    source: {selector: app == broken}
 ";
 
 const CRD_NP: &str = "apiVersion: crd.projectcalico.org/v1
@@ -127,7 +131,7 @@ fn global_network_policies_are_read_as_written() {
         Some(vec!["Ingress".to_owned(), "Egress".to_owned()])
     );
     assert!(p.ingress.is_empty());
-    assert_eq!(p.egress.len(), 2);
+    assert_eq!(p.egress.len(), 3);
     assert!(!p.host_only);
     assert_eq!(p.staged_action, None);
 
@@ -368,12 +372,13 @@ items:
 fn json_input_is_read_with_positions() {
     let text = r#"{"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
  "metadata": {"name": "j"},
- "spec": {"selector": "app == 'j'", "ingress": [{"action": "Allow", "source": {"ports": [80]}}]}}
+ "spec": {"selector": "app == j", "ingress": [{"action": "Allow", "source": {"ports": [80]}}]}}
 "#;
     let inv = inventory_in(text, ".json");
     let p = &inv.calico_policies[0];
     assert_eq!(p.name, "j");
-    assert_eq!(p.selector, located("app == 'j'", 3, Some(24)));
+    // It does not parse: located inside the JSON.
+    assert_eq!(p.selector, located("app == j", 3, Some(24)));
     assert_eq!(p.ingress[0].source.ports, vec!["80"]);
 }
 
@@ -598,4 +603,54 @@ spec:
     // The annotation suppresses its policy's finding, under Calico's kind.
     assert_eq!(report["summary"]["suppressed"], 1, "{report:#}");
     assert_eq!(report["suppressed"][0]["object"], "quiet");
+}
+
+/// Documents whose selectors all parse are read by the fast reader, the others by the exact
+/// one (which locates values); both must read the same policy. A `<<` anywhere (here in a
+/// comment) sends a document to the exact reader, so each fixture is read both ways and
+/// compared without the positions only the exact reader gives.
+#[test]
+fn the_fast_and_the_exact_reader_read_the_same_calico_objects() {
+    let strip = |mut inv: Inventory| {
+        for p in &mut inv.calico_policies {
+            // Two files, the second one line longer.
+            p.origin = Default::default();
+            let clear = |t: &mut Option<CalicoText>| {
+                if let Some(t) = t {
+                    t.line = None;
+                    t.column = None;
+                }
+            };
+            clear(&mut p.selector);
+            clear(&mut p.namespace_selector);
+            clear(&mut p.service_account_selector);
+            for r in p.ingress.iter_mut().chain(p.egress.iter_mut()) {
+                r.line = None;
+                for e in [&mut r.source, &mut r.destination] {
+                    clear(&mut e.selector);
+                    clear(&mut e.not_selector);
+                    clear(&mut e.namespace_selector);
+                    if let Some(sa) = &mut e.service_accounts {
+                        clear(&mut sa.selector);
+                    }
+                }
+            }
+        }
+        inv
+    };
+    let valid = GNP.replace(
+        "  - action: Log\n    source: {selector: app == broken}\n",
+        "",
+    );
+    for text in [valid.as_str(), TIER, "apiVersion: crd.projectcalico.org/v1\nkind: NetworkPolicy\nmetadata: {name: a, namespace: shop}\nspec: {order: 0.5, selector: \"app in {'x', 'y'}\", ingress: [{action: Deny, protocol: TCP, destination: {ports: [\"8000:8080\", http]}}]}\n"] {
+        let fast = inventory_of(text);
+        let exact = inventory_of(&format!("# <<\n{text}"));
+        assert_eq!(fast.calico_policies.len() + fast.calico_tiers.len(), 1, "{text}");
+        let (fast, exact) = (strip(fast), strip(exact));
+        assert_eq!(fast.calico_policies, exact.calico_policies, "{text}");
+        assert_eq!(
+            fast.calico_tiers.iter().map(|t| (&t.name, t.order, &t.default_action)).collect::<Vec<_>>(),
+            exact.calico_tiers.iter().map(|t| (&t.name, t.order, &t.default_action)).collect::<Vec<_>>(),
+        );
+    }
 }

@@ -165,8 +165,19 @@ impl PolicyLookup {
 
     /// The policies that may select pods with these labels, ascending.
     pub(crate) fn candidates(&self, labels: &Labels) -> Vec<usize> {
+        self.candidates_with(labels, &[])
+    }
+
+    /// [`candidates`](Self::candidates) for these labels and `extra` pairs besides (Calico's
+    /// pseudo-labels, which win over a label of the same key), without building the map.
+    pub(crate) fn candidates_with(&self, labels: &Labels, extra: &[(&str, &str)]) -> Vec<usize> {
         let mut out = self.unanchored.clone();
-        for (k, v) in labels {
+        let pairs = labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+            .chain(extra.iter().copied());
+        for (k, v) in pairs {
             if let Some(list) = self.by_pair.get(k).and_then(|values| values.get(v)) {
                 out.extend_from_slice(list);
             }

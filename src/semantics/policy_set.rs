@@ -517,13 +517,23 @@ impl PolicySet {
             node_network: false,
             anonymous: false,
         };
-        let pseudo = super::calico_selector::pod_labels(labels, namespace, service_account);
+        // Calico's pseudo-labels (`calico_selector::pod_labels`), looked up beside the pod's.
+        use super::calico_selector::{
+            NAMESPACE_LABEL, ORCHESTRATOR_KUBERNETES, ORCHESTRATOR_LABEL, SERVICE_ACCOUNT_LABEL,
+        };
+        let mut pseudo = vec![
+            (NAMESPACE_LABEL, namespace),
+            (ORCHESTRATOR_LABEL, ORCHESTRATOR_KUBERNETES),
+        ];
+        if !service_account.is_empty() && service_account.len() < 63 {
+            pseudo.push((SERVICE_ACCOUNT_LABEL, service_account));
+        }
         let mut out: Vec<usize> = self
             .calico_by_namespace
             .get(namespace)
-            .map(|lookup| lookup.candidates(&pseudo))
+            .map(|lookup| lookup.candidates_with(labels, &pseudo))
             .unwrap_or_default();
-        out.extend(self.calico_global.candidates(&pseudo));
+        out.extend(self.calico_global.candidates_with(labels, &pseudo));
         out.retain(|&i| {
             let c = &self.calico[i];
             c.applies(direction) && c.subject.matches(&pod)

@@ -26,8 +26,8 @@ use crate::model::{
     CalicoTier, NetworkPolicy, Origin, CALICO_API_VERSIONS, TIER_DEFAULT,
 };
 
-use super::objects::RawMeta;
-use super::yaml11::JsonDocument;
+use super::objects::{checked, RawMeta};
+use super::yaml11::{maybe_not_string, JsonDocument};
 
 /// Whether a document may hold a Calico object: such documents take the exact reader, which
 /// knows where values start. A vectorised search, like the one for merge keys, for the start
@@ -64,12 +64,40 @@ impl CalicoClass {
     }
 }
 
+/// Whether every selector of a policy parses: then nothing needs locating, and the fast
+/// reader's object (which does not know where values start) is as good as the exact one.
+pub fn selectors_parse(policy: &CalicoPolicy) -> bool {
+    use crate::semantics::calico_selector::CalicoSelector;
+    let parses = |t: &Option<CalicoText>| {
+        t.as_ref()
+            .is_none_or(|t| CalicoSelector::parse(&t.text).is_ok())
+    };
+    let entity = |e: &crate::model::CalicoEntity| {
+        parses(&e.selector)
+            && parses(&e.not_selector)
+            && parses(&e.namespace_selector)
+            && e.service_accounts
+                .as_ref()
+                .is_none_or(|sa| parses(&sa.selector))
+    };
+    parses(&policy.selector)
+        && parses(&policy.namespace_selector)
+        && parses(&policy.service_account_selector)
+        && policy
+            .ingress
+            .iter()
+            .chain(&policy.egress)
+            .all(|r| entity(&r.source) && entity(&r.destination))
+}
+
 /// A Calico object as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[serde(expecting = "a Calico object")]
 pub struct RawCalicoObject {
+    #[serde(default, deserialize_with = "checked::string")]
     pub api_version: Option<String>,
+    #[serde(default, deserialize_with = "checked::string")]
     pub kind: Option<String>,
     pub metadata: Option<RawMeta>,
     pub spec: Option<RawCalicoSpec>,
@@ -80,12 +108,17 @@ pub struct RawCalicoObject {
 #[serde(rename_all = "camelCase")]
 #[serde(expecting = "a Calico policy spec")]
 pub struct RawCalicoSpec {
+    #[serde(default, deserialize_with = "checked::string")]
     tier: Option<String>,
     order: Option<f64>,
+    #[serde(default, deserialize_with = "checked::string")]
     selector: Option<String>,
     /// Only GlobalNetworkPolicy has one; read on every kind so that validation can say so.
+    #[serde(default, deserialize_with = "checked::string")]
     namespace_selector: Option<String>,
+    #[serde(default, deserialize_with = "checked::string")]
     service_account_selector: Option<String>,
+    #[serde(default, deserialize_with = "checked::strings")]
     types: Option<Vec<String>>,
     ingress: Option<Vec<RawCalicoRule>>,
     egress: Option<Vec<RawCalicoRule>>,
@@ -95,8 +128,10 @@ pub struct RawCalicoSpec {
     /// Read for its type only: it does not make a policy host-only.
     #[serde(rename = "applyOnForward")]
     _apply_on_forward: Option<bool>,
+    #[serde(default, deserialize_with = "checked::string")]
     staged_action: Option<String>,
     /// `Tier` only.
+    #[serde(default, deserialize_with = "checked::string")]
     default_action: Option<String>,
 }
 
@@ -105,6 +140,7 @@ pub struct RawCalicoSpec {
 #[serde(rename_all = "camelCase")]
 #[serde(expecting = "a Calico rule")]
 struct RawCalicoRule {
+    #[serde(default, deserialize_with = "checked::string")]
     action: Option<String>,
     ip_version: Option<i64>,
     protocol: Option<NumOrString>,
@@ -122,10 +158,15 @@ struct RawCalicoRule {
 #[serde(rename_all = "camelCase")]
 #[serde(expecting = "a Calico source or destination")]
 struct RawEntity {
+    #[serde(default, deserialize_with = "checked::strings")]
     nets: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "checked::strings")]
     not_nets: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "checked::string")]
     selector: Option<String>,
+    #[serde(default, deserialize_with = "checked::string")]
     not_selector: Option<String>,
+    #[serde(default, deserialize_with = "checked::string")]
     namespace_selector: Option<String>,
     services: Option<RawServiceMatch>,
     ports: Option<Vec<NumOrString>>,
@@ -136,14 +177,18 @@ struct RawEntity {
 #[derive(Debug, Default, Deserialize)]
 #[serde(expecting = "a service match (name, namespace)")]
 struct RawServiceMatch {
+    #[serde(default, deserialize_with = "checked::string")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "checked::string")]
     namespace: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(expecting = "a service account match (names, selector)")]
 struct RawServiceAccounts {
+    #[serde(default, deserialize_with = "checked::strings")]
     names: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "checked::string")]
     selector: Option<String>,
 }
 
@@ -161,6 +206,10 @@ impl<'de> Deserialize<'de> for NumOrString {
                 f.write_str("a number or a string")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<NumOrString, E> {
+                // A plain `053` or `1e3` reads differently in kubectl's YAML 1.1.
+                if checked::reading_yaml() && maybe_not_string(v) {
+                    return Err(E::custom(checked::REREAD));
+                }
                 Ok(NumOrString(v.to_owned()))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<NumOrString, E> {

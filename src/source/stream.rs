@@ -197,9 +197,13 @@ pub fn parse_yaml_document(ctx: DocContext<'_>) -> Result<Vec<Parsed>, Error> {
     // (a vectorised search) are read by the exact reader, after libyaml has checked their
     // syntax so that syntax errors read as everywhere else. Documents that may hold Calico
     // objects take it too: it knows where their selectors start.
-    if memchr::memmem::find(ctx.doc.text.as_bytes(), b"<<").is_some()
-        || calico::in_document(ctx.doc.text)
-    {
+    let merge_keys = memchr::memmem::find(ctx.doc.text.as_bytes(), b"<<").is_some();
+    if !merge_keys && calico::in_document(ctx.doc.text) {
+        if let Some(parsed) = calico_fast(&ctx) {
+            return Ok(parsed);
+        }
+    }
+    if merge_keys || calico::in_document(ctx.doc.text) {
         if let Err(e) = serde_norway::from_str::<IgnoredAny>(ctx.doc.text) {
             return Err(yaml_error(&ctx, &e, None));
         }
@@ -313,7 +317,7 @@ fn calico_document(
                 let value = serde_json::from_str::<Value>(&doc.json).ok();
                 json_error(ctx, doc, &e, value.as_ref().map(describe_value))
             })?;
-            return calico_item(obj, class, ctx, "", &positions).map(Some);
+            return calico_item(obj, class, ctx, "", Some(&positions)).map(Some);
         }
     }
     if !kind.ends_with("List") {
@@ -330,6 +334,26 @@ fn calico_document(
     }
 }
 
+/// A single Calico policy or Tier read by the fast reader, when nothing in it needs the exact
+/// one: no value kubectl's YAML 1.1 reads differently (`checked`), no field of the wrong type,
+/// and every selector parsing, so that no error has to be located inside it. 20,000 policies
+/// read this way cost what as many NetworkPolicies do; the exact reader took twice as long.
+fn calico_fast(ctx: &DocContext<'_>) -> Option<Vec<Parsed>> {
+    let obj =
+        checked::while_reading_yaml(|| serde_norway::from_str::<RawCalicoObject>(ctx.doc.text))
+            .ok()?;
+    let class = match classify(obj.api_version.as_deref(), obj.kind.as_deref()?) {
+        Class::Calico(class) if class.own_spec() => class,
+        _ => return None,
+    };
+    let parsed = calico_item(obj, class, ctx, "", None).ok()?;
+    let located = parsed.iter().all(|p| match p {
+        Parsed::CalicoPolicy(policy) => calico::selectors_parse(policy),
+        _ => true,
+    });
+    located.then_some(parsed)
+}
+
 /// Converts a decoded Calico object (`prefix` is its path in the document, `items[3].` in a
 /// List, and locates its messages).
 fn calico_item(
@@ -337,7 +361,7 @@ fn calico_item(
     class: CalicoClass,
     ctx: &DocContext<'_>,
     prefix: &str,
-    positions: &Positions<'_>,
+    positions: Option<&Positions<'_>>,
 ) -> Result<Vec<Parsed>, Error> {
     let kind = obj.kind.unwrap_or_default();
     let meta = obj.metadata.unwrap_or_default();
@@ -374,7 +398,7 @@ fn calico_item(
         &meta,
         obj.spec,
         origin,
-        Some((positions, prefix)),
+        positions.map(|p| (p, prefix)),
     ) {
         CalicoObject::Policy(p) => Parsed::CalicoPolicy(p),
         CalicoObject::Tier(t) => Parsed::CalicoTier(t),
@@ -484,7 +508,7 @@ fn exact_list_items(
                     *class,
                     ctx,
                     &format!("items[{i}]."),
-                    positions,
+                    Some(positions),
                 )?);
             }
             ListItem::Raw(mut obj) => {
