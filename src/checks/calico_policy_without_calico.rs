@@ -25,13 +25,9 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    let Some(cni) = ctx.cni else {
+    let Some(cni) = super::other_cni(ctx, "Calico") else {
         return Vec::new();
     };
-    // An unrecognised plugin may be Calico under another name: no guess.
-    if cni.name.contains("Calico") || cni.name == "unknown" {
-        return Vec::new();
-    }
     ctx.inventory
         .calico_policies
         .iter()

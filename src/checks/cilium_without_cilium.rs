@@ -23,13 +23,9 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    let Some(cni) = ctx.cni else {
+    let Some(cni) = super::other_cni(ctx, "Cilium") else {
         return Vec::new();
     };
-    // An unrecognised plugin may be Cilium under another name: no guess.
-    if cni.name == "Cilium" || cni.name == "unknown" {
-        return Vec::new();
-    }
     ctx.inventory
         .cilium_policies
         .iter()

@@ -135,6 +135,31 @@ impl Rule {
 }
 
 impl Rule {
+    /// A finding of this rule about an object in `namespace`, or with no namespace (the
+    /// cluster-scoped kinds).
+    fn scoped_finding(
+        &self,
+        namespace: Option<&str>,
+        kind: &str,
+        name: &str,
+        origin: &Origin,
+        message: String,
+        remediation: String,
+    ) -> Finding {
+        let mut f = self.finding(
+            namespace.unwrap_or(""),
+            kind,
+            name,
+            origin,
+            message,
+            remediation,
+        );
+        if namespace.is_none() {
+            f.namespace = None;
+        }
+        f
+    }
+
     /// A finding of this rule about a CiliumNetworkPolicy (in its namespace) or a
     /// CiliumClusterwideNetworkPolicy (no namespace, as for the other cluster-scoped kinds).
     pub fn cilium_finding(
@@ -147,22 +172,17 @@ impl Rule {
             .namespace
             .as_deref()
             .filter(|_| !policy.kind.cluster_scoped());
-        let mut f = self.finding(
-            namespace.unwrap_or(""),
-            policy.kind.as_str(),
+        let kind = policy.kind.as_str();
+        self.scoped_finding(
+            namespace,
+            kind,
             &policy.name,
             &policy.origin,
             message,
             remediation,
-        );
-        if namespace.is_none() {
-            f.namespace = None;
-        }
-        f
+        )
     }
-}
 
-impl Rule {
     /// A finding of this rule about a Calico policy: in its namespace, or none for the global
     /// kinds; the kind as [`CalicoPolicyKind::qualified`](crate::model::CalicoPolicyKind::qualified)
     /// names it (as `summary.policies`, suppression and `-l` do).
@@ -176,18 +196,15 @@ impl Rule {
             .namespace
             .as_deref()
             .filter(|_| !policy.kind.cluster_scoped());
-        let mut f = self.finding(
-            namespace.unwrap_or(""),
-            policy.kind.qualified(),
+        let kind = policy.kind.qualified();
+        self.scoped_finding(
+            namespace,
+            kind,
             &policy.name,
             &policy.origin,
             message,
             remediation,
-        );
-        if namespace.is_none() {
-            f.namespace = None;
-        }
-        f
+        )
     }
 }
 
@@ -210,6 +227,13 @@ pub fn cilium_selected<'a>(ctx: &Context<'a>) -> Vec<Vec<&'a Workload>> {
         }
     }
     out
+}
+
+/// The cluster's CNI plugin when it is known and is not `plugin` (whose own policy kinds it
+/// then does not enforce). An unrecognised plugin may be `plugin` under another name: no guess.
+pub fn other_cni<'a>(ctx: &Context<'a>, plugin: &str) -> Option<&'a crate::cni::Cni> {
+    ctx.cni
+        .filter(|cni| !cni.name.contains(plugin) && cni.name != "unknown")
 }
 
 /// Per counted Calico policy (a position in [`crate::semantics::PolicySet::calico`]), the
