@@ -100,6 +100,16 @@ pub struct Walk {
     pub unknown_matches: bool,
 }
 
+/// What a walk asks of one side: the direction, the other end (`peer`), the destination
+/// (which resolves named ports), and how.
+#[derive(Clone, Copy)]
+struct Question<'e> {
+    direction: Direction,
+    peer: Endpoint<'e>,
+    destination: Endpoint<'e>,
+    walk: Walk,
+}
+
 impl PolicySet {
     /// Decides `within` (the connections asked about) for one side: `peer` is the other end,
     /// `destination` resolves named ports.
@@ -112,19 +122,19 @@ impl PolicySet {
         within: &ConnSet,
         walk: Walk,
     ) -> Decision {
-        let mut d = self.decide_in_order(side, direction, peer, destination, within, walk);
+        let q = Question {
+            direction,
+            peer: *peer,
+            destination: *destination,
+            walk,
+        };
+        let mut d = self.decide_in_order(side, q, within);
         if d.unknown.is_some() && !walk.unknown_matches {
-            let other = self.decide_in_order(
-                side,
-                direction,
-                peer,
-                destination,
-                within,
-                Walk {
-                    unknown_matches: true,
-                    ..walk
-                },
-            );
+            let walk = Walk {
+                unknown_matches: true,
+                ..walk
+            };
+            let other = self.decide_in_order(side, Question { walk, ..q }, within);
             d.unknown_conns = d
                 .allowed
                 .subtract(&other.allowed)
@@ -164,8 +174,7 @@ impl PolicySet {
                     _ => &mut swapped.baseline,
                 };
                 list.swap(i - 1, i);
-                let other =
-                    self.decide_in_order(&swapped, direction, peer, destination, within, walk);
+                let other = self.decide_in_order(&swapped, q, within);
                 if other.allowed != d.allowed {
                     d.ambiguous_conns = d
                         .allowed
@@ -179,15 +188,7 @@ impl PolicySet {
         d
     }
 
-    fn decide_in_order(
-        &self,
-        side: &SidePolicies,
-        direction: Direction,
-        peer: &Endpoint<'_>,
-        destination: &Endpoint<'_>,
-        within: &ConnSet,
-        walk: Walk,
-    ) -> Decision {
+    fn decide_in_order(&self, side: &SidePolicies, q: Question<'_>, within: &ConnSet) -> Decision {
         let mut d = Decision {
             allowed: ConnSet::none(),
             steps: Vec::new(),
@@ -201,51 +202,16 @@ impl PolicySet {
         };
         let mut undecided = within.clone();
         if self.has_calico() {
-            self.calico_walk(
-                side,
-                direction,
-                peer,
-                destination,
-                &mut undecided,
-                &mut d,
-                walk,
-            );
+            self.calico_walk(side, q, &mut undecided, &mut d);
             d.default_allowed = undecided.clone();
             d.allowed = d.allowed.union(&undecided);
             return d;
         }
-        self.ordered(
-            Layer::Admin,
-            &side.admin,
-            direction,
-            peer,
-            destination,
-            &mut undecided,
-            &mut d,
-            walk,
-        );
+        self.ordered(Layer::Admin, &side.admin, q, &mut undecided, &mut d);
         if (side.middle_isolated() || !side.cilium.is_empty()) && !undecided.is_empty() {
-            self.middle(
-                side,
-                direction,
-                peer,
-                destination,
-                &mut undecided,
-                &mut d,
-                walk,
-                true,
-            );
+            self.middle(side, q, &mut undecided, &mut d, true);
         }
-        self.ordered(
-            Layer::Baseline,
-            &side.baseline,
-            direction,
-            peer,
-            destination,
-            &mut undecided,
-            &mut d,
-            walk,
-        );
+        self.ordered(Layer::Baseline, &side.baseline, q, &mut undecided, &mut d);
         d.default_allowed = undecided.clone();
         d.allowed = d.allowed.union(&undecided);
         d
@@ -259,18 +225,15 @@ impl PolicySet {
     /// Otherwise what no deny matched goes on to the Baseline tier. With `final_deny` false
     /// (Calico's `default` tier, point 21) what no allow rule lets through stays undecided for
     /// the tier's later policies and its default action.
-    #[allow(clippy::too_many_arguments)]
     fn middle(
         &self,
         side: &SidePolicies,
-        direction: Direction,
-        peer: &Endpoint<'_>,
-        destination: &Endpoint<'_>,
+        q: Question<'_>,
         undecided: &mut ConnSet,
         d: &mut Decision,
-        walk: Walk,
         final_deny: bool,
     ) {
+        let (direction, peer, destination, walk) = (q.direction, &q.peer, &q.destination, q.walk);
         let cilium = side.cilium.iter().map(|&p| self.cilium()[p].id());
         for &position in &side.cilium {
             let compiled = &self.cilium()[position];
@@ -282,8 +245,7 @@ impl PolicySet {
                 if undecided.is_empty() {
                     return;
                 }
-                let Some(conns) = self.matched(rule, "", peer, destination, undecided, d, walk)
-                else {
+                let Some(conns) = self.matched(rule, "", q, undecided, d) else {
                     continue;
                 };
                 *undecided = undecided.subtract(&conns);
@@ -356,16 +318,12 @@ impl PolicySet {
     /// what none decides gets the tier's default action. The Admin and Baseline tiers of the
     /// cluster-scoped policies are Calico's `kube-admin` and `kube-baseline`; Kubernetes
     /// NetworkPolicies (with Cilium's, should both be present) sit in `default` at order 1000.
-    #[allow(clippy::too_many_arguments)]
     fn calico_walk(
         &self,
         side: &SidePolicies,
-        direction: Direction,
-        peer: &Endpoint<'_>,
-        destination: &Endpoint<'_>,
+        q: Question<'_>,
         undecided: &mut ConnSet,
         d: &mut Decision,
-        walk: Walk,
     ) {
         use super::calico::{BuiltinTier, KUBERNETES_ORDER};
         let mut next = 0;
@@ -383,29 +341,11 @@ impl PolicySet {
             match tier.builtin {
                 Some(BuiltinTier::KubeAdmin) => {
                     applies |= !side.admin.is_empty();
-                    self.ordered(
-                        Layer::Admin,
-                        &side.admin,
-                        direction,
-                        peer,
-                        destination,
-                        undecided,
-                        d,
-                        walk,
-                    );
+                    self.ordered(Layer::Admin, &side.admin, q, undecided, d);
                 }
                 Some(BuiltinTier::KubeBaseline) => {
                     applies |= !side.baseline.is_empty();
-                    self.ordered(
-                        Layer::Baseline,
-                        &side.baseline,
-                        direction,
-                        peer,
-                        destination,
-                        undecided,
-                        d,
-                        walk,
-                    );
+                    self.ordered(Layer::Baseline, &side.baseline, q, undecided, d);
                 }
                 _ => {}
             }
@@ -422,55 +362,13 @@ impl PolicySet {
                     .position(|&p| self.calico()[p].order > KUBERNETES_ORDER)
                     .unwrap_or(mine.len());
                 let (before, after) = mine.split_at(split);
-                self.calico_policies(
-                    layer,
-                    side,
-                    before,
-                    direction,
-                    peer,
-                    destination,
-                    undecided,
-                    &mut passed,
-                    d,
-                    walk,
-                );
+                self.calico_policies(layer, side, before, q, undecided, &mut passed, d);
                 if (side.middle_isolated() || !side.cilium.is_empty()) && !undecided.is_empty() {
-                    self.middle(
-                        side,
-                        direction,
-                        peer,
-                        destination,
-                        undecided,
-                        d,
-                        walk,
-                        false,
-                    );
+                    self.middle(side, q, undecided, d, false);
                 }
-                self.calico_policies(
-                    layer,
-                    side,
-                    after,
-                    direction,
-                    peer,
-                    destination,
-                    undecided,
-                    &mut passed,
-                    d,
-                    walk,
-                );
+                self.calico_policies(layer, side, after, q, undecided, &mut passed, d);
             } else {
-                self.calico_policies(
-                    layer,
-                    side,
-                    mine,
-                    direction,
-                    peer,
-                    destination,
-                    undecided,
-                    &mut passed,
-                    d,
-                    walk,
-                );
+                self.calico_policies(layer, side, mine, q, undecided, &mut passed, d);
             }
             if applies && tier.default_action == Action::Deny && !undecided.is_empty() {
                 d.isolation_denied = undecided.clone();
@@ -488,14 +386,12 @@ impl PolicySet {
         layer: Layer,
         side: &SidePolicies,
         positions: &[usize],
-        direction: Direction,
-        peer: &Endpoint<'_>,
-        destination: &Endpoint<'_>,
+        q: Question<'_>,
         undecided: &mut ConnSet,
         passed: &mut ConnSet,
         d: &mut Decision,
-        walk: Walk,
     ) {
+        let (direction, walk) = (q.direction, q.walk);
         for &position in positions {
             let compiled = &self.calico()[position];
             let policy = PolicyId::Calico(compiled.index);
@@ -515,7 +411,7 @@ impl PolicySet {
                 if !applies && why.is_none() {
                     continue;
                 }
-                let conns = self.matched(rule, "", peer, destination, undecided, d, walk);
+                let conns = self.matched(rule, "", q, undecided, d);
                 if let (Some(why), Some(_), false) = (why, &conns, walk.unknown_matches) {
                     d.unknown.get_or_insert(why);
                 }
@@ -546,17 +442,15 @@ impl PolicySet {
     /// What a rule decides of `undecided` for `peer`: `None` when it does not match, when its
     /// ports leave nothing, or when whether it matches is unknown (noted in `d`; what comes
     /// after is evaluated as if it did not match, and the answer says so).
-    #[allow(clippy::too_many_arguments)]
     fn matched(
         &self,
         rule: &super::traffic::CompiledRule,
         namespace: &str,
-        peer: &Endpoint<'_>,
-        destination: &Endpoint<'_>,
+        q: Question<'_>,
         undecided: &ConnSet,
         d: &mut Decision,
-        walk: Walk,
     ) -> Option<ConnSet> {
+        let (peer, destination, walk) = (&q.peer, &q.destination, q.walk);
         let (matches, why) = rule.peer_match(namespace, peer).under(walk.unknown_matches);
         if !matches && why.is_none() {
             return None;
@@ -573,18 +467,15 @@ impl PolicySet {
 
     /// A cluster-scoped tier: the first matching rule decides; Pass hands its connections to
     /// the next layer, as does what no rule matched.
-    #[allow(clippy::too_many_arguments)]
     fn ordered(
         &self,
         layer: Layer,
         positions: &[usize],
-        direction: Direction,
-        peer: &Endpoint<'_>,
-        destination: &Endpoint<'_>,
+        q: Question<'_>,
         undecided: &mut ConnSet,
         d: &mut Decision,
-        walk: Walk,
     ) {
+        let direction = q.direction;
         let mut passed = ConnSet::none();
         'policies: for &position in positions {
             let policy = PolicyId::Cluster(self.cluster()[position].index);
@@ -592,8 +483,7 @@ impl PolicySet {
                 if undecided.is_empty() {
                     break 'policies;
                 }
-                let Some(conns) = self.matched(rule, "", peer, destination, undecided, d, walk)
-                else {
+                let Some(conns) = self.matched(rule, "", q, undecided, d) else {
                     continue;
                 };
                 *undecided = undecided.subtract(&conns);
