@@ -15,6 +15,7 @@ pub mod cli;
 pub mod cni;
 pub mod completion;
 pub mod connectivity;
+pub mod diff;
 pub mod error;
 pub mod generate;
 pub mod manpage;

@@ -85,7 +85,7 @@ fn resolve(text: &str, inventory: &Inventory, namespace: &str) -> Result<End, Er
 /// Writes to stdout; a closed pipe is not an error.
 /// `human`: text for people, whose control characters are escaped (output::terminal); JSON
 /// escapes its own.
-fn print(
+pub(super) fn print(
     human: bool,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {

@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod connectivity;
+pub mod diff;
 
 use crate::analysis::{self, RuleConfig, Scope};
 use crate::error::Error;
@@ -101,6 +102,17 @@ pub enum Command {
                       kubectl netpol-check matrix -A -o json\n  \
                       kubectl netpol-check matrix -f k8s/ -o connlist")]
     Matrix(MatrixArgs),
+    /// What a change opens, closes and uncovers: the new side (-f) against a base (--base
+    /// PATH, --base-ref REF or --base-cluster). Exit 1 when it fails --fail-on.
+    #[command(after_help = "Examples:\n  \
+                      kubectl netpol-check diff --base-ref origin/main -f k8s/\n  \
+                      kubectl netpol-check diff --base old/ -f new/\n  \
+                      helm template shop ./chart | kubectl netpol-check diff --base-cluster -n shop -f -\n  \
+                      kubectl netpol-check diff --base-ref v1.2.0 -f k8s/ -o markdown > comment.md\n\n\
+                      Exit status: 0 the change passes --fail-on; 1 it does not (default: a workload \
+                      loses isolation, a new workload is uncovered, or a new error finding appears); \
+                      2 either side could not be read.")]
+    Diff(diff::DiffArgs),
     /// Print the shell completion script for bash, zsh, fish or powershell.
     Completion(crate::completion::CompletionArgs),
     /// kubectl's plugin completion (Cobra's protocol): candidates for the word being typed.
@@ -723,6 +735,7 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         Some(Command::Explain(args)) => connectivity::explain(args),
         Some(Command::Reach(args)) => connectivity::reach(args),
         Some(Command::Matrix(args)) => connectivity::matrix(args),
+        Some(Command::Diff(args)) => diff::diff(args),
         Some(Command::Completion(args)) => crate::completion::print_script(args),
         Some(Command::Complete(args)) => crate::completion::complete(args),
         Some(Command::Man) => crate::manpage::print(),

@@ -68,6 +68,33 @@ pub fn segments(engine: &Engine<'_>, direction: Direction) -> Vec<Segment> {
     out
 }
 
+/// The ranges both lists cut, together: every range of the result lies whole inside one range
+/// of each (for comparing what two inventories allow towards the same addresses).
+pub fn merge(a: &[Segment], b: &[Segment]) -> Vec<Segment> {
+    let mut cuts4: Vec<u32> = Vec::new();
+    let mut cuts6: Vec<u128> = Vec::new();
+    for s in a.iter().chain(b) {
+        match s.start {
+            IpAddr::V4(v) => cuts4.push(u32::from(v)),
+            IpAddr::V6(v) => cuts6.push(u128::from(v)),
+        }
+    }
+    let mut out: Vec<Segment> = split(cuts4, u32::MAX as u128)
+        .into_iter()
+        .map(|(s, e)| Segment {
+            start: IpAddr::V4(Ipv4Addr::from(s as u32)),
+            end: IpAddr::V4(Ipv4Addr::from(e as u32)),
+        })
+        .collect();
+    if !cuts6.is_empty() {
+        out.extend(split(cuts6, u128::MAX).into_iter().map(|(s, e)| Segment {
+            start: IpAddr::V6(Ipv6Addr::from(s)),
+            end: IpAddr::V6(Ipv6Addr::from(e)),
+        }));
+    }
+    out
+}
+
 /// Adds the edges of `nets` to the cut points.
 fn cut(cuts4: &mut Vec<u32>, cuts6: &mut Vec<u128>, nets: impl Iterator<Item = IpNet>) {
     for net in nets {
@@ -110,6 +137,30 @@ fn split<T: Into<u128>>(cuts: Vec<T>, max: u128) -> Vec<(u128, u128)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_ranges_cut_at_the_edges_of_both_lists() {
+        let seg = |a: &str, b: &str| Segment {
+            start: a.parse().unwrap(),
+            end: b.parse().unwrap(),
+        };
+        let a = [
+            seg("0.0.0.0", "9.255.255.255"),
+            seg("10.0.0.0", "255.255.255.255"),
+        ];
+        let b = [
+            seg("0.0.0.0", "10.0.0.255"),
+            seg("10.0.1.0", "255.255.255.255"),
+        ];
+        assert_eq!(
+            merge(&a, &b),
+            vec![
+                seg("0.0.0.0", "9.255.255.255"),
+                seg("10.0.0.0", "10.0.0.255"),
+                seg("10.0.1.0", "255.255.255.255"),
+            ]
+        );
+    }
 
     #[test]
     fn cidr_and_except_cut_the_space_at_their_edges() {

@@ -1,6 +1,7 @@
 //! Renderers: each consumes a finished [`Report`](crate::report::Report).
 
 pub mod color;
+pub mod diff;
 pub mod explain;
 pub mod json;
 mod json_workloads;

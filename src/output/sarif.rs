@@ -192,9 +192,14 @@ fn known_file(f: &Finding) -> Option<&str> {
 /// The finding's file as a URI reference (relative paths stay relative to where the tool ran,
 /// which is the repository root in CI), or a pseudo path when it has none.
 pub fn artifact_uri(report: &Report, f: &Finding) -> String {
+    artifact_uri_in(&report.source, f)
+}
+
+/// [`artifact_uri`] for a finding of a run whose source is `source`.
+pub fn artifact_uri_in(source: &crate::report::Source, f: &Finding) -> String {
     match known_file(f) {
         Some(file) => file_uri(file),
-        None => pseudo_path(report, f),
+        None => pseudo_path_in(source, f),
     }
 }
 
@@ -203,13 +208,16 @@ pub fn artifact_uri(report: &Report, f: &Finding) -> String {
 /// for cluster-wide objects. Each part is percent-encoded on its own, so a `/` in a context name
 /// cannot shift the others.
 pub fn pseudo_path(report: &Report, f: &Finding) -> String {
+    pseudo_path_in(&report.source, f)
+}
+
+fn pseudo_path_in(source: &crate::report::Source, f: &Finding) -> String {
     let mut parts: Vec<&str> = Vec::with_capacity(5);
-    let kind = report.source.kind.as_str();
+    let kind = source.kind.as_str();
     parts.push(if kind.is_empty() { "input" } else { kind });
     if kind == "cluster" {
         parts.push(
-            report
-                .source
+            source
                 .context
                 .as_deref()
                 .filter(|c| !c.is_empty())

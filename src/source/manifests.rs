@@ -237,6 +237,13 @@ pub fn load(inputs: &[Input], options: &ManifestOptions) -> Result<Inventory, Er
     if per_document.iter().all(Vec::is_empty) {
         return Err(nothing_read(&loaded));
     }
+    Ok(inventory_of_documents(per_document))
+}
+
+/// Builds the inventory of inputs already read (a Git revision's files). Nothing at all is
+/// an inventory too: the base of a change that adds every manifest.
+pub fn load_read(loaded: &[Loaded], options: &ManifestOptions) -> Result<Inventory, Error> {
+    let per_document = parse_jobs(&jobs(loaded), options)?;
     // Straight from the documents' lists: one flat list first would be one more copy of every
     // object.
     Ok(inventory_of_documents(per_document))

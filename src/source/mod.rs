@@ -3,10 +3,12 @@
 pub mod calico;
 pub mod cluster;
 pub mod documents;
+pub mod git;
 pub mod helm;
 pub mod lists;
 pub mod manifests;
 pub mod objects;
+pub mod overlay;
 pub mod paths;
 pub mod stream;
 pub mod yaml11;

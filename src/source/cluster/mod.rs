@@ -79,6 +79,16 @@ pub fn load(options: &ClusterOptions) -> Result<ClusterData, Error> {
     runtime.block_on(load_async(options))
 }
 
+/// The namespace of the kubeconfig context (kubectl's default for objects that name none),
+/// without listing anything.
+pub fn context_namespace(options: &ClusterOptions) -> Result<String, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async { Ok(connect(options).await?.default_namespace) })
+}
+
 /// The namespaces' names, for shell completion: one list request through the kubeconfig of
 /// `options`, given up after `deadline`. Every failure is an error the caller may drop.
 pub fn namespace_names(options: &ClusterOptions, deadline: Duration) -> Result<Vec<String>, Error> {

@@ -1,0 +1,317 @@
+//! `diff`: both sides loaded by the existing sources, analysed alike, compared.
+
+use std::collections::BTreeSet;
+
+use clap::{ArgGroup, Args, ValueEnum};
+
+use crate::analysis::{self, RuleConfig, Scope};
+use crate::connectivity::Engine;
+use crate::diff::{self, ConnectivityDiff};
+use crate::error::Error;
+use crate::model::Inventory;
+use crate::output;
+use crate::report::Source;
+use crate::source::cluster::{self, ClusterOptions};
+use crate::source::{self as sources, git, overlay, paths, ManifestOptions};
+
+use super::{CiliumModeArgs, ClusterArgs, HostNetworkArgs, EXIT_FINDINGS, EXIT_OK};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// The changes in sentences, grouped, with a summary line.
+    Table,
+    /// For a pull-request comment: a summary line, then sections, long lists collapsed.
+    Markdown,
+    /// The ConnectivityDiff object (docs/report.md).
+    Json,
+    /// SARIF 2.1.0: new openings and newly uncovered workloads at their file and line.
+    Sarif,
+}
+
+/// What makes the exit status 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFailOn {
+    /// A workload loses isolation in a direction, a new workload arrives uncovered, or a new
+    /// finding at error appears.
+    Uncovered,
+    /// Those, or any connection the change opens.
+    Opened,
+    /// Any change of coverage, connections or findings.
+    Any,
+    Never,
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    ArgGroup::new("base_side")
+        .required(true)
+        .args(["base", "base_ref", "base_cluster"])
+))]
+pub struct DiffArgs {
+    /// The new side: manifest file, directory (recursive) or - for stdin. Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub filenames: Vec<String>,
+
+    /// The base: manifest file, directory or - for stdin. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub base: Vec<String>,
+
+    /// The base: the same -f paths at a Git revision (branch, tag, commit), read with git
+    /// from the repository they are in, without a checkout.
+    #[arg(long, value_name = "REF")]
+    pub base_ref: Option<String>,
+
+    /// The base: the cluster of the kubeconfig context now, in the namespaces the new side
+    /// touches (every namespace with -A); the new side is the cluster with the manifests
+    /// applied over it, as `kubectl apply` would.
+    #[arg(long)]
+    pub base_cluster: bool,
+
+    /// Namespace for objects that do not name one (default: "default"; with --base-cluster,
+    /// the context's namespace).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// With --base-cluster: read every namespace of the cluster.
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+
+    #[arg(short = 'o', long, value_enum, default_value_t = DiffFormat::Table)]
+    pub output: DiffFormat,
+
+    /// What makes the exit status 1: `uncovered` (default), `opened`, `any` or `never`.
+    #[arg(long, value_enum, default_value_t = DiffFailOn::Uncovered, value_name = "WHAT")]
+    pub fail_on: DiffFailOn,
+
+    /// Also list every workload pair whose connection changed.
+    #[arg(long)]
+    pub pairs: bool,
+
+    /// Include kube-system, kube-public and kube-node-lease.
+    #[arg(long)]
+    pub include_system: bool,
+
+    /// Leave out namespaces matching this glob (e.g. 'team-*'). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude_namespace: Vec<String>,
+
+    #[command(flatten)]
+    pub host_network: HostNetworkArgs,
+
+    #[command(flatten)]
+    pub cilium: CiliumModeArgs,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+struct Loaded {
+    inventory: Inventory,
+    source: Source,
+}
+
+fn manifests(filenames: &[String], namespace: &str) -> Result<Loaded, Error> {
+    let inputs = paths::expand(filenames)?;
+    let options = ManifestOptions {
+        default_namespace: namespace.to_owned(),
+        skip_helm_hooks: false,
+    };
+    let inventory = sources::load(&inputs, &options)?;
+    let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
+    Ok(Loaded { inventory, source })
+}
+
+fn at_revision(filenames: &[String], revision: &str, namespace: &str) -> Result<Loaded, Error> {
+    let read = git::read(filenames, revision)?;
+    let options = ManifestOptions {
+        default_namespace: namespace.to_owned(),
+        skip_helm_hooks: false,
+    };
+    let inventory = sources::manifests::load_read(&read, &options)?;
+    let source = Source::manifests(read.iter().map(|l| l.name.to_string()).collect());
+    Ok(Loaded { inventory, source })
+}
+
+/// The namespaces an inventory names objects in.
+fn touched(inventory: &Inventory) -> BTreeSet<String> {
+    inventory
+        .workloads
+        .iter()
+        .map(|w| w.namespace.clone())
+        .chain(inventory.policies.iter().map(|p| p.namespace.clone()))
+        .chain(inventory.namespaces.iter().map(|n| n.name.clone()))
+        .chain(
+            inventory
+                .cilium_policies
+                .iter()
+                .filter_map(|p| p.namespace.clone()),
+        )
+        .chain(
+            inventory
+                .calico_policies
+                .iter()
+                .filter_map(|p| p.namespace.clone()),
+        )
+        .collect()
+}
+
+/// The cluster now, and the cluster with the manifests applied.
+fn against_cluster(args: &DiffArgs) -> Result<(Loaded, Loaded), Error> {
+    let c = &args.cluster;
+    // The namespace of manifests that name none: -n, else the context's (as kubectl apply).
+    let probe = ClusterOptions {
+        namespace: args.namespace.clone(),
+        all_namespaces: args.all_namespaces,
+        progress: false,
+        ..c.options()
+    };
+    let default_namespace = match &args.namespace {
+        Some(n) => n.clone(),
+        None => cluster::context_namespace(&probe)?,
+    };
+    let head = manifests(&args.filenames, &default_namespace)?;
+    let namespaces = touched(&head.inventory);
+    let options = match (args.all_namespaces, namespaces.len()) {
+        (false, 1) => ClusterOptions {
+            namespace: namespaces.iter().next().cloned(),
+            ..probe
+        },
+        _ => ClusterOptions {
+            namespace: None,
+            all_namespaces: true,
+            ..probe
+        },
+    };
+    let data = cluster::load(&options)?;
+    for note in &data.notes {
+        eprintln!("note: {}", output::terminal::escape_lines(note));
+    }
+    let mut base = data.inventory;
+    if !args.all_namespaces {
+        // Every namespace was listed for several: keep those the change touches, and what
+        // is cluster-scoped.
+        let keep = |ns: &str| namespaces.contains(ns);
+        base.workloads.retain(|w| keep(&w.namespace));
+        base.policies.retain(|p| keep(&p.namespace));
+        base.cilium_policies.retain(|p| {
+            p.namespace
+                .as_deref()
+                .is_none_or(|n| keep(n) || p.kind.cluster_scoped())
+        });
+        base.calico_policies
+            .retain(|p| p.namespace.as_deref().is_none_or(keep));
+    }
+    let source = Source::cluster(data.context, data.server, data.cni);
+    let applied = overlay::apply_over(base.clone(), head.inventory);
+    let mut head_source = head.source;
+    head_source.context = source.context.clone();
+    head_source.server = source.server.clone();
+    Ok((
+        Loaded {
+            inventory: base,
+            source,
+        },
+        Loaded {
+            inventory: applied,
+            source: head_source,
+        },
+    ))
+}
+
+pub fn diff(args: &DiffArgs) -> Result<i32, Error> {
+    let stdin_twice = args.filenames.iter().any(|f| f == "-") && args.base.iter().any(|f| f == "-");
+    if stdin_twice {
+        return Err(Error::Usage(
+            "-f - and --base - both read stdin: give one of the sides as files".to_owned(),
+        ));
+    }
+    let (mut base, mut head) = if args.base_cluster {
+        against_cluster(args)?
+    } else {
+        let namespace = args.namespace.clone().unwrap_or_else(|| "default".into());
+        let head = manifests(&args.filenames, &namespace)?;
+        let base = match &args.base_ref {
+            Some(revision) => at_revision(&args.filenames, revision, &namespace)?,
+            None => manifests(&args.base, &namespace)?,
+        };
+        (base, head)
+    };
+    let scope = Scope::new(args.include_system, &args.exclude_namespace)?;
+    for side in [&mut base, &mut head] {
+        args.cilium.apply(&mut side.inventory);
+        scope.apply(&mut side.inventory);
+    }
+    super::note_ignored_policies(&head.inventory);
+
+    let host_network = args.host_network.model();
+    let options = analysis::Options {
+        host_network,
+        selector: None,
+        cilium_mode: args.cilium.mode(),
+    };
+    let rules = RuleConfig::default();
+    let ((base_report, base_engine), (head_report, head_engine)) = rayon::join(
+        || {
+            (
+                analysis::analyse_with_options(
+                    &base.inventory,
+                    base.source.clone(),
+                    &rules,
+                    &options,
+                ),
+                Engine::with_host_network(&base.inventory, host_network),
+            )
+        },
+        || {
+            (
+                analysis::analyse_with_options(
+                    &head.inventory,
+                    head.source.clone(),
+                    &rules,
+                    &options,
+                ),
+                Engine::with_host_network(&head.inventory, host_network),
+            )
+        },
+    );
+    let result = diff::compare(
+        diff::Side {
+            engine: &base_engine,
+            report: &base_report,
+        },
+        diff::Side {
+            engine: &head_engine,
+            report: &head_report,
+        },
+        &diff::Options {
+            pairs: args.pairs,
+            ..diff::Options::default()
+        },
+    );
+    let human = matches!(args.output, DiffFormat::Table | DiffFormat::Markdown);
+    super::connectivity::print(human, |out| match args.output {
+        DiffFormat::Table => output::diff::table(&result, out),
+        DiffFormat::Markdown => output::diff::markdown(&result, out),
+        DiffFormat::Json => output::diff::json(&result, out),
+        DiffFormat::Sarif => output::diff::sarif(&result, out),
+    })?;
+    let code = exit_code(args.fail_on, &result);
+    // Exiting next: freeing two inventories and their engines would only delay it.
+    std::mem::forget((base_engine, head_engine, base_report, head_report));
+    std::mem::forget((base, head));
+    Ok(code)
+}
+
+pub fn exit_code(fail_on: DiffFailOn, d: &ConnectivityDiff) -> i32 {
+    let fails = match fail_on {
+        DiffFailOn::Uncovered => d.uncovers(),
+        DiffFailOn::Opened => d.uncovers() || d.opens(),
+        DiffFailOn::Any => !d.is_empty(),
+        DiffFailOn::Never => false,
+    };
+    if fails {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}

@@ -1,0 +1,855 @@
+//! `diff`: what a change of the input opens, closes and uncovers. Both sides are analysed as
+//! every other command analyses one inventory; this module compares them and says the
+//! difference in the words a reviewer reads (workloads, rules, ranges), with counts.
+
+pub mod connections;
+pub mod identity;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::connectivity::describe;
+use crate::connectivity::externals::Segment;
+use crate::connectivity::Engine;
+use crate::model::{Direction, Inventory, Origin, Workload};
+use crate::report::{Finding, Isolation, Report, Severity, SeverityCounts, Source, API_VERSION};
+use crate::semantics::{ConnSet, RuleRef};
+
+use connections::{Common, PairChange, SideRules, View};
+use identity::{Object, Policies, Status};
+
+/// One side of the comparison: its inventory's engine and its report.
+pub struct Side<'a> {
+    pub engine: &'a Engine<'a>,
+    pub report: &'a Report,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// List every pair whose connection changed (`--pairs`), besides the grouped changes.
+    pub pairs: bool,
+    /// How many example pairs each grouped change shows.
+    pub examples: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            pairs: false,
+            examples: 3,
+        }
+    }
+}
+
+/// The `ConnectivityDiff` object (docs/report.md): a public interface, like the report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectivityDiff {
+    pub api_version: String,
+    pub kind: String,
+    pub base: Source,
+    pub head: Source,
+    pub summary: Summary,
+    pub workloads: WorkloadChanges,
+    pub policies: PolicyChanges,
+    /// Per workload and direction, where its isolation changed.
+    pub coverage: Vec<CoverageChange>,
+    /// Connections between workloads present on both sides, grouped by the workload whose
+    /// side changed, the direction and the rules that allow (allowed) them.
+    pub connections: Vec<ConnectionChange>,
+    /// Address ranges outside the cluster a workload now accepts or reaches, or no longer.
+    pub external: Vec<ExternalChange>,
+    pub findings: FindingChanges,
+    /// Every pair whose connection changed (with `--pairs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pairs: Option<Vec<Pair>>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub workloads_added: usize,
+    pub workloads_removed: usize,
+    pub policies_added: usize,
+    pub policies_removed: usize,
+    pub policies_changed: usize,
+    /// Workload directions that lose isolation, and that gain it.
+    pub coverage_lost: usize,
+    pub coverage_gained: usize,
+    /// Added workloads not isolated for both ingress and egress.
+    pub new_uncovered: usize,
+    /// Ordered workload pairs with connections opened, and with connections closed.
+    pub pairs_opened: usize,
+    pub pairs_closed: usize,
+    pub external_opened: usize,
+    pub external_closed: usize,
+    pub findings_added: SeverityCounts,
+    pub findings_removed: SeverityCounts,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadRef {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+impl WorkloadRef {
+    fn of(w: &Workload) -> Self {
+        WorkloadRef {
+            kind: w.kind.as_str().to_owned(),
+            namespace: w.namespace.clone(),
+            name: w.name.clone(),
+            file: w.origin.file.as_deref().map(str::to_owned),
+            line: w.origin.line,
+        }
+    }
+
+    /// `Deployment shop/api`.
+    pub fn describe(&self) -> String {
+        format!("{} {}/{}", self.kind, self.namespace, self.name)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadChanges {
+    pub added: Vec<AddedWorkload>,
+    pub removed: Vec<WorkloadRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddedWorkload {
+    #[serde(flatten)]
+    pub workload: WorkloadRef,
+    pub ingress: Isolation,
+    pub egress: Isolation,
+}
+
+impl AddedWorkload {
+    pub fn covered(&self) -> bool {
+        self.ingress.isolated && self.egress.isolated
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyName {
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+impl PolicyName {
+    fn of(inventory: &Inventory, o: Object) -> Self {
+        let key = o.key(inventory);
+        let origin: &Origin = o.origin(inventory);
+        PolicyName {
+            kind: key.kind,
+            namespace: key.namespace,
+            name: key.name,
+            file: origin.file.as_deref().map(str::to_owned),
+            line: origin.line,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyChanges {
+    pub added: Vec<PolicyName>,
+    pub removed: Vec<PolicyName>,
+    pub changed: Vec<PolicyName>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    /// Something more gets through (isolation: it is gained... see [`CoverageChange`]).
+    Opened,
+    Closed,
+    /// Some connections open and others close.
+    Changed,
+}
+
+impl Change {
+    fn of(opened: &ConnSet, closed: &ConnSet) -> Change {
+        match (opened.is_empty(), closed.is_empty()) {
+            (false, true) => Change::Opened,
+            (true, false) => Change::Closed,
+            _ => Change::Changed,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Opened => "opened",
+            Change::Closed => "closed",
+            Change::Changed => "changed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CoverageStep {
+    /// Traffic that no rule names was denied and no longer is (fully or from outside).
+    Lost,
+    Gained,
+    /// Isolated as before, but another layer or policy decides.
+    Changed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CoverageChange {
+    pub workload: WorkloadRef,
+    #[serde(serialize_with = "direction_word")]
+    pub direction: Direction,
+    pub change: CoverageStep,
+    pub before: Isolation,
+    pub after: Isolation,
+    pub message: String,
+}
+
+/// A rule as the diff names it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleName {
+    pub policy: PolicyName,
+    /// `rule 2`, `rule 2 (allow-web)`.
+    pub rule: String,
+    /// The rule in plain words.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionChange {
+    pub change: Change,
+    /// The workload whose side (ingress or egress) answers differently.
+    pub workload: WorkloadRef,
+    #[serde(serialize_with = "direction_word")]
+    pub direction: Direction,
+    /// What now gets through that did not, and the reverse (connlist notation), over the
+    /// pairs of this change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opened: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed: Option<String>,
+    /// How many workloads on the other end.
+    pub pairs: usize,
+    /// The rules that allow the connections now, and those that allowed them before.
+    pub rules: Vec<RuleName>,
+    pub was: Vec<RuleName>,
+    pub examples: Vec<Pair>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Pair {
+    /// `namespace/name[Kind]`, as `matrix -o connlist` names workloads.
+    pub source: String,
+    pub destination: String,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalChange {
+    pub change: Change,
+    pub workload: WorkloadRef,
+    #[serde(serialize_with = "direction_word")]
+    pub direction: Direction,
+    /// `first-last` addresses, and the same range as CIDRs.
+    pub range: String,
+    pub cidrs: Vec<String>,
+    pub before: String,
+    pub after: String,
+    pub rules: Vec<RuleName>,
+    pub was: Vec<RuleName>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindingChanges {
+    pub added: Vec<Finding>,
+    pub removed: Vec<Finding>,
+}
+
+/// `ingress` or `egress`, as the report writes directions.
+fn direction_word<S: serde::Serializer>(d: &Direction, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(d.lower())
+}
+
+type WorkloadKey<'a> = (&'a str, &'a str, &'a str);
+
+fn workload_key(w: &Workload) -> WorkloadKey<'_> {
+    (w.kind.as_str(), &w.namespace, &w.name)
+}
+
+/// Compares two analysed inventories.
+pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> ConnectivityDiff {
+    let (bi, hi) = (base.engine.inventory, head.engine.inventory);
+
+    // Workloads, by kind, namespace and name.
+    let base_index: HashMap<WorkloadKey<'_>, usize> = bi
+        .workloads
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (workload_key(w), i))
+        .collect();
+    let mut common = Vec::new();
+    let mut added_idx = Vec::new();
+    let mut seen = HashSet::new();
+    for (h, w) in hi.workloads.iter().enumerate() {
+        match base_index.get(&workload_key(w)) {
+            Some(&b) => {
+                common.push(Common { base: b, head: h });
+                seen.insert(b);
+            }
+            None => added_idx.push(h),
+        }
+    }
+    let removed: Vec<WorkloadRef> = (0..bi.workloads.len())
+        .filter(|b| !seen.contains(b))
+        .map(|b| WorkloadRef::of(&bi.workloads[b]))
+        .collect();
+
+    let base_entries = entries(base.report);
+    let head_entries = entries(head.report);
+    let added: Vec<AddedWorkload> = added_idx
+        .iter()
+        .filter_map(|&h| {
+            let w = &hi.workloads[h];
+            let e = head_entries.get(&workload_key(w))?;
+            Some(AddedWorkload {
+                workload: WorkloadRef::of(w),
+                ingress: e.ingress.clone(),
+                egress: e.egress.clone(),
+            })
+        })
+        .collect();
+
+    // Policies.
+    let policies = Policies::match_up(bi, hi);
+    let mut policy_changes = PolicyChanges::default();
+    for o in identity::objects(hi) {
+        match policies.head_status(o) {
+            Status::Added => policy_changes.added.push(PolicyName::of(hi, o)),
+            Status::Changed => policy_changes.changed.push(PolicyName::of(hi, o)),
+            Status::Same | Status::Removed => {}
+        }
+    }
+    for o in identity::objects(bi) {
+        if policies.base_status(o) == Status::Removed {
+            policy_changes.removed.push(PolicyName::of(bi, o));
+        }
+    }
+
+    // Coverage of the workloads both sides have.
+    let coverage = coverage_changes(bi, hi, &common, &base_entries, &head_entries);
+
+    // Connections.
+    let mut notes = Vec::new();
+    let global = global_change(base.engine, head.engine, &mut notes);
+    let (base_view, head_view) = rayon::join(|| View::new(base.engine), || View::new(head.engine));
+    let changes = connections::compare(&base_view, &head_view, &common, &policies, global);
+    let name_of = |i: usize| {
+        let w = &hi.workloads[common[i].head];
+        format!("{}/{}[{}]", w.namespace, w.name, w.kind.as_str())
+    };
+    let pair_entry = |p: &PairChange| Pair {
+        source: name_of(p.source),
+        destination: name_of(p.destination),
+        before: p.before.to_string(),
+        after: p.after.to_string(),
+    };
+    let connections = group_pairs(
+        &changes.pairs,
+        base.engine,
+        head.engine,
+        &common,
+        options,
+        &pair_entry,
+    );
+    let external: Vec<ExternalChange> = changes
+        .external
+        .iter()
+        .map(|e| external_entry(e, base.engine, head.engine, &common))
+        .collect();
+    let mut pairs = options.pairs.then(|| {
+        let mut all: Vec<Pair> = changes.pairs.iter().map(pair_entry).collect();
+        all.sort_by(|a, b| (&a.source, &a.destination).cmp(&(&b.source, &b.destination)));
+        all
+    });
+    if let Some(p) = &mut pairs {
+        p.dedup();
+    }
+
+    // Findings, by rule, object and message.
+    let key = |f: &Finding| {
+        (
+            f.rule.clone(),
+            f.kind.clone(),
+            f.namespace.clone(),
+            f.object.clone(),
+            f.message.clone(),
+        )
+    };
+    let base_keys: HashSet<_> = base.report.findings.iter().map(key).collect();
+    let head_keys: HashSet<_> = head.report.findings.iter().map(key).collect();
+    let findings = FindingChanges {
+        added: head
+            .report
+            .findings
+            .iter()
+            .filter(|f| !base_keys.contains(&key(f)))
+            .cloned()
+            .collect(),
+        removed: base
+            .report
+            .findings
+            .iter()
+            .filter(|f| !head_keys.contains(&key(f)))
+            .cloned()
+            .collect(),
+    };
+
+    let mut summary = Summary {
+        workloads_added: added.len(),
+        workloads_removed: removed.len(),
+        policies_added: policy_changes.added.len(),
+        policies_removed: policy_changes.removed.len(),
+        policies_changed: policy_changes.changed.len(),
+        coverage_lost: coverage
+            .iter()
+            .filter(|c| c.change == CoverageStep::Lost)
+            .count(),
+        coverage_gained: coverage
+            .iter()
+            .filter(|c| c.change == CoverageStep::Gained)
+            .count(),
+        new_uncovered: added.iter().filter(|a| !a.covered()).count(),
+        pairs_opened: changes
+            .pairs
+            .iter()
+            .filter(|p| !p.after.subtract(&p.before).is_empty())
+            .count(),
+        pairs_closed: changes
+            .pairs
+            .iter()
+            .filter(|p| !p.before.subtract(&p.after).is_empty())
+            .count(),
+        external_opened: external
+            .iter()
+            .filter(|e| e.change != Change::Closed)
+            .count(),
+        external_closed: external
+            .iter()
+            .filter(|e| e.change != Change::Opened)
+            .count(),
+        ..Summary::default()
+    };
+    for f in &findings.added {
+        summary.findings_added.add(f.severity);
+    }
+    for f in &findings.removed {
+        summary.findings_removed.add(f.severity);
+    }
+
+    ConnectivityDiff {
+        api_version: API_VERSION.to_owned(),
+        kind: "ConnectivityDiff".to_owned(),
+        base: base.report.source.clone(),
+        head: head.report.source.clone(),
+        summary,
+        workloads: WorkloadChanges { added, removed },
+        policies: policy_changes,
+        coverage,
+        connections,
+        external,
+        findings,
+        pairs,
+        notes,
+    }
+}
+
+impl ConnectivityDiff {
+    /// Whether the change leaves a workload less isolated than before in some direction, or
+    /// brings a workload that is not covered, or a new finding at error.
+    pub fn uncovers(&self) -> bool {
+        self.summary.coverage_lost > 0
+            || self.summary.new_uncovered > 0
+            || self
+                .findings
+                .added
+                .iter()
+                .any(|f| f.severity == Severity::Error)
+    }
+
+    /// Whether the change opens any connection (between workloads or to or from addresses).
+    pub fn opens(&self) -> bool {
+        self.summary.pairs_opened > 0 || self.summary.external_opened > 0
+    }
+
+    /// Whether anything the diff reports changed.
+    pub fn is_empty(&self) -> bool {
+        let s = &self.summary;
+        *s == Summary::default()
+            && self.coverage.is_empty()
+            && self.connections.is_empty()
+            && self.external.is_empty()
+    }
+}
+
+fn entries(report: &Report) -> HashMap<WorkloadKey<'_>, &crate::report::WorkloadEntry> {
+    report
+        .workloads
+        .iter()
+        .map(|e| ((e.kind.as_str(), e.namespace.as_str(), e.name.as_str()), e))
+        .collect()
+}
+
+/// What changes for every pod: then every side is compared whole.
+fn global_change(base: &Engine<'_>, head: &Engine<'_>, notes: &mut Vec<String>) -> bool {
+    let mut global = false;
+    if base.coverage.set.cilium_mode() != head.coverage.set.cilium_mode() {
+        notes.push("the Cilium policy enforcement mode differs between the sides".to_owned());
+        global = true;
+    }
+    if !identity::same_tiers(base.inventory, head.inventory) {
+        notes.push("the Calico tiers differ between the sides".to_owned());
+        global = true;
+    }
+    global
+}
+
+fn rank(i: &Isolation) -> u8 {
+    use crate::report::IsolationState as S;
+    match i.isolation {
+        S::Isolated => 2,
+        S::PodsOnly => 1,
+        S::Open | S::Unknown | S::Ambiguous => 0,
+    }
+}
+
+fn decided(i: &Isolation) -> String {
+    match &i.decided_by {
+        Some(d) => match &d.rule {
+            Some(r) => format!("{} {} {} ({r})", d.layer, d.kind, d.name),
+            None => format!("{} {} {}", d.layer, d.kind, d.name),
+        },
+        None => "nothing".to_owned(),
+    }
+}
+
+fn coverage_changes(
+    bi: &Inventory,
+    hi: &Inventory,
+    common: &[Common],
+    base_entries: &HashMap<WorkloadKey<'_>, &crate::report::WorkloadEntry>,
+    head_entries: &HashMap<WorkloadKey<'_>, &crate::report::WorkloadEntry>,
+) -> Vec<CoverageChange> {
+    let mut out = Vec::new();
+    for c in common {
+        let (bw, hw) = (&bi.workloads[c.base], &hi.workloads[c.head]);
+        let (Some(b), Some(h)) = (
+            base_entries.get(&workload_key(bw)),
+            head_entries.get(&workload_key(hw)),
+        ) else {
+            continue;
+        };
+        for (d, before, after) in [
+            (Direction::Ingress, &b.ingress, &h.ingress),
+            (Direction::Egress, &b.egress, &h.egress),
+        ] {
+            if before.isolation == after.isolation && before.decided_by == after.decided_by {
+                continue;
+            }
+            let change = match rank(after).cmp(&rank(before)) {
+                std::cmp::Ordering::Less => CoverageStep::Lost,
+                std::cmp::Ordering::Greater => CoverageStep::Gained,
+                std::cmp::Ordering::Equal => CoverageStep::Changed,
+            };
+            let workload = WorkloadRef::of(hw);
+            let state = |i: &Isolation| {
+                let word = serde_json::to_value(i.isolation)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                if i.decided_by.is_some() {
+                    format!("{word} (by {})", decided(i))
+                } else {
+                    word
+                }
+            };
+            let message = format!(
+                "{} {}: {} -> {}",
+                workload.describe(),
+                d.lower(),
+                state(before),
+                state(after)
+            );
+            out.push(CoverageChange {
+                workload,
+                direction: d,
+                change,
+                before: before.clone(),
+                after: after.clone(),
+                message,
+            });
+        }
+    }
+    out
+}
+
+fn rule_name(inventory: &Inventory, at: RuleRef) -> RuleName {
+    RuleName {
+        policy: PolicyName::of(inventory, Object::of(at.policy)),
+        rule: describe::rule_label(inventory, at),
+        text: describe::rule_ref(inventory, at),
+    }
+}
+
+fn rules_text(rules: &[RuleName]) -> String {
+    rules
+        .iter()
+        .map(|r| format!("{} {}: {}", r.policy.describe(), r.rule, r.text))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// "accepts TCP 8080 from" / "sends TCP 8080 to".
+fn verb(d: Direction) -> (&'static str, &'static str) {
+    match d {
+        Direction::Ingress => ("accepts", "from"),
+        Direction::Egress => ("sends", "to"),
+    }
+}
+
+fn change_words(d: Direction, opened: &ConnSet, closed: &ConnSet) -> String {
+    let (v, p) = verb(d);
+    match (opened.is_empty(), closed.is_empty()) {
+        (false, true) => format!("now {v} {opened} {p}"),
+        (true, false) => format!("no longer {v} {closed} {p}"),
+        _ => format!("now {v} {opened} and no longer {closed} {p}"),
+    }
+}
+
+fn reasons(rules: &[RuleName], was: &[RuleName]) -> String {
+    let now = if rules.is_empty() {
+        "no rule allows it now".to_owned()
+    } else {
+        format!("allowed by {}", rules_text(rules))
+    };
+    let before = if was.is_empty() {
+        "no rule allowed it before".to_owned()
+    } else {
+        format!("before: {}", rules_text(was))
+    };
+    format!("{now}; {before}")
+}
+
+/// A group's subject, direction, rules after and before, and whether nothing opened / closed.
+type GroupKey = (usize, u8, Vec<RuleRef>, Vec<RuleRef>, bool, bool);
+
+struct Group {
+    workload: usize,
+    direction: Direction,
+    before: Vec<RuleRef>,
+    after: Vec<RuleRef>,
+    opened: ConnSet,
+    closed: ConnSet,
+    pairs: Vec<usize>,
+}
+
+fn group_pairs(
+    pairs: &[PairChange],
+    base: &Engine<'_>,
+    head: &Engine<'_>,
+    common: &[Common],
+    options: &Options,
+    pair_entry: &dyn Fn(&PairChange) -> Pair,
+) -> Vec<ConnectionChange> {
+    let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
+    for (n, p) in pairs.iter().enumerate() {
+        let opened = p.after.subtract(&p.before);
+        let closed = p.before.subtract(&p.after);
+        for (d, side, subject) in [
+            (Direction::Ingress, &p.ingress, p.destination),
+            (Direction::Egress, &p.egress, p.source),
+        ] {
+            let Some(SideRules { before, after }) = side else {
+                continue;
+            };
+            let key = (
+                subject,
+                d as u8,
+                after.clone(),
+                before.clone(),
+                opened.is_empty(),
+                closed.is_empty(),
+            );
+            let g = groups.entry(key).or_insert_with(|| Group {
+                workload: subject,
+                direction: d,
+                before: before.clone(),
+                after: after.clone(),
+                opened: ConnSet::none(),
+                closed: ConnSet::none(),
+                pairs: Vec::new(),
+            });
+            g.opened = g.opened.union(&opened);
+            g.closed = g.closed.union(&closed);
+            g.pairs.push(n);
+        }
+    }
+    let mut out: Vec<ConnectionChange> = groups
+        .into_values()
+        .map(|g| {
+            let hw = &head.inventory.workloads[common[g.workload].head];
+            let workload = WorkloadRef::of(hw);
+            let rules: Vec<RuleName> = g
+                .after
+                .iter()
+                .map(|&r| rule_name(head.inventory, r))
+                .collect();
+            let was: Vec<RuleName> = g
+                .before
+                .iter()
+                .map(|&r| rule_name(base.inventory, r))
+                .collect();
+            let mut examples: Vec<Pair> = g.pairs.iter().map(|&n| pair_entry(&pairs[n])).collect();
+            examples.sort_by(|a, b| (&a.source, &a.destination).cmp(&(&b.source, &b.destination)));
+            let others: Vec<String> = examples
+                .iter()
+                .take(options.examples)
+                .map(|e| match g.direction {
+                    Direction::Ingress => e.source.clone(),
+                    Direction::Egress => e.destination.clone(),
+                })
+                .collect();
+            let count = g.pairs.len();
+            let peers = if count == 1 {
+                others.join("")
+            } else if count <= options.examples {
+                format!("{count} workloads ({})", others.join(", "))
+            } else {
+                format!("{count} workloads (e.g. {})", others.join(", "))
+            };
+            let message = format!(
+                "{} {} {peers} ({})",
+                workload.describe(),
+                change_words(g.direction, &g.opened, &g.closed),
+                reasons(&rules, &was)
+            );
+            examples.truncate(options.examples);
+            ConnectionChange {
+                change: Change::of(&g.opened, &g.closed),
+                workload,
+                direction: g.direction,
+                opened: (!g.opened.is_empty()).then(|| g.opened.to_string()),
+                closed: (!g.closed.is_empty()).then(|| g.closed.to_string()),
+                pairs: count,
+                rules,
+                was,
+                examples,
+                message,
+            }
+        })
+        .collect();
+    // Openings first, the widest first.
+    out.sort_by(|a, b| {
+        (
+            a.change,
+            std::cmp::Reverse(a.pairs),
+            &a.workload.namespace,
+            &a.workload.name,
+        )
+            .cmp(&(
+                b.change,
+                std::cmp::Reverse(b.pairs),
+                &b.workload.namespace,
+                &b.workload.name,
+            ))
+    });
+    out
+}
+
+fn external_entry(
+    e: &connections::ExternalChange,
+    base: &Engine<'_>,
+    head: &Engine<'_>,
+    common: &[Common],
+) -> ExternalChange {
+    let workload = WorkloadRef::of(&head.inventory.workloads[common[e.workload].head]);
+    let opened = e.after.subtract(&e.before);
+    let closed = e.before.subtract(&e.after);
+    let rules: Vec<RuleName> = e
+        .rules
+        .after
+        .iter()
+        .map(|&r| rule_name(head.inventory, r))
+        .collect();
+    let was: Vec<RuleName> = e
+        .rules
+        .before
+        .iter()
+        .map(|&r| rule_name(base.inventory, r))
+        .collect();
+    let cidrs: Vec<String> = crate::connectivity::reach::cidrs(e.range)
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let range = range_text(e.range, &cidrs);
+    let message = format!(
+        "{} {} {range} ({})",
+        workload.describe(),
+        change_words(e.direction, &opened, &closed),
+        reasons(&rules, &was)
+    );
+    ExternalChange {
+        change: Change::of(&opened, &closed),
+        workload,
+        direction: e.direction,
+        range: e.range.to_string(),
+        cidrs,
+        before: e.before.to_string(),
+        after: e.after.to_string(),
+        rules,
+        was,
+        message,
+    }
+}
+
+fn range_text(s: Segment, cidrs: &[String]) -> String {
+    if cidrs.len() <= 3 {
+        cidrs.join(", ")
+    } else {
+        s.to_string()
+    }
+}

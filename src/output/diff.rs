@@ -1,0 +1,520 @@
+//! `diff` outputs: sentences for a terminal, markdown for a pull-request comment, the
+//! `ConnectivityDiff` object as JSON, and SARIF for code scanning.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use crate::diff::{Change, ConnectivityDiff, CoverageStep};
+use crate::report::{Finding, Severity};
+
+use super::sarif;
+
+/// How many entries a markdown section shows before the rest goes into a collapsed block.
+const SHOWN: usize = 10;
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// One line saying what the change does.
+pub fn summary_line(d: &ConnectivityDiff) -> String {
+    let s = &d.summary;
+    let mut parts = Vec::new();
+    if s.coverage_lost > 0 {
+        parts.push(format!(
+            "{} lose isolation",
+            plural(s.coverage_lost, "workload direction", "workload directions")
+        ));
+    }
+    if s.new_uncovered > 0 {
+        parts.push(format!(
+            "{} not covered",
+            plural(s.new_uncovered, "new workload", "new workloads")
+        ));
+    }
+    if s.pairs_opened > 0 {
+        parts.push(format!(
+            "{} with connections opened",
+            plural(s.pairs_opened, "workload pair", "workload pairs")
+        ));
+    }
+    if s.external_opened > 0 {
+        parts.push(format!(
+            "{} opened",
+            plural(s.external_opened, "external range", "external ranges")
+        ));
+    }
+    if s.pairs_closed > 0 {
+        parts.push(format!(
+            "{} with connections closed",
+            plural(s.pairs_closed, "workload pair", "workload pairs")
+        ));
+    }
+    if s.external_closed > 0 {
+        parts.push(format!(
+            "{} closed",
+            plural(s.external_closed, "external range", "external ranges")
+        ));
+    }
+    if s.coverage_gained > 0 {
+        parts.push(format!(
+            "{} gain isolation",
+            plural(
+                s.coverage_gained,
+                "workload direction",
+                "workload directions"
+            )
+        ));
+    }
+    let added = s.findings_added.error + s.findings_added.warning + s.findings_added.info;
+    if added > 0 {
+        parts.push(format!(
+            "{} added ({} errors)",
+            plural(added, "finding", "findings"),
+            s.findings_added.error
+        ));
+    }
+    let removed = s.findings_removed.error + s.findings_removed.warning + s.findings_removed.info;
+    if removed > 0 {
+        parts.push(format!(
+            "{} removed",
+            plural(removed, "finding", "findings")
+        ));
+    }
+    for (n, one, many, what) in [
+        (s.workloads_added, "workload", "workloads", "added"),
+        (s.workloads_removed, "workload", "workloads", "removed"),
+        (s.policies_added, "policy", "policies", "added"),
+        (s.policies_changed, "policy", "policies", "changed"),
+        (s.policies_removed, "policy", "policies", "removed"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{} {what}", plural(n, one, many)));
+        }
+    }
+    if parts.is_empty() {
+        "No change to coverage, connections or findings.".to_owned()
+    } else {
+        format!("{}.", parts.join("; "))
+    }
+}
+
+fn coverage_word(c: CoverageStep) -> &'static str {
+    match c {
+        CoverageStep::Lost => "LOST",
+        CoverageStep::Gained => "GAINED",
+        CoverageStep::Changed => "CHANGED",
+    }
+}
+
+fn change_word(c: Change) -> &'static str {
+    match c {
+        Change::Opened => "OPENED",
+        Change::Closed => "CLOSED",
+        Change::Changed => "CHANGED",
+    }
+}
+
+fn finding_line(f: &Finding) -> String {
+    let at = match (&f.file, f.line) {
+        (Some(file), Some(line)) => format!(" ({file}:{line})"),
+        (Some(file), None) => format!(" ({file})"),
+        _ => String::new(),
+    };
+    format!("{} {} {}{at}", f.severity.as_str(), f.rule, f.message)
+}
+
+fn added_line(a: &crate::diff::AddedWorkload) -> String {
+    let state = match (a.ingress.isolated, a.egress.isolated) {
+        (true, true) => "covered",
+        (false, true) => "not isolated for ingress",
+        (true, false) => "not isolated for egress",
+        (false, false) => "not isolated for ingress or egress",
+    };
+    format!("{} ({state})", a.workload.describe())
+}
+
+/// The changes in sentences, for a terminal.
+pub fn table(d: &ConnectivityDiff, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{}", summary_line(d))?;
+    if !d.coverage.is_empty() {
+        writeln!(out, "\nCoverage:")?;
+        for c in &d.coverage {
+            writeln!(out, "  {:<8}{}", coverage_word(c.change), c.message)?;
+        }
+    }
+    if !d.workloads.added.is_empty() || !d.workloads.removed.is_empty() {
+        writeln!(out, "\nWorkloads:")?;
+        for a in &d.workloads.added {
+            writeln!(out, "  {:<8}{}", "ADDED", added_line(a))?;
+        }
+        for r in &d.workloads.removed {
+            writeln!(out, "  {:<8}{}", "REMOVED", r.describe())?;
+        }
+    }
+    let p = &d.policies;
+    if !p.added.is_empty() || !p.changed.is_empty() || !p.removed.is_empty() {
+        writeln!(out, "\nPolicies:")?;
+        for (word, list) in [
+            ("ADDED", &p.added),
+            ("CHANGED", &p.changed),
+            ("REMOVED", &p.removed),
+        ] {
+            for policy in list {
+                writeln!(out, "  {word:<8}{}", policy.describe())?;
+            }
+        }
+    }
+    if !d.connections.is_empty() {
+        writeln!(out, "\nConnections:")?;
+        for c in &d.connections {
+            writeln!(out, "  {:<8}{}", change_word(c.change), c.message)?;
+            for e in &c.examples {
+                writeln!(
+                    out,
+                    "          {} => {} : {} -> {}",
+                    e.source, e.destination, e.before, e.after
+                )?;
+            }
+        }
+    }
+    if !d.external.is_empty() {
+        writeln!(out, "\nExternal addresses:")?;
+        for e in &d.external {
+            writeln!(out, "  {:<8}{}", change_word(e.change), e.message)?;
+        }
+    }
+    if !d.findings.added.is_empty() || !d.findings.removed.is_empty() {
+        writeln!(out, "\nFindings:")?;
+        for f in &d.findings.added {
+            writeln!(out, "  {:<8}{}", "ADDED", finding_line(f))?;
+        }
+        for f in &d.findings.removed {
+            writeln!(out, "  {:<8}{}", "REMOVED", finding_line(f))?;
+        }
+    }
+    if let Some(pairs) = &d.pairs {
+        writeln!(out, "\nPairs:")?;
+        for e in pairs {
+            writeln!(
+                out,
+                "  {} => {} : {} -> {}",
+                e.source, e.destination, e.before, e.after
+            )?;
+        }
+    }
+    for note in &d.notes {
+        writeln!(out, "\nnote: {note}")?;
+    }
+    Ok(())
+}
+
+/// Text made inert for markdown: no HTML, no table cell breaks, no emphasis or links.
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' => out.push(' '),
+            '|' | '*' | '_' | '`' | '[' | ']' | '\\' | '#' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A list, the first [`SHOWN`] items shown and the rest collapsed.
+fn md_list(out: &mut dyn Write, items: &[String]) -> io::Result<()> {
+    for item in items.iter().take(SHOWN) {
+        writeln!(out, "- {item}")?;
+    }
+    if items.len() > SHOWN {
+        writeln!(
+            out,
+            "\n<details><summary>{} more</summary>\n",
+            items.len() - SHOWN
+        )?;
+        for item in &items[SHOWN..] {
+            writeln!(out, "- {item}")?;
+        }
+        writeln!(out, "\n</details>")?;
+    }
+    Ok(())
+}
+
+fn md_section(out: &mut dyn Write, title: &str, items: &[String]) -> io::Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n#### {title} ({})\n", items.len())?;
+    md_list(out, items)
+}
+
+/// For a pull-request comment.
+pub fn markdown(d: &ConnectivityDiff, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "### netpol-check diff\n")?;
+    writeln!(out, "**{}**", md(&summary_line(d)))?;
+    let coverage: Vec<String> = d
+        .coverage
+        .iter()
+        .map(|c| {
+            format!(
+                "**{}** {}",
+                coverage_word(c.change).to_lowercase(),
+                md(&c.message)
+            )
+        })
+        .collect();
+    md_section(out, "Coverage", &coverage)?;
+    let connection = |c: &crate::diff::ConnectionChange| {
+        let mut s = md(&c.message);
+        if !c.examples.is_empty() {
+            let examples: Vec<String> = c
+                .examples
+                .iter()
+                .map(|e| {
+                    format!(
+                        "`{} => {}`: {} -> {}",
+                        e.source.replace('`', "'"),
+                        e.destination.replace('`', "'"),
+                        md(&e.before),
+                        md(&e.after)
+                    )
+                })
+                .collect();
+            s.push_str(&format!(" (e.g. {})", examples.join("; ")));
+        }
+        s
+    };
+    for (title, change) in [
+        ("Connections opened", Change::Opened),
+        ("Connections changed", Change::Changed),
+        ("Connections closed", Change::Closed),
+    ] {
+        let items: Vec<String> = d
+            .connections
+            .iter()
+            .filter(|c| c.change == change)
+            .map(connection)
+            .collect();
+        md_section(out, title, &items)?;
+    }
+    let external: Vec<String> = d
+        .external
+        .iter()
+        .map(|e| format!("**{}** {}", e.change.as_str(), md(&e.message)))
+        .collect();
+    md_section(out, "External addresses", &external)?;
+    let added: Vec<String> = d
+        .workloads
+        .added
+        .iter()
+        .map(|a| md(&added_line(a)))
+        .collect();
+    md_section(out, "Workloads added", &added)?;
+    let removed: Vec<String> = d
+        .workloads
+        .removed
+        .iter()
+        .map(|r| md(&r.describe()))
+        .collect();
+    md_section(out, "Workloads removed", &removed)?;
+    for (title, list) in [
+        ("Policies added", &d.policies.added),
+        ("Policies changed", &d.policies.changed),
+        ("Policies removed", &d.policies.removed),
+    ] {
+        let items: Vec<String> = list.iter().map(|p| md(&p.describe())).collect();
+        md_section(out, title, &items)?;
+    }
+    let findings = |list: &[Finding]| -> Vec<String> {
+        list.iter()
+            .map(|f| {
+                let sev = f.severity.as_str();
+                let marker = if f.severity == Severity::Error {
+                    format!("**{sev}**")
+                } else {
+                    sev.to_owned()
+                };
+                format!("{marker} {}", md(&finding_line(f)[sev.len() + 1..]))
+            })
+            .collect()
+    };
+    md_section(out, "Findings added", &findings(&d.findings.added))?;
+    md_section(out, "Findings removed", &findings(&d.findings.removed))?;
+    if let Some(pairs) = &d.pairs {
+        let items: Vec<String> = pairs
+            .iter()
+            .map(|e| {
+                format!(
+                    "`{} => {}`: {} -> {}",
+                    e.source.replace('`', "'"),
+                    e.destination.replace('`', "'"),
+                    md(&e.before),
+                    md(&e.after)
+                )
+            })
+            .collect();
+        md_section(out, "Pairs", &items)?;
+    }
+    for note in &d.notes {
+        writeln!(out, "\n> note: {}", md(note))?;
+    }
+    Ok(())
+}
+
+pub fn json(d: &ConnectivityDiff, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, d)?;
+    writeln!(out)
+}
+
+const OPENED: &str = "diff-opened";
+const UNCOVERED: &str = "diff-uncovered";
+
+fn sarif_result(
+    d: &ConnectivityDiff,
+    rule: &str,
+    level: &str,
+    message: &str,
+    object: (&str, Option<&str>, &str),
+    at: (Option<&str>, Option<u32>),
+) -> Value {
+    let (kind, namespace, name) = object;
+    // A finding-shaped stand-in, so that locations and pseudo paths follow the report's SARIF.
+    let stand_in = Finding {
+        rule: rule.to_owned(),
+        name: rule.to_owned(),
+        severity: Severity::Error,
+        namespace: namespace.map(str::to_owned),
+        kind: kind.to_owned(),
+        object: name.to_owned(),
+        message: message.to_owned(),
+        remediation: String::new(),
+        file: at.0.map(str::to_owned),
+        line: at.1,
+        suppression_reason: None,
+    };
+    let mut location = json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": sarif::artifact_uri_in(&d.head, &stand_in) },
+        },
+        "logicalLocations": [{
+            "name": name,
+            "fullyQualifiedName": match namespace {
+                Some(ns) => format!("{ns}/{kind}/{name}"),
+                None => format!("{kind}/{name}"),
+            },
+            "kind": "resource",
+        }],
+    });
+    if let Some(line) = at.1.filter(|_| at.0.is_some()) {
+        location["physicalLocation"]["region"] = json!({ "startLine": line });
+    }
+    json!({
+        "ruleId": rule,
+        "level": level,
+        "message": { "text": message },
+        "locations": [location],
+        "partialFingerprints": { sarif::FINGERPRINT_KEY: sarif::fingerprint(&stand_in) },
+    })
+}
+
+/// New openings and newly uncovered workloads as SARIF results, at the rule that opens (or
+/// the workload that arrives) and its line.
+pub fn sarif(d: &ConnectivityDiff, out: &mut dyn Write) -> io::Result<()> {
+    let mut results = Vec::new();
+    for c in &d.coverage {
+        if c.change == CoverageStep::Lost {
+            let w = &c.workload;
+            results.push(sarif_result(
+                d,
+                UNCOVERED,
+                "error",
+                &c.message,
+                (&w.kind, Some(&w.namespace), &w.name),
+                (w.file.as_deref(), w.line),
+            ));
+        }
+    }
+    for a in &d.workloads.added {
+        if !a.covered() {
+            let w = &a.workload;
+            results.push(sarif_result(
+                d,
+                UNCOVERED,
+                "error",
+                &format!("new workload {}", added_line(a)),
+                (&w.kind, Some(&w.namespace), &w.name),
+                (w.file.as_deref(), w.line),
+            ));
+        }
+    }
+    let opened = d
+        .connections
+        .iter()
+        .filter(|c| c.change != Change::Closed)
+        .map(|c| (&c.message, &c.workload, &c.rules))
+        .chain(
+            d.external
+                .iter()
+                .filter(|e| e.change != Change::Closed)
+                .map(|e| (&e.message, &e.workload, &e.rules)),
+        );
+    for (message, w, rules) in opened {
+        // At the first rule that now allows it, where the reviewer looks.
+        let (object, at) = match rules.first() {
+            Some(r) if r.policy.file.is_some() => (
+                (
+                    r.policy.kind.as_str(),
+                    r.policy.namespace.as_deref(),
+                    r.policy.name.as_str(),
+                ),
+                (r.policy.file.as_deref(), r.policy.line),
+            ),
+            _ => (
+                (w.kind.as_str(), Some(w.namespace.as_str()), w.name.as_str()),
+                (w.file.as_deref(), w.line),
+            ),
+        };
+        results.push(sarif_result(d, OPENED, "warning", message, object, at));
+    }
+    let rule = |id: &str, name: &str, text: &str| {
+        json!({
+            "id": id,
+            "name": name,
+            "shortDescription": { "text": text },
+            "fullDescription": { "text": text },
+        })
+    };
+    let log = json!({
+        "$schema": sarif::SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "netpol-check",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": [
+                        rule(UNCOVERED, "uncovered-by-change", "The change leaves a workload less isolated, or brings a workload that is not isolated for ingress and egress."),
+                        rule(OPENED, "opened-by-change", "The change opens connections that were denied before."),
+                    ],
+                }
+            },
+            "invocations": [{ "executionSuccessful": true }],
+            "columnKind": "utf16CodeUnits",
+            "results": results,
+        }]
+    });
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    writeln!(out)
+}
