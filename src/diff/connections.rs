@@ -218,25 +218,42 @@ impl Candidates {
 }
 
 /// One pair whose connection changed, as common indexes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PairChange {
-    pub source: usize,
-    pub destination: usize,
+    pub source: u32,
+    pub destination: u32,
     pub before: ConnSet,
     pub after: ConnSet,
-    /// The sides whose answer changed: the destination's ingress, the source's egress, with the
-    /// rules that allowed something before (base references) and after (head references).
-    pub ingress: Option<SideRules>,
-    pub egress: Option<SideRules>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The rules of one side that allowed something before (base references) and after (head
+/// references).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SideRules {
     pub before: Vec<RuleRef>,
     pub after: Vec<RuleRef>,
 }
 
-/// What a workload's side lets through from (ingress) or to (egress) an external range.
+/// Pairs whose connection changed because one workload's side (its ingress, or its egress)
+/// answers them differently, with the same rules before and after.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Common index of the workload whose side it is.
+    pub workload: usize,
+    pub direction: Direction,
+    pub rules: SideRules,
+    /// What opened and closed, over the pairs.
+    pub opened: ConnSet,
+    pub closed: ConnSet,
+    pub pairs: usize,
+    /// The first few pairs found.
+    pub examples: Vec<PairChange>,
+}
+
+/// What a group is told apart by.
+type GroupKey = (usize, Direction, SideRules, bool, bool);
+
+/// What one side lets through from (ingress) or to (egress) an external range.
 #[derive(Debug, Clone)]
 pub struct ExternalChange {
     /// Common index.
@@ -249,8 +266,106 @@ pub struct ExternalChange {
 }
 
 pub struct Changes {
-    pub pairs: Vec<PairChange>,
+    pub groups: Vec<Group>,
+    /// Distinct pairs with something opened, and with something closed.
+    pub pairs_opened: usize,
+    pub pairs_closed: usize,
+    /// Every changed pair, when asked for.
+    pub pairs: Option<Vec<PairChange>>,
     pub external: Vec<ExternalChange>,
+}
+
+/// What the pair evaluation of one side found.
+#[derive(Default)]
+struct Found {
+    groups: HashMap<GroupKey, Group>,
+    order: Vec<GroupKey>,
+    opened: usize,
+    closed: usize,
+    pairs: Vec<PairChange>,
+}
+
+impl Found {
+    fn add(&mut self, key: GroupKey, pair: &PairChange, examples: usize) {
+        let group = match self.groups.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                self.order.push(e.key().clone());
+                let (workload, direction, rules) = (e.key().0, e.key().1, e.key().2.clone());
+                e.insert(Group {
+                    workload,
+                    direction,
+                    rules,
+                    opened: ConnSet::none(),
+                    closed: ConnSet::none(),
+                    pairs: 0,
+                    examples: Vec::new(),
+                })
+            }
+        };
+        let opened = pair.after.subtract(&pair.before);
+        let closed = pair.before.subtract(&pair.after);
+        group.opened = group.opened.union(&opened);
+        group.closed = group.closed.union(&closed);
+        group.pairs += 1;
+        if group.examples.len() < examples {
+            group.examples.push(pair.clone());
+        }
+    }
+
+    /// Records a changed pair: counted once, and in the group of each side that changed.
+    fn record(
+        &mut self,
+        pair: PairChange,
+        sides: &[(usize, Direction, SideRules)],
+        options: Options,
+    ) {
+        let opened = !pair.after.subtract(&pair.before).is_empty();
+        let closed = !pair.before.subtract(&pair.after).is_empty();
+        self.opened += usize::from(opened);
+        self.closed += usize::from(closed);
+        for (w, d, rules) in sides {
+            self.add(
+                (*w, *d, rules.clone(), opened, closed),
+                &pair,
+                options.examples,
+            );
+        }
+        if options.pairs {
+            self.pairs.push(pair);
+        }
+    }
+
+    fn merge(&mut self, other: Found, examples: usize) {
+        self.opened += other.opened;
+        self.closed += other.closed;
+        self.pairs.extend(other.pairs);
+        let mut other_groups = other.groups;
+        for key in other.order {
+            let g = other_groups.remove(&key).expect("ordered key");
+            match self.groups.entry(key) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    let mine = e.into_mut();
+                    mine.opened = mine.opened.union(&g.opened);
+                    mine.closed = mine.closed.union(&g.closed);
+                    mine.pairs += g.pairs;
+                    let room = examples.saturating_sub(mine.examples.len());
+                    mine.examples.extend(g.examples.into_iter().take(room));
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    self.order.push(e.key().clone());
+                    e.insert(g);
+                }
+            }
+        }
+    }
+}
+
+/// What the caller wants kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub pairs: bool,
+    pub examples: usize,
 }
 
 /// Whatever concerns every pod: the Cilium mode, the Calico tiers, the host-network model.
@@ -260,6 +375,7 @@ pub fn compare(
     common: &[Common],
     policies: &Policies,
     global: bool,
+    options: Options,
 ) -> Changes {
     let mut base_common = vec![u32::MAX; base.engine.inventory.workloads.len()];
     let mut head_common = vec![u32::MAX; head.engine.inventory.workloads.len()];
@@ -330,42 +446,34 @@ pub fn compare(
         }
     }
 
-    // 3. Every candidate pair decided on both sides, once.
+    // 3. Every candidate pair decided on both sides, once: each side's pass keeps the pairs
+    // its own answer changes, and leaves to the destination's ingress pass those whose ingress
+    // answer changed too.
     let mut keys: Vec<(usize, Direction)> = candidates.keys().copied().collect();
     keys.sort_unstable();
     let all: Vec<u32> = (0..common.len() as u32).collect();
-    let pairs: Vec<PairChange> = keys
+    let found: Vec<Found> = keys
         .par_iter()
-        .flat_map_iter(|&(i, d)| {
+        .map(|&(i, d)| {
             let peers: &[u32] = match &candidates[&(i, d)] {
                 Candidates::All => &all,
                 Candidates::Some(v) => v,
             };
-            let mut out = Vec::new();
-            for &k in peers {
-                let k = k as usize;
-                if k == i {
-                    continue;
-                }
-                let (s, t) = match d {
-                    Direction::Ingress => (k, i),
-                    Direction::Egress => (i, k),
-                };
-                // Decided with the destination's ingress already.
-                if d == Direction::Egress
-                    && candidates
-                        .get(&(t, Direction::Ingress))
-                        .is_some_and(|c| c.contains(s as u32))
-                {
-                    continue;
-                }
-                if let Some(change) = pair_change(base, head, common, s, t) {
-                    out.push(change);
-                }
-            }
-            out
+            side_pass(base, head, common, i, d, peers, &candidates, options)
         })
         .collect();
+    let mut total = Found::default();
+    for f in found {
+        total.merge(f, options.examples);
+    }
+    let groups: Vec<Group> = {
+        let mut groups = total.groups;
+        total
+            .order
+            .iter()
+            .map(|k| groups.remove(k).expect("ordered key"))
+            .collect()
+    };
 
     // 4. External ranges, for the sides that changed.
     let segments = DIRECTIONS.map(|d| {
@@ -380,7 +488,13 @@ pub fn compare(
         .par_iter()
         .flat_map_iter(|&(i, d)| external_changes(base, head, common[i], i, d, &segments[slot(d)]))
         .collect();
-    Changes { pairs, external }
+    Changes {
+        groups,
+        pairs_opened: total.opened,
+        pairs_closed: total.closed,
+        pairs: options.pairs.then_some(total.pairs),
+        external,
+    }
 }
 
 /// Maps a side's policies to names both sides share.
@@ -685,39 +799,254 @@ fn connection(view: &View<'_>, s: usize, t: usize) -> Connection {
     out
 }
 
-fn pair_change(
+/// A pair decided whole on both sides (workloads whose pods carry several label sets).
+fn exact_pair(
     base: &View<'_>,
     head: &View<'_>,
     common: &[Common],
     s: usize,
     t: usize,
-) -> Option<PairChange> {
+    found: &mut Found,
+    options: Options,
+) {
     let b = connection(base, common[s].base, common[t].base);
     let h = connection(head, common[s].head, common[t].head);
     if b.allowed == h.allowed {
-        return None;
+        return;
     }
-    let side = |b: SideAnswer, h: SideAnswer| {
-        (b.allowed != h.allowed).then_some(SideRules {
-            before: b.rules,
-            after: h.rules,
-        })
+    let mut sides = Vec::new();
+    let rules = |b: SideAnswer, h: SideAnswer| SideRules {
+        before: b.rules,
+        after: h.rules,
     };
-    let mut ingress = side(b.ingress, h.ingress);
-    let mut egress = side(b.egress, h.egress);
-    if ingress.is_none() && egress.is_none() {
-        // Pod shapes of one workload answered differently, and their union hides it.
-        ingress = Some(SideRules::default());
-        egress = Some(SideRules::default());
+    let (in_changed, out_changed) = (
+        b.ingress.allowed != h.ingress.allowed,
+        b.egress.allowed != h.egress.allowed,
+    );
+    // Pod shapes that answered differently can hide the change in the unions: both sides
+    // then take the blame.
+    if in_changed || !out_changed {
+        sides.push((t, Direction::Ingress, rules(b.ingress, h.ingress)));
     }
-    Some(PairChange {
-        source: s,
-        destination: t,
+    if out_changed || !in_changed {
+        sides.push((s, Direction::Egress, rules(b.egress, h.egress)));
+    }
+    let pair = PairChange {
+        source: s as u32,
+        destination: t as u32,
         before: b.allowed,
         after: h.allowed,
-        ingress,
-        egress,
-    })
+    };
+    found.record(pair, &sides, options);
+}
+
+fn single(view: &View<'_>, w: usize) -> bool {
+    view.engine.inventory.workloads[w].label_sets.len() <= 1
+}
+
+/// How a side's rules match a peer: what its answer depends on, besides the peer's ports
+/// when they resolve named ports.
+fn signature(
+    view: &View<'_>,
+    side: &SidePolicies,
+    d: Direction,
+    peer: &Endpoint<'_>,
+) -> Vec<Match> {
+    let engine = view.engine;
+    let mut out = Vec::new();
+    for id in policy_ids(engine, side) {
+        let ns = engine.policy_namespace(id);
+        out.extend(engine.rules(id, d).iter().map(|r| r.peer_match(ns, peer)));
+    }
+    out
+}
+
+/// The pairs of workload `i`'s side for `d` with each of `peers`, decided on both sides.
+#[allow(clippy::too_many_arguments)]
+fn side_pass(
+    base: &View<'_>,
+    head: &View<'_>,
+    common: &[Common],
+    i: usize,
+    d: Direction,
+    peers: &[u32],
+    candidates: &HashMap<(usize, Direction), Candidates>,
+    options: Options,
+) -> Found {
+    let mut found = Found::default();
+    let me = common[i];
+    let fast_me = single(base, me.base) && single(head, me.head);
+    let other = match d {
+        Direction::Ingress => Direction::Egress,
+        Direction::Egress => Direction::Ingress,
+    };
+    // This side's answers, per way its rules match the peer (and, for egress, per list of the
+    // peer's ports, which resolve named ports).
+    type Key<'p> = (
+        Vec<Match>,
+        Vec<Match>,
+        &'p [crate::model::ContainerPort],
+        &'p [crate::model::ContainerPort],
+    );
+    let mut mine: HashMap<Key<'_>, (SideAnswer, SideAnswer)> = HashMap::new();
+    // The other end's answers, per its side (and, for ingress, its ports).
+    type OtherKey<'p> = (
+        &'p SidePolicies,
+        &'p SidePolicies,
+        &'p [crate::model::ContainerPort],
+        &'p [crate::model::ContainerPort],
+    );
+    let mut theirs: HashMap<OtherKey<'_>, (SideAnswer, SideAnswer)> = HashMap::new();
+    let no_ports: &[crate::model::ContainerPort] = &[];
+    for &k in peers {
+        let k = k as usize;
+        if k == i {
+            continue;
+        }
+        let (s, t) = match d {
+            Direction::Ingress => (k, i),
+            Direction::Egress => (i, k),
+        };
+        let them = common[k];
+        if !fast_me || !single(base, them.base) || !single(head, them.head) {
+            // Decided with the destination's ingress already.
+            let done = d == Direction::Egress
+                && candidates
+                    .get(&(t, Direction::Ingress))
+                    .is_some_and(|c| c.contains(s as u32));
+            if !done {
+                exact_pair(base, head, common, s, t, &mut found, options);
+            }
+            continue;
+        }
+        let (mb, mh) = (
+            Member {
+                workload: me.base,
+                labels: 0,
+            },
+            Member {
+                workload: me.head,
+                labels: 0,
+            },
+        );
+        let (pb, ph) = (
+            Member {
+                workload: them.base,
+                labels: 0,
+            },
+            Member {
+                workload: them.head,
+                labels: 0,
+            },
+        );
+        let (me_b, me_h) = (base.pod(mb), head.pod(mh));
+        let (them_b, them_h) = (base.pod(pb), head.pod(ph));
+        let (side_b, side_h) = (&base.side(me.base, d)[0], &head.side(me.head, d)[0]);
+        fn ports<'v>(view: &View<'v>, w: usize) -> &'v [crate::model::ContainerPort] {
+            &view.engine.inventory.workloads[w].ports
+        }
+        // Ingress: named ports resolve on this workload; egress: on the peer.
+        let (dest_b, dest_h) = match d {
+            Direction::Ingress => (me_b, me_h),
+            Direction::Egress => (them_b, them_h),
+        };
+        let key: Key<'_> = (
+            signature(base, side_b, d, &them_b),
+            signature(head, side_h, d, &them_h),
+            if d == Direction::Egress {
+                ports(base, them.base)
+            } else {
+                no_ports
+            },
+            if d == Direction::Egress {
+                ports(head, them.head)
+            } else {
+                no_ports
+            },
+        );
+        let (ab, ah) = mine.entry(key).or_insert_with(|| {
+            (
+                decide(base, side_b, d, &them_b, &dest_b),
+                decide(head, side_h, d, &them_h, &dest_h),
+            )
+        });
+        if ab.allowed == ah.allowed {
+            // Unchanged here; a change of the peer's own side is found by its own pass.
+            continue;
+        }
+        let (other_b, other_h) = (
+            &base.side(them.base, other)[0],
+            &head.side(them.head, other)[0],
+        );
+        let other_key: OtherKey<'_> = (
+            other_b,
+            other_h,
+            if other == Direction::Ingress {
+                ports(base, them.base)
+            } else {
+                no_ports
+            },
+            if other == Direction::Ingress {
+                ports(head, them.head)
+            } else {
+                no_ports
+            },
+        );
+        let (ob, oh) = theirs.entry(other_key).or_insert_with(|| match other {
+            // The peer's ingress from this workload.
+            Direction::Ingress => (
+                decide(base, other_b, other, &me_b, &them_b),
+                decide(head, other_h, other, &me_h, &them_h),
+            ),
+            // The peer's egress towards this workload.
+            Direction::Egress => (
+                decide(base, other_b, other, &me_b, &me_b),
+                decide(head, other_h, other, &me_h, &me_h),
+            ),
+        });
+        if d == Direction::Egress && ob.allowed != oh.allowed {
+            // The destination's ingress pass has this pair, with both sides.
+            continue;
+        }
+        let before = ab.allowed.intersect(&ob.allowed);
+        let after = ah.allowed.intersect(&oh.allowed);
+        if before == after {
+            continue;
+        }
+        let mut sides = vec![(
+            i,
+            d,
+            SideRules {
+                before: allow_rules(ab),
+                after: allow_rules(ah),
+            },
+        )];
+        if ob.allowed != oh.allowed {
+            sides.push((
+                k,
+                other,
+                SideRules {
+                    before: allow_rules(ob),
+                    after: allow_rules(oh),
+                },
+            ));
+        }
+        let pair = PairChange {
+            source: s as u32,
+            destination: t as u32,
+            before,
+            after,
+        };
+        found.record(pair, &sides, options);
+    }
+    found
+}
+
+fn allow_rules(a: &SideAnswer) -> Vec<RuleRef> {
+    let mut r = a.rules.clone();
+    r.sort_unstable();
+    r.dedup();
+    r
 }
 
 fn external_side(view: &View<'_>, w: usize, d: Direction, address: &Endpoint<'_>) -> SideAnswer {

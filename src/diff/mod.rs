@@ -5,7 +5,7 @@
 pub mod connections;
 pub mod identity;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -16,7 +16,7 @@ use crate::model::{Direction, Inventory, Origin, Workload};
 use crate::report::{Finding, Isolation, Report, Severity, SeverityCounts, Source, API_VERSION};
 use crate::semantics::{ConnSet, RuleRef};
 
-use connections::{Common, PairChange, SideRules, View};
+use connections::{Common, PairChange, View};
 use identity::{Object, Policies, Status};
 
 /// One side of the comparison: its inventory's engine and its report.
@@ -377,9 +377,19 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> Connectivit
     let mut notes = Vec::new();
     let global = global_change(base.engine, head.engine, &mut notes);
     let (base_view, head_view) = rayon::join(|| View::new(base.engine), || View::new(head.engine));
-    let changes = connections::compare(&base_view, &head_view, &common, &policies, global);
-    let name_of = |i: usize| {
-        let w = &hi.workloads[common[i].head];
+    let changes = connections::compare(
+        &base_view,
+        &head_view,
+        &common,
+        &policies,
+        global,
+        connections::Options {
+            pairs: options.pairs,
+            examples: options.examples,
+        },
+    );
+    let name_of = |i: u32| {
+        let w = &hi.workloads[common[i as usize].head];
         format!("{}/{}[{}]", w.namespace, w.name, w.kind.as_str())
     };
     let pair_entry = |p: &PairChange| Pair {
@@ -388,12 +398,11 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> Connectivit
         before: p.before.to_string(),
         after: p.after.to_string(),
     };
-    let connections = group_pairs(
-        &changes.pairs,
+    let connections = connection_changes(
+        &changes.groups,
         base.engine,
         head.engine,
         &common,
-        options,
         &pair_entry,
     );
     let external: Vec<ExternalChange> = changes
@@ -401,14 +410,11 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> Connectivit
         .iter()
         .map(|e| external_entry(e, base.engine, head.engine, &common))
         .collect();
-    let mut pairs = options.pairs.then(|| {
-        let mut all: Vec<Pair> = changes.pairs.iter().map(pair_entry).collect();
+    let pairs = changes.pairs.as_ref().map(|list| {
+        let mut all: Vec<Pair> = list.iter().map(pair_entry).collect();
         all.sort_by(|a, b| (&a.source, &a.destination).cmp(&(&b.source, &b.destination)));
         all
     });
-    if let Some(p) = &mut pairs {
-        p.dedup();
-    }
 
     // Findings, by rule, object and message.
     let key = |f: &Finding| {
@@ -454,16 +460,8 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> Connectivit
             .filter(|c| c.change == CoverageStep::Gained)
             .count(),
         new_uncovered: added.iter().filter(|a| !a.covered()).count(),
-        pairs_opened: changes
-            .pairs
-            .iter()
-            .filter(|p| !p.after.subtract(&p.before).is_empty())
-            .count(),
-        pairs_closed: changes
-            .pairs
-            .iter()
-            .filter(|p| !p.before.subtract(&p.after).is_empty())
-            .count(),
+        pairs_opened: changes.pairs_opened,
+        pairs_closed: changes.pairs_closed,
         external_opened: external
             .iter()
             .filter(|e| e.change != Change::Closed)
@@ -557,12 +555,30 @@ fn rank(i: &Isolation) -> u8 {
     }
 }
 
+/// Whether the same thing makes the default a deny. NetworkPolicies isolate together: the
+/// report names the first of them, and another first one is not a change of coverage.
+fn same_decider(a: &Isolation, b: &Isolation) -> bool {
+    let network = |i: &Isolation| {
+        i.decided_by
+            .as_ref()
+            .is_some_and(|d| d.layer == "NetworkPolicy" && d.kind == "NetworkPolicy")
+    };
+    (network(a) && network(b)) || a.decided_by == b.decided_by
+}
+
 fn decided(i: &Isolation) -> String {
     match &i.decided_by {
-        Some(d) => match &d.rule {
-            Some(r) => format!("{} {} {} ({r})", d.layer, d.kind, d.name),
-            None => format!("{} {} {}", d.layer, d.kind, d.name),
-        },
+        Some(d) => {
+            let what = if d.layer == d.kind {
+                format!("{} {}", d.kind, d.name)
+            } else {
+                format!("{} {} {}", d.layer, d.kind, d.name)
+            };
+            match &d.rule {
+                Some(r) => format!("{what} ({r})"),
+                None => what,
+            }
+        }
         None => "nothing".to_owned(),
     }
 }
@@ -587,7 +603,7 @@ fn coverage_changes(
             (Direction::Ingress, &b.ingress, &h.ingress),
             (Direction::Egress, &b.egress, &h.egress),
         ] {
-            if before.isolation == after.isolation && before.decided_by == after.decided_by {
+            if before.isolation == after.isolation && same_decider(before, after) {
                 continue;
             }
             let change = match rank(after).cmp(&rank(before)) {
@@ -674,89 +690,43 @@ fn reasons(rules: &[RuleName], was: &[RuleName]) -> String {
     format!("{now}; {before}")
 }
 
-/// A group's subject, direction, rules after and before, and whether nothing opened / closed.
-type GroupKey = (usize, u8, Vec<RuleRef>, Vec<RuleRef>, bool, bool);
-
-struct Group {
-    workload: usize,
-    direction: Direction,
-    before: Vec<RuleRef>,
-    after: Vec<RuleRef>,
-    opened: ConnSet,
-    closed: ConnSet,
-    pairs: Vec<usize>,
-}
-
-fn group_pairs(
-    pairs: &[PairChange],
+fn connection_changes(
+    groups: &[connections::Group],
     base: &Engine<'_>,
     head: &Engine<'_>,
     common: &[Common],
-    options: &Options,
     pair_entry: &dyn Fn(&PairChange) -> Pair,
 ) -> Vec<ConnectionChange> {
-    let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
-    for (n, p) in pairs.iter().enumerate() {
-        let opened = p.after.subtract(&p.before);
-        let closed = p.before.subtract(&p.after);
-        for (d, side, subject) in [
-            (Direction::Ingress, &p.ingress, p.destination),
-            (Direction::Egress, &p.egress, p.source),
-        ] {
-            let Some(SideRules { before, after }) = side else {
-                continue;
-            };
-            let key = (
-                subject,
-                d as u8,
-                after.clone(),
-                before.clone(),
-                opened.is_empty(),
-                closed.is_empty(),
-            );
-            let g = groups.entry(key).or_insert_with(|| Group {
-                workload: subject,
-                direction: d,
-                before: before.clone(),
-                after: after.clone(),
-                opened: ConnSet::none(),
-                closed: ConnSet::none(),
-                pairs: Vec::new(),
-            });
-            g.opened = g.opened.union(&opened);
-            g.closed = g.closed.union(&closed);
-            g.pairs.push(n);
-        }
-    }
     let mut out: Vec<ConnectionChange> = groups
-        .into_values()
+        .iter()
         .map(|g| {
             let hw = &head.inventory.workloads[common[g.workload].head];
             let workload = WorkloadRef::of(hw);
             let rules: Vec<RuleName> = g
+                .rules
                 .after
                 .iter()
                 .map(|&r| rule_name(head.inventory, r))
                 .collect();
             let was: Vec<RuleName> = g
+                .rules
                 .before
                 .iter()
                 .map(|&r| rule_name(base.inventory, r))
                 .collect();
-            let mut examples: Vec<Pair> = g.pairs.iter().map(|&n| pair_entry(&pairs[n])).collect();
+            let mut examples: Vec<Pair> = g.examples.iter().map(pair_entry).collect();
             examples.sort_by(|a, b| (&a.source, &a.destination).cmp(&(&b.source, &b.destination)));
             let others: Vec<String> = examples
                 .iter()
-                .take(options.examples)
                 .map(|e| match g.direction {
                     Direction::Ingress => e.source.clone(),
                     Direction::Egress => e.destination.clone(),
                 })
                 .collect();
-            let count = g.pairs.len();
+            let count = g.pairs;
             let peers = if count == 1 {
                 others.join("")
-            } else if count <= options.examples {
+            } else if count <= others.len() {
                 format!("{count} workloads ({})", others.join(", "))
             } else {
                 format!("{count} workloads (e.g. {})", others.join(", "))
@@ -767,7 +737,6 @@ fn group_pairs(
                 change_words(g.direction, &g.opened, &g.closed),
                 reasons(&rules, &was)
             );
-            examples.truncate(options.examples);
             ConnectionChange {
                 change: Change::of(&g.opened, &g.closed),
                 workload,
@@ -789,12 +758,16 @@ fn group_pairs(
             std::cmp::Reverse(a.pairs),
             &a.workload.namespace,
             &a.workload.name,
+            a.direction,
+            &a.message,
         )
             .cmp(&(
                 b.change,
                 std::cmp::Reverse(b.pairs),
                 &b.workload.namespace,
                 &b.workload.name,
+                b.direction,
+                &b.message,
             ))
     });
     out

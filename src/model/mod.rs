@@ -254,7 +254,7 @@ impl Protocol {
 }
 
 /// A container port, kept for named-port resolution.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ContainerPort {
     pub name: Option<String>,
     pub port: i64,

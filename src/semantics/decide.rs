@@ -10,7 +10,7 @@ use super::ConnSet;
 use crate::model::Direction;
 
 /// The policies that apply to one pod in one direction, per layer, in evaluation order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct SidePolicies {
     /// Positions in [`PolicySet::cluster`] of Admin-tier policies selecting the pod.
     pub admin: Vec<usize>,
