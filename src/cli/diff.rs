@@ -108,6 +108,8 @@ pub struct DiffArgs {
 struct Loaded {
     inventory: Inventory,
     source: Source,
+    /// What the diff must say about how this side was read.
+    notes: Vec<String>,
 }
 
 fn manifests(filenames: &[String], namespace: &str) -> Result<Loaded, Error> {
@@ -118,7 +120,11 @@ fn manifests(filenames: &[String], namespace: &str) -> Result<Loaded, Error> {
     };
     let inventory = sources::load(&inputs, &options)?;
     let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
-    Ok(Loaded { inventory, source })
+    Ok(Loaded {
+        inventory,
+        source,
+        notes: Vec::new(),
+    })
 }
 
 fn at_revision(filenames: &[String], revision: &str, namespace: &str) -> Result<Loaded, Error> {
@@ -129,7 +135,11 @@ fn at_revision(filenames: &[String], revision: &str, namespace: &str) -> Result<
     };
     let inventory = sources::manifests::load_read(&read, &options)?;
     let source = Source::manifests(read.iter().map(|l| l.name.to_string()).collect());
-    Ok(Loaded { inventory, source })
+    Ok(Loaded {
+        inventory,
+        source,
+        notes: Vec::new(),
+    })
 }
 
 /// The namespaces an inventory names objects in.
@@ -183,11 +193,15 @@ fn against_cluster(args: &DiffArgs) -> Result<(Loaded, Loaded), Error> {
         },
     };
     let data = cluster::load(&options)?;
-    for note in &data.notes {
-        eprintln!("note: {}", output::terminal::escape_lines(note));
-    }
     let mut base = data.inventory;
+    let mut notes = data.notes;
     if !args.all_namespaces {
+        notes.push(format!(
+            "the cluster was read in namespace{} {} only: rules whose peers are pods of other \
+             namespaces see none of them there (-A reads every namespace)",
+            if namespaces.len() == 1 { "" } else { "s" },
+            namespaces.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
         // Every namespace was listed for several: keep those the change touches, and what
         // is cluster-scoped.
         let keep = |ns: &str| namespaces.contains(ns);
@@ -210,16 +224,25 @@ fn against_cluster(args: &DiffArgs) -> Result<(Loaded, Loaded), Error> {
         Loaded {
             inventory: base,
             source,
+            notes,
         },
         Loaded {
             inventory: applied,
             source: head_source,
+            notes: Vec::new(),
         },
     ))
 }
 
 pub fn diff(args: &DiffArgs) -> Result<i32, Error> {
     let stdin_twice = args.filenames.iter().any(|f| f == "-") && args.base.iter().any(|f| f == "-");
+    if args.base_ref.is_some() && args.filenames.iter().any(|f| f == "-") {
+        return Err(Error::Usage(
+            "--base-ref reads the -f paths at a Git revision: stdin (-f -) has no revision; \
+             use --base PATH for the base instead"
+                .to_owned(),
+        ));
+    }
     if stdin_twice {
         return Err(Error::Usage(
             "-f - and --base - both read stdin: give one of the sides as files".to_owned(),
@@ -274,7 +297,7 @@ pub fn diff(args: &DiffArgs) -> Result<i32, Error> {
             )
         },
     );
-    let result = diff::compare(
+    let mut result = diff::compare(
         diff::Side {
             engine: &base_engine,
             report: &base_report,
@@ -288,6 +311,7 @@ pub fn diff(args: &DiffArgs) -> Result<i32, Error> {
             ..diff::Options::default()
         },
     );
+    result.notes.extend(base.notes.iter().cloned());
     let human = matches!(args.output, DiffFormat::Table | DiffFormat::Markdown);
     super::connectivity::print(human, |out| match args.output {
         DiffFormat::Table => output::diff::table(&result, out),

@@ -73,10 +73,13 @@ pub fn summary_line(d: &ConnectivityDiff) -> String {
     }
     let added = s.findings_added.error + s.findings_added.warning + s.findings_added.info;
     if added > 0 {
+        let errors = match s.findings_added.error {
+            0 => String::new(),
+            n => format!(" ({})", plural(n, "error", "errors")),
+        };
         parts.push(format!(
-            "{} added ({} errors)",
-            plural(added, "finding", "findings"),
-            s.findings_added.error
+            "{} added{errors}",
+            plural(added, "finding", "findings")
         ));
     }
     let removed = s.findings_removed.error + s.findings_removed.warning + s.findings_removed.info;
