@@ -81,7 +81,7 @@ fn rename_app(doc: &str, only_first: Option<()>) -> String {
     while let Some(at) = rest.find("app: ") {
         let value_start = at + "app: ".len();
         let value_len = rest[value_start..]
-            .find(|c: char| c == ',' || c == '}' || c == '\n' || c == ' ')
+            .find([',', '}', '\n', ' '])
             .unwrap_or(rest.len() - value_start);
         out.push_str(&rest[..value_start + value_len]);
         out.push_str("-v2");
