@@ -16,7 +16,7 @@
 //!
 //! Every such pair is then decided on both sides, and kept when what gets through differs.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMap as Map, HashSet};
 
 use rayon::prelude::*;
 
@@ -47,6 +47,11 @@ pub struct View<'a> {
     namespaces: Vec<(&'a str, Vec<usize>)>,
     /// The workloads each policy applies to, per direction.
     subjects: HashMap<(PolicyId, usize), Vec<usize>>,
+    /// Per workload and direction, a number shared by the workloads whose (single) pod shape
+    /// has the same policies on that side; `u32::MAX` for several shapes.
+    side_class: Vec<[u32; 2]>,
+    /// Per workload, a number shared by the workloads with the same container ports.
+    port_class: Vec<u32>,
 }
 
 impl<'a> View<'a> {
@@ -63,13 +68,13 @@ impl<'a> View<'a> {
                 })
             })
             .collect();
-        let mut by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_ns: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, w) in workloads.iter().enumerate() {
             by_ns.entry(w.namespace.as_str()).or_default().push(i);
         }
         let mut namespaces: Vec<(&str, Vec<usize>)> = by_ns.into_iter().collect();
         namespaces.sort_by(|a, b| a.0.cmp(b.0));
-        let mut subjects: HashMap<(PolicyId, usize), Vec<usize>> = HashMap::new();
+        let mut subjects: HashMap<(PolicyId, usize), Vec<usize>> = HashMap::default();
         for (w, per_direction) in sides.iter().enumerate() {
             for (d, members) in per_direction.iter().enumerate() {
                 let mut ids: Vec<PolicyId> =
@@ -81,11 +86,34 @@ impl<'a> View<'a> {
                 }
             }
         }
+        let mut classes: Map<&SidePolicies, u32> = Map::default();
+        let side_class = sides
+            .iter()
+            .map(|per_direction| {
+                [0, 1].map(|d| match per_direction[d].as_slice() {
+                    [one] => {
+                        let next = classes.len() as u32;
+                        *classes.entry(one).or_insert(next)
+                    }
+                    _ => u32::MAX,
+                })
+            })
+            .collect();
+        let mut ports: Map<&[crate::model::ContainerPort], u32> = Map::default();
+        let port_class = workloads
+            .iter()
+            .map(|w| {
+                let next = ports.len() as u32;
+                *ports.entry(w.ports.as_slice()).or_insert(next)
+            })
+            .collect();
         View {
             engine,
             sides,
             namespaces,
             subjects,
+            side_class,
+            port_class,
         }
     }
 
@@ -388,23 +416,54 @@ pub fn compare(
         .map(|&c| peer_change(base.engine, head.engine, c))
         .collect();
 
-    // 1. Sides that changed, and the peers of each that may be answered differently.
-    let side_candidates: Vec<((usize, Direction), Candidates)> = (0..common.len())
+    // 1. Sides that changed, and the peers of each that may be answered differently: the peers
+    // of each changed policy's rules are found once, however many sides it is on.
+    let side_changes: Vec<((usize, Direction), SideChange)> = (0..common.len())
         .into_par_iter()
         .flat_map_iter(|i| DIRECTIONS.map(|d| (i, d)))
         .filter_map(|(i, d)| {
-            changed_side(
-                base,
-                head,
-                common[i],
-                d,
-                peer_changes[i],
-                policies,
-                global,
-                &base_common,
-                &head_common,
-            )
-            .map(|c| ((i, d), c))
+            changed_side(base, head, common[i], d, peer_changes[i], policies, global)
+                .map(|c| ((i, d), c))
+        })
+        .collect();
+    let mut rule_sets: Vec<(bool, PolicyId, Direction)> = side_changes
+        .iter()
+        .flat_map(|((_, d), c)| match c {
+            SideChange::All => Vec::new(),
+            SideChange::Rules(r) => r.iter().map(|&(h, id)| (h, id, *d)).collect(),
+        })
+        .collect();
+    rule_sets.sort_unstable();
+    rule_sets.dedup();
+    let peers_of: HashMap<(bool, PolicyId, Direction), Vec<u32>> = rule_sets
+        .into_par_iter()
+        .map(|(is_head, id, d)| {
+            let (view, map) = if is_head {
+                (head, &head_common)
+            } else {
+                (base, &base_common)
+            };
+            let mut peers = Vec::new();
+            matching_peers(view, id, d, map, &mut peers);
+            ((is_head, id, d), peers)
+        })
+        .collect();
+    let side_candidates: Vec<((usize, Direction), Candidates)> = side_changes
+        .into_par_iter()
+        .map(|((i, d), c)| {
+            let candidates = match c {
+                SideChange::All => Candidates::All,
+                SideChange::Rules(r) => {
+                    let mut peers: Vec<u32> = r
+                        .iter()
+                        .flat_map(|&(h, id)| peers_of[&(h, id, d)].iter().copied())
+                        .collect();
+                    peers.sort_unstable();
+                    peers.dedup();
+                    Candidates::Some(peers)
+                }
+            };
+            ((i, d), candidates)
         })
         .collect();
     let changed_sides: HashSet<(usize, Direction)> =
@@ -514,7 +573,15 @@ fn gids(view: &View<'_>, s: &SidePolicies, policies: &Policies, is_head: bool) -
         .collect()
 }
 
-/// Whether a workload's side for `d` changed, and which peers may be answered differently.
+/// How a side changed: whatever it does with peers no rule names (every peer may be answered
+/// differently), or the rules of these policies (base or head: `true`), only for the peers
+/// they match.
+enum SideChange {
+    All,
+    Rules(Vec<(bool, PolicyId)>),
+}
+
+/// Whether a workload's side for `d` changed, and how.
 #[allow(clippy::too_many_arguments)]
 fn changed_side(
     base: &View<'_>,
@@ -524,23 +591,21 @@ fn changed_side(
     own: PeerChange,
     policies: &Policies,
     global: bool,
-    base_common: &[u32],
-    head_common: &[u32],
-) -> Option<Candidates> {
+) -> Option<SideChange> {
     let (bs, hs) = (base.side(c.base, d), head.side(c.head, d));
     if global {
         let untouched =
             bs.iter().all(SidePolicies::is_empty) && hs.iter().all(SidePolicies::is_empty);
-        return (!untouched).then_some(Candidates::All);
+        return (!untouched).then_some(SideChange::All);
     }
     if bs.len() != hs.len() {
-        return Some(Candidates::All);
+        return Some(SideChange::All);
     }
     // The policies whose rules may now answer some peer differently.
     let mut changed: Vec<(bool, PolicyId)> = Vec::new();
     for (b, h) in bs.iter().zip(hs) {
         if structure(base.engine, b) != structure(head.engine, h) {
-            return Some(Candidates::All);
+            return Some(SideChange::All);
         }
         let (bg, hg) = (
             gids(base, b, policies, false),
@@ -575,7 +640,7 @@ fn changed_side(
         own_sensitive(head, h, true, &mut changed);
         if bg != hg && changed.is_empty() {
             // Same policies in another order.
-            return Some(Candidates::All);
+            return Some(SideChange::All);
         }
     }
     if changed.is_empty() {
@@ -583,18 +648,7 @@ fn changed_side(
     }
     changed.sort_unstable();
     changed.dedup();
-    let mut peers: Vec<u32> = Vec::new();
-    for (is_head, id) in changed {
-        let (view, map) = if is_head {
-            (head, head_common)
-        } else {
-            (base, base_common)
-        };
-        matching_peers(view, id, d, map, &mut peers);
-    }
-    peers.sort_unstable();
-    peers.dedup();
-    Some(Candidates::Some(peers))
+    Some(SideChange::Rules(changed))
 }
 
 /// The common workloads some rule of `id` for `d` may match (as the other end).
@@ -721,6 +775,7 @@ fn sensitive_sides(
 }
 
 /// What one side lets through, and the rules that allowed it.
+#[derive(Clone)]
 struct SideAnswer {
     allowed: ConnSet,
     rules: Vec<RuleRef>,
@@ -844,22 +899,35 @@ fn single(view: &View<'_>, w: usize) -> bool {
     view.engine.inventory.workloads[w].label_sets.len() <= 1
 }
 
-/// How a side's rules match a peer: what its answer depends on, besides the peer's ports
-/// when they resolve named ports.
+/// How a side's rules match a peer, appended to `out`: what its answer depends on, besides
+/// the peer's ports when they resolve named ports.
 fn signature(
     view: &View<'_>,
     side: &SidePolicies,
     d: Direction,
     peer: &Endpoint<'_>,
-) -> Vec<Match> {
+    out: &mut Vec<u64>,
+) {
     let engine = view.engine;
-    let mut out = Vec::new();
     for id in policy_ids(engine, side) {
         let ns = engine.policy_namespace(id);
-        out.extend(engine.rules(id, d).iter().map(|r| r.peer_match(ns, peer)));
+        out.extend(
+            engine
+                .rules(id, d)
+                .iter()
+                .map(|r| match r.peer_match(ns, peer) {
+                    Match::Yes => 0,
+                    Match::No => 1,
+                    // The reason tells unknowns apart: a static string's address.
+                    Match::Unknown(why) => (why.as_ptr() as u64) << 2 | 2,
+                    Match::UnknownUnless(why) => (why.as_ptr() as u64) << 2 | 3,
+                }),
+        );
     }
-    out
 }
+
+/// Between the two sides' parts of a signature.
+const SEPARATOR: u64 = u64::MAX;
 
 /// The pairs of workload `i`'s side for `d` with each of `peers`, decided on both sides.
 #[allow(clippy::too_many_arguments)]
@@ -882,22 +950,11 @@ fn side_pass(
     };
     // This side's answers, per way its rules match the peer (and, for egress, per list of the
     // peer's ports, which resolve named ports).
-    type Key<'p> = (
-        Vec<Match>,
-        Vec<Match>,
-        &'p [crate::model::ContainerPort],
-        &'p [crate::model::ContainerPort],
-    );
-    let mut mine: HashMap<Key<'_>, (SideAnswer, SideAnswer)> = HashMap::new();
+    let mut mine: Map<Vec<u64>, usize> = Map::default();
+    let mut answers: Vec<(SideAnswer, SideAnswer)> = Vec::new();
+    let mut key: Vec<u64> = Vec::new();
     // The other end's answers, per its side (and, for ingress, its ports).
-    type OtherKey<'p> = (
-        &'p SidePolicies,
-        &'p SidePolicies,
-        &'p [crate::model::ContainerPort],
-        &'p [crate::model::ContainerPort],
-    );
-    let mut theirs: HashMap<OtherKey<'_>, (SideAnswer, SideAnswer)> = HashMap::new();
-    let no_ports: &[crate::model::ContainerPort] = &[];
+    let mut theirs: Map<[u32; 4], (SideAnswer, SideAnswer)> = Map::default();
     for &k in peers {
         let k = k as usize;
         if k == i {
@@ -942,34 +999,31 @@ fn side_pass(
         let (me_b, me_h) = (base.pod(mb), head.pod(mh));
         let (them_b, them_h) = (base.pod(pb), head.pod(ph));
         let (side_b, side_h) = (&base.side(me.base, d)[0], &head.side(me.head, d)[0]);
-        fn ports<'v>(view: &View<'v>, w: usize) -> &'v [crate::model::ContainerPort] {
-            &view.engine.inventory.workloads[w].ports
-        }
         // Ingress: named ports resolve on this workload; egress: on the peer.
         let (dest_b, dest_h) = match d {
             Direction::Ingress => (me_b, me_h),
             Direction::Egress => (them_b, them_h),
         };
-        let key: Key<'_> = (
-            signature(base, side_b, d, &them_b),
-            signature(head, side_h, d, &them_h),
-            if d == Direction::Egress {
-                ports(base, them.base)
-            } else {
-                no_ports
-            },
-            if d == Direction::Egress {
-                ports(head, them.head)
-            } else {
-                no_ports
-            },
-        );
-        let (ab, ah) = mine.entry(key).or_insert_with(|| {
-            (
-                decide(base, side_b, d, &them_b, &dest_b),
-                decide(head, side_h, d, &them_h, &dest_h),
-            )
-        });
+        key.clear();
+        signature(base, side_b, d, &them_b, &mut key);
+        key.push(SEPARATOR);
+        signature(head, side_h, d, &them_h, &mut key);
+        if d == Direction::Egress {
+            key.push(u64::from(base.port_class[them.base]));
+            key.push(u64::from(head.port_class[them.head]));
+        }
+        let at = match mine.get(key.as_slice()) {
+            Some(&at) => at,
+            None => {
+                answers.push((
+                    decide(base, side_b, d, &them_b, &dest_b),
+                    decide(head, side_h, d, &them_h, &dest_h),
+                ));
+                mine.insert(key.clone(), answers.len() - 1);
+                answers.len() - 1
+            }
+        };
+        let (ab, ah) = &answers[at];
         if ab.allowed == ah.allowed {
             // Unchanged here; a change of the peer's own side is found by its own pass.
             continue;
@@ -978,20 +1032,16 @@ fn side_pass(
             &base.side(them.base, other)[0],
             &head.side(them.head, other)[0],
         );
-        let other_key: OtherKey<'_> = (
-            other_b,
-            other_h,
-            if other == Direction::Ingress {
-                ports(base, them.base)
-            } else {
-                no_ports
-            },
-            if other == Direction::Ingress {
-                ports(head, them.head)
-            } else {
-                no_ports
-            },
-        );
+        let ports = |view: &View<'_>, w: usize| match other {
+            Direction::Ingress => view.port_class[w],
+            Direction::Egress => u32::MAX,
+        };
+        let other_key = [
+            base.side_class[them.base][slot(other)],
+            head.side_class[them.head][slot(other)],
+            ports(base, them.base),
+            ports(head, them.head),
+        ];
         let (ob, oh) = theirs.entry(other_key).or_insert_with(|| match other {
             // The peer's ingress from this workload.
             Direction::Ingress => (
@@ -1077,10 +1127,33 @@ fn external_changes(
     segments: &[Segment],
 ) -> Vec<ExternalChange> {
     let mut out: Vec<ExternalChange> = Vec::new();
+    // One pod shape each: the answers depend on how the side's rules match the address only.
+    let single_shapes = single(base, c.base) && single(head, c.head);
+    let mut cache: Map<Vec<u64>, (SideAnswer, SideAnswer)> = Map::default();
+    let mut key = Vec::new();
     for &segment in segments {
         let address = Endpoint::Address(segment.start);
-        let b = external_side(base, c.base, d, &address);
-        let h = external_side(head, c.head, d, &address);
+        let (b, h) = if single_shapes {
+            key.clear();
+            signature(base, &base.side(c.base, d)[0], d, &address, &mut key);
+            key.push(SEPARATOR);
+            signature(head, &head.side(c.head, d)[0], d, &address, &mut key);
+            if let Some((b, h)) = cache.get(key.as_slice()) {
+                (b.clone(), h.clone())
+            } else {
+                let answers = (
+                    external_side(base, c.base, d, &address),
+                    external_side(head, c.head, d, &address),
+                );
+                cache.insert(key.clone(), answers.clone());
+                answers
+            }
+        } else {
+            (
+                external_side(base, c.base, d, &address),
+                external_side(head, c.head, d, &address),
+            )
+        };
         if b.allowed == h.allowed {
             continue;
         }
