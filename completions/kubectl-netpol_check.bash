@@ -19,6 +19,9 @@ _kubectl_netpol_check() {
             kubectl_netpol_check,completion)
                 cmd="kubectl_netpol_check__subcmd__completion"
                 ;;
+            kubectl_netpol_check,diff)
+                cmd="kubectl_netpol_check__subcmd__diff"
+                ;;
             kubectl_netpol_check,explain)
                 cmd="kubectl_netpol_check__subcmd__explain"
                 ;;
@@ -44,7 +47,7 @@ _kubectl_netpol_check() {
 
     case "${cmd}" in
         kubectl_netpol_check)
-            opts="-f -n -A -o -l -s -v -h -V --filename --namespace --all-namespaces --output --selector --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --help --version post-render generate rules explain reach matrix completion"
+            opts="-f -n -A -o -l -s -v -h -V --filename --namespace --all-namespaces --output --selector --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --help --version post-render generate rules explain reach matrix diff completion"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -176,6 +179,116 @@ _kubectl_netpol_check() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl_netpol_check__subcmd__diff)
+            opts="-f -n -A -o -s -v -h --filename --base --base-ref --base-cluster --namespace --all-namespaces --output --fail-on --pairs --include-system --exclude-namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-ref)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table markdown json sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table markdown json sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -W "uncovered opened any never" -- "${cur}"))
+                    return 0
+                    ;;
+                --exclude-namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-network)
+                    COMPREPLY=($(compgen -W "node pod" -- "${cur}"))
+                    return 0
+                    ;;
+                --cilium-policy-mode)
+                    COMPREPLY=($(compgen -W "default always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -70,6 +70,7 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" 
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "explain" -d 'Why is a workload (not) isolated: the policies selecting it per direction, their rules in plain words, the workloads those rules reach, and the findings on them'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "reach" -d 'Can SRC open a connection to DST? Exit 0 when allowed, 1 when denied (or unknown), 2 on error'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "matrix" -d 'Every ordered pair of workloads in scope (and the external address ranges the policies\' ipBlocks cut out), with the ports each may use'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "diff" -d 'What a change opens, closes and uncovers: the new side (-f) against a base (--base PATH, --base-ref REF or --base-cluster). Exit 1 when it fails --fail-on'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -f -a "completion" -d 'Print the shell completion script for bash, zsh, fish or powershell'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s n -l namespace -d 'The release namespace, for documents that name none (default: $HELM_NAMESPACE, else reported as <release>)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l emit-default-deny -d 'Add the missing default-deny policies to the release: per namespace (default) or per uncovered workload' -r -f -a "namespace\t'Complete each namespace\'s default deny'
@@ -200,4 +201,38 @@ json\t'One JSON object'
 connlist\t'netpol-analyzer\'s connlist: `SRC => DST : CONN`, one line per allowed pair'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s A -l all-namespaces -d 'Every namespace (the default for manifests without -n)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s f -l filename -d 'The new side: manifest file, directory (recursive) or - for stdin. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l base -d 'The base: manifest file, directory or - for stdin. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l base-ref -d 'The base: the same -f paths at a Git revision (branch, tag, commit), read with git from the repository they are in, without a checkout' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s n -l namespace -d 'Namespace for objects that do not name one (default: "default"; with --base-cluster, the context\'s namespace)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s o -l output -r -f -a "table\t'The changes in sentences, grouped, with a summary line'
+markdown\t'For a pull-request comment: a summary line, then sections, long lists collapsed'
+json\t'The ConnectivityDiff object (docs/report.md)'
+sarif\t'SARIF 2.1.0: new openings and newly uncovered workloads at their file and line'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l fail-on -d 'What makes the exit status 1: `uncovered` (default), `opened`, `any` or `never`' -r -f -a "uncovered\t'A workload loses isolation in a direction, a new workload arrives uncovered, or a new finding at error appears'
+opened\t'Those, or any connection the change opens'
+any\t'Any change of coverage, connections or findings'
+never\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l exclude-namespace -d 'Leave out namespaces matching this glob (e.g. \'team-*\'). Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
+pod\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l cilium-policy-mode -d 'Cilium\'s policy enforcement mode (its enable-policy setting): `default` (pods are default-deny in a direction once a policy asks for it), `always` (every pod, policies or not) or `never` (nothing enforced). Manifests: default unless given; live clusters: overrides what ConfigMap kube-system/cilium-config says' -r -f -a "default\t''
+always\t''
+never\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s s -l server -d 'The address of the API server (over the kubeconfig\'s)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l certificate-authority -d 'A CA certificate file (PEM) to verify the server\'s certificate with' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l insecure-skip-tls-verify -d 'Do not verify the server\'s certificate: the connection is not secure' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l base-cluster -d 'The base: the cluster of the kubeconfig context now, in the namespaces the new side touches (every namespace with -A); the new side is the cluster with the manifests applied over it, as `kubectl apply` would'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s A -l all-namespaces -d 'With --base-cluster: read every namespace of the cluster'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l pairs -d 'Also list every workload pair whose connection changed'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand completion" -s h -l help -d 'Print help'

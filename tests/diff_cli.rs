@@ -188,7 +188,7 @@ fn a_widened_rule_opens_a_pair_in_every_output() {
     let out = run_in(tmp.path(), &[&args[..], &["--fail-on", "opened"]].concat());
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains(
-        "OPENED  Pod shop/db now accepts TCP 5432 from web/front[Pod] (allowed by NetworkPolicy shop/db rule 1"
+        "OPENED  Pod shop/db now accepts TCP 5432 from web/front[Pod]: allowed by NetworkPolicy shop/db rule 1 (from pods app=web in namespace shop; or every pod in namespaces team=web, TCP port named pg); no rule allowed it before"
     ), "{}", stdout(&out));
 
     // Markdown: a summary line, then sections.

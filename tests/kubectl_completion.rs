@@ -91,6 +91,7 @@ fn subcommands_flags_and_output_formats() {
             "explain",
             "reach",
             "matrix",
+            "diff",
             "completion"
         ]
     );

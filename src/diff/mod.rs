@@ -654,9 +654,9 @@ fn rule_name(inventory: &Inventory, at: RuleRef) -> RuleName {
 fn rules_text(rules: &[RuleName]) -> String {
     rules
         .iter()
-        .map(|r| format!("{} {}: {}", r.policy.describe(), r.rule, r.text))
+        .map(|r| format!("{} {} ({})", r.policy.describe(), r.rule, r.text))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join(" and ")
 }
 
 /// "accepts TCP 8080 from" / "sends TCP 8080 to".
@@ -685,7 +685,7 @@ fn reasons(rules: &[RuleName], was: &[RuleName]) -> String {
     let before = if was.is_empty() {
         "no rule allowed it before".to_owned()
     } else {
-        format!("before: {}", rules_text(was))
+        format!("before, by {}", rules_text(was))
     };
     format!("{now}; {before}")
 }
@@ -732,7 +732,7 @@ fn connection_changes(
                 format!("{count} workloads (e.g. {})", others.join(", "))
             };
             let message = format!(
-                "{} {} {peers} ({})",
+                "{} {} {peers}: {}",
                 workload.describe(),
                 change_words(g.direction, &g.opened, &g.closed),
                 reasons(&rules, &was)
@@ -800,7 +800,7 @@ fn external_entry(
         .collect();
     let range = range_text(e.range, &cidrs);
     let message = format!(
-        "{} {} {range} ({})",
+        "{} {} {range}: {}",
         workload.describe(),
         change_words(e.direction, &opened, &closed),
         reasons(&rules, &was)
