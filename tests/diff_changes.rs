@@ -465,3 +465,61 @@ spec:
     }
     assert_eq!(d.connections.len(), 3);
 }
+
+#[test]
+fn a_cilium_policy_added_isolates_what_it_selects() {
+    // Cilium's default deny for front's ingress, allowing only app=nobody: back no longer
+    // reaches front (SEMANTICS.md point 18).
+    let cnp = r#"
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: front, namespace: web}
+spec:
+  endpointSelector: {matchLabels: {app: front}}
+  ingress: [{fromEndpoints: [{matchLabels: {app: nobody}}]}]
+"#;
+    let head = World {
+        extra: cnp.to_owned(),
+        ..World::default()
+    };
+    let d = diff_of(&World::default(), &head);
+    assert_eq!(pairs(&d), set(&[(BACK, FRONT, ALL, NONE)]));
+    assert_eq!(d.policies.added[0].kind, "CiliumNetworkPolicy");
+    let gained: Vec<(&str, &str)> = d
+        .coverage
+        .iter()
+        .map(|c| (c.workload.name.as_str(), c.direction.lower()))
+        .collect();
+    assert_eq!(gained, [("front", "ingress")]);
+    assert_eq!(d.coverage[0].change, CoverageStep::Gained);
+}
+
+#[test]
+fn a_calico_global_default_deny_closes_a_namespace() {
+    // Calico's recommended default deny, for namespace web only (SEMANTICS.md points 20-21):
+    // the default tier's policies select front and back, and nothing allows them anything.
+    let gnp = r#"
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: deny-web}
+spec:
+  selector: projectcalico.org/namespace == 'web'
+  types: [Ingress, Egress]
+"#;
+    let head = World {
+        extra: gnp.to_owned(),
+        ..World::default()
+    };
+    let d = diff_of(&World::default(), &head);
+    assert_eq!(
+        pairs(&d),
+        set(&[(FRONT, BACK, ALL, NONE), (BACK, FRONT, ALL, NONE)])
+    );
+    assert_eq!(
+        d.policies.added[0].kind,
+        "projectcalico.org/GlobalNetworkPolicy"
+    );
+    assert_eq!(d.summary.coverage_gained, 4);
+}
