@@ -67,11 +67,8 @@ impl CalicoClass {
 /// Whether every selector of a policy parses: then nothing needs locating, and the fast
 /// reader's object (which does not know where values start) is as good as the exact one.
 pub fn selectors_parse(policy: &CalicoPolicy) -> bool {
-    use crate::semantics::calico_selector::CalicoSelector;
-    let parses = |t: &Option<CalicoText>| {
-        t.as_ref()
-            .is_none_or(|t| CalicoSelector::parse(&t.text).is_ok())
-    };
+    // The parses are kept in the texts, for validation and compilation.
+    let parses = |t: &Option<CalicoText>| t.as_ref().is_none_or(|t| t.selector().is_ok());
     let entity = |e: &crate::model::CalicoEntity| {
         parses(&e.selector)
             && parses(&e.not_selector)
@@ -299,11 +296,7 @@ impl<'a> Positions<'a> {
             _ if rest.starts_with(value.as_str()) => (file_line, Some(column)),
             _ => (file_line, None),
         };
-        CalicoText {
-            text: value,
-            line: Some(line),
-            column,
-        }
+        CalicoText::located(value, Some(line), column)
     }
 }
 
