@@ -199,7 +199,8 @@ pub struct CalicoText {
     /// 1-based line and column of the value's first character in the file, when known.
     pub line: Option<u32>,
     pub column: Option<u32>,
-    parsed: OnceLock<Result<CalicoSelector, SelectorError>>,
+    /// The error boxed: most selectors parse, and rules hold several texts.
+    parsed: OnceLock<Result<CalicoSelector, Box<SelectorError>>>,
 }
 
 impl CalicoText {
@@ -221,8 +222,9 @@ impl CalicoText {
     /// caller builds a new value instead).
     pub fn selector(&self) -> Result<&CalicoSelector, &SelectorError> {
         self.parsed
-            .get_or_init(|| CalicoSelector::parse(&self.text))
+            .get_or_init(|| CalicoSelector::parse(&self.text).map_err(Box::new))
             .as_ref()
+            .map_err(|e| &**e)
     }
 }
 
