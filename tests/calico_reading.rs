@@ -91,11 +91,7 @@ fn inventory_in(text: &str, suffix: &str) -> Inventory {
 }
 
 fn located(text: &str, line: u32, column: Option<u32>) -> Option<CalicoText> {
-    Some(CalicoText {
-        text: text.to_owned(),
-        line: Some(line),
-        column,
-    })
+    Some(CalicoText::located(text, Some(line), column))
 }
 
 #[test]

@@ -57,34 +57,42 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
 fn calico_policies(ctx: &Context<'_>) -> Vec<Finding> {
     let remediation =
         "Fix what is named; until then Calico refuses the object and enforces none of it.";
-    let policies = ctx.inventory.calico_policies.iter().filter_map(|p| {
-        let problems: Vec<String> = calico_validation::validate(p)
-            .into_iter()
-            .filter(|problem| problem.refuses_policy)
-            .map(|problem| problem.words)
-            .collect();
-        if problems.is_empty() {
-            return None;
-        }
-        let mut f = RULE.finding(
-            p.namespace.as_deref().unwrap_or(""),
-            p.kind.qualified(),
-            &p.name,
-            &p.origin,
-            format!(
-                "{} {} ({}) is refused by Calico: {}",
-                p.kind,
-                p.qualified_name(),
-                p.api_version,
-                problems.join("; ")
-            ),
-            remediation.to_owned(),
-        );
-        if p.namespace.is_none() {
-            f.namespace = None;
-        }
-        Some(f)
-    });
+    // The coverage counts only policies Calico does not refuse (it validated each): only the
+    // others are validated again, for Calico's words.
+    let policies = ctx
+        .inventory
+        .calico_policies
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| !ctx.coverage.set.includes_calico(i))
+        .filter_map(|(_, p)| {
+            let problems: Vec<String> = calico_validation::validate(p)
+                .into_iter()
+                .filter(|problem| problem.refuses_policy)
+                .map(|problem| problem.words)
+                .collect();
+            if problems.is_empty() {
+                return None;
+            }
+            let mut f = RULE.finding(
+                p.namespace.as_deref().unwrap_or(""),
+                p.kind.qualified(),
+                &p.name,
+                &p.origin,
+                format!(
+                    "{} {} ({}) is refused by Calico: {}",
+                    p.kind,
+                    p.qualified_name(),
+                    p.api_version,
+                    problems.join("; ")
+                ),
+                remediation.to_owned(),
+            );
+            if p.namespace.is_none() {
+                f.namespace = None;
+            }
+            Some(f)
+        });
     let tiers = ctx.inventory.calico_tiers.iter().filter_map(|t| {
         let problems: Vec<String> = calico_validation::validate_tier(t)
             .into_iter()
@@ -200,4 +208,73 @@ fn network_policies(ctx: &Context<'_>) -> Vec<Finding> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testutil::run;
+
+    /// The coverage validates every Calico policy and counts the ones Calico accepts; NPC120
+    /// validates only the others again. Refused policies the coverage would not count anyway
+    /// (staged, host endpoints only) are still reported, and an accepted one in a tier nothing
+    /// defines is not.
+    #[test]
+    fn calico_policies_calico_refuses_are_reported_whether_or_not_they_would_count() {
+        let yaml = "apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: bad-selector, namespace: shop}
+spec:
+  selector: app == web
+  ingress: [{action: Allow}]
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: accepted, namespace: shop}
+spec:
+  selector: app == 'web'
+  ingress: [{action: Allow, protocol: TCP, destination: {ports: [80]}}]
+---
+apiVersion: projectcalico.org/v3
+kind: StagedNetworkPolicy
+metadata: {name: staged-bad-action, namespace: shop}
+spec:
+  selector: app == 'web'
+  ingress: [{action: allow}]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: host-bad-selector}
+spec:
+  doNotTrack: true
+  applyOnForward: true
+  selector: has(x
+  ingress: [{action: Allow}]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: undefined-tier}
+spec:
+  tier: missing
+  ingress: [{action: Deny}]
+";
+        let mut f: Vec<(String, String)> = run(yaml, check)
+            .into_iter()
+            .map(|f| (f.object, f.message))
+            .collect();
+        f.sort();
+        let objects: Vec<&str> = f.iter().map(|(o, _)| o.as_str()).collect();
+        assert_eq!(
+            objects,
+            ["bad-selector", "host-bad-selector", "staged-bad-action"],
+            "{f:#?}"
+        );
+        assert!(f[0]
+            .1
+            .contains("spec.selector \"app == web\" does not parse"));
+        assert!(f[1].1.contains("spec.selector \"has(x\" does not parse"));
+        assert!(f[2]
+            .1
+            .contains("spec.ingress[0].action: \"allow\" is not Allow, Deny, Pass or Log"));
+    }
 }

@@ -259,7 +259,7 @@ pub fn action_of(word: &str) -> Option<Action> {
 fn parse_selector(text: &Option<CalicoText>) -> Result<Option<CalicoSelector>, ()> {
     match text {
         None => Ok(None),
-        Some(t) => CalicoSelector::parse(&t.text).map(Some).map_err(|_| ()),
+        Some(t) => t.selector().cloned().map(Some).map_err(|_| ()),
     }
 }
 

@@ -28,6 +28,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::model::Labels;
 
@@ -77,10 +78,12 @@ pub enum Expr {
     Or(Vec<Expr>),
 }
 
-/// A parsed Calico selector.
+/// A parsed Calico selector. Shared, not copied: a policy's selectors are parsed once (see
+/// [`CalicoText::selector`](crate::model::CalicoText::selector)) and held by every compiled
+/// form that needs them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CalicoSelector {
-    expr: Expr,
+    expr: Arc<Expr>,
 }
 
 /// Why a selector does not parse, and where.
@@ -113,7 +116,7 @@ impl CalicoSelector {
             depth: 0,
         };
         if parser.peek().kind == Kind::Eof {
-            return Ok(CalicoSelector { expr: Expr::All });
+            return Ok(CalicoSelector::all());
         }
         let expr = parser.or_expression(None)?;
         let rest = parser.next();
@@ -126,12 +129,22 @@ impl CalicoSelector {
                 ),
             ));
         }
-        Ok(CalicoSelector { expr })
+        Ok(CalicoSelector {
+            expr: Arc::new(expr),
+        })
     }
 
     /// The `all()` selector.
     pub fn all() -> CalicoSelector {
-        CalicoSelector { expr: Expr::All }
+        CalicoSelector {
+            expr: Arc::new(Expr::All),
+        }
+    }
+
+    /// Whether both hold one parse (not merely equal ones).
+    #[cfg(test)]
+    pub(crate) fn same_parse(&self, other: &CalicoSelector) -> bool {
+        Arc::ptr_eq(&self.expr, &other.expr)
     }
 
     /// The parsed expression.
@@ -141,7 +154,7 @@ impl CalicoSelector {
 
     /// Whether this is `all()` (or was empty).
     pub fn is_all(&self) -> bool {
-        self.expr == Expr::All
+        *self.expr == Expr::All
     }
 
     /// Whether a pod with these labels (see [`pod_labels`]) matches. For pods only: `global()`

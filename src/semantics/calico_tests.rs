@@ -928,6 +928,29 @@ fn an_unparsable_selector_makes_the_policy_count_for_nothing() {
     assert_eq!(w.isolation(1, Direction::Ingress), Isolation::Open);
 }
 
+#[test]
+fn each_selector_is_parsed_once_for_validation_and_compilation() {
+    let w = World::new(
+        web_db_other(),
+        vec![gnp(
+            "db-in",
+            "app == 'db'",
+            vec![from("Allow", "all()")],
+            vec![],
+        )],
+    );
+    let written = w.inv.calico_policies[0].selector.as_ref().unwrap();
+    // Validation (the coverage leaves out what Calico refuses) parsed it first; compilation
+    // holds that parse instead of making its own.
+    let kept = written.selector().unwrap();
+    assert!(std::ptr::eq(kept, written.selector().unwrap()));
+    let compiled = w.cov.set.calico_policy(0).unwrap();
+    assert!(compiled.subject.selector.same_parse(kept));
+    // The parse kept is no part of what the text is.
+    assert_eq!(*written, CalicoText::new("app == 'db'"));
+    assert_eq!(written.clone().selector().unwrap(), kept);
+}
+
 // ---- Point 22: isolation with Calico tiers. ----
 
 #[test]

@@ -13,17 +13,18 @@
 //! "rules that specify ports must set protocol to TCP or UDP or SCTP"; `scanNets`: CIDRs that
 //! parse, `ipVersion` matching them, not both families in one rule; `validatePort`: ports
 //! 1-65535, ranges in order; `validateProtocol`: 1-255 or a known name; `validateTier`: tier
-//! names). Selectors are parsed by [`CalicoSelector`], Calico's grammar.
+//! names). Selectors are parsed by
+//! [`CalicoSelector`](crate::semantics::calico_selector::CalicoSelector), Calico's grammar.
 //!
 //! A tier that does not exist is no error here: Calico refuses such a policy, but the semantics
 //! decide what that means for the pods (a policy of a missing tier enforces nothing).
 
+use std::fmt;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 
 use crate::model::{CalicoPolicy, CalicoPolicyKind, CalicoRule, CalicoText, CalicoTier};
-use crate::semantics::calico_selector::CalicoSelector;
 
 /// One thing wrong with a policy or tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +80,7 @@ pub fn validate(policy: &CalicoPolicy) -> Vec<Problem> {
     }
     for (direction, rules) in [("ingress", &policy.ingress), ("egress", &policy.egress)] {
         for (i, rule) in rules.iter().enumerate() {
-            check_rule(&format!("spec.{direction}[{i}]"), rule, file, &mut out);
+            check_rule(&RulePath { direction, i }, rule, file, &mut out);
         }
     }
     out
@@ -128,8 +129,13 @@ fn refusal(words: String) -> Problem {
 
 /// A selector that does not parse, located in the file where its value's position is known:
 /// the value's first column plus the parser's column, less one.
-fn check_selector(field: &str, text: &CalicoText, file: Option<&str>, out: &mut Vec<Problem>) {
-    let Err(e) = CalicoSelector::parse(&text.text) else {
+fn check_selector(
+    field: impl fmt::Display,
+    text: &CalicoText,
+    file: Option<&str>,
+    out: &mut Vec<Problem>,
+) {
+    let Err(e) = text.selector() else {
         return;
     };
     let at = match (file, text.line, text.column) {
@@ -152,7 +158,32 @@ const ACTIONS: [&str; 4] = ["Allow", "Deny", "Pass", "Log"];
 /// The protocol names of the v3 API (`numorstring` `allProtocolNames`).
 const PROTOCOLS: [&str; 6] = ["TCP", "UDP", "ICMP", "ICMPv6", "SCTP", "UDPLite"];
 
-fn check_rule(at: &str, rule: &CalicoRule, file: Option<&str>, out: &mut Vec<Problem>) {
+/// `spec.ingress[0]`: written out only in a problem's words (most rules have none, and the
+/// coverage validates every policy).
+struct RulePath<'a> {
+    direction: &'a str,
+    i: usize,
+}
+
+impl fmt::Display for RulePath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "spec.{}[{}]", self.direction, self.i)
+    }
+}
+
+/// `spec.ingress[0].source`.
+struct SidePath<'a> {
+    rule: &'a RulePath<'a>,
+    side: &'a str,
+}
+
+impl fmt::Display for SidePath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.rule, self.side)
+    }
+}
+
+fn check_rule(at: &RulePath<'_>, rule: &CalicoRule, file: Option<&str>, out: &mut Vec<Problem>) {
     if rule.action.is_empty() {
         out.push(refusal(format!(
             "{at}: no action (one of Allow, Deny, Pass, Log is required)"
@@ -199,24 +230,29 @@ fn check_rule(at: &str, rule: &CalicoRule, file: Option<&str>, out: &mut Vec<Pro
     }
     let mut families = (false, false);
     for (side, entity) in [("source", &rule.source), ("destination", &rule.destination)] {
-        let path = format!("{at}.{side}");
+        let path = SidePath { rule: at, side };
         for (field, text) in [
             ("selector", &entity.selector),
             ("notSelector", &entity.not_selector),
             ("namespaceSelector", &entity.namespace_selector),
         ] {
             if let Some(text) = text {
-                check_selector(&format!("{path}.{field}"), text, file, out);
+                check_selector(format_args!("{path}.{field}"), text, file, out);
             }
         }
         if let Some(sa) = &entity.service_accounts {
             if let Some(text) = &sa.selector {
-                check_selector(&format!("{path}.serviceAccounts.selector"), text, file, out);
+                check_selector(
+                    format_args!("{path}.serviceAccounts.selector"),
+                    text,
+                    file,
+                    out,
+                );
             }
         }
         for (field, ports) in [("ports", &entity.ports), ("notPorts", &entity.not_ports)] {
             for port in ports {
-                check_port(&format!("{path}.{field}"), port, out);
+                check_port(format_args!("{path}.{field}"), port, out);
             }
             let numeric = ports.iter().any(|p| is_numeric(p));
             match (rule.protocol.is_some(), supports_ports) {
@@ -274,7 +310,7 @@ fn is_numeric(port: &str) -> bool {
             .is_some_and(|(a, b)| digits(a) && digits(b))
 }
 
-fn check_port(at: &str, port: &str, out: &mut Vec<Problem>) {
+fn check_port(at: impl fmt::Display, port: &str, out: &mut Vec<Problem>) {
     let number = |s: &str| s.parse::<u64>().ok();
     let range = |a: u64, b: u64| -> Option<String> {
         if a == 0 || b == 0 {
@@ -366,11 +402,7 @@ mod tests {
     }
 
     fn at(text: &str, line: u32, column: Option<u32>) -> Option<CalicoText> {
-        Some(CalicoText {
-            text: text.to_owned(),
-            line: Some(line),
-            column,
-        })
+        Some(CalicoText::located(text, Some(line), column))
     }
 
     #[test]

@@ -521,19 +521,19 @@ impl PolicySet {
         use super::calico_selector::{
             NAMESPACE_LABEL, ORCHESTRATOR_KUBERNETES, ORCHESTRATOR_LABEL, SERVICE_ACCOUNT_LABEL,
         };
-        let mut pseudo = vec![
+        let pseudo = [
             (NAMESPACE_LABEL, namespace),
             (ORCHESTRATOR_LABEL, ORCHESTRATOR_KUBERNETES),
+            (SERVICE_ACCOUNT_LABEL, service_account),
         ];
-        if !service_account.is_empty() && service_account.len() < 63 {
-            pseudo.push((SERVICE_ACCOUNT_LABEL, service_account));
-        }
+        let account = !service_account.is_empty() && service_account.len() < 63;
+        let pseudo = &pseudo[..if account { 3 } else { 2 }];
         let mut out: Vec<usize> = self
             .calico_by_namespace
             .get(namespace)
-            .map(|lookup| lookup.candidates_with(labels, &pseudo))
+            .map(|lookup| lookup.candidates_with(labels, pseudo))
             .unwrap_or_default();
-        out.extend(self.calico_global.candidates_with(labels, &pseudo));
+        out.extend(self.calico_global.candidates_with(labels, pseudo));
         out.retain(|&i| {
             let c = &self.calico[i];
             c.applies(direction) && c.subject.matches(&pod)

@@ -17,6 +17,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::LazyLock;
 
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
@@ -34,7 +35,11 @@ use super::yaml11::{maybe_not_string, JsonDocument};
 /// of both groups' apiVersions: the pods of a Calico cluster carry `cni.projectcalico.org/...`
 /// annotations, and a dump of them should keep the fast path.
 pub fn in_document(text: &str) -> bool {
-    memchr::memmem::find(text.as_bytes(), b"projectcalico.org/v").is_some()
+    // Built once: every document of the input is searched, and building the searcher cost
+    // about as much as searching a small document.
+    static GROUPS: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"projectcalico.org/v"));
+    GROUPS.find(text.as_bytes()).is_some()
 }
 
 /// What a Calico object is, by apiVersion (both groups, the versions they serve) and kind.
@@ -67,11 +72,8 @@ impl CalicoClass {
 /// Whether every selector of a policy parses: then nothing needs locating, and the fast
 /// reader's object (which does not know where values start) is as good as the exact one.
 pub fn selectors_parse(policy: &CalicoPolicy) -> bool {
-    use crate::semantics::calico_selector::CalicoSelector;
-    let parses = |t: &Option<CalicoText>| {
-        t.as_ref()
-            .is_none_or(|t| CalicoSelector::parse(&t.text).is_ok())
-    };
+    // The parses are kept in the texts, for validation and compilation.
+    let parses = |t: &Option<CalicoText>| t.as_ref().is_none_or(|t| t.selector().is_ok());
     let entity = |e: &crate::model::CalicoEntity| {
         parses(&e.selector)
             && parses(&e.not_selector)
@@ -299,11 +301,7 @@ impl<'a> Positions<'a> {
             _ if rest.starts_with(value.as_str()) => (file_line, Some(column)),
             _ => (file_line, None),
         };
-        CalicoText {
-            text: value,
-            line: Some(line),
-            column,
-        }
+        CalicoText::located(value, Some(line), column)
     }
 }
 
@@ -351,7 +349,9 @@ pub fn calico_object(
         }
         CalicoClass::Policy(kind) => kind,
     };
-    let text = |field: &str, value: Option<String>| {
+    // Paths are written out only where there are positions to look up: the fast reader has
+    // none, and 20,000 policies' rules made some 200,000 paths for nothing.
+    let text = |field: fmt::Arguments<'_>, value: Option<String>| {
         let value = value?;
         Some(match positions {
             Some((p, prefix)) => p.text(&format!("{prefix}{field}"), value),
@@ -364,23 +364,31 @@ pub fn calico_object(
             .into_iter()
             .enumerate()
             .map(|(i, r)| {
-                let path = format!("{field}[{i}]");
-                let line = positions.and_then(|(p, prefix)| p.line(&format!("{prefix}{path}")));
+                let line =
+                    positions.and_then(|(p, prefix)| p.line(&format!("{prefix}{field}[{i}]")));
                 let entity = |which: &str, e: Option<RawEntity>| {
                     let e = e.unwrap_or_default();
-                    let at = |f: &str| format!("{path}.{which}.{f}");
                     let ports = |ports: Option<Vec<NumOrString>>| {
                         ports.unwrap_or_default().into_iter().map(|p| p.0).collect()
                     };
                     CalicoEntity {
                         nets: e.nets.unwrap_or_default(),
                         not_nets: e.not_nets.unwrap_or_default(),
-                        selector: text(&at("selector"), e.selector),
-                        not_selector: text(&at("notSelector"), e.not_selector),
-                        namespace_selector: text(&at("namespaceSelector"), e.namespace_selector),
+                        selector: text(format_args!("{field}[{i}].{which}.selector"), e.selector),
+                        not_selector: text(
+                            format_args!("{field}[{i}].{which}.notSelector"),
+                            e.not_selector,
+                        ),
+                        namespace_selector: text(
+                            format_args!("{field}[{i}].{which}.namespaceSelector"),
+                            e.namespace_selector,
+                        ),
                         service_accounts: e.service_accounts.map(|sa| CalicoServiceAccounts {
                             names: sa.names.unwrap_or_default(),
-                            selector: text(&at("serviceAccounts.selector"), sa.selector),
+                            selector: text(
+                                format_args!("{field}[{i}].{which}.serviceAccounts.selector"),
+                                sa.selector,
+                            ),
                         }),
                         services: e
                             .services
@@ -415,10 +423,13 @@ pub fn calico_object(
         namespace: (!kind.cluster_scoped()).then_some(namespace),
         name: own_name(&name, &tier),
         order: spec.order,
-        selector: text("spec.selector", spec.selector),
-        namespace_selector: text("spec.namespaceSelector", spec.namespace_selector),
+        selector: text(format_args!("spec.selector"), spec.selector),
+        namespace_selector: text(
+            format_args!("spec.namespaceSelector"),
+            spec.namespace_selector,
+        ),
         service_account_selector: text(
-            "spec.serviceAccountSelector",
+            format_args!("spec.serviceAccountSelector"),
             spec.service_account_selector,
         ),
         types: spec.types,

@@ -198,12 +198,13 @@ pub fn parse_yaml_document(ctx: DocContext<'_>) -> Result<Vec<Parsed>, Error> {
     // syntax so that syntax errors read as everywhere else. Documents that may hold Calico
     // objects take it too: it knows where their selectors start.
     let merge_keys = memchr::memmem::find(ctx.doc.text.as_bytes(), b"<<").is_some();
-    if !merge_keys && calico::in_document(ctx.doc.text) {
+    let maybe_calico = calico::in_document(ctx.doc.text);
+    if !merge_keys && maybe_calico {
         if let Some(parsed) = calico_fast(&ctx) {
             return Ok(parsed);
         }
     }
-    if merge_keys || calico::in_document(ctx.doc.text) {
+    if merge_keys || maybe_calico {
         if let Err(e) = serde_norway::from_str::<IgnoredAny>(ctx.doc.text) {
             return Err(yaml_error(&ctx, &e, None));
         }
