@@ -8,9 +8,11 @@ mod common;
 use std::io::Write;
 
 use common::{assert_error, at, run_stdin};
-use netpol_check::model::{CiliumPolicyKind, Inventory};
+use netpol_check::model::{CiliumPolicy, CiliumPolicyKind, Inventory};
 use netpol_check::source::manifests::{self, ManifestOptions};
+use netpol_check::source::objects::{checked, RawObject};
 use netpol_check::source::paths::Input;
+use netpol_check::synth::{self, SynthConfig};
 use serde_json::json;
 
 const CNP: &str = "apiVersion: cilium.io/v2
@@ -312,4 +314,142 @@ spec:
         .unwrap()
         .contains("has no ingress, ingressDeny, egress or egressDeny entry"));
     assert_eq!(report["summary"]["suppressed"], 1, "quiet is suppressed");
+}
+
+/// Each document of `text` with a `<<` in a comment at its end, which sends it to the exact
+/// (kubectl YAML 1.1) reader; documents keep their first lines.
+fn for_the_exact_reader(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        if line == "---" {
+            out.push_str("# <<\n");
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str("# <<\n");
+    out
+}
+
+/// The Cilium policies of `text` as each reader reads them, without origins (the exact
+/// reader's text has one more line per document).
+fn read_both_ways(text: &str) -> (Vec<CiliumPolicy>, Vec<CiliumPolicy>) {
+    let strip = |inv: Inventory| {
+        let mut policies = inv.cilium_policies;
+        for p in &mut policies {
+            p.origin = Default::default();
+        }
+        policies
+    };
+    (
+        strip(inventory_of(text)),
+        strip(inventory_of(&for_the_exact_reader(text))),
+    )
+}
+
+fn generated_cilium_cluster() -> String {
+    let cfg = SynthConfig {
+        namespaces: 40,
+        workloads: 400,
+        policies: 400,
+        cluster_policies: 0,
+        cilium: true,
+        calico: false,
+        seed: 7,
+    };
+    let mut out = Vec::new();
+    synth::generate(&cfg, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// Documents without a `<<` are read by the fast typed reader unless a value needs the exact
+/// one (a plain scalar YAML 1.1 reads otherwise, a field of the wrong type); both must read
+/// the same policies, from the fixtures and from generated clusters.
+#[test]
+fn the_fast_and_the_exact_reader_read_the_same_cilium_objects() {
+    let dir = common::root().join("tests/fixtures/cilium");
+    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    fixtures.sort();
+    assert!(fixtures.len() >= 18, "{fixtures:?}");
+    let mut texts: Vec<(String, String)> = fixtures
+        .iter()
+        .map(|p| (p.display().to_string(), std::fs::read_to_string(p).unwrap()))
+        .collect();
+    texts.push(("generated".to_owned(), generated_cilium_cluster()));
+    texts.push((
+        "spec, specs, status and Lists".to_owned(),
+        [
+            CNP,
+            CCNP,
+            "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: refused, namespace: shop}\nspec:\n  endpointSelector: {}\n  egress:\n  - toPorts: [{ports: [{port: \"0123\"}, {port: '8_0', protocol: UDP}, {port: \"1e3\"}, {port: \"dns\", endPort: 60}]}]\nstatus:\n  conditions: [{type: Valid, status: \"False\", message: bad port}]\n",
+            "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicyList\nitems:\n- metadata: {name: a, namespace: shop}\n  spec: {endpointSelector: {}, ingress: [{toPorts: [{ports: [{port: \"443\"}]}]}]}\n",
+        ]
+        .join("---\n"),
+    ));
+    for (name, text) in &texts {
+        let (fast, exact) = read_both_ways(text);
+        assert!(!fast.is_empty(), "{name}");
+        assert_eq!(fast, exact, "{name}");
+    }
+}
+
+/// A quoted port (`port: "80"`, how ports are written) used to send the whole policy to the
+/// exact reader: serde_norway hands a string field over without saying whether it was quoted.
+/// Every generated Cilium policy is now read by the fast reader.
+#[test]
+fn generated_cilium_policies_take_the_fast_reader() {
+    let text = generated_cilium_cluster();
+    let mut with_ports = 0;
+    for doc in text.split("\n---\n") {
+        if !doc.contains("kind: CiliumNetworkPolicy") {
+            continue;
+        }
+        with_ports += usize::from(doc.contains("port: \""));
+        let read = checked::while_reading_yaml(|| serde_norway::from_str::<RawObject>(doc));
+        assert!(read.is_ok(), "{:?}\n{doc}", read.err());
+    }
+    assert!(with_ports > 100, "{with_ports}");
+}
+
+/// What only YAML 1.1 reads as a number still goes to the exact reader, which reports it where
+/// it is written, and a quoted number is a port as written.
+#[test]
+fn ports_kubectl_reads_as_numbers_are_located_errors() {
+    let policy = |port: &str| {
+        format!("apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: x}}\nspec:\n  endpointSelector: {{}}\n  ingress:\n  - toPorts:\n    - ports:\n      - port: {port}\n        protocol: TCP\n")
+    };
+    // `port: ` is 14 columns from the line's start.
+    for plain in ["80", "0123", "8_0", "0x50", "1e3"] {
+        let r = run_stdin(&["-f", "-"], policy(plain).as_bytes());
+        assert_error(&r, &at("<stdin>", 9, 15));
+        assert!(
+            r.stderr.contains("expected a string"),
+            "{plain}: {}",
+            r.stderr
+        );
+    }
+    for quoted in ["\"80\"", "'0123'", "\"8_0\"", "!!str 80"] {
+        let inv = inventory_of(&policy(quoted));
+        let port = inv.cilium_policies[0].rules[0].ingress.as_ref().unwrap()[0]
+            .to_ports
+            .as_ref()
+            .unwrap()[0]
+            .ports[0]
+            .port
+            .clone();
+        let unquoted = quoted
+            .trim_start_matches("!!str ")
+            .trim_matches(['"', '\'']);
+        assert_eq!(port.as_deref(), Some(unquoted), "{quoted}");
+    }
+    // A wrong type after a quoted port is located too.
+    let r = run_stdin(
+        &["-f", "-"],
+        policy("\"80\"\n        endPort: eighty").as_bytes(),
+    );
+    assert_error(&r, &at("<stdin>", 10, 18));
 }

@@ -458,6 +458,38 @@ impl CompiledRule {
         }
     }
 
+    /// Selectors on a pod's own labels such that every pod the rule may match (`peer_match`
+    /// not `No`) satisfies one of them, for a caller to find those pods through a
+    /// [`LabelIndex`](super::LabelIndex) instead of testing each; `None` when some peer may
+    /// match pods whatever their labels (entities, networks, unknown peers, a peer without a
+    /// pod selector). Point 22's anonymous pod is in no index: callers test it on its own.
+    pub fn pod_label_selectors(&self) -> Option<Vec<&Selector>> {
+        let Peers::Any(peers) = &self.peers else {
+            return None;
+        };
+        let mut out = Vec::new();
+        for p in peers {
+            match p {
+                CompiledPeer::Pods {
+                    pods: Some(pods), ..
+                }
+                | CompiledPeer::ClusterPods { pods, .. } => out.push(pods),
+                CompiledPeer::Endpoints(selector) => out.push(selector.pods()),
+                // Never a pod (see `peer_matches`).
+                CompiledPeer::Block { .. } | CompiledPeer::DomainNames | CompiledPeer::Nothing => {}
+                CompiledPeer::Entities(e) if !(e.pods || e.host || e.remote_node) => {}
+                CompiledPeer::Pods { pods: None, .. }
+                | CompiledPeer::Entities(_)
+                | CompiledPeer::Calico(_)
+                | CompiledPeer::Everything
+                | CompiledPeer::Networks(_)
+                | CompiledPeer::Nodes
+                | CompiledPeer::Unknown { .. } => return None,
+            }
+        }
+        Some(out)
+    }
+
     /// Whether a peer of the rule is an address peer (ipBlock, networks): the only kinds that
     /// can match a node's address, so a hostNetwork pod's traffic in the node model.
     pub fn has_address_peer(&self) -> bool {

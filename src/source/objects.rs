@@ -578,11 +578,41 @@ pub struct RawCiliumPortRule {
 #[serde(rename_all = "camelCase")]
 #[serde(expecting = "a port and protocol")]
 pub struct RawCiliumPort {
-    #[serde(default, deserialize_with = "checked::string")]
+    #[serde(default, deserialize_with = "cilium_port")]
     pub port: Option<String>,
     pub end_port: Option<i64>,
     #[serde(default, deserialize_with = "checked::string")]
     pub protocol: Option<String>,
+}
+
+/// A Cilium `port`, a string field that nearly always holds a number (`port: "80"`). As
+/// [`checked::string`], but resolved: `checked::string` cannot tell a quoted `"80"` from a
+/// plain `80` (which kubectl writes as a number, and the API server refuses), so it sent every
+/// Cilium policy with ports to the exact reader, at twice the cost of the rest of the file.
+/// Resolving the scalar, serde_norway hands over a plain `80` as a number (refused here as by
+/// the API server) and a string only when it was quoted or is one in YAML 1.2 too; of those,
+/// the ones YAML 1.1 reads otherwise (`0123`, `1_000`) still go to the exact reader.
+fn cilium_port<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct Port(String);
+    impl<'de> Deserialize<'de> for Port {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = Port;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Port, E> {
+                    if checked::reading_yaml() && crate::source::yaml11::only_yaml11_non_string(v) {
+                        return Err(E::custom(checked::REREAD));
+                    }
+                    Ok(Port(v.to_owned()))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+    Ok(Option::<Port>::deserialize(d)?.map(|p| p.0))
 }
 
 /// A NetworkPolicy peer, or a cluster-scoped policy's subject or peer
