@@ -612,6 +612,7 @@ struct PolicyRefs<'a> {
     /// Each `policies` list built so far, by the verdict's NetworkPolicy indexes: a few per
     /// namespace, shared by its workloads, and one name per policy.
     names: std::sync::Mutex<foldhash::HashMap<&'a [usize], crate::report::PolicyNames>>,
+    /// Each NetworkPolicy's name, by inventory index, shared by every list that holds it.
     name_of: Vec<Arc<str>>,
 }
 
