@@ -410,16 +410,6 @@ fn workload_entries(
     coverage: &Coverage,
     reported: &[bool],
 ) -> Vec<WorkloadEntry> {
-    let policy_names = |v: &DirectionVerdict| {
-        let mut names: Vec<&str> = v
-            .policies
-            .iter()
-            .map(|&i| inventory.policies[i].name.as_str())
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        names.into_iter().map(str::to_owned).collect()
-    };
     let refs = PolicyRefs::new(inventory);
     let workloads = &inventory.workloads;
     let namespace = ranks(workloads.iter().map(|w| w.namespace.as_str()));
@@ -450,16 +440,8 @@ fn workload_entries(
                     &refs,
                     &v.ingress,
                     Direction::Ingress,
-                    policy_names(&v.ingress),
                 ),
-                egress: isolation_entry(
-                    inventory,
-                    coverage,
-                    &refs,
-                    &v.egress,
-                    Direction::Egress,
-                    policy_names(&v.egress),
-                ),
+                egress: isolation_entry(inventory, coverage, &refs, &v.egress, Direction::Egress),
             }
         })
         .collect()
@@ -472,7 +454,6 @@ fn isolation_entry<'a>(
     shared: &PolicyRefs<'a>,
     v: &'a DirectionVerdict,
     direction: Direction,
-    policies: Vec<String>,
 ) -> Isolation {
     use crate::semantics::Isolation as State;
     let decided_by = v.decided_by().map(|by| match by {
@@ -504,7 +485,7 @@ fn isolation_entry<'a>(
     };
     Isolation {
         isolated: v.isolated,
-        policies,
+        policies: shared.names(inventory, &v.policies),
         isolation: v.isolation.into(),
         reason,
         decided_by,
@@ -628,6 +609,11 @@ struct PolicyRefs<'a> {
     /// Each `policyRefs` list built so far, by the verdict's selecting policies (NetworkPolicy
     /// indexes, cluster-scoped positions): a few per namespace, shared by its workloads.
     lists: std::sync::Mutex<RefLists<'a>>,
+    /// Each `policies` list built so far, by the verdict's NetworkPolicy indexes: a few per
+    /// namespace, shared by its workloads, and one name per policy.
+    names: std::sync::Mutex<foldhash::HashMap<&'a [usize], crate::report::PolicyNames>>,
+    /// Each NetworkPolicy's name, by inventory index, shared by every list that holds it.
+    name_of: Vec<Arc<str>>,
 }
 
 /// Keyed by the NetworkPolicy indexes, cluster-scoped, Cilium and Calico positions.
@@ -697,6 +683,12 @@ impl<'a> PolicyRefs<'a> {
                 .collect(),
             decided_by_rule: Default::default(),
             lists: Default::default(),
+            names: Default::default(),
+            name_of: inventory
+                .policies
+                .iter()
+                .map(|p| Arc::from(p.name.as_str()))
+                .collect(),
         }
     }
 
@@ -746,6 +738,21 @@ impl<'a> PolicyRefs<'a> {
         self.lists()
             .entry((network, cluster, cilium, calico))
             .or_insert(list)
+            .clone()
+    }
+
+    /// The sorted, distinct names of the NetworkPolicies `policies` (indexes), built once per
+    /// distinct list.
+    fn names(&self, inventory: &Inventory, policies: &'a [usize]) -> crate::report::PolicyNames {
+        let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        names
+            .entry(policies)
+            .or_insert_with(|| {
+                let mut sorted = policies.to_vec();
+                sorted.sort_unstable_by_key(|&i| inventory.policies[i].name.as_str());
+                sorted.dedup_by_key(|i| inventory.policies[*i].name.as_str());
+                sorted.iter().map(|&i| self.name_of[i].clone()).collect()
+            })
             .clone()
     }
 
@@ -969,16 +976,21 @@ fn apply_suppressions(
                 .find(|s| s.covers(&f.rule, &f.name))
         })
         .collect();
-    let mut active = Vec::with_capacity(findings.len());
+    // Split in place, copying only the suppressed findings (few): a second list of the active
+    // ones held both at once, tens of MB at the run's peak.
     let mut suppressed = Vec::new();
-    for (mut f, hit) in findings.into_iter().zip(hits) {
-        match hit {
-            Some(s) => {
-                f.suppression_reason = s.reason.clone();
-                suppressed.push(f);
-            }
-            None => active.push(f),
+    for (f, hit) in findings.iter().zip(&hits) {
+        if let Some(s) = hit {
+            suppressed.push(Finding {
+                suppression_reason: s.reason.clone(),
+                ..f.clone()
+            });
         }
+    }
+    let mut active = findings;
+    if !suppressed.is_empty() {
+        let mut hit = hits.iter();
+        active.retain(|_| hit.next().is_some_and(Option::is_none));
     }
     (sorted(active), sorted(suppressed))
 }
@@ -1000,12 +1012,24 @@ fn sorted(findings: Vec<Finding>) -> Vec<Finding> {
         let (fa, fb) = (&findings[a as usize], &findings[b as usize]);
         (sev_a, ns_a, &fa.object, &fa.rule, a).cmp(&(sev_b, ns_b, &fb.object, &fb.rule, b))
     });
-    // Moved once into place, rather than on every step of the sort.
-    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
-    order
-        .into_iter()
-        .map(|(_, _, i)| slots[i as usize].take().expect("each finding once"))
-        .collect()
+    // Moved into place once, rather than on every step of the sort, and within the list: a
+    // second list held both at once.
+    let mut findings = findings;
+    let mut placed = vec![false; findings.len()];
+    for start in 0..findings.len() {
+        // Each cycle of the permutation: position `at` takes the finding at `order[at]`.
+        let mut at = start;
+        while !placed[at] {
+            placed[at] = true;
+            let from = order[at].2 as usize;
+            if from == start {
+                break;
+            }
+            findings.swap(at, from);
+            at = from;
+        }
+    }
+    findings
 }
 
 #[cfg(test)]
@@ -1040,6 +1064,102 @@ mod tests {
         assert!(e.to_string().contains("no such rule"), "{e}");
         assert!(RuleConfig::from_flags(&[], &[], &["NPC001=fatal".into()]).is_err());
         assert!(RuleConfig::from_flags(&[], &[], &["NPC001".into()]).is_err());
+    }
+
+    #[test]
+    fn workloads_selected_by_the_same_policies_share_one_sorted_list_of_their_names() {
+        use crate::source::manifests::{build_inventory, parse_all, Loaded, ManifestOptions};
+        let deployment = |name: &str, app: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: shop}}\n\
+                 spec:\n  selector: {{matchLabels: {{app: {app}}}}}\n  template:\n    \
+                 metadata: {{labels: {{app: {app}}}}}\n    \
+                 spec: {{containers: [{{name: c, image: i}}]}}\n---\n"
+            )
+        };
+        let policy = |name: &str, selector: &str| {
+            format!(
+                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n\
+                 metadata: {{name: {name}, namespace: shop}}\n\
+                 spec: {{podSelector: {selector}, policyTypes: [Ingress]}}\n---\n"
+            )
+        };
+        let text = [
+            deployment("web", "web"),
+            deployment("web-2", "web"),
+            deployment("api", "api"),
+            policy("zz-all", "{}"),
+            policy("aa-web", "{matchLabels: {app: web}}"),
+            // A second object of the same name: one name in `policies`, as before.
+            policy("aa-web", "{matchLabels: {app: web}}"),
+        ]
+        .concat();
+        let loaded = [Loaded {
+            name: "test.yaml".into(),
+            text,
+        }];
+        let inventory = build_inventory(parse_all(&loaded, &ManifestOptions::default()).unwrap());
+        let report = analyse(&inventory, Source::manifests(vec!["test.yaml".into()]));
+        let entry = |name: &str| report.workloads.iter().find(|w| w.name == name).unwrap();
+        let (web, web_2, api) = (entry("web"), entry("web-2"), entry("api"));
+        assert_eq!(web.ingress.policies, ["aa-web", "zz-all"]);
+        assert_eq!(api.ingress.policies, ["zz-all"]);
+        assert!(web.egress.policies.is_empty());
+        // One list for both, and one string per policy in every list.
+        assert_eq!(
+            web.ingress.policies.as_ptr(),
+            web_2.ingress.policies.as_ptr()
+        );
+        assert_eq!(
+            web.ingress.policies[1].as_ptr(),
+            api.ingress.policies[0].as_ptr()
+        );
+        // The report reads back as it was written, in JSON and YAML alike.
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(json.contains(r#""policies":["aa-web","zz-all"]"#), "{json}");
+        assert_eq!(serde_json::from_str::<Report>(&json).unwrap(), report);
+        let yaml = serde_norway::to_string(&report).unwrap();
+        assert_eq!(serde_norway::from_str::<Report>(&yaml).unwrap(), report);
+    }
+
+    #[test]
+    fn findings_are_sorted_in_place_as_a_stable_sort_orders_them() {
+        let finding = |i: usize| {
+            let severity = [Severity::Info, Severity::Error, Severity::Warning][i % 3];
+            Finding {
+                rule: format!("NPC00{}", i % 2),
+                name: String::new(),
+                severity,
+                namespace: (i % 4 != 0).then(|| format!("ns-{}", (i * 7) % 5)),
+                kind: "Deployment".into(),
+                object: format!("w-{}", (i * 11) % 3),
+                // Tells apart findings that compare equal.
+                message: i.to_string(),
+                remediation: String::new(),
+                file: None,
+                line: None,
+                suppression_reason: None,
+            }
+        };
+        for n in [0, 1, 2, 3, 10, 97, 500] {
+            let findings: Vec<Finding> = (0..n).map(finding).collect();
+            let mut expected = findings.clone();
+            expected.sort_by(|a, b| {
+                (
+                    std::cmp::Reverse(a.severity),
+                    &a.namespace,
+                    &a.object,
+                    &a.rule,
+                )
+                    .cmp(&(
+                        std::cmp::Reverse(b.severity),
+                        &b.namespace,
+                        &b.object,
+                        &b.rule,
+                    ))
+            });
+            assert_eq!(sorted(findings), expected, "{n} findings");
+        }
     }
 
     #[test]

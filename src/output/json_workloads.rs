@@ -13,7 +13,7 @@ use std::io;
 use serde::Serialize;
 
 use super::pretty::Nested;
-use crate::report::{Isolation, PolicyRefEntry, WorkloadEntry};
+use crate::report::{DecidedBy, Isolation, PolicyRefEntry, WorkloadEntry};
 
 /// Indentation of the workload entries' fields: they sit two levels deep (in the list, in the
 /// report), their fields one level deeper.
@@ -24,18 +24,32 @@ const ISOLATION_FIELD: &[u8] = b"\n        ";
 const ITEM: &[u8] = b"\n          ";
 
 /// The text of every policy reference and `policyRefs` list already written in this chunk, by
-/// the address of its shared entry or list.
+/// the address of its shared entry or list (as a number, so that a chunk's texts can be kept
+/// for the next on another thread).
 #[derive(Default)]
 pub(super) struct RefTexts {
-    at: foldhash::HashMap<*const PolicyRefEntry, (usize, usize)>,
-    lists: foldhash::HashMap<(*const u8, usize), (usize, usize)>,
+    at: foldhash::HashMap<usize, (usize, usize)>,
+    lists: foldhash::HashMap<(usize, usize), (usize, usize)>,
+    /// `policies` lists, shared like `policyRefs` ones.
+    names: foldhash::HashMap<(usize, usize), (usize, usize)>,
+    /// `decidedBy` entries, shared by every workload a rule decides for.
+    decided_by: foldhash::HashMap<usize, (usize, usize)>,
     text: Vec<u8>,
 }
 
 impl RefTexts {
+    /// Forgets every text, keeping the memory for the next chunk.
+    pub(super) fn clear(&mut self) {
+        self.at.clear();
+        self.lists.clear();
+        self.names.clear();
+        self.decided_by.clear();
+        self.text.clear();
+    }
+
     /// The items of a `policyRefs` list, from the first item's indentation to the last `}`.
     fn list(&mut self, refs: &crate::report::PolicyRefs) -> io::Result<&[u8]> {
-        let key = (refs.as_ptr().cast::<u8>(), refs.len());
+        let key = (refs.as_ptr() as usize, refs.len());
         let (start, end) = match self.lists.get(&key) {
             Some(&range) => range,
             None => {
@@ -57,9 +71,47 @@ impl RefTexts {
         Ok(&self.text[start..end])
     }
 
+    /// The items of a `policies` list, from the first item's indentation to the last name.
+    fn names(&mut self, names: &crate::report::PolicyNames) -> io::Result<&[u8]> {
+        let key = (names.as_ptr() as usize, names.len());
+        let (start, end) = match self.names.get(&key) {
+            Some(&range) => range,
+            None => {
+                let start = self.text.len();
+                for (i, name) in names.iter().enumerate() {
+                    if i > 0 {
+                        self.text.push(b',');
+                    }
+                    self.text.extend_from_slice(ITEM);
+                    compact(&mut self.text, name)?;
+                }
+                let range = (start, self.text.len());
+                self.names.insert(key, range);
+                range
+            }
+        };
+        Ok(&self.text[start..end])
+    }
+
+    /// A `decidedBy` value, four levels deep.
+    fn decided_by(&mut self, by: &std::sync::Arc<DecidedBy>) -> io::Result<&[u8]> {
+        let key = std::sync::Arc::as_ptr(by) as usize;
+        let (start, end) = match self.decided_by.get(&key) {
+            Some(&range) => range,
+            None => {
+                let start = self.text.len();
+                pretty(&mut self.text, 4, by.as_ref())?;
+                let range = (start, self.text.len());
+                self.decided_by.insert(key, range);
+                range
+            }
+        };
+        Ok(&self.text[start..end])
+    }
+
     /// The reference as it sits in `policyRefs`, five levels deep.
     fn get(&mut self, entry: &std::sync::Arc<PolicyRefEntry>) -> io::Result<&[u8]> {
-        let key = std::sync::Arc::as_ptr(entry);
+        let key = std::sync::Arc::as_ptr(entry) as usize;
         let (start, end) = match self.at.get(&key) {
             Some(&range) => range,
             None => {
@@ -117,13 +169,7 @@ fn isolation(v: &Isolation, out: &mut Vec<u8>, refs: &mut RefTexts) -> io::Resul
         out.extend_from_slice(b"[]");
     } else {
         out.push(b'[');
-        for (i, p) in policies.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(ITEM);
-            compact(out, p)?;
-        }
+        out.extend_from_slice(refs.names(policies)?);
         out.extend_from_slice(b"\n        ]");
     }
     field(out, ISOLATION_FIELD, "isolation", isolation, false)?;
@@ -132,7 +178,7 @@ fn isolation(v: &Isolation, out: &mut Vec<u8>, refs: &mut RefTexts) -> io::Resul
     }
     if let Some(by) = decided_by {
         key(out, ISOLATION_FIELD, "decidedBy", false);
-        pretty(out, 4, by.as_ref())?;
+        out.extend_from_slice(refs.decided_by(by)?);
     }
     if !policy_refs.is_empty() {
         key(out, ISOLATION_FIELD, "policyRefs", false);
