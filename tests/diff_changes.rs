@@ -13,10 +13,8 @@
 use std::collections::BTreeSet;
 
 use netpol_check::analysis::{self, RuleConfig};
-use netpol_check::connectivity::Engine;
 use netpol_check::diff::{self, Change, ConnectivityDiff, CoverageStep};
 use netpol_check::report::Source;
-use netpol_check::semantics::HostNetwork;
 use netpol_check::source::manifests::{load_read, Loaded, ManifestOptions};
 
 const NAMESPACES: &str = r#"
@@ -141,23 +139,11 @@ fn diff_of(base: &World, head: &World) -> ConnectivityDiff {
         load("base.yaml", base.yaml()),
         load("head.yaml", head.yaml()),
     );
-    let options = analysis::Options::default();
-    let rules = RuleConfig::default();
-    let br = analysis::analyse_with_options(&b, Source::manifests(vec![]), &rules, &options);
-    let hr = analysis::analyse_with_options(&h, Source::manifests(vec![]), &rules, &options);
-    let (be, he) = (
-        Engine::with_host_network(&b, HostNetwork::Node),
-        Engine::with_host_network(&h, HostNetwork::Node),
-    );
-    diff::compare(
-        diff::Side {
-            engine: &be,
-            report: &br,
-        },
-        diff::Side {
-            engine: &he,
-            report: &hr,
-        },
+    diff::of_inventories(
+        (&b, Source::manifests(vec![])),
+        (&h, Source::manifests(vec![])),
+        &analysis::Options::default(),
+        &RuleConfig::default(),
         &diff::Options {
             pairs: true,
             examples: 3,

@@ -200,23 +200,11 @@ fn name(w: &Workload) -> String {
 
 fn check(base: &World, head: &World) -> Result<(), TestCaseError> {
     let (b, h) = (base.inventory(), head.inventory());
-    let options = analysis::Options::default();
-    let rules = RuleConfig::default();
-    let br = analysis::analyse_with_options(&b, Source::manifests(vec![]), &rules, &options);
-    let hr = analysis::analyse_with_options(&h, Source::manifests(vec![]), &rules, &options);
-    let (be, he) = (
-        Engine::with_host_network(&b, HostNetwork::Node),
-        Engine::with_host_network(&h, HostNetwork::Node),
-    );
-    let d = diff::compare(
-        diff::Side {
-            engine: &be,
-            report: &br,
-        },
-        diff::Side {
-            engine: &he,
-            report: &hr,
-        },
+    let d = diff::of_inventories(
+        (&b, Source::manifests(vec![])),
+        (&h, Source::manifests(vec![])),
+        &analysis::Options::default(),
+        &RuleConfig::default(),
         &diff::Options {
             pairs: true,
             examples: 3,
@@ -236,6 +224,11 @@ fn check(base: &World, head: &World) -> Result<(), TestCaseError> {
             )
         })
         .collect();
+    // The truth: every pair decided on each side by the engine `reach` uses.
+    let (be, he) = (
+        Engine::with_host_network(&b, HostNetwork::Node),
+        Engine::with_host_network(&h, HostNetwork::Node),
+    );
     let find = |inv: &Inventory, w: &Workload| {
         inv.workloads
             .iter()

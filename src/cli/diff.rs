@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 use clap::{ArgGroup, Args, ValueEnum};
 
 use crate::analysis::{self, RuleConfig, Scope};
-use crate::connectivity::Engine;
 use crate::diff::{self, ConnectivityDiff};
 use crate::error::Error;
 use crate::model::Inventory;
@@ -272,40 +271,11 @@ pub fn diff(args: &DiffArgs) -> Result<i32, Error> {
         selector: None,
         cilium_mode: args.cilium.mode(),
     };
-    let rules = RuleConfig::default();
-    let ((base_report, base_engine), (head_report, head_engine)) = rayon::join(
-        || {
-            (
-                analysis::analyse_with_options(
-                    &base.inventory,
-                    base.source.clone(),
-                    &rules,
-                    &options,
-                ),
-                Engine::with_host_network(&base.inventory, host_network),
-            )
-        },
-        || {
-            (
-                analysis::analyse_with_options(
-                    &head.inventory,
-                    head.source.clone(),
-                    &rules,
-                    &options,
-                ),
-                Engine::with_host_network(&head.inventory, host_network),
-            )
-        },
-    );
-    let mut result = diff::compare(
-        diff::Side {
-            engine: &base_engine,
-            report: &base_report,
-        },
-        diff::Side {
-            engine: &head_engine,
-            report: &head_report,
-        },
+    let mut result = diff::of_inventories(
+        (&base.inventory, base.source.clone()),
+        (&head.inventory, head.source.clone()),
+        &options,
+        &RuleConfig::default(),
         &diff::Options {
             pairs: args.pairs,
             ..diff::Options::default()
@@ -320,8 +290,7 @@ pub fn diff(args: &DiffArgs) -> Result<i32, Error> {
         DiffFormat::Sarif => output::diff::sarif(&result, out),
     })?;
     let code = exit_code(args.fail_on, &result);
-    // Exiting next: freeing two inventories and their engines would only delay it.
-    std::mem::forget((base_engine, head_engine, base_report, head_report));
+    // Exiting next: freeing two inventories would only delay it.
     std::mem::forget((base, head));
     Ok(code)
 }

@@ -543,6 +543,7 @@ mod tests {
                 "explain",
                 "reach",
                 "matrix",
+                "diff",
                 "completion"
             ]
         );

@@ -52,20 +52,7 @@ pub fn segments(engine: &Engine<'_>, direction: Direction) -> Vec<Segment> {
         let policy = &engine.inventory.cluster_policies[c.index];
         cut(&mut cuts4, &mut cuts6, policy.networks(direction));
     }
-    let mut out: Vec<Segment> = split(cuts4, u32::MAX as u128)
-        .into_iter()
-        .map(|(s, e)| Segment {
-            start: IpAddr::V4(Ipv4Addr::from(s as u32)),
-            end: IpAddr::V4(Ipv4Addr::from(e as u32)),
-        })
-        .collect();
-    if !cuts6.is_empty() {
-        out.extend(split(cuts6, u128::MAX).into_iter().map(|(s, e)| Segment {
-            start: IpAddr::V6(Ipv6Addr::from(s)),
-            end: IpAddr::V6(Ipv6Addr::from(e)),
-        }));
-    }
-    out
+    ranges(cuts4, cuts6)
 }
 
 /// The ranges both lists cut, together: every range of the result lies whole inside one range
@@ -79,6 +66,11 @@ pub fn merge(a: &[Segment], b: &[Segment]) -> Vec<Segment> {
             IpAddr::V6(v) => cuts6.push(u128::from(v)),
         }
     }
+    ranges(cuts4, cuts6)
+}
+
+/// The ranges the cut points make: IPv4 always, IPv6 when something cuts it.
+fn ranges(cuts4: Vec<u32>, cuts6: Vec<u128>) -> Vec<Segment> {
     let mut out: Vec<Segment> = split(cuts4, u32::MAX as u128)
         .into_iter()
         .map(|(s, e)| Segment {

@@ -311,6 +311,36 @@ fn workload_key(w: &Workload) -> WorkloadKey<'_> {
     (w.kind.as_str(), &w.namespace, &w.name)
 }
 
+/// Analyses both inventories as every command analyses one (the same verdicts and lint rules)
+/// and compares them.
+pub fn of_inventories<'a>(
+    base: (&'a Inventory, Source),
+    head: (&'a Inventory, Source),
+    analysis_options: &crate::analysis::Options,
+    rules: &crate::analysis::RuleConfig,
+    options: &Options,
+) -> ConnectivityDiff {
+    let analyse = |(inventory, source): (&'a Inventory, Source)| {
+        let report =
+            crate::analysis::analyse_with_options(inventory, source, rules, analysis_options);
+        let engine = Engine::with_host_network(inventory, analysis_options.host_network);
+        (report, engine)
+    };
+    let ((base_report, base_engine), (head_report, head_engine)) =
+        rayon::join(|| analyse(base), || analyse(head));
+    compare(
+        Side {
+            engine: &base_engine,
+            report: &base_report,
+        },
+        Side {
+            engine: &head_engine,
+            report: &head_report,
+        },
+        options,
+    )
+}
+
 /// Compares two analysed inventories.
 pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> ConnectivityDiff {
     let (bi, hi) = (base.engine.inventory, head.engine.inventory);

@@ -25,51 +25,54 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 pub fn summary_line(d: &ConnectivityDiff) -> String {
     let s = &d.summary;
     let mut parts = Vec::new();
-    if s.coverage_lost > 0 {
-        parts.push(format!(
-            "{} lose isolation",
-            plural(s.coverage_lost, "workload direction", "workload directions")
-        ));
-    }
-    if s.new_uncovered > 0 {
-        parts.push(format!(
-            "{} not covered",
-            plural(s.new_uncovered, "new workload", "new workloads")
-        ));
-    }
-    if s.pairs_opened > 0 {
-        parts.push(format!(
-            "{} with connections opened",
-            plural(s.pairs_opened, "workload pair", "workload pairs")
-        ));
-    }
-    if s.external_opened > 0 {
-        parts.push(format!(
-            "{} opened",
-            plural(s.external_opened, "external range", "external ranges")
-        ));
-    }
-    if s.pairs_closed > 0 {
-        parts.push(format!(
-            "{} with connections closed",
-            plural(s.pairs_closed, "workload pair", "workload pairs")
-        ));
-    }
-    if s.external_closed > 0 {
-        parts.push(format!(
-            "{} closed",
-            plural(s.external_closed, "external range", "external ranges")
-        ));
-    }
-    if s.coverage_gained > 0 {
-        parts.push(format!(
-            "{} gain isolation",
-            plural(
-                s.coverage_gained,
-                "workload direction",
-                "workload directions"
-            )
-        ));
+    // In the order a reviewer wants them: what gets worse first.
+    for (n, one, many, what) in [
+        (
+            s.coverage_lost,
+            "workload direction",
+            "workload directions",
+            "lose isolation",
+        ),
+        (
+            s.new_uncovered,
+            "new workload",
+            "new workloads",
+            "not covered",
+        ),
+        (
+            s.pairs_opened,
+            "workload pair",
+            "workload pairs",
+            "with connections opened",
+        ),
+        (
+            s.external_opened,
+            "external range",
+            "external ranges",
+            "opened",
+        ),
+        (
+            s.pairs_closed,
+            "workload pair",
+            "workload pairs",
+            "with connections closed",
+        ),
+        (
+            s.external_closed,
+            "external range",
+            "external ranges",
+            "closed",
+        ),
+        (
+            s.coverage_gained,
+            "workload direction",
+            "workload directions",
+            "gain isolation",
+        ),
+    ] {
+        if n > 0 {
+            parts.push(format!("{} {what}", plural(n, one, many)));
+        }
     }
     let added = s.findings_added.error + s.findings_added.warning + s.findings_added.info;
     if added > 0 {
