@@ -65,30 +65,10 @@ spec:
 ";
 
 fn generate(dir: &std::path::Path, args: &[&str]) -> String {
-    let input = dir.join("input.yaml");
-    std::fs::write(&input, INPUT).unwrap();
-    let out = common::cmd()
-        .arg("generate")
-        .arg("-f")
-        .arg(&input)
-        .args(args)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::generate(dir, INPUT, args)
 }
 
-fn documents(yaml: &str) -> Vec<Value> {
-    serde_norway::Deserializer::from_str(yaml)
-        .map(|d| serde::Deserialize::deserialize(d).unwrap())
-        .filter(|v: &Value| !v.is_null())
-        .collect()
-}
+use common::yaml_documents as documents;
 
 fn by_name<'a>(docs: &'a [Value], namespace: &str, name: &str) -> &'a Value {
     docs.iter()

@@ -221,3 +221,31 @@ pub fn assert_error(r: &Run, location: &str) {
 pub fn at(file: &str, line: u32, column: u32) -> String {
     format!("{file}:{line}:{column}")
 }
+
+/// `generate -f FILE ARGS` with `input` written to FILE in `dir`: its stdout, exit 0 asserted.
+pub fn generate(dir: &std::path::Path, input: &str, args: &[&str]) -> String {
+    let file = dir.join("input.yaml");
+    std::fs::write(&file, input).unwrap();
+    let out = cmd()
+        .arg("generate")
+        .arg("-f")
+        .arg(&file)
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The documents of a YAML stream as JSON values, empty documents left out.
+pub fn yaml_documents(yaml: &str) -> Vec<Value> {
+    serde_norway::Deserializer::from_str(yaml)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .filter(|v: &Value| !v.is_null())
+        .collect()
+}
