@@ -14,48 +14,26 @@
 //! 20-22, never taken from this program's output.
 
 mod common;
+mod doc_cases;
 
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use netpol_check::connectivity::reach::{reach, End, PortSpec};
+use doc_cases::end;
+use netpol_check::connectivity::reach::{reach, PortSpec};
 use netpol_check::connectivity::Engine;
-use netpol_check::model::{Inventory, Protocol};
+use netpol_check::model::Inventory;
 use netpol_check::semantics::calico_validation;
-use netpol_check::source::manifests::{build_inventory, parse_all, Loaded, ManifestOptions};
 use serde_json::Value;
 
 fn dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/calico"
-    ))
+    doc_cases::dir("calico")
 }
 
-/// Every case, by name, sorted.
 fn cases() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert!(names.len() >= 14, "the corpus is in place: {names:?}");
-    names
+    doc_cases::cases("calico", 14)
 }
 
-#[derive(Debug)]
-struct Connection {
-    line: usize,
-    text: String,
-    source: String,
-    destination: String,
-    protocol: Protocol,
-    port: u16,
-    verdict: String,
-}
+use doc_cases::Connection;
 
 #[derive(Debug)]
 struct Coverage {
@@ -100,53 +78,13 @@ fn expectations(path: &Path) -> (Vec<Connection>, Vec<Coverage>) {
             });
             continue;
         }
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let [source, "->", destination, port, verdict] = words[..] else {
-            panic!("{}:{}: not a connection: {raw}", path.display(), i + 1);
-        };
-        let (protocol, number) = port.split_once('/').expect("PROTO/PORT");
-        assert!(
-            ["allowed", "denied", "unknown"].contains(&verdict),
-            "{}:{}: {verdict}",
-            path.display(),
-            i + 1
-        );
-        connections.push(Connection {
-            line: i + 1,
-            text: line.to_owned(),
-            source: source.to_owned(),
-            destination: destination.to_owned(),
-            protocol: Protocol::parse(&protocol.to_ascii_uppercase()).expect("tcp, udp or sctp"),
-            port: number.parse().expect("a port number"),
-            verdict: verdict.to_owned(),
-        });
+        connections.push(doc_cases::connection(path, i, raw, line));
     }
     (connections, coverage)
 }
 
 fn inventory(case: &str) -> (Inventory, String) {
-    let path = dir().join(format!("{case}.yaml"));
-    let text = std::fs::read_to_string(&path).unwrap();
-    let loaded = [Loaded {
-        name: Arc::from(format!("tests/fixtures/calico/{case}.yaml").as_str()),
-        text: text.clone(),
-    }];
-    let parsed =
-        parse_all(&loaded, &ManifestOptions::default()).unwrap_or_else(|e| panic!("{case}: {e}"));
-    (build_inventory(parsed), text)
-}
-
-fn end(inventory: &Inventory, case: &str, name: &str) -> End {
-    if let Ok(ip) = name.parse::<IpAddr>() {
-        return End::Address(ip);
-    }
-    let (ns, workload) = name.split_once('/').expect("namespace/name or an address");
-    let index = inventory
-        .workloads
-        .iter()
-        .position(|w| w.namespace == ns && w.name == workload)
-        .unwrap_or_else(|| panic!("{case}: no workload {name}"));
-    End::Workload(index)
+    doc_cases::inventory("calico", case)
 }
 
 /// Every Calico policy and Tier of a case is read as one, whatever the verdicts: a case whose

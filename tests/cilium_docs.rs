@@ -9,45 +9,24 @@
 //! `#` starts a comment. The expected outcomes were worked out by hand from the documentation,
 //! never taken from this program's output.
 
-use std::net::IpAddr;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+mod doc_cases;
 
-use netpol_check::connectivity::reach::{reach, End, PortSpec};
+use std::path::{Path, PathBuf};
+
+use doc_cases::end;
+use netpol_check::connectivity::reach::{reach, PortSpec};
 use netpol_check::connectivity::Engine;
-use netpol_check::model::{CiliumMode, Inventory, Protocol};
-use netpol_check::source::manifests::{build_inventory, parse_all, Loaded, ManifestOptions};
+use netpol_check::model::{CiliumMode, Inventory};
 
 fn dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/cilium"
-    ))
+    doc_cases::dir("cilium")
 }
 
-/// Every case, by name, sorted.
 fn cases() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert!(names.len() >= 15, "the corpus is in place: {names:?}");
-    names
+    doc_cases::cases("cilium", 15)
 }
 
-#[derive(Debug)]
-struct Expected {
-    line: usize,
-    text: String,
-    source: String,
-    destination: String,
-    protocol: Protocol,
-    port: u16,
-    verdict: String,
-}
+use doc_cases::Connection as Expected;
 
 /// The mode line, if any, and the connections.
 fn expectations(path: &Path) -> (Option<CiliumMode>, Vec<Expected>) {
@@ -63,53 +42,13 @@ fn expectations(path: &Path) -> (Option<CiliumMode>, Vec<Expected>) {
             mode = Some(CiliumMode::parse(m.trim()).expect("a Cilium policy mode"));
             continue;
         }
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let [source, "->", destination, port, verdict] = words[..] else {
-            panic!("{}:{}: not a connection: {raw}", path.display(), i + 1);
-        };
-        let (protocol, number) = port.split_once('/').expect("PROTO/PORT");
-        assert!(
-            ["allowed", "denied", "unknown"].contains(&verdict),
-            "{}:{}: {verdict}",
-            path.display(),
-            i + 1
-        );
-        out.push(Expected {
-            line: i + 1,
-            text: line.to_owned(),
-            source: source.to_owned(),
-            destination: destination.to_owned(),
-            protocol: Protocol::parse(&protocol.to_ascii_uppercase()).expect("tcp, udp or sctp"),
-            port: number.parse().expect("a port number"),
-            verdict: verdict.to_owned(),
-        });
+        out.push(doc_cases::connection(path, i, raw, line));
     }
     (mode, out)
 }
 
 fn inventory(case: &str) -> (Inventory, String) {
-    let path = dir().join(format!("{case}.yaml"));
-    let text = std::fs::read_to_string(&path).unwrap();
-    let loaded = [Loaded {
-        name: Arc::from(format!("tests/fixtures/cilium/{case}.yaml").as_str()),
-        text: text.clone(),
-    }];
-    let parsed =
-        parse_all(&loaded, &ManifestOptions::default()).unwrap_or_else(|e| panic!("{case}: {e}"));
-    (build_inventory(parsed), text)
-}
-
-fn end(inventory: &Inventory, case: &str, name: &str) -> End {
-    if let Ok(ip) = name.parse::<IpAddr>() {
-        return End::Address(ip);
-    }
-    let (ns, workload) = name.split_once('/').expect("namespace/name or an address");
-    let index = inventory
-        .workloads
-        .iter()
-        .position(|w| w.namespace == ns && w.name == workload)
-        .unwrap_or_else(|| panic!("{case}: no workload {name}"));
-    End::Workload(index)
+    doc_cases::inventory("cilium", case)
 }
 
 /// Every CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy of a case is read as one,
