@@ -18,9 +18,6 @@ mod doc_cases;
 
 use std::path::{Path, PathBuf};
 
-use doc_cases::end;
-use netpol_check::connectivity::reach::{reach, PortSpec};
-use netpol_check::connectivity::Engine;
 use netpol_check::model::Inventory;
 use netpol_check::semantics::calico_validation;
 use serde_json::Value;
@@ -134,25 +131,7 @@ fn reach_gives_the_outcomes_calico_documents() {
         let (expected, _) = expectations(&dir().join(format!("{case}.expected")));
         assert!(!expected.is_empty(), "{case}.expected lists no connection");
         let (inventory, _) = inventory(&case);
-        let engine = Engine::new(&inventory);
-        for e in expected {
-            let source = end(&inventory, &case, &e.source);
-            let destination = end(&inventory, &case, &e.destination);
-            let spec = PortSpec::Number(e.port);
-            let got = match reach(&engine, source, destination, Some((e.protocol, &spec))) {
-                Ok(r) if r.allowed => "allowed",
-                Ok(r) if r.unknown.is_some() => "unknown",
-                Ok(_) => "denied",
-                Err(err) => {
-                    failures.push(format!("{case}.expected:{}: {}: {err}", e.line, e.text));
-                    continue;
-                }
-            };
-            checked += 1;
-            if got != e.verdict {
-                failures.push(format!("{case}.expected:{}: {}: got {got}", e.line, e.text));
-            }
-        }
+        checked += doc_cases::check_connections(&case, &inventory, &expected, &mut failures);
     }
     assert!(
         failures.is_empty(),

@@ -93,3 +93,35 @@ pub fn end(inventory: &Inventory, case: &str, name: &str) -> End {
         .unwrap_or_else(|| panic!("{case}: no workload {name}"));
     End::Workload(index)
 }
+
+/// Asks `reach` for each expected connection of a case; what disagrees (or fails) goes into
+/// `failures`, as `case.expected:LINE: TEXT: ...`. Returns how many were answered.
+pub fn check_connections(
+    case: &str,
+    inventory: &Inventory,
+    expected: &[Connection],
+    failures: &mut Vec<String>,
+) -> usize {
+    use netpol_check::connectivity::reach::{reach, PortSpec};
+    let engine = netpol_check::connectivity::Engine::new(inventory);
+    let mut checked = 0;
+    for e in expected {
+        let source = end(inventory, case, &e.source);
+        let destination = end(inventory, case, &e.destination);
+        let spec = PortSpec::Number(e.port);
+        let got = match reach(&engine, source, destination, Some((e.protocol, &spec))) {
+            Ok(r) if r.allowed => "allowed",
+            Ok(r) if r.unknown.is_some() => "unknown",
+            Ok(_) => "denied",
+            Err(err) => {
+                failures.push(format!("{case}.expected:{}: {}: {err}", e.line, e.text));
+                continue;
+            }
+        };
+        checked += 1;
+        if got != e.verdict {
+            failures.push(format!("{case}.expected:{}: {}: got {got}", e.line, e.text));
+        }
+    }
+    checked
+}
