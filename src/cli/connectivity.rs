@@ -11,7 +11,6 @@ use crate::model::Inventory;
 use crate::output;
 use crate::report::Source;
 use crate::source::cluster::{self, ClusterOptions};
-use crate::source::{self as sources, paths, ManifestOptions};
 
 use super::{
     Expect, ExplainArgs, InputArgs, MatrixArgs, MatrixFormat, ReachArgs, TextFormat, EXIT_FINDINGS,
@@ -29,16 +28,10 @@ struct Loaded {
 
 fn load(input: &InputArgs) -> Result<Loaded, Error> {
     if !input.filenames.is_empty() {
-        let inputs = paths::expand(&input.filenames)?;
         let namespace = input.namespace.clone().unwrap_or_else(|| "default".into());
-        let options = ManifestOptions {
-            default_namespace: namespace.clone(),
-            skip_helm_hooks: false,
-        };
-        let mut inventory = sources::load(&inputs, &options)?;
+        let (mut inventory, source) = super::read_manifests(&input.filenames, &namespace)?;
         input.cilium.apply(&mut inventory);
         super::note_ignored_policies(&inventory);
-        let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
         return Ok(Loaded {
             inventory,
             source,

@@ -11,7 +11,7 @@ use crate::model::Inventory;
 use crate::output;
 use crate::report::Source;
 use crate::source::cluster::{self, ClusterOptions};
-use crate::source::{self as sources, git, overlay, paths, ManifestOptions};
+use crate::source::{self as sources, git, overlay, ManifestOptions};
 
 use super::{CiliumModeArgs, ClusterArgs, HostNetworkArgs, EXIT_FINDINGS, EXIT_OK};
 
@@ -112,13 +112,7 @@ struct Loaded {
 }
 
 fn manifests(filenames: &[String], namespace: &str) -> Result<Loaded, Error> {
-    let inputs = paths::expand(filenames)?;
-    let options = ManifestOptions {
-        default_namespace: namespace.to_owned(),
-        skip_helm_hooks: false,
-    };
-    let inventory = sources::load(&inputs, &options)?;
-    let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
+    let (inventory, source) = super::read_manifests(filenames, namespace)?;
     Ok(Loaded {
         inventory,
         source,

@@ -748,16 +748,11 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     }
     let scope = args.verdict.scope()?;
     let rules = args.verdict.rules()?;
-    let inputs = paths::expand(&args.filenames)?;
-    let options = ManifestOptions {
-        default_namespace: args.namespace.clone().unwrap_or_else(|| "default".into()),
-        skip_helm_hooks: false,
-    };
-    let mut inventory = sources::load(&inputs, &options)?;
+    let namespace = args.namespace.as_deref().unwrap_or("default");
+    let (mut inventory, source) = read_manifests(&args.filenames, namespace)?;
     args.verdict.cilium.apply(&mut inventory);
     scope.apply(&mut inventory);
     note_ignored_policies(&inventory);
-    let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
     let options = args.verdict.analysis(args.selector.as_ref());
     let report = analysis::analyse_with_options(&inventory, source, &rules, &options);
     emit(&report, args.output, args.verdict.color.enabled())?;
@@ -882,13 +877,8 @@ fn rules(args: &RulesArgs) -> Result<i32, Error> {
 
 fn generate(args: &GenerateArgs) -> Result<i32, Error> {
     let scope = Scope::new(args.include_system, &args.exclude_namespace)?;
-    let inputs = paths::expand(&args.filenames)?;
     let default_namespace = args.namespace.clone().unwrap_or_else(|| "default".into());
-    let options = ManifestOptions {
-        default_namespace: default_namespace.clone(),
-        skip_helm_hooks: false,
-    };
-    let mut inventory = sources::load(&inputs, &options)?;
+    let (mut inventory, _) = read_manifests(&args.filenames, &default_namespace)?;
     args.cilium.apply(&mut inventory);
     scope.apply(&mut inventory);
     note_ignored_policies(&inventory);
@@ -923,6 +913,22 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
 
 /// Policies of other APIs that the verdicts leave out: on stderr, whatever the output format,
 /// so that a JSON consumer's terminal still says so.
+/// The `-f` manifests read into one inventory (objects without a namespace go to
+/// `namespace`), and the report's source naming them.
+pub(crate) fn read_manifests(
+    filenames: &[String],
+    namespace: &str,
+) -> Result<(Inventory, Source), Error> {
+    let inputs = paths::expand(filenames)?;
+    let options = ManifestOptions {
+        default_namespace: namespace.to_owned(),
+        skip_helm_hooks: false,
+    };
+    let inventory = sources::load(&inputs, &options)?;
+    let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
+    Ok((inventory, source))
+}
+
 pub(crate) fn note_ignored_policies(inventory: &crate::model::Inventory) {
     for note in crate::report::ignored_policy_notes(&inventory.ignored_policy_counts()) {
         eprintln!("note: {}", output::terminal::escape_lines(&note));
