@@ -95,10 +95,18 @@ fn world(workloads: usize, policies: usize) -> impl Strategy<Value = World> {
         prop::collection::vec(workload(DRAW), workloads),
         prop::collection::vec(policy(DRAW), policies),
         prop::collection::vec(prop::bool::weighted(0.3), 2),
+        prop::collection::vec(prop::bool::weighted(0.25), workloads),
     )
-        .prop_map(|(namespaces, mut workloads, mut policies, tiers)| {
+        .prop_map(|(namespaces, mut workloads, mut policies, tiers, shapes)| {
+            // Some workloads' pods carry a second label set (a rollout), which policies may
+            // treat differently: their pairs are decided whole.
+            let sets: Vec<Labels> = workloads.iter().map(|w| w.label_sets[0].clone()).collect();
             for (i, w) in workloads.iter_mut().enumerate() {
                 w.name = format!("w{i}");
+                let second = &sets[(i + 1) % sets.len()];
+                if shapes[i] && !w.label_sets.contains(second) {
+                    w.label_sets.push(second.clone());
+                }
             }
             for (i, p) in policies.iter_mut().enumerate() {
                 p.name = format!("p{i}");

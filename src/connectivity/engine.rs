@@ -114,10 +114,16 @@ impl<'a> Engine<'a> {
     /// The member as the semantics see a pod.
     pub fn pod(&self, m: Member) -> PodRef<'_> {
         let w = &self.inventory.workloads[m.workload];
+        self.pod_in(m, self.namespace_labels(&w.namespace))
+    }
+
+    /// `pod`, its namespace's labels already looked up (callers going namespace by namespace).
+    pub fn pod_in<'s>(&'s self, m: Member, namespace_labels: &'s Labels) -> PodRef<'s> {
+        let w = &self.inventory.workloads[m.workload];
         PodRef {
             namespace: &w.namespace,
             labels: w.label_sets.get(m.labels).unwrap_or(&self.empty),
-            namespace_labels: self.namespace_labels(&w.namespace),
+            namespace_labels,
             ports: &w.ports,
             service_account: w.service_account(),
             node_network: self.coverage.on_node_network(w),

@@ -19,6 +19,7 @@
 use foldhash::{HashMap, HashMap as Map, HashSet};
 
 use rayon::prelude::*;
+use roaring::RoaringBitmap;
 
 use crate::connectivity::externals::{self, Segment};
 use crate::connectivity::{Engine, Member};
@@ -28,6 +29,7 @@ use crate::semantics::traffic::{Action, Endpoint, Match};
 use crate::semantics::{ConnSet, PolicyId, RuleRef};
 
 use super::identity::{Object, Policies, Status};
+use super::peers::{self, RulePeers};
 
 const DIRECTIONS: [Direction; 2] = [Direction::Ingress, Direction::Egress];
 
@@ -117,11 +119,16 @@ impl<'a> View<'a> {
         }
     }
 
+    /// The workload indexes of each namespace, in namespace order.
+    pub fn namespaces(&self) -> &[(&'a str, Vec<usize>)] {
+        &self.namespaces
+    }
+
     fn side(&self, w: usize, d: Direction) -> &[SidePolicies] {
         &self.sides[w][slot(d)]
     }
 
-    fn pod(&self, m: Member) -> Endpoint<'_> {
+    pub(super) fn pod(&self, m: Member) -> Endpoint<'_> {
         Endpoint::Pod(self.engine.pod(m))
     }
 }
@@ -229,20 +236,16 @@ fn peer_change(base: &Engine<'_>, head: &Engine<'_>, c: Common) -> PeerChange {
     }
 }
 
-/// The peers of a side whose answer may have changed.
+/// The peers of a side whose answer may have changed: every peer, or those some rule of these
+/// policies (base: `false`, head: `true`) matches before or after, and `extra` besides (peers
+/// that changed themselves; sorted).
 #[derive(Debug, Clone)]
 enum Candidates {
     All,
-    Some(Vec<u32>),
-}
-
-impl Candidates {
-    fn contains(&self, k: u32) -> bool {
-        match self {
-            Candidates::All => true,
-            Candidates::Some(v) => v.binary_search(&k).is_ok(),
-        }
-    }
+    Some {
+        policies: Vec<(bool, PolicyId)>,
+        extra: Vec<u32>,
+    },
 }
 
 /// One pair whose connection changed, as common indexes.
@@ -274,8 +277,27 @@ pub struct Group {
     pub opened: ConnSet,
     pub closed: ConnSet,
     pub pairs: usize,
-    /// The first few pairs found.
+    /// A few of the pairs: those with the lowest common indexes, whatever order they were
+    /// found in.
     pub examples: Vec<PairChange>,
+}
+
+impl Group {
+    fn example(&mut self, examples: usize, pair: impl FnOnce() -> PairChange) {
+        let key = |p: &PairChange| (p.source, p.destination);
+        if self.examples.len() >= examples {
+            return;
+        }
+        let pair = pair();
+        let at = self.examples.partition_point(|p| key(p) < key(&pair));
+        self.examples.insert(at, pair);
+    }
+
+    fn examples_from(&mut self, other: Vec<PairChange>, examples: usize) {
+        self.examples.extend(other);
+        self.examples.sort_by_key(|p| (p.source, p.destination));
+        self.examples.truncate(examples);
+    }
 }
 
 /// What a group is told apart by.
@@ -306,21 +328,22 @@ pub struct Changes {
 /// What the pair evaluation of one side found.
 #[derive(Default)]
 struct Found {
-    groups: HashMap<GroupKey, Group>,
-    order: Vec<GroupKey>,
+    groups: Vec<Group>,
+    index: HashMap<GroupKey, usize>,
     opened: usize,
     closed: usize,
     pairs: Vec<PairChange>,
 }
 
 impl Found {
-    fn add(&mut self, key: GroupKey, pair: &PairChange, examples: usize) {
-        let group = match self.groups.entry(key) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                self.order.push(e.key().clone());
-                let (workload, direction, rules) = (e.key().0, e.key().1, e.key().2.clone());
-                e.insert(Group {
+    /// The group of `key`, made if new, with `opened` and `closed` added to what it says
+    /// opened and closed.
+    fn group(&mut self, key: GroupKey, opened: &ConnSet, closed: &ConnSet) -> usize {
+        let g = match self.index.get(&key) {
+            Some(&g) => g,
+            None => {
+                let (workload, direction, rules) = (key.0, key.1, key.2.clone());
+                self.groups.push(Group {
                     workload,
                     direction,
                     rules,
@@ -328,17 +351,19 @@ impl Found {
                     closed: ConnSet::none(),
                     pairs: 0,
                     examples: Vec::new(),
-                })
+                });
+                self.index.insert(key, self.groups.len() - 1);
+                self.groups.len() - 1
             }
         };
-        let opened = pair.after.subtract(&pair.before);
-        let closed = pair.before.subtract(&pair.after);
-        group.opened = group.opened.union(&opened);
-        group.closed = group.closed.union(&closed);
-        group.pairs += 1;
-        if group.examples.len() < examples {
-            group.examples.push(pair.clone());
+        let group = &mut self.groups[g];
+        if !opened.is_empty() {
+            group.opened = group.opened.union(opened);
         }
+        if !closed.is_empty() {
+            group.closed = group.closed.union(closed);
+        }
+        g
     }
 
     /// Records a changed pair: counted once, and in the group of each side that changed.
@@ -348,16 +373,15 @@ impl Found {
         sides: &[(usize, Direction, SideRules)],
         options: Options,
     ) {
-        let opened = !pair.after.subtract(&pair.before).is_empty();
-        let closed = !pair.before.subtract(&pair.after).is_empty();
-        self.opened += usize::from(opened);
-        self.closed += usize::from(closed);
+        let opened = pair.after.subtract(&pair.before);
+        let closed = pair.before.subtract(&pair.after);
+        let (o, c) = (!opened.is_empty(), !closed.is_empty());
+        self.opened += usize::from(o);
+        self.closed += usize::from(c);
         for (w, d, rules) in sides {
-            self.add(
-                (*w, *d, rules.clone(), opened, closed),
-                &pair,
-                options.examples,
-            );
+            let g = self.group((*w, *d, rules.clone(), o, c), &opened, &closed);
+            self.groups[g].pairs += 1;
+            self.groups[g].example(options.examples, || pair.clone());
         }
         if options.pairs {
             self.pairs.push(pair);
@@ -368,23 +392,13 @@ impl Found {
         self.opened += other.opened;
         self.closed += other.closed;
         self.pairs.extend(other.pairs);
-        let mut other_groups = other.groups;
-        for key in other.order {
-            let g = other_groups.remove(&key).expect("ordered key");
-            match self.groups.entry(key) {
-                std::collections::hash_map::Entry::Occupied(e) => {
-                    let mine = e.into_mut();
-                    mine.opened = mine.opened.union(&g.opened);
-                    mine.closed = mine.closed.union(&g.closed);
-                    mine.pairs += g.pairs;
-                    let room = examples.saturating_sub(mine.examples.len());
-                    mine.examples.extend(g.examples.into_iter().take(room));
-                }
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    self.order.push(e.key().clone());
-                    e.insert(g);
-                }
-            }
+        let mut keys: Vec<(GroupKey, usize)> = other.index.into_iter().collect();
+        keys.sort_unstable_by_key(|(_, g)| *g);
+        for ((key, _), g) in keys.into_iter().zip(other.groups) {
+            let at = self.group(key, &g.opened, &g.closed);
+            let mine = &mut self.groups[at];
+            mine.pairs += g.pairs;
+            mine.examples_from(g.examples, examples);
         }
     }
 }
@@ -394,6 +408,68 @@ impl Found {
 pub struct Options {
     pub pairs: bool,
     pub examples: usize,
+}
+
+/// From how many candidate peers a side is decided by classes of peers (which needs the peers
+/// of every rule of its policies) rather than peer by peer.
+const BY_CLASS: u64 = 256;
+
+/// What every side pass reads.
+struct Ctx<'c> {
+    base: &'c View<'c>,
+    head: &'c View<'c>,
+    common: &'c [Common],
+    candidates: &'c HashMap<(usize, Direction), Candidates>,
+    /// The peers of each rule of every policy a pass looks at.
+    rule_sets: &'c HashMap<(bool, PolicyId, Direction), Vec<RulePeers>>,
+    /// The sides decided by classes of peers.
+    by_class: &'c HashSet<(usize, Direction)>,
+    /// Common workloads with several pod shapes on either side: their pairs are decided whole,
+    /// one by one.
+    multi: &'c RoaringBitmap,
+    /// Per direction, a number shared by the common workloads whose sides for it answer any
+    /// given peer alike on both sides (`u32::MAX` for several pod shapes).
+    classes: &'c [Vec<u32>; 2],
+    options: Options,
+}
+
+impl Ctx<'_> {
+    fn rules(&self, is_head: bool, id: PolicyId, d: Direction) -> &[RulePeers] {
+        &self.rule_sets[&(is_head, id, d)]
+    }
+
+    fn is_candidate(&self, side: (usize, Direction), k: u32) -> bool {
+        match self.candidates.get(&side) {
+            None => false,
+            Some(Candidates::All) => true,
+            Some(Candidates::Some { policies, extra }) => {
+                extra.binary_search(&k).is_ok()
+                    || policies
+                        .iter()
+                        .any(|&(h, id)| self.rules(h, id, side.1).iter().any(|r| r.hit.contains(k)))
+            }
+        }
+    }
+
+    fn candidates(&self, side: (usize, Direction)) -> RoaringBitmap {
+        match &self.candidates[&side] {
+            Candidates::All => {
+                let mut all = RoaringBitmap::new();
+                all.insert_range(0..self.common.len() as u32);
+                all
+            }
+            Candidates::Some { policies, extra } => {
+                let mut set =
+                    RoaringBitmap::from_sorted_iter(extra.iter().copied()).expect("sorted peers");
+                for &(h, id) in policies {
+                    for r in self.rules(h, id, side.1) {
+                        set |= &r.hit;
+                    }
+                }
+                set
+            }
+        }
+    }
 }
 
 /// Whatever concerns every pod: the Cilium mode, the Calico tiers, the host-network model.
@@ -416,8 +492,7 @@ pub fn compare(
         .map(|&c| peer_change(base.engine, head.engine, c))
         .collect();
 
-    // 1. Sides that changed, and the peers of each that may be answered differently: the peers
-    // of each changed policy's rules are found once, however many sides it is on.
+    // 1. Sides that changed, with the policies whose rules' peers may be answered differently.
     let side_changes: Vec<((usize, Direction), SideChange)> = (0..common.len())
         .into_par_iter()
         .flat_map_iter(|i| DIRECTIONS.map(|d| (i, d)))
@@ -426,50 +501,20 @@ pub fn compare(
                 .map(|c| ((i, d), c))
         })
         .collect();
-    let mut rule_sets: Vec<(bool, PolicyId, Direction)> = side_changes
-        .iter()
-        .flat_map(|((_, d), c)| match c {
-            SideChange::All => Vec::new(),
-            SideChange::Rules(r) => r.iter().map(|&(h, id)| (h, id, *d)).collect(),
-        })
-        .collect();
-    rule_sets.sort_unstable();
-    rule_sets.dedup();
-    let peers_of: HashMap<(bool, PolicyId, Direction), Vec<u32>> = rule_sets
-        .into_par_iter()
-        .map(|(is_head, id, d)| {
-            let (view, map) = if is_head {
-                (head, &head_common)
-            } else {
-                (base, &base_common)
-            };
-            let mut peers = Vec::new();
-            matching_peers(view, id, d, map, &mut peers);
-            ((is_head, id, d), peers)
-        })
-        .collect();
-    let side_candidates: Vec<((usize, Direction), Candidates)> = side_changes
-        .into_par_iter()
-        .map(|((i, d), c)| {
-            let candidates = match c {
+    let changed_sides: Vec<(usize, Direction)> = side_changes.iter().map(|(k, _)| *k).collect();
+    let mut candidates: HashMap<(usize, Direction), Candidates> = side_changes
+        .into_iter()
+        .map(|(side, c)| {
+            let c = match c {
                 SideChange::All => Candidates::All,
-                SideChange::Rules(r) => {
-                    let mut peers: Vec<u32> = r
-                        .iter()
-                        .flat_map(|&(h, id)| peers_of[&(h, id, d)].iter().copied())
-                        .collect();
-                    peers.sort_unstable();
-                    peers.dedup();
-                    Candidates::Some(peers)
-                }
+                SideChange::Rules(policies) => Candidates::Some {
+                    policies,
+                    extra: Vec::new(),
+                },
             };
-            ((i, d), candidates)
+            (side, c)
         })
         .collect();
-    let changed_sides: HashSet<(usize, Direction)> =
-        side_candidates.iter().map(|(k, _)| *k).collect();
-    let mut candidates: HashMap<(usize, Direction), Candidates> =
-        side_candidates.into_iter().collect();
 
     // 2. Workloads that changed as peers: the sides whose rules now match them differently.
     let peer_sides: Vec<((usize, Direction), u32)> = (0..common.len())
@@ -490,70 +535,166 @@ pub fn compare(
         })
         .collect();
     for (side, peer) in peer_sides {
-        match candidates
-            .entry(side)
-            .or_insert_with(|| Candidates::Some(Vec::new()))
-        {
+        match candidates.entry(side).or_insert_with(|| Candidates::Some {
+            policies: Vec::new(),
+            extra: Vec::new(),
+        }) {
             Candidates::All => {}
-            Candidates::Some(v) => v.push(peer),
+            Candidates::Some { extra, .. } => extra.push(peer),
         }
     }
     for c in candidates.values_mut() {
-        if let Candidates::Some(v) = c {
-            v.sort_unstable();
-            v.dedup();
+        if let Candidates::Some { extra, .. } = c {
+            extra.sort_unstable();
+            extra.dedup();
         }
     }
+    let multi: RoaringBitmap = (0..common.len())
+        .filter(|&k| !single(base, common[k].base) || !single(head, common[k].head))
+        .map(|k| k as u32)
+        .collect();
 
-    // 3. Every candidate pair decided on both sides, once: each side's pass keeps the pairs
-    // its own answer changes, and leaves to the destination's ingress pass those whose ingress
-    // answer changed too.
+    // 3. The peers of the changed policies' rules, worked out once per policy; then of every
+    // rule of the sides with many candidates, which are decided by classes of peers.
+    let rule_sets_of = |keys: Vec<(bool, PolicyId, Direction)>| -> Vec<_> {
+        keys.into_par_iter()
+            .map(|(is_head, id, d)| {
+                let (view, map) = if is_head {
+                    (head, &head_common)
+                } else {
+                    (base, &base_common)
+                };
+                ((is_head, id, d), peers::rule_peers(view, id, d, map))
+            })
+            .collect()
+    };
+    let mut changed: Vec<(bool, PolicyId, Direction)> = candidates
+        .iter()
+        .flat_map(|(&(_, d), c)| match c {
+            Candidates::All => Vec::new(),
+            Candidates::Some { policies, .. } => {
+                policies.iter().map(|&(h, id)| (h, id, d)).collect()
+            }
+        })
+        .collect();
+    changed.sort_unstable();
+    changed.dedup();
+    let mut rule_sets: HashMap<(bool, PolicyId, Direction), Vec<RulePeers>> =
+        rule_sets_of(changed).into_iter().collect();
+    let by_class: HashSet<(usize, Direction)> = candidates
+        .iter()
+        .filter(|(&(i, d), c)| {
+            !multi.contains(i as u32)
+                && match c {
+                    Candidates::All => true,
+                    Candidates::Some { policies, extra } => {
+                        let most: u64 = policies
+                            .iter()
+                            .flat_map(|&(h, id)| &rule_sets[&(h, id, d)])
+                            .map(|r| r.hit.len())
+                            .sum::<u64>()
+                            + extra.len() as u64;
+                        most >= BY_CLASS
+                    }
+                }
+        })
+        .map(|(&side, _)| side)
+        .collect();
+    let mut more: Vec<(bool, PolicyId, Direction)> = by_class
+        .iter()
+        .flat_map(|&(i, d)| {
+            let (b, h) = (
+                &base.side(common[i].base, d)[0],
+                &head.side(common[i].head, d)[0],
+            );
+            policy_ids(base.engine, b)
+                .map(move |id| (false, id, d))
+                .chain(policy_ids(head.engine, h).map(move |id| (true, id, d)))
+        })
+        .filter(|key| !rule_sets.contains_key(key))
+        .collect();
+    more.sort_unstable();
+    more.dedup();
+    rule_sets.extend(rule_sets_of(more));
+    let classes = DIRECTIONS.map(|d| side_classes(base, head, common, d));
+
+    // 4. Each side's candidates decided on both sides, by classes of peers: each side's pass
+    // keeps the pairs its own answer changes, and leaves to the destination's ingress pass those
+    // whose ingress answer changed too.
+    let ctx = Ctx {
+        base,
+        head,
+        common,
+        candidates: &candidates,
+        rule_sets: &rule_sets,
+        by_class: &by_class,
+        multi: &multi,
+        classes: &classes,
+        options,
+    };
     let mut keys: Vec<(usize, Direction)> = candidates.keys().copied().collect();
     keys.sort_unstable();
-    let all: Vec<u32> = (0..common.len() as u32).collect();
     let found: Vec<Found> = keys
         .par_iter()
-        .map(|&(i, d)| {
-            let peers: &[u32] = match &candidates[&(i, d)] {
-                Candidates::All => &all,
-                Candidates::Some(v) => v,
-            };
-            side_pass(base, head, common, i, d, peers, &candidates, options)
-        })
+        .map(|&(i, d)| side_pass(&ctx, i, d))
         .collect();
     let mut total = Found::default();
     for f in found {
         total.merge(f, options.examples);
     }
-    let groups: Vec<Group> = {
-        let mut groups = total.groups;
-        total
-            .order
-            .iter()
-            .map(|k| groups.remove(k).expect("ordered key"))
-            .collect()
-    };
 
-    // 4. External ranges, for the sides that changed.
+    // 5. External ranges, for the sides that changed.
     let segments = DIRECTIONS.map(|d| {
         externals::merge(
             &externals::segments(base.engine, d),
             &externals::segments(head.engine, d),
         )
     });
-    let mut sides: Vec<(usize, Direction)> = changed_sides.into_iter().collect();
+    let mut sides = changed_sides;
     sides.sort_unstable();
     let external = sides
         .par_iter()
         .flat_map_iter(|&(i, d)| external_changes(base, head, common[i], i, d, &segments[slot(d)]))
         .collect();
     Changes {
-        groups,
+        groups: total.groups,
         pairs_opened: total.opened,
         pairs_closed: total.closed,
         pairs: options.pairs.then_some(total.pairs),
         external,
     }
+}
+
+/// Per common workload, a number shared by those whose sides for `d` answer any given peer
+/// alike on both sides: the same policies, the same ports where ingress rules' named ports
+/// resolve on them, and no Calico policy (whose rules can test the side's own pod, point 23).
+fn side_classes(base: &View<'_>, head: &View<'_>, common: &[Common], d: Direction) -> Vec<u32> {
+    let mut ids: Map<[u32; 5], u32> = Map::default();
+    let calico = |view: &View<'_>, w: usize| view.side(w, d).iter().any(|s| !s.calico.is_empty());
+    common
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            let (sb, sh) = (
+                base.side_class[c.base][slot(d)],
+                head.side_class[c.head][slot(d)],
+            );
+            if sb == u32::MAX || sh == u32::MAX {
+                return u32::MAX;
+            }
+            let ports = match d {
+                Direction::Ingress => [base.port_class[c.base], head.port_class[c.head]],
+                Direction::Egress => [u32::MAX; 2],
+            };
+            let own = if calico(base, c.base) || calico(head, c.head) {
+                k as u32
+            } else {
+                u32::MAX
+            };
+            let next = ids.len() as u32;
+            *ids.entry([sb, sh, ports[0], ports[1], own]).or_insert(next)
+        })
+        .collect()
 }
 
 /// Maps a side's policies to names both sides share.
@@ -649,40 +790,6 @@ fn changed_side(
     changed.sort_unstable();
     changed.dedup();
     Some(SideChange::Rules(changed))
-}
-
-/// The common workloads some rule of `id` for `d` may match (as the other end).
-fn matching_peers(view: &View<'_>, id: PolicyId, d: Direction, map: &[u32], out: &mut Vec<u32>) {
-    let engine = view.engine;
-    let rules = engine.rules(id, d);
-    if rules.is_empty() {
-        return;
-    }
-    let policy_ns = engine.policy_namespace(id);
-    for (ns, workloads) in &view.namespaces {
-        let labels = engine.namespace_labels(ns);
-        let rules: Vec<_> = rules
-            .iter()
-            .filter(|r| r.may_match_pods_in(policy_ns, ns, labels))
-            .collect();
-        if rules.is_empty() {
-            continue;
-        }
-        for &w in workloads {
-            if map[w] == u32::MAX {
-                continue;
-            }
-            let hit = engine.members_of(w).any(|m| {
-                let pod = view.pod(m);
-                rules
-                    .iter()
-                    .any(|r| r.peer_match(policy_ns, &pod) != Match::No)
-            });
-            if hit {
-                out.push(map[w]);
-            }
-        }
-    }
 }
 
 /// The sides (common index, direction) whose rules match a changed peer differently.
@@ -854,16 +961,17 @@ fn connection(view: &View<'_>, s: usize, t: usize) -> Connection {
     out
 }
 
-/// A pair decided whole on both sides (workloads whose pods carry several label sets).
+/// A pair decided whole on both sides, recorded when what gets through changed, in the
+/// groups of the sides whose answer changed for some pair of pod shapes.
 fn exact_pair(
-    base: &View<'_>,
-    head: &View<'_>,
-    common: &[Common],
+    ctx: &Ctx<'_>,
     s: usize,
     t: usize,
+    in_changed: bool,
+    out_changed: bool,
     found: &mut Found,
-    options: Options,
 ) {
+    let (base, head, common) = (ctx.base, ctx.head, ctx.common);
     let b = connection(base, common[s].base, common[t].base);
     let h = connection(head, common[s].head, common[t].head);
     if b.allowed == h.allowed {
@@ -874,16 +982,10 @@ fn exact_pair(
         before: b.rules,
         after: h.rules,
     };
-    let (in_changed, out_changed) = (
-        b.ingress.allowed != h.ingress.allowed,
-        b.egress.allowed != h.egress.allowed,
-    );
-    // Pod shapes that answered differently can hide the change in the unions: both sides
-    // then take the blame.
-    if in_changed || !out_changed {
+    if in_changed {
         sides.push((t, Direction::Ingress, rules(b.ingress, h.ingress)));
     }
-    if out_changed || !in_changed {
+    if out_changed {
         sides.push((s, Direction::Egress, rules(b.egress, h.egress)));
     }
     let pair = PairChange {
@@ -892,7 +994,84 @@ fn exact_pair(
         before: b.allowed,
         after: h.allowed,
     };
-    found.record(pair, &sides, options);
+    found.record(pair, &sides, ctx.options);
+}
+
+/// Whether workload `w`'s side for `d` answers peer `k` differently before and after, for
+/// some pair of their pod shapes. When `w`'s pods carry another number of label sets than
+/// before, always (its side changed); when only the peer's do, for some shape of `w`, the
+/// union of the answers over the peer's shapes. `memo` keeps the outcome per shape of `w` and
+/// ways its rules match the peer's shapes.
+fn shapes_changed(
+    ctx: &Ctx<'_>,
+    w: usize,
+    d: Direction,
+    k: usize,
+    memo: &mut Map<Vec<u64>, bool>,
+) -> bool {
+    let (base, head) = (ctx.base, ctx.head);
+    let (me, them) = (ctx.common[w], ctx.common[k]);
+    let shapes =
+        |view: &View<'_>, w: usize| view.engine.inventory.workloads[w].label_sets.len().max(1);
+    let member = |workload, labels| Member { workload, labels };
+    let mine = shapes(base, me.base);
+    if mine != shapes(head, me.head) {
+        return true;
+    }
+    let (theirs_b, theirs_h) = (shapes(base, them.base), shapes(head, them.head));
+    let aligned = theirs_b == theirs_h;
+    let mut key = Vec::new();
+    for a in 0..mine {
+        let (side_b, side_h) = (&base.side(me.base, d)[a], &head.side(me.head, d)[a]);
+        key.clear();
+        key.extend([a as u64, u64::from(aligned)]);
+        for b in 0..theirs_b {
+            signature(base, side_b, d, &base.pod(member(them.base, b)), &mut key);
+            key.push(SEPARATOR);
+        }
+        key.push(SEPARATOR);
+        for b in 0..theirs_h {
+            signature(head, side_h, d, &head.pod(member(them.head, b)), &mut key);
+            key.push(SEPARATOR);
+        }
+        if d == Direction::Egress {
+            key.push(u64::from(base.port_class[them.base]));
+            key.push(u64::from(head.port_class[them.head]));
+        }
+        let changed = match memo.get(key.as_slice()) {
+            Some(&c) => c,
+            None => {
+                let answers =
+                    |view: &View<'_>, side: &SidePolicies, me: usize, them: usize, n: usize| {
+                        let me_pod = view.pod(member(me, a));
+                        (0..n)
+                            .map(|b| {
+                                let them_pod = view.pod(member(them, b));
+                                let dest = match d {
+                                    Direction::Ingress => &me_pod,
+                                    Direction::Egress => &them_pod,
+                                };
+                                decide(view, side, d, &them_pod, dest).allowed
+                            })
+                            .collect::<Vec<ConnSet>>()
+                    };
+                let before = answers(base, side_b, me.base, them.base, theirs_b);
+                let after = answers(head, side_h, me.head, them.head, theirs_h);
+                let union = |v: &[ConnSet]| v.iter().fold(ConnSet::none(), |acc, c| acc.union(c));
+                let c = if aligned {
+                    before != after
+                } else {
+                    union(&before) != union(&after)
+                };
+                memo.insert(key.clone(), c);
+                c
+            }
+        };
+        if changed {
+            return true;
+        }
+    }
+    false
 }
 
 fn single(view: &View<'_>, w: usize) -> bool {
@@ -929,167 +1108,370 @@ fn signature(
 /// Between the two sides' parts of a signature.
 const SEPARATOR: u64 = u64::MAX;
 
-/// The pairs of workload `i`'s side for `d` with each of `peers`, decided on both sides.
-#[allow(clippy::too_many_arguments)]
-fn side_pass(
-    base: &View<'_>,
-    head: &View<'_>,
-    common: &[Common],
+/// How the pairs of one class of peers and one class of the other end changed.
+#[allow(clippy::large_enum_variant)] // a few per pass, never moved once made
+enum Combo {
+    Unchanged,
+    Changed {
+        before: ConnSet,
+        after: ConnSet,
+        opened: bool,
+        closed: bool,
+        /// This side's group.
+        group: usize,
+        /// The other end's rules, when its answer changed too (its group is the peer's own).
+        other: Option<(SideRules, ConnSet, ConnSet)>,
+    },
+}
+
+/// The pairs of workload `i`'s side for `d` with its candidate peers, decided on both sides.
+fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction) -> Found {
+    let (base, head) = (ctx.base, ctx.head);
+    let mut found = Found::default();
+    let me = ctx.common[i];
+    let mut peers = ctx.candidates((i, d));
+    peers.remove(i as u32);
+    let mut pass = Pass::new(ctx, i, d);
+    if ctx.multi.contains(i as u32) {
+        for k in &peers {
+            pass.exact(k as usize, &mut found);
+        }
+        return found;
+    }
+    if !ctx.by_class.contains(&(i, d)) {
+        for k in &peers {
+            pass.one_by_one(k as usize, &mut found);
+        }
+        return found;
+    }
+    let (side_b, side_h) = (&base.side(me.base, d)[0], &head.side(me.head, d)[0]);
+    let rules: Vec<&RulePeers> = policy_ids(base.engine, side_b)
+        .flat_map(|id| ctx.rules(false, id, d))
+        .chain(policy_ids(head.engine, side_h).flat_map(|id| ctx.rules(true, id, d)))
+        .collect();
+    // Peers some rule may or may not match (the reason of the unknown is in the answer), and
+    // peers with several pod shapes: one by one.
+    let mut slow = &peers & ctx.multi;
+    for r in &rules {
+        if !r.unsure.is_empty() {
+            slow |= &peers & &r.unsure;
+        }
+    }
+    for k in &slow {
+        pass.one_by_one(k as usize, &mut found);
+    }
+    // The others: every rule matches all of a class or none of it, so one peer answers for it.
+    let fast = peers - &slow;
+    // Egress rules' named ports resolve on the peer: their answers depend on its ports too.
+    let named = d == Direction::Egress
+        && [(base, side_b), (head, side_h)].iter().any(|(view, s)| {
+            policy_ids(view.engine, s)
+                .any(|id| view.engine.rules(id, d).iter().any(|r| r.has_named_port()))
+        });
+    for class in peers::refine(fast, rules.iter().map(|r| &r.yes)) {
+        pass.class(&class, named, &mut found);
+    }
+    found
+}
+
+/// One side pass: workload `i`'s side for `d`, and what it found out about the other ends.
+struct Pass<'c> {
+    ctx: &'c Ctx<'c>,
     i: usize,
     d: Direction,
-    peers: &[u32],
-    candidates: &HashMap<(usize, Direction), Candidates>,
-    options: Options,
-) -> Found {
-    let mut found = Found::default();
-    let me = common[i];
-    let fast_me = single(base, me.base) && single(head, me.head);
-    let other = match d {
-        Direction::Ingress => Direction::Egress,
-        Direction::Egress => Direction::Ingress,
-    };
-    // This side's answers, per way its rules match the peer (and, for egress, per list of the
-    // peer's ports, which resolve named ports).
-    let mut mine: Map<Vec<u64>, usize> = Map::default();
-    let mut answers: Vec<(SideAnswer, SideAnswer)> = Vec::new();
-    let mut key: Vec<u64> = Vec::new();
-    // The other end's answers, per its side (and, for ingress, its ports).
-    let mut theirs: Map<[u32; 4], (SideAnswer, SideAnswer)> = Map::default();
-    for &k in peers {
-        let k = k as usize;
-        if k == i {
-            continue;
+    other: Direction,
+    /// This side's answers per signature (one-by-one peers) and per class.
+    mine: Map<Vec<u64>, usize>,
+    answers: Vec<(SideAnswer, SideAnswer)>,
+    key: Vec<u64>,
+    /// The other end's answers towards this workload, per class of its side.
+    theirs: Map<u32, (SideAnswer, SideAnswer)>,
+    /// Whether this side answers a pair of pod shapes differently, per shape and signature.
+    shapes: Map<Vec<u64>, bool>,
+    /// What the pairs do, per answer of this side and class of the other end's side.
+    combos: Map<(usize, u32), Combo>,
+}
+
+impl<'c> Pass<'c> {
+    fn new(ctx: &'c Ctx<'c>, i: usize, d: Direction) -> Self {
+        Pass {
+            ctx,
+            i,
+            d,
+            other: match d {
+                Direction::Ingress => Direction::Egress,
+                Direction::Egress => Direction::Ingress,
+            },
+            mine: Map::default(),
+            answers: Vec::new(),
+            key: Vec::new(),
+            theirs: Map::default(),
+            shapes: Map::default(),
+            combos: Map::default(),
         }
-        let (s, t) = match d {
-            Direction::Ingress => (k, i),
-            Direction::Egress => (i, k),
-        };
-        let them = common[k];
-        if !fast_me || !single(base, them.base) || !single(head, them.head) {
-            // Decided with the destination's ingress already.
-            let done = d == Direction::Egress
-                && candidates
-                    .get(&(t, Direction::Ingress))
-                    .is_some_and(|c| c.contains(s as u32));
-            if !done {
-                exact_pair(base, head, common, s, t, &mut found, options);
+    }
+
+    /// Source and destination of the pair with peer `k`.
+    fn ends(&self, k: usize) -> (usize, usize) {
+        match self.d {
+            Direction::Ingress => (k, self.i),
+            Direction::Egress => (self.i, k),
+        }
+    }
+
+    /// A pair with a workload whose pods carry several label sets: decided whole, when this
+    /// side answers some pair of pod shapes differently. Such a pair is recorded by the
+    /// destination's ingress pass when its ingress changed, else by the source's egress pass.
+    fn exact(&mut self, k: usize, found: &mut Found) {
+        let ctx = self.ctx;
+        if !shapes_changed(ctx, self.i, self.d, k, &mut self.shapes) {
+            return;
+        }
+        let (s, t) = self.ends(k);
+        let (in_changed, out_changed) = match self.d {
+            Direction::Ingress => (
+                true,
+                shapes_changed(ctx, s, Direction::Egress, t, &mut Map::default()),
+            ),
+            Direction::Egress => {
+                let in_changed = shapes_changed(ctx, t, Direction::Ingress, s, &mut Map::default());
+                if in_changed && ctx.is_candidate((t, Direction::Ingress), s as u32) {
+                    return;
+                }
+                (in_changed, true)
             }
-            continue;
+        };
+        exact_pair(ctx, s, t, in_changed, out_changed, found);
+    }
+
+    fn pods(&self, k: usize) -> [Endpoint<'c>; 4] {
+        let (base, head) = (self.ctx.base, self.ctx.head);
+        let (me, them) = (self.ctx.common[self.i], self.ctx.common[k]);
+        let m = |workload| Member {
+            workload,
+            labels: 0,
+        };
+        [
+            base.pod(m(me.base)),
+            head.pod(m(me.head)),
+            base.pod(m(them.base)),
+            head.pod(m(them.head)),
+        ]
+    }
+
+    /// This side's answers (before, after) for peer `k`, given the signature already in
+    /// `self.key`, or for a class (`self.key` then names it).
+    fn my_answers(&mut self, k: usize) -> usize {
+        if let Some(&at) = self.mine.get(self.key.as_slice()) {
+            return at;
         }
-        let (mb, mh) = (
-            Member {
-                workload: me.base,
-                labels: 0,
-            },
-            Member {
-                workload: me.head,
-                labels: 0,
-            },
-        );
-        let (pb, ph) = (
-            Member {
-                workload: them.base,
-                labels: 0,
-            },
-            Member {
-                workload: them.head,
-                labels: 0,
-            },
-        );
-        let (me_b, me_h) = (base.pod(mb), head.pod(mh));
-        let (them_b, them_h) = (base.pod(pb), head.pod(ph));
-        let (side_b, side_h) = (&base.side(me.base, d)[0], &head.side(me.head, d)[0]);
+        let (base, head, d) = (self.ctx.base, self.ctx.head, self.d);
+        let me = self.ctx.common[self.i];
+        let [me_b, me_h, them_b, them_h] = self.pods(k);
         // Ingress: named ports resolve on this workload; egress: on the peer.
         let (dest_b, dest_h) = match d {
             Direction::Ingress => (me_b, me_h),
             Direction::Egress => (them_b, them_h),
         };
-        key.clear();
-        signature(base, side_b, d, &them_b, &mut key);
-        key.push(SEPARATOR);
-        signature(head, side_h, d, &them_h, &mut key);
-        if d == Direction::Egress {
-            key.push(u64::from(base.port_class[them.base]));
-            key.push(u64::from(head.port_class[them.head]));
-        }
-        let at = match mine.get(key.as_slice()) {
-            Some(&at) => at,
-            None => {
-                answers.push((
-                    decide(base, side_b, d, &them_b, &dest_b),
-                    decide(head, side_h, d, &them_h, &dest_h),
-                ));
-                mine.insert(key.clone(), answers.len() - 1);
-                answers.len() - 1
+        self.answers.push((
+            decide(base, &base.side(me.base, d)[0], d, &them_b, &dest_b),
+            decide(head, &head.side(me.head, d)[0], d, &them_h, &dest_h),
+        ));
+        self.mine.insert(self.key.clone(), self.answers.len() - 1);
+        self.answers.len() - 1
+    }
+
+    /// The other end's answers towards this workload.
+    fn their_answers(&mut self, k: usize) -> &(SideAnswer, SideAnswer) {
+        let (base, head, other) = (self.ctx.base, self.ctx.head, self.other);
+        let class = self.ctx.classes[slot(other)][k];
+        let them = self.ctx.common[k];
+        let [me_b, me_h, them_b, them_h] = self.pods(k);
+        self.theirs.entry(class).or_insert_with(|| {
+            let (ob, oh) = (
+                &base.side(them.base, other)[0],
+                &head.side(them.head, other)[0],
+            );
+            match other {
+                // The peer's ingress from this workload.
+                Direction::Ingress => (
+                    decide(base, ob, other, &me_b, &them_b),
+                    decide(head, oh, other, &me_h, &them_h),
+                ),
+                // The peer's egress towards this workload.
+                Direction::Egress => (
+                    decide(base, ob, other, &me_b, &me_b),
+                    decide(head, oh, other, &me_h, &me_h),
+                ),
             }
-        };
-        let (ab, ah) = &answers[at];
-        if ab.allowed == ah.allowed {
-            // Unchanged here; a change of the peer's own side is found by its own pass.
-            continue;
-        }
-        let (other_b, other_h) = (
-            &base.side(them.base, other)[0],
-            &head.side(them.head, other)[0],
-        );
-        let ports = |view: &View<'_>, w: usize| match other {
-            Direction::Ingress => view.port_class[w],
-            Direction::Egress => u32::MAX,
-        };
-        let other_key = [
-            base.side_class[them.base][slot(other)],
-            head.side_class[them.head][slot(other)],
-            ports(base, them.base),
-            ports(head, them.head),
-        ];
-        let (ob, oh) = theirs.entry(other_key).or_insert_with(|| match other {
-            // The peer's ingress from this workload.
-            Direction::Ingress => (
-                decide(base, other_b, other, &me_b, &them_b),
-                decide(head, other_h, other, &me_h, &them_h),
-            ),
-            // The peer's egress towards this workload.
-            Direction::Egress => (
-                decide(base, other_b, other, &me_b, &me_b),
-                decide(head, other_h, other, &me_h, &me_h),
-            ),
-        });
-        if d == Direction::Egress && ob.allowed != oh.allowed {
+        })
+    }
+
+    /// What the pairs with peer `k` do, this side answering with `answer`.
+    fn combo(&mut self, answer: usize, k: usize, found: &mut Found) -> Combo {
+        let (ob, oh) = self.their_answers(k).clone();
+        let (ab, ah) = &self.answers[answer];
+        if self.d == Direction::Egress && ob.allowed != oh.allowed {
             // The destination's ingress pass has this pair, with both sides.
-            continue;
+            return Combo::Unchanged;
         }
         let before = ab.allowed.intersect(&ob.allowed);
         let after = ah.allowed.intersect(&oh.allowed);
         if before == after {
-            continue;
+            return Combo::Unchanged;
         }
-        let mut sides = vec![(
-            i,
-            d,
-            SideRules {
-                before: allow_rules(ab),
-                after: allow_rules(ah),
-            },
-        )];
-        if ob.allowed != oh.allowed {
-            sides.push((
-                k,
-                other,
+        let opened = after.subtract(&before);
+        let closed = before.subtract(&after);
+        let (o, c) = (!opened.is_empty(), !closed.is_empty());
+        let rules = SideRules {
+            before: allow_rules(ab),
+            after: allow_rules(ah),
+        };
+        let group = found.group((self.i, self.d, rules, o, c), &opened, &closed);
+        let other = (ob.allowed != oh.allowed).then(|| {
+            (
                 SideRules {
-                    before: allow_rules(ob),
-                    after: allow_rules(oh),
+                    before: allow_rules(&ob),
+                    after: allow_rules(&oh),
                 },
-            ));
-        }
-        let pair = PairChange {
-            source: s as u32,
-            destination: t as u32,
+                opened,
+                closed,
+            )
+        });
+        Combo::Changed {
             before,
             after,
-        };
-        found.record(pair, &sides, options);
+            opened: o,
+            closed: c,
+            group,
+            other,
+        }
     }
-    found
+
+    /// Counts the pair with peer `k` as `combo` says.
+    fn count(&self, combo: &Combo, k: usize, found: &mut Found) {
+        let Combo::Changed {
+            before,
+            after,
+            opened,
+            closed,
+            group,
+            other,
+        } = combo
+        else {
+            return;
+        };
+        let (s, t) = self.ends(k);
+        let options = self.ctx.options;
+        let pair = || PairChange {
+            source: s as u32,
+            destination: t as u32,
+            before: before.clone(),
+            after: after.clone(),
+        };
+        found.opened += usize::from(*opened);
+        found.closed += usize::from(*closed);
+        found.groups[*group].pairs += 1;
+        found.groups[*group].example(options.examples, pair);
+        if let Some((rules, o, c)) = other {
+            let g = found.group((k, self.other, rules.clone(), *opened, *closed), o, c);
+            found.groups[g].pairs += 1;
+            found.groups[g].example(options.examples, pair);
+        }
+        if options.pairs {
+            found.pairs.push(pair());
+        }
+    }
+
+    /// The peers of one class, which this side's rules all match alike.
+    fn class(&mut self, class: &RoaringBitmap, named: bool, found: &mut Found) {
+        let Some(first) = class.min() else {
+            return;
+        };
+        let ctx = self.ctx;
+        let (base, head) = (ctx.base, ctx.head);
+        // Two separators: no signature has them.
+        let class_key = |key: &mut Vec<u64>, k: usize| {
+            key.clear();
+            key.extend([SEPARATOR, SEPARATOR, u64::from(first)]);
+            if named {
+                let them = ctx.common[k];
+                key.push(u64::from(base.port_class[them.base]));
+                key.push(u64::from(head.port_class[them.head]));
+            }
+        };
+        let mut key = std::mem::take(&mut self.key);
+        class_key(&mut key, first as usize);
+        self.key = key;
+        let fixed = self.my_answers(first as usize);
+        let unchanged = |a: &(SideAnswer, SideAnswer)| a.0.allowed == a.1.allowed;
+        if !named && unchanged(&self.answers[fixed]) {
+            // Unchanged here; a change of the peer's own side is found by its own pass.
+            return;
+        }
+        let mut combos = std::mem::take(&mut self.combos);
+        for k in class {
+            let k = k as usize;
+            let answer = if named {
+                let mut key = std::mem::take(&mut self.key);
+                class_key(&mut key, k);
+                self.key = key;
+                self.my_answers(k)
+            } else {
+                fixed
+            };
+            if unchanged(&self.answers[answer]) {
+                continue;
+            }
+            let their_class = ctx.classes[slot(self.other)][k];
+            let combo = match combos.get(&(answer, their_class)) {
+                Some(c) => c,
+                None => {
+                    let c = self.combo(answer, k, found);
+                    combos.entry((answer, their_class)).or_insert(c)
+                }
+            };
+            self.count(combo, k, found);
+        }
+        self.combos = combos;
+    }
+
+    /// A peer some rule of this side may match or not, decided on its own.
+    fn one_by_one(&mut self, k: usize, found: &mut Found) {
+        let ctx = self.ctx;
+        let (base, head, d) = (ctx.base, ctx.head, self.d);
+        let (me, them) = (ctx.common[self.i], ctx.common[k]);
+        if ctx.multi.contains(k as u32) {
+            self.exact(k, found);
+            return;
+        }
+        let [_, _, them_b, them_h] = self.pods(k);
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        signature(base, &base.side(me.base, d)[0], d, &them_b, &mut key);
+        key.push(SEPARATOR);
+        signature(head, &head.side(me.head, d)[0], d, &them_h, &mut key);
+        if d == Direction::Egress {
+            key.push(u64::from(base.port_class[them.base]));
+            key.push(u64::from(head.port_class[them.head]));
+        }
+        self.key = key;
+        let answer = self.my_answers(k);
+        if self.answers[answer].0.allowed == self.answers[answer].1.allowed {
+            return;
+        }
+        let their_class = ctx.classes[slot(self.other)][k];
+        let mut combos = std::mem::take(&mut self.combos);
+        let combo = match combos.get(&(answer, their_class)) {
+            Some(c) => c,
+            None => {
+                let c = self.combo(answer, k, found);
+                combos.entry((answer, their_class)).or_insert(c)
+            }
+        };
+        self.count(combo, k, found);
+        self.combos = combos;
+    }
 }
 
 fn allow_rules(a: &SideAnswer) -> Vec<RuleRef> {

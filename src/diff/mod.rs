@@ -4,6 +4,7 @@
 
 pub mod connections;
 pub mod identity;
+mod peers;
 
 use std::collections::{HashMap, HashSet};
 

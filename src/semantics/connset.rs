@@ -68,13 +68,7 @@ impl ConnSet {
     pub fn union(&self, other: &ConnSet) -> ConnSet {
         let mut out = ConnSet::none();
         for i in 0..3 {
-            let mut all: Vec<(u16, u16)> = self.ranges[i]
-                .iter()
-                .chain(&other.ranges[i])
-                .copied()
-                .collect();
-            all.sort_unstable();
-            out.ranges[i] = merge(all);
+            out.ranges[i] = union_of(&self.ranges[i], &other.ranges[i]);
         }
         out
     }
@@ -211,12 +205,29 @@ impl ConnSet {
 }
 
 /// Merges sorted ranges that overlap or touch.
-fn merge(sorted: Vec<(u16, u16)>) -> Vec<(u16, u16)> {
-    let mut out: Vec<(u16, u16)> = Vec::with_capacity(sorted.len());
-    for (s, e) in sorted {
+/// The union of two protocols' range lists: a linear merge, and no allocation when either is
+/// empty (the common case: most rules name one protocol).
+fn union_of(a: &[(u16, u16)], b: &[(u16, u16)]) -> Vec<(u16, u16)> {
+    const FULL: (u16, u16) = (1, u16::MAX);
+    if b.is_empty() || a == [FULL] {
+        return a.to_vec();
+    }
+    if a.is_empty() || b == [FULL] {
+        return b.to_vec();
+    }
+    let mut out: Vec<(u16, u16)> = Vec::with_capacity(a.len() + b.len());
+    let (mut x, mut y) = (0, 0);
+    while x < a.len() || y < b.len() {
+        let next = if y == b.len() || (x < a.len() && a[x] <= b[y]) {
+            x += 1;
+            a[x - 1]
+        } else {
+            y += 1;
+            b[y - 1]
+        };
         match out.last_mut() {
-            Some(last) if u32::from(s) <= u32::from(last.1) + 1 => last.1 = last.1.max(e),
-            _ => out.push((s, e)),
+            Some(last) if u32::from(next.0) <= u32::from(last.1) + 1 => last.1 = last.1.max(next.1),
+            _ => out.push(next),
         }
     }
     out
@@ -267,6 +278,48 @@ mod tests {
 
     fn tcp(s: u16, e: u16) -> ConnSet {
         ConnSet::range(Protocol::Tcp, s, e)
+    }
+
+    #[test]
+    fn union_is_the_union_of_the_ports_sorted_disjoint_and_not_adjacent() {
+        // Range lists drawn from a small port space, against a set of ports.
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let draw = |next: &mut dyn FnMut(u64) -> u64| {
+            let mut set = ConnSet::none();
+            for _ in 0..next(4) {
+                let start = 1 + next(30) as u16;
+                let end = start + next(6) as u16;
+                set = set.union(&ConnSet::range(Protocol::Tcp, start, end));
+            }
+            if next(8) == 0 {
+                set = ConnSet::all();
+            }
+            set
+        };
+        for _ in 0..2000 {
+            let (a, b) = (draw(&mut next), draw(&mut next));
+            let u = a.union(&b);
+            for port in 1..40 {
+                assert_eq!(
+                    u.contains(Protocol::Tcp, port),
+                    a.contains(Protocol::Tcp, port) || b.contains(Protocol::Tcp, port)
+                );
+            }
+            let r = u.ranges(Protocol::Tcp);
+            assert!(r.iter().all(|&(s, e)| s <= e));
+            assert!(
+                r.windows(2)
+                    .all(|w| u32::from(w[0].1) + 1 < u32::from(w[1].0)),
+                "{r:?}"
+            );
+            assert_eq!(u, b.union(&a));
+        }
     }
 
     #[test]
