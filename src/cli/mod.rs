@@ -869,10 +869,11 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
 
 fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
     // Helm 3 runs a post-renderer with its own environment unchanged (pkg/postrender/exec.go:
-    // exec.Command without Env), so HELM_NAMESPACE and HELM_KUBECONTEXT are there only when
-    // the user set them; Helm 4 runs it as a plugin (internal/plugin/runtime_subprocess.go,
-    // runPostrenderer), adding its settings' environment: HELM_NAMESPACE (`-n`),
-    // HELM_KUBECONTEXT (`--kube-context`) and KUBECONFIG (`--kubeconfig`).
+    // exec.Command without Env); Helm 4 runs it as a plugin (internal/plugin/
+    // runtime_subprocess.go, runPostrenderer) with that environment plus HELM_PLUGIN_NAME and
+    // HELM_PLUGIN_DIR. Neither exports `-n` or `--kube-context` (checked with Helm 3.17 and
+    // 4.1): HELM_NAMESPACE and HELM_KUBECONTEXT are there when the user set them, as Helm
+    // itself reads them; KUBECONFIG is inherited.
     let cluster_options = with_cluster::options(&args.cluster, true);
     let helm_namespace = args.namespace.clone().or_else(|| {
         std::env::var("HELM_NAMESPACE")

@@ -46,8 +46,8 @@ pub struct ChangeArgs {
     pub fail_on_change: DiffFailOn,
 }
 
-/// The cluster options of the flags; under Helm (`helm --kube-context`, which Helm 4 exports
-/// to its plugins as HELM_KUBECONTEXT) the context Helm uses when --context is not given.
+/// The cluster options of the flags; for a post-renderer, HELM_KUBECONTEXT (Helm's own
+/// setting of the context, in the environment Helm hands down) when --context is not given.
 pub fn options(cluster: &ClusterArgs, helm: bool) -> ClusterOptions {
     let mut options = cluster.options();
     if helm && options.context.is_none() {
