@@ -1337,7 +1337,8 @@ mod tests {
         assert_eq!(
             yaml,
             "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-dns\n  \
-             namespace: shop\n  annotations:\n    netpol-check.io/generated: 'true'\n    \
+             namespace: shop\n  labels:\n    netpol-check.io/generated: 'true'\n  annotations:\n    \
+             netpol-check.io/generated: 'true'\n    \
              netpol-check.io/reason: the egress deny default-deny-all would block name resolution\nspec:\n  \
              podSelector: {}\n  policyTypes:\n  - Egress\n  egress:\n  - to:\n    - namespaceSelector:\n        \
              matchLabels:\n          kubernetes.io/metadata.name: kube-system\n      podSelector:\n        \

@@ -264,9 +264,10 @@ fn generated_policies_appear_in_helms_output_and_make_it_pass() {
             "{v:?}: {stdout}"
         );
         assert!(stdout.contains("name: allow-dns\n"), "{v:?}: {stdout}");
+        // Each of the two as a label and as an annotation.
         assert_eq!(
             stdout.matches("netpol-check.io/generated: 'true'").count(),
-            2
+            4
         );
         // Release-namespace policies name no namespace: Helm puts them in the release's.
         assert!(!stdout.contains("namespace: <release>"), "{v:?}: {stdout}");
