@@ -66,7 +66,6 @@ pub fn judge(
     base: &Base,
     merged: &Merged,
     after: &Inventory,
-    release: Option<String>,
     mut source: Source,
     options: &analysis::Options,
     rules: &RuleConfig,
@@ -95,7 +94,7 @@ pub fn judge(
     report.cluster = Some(with_cluster::report_field(
         base,
         merged,
-        release.as_deref(),
+        merged.release.as_deref(),
         changes_value,
     ));
     report.notes.extend(base.notes.iter().cloned());
@@ -107,6 +106,7 @@ pub fn judge(
             base.namespaces.join(", ")
         ));
     }
+    let release = merged.release.clone();
     let outcome = Outcome {
         context: base.context.clone(),
         server: base.server.clone(),

@@ -147,7 +147,6 @@ pub fn render_with(
                 base,
                 m,
                 &inventory,
-                release,
                 Source::helm(),
                 &options.analysis,
                 &options.rules,

@@ -52,7 +52,7 @@ fn load(input: &InputArgs) -> Result<Loaded, Error> {
                 |i| input.cilium.apply(i),
             )?;
             inventory = match merged {
-                Ok((base, merged, _)) => {
+                Ok((base, merged)) => {
                     for note in &base.notes {
                         eprintln!("note: {}", output::terminal::escape_lines(note));
                     }

@@ -727,7 +727,19 @@ pub fn main() -> i32 {
     match std::panic::catch_unwind(|| run(&cli)) {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {
-            eprintln!("error: {}", output::terminal::escape_lines(&e.to_string()));
+            let line = format!(
+                "error: {}\n",
+                output::terminal::escape_lines(&e.to_string())
+            );
+            eprint!("{line}");
+            // Helm 4 throws a post-renderer's stderr away: the reason a --with-cluster run
+            // could not read the cluster would never reach the person installing.
+            let helm_4 = std::env::var_os("HELM_PLUGIN_NAME").is_some();
+            if helm_4 && matches!(cli.command, Some(Command::PostRender(_))) {
+                if let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+                    let _ = tty.write_all(line.as_bytes());
+                }
+            }
             EXIT_ERROR
         }
         Err(_) => EXIT_ERROR,
@@ -799,12 +811,11 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
             args.all_namespaces,
             prepare,
         )? {
-            Ok((base, merged, release)) => {
+            Ok((base, merged)) => {
                 let (report, outcome) = crate::in_cluster::judge(
                     &base,
                     &merged,
                     &merged.after,
-                    release,
                     source,
                     &options,
                     &rules,
@@ -1006,7 +1017,7 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
             false,
             prepare,
         )? {
-            Ok((_, merged, _)) => {
+            Ok((_, merged)) => {
                 in_cluster = true;
                 merged.after
             }

@@ -84,13 +84,13 @@ pub fn merged(
     input: Inventory,
     all: bool,
     prepare: impl Fn(&mut Inventory),
-) -> Result<Result<(Base, Merged, Option<String>), Inventory>, Error> {
+) -> Result<Result<(Base, Merged), Inventory>, Error> {
     let Some(mut base) = with_cluster::load_as(mode, options, &input, all)? else {
         return Ok(Err(input));
     };
     prepare(&mut base.inventory);
-    let (merged, release) = crate::in_cluster::merge(&base, input, args.release.as_deref(), None);
-    Ok(Ok((base, merged, release)))
+    let (merged, _) = crate::in_cluster::merge(&base, input, args.release.as_deref(), None);
+    Ok(Ok((base, merged)))
 }
 
 /// The exit status with the cluster: findings at or above --fail-on on the change's own
@@ -137,15 +137,6 @@ fn new_errors(d: &crate::diff::ConnectivityDiff) -> bool {
         .added
         .iter()
         .any(|f| f.severity == crate::report::Severity::Error && !before.contains(&key(f)))
-}
-
-/// The words of the cluster context, on stderr (whatever the output format), for the
-/// commands whose stdout is not a report.
-pub fn tell(report: &Report, outcome: &Outcome) {
-    let mut text = Vec::new();
-    crate::output::with_cluster::words(report, outcome, &mut text).expect("writing to memory");
-    let text = String::from_utf8_lossy(&text);
-    eprint!("{}", crate::output::terminal::escape_lines(&text));
 }
 
 /// The words of the cluster context after a table report, on stdout.

@@ -86,6 +86,8 @@ pub struct Merged {
     pub removed: Vec<ObjectRef>,
     /// Every object of the manifests (workloads, policies, namespaces).
     pub input: BTreeSet<ObjectRef>,
+    /// The release whose objects were removed.
+    pub release: Option<String>,
 }
 
 /// The namespaces the manifests name objects in.
@@ -235,6 +237,7 @@ pub fn merge(
         from_cluster,
         removed,
         input: input_objects,
+        release: release.map(str::to_owned),
     }
 }
 
