@@ -571,3 +571,38 @@ fn explain_reach_matrix_generate_and_diff_take_the_cluster_into_account() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn without_a_namespace_the_contexts_namespace_is_the_releases() {
+    let c = Cluster::start(fixture([]));
+    let kubeconfig = c.dir.path().join("apps-kubeconfig");
+    c.server.write_kubeconfig(&kubeconfig, "test", Some("apps"));
+    let env = [("KUBECONFIG", kubeconfig.to_str().unwrap())];
+    let out = run_with(
+        &["post-render", "--with-cluster"],
+        &podinfo("podinfo", false),
+        &env,
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("Deployment apps/podinfo: ingress isolated"),
+        "{err}"
+    );
+}
+
+#[test]
+fn diff_with_base_cluster_and_with_cluster_is_a_usage_error() {
+    let c = Cluster::start(fixture([]));
+    let out = c.run(
+        &["diff", "--base-cluster", "-f", "-", "--with-cluster"],
+        &podinfo("podinfo", false),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--base-cluster already applies -f over the cluster"),
+        "{err}"
+    );
+}
