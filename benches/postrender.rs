@@ -44,6 +44,7 @@ fn bench(c: &mut Criterion) {
         rules: RuleConfig::default(),
         analysis: Default::default(),
         generate: None,
+        release: None,
     };
     group.bench_function("post_render", |b| {
         b.iter(|| {

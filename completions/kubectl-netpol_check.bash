@@ -47,7 +47,7 @@ _kubectl_netpol_check() {
 
     case "${cmd}" in
         kubectl_netpol_check)
-            opts="-f -n -A -o -l -s -v -h -V --filename --namespace --all-namespaces --output --selector --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --help --version post-render generate rules explain reach matrix diff completion"
+            opts="-f -n -A -o -l -s -v -h -V --filename --namespace --all-namespaces --output --selector --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --fail-on-change --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --help --version post-render generate rules explain reach matrix diff completion"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -133,6 +133,18 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --with-cluster)
+                    COMPREPLY=($(compgen -W "required optional" -- "${cur}"))
+                    return 0
+                    ;;
+                --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-on-change)
+                    COMPREPLY=($(compgen -W "uncovered opened any never" -- "${cur}"))
+                    return 0
+                    ;;
                 --fail-on)
                     COMPREPLY=($(compgen -W "error warning info never uncovered" -- "${cur}"))
                     return 0
@@ -187,7 +199,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__diff)
-            opts="-f -n -A -o -s -v -h --filename --base --base-ref --base-cluster --namespace --all-namespaces --output --fail-on --pairs --include-system --exclude-namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --help"
+            opts="-f -n -A -o -s -v -h --filename --base --base-ref --base-cluster --namespace --all-namespaces --output --fail-on --pairs --include-system --exclude-namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -289,6 +301,14 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --with-cluster)
+                    COMPREPLY=($(compgen -W "required optional" -- "${cur}"))
+                    return 0
+                    ;;
+                --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -297,7 +317,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__explain)
-            opts="-f -n -s -v -o -h --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --output --help"
+            opts="-f -n -s -v -o -h --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -375,6 +395,14 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --with-cluster)
+                    COMPREPLY=($(compgen -W "required optional" -- "${cur}"))
+                    return 0
+                    ;;
+                --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -391,7 +419,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__generate)
-            opts="-f -n -h --filename --namespace --mode --policy-format --no-dns --dns-namespace --dns-selector --include-system --exclude-namespace --host-network --cilium-policy-mode --help"
+            opts="-f -n -s -v -h --filename --namespace --mode --policy-format --no-dns --dns-namespace --dns-selector --include-system --exclude-namespace --host-network --cilium-policy-mode --with-cluster --release --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -441,6 +469,62 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -W "default always never" -- "${cur}"))
                     return 0
                     ;;
+                --with-cluster)
+                    COMPREPLY=($(compgen -W "required optional" -- "${cur}"))
+                    return 0
+                    ;;
+                --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -449,7 +533,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__matrix)
-            opts="-f -n -s -v -A -l -o -h --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --all-namespaces --selector --output --help"
+            opts="-f -n -s -v -A -l -o -h --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --all-namespaces --selector --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -527,6 +611,14 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --with-cluster)
+                    COMPREPLY=($(compgen -W "required optional" -- "${cur}"))
+                    return 0
+                    ;;
+                --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --selector)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -551,7 +643,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__post__subcmd__render)
-            opts="-n -o -l -h --namespace --emit-default-deny --policy-format --no-dns --dns-namespace --dns-selector --include-hooks --report-file --output --selector --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --help"
+            opts="-n -o -l -s -v -h --namespace --emit-default-deny --policy-format --no-dns --dns-namespace --dns-selector --include-hooks --report-file --output --selector --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --with-cluster --release --fail-on-change --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -633,6 +725,66 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -W "default always never" -- "${cur}"))
                     return 0
                     ;;
+                --with-cluster)
+                    COMPREPLY=($(compgen -W "required optional" -- "${cur}"))
+                    return 0
+                    ;;
+                --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-on-change)
+                    COMPREPLY=($(compgen -W "uncovered opened any never" -- "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -641,7 +793,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__reach)
-            opts="-f -n -s -v -o -h --to-namespace --port --protocol --expect --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --output --help"
+            opts="-f -n -s -v -o -h --to-namespace --port --protocol --expect --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -732,6 +884,14 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --with-cluster)
+                    COMPREPLY=($(compgen -W "required optional" -- "${cur}"))
+                    return 0
+                    ;;
+                --release)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_netpol_check_global_optspecs
-    string join \n f/filename= n/namespace= A/all-namespaces o/output= l/selector= kubeconfig= context= cluster= user= request-timeout= s/server= certificate-authority= insecure-skip-tls-verify= token= v/v= fail-on= include-system exclude-namespace= color= enable= disable= severity= host-network= cilium-policy-mode= h/help V/version
+    string join \n f/filename= n/namespace= A/all-namespaces o/output= l/selector= kubeconfig= context= cluster= user= request-timeout= s/server= certificate-authority= insecure-skip-tls-verify= token= v/v= with-cluster= release= fail-on-change= fail-on= include-system exclude-namespace= color= enable= disable= severity= host-network= cilium-policy-mode= h/help V/version
 end
 
 function __fish_kubectl_netpol_check_needs_command
@@ -43,6 +43,13 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" 
 false\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l with-cluster -d 'Judge the manifests in the cluster they go into (the kubeconfig\'s, or --context): the policies, namespaces and pods of the namespaces they touch and the cluster-scoped policies, with the manifests applied over them. `optional`: go on without the cluster when it cannot be read. Never writes to the cluster' -r -f -a "required\t'The cluster must be read: failing to is an error (exit 2)'
+optional\t'Go on without the cluster when it cannot be read, and say so on stderr'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l release -d 'The Helm release of the manifests (default: their pods\' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l fail-on-change -d 'With --with-cluster, what the change does to the cluster that makes the exit status 1: `uncovered` (default: a workload loses isolation, a new workload is uncovered, or a new error finding appears), `opened` (those, or any connection opened), `any` or `never`' -r -f -a "uncovered\t'A workload loses isolation in a direction, a new workload arrives uncovered, or a new finding at error appears'
+opened\t'Those, or any connection the change opens'
+any\t'Any change of coverage, connections or findings'
+never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l fail-on -d 'Lowest severity that makes the exit status 1' -r -f -a "error\t''
 warning\t''
 info\t''
@@ -104,6 +111,24 @@ pod\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l cilium-policy-mode -d 'Cilium\'s policy enforcement mode (its enable-policy setting): `default` (pods are default-deny in a direction once a policy asks for it), `always` (every pod, policies or not) or `never` (nothing enforced). Manifests: default unless given; live clusters: overrides what ConfigMap kube-system/cilium-config says' -r -f -a "default\t''
 always\t''
 never\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l with-cluster -d 'Judge the manifests in the cluster they go into (the kubeconfig\'s, or --context): the policies, namespaces and pods of the namespaces they touch and the cluster-scoped policies, with the manifests applied over them. `optional`: go on without the cluster when it cannot be read. Never writes to the cluster' -r -f -a "required\t'The cluster must be read: failing to is an error (exit 2)'
+optional\t'Go on without the cluster when it cannot be read, and say so on stderr'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l release -d 'The Helm release of the manifests (default: their pods\' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l fail-on-change -d 'With --with-cluster, what the change does to the cluster that makes the exit status 1: `uncovered` (default: a workload loses isolation, a new workload is uncovered, or a new error finding appears), `opened` (those, or any connection opened), `any` or `never`' -r -f -a "uncovered\t'A workload loses isolation in a direction, a new workload arrives uncovered, or a new finding at error appears'
+opened\t'Those, or any connection the change opens'
+any\t'Any change of coverage, connections or findings'
+never\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s s -l server -d 'The address of the API server (over the kubeconfig\'s)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l certificate-authority -d 'A CA certificate file (PEM) to verify the server\'s certificate with' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l insecure-skip-tls-verify -d 'Do not verify the server\'s certificate: the connection is not secure' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l no-dns -d 'Do not add allow-dns next to generated egress denies'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l include-hooks -d 'Analyse Helm hooks too (helm.sh/hook, including `helm test` pods)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
@@ -123,6 +148,20 @@ pod\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l cilium-policy-mode -d 'Cilium\'s policy enforcement mode (its enable-policy setting): `default` (pods are default-deny in a direction once a policy asks for it), `always` (every pod, policies or not) or `never` (nothing enforced). Manifests: default unless given; live clusters: overrides what ConfigMap kube-system/cilium-config says' -r -f -a "default\t''
 always\t''
 never\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l with-cluster -d 'Judge the manifests in the cluster they go into (the kubeconfig\'s, or --context): the policies, namespaces and pods of the namespaces they touch and the cluster-scoped policies, with the manifests applied over them. `optional`: go on without the cluster when it cannot be read. Never writes to the cluster' -r -f -a "required\t'The cluster must be read: failing to is an error (exit 2)'
+optional\t'Go on without the cluster when it cannot be read, and say so on stderr'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l release -d 'The Helm release of the manifests (default: their pods\' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s s -l server -d 'The address of the API server (over the kubeconfig\'s)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l certificate-authority -d 'A CA certificate file (PEM) to verify the server\'s certificate with' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l insecure-skip-tls-verify -d 'Do not verify the server\'s certificate: the connection is not secure' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l no-dns -d 'Do not add allow-dns next to generated egress denies'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -146,6 +185,9 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 false\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l with-cluster -d 'Judge the manifests in the cluster they go into (the kubeconfig\'s, or --context): the policies, namespaces and pods of the namespaces they touch and the cluster-scoped policies, with the manifests applied over them. `optional`: go on without the cluster when it cannot be read. Never writes to the cluster' -r -f -a "required\t'The cluster must be read: failing to is an error (exit 2)'
+optional\t'Go on without the cluster when it cannot be read, and say so on stderr'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l release -d 'The Helm release of the manifests (default: their pods\' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s o -l output -r -f -a "text\t'Plain words'
 json\t'One JSON object'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -174,6 +216,9 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 false\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l with-cluster -d 'Judge the manifests in the cluster they go into (the kubeconfig\'s, or --context): the policies, namespaces and pods of the namespaces they touch and the cluster-scoped policies, with the manifests applied over them. `optional`: go on without the cluster when it cannot be read. Never writes to the cluster' -r -f -a "required\t'The cluster must be read: failing to is an error (exit 2)'
+optional\t'Go on without the cluster when it cannot be read, and say so on stderr'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l release -d 'The Helm release of the manifests (default: their pods\' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s o -l output -r -f -a "text\t'Plain words'
 json\t'One JSON object'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -195,6 +240,9 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 false\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l with-cluster -d 'Judge the manifests in the cluster they go into (the kubeconfig\'s, or --context): the policies, namespaces and pods of the namespaces they touch and the cluster-scoped policies, with the manifests applied over them. `optional`: go on without the cluster when it cannot be read. Never writes to the cluster' -r -f -a "required\t'The cluster must be read: failing to is an error (exit 2)'
+optional\t'Go on without the cluster when it cannot be read, and say so on stderr'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l release -d 'The Helm release of the manifests (default: their pods\' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s l -l selector -d 'Label selector limiting the workloads shown (rows and columns); what they may exchange is still worked out with every workload and policy' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s o -l output -r -f -a "table\t'A grid: rows send, columns receive'
 json\t'One JSON object'
@@ -230,6 +278,9 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 false\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l with-cluster -d 'Judge the manifests in the cluster they go into (the kubeconfig\'s, or --context): the policies, namespaces and pods of the namespaces they touch and the cluster-scoped policies, with the manifests applied over them. `optional`: go on without the cluster when it cannot be read. Never writes to the cluster' -r -f -a "required\t'The cluster must be read: failing to is an error (exit 2)'
+optional\t'Go on without the cluster when it cannot be read, and say so on stderr'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l release -d 'The Helm release of the manifests (default: their pods\' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l base-cluster -d 'The base: the cluster of the kubeconfig context now, in the namespaces the new side touches (every namespace with -A); the new side is the cluster with the manifests applied over it, as `kubectl apply` would'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s A -l all-namespaces -d 'With --base-cluster: read every namespace of the cluster'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l pairs -d 'Also list every workload pair whose connection changed'

@@ -227,6 +227,7 @@ fn render_options(mode: Option<DenyMode>) -> PostRenderOptions {
             mode,
             ..GenerateOptions::default()
         }),
+        release: None,
     }
 }
 

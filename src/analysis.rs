@@ -329,6 +329,7 @@ pub fn analyse_with_options(
         findings,
         suppressed,
         generated: Vec::new(),
+        cluster: None,
         notes: invalid
             .iter()
             .map(|&i| {

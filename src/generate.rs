@@ -28,6 +28,11 @@ pub const GENERATED_ANNOTATION: &str = "netpol-check.io/generated";
 /// carry it, so that a reviewer need not reverse-engineer an allow rule.
 pub const REASON_ANNOTATION: &str = "netpol-check.io/reason";
 
+/// The label every generated policy carries, so that `kubectl get networkpolicies -l
+/// netpol-check.io/generated` finds what this tool generated (the `netpol-check.io/` prefix
+/// names the tool).
+pub const GENERATED_LABEL: &str = "netpol-check.io/generated";
+
 /// `--emit-default-deny=namespace|workloads`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DenyMode {
@@ -63,6 +68,10 @@ pub struct GenerateOptions {
     /// Objects in this namespace get no `metadata.namespace`, so that Helm puts them in the
     /// release namespace.
     pub release_namespace: Option<String>,
+    /// The Helm release the policies go into: their names start with `<release>-`, so that two
+    /// releases in one namespace do not generate the same object, and they carry its
+    /// `app.kubernetes.io/instance` label.
+    pub release: Option<String>,
 }
 
 impl Default for GenerateOptions {
@@ -74,6 +83,7 @@ impl Default for GenerateOptions {
             dns_namespace: "kube-system".into(),
             dns_selector: vec![("k8s-app".into(), "kube-dns".into())],
             release_namespace: None,
+            release: None,
         }
     }
 }
@@ -103,7 +113,20 @@ pub struct Metadata {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
+}
+
+/// The labels of a generated policy.
+fn generated_labels(options: &GenerateOptions) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::from([(GENERATED_LABEL.to_owned(), "true".to_owned())]);
+    if let Some(release) = &options.release {
+        labels.insert(
+            crate::source::with_cluster::INSTANCE_LABEL.to_owned(),
+            release.clone(),
+        );
+    }
+    labels
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -329,7 +352,7 @@ pub fn generate(
     coverage: &Coverage,
     options: &GenerateOptions,
 ) -> Generation {
-    let mut names = Names::new(inventory, options.format);
+    let mut names = Names::new(inventory, options.format, options.release.as_deref());
     let mut g = Generation::default();
     denies(inventory, coverage, options, &mut names, &mut g);
     complete_rules(inventory, coverage, options, &mut names, &mut g);
@@ -340,7 +363,7 @@ pub fn generate(
         && options.mode == DenyMode::Namespace
         && options.release_namespace.is_none()
     {
-        calico_global_deny(&mut names, &mut g);
+        calico_global_deny(options, &mut names, &mut g);
     }
     for p in &mut g.policies {
         p.format = options.format;
@@ -389,7 +412,7 @@ fn cilium_notes(g: &mut Generation) {
 /// Calico's form: the namespaces given a default deny for both directions share one
 /// GlobalNetworkPolicy, as Calico's docs recommend, carrying the DNS allow their allow-dns
 /// policies held. Runs after the rules are completed, which read each namespace's deny.
-fn calico_global_deny(names: &mut Names, g: &mut Generation) {
+fn calico_global_deny(options: &GenerateOptions, names: &mut Names, g: &mut Generation) {
     let deny_all = |p: &PolicyManifest| {
         p.spec.pod_selector == Selector::default()
             && p.spec.policy_types == ["Ingress", "Egress"]
@@ -421,6 +444,7 @@ fn calico_global_deny(names: &mut Names, g: &mut Generation) {
         metadata: Metadata {
             name,
             namespace: None,
+            labels: generated_labels(options),
             annotations: BTreeMap::from([
                 (GENERATED_ANNOTATION.to_owned(), "true".to_owned()),
                 (
@@ -449,11 +473,13 @@ fn calico_global_deny(names: &mut Names, g: &mut Generation) {
 /// Policy names in use per namespace, generated ones included.
 struct Names {
     taken: HashSet<(String, String)>,
+    /// `<release>-`, or nothing.
+    prefix: String,
 }
 
 impl Names {
     /// The names of the kind that will be written: NetworkPolicies, or CiliumNetworkPolicies.
-    fn new(inventory: &Inventory, format: PolicyFormat) -> Self {
+    fn new(inventory: &Inventory, format: PolicyFormat, release: Option<&str>) -> Self {
         let taken = match format {
             PolicyFormat::Kubernetes => inventory
                 .policies
@@ -471,11 +497,13 @@ impl Names {
                 .map(|p| (p.namespace.clone().unwrap_or_default(), p.name.clone()))
                 .collect(),
         };
-        Names { taken }
+        let prefix = release.map(|r| format!("{r}-")).unwrap_or_default();
+        Names { taken, prefix }
     }
 
     /// `name`, or `name-generated` (then `-2`, `-3`...) when that namespace already has it.
     fn free(&mut self, namespace: &str, name: &str) -> String {
+        let name = &format!("{}{name}", self.prefix);
         let mut candidate = name.to_owned();
         let mut n = 1;
         while self
@@ -733,6 +761,7 @@ fn policy(
             name,
             namespace: (options.release_namespace.as_deref() != Some(namespace))
                 .then(|| namespace.to_owned()),
+            labels: generated_labels(options),
             annotations: BTreeMap::from([
                 (GENERATED_ANNOTATION.to_owned(), "true".to_owned()),
                 (REASON_ANNOTATION.to_owned(), reason),
@@ -1308,7 +1337,8 @@ mod tests {
         assert_eq!(
             yaml,
             "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-dns\n  \
-             namespace: shop\n  annotations:\n    netpol-check.io/generated: 'true'\n    \
+             namespace: shop\n  labels:\n    netpol-check.io/generated: 'true'\n  annotations:\n    \
+             netpol-check.io/generated: 'true'\n    \
              netpol-check.io/reason: the egress deny default-deny-all would block name resolution\nspec:\n  \
              podSelector: {}\n  policyTypes:\n  - Egress\n  egress:\n  - to:\n    - namespaceSelector:\n        \
              matchLabels:\n          kubernetes.io/metadata.name: kube-system\n      podSelector:\n        \

@@ -18,6 +18,7 @@ pub mod connectivity;
 pub mod diff;
 pub mod error;
 pub mod generate;
+pub mod in_cluster;
 pub mod manpage;
 pub mod model;
 pub mod output;

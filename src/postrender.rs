@@ -17,6 +17,7 @@ use crate::source::documents::Document;
 use crate::source::helm;
 use crate::source::manifests::{self, Job, ManifestOptions};
 use crate::source::stream::{parse_yaml_document, DocContext, Parsed};
+use crate::source::with_cluster::{self, Base, ObjectRef};
 
 /// The namespace of documents that name none, when neither `--namespace` nor `HELM_NAMESPACE`
 /// tells: no Helm version passes it to a post-renderer.
@@ -36,6 +37,9 @@ pub struct PostRenderOptions {
     pub analysis: analysis::Options,
     /// Generate default denies (`--emit-default-deny`).
     pub generate: Option<GenerateOptions>,
+    /// `--release`: the release whose names generated policies carry, and whose objects in
+    /// the cluster the render replaces.
+    pub release: Option<String>,
 }
 
 /// What to write: `input[..insert_at]`, then `generated`, then `input[insert_at..]`.
@@ -44,10 +48,21 @@ pub struct Rendered {
     pub report: Report,
     pub insert_at: usize,
     pub generated: String,
+    /// With `--with-cluster`: what the verdict counts and what the change does to the cluster.
+    pub cluster: Option<crate::in_cluster::Outcome>,
 }
 
 /// Analyses a rendered stream and decides what to add.
 pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Error> {
+    render_with(input, options, |_| Ok(None))
+}
+
+/// [`render`] in the cluster `cluster` reads for the rendered objects (`None`: without it).
+pub fn render_with(
+    input: &str,
+    options: &PostRenderOptions,
+    cluster: impl FnOnce(&Inventory) -> Result<Option<Base>, Error>,
+) -> Result<Rendered, Error> {
     let stream_name: Arc<str> = "<stdin>".into();
     let manifest_options = ManifestOptions {
         default_namespace: options.release_namespace.clone(),
@@ -61,6 +76,27 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
         inventory.cilium_mode = Some(mode);
     }
     options.scope.apply(&mut inventory);
+    let base = cluster(&inventory)?;
+    let touched = with_cluster::touched(&inventory);
+    let mut release = with_cluster::release_of(&inventory, options.release.as_deref());
+    let mut merged = None;
+    if let Some(base) = &base {
+        let mut base_inventory = base.inventory.clone();
+        options.scope.apply(&mut base_inventory);
+        let base = Base {
+            inventory: base_inventory,
+            ..base.clone()
+        };
+        let (m, r) = crate::in_cluster::merge(
+            &base,
+            inventory,
+            options.release.as_deref(),
+            Some(&options.release_namespace),
+        );
+        inventory = m.after.clone();
+        release = r;
+        merged = Some((base, m));
+    }
 
     let mut notes = Vec::new();
     let manifests = match &options.generate {
@@ -75,9 +111,18 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
             };
             let g = GenerateOptions {
                 release_namespace: Some(options.release_namespace.clone()),
+                release: release.clone(),
                 ..g.clone()
             };
-            let generated = generate::generate(&inventory, &coverage, &g);
+            let mut generated = generate::generate(&inventory, &coverage, &g);
+            if merged.is_some() {
+                // The release adds objects to the namespaces it renders into, never to the
+                // cluster's other namespaces.
+                generated.policies.retain(|p| {
+                    p.metadata.namespace.is_none()
+                        || touched.contains(p.effective_namespace(&options.release_namespace))
+                });
+            }
             add_generated(
                 &mut inventory,
                 &generated.policies,
@@ -89,12 +134,36 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
         None => Vec::new(),
     };
 
-    let mut report = analysis::analyse_with_options(
-        &inventory,
-        Source::helm(),
-        &options.rules,
-        &options.analysis,
-    );
+    let (mut report, outcome) = match &merged {
+        Some((base, m)) => {
+            let generated_refs = manifests.iter().map(|p| {
+                ObjectRef::new(
+                    p.kind,
+                    p.effective_namespace(&options.release_namespace),
+                    &p.metadata.name,
+                )
+            });
+            let (report, outcome) = crate::in_cluster::judge(
+                base,
+                m,
+                &inventory,
+                Source::helm(),
+                &options.analysis,
+                &options.rules,
+                generated_refs,
+            );
+            (report, Some(outcome))
+        }
+        None => (
+            analysis::analyse_with_options(
+                &inventory,
+                Source::helm(),
+                &options.rules,
+                &options.analysis,
+            ),
+            None,
+        ),
+    };
     report.notes.extend(notes);
     report.generated = manifests.iter().map(PolicyManifest::to_value).collect();
     let documents: Vec<String> = manifests.iter().map(PolicyManifest::to_yaml).collect();
@@ -102,6 +171,7 @@ pub fn render(input: &str, options: &PostRenderOptions) -> Result<Rendered, Erro
         report,
         insert_at,
         generated: generated_block(input, insert_at, &documents),
+        cluster: outcome,
     })
 }
 
@@ -208,6 +278,7 @@ mod tests {
             rules: RuleConfig::default(),
             analysis: Default::default(),
             generate: generate.then(GenerateOptions::default),
+            release: None,
         };
         render(input, &options).unwrap()
     }

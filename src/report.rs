@@ -41,6 +41,10 @@ pub struct Report {
     /// What the run could not see or decide, in plain words (lists it could not read, an
     /// unrecognised CNI).
     pub notes: Vec<String>,
+    /// With `--with-cluster`: what came from the cluster, what the change removed from it, and
+    /// what the change opens or uncovers (docs/with-cluster.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,6 +4,8 @@
 //! Helm 3 runs the binary as an executable path; Helm 4 runs the `netpol-check` postrenderer/v1
 //! plugin described by plugin.yaml at the repository root.
 
+mod apiserver;
+mod platform;
 mod tools;
 
 use std::path::PathBuf;
@@ -262,9 +264,10 @@ fn generated_policies_appear_in_helms_output_and_make_it_pass() {
             "{v:?}: {stdout}"
         );
         assert!(stdout.contains("name: allow-dns\n"), "{v:?}: {stdout}");
+        // Each of the two as a label and as an annotation.
         assert_eq!(
             stdout.matches("netpol-check.io/generated: 'true'").count(),
-            2
+            4
         );
         // Release-namespace policies name no namespace: Helm puts them in the release's.
         assert!(!stdout.contains("namespace: <release>"), "{v:?}: {stdout}");
@@ -672,5 +675,166 @@ fn cilium_flavoured_charts_pass_through_unchanged() {
             );
             assert_eq!(text(&post.stdout), text(&plain.stdout), "{v:?} {chart}");
         }
+    }
+}
+
+/// `helm template RELEASE tests/charts/podinfo -n NAMESPACE` with `--post-renderer-args
+/// --with-cluster` and `post`, against the test API server of `cluster` (through KUBECONFIG
+/// and `--kube-context`). Neither Helm 3.17 nor Helm 4.1 passes `-n` or `--kube-context` to a
+/// post-renderer (Helm 4.1 gives its plugins HELM_PLUGIN_NAME, HELM_PLUGIN_DIR and its own
+/// environment, KUBECONFIG included): the runs name the namespace.
+fn podinfo_in(
+    helm: &Helm,
+    cluster: &platform::Cluster,
+    release: &str,
+    namespace: &str,
+    set: &[&str],
+    post: &[&str],
+) -> Output {
+    let chart = format!("{REPO}/tests/charts/podinfo");
+    let mut args: Vec<String> = ["template", release, &chart, "-n", namespace]
+        .map(str::to_owned)
+        .to_vec();
+    args.extend(["--kube-context".to_owned(), "test".to_owned()]);
+    for s in set {
+        args.extend(["--set".to_owned(), (*s).to_owned()]);
+    }
+    let mut post: Vec<String> = post.iter().map(|s| s.to_string()).collect();
+    post.push("--with-cluster".into());
+    post.push(format!("--namespace={namespace}"));
+    let post: Vec<&str> = post.iter().map(String::as_str).collect();
+    args.extend(helm.post_renderer(&post));
+    helm.command()
+        .args(&args)
+        .env("KUBECONFIG", &cluster.kubeconfig)
+        .output()
+        .unwrap()
+}
+
+/// The report the post-renderer wrote (Helm 4 throws its stderr away).
+fn report_in(dir: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn with_cluster_the_platform_teams_namespace_passes_and_an_unsecured_one_fails() {
+    let cluster = platform::Cluster::start(platform::fixture([]));
+    for v in BOTH {
+        let helm = Helm::new(v);
+        let report = cluster.dir.path().join("report.json");
+        let report_arg = format!("--report-file={}", report.display());
+        let post = [report_arg.as_str(), "-o", "json"];
+        let out = podinfo_in(&helm, &cluster, "podinfo", "apps", &[], &post);
+        assert!(out.status.success(), "{v:?}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("kind: Deployment"), "{v:?}");
+        let r = report_in(cluster.dir.path());
+        assert_eq!(
+            r["cluster"]["namespaces"],
+            serde_json::json!(["apps"]),
+            "{v:?}"
+        );
+        assert_eq!(
+            r["workloads"][0]["namespace"], "apps",
+            "{v:?}: Helm's namespace reached us"
+        );
+        assert_eq!(r["workloads"][0]["ingress"]["isolated"], true, "{v:?}");
+
+        let out = podinfo_in(&helm, &cluster, "podinfo", "open", &[], &post);
+        assert!(!out.status.success(), "{v:?}");
+        let r = report_in(cluster.dir.path());
+        assert_eq!(r["summary"]["uncoveredWorkloads"], 1, "{v:?}");
+        assert_eq!(
+            r["cluster"]["changes"]["summary"]["newUncovered"], 1,
+            "{v:?}"
+        );
+        if v == Version::Three {
+            let err = text(&out.stderr);
+            assert!(
+                err.contains("Deployment open/podinfo: ingress NOT isolated"),
+                "{err}"
+            );
+        }
+    }
+    assert!(cluster.only_reads());
+}
+
+#[test]
+fn with_cluster_an_upgrade_that_drops_the_releases_policy_is_refused_saying_what_opened() {
+    let mut extra = vec![platform::helm_owned(
+        platform::deny_all("open", "podinfo-isolate"),
+        "podinfo",
+        "open",
+    )];
+    extra.extend(platform::release_pods("open", "podinfo", "podinfo"));
+    let cluster = platform::Cluster::start(platform::fixture(extra));
+    for v in BOTH {
+        let helm = Helm::new(v);
+        let report = cluster.dir.path().join("report.json");
+        let report_arg = format!("--report-file={}", report.display());
+        let post = [report_arg.as_str(), "-o", "json"];
+        let same = podinfo_in(&helm, &cluster, "podinfo", "open", &["isolate=true"], &post);
+        assert!(same.status.success(), "{v:?}: {}", text(&same.stderr));
+
+        let dropped = podinfo_in(&helm, &cluster, "podinfo", "open", &[], &post);
+        assert!(!dropped.status.success(), "{v:?}");
+        let r = report_in(cluster.dir.path());
+        assert_eq!(
+            r["cluster"]["removed"],
+            serde_json::json!([{"kind": "NetworkPolicy", "namespace": "open", "name": "podinfo-isolate"}]),
+            "{v:?}"
+        );
+        let lost: Vec<&str> = r["cluster"]["changes"]["coverage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["message"].as_str().unwrap())
+            .collect();
+        assert!(
+            lost.iter().any(|m| m.contains("Deployment open/podinfo")),
+            "{v:?}: {lost:?}"
+        );
+        if v == Version::Three {
+            let err = text(&dropped.stderr);
+            assert!(
+                err.contains("NetworkPolicy open/podinfo-isolate: removed by this change"),
+                "{err}"
+            );
+            assert!(err.contains("lose isolation"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn with_cluster_two_releases_in_one_namespace_generate_without_colliding() {
+    let empty = platform::Cluster::start(platform::fixture([]));
+    let mut extra = vec![platform::helm_owned(
+        platform::deny_all("open", "a-default-deny-all"),
+        "a",
+        "open",
+    )];
+    extra.extend(platform::release_pods("open", "a", "a"));
+    let with_a = platform::Cluster::start(platform::fixture(extra));
+    for v in BOTH {
+        let helm = Helm::new(v);
+        let generate = ["--emit-default-deny"];
+        let a = podinfo_in(&helm, &empty, "a", "open", &[], &generate);
+        assert!(a.status.success(), "{v:?}: {}", text(&a.stderr));
+        assert!(
+            text(&a.stdout).contains("name: a-default-deny-all"),
+            "{v:?}"
+        );
+        let b = podinfo_in(&helm, &empty, "b", "open", &[], &generate);
+        assert!(b.status.success(), "{v:?}: {}", text(&b.stderr));
+        assert!(
+            text(&b.stdout).contains("name: b-default-deny-all"),
+            "{v:?}"
+        );
+        // Once a is installed, b is isolated by a's policy and adds none of its own.
+        let b = podinfo_in(&helm, &with_a, "b", "open", &[], &generate);
+        assert!(b.status.success(), "{v:?}: {}", text(&b.stderr));
+        assert!(
+            !text(&b.stdout).contains("netpol-check.io/generated"),
+            "{v:?}"
+        );
     }
 }

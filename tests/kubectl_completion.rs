@@ -99,7 +99,7 @@ fn subcommands_flags_and_output_formats() {
     assert!(lines[2].starts_with("rules\tList the rules"), "{lines:?}");
 
     let (lines, _) = s.complete(None, &["--fa"]);
-    assert_eq!(values(&lines), ["--fail-on"]);
+    assert_eq!(values(&lines), ["--fail-on-change", "--fail-on"]);
 
     let (lines, directive) = s.complete(None, &["-A", "-o", ""]);
     assert_eq!(values(&lines), ["table", "wide", "json", "yaml", "sarif"]);

@@ -109,7 +109,8 @@ fn generate_prints_only_the_policies() {
     assert_eq!(
         text,
         "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny-all\n  \
-         namespace: shop\n  annotations:\n    netpol-check.io/generated: 'true'\n    \
+         namespace: shop\n  labels:\n    netpol-check.io/generated: 'true'\n  annotations:\n    \
+         netpol-check.io/generated: 'true'\n    \
          netpol-check.io/reason: namespace shop had no default deny for ingress and egress\nspec:\n  \
          podSelector: {}\n  policyTypes:\n  - Ingress\n  - Egress\n"
     );

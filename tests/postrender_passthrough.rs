@@ -74,6 +74,7 @@ fn options(generate: bool) -> PostRenderOptions {
         rules: Default::default(),
         analysis: Default::default(),
         generate: generate.then(GenerateOptions::default),
+        release: None,
     }
 }
 

@@ -384,6 +384,7 @@ fn cluster_findings_get_pseudo_paths_and_stay_valid() {
         suppressed: vec![],
         generated: vec![],
         notes: vec!["could not list cronjobs.batch: forbidden".to_owned()],
+        cluster: None,
     };
     assert_eq!(report.findings[0].severity, Severity::Error);
     let mut buf = Vec::new();

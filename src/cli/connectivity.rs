@@ -28,10 +28,41 @@ struct Loaded {
 
 fn load(input: &InputArgs) -> Result<Loaded, Error> {
     if !input.filenames.is_empty() {
-        let namespace = input.namespace.clone().unwrap_or_else(|| "default".into());
-        let (mut inventory, source) = super::read_manifests(&input.filenames, &namespace)?;
+        let cluster_options = super::with_cluster::options(&input.cluster, false);
+        let namespace = match input.with_cluster.with_cluster {
+            Some(mode) => super::with_cluster::default_namespace(
+                mode,
+                input.namespace.as_deref(),
+                &cluster_options,
+            )?,
+            None => input.namespace.clone().unwrap_or_else(|| "default".into()),
+        };
+        let (mut inventory, mut source) = super::read_manifests(&input.filenames, &namespace)?;
         input.cilium.apply(&mut inventory);
         super::note_ignored_policies(&inventory);
+        if let Some(mode) = input.with_cluster.with_cluster {
+            // Every namespace: a peer or a policy elsewhere decides what reaches the named
+            // workloads.
+            let merged = super::with_cluster::merged(
+                &input.with_cluster,
+                mode,
+                &cluster_options,
+                inventory,
+                true,
+                |i| input.cilium.apply(i),
+            )?;
+            inventory = match merged {
+                Ok((base, merged)) => {
+                    for note in &base.notes {
+                        eprintln!("note: {}", output::terminal::escape_lines(note));
+                    }
+                    source.context = Some(base.context);
+                    source.server = Some(base.server);
+                    merged.after
+                }
+                Err(without) => without,
+            };
+        }
         return Ok(Loaded {
             inventory,
             source,

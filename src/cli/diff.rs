@@ -102,6 +102,12 @@ pub struct DiffArgs {
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
+
+    /// With --base or --base-ref: both sides are applied over the cluster they go into (its
+    /// objects in the namespaces either side touches), so the diff is between the cluster
+    /// with the base and the cluster with the new side.
+    #[command(flatten)]
+    pub with_cluster: super::with_cluster::WithClusterArgs,
 }
 
 struct Loaded {
@@ -227,6 +233,38 @@ fn against_cluster(args: &DiffArgs) -> Result<(Loaded, Loaded), Error> {
     ))
 }
 
+/// Both sides applied over the cluster (read for the namespaces either touches); the release
+/// (`--release`, else the new side's instance label) loses on each side what that side lacks.
+fn in_cluster(
+    args: &DiffArgs,
+    mode: crate::source::with_cluster::WithCluster,
+    options: &ClusterOptions,
+    base: Loaded,
+    head: Loaded,
+) -> Result<(Loaded, Loaded), Error> {
+    let both = overlay::apply_over(base.inventory.clone(), head.inventory.clone());
+    let Some(cluster) =
+        crate::source::with_cluster::load_as(mode, options, &both, args.all_namespaces)?
+    else {
+        return Ok((base, head));
+    };
+    let release = crate::source::with_cluster::release_of(
+        &head.inventory,
+        args.with_cluster.release.as_deref(),
+    );
+    let side = |mut loaded: Loaded| {
+        let (merged, _) =
+            crate::in_cluster::merge(&cluster, loaded.inventory, release.as_deref(), None);
+        loaded.inventory = merged.after;
+        loaded.source.context = Some(cluster.context.clone());
+        loaded.source.server = Some(cluster.server.clone());
+        loaded
+    };
+    let mut base = side(base);
+    base.notes.extend(cluster.notes.iter().cloned());
+    Ok((base, side(head)))
+}
+
 pub fn diff(args: &DiffArgs) -> Result<i32, Error> {
     let stdin_twice = args.filenames.iter().any(|f| f == "-") && args.base.iter().any(|f| f == "-");
     if args.base_ref.is_some() && args.filenames.iter().any(|f| f == "-") {
@@ -241,16 +279,34 @@ pub fn diff(args: &DiffArgs) -> Result<i32, Error> {
             "-f - and --base - both read stdin: give one of the sides as files".to_owned(),
         ));
     }
+    if args.base_cluster && args.with_cluster.with_cluster.is_some() {
+        return Err(Error::Usage(
+            "--base-cluster already applies -f over the cluster: --with-cluster is for --base \
+             and --base-ref"
+                .to_owned(),
+        ));
+    }
     let (mut base, mut head) = if args.base_cluster {
         against_cluster(args)?
     } else {
-        let namespace = args.namespace.clone().unwrap_or_else(|| "default".into());
+        let cluster_options = super::with_cluster::options(&args.cluster, false);
+        let namespace = match args.with_cluster.with_cluster {
+            Some(mode) => super::with_cluster::default_namespace(
+                mode,
+                args.namespace.as_deref(),
+                &cluster_options,
+            )?,
+            None => args.namespace.clone().unwrap_or_else(|| "default".into()),
+        };
         let head = manifests(&args.filenames, &namespace)?;
         let base = match &args.base_ref {
             Some(revision) => at_revision(&args.filenames, revision, &namespace)?,
             None => manifests(&args.base, &namespace)?,
         };
-        (base, head)
+        match args.with_cluster.with_cluster {
+            Some(mode) => in_cluster(args, mode, &cluster_options, base, head)?,
+            None => (base, head),
+        }
     };
     let scope = Scope::new(args.include_system, &args.exclude_namespace)?;
     for side in [&mut base, &mut head] {

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod connectivity;
 pub mod diff;
+pub mod with_cluster;
 
 use crate::analysis::{self, RuleConfig, Scope};
 use crate::error::Error;
@@ -144,6 +145,9 @@ pub struct InputArgs {
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
+
+    #[command(flatten)]
+    pub with_cluster: with_cluster::WithClusterArgs,
 }
 
 /// `--host-network`: how hostNetwork pods are policed (SEMANTICS.md point 5).
@@ -357,6 +361,12 @@ pub struct CheckArgs {
     pub cluster: ClusterArgs,
 
     #[command(flatten)]
+    pub with_cluster: with_cluster::WithClusterArgs,
+
+    #[command(flatten)]
+    pub change: with_cluster::ChangeArgs,
+
+    #[command(flatten)]
     pub verdict: VerdictArgs,
 }
 
@@ -565,6 +575,15 @@ pub struct PostRenderArgs {
 
     #[command(flatten)]
     pub verdict: VerdictArgs,
+
+    #[command(flatten)]
+    pub with_cluster: with_cluster::WithClusterArgs,
+
+    #[command(flatten)]
+    pub change: with_cluster::ChangeArgs,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 #[derive(Debug, Args)]
@@ -605,6 +624,7 @@ impl DnsArgs {
             dns_namespace: self.dns_namespace.clone(),
             dns_selector: self.dns_selector.0.clone(),
             release_namespace: None,
+            release: None,
         }
     }
 }
@@ -644,6 +664,12 @@ pub struct GenerateArgs {
 
     #[command(flatten)]
     pub cilium: CiliumModeArgs,
+
+    #[command(flatten)]
+    pub with_cluster: with_cluster::WithClusterArgs,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -701,7 +727,19 @@ pub fn main() -> i32 {
     match std::panic::catch_unwind(|| run(&cli)) {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {
-            eprintln!("error: {}", output::terminal::escape_lines(&e.to_string()));
+            let line = format!(
+                "error: {}\n",
+                output::terminal::escape_lines(&e.to_string())
+            );
+            eprint!("{line}");
+            // Helm 4 throws a post-renderer's stderr away: the reason a --with-cluster run
+            // could not read the cluster would never reach the person installing.
+            let helm_4 = std::env::var_os("HELM_PLUGIN_NAME").is_some();
+            if helm_4 && matches!(cli.command, Some(Command::PostRender(_))) {
+                if let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+                    let _ = tty.write_all(line.as_bytes());
+                }
+            }
             EXIT_ERROR
         }
         Err(_) => EXIT_ERROR,
@@ -748,12 +786,56 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
     }
     let scope = args.verdict.scope()?;
     let rules = args.verdict.rules()?;
-    let namespace = args.namespace.as_deref().unwrap_or("default");
-    let (mut inventory, source) = read_manifests(&args.filenames, namespace)?;
+    let cluster_options = with_cluster::options(&args.cluster, false);
+    let namespace = match args.with_cluster.with_cluster {
+        Some(mode) => {
+            with_cluster::default_namespace(mode, args.namespace.as_deref(), &cluster_options)?
+        }
+        None => args.namespace.clone().unwrap_or_else(|| "default".into()),
+    };
+    let (mut inventory, source) = read_manifests(&args.filenames, &namespace)?;
     args.verdict.cilium.apply(&mut inventory);
     scope.apply(&mut inventory);
     note_ignored_policies(&inventory);
     let options = args.verdict.analysis(args.selector.as_ref());
+    if let Some(mode) = args.with_cluster.with_cluster {
+        let prepare = |i: &mut Inventory| {
+            args.verdict.cilium.apply(i);
+            scope.apply(i);
+        };
+        match with_cluster::merged(
+            &args.with_cluster,
+            mode,
+            &cluster_options,
+            inventory,
+            args.all_namespaces,
+            prepare,
+        )? {
+            Ok((base, merged)) => {
+                let (report, outcome) = crate::in_cluster::judge(
+                    &base,
+                    &merged,
+                    &merged.after,
+                    source,
+                    &options,
+                    &rules,
+                    [],
+                );
+                emit(&report, args.output, args.verdict.color.enabled())?;
+                if args.output == Format::Table {
+                    println!();
+                    with_cluster::tell_stdout(&report, &outcome)?;
+                }
+                return Ok(with_cluster::exit_code(
+                    &report,
+                    &outcome,
+                    args.verdict.fail_on,
+                    args.change.fail_on_change,
+                ));
+            }
+            Err(without) => inventory = without,
+        }
+    }
     let report = analysis::analyse_with_options(&inventory, source, &rules, &options);
     emit(&report, args.output, args.verdict.color.enabled())?;
     let code = args.verdict.fail_on.exit_code(&report);
@@ -797,15 +879,24 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
 }
 
 fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
-    let release_namespace = args
-        .namespace
-        .clone()
-        .or_else(|| {
-            std::env::var("HELM_NAMESPACE")
-                .ok()
-                .filter(|n| !n.is_empty())
-        })
-        .unwrap_or_else(|| postrender::RELEASE_NAMESPACE_PLACEHOLDER.to_owned());
+    // Helm 3 runs a post-renderer with its own environment unchanged (pkg/postrender/exec.go:
+    // exec.Command without Env); Helm 4 runs it as a plugin (internal/plugin/
+    // runtime_subprocess.go, runPostrenderer) with that environment plus HELM_PLUGIN_NAME and
+    // HELM_PLUGIN_DIR. Neither exports `-n` or `--kube-context` (checked with Helm 3.17 and
+    // 4.1): HELM_NAMESPACE and HELM_KUBECONTEXT are there when the user set them, as Helm
+    // itself reads them; KUBECONFIG is inherited.
+    let cluster_options = with_cluster::options(&args.cluster, true);
+    let helm_namespace = args.namespace.clone().or_else(|| {
+        std::env::var("HELM_NAMESPACE")
+            .ok()
+            .filter(|n| !n.is_empty())
+    });
+    let release_namespace = match (helm_namespace, args.with_cluster.with_cluster) {
+        (Some(n), _) => n,
+        // Helm's default namespace is the context's, as kubectl's.
+        (None, Some(mode)) => with_cluster::default_namespace(mode, None, &cluster_options)?,
+        (None, None) => postrender::RELEASE_NAMESPACE_PLACEHOLDER.to_owned(),
+    };
     let options = PostRenderOptions {
         release_namespace,
         include_hooks: args.include_hooks,
@@ -816,11 +907,19 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
             format: args.policy_format,
             ..args.dns.options(mode)
         }),
+        release: args.with_cluster.release.clone(),
     };
     // The bytes go out as they came in (a byte-order mark included); the analysis reads them.
     let bytes = manifests::read_bytes(&paths::Input::Stdin)?;
     let input = manifests::Decoded::new(&"<stdin>".into(), &bytes)?;
-    let rendered = postrender::render(&input.text, &options)?;
+    let rendered = postrender::render_with(&input.text, &options, |inventory| {
+        match args.with_cluster.with_cluster {
+            Some(mode) => {
+                crate::source::with_cluster::load_as(mode, &cluster_options, inventory, false)
+            }
+            None => Ok(None),
+        }
+    })?;
 
     // The chart goes out first and whole, whatever the verdict.
     let (at, generated) = input.encode_at(rendered.insert_at, &rendered.generated);
@@ -840,15 +939,28 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
             .and_then(|_| std::fs::write(path, &buf))
             .map_err(|e| Error::io(path.display().to_string(), &e))?;
     }
-    let code = args.verdict.fail_on.exit_code(report);
     let fail_on = args.verdict.fail_on;
+    let cluster = rendered.cluster.as_ref();
+    let code = match cluster {
+        Some(outcome) => {
+            with_cluster::exit_code(report, outcome, fail_on, args.change.fail_on_change)
+        }
+        None => fail_on.exit_code(report),
+    };
     let color = args.verdict.color.enabled_for_stderr();
     let mut brief = Vec::new();
     let mut escaping = output::terminal::Escaping::new(&mut brief, color);
-    output::table::render_brief_of(report, |f| fail_on.fails(f), color, &mut escaping)
+    let counts = |f: &Finding| fail_on.fails(f) && cluster.is_none_or(|o| o.counts(f));
+    output::table::render_brief_of(report, counts, color, &mut escaping)
         .and_then(|_| escaping.flush())
         .expect("writing to memory cannot fail");
     drop(escaping);
+    if let Some(outcome) = cluster {
+        let mut words = Vec::new();
+        output::with_cluster::words(report, outcome, &mut words)
+            .expect("writing to memory cannot fail");
+        brief.extend(output::terminal::escape_lines(&String::from_utf8_lossy(&words)).as_bytes());
+    }
     let _ = std::io::stderr().write_all(&brief);
     // Helm 4 throws a post-renderer's stderr away: a person at a terminal would never learn why
     // the install failed, or what was added to the release.
@@ -877,11 +989,41 @@ fn rules(args: &RulesArgs) -> Result<i32, Error> {
 
 fn generate(args: &GenerateArgs) -> Result<i32, Error> {
     let scope = Scope::new(args.include_system, &args.exclude_namespace)?;
-    let default_namespace = args.namespace.clone().unwrap_or_else(|| "default".into());
+    let cluster_options = with_cluster::options(&args.cluster, false);
+    let default_namespace = match args.with_cluster.with_cluster {
+        Some(mode) => {
+            with_cluster::default_namespace(mode, args.namespace.as_deref(), &cluster_options)?
+        }
+        None => args.namespace.clone().unwrap_or_else(|| "default".into()),
+    };
     let (mut inventory, _) = read_manifests(&args.filenames, &default_namespace)?;
     args.cilium.apply(&mut inventory);
     scope.apply(&mut inventory);
     note_ignored_policies(&inventory);
+    let touched = crate::source::with_cluster::touched(&inventory);
+    let release =
+        crate::source::with_cluster::release_of(&inventory, args.with_cluster.release.as_deref());
+    let mut in_cluster = false;
+    if let Some(mode) = args.with_cluster.with_cluster {
+        let prepare = |i: &mut Inventory| {
+            args.cilium.apply(i);
+            scope.apply(i);
+        };
+        inventory = match with_cluster::merged(
+            &args.with_cluster,
+            mode,
+            &cluster_options,
+            inventory,
+            false,
+            prepare,
+        )? {
+            Ok((_, merged)) => {
+                in_cluster = true;
+                merged.after
+            }
+            Err(without) => without,
+        };
+    }
     let coverage = {
         let invalid = analysis::invalid_policies(&inventory);
         Coverage::evaluate_with(
@@ -892,9 +1034,19 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
     };
     let options = GenerateOptions {
         format: args.policy_format,
+        release,
         ..args.dns.options(args.mode)
     };
-    let generated = crate::generate::generate(&inventory, &coverage, &options);
+    let mut generated = crate::generate::generate(&inventory, &coverage, &options);
+    if in_cluster {
+        // Policies for the manifests' namespaces only, not for the rest of the cluster.
+        generated.policies.retain(|p| {
+            p.metadata
+                .namespace
+                .as_ref()
+                .is_none_or(|n| touched.contains(n))
+        });
+    }
     for note in &generated.notes {
         eprintln!("note: {}", output::terminal::escape_lines(note));
     }

@@ -555,9 +555,9 @@ mod tests {
     #[test]
     fn flag_names_long_and_short_with_their_help() {
         let c = complete(&["--fa"]);
-        assert_eq!(c.values(), ["--fail-on"]);
+        assert_eq!(c.values(), ["--fail-on-change", "--fail-on"]);
         assert_eq!(
-            c.candidates[0].description,
+            c.candidates[1].description,
             "Lowest severity that makes the exit status 1"
         );
         let all = complete(&["-"]);

@@ -11,6 +11,7 @@ pub mod reach;
 pub mod sarif;
 pub mod table;
 pub mod terminal;
+pub mod with_cluster;
 
 use std::io::Write;
 

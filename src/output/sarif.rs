@@ -338,6 +338,7 @@ mod tests {
             suppressed,
             generated: vec![],
             notes: vec![],
+            cluster: None,
         }
     }
 

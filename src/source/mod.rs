@@ -11,6 +11,7 @@ pub mod objects;
 pub mod overlay;
 pub mod paths;
 pub mod stream;
+pub mod with_cluster;
 pub mod yaml11;
 
 pub use manifests::{load, ManifestOptions};

@@ -243,6 +243,13 @@ pub struct RawAnnotations {
     #[serde(rename = "postrenderer.helm.sh/postrender-filename")]
     #[serde(default, deserialize_with = "checked::string")]
     pub helm_filename: Option<String>,
+    /// Helm's ownership of an installed object: which release `helm upgrade` deletes it with.
+    #[serde(rename = "meta.helm.sh/release-name")]
+    #[serde(default, deserialize_with = "checked::string")]
+    pub helm_release_name: Option<String>,
+    #[serde(rename = "meta.helm.sh/release-namespace")]
+    #[serde(default, deserialize_with = "checked::string")]
+    pub helm_release_namespace: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

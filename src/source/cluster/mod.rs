@@ -50,6 +50,35 @@ pub struct ClusterOptions {
     pub token: Option<String>,
     /// `-v`: from 6 on, every request is logged on stderr.
     pub verbosity: u8,
+    /// `--with-cluster`: the namespace read may not exist yet (the manifests create it); it is
+    /// then read as empty rather than refused as a typo.
+    pub namespace_may_be_missing: bool,
+}
+
+/// An object of the cluster that a Helm release owns (its `meta.helm.sh/release-name` and
+/// `meta.helm.sh/release-namespace` annotations, which Helm 3 and 4 set on every object they
+/// install): `helm upgrade` deletes it when the new render no longer has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelmOwned {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub release: String,
+    pub release_namespace: Option<String>,
+}
+
+impl HelmOwned {
+    fn of(kind: &str, o: &RawObject) -> Option<HelmOwned> {
+        let meta = o.metadata.as_ref()?;
+        let annotations = meta.annotations.as_ref()?;
+        Some(HelmOwned {
+            kind: kind.to_owned(),
+            namespace: meta.namespace.clone().unwrap_or_default(),
+            name: meta.name.clone()?,
+            release: annotations.helm_release_name.clone()?,
+            release_namespace: annotations.helm_release_namespace.clone(),
+        })
+    }
 }
 
 /// What a cluster gave.
@@ -65,6 +94,8 @@ pub struct ClusterData {
     pub cni: Option<Cni>,
     /// Things the report must say: lists we could not read and what we did instead.
     pub notes: Vec<String>,
+    /// The NetworkPolicies and Cilium policies read that a Helm release owns.
+    pub helm_owned: Vec<HelmOwned>,
 }
 
 /// Phases that still run pods: Succeeded and Failed pods are left out server-side.
@@ -493,6 +524,7 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     );
     progress.finish();
     let PolicyApis {
+        helm_owned: mut cilium_owned,
         cluster_policies,
         mut cluster_policy_errors,
         ignored_policies,
@@ -541,7 +573,11 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     }
 
     // `-n` naming a namespace the cluster does not have is a typo, not an empty namespace.
-    if let Some(ns) = &options.namespace {
+    if let Some(ns) = options
+        .namespace
+        .as_ref()
+        .filter(|_| !options.namespace_may_be_missing)
+    {
         let listed = namespaces
             .iter()
             .any(|o| o.metadata.as_ref().and_then(|m| m.name.as_deref()) == Some(ns));
@@ -677,6 +713,11 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
         None
     };
 
+    let mut helm_owned: Vec<HelmOwned> = raw_policies
+        .iter()
+        .filter_map(|o| HelmOwned::of("NetworkPolicy", o))
+        .collect();
+    helm_owned.append(&mut cilium_owned);
     let owners: Owners = replica_sets.into_iter().chain(jobs).flatten().collect();
     let pod_owners = fold::pod_owners(&pods, &owners);
     let mut inventory = Inventory {
@@ -713,12 +754,14 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
             .unwrap_or_else(|| conn.default_namespace.clone()),
         cni,
         notes,
+        helm_owned,
     })
 }
 
 /// What the policy APIs beyond networking.k8s.io gave, and what could not be listed, by what
 /// it was.
 struct PolicyApis {
+    helm_owned: Vec<HelmOwned>,
     cluster_policies: Vec<ClusterPolicy>,
     cluster_policy_errors: Vec<(String, ListError)>,
     ignored_policies: Vec<IgnoredPolicy>,
@@ -790,13 +833,14 @@ async fn list_policy_apis(lister: &Lister, scope: Option<&str>) -> PolicyApis {
     let cilium = groups
         .as_ref()
         .map_or(true, |g| g.iter().any(|g| g.name == CILIUM_GROUP));
-    let (cilium_policies, cilium_policy_errors, cilium_served) = if cilium {
+    let (cilium_policies, cilium_policy_errors, cilium_served, helm_owned) = if cilium {
         list_cilium_policies(lister, scope).await
     } else {
-        (Vec::new(), Vec::new(), false)
+        (Vec::new(), Vec::new(), false, Vec::new())
     };
     let calico = list_calico(lister, scope, &groups).await;
     PolicyApis {
+        helm_owned,
         cluster_policies,
         cluster_policy_errors,
         ignored_policies,
@@ -919,8 +963,14 @@ async fn list_calico(
 async fn list_cilium_policies(
     lister: &Lister,
     scope: Option<&str>,
-) -> (Vec<CiliumPolicy>, Vec<(String, ListError)>, bool) {
+) -> (
+    Vec<CiliumPolicy>,
+    Vec<(String, ListError)>,
+    bool,
+    Vec<HelmOwned>,
+) {
     let mut policies = Vec::new();
+    let mut owned = Vec::new();
     let mut errors = Vec::new();
     let served = match lister.served(fetch::CILIUM_API).await {
         Ok(served) => served,
@@ -929,7 +979,7 @@ async fn list_cilium_policies(
                 format!("The resources of {}", &fetch::CILIUM_API["/apis/".len()..]),
                 e,
             ));
-            return (policies, errors, false);
+            return (policies, errors, false, owned);
         }
     };
     let mut any = false;
@@ -944,10 +994,13 @@ async fn list_cilium_policies(
             .list(resource, namespace, None, None, |o| raw.push(o))
             .await
         {
-            Ok(()) => policies.extend(
-                raw.into_iter()
-                    .filter_map(|o| cilium_policy_from_list(kind, o)),
-            ),
+            Ok(()) => {
+                owned.extend(raw.iter().filter_map(|o| HelmOwned::of(kind.as_str(), o)));
+                policies.extend(
+                    raw.into_iter()
+                        .filter_map(|o| cilium_policy_from_list(kind, o)),
+                )
+            }
             // The CRD went away since discovery: as if it had never been served.
             Err(ListError::Api { code: 404, .. }) => {}
             Err(e) => errors.push((
@@ -956,7 +1009,7 @@ async fn list_cilium_policies(
             )),
         }
     }
-    (policies, errors, any)
+    (policies, errors, any, owned)
 }
 
 /// The ClusterNetworkPolicies, AdminNetworkPolicies and BaselineAdminNetworkPolicies, from
