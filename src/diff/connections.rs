@@ -517,6 +517,7 @@ pub fn compare(
         .collect();
 
     // 2. Workloads that changed as peers: the sides whose rules now match them differently.
+    let unchanged = Unchanged::new(base, head, policies);
     let peer_sides: Vec<((usize, Direction), u32)> = (0..common.len())
         .into_par_iter()
         .filter(|&i| peer_changes[i].any())
@@ -526,7 +527,7 @@ pub fn compare(
                 head,
                 common[i],
                 peer_changes[i],
-                policies,
+                &unchanged,
                 &base_common,
                 &head_common,
             )
@@ -792,89 +793,137 @@ fn changed_side(
     Some(SideChange::Rules(changed))
 }
 
+/// The policies both sides have unchanged, per direction as (head, base) ids, by the namespace
+/// a pod must be in for their rules to match it (`wide`: any namespace may hold one).
+struct Unchanged<'a> {
+    local: HashMap<&'a str, Vec<(PolicyId, PolicyId, Direction)>>,
+    wide: Vec<(PolicyId, PolicyId, Direction)>,
+}
+
+impl<'a> Unchanged<'a> {
+    fn new(base: &View<'_>, head: &'a View<'a>, policies: &Policies) -> Self {
+        let ids = |view: &View<'_>, o: Object| -> Vec<PolicyId> {
+            match o {
+                Object::Network(i) => vec![PolicyId::Network(i)],
+                Object::Cluster(i) => vec![PolicyId::Cluster(i)],
+                Object::Calico(i) => vec![PolicyId::Calico(i)],
+                Object::Cilium(i) => (0..view.engine.inventory.cilium_policies[i].rules.len())
+                    .map(|s| PolicyId::Cilium {
+                        policy: i as u32,
+                        spec: s as u32,
+                    })
+                    .collect(),
+            }
+        };
+        let mut out = Unchanged {
+            local: HashMap::default(),
+            wide: Vec::new(),
+        };
+        let mut objects: Vec<(&Object, &(Option<Object>, Status))> = policies.head.iter().collect();
+        objects.sort_unstable_by_key(|(h, _)| **h);
+        for (&h, &(b, status)) in objects {
+            let (Some(b), Status::Same) = (b, status) else {
+                continue;
+            };
+            for d in DIRECTIONS {
+                for (hid, bid) in ids(head, h).into_iter().zip(ids(base, b)) {
+                    let (hr, br) = (head.engine.rules(hid, d), base.engine.rules(bid, d));
+                    if hr.is_empty() || hr.len() != br.len() {
+                        continue;
+                    }
+                    if hr.iter().chain(br).all(|r| r.only_own_namespace()) {
+                        out.local
+                            .entry(head.engine.policy_namespace(hid))
+                            .or_default()
+                            .push((hid, bid, d));
+                    } else {
+                        out.wide.push((hid, bid, d));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
 /// The sides (common index, direction) whose rules match a changed peer differently.
 fn sensitive_sides(
     base: &View<'_>,
     head: &View<'_>,
     c: Common,
     change: PeerChange,
-    policies: &Policies,
+    unchanged: &Unchanged<'_>,
     base_common: &[u32],
     head_common: &[u32],
 ) -> Vec<(usize, Direction)> {
-    let matches = |view: &View<'_>, w: usize, id: PolicyId, d: Direction, r: usize| -> Vec<Match> {
-        let engine = view.engine;
-        let rule = &engine.rules(id, d)[r];
-        let ns = engine.policy_namespace(id);
-        let workload = &engine.inventory.workloads[w];
-        if !rule.may_match_pods_in(
-            ns,
-            &workload.namespace,
-            engine.namespace_labels(&workload.namespace),
-        ) {
-            return vec![Match::No; workload.label_sets.len().max(1)];
-        }
-        engine
-            .members_of(w)
-            .map(|m| rule.peer_match(ns, &view.pod(m)))
-            .collect()
-    };
+    let (wb, wh) = (
+        &base.engine.inventory.workloads[c.base],
+        &head.engine.inventory.workloads[c.head],
+    );
+    let (labels_b, labels_h) = (
+        base.engine.namespace_labels(&wb.namespace),
+        head.engine.namespace_labels(&wh.namespace),
+    );
+    let (shapes_b, shapes_h) = (wb.label_sets.len().max(1), wh.label_sets.len().max(1));
+    let member = |workload, labels| Member { workload, labels };
     let mut out = Vec::new();
-    // Policies both sides have unchanged: a changed one is a changed side of its subjects.
-    for (&h, &(b, status)) in &policies.head {
-        let (Some(b), Status::Same) = (b, status) else {
-            continue;
-        };
-        for d in DIRECTIONS {
-            let ids = |view: &View<'_>, o: Object| -> Vec<PolicyId> {
-                match o {
-                    Object::Network(i) => vec![PolicyId::Network(i)],
-                    Object::Cluster(i) => vec![PolicyId::Cluster(i)],
-                    Object::Calico(i) => vec![PolicyId::Calico(i)],
-                    Object::Cilium(i) => (0..view.engine.inventory.cilium_policies[i].rules.len())
-                        .map(|s| PolicyId::Cilium {
-                            policy: i as u32,
-                            spec: s as u32,
-                        })
-                        .collect(),
-                }
+    let entries = unchanged
+        .local
+        .get(wh.namespace.as_str())
+        .into_iter()
+        .flatten()
+        .chain(&unchanged.wide);
+    for &(hid, bid, d) in entries {
+        let (hr, br) = (head.engine.rules(hid, d), base.engine.rules(bid, d));
+        let (ns_h, ns_b) = (
+            head.engine.policy_namespace(hid),
+            base.engine.policy_namespace(bid),
+        );
+        let sensitive = hr.iter().zip(br).any(|(rh, rb)| {
+            let may_h = rh.may_match_pods_in(ns_h, &wh.namespace, labels_h);
+            let may_b = rb.may_match_pods_in(ns_b, &wb.namespace, labels_b);
+            if !may_h && !may_b {
+                return false;
+            }
+            let on =
+                |view: &View<'_>, rule: &crate::semantics::traffic::CompiledRule, ns, may, w, s| {
+                    if may {
+                        rule.peer_match(ns, &view.pod(member(w, s)))
+                    } else {
+                        Match::No
+                    }
+                };
+            let any_match = || {
+                (0..shapes_b).any(|s| on(base, rb, ns_b, may_b, c.base, s) != Match::No)
+                    || (0..shapes_h).any(|s| on(head, rh, ns_h, may_h, c.head, s) != Match::No)
             };
-            for (hid, bid) in ids(head, h).into_iter().zip(ids(base, b)) {
-                let n = head.engine.rules(hid, d).len();
-                if n != base.engine.rules(bid, d).len() {
-                    continue;
-                }
-                let sensitive = (0..n).any(|r| {
-                    let (mb, mh) = (
-                        matches(base, c.base, bid, d, r),
-                        matches(head, c.head, hid, d, r),
-                    );
-                    let named = change.ports
-                        && d == Direction::Egress
-                        && head.engine.rules(hid, d)[r].has_named_port()
-                        && mh.iter().chain(&mb).any(|m| *m != Match::No);
-                    mb != mh || named
-                });
-                if !sensitive {
-                    continue;
-                }
-                let subjects = head
-                    .subjects
-                    .get(&(hid, slot(d)))
+            if shapes_b != shapes_h {
+                return any_match();
+            }
+            let differs = (0..shapes_b).any(|s| {
+                on(base, rb, ns_b, may_b, c.base, s) != on(head, rh, ns_h, may_h, c.head, s)
+            });
+            differs
+                || (change.ports && d == Direction::Egress && rh.has_named_port() && any_match())
+        });
+        if !sensitive {
+            continue;
+        }
+        let subjects = head
+            .subjects
+            .get(&(hid, slot(d)))
+            .into_iter()
+            .flatten()
+            .map(|&w| head_common[w])
+            .chain(
+                base.subjects
+                    .get(&(bid, slot(d)))
                     .into_iter()
                     .flatten()
-                    .map(|&w| head_common[w])
-                    .chain(
-                        base.subjects
-                            .get(&(bid, slot(d)))
-                            .into_iter()
-                            .flatten()
-                            .map(|&w| base_common[w]),
-                    )
-                    .filter(|&i| i != u32::MAX);
-                out.extend(subjects.map(|i| (i as usize, d)));
-            }
-        }
+                    .map(|&w| base_common[w]),
+            )
+            .filter(|&i| i != u32::MAX);
+        out.extend(subjects.map(|i| (i as usize, d)));
     }
     out.sort_unstable();
     out.dedup();

@@ -417,6 +417,26 @@ impl CompiledRule {
         }
     }
 
+    /// Whether the rule's peers can only be pods of the policy's own namespace, or no pod at
+    /// all (`may_match_pods_in` is false for every other namespace): a caller looking for the
+    /// rules that may match a pod elsewhere skips it without asking.
+    pub fn only_own_namespace(&self) -> bool {
+        match &self.peers {
+            Peers::Everything => false,
+            Peers::Any(peers) => peers.iter().all(|p| {
+                matches!(
+                    p,
+                    CompiledPeer::Pods {
+                        namespaces: None,
+                        ..
+                    } | CompiledPeer::Block { .. }
+                        | CompiledPeer::DomainNames
+                        | CompiledPeer::Nothing
+                )
+            }),
+        }
+    }
+
     /// Whether some pod of a namespace may match a peer of the rule (`peer_match` not `No`):
     /// false only when every peer certainly refuses every pod there, whatever its labels, so
     /// that a caller testing many pods can skip the namespace. Point 22's anonymous pod is in
