@@ -1189,7 +1189,10 @@ mod tests {
         for dir in ["tests/fixtures/calico", "tests/fixtures/cilium"] {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
             for entry in std::fs::read_dir(dir).unwrap() {
-                inputs.push(std::fs::read_to_string(entry.unwrap().path()).unwrap());
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "yaml") {
+                    inputs.push(std::fs::read_to_string(path).unwrap());
+                }
             }
         }
         let (mut cilium, mut calico) = (0, 0);
