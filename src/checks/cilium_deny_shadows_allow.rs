@@ -11,7 +11,7 @@
 //! named ports resolve on the pod itself); only pods with a deny rule cost anything, and deny
 //! rules are few.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use foldhash::HashMap as FastMap;
 use std::net::IpAddr;
@@ -21,7 +21,7 @@ use ipnet::IpNet;
 use crate::connectivity::describe::{policy_name, rule_label, rule_ref};
 use crate::model::{Direction, Inventory, Workload};
 use crate::report::{Finding, Severity};
-use crate::semantics::traffic::{CompiledRule, Endpoint, Match};
+use crate::semantics::traffic::{CompiledRule, Endpoint, Match, PodNamespaces};
 use crate::semantics::{Coverage, DirectionVerdict, LabelIndex, PolicyId, RuleRef};
 
 use super::{describe_workloads, endpoint, AnonymousPod, Context, Rule};
@@ -287,9 +287,9 @@ fn candidate_pods<'p, 'a>(
     namespace: &'p str,
     peers: &'p SamplePeers<'a>,
 ) -> Box<dyn Iterator<Item = &'p Endpoint<'a>> + 'p> {
-    let may_match =
-        move |n: &NamespacePods<'_>| allow.may_match_pods_in(namespace, n.namespace, n.labels);
-    let namespaces = peers.namespaces.iter().filter(move |n| may_match(n));
+    let namespaces = candidate_namespaces(allow, namespace, peers)
+        .into_iter()
+        .map(|i| &peers.namespaces[i]);
     match allow.pod_label_selectors() {
         // Within each namespace, not across the cluster: a selector without a label to look
         // up (`NotIn`, `DoesNotExist` alone) would otherwise test every pod of the cluster.
@@ -306,6 +306,39 @@ fn candidate_pods<'p, 'a>(
     }
 }
 
+/// The positions in `peers.namespaces` of the namespaces where `allow` may match pods (those
+/// [`CompiledRule::may_match_pods_in`] keeps), ascending.
+fn candidate_namespaces(
+    allow: &CompiledRule,
+    namespace: &str,
+    peers: &SamplePeers<'_>,
+) -> Vec<usize> {
+    // Found through the namespaces' label index when the allow's peers say where their pods
+    // live: asking each of 2,000 namespaces for each pair was most of this check.
+    match allow.pod_namespaces(namespace) {
+        Some(scopes) => {
+            let mut positions = Vec::new();
+            for scope in scopes {
+                match scope {
+                    PodNamespaces::Labels(selector) => {
+                        positions.extend(peers.namespace_index.matching(selector))
+                    }
+                    PodNamespaces::Named(name) => {
+                        positions.extend(peers.namespace_at.get(name).copied())
+                    }
+                }
+            }
+            positions.sort_unstable();
+            positions.dedup();
+            positions
+        }
+        None => (peers.namespaces.iter().enumerate())
+            .filter(|(_, n)| allow.may_match_pods_in(namespace, n.namespace, n.labels))
+            .map(|(i, _)| i)
+            .collect(),
+    }
+}
+
 /// The peers an allow is compared on: pods grouped by namespace, and the others.
 struct SamplePeers<'a> {
     /// Grouped by namespace, in the order the namespaces first appear.
@@ -313,6 +346,10 @@ struct SamplePeers<'a> {
     /// The pods' labels, by position in `pods`.
     index: LabelIndex<'a>,
     namespaces: Vec<NamespacePods<'a>>,
+    /// The labels of `namespaces`, by position there.
+    namespace_index: LabelIndex<'a>,
+    /// The position of each namespace in `namespaces`.
+    namespace_at: FastMap<&'a str, usize>,
     /// Point 22's anonymous pod and the addresses.
     others: Vec<Endpoint<'a>>,
 }
@@ -334,7 +371,8 @@ fn sample_peers<'a>(
 ) -> SamplePeers<'a> {
     let mut by_namespace: HashMap<&str, Vec<Endpoint<'a>>> = HashMap::new();
     let mut order = Vec::new();
-    let mut seen = HashSet::new();
+    // Hashed for each of 100,000 pods' label sets: a fast hasher.
+    let mut seen: foldhash::HashSet<_> = Default::default();
     for w in &inventory.workloads {
         if coverage.on_node_network(w) {
             continue;
@@ -410,10 +448,16 @@ fn sample_peers<'a>(
         Endpoint::Pod(pod) => pod.labels,
         Endpoint::Address(_) => unreachable!("only pods are grouped by namespace"),
     }));
+    let namespace_index = LabelIndex::new(namespaces.iter().map(|n| n.labels));
+    let namespace_at = (namespaces.iter().enumerate())
+        .map(|(i, n)| (n.namespace, i))
+        .collect();
     SamplePeers {
         pods,
         index,
         namespaces,
+        namespace_index,
+        namespace_at,
         others: out,
     }
 }
@@ -668,6 +712,54 @@ mod tests {
         }
     }
 
+    /// The namespaces found through the namespaces' label index are exactly those
+    /// `may_match_pods_in` keeps, for every rule of every kind, in its policy's namespace and
+    /// in none.
+    #[test]
+    fn the_indexed_namespaces_are_those_may_match_pods_in_keeps() {
+        use crate::checks::testutil::inventory;
+        use crate::semantics::validation;
+        for yaml in &varied_inputs() {
+            let inv = inventory(yaml);
+            let coverage =
+                Coverage::evaluate(&inv, |i| validation::validate(&inv.policies[i]).is_empty());
+            let anonymous = AnonymousPod::new();
+            let peers = sample_peers(&coverage, &inv, &anonymous);
+            let set = &coverage.set;
+            let ids = (0..inv.policies.len())
+                .map(PolicyId::Network)
+                .chain(set.cluster().iter().map(|c| PolicyId::Cluster(c.index)))
+                .chain(set.cilium().iter().map(|c| c.id()));
+            let (mut indexed, mut some, mut none) = (0, 0, 0);
+            for id in ids {
+                for direction in Direction::BOTH {
+                    for rule in set.rules(id, direction) {
+                        for namespace in [set.policy_namespace(id), ""] {
+                            indexed += usize::from(rule.pod_namespaces(namespace).is_some());
+                            let expected: Vec<usize> = (peers.namespaces.iter().enumerate())
+                                .filter(|(_, n)| {
+                                    rule.may_match_pods_in(namespace, n.namespace, n.labels)
+                                })
+                                .map(|(i, _)| i)
+                                .collect();
+                            let found = candidate_namespaces(rule, namespace, &peers);
+                            assert_eq!(found, expected, "{id:?} {direction:?} {rule:?}");
+                            if expected.is_empty() {
+                                none += 1;
+                            } else if expected.len() < peers.namespaces.len() {
+                                some += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            assert!(
+                indexed > 0 && some > 0 && none > 0,
+                "{indexed} indexed, {some} narrowed, {none} empty"
+            );
+        }
+    }
+
     /// The pods `shadows` compares an allow on: every pod `peer_match` matches (or may match)
     /// is among them, for every rule of every kind, whether they are found through the label
     /// index or namespace by namespace.
@@ -692,7 +784,7 @@ mod tests {
                     for rule in set.rules(id, direction) {
                         indexed += usize::from(rule.pod_label_selectors().is_some());
                         for namespace in [set.policy_namespace(id), ""] {
-                            let candidates: HashSet<*const Endpoint<'_>> =
+                            let candidates: std::collections::HashSet<*const Endpoint<'_>> =
                                 candidate_pods(rule, namespace, &peers)
                                     .map(|p| p as *const _)
                                     .collect();

@@ -87,31 +87,38 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             })
         })
         .collect();
-    let isolated = || {
-        ctx.inventory
-            .workloads
-            .par_iter()
-            .zip(&ctx.coverage.workloads)
-            .filter(|(w, v)| !ctx.coverage.on_node_network(w) && v.egress.isolated)
+    let isolated = |v: &crate::semantics::WorkloadVerdict, w: &Workload| {
+        !ctx.coverage.on_node_network(w) && v.egress.isolated
     };
     // With cluster-scoped tiers or Cilium policies the layered walk decides (point 12). Its
     // answer depends only on the policies that select the workload, which most workloads share:
     // walked once per distinct set (100,000 walks under 200 cluster-scoped policies were a
-    // quarter of a run).
-    let mut sides: Vec<SideKey<'_>> = isolated()
-        .filter(|(_, v)| layered(&v.egress))
-        .map(|(_, v)| side_key(v))
+    // quarter of a run). Each workload's side is numbered as it is met, so that its answer is
+    // found by position (sorting 100,000 keys, then hashing each again, cost more than the
+    // walks).
+    let mut numbers: foldhash::HashMap<SideKey<'_>, u32> = Default::default();
+    let mut sides: Vec<SideKey<'_>> = Vec::new();
+    let side_of: Vec<u32> = (ctx.inventory.workloads.iter())
+        .zip(&ctx.coverage.workloads)
+        .map(|(w, v)| {
+            if !isolated(v, w) || !layered(&v.egress) {
+                return u32::MAX;
+            }
+            *numbers.entry(side_key(v)).or_insert_with_key(|key| {
+                sides.push(*key);
+                (sides.len() - 1) as u32
+            })
+        })
         .collect();
-    sides.par_sort_unstable();
-    sides.dedup();
-    let missing_by_side: foldhash::HashMap<SideKey<'_>, Vec<Protocol>> = sides
+    drop(numbers);
+    let missing_by_side: Vec<Vec<Protocol>> = sides
         .into_par_iter()
         .map(|key| {
             let (policies, cluster, cilium, default_deny, calico, calico_local) = key;
             let mut side = ctx.coverage.side(policies, cluster, cilium, default_deny);
             side.calico = calico.to_vec();
             side.calico_local = calico_local.to_vec();
-            let missing = protocols
+            protocols
                 .into_iter()
                 .filter(|&protocol| {
                     !destinations.iter().any(|d| {
@@ -129,19 +136,21 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                             .contains(protocol, 53)
                     })
                 })
-                .collect();
-            (key, missing)
+                .collect()
         })
         .collect();
-    isolated()
-        .filter_map(|(w, v)| {
-            let missing: Vec<Protocol> = if !layered(&v.egress) {
+    (ctx.inventory.workloads.par_iter())
+        .zip(&ctx.coverage.workloads)
+        .zip(&side_of)
+        .filter(|((w, v), _)| isolated(v, w))
+        .filter_map(|((w, v), &side)| {
+            let missing: Vec<Protocol> = if side == u32::MAX {
                 (0..protocols.len())
                     .filter(|&p| !v.egress.policies.iter().any(|&i| allowed[i][p]))
                     .map(|p| protocols[p])
                     .collect()
             } else {
-                missing_by_side[&side_key(v)].clone()
+                missing_by_side[side as usize].clone()
             };
             (!missing.is_empty()).then(|| finding(ctx, w, &v.egress, &missing))
         })
@@ -185,22 +194,24 @@ fn finding(
     egress: &crate::semantics::DirectionVerdict,
     missing: &[Protocol],
 ) -> Finding {
-    let mut names: Vec<String> = egress
+    // Borrowed: not a copy of each name for each of up to 100,000 findings.
+    let mut names: Vec<&str> = egress
         .policies
         .iter()
-        .map(|&i| ctx.inventory.policies[i].name.clone())
+        .map(|&i| ctx.inventory.policies[i].name.as_str())
         .collect();
     names.sort_unstable();
     names.dedup();
+    let decided: String;
     let mut cilium = false;
     if names.is_empty() {
         // Isolated by a cluster-scoped tier, a Cilium or a Calico policy alone: the verdict
         // reported says which (working it out again for 100,000 workloads was a tenth of a
         // run).
-        let policy = match egress.decided_by().cloned() {
+        let policy = match egress.decided_by() {
             Some(crate::semantics::DecidedBy::Rule { rule, .. }) => Some(rule.policy),
-            Some(crate::semantics::DecidedBy::CiliumDefaultDeny(id)) => Some(id),
-            Some(crate::semantics::DecidedBy::CalicoTier { policy, .. }) => Some(policy),
+            Some(crate::semantics::DecidedBy::CiliumDefaultDeny(id)) => Some(*id),
+            Some(crate::semantics::DecidedBy::CalicoTier { policy, .. }) => Some(*policy),
             _ => None,
         };
         cilium = matches!(policy, Some(crate::semantics::PolicyId::Cilium { .. }))
@@ -208,13 +219,11 @@ fn finding(
                 egress.decided_by(),
                 Some(&crate::semantics::DecidedBy::CiliumMode)
             );
-        match policy {
-            Some(id) => names.push(crate::connectivity::describe::policy_name(
-                ctx.inventory,
-                id,
-            )),
-            None => names.push("its policies".to_owned()),
-        }
+        decided = match policy {
+            Some(id) => crate::connectivity::describe::policy_name(ctx.inventory, id),
+            None => "its policies".to_owned(),
+        };
+        names.push(&decided);
     }
     let protocols: Vec<&str> = missing.iter().map(|p| p.as_str()).collect();
     let effect = if missing.contains(&Protocol::Udp) {

@@ -452,21 +452,38 @@ impl Coverage {
         // NetworkPolicy to them, whatever selects them (SEMANTICS.md point 5), unless the
         // pod model was asked for. No cluster-scoped subject selects them either (point 13).
         let node = self.host_network.is_node(host_network);
-        for (direction, v) in [
-            (Direction::Ingress, &mut verdict.ingress),
-            (Direction::Egress, &mut verdict.egress),
+        if node {
+            return verdict;
+        }
+        // Each selector evaluated once for both directions.
+        let [cilium_ingress, cilium_egress] =
+            self.set
+                .cilium_subjects_both(namespace, labels, service_account);
+        let [calico_ingress, calico_egress] =
+            self.set
+                .calico_subjects_both(namespace, labels, service_account);
+        for (direction, v, cilium, calico) in [
+            (
+                Direction::Ingress,
+                &mut verdict.ingress,
+                cilium_ingress,
+                calico_ingress,
+            ),
+            (
+                Direction::Egress,
+                &mut verdict.egress,
+                cilium_egress,
+                calico_egress,
+            ),
         ] {
-            if node {
-                continue;
-            }
             if self.set.has_tiers() {
                 let cluster = self.set.cluster_subjects(namespace, labels, direction);
                 if !cluster.is_empty() {
                     v.layers_mut().cluster = cluster;
                 }
             }
-            self.cilium_side(namespace, labels, service_account, direction, v);
-            self.calico_side(namespace, labels, service_account, direction, v);
+            self.cilium_side(direction, v, cilium);
+            self.calico_side(namespace, labels, service_account, direction, v, calico);
             self.isolation(direction, v);
         }
         verdict
@@ -481,13 +498,8 @@ impl Coverage {
         service_account: &str,
         direction: Direction,
         v: &mut DirectionVerdict,
+        calico: Vec<usize>,
     ) {
-        if !self.set.has_calico() {
-            return;
-        }
-        let calico = self
-            .set
-            .calico_subjects(namespace, labels, service_account, direction);
         if calico.is_empty() {
             return;
         }
@@ -552,39 +564,24 @@ impl Coverage {
                 v.layers_mut().cluster = cluster;
             }
         }
-        self.cilium_side(
-            namespace,
-            labels,
-            workload.service_account(),
-            direction,
-            &mut v,
-        );
-        self.calico_side(
-            namespace,
-            labels,
-            workload.service_account(),
-            direction,
-            &mut v,
-        );
+        let account = workload.service_account();
+        let cilium = self
+            .set
+            .cilium_subjects(namespace, labels, account, direction);
+        self.cilium_side(direction, &mut v, cilium);
+        let calico = self
+            .set
+            .calico_subjects(namespace, labels, account, direction);
+        self.calico_side(namespace, labels, account, direction, &mut v, calico);
         self.side_policies(&v)
     }
 
     /// The Cilium rules selecting pods with these labels, and whether Cilium makes them
     /// default-deny (point 18).
-    fn cilium_side(
-        &self,
-        namespace: &str,
-        labels: &Labels,
-        service_account: &str,
-        direction: Direction,
-        v: &mut DirectionVerdict,
-    ) {
+    fn cilium_side(&self, direction: Direction, v: &mut DirectionVerdict, cilium: Vec<usize>) {
         if !self.set.has_cilium() {
             return;
         }
-        let cilium = self
-            .set
-            .cilium_subjects(namespace, labels, service_account, direction);
         let default_deny = self.set.cilium_mode() == crate::model::CiliumMode::Always
             || cilium
                 .iter()
@@ -829,8 +826,14 @@ impl Coverage {
         if !cluster.is_empty() {
             v.layers_mut().cluster = cluster;
         }
-        self.cilium_side(namespace, &labels, "default", direction, &mut v);
-        self.calico_side(namespace, &labels, "default", direction, &mut v);
+        let cilium = self
+            .set
+            .cilium_subjects(namespace, &labels, "default", direction);
+        self.cilium_side(direction, &mut v, cilium);
+        let calico = self
+            .set
+            .calico_subjects(namespace, &labels, "default", direction);
+        self.calico_side(namespace, &labels, "default", direction, &mut v, calico);
         self.isolation(direction, &mut v);
         match (v.isolation, v.decided_by().cloned()) {
             (Isolation::Isolated, Some(DecidedBy::NetworkPolicies)) | (_, None) => None,
@@ -1157,5 +1160,62 @@ mod tests {
                 by_content.len()
             );
         }
+    }
+
+    /// The Cilium and Calico subjects looked up once for both directions are those looked up
+    /// direction by direction, for every pod of the synthetic cluster in Cilium and in Calico
+    /// form and of the Calico and Cilium fixtures, service accounts included.
+    #[test]
+    fn subjects_found_for_both_directions_at_once_are_those_of_each() {
+        use crate::synth::{generate, SynthConfig};
+        let small = SynthConfig::scaled(0.01);
+        let mut inputs: Vec<String> = [
+            SynthConfig {
+                cilium: true,
+                ..small
+            },
+            SynthConfig {
+                calico: true,
+                ..small
+            },
+        ]
+        .iter()
+        .map(|cfg| {
+            let mut yaml = Vec::new();
+            generate(cfg, &mut yaml).unwrap();
+            String::from_utf8(yaml).unwrap()
+        })
+        .collect();
+        for dir in ["tests/fixtures/calico", "tests/fixtures/cilium"] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "yaml") {
+                    inputs.push(std::fs::read_to_string(path).unwrap());
+                }
+            }
+        }
+        let (mut cilium, mut calico) = (0, 0);
+        for yaml in &inputs {
+            let inv = crate::checks::testutil::inventory(yaml);
+            let c = Coverage::evaluate(&inv, |_| true);
+            for w in &inv.workloads {
+                let account = w.service_account();
+                for labels in &w.label_sets {
+                    let ns = w.namespace.as_str();
+                    let both = c.set.cilium_subjects_both(ns, labels, account);
+                    let each =
+                        Direction::BOTH.map(|d| c.set.cilium_subjects(ns, labels, account, d));
+                    assert_eq!(both, each, "{ns}/{}", w.name);
+                    cilium += both.iter().map(Vec::len).sum::<usize>();
+                    let both = c.set.calico_subjects_both(ns, labels, account);
+                    let each =
+                        Direction::BOTH.map(|d| c.set.calico_subjects(ns, labels, account, d));
+                    assert_eq!(both, each, "{ns}/{}", w.name);
+                    calico += both.iter().map(Vec::len).sum::<usize>();
+                }
+            }
+        }
+        assert!(cilium > 0 && calico > 0, "{cilium} {calico}");
     }
 }

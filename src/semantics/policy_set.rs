@@ -505,6 +505,34 @@ impl PolicySet {
         service_account: &str,
         direction: Direction,
     ) -> Vec<usize> {
+        let mut out = self.calico_selecting(namespace, labels, service_account);
+        out.retain(|&i| self.calico[i].applies(direction));
+        out
+    }
+
+    /// [`calico_subjects`](Self::calico_subjects) for ingress and egress: the selectors are
+    /// evaluated once for both (twice, once per direction, was most of Calico's verdicts).
+    pub fn calico_subjects_both(
+        &self,
+        namespace: &str,
+        labels: &Labels,
+        service_account: &str,
+    ) -> [Vec<usize>; 2] {
+        let all = self.calico_selecting(namespace, labels, service_account);
+        Direction::BOTH.map(|d| {
+            (all.iter().copied())
+                .filter(|&i| self.calico[i].applies(d))
+                .collect()
+        })
+    }
+
+    /// The Calico policies selecting the pod, whatever their directions, in evaluation order.
+    fn calico_selecting(
+        &self,
+        namespace: &str,
+        labels: &Labels,
+        service_account: &str,
+    ) -> Vec<usize> {
         if self.calico.is_empty() {
             return Vec::new();
         }
@@ -534,10 +562,7 @@ impl PolicySet {
             .map(|lookup| lookup.candidates_with(labels, pseudo))
             .unwrap_or_default();
         out.extend(self.calico_global.candidates_with(labels, pseudo));
-        out.retain(|&i| {
-            let c = &self.calico[i];
-            c.applies(direction) && c.subject.matches(&pod)
-        });
+        out.retain(|&i| self.calico[i].subject.matches(&pod));
         out.sort_unstable();
         out.dedup();
         out
@@ -576,6 +601,34 @@ impl PolicySet {
         service_account: &str,
         direction: Direction,
     ) -> Vec<usize> {
+        let mut out = self.cilium_selecting(namespace, labels, service_account);
+        out.retain(|&i| self.cilium[i].applies(direction));
+        out
+    }
+
+    /// [`cilium_subjects`](Self::cilium_subjects) for ingress and egress: the selectors are
+    /// evaluated once for both.
+    pub fn cilium_subjects_both(
+        &self,
+        namespace: &str,
+        labels: &Labels,
+        service_account: &str,
+    ) -> [Vec<usize>; 2] {
+        let all = self.cilium_selecting(namespace, labels, service_account);
+        Direction::BOTH.map(|d| {
+            (all.iter().copied())
+                .filter(|&i| self.cilium[i].applies(d))
+                .collect()
+        })
+    }
+
+    /// The Cilium rules selecting the pod, whatever their directions, in inventory order.
+    fn cilium_selecting(
+        &self,
+        namespace: &str,
+        labels: &Labels,
+        service_account: &str,
+    ) -> Vec<usize> {
         if self.cilium.is_empty() {
             return Vec::new();
         }
@@ -590,10 +643,7 @@ impl PolicySet {
             .map(|lookup| lookup.candidates(labels))
             .unwrap_or_default();
         out.extend(self.cilium_clusterwide.candidates(labels));
-        out.retain(|&i| {
-            let c = &self.cilium[i];
-            c.applies(direction) && c.subject.matches(identity)
-        });
+        out.retain(|&i| self.cilium[i].subject.matches(identity));
         out.sort_unstable();
         out
     }

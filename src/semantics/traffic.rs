@@ -70,6 +70,15 @@ impl Action {
     }
 }
 
+/// Where the pods a rule may match live (see [`CompiledRule::pod_namespaces`]).
+#[derive(Debug, Clone, Copy)]
+pub enum PodNamespaces<'r> {
+    /// The namespaces whose labels the selector matches.
+    Labels(&'r Selector),
+    /// The namespace of this name.
+    Named(&'r str),
+}
+
 /// A rule of any policy kind with its selectors compiled, its CIDRs parsed and its ports
 /// resolved to protocol ranges or names: the one form coverage, connectivity and the checks read.
 #[derive(Debug, Clone)]
@@ -476,6 +485,46 @@ impl CompiledRule {
                 | CompiledPeer::Unknown { .. } => true,
             }),
         }
+    }
+
+    /// The namespaces `may_match_pods_in` keeps, as selectors on a namespace's labels and
+    /// namespaces by name, for a caller to find them through a [`LabelIndex`](super::LabelIndex)
+    /// of the namespaces' labels instead of asking each namespace; `None` when some peer may
+    /// match pods in any namespace (entities, networks, Calico ends, unknown peers).
+    pub fn pod_namespaces<'r>(
+        &'r self,
+        policy_namespace: &'r str,
+    ) -> Option<Vec<PodNamespaces<'r>>> {
+        let Peers::Any(peers) = &self.peers else {
+            return None;
+        };
+        let mut out = Vec::new();
+        for p in peers {
+            match p {
+                CompiledPeer::Pods {
+                    namespaces: Some(ns),
+                    ..
+                }
+                | CompiledPeer::ClusterPods { namespaces: ns, .. } => {
+                    out.push(PodNamespaces::Labels(ns))
+                }
+                CompiledPeer::Pods {
+                    namespaces: None, ..
+                } => out.push(PodNamespaces::Named(policy_namespace)),
+                CompiledPeer::Endpoints(selector) => {
+                    out.push(PodNamespaces::Labels(selector.namespaces()))
+                }
+                CompiledPeer::Block { .. } | CompiledPeer::DomainNames | CompiledPeer::Nothing => {}
+                CompiledPeer::Entities(e) if !(e.pods || e.host || e.remote_node) => {}
+                CompiledPeer::Entities(_)
+                | CompiledPeer::Calico(_)
+                | CompiledPeer::Everything
+                | CompiledPeer::Networks(_)
+                | CompiledPeer::Nodes
+                | CompiledPeer::Unknown { .. } => return None,
+            }
+        }
+        Some(out)
     }
 
     /// Selectors on a pod's own labels such that every pod the rule may match (`peer_match`
