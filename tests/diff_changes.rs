@@ -221,6 +221,14 @@ fn a_policy_added_isolates_a_namespace() {
         .iter()
         .all(|c| c.change == Change::Closed && c.pairs == 1));
     assert_eq!(d.connections.len(), 4);
+    // Nothing isolated them: no rule was needed for what now closes.
+    assert!(
+        d.connections
+            .iter()
+            .all(|c| c.message.ends_with(": no rule allows it now; nothing isolated it before")),
+        "{:#?}",
+        d.connections
+    );
     // What front and back exchanged with addresses closes too.
     assert!(d.external.iter().all(|e| e.change == Change::Closed));
     assert_eq!(d.external.len(), 4, "{:#?}", d.external);
@@ -375,6 +383,19 @@ fn policy_types_narrowed_uncover_egress() {
         .iter()
         .all(|e| e.change == Change::Opened && e.direction.lower() == "egress"));
     assert_eq!(d.external.len(), 2, "{:#?}", d.external);
+    // What opens goes through because nothing isolates their egress any more.
+    let messages: Vec<&str> = d
+        .connections
+        .iter()
+        .map(|c| c.message.as_str())
+        .chain(d.external.iter().map(|e| e.message.as_str()))
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .all(|m| m.ends_with(": nothing isolates it now; no rule allowed it before")),
+        "{messages:#?}"
+    );
     assert!(fails(&d, DiffFailOn::Uncovered));
 }
 

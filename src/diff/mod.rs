@@ -707,16 +707,23 @@ fn change_words(d: Direction, opened: &ConnSet, closed: &ConnSet) -> String {
     }
 }
 
-fn reasons(rules: &[RuleName], was: &[RuleName]) -> String {
-    let now = if rules.is_empty() {
-        "no rule allows it now".to_owned()
-    } else {
+/// Why: the rules that allow it now and allowed it before. Without one, what opened goes
+/// through because nothing isolates the side (any more), and what closed went through because
+/// nothing isolated it.
+fn reasons(rules: &[RuleName], was: &[RuleName], opened: &ConnSet, closed: &ConnSet) -> String {
+    let now = if !rules.is_empty() {
         format!("allowed by {}", rules_text(rules))
-    };
-    let before = if was.is_empty() {
-        "no rule allowed it before".to_owned()
+    } else if !opened.is_empty() {
+        "nothing isolates it now".to_owned()
     } else {
+        "no rule allows it now".to_owned()
+    };
+    let before = if !was.is_empty() {
         format!("before, by {}", rules_text(was))
+    } else if !closed.is_empty() {
+        "nothing isolated it before".to_owned()
+    } else {
+        "no rule allowed it before".to_owned()
     };
     format!("{now}; {before}")
 }
@@ -766,7 +773,7 @@ fn connection_changes(
                 "{} {} {peers}: {}",
                 workload.describe(),
                 change_words(g.direction, &g.opened, &g.closed),
-                reasons(&rules, &was)
+                reasons(&rules, &was, &g.opened, &g.closed)
             );
             ConnectionChange {
                 change: Change::of(&g.opened, &g.closed),
@@ -834,7 +841,7 @@ fn external_entry(
         "{} {} {range}: {}",
         workload.describe(),
         change_words(e.direction, &opened, &closed),
-        reasons(&rules, &was)
+        reasons(&rules, &was, &opened, &closed)
     );
     ExternalChange {
         change: Change::of(&opened, &closed),
