@@ -223,9 +223,9 @@ fn a_policy_added_isolates_a_namespace() {
     assert_eq!(d.connections.len(), 4);
     // Nothing isolated them: no rule was needed for what now closes.
     assert!(
-        d.connections
-            .iter()
-            .all(|c| c.message.ends_with(": no rule allows it now; nothing isolated it before")),
+        d.connections.iter().all(|c| c
+            .message
+            .ends_with(": no rule allows it now; nothing isolated it before")),
         "{:#?}",
         d.connections
     );

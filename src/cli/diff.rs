@@ -1,7 +1,5 @@
 //! `diff`: both sides loaded by the existing sources, analysed alike, compared.
 
-use std::collections::BTreeSet;
-
 use clap::{ArgGroup, Args, ValueEnum};
 
 use crate::analysis::{self, RuleConfig, Scope};
@@ -141,29 +139,6 @@ fn at_revision(filenames: &[String], revision: &str, namespace: &str) -> Result<
     })
 }
 
-/// The namespaces an inventory names objects in.
-fn touched(inventory: &Inventory) -> BTreeSet<String> {
-    inventory
-        .workloads
-        .iter()
-        .map(|w| w.namespace.clone())
-        .chain(inventory.policies.iter().map(|p| p.namespace.clone()))
-        .chain(inventory.namespaces.iter().map(|n| n.name.clone()))
-        .chain(
-            inventory
-                .cilium_policies
-                .iter()
-                .filter_map(|p| p.namespace.clone()),
-        )
-        .chain(
-            inventory
-                .calico_policies
-                .iter()
-                .filter_map(|p| p.namespace.clone()),
-        )
-        .collect()
-}
-
 /// The cluster now, and the cluster with the manifests applied.
 fn against_cluster(args: &DiffArgs) -> Result<(Loaded, Loaded), Error> {
     let c = &args.cluster;
@@ -179,7 +154,7 @@ fn against_cluster(args: &DiffArgs) -> Result<(Loaded, Loaded), Error> {
         None => cluster::context_namespace(&probe)?,
     };
     let head = manifests(&args.filenames, &default_namespace)?;
-    let namespaces = touched(&head.inventory);
+    let namespaces = crate::source::with_cluster::touched(&head.inventory);
     let options = match (args.all_namespaces, namespaces.len()) {
         (false, 1) => ClusterOptions {
             namespace: namespaces.iter().next().cloned(),

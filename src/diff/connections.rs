@@ -1458,7 +1458,6 @@ impl<'c> Pass<'c> {
             // Unchanged here; a change of the peer's own side is found by its own pass.
             return;
         }
-        let mut combos = std::mem::take(&mut self.combos);
         for k in class {
             let k = k as usize;
             let answer = if named {
@@ -1472,16 +1471,23 @@ impl<'c> Pass<'c> {
             if unchanged(&self.answers[answer]) {
                 continue;
             }
-            let their_class = ctx.classes[slot(self.other)][k];
-            let combo = match combos.get(&(answer, their_class)) {
-                Some(c) => c,
-                None => {
-                    let c = self.combo(answer, k, found);
-                    combos.entry((answer, their_class)).or_insert(c)
-                }
-            };
-            self.count(combo, k, found);
+            self.pair(answer, k, found);
         }
+    }
+
+    /// Counts the pair with peer `k`, this side answering with `answer` (which changed): what
+    /// it does is worked out once per class of the other end's side.
+    fn pair(&mut self, answer: usize, k: usize, found: &mut Found) {
+        let their_class = self.ctx.classes[slot(self.other)][k];
+        let mut combos = std::mem::take(&mut self.combos);
+        let combo = match combos.get(&(answer, their_class)) {
+            Some(c) => c,
+            None => {
+                let c = self.combo(answer, k, found);
+                combos.entry((answer, their_class)).or_insert(c)
+            }
+        };
+        self.count(combo, k, found);
         self.combos = combos;
     }
 
@@ -1506,20 +1512,9 @@ impl<'c> Pass<'c> {
         }
         self.key = key;
         let answer = self.my_answers(k);
-        if self.answers[answer].0.allowed == self.answers[answer].1.allowed {
-            return;
+        if self.answers[answer].0.allowed != self.answers[answer].1.allowed {
+            self.pair(answer, k, found);
         }
-        let their_class = ctx.classes[slot(self.other)][k];
-        let mut combos = std::mem::take(&mut self.combos);
-        let combo = match combos.get(&(answer, their_class)) {
-            Some(c) => c,
-            None => {
-                let c = self.combo(answer, k, found);
-                combos.entry((answer, their_class)).or_insert(c)
-            }
-        };
-        self.count(combo, k, found);
-        self.combos = combos;
     }
 }
 
