@@ -606,3 +606,94 @@ fn diff_with_base_cluster_and_with_cluster_is_a_usage_error() {
         "{err}"
     );
 }
+
+/// A release's cluster-scoped and Calico policies are its objects too: an upgrade whose render
+/// no longer has them removes them, as `helm upgrade` deletes them.
+#[test]
+fn an_upgrade_removes_the_releases_cluster_scoped_and_calico_policies_too() {
+    let anp = serde_json::json!({
+        "apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "AdminNetworkPolicy",
+        "metadata": {"name": "podinfo-deny"},
+        "spec": {"priority": 10,
+                 "subject": {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "open"}}},
+                 "ingress": [{"name": "deny-all", "action": "Deny", "from": [{"namespaces": {}}]}]}});
+    let other = serde_json::json!({
+        "apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "AdminNetworkPolicy",
+        "metadata": {"name": "platform-deny"},
+        "spec": {"priority": 20,
+                 "subject": {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "apps"}}},
+                 "ingress": [{"name": "deny-all", "action": "Deny", "from": [{"namespaces": {}}]}]}});
+    let gnp = serde_json::json!({
+        "apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
+        "metadata": {"name": "podinfo-egress"},
+        "spec": {"selector": "app.kubernetes.io/instance == 'podinfo'", "types": ["Egress"]}});
+    let mut extra = vec![
+        helm_owned(anp, "podinfo", "open"),
+        helm_owned(other, "platform", "kube-system"),
+        helm_owned(gnp, "podinfo", "open"),
+    ];
+    extra.extend(release_pods("open", "podinfo", "podinfo"));
+    let c = Cluster::start_with(
+        fixture(extra),
+        apiserver::Options {
+            policy_api_versions: vec!["v1alpha1"],
+            other_policy_apis: vec!["projectcalico.org/v3"],
+            ..Default::default()
+        },
+    );
+    let report = c.dir.path().join("report.json");
+    let out = c.run(
+        &[
+            "post-render",
+            "-n",
+            "open",
+            "--with-cluster",
+            "--release",
+            "podinfo",
+            "--fail-on-change",
+            "never",
+            "--fail-on",
+            "never",
+            "--report-file",
+            report.to_str().unwrap(),
+            "-o",
+            "json",
+        ],
+        &podinfo("podinfo", false),
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let r = report_of(&report);
+    let removed: Vec<(&str, &str)> = r["cluster"]["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["kind"].as_str().unwrap(), o["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        removed,
+        [
+            ("AdminNetworkPolicy", "podinfo-deny"),
+            ("GlobalNetworkPolicy", "podinfo-egress")
+        ],
+        "{err}"
+    );
+    assert!(
+        err.contains("AdminNetworkPolicy podinfo-deny: removed by this change (release podinfo"),
+        "{err}"
+    );
+    // The platform's policy belongs to another release: it stays; the release's are gone
+    // from the cluster after the change.
+    assert!(!err.contains("platform-deny: removed"), "{err}");
+    let kept: Vec<&str> = r["cluster"]["fromCluster"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert!(kept.contains(&"platform-deny"), "{kept:?}");
+    assert!(
+        !kept.contains(&"podinfo-deny") && !kept.contains(&"podinfo-egress"),
+        "{kept:?}"
+    );
+}

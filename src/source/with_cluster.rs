@@ -226,6 +226,15 @@ pub fn merge(
             &p.name,
         ))
     });
+    kept.cluster_policies
+        .retain(|p| !gone.contains(&ObjectRef::new(p.kind.as_str(), "", &p.name)));
+    kept.calico_policies.retain(|p| {
+        !gone.contains(&ObjectRef::new(
+            p.kind.as_str(),
+            p.namespace.clone().unwrap_or_default(),
+            &p.name,
+        ))
+    });
     let from_cluster: BTreeSet<ObjectRef> = policies(&kept)
         .into_iter()
         .filter(|o| !input_objects.contains(o))

@@ -78,7 +78,12 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn start(fixture: Fixture) -> Cluster {
-        let server = ApiServer::start(fixture, Options::default());
+        Self::start_with(fixture, Options::default())
+    }
+
+    /// With `options`: the policy APIs the server serves beside networking.k8s.io, ...
+    pub fn start_with(fixture: Fixture, options: Options) -> Cluster {
+        let server = ApiServer::start(fixture, options);
         let dir = tempfile::tempdir().unwrap();
         let kubeconfig = dir.path().join("kubeconfig");
         // The context's namespace is `default`: the tests name theirs, as Helm's -n does.

@@ -68,6 +68,33 @@ pub struct HelmOwned {
 }
 
 impl HelmOwned {
+    /// The release (and its namespace) that owns an object, from its annotations.
+    fn release_of(
+        meta: Option<&crate::source::objects::RawMeta>,
+    ) -> Option<(String, Option<String>)> {
+        let annotations = meta?.annotations.as_ref()?;
+        Some((
+            annotations.helm_release_name.clone()?,
+            annotations.helm_release_namespace.clone(),
+        ))
+    }
+
+    /// An object read into the model, named as the model names it, owned by `owner`.
+    fn named(
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        owner: (String, Option<String>),
+    ) -> HelmOwned {
+        HelmOwned {
+            kind: kind.to_owned(),
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            release: owner.0,
+            release_namespace: owner.1,
+        }
+    }
+
     fn of(kind: &str, o: &RawObject) -> Option<HelmOwned> {
         let meta = o.metadata.as_ref()?;
         let annotations = meta.annotations.as_ref()?;
@@ -777,6 +804,8 @@ struct PolicyApis {
 #[derive(Default)]
 struct CalicoListed {
     policies: Vec<CalicoPolicy>,
+    /// The policies a Helm release owns.
+    helm_owned: Vec<HelmOwned>,
     tiers: Vec<CalicoTier>,
     errors: Vec<(String, ListError)>,
 }
@@ -824,7 +853,7 @@ type Discovered = Vec<(String, Vec<ServedResource>)>;
 /// does not evaluate, `scope` being the namespace listed (`None`: all of them).
 async fn list_policy_apis(lister: &Lister, scope: Option<&str>) -> PolicyApis {
     let mut discovered = Discovered::new();
-    let (cluster_policies, cluster_policy_errors, read) =
+    let (cluster_policies, cluster_policy_errors, read, cluster_owned) =
         list_cluster_policies(lister, &mut discovered).await;
     let groups = lister.groups().await;
     let (ignored_policies, ignored_policy_errors) =
@@ -838,7 +867,10 @@ async fn list_policy_apis(lister: &Lister, scope: Option<&str>) -> PolicyApis {
     } else {
         (Vec::new(), Vec::new(), false, Vec::new())
     };
-    let calico = list_calico(lister, scope, &groups).await;
+    let mut calico = list_calico(lister, scope, &groups).await;
+    let mut helm_owned = helm_owned;
+    helm_owned.extend(cluster_owned);
+    helm_owned.append(&mut calico.helm_owned);
     PolicyApis {
         helm_owned,
         cluster_policies,
@@ -913,9 +945,15 @@ async fn list_calico(
                     .list_as(resource, namespace, None, None, |o| raw.push(o))
                     .await;
                 for o in raw {
+                    let owner = HelmOwned::release_of(o.metadata.as_ref());
                     if let Some(CalicoObject::Policy(p)) =
                         calico_from_list(CalicoClass::Policy(kind), api_version, o)
                     {
+                        let namespace = p.namespace.clone().unwrap_or_default();
+                        out.helm_owned
+                            .extend(owner.map(|r| {
+                                HelmOwned::named(p.kind.as_str(), &namespace, &p.name, r)
+                            }));
                         out.policies.push(*p);
                     }
                 }
@@ -1023,7 +1061,9 @@ async fn list_cluster_policies(
     Vec<ClusterPolicy>,
     Vec<(String, ListError)>,
     Vec<ClusterPolicyKind>,
+    Vec<HelmOwned>,
 ) {
+    let mut owned = Vec::new();
     let mut policies = Vec::new();
     let mut errors = Vec::new();
     let mut listed: Vec<ClusterPolicyKind> = Vec::new();
@@ -1054,17 +1094,24 @@ async fn list_cluster_policies(
             .list(resource, None, None, None, |o| raw.push(o))
             .await
         {
-            Ok(()) => policies.extend(
-                raw.into_iter()
-                    .filter_map(|o| cluster_policy_from_list(kind, resource.api_version(), o)),
-            ),
+            Ok(()) => {
+                for o in raw {
+                    let owner = HelmOwned::release_of(o.metadata.as_ref());
+                    if let Some(p) = cluster_policy_from_list(kind, resource.api_version(), o) {
+                        owned.extend(
+                            owner.map(|r| HelmOwned::named(p.kind.as_str(), "", &p.name, r)),
+                        );
+                        policies.push(p);
+                    }
+                }
+            }
             Err(e) => errors.push((
                 format!("{} ({})", resource.plural, resource.api_version()),
                 e,
             )),
         }
     }
-    (policies, errors, listed)
+    (policies, errors, listed, owned)
 }
 
 /// The objects of [`IGNORED_POLICY_KINDS`] that the cluster serves, so that the report names
