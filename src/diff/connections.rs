@@ -802,19 +802,6 @@ struct Unchanged<'a> {
 
 impl<'a> Unchanged<'a> {
     fn new(base: &View<'_>, head: &'a View<'a>, policies: &Policies) -> Self {
-        let ids = |view: &View<'_>, o: Object| -> Vec<PolicyId> {
-            match o {
-                Object::Network(i) => vec![PolicyId::Network(i)],
-                Object::Cluster(i) => vec![PolicyId::Cluster(i)],
-                Object::Calico(i) => vec![PolicyId::Calico(i)],
-                Object::Cilium(i) => (0..view.engine.inventory.cilium_policies[i].rules.len())
-                    .map(|s| PolicyId::Cilium {
-                        policy: i as u32,
-                        spec: s as u32,
-                    })
-                    .collect(),
-            }
-        };
         let mut out = Unchanged {
             local: HashMap::default(),
             wide: Vec::new(),
@@ -826,7 +813,11 @@ impl<'a> Unchanged<'a> {
                 continue;
             };
             for d in DIRECTIONS {
-                for (hid, bid) in ids(head, h).into_iter().zip(ids(base, b)) {
+                for (hid, bid) in h
+                    .ids(head.engine.inventory)
+                    .into_iter()
+                    .zip(b.ids(base.engine.inventory))
+                {
                     let (hr, br) = (head.engine.rules(hid, d), base.engine.rules(bid, d));
                     if hr.is_empty() || hr.len() != br.len() {
                         continue;

@@ -50,6 +50,22 @@ impl Object {
         }
     }
 
+    /// The compiled policies an object comes out as (one per rule of a Cilium object): the
+    /// inverse of [`Object::of`].
+    pub fn ids(self, inventory: &Inventory) -> Vec<PolicyId> {
+        match self {
+            Object::Network(i) => vec![PolicyId::Network(i)],
+            Object::Cluster(i) => vec![PolicyId::Cluster(i)],
+            Object::Calico(i) => vec![PolicyId::Calico(i)],
+            Object::Cilium(i) => (0..inventory.cilium_policies[i].rules.len())
+                .map(|s| PolicyId::Cilium {
+                    policy: i as u32,
+                    spec: s as u32,
+                })
+                .collect(),
+        }
+    }
+
     pub fn key(self, inventory: &Inventory) -> PolicyKey {
         match self {
             Object::Network(i) => {

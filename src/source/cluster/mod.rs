@@ -97,14 +97,13 @@ impl HelmOwned {
 
     fn of(kind: &str, o: &RawObject) -> Option<HelmOwned> {
         let meta = o.metadata.as_ref()?;
-        let annotations = meta.annotations.as_ref()?;
-        Some(HelmOwned {
-            kind: kind.to_owned(),
-            namespace: meta.namespace.clone().unwrap_or_default(),
-            name: meta.name.clone()?,
-            release: annotations.helm_release_name.clone()?,
-            release_namespace: annotations.helm_release_namespace.clone(),
-        })
+        let owner = Self::release_of(Some(meta))?;
+        Some(Self::named(
+            kind,
+            meta.namespace.as_deref().unwrap_or_default(),
+            meta.name.as_deref()?,
+            owner,
+        ))
     }
 }
 
