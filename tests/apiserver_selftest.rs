@@ -810,7 +810,10 @@ async fn kube_rs_discovery_finds_every_resource() {
     }
     let expected = [
         "apps/v1/daemonsets",
+        "apps/v1/deployments",
         "apps/v1/replicasets",
+        "apps/v1/statefulsets",
+        "batch/v1/cronjobs",
         "batch/v1/jobs",
         "networking.k8s.io/v1/networkpolicies",
         "v1/configmaps",

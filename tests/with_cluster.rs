@@ -5,7 +5,7 @@ mod apiserver;
 mod platform;
 
 use platform::{deny_all, fixture, helm_owned, podinfo, release_pods, run_with, text, Cluster};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn report_of(path: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -448,6 +448,28 @@ fn forbidden_policies_and_an_unknown_context_are_one_line_errors() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("context \"nope\" does not exist"));
+
+    // Controllers read only for their Helm owner: refused, the run goes on and says so.
+    let server = ApiServer::start(
+        fixture([]),
+        Options {
+            forbidden: vec![Forbid::everywhere("deployments")],
+            ..Options::default()
+        },
+    );
+    server.write_kubeconfig(&kubeconfig, "test", None);
+    let out = run_with(
+        &["post-render", "-n", "apps", "--with-cluster"],
+        &input,
+        &env,
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("note: deployments could not be listed (")
+            && err.contains("stay in the cluster after the change"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -696,4 +718,90 @@ fn an_upgrade_removes_the_releases_cluster_scoped_and_calico_policies_too() {
         !kept.contains(&"podinfo-deny") && !kept.contains(&"podinfo-egress"),
         "{kept:?}"
     );
+}
+
+/// A release's workloads are its objects too: an upgrade whose render no longer has one
+/// removes it. Their pods carry no Helm annotations; the controllers that own them do.
+#[test]
+fn an_upgrade_removes_the_releases_dropped_workloads_and_keeps_other_releases() {
+    let controller = |kind: &str, name: &str, release: &str| {
+        let api = if kind == "CronJob" {
+            "batch/v1"
+        } else {
+            "apps/v1"
+        };
+        helm_owned(
+            json!({"apiVersion": api, "kind": kind,
+                   "metadata": {"name": name, "namespace": "open"}}),
+            release,
+            "open",
+        )
+    };
+    let isolate = apiserver::network_policy(
+        "open",
+        "podinfo-isolate",
+        json!({"podSelector": {"matchLabels": {"app.kubernetes.io/instance": "podinfo"}},
+               "policyTypes": ["Ingress", "Egress"]}),
+    );
+    let mut extra = vec![
+        helm_owned(isolate, "podinfo", "open"),
+        controller("Deployment", "podinfo", "podinfo"),
+        controller("Deployment", "legacy", "podinfo"),
+        controller("StatefulSet", "cache", "podinfo"),
+        controller("Deployment", "other", "other"),
+    ];
+    extra.extend(release_pods("open", "podinfo", "podinfo"));
+    extra.extend(release_pods("open", "legacy", "podinfo"));
+    extra.extend(release_pods("open", "other", "other"));
+    let mut cache = apiserver::pod("open", "cache-0", &[("app", "cache")]);
+    cache["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1",
+        "kind": "StatefulSet", "name": "cache", "controller": true, "uid": "u3"}]);
+    extra.push(cache);
+    let c = Cluster::start(fixture(extra));
+    let report = c.dir.path().join("report.json");
+    let args = [
+        "post-render",
+        "-n",
+        "open",
+        "--with-cluster",
+        "--report-file",
+        report.to_str().unwrap(),
+        "-o",
+        "json",
+    ];
+    let out = c.run(&args, &podinfo("podinfo", true));
+    let err = text(&out.stderr);
+    // Release other's Deployment is open, but it was already: not this chart's to fail.
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    for gone in ["Deployment open/legacy", "StatefulSet open/cache"] {
+        assert!(
+            err.contains(&format!("{gone}: removed by this change (release podinfo")),
+            "{err}"
+        );
+    }
+    assert!(!err.contains("open/other: removed"), "{err}");
+    let r = report_of(&report);
+    let mut names: Vec<&str> = r["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["namespace"] == "open")
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["other", "podinfo"]);
+    let removed: Vec<String> = r["cluster"]["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            format!(
+                "{}/{}",
+                o["kind"].as_str().unwrap(),
+                o["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(removed, ["Deployment/legacy", "StatefulSet/cache"]);
+    assert!(c.only_reads());
 }

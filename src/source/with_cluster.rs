@@ -217,6 +217,8 @@ pub fn merge(
     };
     let gone: BTreeSet<&ObjectRef> = removed.iter().collect();
     let mut kept = base.clone();
+    kept.workloads
+        .retain(|w| !gone.contains(&ObjectRef::new(w.kind.as_str(), &w.namespace, &w.name)));
     kept.policies
         .retain(|p| !gone.contains(&ObjectRef::new("NetworkPolicy", &p.namespace, &p.name)));
     kept.cilium_policies.retain(|p| {
@@ -260,12 +262,14 @@ pub fn load(options: &ClusterOptions, input: &Inventory, all: bool) -> Result<Ba
             namespace: namespaces.iter().next().cloned(),
             all_namespaces: false,
             namespace_may_be_missing: true,
+            helm_workloads: true,
             progress: false,
             ..options.clone()
         },
         _ => ClusterOptions {
             namespace: None,
             all_namespaces: true,
+            helm_workloads: true,
             progress: false,
             ..options.clone()
         },

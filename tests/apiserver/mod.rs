@@ -59,6 +59,10 @@ pub struct Fixture {
     pub network_policies: Vec<Value>,
     pub replica_sets: Vec<Value>,
     pub jobs: Vec<Value>,
+    /// Controllers read only for their Helm ownership annotations (`--with-cluster`).
+    pub deployments: Vec<Value>,
+    pub stateful_sets: Vec<Value>,
+    pub cron_jobs: Vec<Value>,
     /// Including the CNI DaemonSets of kube-system, which tell which CNI enforces policies.
     pub daemon_sets: Vec<Value>,
     /// policy.networking.k8s.io objects, served only in the versions
@@ -117,6 +121,9 @@ impl Fixture {
                 "NetworkPolicy" => &mut fixture.network_policies,
                 "ReplicaSet" => &mut fixture.replica_sets,
                 "Job" => &mut fixture.jobs,
+                "Deployment" => &mut fixture.deployments,
+                "StatefulSet" => &mut fixture.stateful_sets,
+                "CronJob" => &mut fixture.cron_jobs,
                 "DaemonSet" => &mut fixture.daemon_sets,
                 "ClusterNetworkPolicy" => &mut fixture.cluster_network_policies,
                 "AdminNetworkPolicy" => &mut fixture.admin_network_policies,
@@ -141,6 +148,9 @@ impl Fixture {
             + self.network_policies.len()
             + self.replica_sets.len()
             + self.jobs.len()
+            + self.deployments.len()
+            + self.stateful_sets.len()
+            + self.cron_jobs.len()
             + self.daemon_sets.len()
             + self.cluster_network_policies.len()
             + self.admin_network_policies.len()
@@ -667,6 +677,9 @@ const CONFIG_MAPS: usize = 15;
 const CALICO_V3: usize = 16;
 const CALICO_CRD: usize = 21;
 const ANTREA_NETWORK_POLICIES: usize = 26;
+const DEPLOYMENTS: usize = 27;
+const STATEFUL_SETS: usize = 28;
+const CRON_JOBS: usize = 29;
 /// Calico's kinds besides NetworkPolicy, in the order of their resources.
 const CALICO_KINDS: [&str; 5] = [
     "GlobalNetworkPolicy",
@@ -679,7 +692,7 @@ const CALICO_KINDS: [&str; 5] = [
 /// The group of the cluster-scoped policy CRDs.
 const POLICY_GROUP: &str = "policy.networking.k8s.io";
 
-const RESOURCES: [ResourceDef; 27] = [
+const RESOURCES: [ResourceDef; 30] = [
     ResourceDef {
         plural: "namespaces",
         singular: "namespace",
@@ -988,6 +1001,39 @@ const RESOURCES: [ResourceDef; 27] = [
         categories: &[],
         fields: &[],
     },
+    ResourceDef {
+        plural: "deployments",
+        singular: "deployment",
+        kind: "Deployment",
+        group: "apps",
+        version: "v1",
+        namespaced: true,
+        short_names: &["deploy"],
+        categories: &["all"],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "statefulsets",
+        singular: "statefulset",
+        kind: "StatefulSet",
+        group: "apps",
+        version: "v1",
+        namespaced: true,
+        short_names: &["sts"],
+        categories: &["all"],
+        fields: &[],
+    },
+    ResourceDef {
+        plural: "cronjobs",
+        singular: "cronjob",
+        kind: "CronJob",
+        group: "batch",
+        version: "v1",
+        namespaced: true,
+        short_names: &["cj"],
+        categories: &["all"],
+        fields: &[],
+    },
 ];
 
 /// The group versions always served, in the order discovery lists them; those of
@@ -1054,6 +1100,9 @@ impl Shared {
             network_policies,
             replica_sets,
             jobs,
+            deployments,
+            stateful_sets,
+            cron_jobs,
             daemon_sets,
             cluster_network_policies,
             admin_network_policies,
@@ -1076,6 +1125,9 @@ impl Shared {
         by_resource[REPLICA_SETS] = replica_sets;
         by_resource[DAEMON_SETS] = daemon_sets;
         by_resource[JOBS] = jobs;
+        by_resource[DEPLOYMENTS] = deployments;
+        by_resource[STATEFUL_SETS] = stateful_sets;
+        by_resource[CRON_JOBS] = cron_jobs;
         by_resource[CLUSTER_NETWORK_POLICIES_V1] = cluster_network_policies.clone();
         by_resource[CLUSTER_NETWORK_POLICIES_V1BETA1] = cluster_network_policies.clone();
         by_resource[CLUSTER_NETWORK_POLICIES_V1ALPHA2] = cluster_network_policies;

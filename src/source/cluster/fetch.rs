@@ -56,6 +56,47 @@ pub const DAEMON_SETS: Resource<'static> = Resource {
     metadata_only: false,
 };
 
+/// The controllers a Helm release may own, read (metadata only) for their
+/// `meta.helm.sh/release-*` annotations under `--with-cluster`: their pods do not carry them.
+/// ReplicaSets and Jobs need no list of their own: the ones above are read anyway, and a
+/// Deployment's annotations are copied to its ReplicaSets (kubernetes
+/// pkg/controller/deployment/util `copyDeploymentAnnotationsToReplicaSet`), which says nothing
+/// the Deployment does not.
+pub const HELM_WORKLOADS: [(&str, Resource<'static>); 4] = [
+    (
+        "Deployment",
+        Resource {
+            base: "/apis/apps/v1",
+            plural: "deployments",
+            metadata_only: true,
+        },
+    ),
+    (
+        "StatefulSet",
+        Resource {
+            base: "/apis/apps/v1",
+            plural: "statefulsets",
+            metadata_only: true,
+        },
+    ),
+    (
+        "DaemonSet",
+        Resource {
+            base: "/apis/apps/v1",
+            plural: "daemonsets",
+            metadata_only: true,
+        },
+    ),
+    (
+        "CronJob",
+        Resource {
+            base: "/apis/batch/v1",
+            plural: "cronjobs",
+            metadata_only: true,
+        },
+    ),
+];
+
 /// The cluster-scoped policy kinds, by group version in the order they are preferred: a
 /// ClusterNetworkPolicy served in v1beta1 and v1alpha2 is one object, listed once.
 pub const CLUSTER_POLICIES: [(ClusterPolicyKind, Resource<'static>); 4] = [

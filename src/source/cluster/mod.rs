@@ -53,6 +53,9 @@ pub struct ClusterOptions {
     /// `--with-cluster`: the namespace read may not exist yet (the manifests create it); it is
     /// then read as empty rather than refused as a typo.
     pub namespace_may_be_missing: bool,
+    /// `--with-cluster`: also read which Helm release owns each workload, so that an upgrade
+    /// that no longer renders one removes it.
+    pub helm_workloads: bool,
 }
 
 /// An object of the cluster that a Helm release owns (its `meta.helm.sh/release-name` and
@@ -532,7 +535,7 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     let mut daemon_sets = Vec::new();
     let ns = scope.as_deref();
     // Every pod, whatever `-l` says: a policy's verdict depends on all the pods it may select.
-    let (ns_r, pods_r, np_r, rs_r, jobs_r, ds_r, policy_apis) = tokio::join!(
+    let (ns_r, pods_r, np_r, rs_r, jobs_r, ds_r, policy_apis, helm_workloads) = tokio::join!(
         lister.list(fetch::NAMESPACES, None, None, None, |o| namespaces.push(o)),
         lister.list(fetch::PODS, ns, None, Some(RUNNING_PODS), |o| {
             pods.push(cluster_pod(o))
@@ -547,6 +550,7 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
             daemon_sets.push(daemon_set(o))
         }),
         list_policy_apis(&lister, ns),
+        list_helm_workloads(&lister, ns, options.helm_workloads),
     );
     progress.finish();
     let PolicyApis {
@@ -744,6 +748,9 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
         .filter_map(|o| HelmOwned::of("NetworkPolicy", o))
         .collect();
     helm_owned.append(&mut cilium_owned);
+    let (mut workloads_owned, workload_notes) = helm_workloads;
+    helm_owned.append(&mut workloads_owned);
+    notes.extend(workload_notes);
     let owners: Owners = replica_sets.into_iter().chain(jobs).flatten().collect();
     let pod_owners = fold::pod_owners(&pods, &owners);
     let mut inventory = Inventory {
@@ -850,6 +857,37 @@ type Discovered = Vec<(String, Vec<ServedResource>)>;
 
 /// The cluster-scoped policies this version reads, then the objects of the policy kinds it
 /// does not evaluate, `scope` being the namespace listed (`None`: all of them).
+/// With `wanted`, the Helm release of every controller of [`fetch::HELM_WORKLOADS`] in scope,
+/// and notes for the lists that failed: the run goes on without them, as a release's dropped
+/// workloads then merely stay in the view.
+async fn list_helm_workloads(
+    lister: &Lister,
+    scope: Option<&str>,
+    wanted: bool,
+) -> (Vec<HelmOwned>, Vec<String>) {
+    let mut owned = Vec::new();
+    let mut notes = Vec::new();
+    if !wanted {
+        return (owned, notes);
+    }
+    for (kind, resource) in fetch::HELM_WORKLOADS {
+        let r = lister
+            .list(resource, scope, None, None, |o| {
+                owned.extend(HelmOwned::of(kind, &o))
+            })
+            .await;
+        match r {
+            Ok(()) | Err(ListError::Api { code: 404, .. }) => {}
+            Err(e) => notes.push(format!(
+                "{} could not be listed ({e}): those a Helm release no longer renders stay in the \
+                 cluster after the change as far as this report knows.",
+                resource.plural
+            )),
+        }
+    }
+    (owned, notes)
+}
+
 async fn list_policy_apis(lister: &Lister, scope: Option<&str>) -> PolicyApis {
     let mut discovered = Discovered::new();
     let (cluster_policies, cluster_policy_errors, read, cluster_owned) =
