@@ -3298,6 +3298,16 @@ fn synthesize(size: &Synthetic) -> Fixture {
                 "status": {"replicas": replicas, "readyReplicas": replicas,
                            "availableReplicas": replicas}
             }));
+            // A release per application, as `helm install` leaves it.
+            s.fixture.deployments.push(json!({
+                "metadata": {"name": app, "namespace": ns, "uid": deployment_uid,
+                             "creationTimestamp": created, "labels": {"app": app, "tier": tier},
+                             "annotations": {"meta.helm.sh/release-name": app,
+                                             "meta.helm.sh/release-namespace": ns}},
+                "spec": {"replicas": replicas,
+                         "selector": {"matchLabels": {"app": app}},
+                         "template": {"metadata": {"labels": {"app": app, "tier": tier}}}}
+            }));
             for _ in 0..replicas {
                 let suffix = format!("{:05x}", s.rng.next() & 0xfffff);
                 let node = nodes[s.rng.below(nodes.len())].clone();
@@ -3328,6 +3338,11 @@ fn synthesize(size: &Synthetic) -> Fixture {
                 let cron_uid = s.uid();
                 metadata["ownerReferences"] =
                     json!([owner("batch/v1", "CronJob", &app, &cron_uid)]);
+                s.fixture.cron_jobs.push(json!({
+                    "metadata": {"name": app, "namespace": ns, "uid": cron_uid,
+                                 "labels": {"app": app, "tier": tier}},
+                    "spec": {"schedule": "*/5 * * * *"}
+                }));
             }
             let done = s.rng.chance(60);
             let labels = json!({"app": app, "tier": tier, "job-name": name,
