@@ -462,25 +462,29 @@ impl Coverage {
         let [calico_ingress, calico_egress] =
             self.set
                 .calico_subjects_both(namespace, labels, service_account);
-        for (direction, v, cilium, calico) in [
+        let [cluster_ingress, cluster_egress] = if self.set.has_tiers() {
+            self.set.cluster_subjects_both(namespace, labels)
+        } else {
+            Default::default()
+        };
+        for (direction, v, cilium, calico, cluster) in [
             (
                 Direction::Ingress,
                 &mut verdict.ingress,
                 cilium_ingress,
                 calico_ingress,
+                cluster_ingress,
             ),
             (
                 Direction::Egress,
                 &mut verdict.egress,
                 cilium_egress,
                 calico_egress,
+                cluster_egress,
             ),
         ] {
-            if self.set.has_tiers() {
-                let cluster = self.set.cluster_subjects(namespace, labels, direction);
-                if !cluster.is_empty() {
-                    v.layers_mut().cluster = cluster;
-                }
+            if !cluster.is_empty() {
+                v.layers_mut().cluster = cluster;
             }
             self.cilium_side(direction, v, cilium);
             self.calico_side(namespace, labels, service_account, direction, v, calico);
@@ -1178,6 +1182,10 @@ mod tests {
                 calico: true,
                 ..small
             },
+            SynthConfig {
+                cluster_policies: 20,
+                ..small
+            },
         ]
         .iter()
         .map(|cfg| {
@@ -1186,7 +1194,11 @@ mod tests {
             String::from_utf8(yaml).unwrap()
         })
         .collect();
-        for dir in ["tests/fixtures/calico", "tests/fixtures/cilium"] {
+        for dir in [
+            "tests/fixtures/calico",
+            "tests/fixtures/cilium",
+            "tests/fixtures/tier-scenarios",
+        ] {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();
@@ -1195,7 +1207,7 @@ mod tests {
                 }
             }
         }
-        let (mut cilium, mut calico) = (0, 0);
+        let (mut cilium, mut calico, mut cluster) = (0, 0, 0);
         for yaml in &inputs {
             let inv = crate::checks::testutil::inventory(yaml);
             let c = Coverage::evaluate(&inv, |_| true);
@@ -1213,9 +1225,16 @@ mod tests {
                         Direction::BOTH.map(|d| c.set.calico_subjects(ns, labels, account, d));
                     assert_eq!(both, each, "{ns}/{}", w.name);
                     calico += both.iter().map(Vec::len).sum::<usize>();
+                    let both = c.set.cluster_subjects_both(ns, labels);
+                    let each = Direction::BOTH.map(|d| c.set.cluster_subjects(ns, labels, d));
+                    assert_eq!(both, each, "{ns}/{}", w.name);
+                    cluster += both.iter().map(Vec::len).sum::<usize>();
                 }
             }
         }
-        assert!(cilium > 0 && calico > 0, "{cilium} {calico}");
+        assert!(
+            cilium > 0 && calico > 0 && cluster > 0,
+            "{cilium} {calico} {cluster}"
+        );
     }
 }

@@ -717,6 +717,27 @@ impl PolicySet {
             })
             .collect()
     }
+
+    /// [`cluster_subjects`](Self::cluster_subjects) for ingress and egress: each subject
+    /// selector evaluated once for both.
+    pub fn cluster_subjects_both(&self, namespace: &str, labels: &Labels) -> [Vec<usize>; 2] {
+        let mut out = [Vec::new(), Vec::new()];
+        let Some(candidates) = self.cluster_by_namespace.get(namespace) else {
+            return out;
+        };
+        for &i in candidates {
+            let c = &self.cluster[i];
+            let wanted = Direction::BOTH.map(|d| !c.rules[slot(d)].is_empty());
+            if wanted.iter().any(|&w| w) && c.pods.matches(labels) {
+                for (list, wanted) in out.iter_mut().zip(wanted) {
+                    if wanted {
+                        list.push(i);
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Calico's tiers and counted policies, sorted for evaluation, and each inventory entry's
