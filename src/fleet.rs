@@ -209,11 +209,19 @@ mod tests {
             ),
             ["a", "b"]
         );
-        assert!(merged
+        let expected: Vec<(&str, &str)> = a
             .findings
             .iter()
-            .all(|f| f.cluster.as_deref() == Some("a")));
-        assert_eq!(merged.findings.len(), a.findings.len());
+            .map(|f| ("a", f.rule.as_str()))
+            .chain(b.findings.iter().map(|f| ("b", f.rule.as_str())))
+            .collect();
+        let found: Vec<(&str, &str)> = merged
+            .findings
+            .iter()
+            .map(|f| (f.cluster.as_deref().unwrap(), f.rule.as_str()))
+            .collect();
+        assert_eq!(found, expected);
+        assert!(found.contains(&("a", "NPC001")));
         assert_eq!(merged.summary.workloads, 2);
         assert_eq!(merged.summary.uncovered_workloads, 1);
         assert_eq!(merged.summary.network_policies, 1);
