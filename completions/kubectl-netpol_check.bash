@@ -47,7 +47,7 @@ _kubectl_netpol_check() {
 
     case "${cmd}" in
         kubectl_netpol_check)
-            opts="-f -n -A -o -l -s -v -h -V --filename --namespace --all-namespaces --output --selector --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --fail-on-change --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --help --version post-render generate rules explain reach matrix diff completion"
+            opts="-f -n -A -o -l -s -v -h -V --filename --namespace --all-namespaces --output --selector --kubeconfig --context --all-contexts --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --fail-on-change --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --help --version post-render generate rules explain reach matrix diff completion"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -199,7 +199,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__diff)
-            opts="-f -n -A -o -s -v -h --filename --base --base-ref --base-cluster --namespace --all-namespaces --output --fail-on --pairs --include-system --exclude-namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --help"
+            opts="-f -n -A -o -s -v -h --filename --base --base-ref --base-cluster --namespace --all-namespaces --output --fail-on --pairs --include-system --exclude-namespace --host-network --cilium-policy-mode --kubeconfig --context --all-contexts --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -317,7 +317,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__explain)
-            opts="-f -n -s -v -o -h --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --output --help"
+            opts="-f -n -s -v -o -h --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --all-contexts --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -419,7 +419,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__generate)
-            opts="-f -n -s -v -h --filename --namespace --mode --policy-format --no-dns --dns-namespace --dns-selector --include-system --exclude-namespace --host-network --cilium-policy-mode --with-cluster --release --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --help"
+            opts="-f -n -s -v -h --filename --namespace --mode --policy-format --no-dns --dns-namespace --dns-selector --include-system --exclude-namespace --host-network --cilium-policy-mode --with-cluster --release --kubeconfig --context --all-contexts --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -533,7 +533,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__matrix)
-            opts="-f -n -s -v -A -l -o -h --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --all-namespaces --selector --output --help"
+            opts="-f -n -s -v -A -l -o -h --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --all-contexts --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --all-namespaces --selector --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -643,7 +643,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__post__subcmd__render)
-            opts="-n -o -l -s -v -h --namespace --emit-default-deny --policy-format --no-dns --dns-namespace --dns-selector --include-hooks --report-file --output --selector --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --with-cluster --release --fail-on-change --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --help"
+            opts="-n -o -l -s -v -h --namespace --emit-default-deny --policy-format --no-dns --dns-namespace --dns-selector --include-hooks --report-file --output --selector --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --with-cluster --release --fail-on-change --kubeconfig --context --all-contexts --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -793,7 +793,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__reach)
-            opts="-f -n -s -v -o -h --to-namespace --port --protocol --expect --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --output --help"
+            opts="-f -n -s -v -o -h --to-namespace --port --protocol --expect --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --all-contexts --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

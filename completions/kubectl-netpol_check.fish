@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_netpol_check_global_optspecs
-    string join \n f/filename= n/namespace= A/all-namespaces o/output= l/selector= kubeconfig= context= cluster= user= request-timeout= s/server= certificate-authority= insecure-skip-tls-verify= token= v/v= with-cluster= release= fail-on-change= fail-on= include-system exclude-namespace= color= enable= disable= severity= host-network= cilium-policy-mode= h/help V/version
+    string join \n f/filename= n/namespace= A/all-namespaces o/output= l/selector= kubeconfig= context= all-contexts cluster= user= request-timeout= s/server= certificate-authority= insecure-skip-tls-verify= token= v/v= with-cluster= release= fail-on-change= fail-on= include-system exclude-namespace= color= enable= disable= severity= host-network= cilium-policy-mode= h/help V/version
 end
 
 function __fish_kubectl_netpol_check_needs_command
@@ -33,7 +33,7 @@ yaml\t'The report object as YAML'
 sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s l -l selector -d 'Label selector limiting the workloads reported, and the findings on them and on the policies selecting them, in kubectl\'s syntax (app=web, tier in (a,b), !legacy); verdicts are worked out on everything all the same' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l context -d 'The kubeconfig context to use. Repeated, the check (not the other commands) reads each of those clusters and merges their reports' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
@@ -68,6 +68,7 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" 
 always\t''
 never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s A -l all-namespaces -d 'Every namespace (live clusters)'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l all-contexts -d 'Check every context of the kubeconfig, each cluster in the namespace of -n, every namespace with -A, else its context\'s namespace; one merged report (the check only)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s V -l version -d 'Print version'
@@ -119,7 +120,7 @@ opened\t'Those, or any connection the change opens'
 any\t'Any change of coverage, connections or findings'
 never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l context -d 'The kubeconfig context to use. Repeated, the check (not the other commands) reads each of those clusters and merges their reports' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
@@ -132,6 +133,7 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l no-dns -d 'Do not add allow-dns next to generated egress denies'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l include-hooks -d 'Analyse Helm hooks too (helm.sh/hook, including `helm test` pods)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l all-contexts -d 'Check every context of the kubeconfig, each cluster in the namespace of -n, every namespace with -A, else its context\'s namespace; one merged report (the check only)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s f -l filename -d 'Manifest file, directory or - for stdin. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s n -l namespace -d 'Namespace for objects that do not name one (default: "default")' -r
@@ -152,7 +154,7 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 optional\t'Go on without the cluster when it cannot be read, and say so on stderr'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l release -d 'The Helm release of the manifests (default: their pods\' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l context -d 'The kubeconfig context to use. Repeated, the check (not the other commands) reads each of those clusters and merges their reports' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
@@ -164,6 +166,7 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l no-dns -d 'Do not add allow-dns next to generated egress denies'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l all-contexts -d 'Check every context of the kubeconfig, each cluster in the namespace of -n, every namespace with -A, else its context\'s namespace; one merged report (the check only)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand rules" -l markdown -d 'Print the full documentation (docs/rules.md) instead of the table'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand rules" -s h -l help -d 'Print help'
@@ -175,7 +178,7 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 always\t''
 never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l context -d 'The kubeconfig context to use. Repeated, the check (not the other commands) reads each of those clusters and merges their reports' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
@@ -190,6 +193,7 @@ optional\t'Go on without the cluster when it cannot be read, and say so on stder
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l release -d 'The Helm release of the manifests (default: their pods\' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s o -l output -r -f -a "text\t'Plain words'
 json\t'One JSON object'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l all-contexts -d 'Check every context of the kubeconfig, each cluster in the namespace of -n, every namespace with -A, else its context\'s namespace; one merged report (the check only)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l to-namespace -d 'Namespace of the destination workload (default: the -n namespace)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l port -d 'Destination port: a number, or a container port name of the destination. Without it, any port counts and the allowed connections are listed' -r
@@ -206,7 +210,7 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 always\t''
 never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l context -d 'The kubeconfig context to use. Repeated, the check (not the other commands) reads each of those clusters and merges their reports' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
@@ -221,6 +225,7 @@ optional\t'Go on without the cluster when it cannot be read, and say so on stder
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l release -d 'The Helm release of the manifests (default: their pods\' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s o -l output -r -f -a "text\t'Plain words'
 json\t'One JSON object'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l all-contexts -d 'Check every context of the kubeconfig, each cluster in the namespace of -n, every namespace with -A, else its context\'s namespace; one merged report (the check only)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s f -l filename -d 'Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s n -l namespace -d 'The namespace of the workloads named (and of manifest objects that name none; default: "default", or the context\'s namespace for a cluster)' -r
@@ -230,7 +235,7 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 always\t''
 never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l context -d 'The kubeconfig context to use. Repeated, the check (not the other commands) reads each of those clusters and merges their reports' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
@@ -247,6 +252,7 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s o -l output -r -f -a "table\t'A grid: rows send, columns receive'
 json\t'One JSON object'
 connlist\t'netpol-analyzer\'s connlist: `SRC => DST : CONN`, one line per allowed pair'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l all-contexts -d 'Check every context of the kubeconfig, each cluster in the namespace of -n, every namespace with -A, else its context\'s namespace; one merged report (the check only)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s A -l all-namespaces -d 'Every namespace (the default for manifests without -n)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s f -l filename -d 'The new side: manifest file, directory (recursive) or - for stdin. Repeatable' -r
@@ -268,7 +274,7 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 always\t''
 never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l context -d 'The kubeconfig context to use. Repeated, the check (not the other commands) reads each of those clusters and merges their reports' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l cluster -d 'The kubeconfig cluster to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l user -d 'The kubeconfig user to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l request-timeout -d 'How long to wait for the server per request: 0 (no limit), 30s, 1m, 1h, or seconds' -r
@@ -285,5 +291,6 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s A -l all-namespaces -d 'With --base-cluster: read every namespace of the cluster'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l pairs -d 'Also list every workload pair whose connection changed'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l all-contexts -d 'Check every context of the kubeconfig, each cluster in the namespace of -n, every namespace with -A, else its context\'s namespace; one merged report (the check only)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand completion" -s h -l help -d 'Print help'

@@ -248,6 +248,7 @@ pub fn analyse_with_options(
                 (None, None)
             };
             NamespaceEntry {
+                cluster: None,
                 name: ns.clone(),
                 workloads: w,
                 network_policies: p,
@@ -330,6 +331,7 @@ pub fn analyse_with_options(
         suppressed,
         generated: Vec::new(),
         cluster: None,
+        clusters: None,
         notes: invalid
             .iter()
             .map(|&i| {
@@ -430,6 +432,7 @@ fn workload_entries(
         .map(|&(_, i)| {
             let (w, v) = (&workloads[i as usize], &coverage.workloads[i as usize]);
             WorkloadEntry {
+                cluster: None,
                 kind: w.kind.as_str().to_owned(),
                 namespace: w.namespace.clone(),
                 name: w.name.clone(),
@@ -1140,6 +1143,7 @@ mod tests {
                 file: None,
                 line: None,
                 suppression_reason: None,
+                cluster: None,
             }
         };
         for n in [0, 1, 2, 3, 10, 97, 500] {

@@ -17,6 +17,7 @@ pub mod completion;
 pub mod connectivity;
 pub mod diff;
 pub mod error;
+pub mod fleet;
 pub mod generate;
 pub mod in_cluster;
 pub mod manpage;

@@ -45,6 +45,55 @@ pub struct Report {
     /// what the change opens or uncovers (docs/with-cluster.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<serde_json::Value>,
+    /// Fleet mode (several `--context`, or `--all-contexts`): each context checked, in the
+    /// order given, with how it went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<Vec<ClusterEntry>>,
+}
+
+/// One context of a fleet run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterEntry {
+    pub context: String,
+    /// The API server's URL; empty when the context could not even be resolved to one.
+    pub server: String,
+    pub status: ClusterStatus,
+    /// Why, when the status is not `ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The CNI plugin recognised in kube-system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cni: Option<crate::cni::Cni>,
+    /// That cluster's own summary, when it was checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
+}
+
+/// How a fleet run went for one cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterStatus {
+    /// Checked.
+    Ok,
+    /// No answer: connection refused, no such host, timeout.
+    Unreachable,
+    /// The server refused the credentials (401) or a list the check needs (403).
+    Forbidden,
+    /// Anything else: a context the kubeconfig lacks, a certificate that does not verify, a
+    /// namespace that does not exist.
+    Error,
+}
+
+impl ClusterStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClusterStatus::Ok => "ok",
+            ClusterStatus::Unreachable => "unreachable",
+            ClusterStatus::Forbidden => "forbidden",
+            ClusterStatus::Error => "error",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +216,9 @@ impl SeverityCounts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NamespaceEntry {
+    /// The context it was read from, in fleet mode only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<std::sync::Arc<str>>,
     pub name: String,
     pub workloads: usize,
     pub network_policies: usize,
@@ -199,6 +251,9 @@ pub struct DirectionFlags {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadEntry {
+    /// The context it was read from, in fleet mode only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<std::sync::Arc<str>>,
     pub kind: String,
     pub namespace: String,
     pub name: String,
@@ -357,6 +412,9 @@ pub struct PolicyRefEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
+    /// The context of the cluster it was found in, in fleet mode only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<std::sync::Arc<str>>,
     pub rule: String,
     pub name: String,
     pub severity: Severity,

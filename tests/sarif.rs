@@ -361,6 +361,7 @@ fn cluster_finding(rule: &str, namespace: Option<&str>, kind: &str, object: &str
         file: None,
         line: None,
         suppression_reason: None,
+        cluster: None,
     }
 }
 
@@ -385,6 +386,7 @@ fn cluster_findings_get_pseudo_paths_and_stay_valid() {
         generated: vec![],
         notes: vec!["could not list cronjobs.batch: forbidden".to_owned()],
         cluster: None,
+        clusters: None,
     };
     assert_eq!(report.findings[0].severity, Severity::Error);
     let mut buf = Vec::new();

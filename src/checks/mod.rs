@@ -89,6 +89,7 @@ impl Rule {
             file: origin.file.as_deref().map(str::to_owned),
             line: origin.line,
             suppression_reason: None,
+            cluster: None,
         }
     }
 }

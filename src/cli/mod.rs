@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod connectivity;
 pub mod diff;
+mod fleet;
 pub mod with_cluster;
 
 use crate::analysis::{self, RuleConfig, Scope};
@@ -378,9 +379,15 @@ pub struct ClusterArgs {
     #[arg(long, value_name = "PATH")]
     pub kubeconfig: Option<std::path::PathBuf>,
 
-    /// The kubeconfig context to use.
+    /// The kubeconfig context to use. Repeated, the check (not the other commands) reads each
+    /// of those clusters and merges their reports.
     #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    pub context: Vec<String>,
+
+    /// Check every context of the kubeconfig, each cluster in the namespace of -n, every
+    /// namespace with -A, else its context's namespace; one merged report (the check only).
+    #[arg(long, conflicts_with = "context")]
+    pub all_contexts: bool,
 
     /// The kubeconfig cluster to use.
     #[arg(long, value_name = "NAME")]
@@ -428,11 +435,27 @@ pub struct ClusterArgs {
 }
 
 impl ClusterArgs {
+    /// Several clusters at once: `--context` more than once, or `--all-contexts`.
+    pub fn fleet(&self) -> bool {
+        self.all_contexts || self.context.len() > 1
+    }
+
+    /// Fleet mode is the check's: a one-line usage error for the other commands.
+    fn refuse_fleet(&self, command: &str) -> Result<(), Error> {
+        if self.fleet() {
+            return Err(Error::Usage(format!(
+                "several clusters (--context more than once, --all-contexts) are for the check \
+                 only, not for {command}: name one --context"
+            )));
+        }
+        Ok(())
+    }
+
     /// The options of these flags; the caller fills in what it lists.
     pub fn options(&self) -> ClusterOptions {
         ClusterOptions {
             kubeconfig: self.kubeconfig.clone(),
-            context: self.context.clone(),
+            context: self.context.last().cloned(),
             cluster: self.cluster.clone(),
             user: self.user.clone(),
             request_timeout: self.request_timeout.and_then(|t| t.0),
@@ -765,6 +788,18 @@ fn install_panic_hook() {
 
 /// Runs a parsed command line; returns the exit status or the error that stopped the run.
 pub fn run(cli: &Cli) -> Result<i32, Error> {
+    let cluster_flags = match &cli.command {
+        Some(Command::PostRender(a)) => Some((&a.cluster, "post-render")),
+        Some(Command::Generate(a)) => Some((&a.cluster, "generate")),
+        Some(Command::Explain(a)) => Some((&a.input.cluster, "explain")),
+        Some(Command::Reach(a)) => Some((&a.input.cluster, "reach")),
+        Some(Command::Matrix(a)) => Some((&a.input.cluster, "matrix")),
+        Some(Command::Diff(a)) => Some((&a.cluster, "diff")),
+        _ => None,
+    };
+    if let Some((flags, command)) = cluster_flags {
+        flags.refuse_fleet(command)?;
+    }
     match &cli.command {
         None => check(&cli.check),
         Some(Command::PostRender(args)) => post_render(args),
@@ -781,6 +816,16 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
 }
 
 fn check(args: &CheckArgs) -> Result<i32, Error> {
+    if args.cluster.fleet() {
+        if !args.filenames.is_empty() {
+            return Err(Error::Usage(
+                "several clusters (--context more than once, --all-contexts) are checked live: \
+                 they do not go with -f"
+                    .to_owned(),
+            ));
+        }
+        return fleet::check(args);
+    }
     if args.filenames.is_empty() {
         return check_cluster(args);
     }
@@ -848,7 +893,8 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
 
 fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
     let c = &args.cluster;
-    let rules = args.verdict.rules()?;
+    // Bad rule flags are refused before the cluster is asked anything.
+    args.verdict.rules()?;
     let machine_output = matches!(args.output, Format::Json | Format::Yaml | Format::Sarif);
     let options = ClusterOptions {
         namespace: args.namespace.clone(),
@@ -857,6 +903,19 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
         ..c.options()
     };
     let data = cluster::load(&options)?;
+    let report = cluster_report(args, data, false)?;
+    emit(&report, args.output, args.verdict.color.enabled())?;
+    Ok(args.verdict.fail_on.exit_code(&report))
+}
+
+/// The report on what a cluster gave. `fleet`: the notes on stderr name the context, as
+/// several clusters' notes mix there.
+fn cluster_report(
+    args: &CheckArgs,
+    data: cluster::ClusterData,
+    fleet: bool,
+) -> Result<Report, Error> {
+    let rules = args.verdict.rules()?;
     // Naming a system namespace with -n is asking for it.
     let named_system = data
         .namespace
@@ -869,13 +928,20 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
     let mut inventory = data.inventory;
     args.verdict.cilium.apply(&mut inventory);
     scope.apply(&mut inventory);
-    note_ignored_policies(&inventory);
+    if fleet {
+        let counts = inventory.ignored_policy_counts();
+        for note in crate::report::ignored_policy_notes(&counts) {
+            let line = format!("context {}: {note}", data.context);
+            eprintln!("note: {}", output::terminal::escape_lines(&line));
+        }
+    } else {
+        note_ignored_policies(&inventory);
+    }
     let source = Source::cluster(data.context, data.server, data.cni);
     let options = args.verdict.analysis(args.selector.as_ref());
     let mut report = analysis::analyse_with_options(&inventory, source, &rules, &options);
     report.notes.extend(data.notes);
-    emit(&report, args.output, args.verdict.color.enabled())?;
-    Ok(args.verdict.fail_on.exit_code(&report))
+    Ok(report)
 }
 
 fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
@@ -1084,6 +1150,16 @@ pub(crate) fn read_manifests(
 pub(crate) fn note_ignored_policies(inventory: &crate::model::Inventory) {
     for note in crate::report::ignored_policy_notes(&inventory.ignored_policy_counts()) {
         eprintln!("note: {}", output::terminal::escape_lines(&note));
+    }
+}
+
+/// Writes what was rendered on stdout. A closed pipe (`| head`) is not an error.
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", &e)),
+        _ => Ok(()),
     }
 }
 

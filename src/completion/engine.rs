@@ -92,7 +92,10 @@ impl Completions {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClusterFlags {
     pub kubeconfig: Option<PathBuf>,
+    /// The last `--context`: the one namespaces are looked up in.
     pub context: Option<String>,
+    /// Every `--context` so far (the check reads several clusters), not offered again.
+    pub contexts: Vec<String>,
     pub cluster: Option<String>,
     pub user: Option<String>,
     pub server: Option<String>,
@@ -278,7 +281,10 @@ impl<'a> Line<'a> {
         let value = value.to_owned();
         match arg.get_id().as_str() {
             "kubeconfig" => self.flags.kubeconfig = Some(PathBuf::from(value)),
-            "context" => self.flags.context = Some(value),
+            "context" => {
+                self.flags.contexts.push(value.clone());
+                self.flags.context = Some(value);
+            }
             "cluster" => self.flags.cluster = Some(value),
             "user" => self.flags.user = Some(value),
             "server" => self.flags.server = Some(value),
@@ -407,7 +413,11 @@ fn values(
             .into_iter()
             .map(|n| Candidate::new(n, ""))
             .collect(),
-        "context" => lookups.contexts(flags),
+        "context" => lookups
+            .contexts(flags)
+            .into_iter()
+            .filter(|c| !flags.contexts.contains(&c.value))
+            .collect(),
         "cluster" => names(lookups.clusters(flags)),
         "user" => names(lookups.users(flags)),
         "enable" | "disable" => rules(),
@@ -649,6 +659,7 @@ mod tests {
             ClusterFlags {
                 kubeconfig: Some("/k".into()),
                 context: Some("prod".into()),
+                contexts: vec!["prod".into()],
                 ..ClusterFlags::default()
             }
         );
@@ -677,6 +688,11 @@ mod tests {
             }
         );
         assert_eq!(complete(&["--context", ""]).values(), ["prod", "dev"]);
+        // A second --context (several clusters) offers the ones not named yet.
+        assert_eq!(
+            complete(&["--context", "prod", "--context", ""]).values(),
+            ["dev"]
+        );
         assert_eq!(complete(&["--cluster", ""]).values(), ["prod-eu"]);
         assert_eq!(complete(&["-nk"]).values(), ["-nkube-system"]);
         assert_eq!(

@@ -409,6 +409,7 @@ fn sarif_result(
         file: at.0.map(str::to_owned),
         line: at.1,
         suppression_reason: None,
+        cluster: None,
     };
     let mut location = json!({
         "physicalLocation": {

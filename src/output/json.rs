@@ -37,6 +37,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         generated: report.generated.clone(),
         notes: report.notes.clone(),
         cluster: report.cluster.clone(),
+        clusters: report.clusters.clone(),
     };
     let text = serde_json::to_string_pretty(&skeleton).map_err(io::Error::other)?;
     let mut rest = text.as_str();

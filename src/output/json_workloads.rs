@@ -130,6 +130,7 @@ impl RefTexts {
 pub(super) fn write(w: &WorkloadEntry, out: &mut Vec<u8>, refs: &mut RefTexts) -> io::Result<()> {
     // Every field named: a new one is a compile error here, not a field missing from the JSON.
     let WorkloadEntry {
+        cluster,
         kind,
         namespace,
         name,
@@ -139,7 +140,10 @@ pub(super) fn write(w: &WorkloadEntry, out: &mut Vec<u8>, refs: &mut RefTexts) -
         egress,
     } = w;
     out.push(b'{');
-    field(out, FIELD, "kind", kind, true)?;
+    if let Some(cluster) = cluster {
+        field(out, FIELD, "cluster", cluster, true)?;
+    }
+    field(out, FIELD, "kind", kind, cluster.is_none())?;
     field(out, FIELD, "namespace", namespace, false)?;
     field(out, FIELD, "name", name, false)?;
     field(out, FIELD, "pods", pods, false)?;

@@ -157,6 +157,9 @@ fn result(report: &Report, f: &Finding, suppressed: bool) -> Value {
     if let Some(index) = RULES.iter().position(|r| r.id == f.rule) {
         result["ruleIndex"] = json!(index);
     }
+    if let Some(cluster) = &f.cluster {
+        result["properties"] = json!({ "cluster": cluster });
+    }
     if suppressed {
         let mut suppression = json!({ "kind": "inSource" });
         if let Some(reason) = &f.suppression_reason {
@@ -217,9 +220,9 @@ fn pseudo_path_in(source: &crate::report::Source, f: &Finding) -> String {
     parts.push(if kind.is_empty() { "input" } else { kind });
     if kind == "cluster" {
         parts.push(
-            source
-                .context
+            f.cluster
                 .as_deref()
+                .or(source.context.as_deref())
                 .filter(|c| !c.is_empty())
                 .unwrap_or("cluster"),
         );
@@ -282,13 +285,15 @@ fn percent_encode(s: &str, keep: &[u8]) -> String {
 }
 
 /// FNV-1a (64 bits) of rule, namespace, kind and object, NUL-separated, as 16 hex digits: the
-/// identity of a finding, whatever file or line the object is at.
+/// identity of a finding, whatever file or line the object is at. In fleet mode the cluster
+/// comes first: the same object in two clusters is two alerts.
 pub fn fingerprint(f: &Finding) -> String {
     let namespace = f.namespace.as_deref().unwrap_or("");
-    format!(
-        "{:016x}",
-        fnv1a64(&[&f.rule, namespace, &f.kind, &f.object])
-    )
+    let hash = match &f.cluster {
+        Some(cluster) => fnv1a64(&[cluster, &f.rule, namespace, &f.kind, &f.object]),
+        None => fnv1a64(&[&f.rule, namespace, &f.kind, &f.object]),
+    };
+    format!("{hash:016x}")
 }
 
 fn fnv1a64(parts: &[&str]) -> u64 {
@@ -323,6 +328,7 @@ mod tests {
             file: None,
             line: None,
             suppression_reason: None,
+            cluster: None,
         }
     }
 
@@ -339,6 +345,7 @@ mod tests {
             generated: vec![],
             notes: vec![],
             cluster: None,
+            clusters: None,
         }
     }
 

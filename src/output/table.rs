@@ -42,6 +42,50 @@ pub fn render(
     write_summary(report, false, out)
 }
 
+/// Fleet mode: per cluster, in the order given, a heading (`==> context NAME (SERVER) <==`, as
+/// `tail` heads several files) and the table of that cluster alone, or why it was not checked;
+/// then one line on the fleet.
+pub fn render_fleet(
+    outcomes: &[crate::fleet::Outcome],
+    wide: bool,
+    color: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut failed: Vec<String> = Vec::new();
+    for (i, o) in outcomes.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let server = match o.server.as_str() {
+            "" => String::new(),
+            s => format!(" ({})", escape(s)),
+        };
+        let heading = format!("==> context {}{server} <==", escape(&o.context));
+        if color {
+            writeln!(out, "{}", heading.bold())?;
+        } else {
+            writeln!(out, "{heading}")?;
+        }
+        match &o.result {
+            Ok(report) => render(report, wide, color, out)?,
+            Err(f) => {
+                writeln!(out, "{}: {}", f.status.as_str(), escape_lines(&f.message))?;
+                failed.push(format!("{}: {}", escape(&o.context), f.status.as_str()));
+            }
+        }
+    }
+    writeln!(out)?;
+    let checked = outcomes.len() - failed.len();
+    let mut line = format!(
+        "Fleet: {}, {checked} checked",
+        count(outcomes.len(), "context", "contexts")
+    );
+    if !failed.is_empty() {
+        line.push_str(&format!("; {}", failed.join("; ")));
+    }
+    writeln!(out, "{line}")
+}
+
 /// The short report a post-renderer prints on stderr: the findings at or above `threshold`
 /// and the summary.
 pub fn render_brief(

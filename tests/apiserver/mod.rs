@@ -207,21 +207,47 @@ fn label_map(labels: &[(&str, &str)]) -> Value {
 /// Writes a kubeconfig whose only context (`context`, current) points at a local port nobody
 /// listens on, and returns that port.
 pub fn write_unreachable_kubeconfig(path: &std::path::Path, context: &str) -> u16 {
+    let (text, port) = unreachable_kubeconfig(context);
+    std::fs::write(path, text).unwrap();
+    port
+}
+
+/// [`write_unreachable_kubeconfig`]'s text, and the port. Its cluster and user are named after
+/// the context, so that [`merge_kubeconfigs`] can join it to others.
+pub fn unreachable_kubeconfig(context: &str) -> (String, u16) {
     // Bind a port, then free it.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    std::fs::write(
-        path,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"https://127.0.0.1:{port}\"}}\n\
-             contexts:\n- name: {context}\n  context: {{cluster: c, user: u}}\nusers:\n- name: u\n  user: {{token: t}}\ncurrent-context: {context}\n"
-        ),
-    )
-    .unwrap();
-    port
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: {context}\n  cluster: {{server: \"https://127.0.0.1:{port}\"}}\n\
+         contexts:\n- name: {context}\n  context: {{cluster: {context}, user: {context}}}\nusers:\n- name: {context}\n  user: {{token: t}}\ncurrent-context: {context}\n"
+    );
+    (text, port)
+}
+
+/// One kubeconfig with the clusters, users and contexts of several (from
+/// [`ApiServer::kubeconfig`] or [`unreachable_kubeconfig`], each naming them after its
+/// context), in that order; the first one's context is current.
+pub fn merge_kubeconfigs(configs: &[String]) -> String {
+    let mut merged = serde_json::json!({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [], "contexts": [], "users": [], "preferences": {},
+    });
+    for (i, text) in configs.iter().enumerate() {
+        let config: Value = serde_norway::from_str(text).expect("a kubeconfig");
+        for list in ["clusters", "contexts", "users"] {
+            let items = config[list].as_array().cloned().unwrap_or_default();
+            merged[list].as_array_mut().unwrap().extend(items);
+        }
+        if i == 0 {
+            merged["current-context"] = config["current-context"].clone();
+        }
+    }
+    // JSON is YAML.
+    serde_json::to_string_pretty(&merged).unwrap()
 }
 
 /// A refusal of `list`/`get` on one resource, like a missing RBAC grant.

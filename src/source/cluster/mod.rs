@@ -184,6 +184,56 @@ pub fn namespace_names(options: &ClusterOptions, deadline: Duration) -> Result<V
     })
 }
 
+/// The contexts of the kubeconfig `options` name, in its order, each with its cluster's server
+/// (empty when the kubeconfig gives none): what `--all-contexts` checks.
+pub fn context_servers(options: &ClusterOptions) -> Result<Vec<(String, String)>, Error> {
+    let Some(kubeconfig) = read_kubeconfig(options)? else {
+        return Err(Error::Usage(
+            "--all-contexts needs a kubeconfig ($KUBECONFIG, ~/.kube/config or --kubeconfig)"
+                .to_owned(),
+        ));
+    };
+    Ok(kubeconfig
+        .contexts
+        .iter()
+        .map(|c| {
+            let server = c
+                .context
+                .as_ref()
+                .map(|ctx| options.cluster.as_deref().unwrap_or(&ctx.cluster))
+                .and_then(|name| kubeconfig.clusters.iter().find(|k| k.name == name))
+                .and_then(|k| k.cluster.as_ref())
+                .and_then(|k| k.server.clone())
+                .or_else(|| options.server.clone())
+                .unwrap_or_default();
+            (c.name.clone(), server.trim_end_matches('/').to_owned())
+        })
+        .collect())
+}
+
+/// How a cluster that could not be checked failed, for a fleet run's `clusters` entries: read
+/// from the words [`load`] and the client use for each case (client.rs `transport_reason`).
+pub fn failure_status(error: &Error) -> crate::report::ClusterStatus {
+    use crate::report::ClusterStatus;
+    let Error::Cluster { message, .. } = error else {
+        return ClusterStatus::Error;
+    };
+    let unreachable = message.ends_with(" was refused")
+        || message.ends_with(" did not answer in time")
+        || message.ends_with(" closed the connection")
+        || message.starts_with("no such host ");
+    let forbidden = message.starts_with("Unauthorized: ")
+        || message.contains("(403)")
+        || message.contains("(401)");
+    if unreachable {
+        ClusterStatus::Unreachable
+    } else if forbidden {
+        ClusterStatus::Forbidden
+    } else {
+        ClusterStatus::Error
+    }
+}
+
 struct Connection {
     client: Client,
     context: String,
