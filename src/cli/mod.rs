@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod connectivity;
 pub mod diff;
+pub mod inputs;
 pub mod with_cluster;
 
 use crate::analysis::{self, RuleConfig, Scope};
@@ -131,6 +132,9 @@ pub struct InputArgs {
     /// Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub filenames: Vec<String>,
+
+    #[command(flatten)]
+    pub sources: inputs::SourceArgs,
 
     /// The namespace of the workloads named (and of manifest objects that name none; default:
     /// "default", or the context's namespace for a cluster).
@@ -338,6 +342,9 @@ pub struct CheckArgs {
     /// Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub filenames: Vec<String>,
+
+    #[command(flatten)]
+    pub sources: inputs::SourceArgs,
 
     /// Namespace for objects that do not name one (default: "default").
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
@@ -632,8 +639,16 @@ impl DnsArgs {
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Manifest file, directory or - for stdin. Repeatable.
-    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "PATH",
+        required_unless_present_any = ["kustomize", "chart"]
+    )]
     pub filenames: Vec<String>,
+
+    #[command(flatten)]
+    pub sources: inputs::SourceArgs,
 
     /// Namespace for objects that do not name one (default: "default").
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
@@ -781,7 +796,7 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
 }
 
 fn check(args: &CheckArgs) -> Result<i32, Error> {
-    if args.filenames.is_empty() {
+    if args.filenames.is_empty() && !args.sources.any() {
         return check_cluster(args);
     }
     let scope = args.verdict.scope()?;
@@ -793,7 +808,13 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         }
         None => args.namespace.clone().unwrap_or_else(|| "default".into()),
     };
-    let (mut inventory, source) = read_manifests(&args.filenames, &namespace)?;
+    let (mut inventory, source) = inputs::read(&inputs::Request {
+        filenames: &args.filenames,
+        sources: &args.sources,
+        release: args.with_cluster.release.as_deref(),
+        namespace: &namespace,
+        namespace_given: args.namespace.is_some(),
+    })?;
     args.verdict.cilium.apply(&mut inventory);
     scope.apply(&mut inventory);
     note_ignored_policies(&inventory);
@@ -996,7 +1017,13 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
         }
         None => args.namespace.clone().unwrap_or_else(|| "default".into()),
     };
-    let (mut inventory, _) = read_manifests(&args.filenames, &default_namespace)?;
+    let (mut inventory, _) = inputs::read(&inputs::Request {
+        filenames: &args.filenames,
+        sources: &args.sources,
+        release: args.with_cluster.release.as_deref(),
+        namespace: &default_namespace,
+        namespace_given: args.namespace.is_some(),
+    })?;
     args.cilium.apply(&mut inventory);
     scope.apply(&mut inventory);
     note_ignored_policies(&inventory);
