@@ -78,8 +78,7 @@ pub fn read(request: &Request<'_>) -> Result<(Inventory, Source), Error> {
         default_namespace: request.namespace.to_owned(),
         skip_helm_hooks: !sources.include_hooks,
     };
-    let (inventory, stdin_without_namespace) =
-        manifests::load_with(&inputs, &rendered, &options)?;
+    let (inventory, stdin_without_namespace) = manifests::load_with(&inputs, &rendered, &options)?;
     if stdin_without_namespace && !request.namespace_given {
         eprintln!(
             "hint: no object on stdin names a namespace: they are checked in {:?}, where kubectl \

@@ -38,7 +38,10 @@ pub fn default_release(chart: &str) -> String {
     // `oci://registry/shop:1.2.0`, and a packaged chart's `shop-1.2.0`.
     let last = last.split(':').next().unwrap_or(last);
     match last.rfind('-') {
-        Some(i) if last[i + 1..].starts_with(|c: char| c.is_ascii_digit()) && chart.ends_with(".tgz") => {
+        Some(i)
+            if last[i + 1..].starts_with(|c: char| c.is_ascii_digit())
+                && chart.ends_with(".tgz") =>
+        {
             last[..i].to_owned()
         }
         _ => last.to_owned(),
@@ -59,7 +62,13 @@ pub fn render(options: &ChartOptions<'_>) -> Result<Rendered, Error> {
         .unwrap_or_else(|| default_release(chart));
     let mut command = Command::new(helm);
     command
-        .args(["template", &release, chart, "--namespace", options.namespace])
+        .args([
+            "template",
+            &release,
+            chart,
+            "--namespace",
+            options.namespace,
+        ])
         .env_remove("HELM_NAMESPACE");
     for values in options.values {
         command.arg("--values").arg(values);
@@ -108,7 +117,10 @@ mod tests {
     fn the_default_release_is_the_charts_name() {
         assert_eq!(default_release("./charts/shop/"), "shop");
         assert_eq!(default_release("bitnami/redis"), "redis");
-        assert_eq!(default_release("oci://registry.example/charts/shop:1.2.0"), "shop");
+        assert_eq!(
+            default_release("oci://registry.example/charts/shop:1.2.0"),
+            "shop"
+        );
         assert_eq!(default_release("dist/shop-1.2.0.tgz"), "shop");
         assert_eq!(default_release("my-app"), "my-app");
     }

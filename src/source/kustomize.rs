@@ -93,8 +93,8 @@ impl Wrapper {
         let wrapper = Wrapper { dir };
         // Kustomize refuses absolute resource paths.
         let resource = rendered::relative(&wrapper.dir, target);
-        let resource = serde_json::to_string(&resource.display().to_string())
-            .expect("a string serialises");
+        let resource =
+            serde_json::to_string(&resource.display().to_string()).expect("a string serialises");
         std::fs::write(
             wrapper.dir.join("kustomization.yaml"),
             format!("resources:\n- {resource}\nbuildMetadata: [originAnnotations]\n"),
@@ -124,7 +124,10 @@ struct Origin {
 fn strip_origin(text: &str) -> (String, Option<Origin>) {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let indent = |l: &str| l.len() - l.trim_start().len();
-    let Some(at) = lines.iter().position(|l| l.trim_start().starts_with(ORIGIN)) else {
+    let Some(at) = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with(ORIGIN))
+    else {
         return (text.to_owned(), None);
     };
     let own = indent(lines[at]);
@@ -240,6 +243,9 @@ mod tests {
             text,
             "metadata:\n  annotations:\n    a: b\n    z: y\n  name: web\n"
         );
-        assert_eq!(origin.unwrap().repo.as_deref(), Some("https://example.com/r"));
+        assert_eq!(
+            origin.unwrap().repo.as_deref(),
+            Some("https://example.com/r")
+        );
     }
 }

@@ -272,7 +272,10 @@ pub fn load_with(
         .iter()
         .find(|l| &*l.name == "<stdin>")
         .is_some_and(|l| !names_a_namespace(&l.text));
-    Ok((inventory_of_documents(per_document), stdin_without_namespace))
+    Ok((
+        inventory_of_documents(per_document),
+        stdin_without_namespace,
+    ))
 }
 
 /// Whether any line of a stream sets a `namespace:` (YAML) or `"namespace":` (JSON). A textual
