@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_netpol_check_global_optspecs
-    string join \n f/filename= n/namespace= A/all-namespaces o/output= l/selector= kubeconfig= context= cluster= user= request-timeout= s/server= certificate-authority= insecure-skip-tls-verify= token= v/v= with-cluster= release= fail-on-change= fail-on= include-system exclude-namespace= color= enable= disable= severity= host-network= cilium-policy-mode= h/help V/version
+    string join \n f/filename= k/kustomize= chart= values= set= include-hooks n/namespace= A/all-namespaces o/output= l/selector= kubeconfig= context= cluster= user= request-timeout= s/server= certificate-authority= insecure-skip-tls-verify= token= v/v= with-cluster= release= fail-on-change= fail-on= include-system exclude-namespace= color= enable= disable= severity= host-network= cilium-policy-mode= h/help V/version
 end
 
 function __fish_kubectl_netpol_check_needs_command
@@ -25,6 +25,10 @@ function __fish_kubectl_netpol_check_using_subcommand
 end
 
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s f -l filename -d 'Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s k -l kustomize -d 'Kustomization directory, built with `kustomize build` (or `kubectl kustomize` when kustomize is not on PATH); findings name the file each object came from. Repeatable; mixes with -f' -r -f -a "(__fish_complete_directories)"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l chart -d 'Helm chart (directory, packaged chart, or a reference helm resolves) rendered with `helm template` by the helm on PATH, in the -n namespace, as release --release (default: the chart\'s name); findings name the templates' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l values -d 'A values file for --chart (helm\'s -f/--values: here -f reads manifests). Repeatable' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l set -d 'A value for --chart, as helm\'s --set KEY=VALUE. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s n -l namespace -d 'Namespace for objects that do not name one (default: "default")' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t'Workloads, findings and a summary line'
 wide\t'The table with the selecting policies of each workload'
@@ -67,6 +71,7 @@ pod\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l cilium-policy-mode -d 'Cilium\'s policy enforcement mode (its enable-policy setting): `default` (pods are default-deny in a direction once a policy asks for it), `always` (every pod, policies or not) or `never` (nothing enforced). Manifests: default unless given; live clusters: overrides what ConfigMap kube-system/cilium-config says' -r -f -a "default\t''
 always\t''
 never\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l include-hooks -d 'Analyse Helm hooks too (helm.sh/hook: `helm test` pods, migration jobs), which are otherwise left out of --chart and of rendered streams given with -f'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s A -l all-namespaces -d 'Every namespace (live clusters)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -134,6 +139,10 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s f -l filename -d 'Manifest file, directory or - for stdin. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s k -l kustomize -d 'Kustomization directory, built with `kustomize build` (or `kubectl kustomize` when kustomize is not on PATH); findings name the file each object came from. Repeatable; mixes with -f' -r -f -a "(__fish_complete_directories)"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l chart -d 'Helm chart (directory, packaged chart, or a reference helm resolves) rendered with `helm template` by the helm on PATH, in the -n namespace, as release --release (default: the chart\'s name); findings name the templates' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l values -d 'A values file for --chart (helm\'s -f/--values: here -f reads manifests). Repeatable' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l set -d 'A value for --chart, as helm\'s --set KEY=VALUE. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s n -l namespace -d 'Namespace for objects that do not name one (default: "default")' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l mode -d 'Per namespace (complete each namespace\'s default deny) or per uncovered workload' -r -f -a "namespace\t'Complete each namespace\'s default deny'
 workloads\t'One deny-all per uncovered workload, selecting exactly its pod labels'"
@@ -162,12 +171,17 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 false\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l token -d 'Bearer token for authentication to the API server (over the kubeconfig\'s user)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s v -l v -d 'Log level: 6 or more logs every request (verb, URL, status, time) on stderr' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l include-hooks -d 'Analyse Helm hooks too (helm.sh/hook: `helm test` pods, migration jobs), which are otherwise left out of --chart and of rendered streams given with -f'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l no-dns -d 'Do not add allow-dns next to generated egress denies'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand rules" -l markdown -d 'Print the full documentation (docs/rules.md) instead of the table'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand rules" -s h -l help -d 'Print help'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s f -l filename -d 'Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s k -l kustomize -d 'Kustomization directory, built with `kustomize build` (or `kubectl kustomize` when kustomize is not on PATH); findings name the file each object came from. Repeatable; mixes with -f' -r -f -a "(__fish_complete_directories)"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l chart -d 'Helm chart (directory, packaged chart, or a reference helm resolves) rendered with `helm template` by the helm on PATH, in the -n namespace, as release --release (default: the chart\'s name); findings name the templates' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l values -d 'A values file for --chart (helm\'s -f/--values: here -f reads manifests). Repeatable' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l set -d 'A value for --chart, as helm\'s --set KEY=VALUE. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s n -l namespace -d 'The namespace of the workloads named (and of manifest objects that name none; default: "default", or the context\'s namespace for a cluster)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
 pod\t''"
@@ -190,6 +204,7 @@ optional\t'Go on without the cluster when it cannot be read, and say so on stder
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l release -d 'The Helm release of the manifests (default: their pods\' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s o -l output -r -f -a "text\t'Plain words'
 json\t'One JSON object'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l include-hooks -d 'Analyse Helm hooks too (helm.sh/hook: `helm test` pods, migration jobs), which are otherwise left out of --chart and of rendered streams given with -f'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l to-namespace -d 'Namespace of the destination workload (default: the -n namespace)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l port -d 'Destination port: a number, or a container port name of the destination. Without it, any port counts and the allowed connections are listed' -r
@@ -199,6 +214,10 @@ SCTP\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l expect -d 'Exit 0 when the verdict is this one and 1 otherwise (for CI gates)' -r -f -a "allowed\t''
 denied\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s f -l filename -d 'Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s k -l kustomize -d 'Kustomization directory, built with `kustomize build` (or `kubectl kustomize` when kustomize is not on PATH); findings name the file each object came from. Repeatable; mixes with -f' -r -f -a "(__fish_complete_directories)"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l chart -d 'Helm chart (directory, packaged chart, or a reference helm resolves) rendered with `helm template` by the helm on PATH, in the -n namespace, as release --release (default: the chart\'s name); findings name the templates' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l values -d 'A values file for --chart (helm\'s -f/--values: here -f reads manifests). Repeatable' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l set -d 'A value for --chart, as helm\'s --set KEY=VALUE. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s n -l namespace -d 'The namespace of the workloads named (and of manifest objects that name none; default: "default", or the context\'s namespace for a cluster)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
 pod\t''"
@@ -221,8 +240,13 @@ optional\t'Go on without the cluster when it cannot be read, and say so on stder
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l release -d 'The Helm release of the manifests (default: their pods\' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s o -l output -r -f -a "text\t'Plain words'
 json\t'One JSON object'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -l include-hooks -d 'Analyse Helm hooks too (helm.sh/hook: `helm test` pods, migration jobs), which are otherwise left out of --chart and of rendered streams given with -f'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand reach" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s f -l filename -d 'Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s k -l kustomize -d 'Kustomization directory, built with `kustomize build` (or `kubectl kustomize` when kustomize is not on PATH); findings name the file each object came from. Repeatable; mixes with -f' -r -f -a "(__fish_complete_directories)"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l chart -d 'Helm chart (directory, packaged chart, or a reference helm resolves) rendered with `helm template` by the helm on PATH, in the -n namespace, as release --release (default: the chart\'s name); findings name the templates' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l values -d 'A values file for --chart (helm\'s -f/--values: here -f reads manifests). Repeatable' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l set -d 'A value for --chart, as helm\'s --set KEY=VALUE. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s n -l namespace -d 'The namespace of the workloads named (and of manifest objects that name none; default: "default", or the context\'s namespace for a cluster)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
 pod\t''"
@@ -247,6 +271,7 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s o -l output -r -f -a "table\t'A grid: rows send, columns receive'
 json\t'One JSON object'
 connlist\t'netpol-analyzer\'s connlist: `SRC => DST : CONN`, one line per allowed pair'"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l include-hooks -d 'Analyse Helm hooks too (helm.sh/hook: `helm test` pods, migration jobs), which are otherwise left out of --chart and of rendered streams given with -f'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s A -l all-namespaces -d 'Every namespace (the default for manifests without -n)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s f -l filename -d 'The new side: manifest file, directory (recursive) or - for stdin. Repeatable' -r

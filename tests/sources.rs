@@ -415,8 +415,19 @@ fn a_stream_without_namespaces_gets_a_hint_about_n() {
     assert!(hints[0].starts_with("hint: "), "{}", r.stderr);
     assert!(hints[0].contains("\"default\"") && hints[0].contains("-n"));
     // Objects that name their namespace need no hint.
-    let named = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  containers: []\n";
+    let pod = "# Source: c/templates/web.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers: []\n";
+    let named = pod.replace("  name: web\n", "  name: web\n  namespace: shop\n");
     let r = run_with_path(&path, &["-f", "-"], named.as_bytes());
+    assert_eq!(r.stderr, "");
+    let r = run_with_path(&path, &["-f", "-"], pod.as_bytes());
+    assert!(r.stderr.starts_with("hint: "), "{}", r.stderr);
+    // Nor do hand-written snippets, which kubectl would apply to its default namespace too.
+    let r = run_with_path(
+        &path,
+        &["-f", "-"],
+        pod.replacen("# Source: c/templates/web.yaml\n", "", 1)
+            .as_bytes(),
+    );
     assert_eq!(r.stderr, "");
     // Nor do files: the hint is about streams piped from a renderer.
     let r = run_with_path(&path, &["-f", BASE], b"");

@@ -1,7 +1,7 @@
 //! Inputs besides `-f`: kustomizations (`-k`) and Helm charts (`--chart`), rendered by the
 //! user's own kustomize, kubectl and helm, and whether Helm hooks are analysed.
 
-use clap::Args;
+use clap::{Args, ValueHint};
 
 use crate::error::Error;
 use crate::model::Inventory;
@@ -15,17 +15,17 @@ pub struct SourceArgs {
     /// Kustomization directory, built with `kustomize build` (or `kubectl kustomize` when
     /// kustomize is not on PATH); findings name the file each object came from. Repeatable;
     /// mixes with -f.
-    #[arg(short = 'k', long = "kustomize", value_name = "DIR")]
+    #[arg(short = 'k', long = "kustomize", value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub kustomize: Vec<String>,
 
     /// Helm chart (directory, packaged chart, or a reference helm resolves) rendered with
     /// `helm template` by the helm on PATH, in the -n namespace, as release --release
     /// (default: the chart's name); findings name the templates.
-    #[arg(long, value_name = "CHART")]
+    #[arg(long, value_name = "CHART", value_hint = ValueHint::AnyPath)]
     pub chart: Option<String>,
 
     /// A values file for --chart (helm's -f/--values: here -f reads manifests). Repeatable.
-    #[arg(long = "values", value_name = "FILE", requires = "chart")]
+    #[arg(long = "values", value_name = "FILE", requires = "chart", value_hint = ValueHint::FilePath)]
     pub values: Vec<String>,
 
     /// A value for --chart, as helm's --set KEY=VALUE. Repeatable.

@@ -242,7 +242,8 @@ pub fn load(inputs: &[Input], options: &ManifestOptions) -> Result<Inventory, Er
 }
 
 /// Reads every input, adds what `-k` and `--chart` rendered, and builds the inventory; also
-/// tells whether stdin was read and none of its objects names a namespace.
+/// tells whether stdin held Helm's rendering of workloads and none of its objects names a
+/// namespace.
 pub fn load_with(
     inputs: &[Input],
     rendered: &[Rendered],
@@ -268,14 +269,23 @@ pub fn load_with(
             ),
         });
     }
-    let stdin_without_namespace = loaded
-        .iter()
-        .find(|l| &*l.name == "<stdin>")
-        .is_some_and(|l| !names_a_namespace(&l.text));
-    Ok((
-        inventory_of_documents(per_document),
-        stdin_without_namespace,
-    ))
+    let inventory = inventory_of_documents(per_document);
+    let stdin_without_namespace = !inventory.workloads.is_empty()
+        && loaded
+            .iter()
+            .find(|l| &*l.name == "<stdin>")
+            .is_some_and(|l| rendered_by_helm(&l.text) && !names_a_namespace(&l.text));
+    Ok((inventory, stdin_without_namespace))
+}
+
+/// Whether a stream is Helm's output: `helm template` and post-renderers name templates, and
+/// charts label their objects. Hand-written snippets piped in are not told about `-n`: for
+/// them `default` is what kubectl would use too, and saying so on every run is noise.
+fn rendered_by_helm(text: &str) -> bool {
+    text.starts_with("# Source: ")
+        || text.contains("\n# Source: ")
+        || text.contains("postrenderer.helm.sh/postrender-filename")
+        || text.contains("helm.sh/chart:")
 }
 
 /// Whether any line of a stream sets a `namespace:` (YAML) or `"namespace":` (JSON). A textual
