@@ -433,3 +433,23 @@ fn a_stream_without_namespaces_gets_a_hint_about_n() {
     let r = run_with_path(&path, &["-f", BASE], b"");
     assert_eq!(r.stderr, "");
 }
+
+#[test]
+fn diff_takes_the_new_side_from_a_kustomization() {
+    let path = kubectl_only();
+    let r = run_with_path(
+        &path,
+        &["diff", "--base", BASE, "-k", PROD, "-o", "json"],
+        b"",
+    );
+    assert_eq!(r.code, 0, "web gains isolation: {}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(
+        v.to_string().contains("overlays/prod/policies.yaml"),
+        "{v:#}"
+    );
+    let r = run_with_path(&path, &["diff", "--base-ref", "HEAD", "-k", DEV], b"");
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("--base PATH"), "{}", r.stderr);
+}

@@ -19,8 +19,8 @@ use crate::postrender::{self, PostRenderOptions};
 use crate::report::{Finding, Report, Severity, Source};
 use crate::semantics::{Coverage, HostNetwork, Selector};
 use crate::source::cluster::{self, ClusterOptions};
+use crate::source::manifests;
 use crate::source::paths;
-use crate::source::{self as sources, manifests, ManifestOptions};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
@@ -1092,22 +1092,6 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
 
 /// Policies of other APIs that the verdicts leave out: on stderr, whatever the output format,
 /// so that a JSON consumer's terminal still says so.
-/// The `-f` manifests read into one inventory (objects without a namespace go to
-/// `namespace`), and the report's source naming them.
-pub(crate) fn read_manifests(
-    filenames: &[String],
-    namespace: &str,
-) -> Result<(Inventory, Source), Error> {
-    let inputs = paths::expand(filenames)?;
-    let options = ManifestOptions {
-        default_namespace: namespace.to_owned(),
-        skip_helm_hooks: false,
-    };
-    let inventory = sources::load(&inputs, &options)?;
-    let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
-    Ok((inventory, source))
-}
-
 pub(crate) fn note_ignored_policies(inventory: &crate::model::Inventory) {
     for note in crate::report::ignored_policy_notes(&inventory.ignored_policy_counts()) {
         eprintln!("note: {}", output::terminal::escape_lines(&note));
