@@ -35,14 +35,17 @@ pub const EXIT_ERROR: i32 = 2;
     long_about = "Checks that every workload is isolated by NetworkPolicies for ingress AND egress, \
                   following the API server's semantics (own-namespace selection, policyTypes \
                   defaulting, full label selectors, hostNetwork).\n\n\
-                  Reads manifests (-f: files, directories, stdin), or without -f the cluster of \
-                  the current kubeconfig context, like kubectl.",
+                  Reads manifests (-f: files, directories, stdin; -k: kustomizations; --chart: \
+                  a Helm chart), or without them the cluster of the current kubeconfig context, \
+                  like kubectl.",
     after_help = "Examples:\n  \
                   kubectl netpol-check -A\n  \
                   kubectl netpol-check -n shop -o wide\n  \
                   kubectl netpol-check --context prod -A -o json > report.json\n  \
                   kubectl netpol-check -f k8s/ -f extra.yaml\n  \
-                  helm template shop ./chart | kubectl netpol-check -f -\n  \
+                  helm template shop ./chart | kubectl netpol-check -f - -n shop\n  \
+                  kubectl netpol-check -k overlays/prod\n  \
+                  kubectl netpol-check --chart ./chart -n shop --values prod.yaml\n  \
                   kubectl netpol-check -f dump.yaml -o json\n  \
                   helm install shop ./chart --post-renderer kubectl-netpol_check --post-renderer-args post-render\n  \
                   kubectl netpol-check generate -f k8s/ > default-deny.yaml\n\n\
