@@ -453,3 +453,111 @@ fn diff_takes_the_new_side_from_a_kustomization() {
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     assert!(r.stderr.contains("--base PATH"), "{}", r.stderr);
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The `$ ...` transcripts of docs/sources.md, run in a directory laid out as they assume
+/// (`base/`, `overlays/`, `charts/storefront/`): what each prints up to a `...` line is the
+/// output's beginning, and each line after a `...` is somewhere in it.
+#[test]
+fn the_transcripts_of_docs_sources_md_are_real_output() {
+    let root = common::root();
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(
+        &root.join("tests/fixtures/kustomize/base"),
+        &work.path().join("base"),
+    );
+    copy_dir(
+        &root.join("tests/fixtures/kustomize/overlays"),
+        &work.path().join("overlays"),
+    );
+    copy_dir(&root.join(CHART), &work.path().join("charts/storefront"));
+    let tools = path_with(&[("kubectl", "kubectl"), ("helm", "helm3")]);
+    let none = path_with(&[]);
+
+    let doc = std::fs::read_to_string(root.join("docs/sources.md")).unwrap();
+    let mut transcripts: Vec<(String, Vec<String>)> = Vec::new();
+    // Within a fenced block, from a `$ ` line on.
+    let mut in_transcript = false;
+    for line in doc.lines() {
+        if line.starts_with("```") {
+            in_transcript = false;
+        } else if let Some(command) = line.strip_prefix("$ ") {
+            transcripts.push((command.to_owned(), Vec::new()));
+            in_transcript = true;
+        } else if let (true, Some((_, lines))) = (in_transcript, transcripts.last_mut()) {
+            lines.push(line.to_owned());
+        }
+    }
+    assert!(transcripts.len() >= 5, "{transcripts:?}");
+    for (command, expected) in &mut transcripts {
+        // Trailing blank lines close a transcript before the next command.
+        while expected.last().is_some_and(|l| l.is_empty()) {
+            expected.pop();
+        }
+        let missing_tool = expected.iter().any(|l| l.contains("is not on PATH"));
+        let path = if missing_tool { &none } else { &tools };
+        let (stdin, ours) = match command.split_once(" | ") {
+            Some((helm, ours)) => {
+                let args: Vec<&str> = helm.split_whitespace().skip(1).collect();
+                let out = std::process::Command::new(tools::dir().join("helm3"))
+                    .args(&args)
+                    .current_dir(work.path())
+                    .env_remove("HELM_NAMESPACE")
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "{helm}");
+                (out.stdout, ours)
+            }
+            None => (Vec::new(), command.as_str()),
+        };
+        let args: Vec<&str> = ours
+            .strip_prefix("kubectl netpol-check ")
+            .unwrap_or_else(|| panic!("{command}"))
+            .split_whitespace()
+            .collect();
+        let out = cmd()
+            .current_dir(work.path())
+            .env("PATH", path.path())
+            .env("HELM_CACHE_HOME", path.path().join("cache"))
+            .env("HELM_CONFIG_HOME", path.path().join("config"))
+            .env("HELM_DATA_HOME", path.path().join("data"))
+            .env_remove("HELM_NAMESPACE")
+            .args(&args)
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let printed: Vec<&str> = printed.lines().collect();
+        let cut = expected.iter().position(|l| l == "...");
+        let head = &expected[..cut.unwrap_or(expected.len())];
+        match cut {
+            Some(_) => assert!(
+                printed.len() >= head.len() && printed[..head.len()] == head[..],
+                "{command}: {printed:#?}"
+            ),
+            None => assert_eq!(printed, *head, "{command}"),
+        }
+        for line in expected.iter().skip(cut.map_or(expected.len(), |c| c + 1)) {
+            assert!(
+                printed.contains(&line.as_str()),
+                "{command}: {line}\n{printed:#?}"
+            );
+        }
+    }
+}

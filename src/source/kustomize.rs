@@ -42,10 +42,20 @@ pub fn build(dir: &str) -> Result<Rendered, Error> {
         .canonicalize()
         .map_err(|e| Error::io(dir, &e))?;
     let wrapper = Wrapper::new(&target).map_err(|e| Error::io("<temporary directory>", &e))?;
-    let mut command = Command::new(program);
+    let mut command = Command::new(&program);
     command.arg(verb).arg(&wrapper.dir);
     let name = format!("{label} {dir}");
-    let text = rendered::run(command, &format!("-k {dir}: {label}"))?;
+    let what = format!("-k {dir}: {label}");
+    let text = match rendered::run(command, &what) {
+        Ok(text) => text,
+        Err(wrapped) => {
+            // Kustomize's error names our temporary kustomization's relative path to yours:
+            // built alone, your directory fails in your terms.
+            let mut alone = Command::new(&program);
+            alone.arg(verb).arg(dir);
+            return Err(rendered::run(alone, &what).err().unwrap_or(wrapped));
+        }
+    };
 
     let mut sources = SourceFiles::default();
     let mut docs = Vec::new();
@@ -226,13 +236,13 @@ mod tests {
 
     #[test]
     fn the_origin_annotation_and_an_emptied_annotations_map_are_taken_off() {
-        let doc = "apiVersion: v1\nkind: Pod\nmetadata:\n  annotations:\n    config.kubernetes.io/origin: |\n      path: ../base/pod.yaml\n  name: web\nspec: {}\n";
+        let doc = "apiVersion: v1\nkind: Pod\nmetadata:\n  annotations:\n    config.kubernetes.io/origin: |\n      path: base/pod.yaml\n  name: web\nspec: {}\n";
         let (text, origin) = strip_origin(doc);
         assert_eq!(
             text,
             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec: {}\n"
         );
-        assert_eq!(origin.unwrap().path.as_deref(), Some("../base/pod.yaml"));
+        assert_eq!(origin.unwrap().path.as_deref(), Some("base/pod.yaml"));
     }
 
     #[test]
