@@ -27,7 +27,7 @@ struct Loaded {
 }
 
 fn load(input: &InputArgs) -> Result<Loaded, Error> {
-    if !input.filenames.is_empty() {
+    if !input.filenames.is_empty() || input.sources.any() {
         let cluster_options = super::with_cluster::options(&input.cluster, false);
         let namespace = match input.with_cluster.with_cluster {
             Some(mode) => super::with_cluster::default_namespace(
@@ -37,7 +37,13 @@ fn load(input: &InputArgs) -> Result<Loaded, Error> {
             )?,
             None => input.namespace.clone().unwrap_or_else(|| "default".into()),
         };
-        let (mut inventory, mut source) = super::read_manifests(&input.filenames, &namespace)?;
+        let (mut inventory, mut source) = super::inputs::read(&super::inputs::Request {
+            filenames: &input.filenames,
+            sources: &input.sources,
+            release: input.with_cluster.release.as_deref(),
+            namespace: &namespace,
+            namespace_given: input.namespace.is_some(),
+        })?;
         input.cilium.apply(&mut inventory);
         super::note_ignored_policies(&inventory);
         if let Some(mode) = input.with_cluster.with_cluster {

@@ -46,8 +46,18 @@ pub enum DiffFailOn {
 ))]
 pub struct DiffArgs {
     /// The new side: manifest file, directory (recursive) or - for stdin. Repeatable.
-    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "PATH",
+        required_unless_present_any = ["kustomize", "chart"]
+    )]
     pub filenames: Vec<String>,
+
+    /// The new side also (or instead) from kustomizations and a chart; the base from --base
+    /// or --base-cluster.
+    #[command(flatten)]
+    pub sources: super::inputs::SourceArgs,
 
     /// The base: manifest file, directory or - for stdin. Repeatable.
     #[arg(long, value_name = "PATH")]
@@ -115,8 +125,20 @@ struct Loaded {
     notes: Vec<String>,
 }
 
-fn manifests(filenames: &[String], namespace: &str) -> Result<Loaded, Error> {
-    let (inventory, source) = super::read_manifests(filenames, namespace)?;
+/// A side read from -f (and, for the new side, -k and --chart).
+fn manifests(
+    args: &DiffArgs,
+    filenames: &[String],
+    sources: &super::inputs::SourceArgs,
+    namespace: &str,
+) -> Result<Loaded, Error> {
+    let (inventory, source) = super::inputs::read(&super::inputs::Request {
+        filenames,
+        sources,
+        release: args.with_cluster.release.as_deref(),
+        namespace,
+        namespace_given: args.namespace.is_some(),
+    })?;
     Ok(Loaded {
         inventory,
         source,
@@ -124,11 +146,16 @@ fn manifests(filenames: &[String], namespace: &str) -> Result<Loaded, Error> {
     })
 }
 
-fn at_revision(filenames: &[String], revision: &str, namespace: &str) -> Result<Loaded, Error> {
+fn at_revision(
+    filenames: &[String],
+    revision: &str,
+    namespace: &str,
+    include_hooks: bool,
+) -> Result<Loaded, Error> {
     let read = git::read(filenames, revision)?;
     let options = ManifestOptions {
         default_namespace: namespace.to_owned(),
-        skip_helm_hooks: false,
+        skip_helm_hooks: !include_hooks,
     };
     let inventory = sources::manifests::load_read(&read, &options)?;
     let source = Source::manifests(read.iter().map(|l| l.name.to_string()).collect());
@@ -153,7 +180,7 @@ fn against_cluster(args: &DiffArgs) -> Result<(Loaded, Loaded), Error> {
         Some(n) => n.clone(),
         None => cluster::context_namespace(&probe)?,
     };
-    let head = manifests(&args.filenames, &default_namespace)?;
+    let head = manifests(args, &args.filenames, &args.sources, &default_namespace)?;
     let namespaces = crate::source::with_cluster::touched(&head.inventory);
     let options = match (args.all_namespaces, namespaces.len()) {
         (false, 1) => ClusterOptions {
@@ -249,6 +276,13 @@ pub fn diff(args: &DiffArgs) -> Result<i32, Error> {
                 .to_owned(),
         ));
     }
+    if args.base_ref.is_some() && args.sources.any() {
+        return Err(Error::Usage(
+            "--base-ref reads the -f paths at a Git revision: -k and --chart are rendered from \
+             the working tree only; render the base revision yourself and give it with --base PATH"
+                .to_owned(),
+        ));
+    }
     if stdin_twice {
         return Err(Error::Usage(
             "-f - and --base - both read stdin: give one of the sides as files".to_owned(),
@@ -273,10 +307,20 @@ pub fn diff(args: &DiffArgs) -> Result<i32, Error> {
             )?,
             None => args.namespace.clone().unwrap_or_else(|| "default".into()),
         };
-        let head = manifests(&args.filenames, &namespace)?;
+        let head = manifests(args, &args.filenames, &args.sources, &namespace)?;
+        // Hooks count on both sides or on neither.
+        let base_sources = super::inputs::SourceArgs {
+            include_hooks: args.sources.include_hooks,
+            ..Default::default()
+        };
         let base = match &args.base_ref {
-            Some(revision) => at_revision(&args.filenames, revision, &namespace)?,
-            None => manifests(&args.base, &namespace)?,
+            Some(revision) => at_revision(
+                &args.filenames,
+                revision,
+                &namespace,
+                args.sources.include_hooks,
+            )?,
+            None => manifests(args, &args.base, &base_sources, &namespace)?,
         };
         match args.with_cluster.with_cluster {
             Some(mode) => in_cluster(args, mode, &cluster_options, base, head)?,

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod connectivity;
 pub mod diff;
 mod fleet;
+pub mod inputs;
 pub mod with_cluster;
 
 use crate::analysis::{self, RuleConfig, Scope};
@@ -19,8 +20,8 @@ use crate::postrender::{self, PostRenderOptions};
 use crate::report::{Finding, Report, Severity, Source};
 use crate::semantics::{Coverage, HostNetwork, Selector};
 use crate::source::cluster::{self, ClusterOptions};
+use crate::source::manifests;
 use crate::source::paths;
-use crate::source::{self as sources, manifests, ManifestOptions};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
@@ -35,14 +36,17 @@ pub const EXIT_ERROR: i32 = 2;
     long_about = "Checks that every workload is isolated by NetworkPolicies for ingress AND egress, \
                   following the API server's semantics (own-namespace selection, policyTypes \
                   defaulting, full label selectors, hostNetwork).\n\n\
-                  Reads manifests (-f: files, directories, stdin), or without -f the cluster of \
-                  the current kubeconfig context, like kubectl.",
+                  Reads manifests (-f: files, directories, stdin; -k: kustomizations; --chart: \
+                  a Helm chart), or without them the cluster of the current kubeconfig context, \
+                  like kubectl.",
     after_help = "Examples:\n  \
                   kubectl netpol-check -A\n  \
                   kubectl netpol-check -n shop -o wide\n  \
                   kubectl netpol-check --context prod -A -o json > report.json\n  \
                   kubectl netpol-check -f k8s/ -f extra.yaml\n  \
-                  helm template shop ./chart | kubectl netpol-check -f -\n  \
+                  helm template shop ./chart | kubectl netpol-check -f - -n shop\n  \
+                  kubectl netpol-check -k overlays/prod\n  \
+                  kubectl netpol-check --chart ./chart -n shop --values prod.yaml\n  \
                   kubectl netpol-check -f dump.yaml -o json\n  \
                   helm install shop ./chart --post-renderer kubectl-netpol_check --post-renderer-args post-render\n  \
                   kubectl netpol-check generate -f k8s/ > default-deny.yaml\n\n\
@@ -132,6 +136,9 @@ pub struct InputArgs {
     /// Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub filenames: Vec<String>,
+
+    #[command(flatten)]
+    pub sources: inputs::SourceArgs,
 
     /// The namespace of the workloads named (and of manifest objects that name none; default:
     /// "default", or the context's namespace for a cluster).
@@ -339,6 +346,9 @@ pub struct CheckArgs {
     /// Manifest file, directory (recursive: *.yaml, *.yml, *.json) or - for stdin. Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub filenames: Vec<String>,
+
+    #[command(flatten)]
+    pub sources: inputs::SourceArgs,
 
     /// Namespace for objects that do not name one (default: "default").
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
@@ -655,8 +665,16 @@ impl DnsArgs {
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Manifest file, directory or - for stdin. Repeatable.
-    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "PATH",
+        required_unless_present_any = ["kustomize", "chart"]
+    )]
     pub filenames: Vec<String>,
+
+    #[command(flatten)]
+    pub sources: inputs::SourceArgs,
 
     /// Namespace for objects that do not name one (default: "default").
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
@@ -817,16 +835,16 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
 
 fn check(args: &CheckArgs) -> Result<i32, Error> {
     if args.cluster.fleet() {
-        if !args.filenames.is_empty() {
+        if !args.filenames.is_empty() || args.sources.any() {
             return Err(Error::Usage(
                 "several clusters (--context more than once, --all-contexts) are checked live: \
-                 they do not go with -f"
+                 they do not go with -f, -k or --chart"
                     .to_owned(),
             ));
         }
         return fleet::check(args);
     }
-    if args.filenames.is_empty() {
+    if args.filenames.is_empty() && !args.sources.any() {
         return check_cluster(args);
     }
     let scope = args.verdict.scope()?;
@@ -838,7 +856,13 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         }
         None => args.namespace.clone().unwrap_or_else(|| "default".into()),
     };
-    let (mut inventory, source) = read_manifests(&args.filenames, &namespace)?;
+    let (mut inventory, source) = inputs::read(&inputs::Request {
+        filenames: &args.filenames,
+        sources: &args.sources,
+        release: args.with_cluster.release.as_deref(),
+        namespace: &namespace,
+        namespace_given: args.namespace.is_some(),
+    })?;
     args.verdict.cilium.apply(&mut inventory);
     scope.apply(&mut inventory);
     note_ignored_policies(&inventory);
@@ -1062,7 +1086,13 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
         }
         None => args.namespace.clone().unwrap_or_else(|| "default".into()),
     };
-    let (mut inventory, _) = read_manifests(&args.filenames, &default_namespace)?;
+    let (mut inventory, _) = inputs::read(&inputs::Request {
+        filenames: &args.filenames,
+        sources: &args.sources,
+        release: args.with_cluster.release.as_deref(),
+        namespace: &default_namespace,
+        namespace_given: args.namespace.is_some(),
+    })?;
     args.cilium.apply(&mut inventory);
     scope.apply(&mut inventory);
     note_ignored_policies(&inventory);
@@ -1131,22 +1161,6 @@ fn generate(args: &GenerateArgs) -> Result<i32, Error> {
 
 /// Policies of other APIs that the verdicts leave out: on stderr, whatever the output format,
 /// so that a JSON consumer's terminal still says so.
-/// The `-f` manifests read into one inventory (objects without a namespace go to
-/// `namespace`), and the report's source naming them.
-pub(crate) fn read_manifests(
-    filenames: &[String],
-    namespace: &str,
-) -> Result<(Inventory, Source), Error> {
-    let inputs = paths::expand(filenames)?;
-    let options = ManifestOptions {
-        default_namespace: namespace.to_owned(),
-        skip_helm_hooks: false,
-    };
-    let inventory = sources::load(&inputs, &options)?;
-    let source = Source::manifests(inputs.iter().map(|i| i.display_name()).collect());
-    Ok((inventory, source))
-}
-
 pub(crate) fn note_ignored_policies(inventory: &crate::model::Inventory) {
     for note in crate::report::ignored_policy_notes(&inventory.ignored_policy_counts()) {
         eprintln!("note: {}", output::terminal::escape_lines(&note));

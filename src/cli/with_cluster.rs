@@ -32,6 +32,7 @@ pub struct WithClusterArgs {
     /// The Helm release of the manifests (default: their pods' app.kubernetes.io/instance
     /// label): with --with-cluster, its objects in the cluster that the manifests no longer
     /// have are removed, as helm upgrade removes them; generated policies are named after it.
+    /// With --chart, the release name it is rendered as (default: the chart's name).
     #[arg(long, value_name = "NAME")]
     pub release: Option<String>,
 }

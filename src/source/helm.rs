@@ -49,7 +49,7 @@ pub fn jobs<'a>(text: &'a str, stream_name: &Arc<str>) -> Vec<Job<'a>> {
 }
 
 /// The template named by a `# Source:` comment before the document's content, and its line.
-fn source_comment<'a>(doc: &Document<'a>) -> Option<(&'a str, u32)> {
+pub(crate) fn source_comment<'a>(doc: &Document<'a>) -> Option<(&'a str, u32)> {
     for (i, line) in doc.text.lines().enumerate() {
         let trimmed = line.trim();
         if let Some(template) = trimmed.strip_prefix(SOURCE) {

@@ -13,6 +13,7 @@ use crate::model::{Inventory, Namespace, Workload, WorkloadKind};
 use super::documents::{self, Document};
 use super::objects::RawObject;
 use super::paths::Input;
+use super::rendered::Rendered;
 use super::stream::{convert, parse_yaml_document, DocContext, Parsed};
 
 #[derive(Debug, Clone)]
@@ -240,6 +241,88 @@ pub fn load(inputs: &[Input], options: &ManifestOptions) -> Result<Inventory, Er
     Ok(inventory_of_documents(per_document))
 }
 
+/// Reads every input, adds what `-k` and `--chart` rendered, and builds the inventory; also
+/// tells whether stdin held Helm's rendering of workloads and none of its objects names a
+/// namespace.
+pub fn load_with(
+    inputs: &[Input],
+    rendered: &[Rendered],
+    options: &ManifestOptions,
+) -> Result<(Inventory, bool), Error> {
+    let loaded = inputs
+        .iter()
+        .map(read_input)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut all = jobs(&loaded);
+    all.extend(rendered_jobs(rendered));
+    let per_document = parse_jobs(&all, options)?;
+    if per_document.iter().all(Vec::is_empty) {
+        return Err(match (loaded.as_slice(), rendered) {
+            (_, []) => nothing_read(&loaded),
+            ([], [one]) => Error::Usage(format!(
+                "{}: rendered no Kubernetes objects",
+                one.name
+            )),
+            _ => Error::Usage(
+                "no Kubernetes objects in any input (-f, -k, --chart): they are empty or hold only comments"
+                    .to_owned(),
+            ),
+        });
+    }
+    let inventory = inventory_of_documents(per_document);
+    let stdin_without_namespace = !inventory.workloads.is_empty()
+        && loaded
+            .iter()
+            .find(|l| &*l.name == "<stdin>")
+            .is_some_and(|l| rendered_by_helm(&l.text) && !names_a_namespace(&l.text));
+    Ok((inventory, stdin_without_namespace))
+}
+
+/// Whether a stream is Helm's output: `helm template` and post-renderers name templates, and
+/// charts label their objects. Hand-written snippets piped in are not told about `-n`: for
+/// them `default` is what kubectl would use too, and saying so on every run is noise.
+fn rendered_by_helm(text: &str) -> bool {
+    text.starts_with("# Source: ")
+        || text.contains("\n# Source: ")
+        || text.contains("postrenderer.helm.sh/postrender-filename")
+        || text.contains("helm.sh/chart:")
+}
+
+/// Whether any line of a stream sets a `namespace:` (YAML) or `"namespace":` (JSON). A textual
+/// look, good enough for a hint: it errs towards silence (a RoleBinding subject's namespace
+/// counts too).
+fn names_a_namespace(text: &str) -> bool {
+    text.lines().any(|line| {
+        let t = line.trim_start().trim_start_matches("- ");
+        let value = t
+            .strip_prefix("namespace:")
+            .or_else(|| line.find("\"namespace\":").map(|i| &line[i + 12..]));
+        value.is_some_and(|v| {
+            let v = v.trim();
+            !(v.is_empty() || v.starts_with('#') || v == "\"\"" || v == "''")
+        })
+    })
+}
+
+/// The documents `-k` and `--chart` rendered, as parse jobs.
+pub fn rendered_jobs(rendered: &[Rendered]) -> Vec<Job<'_>> {
+    rendered
+        .iter()
+        .flat_map(|r| &r.docs)
+        .map(|d| Job {
+            file: d.file.clone(),
+            doc: Document {
+                text: &d.text,
+                offset: 0,
+                line: d.line,
+                marker: None,
+            },
+            json: false,
+            line_base: d.line_base,
+        })
+        .collect()
+}
+
 /// Builds the inventory of inputs already read (a Git revision's files). Nothing at all is
 /// an inventory too: the base of a change that adds every manifest.
 pub fn load_read(loaded: &[Loaded], options: &ManifestOptions) -> Result<Inventory, Error> {
@@ -300,11 +383,18 @@ pub fn jobs(loaded: &[Loaded]) -> Vec<Job<'_>> {
             jobs.extend(
                 documents::split_keeping(&input.text, |d| !d.is_blank())
                     .into_iter()
-                    .map(|doc| Job {
-                        file: input.name.clone(),
-                        doc,
-                        json: false,
-                        line_base: 0,
+                    .map(|doc| {
+                        // `helm template` output: findings name the template, as post-render's.
+                        let (file, line_base) = match super::helm::source_comment(&doc) {
+                            Some((template, line)) => (Arc::from(template), line),
+                            None => (input.name.clone(), 0),
+                        };
+                        Job {
+                            file,
+                            doc,
+                            json: false,
+                            line_base,
+                        }
                     }),
             );
         }

@@ -1,15 +1,18 @@
 //! Sources: everything that turns user input into one [`Inventory`](crate::model::Inventory).
 
 pub mod calico;
+pub mod chart;
 pub mod cluster;
 pub mod documents;
 pub mod git;
 pub mod helm;
+pub mod kustomize;
 pub mod lists;
 pub mod manifests;
 pub mod objects;
 pub mod overlay;
 pub mod paths;
+pub mod rendered;
 pub mod stream;
 pub mod with_cluster;
 pub mod yaml11;
