@@ -230,10 +230,13 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-netpol_check' -ScriptBl
             [CompletionResult]::new('--release', '--release', [CompletionResultType]::ParameterName, 'The Helm release of the manifests (default: their pods'' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it')
             [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Label selector limiting the workloads shown (rows and columns); what they may exchange is still worked out with every workload and policy')
             [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Label selector limiting the workloads shown (rows and columns); what they may exchange is still worked out with every workload and policy')
+            [CompletionResult]::new('--exclude-namespace', '--exclude-namespace', [CompletionResultType]::ParameterName, 'Leave out workloads of namespaces matching this glob (e.g. ''team-*''); they still count as peers of the rules. Repeatable')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Entries per pair of workloads, or per pair of namespaces')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Every namespace (the default for manifests without -n)')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Every namespace (the default for manifests without -n)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Write the workload view even above 2,000 workloads')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

@@ -16,8 +16,8 @@ use crate::report::Source;
 use crate::source::cluster::{self, ClusterOptions};
 
 use super::{
-    Expect, ExplainArgs, InputArgs, MatrixArgs, MatrixBy, MatrixFormat, ReachArgs, TextFormat,
-    EXIT_FINDINGS, EXIT_OK,
+    Expect, ExplainArgs, ExplainFormat, InputArgs, MatrixArgs, MatrixBy, MatrixFormat, ReachArgs,
+    TextFormat, EXIT_FINDINGS, EXIT_OK,
 };
 
 struct Loaded {
@@ -171,9 +171,27 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Error> {
                 || (f.kind == "NetworkPolicy" && policies.contains(&(ns, f.object.as_str())))
         })
         .collect();
-    print(args.output == TextFormat::Text, |out| match args.output {
-        TextFormat::Text => output::explain::text(&engine, &explanation, &findings, out),
-        TextFormat::Json => output::explain::json(&engine, &explanation, &findings, out),
+    print(args.output == ExplainFormat::Text, |out| {
+        match args.output {
+            ExplainFormat::Text => output::explain::text(&engine, &explanation, &findings, out),
+            ExplainFormat::Json => output::explain::json(&engine, &explanation, &findings, out),
+            ExplainFormat::Dot | ExplainFormat::Mermaid | ExplainFormat::Svg => {
+                // Every workload is a possible peer.
+                let rows = matrix_engine::Rows::new(&engine, |_| true);
+                let title = format!(
+                    "Who may reach {0}/{1} [{2}], and what it may reach",
+                    workload.namespace,
+                    workload.name,
+                    workload.kind.as_str()
+                );
+                let g = graph::model::explain_graph(inventory, w, &rows.around(w), title);
+                match args.output {
+                    ExplainFormat::Dot => graph::dot::render(&g, out),
+                    ExplainFormat::Mermaid => graph::mermaid::render(&g, out),
+                    _ => graph::svg::render(&g, out),
+                }
+            }
+        }
     })?;
     Ok(EXIT_OK)
 }

@@ -224,6 +224,20 @@ pub enum TextFormat {
     Json,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// Plain words.
+    Text,
+    /// One JSON object.
+    Json,
+    /// Graphviz DOT: the workload and the peers it may reach or be reached by.
+    Dot,
+    /// A Mermaid flowchart of the same.
+    Mermaid,
+    /// An SVG picture of the same, laid out in-process.
+    Svg,
+}
+
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// The workload: KIND/NAME (deploy/web, pod/x, sts/db, ds/agent, job/x, cj/x).
@@ -233,8 +247,8 @@ pub struct ExplainArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    #[arg(short = 'o', long, value_enum, default_value_t = TextFormat::Text)]
-    pub output: TextFormat,
+    #[arg(short = 'o', long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub output: ExplainFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

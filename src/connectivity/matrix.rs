@@ -417,6 +417,20 @@ impl<'e> Rows<'e> {
         Ok(())
     }
 
+    /// The entries into and out of one workload in scope (inventory index): every peer that
+    /// may reach it, and every peer it may reach, workloads in scope and ranges.
+    pub fn around(&self, workload: usize) -> Vec<Entry> {
+        let order = self.peers();
+        let me = Peer::Workload(workload);
+        let mut entries: Vec<Entry> = order
+            .par_iter()
+            .filter(|p| **p != me)
+            .flat_map_iter(|p| self.row(p, std::slice::from_ref(&me)))
+            .collect();
+        entries.extend(self.row(&me, &order));
+        entries
+    }
+
     /// What the entries assume (hostNetwork workloads seen as their nodes).
     pub fn notes(&self) -> Vec<String> {
         node_note(self.engine, &self.workloads)

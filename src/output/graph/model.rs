@@ -337,3 +337,170 @@ pub fn namespace_graph(matrix: &NamespaceMatrix, title: String) -> Graph {
     graph.nodes.extend(ranges.iter().map(external_node));
     graph
 }
+
+/// `ns/name[Kind]` into its namespace and `name [Kind]`, for nodes named as connlist names
+/// workloads.
+fn split_workload(id: &str) -> (String, String) {
+    match id.split_once('/') {
+        Some((ns, rest)) => {
+            let label = match rest.rfind('[') {
+                Some(i) if rest.ends_with(']') => format!("{} {}", &rest[..i], &rest[i..]),
+                _ => rest.to_owned(),
+            };
+            (ns.to_owned(), label)
+        }
+        None => (String::new(), id.to_owned()),
+    }
+}
+
+/// Collects nodes by id as edges name them: workloads (`ns/name[Kind]`) in their namespace's
+/// cluster, ranges (`a-b[External]`) on their own.
+#[derive(Default)]
+struct Nodes {
+    workloads: Vec<String>,
+    ranges: Vec<String>,
+}
+
+impl Nodes {
+    fn workload(&mut self, id: &str) -> String {
+        if !self.workloads.iter().any(|w| w == id) {
+            self.workloads.push(id.to_owned());
+        }
+        id.to_owned()
+    }
+
+    fn range(&mut self, range: &str) -> String {
+        let id = format!("{range}[External]");
+        if !self.ranges.contains(&id) {
+            self.ranges.push(id.clone());
+        }
+        id
+    }
+
+    fn into_graph(mut self, graph: &mut Graph, focus: Option<&str>) {
+        self.workloads.sort();
+        for id in &self.workloads {
+            let (ns, label) = split_workload(id);
+            let cluster = format!("ns:{ns}");
+            if graph.cluster_index(&cluster).is_none() {
+                graph.clusters.push(Cluster {
+                    id: cluster.clone(),
+                    label: ns,
+                });
+            }
+            graph.nodes.push(Node {
+                id: id.clone(),
+                label,
+                cluster: Some(cluster),
+                kind: if focus == Some(id.as_str()) {
+                    NodeKind::Focus
+                } else {
+                    NodeKind::Workload
+                },
+            });
+        }
+        self.ranges.sort();
+        for id in self.ranges {
+            graph.nodes.push(Node {
+                label: id.trim_end_matches("[External]").to_owned(),
+                id,
+                cluster: None,
+                kind: NodeKind::External,
+            });
+        }
+    }
+}
+
+/// `diff`: what the change opened (blue, solid) and closed (orange, dashed) between workloads
+/// and towards ranges, from the diff's pairs; and, in grey dotted lines, what stays allowed
+/// between the workloads it touched (`unchanged`: source, destination, connections).
+pub fn diff_graph(
+    diff: &crate::diff::ConnectivityDiff,
+    unchanged: &[(String, String, ConnSet)],
+    title: String,
+) -> Graph {
+    let mut graph = Graph {
+        title,
+        ..Graph::default()
+    };
+    let mut nodes = Nodes::default();
+    for p in diff.pairs.iter().flatten() {
+        let from = nodes.workload(&p.source);
+        let to = nodes.workload(&p.destination);
+        if !p.opened.is_empty() {
+            graph.add_edge(
+                from.clone(),
+                to.clone(),
+                ports_label(&p.opened),
+                EdgeClass::Opened,
+            );
+        }
+        if !p.closed.is_empty() {
+            graph.add_edge(from, to, ports_label(&p.closed), EdgeClass::Closed);
+        }
+    }
+    for e in &diff.external {
+        let w = &e.workload;
+        let workload = nodes.workload(&format!("{}/{}[{}]", w.namespace, w.name, w.kind));
+        let range = nodes.range(&e.range);
+        let (from, to) = match e.direction {
+            crate::model::Direction::Egress => (workload, range),
+            crate::model::Direction::Ingress => (range, workload),
+        };
+        if !e.opened.is_empty() {
+            graph.add_edge(
+                from.clone(),
+                to.clone(),
+                ports_label(&e.opened),
+                EdgeClass::Opened,
+            );
+        }
+        if !e.closed.is_empty() {
+            graph.add_edge(from, to, ports_label(&e.closed), EdgeClass::Closed);
+        }
+    }
+    for (from, to, conns) in unchanged {
+        if nodes.workloads.contains(from) && nodes.workloads.contains(to) {
+            graph.add_edge(
+                from.clone(),
+                to.clone(),
+                ports_label(conns),
+                EdgeClass::Unchanged,
+            );
+        }
+    }
+    nodes.into_graph(&mut graph, None);
+    if graph.edges.is_empty() {
+        graph
+            .notes
+            .push("No connection between workloads or towards a range changes.".to_owned());
+    }
+    graph
+}
+
+/// `explain`: the workload (highlighted) and every peer that may reach it or that it may
+/// reach, with the ports.
+pub fn explain_graph(
+    inventory: &Inventory,
+    workload: usize,
+    entries: &[Entry],
+    title: String,
+) -> Graph {
+    let mut graph = Graph {
+        title,
+        ..Graph::default()
+    };
+    let mut nodes = Nodes::default();
+    let focus = nodes.workload(&workload_id(inventory, workload));
+    let id = |nodes: &mut Nodes, p: &Peer| match p {
+        Peer::Workload(w) => nodes.workload(&workload_id(inventory, *w)),
+        Peer::External(s) => nodes.range(&s.to_string()),
+    };
+    for e in entries {
+        let from = id(&mut nodes, &e.source);
+        let to = id(&mut nodes, &e.destination);
+        graph.add_edge(from, to, ports_label(&e.allowed), EdgeClass::Allowed);
+    }
+    nodes.into_graph(&mut graph, Some(&focus));
+    graph
+}

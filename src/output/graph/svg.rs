@@ -19,7 +19,12 @@ const FONT: f64 = 12.0;
 const CHAR: f64 = 7.0;
 const SMALL: f64 = 10.0;
 const SMALL_CHAR: f64 = 6.0;
+const TITLE_CHAR: f64 = 8.6;
+const LABEL_RAISE: f64 = 24.0;
 const NODE_HEIGHT: f64 = 30.0;
+/// dagre's layout gives clusters no room for their names: their boxes are drawn this much
+/// taller, into the space `nodesep` leaves between them.
+const CLUSTER_HEAD: f64 = 18.0;
 const LINE: f64 = 18.0;
 
 /// XML text and attribute values: markup characters as entities; control characters XML 1.0
@@ -124,8 +129,6 @@ pub fn render(graph: &Graph, out: &mut dyn Write) -> std::io::Result<()> {
     });
     for (i, c) in graph.clusters.iter().enumerate() {
         let label = NodeLabel {
-            // Room for the cluster's name above its nodes.
-            padding_y: Some(LINE),
             width: text_width(&c.label, CHAR) + 16.0,
             ..NodeLabel::default()
         };
@@ -165,8 +168,8 @@ pub fn render(graph: &Graph, out: &mut dyn Write) -> std::io::Result<()> {
         &mut layout,
         Some(LayoutOptions {
             rankdir: RankDir::LR,
-            nodesep: 16.0,
-            edgesep: 10.0,
+            nodesep: 40.0,
+            edgesep: 26.0,
             ranksep: 60.0,
             marginx: 16.0,
             marginy: 16.0,
@@ -221,7 +224,7 @@ pub fn render(graph: &Graph, out: &mut dyn Write) -> std::io::Result<()> {
     }
 
     // Title above, legend and notes below.
-    let top = LINE + 12.0;
+    let top = LINE + 12.0 + if compound { CLUSTER_HEAD } else { 0.0 };
     let classes = graph.classes();
     let legend_lines = classes.len() + notes.len();
     let height = top + bottom + legend_lines as f64 * LINE + 12.0;
@@ -230,7 +233,7 @@ pub fn render(graph: &Graph, out: &mut dyn Write) -> std::io::Result<()> {
         .map(|n| text_width(n, SMALL_CHAR))
         .fold(0.0, f64::max);
     let width = right
-        .max(text_width(&graph.title, CHAR) + 32.0)
+        .max(text_width(&graph.title, TITLE_CHAR) + 32.0)
         .max(longest_note + 32.0);
 
     writeln!(
@@ -273,11 +276,11 @@ pub fn render(graph: &Graph, out: &mut dyn Write) -> std::io::Result<()> {
             escape(&format!("cluster:{}", c.id)),
             escape(&c.label),
             p.x - p.width / 2.0,
-            p.y - p.height / 2.0,
+            p.y - p.height / 2.0 - CLUSTER_HEAD,
             p.width,
-            p.height,
+            p.height + CLUSTER_HEAD,
             p.x - p.width / 2.0 + 8.0,
-            p.y - p.height / 2.0 + FONT + 2.0,
+            p.y - p.height / 2.0 - CLUSTER_HEAD + FONT + 2.0,
             escape(&c.label)
         )?;
     }
@@ -297,8 +300,10 @@ pub fn render(graph: &Graph, out: &mut dyn Write) -> std::io::Result<()> {
         };
         writeln!(
             out,
-            r##"<g class="edge {class}" data-from="{from_id}" data-to="{to_id}"><title>{title}</title><path d="{d}" fill="none" stroke="{colour}" stroke-width="1.4"{dash} marker-end="url(#arrow-{class})"/><text x="{lx:.1}" y="{ly:.1}" font-size="{SMALL}" text-anchor="middle" dominant-baseline="middle" fill="{text}">{label}</text></g>"##,
+            r##"<g class="edge {class}" data-from="{from_id}" data-to="{to_id}"><title>{title}</title><path d="{d}" fill="none" stroke="{colour}" stroke-width="1.4"{dash} marker-end="url(#arrow-{class})"/><text x="{lx:.1}" y="{label_y:.1}" font-size="{SMALL}" text-anchor="middle" dominant-baseline="middle" fill="{text}">{label}</text></g>"##,
             class = e.class.name(),
+            // dagre centres the label's box beside the route: the text goes just above it.
+            label_y = ly - LABEL_RAISE,
             from_id = escape(&graph.nodes[*from].id),
             to_id = escape(&graph.nodes[*to].id),
             title = escape(&format!("{} -> {}: {}", e.from, e.to, e.label)),
