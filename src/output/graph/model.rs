@@ -504,3 +504,26 @@ pub fn explain_graph(
     nodes.into_graph(&mut graph, Some(&focus));
     graph
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Protocol;
+
+    #[test]
+    fn ports_label_lists_protocols_and_ranges() {
+        assert_eq!(ports_label(&ConnSet::all()), "all");
+        let set = ConnSet::range(Protocol::Tcp, 8080, 8080)
+            .union(&ConnSet::range(Protocol::Udp, 53, 53))
+            .union(&ConnSet::range(Protocol::Tcp, 1, 1024));
+        assert_eq!(ports_label(&set), "TCP 1-1024,8080, UDP 53");
+    }
+
+    #[test]
+    fn workload_ids_split_back_into_namespace_and_label() {
+        assert_eq!(
+            split_workload("shop/web[Deployment]"),
+            ("shop".to_owned(), "web [Deployment]".to_owned())
+        );
+    }
+}

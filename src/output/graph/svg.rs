@@ -376,3 +376,66 @@ pub fn render(graph: &Graph, out: &mut dyn Write) -> std::io::Result<()> {
     }
     writeln!(out, "</svg>")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{Cluster, Node};
+    use super::*;
+
+    #[test]
+    fn escape_leaves_no_markup_and_no_control_characters() {
+        assert_eq!(
+            escape("a\"b'<c>&d\u{1b}[0m\n"),
+            "a&quot;b&apos;&lt;c&gt;&amp;d [0m "
+        );
+    }
+
+    fn node(id: &str, cluster: &str) -> Node {
+        Node {
+            id: id.to_owned(),
+            label: id.to_owned(),
+            cluster: Some(cluster.to_owned()),
+            kind: NodeKind::Workload,
+        }
+    }
+
+    #[test]
+    fn above_the_limit_edges_into_one_namespace_merge_and_the_svg_says_so() {
+        let mut graph = Graph {
+            title: "t".to_owned(),
+            clusters: vec![
+                Cluster {
+                    id: "a".to_owned(),
+                    label: "a".to_owned(),
+                },
+                Cluster {
+                    id: "b".to_owned(),
+                    label: "b".to_owned(),
+                },
+            ],
+            ..Graph::default()
+        };
+        graph.nodes.push(node("src", "a"));
+        for i in 0..=MAX_EDGES {
+            graph.nodes.push(node(&format!("d{i}"), "b"));
+            graph.add_edge(
+                "src".to_owned(),
+                format!("d{i}"),
+                "TCP 80".to_owned(),
+                EdgeClass::Allowed,
+            );
+        }
+        let (edges, note) = merge(&graph);
+        assert_eq!(edges.len(), 1);
+        assert_eq!(
+            edges[0].label,
+            format!("TCP 80 to {} workloads in b", MAX_EDGES + 1)
+        );
+        assert!(note.unwrap().starts_with("1001 edges: 1000 merged"));
+
+        // At the limit nothing merges.
+        graph.edges.pop();
+        let (edges, note) = merge(&graph);
+        assert_eq!((edges.len(), note), (MAX_EDGES, None));
+    }
+}
