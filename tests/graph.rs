@@ -29,7 +29,11 @@ fn shop_edges() -> BTreeSet<(String, String, String)> {
     let db = "shop/db[StatefulSet]";
     let report = "shop/nightly-report[CronJob]";
     let node = "monitoring/node-exporter[DaemonSet]";
-    let mut edges = vec![(web, api, "TCP 9090"), (node, WORLD, "all"), (WORLD, node, "all")];
+    let mut edges = vec![
+        (web, api, "TCP 9090"),
+        (node, WORLD, "all"),
+        (WORLD, node, "all"),
+    ];
     for w in [web, db, report] {
         edges.push((w, node, "all"));
         edges.push((w, WORLD, "all"));
@@ -289,8 +293,14 @@ fn hostile_names_are_escaped_in_every_format() {
             assert!(!inner.contains(c), "{c} raw in {l}");
         }
     }
-    assert!(mermaid.contains("p#quot;#lt;b#gt;#amp;amp;\\x #91;Pod#93;"), "{mermaid}");
-    assert!(mermaid.contains(r#"subgraph c0["q#quot;ns#lt;#amp;#gt;"]"#), "{mermaid}");
+    assert!(
+        mermaid.contains("p#quot;#lt;b#gt;#amp;amp;\\x #91;Pod#93;"),
+        "{mermaid}"
+    );
+    assert!(
+        mermaid.contains(r#"subgraph c0["q#quot;ns#lt;#amp;#gt;"]"#),
+        "{mermaid}"
+    );
 }
 
 #[test]
@@ -338,11 +348,25 @@ fn namespace_view_counts_pairs_and_unites_ports() {
 
     // The same in the other formats.
     let table = ok(&["matrix", "-f", TWO, "--by", "namespace"]);
-    let row = table.lines().find(|l| l.starts_with("a ") && l.contains(" b ")).unwrap();
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("a ") && l.contains(" b "))
+        .unwrap();
     assert!(row.contains("TCP 80,443") && row.contains("2/4"), "{table}");
     let connlist = ok(&["matrix", "-f", TWO, "--by", "namespace", "-o", "connlist"]);
-    assert!(connlist.contains("a => b : TCP 80,443 (2/4 workload pairs)\n"), "{connlist}");
-    let svg = parse_svg(&ok(&["matrix", "-f", TWO, "--by", "namespace", "-o", "svg"]));
+    assert!(
+        connlist.contains("a => b : TCP 80,443 (2/4 workload pairs)\n"),
+        "{connlist}"
+    );
+    let svg = parse_svg(&ok(&[
+        "matrix",
+        "-f",
+        TWO,
+        "--by",
+        "namespace",
+        "-o",
+        "svg",
+    ]));
     assert!(svg.edges.contains(&(
         "a".to_owned(),
         "b".to_owned(),
@@ -353,7 +377,17 @@ fn namespace_view_counts_pairs_and_unites_ports() {
 
 #[test]
 fn exclude_namespace_and_selector_narrow_the_matrix() {
-    let out = ok(&["matrix", "-f", TWO, "--by", "namespace", "--exclude-namespace", "b", "-o", "connlist"]);
+    let out = ok(&[
+        "matrix",
+        "-f",
+        TWO,
+        "--by",
+        "namespace",
+        "--exclude-namespace",
+        "b",
+        "-o",
+        "connlist",
+    ]);
     assert_eq!(
         out,
         "0.0.0.0-255.255.255.255[External] => a : All Connections (2/2 workload pairs)\n\
@@ -361,10 +395,26 @@ fn exclude_namespace_and_selector_narrow_the_matrix() {
          a => a : All Connections (2/2 workload pairs)\n"
     );
     // Globs, as the other commands' --exclude-namespace.
-    let out = ok(&["matrix", "-f", TWO, "--exclude-namespace", "[ab]", "-o", "connlist"]);
+    let out = ok(&[
+        "matrix",
+        "-f",
+        TWO,
+        "--exclude-namespace",
+        "[ab]",
+        "-o",
+        "connlist",
+    ]);
     assert_eq!(out, "");
     // -l keeps the workloads it selects; b1 still counts as a2's peer.
-    let out = ok(&["matrix", "-f", TWO, "-l", "app in (a2,b1)", "-o", "connlist"]);
+    let out = ok(&[
+        "matrix",
+        "-f",
+        TWO,
+        "-l",
+        "app in (a2,b1)",
+        "-o",
+        "connlist",
+    ]);
     assert_eq!(
         out,
         "0.0.0.0-255.255.255.255[External] => a/a2[Pod] : All Connections\n\
@@ -373,9 +423,30 @@ fn exclude_namespace_and_selector_narrow_the_matrix() {
          b/b1[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections\n\
          b/b1[Pod] => a/a2[Pod] : All Connections\n"
     );
-    let out = ok(&["matrix", "-f", TWO, "-l", "app in (a1,a2,b1)", "--by", "namespace", "-o", "connlist"]);
-    assert!(out.contains("a => b : TCP 80,443 (2/2 workload pairs)\n"), "{out}");
-    let r = run(&["matrix", "-f", TWO, "--exclude-namespace", "[", "-o", "connlist"]);
+    let out = ok(&[
+        "matrix",
+        "-f",
+        TWO,
+        "-l",
+        "app in (a1,a2,b1)",
+        "--by",
+        "namespace",
+        "-o",
+        "connlist",
+    ]);
+    assert!(
+        out.contains("a => b : TCP 80,443 (2/2 workload pairs)\n"),
+        "{out}"
+    );
+    let r = run(&[
+        "matrix",
+        "-f",
+        TWO,
+        "--exclude-namespace",
+        "[",
+        "-o",
+        "connlist",
+    ]);
     assert_eq!(r.code, 2);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
 }
@@ -410,13 +481,31 @@ fn workload_view_refuses_more_than_2000_workloads_unless_forced() {
     }
     // The namespace view and a narrower selection are not refused.
     let out = ok(&["matrix", "-f", file, "--by", "namespace", "-o", "connlist"]);
-    assert!(out.contains("big => big : All Connections (4002000/4002000 workload pairs)\n"), "{out}");
-    let out = ok(&["matrix", "-f", file, "-l", "app in (p1,p2)", "-o", "connlist"]);
+    assert!(
+        out.contains("big => big : All Connections (4002000/4002000 workload pairs)\n"),
+        "{out}"
+    );
+    let out = ok(&[
+        "matrix",
+        "-f",
+        file,
+        "-l",
+        "app in (p1,p2)",
+        "-o",
+        "connlist",
+    ]);
     assert_eq!(out.lines().count(), 6, "{out}");
     // --force writes it (isolated pods here, to keep the output small).
     let isolated = dir.path().join("isolated.yaml");
     std::fs::write(&isolated, pods(2_001) + DENY_ALL).unwrap();
-    let r = run(&["matrix", "-f", isolated.to_str().unwrap(), "--force", "-o", "json"]);
+    let r = run(&[
+        "matrix",
+        "-f",
+        isolated.to_str().unwrap(),
+        "--force",
+        "-o",
+        "json",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(j["workloads"].as_array().unwrap().len(), 2_001);
@@ -491,21 +580,51 @@ fn diff_graph_shows_the_opened_and_the_closed_edge() {
     dot_parser::ast::Graph::try_from(dot.as_str()).expect("parses as DOT");
     let mermaid = ok(&["diff", "--base", SHOP, "-f", head, "-o", "mermaid"]);
     assert!(mermaid.contains("-.->|\"TCP 9090\"|"), "{mermaid}");
-    assert!(mermaid.contains("stroke:#D55E00,stroke-dasharray"), "{mermaid}");
+    assert!(
+        mermaid.contains("stroke:#D55E00,stroke-dasharray"),
+        "{mermaid}"
+    );
 }
 
 #[test]
 fn explain_graph_shows_the_workload_and_its_peers() {
-    let svg = parse_svg(&ok(&["explain", "deploy/web", "-n", "shop", "-f", SHOP, "-o", "svg"]));
+    let svg = parse_svg(&ok(&[
+        "explain",
+        "deploy/web",
+        "-n",
+        "shop",
+        "-f",
+        SHOP,
+        "-o",
+        "svg",
+    ]));
     let web = "shop/web[Deployment]";
     let expected: BTreeSet<(String, String, String)> = shop_edges()
         .into_iter()
         .filter(|(a, b, _)| a == web || b == web)
         .collect();
     assert_eq!(svg.edges, expected);
-    let text = ok(&["explain", "deploy/web", "-n", "shop", "-f", SHOP, "-o", "svg"]);
+    let text = ok(&[
+        "explain",
+        "deploy/web",
+        "-n",
+        "shop",
+        "-f",
+        SHOP,
+        "-o",
+        "svg",
+    ]);
     assert!(text.contains(r#"<g class="node focus" id="node:shop/web[Deployment]">"#));
-    let dot = ok(&["explain", "deploy/api", "-n", "shop", "-f", SHOP, "-o", "dot"]);
+    let dot = ok(&[
+        "explain",
+        "deploy/api",
+        "-n",
+        "shop",
+        "-f",
+        SHOP,
+        "-o",
+        "dot",
+    ]);
     let graph = dot_parser::canonical::Graph::from(
         dot_parser::ast::Graph::try_from(dot.as_str()).expect("parses as DOT"),
     );
