@@ -332,7 +332,7 @@ impl<'e> Rows<'e> {
     }
 
     /// Nothing polices an address's egress.
-    pub(super) fn from_external(&self, x: usize, d: usize) -> ConnSet {
+    pub(super) fn external_to(&self, x: usize, d: usize) -> ConnSet {
         let address = Endpoint::Address(self.ingress_segments[x].start);
         let peer = self.members.len() + x;
         self.spans[d].clone().fold(ConnSet::none(), |acc, m| {
@@ -374,7 +374,7 @@ impl<'e> Rows<'e> {
                     let Peer::Workload(v) = destination else {
                         continue;
                     };
-                    let allowed = self.from_external(x, self.span_of[v]);
+                    let allowed = self.external_to(x, self.span_of[v]);
                     if !allowed.is_empty() {
                         out.push(Entry {
                             source: *source,

@@ -152,10 +152,10 @@ fn aggregate(engine: &Engine<'_>, rows: &Rows<'_>) -> NamespaceMatrix {
     let from_ranges = (0..rows.ingress_segments.len())
         .into_par_iter()
         .fold(Tally::new, |mut tally, x| {
-            for d in 0..count {
-                let conns = rows.from_external(x, d);
+            for (d, &namespace) in ns_of.iter().enumerate() {
+                let conns = rows.external_to(x, d);
                 if !conns.is_empty() {
-                    add(&mut tally, (ns + x, ns_of[d]), conns);
+                    add(&mut tally, (ns + x, namespace), conns);
                 }
             }
             tally

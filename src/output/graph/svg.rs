@@ -173,6 +173,9 @@ fn merge(graph: &Graph) -> (Vec<Edge>, Option<String>) {
     (edges, Some(note))
 }
 
+/// An edge's points, and the centre of its label.
+type Route = (Vec<(f64, f64)>, (f64, f64));
+
 struct Placed {
     x: f64,
     y: f64,
@@ -273,7 +276,7 @@ pub fn render(graph: &Graph, out: &mut dyn Write) -> std::io::Result<()> {
     for p in clusters.iter().chain(&nodes) {
         grow(p, &mut right, &mut bottom);
     }
-    let routes: Vec<Option<(Vec<(f64, f64)>, (f64, f64))>> = ends
+    let routes: Vec<Option<Route>> = ends
         .iter()
         .enumerate()
         .map(|(k, ends)| {
