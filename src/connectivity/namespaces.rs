@@ -62,16 +62,16 @@ pub struct NamespaceMatrix {
 /// What a source's row adds to one destination end: connections and allowed pairs.
 type Tally = HashMap<(usize, usize), (ConnSet, usize)>;
 
-fn add(tally: &mut Tally, key: (usize, usize), conns: ConnSet) {
+fn add(tally: &mut Tally, key: (usize, usize), conns: ConnSet, count: usize) {
     match tally.get_mut(&key) {
         Some((acc, n)) => {
             if !acc.is_all() && *acc != conns {
                 *acc = acc.union(&conns);
             }
-            *n += 1;
+            *n += count;
         }
         None => {
-            tally.insert(key, (conns, 1));
+            tally.insert(key, (conns, count));
         }
     }
 }
@@ -131,19 +131,36 @@ fn aggregate(engine: &Engine<'_>, rows: &Rows<'_>) -> NamespaceMatrix {
     let from_workloads = (0..count)
         .into_par_iter()
         .fold(Tally::new, |mut tally, s| {
-            for d in 0..count {
+            // This source's row, by destination end: no hashing per pair.
+            let mut row: Vec<Option<(ConnSet, usize)>> =
+                vec![None; ns + rows.egress_segments.len()];
+            let mut put = |end: usize, conns: ConnSet| match &mut row[end] {
+                Some((acc, n)) => {
+                    if !acc.is_all() && *acc != conns {
+                        *acc = acc.union(&conns);
+                    }
+                    *n += 1;
+                }
+                slot => *slot = Some((conns, 1)),
+            };
+            for (d, &namespace) in ns_of.iter().enumerate() {
                 if d == s {
                     continue;
                 }
                 let conns = rows.pair(s, d);
                 if !conns.is_empty() {
-                    add(&mut tally, (ns_of[s], ns_of[d]), conns);
+                    put(namespace, conns);
                 }
             }
             for x in 0..rows.egress_segments.len() {
                 let conns = rows.to_external(s, x);
                 if !conns.is_empty() {
-                    add(&mut tally, (ns_of[s], ns + x), conns);
+                    put(ns + x, conns);
+                }
+            }
+            for (end, slot) in row.into_iter().enumerate() {
+                if let Some((conns, n)) = slot {
+                    add(&mut tally, (ns_of[s], end), conns, n);
                 }
             }
             tally
@@ -155,7 +172,7 @@ fn aggregate(engine: &Engine<'_>, rows: &Rows<'_>) -> NamespaceMatrix {
             for (d, &namespace) in ns_of.iter().enumerate() {
                 let conns = rows.external_to(x, d);
                 if !conns.is_empty() {
-                    add(&mut tally, (ns + x, namespace), conns);
+                    add(&mut tally, (ns + x, namespace), conns, 1);
                 }
             }
             tally
