@@ -37,10 +37,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let inventory = load();
             let engine = Engine::new(&inventory);
-            let m = matrix::compute(&engine, |_| true);
+            let rows = matrix::Rows::new(&engine, |_| true);
             let mut sink = std::io::sink();
-            output::matrix::json(&inventory, &m, &mut sink).unwrap();
-            m.entries.len()
+            output::matrix::json(&inventory, &rows, &rows.notes(), &mut sink).unwrap();
+            rows.workloads.len()
         })
     });
     group.finish();

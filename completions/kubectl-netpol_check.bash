@@ -304,11 +304,11 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table markdown json sarif" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table markdown json sarif dot mermaid svg" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table markdown json sarif" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table markdown json sarif dot mermaid svg" -- "${cur}"))
                     return 0
                     ;;
                 --fail-on)
@@ -515,11 +515,11 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "text json dot mermaid svg" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "text json dot mermaid svg" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -681,7 +681,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__matrix)
-            opts="-f -k -n -s -v -A -l -o -h --filename --kustomize --chart --values --set --include-hooks --namespace --host-network --cilium-policy-mode --kubeconfig --context --all-contexts --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --all-namespaces --selector --output --help"
+            opts="-f -k -n -s -v -A -l -o -h --filename --kustomize --chart --values --set --include-hooks --namespace --host-network --cilium-policy-mode --kubeconfig --context --all-contexts --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --all-namespaces --selector --exclude-namespace --by --force --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -812,12 +812,20 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --exclude-namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -W "workload namespace" -- "${cur}"))
+                    return 0
+                    ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json connlist" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json connlist dot mermaid svg" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json connlist" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json connlist dot mermaid svg" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -206,7 +206,10 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 optional\t'Go on without the cluster when it cannot be read, and say so on stderr'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l release -d 'The Helm release of the manifests (default: their pods\' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it. With --chart, the release name it is rendered as (default: the chart\'s name)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s o -l output -r -f -a "text\t'Plain words'
-json\t'One JSON object'"
+json\t'One JSON object'
+dot\t'Graphviz DOT: the workload and the peers it may reach or be reached by'
+mermaid\t'A Mermaid flowchart of the same'
+svg\t'An SVG picture of the same, laid out in-process'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l include-hooks -d 'Analyse Helm hooks too (helm.sh/hook: `helm test` pods, migration jobs), which are otherwise left out of --chart and of rendered streams given with -f'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -l all-contexts -d 'Check every context of the kubeconfig, each cluster in the namespace of -n, every namespace with -A, else its context\'s namespace; one merged report (the check only)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -273,12 +276,19 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 optional\t'Go on without the cluster when it cannot be read, and say so on stderr'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l release -d 'The Helm release of the manifests (default: their pods\' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it. With --chart, the release name it is rendered as (default: the chart\'s name)' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s l -l selector -d 'Label selector limiting the workloads shown (rows and columns); what they may exchange is still worked out with every workload and policy' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l exclude-namespace -d 'Leave out workloads of namespaces matching this glob (e.g. \'team-*\'); they still count as peers of the rules. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l by -d 'Entries per pair of workloads, or per pair of namespaces' -r -f -a "workload\t'One entry per ordered pair of workloads'
+namespace\t'One entry per ordered pair of namespaces: the union of what their workloads may exchange, and how many workload pairs may'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s o -l output -r -f -a "table\t'A grid: rows send, columns receive'
 json\t'One JSON object'
-connlist\t'netpol-analyzer\'s connlist: `SRC => DST : CONN`, one line per allowed pair'"
+connlist\t'netpol-analyzer\'s connlist: `SRC => DST : CONN`, one line per allowed pair'
+dot\t'Graphviz DOT: namespaces are clusters, edges carry the ports'
+mermaid\t'A Mermaid flowchart: namespaces are subgraphs'
+svg\t'An SVG picture, laid out in-process (no Graphviz needed)'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l include-hooks -d 'Analyse Helm hooks too (helm.sh/hook: `helm test` pods, migration jobs), which are otherwise left out of --chart and of rendered streams given with -f'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l all-contexts -d 'Check every context of the kubeconfig, each cluster in the namespace of -n, every namespace with -A, else its context\'s namespace; one merged report (the check only)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s A -l all-namespaces -d 'Every namespace (the default for manifests without -n)'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l force -d 'Write the workload view even above 2,000 workloads'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s f -l filename -d 'The new side: manifest file, directory (recursive) or - for stdin. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s k -l kustomize -d 'Kustomization directory, built with `kustomize build` (or `kubectl kustomize` when kustomize is not on PATH); findings name the file each object came from. Repeatable; mixes with -f' -r -f -a "(__fish_complete_directories)"
@@ -291,7 +301,10 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s o -l output -r -f -a "table\t'The changes in sentences, grouped, with a summary line'
 markdown\t'For a pull-request comment: a summary line, then sections, long lists collapsed'
 json\t'The ConnectivityDiff object (docs/report.md)'
-sarif\t'SARIF 2.1.0: new openings and newly uncovered workloads at their file and line'"
+sarif\t'SARIF 2.1.0: new openings and newly uncovered workloads at their file and line'
+dot\t'Graphviz DOT: opened (blue, solid) and closed (orange, dashed) connections, and what stays allowed between the workloads they touch (grey, dotted)'
+mermaid\t'A Mermaid flowchart of the same'
+svg\t'An SVG picture of the same, laid out in-process, with a legend'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l fail-on -d 'What makes the exit status 1: `uncovered` (default), `opened`, `any` or `never`' -r -f -a "uncovered\t'A workload loses isolation in a direction, a new workload arrives uncovered, or a new finding at error appears'
 opened\t'Those, or any connection the change opens'
 any\t'Any change of coverage, connections or findings'

@@ -115,7 +115,14 @@ fn subcommands_flags_and_output_formats() {
     assert_eq!(values(&lines), ["auto", "always", "never"]);
     // Each subcommand's own -o values.
     let (lines, _) = s.complete(None, &["matrix", "-o", ""]);
-    assert_eq!(values(&lines), ["table", "json", "connlist"]);
+    assert_eq!(
+        values(&lines),
+        ["table", "json", "connlist", "dot", "mermaid", "svg"]
+    );
+    let (lines, _) = s.complete(None, &["matrix", "--by", ""]);
+    assert_eq!(values(&lines), ["workload", "namespace"]);
+    let (lines, _) = s.complete(None, &["explain", "-o", ""]);
+    assert_eq!(values(&lines), ["text", "json", "dot", "mermaid", "svg"]);
     let (lines, _) = s.complete(None, &["reach", "--protocol", ""]);
     assert_eq!(values(&lines), ["TCP", "UDP", "SCTP"]);
 }

@@ -23,6 +23,13 @@ pub enum DiffFormat {
     Json,
     /// SARIF 2.1.0: new openings and newly uncovered workloads at their file and line.
     Sarif,
+    /// Graphviz DOT: opened (blue, solid) and closed (orange, dashed) connections, and what
+    /// stays allowed between the workloads they touch (grey, dotted).
+    Dot,
+    /// A Mermaid flowchart of the same.
+    Mermaid,
+    /// An SVG picture of the same, laid out in-process, with a legend.
+    Svg,
 }
 
 /// What makes the exit status 1.
@@ -346,22 +353,86 @@ pub fn diff(args: &DiffArgs) -> Result<i32, Error> {
         &options,
         &RuleConfig::default(),
         &diff::Options {
-            pairs: args.pairs,
+            // A graph draws every pair.
+            pairs: args.pairs || graph_format(args.output),
             ..diff::Options::default()
         },
     );
     result.notes.extend(base.notes.iter().cloned());
+    let graph =
+        graph_format(args.output).then(|| diff_graph(&result, &head.inventory, host_network));
     let human = matches!(args.output, DiffFormat::Table | DiffFormat::Markdown);
     super::connectivity::print(human, |out| match args.output {
         DiffFormat::Table => output::diff::table(&result, out),
         DiffFormat::Markdown => output::diff::markdown(&result, out),
         DiffFormat::Json => output::diff::json(&result, out),
         DiffFormat::Sarif => output::diff::sarif(&result, out),
+        DiffFormat::Dot => output::graph::dot::render(graph.as_ref().expect("built above"), out),
+        DiffFormat::Mermaid => {
+            output::graph::mermaid::render(graph.as_ref().expect("built above"), out)
+        }
+        DiffFormat::Svg => output::graph::svg::render(graph.as_ref().expect("built above"), out),
     })?;
     let code = exit_code(args.fail_on, &result);
     // Exiting next: freeing two inventories would only delay it.
     std::mem::forget((base, head));
     Ok(code)
+}
+
+fn graph_format(f: DiffFormat) -> bool {
+    matches!(f, DiffFormat::Dot | DiffFormat::Mermaid | DiffFormat::Svg)
+}
+
+/// The diff's graph, with what stays allowed between the workloads the change touches (worked
+/// out on the head inventory for those workloads only).
+fn diff_graph(
+    result: &diff::ConnectivityDiff,
+    head: &crate::model::Inventory,
+    host_network: crate::semantics::HostNetwork,
+) -> output::graph::Graph {
+    use crate::connectivity::matrix::{Peer, Rows};
+    let name =
+        |w: &crate::model::Workload| format!("{}/{}[{}]", w.namespace, w.name, w.kind.as_str());
+    let mut touched: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for p in result.pairs.iter().flatten() {
+        touched.insert(p.source.clone());
+        touched.insert(p.destination.clone());
+    }
+    for e in &result.external {
+        let w = &e.workload;
+        touched.insert(format!("{}/{}[{}]", w.namespace, w.name, w.kind));
+    }
+    let opened: std::collections::HashMap<(&str, &str), &crate::semantics::ConnSet> = result
+        .pairs
+        .iter()
+        .flatten()
+        .map(|p| ((p.source.as_str(), p.destination.as_str()), &p.opened))
+        .collect();
+    let mut unchanged = Vec::new();
+    if !touched.is_empty() {
+        let engine = crate::connectivity::Engine::with_host_network(head, host_network);
+        let rows = Rows::new(&engine, |w| touched.contains(&name(&head.workloads[w])));
+        let workloads: Vec<Peer> = rows.workloads.iter().map(|&w| Peer::Workload(w)).collect();
+        let _ = rows.for_each::<()>(&workloads, |e| {
+            if let (Peer::Workload(s), Peer::Workload(d)) = (e.source, e.destination) {
+                let (s, d) = (name(&head.workloads[s]), name(&head.workloads[d]));
+                // A pair the change touched keeps what it did not open.
+                let kept = match opened.get(&(s.as_str(), d.as_str())) {
+                    Some(o) => e.allowed.subtract(o),
+                    None => e.allowed,
+                };
+                if !kept.is_empty() {
+                    unchanged.push((s, d, kept));
+                }
+            }
+            Ok(())
+        });
+    }
+    let title = format!(
+        "What the change does: {}",
+        output::diff::summary_line(result)
+    );
+    output::graph::model::diff_graph(result, &unchanged, title)
 }
 
 pub fn exit_code(fail_on: DiffFailOn, d: &ConnectivityDiff) -> i32 {

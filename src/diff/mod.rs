@@ -275,6 +275,11 @@ pub struct Pair {
     pub destination: String,
     pub before: String,
     pub after: String,
+    /// What `after` allows and `before` did not, and the reverse (for graphs).
+    #[serde(skip)]
+    pub opened: ConnSet,
+    #[serde(skip)]
+    pub closed: ConnSet,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -292,6 +297,11 @@ pub struct ExternalChange {
     pub rules: Vec<RuleName>,
     pub was: Vec<RuleName>,
     pub message: String,
+    /// What `after` allows and `before` did not, and the reverse (for graphs).
+    #[serde(skip)]
+    pub opened: ConnSet,
+    #[serde(skip)]
+    pub closed: ConnSet,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -428,6 +438,8 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> Connectivit
         destination: name_of(p.destination),
         before: p.before.to_string(),
         after: p.after.to_string(),
+        opened: p.after.subtract(&p.before),
+        closed: p.before.subtract(&p.after),
     };
     let connections = connection_changes(
         &changes.groups,
@@ -854,6 +866,8 @@ fn external_entry(
         rules,
         was,
         message,
+        opened,
+        closed,
     }
 }
 

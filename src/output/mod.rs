@@ -3,9 +3,11 @@
 pub mod color;
 pub mod diff;
 pub mod explain;
+pub mod graph;
 pub mod json;
 mod json_workloads;
 pub mod matrix;
+pub mod namespace_matrix;
 mod pretty;
 pub mod reach;
 pub mod sarif;
