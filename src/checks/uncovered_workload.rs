@@ -200,28 +200,32 @@ fn calico_reason(ctx: &Context<'_>, v: &DirectionVerdict) -> Option<String> {
     if v.calico().is_empty() || !v.cluster().is_empty() {
         return None;
     }
-    let mut names: Vec<String> = v
-        .calico()
-        .iter()
-        .map(|&p| {
-            policy_name(
-                ctx.inventory,
-                PolicyId::Calico(ctx.coverage.set.calico()[p].index),
-            )
-        })
-        .collect();
-    names.dedup();
+    // Named only when the reason is written: most directions need none.
+    let names = || {
+        let mut names: Vec<String> = v
+            .calico()
+            .iter()
+            .map(|&p| {
+                policy_name(
+                    ctx.inventory,
+                    PolicyId::Calico(ctx.coverage.set.calico()[p].index),
+                )
+            })
+            .collect();
+        names.dedup();
+        names.join(", ")
+    };
     match v.isolation {
         Isolation::PodsOnly => Some(format!(
             "isolated from pods only, by {}: addresses outside the cluster are not denied",
             v.decided_by()
                 .as_ref()
                 .map(|by| crate::connectivity::describe::decided_by(ctx.inventory, by))
-                .unwrap_or_else(|| names.join(", "))
+                .unwrap_or_else(names)
         )),
         Isolation::Open => Some(format!(
             "selected by {}, whose tiers let a peer no rule names through (a Pass with nothing after it, an Allow of any pod, or no rule for this direction in a tier that passes by default)",
-            names.join(", ")
+            names()
         )),
         _ => None,
     }
