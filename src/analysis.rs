@@ -322,6 +322,7 @@ pub fn analyse_with_options(
     Report {
         api_version: API_VERSION.to_owned(),
         kind: "Report".to_owned(),
+            generator: None,
         source,
         summary,
         namespaces: namespace_entries,
