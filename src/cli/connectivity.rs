@@ -5,16 +5,19 @@ use std::io::Write;
 
 use crate::analysis::{self, RuleConfig};
 use crate::connectivity::reach::{self as reach_engine, End};
-use crate::connectivity::{explain as explain_engine, matrix as matrix_engine, Engine, Target};
+use crate::connectivity::{
+    explain as explain_engine, matrix as matrix_engine, namespaces, Engine, Target,
+};
 use crate::error::Error;
 use crate::model::Inventory;
 use crate::output;
+use crate::output::graph;
 use crate::report::Source;
 use crate::source::cluster::{self, ClusterOptions};
 
 use super::{
-    Expect, ExplainArgs, InputArgs, MatrixArgs, MatrixFormat, ReachArgs, TextFormat, EXIT_FINDINGS,
-    EXIT_OK,
+    Expect, ExplainArgs, InputArgs, MatrixArgs, MatrixBy, MatrixFormat, ReachArgs, TextFormat,
+    EXIT_FINDINGS, EXIT_OK,
 };
 
 struct Loaded {
@@ -214,6 +217,10 @@ pub fn reach(args: &ReachArgs) -> Result<i32, Error> {
     Ok(EXIT_FINDINGS)
 }
 
+/// Above this many workloads the workload view is refused without --force: a grid or graph
+/// nobody can read, and output in the gigabytes (issue 19: 3.4 GB of JSON for 4,000).
+pub const MAX_WORKLOADS: usize = 2_000;
+
 pub fn matrix(args: &MatrixArgs) -> Result<i32, Error> {
     let loaded = load(&args.input)?;
     let inventory = &loaded.inventory;
@@ -226,18 +233,31 @@ pub fn matrix(args: &MatrixArgs) -> Result<i32, Error> {
     } else {
         None
     };
+    let excluded = analysis::Scope::new(true, &args.exclude_namespace)?;
     let engine = Engine::with_host_network(inventory, args.input.host_network.model());
     // -l narrows the rows and columns; every workload still counts as a peer of the rules.
-    let m = matrix_engine::compute(&engine, |w| {
+    let in_scope = |w: usize| {
         let workload = &inventory.workloads[w];
         scope.is_none_or(|ns| workload.namespace == ns)
+            && excluded.contains(&workload.namespace)
             && args
                 .selector
                 .as_ref()
                 .is_none_or(|s| workload.label_sets.iter().any(|l| s.matches(l)))
-    });
-    let in_scope = |w: &crate::model::Workload| scope.is_none_or(|ns| w.namespace == ns);
-    if !inventory.workloads.iter().any(in_scope) {
+    };
+    let count = (0..inventory.workloads.len())
+        .filter(|&w| in_scope(w))
+        .count();
+    if args.by == MatrixBy::Workload && count > MAX_WORKLOADS && !args.force {
+        return Err(Error::Usage(format!(
+            "{} workloads in the matrix, more than {}: use --by namespace, or narrow it with -n \
+             or -l, or write it anyway with --force",
+            output::namespace_matrix::thousands(count),
+            output::namespace_matrix::thousands(MAX_WORKLOADS)
+        )));
+    }
+    let in_namespace = |w: &crate::model::Workload| scope.is_none_or(|ns| w.namespace == ns);
+    if !inventory.workloads.iter().any(in_namespace) {
         let hint = match scope {
             Some(ns) => format!(
                 "no workloads in namespace {ns:?}: -n NAMESPACE names another, -A takes every namespace"
@@ -246,16 +266,82 @@ pub fn matrix(args: &MatrixArgs) -> Result<i32, Error> {
         };
         eprintln!("{}", output::terminal::escape_lines(&hint));
     }
+    let title = matrix_title(&loaded, scope, args);
+    if args.by == MatrixBy::Namespace {
+        let m = namespaces::by_namespace(&engine, in_scope);
+        if args.output != MatrixFormat::Json {
+            for note in &m.notes {
+                eprintln!("note: {}", output::terminal::escape_lines(note));
+            }
+        }
+        let human = matches!(args.output, MatrixFormat::Table | MatrixFormat::Connlist);
+        print(human, |out| match args.output {
+            MatrixFormat::Table => output::namespace_matrix::table(&m, out),
+            MatrixFormat::Json => output::namespace_matrix::json(inventory, &m, out),
+            MatrixFormat::Connlist => output::namespace_matrix::connlist(&m, out),
+            MatrixFormat::Dot => graph::dot::render(&graph::model::namespace_graph(&m, title), out),
+            MatrixFormat::Mermaid => {
+                graph::mermaid::render(&graph::model::namespace_graph(&m, title), out)
+            }
+            MatrixFormat::Svg => graph::svg::render(&graph::model::namespace_graph(&m, title), out),
+        })?;
+        return Ok(EXIT_OK);
+    }
+    let rows = matrix_engine::Rows::new(&engine, in_scope);
+    let notes = rows.notes();
     // The connlist format has no place for them; JSON carries them.
     if args.output != MatrixFormat::Json {
-        for note in &m.notes {
+        for note in &notes {
             eprintln!("note: {}", output::terminal::escape_lines(note));
         }
     }
-    print(args.output != MatrixFormat::Json, |out| match args.output {
-        MatrixFormat::Table => output::matrix::table(inventory, &m, out),
-        MatrixFormat::Json => output::matrix::json(inventory, &m, out),
-        MatrixFormat::Connlist => output::matrix::connlist(inventory, &m, out),
+    let human = matches!(args.output, MatrixFormat::Table | MatrixFormat::Connlist);
+    print(human, |out| match args.output {
+        MatrixFormat::Table => {
+            let mut m = matrix_engine::Matrix {
+                workloads: rows.workloads.clone(),
+                ingress_segments: rows.ingress_segments.clone(),
+                egress_segments: rows.egress_segments.clone(),
+                entries: Vec::new(),
+                notes: notes.clone(),
+            };
+            let _ = rows.for_each::<()>(&rows.peers(), |e| {
+                m.entries.push(e);
+                Ok(())
+            });
+            output::matrix::table(inventory, &m, out)
+        }
+        MatrixFormat::Json => output::matrix::json(inventory, &rows, &notes, out),
+        MatrixFormat::Connlist => output::matrix::connlist(inventory, &rows, out),
+        MatrixFormat::Dot | MatrixFormat::Mermaid | MatrixFormat::Svg => {
+            let mut g = graph::model::WorkloadGraph::new(inventory, title, &rows.workloads);
+            let _ = rows.for_each::<()>(&rows.peers(), |e| {
+                g.add(&e, graph::EdgeClass::Allowed);
+                Ok(())
+            });
+            let g = g.finish();
+            match args.output {
+                MatrixFormat::Dot => graph::dot::render(&g, out),
+                MatrixFormat::Mermaid => graph::mermaid::render(&g, out),
+                _ => graph::svg::render(&g, out),
+            }
+        }
     })?;
     Ok(EXIT_OK)
+}
+
+/// What the graph shows: the view and the scope.
+fn matrix_title(loaded: &Loaded, scope: Option<&str>, args: &MatrixArgs) -> String {
+    let view = match args.by {
+        MatrixBy::Workload => "Workload connectivity",
+        MatrixBy::Namespace => "Namespace connectivity",
+    };
+    let mut parts = vec![match scope {
+        Some(ns) => format!("namespace {ns}"),
+        None => "all namespaces".to_owned(),
+    }];
+    if let Some(context) = &loaded.source.context {
+        parts.push(format!("context {context}"));
+    }
+    format!("{view}: {}", parts.join(", "))
 }

@@ -305,6 +305,21 @@ pub enum MatrixFormat {
     Json,
     /// netpol-analyzer's connlist: `SRC => DST : CONN`, one line per allowed pair.
     Connlist,
+    /// Graphviz DOT: namespaces are clusters, edges carry the ports.
+    Dot,
+    /// A Mermaid flowchart: namespaces are subgraphs.
+    Mermaid,
+    /// An SVG picture, laid out in-process (no Graphviz needed).
+    Svg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MatrixBy {
+    /// One entry per ordered pair of workloads.
+    Workload,
+    /// One entry per ordered pair of namespaces: the union of what their workloads may
+    /// exchange, and how many workload pairs may.
+    Namespace,
 }
 
 #[derive(Debug, Args)]
@@ -320,6 +335,19 @@ pub struct MatrixArgs {
     /// is still worked out with every workload and policy.
     #[arg(short = 'l', long, value_name = "SELECTOR", value_parser = parse_selector)]
     pub selector: Option<Selector>,
+
+    /// Leave out workloads of namespaces matching this glob (e.g. 'team-*'); they still count
+    /// as peers of the rules. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude_namespace: Vec<String>,
+
+    /// Entries per pair of workloads, or per pair of namespaces.
+    #[arg(long, value_enum, default_value_t = MatrixBy::Workload, value_name = "VIEW")]
+    pub by: MatrixBy,
+
+    /// Write the workload view even above 2,000 workloads.
+    #[arg(long)]
+    pub force: bool,
 
     #[arg(short = 'o', long, value_enum, default_value_t = MatrixFormat::Table)]
     pub output: MatrixFormat,

@@ -71,7 +71,7 @@ enum Side<'r> {
     Isolated {
         groups: Vec<(ConnSet, Bits)>,
         /// Egress rules with named ports: what they allow depends on the destination.
-        named: Vec<(&'r CompiledRule, &'r Bits)>,
+        named: Vec<(&'r CompiledRule, Bits)>,
     },
     /// Cluster-scoped tiers apply: rule order and actions matter, so each peer walks the
     /// layers (SEMANTICS.md point 12).
@@ -170,7 +170,7 @@ fn build_side<'r>(
     engine: &'r Engine<'_>,
     m: Member,
     direction: Direction,
-    peers: &'r HashMap<(usize, usize), Bits>,
+    peers: &HashMap<(usize, usize), Bits>,
     len: usize,
 ) -> Side<'r> {
     if engine.coverage.set.has_layers() {
@@ -199,7 +199,7 @@ fn build_side<'r>(
         {
             let bits = &peers[&(p, r)];
             if direction == Direction::Egress && rule.has_named_port() {
-                named.push((rule, bits));
+                named.push((rule, bits.clone()));
                 continue;
             }
             let conns = rule.conns(&me);
@@ -217,120 +217,237 @@ fn build_side<'r>(
     Side::Isolated { groups, named }
 }
 
-/// The matrix of the workloads `in_scope` accepts (by inventory index).
-pub fn compute(engine: &Engine<'_>, in_scope: impl Fn(usize) -> bool) -> Matrix {
-    let workloads: Vec<usize> = (0..engine.inventory.workloads.len())
-        .filter(|&w| in_scope(w))
-        .collect();
-    let members: Vec<Member> = workloads
-        .iter()
-        .flat_map(|&w| engine.members_of(w))
-        .collect();
-    let ingress_segments = externals::segments(engine, Direction::Ingress);
-    let egress_segments = externals::segments(engine, Direction::Egress);
-    let (in_peers, out_peers) = rayon::join(
-        || rule_peers(engine, Direction::Ingress, &members, &ingress_segments),
-        || rule_peers(engine, Direction::Egress, &members, &egress_segments),
-    );
-    let in_len = members.len() + ingress_segments.len();
-    let out_len = members.len() + egress_segments.len();
-    let (ingress, egress): (Vec<Side<'_>>, Vec<Side<'_>>) = members
-        .par_iter()
-        .map(|&m| {
-            (
-                build_side(engine, m, Direction::Ingress, &in_peers, in_len),
-                build_side(engine, m, Direction::Egress, &out_peers, out_len),
-            )
-        })
-        .unzip();
+/// The sides of every member in scope, worked out once: entries are then produced source by
+/// source, so that callers can write them as they come instead of holding every pair.
+pub struct Rows<'e> {
+    engine: &'e Engine<'e>,
+    /// The workloads in scope, in inventory order.
+    pub workloads: Vec<usize>,
+    /// The external ranges sources may come from and destinations may be in.
+    pub ingress_segments: Vec<Segment>,
+    pub egress_segments: Vec<Segment>,
+    members: Vec<Member>,
+    /// Members of one workload are consecutive: `spans[i]` is the range of `workloads[i]`'s.
+    spans: Vec<std::ops::Range<usize>>,
+    /// Inventory index -> index in `workloads`.
+    span_of: HashMap<usize, usize>,
+    ingress: Vec<Side<'e>>,
+    egress: Vec<Side<'e>>,
+    pods: Vec<Endpoint<'e>>,
+}
 
-    // Members of one workload are consecutive: `spans[w]` is the range of its members.
-    let mut spans: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
-    for (i, m) in members.iter().enumerate() {
-        match spans.last_mut() {
-            Some((w, r)) if *w == m.workload => r.end = i + 1,
-            _ => spans.push((m.workload, i..i + 1)),
+/// Sources handed to the worker threads at a time: enough to keep both cores busy, few enough
+/// that the entries waiting to be written stay small.
+const CHUNK: usize = 64;
+
+impl<'e> Rows<'e> {
+    /// The workloads `in_scope` accepts (by inventory index).
+    pub fn new(engine: &'e Engine<'e>, in_scope: impl Fn(usize) -> bool) -> Self {
+        let workloads: Vec<usize> = (0..engine.inventory.workloads.len())
+            .filter(|&w| in_scope(w))
+            .collect();
+        let members: Vec<Member> = workloads
+            .iter()
+            .flat_map(|&w| engine.members_of(w))
+            .collect();
+        let ingress_segments = externals::segments(engine, Direction::Ingress);
+        let egress_segments = externals::segments(engine, Direction::Egress);
+        let (in_peers, out_peers) = rayon::join(
+            || rule_peers(engine, Direction::Ingress, &members, &ingress_segments),
+            || rule_peers(engine, Direction::Egress, &members, &egress_segments),
+        );
+        let in_len = members.len() + ingress_segments.len();
+        let out_len = members.len() + egress_segments.len();
+        let (ingress, egress): (Vec<Side<'_>>, Vec<Side<'_>>) = members
+            .par_iter()
+            .map(|&m| {
+                (
+                    build_side(engine, m, Direction::Ingress, &in_peers, in_len),
+                    build_side(engine, m, Direction::Egress, &out_peers, out_len),
+                )
+            })
+            .unzip();
+        let mut spans: Vec<std::ops::Range<usize>> = Vec::with_capacity(workloads.len());
+        let mut start = 0;
+        for &w in &workloads {
+            let n = engine.members_of(w).count();
+            spans.push(start..start + n);
+            start += n;
+        }
+        let span_of = workloads.iter().enumerate().map(|(i, &w)| (w, i)).collect();
+        let pods = members
+            .iter()
+            .map(|&m| Endpoint::Pod(engine.pod(m)))
+            .collect();
+        Rows {
+            engine,
+            workloads,
+            ingress_segments,
+            egress_segments,
+            members,
+            spans,
+            span_of,
+            ingress,
+            egress,
+            pods,
         }
     }
 
-    let pods: Vec<Endpoint<'_>> = members
-        .iter()
-        .map(|&m| Endpoint::Pod(engine.pod(m)))
-        .collect();
-    let mut entries: Vec<Entry> = spans
-        .par_iter()
-        .flat_map_iter(|(src_w, src_members)| {
-            let mut out = Vec::new();
-            // Towards every other workload.
-            for (dst_w, dst_members) in &spans {
-                if dst_w == src_w {
+    /// What workload `src` may send workload `dst` (inventory indexes, both in scope).
+    pub fn between(&self, src: usize, dst: usize) -> ConnSet {
+        let (s, d) = (self.span_of[&src], self.span_of[&dst]);
+        self.pair(s, d)
+    }
+
+    pub(super) fn pair(&self, s: usize, d: usize) -> ConnSet {
+        let engine = self.engine;
+        let mut allowed = ConnSet::none();
+        for s in self.spans[s].clone() {
+            for d in self.spans[d].clone() {
+                let i = self.ingress[d].allowed(engine, s, &self.pods[s], &self.pods[d]);
+                if i.is_empty() {
                     continue;
                 }
-                let mut allowed = ConnSet::none();
-                for s in src_members.clone() {
-                    for d in dst_members.clone() {
-                        let i = ingress[d].allowed(engine, s, &pods[s], &pods[d]);
-                        if i.is_empty() {
-                            continue;
-                        }
-                        let e = egress[s].allowed(engine, d, &pods[d], &pods[d]);
-                        allowed = allowed.union(&e.intersect(&i));
-                    }
+                let e = self.egress[s].allowed(engine, d, &self.pods[d], &self.pods[d]);
+                let both = e.intersect(&i);
+                if !both.is_empty() {
+                    allowed = if allowed.is_empty() {
+                        both
+                    } else {
+                        allowed.union(&both)
+                    };
                 }
-                if !allowed.is_empty() {
-                    out.push(Entry {
-                        source: Peer::Workload(*src_w),
-                        destination: Peer::Workload(*dst_w),
-                        allowed,
-                    });
-                }
-            }
-            // Towards the external ranges: nothing polices an address's ingress.
-            for (x, segment) in egress_segments.iter().enumerate() {
-                let address = Endpoint::Address(segment.start);
-                let allowed = src_members.clone().fold(ConnSet::none(), |acc, s| {
-                    acc.union(&egress[s].allowed(engine, members.len() + x, &address, &address))
-                });
-                if !allowed.is_empty() {
-                    out.push(Entry {
-                        source: Peer::Workload(*src_w),
-                        destination: Peer::External(*segment),
-                        allowed,
-                    });
-                }
-            }
-            out
-        })
-        .collect();
-
-    // From the external ranges: nothing polices an address's egress.
-    for (x, segment) in ingress_segments.iter().enumerate() {
-        for (dst_w, dst_members) in &spans {
-            let address = Endpoint::Address(segment.start);
-            let allowed = dst_members.clone().fold(ConnSet::none(), |acc, d| {
-                acc.union(&ingress[d].allowed(engine, members.len() + x, &address, &pods[d]))
-            });
-            if !allowed.is_empty() {
-                entries.push(Entry {
-                    source: Peer::External(*segment),
-                    destination: Peer::Workload(*dst_w),
-                    allowed,
-                });
             }
         }
+        allowed
     }
 
-    let notes = node_note(engine, &workloads)
-        .into_iter()
-        .chain(narrow_networks_note(engine))
-        .chain(same_priority_note(engine))
-        .collect();
+    /// Nothing polices an address's ingress.
+    pub(super) fn to_external(&self, s: usize, x: usize) -> ConnSet {
+        let address = Endpoint::Address(self.egress_segments[x].start);
+        let peer = self.members.len() + x;
+        self.spans[s].clone().fold(ConnSet::none(), |acc, m| {
+            acc.union(&self.egress[m].allowed(self.engine, peer, &address, &address))
+        })
+    }
+
+    /// Nothing polices an address's egress.
+    pub(super) fn from_external(&self, x: usize, d: usize) -> ConnSet {
+        let address = Endpoint::Address(self.ingress_segments[x].start);
+        let peer = self.members.len() + x;
+        self.spans[d].clone().fold(ConnSet::none(), |acc, m| {
+            acc.union(&self.ingress[m].allowed(self.engine, peer, &address, &self.pods[m]))
+        })
+    }
+
+    /// The entries of one source towards `order`'s destinations, in that order.
+    fn row(&self, source: &Peer, order: &[Peer]) -> Vec<Entry> {
+        let mut out = Vec::new();
+        match source {
+            Peer::Workload(w) => {
+                let s = self.span_of[w];
+                for destination in order {
+                    let allowed = match destination {
+                        Peer::Workload(v) if v == w => continue,
+                        Peer::Workload(v) => self.pair(s, self.span_of[v]),
+                        Peer::External(segment) => {
+                            match self.egress_segments.iter().position(|x| x == segment) {
+                                Some(x) => self.to_external(s, x),
+                                None => continue,
+                            }
+                        }
+                    };
+                    if !allowed.is_empty() {
+                        out.push(Entry {
+                            source: *source,
+                            destination: *destination,
+                            allowed,
+                        });
+                    }
+                }
+            }
+            Peer::External(segment) => {
+                let Some(x) = self.ingress_segments.iter().position(|x| x == segment) else {
+                    return out;
+                };
+                for destination in order {
+                    let Peer::Workload(v) = destination else {
+                        continue;
+                    };
+                    let allowed = self.from_external(x, self.span_of[v]);
+                    if !allowed.is_empty() {
+                        out.push(Entry {
+                            source: *source,
+                            destination: *destination,
+                            allowed,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Every peer: the workloads in scope, then the external ranges (sources' and
+    /// destinations', once each).
+    pub fn peers(&self) -> Vec<Peer> {
+        let mut segments = merge_sorted(&self.ingress_segments, &self.egress_segments);
+        segments.dedup();
+        self.workloads
+            .iter()
+            .map(|&w| Peer::Workload(w))
+            .chain(segments.into_iter().map(Peer::External))
+            .collect()
+    }
+
+    /// Hands `sink` every entry whose source and destination are in `order`, sources in that
+    /// order and each source's destinations in that order. Sources are worked out a chunk at a
+    /// time on the worker threads, so memory holds one chunk's entries, not the matrix.
+    pub fn for_each<E>(
+        &self,
+        order: &[Peer],
+        mut sink: impl FnMut(Entry) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for chunk in order.chunks(CHUNK) {
+            let rows: Vec<Vec<Entry>> = chunk.par_iter().map(|s| self.row(s, order)).collect();
+            for entry in rows.into_iter().flatten() {
+                sink(entry)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// What the entries assume (hostNetwork workloads seen as their nodes).
+    pub fn notes(&self) -> Vec<String> {
+        node_note(self.engine, &self.workloads)
+            .into_iter()
+            .chain(narrow_networks_note(self.engine))
+            .chain(same_priority_note(self.engine))
+            .collect()
+    }
+}
+
+fn merge_sorted(a: &[Segment], b: &[Segment]) -> Vec<Segment> {
+    let mut all: Vec<Segment> = a.iter().chain(b).copied().collect();
+    all.sort();
+    all
+}
+
+/// The matrix of the workloads `in_scope` accepts (by inventory index), in memory: for tests
+/// and small inputs; the CLI streams through `Rows`.
+pub fn compute<'e>(engine: &'e Engine<'e>, in_scope: impl Fn(usize) -> bool) -> Matrix {
+    let rows = Rows::new(engine, in_scope);
+    let mut entries = Vec::new();
+    let _ = rows.for_each::<()>(&rows.peers(), |e| {
+        entries.push(e);
+        Ok(())
+    });
     Matrix {
-        workloads,
-        ingress_segments,
-        egress_segments,
+        notes: rows.notes(),
+        workloads: rows.workloads,
+        ingress_segments: rows.ingress_segments,
+        egress_segments: rows.egress_segments,
         entries,
-        notes,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod explain;
 pub mod externals;
 pub mod matrix;
+pub mod namespaces;
 pub mod reach;
 pub mod target;
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-use crate::connectivity::matrix::{Matrix, Peer};
+use crate::connectivity::matrix::{Matrix, Peer, Rows};
 use crate::model::{Inventory, Protocol};
 use crate::semantics::connset::PROTOCOLS;
 use crate::semantics::ConnSet;
@@ -23,29 +23,30 @@ pub fn peer_name(inventory: &Inventory, peer: &Peer) -> String {
     }
 }
 
-/// One line per allowed ordered pair, `SRC => DST : CONN`, sorted.
+/// One line per allowed ordered pair, `SRC => DST : CONN`, sorted, written as the rows are
+/// worked out: sources and destinations are visited in the order of their names, which is the
+/// order of the lines.
 pub fn connlist(
     inventory: &Inventory,
-    matrix: &Matrix,
+    rows: &Rows<'_>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let mut lines: Vec<String> = matrix
-        .entries
-        .iter()
-        .map(|e| {
-            format!(
-                "{} => {} : {}",
-                peer_name(inventory, &e.source),
-                peer_name(inventory, &e.destination),
-                e.allowed
-            )
-        })
+    let mut named: Vec<(String, Peer)> = rows
+        .peers()
+        .into_iter()
+        .map(|p| (peer_name(inventory, &p), p))
         .collect();
-    lines.sort_unstable();
-    for line in lines {
-        writeln!(out, "{line}")?;
-    }
-    Ok(())
+    named.sort();
+    let order: Vec<Peer> = named.into_iter().map(|(_, p)| p).collect();
+    rows.for_each(&order, |e| {
+        writeln!(
+            out,
+            "{} => {} : {}",
+            peer_name(inventory, &e.source),
+            peer_name(inventory, &e.destination),
+            e.allowed
+        )
+    })
 }
 
 #[derive(Serialize)]
@@ -108,56 +109,73 @@ struct JsonEntry<'a> {
     ports: Vec<JsonPorts>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JsonMatrix<'a> {
-    api_version: &'static str,
-    kind: &'static str,
-    workloads: Vec<JsonPeer<'a>>,
-    external_sources: Vec<String>,
-    external_destinations: Vec<String>,
-    connections: Vec<JsonEntry<'a>>,
-    notes: &'a [String],
-    /// Objects of policy kinds this version does not evaluate, by kind, as the report's
-    /// `summary.ignoredPolicies`: the matrix leaves them out.
-    ignored_policies: std::collections::BTreeMap<String, usize>,
+/// `value` as `serde_json::to_writer_pretty` writes it at `depth` levels of indentation.
+pub(super) fn pretty(value: &impl Serialize, depth: usize) -> std::io::Result<String> {
+    let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    // JSON strings hold no raw line breaks: every one is the formatter's.
+    Ok(text.replace('\n', &format!("\n{}", "  ".repeat(depth))))
 }
 
-pub fn json(inventory: &Inventory, matrix: &Matrix, out: &mut dyn Write) -> std::io::Result<()> {
-    let doc = JsonMatrix {
-        api_version: crate::report::API_VERSION,
-        kind: "ConnectivityMatrix",
-        workloads: matrix
-            .workloads
-            .iter()
-            .map(|&w| json_peer(inventory, &Peer::Workload(w)))
-            .collect(),
-        external_sources: matrix
-            .ingress_segments
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        external_destinations: matrix
-            .egress_segments
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        connections: matrix
-            .entries
-            .iter()
-            .map(|e| JsonEntry {
-                source: json_peer(inventory, &e.source),
-                destination: json_peer(inventory, &e.destination),
-                allowed: e.allowed.to_string(),
-                all: e.allowed.is_all(),
-                ports: json_ports(&e.allowed),
-            })
-            .collect(),
-        notes: &matrix.notes,
-        ignored_policies: inventory.ignored_policy_counts(),
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;
-    writeln!(out)
+/// The JSON document, its connections written as the rows are worked out (the same bytes as
+/// serialising it whole).
+pub fn json(
+    inventory: &Inventory,
+    rows: &Rows<'_>,
+    notes: &[String],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let workloads: Vec<JsonPeer<'_>> = rows
+        .workloads
+        .iter()
+        .map(|&w| json_peer(inventory, &Peer::Workload(w)))
+        .collect();
+    let sources: Vec<String> = rows
+        .ingress_segments
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let destinations: Vec<String> = rows.egress_segments.iter().map(|s| s.to_string()).collect();
+    writeln!(out, "{{")?;
+    writeln!(
+        out,
+        "  \"apiVersion\": {},",
+        pretty(&crate::report::API_VERSION, 1)?
+    )?;
+    writeln!(out, "  \"kind\": \"ConnectivityMatrix\",")?;
+    writeln!(out, "  \"workloads\": {},", pretty(&workloads, 1)?)?;
+    writeln!(out, "  \"externalSources\": {},", pretty(&sources, 1)?)?;
+    writeln!(
+        out,
+        "  \"externalDestinations\": {},",
+        pretty(&destinations, 1)?
+    )?;
+    write!(out, "  \"connections\": [")?;
+    let mut first = true;
+    rows.for_each::<std::io::Error>(&rows.peers(), |e| {
+        let entry = JsonEntry {
+            source: json_peer(inventory, &e.source),
+            destination: json_peer(inventory, &e.destination),
+            allowed: e.allowed.to_string(),
+            all: e.allowed.is_all(),
+            ports: json_ports(&e.allowed),
+        };
+        write!(
+            out,
+            "{}\n    {}",
+            if first { "" } else { "," },
+            pretty(&entry, 2)?
+        )?;
+        first = false;
+        Ok(())
+    })?;
+    writeln!(out, "{}],", if first { "" } else { "\n  " })?;
+    writeln!(out, "  \"notes\": {},", pretty(&notes, 1)?)?;
+    writeln!(
+        out,
+        "  \"ignoredPolicies\": {}",
+        pretty(&inventory.ignored_policy_counts(), 1)?
+    )?;
+    writeln!(out, "}}")
 }
 
 /// Cells wider than this become a footnote.

@@ -3,11 +3,13 @@
 pub mod color;
 pub mod diff;
 pub mod explain;
+pub mod graph;
 pub mod html;
 pub mod json;
 mod json_workloads;
 pub mod junit;
 pub mod matrix;
+pub mod namespace_matrix;
 mod pretty;
 pub mod reach;
 pub mod sarif;
