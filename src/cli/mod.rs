@@ -437,11 +437,32 @@ fn write_report_file(
     path: &std::path::Path,
     format: Format,
     fail_on: FailOn,
+    graph: Option<&Result<String, String>>,
 ) -> Result<(), Error> {
     let mut buf = Vec::new();
-    output::render_failing(report, format, false, &|f| fail_on.fails(f), &mut buf)
+    render_report(report, format, false, fail_on, graph, &mut buf)
         .and_then(|_| std::fs::write(path, &buf))
         .map_err(|e| Error::io(path.display().to_string(), &e))
+}
+
+/// A report in a format; HTML with the namespace graph when there is one.
+fn render_report(
+    report: &Report,
+    format: Format,
+    color: bool,
+    fail_on: FailOn,
+    graph: Option<&Result<String, String>>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match (format, graph) {
+        (Format::Html, Some(graph)) => {
+            let extras = output::html::Extras {
+                graph: graph.as_ref().map(String::as_str).map_err(String::as_str),
+            };
+            output::html::render_with(report, &extras, out)
+        }
+        _ => output::render_failing(report, format, color, &|f| fail_on.fails(f), out),
+    }
 }
 
 /// kubectl's flags for reaching a cluster (used when no -f is given).
@@ -896,7 +917,7 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
                     &rules,
                     [],
                 );
-                emit_check(&mut report, args)?;
+                emit_check(&mut report, args, &merged.after, &options)?;
                 if args.output == Format::Table && !args.summary {
                     println!();
                     with_cluster::tell_stdout(&report, &outcome)?;
@@ -912,7 +933,7 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
         }
     }
     let mut report = analysis::analyse_with_options(&inventory, source, &rules, &options);
-    emit_check(&mut report, args)?;
+    emit_check(&mut report, args, &inventory, &options)?;
     let code = args.verdict.fail_on.exit_code(&report);
     // The process exits next: freeing 100,000 workloads and their report one by one would
     // only delay it (0.09 s on the benchmark).
@@ -949,7 +970,7 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
     let options = args.verdict.analysis(args.selector.as_ref());
     let mut report = analysis::analyse_with_options(&inventory, source, &rules, &options);
     report.notes.extend(data.notes);
-    emit_check(&mut report, args)?;
+    emit_check(&mut report, args, &inventory, &options)?;
     Ok(args.verdict.fail_on.exit_code(&report))
 }
 
@@ -983,6 +1004,9 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
             ..args.dns.options(mode)
         }),
         release: args.with_cluster.release.clone(),
+        graph: args.report_file.as_deref().is_some_and(|path| {
+            args.output.or_else(|| Format::of_path(path)) == Some(Format::Html)
+        }),
     };
     // The bytes go out as they came in (a byte-order mark included); the analysis reads them.
     let bytes = manifests::read_bytes(&paths::Input::Stdin)?;
@@ -1015,7 +1039,7 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
             .output
             .or_else(|| Format::of_path(path))
             .unwrap_or(Format::Table);
-        write_report_file(report, path, format, fail_on)?;
+        write_report_file(report, path, format, fail_on, rendered.graph.as_ref())?;
     }
     let cluster = rendered.cluster.as_ref();
     let code = match cluster {
@@ -1165,12 +1189,23 @@ pub(crate) fn note_ignored_policies(inventory: &crate::model::Inventory) {
 }
 
 /// The default check's outputs: the report on stdout (or its summary), and the report file.
-fn emit_check(report: &mut Report, args: &CheckArgs) -> Result<(), Error> {
+/// HTML draws the namespace graph of `inventory`.
+fn emit_check(
+    report: &mut Report,
+    args: &CheckArgs,
+    inventory: &Inventory,
+    options: &analysis::Options,
+) -> Result<(), Error> {
     report.generator = Some(crate::report::Generator::now());
     let fail_on = args.verdict.fail_on;
-    if let Some(path) = &args.report_file {
-        let format = args.report_format.format(path, args.output);
-        write_report_file(report, path, format, fail_on)?;
+    let file_format = args
+        .report_file
+        .as_deref()
+        .map(|path| args.report_format.format(path, args.output));
+    let html = (args.output == Format::Html && !args.summary) || file_format == Some(Format::Html);
+    let graph = html.then(|| output::html::namespace_graph(inventory, options));
+    if let (Some(path), Some(format)) = (&args.report_file, file_format) {
+        write_report_file(report, path, format, fail_on, graph.as_ref())?;
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -1181,7 +1216,7 @@ fn emit_check(report: &mut Report, args: &CheckArgs) -> Result<(), Error> {
             .and_then(|_| out.write_all(&text))
             .and_then(|_| out.flush())
     } else {
-        output::render_failing(report, args.output, color, &|f| fail_on.fails(f), &mut out)
+        render_report(report, args.output, color, fail_on, graph.as_ref(), &mut out)
             .and_then(|_| out.flush())
     };
     match result {

@@ -18,13 +18,16 @@ const TEMPLATE: &str = include_str!("template.html");
 const STYLE: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("script.js");
 
-/// The namespace connectivity graph, as inline SVG markup, when the caller has one.
+/// The namespace connectivity graph, as inline SVG markup, or why there is none.
 pub struct Extras<'a> {
-    pub graph_svg: Option<&'a str>,
+    pub graph: Result<&'a str, &'a str>,
 }
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    render_with(report, &Extras { graph_svg: None }, out)
+    let none = Extras {
+        graph: Err("The namespace connectivity graph is not available in this report."),
+    };
+    render_with(report, &none, out)
 }
 
 pub fn render_with(report: &Report, extras: &Extras<'_>, out: &mut dyn Write) -> io::Result<()> {
@@ -57,6 +60,47 @@ pub fn render_with(report: &Report, extras: &Extras<'_>, out: &mut dyn Write) ->
         rest = &rest[end + 2..];
     }
     out.write_all(rest.as_bytes())
+}
+
+/// Above these, the namespace graph is left out of the page: a layout of thousands of
+/// namespaces is unreadable, and working out the namespace matrix would make writing the page
+/// much slower than writing the JSON report.
+const GRAPH_MAX_NAMESPACES: usize = 150;
+const GRAPH_MAX_WORKLOADS: usize = 20_000;
+
+/// The namespace connectivity graph of an inventory as inline SVG markup (the workloads `-l`
+/// reports), or why the page has none.
+pub fn namespace_graph(
+    inventory: &crate::model::Inventory,
+    options: &crate::analysis::Options,
+) -> Result<String, String> {
+    let namespaces: BTreeSet<&str> = inventory
+        .workloads
+        .iter()
+        .map(|w| w.namespace.as_str())
+        .collect();
+    if namespaces.len() > GRAPH_MAX_NAMESPACES || inventory.workloads.len() > GRAPH_MAX_WORKLOADS
+    {
+        return Err(format!(
+            "The namespace connectivity graph is left out of reports of more than {GRAPH_MAX_NAMESPACES} \
+             namespaces or {GRAPH_MAX_WORKLOADS} workloads (this one has {} and {}): \
+             `kubectl netpol-check matrix --by namespace` gives the namespace matrix, with -n or \
+             -l for a readable part of it.",
+            namespaces.len(),
+            inventory.workloads.len()
+        ));
+    }
+    let engine = crate::connectivity::engine::Engine::with_host_network(inventory, options.host_network);
+    let matrix = crate::connectivity::namespaces::by_namespace(&engine, |w| {
+        options.reports(&inventory.workloads[w])
+    });
+    let graph = super::graph::model::namespace_graph(&matrix, "Namespace connectivity".to_owned());
+    let mut svg = Vec::new();
+    super::graph::svg::render(&graph, &mut svg).map_err(|e| e.to_string())?;
+    let svg = String::from_utf8(svg).map_err(|e| e.to_string())?;
+    // Inline SVG in HTML: no XML declaration or doctype.
+    let start = svg.find("<svg").unwrap_or(0);
+    Ok(svg[start..].to_owned())
 }
 
 fn title(report: &Report) -> String {
@@ -239,8 +283,8 @@ fn sev_index(s: Severity) -> usize {
 }
 
 fn graph(extras: &Extras<'_>, text: &mut String) {
-    match extras.graph_svg {
-        Some(svg) => {
+    match extras.graph {
+        Ok(svg) => {
             text.push_str(
                 "<div class=\"controls graph-controls\" role=\"group\" aria-label=\"Zoom the graph\">\
                  <button type=\"button\" data-zoom=\"in\" aria-label=\"Zoom in\">+</button>\
@@ -252,10 +296,13 @@ fn graph(extras: &Extras<'_>, text: &mut String) {
             text.push_str(svg);
             text.push_str("</div>");
         }
-        None => text.push_str(
-            "<p class=\"unavailable\" id=\"graph-unavailable\">The namespace connectivity graph \
-             is not available in this report.</p>",
-        ),
+        Err(why) => {
+            let _ = write!(
+                text,
+                "<p class=\"unavailable\" id=\"graph-unavailable\">{}</p>",
+                escape(why)
+            );
+        }
     }
 }
 
