@@ -188,7 +188,9 @@ fn a_2000_workload_report_loads_in_under_two_seconds_and_agrees_with_json() {
     assert!(dom.contains(&format!(">{workloads} workloads<")));
     // One page of the workloads drawn, not all of them.
     assert_eq!(dom.matches("class=\"link\" data-w=").count(), 100);
-    assert!(dom.contains("id=\"graph\""), "the graph is drawn at this size");
+    // Too large for a readable graph: a sentence says so.
+    assert!(dom.contains("id=\"graph-unavailable\""));
+    assert!(dom.contains("The namespace connectivity graph is left out"));
     let ms = ready_ms(&dom);
     assert!(ms < 2_000, "the page took {ms} ms");
 }

@@ -62,11 +62,13 @@ pub fn render_with(report: &Report, extras: &Extras<'_>, out: &mut dyn Write) ->
     out.write_all(rest.as_bytes())
 }
 
-/// Above these, the namespace graph is left out of the page: a layout of thousands of
-/// namespaces is unreadable, and working out the namespace matrix would make writing the page
-/// much slower than writing the JSON report.
-const GRAPH_MAX_NAMESPACES: usize = 150;
-const GRAPH_MAX_WORKLOADS: usize = 20_000;
+/// Above these, the namespace graph is left out of the page: a graph of hundreds of edges is
+/// unreadable, working out the namespace matrix would make writing the page much slower than
+/// writing the JSON report, and laying out the graph grows faster than its edges (40 densely
+/// connected namespaces took minutes).
+const GRAPH_MAX_NAMESPACES: usize = 60;
+const GRAPH_MAX_WORKLOADS: usize = 1_000;
+const GRAPH_MAX_EDGES: usize = 150;
 
 /// The namespace connectivity graph of an inventory as inline SVG markup (the workloads `-l`
 /// reports), or why the page has none.
@@ -94,6 +96,14 @@ pub fn namespace_graph(
     let matrix = crate::connectivity::namespaces::by_namespace(&engine, |w| {
         options.reports(&inventory.workloads[w])
     });
+    if matrix.entries.len() > GRAPH_MAX_EDGES {
+        return Err(format!(
+            "The namespace connectivity graph is left out: its {} edges (more than \
+             {GRAPH_MAX_EDGES}) would not be readable. `kubectl netpol-check matrix --by \
+             namespace` gives the namespace matrix, with -n or -l for a readable part of it.",
+            matrix.entries.len()
+        ));
+    }
     let graph = super::graph::model::namespace_graph(&matrix, "Namespace connectivity".to_owned());
     let mut svg = Vec::new();
     super::graph::svg::render(&graph, &mut svg).map_err(|e| e.to_string())?;
