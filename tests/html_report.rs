@@ -141,7 +141,10 @@ fn the_shop_report_shows_its_counts_findings_graph_and_workloads() {
         "CronJob/nightly-report",
         "DaemonSet/node-exporter",
     ] {
-        assert!(dom.contains(&format!("\">{w}</button>")), "no button for {w}");
+        assert!(
+            dom.contains(&format!("\">{w}</button>")),
+            "no button for {w}"
+        );
     }
     assert!(dom.contains(">5 workloads<"), "the workloads' count");
     assert!(dom.contains(">7 findings<"), "the findings' count");

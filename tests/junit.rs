@@ -49,9 +49,9 @@ fn the_shop_example_is_valid_junit_with_a_case_per_direction_and_finding() {
     );
     assert_eq!(r.stdout.matches("<testcase ").count(), 17);
     // web is isolated for ingress only.
-    assert!(r
-        .stdout
-        .contains("<testcase classname=\"shop.Deployment/web\" name=\"ingress isolated\" time=\"0\"/>"));
+    assert!(r.stdout.contains(
+        "<testcase classname=\"shop.Deployment/web\" name=\"ingress isolated\" time=\"0\"/>"
+    ));
     assert!(r.stdout.contains(
         "<testcase classname=\"shop.Deployment/web\" name=\"egress isolated\" time=\"0\">\n      <failure type=\"open\""
     ));
@@ -88,5 +88,9 @@ fn hostile_names_keep_the_file_valid() {
     let r = run(&["-f", manifest.to_str().unwrap(), "-o", "junit"]);
     assert!(r.code < 2, "{}", r.stderr);
     validate(&r.stdout);
-    assert!(r.stdout.contains("a&quot;b&lt;c&gt;&amp;d&apos;"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("a&quot;b&lt;c&gt;&amp;d&apos;"),
+        "{}",
+        r.stdout
+    );
 }

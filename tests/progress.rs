@@ -87,9 +87,15 @@ fn a_terminal_sees_objects_counted_against_the_servers_totals_in_every_format() 
         ]);
         let lines = drawn_lines(&terminal);
         let progress: Vec<&String> = lines.iter().filter(|l| l.contains("listing ")).collect();
-        assert!(!progress.is_empty(), "-o {format}: no progress line in {terminal:?}");
+        assert!(
+            !progress.is_empty(),
+            "-o {format}: no progress line in {terminal:?}"
+        );
         for line in &progress {
-            assert!(line.chars().count() <= 80, "-o {format}: too wide: {line:?}");
+            assert!(
+                line.chars().count() <= 80,
+                "-o {format}: too wide: {line:?}"
+            );
         }
         // Pods are listed with a field selector, which the server does not count: their total
         // is the count of all pods (`~`), from a one-item page without it. 400 pods plus the
@@ -98,7 +104,9 @@ fn a_terminal_sees_objects_counted_against_the_servers_totals_in_every_format() 
         assert!(pods, "-o {format}: no `pods N/~TOTAL` in {progress:?}");
         // Counted in objects, not pages: a page is 50 objects.
         assert!(
-            progress.iter().any(|l| l.contains("pods 100/~") || l.contains("pods 150/~")),
+            progress
+                .iter()
+                .any(|l| l.contains("pods 100/~") || l.contains("pods 150/~")),
             "-o {format}: {progress:?}"
         );
     }

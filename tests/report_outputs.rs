@@ -26,8 +26,16 @@ fn summary_is_a_line_per_namespace_with_the_fix_that_closes_most() {
         "shop 4 3 3 error, 2 warning a default deny for egress (podSelector: {}) closes 3 of 3 NPC001"
     );
     // node-exporter is on the host network: a default deny cannot isolate it.
-    assert!(line("monitoring").starts_with("monitoring 1 1 2 warning "), "{}", r.stdout);
-    assert!(!line("monitoring").contains("default deny for"), "{}", r.stdout);
+    assert!(
+        line("monitoring").starts_with("monitoring 1 1 2 warning "),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !line("monitoring").contains("default deny for"),
+        "{}",
+        r.stdout
+    );
     // The NPC001 findings collapse into shop's line: none listed one by one.
     assert!(!r.stdout.contains("Deployment shop/web is not isolated"));
     assert!(r.stdout.contains("3 namespaces, 5 workloads (3 uncovered)"));
@@ -38,17 +46,29 @@ fn the_report_file_takes_its_format_from_its_name() {
     let dir = tempfile::tempdir().unwrap();
     for (name, starts) in [
         ("r.html", "<!DOCTYPE html>"),
-        ("r.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"),
+        (
+            "r.xml",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites",
+        ),
         ("r.json", "{\n  \"apiVersion\""),
         ("r.sarif", "{"),
     ] {
         let path = dir.path().join(name);
-        let r = run(&["-f", "examples/shop", "--report-file", path.to_str().unwrap()]);
+        let r = run(&[
+            "-f",
+            "examples/shop",
+            "--report-file",
+            path.to_str().unwrap(),
+        ]);
         assert_eq!(r.code, 1, "{}", r.stderr);
         // stdout keeps -o's format.
         assert!(r.stdout.contains("NAMESPACE"), "{}", r.stdout);
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with(starts), "{name}: {}", &text[..80.min(text.len())]);
+        assert!(
+            text.starts_with(starts),
+            "{name}: {}",
+            &text[..80.min(text.len())]
+        );
     }
     let path = dir.path().join("report.txt");
     let r = run(&[
@@ -76,7 +96,13 @@ fn post_render_writes_an_html_report_with_its_graph() {
         .map(|f| std::fs::read_to_string(root().join("examples/shop").join(f)).unwrap())
         .join("\n---\n");
     let r = run_stdin(
-        &["post-render", "-n", "shop", "--report-file", path.to_str().unwrap()],
+        &[
+            "post-render",
+            "-n",
+            "shop",
+            "--report-file",
+            path.to_str().unwrap(),
+        ],
         chart.as_bytes(),
     );
     assert!(r.code < 2, "{}", r.stderr);

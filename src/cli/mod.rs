@@ -1216,8 +1216,15 @@ fn emit_check(
             .and_then(|_| out.write_all(&text))
             .and_then(|_| out.flush())
     } else {
-        render_report(report, args.output, color, fail_on, graph.as_ref(), &mut out)
-            .and_then(|_| out.flush())
+        render_report(
+            report,
+            args.output,
+            color,
+            fail_on,
+            graph.as_ref(),
+            &mut out,
+        )
+        .and_then(|_| out.flush())
     };
     match result {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", &e)),

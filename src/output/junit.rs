@@ -145,9 +145,15 @@ fn direction(text: &mut String, class: &str, way: &str, d: &Isolation, w: &Workl
         IsolationState::Ambiguous => "ambiguous",
     };
     let mut message = if w.host_network {
-        format!("{} {}/{} runs on the host network: not isolated for {way}", w.kind, w.namespace, w.name)
+        format!(
+            "{} {}/{} runs on the host network: not isolated for {way}",
+            w.kind, w.namespace, w.name
+        )
     } else {
-        format!("{} {}/{} is not isolated for {way} ({state})", w.kind, w.namespace, w.name)
+        format!(
+            "{} {}/{} is not isolated for {way} ({state})",
+            w.kind, w.namespace, w.name
+        )
     };
     if let Some(reason) = &d.reason {
         message.push_str(&format!(": {reason}"));

@@ -73,7 +73,10 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 }
             }
         }
-        *line.rules.entry((f.rule.as_str(), f.name.as_str())).or_default() += 1;
+        *line
+            .rules
+            .entry((f.rule.as_str(), f.name.as_str()))
+            .or_default() += 1;
     }
 
     let rows: Vec<[String; 5]> = lines
@@ -89,10 +92,15 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     "a default deny for {directions} (podSelector: {{}}) closes {} of {} NPC001",
                     l.closed_by_deny, l.uncovered
                 )
-            } else if let Some(((rule, name), n)) =
-                l.rules.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            } else if let Some(((rule, name), n)) = l
+                .rules
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
             {
-                format!("{rule} {name}: {n} finding{}", if *n == 1 { "" } else { "s" })
+                format!(
+                    "{rule} {name}: {n} finding{}",
+                    if *n == 1 { "" } else { "s" }
+                )
             } else {
                 "-".to_owned()
             };
@@ -105,7 +113,13 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             ]
         })
         .collect();
-    let header = ["NAMESPACE", "WORKLOADS", "OPEN", "FINDINGS", "FIX THAT CLOSES MOST"];
+    let header = [
+        "NAMESPACE",
+        "WORKLOADS",
+        "OPEN",
+        "FINDINGS",
+        "FIX THAT CLOSES MOST",
+    ];
     let mut widths = header.map(str::len);
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
@@ -128,7 +142,12 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
     text.push_str(&format!(
         "\n{} namespaces, {} workloads ({} uncovered), findings: {} error, {} warning, {} info",
-        s.namespaces, s.workloads, s.uncovered_workloads, s.findings.error, s.findings.warning, s.findings.info
+        s.namespaces,
+        s.workloads,
+        s.uncovered_workloads,
+        s.findings.error,
+        s.findings.warning,
+        s.findings.info
     ));
     if cluster_scoped > 0 {
         text.push_str(&format!(" ({cluster_scoped} on cluster-scoped objects)"));

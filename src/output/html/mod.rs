@@ -53,6 +53,7 @@ pub fn render_with(report: &Report, extras: &Extras<'_>, out: &mut dyn Write) ->
                 findings(report, out)?;
             }
             "notes" => notes(report, &mut text),
+            "rules" => rules(report, &mut text),
             "data" => data(report, &mut text),
             other => unreachable!("unknown template marker {other}"),
         }
@@ -81,8 +82,7 @@ pub fn namespace_graph(
         .iter()
         .map(|w| w.namespace.as_str())
         .collect();
-    if namespaces.len() > GRAPH_MAX_NAMESPACES || inventory.workloads.len() > GRAPH_MAX_WORKLOADS
-    {
+    if namespaces.len() > GRAPH_MAX_NAMESPACES || inventory.workloads.len() > GRAPH_MAX_WORKLOADS {
         return Err(format!(
             "The namespace connectivity graph is left out of reports of more than {GRAPH_MAX_NAMESPACES} \
              namespaces or {GRAPH_MAX_WORKLOADS} workloads (this one has {} and {}): \
@@ -92,7 +92,8 @@ pub fn namespace_graph(
             inventory.workloads.len()
         ));
     }
-    let engine = crate::connectivity::engine::Engine::with_host_network(inventory, options.host_network);
+    let engine =
+        crate::connectivity::engine::Engine::with_host_network(inventory, options.host_network);
     let matrix = crate::connectivity::namespaces::by_namespace(&engine, |w| {
         options.reports(&inventory.workloads[w])
     });
@@ -170,7 +171,11 @@ fn cards(report: &Report, text: &mut String) {
         "uncovered",
         s.uncovered_workloads,
         "uncovered workloads",
-        if s.uncovered_workloads > 0 { "bad" } else { "good" },
+        if s.uncovered_workloads > 0 {
+            "bad"
+        } else {
+            "good"
+        },
     );
     card(
         text,
@@ -180,7 +185,13 @@ fn cards(report: &Report, text: &mut String) {
         "",
     );
     card(text, "policies", s.network_policies, "NetworkPolicies", "");
-    card(text, "errors", s.findings.error, "error findings", "sev-error");
+    card(
+        text,
+        "errors",
+        s.findings.error,
+        "error findings",
+        "sev-error",
+    );
     card(
         text,
         "warnings",
@@ -349,6 +360,11 @@ fn filters(report: &Report, text: &mut String) {
     text.push_str("</select></label>");
 }
 
+/// Above this many findings, rows leave out their own fix: with them, the 100,000-workload
+/// benchmark's page (74,000 findings) was over 30 MB. The rules' explanations stay, below the
+/// table, and every fix is in `-o json`.
+const FIX_ROWS_MAX: usize = 20_000;
+
 /// The findings as table rows, written straight out: they are most of a large report.
 fn findings(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let index: HashMap<(&str, &str, &str), usize> = report
@@ -357,9 +373,10 @@ fn findings(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .enumerate()
         .map(|(i, w)| ((w.namespace.as_str(), w.kind.as_str(), w.name.as_str()), i))
         .collect();
+    let fixes = report.findings.len() <= FIX_ROWS_MAX;
     let mut text = String::with_capacity(64 * 1024);
     for f in &report.findings {
-        finding_row(f, &index, &mut text);
+        finding_row(f, &index, fixes, &mut text);
         if text.len() > 60 * 1024 {
             out.write_all(text.as_bytes())?;
             text.clear();
@@ -371,13 +388,18 @@ fn findings(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     out.write_all(text.as_bytes())
 }
 
-fn finding_row(f: &Finding, index: &HashMap<(&str, &str, &str), usize>, text: &mut String) {
+fn finding_row(
+    f: &Finding,
+    index: &HashMap<(&str, &str, &str), usize>,
+    fixes: bool,
+    text: &mut String,
+) {
     let ns = f.namespace.as_deref().unwrap_or("");
     let sev = f.severity.as_str();
+    let rule = escape(&f.rule);
     let _ = write!(
         text,
-        "<tr data-r=\"{}\" data-s=\"{sev}\" data-n=\"{}\"",
-        escape(&f.rule),
+        "<tr data-r=\"{rule}\" data-s=\"{sev}\" data-n=\"{}\"",
         escape(ns)
     );
     if let Some(i) = index.get(&(ns, f.kind.as_str(), f.object.as_str())) {
@@ -386,30 +408,63 @@ fn finding_row(f: &Finding, index: &HashMap<(&str, &str, &str), usize>, text: &m
     // End tags of cells and rows are implied (HTML's optional tags): a tenth of the bytes.
     let _ = write!(
         text,
-        "><td><span class=\"sev sev-{sev}\">{sev}</span><td>{} <span class=\"rn\">{}</span><td>{}<td>{}/{}<td>{}<details><summary>Fix</summary>{}",
-        escape(&f.rule),
-        escape(&f.name),
+        "><td class=\"sev-{sev}\">{sev}<td>{rule}<td>{}<td>{}/{}<td>{}",
         escape(ns),
         escape(&f.kind),
         escape(&f.object),
         escape(&f.message),
-        escape(&f.remediation)
     );
-    if let Some(file) = &f.file {
-        let _ = write!(text, " <span class=\"at\">({}", escape(file));
-        if let Some(line) = f.line {
-            let _ = write!(text, ":{line}");
-        }
-        text.push_str(")</span>");
+    let at = f.file.as_ref().map(|file| match f.line {
+        Some(line) => format!(" <span class=\"at\">({}:{line})</span>", escape(file)),
+        None => format!(" <span class=\"at\">({})</span>", escape(file)),
+    });
+    if fixes {
+        let _ = write!(
+            text,
+            "<details><summary>Fix</summary>{}{}</details>",
+            escape(&f.remediation),
+            at.unwrap_or_default()
+        );
+    } else if let Some(at) = at {
+        text.push_str(&at);
     }
-    text.push_str("</details>\n");
+    text.push('\n');
+}
+
+/// What each rule of the findings is about, from the rules' documentation.
+fn rules(report: &Report, text: &mut String) {
+    let ids: BTreeSet<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+    if ids.is_empty() {
+        return;
+    }
+    text.push_str("<details class=\"rules\"><summary>The rules of these findings</summary><dl>");
+    for rule in crate::checks::RULES.iter().filter(|r| ids.contains(r.id)) {
+        let _ = write!(
+            text,
+            "<dt id=\"rule-{}\">{} {}</dt><dd>{}</dd>",
+            escape(rule.id),
+            escape(rule.id),
+            escape(rule.name),
+            escape(rule.explanation)
+        );
+    }
+    text.push_str("</dl></details>");
+    if report.findings.len() > FIX_ROWS_MAX {
+        let _ = write!(
+            text,
+            "<p class=\"legend\">With more than {FIX_ROWS_MAX} findings, each finding's own fix \
+             is left out of this page: <code>-o json</code> has it (<code>remediation</code>).</p>"
+        );
+    }
 }
 
 fn notes(report: &Report, text: &mut String) {
     if report.notes.is_empty() {
         return;
     }
-    text.push_str("<section id=\"notes\" aria-labelledby=\"notes-h\"><h2 id=\"notes-h\">Notes</h2><ul>");
+    text.push_str(
+        "<section id=\"notes\" aria-labelledby=\"notes-h\"><h2 id=\"notes-h\">Notes</h2><ul>",
+    );
     for n in &report.notes {
         let _ = write!(text, "<li>{}</li>", escape(n));
     }
@@ -532,9 +587,17 @@ impl Sets {
         // Every kind of policy when the report names them so; else the NetworkPolicies of
         // the workload's namespace, by name.
         let key = if d.policy_refs.is_empty() {
-            (d.policies.as_ptr() as usize, d.policies.len(), namespace.to_owned())
+            (
+                d.policies.as_ptr() as usize,
+                d.policies.len(),
+                namespace.to_owned(),
+            )
         } else {
-            (d.policy_refs.as_ptr() as usize, d.policy_refs.len(), String::new())
+            (
+                d.policy_refs.as_ptr() as usize,
+                d.policy_refs.len(),
+                String::new(),
+            )
         };
         if let Some(&i) = self.by_address.get(&key) {
             return i as i64;

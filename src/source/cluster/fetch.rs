@@ -232,16 +232,25 @@ impl Progress {
     }
 
     fn estimate(&self, resource: &str, total: u64) {
-        let mut estimates = self.estimates.lock().expect("no panics while holding the lock");
+        let mut estimates = self
+            .estimates
+            .lock()
+            .expect("no panics while holding the lock");
         estimates.insert(resource.to_owned(), total);
     }
 
     /// `listed` objects of the resource so far in this list (a restarted list starts over),
     /// `remaining` after them by the server's count.
     fn listed(&self, resource: &str, listed: u64, remaining: Option<u64>) {
-        let mut counts = self.counts.lock().expect("no panics while holding the lock");
+        let mut counts = self
+            .counts
+            .lock()
+            .expect("no panics while holding the lock");
         counts.insert(resource.to_owned(), (listed, remaining.map(|r| listed + r)));
-        let estimates = self.estimates.lock().expect("no panics while holding the lock");
+        let estimates = self
+            .estimates
+            .lock()
+            .expect("no panics while holding the lock");
         self.bar.set_message(progress_line(&counts, &estimates));
     }
 
@@ -436,7 +445,12 @@ impl Lister {
             return;
         }
         let path = match namespace {
-            Some(ns) => format!("{}/namespaces/{}/{}", resource.base, encode(ns), resource.plural),
+            Some(ns) => format!(
+                "{}/namespaces/{}/{}",
+                resource.base,
+                encode(ns),
+                resource.plural
+            ),
             None => format!("{}/{}", resource.base, resource.plural),
         };
         let request = http::Request::get(format!("{path}?limit=1"))
@@ -447,8 +461,11 @@ impl Lister {
             .body(Vec::new())
             .expect("a GET with a valid path is a valid request");
         if let Ok(body) = self.client.request_text(request).await {
-            if let Ok((items, _, Some(remaining))) = decode_page_counted::<serde::de::IgnoredAny>(&body) {
-                self.progress.estimate(resource.plural, items.len() as u64 + remaining);
+            if let Ok((items, _, Some(remaining))) =
+                decode_page_counted::<serde::de::IgnoredAny>(&body)
+            {
+                self.progress
+                    .estimate(resource.plural, items.len() as u64 + remaining);
             }
         }
     }
@@ -731,7 +748,13 @@ mod progress_tests {
             progress_line(&counts, &estimates),
             "listing pods 8,500/20,003, replicasets 1,200/~3,000"
         );
-        for r in ["namespaces", "networkpolicies", "jobs", "daemonsets", "ciliumnetworkpolicies"] {
+        for r in [
+            "namespaces",
+            "networkpolicies",
+            "jobs",
+            "daemonsets",
+            "ciliumnetworkpolicies",
+        ] {
             counts.insert(r.to_owned(), (123_456, Some(1_234_567)));
         }
         let line = progress_line(&counts, &none);
