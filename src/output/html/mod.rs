@@ -33,7 +33,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 pub fn render_with(report: &Report, extras: &Extras<'_>, out: &mut dyn Write) -> io::Result<()> {
     let mut rest = TEMPLATE;
     while let Some(at) = rest.find("{{") {
-        out.write_all(rest[..at].as_bytes())?;
+        out.write_all(&rest.as_bytes()[..at])?;
         let end = rest[at..]
             .find("}}")
             .map(|e| at + e)
@@ -248,10 +248,7 @@ fn heat(report: &Report, text: &mut String) {
             row.workloads
         );
         for isolated in [row.both, row.ingress, row.egress] {
-            if row.workloads == 0 {
-                text.push_str("<td class=\"num heat-none\">–</td>");
-            } else {
-                let pct = isolated * 100 / row.workloads;
+            if let Some(pct) = (isolated * 100).checked_div(row.workloads) {
                 let level = match pct {
                     100 => 4,
                     75..=99 => 3,
@@ -264,6 +261,8 @@ fn heat(report: &Report, text: &mut String) {
                     "<td class=\"num heat-{level}\">{pct}% <span class=\"of\">({isolated}/{})</span></td>",
                     row.workloads
                 );
+            } else {
+                text.push_str("<td class=\"num heat-none\">–</td>");
             }
         }
         let (i, e) = deny.get(name).copied().unwrap_or_default();
@@ -275,10 +274,11 @@ fn heat(report: &Report, text: &mut String) {
         };
         let _ = write!(
             text,
-            "<td class=\"{}\">{dd}</td><td class=\"num\">{}</td></tr>\n",
+            "<td class=\"{}\">{dd}</td><td class=\"num\">{}</td></tr>",
             if (i, e) == (true, true) { "" } else { "warn" },
             finding_counts(row.findings)
         );
+        text.push('\n');
     }
 }
 

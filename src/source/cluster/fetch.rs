@@ -179,11 +179,14 @@ pub fn decode_page_as<T: serde::de::DeserializeOwned>(
     decode_page_counted(body).map(|(items, next, _)| (items, next))
 }
 
+/// A page's items, its continue token, and how many items the server says are left after it.
+type CountedPage<T> = (Vec<T>, Option<String>, Option<u64>);
+
 /// [`decode_page_as`], with how many items the server says are left after this page
 /// (`metadata.remainingItemCount`, sent for lists without selectors).
 fn decode_page_counted<T: serde::de::DeserializeOwned>(
     body: &str,
-) -> Result<(Vec<T>, Option<String>, Option<u64>), ListError> {
+) -> Result<CountedPage<T>, ListError> {
     let page: Page<T> = serde_json::from_str(body)
         .map_err(|e| ListError::Transport(format!("the server's answer is not a list: {e}")))?;
     let (next, remaining) = match page.metadata {
@@ -204,12 +207,15 @@ struct PageMeta {
     remaining_item_count: Option<i64>,
 }
 
+/// Per resource: objects listed so far, and the server's total when it gave one.
+type Counts = BTreeMap<String, (u64, Option<u64>)>;
+
 /// Objects listed per resource, shown on the progress line: `pods 8,500/20,003` when the
 /// server tells how many are left (`remainingItemCount`), else the count so far.
 #[derive(Clone)]
 pub struct Progress {
     bar: ProgressBar,
-    counts: Arc<Mutex<BTreeMap<String, (u64, Option<u64>)>>>,
+    counts: Arc<Mutex<Counts>>,
     /// Totals counted apart for lists whose selectors keep the server from counting them
     /// (running pods: the count of all pods, finished ones included, so shown as `~N`).
     estimates: Arc<Mutex<BTreeMap<String, u64>>>,
