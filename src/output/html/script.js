@@ -20,15 +20,17 @@
   }
 
   // Findings: filters by rule, severity and namespace.
-  var rows = Array.prototype.slice.call(document.querySelectorAll("#findings-table tbody tr[data-r]"));
+  // A finding's row: severity, rule, namespace, object, message (and its fix) cells.
+  var rows = Array.prototype.slice.call(document.querySelectorAll("#findings-table tbody tr.e, #findings-table tbody tr.w, #findings-table tbody tr.i"));
   var fRule = document.getElementById("f-rule"), fSev = document.getElementById("f-sev"), fNs = document.getElementById("f-ns");
   var fCount = document.getElementById("f-count");
   function filterFindings() {
     var r = fRule.value, s = fSev.value, n = fNs.value, shown = 0;
     for (var i = 0; i < rows.length; i++) {
       var row = rows[i];
-      var show = (!r || row.getAttribute("data-r") === r) && (!s || row.getAttribute("data-s") === s) &&
-        (!n || row.getAttribute("data-n") === n);
+      var c = row.cells;
+      var show = (!r || c[1].textContent === r) && (!s || c[0].textContent === s) &&
+        (!n || c[2].textContent === n);
       if (row.hidden === show) row.hidden = !show;
       if (show) shown++;
     }
