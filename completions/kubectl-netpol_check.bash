@@ -47,7 +47,7 @@ _kubectl_netpol_check() {
 
     case "${cmd}" in
         kubectl_netpol_check)
-            opts="-f -n -A -o -l -s -v -h -V --filename --namespace --all-namespaces --output --selector --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --fail-on-change --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --help --version post-render generate rules explain reach matrix diff completion"
+            opts="-f -n -A -o -l -s -v -h -V --filename --namespace --all-namespaces --output --selector --report-file --report-format --summary --no-progress --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --fail-on-change --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --help --version post-render generate rules explain reach matrix diff completion"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -70,11 +70,11 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml sarif" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml sarif html junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml sarif" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml sarif html junit" -- "${cur}"))
                     return 0
                     ;;
                 --selector)
@@ -83,6 +83,14 @@ _kubectl_netpol_check() {
                     ;;
                 -l)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report-format)
+                    COMPREPLY=($(compgen -W "table wide json yaml sarif html junit" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -533,7 +541,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__matrix)
-            opts="-f -n -s -v -A -l -o -h --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --all-namespaces --selector --output --help"
+            opts="-f -n -s -v -A -l -o -h --filename --namespace --host-network --cilium-policy-mode --kubeconfig --context --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --all-namespaces --selector --exclude-namespace --by --force --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -627,12 +635,20 @@ _kubectl_netpol_check() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --exclude-namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -W "workload namespace" -- "${cur}"))
+                    return 0
+                    ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json connlist" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json connlist dot mermaid svg" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json connlist" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json connlist dot mermaid svg" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -678,11 +694,11 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml sarif" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml sarif html junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml sarif" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml sarif html junit" -- "${cur}"))
                     return 0
                     ;;
                 --selector)

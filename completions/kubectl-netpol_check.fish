@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_netpol_check_global_optspecs
-    string join \n f/filename= n/namespace= A/all-namespaces o/output= l/selector= kubeconfig= context= cluster= user= request-timeout= s/server= certificate-authority= insecure-skip-tls-verify= token= v/v= with-cluster= release= fail-on-change= fail-on= include-system exclude-namespace= color= enable= disable= severity= host-network= cilium-policy-mode= h/help V/version
+    string join \n f/filename= n/namespace= A/all-namespaces o/output= l/selector= report-file= report-format= summary no-progress kubeconfig= context= cluster= user= request-timeout= s/server= certificate-authority= insecure-skip-tls-verify= token= v/v= with-cluster= release= fail-on-change= fail-on= include-system exclude-namespace= color= enable= disable= severity= host-network= cilium-policy-mode= h/help V/version
 end
 
 function __fish_kubectl_netpol_check_needs_command
@@ -30,8 +30,18 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" 
 wide\t'The table with the selecting policies of each workload'
 json\t'The report object as JSON'
 yaml\t'The report object as YAML'
-sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'"
+sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'
+html\t'One self-contained HTML page: summary, coverage per namespace, findings, workloads'
+junit\t'JUnit XML for CI test reports (GitLab, Jenkins): a test case per workload and direction, and one per finding'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s l -l selector -d 'Label selector limiting the workloads reported, and the findings on them and on the policies selecting them, in kubectl\'s syntax (app=web, tier in (a,b), !legacy); verdicts are worked out on everything all the same' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l report-file -d 'Also write the report to this file, in the format its name says (.html, .xml for JUnit, .json, .sarif, .yaml) unless --report-format says otherwise' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l report-format -d 'Format of --report-file (default: from its name, else the -o format)' -r -f -a "table\t'Workloads, findings and a summary line'
+wide\t'The table with the selecting policies of each workload'
+json\t'The report object as JSON'
+yaml\t'The report object as YAML'
+sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'
+html\t'One self-contained HTML page: summary, coverage per namespace, findings, workloads'
+junit\t'JUnit XML for CI test reports (GitLab, Jenkins): a test case per workload and direction, and one per finding'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -68,6 +78,8 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" 
 always\t''
 never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s A -l all-namespaces -d 'Every namespace (live clusters)'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l summary -d 'One line per namespace (workloads, open, findings, the fix that closes most) instead of the table of workloads and findings'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l no-progress -d 'No progress line on stderr while listing a cluster (shown only on a terminal)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s V -l version -d 'Print version'
@@ -87,12 +99,14 @@ cilium\t'CiliumNetworkPolicies (cilium.io/v2), for clusters where Cilium enforce
 calico\t'Calico policies (projectcalico.org/v3), for clusters where Calico enforces policies'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l dns-namespace -d 'Namespace of the cluster DNS pods' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l dns-selector -d 'Labels of the cluster DNS pods, as key=value[,key=value]' -r
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l report-file -d 'Also write the report to this file (format from -o), whatever the outcome' -r -F
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s o -l output -d 'Format of --report-file' -r -f -a "table\t'Workloads, findings and a summary line'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l report-file -d 'Also write the report to this file, whatever the outcome' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s o -l output -d 'Format of --report-file (default: from its name, .html, .xml for JUnit, .json, .sarif or .yaml, else table)' -r -f -a "table\t'Workloads, findings and a summary line'
 wide\t'The table with the selecting policies of each workload'
 json\t'The report object as JSON'
 yaml\t'The report object as YAML'
-sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'"
+sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'
+html\t'One self-contained HTML page: summary, coverage per namespace, findings, workloads'
+junit\t'JUnit XML for CI test reports (GitLab, Jenkins): a test case per workload and direction, and one per finding'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s l -l selector -d 'Label selector limiting the workloads reported (and so the verdict), in kubectl\'s syntax; the chart goes out whole and is analysed whole' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l fail-on -d 'Lowest severity that makes the exit status 1' -r -f -a "error\t''
 warning\t''
@@ -244,10 +258,17 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 optional\t'Go on without the cluster when it cannot be read, and say so on stderr'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l release -d 'The Helm release of the manifests (default: their pods\' app.kubernetes.io/instance label): with --with-cluster, its objects in the cluster that the manifests no longer have are removed, as helm upgrade removes them; generated policies are named after it' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s l -l selector -d 'Label selector limiting the workloads shown (rows and columns); what they may exchange is still worked out with every workload and policy' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l exclude-namespace -d 'Leave out workloads of namespaces matching this glob (e.g. \'team-*\'); they still count as peers of the rules. Repeatable' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l by -d 'Entries per pair of workloads, or per pair of namespaces' -r -f -a "workload\t'One entry per ordered pair of workloads'
+namespace\t'One entry per ordered pair of namespaces: the union of what their workloads may exchange, and how many workload pairs may'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s o -l output -r -f -a "table\t'A grid: rows send, columns receive'
 json\t'One JSON object'
-connlist\t'netpol-analyzer\'s connlist: `SRC => DST : CONN`, one line per allowed pair'"
+connlist\t'netpol-analyzer\'s connlist: `SRC => DST : CONN`, one line per allowed pair'
+dot\t'Graphviz DOT: namespaces are clusters, edges carry the ports'
+mermaid\t'A Mermaid flowchart: namespaces are subgraphs'
+svg\t'An SVG picture, laid out in-process (no Graphviz needed)'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s A -l all-namespaces -d 'Every namespace (the default for manifests without -n)'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -l force -d 'Write the workload view even above 2,000 workloads'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand matrix" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -s f -l filename -d 'The new side: manifest file, directory (recursive) or - for stdin. Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l base -d 'The base: manifest file, directory or - for stdin. Repeatable' -r
