@@ -127,7 +127,10 @@ fn the_shop_report_shows_its_counts_findings_graph_and_workloads() {
         .find(|r| r.contains("DaemonSet/node-exporter"))
         .expect("a finding on node-exporter");
     assert!(row.starts_with("class=\"w\""), "{row}");
-    assert!(row.contains("<td>warning</td><td>NPC002</td><td>monitoring</td>"), "{row}");
+    assert!(
+        row.contains("<td>warning</td><td>NPC002</td><td>monitoring</td>"),
+        "{row}"
+    );
     // The graph: a node per namespace with workloads.
     let graph = &dom[dom.find("id=\"graph\"").expect("a graph")..];
     let graph = &graph[..graph.find("</svg>").unwrap()];
