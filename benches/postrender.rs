@@ -45,6 +45,7 @@ fn bench(c: &mut Criterion) {
         analysis: Default::default(),
         generate: None,
         release: None,
+        graph: false,
     };
     group.bench_function("post_render", |b| {
         b.iter(|| {

@@ -47,7 +47,7 @@ _kubectl_netpol_check() {
 
     case "${cmd}" in
         kubectl_netpol_check)
-            opts="-f -k -n -A -o -l -s -v -h -V --filename --kustomize --chart --values --set --include-hooks --namespace --all-namespaces --output --selector --kubeconfig --context --all-contexts --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --fail-on-change --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --help --version post-render generate rules explain reach matrix diff completion"
+            opts="-f -k -n -A -o -l -s -v -h -V --filename --kustomize --chart --values --set --include-hooks --namespace --all-namespaces --output --selector --report-file --report-format --summary --no-progress --kubeconfig --context --all-contexts --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --fail-on-change --fail-on --include-system --exclude-namespace --color --enable --disable --severity --host-network --cilium-policy-mode --help --version post-render generate rules explain reach matrix diff completion"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -107,11 +107,11 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml sarif" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml sarif html junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml sarif" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml sarif html junit" -- "${cur}"))
                     return 0
                     ;;
                 --selector)
@@ -120,6 +120,14 @@ _kubectl_netpol_check() {
                     ;;
                 -l)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report-format)
+                    COMPREPLY=($(compgen -W "table wide json yaml sarif html junit" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -871,11 +879,11 @@ _kubectl_netpol_check() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml sarif" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml sarif html junit" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml sarif" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml sarif html junit" -- "${cur}"))
                     return 0
                     ;;
                 --selector)

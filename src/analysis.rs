@@ -323,6 +323,7 @@ pub fn analyse_with_options(
     Report {
         api_version: API_VERSION.to_owned(),
         kind: "Report".to_owned(),
+            generator: None,
         source,
         summary,
         namespaces: namespace_entries,

@@ -44,6 +44,7 @@ pub fn merge(outcomes: Vec<Outcome>) -> Report {
         notes: Vec::new(),
         cluster: None,
         clusters: Some(Vec::new()),
+        generator: Some(crate::report::Generator::now()),
     };
     let mut entries = Vec::with_capacity(outcomes.len());
     for outcome in outcomes {

@@ -40,6 +40,8 @@ pub struct PostRenderOptions {
     /// `--release`: the release whose names generated policies carry, and whose objects in
     /// the cluster the render replaces.
     pub release: Option<String>,
+    /// Draw the namespace graph for an HTML report (`Rendered::graph`).
+    pub graph: bool,
 }
 
 /// What to write: `input[..insert_at]`, then `generated`, then `input[insert_at..]`.
@@ -50,6 +52,8 @@ pub struct Rendered {
     pub generated: String,
     /// With `--with-cluster`: what the verdict counts and what the change does to the cluster.
     pub cluster: Option<crate::in_cluster::Outcome>,
+    /// With `graph`: the HTML report's namespace graph, or why there is none.
+    pub graph: Option<Result<String, String>>,
 }
 
 /// Analyses a rendered stream and decides what to add.
@@ -166,12 +170,16 @@ pub fn render_with(
     };
     report.notes.extend(notes);
     report.generated = manifests.iter().map(PolicyManifest::to_value).collect();
+    let graph = options
+        .graph
+        .then(|| crate::output::html::namespace_graph(&inventory, &options.analysis));
     let documents: Vec<String> = manifests.iter().map(PolicyManifest::to_yaml).collect();
     Ok(Rendered {
         report,
         insert_at,
         generated: generated_block(input, insert_at, &documents),
         cluster: outcome,
+        graph,
     })
 }
 
@@ -279,6 +287,7 @@ mod tests {
             analysis: Default::default(),
             generate: generate.then(GenerateOptions::default),
             release: None,
+            graph: false,
         };
         render(input, &options).unwrap()
     }

@@ -28,6 +28,10 @@ impl Severity {
 pub struct Report {
     pub api_version: String,
     pub kind: String,
+    /// The tool and version that wrote the report, and when: set by the command line as it
+    /// writes the report (absent from reports built in-process).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<Generator>,
     pub source: Source,
     pub summary: Summary,
     pub namespaces: Vec<NamespaceEntry>,
@@ -94,6 +98,58 @@ impl ClusterStatus {
             ClusterStatus::Error => "error",
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Generator {
+    /// `netpol-check`.
+    pub name: String,
+    pub version: String,
+    /// When the report was written, RFC 3339 in UTC to the second; `SOURCE_DATE_EPOCH` (seconds
+    /// since 1970) replaces the clock, for reproducible output.
+    pub timestamp: String,
+}
+
+impl Generator {
+    /// This build, at `SOURCE_DATE_EPOCH` when it is set (and a number), else now.
+    pub fn now() -> Self {
+        let seconds = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64)
+            });
+        Generator {
+            name: "netpol-check".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            timestamp: rfc3339(seconds),
+        }
+    }
+}
+
+/// Seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian calendar; Howard
+/// Hinnant's days-to-civil algorithm, so that no date crate is needed for one line).
+pub fn rfc3339(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let secs = seconds.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -436,5 +492,20 @@ impl Report {
     /// The highest severity among active findings.
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn timestamps_are_utc_calendar_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        // `date -u -d @1700000000`: Tue Nov 14 22:13:20 UTC 2023.
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        // A leap day: `date -u -d @951782400` is Tue Feb 29 00:00:00 UTC 2000.
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
     }
 }

@@ -124,7 +124,7 @@ fn bash_completes_subcommands_flags_and_values() {
     }
     assert_eq!(
         bash_candidates("-o "),
-        ["table", "wide", "json", "yaml", "sarif"]
+        ["table", "wide", "json", "yaml", "sarif", "html", "junit"]
     );
     // Past a subcommand too (clap-rs/clap#6421 breaks this for hyphenated binary names).
     assert_eq!(

@@ -102,7 +102,10 @@ fn subcommands_flags_and_output_formats() {
     assert_eq!(values(&lines), ["--fail-on-change", "--fail-on"]);
 
     let (lines, directive) = s.complete(None, &["-A", "-o", ""]);
-    assert_eq!(values(&lines), ["table", "wide", "json", "yaml", "sarif"]);
+    assert_eq!(
+        values(&lines),
+        ["table", "wide", "json", "yaml", "sarif", "html", "junit"]
+    );
     assert_eq!(directive, ":4");
     assert!(lines.contains(&"json\tThe report object as JSON".to_owned()));
 

@@ -75,6 +75,7 @@ fn options(generate: bool) -> PostRenderOptions {
         analysis: Default::default(),
         generate: generate.then(GenerateOptions::default),
         release: None,
+        graph: false,
     }
 }
 

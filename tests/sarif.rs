@@ -370,6 +370,7 @@ fn cluster_findings_get_pseudo_paths_and_stay_valid() {
     let report = Report {
         api_version: netpol_check::report::API_VERSION.to_owned(),
         kind: "Report".to_owned(),
+        generator: None,
         source: Source::cluster(
             "arn:aws:eks:eu-west-1:123456789012:cluster/prod".to_owned(),
             "https://10.0.0.1:6443".to_owned(),

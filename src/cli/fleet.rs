@@ -48,7 +48,9 @@ pub(super) fn check(args: &CheckArgs) -> Result<i32, Error> {
                 .expect("writing to memory cannot fail");
         }
         format => {
-            output::render(&fleet::merge(outcomes), format, color, &mut text)
+            let fail_on = args.verdict.fail_on;
+            let fails = |f: &crate::report::Finding| fail_on.fails(f);
+            output::render_failing(&fleet::merge(outcomes), format, color, &fails, &mut text)
                 .map_err(|e| Error::io("<stdout>", &e))?;
         }
     }
@@ -96,7 +98,8 @@ fn one(args: &CheckArgs, base: &ClusterOptions, context: &str, server: &str) -> 
         progress: false,
         ..base.clone()
     };
-    let checked = cluster::load(&options).and_then(|data| super::cluster_report(args, data, true));
+    let checked = cluster::load(&options)
+        .and_then(|data| super::cluster_report(args, data, true).map(|(r, _)| r));
     match checked {
         Ok(report) => {
             let code = args.verdict.fail_on.exit_code(&report);

@@ -410,6 +410,23 @@ pub struct CheckArgs {
     #[arg(short = 'l', long, value_name = "SELECTOR", value_parser = parse_selector)]
     pub selector: Option<Selector>,
 
+    /// Also write the report to this file, in the format its name says (.html, .xml for
+    /// JUnit, .json, .sarif, .yaml) unless --report-format says otherwise.
+    #[arg(long, value_name = "PATH")]
+    pub report_file: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub report_format: ReportFormatArg,
+
+    /// One line per namespace (workloads, open, findings, the fix that closes most) instead
+    /// of the table of workloads and findings.
+    #[arg(long)]
+    pub summary: bool,
+
+    /// No progress line on stderr while listing a cluster (shown only on a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+
     #[command(flatten)]
     pub cluster: ClusterArgs,
 
@@ -421,6 +438,56 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub verdict: VerdictArgs,
+}
+
+/// `--report-format`: the format of `--report-file`.
+#[derive(Debug, Args)]
+pub struct ReportFormatArg {
+    /// Format of --report-file (default: from its name, else the -o format).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub report_format: Option<Format>,
+}
+
+impl ReportFormatArg {
+    fn format(&self, path: &std::path::Path, otherwise: Format) -> Format {
+        self.report_format
+            .or_else(|| Format::of_path(path))
+            .unwrap_or(otherwise)
+    }
+}
+
+/// The report file's bytes, written whatever the outcome.
+fn write_report_file(
+    report: &Report,
+    path: &std::path::Path,
+    format: Format,
+    fail_on: FailOn,
+    graph: Option<&Result<String, String>>,
+) -> Result<(), Error> {
+    let mut buf = Vec::new();
+    render_report(report, format, false, fail_on, graph, &mut buf)
+        .and_then(|_| std::fs::write(path, &buf))
+        .map_err(|e| Error::io(path.display().to_string(), &e))
+}
+
+/// A report in a format; HTML with the namespace graph when there is one.
+fn render_report(
+    report: &Report,
+    format: Format,
+    color: bool,
+    fail_on: FailOn,
+    graph: Option<&Result<String, String>>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match (format, graph) {
+        (Format::Html, Some(graph)) => {
+            let extras = output::html::Extras {
+                graph: graph.as_ref().map(String::as_str).map_err(String::as_str),
+            };
+            output::html::render_with(report, &extras, out)
+        }
+        _ => output::render_failing(report, format, color, &|f| fail_on.fails(f), out),
+    }
 }
 
 /// kubectl's flags for reaching a cluster (used when no -f is given).
@@ -635,13 +702,14 @@ pub struct PostRenderArgs {
     #[arg(long)]
     pub include_hooks: bool,
 
-    /// Also write the report to this file (format from -o), whatever the outcome.
+    /// Also write the report to this file, whatever the outcome.
     #[arg(long, value_name = "PATH")]
     pub report_file: Option<std::path::PathBuf>,
 
-    /// Format of --report-file.
-    #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
-    pub output: Format,
+    /// Format of --report-file (default: from its name, .html, .xml for JUnit, .json, .sarif
+    /// or .yaml, else table).
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<Format>,
 
     /// Label selector limiting the workloads reported (and so the verdict), in kubectl's
     /// syntax; the chart goes out whole and is analysed whole.
@@ -923,7 +991,7 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
             prepare,
         )? {
             Ok((base, merged)) => {
-                let (report, outcome) = crate::in_cluster::judge(
+                let (mut report, outcome) = crate::in_cluster::judge(
                     &base,
                     &merged,
                     &merged.after,
@@ -932,8 +1000,8 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
                     &rules,
                     [],
                 );
-                emit(&report, args.output, args.verdict.color.enabled())?;
-                if args.output == Format::Table {
+                emit_check(&mut report, args, &merged.after, &options)?;
+                if args.output == Format::Table && !args.summary {
                     println!();
                     with_cluster::tell_stdout(&report, &outcome)?;
                 }
@@ -947,8 +1015,8 @@ fn check(args: &CheckArgs) -> Result<i32, Error> {
             Err(without) => inventory = without,
         }
     }
-    let report = analysis::analyse_with_options(&inventory, source, &rules, &options);
-    emit(&report, args.output, args.verdict.color.enabled())?;
+    let mut report = analysis::analyse_with_options(&inventory, source, &rules, &options);
+    emit_check(&mut report, args, &inventory, &options)?;
     let code = args.verdict.fail_on.exit_code(&report);
     // The process exits next: freeing 100,000 workloads and their report one by one would
     // only delay it (0.09 s on the benchmark).
@@ -961,16 +1029,17 @@ fn check_cluster(args: &CheckArgs) -> Result<i32, Error> {
     let c = &args.cluster;
     // Bad rule flags are refused before the cluster is asked anything.
     args.verdict.rules()?;
-    let machine_output = matches!(args.output, Format::Json | Format::Yaml | Format::Sarif);
     let options = ClusterOptions {
         namespace: args.namespace.clone(),
         all_namespaces: args.all_namespaces,
-        progress: !machine_output && std::io::stderr().is_terminal(),
+        // On stderr, so in every output format: only a terminal shows it.
+        progress: !args.no_progress && std::io::stderr().is_terminal(),
         ..c.options()
     };
     let data = cluster::load(&options)?;
-    let report = cluster_report(args, data, false)?;
-    emit(&report, args.output, args.verdict.color.enabled())?;
+    let (mut report, inventory) = cluster_report(args, data, false)?;
+    let analysis_options = args.verdict.analysis(args.selector.as_ref());
+    emit_check(&mut report, args, &inventory, &analysis_options)?;
     Ok(args.verdict.fail_on.exit_code(&report))
 }
 
@@ -980,7 +1049,7 @@ fn cluster_report(
     args: &CheckArgs,
     data: cluster::ClusterData,
     fleet: bool,
-) -> Result<Report, Error> {
+) -> Result<(Report, Inventory), Error> {
     let rules = args.verdict.rules()?;
     // Naming a system namespace with -n is asking for it.
     let named_system = data
@@ -1007,7 +1076,7 @@ fn cluster_report(
     let options = args.verdict.analysis(args.selector.as_ref());
     let mut report = analysis::analyse_with_options(&inventory, source, &rules, &options);
     report.notes.extend(data.notes);
-    Ok(report)
+    Ok((report, inventory))
 }
 
 fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
@@ -1040,11 +1109,14 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
             ..args.dns.options(mode)
         }),
         release: args.with_cluster.release.clone(),
+        graph: args.report_file.as_deref().is_some_and(|path| {
+            args.output.or_else(|| Format::of_path(path)) == Some(Format::Html)
+        }),
     };
     // The bytes go out as they came in (a byte-order mark included); the analysis reads them.
     let bytes = manifests::read_bytes(&paths::Input::Stdin)?;
     let input = manifests::Decoded::new(&"<stdin>".into(), &bytes)?;
-    let rendered = postrender::render_with(&input.text, &options, |inventory| {
+    let mut rendered = postrender::render_with(&input.text, &options, |inventory| {
         match args.with_cluster.with_cluster {
             Some(mode) => {
                 crate::source::with_cluster::load_as(mode, &cluster_options, inventory, false)
@@ -1064,14 +1136,16 @@ fn post_render(args: &PostRenderArgs) -> Result<i32, Error> {
         .and_then(|_| out.flush());
     written.map_err(|e| Error::io("<stdout>", &e))?;
 
+    rendered.report.generator = Some(crate::report::Generator::now());
     let report = &rendered.report;
-    if let Some(path) = &args.report_file {
-        let mut buf = Vec::new();
-        output::render(report, args.output, false, &mut buf)
-            .and_then(|_| std::fs::write(path, &buf))
-            .map_err(|e| Error::io(path.display().to_string(), &e))?;
-    }
     let fail_on = args.verdict.fail_on;
+    if let Some(path) = &args.report_file {
+        let format = args
+            .output
+            .or_else(|| Format::of_path(path))
+            .unwrap_or(Format::Table);
+        write_report_file(report, path, format, fail_on, rendered.graph.as_ref())?;
+    }
     let cluster = rendered.cluster.as_ref();
     let code = match cluster {
         Some(outcome) => {
@@ -1219,11 +1293,44 @@ pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     }
 }
 
-/// Prints the report on stdout. A closed pipe (`| head`) is not an error.
-pub(crate) fn emit(report: &Report, format: Format, color: bool) -> Result<(), Error> {
+/// The default check's outputs: the report on stdout (or its summary), and the report file.
+/// HTML draws the namespace graph of `inventory`.
+fn emit_check(
+    report: &mut Report,
+    args: &CheckArgs,
+    inventory: &Inventory,
+    options: &analysis::Options,
+) -> Result<(), Error> {
+    report.generator = Some(crate::report::Generator::now());
+    let fail_on = args.verdict.fail_on;
+    let file_format = args
+        .report_file
+        .as_deref()
+        .map(|path| args.report_format.format(path, args.output));
+    let html = (args.output == Format::Html && !args.summary) || file_format == Some(Format::Html);
+    let graph = html.then(|| output::html::namespace_graph(inventory, options));
+    if let (Some(path), Some(format)) = (&args.report_file, file_format) {
+        write_report_file(report, path, format, fail_on, graph.as_ref())?;
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = output::render(report, format, color, &mut out).and_then(|_| out.flush());
+    let color = args.verdict.color.enabled();
+    let result = if args.summary {
+        let mut text = Vec::new();
+        output::summary::render(report, &mut text)
+            .and_then(|_| out.write_all(&text))
+            .and_then(|_| out.flush())
+    } else {
+        render_report(
+            report,
+            args.output,
+            color,
+            fail_on,
+            graph.as_ref(),
+            &mut out,
+        )
+        .and_then(|_| out.flush())
+    };
     match result {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", &e)),
         _ => Ok(()),

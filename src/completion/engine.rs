@@ -599,11 +599,11 @@ mod tests {
 
     #[test]
     fn output_formats_after_the_flag_with_a_space_an_equals_sign_or_attached() {
-        let formats = ["table", "wide", "json", "yaml", "sarif"];
+        let formats = ["table", "wide", "json", "yaml", "sarif", "html", "junit"];
         assert_eq!(complete(&["-o", ""]).values(), formats);
-        assert_eq!(complete(&["--output", "j"]).values(), ["json"]);
+        assert_eq!(complete(&["--output", "js"]).values(), ["json"]);
         assert_eq!(complete(&["--output=y"]).values(), ["yaml"]);
-        assert_eq!(complete(&["-oj"]).values(), ["-ojson"]);
+        assert_eq!(complete(&["-oj"]).values(), ["-ojson", "-ojunit"]);
         assert_eq!(complete(&["-o=s"]).values(), ["sarif"]);
         assert_eq!(complete(&["-Ao", ""]).values(), formats);
         let c = complete(&["-o", ""]);

@@ -28,6 +28,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let skeleton = Report {
         api_version: report.api_version.clone(),
         kind: report.kind.clone(),
+        generator: report.generator.clone(),
         source: report.source.clone(),
         summary: report.summary.clone(),
         namespaces: Vec::new(),

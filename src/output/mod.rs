@@ -4,13 +4,16 @@ pub mod color;
 pub mod diff;
 pub mod explain;
 pub mod graph;
+pub mod html;
 pub mod json;
 mod json_workloads;
+pub mod junit;
 pub mod matrix;
 pub mod namespace_matrix;
 mod pretty;
 pub mod reach;
 pub mod sarif;
+pub mod summary;
 pub mod table;
 pub mod terminal;
 pub mod with_cluster;
@@ -90,6 +93,32 @@ pub enum Format {
     Yaml,
     /// SARIF 2.1.0, for GitHub code scanning: findings at file and line, with rule help.
     Sarif,
+    /// One self-contained HTML page: summary, coverage per namespace, findings, workloads.
+    Html,
+    /// JUnit XML for CI test reports (GitLab, Jenkins): a test case per workload and
+    /// direction, and one per finding.
+    Junit,
+}
+
+impl Format {
+    /// The format a report file's name asks for: `.html`, `.xml` (JUnit), `.json`, `.sarif`,
+    /// `.yaml`/`.yml`.
+    pub fn of_path(path: &std::path::Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "html" | "htm" => Format::Html,
+            "xml" => Format::Junit,
+            "json" => Format::Json,
+            "sarif" => Format::Sarif,
+            "yaml" | "yml" => Format::Yaml,
+            _ => return None,
+        })
+    }
+
+    /// Formats programs read: no colour, no progress mixed into a terminal's view of them.
+    pub fn is_machine(self) -> bool {
+        !matches!(self, Format::Table | Format::Wide)
+    }
 }
 
 /// Writes the report in a format.
@@ -97,6 +126,18 @@ pub fn render(
     report: &Report,
     format: Format,
     color: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let fails = |f: &crate::report::Finding| f.severity >= crate::report::Severity::Error;
+    render_failing(report, format, color, &fails, out)
+}
+
+/// [`render`], with what fails the run (`--fail-on`): JUnit marks those findings as failures.
+pub fn render_failing(
+    report: &Report,
+    format: Format,
+    color: bool,
+    fails: &dyn Fn(&crate::report::Finding) -> bool,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match format {
@@ -114,5 +155,7 @@ pub fn render(
             out.write_all(text.as_bytes())
         }
         Format::Sarif => sarif::render(report, out),
+        Format::Html => html::render(report, out),
+        Format::Junit => junit::render(report, fails, out),
     }
 }

@@ -336,6 +336,7 @@ mod tests {
         Report {
             api_version: crate::report::API_VERSION.to_owned(),
             kind: "Report".to_owned(),
+            generator: None,
             source,
             summary: Default::default(),
             namespaces: vec![],

@@ -334,6 +334,8 @@ pub struct Options {
     /// Lists of this resource (plural) never end: every page carries a continue token, as from
     /// a broken or hostile server.
     pub endless: Option<(String, Endless)>,
+    /// Wait this long before each response (a slow or distant server).
+    pub response_delay: Option<std::time::Duration>,
     /// What the server presents over TLS, and so what [`ApiServer::ca_pem`] holds.
     pub certificate: ServerCertificate,
     /// The names (host names or IP addresses) the server certificate is valid for.
@@ -382,6 +384,7 @@ impl Default for Options {
             item_type_meta: false,
             user: "system:serviceaccount:default:test".to_string(),
             endless: None,
+            response_delay: None,
             certificate: ServerCertificate::CaSigned,
             certificate_names: vec!["127.0.0.1".to_string(), "localhost".to_string()],
             policy_api_versions: Vec::new(),
@@ -1366,7 +1369,13 @@ where
 {
     let service = service_fn(move |request: Request<Incoming>| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(respond(&shared, client_certificate, request)) }
+        async move {
+            // A slow server, for the progress line: each response waits this long.
+            if let Some(delay) = shared.options.response_delay {
+                tokio::time::sleep(delay).await;
+            }
+            Ok::<_, Infallible>(respond(&shared, client_certificate, request))
+        }
     });
     // kubectl negotiates h2 through ALPN, kube-rs speaks HTTP/1.1: serve both.
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());

@@ -217,55 +217,130 @@ pub fn decode_page(body: &str) -> Result<(Vec<RawObject>, Option<String>), ListE
 pub fn decode_page_as<T: serde::de::DeserializeOwned>(
     body: &str,
 ) -> Result<(Vec<T>, Option<String>), ListError> {
+    decode_page_counted(body).map(|(items, next, _)| (items, next))
+}
+
+/// A page's items, its continue token, and how many items the server says are left after it.
+type CountedPage<T> = (Vec<T>, Option<String>, Option<u64>);
+
+/// [`decode_page_as`], with how many items the server says are left after this page
+/// (`metadata.remainingItemCount`, sent for lists without selectors).
+fn decode_page_counted<T: serde::de::DeserializeOwned>(
+    body: &str,
+) -> Result<CountedPage<T>, ListError> {
     let page: Page<T> = serde_json::from_str(body)
         .map_err(|e| ListError::Transport(format!("the server's answer is not a list: {e}")))?;
-    let next = page
-        .metadata
-        .and_then(|m| m.continue_token)
-        .filter(|t| !t.is_empty());
-    Ok((page.items.unwrap_or_default(), next))
+    let (next, remaining) = match page.metadata {
+        Some(m) => (
+            m.continue_token.filter(|t| !t.is_empty()),
+            m.remaining_item_count.and_then(|n| u64::try_from(n).ok()),
+        ),
+        None => (None, None),
+    };
+    Ok((page.items.unwrap_or_default(), next, remaining))
 }
 
 #[derive(Deserialize)]
 struct PageMeta {
     #[serde(rename = "continue")]
     continue_token: Option<String>,
+    #[serde(rename = "remainingItemCount")]
+    remaining_item_count: Option<i64>,
 }
 
-/// Pages fetched per resource, shown on the progress line.
+/// Per resource: objects listed so far, and the server's total when it gave one.
+type Counts = BTreeMap<String, (u64, Option<u64>)>;
+
+/// Objects listed per resource, shown on the progress line: `pods 8,500/20,003` when the
+/// server tells how many are left (`remainingItemCount`), else the count so far.
 #[derive(Clone)]
 pub struct Progress {
     bar: ProgressBar,
-    pages: Arc<Mutex<BTreeMap<String, usize>>>,
+    counts: Arc<Mutex<Counts>>,
+    /// Totals counted apart for lists whose selectors keep the server from counting them
+    /// (running pods: the count of all pods, finished ones included, so shown as `~N`).
+    estimates: Arc<Mutex<BTreeMap<String, u64>>>,
 }
+
+/// The progress line's width: an 80-column terminal, less the spinner and a space.
+const PROGRESS_WIDTH: usize = 78;
 
 impl Progress {
     pub fn new(bar: ProgressBar) -> Self {
         Progress {
             bar,
-            pages: Arc::default(),
+            counts: Arc::default(),
+            estimates: Arc::default(),
         }
     }
 
-    fn page(&self, resource: &str) {
-        let mut pages = self.pages.lock().expect("no panics while holding the lock");
-        match pages.get_mut(resource) {
-            Some(n) => *n += 1,
-            None => {
-                pages.insert(resource.to_owned(), 1);
-            }
-        }
-        let line: Vec<String> = pages
-            .iter()
-            .map(|(r, n)| format!("{r} {n} page{}", if *n == 1 { "" } else { "s" }))
-            .collect();
-        self.bar
-            .set_message(format!("listing: {}", line.join(", ")));
+    pub fn is_shown(&self) -> bool {
+        !self.bar.is_hidden()
+    }
+
+    fn estimate(&self, resource: &str, total: u64) {
+        let mut estimates = self
+            .estimates
+            .lock()
+            .expect("no panics while holding the lock");
+        estimates.insert(resource.to_owned(), total);
+    }
+
+    /// `listed` objects of the resource so far in this list (a restarted list starts over),
+    /// `remaining` after them by the server's count.
+    fn listed(&self, resource: &str, listed: u64, remaining: Option<u64>) {
+        let mut counts = self
+            .counts
+            .lock()
+            .expect("no panics while holding the lock");
+        counts.insert(resource.to_owned(), (listed, remaining.map(|r| listed + r)));
+        let estimates = self
+            .estimates
+            .lock()
+            .expect("no panics while holding the lock");
+        self.bar.set_message(progress_line(&counts, &estimates));
     }
 
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+/// `listing pods 8,500/20,003, replicasets 1,200, ...`: pods first, then the largest lists,
+/// as many as fit in [`PROGRESS_WIDTH`] columns.
+fn progress_line(
+    counts: &BTreeMap<String, (u64, Option<u64>)>,
+    estimates: &BTreeMap<String, u64>,
+) -> String {
+    let mut items: Vec<(&String, &(u64, Option<u64>))> = counts.iter().collect();
+    items.sort_by_key(|(r, (n, _))| (r.as_str() != "pods", std::cmp::Reverse(*n)));
+    let mut line = "listing".to_owned();
+    for (i, (resource, (n, total))) in items.into_iter().enumerate() {
+        let item = match (total, estimates.get(resource.as_str())) {
+            (Some(t), _) if t > n => format!("{resource} {}/{}", thousands(*n), thousands(*t)),
+            (None, Some(t)) if t > n => format!("{resource} {}/~{}", thousands(*n), thousands(*t)),
+            _ => format!("{resource} {}", thousands(*n)),
+        };
+        let separator = if i == 0 { " " } else { ", " };
+        if line.len() + separator.len() + item.len() > PROGRESS_WIDTH {
+            break;
+        }
+        line.push_str(separator);
+        line.push_str(&item);
+    }
+    line
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 pub struct Lister {
@@ -359,12 +434,13 @@ impl Lister {
                 .body(Vec::new())
                 .expect("a GET with a valid path is a valid request");
             let page = match self.client.request_text(request).await {
-                Ok(body) => decode_page_as(&body),
+                Ok(body) => decode_page_counted(&body),
                 Err(e) => Err(list_error(e, &self.authority)),
             };
             match page {
-                Ok((items, next)) => {
-                    self.progress.page(resource.plural);
+                Ok((items, next, remaining)) => {
+                    let listed = (buffered.len() + items.len()) as u64;
+                    self.progress.listed(resource.plural, listed, remaining);
                     // Items of a list that may still restart are held back; a single-page
                     // list (the common case) goes straight through.
                     if next.is_none() && buffered.is_empty() {
@@ -409,6 +485,38 @@ impl Lister {
 }
 
 impl Lister {
+    /// For the progress line: how many objects of a resource there are, selectors aside, from
+    /// the server's `remainingItemCount` on a one-item page. Best effort: nothing on error.
+    pub async fn estimate(&self, resource: Resource<'_>, namespace: Option<&str>) {
+        if !self.progress.is_shown() {
+            return;
+        }
+        let path = match namespace {
+            Some(ns) => format!(
+                "{}/namespaces/{}/{}",
+                resource.base,
+                encode(ns),
+                resource.plural
+            ),
+            None => format!("{}/{}", resource.base, resource.plural),
+        };
+        let request = http::Request::get(format!("{path}?limit=1"))
+            .header(
+                http::header::ACCEPT,
+                "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json",
+            )
+            .body(Vec::new())
+            .expect("a GET with a valid path is a valid request");
+        if let Ok(body) = self.client.request_text(request).await {
+            if let Ok((items, _, Some(remaining))) =
+                decode_page_counted::<serde::de::IgnoredAny>(&body)
+            {
+                self.progress
+                    .estimate(resource.plural, items.len() as u64 + remaining);
+            }
+        }
+    }
+
     /// Whether a namespace exists: `GET /api/v1/namespaces/NAME`.
     pub async fn get_namespace(&self, name: &str) -> Result<(), ListError> {
         let request = http::Request::get(format!("/api/v1/namespaces/{}", encode(name)))
@@ -663,5 +771,44 @@ mod tests {
         );
         let e = E("tcp connect error: Connection refused (os error 111)", None);
         assert_eq!(error_chain(&e), "tcp connect error: Connection refused");
+    }
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::*;
+
+    #[test]
+    fn the_line_counts_objects_and_fits_80_columns() {
+        let mut counts = BTreeMap::new();
+        counts.insert("pods".to_owned(), (8_500, Some(20_003)));
+        counts.insert("replicasets".to_owned(), (1_200, None));
+        let none = BTreeMap::new();
+        assert_eq!(
+            progress_line(&counts, &none),
+            "listing pods 8,500/20,003, replicasets 1,200"
+        );
+        // Counted apart, selectors aside: an estimate.
+        let mut estimates = BTreeMap::new();
+        estimates.insert("replicasets".to_owned(), 3_000);
+        assert_eq!(
+            progress_line(&counts, &estimates),
+            "listing pods 8,500/20,003, replicasets 1,200/~3,000"
+        );
+        for r in [
+            "namespaces",
+            "networkpolicies",
+            "jobs",
+            "daemonsets",
+            "ciliumnetworkpolicies",
+        ] {
+            counts.insert(r.to_owned(), (123_456, Some(1_234_567)));
+        }
+        let line = progress_line(&counts, &none);
+        assert!(line.len() <= PROGRESS_WIDTH, "{line}");
+        assert!(line.starts_with("listing pods 8,500/20,003, "), "{line}");
+        // A finished list shows its count alone.
+        counts.insert("pods".to_owned(), (20_003, Some(20_003)));
+        assert!(progress_line(&counts, &none).starts_with("listing pods 20,003, "));
     }
 }

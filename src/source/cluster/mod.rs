@@ -587,9 +587,17 @@ async fn load_async(options: &ClusterOptions) -> Result<ClusterData, Error> {
     // Every pod, whatever `-l` says: a policy's verdict depends on all the pods it may select.
     let (ns_r, pods_r, np_r, rs_r, jobs_r, ds_r, policy_apis, helm_workloads) = tokio::join!(
         lister.list(fetch::NAMESPACES, None, None, None, |o| namespaces.push(o)),
-        lister.list(fetch::PODS, ns, None, Some(RUNNING_PODS), |o| {
-            pods.push(cluster_pod(o))
-        }),
+        // The field selector keeps the server from counting the pods: the progress line's
+        // total comes from a one-item page without it, alongside.
+        async {
+            let (_, listed) = tokio::join!(
+                lister.estimate(fetch::PODS, ns),
+                lister.list(fetch::PODS, ns, None, Some(RUNNING_PODS), |o| {
+                    pods.push(cluster_pod(o))
+                })
+            );
+            listed
+        },
         lister.list(fetch::NETWORK_POLICIES, ns, None, None, |o| raw_policies
             .push(o)),
         lister.list(fetch::REPLICA_SETS, ns, None, None, |o| replica_sets
