@@ -468,6 +468,8 @@ fn one_context_prints_what_it_always_did() {
             "suppressed",
             "generated",
             "notes",
+            // Every report names what wrote it (issue 19), fleet or not.
+            "generator",
         ];
         assert_eq!(keys, before.into_iter().collect(), "{args:?}");
         assert!(report["source"]["context"].is_string());
