@@ -89,7 +89,7 @@ fn hostile_names_keep_the_file_valid() {
     assert!(r.code < 2, "{}", r.stderr);
     validate(&r.stdout);
     assert!(
-        r.stdout.contains("a&quot;b&lt;c&gt;&amp;d&apos;"),
+        r.stdout.contains("a&quot;b&lt;c&gt;&amp;d&#39;"),
         "{}",
         r.stdout
     );

@@ -168,22 +168,7 @@ fn direction(text: &mut String, class: &str, way: &str, d: &Isolation, w: &Workl
 /// controls) are written as U+FFFD: a name holding one would otherwise make the whole file
 /// unreadable to the CI.
 pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\t' => out.push_str("&#9;"),
-            '\r' => out.push_str("&#13;"),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::output::markup::escape(s, crate::output::markup::Controls::CharRefs)
 }
 
 #[cfg(test)]
@@ -194,7 +179,7 @@ mod tests {
     fn markup_and_controls_cannot_escape_an_attribute() {
         assert_eq!(
             escape("a\"<b>&'\u{1}\n"),
-            "a&quot;&lt;b&gt;&amp;&apos;\u{FFFD}&#10;"
+            "a&quot;&lt;b&gt;&amp;&#39;\u{FFFD}&#10;"
         );
     }
 }

@@ -8,6 +8,7 @@ pub mod html;
 pub mod json;
 mod json_workloads;
 pub mod junit;
+mod markup;
 pub mod matrix;
 pub mod namespace_matrix;
 mod pretty;

@@ -31,20 +31,7 @@ const LINE: f64 = 18.0;
 /// XML text and attribute values: markup characters as entities; control characters XML 1.0
 /// cannot hold as spaces.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(' '),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::output::markup::escape(s, crate::output::markup::Controls::Space)
 }
 
 fn text_width(s: &str, char_width: f64) -> f64 {
@@ -462,7 +449,7 @@ mod tests {
     fn escape_leaves_no_markup_and_no_control_characters() {
         assert_eq!(
             escape("a\"b'<c>&d\u{1b}[0m\n"),
-            "a&quot;b&apos;&lt;c&gt;&amp;d [0m "
+            "a&quot;b&#39;&lt;c&gt;&amp;d [0m "
         );
     }
 

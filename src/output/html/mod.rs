@@ -646,21 +646,7 @@ fn json_string(s: &str) -> String {
 
 /// Text for HTML content and quoted attribute values.
 pub(crate) fn escape(s: &str) -> String {
-    if !s.contains(['&', '<', '>', '"', '\'']) {
-        return s.to_owned();
-    }
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::output::markup::escape(s, crate::output::markup::Controls::Keep)
 }
 
 #[cfg(test)]
