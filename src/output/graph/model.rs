@@ -169,6 +169,21 @@ impl Graph {
             class,
         });
     }
+
+    /// What a change did between two nodes: an edge for what it opened, one for what it closed.
+    fn add_change(&mut self, from: String, to: String, opened: &ConnSet, closed: &ConnSet) {
+        if !opened.is_empty() {
+            self.add_edge(
+                from.clone(),
+                to.clone(),
+                ports_label(opened),
+                EdgeClass::Opened,
+            );
+        }
+        if !closed.is_empty() {
+            self.add_edge(from, to, ports_label(closed), EdgeClass::Closed);
+        }
+    }
 }
 
 /// The ports of a connection set for an edge: `TCP 8080, UDP 53`, `TCP 1-1024`, `all`.
@@ -427,17 +442,7 @@ pub fn diff_graph(
     for p in diff.pairs.iter().flatten() {
         let from = nodes.workload(&p.source);
         let to = nodes.workload(&p.destination);
-        if !p.opened.is_empty() {
-            graph.add_edge(
-                from.clone(),
-                to.clone(),
-                ports_label(&p.opened),
-                EdgeClass::Opened,
-            );
-        }
-        if !p.closed.is_empty() {
-            graph.add_edge(from, to, ports_label(&p.closed), EdgeClass::Closed);
-        }
+        graph.add_change(from, to, &p.opened, &p.closed);
     }
     for e in &diff.external {
         let w = &e.workload;
@@ -447,17 +452,7 @@ pub fn diff_graph(
             crate::model::Direction::Egress => (workload, range),
             crate::model::Direction::Ingress => (range, workload),
         };
-        if !e.opened.is_empty() {
-            graph.add_edge(
-                from.clone(),
-                to.clone(),
-                ports_label(&e.opened),
-                EdgeClass::Opened,
-            );
-        }
-        if !e.closed.is_empty() {
-            graph.add_edge(from, to, ports_label(&e.closed), EdgeClass::Closed);
-        }
+        graph.add_change(from, to, &e.opened, &e.closed);
     }
     for (from, to, conns) in unchanged {
         if nodes.workloads.contains(from) && nodes.workloads.contains(to) {
