@@ -276,8 +276,8 @@ pub fn matrix(args: &MatrixArgs) -> Result<i32, Error> {
         return Err(Error::Usage(format!(
             "{} workloads in the matrix, more than {}: use --by namespace, or narrow it with -n \
              or -l, or write it anyway with --force",
-            output::namespace_matrix::thousands(count),
-            output::namespace_matrix::thousands(MAX_WORKLOADS)
+            crate::text::thousands(count as u64),
+            crate::text::thousands(MAX_WORKLOADS as u64)
         )));
     }
     let in_namespace = |w: &crate::model::Workload| scope.is_none_or(|ns| w.namespace == ns);

@@ -10,19 +10,7 @@ use super::graph::model::ports_label;
 use super::matrix::{json_ports, JsonPorts};
 use crate::connectivity::namespaces::{Group, NamespaceMatrix};
 use crate::model::Inventory;
-
-/// `4000` as `4,000`.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+use crate::text::thousands;
 
 fn end_name(g: &Group) -> String {
     match g {
@@ -67,7 +55,11 @@ pub fn table(matrix: &NamespaceMatrix, out: &mut dyn Write) -> std::io::Result<(
             end_name(&e.from),
             end_name(&e.to),
             ports_label(&e.connections),
-            format!("{}/{}", thousands(e.allowed_pairs), thousands(e.pairs)),
+            format!(
+                "{}/{}",
+                thousands(e.allowed_pairs as u64),
+                thousands(e.pairs as u64)
+            ),
         ]);
     }
     let mut grid = b.build();
@@ -77,7 +69,7 @@ pub fn table(matrix: &NamespaceMatrix, out: &mut dyn Write) -> std::io::Result<(
     let sizes: Vec<String> = matrix
         .namespaces
         .iter()
-        .map(|(n, c)| format!("{n} ({})", thousands(*c)))
+        .map(|(n, c)| format!("{n} ({})", thousands(*c as u64)))
         .collect();
     writeln!(out, "Namespaces (workloads): {}", sizes.join(", "))?;
     writeln!(

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::model::{CiliumPolicyKind, ClusterPolicyKind};
 use crate::source::objects::RawObject;
+use crate::text::thousands;
 
 /// A resource to list: a constant for the kinds every run lists, borrowed from a discovery
 /// document for the policy kinds of other APIs.
@@ -23,6 +24,16 @@ pub struct Resource<'a> {
     pub plural: &'a str,
     /// Ask for `PartialObjectMetadataList`: owners need only metadata.
     pub metadata_only: bool,
+}
+
+impl Resource<'_> {
+    /// The list's path: in `namespace`, or across all of them.
+    fn path(&self, namespace: Option<&str>) -> String {
+        match namespace {
+            Some(ns) => format!("{}/namespaces/{}/{}", self.base, encode(ns), self.plural),
+            None => format!("{}/{}", self.base, self.plural),
+        }
+    }
 }
 
 pub const NAMESPACES: Resource<'static> = Resource {
@@ -331,18 +342,6 @@ fn progress_line(
     line
 }
 
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 pub struct Lister {
     pub client: Client,
     /// The server's `host:port`, for messages.
@@ -396,15 +395,7 @@ impl Lister {
         field_selector: Option<&str>,
         mut each: impl FnMut(T),
     ) -> Result<(), ListError> {
-        let path = match namespace {
-            Some(ns) => format!(
-                "{}/namespaces/{}/{}",
-                resource.base,
-                encode(ns),
-                resource.plural
-            ),
-            None => format!("{}/{}", resource.base, resource.plural),
-        };
+        let path = resource.path(namespace);
         let mut token: Option<String> = None;
         let mut restarts = 0;
         let mut buffered: Vec<T> = Vec::new();
@@ -491,15 +482,7 @@ impl Lister {
         if !self.progress.is_shown() {
             return;
         }
-        let path = match namespace {
-            Some(ns) => format!(
-                "{}/namespaces/{}/{}",
-                resource.base,
-                encode(ns),
-                resource.plural
-            ),
-            None => format!("{}/{}", resource.base, resource.plural),
-        };
+        let path = resource.path(namespace);
         let request = http::Request::get(format!("{path}?limit=1"))
             .header(
                 http::header::ACCEPT,
