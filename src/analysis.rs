@@ -320,7 +320,8 @@ pub fn analyse_with_options(
         summary.findings.add(f.severity);
     }
 
-    Report {
+    drop(ctx);
+    let report = Report {
         api_version: API_VERSION.to_owned(),
         kind: "Report".to_owned(),
             generator: None,
@@ -350,7 +351,11 @@ pub fn analyse_with_options(
                 )
             }))
             .collect(),
-    }
+    };
+    // Freeing 100,000 verdicts takes a core 20-30 ms: done beside what comes next (the
+    // output), not before it.
+    rayon::spawn(move || drop(coverage));
+    report
 }
 
 /// The findings `-l` reports: about a reported workload, about a policy (NetworkPolicy or

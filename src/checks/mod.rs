@@ -666,8 +666,11 @@ pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
 /// inventory, and on a large one the slowest take a second each. Findings come in rule order.
 pub fn run_enabled(ctx: &Context<'_>, enabled: impl Fn(&str) -> bool + Sync) -> Vec<Finding> {
     use rayon::prelude::*;
+    // One check per task: rayon would otherwise hand a core a run of checks to go through one
+    // after the other while the other core has nothing left to do.
     let per_check: Vec<Vec<Finding>> = CHECKS
         .par_iter()
+        .with_max_len(1)
         .filter(|(rule, _)| enabled(rule.id))
         .map(|(_, check)| check(ctx))
         .collect();
