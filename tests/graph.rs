@@ -635,7 +635,7 @@ fn explain_graph_shows_the_workload_and_its_peers() {
 // ---- `--by namespace` against a naive aggregation of the workload matrix. ----
 
 mod property {
-    use super::naive::{namespaces, policy, workload, Draw, IpBlocks};
+    use super::naive::{container_port, namespaces, policy, workload, Draw, IpBlocks};
     use netpol_check::connectivity::matrix::{self, Peer};
     use netpol_check::connectivity::namespaces::{by_namespace, Group};
     use netpol_check::connectivity::Engine;
@@ -663,8 +663,25 @@ mod property {
             workloads in prop::collection::vec(workload(DRAW), 1..9),
             policies in prop::collection::vec(policy(DRAW), 0..6),
             excluded in 0usize..12,
+            twins in prop::collection::vec(
+                (0usize..9, prop::collection::vec(container_port(DRAW), 0..3), any::<bool>()),
+                0..4,
+            ),
         ) {
             let mut workloads = workloads;
+            // Workloads the same but for their ports, and some with a second pod shape (a
+            // rollout): what tells workloads that answer alike apart from those that do not.
+            for (i, ports, rollout) in twins {
+                if let Some(original) = workloads.get(i) {
+                    let mut twin = original.clone();
+                    twin.ports = ports;
+                    let other = &workloads[(i + 1) % workloads.len()].label_sets[0];
+                    if rollout && !twin.label_sets.contains(other) {
+                        twin.label_sets.push(other.clone());
+                    }
+                    workloads.push(twin);
+                }
+            }
             for (i, w) in workloads.iter_mut().enumerate() {
                 w.name = format!("w{i}");
             }

@@ -45,7 +45,7 @@ pub struct Matrix {
     pub notes: Vec<String>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 struct Bits(Vec<u64>);
 
 impl Bits {
@@ -57,6 +57,19 @@ impl Bits {
     }
     fn get(&self, i: usize) -> bool {
         self.0[i / 64] & (1 << (i % 64)) != 0
+    }
+    /// The positions set, ascending.
+    fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    w * 64 + bit
+                })
+            })
+        })
     }
     fn or(&mut self, other: &Bits) {
         for (a, b) in self.0.iter_mut().zip(&other.0) {
@@ -128,6 +141,98 @@ impl Side<'_> {
             }
         }
     }
+}
+
+/// What a side lets through, as a value two sides can be compared by: `None` for a layered
+/// side, whose answer depends on the whole endpoints.
+/// (isolated, groups, named rules by address).
+type SideKey<'s> = Option<(bool, &'s [(ConnSet, Bits)], Vec<(usize, &'s Bits)>)>;
+
+impl Side<'_> {
+    fn key(&self) -> SideKey<'_> {
+        match self {
+            Side::Open => Some((false, &[], Vec::new())),
+            Side::Isolated { groups, named } => Some((
+                true,
+                groups,
+                named
+                    .iter()
+                    .map(|(rule, bits)| (*rule as *const CompiledRule as usize, bits))
+                    .collect(),
+            )),
+            Side::Layered { .. } => None,
+        }
+    }
+
+    /// The peer sets the side's answer depends on.
+    fn peer_sets(&self) -> Vec<&Bits> {
+        match self {
+            Side::Isolated { groups, named } => groups
+                .iter()
+                .map(|(_, b)| b)
+                .chain(named.iter().map(|(_, b)| b))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Workloads in scope numbered by how they answer: two workloads of one source class get the
+/// same answer from every destination, two of one destination class the same from every
+/// source ([`Rows::pair`]), so a pair of classes is worked out once for all their pairs.
+pub(super) struct Classes {
+    /// Per workload in scope (position in [`Rows::workloads`]), its class as a source and as
+    /// a destination.
+    pub source: Vec<u32>,
+    pub destination: Vec<u32>,
+    /// One workload of each class.
+    pub source_first: Vec<usize>,
+    pub destination_first: Vec<usize>,
+}
+
+/// Numbers values as they are met, equal values alike.
+struct Numbering<K> {
+    numbers: HashMap<K, u32>,
+    first: Vec<usize>,
+}
+
+impl<K: std::hash::Hash + Eq> Numbering<K> {
+    fn new() -> Self {
+        Numbering {
+            numbers: HashMap::new(),
+            first: Vec::new(),
+        }
+    }
+
+    fn number(&mut self, key: K, at: usize) -> u32 {
+        let next = self.first.len() as u32;
+        let n = *self.numbers.entry(key).or_insert(next);
+        if n == next {
+            self.first.push(at);
+        }
+        n
+    }
+}
+
+/// For each member, which of the distinct peer sets of these sides hold it: members with the
+/// same list are told apart by no side.
+fn columns<'s>(sides: &'s [Side<'_>], members: usize) -> Vec<Vec<u32>> {
+    let mut sets: Numbering<&'s Bits> = Numbering::new();
+    let mut distinct: Vec<&Bits> = Vec::new();
+    for side in sides {
+        for bits in side.peer_sets() {
+            if sets.number(bits, 0) as usize == distinct.len() {
+                distinct.push(bits);
+            }
+        }
+    }
+    let mut columns = vec![Vec::new(); members];
+    for (k, bits) in distinct.into_iter().enumerate() {
+        for i in bits.ones().take_while(|&i| i < members) {
+            columns[i].push(k as u32);
+        }
+    }
+    columns
 }
 
 /// The peer sets of every counted rule of one direction, over `members` then `segments`.
@@ -320,6 +425,61 @@ impl<'e> Rows<'e> {
             }
         }
         allowed
+    }
+
+    /// The workloads' classes, or `None` when cluster-scoped, Cilium or Calico layers take part
+    /// (their walk reads the whole endpoints).
+    pub(super) fn classes<'s>(&'s self) -> Option<Classes> {
+        let mut side_numbers: Numbering<SideKey<'_>> = Numbering::new();
+        let mut side_of = |side: &'s Side<'e>| -> Option<u32> {
+            let key = side.key()?;
+            Some(side_numbers.number(Some(key), 0))
+        };
+        let ingress: Vec<u32> = self
+            .ingress
+            .iter()
+            .map(&mut side_of)
+            .collect::<Option<_>>()?;
+        let egress: Vec<u32> = self
+            .egress
+            .iter()
+            .map(&mut side_of)
+            .collect::<Option<_>>()?;
+        let members = self.members.len();
+        // A source answers through its egress side and its place in the peers of ingress
+        // rules; a destination through its ingress side, its place in the peers of egress
+        // rules and its ports (egress named ports resolve on it).
+        let (in_columns, out_columns) = rayon::join(
+            || columns(&self.ingress, members),
+            || columns(&self.egress, members),
+        );
+        let mut source_members = Numbering::new();
+        let mut destination_members = Numbering::new();
+        let mut source_of = Vec::with_capacity(members);
+        let mut destination_of = Vec::with_capacity(members);
+        for m in 0..members {
+            let ports = match &self.pods[m] {
+                Endpoint::Pod(pod) => pod.ports,
+                Endpoint::Address(_) => &[],
+            };
+            source_of.push(source_members.number((egress[m], &in_columns[m]), m));
+            destination_of
+                .push(destination_members.number((ingress[m], &out_columns[m], ports), m));
+        }
+        let mut sources = Numbering::new();
+        let mut destinations = Numbering::new();
+        let mut source = Vec::with_capacity(self.workloads.len());
+        let mut destination = Vec::with_capacity(self.workloads.len());
+        for (w, span) in self.spans.iter().enumerate() {
+            source.push(sources.number(&source_of[span.clone()], w));
+            destination.push(destinations.number(&destination_of[span.clone()], w));
+        }
+        Some(Classes {
+            source,
+            destination,
+            source_first: sources.first,
+            destination_first: destinations.first,
+        })
     }
 
     /// Nothing polices an address's ingress.

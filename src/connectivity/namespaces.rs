@@ -11,7 +11,7 @@ use std::fmt;
 use rayon::prelude::*;
 
 use super::externals::Segment;
-use super::matrix::Rows;
+use super::matrix::{Classes, Rows};
 use super::Engine;
 use crate::semantics::ConnSet;
 
@@ -94,41 +94,81 @@ fn merge(mut a: Tally, b: Tally) -> Tally {
     a
 }
 
-/// The namespace matrix of the workloads `in_scope` accepts (by inventory index). Every
-/// workload still counts as a peer of the rules, as in the workload matrix.
-pub fn by_namespace(engine: &Engine<'_>, in_scope: impl Fn(usize) -> bool) -> NamespaceMatrix {
-    let rows = Rows::new(engine, in_scope);
-    aggregate(engine, &rows)
+/// Workload pairs added up by namespace pair, one pair of classes at a time: each source
+/// class's answers from every destination class are worked out once, then counted for every
+/// namespace the two classes have workloads in.
+fn between_classes(rows: &Rows<'_>, classes: &Classes, ns_of: &[usize], ns: usize) -> Tally {
+    // (namespace, class) -> workloads; and how many workloads are both (they are no pair with
+    // themselves).
+    let mut sources: HashMap<u32, Vec<(usize, usize)>> = HashMap::new();
+    let mut destinations: Vec<Vec<(u32, usize)>> = vec![Vec::new(); ns];
+    let mut both: HashMap<(usize, u32, u32), usize> = HashMap::new();
+    {
+        let mut src: HashMap<(u32, usize), usize> = HashMap::new();
+        let mut dst: HashMap<(usize, u32), usize> = HashMap::new();
+        for (w, &namespace) in ns_of.iter().enumerate() {
+            let (a, b) = (classes.source[w], classes.destination[w]);
+            *src.entry((a, namespace)).or_default() += 1;
+            *dst.entry((namespace, b)).or_default() += 1;
+            *both.entry((namespace, a, b)).or_default() += 1;
+        }
+        for ((a, namespace), n) in src {
+            sources.entry(a).or_default().push((namespace, n));
+        }
+        for ((namespace, b), n) in dst {
+            destinations[namespace].push((b, n));
+        }
+    }
+    let destination_classes = classes.destination_first.len();
+    (0..classes.source_first.len())
+        .into_par_iter()
+        .fold(Tally::new, |mut tally, a| {
+            let s = classes.source_first[a];
+            let mut answers: Vec<Option<ConnSet>> = vec![None; destination_classes];
+            for (namespace, n) in &sources[&(a as u32)] {
+                for (to, classes_there) in destinations.iter().enumerate() {
+                    for &(b, m) in classes_there {
+                        let conns = answers[b as usize].get_or_insert_with(|| {
+                            rows.pair(s, classes.destination_first[b as usize])
+                        });
+                        if conns.is_empty() {
+                            continue;
+                        }
+                        let mut pairs = n * m;
+                        if to == *namespace {
+                            pairs -= both.get(&(to, a as u32, b)).copied().unwrap_or(0);
+                        }
+                        if pairs > 0 {
+                            add(&mut tally, (*namespace, to), conns.clone(), pairs);
+                        }
+                    }
+                }
+            }
+            tally
+        })
+        .reduce(Tally::new, merge)
 }
 
-/// Ends are numbered: namespaces `0..ns`, then ranges `ns + x` (ingress ranges as sources,
-/// egress ranges as destinations).
-fn aggregate(engine: &Engine<'_>, rows: &Rows<'_>) -> NamespaceMatrix {
-    let inventory = engine.inventory;
-    let mut names: Vec<&str> = rows
-        .workloads
-        .iter()
-        .map(|&w| inventory.workloads[w].namespace.as_str())
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    let ns_of: Vec<usize> = rows
-        .workloads
-        .iter()
-        .map(|&w| {
-            names
-                .binary_search(&inventory.workloads[w].namespace.as_str())
-                .expect("every workload's namespace is listed")
+/// What each source workload may send each external range, added up by namespace.
+fn to_ranges(rows: &Rows<'_>, ns_of: &[usize], ns: usize) -> Tally {
+    (0..ns_of.len())
+        .into_par_iter()
+        .fold(Tally::new, |mut tally, s| {
+            for x in 0..rows.egress_segments.len() {
+                let conns = rows.to_external(s, x);
+                if !conns.is_empty() {
+                    add(&mut tally, (ns_of[s], ns + x), conns, 1);
+                }
+            }
+            tally
         })
-        .collect();
-    let mut sizes = vec![0usize; names.len()];
-    for &n in &ns_of {
-        sizes[n] += 1;
-    }
-    let count = rows.workloads.len();
-    let ns = names.len();
+        .reduce(Tally::new, merge)
+}
 
-    let from_workloads = (0..count)
+/// Every workload pair worked out: when layers other than NetworkPolicies take part, each pair
+/// walks them with its whole endpoints.
+fn pair_by_pair(rows: &Rows<'_>, ns_of: &[usize], ns: usize) -> Tally {
+    (0..ns_of.len())
         .into_par_iter()
         .fold(Tally::new, |mut tally, s| {
             // This source's row, by destination end: no hashing per pair.
@@ -165,7 +205,49 @@ fn aggregate(engine: &Engine<'_>, rows: &Rows<'_>) -> NamespaceMatrix {
             }
             tally
         })
-        .reduce(Tally::new, merge);
+        .reduce(Tally::new, merge)
+}
+
+/// The namespace matrix of the workloads `in_scope` accepts (by inventory index). Every
+/// workload still counts as a peer of the rules, as in the workload matrix.
+pub fn by_namespace(engine: &Engine<'_>, in_scope: impl Fn(usize) -> bool) -> NamespaceMatrix {
+    let rows = Rows::new(engine, in_scope);
+    aggregate(engine, &rows)
+}
+
+/// Ends are numbered: namespaces `0..ns`, then ranges `ns + x` (ingress ranges as sources,
+/// egress ranges as destinations).
+fn aggregate(engine: &Engine<'_>, rows: &Rows<'_>) -> NamespaceMatrix {
+    let inventory = engine.inventory;
+    let mut names: Vec<&str> = rows
+        .workloads
+        .iter()
+        .map(|&w| inventory.workloads[w].namespace.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let ns_of: Vec<usize> = rows
+        .workloads
+        .iter()
+        .map(|&w| {
+            names
+                .binary_search(&inventory.workloads[w].namespace.as_str())
+                .expect("every workload's namespace is listed")
+        })
+        .collect();
+    let mut sizes = vec![0usize; names.len()];
+    for &n in &ns_of {
+        sizes[n] += 1;
+    }
+    let ns = names.len();
+
+    let from_workloads = match rows.classes() {
+        Some(classes) => merge(
+            between_classes(rows, &classes, &ns_of, ns),
+            to_ranges(rows, &ns_of, ns),
+        ),
+        None => pair_by_pair(rows, &ns_of, ns),
+    };
     let from_ranges = (0..rows.ingress_segments.len())
         .into_par_iter()
         .fold(Tally::new, |mut tally, x| {
