@@ -637,7 +637,7 @@ fn explain_graph_shows_the_workload_and_its_peers() {
 mod property {
     use super::naive::{container_port, namespaces, policy, workload, Draw, IpBlocks};
     use netpol_check::connectivity::matrix::{self, Peer};
-    use netpol_check::connectivity::namespaces::{by_namespace, Group};
+    use netpol_check::connectivity::namespaces::{by_namespace, Group, NamespaceMatrix};
     use netpol_check::connectivity::Engine;
     use netpol_check::model::*;
     use netpol_check::semantics::ConnSet;
@@ -653,6 +653,83 @@ mod property {
         empty_policy_types: true,
         pods: true,
     };
+
+    type ByNamespace = BTreeMap<(Group, Group), (ConnSet, usize)>;
+
+    /// Naive: every entry of the workload matrix, added up by namespace.
+    fn aggregated(inventory: &Inventory, m: &matrix::Matrix) -> ByNamespace {
+        let group = |p: &Peer| match p {
+            Peer::Workload(w) => Group::Namespace(inventory.workloads[*w].namespace.clone()),
+            Peer::External(s) => Group::External(*s),
+        };
+        let mut naive = ByNamespace::new();
+        for e in &m.entries {
+            let slot = naive
+                .entry((group(&e.source), group(&e.destination)))
+                .or_insert((ConnSet::none(), 0));
+            slot.0 = slot.0.union(&e.allowed);
+            slot.1 += 1;
+        }
+        naive
+    }
+
+    fn entries(got: &NamespaceMatrix) -> ByNamespace {
+        got.entries
+            .iter()
+            .map(|e| {
+                (
+                    (e.from.clone(), e.to.clone()),
+                    (e.connections.clone(), e.allowed_pairs),
+                )
+            })
+            .collect()
+    }
+
+    /// With cluster-scoped, Cilium or Calico policies every pair walks the layers: the same
+    /// sums, on small synthetic clusters of each kind.
+    #[test]
+    fn layered_clusters_are_the_workload_matrix_aggregated() {
+        use netpol_check::source::manifests::{
+            build_inventory, parse_all, Loaded, ManifestOptions,
+        };
+        use netpol_check::synth::{generate, SynthConfig};
+        let small = SynthConfig::scaled(0.002);
+        for config in [
+            SynthConfig {
+                cluster_policies: 6,
+                ..small
+            },
+            SynthConfig {
+                cilium: true,
+                ..small
+            },
+            SynthConfig {
+                calico: true,
+                ..small
+            },
+        ] {
+            let mut yaml = Vec::new();
+            generate(&config, &mut yaml).unwrap();
+            let loaded = [Loaded {
+                name: "synth.yaml".into(),
+                text: String::from_utf8(yaml).unwrap(),
+            }];
+            let inventory =
+                build_inventory(parse_all(&loaded, &ManifestOptions::default()).unwrap());
+            assert!(
+                inventory.workloads.len() > 100,
+                "{}",
+                inventory.workloads.len()
+            );
+            let engine = Engine::new(&inventory);
+            let m = matrix::compute(&engine, |_| true);
+            assert!(!m.entries.is_empty());
+            assert_eq!(
+                entries(&by_namespace(&engine, |_| true)),
+                aggregated(&inventory, &m)
+            );
+        }
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
@@ -694,19 +771,7 @@ mod property {
             let engine = Engine::new(&inventory);
             let in_scope = |w: usize| w != excluded;
             let m = matrix::compute(&engine, in_scope);
-            // Naive: every entry of the workload matrix, added up by namespace.
-            let group = |p: &Peer| match p {
-                Peer::Workload(w) => Group::Namespace(inventory.workloads[*w].namespace.clone()),
-                Peer::External(s) => Group::External(*s),
-            };
-            let mut naive: BTreeMap<(Group, Group), (ConnSet, usize)> = BTreeMap::new();
-            for e in &m.entries {
-                let slot = naive
-                    .entry((group(&e.source), group(&e.destination)))
-                    .or_insert((ConnSet::none(), 0));
-                slot.0 = slot.0.union(&e.allowed);
-                slot.1 += 1;
-            }
+            let naive = aggregated(&inventory, &m);
             let mut sizes: BTreeMap<String, usize> = BTreeMap::new();
             for &w in &m.workloads {
                 *sizes.entry(inventory.workloads[w].namespace.clone()).or_default() += 1;
@@ -716,12 +781,7 @@ mod property {
                 got.namespaces.clone(),
                 sizes.clone().into_iter().collect::<Vec<_>>()
             );
-            let got_map: BTreeMap<(Group, Group), (ConnSet, usize)> = got
-                .entries
-                .iter()
-                .map(|e| ((e.from.clone(), e.to.clone()), (e.connections.clone(), e.allowed_pairs)))
-                .collect();
-            prop_assert_eq!(&got_map, &naive);
+            prop_assert_eq!(&entries(&got), &naive);
             for e in &got.entries {
                 let size = |g: &Group| match g {
                     Group::Namespace(n) => Some(sizes[n]),

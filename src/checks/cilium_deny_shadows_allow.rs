@@ -413,30 +413,17 @@ fn sample_peers<'a>(
     anonymous: &'a AnonymousPod,
 ) -> SamplePeers<'a> {
     use rayon::prelude::*;
-    // Namespace by namespace, in parallel: on 100,000 pods this was a tenth of a second on one
-    // core. Manifests list a namespace's objects together, so most lookups are skipped.
-    let mut groups: Vec<(&str, Vec<&'a Workload>)> = Vec::new();
-    let mut group_of: FastMap<&str, usize> = FastMap::default();
-    for w in &inventory.workloads {
-        let ns = w.namespace.as_str();
-        let g = match groups.last() {
-            Some((last, _)) if *last == ns => groups.len() - 1,
-            _ => *group_of.entry(ns).or_insert_with(|| {
-                groups.push((ns, Vec::new()));
-                groups.len() - 1
-            }),
-        };
-        groups[g].1.push(w);
-    }
+    // Namespace by namespace, on whichever cores are free.
+    let groups = super::index::namespace_groups(&inventory.workloads);
     let per_namespace: Vec<Vec<Endpoint<'a>>> = groups
         .par_iter()
-        .map(|(_, workloads)| {
+        .map(|(_, members)| {
             // Two pods with the same labels and service account are the same peer to every
             // rule, unless their container ports differ (an egress rule's named port resolves
             // on them).
             let mut seen: foldhash::HashSet<_> = Default::default();
             let mut pods = Vec::new();
-            for w in workloads {
+            for w in members.iter().map(|&i| &inventory.workloads[i as usize]) {
                 if coverage.on_node_network(w) {
                     continue;
                 }

@@ -104,24 +104,31 @@ pub struct WorkloadIndex<'a> {
 /// a query looks the namespace up, then binary-searches its range.
 const NAMESPACE_COST: usize = 8;
 
+/// The workloads' positions grouped by namespace, in inventory order within each group and
+/// the groups in the order their namespaces first appear.
+pub fn namespace_groups(workloads: &[Workload]) -> Vec<(&str, Vec<u32>)> {
+    let mut groups: Vec<(&str, Vec<u32>)> = Vec::new();
+    let mut group_of: HashMap<&str, usize> = Default::default();
+    for (i, w) in workloads.iter().enumerate() {
+        let ns = w.namespace.as_str();
+        // Manifests list a namespace's objects together: most lookups are skipped.
+        let g = match groups.last() {
+            Some((last, _)) if *last == ns => groups.len() - 1,
+            _ => *group_of.entry(ns).or_insert_with(|| {
+                groups.push((ns, Vec::new()));
+                groups.len() - 1
+            }),
+        };
+        groups[g].1.push(i as u32);
+    }
+    groups
+}
+
 impl<'a> WorkloadIndex<'a> {
     pub fn new(workloads: &'a [Workload]) -> Self {
         // Grouped by namespace in inventory order, then the groups sorted by name: what a
         // stable sort by namespace gives, without comparing names 100,000 times over.
-        let mut groups: Vec<(&str, Vec<u32>)> = Vec::new();
-        let mut group_of: HashMap<&str, usize> = Default::default();
-        for (i, w) in workloads.iter().enumerate() {
-            let ns = w.namespace.as_str();
-            // Manifests list a namespace's objects together: most lookups are skipped.
-            let g = match groups.last() {
-                Some((last, _)) if *last == ns => groups.len() - 1,
-                _ => *group_of.entry(ns).or_insert_with(|| {
-                    groups.push((ns, Vec::new()));
-                    groups.len() - 1
-                }),
-            };
-            groups[g].1.push(i as u32);
-        }
+        let mut groups = namespace_groups(workloads);
         groups.sort_unstable_by_key(|(ns, _)| *ns);
         let mut owner = Vec::with_capacity(workloads.len());
         let mut sets = Vec::with_capacity(workloads.len());

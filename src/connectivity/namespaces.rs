@@ -165,15 +165,14 @@ fn to_ranges(rows: &Rows<'_>, ns_of: &[usize], ns: usize) -> Tally {
         .reduce(Tally::new, merge)
 }
 
-/// Every workload pair worked out: when layers other than NetworkPolicies take part, each pair
-/// walks them with its whole endpoints.
+/// Workload pairs added up by namespace pair, every pair worked out: when layers other than
+/// NetworkPolicies take part, each pair walks them with its whole endpoints.
 fn pair_by_pair(rows: &Rows<'_>, ns_of: &[usize], ns: usize) -> Tally {
     (0..ns_of.len())
         .into_par_iter()
         .fold(Tally::new, |mut tally, s| {
-            // This source's row, by destination end: no hashing per pair.
-            let mut row: Vec<Option<(ConnSet, usize)>> =
-                vec![None; ns + rows.egress_segments.len()];
+            // This source's row, by destination namespace: no hashing per pair.
+            let mut row: Vec<Option<(ConnSet, usize)>> = vec![None; ns];
             let mut put = |end: usize, conns: ConnSet| match &mut row[end] {
                 Some((acc, n)) => {
                     if !acc.is_all() && *acc != conns {
@@ -190,12 +189,6 @@ fn pair_by_pair(rows: &Rows<'_>, ns_of: &[usize], ns: usize) -> Tally {
                 let conns = rows.pair(s, d);
                 if !conns.is_empty() {
                     put(namespace, conns);
-                }
-            }
-            for x in 0..rows.egress_segments.len() {
-                let conns = rows.to_external(s, x);
-                if !conns.is_empty() {
-                    put(ns + x, conns);
                 }
             }
             for (end, slot) in row.into_iter().enumerate() {
@@ -246,7 +239,7 @@ fn aggregate(engine: &Engine<'_>, rows: &Rows<'_>) -> NamespaceMatrix {
             between_classes(rows, &classes, &ns_of, ns),
             to_ranges(rows, &ns_of, ns),
         ),
-        None => pair_by_pair(rows, &ns_of, ns),
+        None => merge(pair_by_pair(rows, &ns_of, ns), to_ranges(rows, &ns_of, ns)),
     };
     let from_ranges = (0..rows.ingress_segments.len())
         .into_par_iter()
