@@ -366,14 +366,45 @@ impl Coverage {
                 }
             }
         };
+        // Pods of one namespace with the same labels and service account get the same verdict,
+        // and manifests list a namespace's workloads together: with layers beyond
+        // NetworkPolicies (whose verdicts cost several times more), each run of workloads a
+        // worker takes remembers the verdicts it made (its copy shares the detail already).
+        // NetworkPolicies alone are quicker to evaluate again than to look up.
+        let remember = coverage.set.has_layers();
+        type Seen<'i> = foldhash::HashMap<(&'i str, &'i Labels, &'i str, bool), WorkloadVerdict>;
         coverage.workloads = inventory
             .workloads
             .par_iter()
-            .map(|w| {
-                let mut v = coverage.verdict(w);
-                share(&mut v.ingress.layers);
-                share(&mut v.egress.layers);
-                v
+            .map_init(Seen::default, |seen, w| {
+                let mut worst: Option<WorkloadVerdict> = None;
+                for labels in &w.label_sets {
+                    let key = (
+                        w.namespace.as_str(),
+                        labels,
+                        w.service_account(),
+                        w.host_network,
+                    );
+                    let v = match seen.get(&key) {
+                        Some(v) => v.clone(),
+                        None => {
+                            let mut v = coverage.verdict_for_labels(w, labels);
+                            share(&mut v.ingress.layers);
+                            share(&mut v.egress.layers);
+                            if remember {
+                                seen.insert(key, v.clone());
+                            }
+                            v
+                        }
+                    };
+                    if worst
+                        .as_ref()
+                        .is_none_or(|x| v.isolated_directions() < x.isolated_directions())
+                    {
+                        worst = Some(v);
+                    }
+                }
+                worst.unwrap_or_default()
             })
             .collect();
         coverage
