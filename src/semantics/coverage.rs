@@ -1153,6 +1153,49 @@ mod tests {
         assert!(!c.workloads[0].ingress.isolated && !c.workloads[0].egress.isolated);
     }
 
+    /// The verdicts remembered per run of workloads are told apart by everything a selector of
+    /// any layer reads: two pods of one namespace with the same labels but other service
+    /// accounts (Cilium selects by it) or hostNetwork, and a rollout whose second pod shape is
+    /// the open one, each get their own verdict, as `verdict` works it out alone.
+    #[test]
+    fn remembered_verdicts_tell_service_accounts_host_network_and_shapes_apart() {
+        let pod = |name: &str, sa: &str, host: bool| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop, labels: {{app: api}}}}\nspec: {{serviceAccountName: {sa}, hostNetwork: {host}, containers: [{{name: c, image: c}}]}}\n---\n"
+            )
+        };
+        let yaml = format!(
+            "{}{}{}{}apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: by-account, namespace: shop}}\nspec:\n  endpointSelector: {{matchLabels: {{io.cilium.k8s.policy.serviceaccount: locked}}}}\n  ingress: [{{fromEndpoints: [{{matchLabels: {{app: web}}}}]}}]\n---\n\
+             apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {{name: by-version, namespace: shop}}\nspec:\n  endpointSelector: {{matchLabels: {{v: one}}}}\n  ingress: [{{fromEndpoints: [{{matchLabels: {{app: web}}}}]}}]\n---\n\
+             apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: rollout, namespace: shop}}\nspec:\n  selector: {{matchLabels: {{app: api}}}}\n  template:\n    metadata: {{labels: {{app: api, v: one}}}}\n    spec: {{serviceAccountName: open, containers: [{{name: c, image: c}}]}}\n---\n\
+             apiVersion: v1\nkind: Pod\nmetadata: {{name: rollout-new, namespace: shop, labels: {{app: api, v: two}}, ownerReferences: [{{kind: Deployment, name: rollout}}]}}\nspec: {{serviceAccountName: open, containers: [{{name: c, image: c}}]}}\n---\n\
+             apiVersion: v1\nkind: Pod\nmetadata: {{name: one-alone, namespace: shop, labels: {{app: api, v: one}}}}\nspec: {{serviceAccountName: open, containers: [{{name: c, image: c}}]}}\n",
+            pod("locked-1", "locked", false),
+            pod("locked-host", "locked", true),
+            pod("open-1", "open", false),
+            pod("locked-2", "locked", false),
+        );
+        let inv = crate::checks::testutil::inventory(&yaml);
+        // On one thread the list is cut in two runs of workloads at most (rayon's first split):
+        // the pods after `locked-1` in its half could reuse its remembered verdict.
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let c = one.install(|| Coverage::evaluate(&inv, |_| true));
+        let isolated = |name: &str| {
+            let i = inv.workloads.iter().position(|w| w.name == name).unwrap();
+            assert_eq!(c.workloads[i], c.verdict(&inv.workloads[i]), "{name}");
+            c.workloads[i].ingress.isolated
+        };
+        assert!(isolated("locked-1"));
+        assert!(!isolated("open-1"));
+        assert!(isolated("locked-2"));
+        assert!(!isolated("locked-host"));
+        assert!(isolated("one-alone"));
+        assert!(!isolated("rollout"));
+    }
+
     /// The other layers' fields take one pointer in a verdict (there are 200,000 of them on
     /// the 100,000-workload benchmark), and their contents are stored once per distinct value
     /// without changing any verdict: over the synthetic cluster with cluster-scoped policies
