@@ -217,19 +217,14 @@ impl<K: std::hash::Hash + Eq> Numbering<K> {
 /// For each member, which of the distinct peer sets of these sides hold it: members with the
 /// same list are told apart by no side.
 fn columns<'s>(sides: &'s [Side<'_>], members: usize) -> Vec<Vec<u32>> {
-    let mut sets: Numbering<&'s Bits> = Numbering::new();
-    let mut distinct: Vec<&Bits> = Vec::new();
-    for side in sides {
-        for bits in side.peer_sets() {
-            if sets.number(bits, 0) as usize == distinct.len() {
-                distinct.push(bits);
-            }
-        }
-    }
+    let mut seen: std::collections::HashSet<&'s Bits> = Default::default();
     let mut columns = vec![Vec::new(); members];
-    for (k, bits) in distinct.into_iter().enumerate() {
-        for i in bits.ones().take_while(|&i| i < members) {
-            columns[i].push(k as u32);
+    for bits in sides.iter().flat_map(Side::peer_sets) {
+        if seen.insert(bits) {
+            let k = seen.len() as u32 - 1;
+            for i in bits.ones().take_while(|&i| i < members) {
+                columns[i].push(k);
+            }
         }
     }
     columns
