@@ -100,7 +100,7 @@ fn merge(mut a: Tally, b: Tally) -> Tally {
 fn between_classes(rows: &Rows<'_>, classes: &Classes, ns_of: &[usize], ns: usize) -> Tally {
     // (namespace, class) -> workloads; and how many workloads are both (they are no pair with
     // themselves).
-    let mut sources: HashMap<u32, Vec<(usize, usize)>> = HashMap::new();
+    let mut sources: Vec<Vec<(usize, usize)>> = vec![Vec::new(); classes.source_first.len()];
     let mut destinations: Vec<Vec<(u32, usize)>> = vec![Vec::new(); ns];
     let mut both: HashMap<(usize, u32, u32), usize> = HashMap::new();
     {
@@ -113,7 +113,7 @@ fn between_classes(rows: &Rows<'_>, classes: &Classes, ns_of: &[usize], ns: usiz
             *both.entry((namespace, a, b)).or_default() += 1;
         }
         for ((a, namespace), n) in src {
-            sources.entry(a).or_default().push((namespace, n));
+            sources[a as usize].push((namespace, n));
         }
         for ((namespace, b), n) in dst {
             destinations[namespace].push((b, n));
@@ -125,7 +125,7 @@ fn between_classes(rows: &Rows<'_>, classes: &Classes, ns_of: &[usize], ns: usiz
         .fold(Tally::new, |mut tally, a| {
             let s = classes.source_first[a];
             let mut answers: Vec<Option<ConnSet>> = vec![None; destination_classes];
-            for (namespace, n) in &sources[&(a as u32)] {
+            for (namespace, n) in &sources[a] {
                 for (to, classes_there) in destinations.iter().enumerate() {
                     for &(b, m) in classes_there {
                         let conns = answers[b as usize].get_or_insert_with(|| {
@@ -234,13 +234,11 @@ fn aggregate(engine: &Engine<'_>, rows: &Rows<'_>) -> NamespaceMatrix {
     }
     let ns = names.len();
 
-    let from_workloads = match rows.classes() {
-        Some(classes) => merge(
-            between_classes(rows, &classes, &ns_of, ns),
-            to_ranges(rows, &ns_of, ns),
-        ),
-        None => merge(pair_by_pair(rows, &ns_of, ns), to_ranges(rows, &ns_of, ns)),
+    let between_workloads = match rows.classes() {
+        Some(classes) => between_classes(rows, &classes, &ns_of, ns),
+        None => pair_by_pair(rows, &ns_of, ns),
     };
+    let from_workloads = merge(between_workloads, to_ranges(rows, &ns_of, ns));
     let from_ranges = (0..rows.ingress_segments.len())
         .into_par_iter()
         .fold(Tally::new, |mut tally, x| {
