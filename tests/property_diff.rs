@@ -95,17 +95,31 @@ fn world(workloads: usize, policies: usize) -> impl Strategy<Value = World> {
         prop::collection::vec(workload(DRAW), workloads),
         prop::collection::vec(policy(DRAW), policies),
         prop::collection::vec(prop::bool::weighted(0.3), 2),
-        prop::collection::vec(prop::bool::weighted(0.25), workloads),
+        prop::collection::vec(
+            prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8), 1 => Just(3u8)],
+            workloads,
+        ),
     )
         .prop_map(|(namespaces, mut workloads, mut policies, tiers, shapes)| {
             // Some workloads' pods carry a second label set (a rollout), which policies may
-            // treat differently: their pairs are decided whole.
+            // treat differently (1: another workload's labels; their pairs are decided whole),
+            // or which differs only by `pod-template-hash`, a key no policy here reads (2: one
+            // shape for every policy), or both (3: three label sets, two shapes).
             let sets: Vec<Labels> = workloads.iter().map(|w| w.label_sets[0].clone()).collect();
+            let hashed = |labels: &Labels, hash: usize| {
+                let mut l = labels.clone();
+                l.insert("pod-template-hash".into(), format!("h{hash}"));
+                l
+            };
             for (i, w) in workloads.iter_mut().enumerate() {
                 w.name = format!("w{i}");
                 let second = &sets[(i + 1) % sets.len()];
-                if shapes[i] && !w.label_sets.contains(second) {
+                if matches!(shapes[i], 1 | 3) && !w.label_sets.contains(second) {
                     w.label_sets.push(second.clone());
+                }
+                if matches!(shapes[i], 2 | 3) {
+                    let rollout = hashed(&w.label_sets[0], i);
+                    w.label_sets.push(rollout);
                 }
             }
             for (i, p) in policies.iter_mut().enumerate() {
@@ -139,7 +153,13 @@ fn pair_of_worlds() -> impl Strategy<Value = (World, World)> {
         world(6, 5),
         world(6, 5),
         prop::collection::vec(
-            prop_oneof![5 => Just(0u8), 2 => Just(1u8), 1 => Just(2u8), 2 => Just(3u8)],
+            prop_oneof![
+                5 => Just(0u8),
+                2 => Just(1u8),
+                1 => Just(2u8),
+                2 => Just(3u8),
+                1 => Just(4u8)
+            ],
             6,
         ),
         prop::collection::vec(
@@ -154,7 +174,7 @@ fn pair_of_worlds() -> impl Strategy<Value = (World, World)> {
             let mut base = base;
             // The base has one workload and one policy fewer per "extra": the head adds them.
             // 3: the base's workload with the other's labels only (a relabel in place, which
-            // changes nothing but how other workloads' rules see it).
+            // changes nothing but how other workloads' rules see it); 4: see below.
             let relabelled: Vec<Workload> = base
                 .workloads
                 .iter()
@@ -172,6 +192,15 @@ fn pair_of_worlds() -> impl Strategy<Value = (World, World)> {
                     0 => Some(b.clone()),
                     1 => Some(other.workloads[i].clone()),
                     3 => Some(relabelled[i].clone()),
+                    // 4: a rollout in progress: the base's pods and new ones that differ by
+                    // `pod-template-hash` only.
+                    4 => {
+                        let mut w = b.clone();
+                        let mut rollout = w.label_sets[0].clone();
+                        rollout.insert("pod-template-hash".into(), "next".into());
+                        w.label_sets.push(rollout);
+                        Some(w)
+                    }
                     _ => None,
                 })
                 .collect();
@@ -266,7 +295,7 @@ fn check(base: &World, head: &World) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(2048))]
 
     #[test]
     fn diff_reports_exactly_the_pairs_whose_connection_changed((base, head) in pair_of_worlds()) {

@@ -30,6 +30,7 @@ use crate::semantics::{ConnSet, PolicyId, RuleRef};
 
 use super::identity::{Object, Policies, Status};
 use super::peers::{self, RulePeers};
+use super::shapes::ReadKeys;
 
 const DIRECTIONS: [Direction; 2] = [Direction::Ingress, Direction::Egress];
 
@@ -54,17 +55,42 @@ pub struct View<'a> {
     side_class: Vec<[u32; 2]>,
     /// Per workload, a number shared by the workloads with the same container ports.
     port_class: Vec<u32>,
+    /// The pod shapes (label set indexes) of the workloads whose label sets some policy tells
+    /// apart; any other workload has one, its first.
+    shapes: HashMap<usize, Vec<u32>>,
 }
 
 impl<'a> View<'a> {
-    pub fn new(engine: &'a Engine<'a>) -> Self {
+    pub fn new(engine: &'a Engine<'a>, keys: &ReadKeys) -> Self {
         let workloads = &engine.inventory.workloads;
+        let shapes: HashMap<usize, Vec<u32>> = workloads
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.label_sets.len() > 1)
+            .map(|(i, w)| (i, keys.shapes(&w.label_sets)))
+            .filter(|(_, s)| s.len() > 1)
+            .collect();
+        let members = |w: usize| -> Vec<Member> {
+            match shapes.get(&w) {
+                None => vec![Member {
+                    workload: w,
+                    labels: 0,
+                }],
+                Some(s) => s
+                    .iter()
+                    .map(|&l| Member {
+                        workload: w,
+                        labels: l as usize,
+                    })
+                    .collect(),
+            }
+        };
         let sides: Vec<[Vec<SidePolicies>; 2]> = (0..workloads.len())
             .into_par_iter()
             .map(|w| {
                 DIRECTIONS.map(|d| {
-                    engine
-                        .members_of(w)
+                    members(w)
+                        .into_iter()
                         .map(|m| engine.side_policies(m, d))
                         .collect()
                 })
@@ -116,7 +142,27 @@ impl<'a> View<'a> {
             subjects,
             side_class,
             port_class,
+            shapes,
         }
+    }
+
+    /// How many pod shapes workload `w` has that some policy tells apart.
+    pub fn shape_count(&self, w: usize) -> usize {
+        self.shapes.get(&w).map_or(1, Vec::len)
+    }
+
+    /// Workload `w`'s pod shape `s` (of [`View::shape_count`]).
+    pub fn member(&self, w: usize, s: usize) -> Member {
+        let labels = self.shapes.get(&w).map_or(0, |l| l[s] as usize);
+        Member {
+            workload: w,
+            labels,
+        }
+    }
+
+    /// Workload `w`'s pod shapes.
+    pub fn members(&self, w: usize) -> impl Iterator<Item = Member> + '_ {
+        (0..self.shape_count(w)).map(move |s| self.member(w, s))
     }
 
     /// The workload indexes of each namespace, in namespace order.
@@ -222,13 +268,13 @@ impl PeerChange {
     }
 }
 
-fn peer_change(base: &Engine<'_>, head: &Engine<'_>, c: Common) -> PeerChange {
+fn peer_change(base: &Engine<'_>, head: &Engine<'_>, keys: &ReadKeys, c: Common) -> PeerChange {
     let (b, h) = (
         &base.inventory.workloads[c.base],
         &head.inventory.workloads[c.head],
     );
     PeerChange {
-        identity: b.label_sets != h.label_sets
+        identity: keys.labels_differ(&b.label_sets, &h.label_sets)
             || b.service_account() != h.service_account()
             || base.namespace_labels(&b.namespace) != head.namespace_labels(&h.namespace)
             || base.coverage.on_node_network(b) != head.coverage.on_node_network(h),
@@ -479,6 +525,7 @@ pub fn compare(
     common: &[Common],
     policies: &Policies,
     global: bool,
+    keys: &ReadKeys,
     options: Options,
 ) -> Changes {
     let mut base_common = vec![u32::MAX; base.engine.inventory.workloads.len()];
@@ -489,7 +536,7 @@ pub fn compare(
     }
     let peer_changes: Vec<PeerChange> = common
         .par_iter()
-        .map(|&c| peer_change(base.engine, head.engine, c))
+        .map(|&c| peer_change(base.engine, head.engine, keys, c))
         .collect();
 
     // 1. Sides that changed, with the policies whose rules' peers may be answered differently.
@@ -635,12 +682,34 @@ pub fn compare(
     };
     let mut keys: Vec<(usize, Direction)> = candidates.keys().copied().collect();
     keys.sort_unstable();
-    let found: Vec<Found> = keys
-        .par_iter()
-        .map(|&(i, d)| side_pass(&ctx, i, d))
+    // Passes of workloads that are the same peer share what the other ends answer them; runs
+    // of at most `SHARED` passes keep the work spread over the cores.
+    let peer_class = peer_classes(base, head, common);
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by_key(|&at| (keys[at].1, peer_class[keys[at].0], at));
+    let runs: Vec<&[usize]> = order
+        .chunk_by(|&a, &b| {
+            let (ka, kb) = (keys[a], keys[b]);
+            ka.1 == kb.1 && peer_class[ka.0] == peer_class[kb.0] && peer_class[ka.0] != u32::MAX
+        })
+        .flat_map(|run| run.chunks(SHARED))
         .collect();
+    let mut found: Vec<(usize, Found)> = runs
+        .par_iter()
+        .flat_map_iter(|run| {
+            let mut theirs = Theirs::default();
+            run.iter()
+                .map(|&at| {
+                    let (i, d) = keys[at];
+                    (at, side_pass(&ctx, i, d, &mut theirs))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    // Merged in the order of the sides, whatever order they were worked in.
+    found.sort_unstable_by_key(|(at, _)| *at);
     let mut total = Found::default();
-    for f in found {
+    for (_, f) in found {
         total.merge(f, options.examples);
     }
 
@@ -664,6 +733,46 @@ pub fn compare(
         pairs: options.pairs.then_some(total.pairs),
         external,
     }
+}
+
+/// How many passes at most share the other ends' answers.
+const SHARED: usize = 64;
+
+/// Per common workload of one pod shape, a number shared by those that every rule sees alike as
+/// a peer on both sides: the same namespace, labels, container ports (egress named ports
+/// resolve on the destination), service account and hostNetwork, all that a pod offers the
+/// semantics as the other end of a connection; `u32::MAX` for several shapes.
+fn peer_classes(base: &View<'_>, head: &View<'_>, common: &[Common]) -> Vec<u32> {
+    type Peer<'a> = (
+        &'a str,
+        &'a crate::model::Labels,
+        &'a [crate::model::ContainerPort],
+        &'a str,
+        bool,
+    );
+    fn peer<'a>(view: &View<'a>, w: usize) -> Peer<'a> {
+        let engine: &'a Engine<'a> = view.engine;
+        let pod = engine.pod(view.member(w, 0));
+        (
+            pod.namespace,
+            pod.labels,
+            pod.ports,
+            pod.service_account,
+            pod.node_network,
+        )
+    }
+    let mut ids: Map<(Peer<'_>, Peer<'_>), u32> = Map::default();
+    common
+        .iter()
+        .map(|c| {
+            if !single(base, c.base) || !single(head, c.head) {
+                return u32::MAX;
+            }
+            let next = ids.len() as u32;
+            *ids.entry((peer(base, c.base), peer(head, c.head)))
+                .or_insert(next)
+        })
+        .collect()
 }
 
 /// Per common workload, a number shared by those whose sides for `d` answer any given peer
@@ -855,8 +964,7 @@ fn sensitive_sides(
         base.engine.namespace_labels(&wb.namespace),
         head.engine.namespace_labels(&wh.namespace),
     );
-    let (shapes_b, shapes_h) = (wb.label_sets.len().max(1), wh.label_sets.len().max(1));
-    let member = |workload, labels| Member { workload, labels };
+    let (shapes_b, shapes_h) = (base.shape_count(c.base), head.shape_count(c.head));
     let mut out = Vec::new();
     let entries = unchanged
         .local
@@ -879,7 +987,7 @@ fn sensitive_sides(
             let on =
                 |view: &View<'_>, rule: &crate::semantics::traffic::CompiledRule, ns, may, w, s| {
                     if may {
-                        rule.peer_match(ns, &view.pod(member(w, s)))
+                        rule.peer_match(ns, &view.pod(view.member(w, s)))
                     } else {
                         Match::No
                     }
@@ -969,7 +1077,6 @@ struct Connection {
 }
 
 fn connection(view: &View<'_>, s: usize, t: usize) -> Connection {
-    let engine = view.engine;
     let mut out = Connection {
         allowed: ConnSet::none(),
         ingress: SideAnswer {
@@ -981,9 +1088,9 @@ fn connection(view: &View<'_>, s: usize, t: usize) -> Connection {
             rules: Vec::new(),
         },
     };
-    for (ms, sm) in engine.members_of(s).zip(view.side(s, Direction::Egress)) {
+    for (ms, sm) in view.members(s).zip(view.side(s, Direction::Egress)) {
         let src = view.pod(ms);
-        for (mt, tm) in engine.members_of(t).zip(view.side(t, Direction::Ingress)) {
+        for (mt, tm) in view.members(t).zip(view.side(t, Direction::Ingress)) {
             let dst = view.pod(mt);
             let i = decide(view, tm, Direction::Ingress, &src, &dst);
             let e = decide(view, sm, Direction::Egress, &dst, &dst);
@@ -1001,38 +1108,57 @@ fn connection(view: &View<'_>, s: usize, t: usize) -> Connection {
     out
 }
 
-/// A pair decided whole on both sides, recorded when what gets through changed, in the
-/// groups of the sides whose answer changed for some pair of pod shapes.
+/// What a pair decided whole on both sides does, when what gets through changed.
+#[derive(Clone)]
+struct Exact {
+    before: ConnSet,
+    after: ConnSet,
+    /// The destination's ingress and the source's egress: whether each answers some pair of
+    /// pod shapes differently, and the rules that allowed something (before, after).
+    ingress: Option<SideRules>,
+    egress: Option<SideRules>,
+}
+
+/// Pair `s` -> `t` decided whole on both sides: `None` when what gets through is the same.
 fn exact_pair(
     ctx: &Ctx<'_>,
     s: usize,
     t: usize,
     in_changed: bool,
     out_changed: bool,
-    found: &mut Found,
-) {
+) -> Option<Exact> {
     let (base, head, common) = (ctx.base, ctx.head, ctx.common);
     let b = connection(base, common[s].base, common[t].base);
     let h = connection(head, common[s].head, common[t].head);
     if b.allowed == h.allowed {
-        return;
+        return None;
     }
-    let mut sides = Vec::new();
     let rules = |b: SideAnswer, h: SideAnswer| SideRules {
         before: b.rules,
         after: h.rules,
     };
-    if in_changed {
-        sides.push((t, Direction::Ingress, rules(b.ingress, h.ingress)));
+    Some(Exact {
+        before: b.allowed,
+        after: h.allowed,
+        ingress: in_changed.then(|| rules(b.ingress, h.ingress)),
+        egress: out_changed.then(|| rules(b.egress, h.egress)),
+    })
+}
+
+/// Records pair `s` -> `t` in the groups of the sides whose answer changed.
+fn record_exact(ctx: &Ctx<'_>, s: usize, t: usize, exact: &Exact, found: &mut Found) {
+    let mut sides = Vec::new();
+    if let Some(rules) = &exact.ingress {
+        sides.push((t, Direction::Ingress, rules.clone()));
     }
-    if out_changed {
-        sides.push((s, Direction::Egress, rules(b.egress, h.egress)));
+    if let Some(rules) = &exact.egress {
+        sides.push((s, Direction::Egress, rules.clone()));
     }
     let pair = PairChange {
         source: s as u32,
         destination: t as u32,
-        before: b.allowed,
-        after: h.allowed,
+        before: exact.before.clone(),
+        after: exact.after.clone(),
     };
     found.record(pair, &sides, ctx.options);
 }
@@ -1051,9 +1177,7 @@ fn shapes_changed(
 ) -> bool {
     let (base, head) = (ctx.base, ctx.head);
     let (me, them) = (ctx.common[w], ctx.common[k]);
-    let shapes =
-        |view: &View<'_>, w: usize| view.engine.inventory.workloads[w].label_sets.len().max(1);
-    let member = |workload, labels| Member { workload, labels };
+    let shapes = |view: &View<'_>, w: usize| view.shape_count(w);
     let mine = shapes(base, me.base);
     if mine != shapes(head, me.head) {
         return true;
@@ -1066,12 +1190,24 @@ fn shapes_changed(
         key.clear();
         key.extend([a as u64, u64::from(aligned)]);
         for b in 0..theirs_b {
-            signature(base, side_b, d, &base.pod(member(them.base, b)), &mut key);
+            signature(
+                base,
+                side_b,
+                d,
+                &base.pod(base.member(them.base, b)),
+                &mut key,
+            );
             key.push(SEPARATOR);
         }
         key.push(SEPARATOR);
         for b in 0..theirs_h {
-            signature(head, side_h, d, &head.pod(member(them.head, b)), &mut key);
+            signature(
+                head,
+                side_h,
+                d,
+                &head.pod(head.member(them.head, b)),
+                &mut key,
+            );
             key.push(SEPARATOR);
         }
         if d == Direction::Egress {
@@ -1083,10 +1219,10 @@ fn shapes_changed(
             None => {
                 let answers =
                     |view: &View<'_>, side: &SidePolicies, me: usize, them: usize, n: usize| {
-                        let me_pod = view.pod(member(me, a));
+                        let me_pod = view.pod(view.member(me, a));
                         (0..n)
                             .map(|b| {
-                                let them_pod = view.pod(member(them, b));
+                                let them_pod = view.pod(view.member(them, b));
                                 let dest = match d {
                                     Direction::Ingress => &me_pod,
                                     Direction::Egress => &them_pod,
@@ -1115,7 +1251,7 @@ fn shapes_changed(
 }
 
 fn single(view: &View<'_>, w: usize) -> bool {
-    view.engine.inventory.workloads[w].label_sets.len() <= 1
+    view.shape_count(w) <= 1
 }
 
 /// How a side's rules match a peer, appended to `out`: what its answer depends on, besides
@@ -1165,13 +1301,25 @@ enum Combo {
 }
 
 /// The pairs of workload `i`'s side for `d` with its candidate peers, decided on both sides.
-fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction) -> Found {
+/// `theirs`: the other ends' answers towards this workload, per class of their side, shared by
+/// the passes of workloads that are the same peer (see `peer_classes`).
+fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction, theirs: &mut Theirs) -> Found {
+    let mut pass = Pass::new(ctx, i, d);
+    pass.theirs = std::mem::take(theirs);
+    let found = pass_peers(ctx, i, d, &mut pass);
+    *theirs = std::mem::take(&mut pass.theirs);
+    found
+}
+
+/// The other end's answers (before, after) towards one workload, per class of its side.
+type Theirs = Map<u32, (SideAnswer, SideAnswer)>;
+
+fn pass_peers(ctx: &Ctx<'_>, i: usize, d: Direction, pass: &mut Pass<'_>) -> Found {
     let (base, head) = (ctx.base, ctx.head);
     let mut found = Found::default();
     let me = ctx.common[i];
     let mut peers = ctx.candidates((i, d));
     peers.remove(i as u32);
-    let mut pass = Pass::new(ctx, i, d);
     if ctx.multi.contains(i as u32) {
         for k in &peers {
             pass.exact(k as usize, &mut found);
@@ -1225,9 +1373,16 @@ struct Pass<'c> {
     answers: Vec<(SideAnswer, SideAnswer)>,
     key: Vec<u64>,
     /// The other end's answers towards this workload, per class of its side.
-    theirs: Map<u32, (SideAnswer, SideAnswer)>,
+    theirs: Theirs,
     /// Whether this side answers a pair of pod shapes differently, per shape and signature.
     shapes: Map<Vec<u64>, bool>,
+    /// What pairs with a peer of one pod shape do (this workload having several), per class
+    /// of the peer's side and [`Pass::exact_key`].
+    exacts: Map<(u32, Vec<u64>), Option<Exact>>,
+    /// This workload's answers per pod shape to such a peer (before, after), per
+    /// [`Pass::exact_key`]; the other end's answers towards each of them, per class of its side.
+    mine_shapes: Map<Vec<u64>, [Vec<SideAnswer>; 2]>,
+    theirs_shapes: Map<u32, [Vec<SideAnswer>; 2]>,
     /// What the pairs do, per answer of this side and class of the other end's side.
     combos: Map<(usize, u32), Combo>,
 }
@@ -1247,6 +1402,9 @@ impl<'c> Pass<'c> {
             key: Vec::new(),
             theirs: Map::default(),
             shapes: Map::default(),
+            exacts: Map::default(),
+            mine_shapes: Map::default(),
+            theirs_shapes: Map::default(),
             combos: Map::default(),
         }
     }
@@ -1262,10 +1420,41 @@ impl<'c> Pass<'c> {
     /// A pair with a workload whose pods carry several label sets: decided whole, when this
     /// side answers some pair of pod shapes differently. Such a pair is recorded by the
     /// destination's ingress pass when its ingress changed, else by the source's egress pass.
+    /// When this workload is the one with several shapes, what the pair does is remembered per
+    /// way this side's shapes' rules match the peer and class of the peer's side.
     fn exact(&mut self, k: usize, found: &mut Found) {
         let ctx = self.ctx;
-        if !shapes_changed(ctx, self.i, self.d, k, &mut self.shapes) {
+        let (s, t) = self.ends(k);
+        let their_class = ctx.classes[slot(self.other)][k];
+        let key = (their_class != u32::MAX).then(|| (their_class, self.exact_key(k)));
+        let outcome = match key {
+            None => self.exact_outcome(k),
+            Some(key) => match self.exacts.get(&key) {
+                Some(outcome) => outcome.clone(),
+                None => {
+                    let outcome = self.shared_outcome(k, &key);
+                    self.exacts.insert(key, outcome.clone());
+                    outcome
+                }
+            },
+        };
+        let Some(exact) = outcome else {
             return;
+        };
+        if self.d == Direction::Egress
+            && exact.ingress.is_some()
+            && ctx.is_candidate((t, Direction::Ingress), s as u32)
+        {
+            // The destination's ingress pass has this pair.
+            return;
+        }
+        record_exact(ctx, s, t, &exact, found);
+    }
+
+    fn exact_outcome(&mut self, k: usize) -> Option<Exact> {
+        let ctx = self.ctx;
+        if !shapes_changed(ctx, self.i, self.d, k, &mut self.shapes) {
+            return None;
         }
         let (s, t) = self.ends(k);
         let (in_changed, out_changed) = match self.d {
@@ -1273,15 +1462,129 @@ impl<'c> Pass<'c> {
                 true,
                 shapes_changed(ctx, s, Direction::Egress, t, &mut Map::default()),
             ),
-            Direction::Egress => {
-                let in_changed = shapes_changed(ctx, t, Direction::Ingress, s, &mut Map::default());
-                if in_changed && ctx.is_candidate((t, Direction::Ingress), s as u32) {
-                    return;
-                }
-                (in_changed, true)
-            }
+            Direction::Egress => (
+                shapes_changed(ctx, t, Direction::Ingress, s, &mut Map::default()),
+                true,
+            ),
         };
-        exact_pair(ctx, s, t, in_changed, out_changed, found);
+        exact_pair(ctx, s, t, in_changed, out_changed)
+    }
+
+    /// `exact_outcome` for a peer `k` of one pod shape whose side has a class (`key`): from
+    /// this side's answers per shape, remembered per way its rules match the peer, and the
+    /// other end's answers towards each shape, remembered per class of its side.
+    fn shared_outcome(&mut self, k: usize, key: &(u32, Vec<u64>)) -> Option<Exact> {
+        let (base, head, d, other) = (self.ctx.base, self.ctx.head, self.d, self.other);
+        let (me, them) = (self.ctx.common[self.i], self.ctx.common[k]);
+        let revisions = [(base, me.base, them.base), (head, me.head, them.head)];
+        if !self.mine_shapes.contains_key(&key.1) {
+            let answers = revisions.map(|(view, me, them)| {
+                let peer = view.pod(view.member(them, 0));
+                view.members(me)
+                    .zip(view.side(me, d))
+                    .map(|(m, side)| match d {
+                        Direction::Ingress => decide(view, side, d, &peer, &view.pod(m)),
+                        Direction::Egress => decide(view, side, d, &peer, &peer),
+                    })
+                    .collect::<Vec<SideAnswer>>()
+            });
+            self.mine_shapes.insert(key.1.clone(), answers);
+        }
+        self.theirs_shapes.entry(key.0).or_insert_with(|| {
+            revisions.map(|(view, me, them)| {
+                let (peer, side) = (view.pod(view.member(them, 0)), &view.side(them, other)[0]);
+                view.members(me)
+                    .map(|m| {
+                        let pod = view.pod(m);
+                        match other {
+                            Direction::Ingress => decide(view, side, other, &pod, &peer),
+                            Direction::Egress => decide(view, side, other, &pod, &pod),
+                        }
+                    })
+                    .collect::<Vec<SideAnswer>>()
+            })
+        });
+        let (mine, theirs) = (&self.mine_shapes[&key.1], &self.theirs_shapes[&key.0]);
+        let same = |a: &[SideAnswer], b: &[SideAnswer]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.allowed == y.allowed)
+        };
+        let union = |v: &[SideAnswer]| {
+            v.iter()
+                .fold(ConnSet::none(), |acc, a| acc.union(&a.allowed))
+        };
+        // As `shapes_changed` says for each end: this workload's shapes pair with the peer's
+        // one; the peer's one with this workload's shapes, the union of its answers when their
+        // number changed.
+        let aligned = mine[0].len() == mine[1].len();
+        if aligned && same(&mine[0], &mine[1]) {
+            return None;
+        }
+        let their_changed = if aligned {
+            !same(&theirs[0], &theirs[1])
+        } else {
+            union(&theirs[0]) != union(&theirs[1])
+        };
+        // What gets through on one revision, and each end's answer over the shapes.
+        let connection = |r: usize| {
+            let allowed = mine[r]
+                .iter()
+                .zip(&theirs[r])
+                .fold(ConnSet::none(), |acc, (m, t)| {
+                    acc.union(&m.allowed.intersect(&t.allowed))
+                });
+            let answer = |v: &[SideAnswer]| {
+                let mut rules: Vec<RuleRef> =
+                    v.iter().flat_map(|a| a.rules.iter().copied()).collect();
+                rules.sort_unstable();
+                rules.dedup();
+                rules
+            };
+            (allowed, answer(&mine[r]), answer(&theirs[r]))
+        };
+        let ((before, mine_b, theirs_b), (after, mine_h, theirs_h)) =
+            (connection(0), connection(1));
+        if before == after {
+            return None;
+        }
+        let mine_rules = Some(SideRules {
+            before: mine_b,
+            after: mine_h,
+        });
+        let their_rules = their_changed.then_some(SideRules {
+            before: theirs_b,
+            after: theirs_h,
+        });
+        let (ingress, egress) = match d {
+            Direction::Ingress => (mine_rules, their_rules),
+            Direction::Egress => (their_rules, mine_rules),
+        };
+        Some(Exact {
+            before,
+            after,
+            ingress,
+            egress,
+        })
+    }
+
+    /// How the rules of this workload's shapes match peer `k` (of one pod shape), on both
+    /// sides, with the peer's ports when egress named ports resolve on them.
+    fn exact_key(&self, k: usize) -> Vec<u64> {
+        let (base, head, d) = (self.ctx.base, self.ctx.head, self.d);
+        let (me, them) = (self.ctx.common[self.i], self.ctx.common[k]);
+        let mut key = Vec::new();
+        for (view, me, them) in [(base, me.base, them.base), (head, me.head, them.head)] {
+            let peer = view.pod(view.member(them, 0));
+            for side in view.side(me, d) {
+                signature(view, side, d, &peer, &mut key);
+                key.push(SEPARATOR);
+            }
+            key.push(SEPARATOR);
+        }
+        if d == Direction::Egress {
+            key.push(u64::from(base.port_class[them.base]));
+            key.push(u64::from(head.port_class[them.head]));
+        }
+        key
     }
 
     fn pods(&self, k: usize) -> [Endpoint<'c>; 4] {
@@ -1521,7 +1824,7 @@ fn external_side(view: &View<'_>, w: usize, d: Direction, address: &Endpoint<'_>
         allowed: ConnSet::none(),
         rules: Vec::new(),
     };
-    for (m, side) in view.engine.members_of(w).zip(view.side(w, d)) {
+    for (m, side) in view.members(w).zip(view.side(w, d)) {
         let pod = view.pod(m);
         let a = match d {
             Direction::Ingress => decide(view, side, d, address, &pod),

@@ -5,6 +5,7 @@
 pub mod connections;
 pub mod identity;
 mod peers;
+mod shapes;
 
 use std::collections::{HashMap, HashSet};
 
@@ -417,13 +418,18 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> Connectivit
     // Connections.
     let mut notes = Vec::new();
     let global = global_change(base.engine, head.engine, &mut notes);
-    let (base_view, head_view) = rayon::join(|| View::new(base.engine), || View::new(head.engine));
+    let keys = shapes::ReadKeys::of([base.engine.inventory, head.engine.inventory]);
+    let (base_view, head_view) = rayon::join(
+        || View::new(base.engine, &keys),
+        || View::new(head.engine, &keys),
+    );
     let changes = connections::compare(
         &base_view,
         &head_view,
         &common,
         &policies,
         global,
+        &keys,
         connections::Options {
             pairs: options.pairs,
             examples: options.examples,

@@ -51,7 +51,7 @@ pub fn rule_peers(
             if k == u32::MAX {
                 continue;
             }
-            if engine.inventory.workloads[w].label_sets.len() <= 1 {
+            if view.shape_count(w) <= 1 {
                 let pod = Endpoint::Pod(engine.pod_in(
                     Member {
                         workload: w,
@@ -75,7 +75,7 @@ pub fn rule_peers(
                 }
             } else {
                 for &r in &rules_here {
-                    if engine.members_of(w).any(|m| {
+                    if view.members(w).any(|m| {
                         rules[r].peer_match(policy_ns, &Endpoint::Pod(engine.pod_in(m, labels)))
                             != Match::No
                     }) {
