@@ -70,28 +70,12 @@ impl<'a> View<'a> {
             .map(|(i, w)| (i, keys.shapes(&w.label_sets)))
             .filter(|(_, s)| s.len() > 1)
             .collect();
-        let members = |w: usize| -> Vec<Member> {
-            match shapes.get(&w) {
-                None => vec![Member {
-                    workload: w,
-                    labels: 0,
-                }],
-                Some(s) => s
-                    .iter()
-                    .map(|&l| Member {
-                        workload: w,
-                        labels: l as usize,
-                    })
-                    .collect(),
-            }
-        };
         let sides: Vec<[Vec<SidePolicies>; 2]> = (0..workloads.len())
             .into_par_iter()
             .map(|w| {
                 DIRECTIONS.map(|d| {
-                    members(w)
-                        .into_iter()
-                        .map(|m| engine.side_policies(m, d))
+                    (0..shape_count(&shapes, w))
+                        .map(|s| engine.side_policies(shape(&shapes, w, s), d))
                         .collect()
                 })
             })
@@ -148,16 +132,12 @@ impl<'a> View<'a> {
 
     /// How many pod shapes workload `w` has that some policy tells apart.
     pub fn shape_count(&self, w: usize) -> usize {
-        self.shapes.get(&w).map_or(1, Vec::len)
+        shape_count(&self.shapes, w)
     }
 
     /// Workload `w`'s pod shape `s` (of [`View::shape_count`]).
     pub fn member(&self, w: usize, s: usize) -> Member {
-        let labels = self.shapes.get(&w).map_or(0, |l| l[s] as usize);
-        Member {
-            workload: w,
-            labels,
-        }
+        shape(&self.shapes, w, s)
     }
 
     /// Workload `w`'s pod shapes.
@@ -176,6 +156,18 @@ impl<'a> View<'a> {
 
     pub(super) fn pod(&self, m: Member) -> Endpoint<'_> {
         Endpoint::Pod(self.engine.pod(m))
+    }
+}
+
+fn shape_count(shapes: &HashMap<usize, Vec<u32>>, w: usize) -> usize {
+    shapes.get(&w).map_or(1, Vec::len)
+}
+
+fn shape(shapes: &HashMap<usize, Vec<u32>>, w: usize, s: usize) -> Member {
+    let labels = shapes.get(&w).map_or(0, |l| l[s] as usize);
+    Member {
+        workload: w,
+        labels,
     }
 }
 
@@ -682,34 +674,12 @@ pub fn compare(
     };
     let mut keys: Vec<(usize, Direction)> = candidates.keys().copied().collect();
     keys.sort_unstable();
-    // Passes of workloads that are the same peer share what the other ends answer them; runs
-    // of at most `SHARED` passes keep the work spread over the cores.
-    let peer_class = peer_classes(base, head, common);
-    let mut order: Vec<usize> = (0..keys.len()).collect();
-    order.sort_by_key(|&at| (keys[at].1, peer_class[keys[at].0], at));
-    let runs: Vec<&[usize]> = order
-        .chunk_by(|&a, &b| {
-            let (ka, kb) = (keys[a], keys[b]);
-            ka.1 == kb.1 && peer_class[ka.0] == peer_class[kb.0] && peer_class[ka.0] != u32::MAX
-        })
-        .flat_map(|run| run.chunks(SHARED))
-        .collect();
-    let mut found: Vec<(usize, Found)> = runs
+    let found: Vec<Found> = keys
         .par_iter()
-        .flat_map_iter(|run| {
-            let mut theirs = Theirs::default();
-            run.iter()
-                .map(|&at| {
-                    let (i, d) = keys[at];
-                    (at, side_pass(&ctx, i, d, &mut theirs))
-                })
-                .collect::<Vec<_>>()
-        })
+        .map(|&(i, d)| side_pass(&ctx, i, d))
         .collect();
-    // Merged in the order of the sides, whatever order they were worked in.
-    found.sort_unstable_by_key(|(at, _)| *at);
     let mut total = Found::default();
-    for (_, f) in found {
+    for f in found {
         total.merge(f, options.examples);
     }
 
@@ -733,46 +703,6 @@ pub fn compare(
         pairs: options.pairs.then_some(total.pairs),
         external,
     }
-}
-
-/// How many passes at most share the other ends' answers.
-const SHARED: usize = 64;
-
-/// Per common workload of one pod shape, a number shared by those that every rule sees alike as
-/// a peer on both sides: the same namespace, labels, container ports (egress named ports
-/// resolve on the destination), service account and hostNetwork, all that a pod offers the
-/// semantics as the other end of a connection; `u32::MAX` for several shapes.
-fn peer_classes(base: &View<'_>, head: &View<'_>, common: &[Common]) -> Vec<u32> {
-    type Peer<'a> = (
-        &'a str,
-        &'a crate::model::Labels,
-        &'a [crate::model::ContainerPort],
-        &'a str,
-        bool,
-    );
-    fn peer<'a>(view: &View<'a>, w: usize) -> Peer<'a> {
-        let engine: &'a Engine<'a> = view.engine;
-        let pod = engine.pod(view.member(w, 0));
-        (
-            pod.namespace,
-            pod.labels,
-            pod.ports,
-            pod.service_account,
-            pod.node_network,
-        )
-    }
-    let mut ids: Map<(Peer<'_>, Peer<'_>), u32> = Map::default();
-    common
-        .iter()
-        .map(|c| {
-            if !single(base, c.base) || !single(head, c.head) {
-                return u32::MAX;
-            }
-            let next = ids.len() as u32;
-            *ids.entry((peer(base, c.base), peer(head, c.head)))
-                .or_insert(next)
-        })
-        .collect()
 }
 
 /// Per common workload, a number shared by those whose sides for `d` answer any given peer
@@ -1301,25 +1231,13 @@ enum Combo {
 }
 
 /// The pairs of workload `i`'s side for `d` with its candidate peers, decided on both sides.
-/// `theirs`: the other ends' answers towards this workload, per class of their side, shared by
-/// the passes of workloads that are the same peer (see `peer_classes`).
-fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction, theirs: &mut Theirs) -> Found {
-    let mut pass = Pass::new(ctx, i, d);
-    pass.theirs = std::mem::take(theirs);
-    let found = pass_peers(ctx, i, d, &mut pass);
-    *theirs = std::mem::take(&mut pass.theirs);
-    found
-}
-
-/// The other end's answers (before, after) towards one workload, per class of its side.
-type Theirs = Map<u32, (SideAnswer, SideAnswer)>;
-
-fn pass_peers(ctx: &Ctx<'_>, i: usize, d: Direction, pass: &mut Pass<'_>) -> Found {
+fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction) -> Found {
     let (base, head) = (ctx.base, ctx.head);
     let mut found = Found::default();
     let me = ctx.common[i];
     let mut peers = ctx.candidates((i, d));
     peers.remove(i as u32);
+    let mut pass = Pass::new(ctx, i, d);
     if ctx.multi.contains(i as u32) {
         for k in &peers {
             pass.exact(k as usize, &mut found);
@@ -1373,7 +1291,7 @@ struct Pass<'c> {
     answers: Vec<(SideAnswer, SideAnswer)>,
     key: Vec<u64>,
     /// The other end's answers towards this workload, per class of its side.
-    theirs: Theirs,
+    theirs: Map<u32, (SideAnswer, SideAnswer)>,
     /// Whether this side answers a pair of pod shapes differently, per shape and signature.
     shapes: Map<Vec<u64>, bool>,
     /// What pairs with a peer of one pod shape do (this workload having several), per class
