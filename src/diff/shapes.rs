@@ -68,23 +68,25 @@ impl ReadKeys {
         ReadKeys { differing }
     }
 
+    /// A label set as the policies see it: without the keys none reads.
+    fn project<'l>(&self, labels: &'l Labels) -> BTreeMap<&'l str, &'l str> {
+        labels
+            .iter()
+            .filter(|(k, _)| self.may_read(k))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
     /// A workload's pod shapes as the policies see them: the index of the first label set of
     /// each group of label sets that differ only in keys no policy reads.
     pub fn shapes(&self, label_sets: &[Labels]) -> Vec<u32> {
         if label_sets.len() <= 1 {
             return vec![0];
         }
-        fn project<'l>(keys: &ReadKeys, labels: &'l Labels) -> BTreeMap<&'l str, &'l str> {
-            labels
-                .iter()
-                .filter(|(k, _)| keys.may_read(k))
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect()
-        }
         let mut seen: Vec<BTreeMap<&str, &str>> = Vec::new();
         let mut out = Vec::new();
         for (i, labels) in label_sets.iter().enumerate() {
-            let p = project(self, labels);
+            let p = self.project(labels);
             if !seen.contains(&p) {
                 seen.push(p);
                 out.push(i as u32);
@@ -98,22 +100,19 @@ impl ReadKeys {
         if a == b {
             return false;
         }
-        let distinct = |sets: &[Labels]| -> Vec<BTreeMap<String, String>> {
-            self.shapes(sets)
-                .into_iter()
-                .map(|i| {
-                    sets.get(i as usize)
-                        .map(|l| {
-                            l.iter()
-                                .filter(|(k, _)| self.may_read(k))
-                                .map(|(k, v)| (k.clone(), v.clone()))
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                })
-                .collect()
-        };
-        distinct(a) != distinct(b)
+        self.distinct(a) != self.distinct(b)
+    }
+
+    /// The label sets of a workload's pod shapes, as the policies see them.
+    fn distinct<'l>(&self, sets: &'l [Labels]) -> Vec<BTreeMap<&'l str, &'l str>> {
+        self.shapes(sets)
+            .into_iter()
+            .map(|i| {
+                sets.get(i as usize)
+                    .map(|l| self.project(l))
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 }
 
