@@ -146,7 +146,7 @@ fn diff_of(base: &World, head: &World) -> ConnectivityDiff {
         &RuleConfig::default(),
         &diff::Options {
             pairs: true,
-            examples: 3,
+            ..diff::Options::default()
         },
     )
 }

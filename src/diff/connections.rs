@@ -16,6 +16,8 @@
 //!
 //! Every such pair is then decided on both sides, and kept when what gets through differs.
 
+use std::sync::{Arc, Mutex};
+
 use foldhash::{HashMap, HashMap as Map, HashSet};
 
 use rayon::prelude::*;
@@ -29,6 +31,7 @@ use crate::semantics::traffic::{Action, Endpoint, Match};
 use crate::semantics::{ConnSet, PolicyId, RuleRef};
 
 use super::identity::{Object, Policies, Status};
+use super::naming::{self, Naming};
 use super::peers::{self, RulePeers};
 use super::shapes::ReadKeys;
 
@@ -156,6 +159,11 @@ impl<'a> View<'a> {
 
     pub(super) fn pod(&self, m: Member) -> Endpoint<'_> {
         Endpoint::Pod(self.engine.pod(m))
+    }
+
+    /// Every policy that applies to some workload, with the direction (0 ingress, 1 egress).
+    pub(super) fn applied(&self) -> impl Iterator<Item = (PolicyId, usize)> + '_ {
+        self.subjects.keys().copied()
     }
 }
 
@@ -446,11 +454,10 @@ impl Found {
 pub struct Options {
     pub pairs: bool,
     pub examples: usize,
+    /// From how many candidate peers a side is decided by classes of peers (which needs the
+    /// peers of every rule of its policies) rather than peer by peer.
+    pub classes_from: u64,
 }
-
-/// From how many candidate peers a side is decided by classes of peers (which needs the peers
-/// of every rule of its policies) rather than peer by peer.
-const BY_CLASS: u64 = 256;
 
 /// What every side pass reads.
 struct Ctx<'c> {
@@ -468,6 +475,14 @@ struct Ctx<'c> {
     /// Per direction, a number shared by the common workloads whose sides for it answer any
     /// given peer alike on both sides (`u32::MAX` for several pod shapes).
     classes: &'c [Vec<u32>; 2],
+    /// Per revision (base, head), which policies' rules name a peer.
+    naming: [&'c Naming; 2],
+    /// Per direction, the answers (before, after) of the sides of a class of [`Ctx::classes`]
+    /// towards a peer, by [`Pass::their_key`], once some pass has needed them.
+    theirs: &'c [Mutex<Map<Vec<u64>, Answers>>; 2],
+    /// Per direction and class of [`Ctx::classes`], the policies of such a side, base (0) and
+    /// head (1), in evaluation order.
+    class_policies: &'c [Vec<Vec<(u8, PolicyId)>>; 2],
     options: Options,
 }
 
@@ -634,7 +649,7 @@ pub fn compare(
                             .map(|r| r.hit.len())
                             .sum::<u64>()
                             + extra.len() as u64;
-                        most >= BY_CLASS
+                        most >= options.classes_from
                     }
                 }
         })
@@ -657,6 +672,29 @@ pub fn compare(
     more.dedup();
     rule_sets.extend(rule_sets_of(more));
     let classes = DIRECTIONS.map(|d| side_classes(base, head, common, d));
+    let (base_naming, head_naming) = rayon::join(|| Naming::new(base), || Naming::new(head));
+    let theirs = DIRECTIONS.map(|_| Mutex::new(Map::default()));
+    let class_policies = DIRECTIONS.map(|d| {
+        let classes = &classes[slot(d)];
+        let mut out: Vec<Vec<(u8, PolicyId)>> = Vec::new();
+        for (k, &class) in classes.iter().enumerate() {
+            if class == u32::MAX || (class as usize) < out.len() {
+                continue;
+            }
+            // Classes are numbered in order of first appearance.
+            let (b, h) = (
+                &base.side(common[k].base, d)[0],
+                &head.side(common[k].head, d)[0],
+            );
+            out.push(
+                policy_ids(base.engine, b)
+                    .map(|id| (0, id))
+                    .chain(policy_ids(head.engine, h).map(|id| (1, id)))
+                    .collect(),
+            );
+        }
+        out
+    });
 
     // 4. Each side's candidates decided on both sides, by classes of peers: each side's pass
     // keeps the pairs its own answer changes, and leaves to the destination's ingress pass those
@@ -670,6 +708,9 @@ pub fn compare(
         by_class: &by_class,
         multi: &multi,
         classes: &classes,
+        naming: [&base_naming, &head_naming],
+        theirs: &theirs,
+        class_policies: &class_policies,
         options,
     };
     let mut keys: Vec<(usize, Direction)> = candidates.keys().copied().collect();
@@ -998,6 +1039,9 @@ fn decide(
     }
 }
 
+/// A side's answers before and after, shared between passes.
+type Answers = Arc<(SideAnswer, SideAnswer)>;
+
 /// A connection on one side: what gets through, and each side's answer (unions over the pod
 /// shapes of both workloads, as `matrix` takes them).
 struct Connection {
@@ -1200,13 +1244,7 @@ fn signature(
             engine
                 .rules(id, d)
                 .iter()
-                .map(|r| match r.peer_match(ns, peer) {
-                    Match::Yes => 0,
-                    Match::No => 1,
-                    // The reason tells unknowns apart: a static string's address.
-                    Match::Unknown(why) => (why.as_ptr() as u64) << 2 | 2,
-                    Match::UnknownUnless(why) => (why.as_ptr() as u64) << 2 | 3,
-                }),
+                .map(|r| naming::match_code(r.peer_match(ns, peer))),
         );
     }
 }
@@ -1274,6 +1312,7 @@ fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction) -> Found {
             policy_ids(view.engine, s)
                 .any(|id| view.engine.rules(id, d).iter().any(|r| r.has_named_port()))
         });
+    pass.naming_me = Some(pass.policies_naming_me());
     for class in peers::refine(fast, rules.iter().map(|r| &r.yes)) {
         pass.class(&class, named, &mut found);
     }
@@ -1291,7 +1330,8 @@ struct Pass<'c> {
     answers: Vec<(SideAnswer, SideAnswer)>,
     key: Vec<u64>,
     /// The other end's answers towards this workload, per class of its side.
-    theirs: Map<u32, (SideAnswer, SideAnswer)>,
+    theirs: Map<u32, Answers>,
+    their_key: Vec<u64>,
     /// Whether this side answers a pair of pod shapes differently, per shape and signature.
     shapes: Map<Vec<u64>, bool>,
     /// What pairs with a peer of one pod shape do (this workload having several), per class
@@ -1303,6 +1343,9 @@ struct Pass<'c> {
     theirs_shapes: Map<u32, [Vec<SideAnswer>; 2]>,
     /// What the pairs do, per answer of this side and class of the other end's side.
     combos: Map<(usize, u32), Combo>,
+    /// Per revision, the policies of the other direction whose rules may name this workload,
+    /// with their rules' matches on it (when worked out: passes with many peers).
+    naming_me: Option<[Map<PolicyId, Vec<u64>>; 2]>,
 }
 
 impl<'c> Pass<'c> {
@@ -1319,11 +1362,43 @@ impl<'c> Pass<'c> {
             answers: Vec::new(),
             key: Vec::new(),
             theirs: Map::default(),
+            their_key: Vec::new(),
             shapes: Map::default(),
             exacts: Map::default(),
             mine_shapes: Map::default(),
             theirs_shapes: Map::default(),
             combos: Map::default(),
+            naming_me: None,
+        }
+    }
+
+    /// The policies of the other direction whose rules may name this workload (of one pod
+    /// shape), per revision.
+    fn policies_naming_me(&self) -> [Map<PolicyId, Vec<u64>>; 2] {
+        let ctx = self.ctx;
+        let me = ctx.common[self.i];
+        [(ctx.base, me.base, 0), (ctx.head, me.head, 1)]
+            .map(|(view, w, r)| ctx.naming[r].naming(view, view.member(w, 0), self.other))
+    }
+
+    /// What the other end's answers towards this workload depend on: the class of its side,
+    /// and how the rules of its policies that name this workload match it.
+    fn their_key(&self, class: u32, naming: &[Map<PolicyId, Vec<u64>>; 2], key: &mut Vec<u64>) {
+        let ctx = self.ctx;
+        key.clear();
+        key.push(u64::from(class));
+        let policies = &ctx.class_policies[slot(self.other)][class as usize];
+        for (at, &(r, id)) in policies.iter().enumerate() {
+            if let Some(codes) = naming[usize::from(r)].get(&id) {
+                key.push(at as u64);
+                key.extend(codes);
+            }
+        }
+        if self.other == Direction::Egress {
+            // Named ports of their egress rules resolve on this workload.
+            let me = ctx.common[self.i];
+            key.push(u64::from(ctx.base.port_class[me.base]));
+            key.push(u64::from(ctx.head.port_class[me.head]));
         }
     }
 
@@ -1543,12 +1618,16 @@ impl<'c> Pass<'c> {
     }
 
     /// The other end's answers towards this workload.
-    fn their_answers(&mut self, k: usize) -> &(SideAnswer, SideAnswer) {
-        let (base, head, other) = (self.ctx.base, self.ctx.head, self.other);
-        let class = self.ctx.classes[slot(other)][k];
-        let them = self.ctx.common[k];
+    fn their_answers(&mut self, k: usize) -> Answers {
+        let (ctx, other) = (self.ctx, self.other);
+        let class = ctx.classes[slot(other)][k];
+        if let Some(a) = self.theirs.get(&class) {
+            return a.clone();
+        }
         let [me_b, me_h, them_b, them_h] = self.pods(k);
-        self.theirs.entry(class).or_insert_with(|| {
+        let answers = || {
+            let (base, head) = (ctx.base, ctx.head);
+            let them = ctx.common[k];
             let (ob, oh) = (
                 &base.side(them.base, other)[0],
                 &head.side(them.head, other)[0],
@@ -1565,12 +1644,32 @@ impl<'c> Pass<'c> {
                     decide(head, oh, other, &me_h, &me_h),
                 ),
             }
-        })
+        };
+        let a = match (&self.naming_me, class) {
+            (Some(naming), c) if c != u32::MAX => {
+                let mut key = std::mem::take(&mut self.their_key);
+                self.their_key(class, naming, &mut key);
+                let shared = &ctx.theirs[slot(other)];
+                let known = shared.lock().expect("no pass panics").get(&key).cloned();
+                let a = known.unwrap_or_else(|| {
+                    let a = Arc::new(answers());
+                    let mut shared = shared.lock().expect("no pass panics");
+                    shared.insert(key.clone(), a.clone());
+                    a
+                });
+                self.their_key = key;
+                a
+            }
+            _ => Arc::new(answers()),
+        };
+        self.theirs.insert(class, a.clone());
+        a
     }
 
     /// What the pairs with peer `k` do, this side answering with `answer`.
     fn combo(&mut self, answer: usize, k: usize, found: &mut Found) -> Combo {
-        let (ob, oh) = self.their_answers(k).clone();
+        let theirs = self.their_answers(k);
+        let (ob, oh) = &*theirs;
         let (ab, ah) = &self.answers[answer];
         if self.d == Direction::Egress && ob.allowed != oh.allowed {
             // The destination's ingress pass has this pair, with both sides.
@@ -1592,8 +1691,8 @@ impl<'c> Pass<'c> {
         let other = (ob.allowed != oh.allowed).then(|| {
             (
                 SideRules {
-                    before: allow_rules(&ob),
-                    after: allow_rules(&oh),
+                    before: allow_rules(ob),
+                    after: allow_rules(oh),
                 },
                 opened,
                 closed,

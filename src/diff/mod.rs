@@ -4,6 +4,7 @@
 
 pub mod connections;
 pub mod identity;
+mod naming;
 mod peers;
 mod shapes;
 
@@ -33,6 +34,10 @@ pub struct Options {
     pub pairs: bool,
     /// How many example pairs each grouped change shows.
     pub examples: usize,
+    /// From how many candidate peers a changed side is decided by classes of peers (the peers
+    /// its rules all match alike) rather than peer by peer. Both give the same answer; the
+    /// classes pay off on large inputs, and tests set 0 to take that path on small ones.
+    pub classes_from: u64,
 }
 
 impl Default for Options {
@@ -40,6 +45,7 @@ impl Default for Options {
         Options {
             pairs: false,
             examples: 3,
+            classes_from: 256,
         }
     }
 }
@@ -433,6 +439,7 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> Connectivit
         connections::Options {
             pairs: options.pairs,
             examples: options.examples,
+            classes_from: options.classes_from,
         },
     );
     let name_of = |i: u32| {
