@@ -530,3 +530,49 @@ spec:
     );
     assert_eq!(d.summary.coverage_gained, 4);
 }
+
+#[test]
+fn the_same_rule_in_two_namespaces_matches_each_ones_pods() {
+    // A podSelector alone looks in its policy's namespace: two policies with the same peers in
+    // shop and in web (isolated for ingress here, with a pod app=web of its own) allow
+    // different pods, and removing both closes a connection in each namespace.
+    let web_side = [
+        deployment("web", "webby", "web", None),
+        r#"
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-ingress, namespace: web}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+"#
+        .to_owned(),
+    ]
+    .concat();
+    let front_ingress = r#"
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: front-ingress, namespace: web}
+spec:
+  podSelector: {matchLabels: {app: front}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+"#;
+    let base = World {
+        extra: [web_side.as_str(), front_ingress].concat(),
+        ..World::default()
+    };
+    let head = World {
+        api_ingress: String::new(),
+        extra: web_side,
+        ..World::default()
+    };
+    let d = diff_of(&base, &head);
+    assert_eq!(
+        pairs(&d),
+        set(&[
+            (WEB, API, HTTP, NONE),
+            ("web/webby[Deployment]", FRONT, ALL, NONE)
+        ])
+    );
+}

@@ -466,7 +466,7 @@ struct Ctx<'c> {
     common: &'c [Common],
     candidates: &'c HashMap<(usize, Direction), Candidates>,
     /// The peers of each rule of every policy a pass looks at.
-    rule_sets: &'c HashMap<(bool, PolicyId, Direction), Vec<RulePeers>>,
+    rule_sets: &'c HashMap<(bool, PolicyId, Direction), Vec<Arc<RulePeers>>>,
     /// The sides decided by classes of peers.
     by_class: &'c HashSet<(usize, Direction)>,
     /// Common workloads with several pod shapes on either side: their pairs are decided whole,
@@ -487,7 +487,7 @@ struct Ctx<'c> {
 }
 
 impl Ctx<'_> {
-    fn rules(&self, is_head: bool, id: PolicyId, d: Direction) -> &[RulePeers] {
+    fn rules(&self, is_head: bool, id: PolicyId, d: Direction) -> &[Arc<RulePeers>] {
         &self.rule_sets[&(is_head, id, d)]
     }
 
@@ -611,17 +611,9 @@ pub fn compare(
 
     // 3. The peers of the changed policies' rules, worked out once per policy; then of every
     // rule of the sides with many candidates, which are decided by classes of peers.
-    let rule_sets_of = |keys: Vec<(bool, PolicyId, Direction)>| -> Vec<_> {
-        keys.into_par_iter()
-            .map(|(is_head, id, d)| {
-                let (view, map) = if is_head {
-                    (head, &head_common)
-                } else {
-                    (base, &base_common)
-                };
-                ((is_head, id, d), peers::rule_peers(view, id, d, map))
-            })
-            .collect()
+    let mut memo = HashMap::default();
+    let mut rule_sets_of = |keys: Vec<(bool, PolicyId, Direction)>| {
+        peers::rule_peers([base, head], [&base_common, &head_common], keys, &mut memo)
     };
     let mut changed: Vec<(bool, PolicyId, Direction)> = candidates
         .iter()
@@ -634,7 +626,7 @@ pub fn compare(
         .collect();
     changed.sort_unstable();
     changed.dedup();
-    let mut rule_sets: HashMap<(bool, PolicyId, Direction), Vec<RulePeers>> =
+    let mut rule_sets: HashMap<(bool, PolicyId, Direction), Vec<Arc<RulePeers>>> =
         rule_sets_of(changed).into_iter().collect();
     let by_class: HashSet<(usize, Direction)> = candidates
         .iter()
@@ -1292,6 +1284,7 @@ fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction) -> Found {
     let rules: Vec<&RulePeers> = policy_ids(base.engine, side_b)
         .flat_map(|id| ctx.rules(false, id, d))
         .chain(policy_ids(head.engine, side_h).flat_map(|id| ctx.rules(true, id, d)))
+        .map(|r| &**r)
         .collect();
     // Peers some rule may or may not match (the reason of the unknown is in the answer), and
     // peers with several pod shapes: one by one.

@@ -2,6 +2,10 @@
 //! sides have: a changed side's peers then fall into a few classes (the peers every rule of it
 //! matches alike), and each class is decided once instead of each peer.
 
+use std::sync::Arc;
+
+use foldhash::{HashMap, HashSet};
+use rayon::prelude::*;
 use roaring::RoaringBitmap;
 
 use crate::connectivity::Member;
@@ -24,26 +28,66 @@ pub struct RulePeers {
     pub unsure: RoaringBitmap,
 }
 
-/// The peers of every rule of `id` for `d` in one revision. `common_of` maps the revision's
-/// workload indexes to common ones (`u32::MAX`: only this side has it).
+/// A policy's rules for a direction in a revision (base `false`, head `true`).
+pub type RulesKey = (bool, PolicyId, Direction);
+
+/// The peers of the rules of `keys` (revision: base `false`, head `true`; policy; direction),
+/// per key in rule order. Rules whose peers are written alike (in any policy, either
+/// direction) match the same workloads and share one set, worked out once; `memo` keeps them
+/// from one call to the next. `common_of` maps each revision's workload indexes to common
+/// ones (`u32::MAX`: only that revision has it).
 pub fn rule_peers(
-    view: &View<'_>,
-    id: PolicyId,
-    d: Direction,
-    common_of: &[u32],
-) -> Vec<RulePeers> {
+    views: [&View<'_>; 2],
+    common_of: [&[u32]; 2],
+    keys: Vec<RulesKey>,
+    memo: &mut HashMap<(bool, String), Arc<RulePeers>>,
+) -> Vec<(RulesKey, Vec<Arc<RulePeers>>)> {
+    let identities: Vec<Vec<(bool, String)>> = keys
+        .par_iter()
+        .map(|&(is_head, id, d)| {
+            let engine = views[usize::from(is_head)].engine;
+            let ns = engine.policy_namespace(id);
+            engine
+                .rules(id, d)
+                .iter()
+                .map(|r| (is_head, r.peers_key(ns)))
+                .collect()
+        })
+        .collect();
+    let mut todo: Vec<(&(bool, String), PolicyId, Direction, usize)> = Vec::new();
+    let mut seen: HashSet<&(bool, String)> = HashSet::default();
+    for (&(_, id, d), rules) in keys.iter().zip(&identities) {
+        for (r, identity) in rules.iter().enumerate() {
+            if !memo.contains_key(identity) && seen.insert(identity) {
+                todo.push((identity, id, d, r));
+            }
+        }
+    }
+    let done: Vec<((bool, String), Arc<RulePeers>)> = todo
+        .into_par_iter()
+        .map(|(identity, id, d, r)| {
+            let is_head = identity.0;
+            let view = views[usize::from(is_head)];
+            let peers = one_rule(view, id, d, r, common_of[usize::from(is_head)]);
+            (identity.clone(), Arc::new(peers))
+        })
+        .collect();
+    memo.extend(done);
+    keys.into_iter()
+        .zip(identities)
+        .map(|(key, rules)| (key, rules.iter().map(|i| memo[i].clone()).collect()))
+        .collect()
+}
+
+/// The peers of rule `r` of `id` for `d` in one revision.
+fn one_rule(view: &View<'_>, id: PolicyId, d: Direction, r: usize, common_of: &[u32]) -> RulePeers {
     let engine = view.engine;
-    let rules = engine.rules(id, d);
+    let rule = &engine.rules(id, d)[r];
     let policy_ns = engine.policy_namespace(id);
-    let mut lists: Vec<[Vec<u32>; 3]> = (0..rules.len()).map(|_| Default::default()).collect();
-    let mut rules_here: Vec<usize> = Vec::with_capacity(rules.len());
+    let (mut hit, mut yes, mut unsure) = (Vec::new(), Vec::new(), Vec::new());
     for (ns, workloads) in view.namespaces() {
         let labels = engine.namespace_labels(ns);
-        rules_here.clear();
-        rules_here.extend(
-            (0..rules.len()).filter(|&r| rules[r].may_match_pods_in(policy_ns, ns, labels)),
-        );
-        if rules_here.is_empty() {
+        if !rule.may_match_pods_in(policy_ns, ns, labels) {
             continue;
         }
         for &w in workloads {
@@ -52,47 +96,33 @@ pub fn rule_peers(
                 continue;
             }
             if view.shape_count(w) <= 1 {
-                let pod = Endpoint::Pod(engine.pod_in(
-                    Member {
-                        workload: w,
-                        labels: 0,
-                    },
-                    labels,
-                ));
-                for &r in &rules_here {
-                    let [hit, yes, unsure] = &mut lists[r];
-                    match rules[r].peer_match(policy_ns, &pod) {
-                        Match::No => {}
-                        Match::Yes => {
-                            hit.push(k);
-                            yes.push(k);
-                        }
-                        Match::Unknown(_) | Match::UnknownUnless(_) => {
-                            hit.push(k);
-                            unsure.push(k);
-                        }
+                let m = Member {
+                    workload: w,
+                    labels: 0,
+                };
+                match rule.peer_match(policy_ns, &Endpoint::Pod(engine.pod_in(m, labels))) {
+                    Match::No => {}
+                    Match::Yes => {
+                        hit.push(k);
+                        yes.push(k);
+                    }
+                    Match::Unknown(_) | Match::UnknownUnless(_) => {
+                        hit.push(k);
+                        unsure.push(k);
                     }
                 }
-            } else {
-                for &r in &rules_here {
-                    if view.members(w).any(|m| {
-                        rules[r].peer_match(policy_ns, &Endpoint::Pod(engine.pod_in(m, labels)))
-                            != Match::No
-                    }) {
-                        lists[r][0].push(k);
-                    }
-                }
+            } else if view.members(w).any(|m| {
+                rule.peer_match(policy_ns, &Endpoint::Pod(engine.pod_in(m, labels))) != Match::No
+            }) {
+                hit.push(k);
             }
         }
     }
-    lists
-        .into_iter()
-        .map(|[hit, yes, unsure]| RulePeers {
-            hit: bitmap(hit),
-            yes: bitmap(yes),
-            unsure: bitmap(unsure),
-        })
-        .collect()
+    RulePeers {
+        hit: bitmap(hit),
+        yes: bitmap(yes),
+        unsure: bitmap(unsure),
+    }
 }
 
 fn bitmap(mut v: Vec<u32>) -> RoaringBitmap {

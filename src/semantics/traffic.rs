@@ -426,6 +426,28 @@ impl CompiledRule {
         }
     }
 
+    /// A text equal for two rules whose peers match the same endpoints (`peer_match` gives
+    /// the same answer for every endpoint): the compiled peers, every field of which their
+    /// derived `Debug` writes, with the policy's namespace when a peer looks there.
+    pub fn peers_key(&self, policy_namespace: &str) -> String {
+        let reads_namespace = match &self.peers {
+            Peers::Everything => false,
+            Peers::Any(peers) => peers.iter().any(|p| {
+                matches!(
+                    p,
+                    CompiledPeer::Pods {
+                        namespaces: None,
+                        ..
+                    }
+                )
+            }),
+        };
+        match reads_namespace {
+            true => format!("{policy_namespace}\n{:?}", self.peers),
+            false => format!("{:?}", self.peers),
+        }
+    }
+
     /// Whether the rule's peers can only be pods of the policy's own namespace, or no pod at
     /// all (`may_match_pods_in` is false for every other namespace): a caller looking for the
     /// rules that may match a pod elsewhere skips it without asking.
@@ -1410,5 +1432,34 @@ mod tests {
             tcp(80),
             true
         ));
+    }
+
+    #[test]
+    fn peers_keys_are_equal_exactly_when_the_peers_match_alike() {
+        let local = rule(vec![pods_peer(Some(sel(&[("app", "web")])), None)], vec![]);
+        let wide = rule(
+            vec![pods_peer(Some(sel(&[("app", "web")])), Some(sel(&[])))],
+            vec![],
+        );
+        let web_in = |ns| Pod::new(ns, &[("app", "web")], &[]);
+        // A podSelector alone looks in the policy's namespace: the same text in two
+        // namespaces matches other pods.
+        assert_eq!(local.peer_match("a", &web_in("a").ep()), Match::Yes);
+        assert_eq!(local.peer_match("b", &web_in("a").ep()), Match::No);
+        assert_ne!(local.peers_key("a"), local.peers_key("b"));
+        // With a namespaceSelector, the policy's namespace plays no part.
+        assert_eq!(wide.peer_match("b", &web_in("a").ep()), Match::Yes);
+        assert_eq!(wide.peers_key("a"), wide.peers_key("b"));
+        // Ports are not peers.
+        let with_port = rule(
+            vec![pods_peer(Some(sel(&[("app", "web")])), None)],
+            vec![PolicyPort {
+                protocol: None,
+                port: Some(PortValue::Number(80)),
+                end_port: None,
+            }],
+        );
+        assert_eq!(with_port.peers_key("a"), local.peers_key("a"));
+        assert_ne!(wide.peers_key("a"), local.peers_key("a"));
     }
 }
