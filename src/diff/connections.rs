@@ -609,8 +609,9 @@ pub fn compare(
         .map(|k| k as u32)
         .collect();
 
-    // 3. The peers of the changed policies' rules, worked out once per policy; then of every
-    // rule of the sides with many candidates, which are decided by classes of peers.
+    // 3. The peers of the changed policies' rules, worked out once per way a rule's peers are
+    // written; then of every rule of the sides with many candidates, which are decided by
+    // classes of peers.
     let mut memo = HashMap::default();
     let mut rule_sets_of = |keys: Vec<(bool, PolicyId, Direction)>| {
         peers::rule_peers([base, head], [&base_common, &head_common], keys, &mut memo)
