@@ -483,8 +483,6 @@ struct Ctx<'c> {
     /// Per direction and class of [`Ctx::classes`], the policies of such a side, base (0) and
     /// head (1), in evaluation order.
     class_policies: &'c [Vec<Vec<(u8, PolicyId)>>; 2],
-    /// What pairs with a peer of several pod shapes do, by [`Pass::multi_peer_key`].
-    exacts: &'c Mutex<Map<Vec<u64>, Option<Exact>>>,
     options: Options,
 }
 
@@ -706,7 +704,6 @@ pub fn compare(
         naming: [&base_naming, &head_naming],
         theirs: &theirs,
         class_policies: &class_policies,
-        exacts: &Mutex::default(),
         options,
     };
     let mut keys: Vec<(usize, Direction)> = candidates.keys().copied().collect();
@@ -1417,23 +1414,8 @@ impl<'c> Pass<'c> {
         let (s, t) = self.ends(k);
         let their_class = ctx.classes[slot(self.other)][k];
         let key = (their_class != u32::MAX).then(|| (their_class, self.exact_key(k)));
-        let mine = ctx.classes[slot(self.d)][self.i];
         let outcome = match key {
-            None if mine == u32::MAX => self.exact_outcome(k),
-            // A peer of several shapes, this workload of one: what the pair does is remembered
-            // for every pass, by the peer, this side's class and how the peer's rules match
-            // this workload.
-            None => {
-                let key = self.multi_peer_key(k, mine);
-                let shared = &ctx.exacts;
-                let known = shared.lock().expect("no pass panics").get(&key).cloned();
-                known.unwrap_or_else(|| {
-                    let outcome = self.exact_outcome(k);
-                    let mut shared = shared.lock().expect("no pass panics");
-                    shared.insert(key, outcome.clone());
-                    outcome
-                })
-            }
+            None => self.exact_outcome(k),
             Some(key) => match self.exacts.get(&key) {
                 Some(outcome) => outcome.clone(),
                 None => {
@@ -1454,27 +1436,6 @@ impl<'c> Pass<'c> {
             return;
         }
         record_exact(ctx, s, t, &exact, found);
-    }
-
-    /// What the pair with peer `k` (of several pod shapes) depends on, this workload having
-    /// one and its side being of class `mine`: the peer, and how the rules of its sides for
-    /// the other direction match this workload, on both revisions.
-    fn multi_peer_key(&self, k: usize, mine: u32) -> Vec<u64> {
-        let ctx = self.ctx;
-        let (me, them) = (ctx.common[self.i], ctx.common[k]);
-        let mut key = vec![k as u64, slot(self.d) as u64, u64::from(mine)];
-        for (view, me, them) in [
-            (ctx.base, me.base, them.base),
-            (ctx.head, me.head, them.head),
-        ] {
-            let pod = view.pod(view.member(me, 0));
-            for side in view.side(them, self.other) {
-                signature(view, side, self.other, &pod, &mut key);
-                key.push(SEPARATOR);
-            }
-            key.push(SEPARATOR);
-        }
-        key
     }
 
     fn exact_outcome(&mut self, k: usize) -> Option<Exact> {
