@@ -32,7 +32,7 @@ use crate::semantics::{ConnSet, PolicyId, RuleRef};
 
 use super::identity::{Object, Policies, Status};
 use super::naming::{self, Naming};
-use super::peers::{self, RulePeers};
+use super::peers::{self, RulePeers, RulesKey};
 use super::shapes::ReadKeys;
 
 const DIRECTIONS: [Direction; 2] = [Direction::Ingress, Direction::Egress];
@@ -466,7 +466,7 @@ struct Ctx<'c> {
     common: &'c [Common],
     candidates: &'c HashMap<(usize, Direction), Candidates>,
     /// The peers of each rule of every policy a pass looks at.
-    rule_sets: &'c HashMap<(bool, PolicyId, Direction), Vec<Arc<RulePeers>>>,
+    rule_sets: &'c HashMap<RulesKey, Vec<Arc<RulePeers>>>,
     /// The sides decided by classes of peers.
     by_class: &'c HashSet<(usize, Direction)>,
     /// Common workloads with several pod shapes on either side: their pairs are decided whole,
@@ -613,10 +613,10 @@ pub fn compare(
     // written; then of every rule of the sides with many candidates, which are decided by
     // classes of peers.
     let mut memo = HashMap::default();
-    let mut rule_sets_of = |keys: Vec<(bool, PolicyId, Direction)>| {
+    let mut rule_sets_of = |keys: Vec<RulesKey>| {
         peers::rule_peers([base, head], [&base_common, &head_common], keys, &mut memo)
     };
-    let mut changed: Vec<(bool, PolicyId, Direction)> = candidates
+    let mut changed: Vec<RulesKey> = candidates
         .iter()
         .flat_map(|(&(_, d), c)| match c {
             Candidates::All => Vec::new(),
@@ -627,7 +627,7 @@ pub fn compare(
         .collect();
     changed.sort_unstable();
     changed.dedup();
-    let mut rule_sets: HashMap<(bool, PolicyId, Direction), Vec<Arc<RulePeers>>> =
+    let mut rule_sets: HashMap<RulesKey, Vec<Arc<RulePeers>>> =
         rule_sets_of(changed).into_iter().collect();
     let by_class: HashSet<(usize, Direction)> = candidates
         .iter()
@@ -648,7 +648,7 @@ pub fn compare(
         })
         .map(|(&side, _)| side)
         .collect();
-    let mut more: Vec<(bool, PolicyId, Direction)> = by_class
+    let mut more: Vec<RulesKey> = by_class
         .iter()
         .flat_map(|&(i, d)| {
             let (b, h) = (
