@@ -594,6 +594,50 @@ impl CompiledRule {
         }
     }
 
+    /// Whether `peer_match` can be other than `No` for some address: `false` lets a caller
+    /// that compares the rule against many addresses skip them all.
+    pub fn may_match_addresses(&self) -> bool {
+        match &self.peers {
+            Peers::Everything => true,
+            Peers::Any(peers) => peers.iter().any(|p| match p {
+                CompiledPeer::Everything
+                | CompiledPeer::Block { .. }
+                | CompiledPeer::Networks(_)
+                | CompiledPeer::DomainNames => true,
+                CompiledPeer::Pods { .. }
+                | CompiledPeer::ClusterPods { .. }
+                | CompiledPeer::Endpoints(_)
+                | CompiledPeer::Nodes
+                | CompiledPeer::Nothing => false,
+                CompiledPeer::Entities(e) => e.world_v4 || e.world_v6,
+                CompiledPeer::Calico(end) => end.matches_addresses(),
+                CompiledPeer::Unknown { addresses, .. } => addresses.is_some(),
+            }),
+        }
+    }
+
+    /// Whether `peer_match` can be other than `No` for some pod of the pod network (not
+    /// hostNetwork): `false` lets a caller skip every such pod.
+    pub fn may_match_pod_network_pods(&self) -> bool {
+        match &self.peers {
+            Peers::Everything => true,
+            Peers::Any(peers) => peers.iter().any(|p| match p {
+                CompiledPeer::Everything
+                | CompiledPeer::Pods { .. }
+                | CompiledPeer::ClusterPods { .. }
+                | CompiledPeer::Endpoints(_)
+                | CompiledPeer::Calico(_) => true,
+                CompiledPeer::Networks(nets) => !nets.is_empty(),
+                CompiledPeer::Block { .. }
+                | CompiledPeer::Nodes
+                | CompiledPeer::DomainNames
+                | CompiledPeer::Nothing => false,
+                CompiledPeer::Entities(e) => e.pods,
+                CompiledPeer::Unknown { pods, .. } => pods.is_some(),
+            }),
+        }
+    }
+
     /// Whether a `ports` entry is a named port (what it allows depends on the destination).
     pub fn has_named_port(&self) -> bool {
         self.ports
@@ -1461,5 +1505,111 @@ mod tests {
         );
         assert_eq!(with_port.peers_key("a"), local.peers_key("a"));
         assert_ne!(wide.peers_key("a"), local.peers_key("a"));
+    }
+
+    /// `may_match_addresses` and `may_match_pod_network_pods` may only say `false` where
+    /// `peer_match` answers `No` for every such endpoint (callers skip those endpoints).
+    #[test]
+    fn rules_that_cannot_match_addresses_or_pods_say_so() {
+        let entities = |pods, world, host| Entities {
+            pods,
+            world_v4: world,
+            world_v6: world,
+            host,
+            remote_node: host,
+        };
+        let any = |peer: CompiledPeer| CompiledRule {
+            action: Action::Allow,
+            peers: Peers::Any(vec![peer]),
+            ports: vec![],
+            not_ports: vec![],
+        };
+        let net = |s: &str| s.parse::<IpNet>().unwrap();
+        let web = Selector::compile(&sel(&[("app", "web")]));
+        let rules = [
+            (rule(vec![], vec![]), true, true),
+            (
+                rule(vec![pods_peer(Some(sel(&[])), None)], vec![]),
+                false,
+                true,
+            ),
+            (
+                any(CompiledPeer::ClusterPods {
+                    namespaces: web.clone(),
+                    pods: web.clone(),
+                }),
+                false,
+                true,
+            ),
+            (
+                any(CompiledPeer::Block {
+                    cidr: net("10.0.0.0/8"),
+                    except: vec![],
+                }),
+                true,
+                false,
+            ),
+            (
+                any(CompiledPeer::Networks(vec![net("10.0.0.0/8")])),
+                true,
+                true,
+            ),
+            (any(CompiledPeer::Networks(vec![])), true, false),
+            (any(CompiledPeer::Nodes), false, false),
+            (any(CompiledPeer::DomainNames), true, false),
+            (any(CompiledPeer::Everything), true, true),
+            (any(CompiledPeer::Nothing), false, false),
+            (
+                any(CompiledPeer::Entities(entities(false, false, true))),
+                false,
+                false,
+            ),
+            (
+                any(CompiledPeer::Entities(entities(true, false, false))),
+                false,
+                true,
+            ),
+            (
+                any(CompiledPeer::Entities(entities(false, true, false))),
+                true,
+                false,
+            ),
+            (
+                any(CompiledPeer::Unknown {
+                    pods: Some("why"),
+                    addresses: None,
+                }),
+                false,
+                true,
+            ),
+            (
+                any(CompiledPeer::Unknown {
+                    pods: None,
+                    addresses: Some("why"),
+                }),
+                true,
+                false,
+            ),
+        ];
+        let pods = [
+            Pod::new("a", &[("app", "web")], &[]),
+            Pod::new("b", &[("app", "web")], &[("app", "web")]),
+            Pod::new("c", &[], &[]),
+        ];
+        let addresses = ["10.1.2.3", "8.8.8.8", "fd00::1", "2001:4860:4860::8888"].map(ip);
+        for (i, (r, addresses_expected, pods_expected)) in rules.iter().enumerate() {
+            assert_eq!(r.may_match_addresses(), *addresses_expected, "rule {i}");
+            assert_eq!(r.may_match_pod_network_pods(), *pods_expected, "rule {i}");
+            if !r.may_match_addresses() {
+                for a in &addresses {
+                    assert_eq!(r.peer_match("a", a), Match::No, "rule {i}, {a:?}");
+                }
+            }
+            if !r.may_match_pod_network_pods() {
+                for p in &pods {
+                    assert_eq!(r.peer_match("a", &p.ep()), Match::No, "rule {i}");
+                }
+            }
+        }
     }
 }
