@@ -151,10 +151,6 @@ impl<'a> WorkloadIndex<'a> {
         }
     }
 
-    fn workload(&self, set: usize) -> &'a Workload {
-        &self.workloads[self.owner[set] as usize]
-    }
-
     /// The namespaces with at least one workload, sorted.
     pub fn namespaces(&self) -> Vec<&'a str> {
         let mut out: Vec<&str> = self.by_namespace.keys().copied().collect();
@@ -217,17 +213,42 @@ impl<'a> WorkloadIndex<'a> {
         selector: &Selector,
         wanted: impl Fn(&Workload) -> bool,
     ) -> bool {
-        // `wanted` may turn most matches down: no early stop to count on.
+        self.any_position_in_where(namespaces, selector, |i| wanted(&self.workloads[i]))
+    }
+
+    /// [`any_in_where`](Self::any_in_where), with `wanted` given the workload's position in
+    /// the inventory: a caller that answers from its own table by position spares reading
+    /// each candidate workload.
+    pub fn any_position_in_where(
+        &self,
+        namespaces: &[&str],
+        selector: &Selector,
+        wanted: impl Fn(usize) -> bool,
+    ) -> bool {
+        // `wanted` is asked first: it is cheap, and when it turns every workload down (a named
+        // port no destination defines) matching the selector against each would be most of
+        // the work. It may turn most matches down: no early stop to count on.
+        let wanted = |set: usize| wanted(self.owner[set] as usize);
         if self.one_by_one(namespaces, selector, usize::MAX) {
             return namespaces.iter().any(|ns| {
-                self.matching_in_namespace(ns, selector)
-                    .any(|set| wanted(self.workload(set)))
+                let range = self.by_namespace.get(ns).map_or(0..0, |(r, _)| r.clone());
+                self.index
+                    .matching_where(selector, range, wanted)
+                    .next()
+                    .is_some()
             });
         }
-        self.index.matching(selector).any(|set| {
-            let w = self.workload(set);
-            namespaces.binary_search(&w.namespace.as_str()).is_ok() && wanted(w)
-        })
+        let accepted = |set: usize| {
+            wanted(set)
+                && (namespaces)
+                    .binary_search(&self.workloads[self.owner[set] as usize].namespace.as_str())
+                    .is_ok()
+        };
+        let found = (self.index)
+            .matching_where(selector, 0..self.index.set_count(), accepted)
+            .next()
+            .is_some();
+        found
     }
 
     /// Up to `limit` workloads of the namespaces (sorted) with a pod the selector matches, by
@@ -348,6 +369,12 @@ mod tests {
         assert!(index.any_in(&all, &api));
         assert!(index.any_in_where(&all, &api, |w| w.namespace == "ns-39"));
         assert!(!index.any_in_where(&all, &api, |w| w.name == "web"));
+        // By position, in many namespaces and in a few: the workload must also be in them.
+        let ns_39_api = |i: usize| workloads[i].namespace == "ns-39" && workloads[i].name == "api";
+        assert!(index.any_position_in_where(&all, &api, ns_39_api));
+        assert!(index.any_position_in_where(&all[38..], &api, ns_39_api));
+        assert!(!index.any_position_in_where(&all[..39], &api, ns_39_api));
+        assert!(!index.any_position_in_where(&all[..2], &api, ns_39_api));
         assert!(index.any_in(&all[..1], &api));
         assert!(!index.any_in(&all, &select(&[("app", "db")])));
         assert!(!index.any_in(&["elsewhere"], &api));

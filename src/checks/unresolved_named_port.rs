@@ -149,17 +149,25 @@ struct PortIndex<'a> {
     holders: HashMap<(&'a str, &'a str), Holders<'a>>,
     /// How many workloads define each port: asked for every named port of every rule.
     total: HashMap<(&'a str, &'a str), usize>,
+    /// Per port, the positions of the workloads that define it, as bits: asked of each
+    /// workload a rule's peers may match, without reading the workload.
+    defined: HashMap<(&'a str, &'a str), Vec<u64>>,
 }
 
 impl<'a> PortIndex<'a> {
     fn new(workloads: &'a [Workload]) -> Self {
         let mut grouped: HashMap<(&str, &str), HashMap<&str, Vec<&Workload>>> = HashMap::default();
-        for w in workloads {
+        let mut defined: HashMap<(&str, &str), Vec<u64>> = HashMap::default();
+        for (i, w) in workloads.iter().enumerate() {
             for cp in &w.ports {
                 let Some(name) = cp.name.as_deref() else {
                     continue;
                 };
                 let proto = cp.protocol.as_deref().unwrap_or("TCP");
+                let bits = defined
+                    .entry((name, proto))
+                    .or_insert_with(|| vec![0; workloads.len().div_ceil(64)]);
+                bits[i / 64] |= 1 << (i % 64);
                 let list = grouped
                     .entry((name, proto))
                     .or_default()
@@ -185,7 +193,16 @@ impl<'a> PortIndex<'a> {
                 (*port, h.iter().map(|(_, ws)| ws.len()).sum())
             })
             .collect();
-        PortIndex { holders, total }
+        PortIndex {
+            holders,
+            total,
+            defined,
+        }
+    }
+
+    /// The positions in the inventory of the workloads that define the port, as bits.
+    fn defined<'s>(&'s self, name: &'s str, proto: &'s str) -> &'s [u64] {
+        self.defined.get(&(name, proto)).map_or(&[], Vec::as_slice)
     }
 
     /// How many workloads define the port.
@@ -303,20 +320,19 @@ impl<'a> Destinations<'a> {
         if holders == 0 {
             return false;
         }
-        let defines = |w: &Workload| {
-            w.ports.iter().any(|cp| {
-                cp.name.as_deref() == Some(name) && cp.protocol.as_deref().unwrap_or("TCP") == proto
-            })
-        };
-        // From whichever side is smaller: the workloads defining the port, or those the
-        // selector can match.
+        let bits = ports.defined(name, proto);
+        let defines = |i: usize| bits.get(i / 64).is_some_and(|b| b & (1 << (i % 64)) != 0);
+        // From whichever side is cheaper: the workloads defining the port, each matched
+        // against the selector, or those the selector can match, each first looked up in the
+        // port's bits (about a sixteenth of a match, measured: with no destination defining
+        // the port, every one of either side is gone through).
         let search = |namespaces: &[&str], pods: &Selector| {
-            if holders <= workloads.cost(namespaces, pods) {
+            if holders.saturating_mul(16) <= workloads.cost(namespaces, pods) {
                 ports
                     .defining(name, proto, namespaces)
                     .any(|w| w.label_sets.iter().any(|l| pods.matches(l)))
             } else {
-                workloads.any_in_where(namespaces, pods, defines)
+                workloads.any_position_in_where(namespaces, pods, defines)
             }
         };
         match self {

@@ -84,6 +84,11 @@ impl<'a> LabelIndex<'a> {
         best
     }
 
+    /// How many sets are indexed.
+    pub fn set_count(&self) -> usize {
+        self.sets.len()
+    }
+
     /// How many sets `matching` checks against the whole selector: what a query costs.
     pub fn candidates_len(&self, selector: &Selector) -> usize {
         match self.candidates(selector) {
@@ -103,6 +108,17 @@ impl<'a> LabelIndex<'a> {
         selector: &'s Selector,
         range: Range<usize>,
     ) -> impl Iterator<Item = usize> + 's {
+        self.matching_where(selector, range, |_| true)
+    }
+
+    /// [`matching_within`](Self::matching_within), among the sets `first` accepts. `first` is
+    /// asked before the selector: a cheap test that turns most sets down spares matching them.
+    pub fn matching_where<'s>(
+        &'s self,
+        selector: &'s Selector,
+        range: Range<usize>,
+        first: impl Fn(usize) -> bool + 's,
+    ) -> impl Iterator<Item = usize> + 's {
         let positions: Box<dyn Iterator<Item = usize> + 's> = match self.candidates(selector) {
             Candidates::All => Box::new(range),
             Candidates::Lists(lists) => Box::new(lists.into_iter().flat_map(move |list| {
@@ -111,7 +127,7 @@ impl<'a> LabelIndex<'a> {
                 list[lo..hi].iter().map(|&i| i as usize)
             })),
         };
-        positions.filter(move |&i| selector.matches(self.sets[i]))
+        positions.filter(move |&i| first(i) && selector.matches(self.sets[i]))
     }
 
     pub fn any(&self, selector: &Selector) -> bool {
