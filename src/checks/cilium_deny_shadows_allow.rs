@@ -309,17 +309,14 @@ fn shadows(
     // ones (`fromEntities: [world]` allowed and denied: every address compared, for each of
     // 1,230 pairs of 20,000 Cilium policies): worked out once per pair of peers keys.
     let key = (allow.peers_key(namespace), deny.peers_key(""));
-    if let Some(&known) = lock(memo).get(&key) {
+    if let Some(&known) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return known;
     }
     let answer = peers_shadowed(allow, namespace, deny, true, peers);
-    lock(memo).insert(key, answer);
+    memo.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, answer);
     answer
-}
-
-fn lock<T>(memo: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A worker that panicked is reported by rayon: the map itself is never left half-written.
-    memo.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Whether `deny` matches every peer `allow` matches, and `allow` matches some, among the
