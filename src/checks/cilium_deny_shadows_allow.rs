@@ -334,14 +334,16 @@ fn peers_shadowed(
     // each of thousands of addresses (the ends of every CIDR of 20,000 policies) against
     // every pair was most of this check.
     let pods = allow.may_match_pod_network_pods();
-    let candidates = match pods {
-        true => candidate_pods(allow, namespace, peers),
-        false => Box::new(std::iter::empty()),
+    let candidates = if pods {
+        candidate_pods(allow, namespace, peers)
+    } else {
+        Box::new(std::iter::empty())
     };
     let anonymous = pods.then_some(&peers.anonymous);
-    let addresses = match allow.may_match_addresses() {
-        true => peers.addresses.as_slice(),
-        false => &[],
+    let addresses = if allow.may_match_addresses() {
+        peers.addresses.as_slice()
+    } else {
+        &[]
     };
     for peer in candidates.chain(anonymous).chain(addresses) {
         if allow.peer_match(namespace, peer) == Match::No {

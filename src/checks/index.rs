@@ -162,17 +162,21 @@ impl<'a> WorkloadIndex<'a> {
         self.by_namespace.contains_key(namespace)
     }
 
+    /// The positions in `index` of one namespace's label sets.
+    fn sets_of(&self, namespace: &str) -> Range<usize> {
+        (self.by_namespace)
+            .get(namespace)
+            .map_or(0..0, |(r, _)| r.clone())
+    }
+
     /// The label sets of one namespace that the selector matches.
     fn matching_in_namespace<'s>(
         &'s self,
         namespace: &str,
         selector: &'s Selector,
     ) -> impl Iterator<Item = usize> + 's {
-        let range = self
-            .by_namespace
-            .get(namespace)
-            .map_or(0..0, |(r, _)| r.clone());
-        self.index.matching_within(selector, range)
+        self.index
+            .matching_within(selector, self.sets_of(namespace))
     }
 
     /// Whether the namespaces are better searched one by one than all at once, when `limit`
@@ -231,9 +235,8 @@ impl<'a> WorkloadIndex<'a> {
         let wanted = |set: usize| wanted(self.owner[set] as usize);
         if self.one_by_one(namespaces, selector, usize::MAX) {
             return namespaces.iter().any(|ns| {
-                let range = self.by_namespace.get(ns).map_or(0..0, |(r, _)| r.clone());
                 self.index
-                    .matching_where(selector, range, wanted)
+                    .matching_where(selector, self.sets_of(ns), wanted)
                     .next()
                     .is_some()
             });
@@ -244,6 +247,8 @@ impl<'a> WorkloadIndex<'a> {
                     .binary_search(&self.workloads[self.owner[set] as usize].namespace.as_str())
                     .is_ok()
         };
+        // Bound first: the iterator borrows `accepted`, which a tail expression's temporary
+        // would outlive (edition 2021).
         let found = (self.index)
             .matching_where(selector, 0..self.index.set_count(), accepted)
             .next()

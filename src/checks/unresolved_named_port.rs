@@ -322,12 +322,10 @@ impl<'a> Destinations<'a> {
         }
         let bits = ports.defined(name, proto);
         let defines = |i: usize| bits.get(i / 64).is_some_and(|b| b & (1 << (i % 64)) != 0);
-        // From whichever side is cheaper: the workloads defining the port, each matched
-        // against the selector, or those the selector can match, each first looked up in the
-        // port's bits (about a sixteenth of a match, measured: with no destination defining
-        // the port, every one of either side is gone through).
+        // From whichever side is smaller: the workloads defining the port, or those the
+        // selector can match (each first looked up in the port's bits).
         let search = |namespaces: &[&str], pods: &Selector| {
-            if holders.saturating_mul(16) <= workloads.cost(namespaces, pods) {
+            if holders <= workloads.cost(namespaces, pods) {
                 ports
                     .defining(name, proto, namespaces)
                     .any(|w| w.label_sets.iter().any(|l| pods.matches(l)))
