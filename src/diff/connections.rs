@@ -329,14 +329,25 @@ pub struct Group {
 }
 
 impl Group {
-    fn example(&mut self, examples: usize, pair: impl FnOnce() -> PairChange) {
+    /// Keeps pair `(source, destination)` among the examples if it is one of the `examples`
+    /// lowest seen so far, whatever order pairs come in.
+    fn example(
+        &mut self,
+        examples: usize,
+        (source, destination): (u32, u32),
+        pair: impl FnOnce() -> PairChange,
+    ) {
         let key = |p: &PairChange| (p.source, p.destination);
-        if self.examples.len() >= examples {
+        let at = self
+            .examples
+            .partition_point(|p| key(p) < (source, destination));
+        if at >= examples {
             return;
         }
-        let pair = pair();
-        let at = self.examples.partition_point(|p| key(p) < key(&pair));
-        self.examples.insert(at, pair);
+        if self.examples.len() >= examples {
+            self.examples.pop();
+        }
+        self.examples.insert(at, pair());
     }
 
     fn examples_from(&mut self, other: Vec<PairChange>, examples: usize) {
@@ -427,7 +438,9 @@ impl Found {
         for (w, d, rules) in sides {
             let g = self.group((*w, *d, rules.clone(), o, c), &opened, &closed);
             self.groups[g].pairs += 1;
-            self.groups[g].example(options.examples, || pair.clone());
+            self.groups[g].example(options.examples, (pair.source, pair.destination), || {
+                pair.clone()
+            });
         }
         if options.pairs {
             self.pairs.push(pair);
@@ -1726,11 +1739,12 @@ impl<'c> Pass<'c> {
         found.opened += usize::from(*opened);
         found.closed += usize::from(*closed);
         found.groups[*group].pairs += 1;
-        found.groups[*group].example(options.examples, pair);
+        let at = (s as u32, t as u32);
+        found.groups[*group].example(options.examples, at, pair);
         if let Some((rules, o, c)) = other {
             let g = found.group((k, self.other, rules.clone(), *opened, *closed), o, c);
             found.groups[g].pairs += 1;
-            found.groups[g].example(options.examples, pair);
+            found.groups[g].example(options.examples, at, pair);
         }
         if options.pairs {
             found.pairs.push(pair());
@@ -1918,5 +1932,41 @@ fn next_after(ip: std::net::IpAddr) -> Option<std::net::IpAddr> {
     match ip {
         IpAddr::V4(v) => u32::from(v).checked_add(1).map(|n| IpAddr::V4(n.into())),
         IpAddr::V6(v) => u128::from(v).checked_add(1).map(|n| IpAddr::V6(n.into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(source: u32, destination: u32) -> PairChange {
+        PairChange {
+            source,
+            destination,
+            before: ConnSet::none(),
+            after: ConnSet::all(),
+        }
+    }
+
+    #[test]
+    fn a_group_keeps_the_lowest_pairs_whatever_order_they_come_in() {
+        let mut group = Group {
+            workload: 0,
+            direction: Direction::Ingress,
+            rules: SideRules::default(),
+            opened: ConnSet::none(),
+            closed: ConnSet::none(),
+            pairs: 0,
+            examples: Vec::new(),
+        };
+        for (s, t) in [(9, 0), (7, 0), (8, 1), (1, 5), (8, 0), (1, 2), (30, 0)] {
+            group.example(3, (s, t), || pair(s, t));
+        }
+        let kept: Vec<(u32, u32)> = group
+            .examples
+            .iter()
+            .map(|p| (p.source, p.destination))
+            .collect();
+        assert_eq!(kept, [(1, 2), (1, 5), (7, 0)]);
     }
 }
