@@ -55,6 +55,29 @@ pub fn segments(engine: &Engine<'_>, direction: Direction) -> Vec<Segment> {
     ranges(cuts4, cuts6)
 }
 
+/// Where the ipBlocks of NetworkPolicy `index`'s rules for `direction` cut the address space:
+/// the first address of each block and of each `except`, and the first after each. Between
+/// two such addresses the policy's rules match every address alike.
+pub fn edges(engine: &Engine<'_>, direction: Direction, index: usize) -> Vec<IpAddr> {
+    let (mut cuts4, mut cuts6) = (Vec::new(), Vec::new());
+    let blocks = engine.inventory.policies[index]
+        .rules(direction)
+        .iter()
+        .flat_map(|r| &r.peers)
+        .filter_map(|p| p.ip_block.as_ref());
+    for block in blocks {
+        let nets = std::iter::once(&block.cidr).chain(&block.except);
+        cut(
+            &mut cuts4,
+            &mut cuts6,
+            nets.filter_map(|s| s.parse::<IpNet>().ok()),
+        );
+    }
+    let v4 = cuts4.into_iter().map(|c| IpAddr::V4(Ipv4Addr::from(c)));
+    v4.chain(cuts6.into_iter().map(|c| IpAddr::V6(Ipv6Addr::from(c))))
+        .collect()
+}
+
 /// The ranges both lists cut, together: every range of the result lies whole inside one range
 /// of each (for comparing what two inventories allow towards the same addresses).
 pub fn merge(a: &[Segment], b: &[Segment]) -> Vec<Segment> {

@@ -16,7 +16,7 @@
 //!
 //! Every such pair is then decided on both sides, and kept when what gets through differs.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use foldhash::{HashMap, HashMap as Map, HashSet};
 
@@ -26,8 +26,10 @@ use roaring::RoaringBitmap;
 use crate::connectivity::externals::{self, Segment};
 use crate::connectivity::{Engine, Member};
 use crate::model::Direction;
+use crate::model::Labels;
 use crate::semantics::decide::{SidePolicies, Walk};
-use crate::semantics::traffic::{Action, Endpoint, Match};
+use crate::semantics::traffic::{Action, CompiledRule, Endpoint, Match, PodNamespaces};
+use crate::semantics::LabelIndex;
 use crate::semantics::{ConnSet, PolicyId, RuleRef};
 
 use super::identity::{Object, Policies, Status};
@@ -61,6 +63,12 @@ pub struct View<'a> {
     /// The pod shapes (label set indexes) of the workloads whose label sets some policy tells
     /// apart; any other workload has one, its first.
     shapes: HashMap<usize, Vec<u32>>,
+    /// Per workload, the position of its namespace in `namespaces`.
+    namespace_at: Vec<u32>,
+    /// The labels of each namespace of `namespaces`, looked up once (a lookup by name per pod
+    /// was a tenth of the comparison), and indexed for the rules that find namespaces by label.
+    namespace_labels: Vec<&'a Labels>,
+    namespace_index: LabelIndex<'a>,
 }
 
 impl<'a> View<'a> {
@@ -89,6 +97,17 @@ impl<'a> View<'a> {
         }
         let mut namespaces: Vec<(&str, Vec<usize>)> = by_ns.into_iter().collect();
         namespaces.sort_by(|a, b| a.0.cmp(b.0));
+        let mut namespace_at = vec![0; workloads.len()];
+        for (at, (_, members)) in namespaces.iter().enumerate() {
+            for &w in members {
+                namespace_at[w] = at as u32;
+            }
+        }
+        let namespace_labels: Vec<&Labels> = namespaces
+            .iter()
+            .map(|(ns, _)| engine.namespace_labels(ns))
+            .collect();
+        let namespace_index = LabelIndex::new(namespace_labels.iter().copied());
         let mut subjects: HashMap<(PolicyId, usize), Vec<usize>> = HashMap::default();
         for (w, per_direction) in sides.iter().enumerate() {
             for (d, members) in per_direction.iter().enumerate() {
@@ -130,7 +149,47 @@ impl<'a> View<'a> {
             side_class,
             port_class,
             shapes,
+            namespace_at,
+            namespace_labels,
+            namespace_index,
         }
+    }
+
+    /// The position of workload `w`'s namespace in [`View::namespaces`].
+    pub fn namespace_position(&self, w: usize) -> usize {
+        self.namespace_at[w] as usize
+    }
+
+    /// The labels of workload `w`'s namespace.
+    pub fn namespace_labels_of(&self, w: usize) -> &'a Labels {
+        self.namespace_labels[self.namespace_at[w] as usize]
+    }
+
+    /// The positions in [`View::namespaces`] of the namespaces where `rule` (of a policy of
+    /// `policy_namespace`) may match pods ([`CompiledRule::may_match_pods_in`]), ascending;
+    /// `None` when its peers do not say (any namespace may hold one).
+    pub fn rule_namespaces(
+        &self,
+        rule: &CompiledRule,
+        policy_namespace: &str,
+    ) -> Option<Vec<usize>> {
+        let scopes = rule.pod_namespaces(policy_namespace)?;
+        let mut out = Vec::new();
+        for scope in scopes {
+            match scope {
+                PodNamespaces::Labels(selector) => {
+                    out.extend(self.namespace_index.matching(selector))
+                }
+                PodNamespaces::Named(name) => out.extend(
+                    self.namespaces
+                        .binary_search_by(|(ns, _)| (*ns).cmp(name))
+                        .ok(),
+                ),
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Some(out)
     }
 
     /// How many pod shapes workload `w` has that some policy tells apart.
@@ -157,8 +216,8 @@ impl<'a> View<'a> {
         &self.sides[w][slot(d)]
     }
 
-    pub(super) fn pod(&self, m: Member) -> Endpoint<'_> {
-        Endpoint::Pod(self.engine.pod(m))
+    pub(super) fn pod(&self, m: Member) -> Endpoint<'a> {
+        Endpoint::Pod(self.engine.pod_in(m, self.namespace_labels_of(m.workload)))
     }
 
     /// Every policy that applies to some workload, with the direction (0 ingress, 1 egress).
@@ -496,6 +555,12 @@ struct Ctx<'c> {
     /// Per direction and class of [`Ctx::classes`], the policies of such a side, base (0) and
     /// head (1), in evaluation order.
     class_policies: &'c [Vec<Vec<(u8, PolicyId)>>; 2],
+    /// Per direction, the classes of [`Ctx::classes`] whose sides have each policy (base 0,
+    /// head 1).
+    policy_classes: &'c [Map<(u8, PolicyId), Vec<u32>>; 2],
+    /// Per direction and class, the answers (before, after) of such a side towards a peer
+    /// none of its rules names, once some pass has needed them.
+    unnamed: &'c [Vec<OnceLock<Answers>>; 2],
     options: Options,
 }
 
@@ -702,6 +767,21 @@ pub fn compare(
         out
     });
 
+    let policy_classes = DIRECTIONS.map(|d| {
+        let mut out: Map<(u8, PolicyId), Vec<u32>> = Map::default();
+        for (class, policies) in class_policies[slot(d)].iter().enumerate() {
+            for &key in policies {
+                out.entry(key).or_default().push(class as u32);
+            }
+        }
+        out
+    });
+    let unnamed = DIRECTIONS.map(|d| {
+        (0..class_policies[slot(d)].len())
+            .map(|_| OnceLock::new())
+            .collect::<Vec<_>>()
+    });
+
     // 4. Each side's candidates decided on both sides, by classes of peers: each side's pass
     // keeps the pairs its own answer changes, and leaves to the destination's ingress pass those
     // whose ingress answer changed too.
@@ -717,6 +797,8 @@ pub fn compare(
         naming: [&base_naming, &head_naming],
         theirs: &theirs,
         class_policies: &class_policies,
+        policy_classes: &policy_classes,
+        unnamed: &unnamed,
         options,
     };
     let mut keys: Vec<(usize, Direction)> = candidates.keys().copied().collect();
@@ -1319,7 +1401,7 @@ fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction) -> Found {
             policy_ids(view.engine, s)
                 .any(|id| view.engine.rules(id, d).iter().any(|r| r.has_named_port()))
         });
-    pass.naming_me = Some(pass.policies_naming_me());
+    pass.find_naming();
     for class in peers::refine(fast, rules.iter().map(|r| &r.yes)) {
         pass.class(&class, named, &mut found);
     }
@@ -1353,6 +1435,8 @@ struct Pass<'c> {
     /// Per revision, the policies of the other direction whose rules may name this workload,
     /// with their rules' matches on it (when worked out: passes with many peers).
     naming_me: Option<[Map<PolicyId, Vec<u64>>; 2]>,
+    /// The classes of the other ends' sides with one of those policies.
+    named: HashSet<u32>,
 }
 
 impl<'c> Pass<'c> {
@@ -1376,7 +1460,24 @@ impl<'c> Pass<'c> {
             theirs_shapes: Map::default(),
             combos: Map::default(),
             naming_me: None,
+            named: HashSet::default(),
         }
+    }
+
+    /// Finds the policies of the other direction that may name this workload, and the classes
+    /// of the other ends' sides that have one.
+    fn find_naming(&mut self) {
+        let naming = self.policies_naming_me();
+        let index = &self.ctx.policy_classes[slot(self.other)];
+        self.named.clear();
+        for (r, policies) in naming.iter().enumerate() {
+            for id in policies.keys() {
+                if let Some(classes) = index.get(&(r as u8, *id)) {
+                    self.named.extend(classes);
+                }
+            }
+        }
+        self.naming_me = Some(naming);
     }
 
     /// The policies of the other direction whose rules may name this workload (of one pod
@@ -1588,18 +1689,7 @@ impl<'c> Pass<'c> {
     }
 
     fn pods(&self, k: usize) -> [Endpoint<'c>; 4] {
-        let (base, head) = (self.ctx.base, self.ctx.head);
-        let (me, them) = (self.ctx.common[self.i], self.ctx.common[k]);
-        let m = |workload| Member {
-            workload,
-            labels: 0,
-        };
-        [
-            base.pod(m(me.base)),
-            head.pod(m(me.head)),
-            base.pod(m(them.base)),
-            head.pod(m(them.head)),
-        ]
+        pods(self.ctx, self.i, k)
     }
 
     /// This side's answers (before, after) for peer `k`, given the signature already in
@@ -1631,8 +1721,9 @@ impl<'c> Pass<'c> {
         if let Some(a) = self.theirs.get(&class) {
             return a.clone();
         }
-        let [me_b, me_h, them_b, them_h] = self.pods(k);
-        let answers = || {
+        let i = self.i;
+        let answers = move || {
+            let [me_b, me_h, them_b, them_h] = pods(ctx, i, k);
             let (base, head) = (ctx.base, ctx.head);
             let them = ctx.common[k];
             let (ob, oh) = (
@@ -1653,6 +1744,12 @@ impl<'c> Pass<'c> {
             }
         };
         let a = match (&self.naming_me, class) {
+            (Some(_), c) if c != u32::MAX && !self.named.contains(&c) => {
+                // No policy of such a side names this workload: it answers as it answers any
+                // peer its rules do not name, whatever the peer (and its ports).
+                let a = ctx.unnamed[slot(other)][c as usize].get_or_init(|| Arc::new(answers()));
+                a.clone()
+            }
             (Some(naming), c) if c != u32::MAX => {
                 let mut key = std::mem::take(&mut self.their_key);
                 self.their_key(class, naming, &mut key);
@@ -1837,6 +1934,22 @@ impl<'c> Pass<'c> {
     }
 }
 
+/// The first pods of workload `i` and peer `k`: base and head of `i`, then of `k`.
+fn pods<'c>(ctx: &Ctx<'c>, i: usize, k: usize) -> [Endpoint<'c>; 4] {
+    let (base, head) = (ctx.base, ctx.head);
+    let (me, them) = (ctx.common[i], ctx.common[k]);
+    let m = |workload| Member {
+        workload,
+        labels: 0,
+    };
+    [
+        base.pod(m(me.base)),
+        head.pod(m(me.head)),
+        base.pod(m(them.base)),
+        head.pod(m(them.head)),
+    ]
+}
+
 fn allow_rules(a: &SideAnswer) -> Vec<RuleRef> {
     let mut r = a.rules.clone();
     r.sort_unstable();
@@ -1872,11 +1985,34 @@ fn external_changes(
     segments: &[Segment],
 ) -> Vec<ExternalChange> {
     let mut out: Vec<ExternalChange> = Vec::new();
+    // Where this side's rules cut the address space, when they say: between two such edges
+    // the answers cannot change, whatever other policies cut there.
+    let edges = side_edges(base, c.base, d)
+        .zip(side_edges(head, c.head, d))
+        .map(|(mut b, h)| {
+            b.extend(h);
+            b.sort_unstable();
+            b.dedup();
+            b
+        });
+    let mut last_changed = false;
     // One pod shape each: the answers depend on how the side's rules match the address only.
     let single_shapes = single(base, c.base) && single(head, c.head);
     let mut cache: Map<Vec<u64>, (SideAnswer, SideAnswer)> = Map::default();
     let mut key = Vec::new();
-    for &segment in segments {
+    for (n, &segment) in segments.iter().enumerate() {
+        let family_starts = n == 0 || segments[n - 1].start.is_ipv4() != segment.start.is_ipv4();
+        if !family_starts
+            && edges
+                .as_ref()
+                .is_some_and(|e| e.binary_search(&segment.start).is_err())
+        {
+            // Answered as the range before, which ends where this one starts.
+            if last_changed {
+                out.last_mut().expect("recorded").range.end = segment.end;
+            }
+            continue;
+        }
         let address = Endpoint::Address(segment.start);
         let (b, h) = if single_shapes {
             key.clear();
@@ -1899,7 +2035,8 @@ fn external_changes(
                 external_side(head, c.head, d, &address),
             )
         };
-        if b.allowed == h.allowed {
+        last_changed = b.allowed != h.allowed;
+        if !last_changed {
             continue;
         }
         // Neighbouring ranges that changed alike are one range.
@@ -1925,6 +2062,27 @@ fn external_changes(
         });
     }
     out
+}
+
+/// Where the rules of workload `w`'s side for `d` cut the address space ([`externals::edges`]),
+/// unsorted; `None` when some policy of another kind than NetworkPolicy has a rule that tells
+/// addresses apart.
+fn side_edges(view: &View<'_>, w: usize, d: Direction) -> Option<Vec<std::net::IpAddr>> {
+    let mut out = Vec::new();
+    for side in view.side(w, d) {
+        for id in policy_ids(view.engine, side) {
+            match id {
+                PolicyId::Network(p) => out.extend(externals::edges(view.engine, d, p)),
+                _ if view
+                    .engine
+                    .rules(id, d)
+                    .iter()
+                    .all(|r| r.matches_addresses_alike()) => {}
+                _ => return None,
+            }
+        }
+    }
+    Some(out)
 }
 
 fn next_after(ip: std::net::IpAddr) -> Option<std::net::IpAddr> {

@@ -13,35 +13,47 @@ use crate::semantics::PolicyId;
 
 use super::connections::View;
 
-/// One revision's policies that apply to some workload, per direction, by where their rules
-/// may find pods: in their own namespace only, or anywhere.
+/// One revision's policies that apply to some workload, per direction, by the namespaces where
+/// their rules may find pods (found through the namespaces' label index, not by asking every
+/// policy for every workload).
 pub struct Naming {
-    local: [HashMap<String, Vec<PolicyId>>; 2],
-    wide: [Vec<PolicyId>; 2],
+    /// Per direction, per namespace position of [`View::namespaces`].
+    by_namespace: [Vec<Vec<PolicyId>>; 2],
+    /// Per direction, the policies whose rules do not say where their pods are.
+    anywhere: [Vec<PolicyId>; 2],
 }
 
 impl Naming {
     pub fn new(view: &View<'_>) -> Self {
         let engine = view.engine;
+        let count = view.namespaces().len();
         let mut out = Naming {
-            local: Default::default(),
-            wide: Default::default(),
+            by_namespace: [vec![Vec::new(); count], vec![Vec::new(); count]],
+            anywhere: Default::default(),
         };
         let mut ids: Vec<(PolicyId, usize)> = view.applied().collect();
         ids.sort_unstable();
+        let mut positions = Vec::new();
         for (id, d) in ids {
             let direction = [Direction::Ingress, Direction::Egress][d];
             let rules = engine.rules(id, direction);
-            if rules.is_empty() {
+            let ns = engine.policy_namespace(id);
+            positions.clear();
+            let mut anywhere = false;
+            for r in rules {
+                match view.rule_namespaces(r, ns) {
+                    Some(p) => positions.extend(p),
+                    None => anywhere = true,
+                }
+            }
+            if anywhere {
+                out.anywhere[d].push(id);
                 continue;
             }
-            if rules.iter().all(|r| r.only_own_namespace()) {
-                out.local[d]
-                    .entry(engine.policy_namespace(id).to_owned())
-                    .or_default()
-                    .push(id);
-            } else {
-                out.wide[d].push(id);
+            positions.sort_unstable();
+            positions.dedup();
+            for &p in &positions {
+                out.by_namespace[d][p].push(id);
             }
         }
         out
@@ -53,14 +65,11 @@ impl Naming {
         let engine = view.engine;
         let slot = usize::from(d == Direction::Egress);
         let namespace = &engine.inventory.workloads[m.workload].namespace;
-        let labels = engine.namespace_labels(namespace);
+        let labels = view.namespace_labels_of(m.workload);
         let pod = view.pod(m);
-        let local = self.local[slot]
-            .get(namespace.as_str())
-            .into_iter()
-            .flatten();
+        let here = &self.by_namespace[slot][view.namespace_position(m.workload)];
         let mut out = HashMap::default();
-        for &id in local.chain(&self.wide[slot]) {
+        for &id in here.iter().chain(&self.anywhere[slot]) {
             let ns = engine.policy_namespace(id);
             let rules = engine.rules(id, d);
             if !rules

@@ -85,11 +85,20 @@ fn one_rule(view: &View<'_>, id: PolicyId, d: Direction, r: usize, common_of: &[
     let rule = &engine.rules(id, d)[r];
     let policy_ns = engine.policy_namespace(id);
     let (mut hit, mut yes, mut unsure) = (Vec::new(), Vec::new(), Vec::new());
-    for (ns, workloads) in view.namespaces() {
-        let labels = engine.namespace_labels(ns);
-        if !rule.may_match_pods_in(policy_ns, ns, labels) {
-            continue;
-        }
+    let namespaces = view.namespaces();
+    let positions: Vec<usize> = match view.rule_namespaces(rule, policy_ns) {
+        Some(p) => p,
+        None => (0..namespaces.len())
+            .filter(|&p| {
+                let (ns, workloads) = &namespaces[p];
+                let labels = view.namespace_labels_of(workloads[0]);
+                rule.may_match_pods_in(policy_ns, ns, labels)
+            })
+            .collect(),
+    };
+    for p in positions {
+        let workloads = &namespaces[p].1;
+        let labels = view.namespace_labels_of(workloads[0]);
         for &w in workloads {
             let k = common_of[w];
             if k == u32::MAX {

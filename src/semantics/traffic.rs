@@ -616,6 +616,12 @@ impl CompiledRule {
         }
     }
 
+    /// Whether `peer_match` answers every address alike (all of them, or none): a caller
+    /// comparing the rule against many addresses may then ask one.
+    pub fn matches_addresses_alike(&self) -> bool {
+        matches!(self.peers, Peers::Everything) || !self.may_match_addresses()
+    }
+
     /// Whether `peer_match` can be other than `No` for some pod of the pod network (not
     /// hostNetwork): `false` lets a caller skip every such pod.
     pub fn may_match_pod_network_pods(&self) -> bool {
