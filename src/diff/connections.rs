@@ -173,23 +173,35 @@ impl<'a> View<'a> {
         rule: &CompiledRule,
         policy_namespace: &str,
     ) -> Option<Vec<usize>> {
+        let (mut out, named) = self.rule_scopes(rule, policy_namespace)?;
+        out.extend(named);
+        out.sort_unstable();
+        out.dedup();
+        Some(out)
+    }
+
+    /// [`View::rule_namespaces`], in two lists: the namespaces found by their labels, and
+    /// those named (the policy's own, for a peer without a namespace selector); unsorted.
+    pub fn rule_scopes(
+        &self,
+        rule: &CompiledRule,
+        policy_namespace: &str,
+    ) -> Option<(Vec<usize>, Vec<usize>)> {
         let scopes = rule.pod_namespaces(policy_namespace)?;
-        let mut out = Vec::new();
+        let (mut by_labels, mut named) = (Vec::new(), Vec::new());
         for scope in scopes {
             match scope {
                 PodNamespaces::Labels(selector) => {
-                    out.extend(self.namespace_index.matching(selector))
+                    by_labels.extend(self.namespace_index.matching(selector))
                 }
-                PodNamespaces::Named(name) => out.extend(
+                PodNamespaces::Named(name) => named.extend(
                     self.namespaces
                         .binary_search_by(|(ns, _)| (*ns).cmp(name))
                         .ok(),
                 ),
             }
         }
-        out.sort_unstable();
-        out.dedup();
-        Some(out)
+        Some((by_labels, named))
     }
 
     /// How many pod shapes workload `w` has that some policy tells apart.

@@ -4,6 +4,8 @@
 //! pass therefore finds the other ends' answers towards it by class of their side and the
 //! matches of the few policies that name it, shared by every pass.
 
+use std::sync::Arc;
+
 use foldhash::HashMap;
 
 use crate::connectivity::Member;
@@ -17,10 +19,17 @@ use super::connections::View;
 /// their rules may find pods (found through the namespaces' label index, not by asking every
 /// policy for every workload).
 pub struct Naming {
-    /// Per direction, per namespace position of [`View::namespaces`].
-    by_namespace: [Vec<Vec<PolicyId>>; 2],
+    /// Per direction, the policies by number.
+    ids: [Vec<PolicyId>; 2],
+    /// Per direction and namespace position of [`View::namespaces`], the policies whose rules
+    /// find the namespace by its labels: one list for all the namespaces the same policies
+    /// find (a team's), as such lists are long and alike.
+    by_labels: [Vec<Arc<[u32]>>; 2],
+    /// The same, for the policies whose rules name the namespace (their own) and do not find
+    /// it by labels.
+    by_name: [Vec<Vec<u32>>; 2],
     /// Per direction, the policies whose rules do not say where their pods are.
-    anywhere: [Vec<PolicyId>; 2],
+    anywhere: [Vec<u32>; 2],
 }
 
 impl Naming {
@@ -28,33 +37,61 @@ impl Naming {
         let engine = view.engine;
         let count = view.namespaces().len();
         let mut out = Naming {
-            by_namespace: [vec![Vec::new(); count], vec![Vec::new(); count]],
+            ids: Default::default(),
+            by_labels: Default::default(),
+            by_name: [vec![Vec::new(); count], vec![Vec::new(); count]],
             anywhere: Default::default(),
         };
-        let mut ids: Vec<(PolicyId, usize)> = view.applied().collect();
-        ids.sort_unstable();
-        let mut positions = Vec::new();
-        for (id, d) in ids {
+        let mut applied: Vec<(PolicyId, usize)> = view.applied().collect();
+        applied.sort_unstable();
+        let mut by_labels: [Vec<Vec<u32>>; 2] = [vec![Vec::new(); count], vec![Vec::new(); count]];
+        let (mut labels, mut names) = (Vec::new(), Vec::new());
+        for (id, d) in applied {
             let direction = [Direction::Ingress, Direction::Egress][d];
             let rules = engine.rules(id, direction);
             let ns = engine.policy_namespace(id);
-            positions.clear();
+            let n = out.ids[d].len() as u32;
+            out.ids[d].push(id);
+            labels.clear();
+            names.clear();
             let mut anywhere = false;
             for r in rules {
-                match view.rule_namespaces(r, ns) {
-                    Some(p) => positions.extend(p),
+                match view.rule_scopes(r, ns) {
+                    Some((l, named)) => {
+                        labels.extend(l);
+                        names.extend(named);
+                    }
                     None => anywhere = true,
                 }
             }
             if anywhere {
-                out.anywhere[d].push(id);
+                out.anywhere[d].push(n);
                 continue;
             }
-            positions.sort_unstable();
-            positions.dedup();
-            for &p in &positions {
-                out.by_namespace[d][p].push(id);
+            labels.sort_unstable();
+            labels.dedup();
+            for &p in &labels {
+                by_labels[d][p].push(n);
             }
+            names.sort_unstable();
+            names.dedup();
+            for &p in &names {
+                if labels.binary_search(&p).is_err() {
+                    out.by_name[d][p].push(n);
+                }
+            }
+        }
+        for (d, lists) in by_labels.into_iter().enumerate() {
+            let mut shared: HashMap<Vec<u32>, Arc<[u32]>> = HashMap::default();
+            out.by_labels[d] = lists
+                .into_iter()
+                .map(|l| {
+                    shared
+                        .entry(l)
+                        .or_insert_with_key(|l| l.as_slice().into())
+                        .clone()
+                })
+                .collect();
         }
         out
     }
@@ -67,9 +104,13 @@ impl Naming {
         let namespace = &engine.inventory.workloads[m.workload].namespace;
         let labels = view.namespace_labels_of(m.workload);
         let pod = view.pod(m);
-        let here = &self.by_namespace[slot][view.namespace_position(m.workload)];
+        let at = view.namespace_position(m.workload);
+        let numbers = (self.by_labels[slot][at].iter())
+            .chain(&self.by_name[slot][at])
+            .chain(&self.anywhere[slot]);
         let mut out = HashMap::default();
-        for &id in here.iter().chain(&self.anywhere[slot]) {
+        for &n in numbers {
+            let id = self.ids[slot][n as usize];
             let ns = engine.policy_namespace(id);
             let rules = engine.rules(id, d);
             if !rules
