@@ -573,6 +573,10 @@ struct Ctx<'c> {
     /// Per direction and class, the answers (before, after) of such a side towards a peer
     /// none of its rules names, once some pass has needed them.
     unnamed: &'c [Vec<OnceLock<Answers>>; 2],
+    /// Whether a side of a class of [`Ctx::classes`] answers some shape of a peer with several
+    /// pod shapes differently before and after ([`shapes_changed`]), by peer, direction and
+    /// class, once some pass has needed it.
+    multi_changed: &'c Mutex<Map<(u32, Direction, u32), bool>>,
     options: Options,
 }
 
@@ -794,6 +798,8 @@ pub fn compare(
             .collect::<Vec<_>>()
     });
 
+    let multi_changed = Mutex::new(Map::default());
+
     // 4. Each side's candidates decided on both sides, by classes of peers: each side's pass
     // keeps the pairs its own answer changes, and leaves to the destination's ingress pass those
     // whose ingress answer changed too.
@@ -811,6 +817,7 @@ pub fn compare(
         class_policies: &class_policies,
         policy_classes: &policy_classes,
         unnamed: &unnamed,
+        multi_changed: &multi_changed,
         options,
     };
     let mut keys: Vec<(usize, Direction)> = candidates.keys().copied().collect();
@@ -1566,7 +1573,7 @@ impl<'c> Pass<'c> {
 
     fn exact_outcome(&mut self, k: usize) -> Option<Exact> {
         let ctx = self.ctx;
-        if !shapes_changed(ctx, self.i, self.d, k, &mut self.shapes) {
+        if !self.mine_changed(k) {
             return None;
         }
         let (s, t) = self.ends(k);
@@ -1581,6 +1588,30 @@ impl<'c> Pass<'c> {
             ),
         };
         exact_pair(ctx, s, t, in_changed, out_changed)
+    }
+
+    /// Whether this side answers some pair of its and peer `k`'s pod shapes differently
+    /// ([`shapes_changed`]); shared between the passes of a class of one pod shape, whose sides
+    /// answer any peer alike.
+    fn mine_changed(&mut self, k: usize) -> bool {
+        let (ctx, d) = (self.ctx, self.d);
+        let class = ctx.classes[slot(d)][self.i];
+        if class == u32::MAX {
+            return shapes_changed(ctx, self.i, d, k, &mut self.shapes);
+        }
+        let key = (k as u32, d, class);
+        let known = ctx
+            .multi_changed
+            .lock()
+            .expect("no pass panics")
+            .get(&key)
+            .copied();
+        known.unwrap_or_else(|| {
+            let changed = shapes_changed(ctx, self.i, d, k, &mut self.shapes);
+            let mut shared = ctx.multi_changed.lock().expect("no pass panics");
+            shared.insert(key, changed);
+            changed
+        })
     }
 
     /// `exact_outcome` for a peer `k` of one pod shape whose side has a class (`key`): from
