@@ -29,22 +29,9 @@ impl fmt::Display for Segment {
 pub fn segments(engine: &Engine<'_>, direction: Direction) -> Vec<Segment> {
     let mut cuts4: Vec<u32> = Vec::new();
     let mut cuts6: Vec<u128> = Vec::new();
-    for (i, policy) in engine.inventory.policies.iter().enumerate() {
-        if !engine.coverage.includes(i) {
-            continue;
-        }
-        let blocks = policy
-            .rules(direction)
-            .iter()
-            .flat_map(|r| &r.peers)
-            .filter_map(|p| p.ip_block.as_ref());
-        for block in blocks {
-            let nets = std::iter::once(&block.cidr).chain(&block.except);
-            cut(
-                &mut cuts4,
-                &mut cuts6,
-                nets.filter_map(|s| s.parse::<IpNet>().ok()),
-            );
+    for i in 0..engine.inventory.policies.len() {
+        if engine.coverage.includes(i) {
+            cut_blocks(engine, direction, i, &mut cuts4, &mut cuts6);
         }
     }
     // The cluster-scoped tiers' `networks` peers (egress only, point 13).
@@ -60,19 +47,7 @@ pub fn segments(engine: &Engine<'_>, direction: Direction) -> Vec<Segment> {
 /// two such addresses the policy's rules match every address alike.
 pub fn edges(engine: &Engine<'_>, direction: Direction, index: usize) -> Vec<IpAddr> {
     let (mut cuts4, mut cuts6) = (Vec::new(), Vec::new());
-    let blocks = engine.inventory.policies[index]
-        .rules(direction)
-        .iter()
-        .flat_map(|r| &r.peers)
-        .filter_map(|p| p.ip_block.as_ref());
-    for block in blocks {
-        let nets = std::iter::once(&block.cidr).chain(&block.except);
-        cut(
-            &mut cuts4,
-            &mut cuts6,
-            nets.filter_map(|s| s.parse::<IpNet>().ok()),
-        );
-    }
+    cut_blocks(engine, direction, index, &mut cuts4, &mut cuts6);
     let v4 = cuts4.into_iter().map(|c| IpAddr::V4(Ipv4Addr::from(c)));
     v4.chain(cuts6.into_iter().map(|c| IpAddr::V6(Ipv6Addr::from(c))))
         .collect()
@@ -108,6 +83,25 @@ fn ranges(cuts4: Vec<u32>, cuts6: Vec<u128>) -> Vec<Segment> {
         }));
     }
     out
+}
+
+/// Adds the edges of NetworkPolicy `index`'s ipBlocks for `direction` to the cut points.
+fn cut_blocks(
+    engine: &Engine<'_>,
+    direction: Direction,
+    index: usize,
+    cuts4: &mut Vec<u32>,
+    cuts6: &mut Vec<u128>,
+) {
+    let blocks = engine.inventory.policies[index]
+        .rules(direction)
+        .iter()
+        .flat_map(|r| &r.peers)
+        .filter_map(|p| p.ip_block.as_ref());
+    for block in blocks {
+        let nets = std::iter::once(&block.cidr).chain(&block.except);
+        cut(cuts4, cuts6, nets.filter_map(|s| s.parse::<IpNet>().ok()));
+    }
 }
 
 /// Adds the edges of `nets` to the cut points.

@@ -65,8 +65,8 @@ pub struct View<'a> {
     shapes: HashMap<usize, Vec<u32>>,
     /// Per workload, the position of its namespace in `namespaces`.
     namespace_at: Vec<u32>,
-    /// The labels of each namespace of `namespaces`, looked up once (a lookup by name per pod
-    /// was a tenth of the comparison), and indexed for the rules that find namespaces by label.
+    /// The labels of each namespace of `namespaces`, looked up once rather than by name for
+    /// every pod, and indexed for the rules that find namespaces by label.
     namespace_labels: Vec<&'a Labels>,
     namespace_index: LabelIndex<'a>,
 }
@@ -1789,7 +1789,8 @@ impl<'c> Pass<'c> {
         let a = match (&self.naming_me, class) {
             (Some(_), c) if c != u32::MAX && !self.named.contains(&c) => {
                 // No policy of such a side names this workload: it answers as it answers any
-                // peer its rules do not name, whatever the peer (and its ports).
+                // peer its rules do not name (a rule that matches no peer allows nothing, so the
+                // ports its named ports would resolve on do not count).
                 let a = ctx.unnamed[slot(other)][c as usize].get_or_init(|| Arc::new(answers()));
                 a.clone()
             }
