@@ -22,7 +22,7 @@ use ipnet::IpNet;
 use crate::connectivity::describe::{policy_name, rule_label, rule_ref};
 use crate::model::{Direction, Inventory, Workload};
 use crate::report::{Finding, Severity};
-use crate::semantics::traffic::{CompiledRule, Endpoint, Match, PodNamespaces};
+use crate::semantics::traffic::{CompiledRule, Endpoint, Match};
 use crate::semantics::{Coverage, DirectionVerdict, LabelIndex, PolicyId, RuleRef};
 
 use super::{describe_workloads, endpoint, AnonymousPod, Context, Rule};
@@ -404,19 +404,10 @@ fn candidate_namespaces(
 ) -> Vec<usize> {
     // Found through the namespaces' label index when the allow's peers say where their pods
     // live: asking each of 2,000 namespaces for each pair was most of this check.
-    match allow.pod_namespaces(namespace) {
-        Some(scopes) => {
-            let mut positions = Vec::new();
-            for scope in scopes {
-                match scope {
-                    PodNamespaces::Labels(selector) => {
-                        positions.extend(peers.namespace_index.matching(selector))
-                    }
-                    PodNamespaces::Named(name) => {
-                        positions.extend(peers.namespace_at.get(name).copied())
-                    }
-                }
-            }
+    let position = |name: &str| peers.namespace_at.get(name).copied();
+    match allow.pod_namespace_positions(namespace, &peers.namespace_index, position) {
+        Some((mut positions, named)) => {
+            positions.extend(named);
             positions.sort_unstable();
             positions.dedup();
             positions

@@ -28,7 +28,7 @@ use crate::connectivity::{Engine, Member};
 use crate::model::Direction;
 use crate::model::Labels;
 use crate::semantics::decide::{SidePolicies, Walk};
-use crate::semantics::traffic::{Action, CompiledRule, Endpoint, Match, PodNamespaces};
+use crate::semantics::traffic::{Action, CompiledRule, Endpoint, Match};
 use crate::semantics::LabelIndex;
 use crate::semantics::{ConnSet, PolicyId, RuleRef};
 
@@ -187,21 +187,11 @@ impl<'a> View<'a> {
         rule: &CompiledRule,
         policy_namespace: &str,
     ) -> Option<(Vec<usize>, Vec<usize>)> {
-        let scopes = rule.pod_namespaces(policy_namespace)?;
-        let (mut by_labels, mut named) = (Vec::new(), Vec::new());
-        for scope in scopes {
-            match scope {
-                PodNamespaces::Labels(selector) => {
-                    by_labels.extend(self.namespace_index.matching(selector))
-                }
-                PodNamespaces::Named(name) => named.extend(
-                    self.namespaces
-                        .binary_search_by(|(ns, _)| (*ns).cmp(name))
-                        .ok(),
-                ),
-            }
-        }
-        Some((by_labels, named))
+        rule.pod_namespace_positions(policy_namespace, &self.namespace_index, |name| {
+            self.namespaces
+                .binary_search_by(|(ns, _)| (*ns).cmp(name))
+                .ok()
+        })
     }
 
     /// How many pod shapes workload `w` has that some policy tells apart.

@@ -15,7 +15,7 @@ use crate::model::{
 
 use super::calico::CalicoEnd;
 use super::cilium_selector::{EndpointSelector, Identity, Scope};
-use super::{ConnSet, Selector};
+use super::{ConnSet, LabelIndex, Selector};
 
 /// One end of a connection.
 #[derive(Debug, Clone, Copy)]
@@ -547,6 +547,25 @@ impl CompiledRule {
             }
         }
         Some(out)
+    }
+
+    /// The namespaces where the rule may match pods, as [`CompiledRule::pod_namespaces`] says,
+    /// by position: those `index` (the namespaces' labels, by position) finds by label, and
+    /// those named (`position` of a name); unsorted, `None` when the peers do not say.
+    pub fn pod_namespace_positions(
+        &self,
+        policy_namespace: &str,
+        index: &LabelIndex<'_>,
+        position: impl Fn(&str) -> Option<usize>,
+    ) -> Option<(Vec<usize>, Vec<usize>)> {
+        let (mut by_labels, mut named) = (Vec::new(), Vec::new());
+        for scope in self.pod_namespaces(policy_namespace)? {
+            match scope {
+                PodNamespaces::Labels(selector) => by_labels.extend(index.matching(selector)),
+                PodNamespaces::Named(name) => named.extend(position(name)),
+            }
+        }
+        Some((by_labels, named))
     }
 
     /// Selectors on a pod's own labels such that every pod the rule may match (`peer_match`
