@@ -320,14 +320,14 @@ impl Default for AnonymousPod {
 impl Coverage {
     /// Evaluates every workload, hostNetwork pods as their nodes. `include_policy` decides
     /// which policies count (invalid ones, for instance, never reach a cluster).
-    pub fn evaluate(inventory: &Inventory, include_policy: impl Fn(usize) -> bool) -> Self {
+    pub fn evaluate(inventory: &Inventory, include_policy: impl Fn(usize) -> bool + Sync) -> Self {
         Self::evaluate_with(inventory, include_policy, HostNetwork::default())
     }
 
     /// Evaluates every workload, hostNetwork pods as `host_network` says.
     pub fn evaluate_with(
         inventory: &Inventory,
-        include_policy: impl Fn(usize) -> bool,
+        include_policy: impl Fn(usize) -> bool + Sync,
         host_network: HostNetwork,
     ) -> Self {
         // Cluster-scoped policies their CRD refuses never reach a cluster, and Cilium enforces

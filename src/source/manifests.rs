@@ -234,7 +234,7 @@ pub fn load(inputs: &[Input], options: &ManifestOptions) -> Result<Inventory, Er
         .iter()
         .map(read_input)
         .collect::<Result<Vec<_>, _>>()?;
-    let per_document = parse_jobs(&jobs(&loaded), options)?;
+    let per_document = parse_loaded(&loaded, Vec::new(), options)?;
     if per_document.iter().all(Vec::is_empty) {
         return Err(nothing_read(&loaded));
     }
@@ -253,9 +253,7 @@ pub fn load_with(
         .iter()
         .map(read_input)
         .collect::<Result<Vec<_>, _>>()?;
-    let mut all = jobs(&loaded);
-    all.extend(rendered_jobs(rendered));
-    let per_document = parse_jobs(&all, options)?;
+    let per_document = parse_loaded(&loaded, rendered_jobs(rendered), options)?;
     if per_document.iter().all(Vec::is_empty) {
         return Err(match (loaded.as_slice(), rendered) {
             (_, []) => nothing_read(&loaded),
@@ -326,7 +324,7 @@ pub fn rendered_jobs(rendered: &[Rendered]) -> Vec<Job<'_>> {
 /// Builds the inventory of inputs already read (a Git revision's files). Nothing at all is
 /// an inventory too: the base of a change that adds every manifest.
 pub fn load_read(loaded: &[Loaded], options: &ManifestOptions) -> Result<Inventory, Error> {
-    let per_document = parse_jobs(&jobs(loaded), options)?;
+    let per_document = parse_loaded(loaded, Vec::new(), options)?;
     // Straight from the documents' lists: one flat list first would be one more copy of every
     // object.
     Ok(inventory_of_documents(per_document))
@@ -365,6 +363,12 @@ pub struct Job<'a> {
 /// The documents of loaded inputs, as parse jobs.
 pub fn jobs(loaded: &[Loaded]) -> Vec<Job<'_>> {
     let mut jobs = Vec::new();
+    for_each_job(loaded, &mut |job| jobs.push(job));
+    jobs
+}
+
+/// Hands each document of loaded inputs to `send` as a parse job, in input order.
+fn for_each_job<'a>(loaded: &'a [Loaded], send: &mut dyn FnMut(Job<'a>)) {
     for input in loaded {
         if input.text.trim_start().starts_with('{') {
             let doc = Document {
@@ -373,33 +377,79 @@ pub fn jobs(loaded: &[Loaded]) -> Vec<Job<'_>> {
                 line: 1,
                 marker: None,
             };
-            jobs.push(Job {
+            send(Job {
                 file: input.name.clone(),
                 doc,
                 json: true,
                 line_base: 0,
             });
         } else {
-            jobs.extend(
-                documents::split_keeping(&input.text, |d| !d.is_blank())
-                    .into_iter()
-                    .map(|doc| {
-                        // `helm template` output: findings name the template, as post-render's.
-                        let (file, line_base) = match super::helm::source_comment(&doc) {
-                            Some((template, line)) => (Arc::from(template), line),
-                            None => (input.name.clone(), 0),
-                        };
-                        Job {
-                            file,
-                            doc,
-                            json: false,
-                            line_base,
-                        }
-                    }),
-            );
+            // Handed over as they are found; none is kept in the split's own list.
+            documents::split_keeping(&input.text, |doc| {
+                if !doc.is_blank() {
+                    // `helm template` output: findings name the template, as post-render's.
+                    let (file, line_base) = match super::helm::source_comment(doc) {
+                        Some((template, line)) => (Arc::from(template), line),
+                        None => (input.name.clone(), 0),
+                    };
+                    send(Job {
+                        file,
+                        doc: *doc,
+                        json: false,
+                        line_base,
+                    });
+                }
+                false
+            });
         }
     }
-    jobs
+}
+
+/// Splits loaded inputs (then `extra` jobs) into documents and parses them, as
+/// [`parse_jobs`] does: the parse starts on the other cores while the inputs are still being
+/// split, which on one large stream took a core for 30-40 ms before any parse began.
+pub fn parse_loaded<'a>(
+    loaded: &'a [Loaded],
+    extra: Vec<Job<'a>>,
+    options: &ManifestOptions,
+) -> Result<Vec<Vec<Parsed>>, Error> {
+    /// Documents per parallel task: enough to make a task worth its cost, few enough that
+    /// the cores finish together.
+    const BATCH: usize = 256;
+    type Batch = Vec<Result<Vec<Parsed>, Error>>;
+    let done: std::sync::Mutex<Vec<(usize, Batch)>> = Default::default();
+    rayon::scope(|scope| {
+        let done = &done;
+        let mut batches = 0;
+        let mut send = |batch: Vec<Job<'a>>| {
+            let index = batches;
+            batches += 1;
+            scope.spawn(move |_| {
+                let parsed: Batch = batch.iter().map(|job| parse_job(job, options)).collect();
+                done.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push((index, parsed));
+            });
+        };
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut add = |job: Job<'a>| {
+            batch.push(job);
+            if batch.len() == BATCH {
+                send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            }
+        };
+        for_each_job(loaded, &mut add);
+        extra.into_iter().for_each(&mut add);
+        if !batch.is_empty() {
+            send(batch);
+        }
+    });
+    let mut done = done
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    done.sort_unstable_by_key(|(index, _)| *index);
+    // The first error in input order wins, so messages do not depend on thread timing.
+    done.into_iter().flat_map(|(_, parsed)| parsed).collect()
 }
 
 /// Parses loaded inputs, documents in parallel, objects in input order. The first error in
@@ -419,23 +469,25 @@ pub fn parse_jobs(jobs: &[Job<'_>], options: &ManifestOptions) -> Result<Vec<Vec
     let results: Vec<Result<Vec<Parsed>, Error>> = jobs
         .par_iter()
         .with_min_len(64)
-        .map(|job| {
-            let ctx = DocContext {
-                file: &job.file,
-                doc: &job.doc,
-                default_namespace: &options.default_namespace,
-                line_base: job.line_base,
-                skip_helm_hooks: options.skip_helm_hooks,
-                content_line: job.doc.content_line(),
-            };
-            if job.json {
-                parse_json(ctx)
-            } else {
-                parse_yaml_document(ctx)
-            }
-        })
+        .map(|job| parse_job(job, options))
         .collect();
     results.into_iter().collect()
+}
+
+fn parse_job(job: &Job<'_>, options: &ManifestOptions) -> Result<Vec<Parsed>, Error> {
+    let ctx = DocContext {
+        file: &job.file,
+        doc: &job.doc,
+        default_namespace: &options.default_namespace,
+        line_base: job.line_base,
+        skip_helm_hooks: options.skip_helm_hooks,
+        content_line: job.doc.content_line(),
+    };
+    if job.json {
+        parse_json(ctx)
+    } else {
+        parse_yaml_document(ctx)
+    }
 }
 
 /// JSON input (`kubectl get -o json`), possibly several concatenated objects. serde_json is much
