@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::json_findings;
 use super::json_workloads::{self, RefTexts};
 use super::pretty::Nested;
 use crate::report::Report;
@@ -53,8 +54,8 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         match name {
             "namespaces" => array(&report.namespaces, out, serialized)?,
             "workloads" => array(&report.workloads, out, json_workloads::write)?,
-            "findings" => array(&report.findings, out, serialized)?,
-            _ => array(&report.suppressed, out, serialized)?,
+            "findings" => array(&report.findings, out, json_findings::write)?,
+            _ => array(&report.suppressed, out, json_findings::write)?,
         }
         rest = &after[2..];
     }
@@ -139,6 +140,16 @@ mod tests {
         // Every list in use, and text that needs escaping.
         report.suppressed = report.findings[..3].to_vec();
         report.suppressed[0].message = "a \"quoted\"\nline\tand \u{1F512}".into();
+        // The findings are written by hand (json_findings): every optional field both ways.
+        report.suppressed[0].suppression_reason = Some("not \"ours\"".into());
+        report.suppressed[1].cluster = Some("kind-a".into());
+        report.suppressed[1].namespace = None;
+        report.suppressed[2].file = None;
+        report.suppressed[2].line = None;
+        assert!(report
+            .findings
+            .iter()
+            .any(|f| f.file.is_some() && f.line.is_some()));
         report.notes = vec!["a note".into()];
         report.generated = vec![serde_json::json!({"kind": "NetworkPolicy", "spec": {}})];
         let (serde, ours) = both(&report);

@@ -17,7 +17,7 @@ use crate::report::{DecidedBy, Isolation, PolicyRefEntry, WorkloadEntry};
 
 /// Indentation of the workload entries' fields: they sit two levels deep (in the list, in the
 /// report), their fields one level deeper.
-const FIELD: &[u8] = b"\n      ";
+pub(super) const FIELD: &[u8] = b"\n      ";
 /// The fields of `ingress` and `egress`.
 const ISOLATION_FIELD: &[u8] = b"\n        ";
 /// The items of `policies` and `policyRefs`.
@@ -195,7 +195,7 @@ fn isolation(v: &Isolation, out: &mut Vec<u8>, refs: &mut RefTexts) -> io::Resul
 }
 
 /// `"name": ` on its own line at the given indentation.
-fn key(out: &mut Vec<u8>, indent: &[u8], name: &str, first: bool) {
+pub(super) fn key(out: &mut Vec<u8>, indent: &[u8], name: &str, first: bool) {
     if !first {
         out.push(b',');
     }
@@ -218,7 +218,7 @@ fn field<T: Serialize + ?Sized>(
 }
 
 /// A scalar as serde_json writes it, which is the same in the compact and the pretty format.
-fn compact<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> io::Result<()> {
+pub(super) fn compact<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> io::Result<()> {
     serde_json::to_writer(&mut *out, value).map_err(io::Error::other)
 }
 

@@ -6,6 +6,7 @@ pub mod explain;
 pub mod graph;
 pub mod html;
 pub mod json;
+mod json_findings;
 mod json_workloads;
 pub mod junit;
 mod markup;
