@@ -1,9 +1,11 @@
 //! NPC001 uncovered-workload: a workload that is not isolated for ingress and/or egress, so any
 //! pod (or address) can reach it, or it can reach anything.
 
+use rayon::prelude::*;
+
 use crate::model::{Direction, Workload};
 use crate::report::{Finding, Severity};
-use crate::semantics::{Coverage, DirectionVerdict, WorkloadVerdict};
+use crate::semantics::{Coverage, DirectionVerdict, Isolation, WorkloadVerdict};
 
 use super::{Context, Rule};
 use crate::text::plural;
@@ -25,21 +27,27 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    ctx.inventory
-        .workloads
-        .iter()
+    (ctx.inventory.workloads.par_iter())
         .zip(&ctx.coverage.workloads)
         .filter(|(w, v)| !ctx.coverage.on_node_network(w) && !v.covered())
-        .map(|(w, v)| finding(ctx, w, v))
+        .map_init(Reasons::default, |reasons, (w, v)| {
+            finding(ctx, w, v, reasons)
+        })
         .collect()
 }
 
-fn finding(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict) -> Finding {
+/// The reasons the layers beyond NetworkPolicies give, by what they depend on: the shared
+/// layer detail ([`crate::semantics::DirectionVerdict::layers_key`]), the isolation, the
+/// direction and whether NetworkPolicies isolate it. Workloads under the same policies share
+/// them; naming those policies again for each of 100,000 workloads was most of this check.
+type Reasons = foldhash::HashMap<(usize, Isolation, Direction, bool), Option<String>>;
+
+fn finding(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict, cache: &mut Reasons) -> Finding {
     let open: Vec<Direction> = Direction::BOTH
         .into_iter()
         .filter(|d| !v.direction(*d).isolated)
         .collect();
-    let reasons: Vec<String> = open.iter().map(|d| reason(ctx, w, v, *d)).collect();
+    let reasons: Vec<String> = open.iter().map(|d| reason(ctx, w, v, *d, cache)).collect();
     let subject = format!("{} {}/{}", w.kind, w.namespace, w.name);
     let message = if reasons.len() == 2 && reasons[0] == reasons[1] {
         format!(
@@ -102,16 +110,26 @@ fn finding(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict) -> Finding {
 }
 
 /// Why the workload is open in this direction.
-fn reason(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict, d: Direction) -> String {
+fn reason(
+    ctx: &Context<'_>,
+    w: &Workload,
+    v: &WorkloadVerdict,
+    d: Direction,
+    cache: &mut Reasons,
+) -> String {
     let coverage: &Coverage = ctx.coverage;
-    if let Some(tiers) = tier_reason(ctx, v.direction(d)) {
-        return tiers;
-    }
-    if let Some(cilium) = cilium_reason(ctx, v.direction(d), d) {
-        return cilium;
-    }
-    if let Some(calico) = calico_reason(ctx, v.direction(d)) {
-        return calico;
+    let verdict = v.direction(d);
+    // Without a detail, none of the layers beyond NetworkPolicies takes part.
+    if let Some(id) = verdict.layers_key() {
+        let key = (id, verdict.isolation, d, verdict.network_isolated());
+        let layered = cache.entry(key).or_insert_with(|| {
+            tier_reason(ctx, verdict)
+                .or_else(|| cilium_reason(ctx, verdict, d))
+                .or_else(|| calico_reason(ctx, verdict))
+        });
+        if let Some(reason) = layered {
+            return reason.clone();
+        }
     }
     let in_namespace = coverage.policy_count(&w.namespace);
     if in_namespace == 0 && !ctx.inventory.calico_policies.is_empty() {

@@ -164,6 +164,13 @@ impl DirectionVerdict {
         }
     }
 
+    /// The same number for directions that share their layers' detail (one shared value per
+    /// distinct content), `None` without one: what is worked out from the detail alone can be
+    /// kept by it.
+    pub fn layers_key(&self) -> Option<usize> {
+        self.layers.as_ref().map(|l| Arc::as_ptr(l) as usize)
+    }
+
     /// Whether NetworkPolicies isolate the pod in this direction (the NetworkPolicy tier
     /// decides everything the Admin tier leaves).
     pub fn network_isolated(&self) -> bool {
