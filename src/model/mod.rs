@@ -423,6 +423,16 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// The namespace of every namespaced object (workloads and policies of each kind), in
+    /// list order, repeated: namespaces are also named by the objects in them, not only by
+    /// their own objects.
+    pub fn object_namespaces(&self) -> impl Iterator<Item = &str> {
+        (self.workloads.iter().map(|w| w.namespace.as_str()))
+            .chain(self.policies.iter().map(|p| p.namespace.as_str()))
+            .chain((self.cilium_policies.iter()).filter_map(|p| p.namespace.as_deref()))
+            .chain((self.calico_policies.iter()).filter_map(|p| p.namespace.as_deref()))
+    }
+
     /// The objects of [`Inventory::ignored_policies`], counted by [`IgnoredPolicy::kind_key`].
     pub fn ignored_policy_counts(&self) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();

@@ -828,24 +828,7 @@ fn namespace_labels(inventory: &Inventory) -> HashMap<String, Labels> {
             (n.name.clone(), labels)
         })
         .collect();
-    let seen = inventory
-        .workloads
-        .iter()
-        .map(|w| w.namespace.as_str())
-        .chain(inventory.policies.iter().map(|p| p.namespace.as_str()))
-        .chain(
-            inventory
-                .cilium_policies
-                .iter()
-                .filter_map(|p| p.namespace.as_deref()),
-        )
-        .chain(
-            inventory
-                .calico_policies
-                .iter()
-                .filter_map(|p| p.namespace.as_deref()),
-        );
-    for ns in seen {
+    for ns in inventory.object_namespaces() {
         if !namespace_labels.contains_key(ns) {
             namespace_labels.insert(ns.to_owned(), Namespace::implicit(ns).labels);
         }

@@ -92,25 +92,10 @@ pub struct Merged {
 
 /// The namespaces the manifests name objects in.
 pub fn touched(inventory: &Inventory) -> BTreeSet<String> {
-    inventory
-        .workloads
-        .iter()
-        .map(|w| w.namespace.clone())
-        .chain(inventory.policies.iter().map(|p| p.namespace.clone()))
-        .chain(inventory.namespaces.iter().map(|n| n.name.clone()))
-        .chain(
-            inventory
-                .cilium_policies
-                .iter()
-                .filter_map(|p| p.namespace.clone()),
-        )
-        .chain(
-            inventory
-                .calico_policies
-                .iter()
-                .filter_map(|p| p.namespace.clone()),
-        )
+    (inventory.object_namespaces())
+        .chain(inventory.namespaces.iter().map(|n| n.name.as_str()))
         .filter(|n| !n.is_empty())
+        .map(str::to_owned)
         .collect()
 }
 
