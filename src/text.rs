@@ -17,3 +17,13 @@ pub fn thousands(n: u64) -> String {
     }
     out
 }
+
+/// The pieces one after the other, in a string allocated once: for the messages written for
+/// each of 100,000 workloads, where `format!` spent more on its machinery than on the text.
+pub fn concat(pieces: &[&str]) -> String {
+    let mut out = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+    for piece in pieces {
+        out.push_str(piece);
+    }
+    out
+}

@@ -48,56 +48,85 @@ fn finding(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict, cache: &mut Rea
         .filter(|d| !v.direction(*d).isolated)
         .collect();
     let reasons: Vec<String> = open.iter().map(|d| reason(ctx, w, v, *d, cache)).collect();
-    let subject = format!("{} {}/{}", w.kind, w.namespace, w.name);
-    let message = if reasons.len() == 2 && reasons[0] == reasons[1] {
-        format!(
-            "{subject} is not isolated for ingress or egress: {}",
-            reasons[0]
-        )
-    } else if reasons.len() == 2 {
-        format!(
-            "{subject} is not isolated for ingress ({}) or egress ({})",
-            reasons[0], reasons[1]
-        )
-    } else {
-        format!(
-            "{subject} is not isolated for {}: {}",
+    let (kind, ns, name) = (w.kind.as_str(), w.namespace.as_str(), w.name.as_str());
+    let message = match (open.as_slice(), reasons.as_slice()) {
+        ([_, _], [a, b]) if a == b => crate::text::concat(&[
+            kind,
+            " ",
+            ns,
+            "/",
+            name,
+            " is not isolated for ingress or egress: ",
+            a,
+        ]),
+        ([_, _], [a, b]) => crate::text::concat(&[
+            kind,
+            " ",
+            ns,
+            "/",
+            name,
+            " is not isolated for ingress (",
+            a,
+            ") or egress (",
+            b,
+            ")",
+        ]),
+        _ => crate::text::concat(&[
+            kind,
+            " ",
+            ns,
+            "/",
+            name,
+            " is not isolated for ",
             open[0].lower(),
-            reasons[0]
-        )
+            ": ",
+            &reasons[0],
+        ]),
     };
-    let types: Vec<&str> = open.iter().map(|d| d.as_str()).collect();
+    // Directions as `policyTypes` and Cilium's sections name them: one, or both in this order.
+    let both = open.len() == 2;
     let cilium_cluster = !ctx.inventory.cilium_policies.is_empty();
     let remediation = if cilium_cluster && v.selected_by.is_empty() {
         // Cilium policies are what this input writes: the fix in their form.
-        let sections: Vec<String> = open
-            .iter()
-            .map(|d| format!("{}: [{{}}]", d.lower()))
-            .collect();
-        format!(
-            "Add a CiliumNetworkPolicy default deny to namespace {ns} (endpointSelector: {{}}, {s}) \
-             and Cilium policies that allow only the traffic {name} needs \
-             (`generate --policy-format cilium` writes them).",
-            ns = w.namespace,
-            s = sections.join(", "),
-            name = w.name,
-        )
+        let sections = if both {
+            "ingress: [{}], egress: [{}]"
+        } else if open[0] == Direction::Ingress {
+            "ingress: [{}]"
+        } else {
+            "egress: [{}]"
+        };
+        crate::text::concat(&[
+            "Add a CiliumNetworkPolicy default deny to namespace ",
+            ns,
+            " (endpointSelector: {}, ",
+            sections,
+            ") and Cilium policies that allow only the traffic ",
+            name,
+            " needs (`generate --policy-format cilium` writes them).",
+        ])
     } else if v.selected_by.is_empty() {
-        format!(
-            "Add a default deny to namespace {ns} (podSelector: {{}}, policyTypes: [{t}], no rules) \
-             and NetworkPolicies that allow only the traffic {name} needs.",
-            ns = w.namespace,
-            t = types.join(", "),
-            name = w.name,
-        )
+        crate::text::concat(&[
+            "Add a default deny to namespace ",
+            ns,
+            " (podSelector: {}, policyTypes: [",
+            if both { "Ingress, Egress" } else { open[0].as_str() },
+            "], no rules) and NetworkPolicies that allow only the traffic ",
+            name,
+            " needs.",
+        ])
     } else {
-        format!(
-            "List {t} in the policyTypes of a policy that selects {name} (with the rules it needs), \
-             or add a default deny for {t} to namespace {ns}.",
-            t = types.join(" and "),
-            name = w.name,
-            ns = w.namespace,
-        )
+        let t = if both { "Ingress and Egress" } else { open[0].as_str() };
+        crate::text::concat(&[
+            "List ",
+            t,
+            " in the policyTypes of a policy that selects ",
+            name,
+            " (with the rules it needs), or add a default deny for ",
+            t,
+            " to namespace ",
+            ns,
+            ".",
+        ])
     };
     RULE.finding(
         &w.namespace,
