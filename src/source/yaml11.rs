@@ -196,6 +196,16 @@ pub fn maybe_not_string(s: &str) -> bool {
 
 /// Whether serde_norway resolves a plain scalar as a number.
 fn yaml12_number(s: &str) -> bool {
+    // Every form below starts with a digit, a sign or a dot (Rust's float parser also reads
+    // `inf`, `nan` and `infinity`, which are not finite): names and label values are turned
+    // away here rather than by two failed number parses each.
+    if !s
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.'))
+    {
+        return false;
+    }
     let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
     let leading_zero = unsigned.len() > 1
         && unsigned.starts_with('0')
@@ -842,6 +852,17 @@ mod tests {
         }
         for s in ["web", "nginx:1.2", "_80", "2001-12-14", "TCP", "Ingress"] {
             assert!(!maybe_not_string(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn numbers_as_serde_norway_resolves_them() {
+        for s in [".inf", "-.Inf", ".NaN", "+1", "-0x1f", ".5", "1e3", "0o17", "0b1"] {
+            assert!(yaml12_number(s), "{s}");
+        }
+        // Rust's float parser reads the first three, as infinite or not a number.
+        for s in ["inf", "NaN", "infinity", "e5", "x1", "", "web", "0123", "-"] {
+            assert!(!yaml12_number(s), "{s}");
         }
     }
 
