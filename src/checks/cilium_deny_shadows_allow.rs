@@ -11,7 +11,7 @@
 //! named ports resolve on the pod itself); only pods with a deny rule cost anything, and deny
 //! rules are few.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use foldhash::HashMap as FastMap;
 use std::net::IpAddr;
@@ -78,7 +78,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     // pod to work it out on: a pair gives the same answer for every pod with the same ports.
     // Every pair is worked out, in parallel, before any is looked up, so that which pod it is
     // worked out on, and whether an earlier deny already shadows the allow, cannot change it.
-    let mut classes: HashMap<Ports<'_>, PortClass> = HashMap::new();
+    let mut classes: FastMap<Ports<'_>, PortClass> = FastMap::default();
     // Pods under the same policies share their rules, and so their answers: each group of
     // them is worked out once (100,000 pods come in a few thousand groups). A direction's
     // Cilium list is one shared value per distinct content, so its address tells lists apart.
