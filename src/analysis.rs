@@ -384,7 +384,7 @@ fn overview(
             // The NetworkPolicy tier decides first for its pods; a tier's deny counts only
             // where no NetworkPolicy default deny does.
             let by = |d: Direction, np: bool| {
-                let first = policy_names_in(inventory, &coverage, ns, d);
+                let first = policy_names_in(inventory, coverage, ns, d);
                 if np {
                     Some(crate::report::DecidedBy {
                         layer: "NetworkPolicy".into(),
@@ -761,8 +761,7 @@ impl<'a> PolicyRefs<'a> {
                 ids.dedup_by_key(|&mut (rank, _)| rank);
                 ids.iter().map(|&(_, id)| self.get(id)).collect()
             };
-        self.lists().entry(key).or_insert(list)
-            .clone()
+        self.lists().entry(key).or_insert(list).clone()
     }
 
     /// The sorted, distinct names of the NetworkPolicies `policies` (indexes), built once per

@@ -109,13 +109,21 @@ fn finding(ctx: &Context<'_>, w: &Workload, v: &WorkloadVerdict, cache: &mut Rea
             "Add a default deny to namespace ",
             ns,
             " (podSelector: {}, policyTypes: [",
-            if both { "Ingress, Egress" } else { open[0].as_str() },
+            if both {
+                "Ingress, Egress"
+            } else {
+                open[0].as_str()
+            },
             "], no rules) and NetworkPolicies that allow only the traffic ",
             name,
             " needs.",
         ])
     } else {
-        let t = if both { "Ingress and Egress" } else { open[0].as_str() };
+        let t = if both {
+            "Ingress and Egress"
+        } else {
+            open[0].as_str()
+        };
         crate::text::concat(&[
             "List ",
             t,

@@ -601,7 +601,7 @@ pub fn inventory_of_documents(mut documents: Vec<Vec<Parsed>>) -> Inventory {
 /// The runs' workloads in one list, in order, moved on every core (one core moving 100,000
 /// of them onto fresh pages was a pause of every other); each run's rest, with the position of
 /// its first workload.
-fn joined_workloads(runs: Vec<Run>) -> (Vec<Workload>, Vec<(usize, Vec<Owned>, Vec<Parsed>)>) {
+fn joined_workloads(runs: Vec<Run>) -> (Vec<Workload>, Vec<RunRest>) {
     let total = runs.iter().map(|r| r.0.len()).sum();
     let mut workloads: Vec<Workload> = Vec::with_capacity(total);
     let mut slots = &mut workloads.spare_capacity_mut()[..total];
@@ -630,6 +630,9 @@ fn joined_workloads(runs: Vec<Run>) -> (Vec<Workload>, Vec<(usize, Vec<Owned>, V
 /// A run of documents' workloads, the ownerReferences of those that have them (by position in
 /// the run) and the other objects.
 type Run = (Vec<Workload>, Vec<Owned>, Vec<Parsed>);
+
+/// A run once its workloads are in the inventory's list: where they start there, and the rest.
+type RunRest = (usize, Vec<Owned>, Vec<Parsed>);
 
 /// A workload's position and the `(kind, name)` of its ownerReferences.
 type Owned = (usize, Vec<(String, String)>);

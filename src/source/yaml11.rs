@@ -857,7 +857,9 @@ mod tests {
 
     #[test]
     fn numbers_as_serde_norway_resolves_them() {
-        for s in [".inf", "-.Inf", ".NaN", "+1", "-0x1f", ".5", "1e3", "0o17", "0b1"] {
+        for s in [
+            ".inf", "-.Inf", ".NaN", "+1", "-0x1f", ".5", "1e3", "0o17", "0b1",
+        ] {
             assert!(yaml12_number(s), "{s}");
         }
         // Rust's float parser reads the first three, as infinite or not a number.
