@@ -20,6 +20,7 @@ pub mod error;
 pub mod fleet;
 pub mod generate;
 pub mod in_cluster;
+pub mod lists;
 pub mod manpage;
 pub mod model;
 pub mod output;

@@ -93,72 +93,62 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     // With cluster-scoped tiers or Cilium policies the layered walk decides (point 12). Its
     // answer depends only on the policies that select the workload, which most workloads share:
     // walked once per distinct set (100,000 walks under 200 cluster-scoped policies were a
-    // quarter of a run). Each workload's side is numbered as it is met, so that its answer is
-    // found by position (sorting 100,000 keys, then hashing each again, cost more than the
-    // walks).
-    let mut numbers: foldhash::HashMap<SideKey<'_>, u32> = Default::default();
-    let mut sides: Vec<&crate::semantics::DirectionVerdict> = Vec::new();
-    let side_of: Vec<u32> = (ctx.inventory.workloads.iter())
-        .zip(&ctx.coverage.workloads)
-        .map(|(w, v)| {
-            if !isolated(v, w) || !layered(&v.egress) {
-                return u32::MAX;
-            }
-            *numbers
-                .entry((&v.egress.policies, v.egress.layers_key()))
-                .or_insert_with(|| {
-                    sides.push(&v.egress);
-                    (sides.len() - 1) as u32
+    // quarter of a run), the first time a core meets it. Numbering the sets first, on one
+    // core, kept the other idle at the end of the checks.
+    let walked: std::sync::Mutex<foldhash::HashMap<SideKey<'_>, Vec<Protocol>>> =
+        Default::default();
+    let walk = |e: &crate::semantics::DirectionVerdict| -> Vec<Protocol> {
+        let mut side = ctx.coverage.side(
+            &e.policies,
+            e.cluster(),
+            e.cilium(),
+            e.cilium_default_deny(),
+        );
+        side.calico = e.calico().to_vec();
+        side.calico_local = e.calico_local().to_vec();
+        protocols
+            .into_iter()
+            .filter(|&protocol| {
+                !destinations.iter().any(|d| {
+                    ctx.coverage
+                        .set
+                        .decide(
+                            &side,
+                            crate::model::Direction::Egress,
+                            d,
+                            d,
+                            &crate::semantics::ConnSet::range(protocol, 53, 53),
+                            crate::semantics::decide::Walk::default(),
+                        )
+                        .allowed
+                        .contains(protocol, 53)
                 })
-        })
-        .collect();
-    drop(numbers);
-    let missing_by_side: Vec<Vec<Protocol>> = sides
-        .into_par_iter()
-        .map(|e| {
-            let mut side = ctx.coverage.side(
-                &e.policies,
-                e.cluster(),
-                e.cilium(),
-                e.cilium_default_deny(),
-            );
-            side.calico = e.calico().to_vec();
-            side.calico_local = e.calico_local().to_vec();
-            protocols
-                .into_iter()
-                .filter(|&protocol| {
-                    !destinations.iter().any(|d| {
-                        ctx.coverage
-                            .set
-                            .decide(
-                                &side,
-                                crate::model::Direction::Egress,
-                                d,
-                                d,
-                                &crate::semantics::ConnSet::range(protocol, 53, 53),
-                                crate::semantics::decide::Walk::default(),
-                            )
-                            .allowed
-                            .contains(protocol, 53)
-                    })
-                })
-                .collect()
-        })
-        .collect();
+            })
+            .collect()
+    };
+    let lock = || walked.lock().unwrap_or_else(|e| e.into_inner());
     (ctx.inventory.workloads.par_iter())
         .zip(&ctx.coverage.workloads)
-        .zip(&side_of)
-        .filter(|((w, v), _)| isolated(v, w))
-        .filter_map(|((w, v), &side)| {
-            let missing: Vec<Protocol> = if side == u32::MAX {
+        .filter(|(w, v)| isolated(v, w))
+        .filter_map(|(w, v)| {
+            let e = &v.egress;
+            let missing: Vec<Protocol> = if !layered(e) {
                 (0..protocols.len())
-                    .filter(|&p| !v.egress.policies.iter().any(|&i| allowed[i][p]))
+                    .filter(|&p| !e.policies.iter().any(|&i| allowed[i][p]))
                     .map(|p| protocols[p])
                     .collect()
             } else {
-                missing_by_side[side as usize].clone()
+                let key = (e.policies.as_slice(), e.layers_key());
+                // Walked outside the lock: another core may walk the same set meanwhile,
+                // for the same answer.
+                let known = lock().get(&key).cloned();
+                known.unwrap_or_else(|| {
+                    let missing = walk(e);
+                    lock().insert(key, missing.clone());
+                    missing
+                })
             };
-            (!missing.is_empty()).then(|| finding(ctx, w, &v.egress, &missing))
+            (!missing.is_empty()).then(|| finding(ctx, w, e, &missing))
         })
         .collect()
 }

@@ -685,12 +685,8 @@ pub fn run_enabled(ctx: &Context<'_>, enabled: impl Fn(&str) -> bool + Sync) -> 
         .filter(|(rule, _)| enabled(rule.id))
         .map(|(_, check)| check(ctx))
         .collect();
-    // Moved, not cloned as `concat` would: 70,000 findings of nine strings each on a large run.
-    let mut all = Vec::with_capacity(per_check.iter().map(Vec::len).sum());
-    for findings in per_check {
-        all.extend(findings);
-    }
-    all
+    // Moved, not cloned as `concat` would: 100,000 findings of nine strings each on a large run.
+    crate::lists::concat(per_check)
 }
 
 #[cfg(test)]

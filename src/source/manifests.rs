@@ -570,7 +570,16 @@ pub fn inventory_of_documents(mut documents: Vec<Vec<Parsed>>) -> Inventory {
         .collect();
     drop(documents);
     let mut inventory = Inventory::default();
-    let (mut workloads, runs) = joined_workloads(runs);
+    let mut base = 0;
+    let (lists, runs): (Vec<Vec<Workload>>, Vec<RunRest>) = runs
+        .into_iter()
+        .map(|(workloads, owners, others)| {
+            let start = base;
+            base += workloads.len();
+            (workloads, (start, owners, others))
+        })
+        .unzip();
+    let mut workloads = crate::lists::concat(lists);
     let mut owners: Vec<Owned> = Vec::new();
     let mut namespaces: BTreeMap<String, Namespace> = BTreeMap::new();
     for (base, run_owners, others) in runs {
@@ -596,35 +605,6 @@ pub fn inventory_of_documents(mut documents: Vec<Vec<Parsed>>) -> Inventory {
     inventory.pod_owners = fold_owners(&mut workloads, &owners);
     inventory.workloads = workloads;
     inventory
-}
-
-/// The runs' workloads in one list, in order, moved on every core (one core moving 100,000
-/// of them onto fresh pages was a pause of every other); each run's rest, with the position of
-/// its first workload.
-fn joined_workloads(runs: Vec<Run>) -> (Vec<Workload>, Vec<RunRest>) {
-    let total = runs.iter().map(|r| r.0.len()).sum();
-    let mut workloads: Vec<Workload> = Vec::with_capacity(total);
-    let mut slots = &mut workloads.spare_capacity_mut()[..total];
-    let mut moves = Vec::with_capacity(runs.len());
-    let mut rest = Vec::with_capacity(runs.len());
-    let mut base = 0;
-    for (run, owners, others) in runs {
-        let (these, after) = std::mem::take(&mut slots).split_at_mut(run.len());
-        slots = after;
-        rest.push((base, owners, others));
-        base += run.len();
-        moves.push((these, run));
-    }
-    moves.into_par_iter().for_each(|(slots, run)| {
-        for (slot, w) in slots.iter_mut().zip(run) {
-            slot.write(w);
-        }
-    });
-    // SAFETY: the runs' slots split the first `total` slots of the capacity between them, each
-    // slot in one run's share, and every share was as long as its run: each slot was written
-    // once, above, before this point is reached.
-    unsafe { workloads.set_len(total) };
-    (workloads, rest)
 }
 
 /// A run of documents' workloads, the ownerReferences of those that have them (by position in
