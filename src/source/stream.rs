@@ -915,7 +915,7 @@ pub fn convert(
             &kind,
         ))]);
     }
-    let meta = obj.metadata.unwrap_or_default();
+    let mut meta = obj.metadata.unwrap_or_default();
     if ctx.skip_helm_hooks
         && meta
             .annotations
@@ -1013,8 +1013,9 @@ pub fn convert(
         Class::IgnoredPolicy { .. } | Class::Other => unreachable!("returned above"),
         Class::Workload(kind) => {
             let (labels, host_network, ports, pods, service_account) = match kind {
+                // Taken, not copied: the object is read for nothing else that needs them.
                 WorkloadKind::Pod => (
-                    labels_or_empty(meta.labels.as_ref()),
+                    meta.labels.take().unwrap_or_default(),
                     spec.host_network.unwrap_or(false),
                     container_ports([spec.containers.as_ref(), spec.init_containers.as_ref()]),
                     1,
@@ -1036,7 +1037,7 @@ pub fn convert(
                         _ => spec.replicas.unwrap_or(1),
                     };
                     (
-                        labels_or_empty(template.metadata.as_ref().and_then(|m| m.labels.as_ref())),
+                        template.metadata.and_then(|m| m.labels).unwrap_or_default(),
                         pod_spec.host_network.unwrap_or(false),
                         container_ports([
                             pod_spec.containers.as_ref(),
@@ -1047,11 +1048,8 @@ pub fn convert(
                     )
                 }
             };
-            let owners = meta
-                .owner_references
-                .iter()
-                .flatten()
-                .filter_map(|o| Some((o.kind.clone()?, o.name.clone()?)))
+            let owners = (meta.owner_references.take().into_iter().flatten())
+                .filter_map(|o| Some((o.kind?, o.name?)))
                 .collect();
             Parsed::Workload(ParsedWorkload {
                 workload: Workload {
