@@ -239,9 +239,15 @@ pub fn other_cni<'a>(ctx: &Context<'a>, plugin: &str) -> Option<&'a crate::cni::
 
 /// Per counted Calico policy (a position in [`crate::semantics::PolicySet::calico`]), the
 /// workloads (inventory indexes) whose verdict names it, `[ingress, egress]`, ascending.
-pub fn calico_selected(ctx: &Context<'_>) -> Vec<[Vec<usize>; 2]> {
-    let mut out: Vec<[Vec<usize>; 2]> = vec![Default::default(); ctx.coverage.set.calico().len()];
-    for (w, v) in ctx.coverage.workloads.iter().enumerate() {
+pub fn calico_selected<'c>(ctx: &'c Context<'_>) -> &'c [[Vec<usize>; 2]] {
+    // Two checks read it: built by the first that asks, while the other waits.
+    ctx.calico_selected
+        .get_or_init(|| calico_selected_by(ctx.coverage))
+}
+
+fn calico_selected_by(coverage: &Coverage) -> Vec<[Vec<usize>; 2]> {
+    let mut out: Vec<[Vec<usize>; 2]> = vec![Default::default(); coverage.set.calico().len()];
+    for (w, v) in coverage.workloads.iter().enumerate() {
         for &p in v.ingress.calico() {
             out[p][0].push(w);
         }
@@ -455,6 +461,7 @@ pub struct Context<'a> {
     /// Built by the first check that needs them, shared by the others.
     workloads: OnceLock<WorkloadIndex<'a>>,
     namespace_index: OnceLock<NamespaceIndex<'a>>,
+    calico_selected: OnceLock<Vec<[Vec<usize>; 2]>>,
 }
 
 impl<'a> Context<'a> {
@@ -471,6 +478,7 @@ impl<'a> Context<'a> {
             cni,
             workloads: OnceLock::new(),
             namespace_index: OnceLock::new(),
+            calico_selected: OnceLock::new(),
         }
     }
 
