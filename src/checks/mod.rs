@@ -240,7 +240,7 @@ pub fn other_cni<'a>(ctx: &Context<'a>, plugin: &str) -> Option<&'a crate::cni::
 /// Per counted Calico policy (a position in [`crate::semantics::PolicySet::calico`]), the
 /// workloads (inventory indexes) whose verdict names it, `[ingress, egress]`, ascending.
 pub fn calico_selected<'c>(ctx: &'c Context<'_>) -> &'c [[Vec<usize>; 2]] {
-    // Two checks read it: built by the first that asks, while the other waits.
+    // Two checks read it: built once, before the checks start (`run_enabled`).
     ctx.calico_selected
         .get_or_init(|| calico_selected_by(ctx.coverage))
 }
@@ -684,6 +684,13 @@ pub fn run_enabled(ctx: &Context<'_>, enabled: impl Fn(&str) -> bool + Sync) -> 
     ];
     if needs_index.iter().any(|id| enabled(id)) {
         ctx.workload_index();
+    }
+    let needs_calico = [
+        calico_pass_to_nothing::RULE.id,
+        calico_shadowed_policy::RULE.id,
+    ];
+    if ctx.coverage.set.has_calico() && needs_calico.iter().any(|id| enabled(id)) {
+        calico_selected(ctx);
     }
     // One check per task: rayon would otherwise hand a core a run of checks to go through one
     // after the other while the other core has nothing left to do.
