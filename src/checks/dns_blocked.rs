@@ -98,14 +98,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let walked: std::sync::Mutex<foldhash::HashMap<SideKey<'_>, Vec<Protocol>>> =
         Default::default();
     let walk = |e: &crate::semantics::DirectionVerdict| -> Vec<Protocol> {
-        let mut side = ctx.coverage.side(
-            &e.policies,
-            e.cluster(),
-            e.cilium(),
-            e.cilium_default_deny(),
-        );
-        side.calico = e.calico().to_vec();
-        side.calico_local = e.calico_local().to_vec();
+        let side = ctx.coverage.side_policies(e);
         protocols
             .into_iter()
             .filter(|&protocol| {
