@@ -384,12 +384,11 @@ fn overview(
             // The NetworkPolicy tier decides first for its pods; a tier's deny counts only
             // where no NetworkPolicy default deny does.
             let by = |d: Direction, np: bool| {
-                let first = policy_names_in(inventory, coverage, ns, d);
                 if np {
                     Some(crate::report::DecidedBy {
                         layer: "NetworkPolicy".into(),
                         kind: "NetworkPolicy".into(),
-                        name: first.into(),
+                        name: policy_names_in(inventory, coverage, ns, d).into(),
                         rule: None,
                     })
                 } else {
