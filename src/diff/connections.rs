@@ -812,14 +812,16 @@ pub fn compare(
     };
     let mut keys: Vec<(usize, Direction)> = candidates.keys().copied().collect();
     keys.sort_unstable();
-    let found: Vec<Found> = keys
-        .par_iter()
-        .map(|&(i, d)| side_pass(&ctx, i, d))
-        .collect();
-    let mut total = Found::default();
-    for f in found {
-        total.merge(f, options.examples);
-    }
+    // Merged as the passes end, in the order of `keys` (rayon's reduce keeps the order of the
+    // items; merging is associative): every pass's findings held until the last pass ended
+    // were a large part of the peak.
+    let total =
+        keys.par_iter()
+            .map(|&(i, d)| side_pass(&ctx, i, d))
+            .reduce(Found::default, |mut a, b| {
+                a.merge(b, options.examples);
+                a
+            });
 
     // 5. External ranges, for the sides that changed.
     let segments = DIRECTIONS.map(|d| {
