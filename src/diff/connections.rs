@@ -656,11 +656,13 @@ pub fn compare(
 
     // 2. Workloads that changed as peers: the sides whose rules now match them differently.
     let unchanged = Unchanged::new(base, head, policies);
-    let peer_sides: Vec<((usize, Direction), u32)> = (0..common.len())
+    // Gathered per side on each core and merged, rather than as one list of (side, peer)
+    // entries, which was this step's peak: a changed peer meets thousands of sides.
+    let peer_sides: HashMap<(usize, Direction), Vec<u32>> = (0..common.len())
         .into_par_iter()
         .filter(|&i| peer_changes[i].any())
-        .flat_map_iter(|i| {
-            sensitive_sides(
+        .fold(HashMap::default, |mut sides: HashMap<_, Vec<u32>>, i| {
+            let found = sensitive_sides(
                 base,
                 head,
                 common[i],
@@ -668,18 +670,25 @@ pub fn compare(
                 &unchanged,
                 &base_common,
                 &head_common,
-            )
-            .into_iter()
-            .map(move |side| (side, i as u32))
+            );
+            for side in found {
+                sides.entry(side).or_default().push(i as u32);
+            }
+            sides
         })
-        .collect();
-    for (side, peer) in peer_sides {
+        .reduce(HashMap::default, |mut a, b| {
+            for (side, peers) in b {
+                a.entry(side).or_default().extend(peers);
+            }
+            a
+        });
+    for (side, peers) in peer_sides {
         match candidates.entry(side).or_insert_with(|| Candidates::Some {
             policies: Vec::new(),
             extra: Vec::new(),
         }) {
             Candidates::All => {}
-            Candidates::Some { extra, .. } => extra.push(peer),
+            Candidates::Some { extra, .. } => extra.extend(peers),
         }
     }
     for c in candidates.values_mut() {

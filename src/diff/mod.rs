@@ -9,6 +9,9 @@ mod peers;
 mod shapes;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use serde::Serialize;
 
@@ -22,10 +25,12 @@ use crate::semantics::{ConnSet, RuleRef};
 use connections::{Common, PairChange, View};
 use identity::{Object, Policies, Status};
 
-/// One side of the comparison: its inventory's engine and its report.
+/// One side of the comparison: its inventory's engine and its report, which the comparison
+/// drops once it has read the isolation and findings from it (two reports of a large cluster
+/// held through the comparison of connections were hundreds of MB).
 pub struct Side<'a> {
     pub engine: &'a Engine<'a>,
-    pub report: &'a Report,
+    pub report: Report,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -267,9 +272,11 @@ pub struct ConnectionChange {
     pub closed: Option<String>,
     /// How many workloads on the other end.
     pub pairs: usize,
-    /// The rules that allow the connections now, and those that allowed them before.
-    pub rules: Vec<RuleName>,
-    pub was: Vec<RuleName>,
+    /// The rules that allow the connections now, and those that allowed them before. Shared
+    /// between the entries that name the same rule (a policy's rule is named by every
+    /// workload it selects).
+    pub rules: Vec<Arc<RuleName>>,
+    pub was: Vec<Arc<RuleName>>,
     pub examples: Vec<Pair>,
     pub message: String,
 }
@@ -301,8 +308,8 @@ pub struct ExternalChange {
     pub cidrs: Vec<String>,
     pub before: String,
     pub after: String,
-    pub rules: Vec<RuleName>,
-    pub was: Vec<RuleName>,
+    pub rules: Vec<Arc<RuleName>>,
+    pub was: Vec<Arc<RuleName>>,
     pub message: String,
     /// What `after` allows and `before` did not, and the reverse (for graphs).
     #[serde(skip)]
@@ -349,11 +356,11 @@ pub fn of_inventories<'a>(
     compare(
         Side {
             engine: &base_engine,
-            report: &base_report,
+            report: base_report,
         },
         Side {
             engine: &head_engine,
-            report: &head_report,
+            report: head_report,
         },
         options,
     )
@@ -387,8 +394,8 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> Connectivit
         .map(|b| WorkloadRef::of(&bi.workloads[b]))
         .collect();
 
-    let base_entries = entries(base.report);
-    let head_entries = entries(head.report);
+    let base_entries = entries(&base.report);
+    let head_entries = entries(&head.report);
     let added: Vec<AddedWorkload> = added_idx
         .iter()
         .filter_map(|&h| {
@@ -401,6 +408,45 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> Connectivit
             })
         })
         .collect();
+
+    // Coverage of the workloads both sides have.
+    let coverage = coverage_changes(bi, hi, &common, &base_entries, &head_entries);
+
+    // Findings, by rule, object and message, borrowed: copies of both reports' findings
+    // only to compare them added tens of megabytes to the peak of a large diff.
+    type FindingKey<'f> = (&'f str, &'f str, Option<&'f str>, &'f str, &'f str);
+    fn key(f: &Finding) -> FindingKey<'_> {
+        (
+            &f.rule,
+            &f.kind,
+            f.namespace.as_deref(),
+            &f.object,
+            &f.message,
+        )
+    }
+    let base_keys: HashSet<_> = base.report.findings.iter().map(key).collect();
+    let head_keys: HashSet<_> = head.report.findings.iter().map(key).collect();
+    let findings = FindingChanges {
+        added: head
+            .report
+            .findings
+            .iter()
+            .filter(|f| !base_keys.contains(&key(f)))
+            .cloned()
+            .collect(),
+        removed: base
+            .report
+            .findings
+            .iter()
+            .filter(|f| !head_keys.contains(&key(f)))
+            .cloned()
+            .collect(),
+    };
+    let sources = (base.report.source.clone(), head.report.source.clone());
+    drop(base_entries);
+    drop(head_entries);
+    drop(base.report);
+    drop(head.report);
 
     // Policies.
     let policies = Policies::match_up(bi, hi);
@@ -417,9 +463,6 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> Connectivit
             policy_changes.removed.push(PolicyName::of(bi, o));
         }
     }
-
-    // Coverage of the workloads both sides have.
-    let coverage = coverage_changes(bi, hi, &common, &base_entries, &head_entries);
 
     // Connections.
     let mut notes = Vec::new();
@@ -454,54 +497,27 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> Connectivit
         opened: p.after.subtract(&p.before),
         closed: p.before.subtract(&p.after),
     };
-    let connections = connection_changes(
-        &changes.groups,
-        base.engine,
-        head.engine,
-        &common,
-        &pair_entry,
+    let names = RuleNames::new(
+        bi,
+        hi,
+        changes
+            .groups
+            .iter()
+            .map(|g| &g.rules)
+            .chain(changes.external.iter().map(|e| &e.rules)),
     );
+    let connections =
+        connection_changes(&changes.groups, &names, head.engine, &common, &pair_entry);
     let external: Vec<ExternalChange> = changes
         .external
-        .iter()
-        .map(|e| external_entry(e, base.engine, head.engine, &common))
+        .par_iter()
+        .map(|e| external_entry(e, &names, head.engine, &common))
         .collect();
     let pairs = changes.pairs.as_ref().map(|list| {
         let mut all: Vec<Pair> = list.iter().map(pair_entry).collect();
         all.sort_by(|a, b| (&a.source, &a.destination).cmp(&(&b.source, &b.destination)));
         all
     });
-
-    // Findings, by rule, object and message, borrowed: copies of both reports' findings
-    // only to compare them added tens of megabytes to the peak of a large diff.
-    type FindingKey<'f> = (&'f str, &'f str, Option<&'f str>, &'f str, &'f str);
-    fn key(f: &Finding) -> FindingKey<'_> {
-        (
-            &f.rule,
-            &f.kind,
-            f.namespace.as_deref(),
-            &f.object,
-            &f.message,
-        )
-    }
-    let base_keys: HashSet<_> = base.report.findings.iter().map(key).collect();
-    let head_keys: HashSet<_> = head.report.findings.iter().map(key).collect();
-    let findings = FindingChanges {
-        added: head
-            .report
-            .findings
-            .iter()
-            .filter(|f| !base_keys.contains(&key(f)))
-            .cloned()
-            .collect(),
-        removed: base
-            .report
-            .findings
-            .iter()
-            .filter(|f| !head_keys.contains(&key(f)))
-            .cloned()
-            .collect(),
-    };
 
     let mut summary = Summary {
         workloads_added: added.len(),
@@ -540,8 +556,8 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> Connectivit
     ConnectivityDiff {
         api_version: API_VERSION.to_owned(),
         kind: "ConnectivityDiff".to_owned(),
-        base: base.report.source.clone(),
-        head: head.report.source.clone(),
+        base: sources.0,
+        head: sources.1,
         summary,
         workloads: WorkloadChanges { added, removed },
         policies: policy_changes,
@@ -709,7 +725,43 @@ fn rule_name(inventory: &Inventory, at: RuleRef) -> RuleName {
     }
 }
 
-fn rules_text(rules: &[RuleName]) -> String {
+/// Every rule the changes name, named once: (head, rule) for the rules that allow now, (base,
+/// rule) for those that allowed before.
+struct RuleNames(HashMap<(bool, RuleRef), Arc<RuleName>>);
+
+impl RuleNames {
+    fn new<'r>(
+        base: &Inventory,
+        head: &Inventory,
+        rules: impl Iterator<Item = &'r connections::SideRules>,
+    ) -> Self {
+        let mut keys: HashSet<(bool, RuleRef)> = HashSet::new();
+        for r in rules {
+            keys.extend(r.after.iter().map(|&at| (true, at)));
+            keys.extend(r.before.iter().map(|&at| (false, at)));
+        }
+        RuleNames(
+            keys.into_par_iter()
+                .map(|(is_head, at)| {
+                    let inventory = if is_head { head } else { base };
+                    ((is_head, at), Arc::new(rule_name(inventory, at)))
+                })
+                .collect(),
+        )
+    }
+
+    /// The names of a side's rules: (now, before).
+    fn of(&self, rules: &connections::SideRules) -> (Vec<Arc<RuleName>>, Vec<Arc<RuleName>>) {
+        let names = |is_head: bool, list: &[RuleRef]| -> Vec<Arc<RuleName>> {
+            list.iter()
+                .map(|&at| self.0[&(is_head, at)].clone())
+                .collect()
+        };
+        (names(true, &rules.after), names(false, &rules.before))
+    }
+}
+
+fn rules_text(rules: &[Arc<RuleName>]) -> String {
     rules
         .iter()
         .map(|r| format!("{} {} ({})", r.policy.describe(), r.rule, r.text))
@@ -737,7 +789,12 @@ fn change_words(d: Direction, opened: &ConnSet, closed: &ConnSet) -> String {
 /// Why: the rules that allow it now and allowed it before. Without one, what opened goes
 /// through because nothing isolates the side (any more), and what closed went through because
 /// nothing isolated it.
-fn reasons(rules: &[RuleName], was: &[RuleName], opened: &ConnSet, closed: &ConnSet) -> String {
+fn reasons(
+    rules: &[Arc<RuleName>],
+    was: &[Arc<RuleName>],
+    opened: &ConnSet,
+    closed: &ConnSet,
+) -> String {
     let now = if !rules.is_empty() {
         format!("allowed by {}", rules_text(rules))
     } else if !opened.is_empty() {
@@ -757,28 +814,17 @@ fn reasons(rules: &[RuleName], was: &[RuleName], opened: &ConnSet, closed: &Conn
 
 fn connection_changes(
     groups: &[connections::Group],
-    base: &Engine<'_>,
+    names: &RuleNames,
     head: &Engine<'_>,
     common: &[Common],
-    pair_entry: &dyn Fn(&PairChange) -> Pair,
+    pair_entry: &(dyn Fn(&PairChange) -> Pair + Sync),
 ) -> Vec<ConnectionChange> {
     let mut out: Vec<ConnectionChange> = groups
-        .iter()
+        .par_iter()
         .map(|g| {
             let hw = &head.inventory.workloads[common[g.workload].head];
             let workload = WorkloadRef::of(hw);
-            let rules: Vec<RuleName> = g
-                .rules
-                .after
-                .iter()
-                .map(|&r| rule_name(head.inventory, r))
-                .collect();
-            let was: Vec<RuleName> = g
-                .rules
-                .before
-                .iter()
-                .map(|&r| rule_name(base.inventory, r))
-                .collect();
+            let (rules, was) = names.of(&g.rules);
             let mut examples: Vec<Pair> = g.examples.iter().map(pair_entry).collect();
             examples.sort_by(|a, b| (&a.source, &a.destination).cmp(&(&b.source, &b.destination)));
             let others: Vec<String> = examples
@@ -817,7 +863,7 @@ fn connection_changes(
         })
         .collect();
     // Openings first, the widest first.
-    out.sort_by(|a, b| {
+    out.par_sort_by(|a, b| {
         (
             a.change,
             std::cmp::Reverse(a.pairs),
@@ -840,25 +886,14 @@ fn connection_changes(
 
 fn external_entry(
     e: &connections::ExternalChange,
-    base: &Engine<'_>,
+    names: &RuleNames,
     head: &Engine<'_>,
     common: &[Common],
 ) -> ExternalChange {
     let workload = WorkloadRef::of(&head.inventory.workloads[common[e.workload].head]);
     let opened = e.after.subtract(&e.before);
     let closed = e.before.subtract(&e.after);
-    let rules: Vec<RuleName> = e
-        .rules
-        .after
-        .iter()
-        .map(|&r| rule_name(head.inventory, r))
-        .collect();
-    let was: Vec<RuleName> = e
-        .rules
-        .before
-        .iter()
-        .map(|&r| rule_name(base.inventory, r))
-        .collect();
+    let (rules, was) = names.of(&e.rules);
     let cidrs: Vec<String> = crate::connectivity::reach::cidrs(e.range)
         .iter()
         .map(|c| c.to_string())
