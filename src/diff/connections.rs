@@ -49,8 +49,12 @@ fn slot(d: Direction) -> usize {
 /// One inventory's engine, with what the comparison looks up in it.
 pub struct View<'a> {
     pub engine: &'a Engine<'a>,
-    /// Per workload and direction, the policies applying to each of its pod shapes.
-    sides: Vec<[Vec<SidePolicies>; 2]>,
+    /// The policies applying to a pod shape in a direction, once per distinct list: most
+    /// workloads of a namespace share theirs, and a list per workload was a large part of the
+    /// diff's memory. Single-shape workloads find theirs through [`View::side_class`].
+    distinct_sides: Vec<SidePolicies>,
+    /// Per workload of several pod shapes and direction, the policies applying to each shape.
+    multi_sides: HashMap<(usize, usize), Vec<SidePolicies>>,
     /// Workload indexes per namespace.
     namespaces: Vec<(&'a str, Vec<usize>)>,
     /// The workloads each policy applies to, per direction.
@@ -120,19 +124,30 @@ impl<'a> View<'a> {
                 }
             }
         }
-        let mut classes: Map<&SidePolicies, u32> = Map::default();
+        let mut classes: Map<SidePolicies, u32> = Map::default();
+        let mut multi_sides = HashMap::default();
         let side_class = sides
-            .iter()
-            .map(|per_direction| {
-                [0, 1].map(|d| match per_direction[d].as_slice() {
-                    [one] => {
+            .into_iter()
+            .enumerate()
+            .map(|(w, per_direction)| {
+                let mut d = 0;
+                per_direction.map(|mut members| {
+                    let class = if members.len() == 1 {
                         let next = classes.len() as u32;
-                        *classes.entry(one).or_insert(next)
-                    }
-                    _ => u32::MAX,
+                        *classes.entry(members.pop().expect("one")).or_insert(next)
+                    } else {
+                        multi_sides.insert((w, d), members);
+                        u32::MAX
+                    };
+                    d += 1;
+                    class
                 })
             })
             .collect();
+        let mut distinct_sides = vec![SidePolicies::default(); classes.len()];
+        for (side, class) in classes {
+            distinct_sides[class as usize] = side;
+        }
         let mut ports: Map<&[crate::model::ContainerPort], u32> = Map::default();
         let port_class = workloads
             .iter()
@@ -143,7 +158,8 @@ impl<'a> View<'a> {
             .collect();
         View {
             engine,
-            sides,
+            distinct_sides,
+            multi_sides,
             namespaces,
             subjects,
             side_class,
@@ -215,7 +231,10 @@ impl<'a> View<'a> {
     }
 
     fn side(&self, w: usize, d: Direction) -> &[SidePolicies] {
-        &self.sides[w][slot(d)]
+        match self.side_class[w][slot(d)] {
+            u32::MAX => &self.multi_sides[&(w, slot(d))],
+            class => std::slice::from_ref(&self.distinct_sides[class as usize]),
+        }
     }
 
     pub(super) fn pod(&self, m: Member) -> Endpoint<'a> {
@@ -360,8 +379,10 @@ enum Candidates {
 pub struct PairChange {
     pub source: u32,
     pub destination: u32,
-    pub before: ConnSet,
-    pub after: ConnSet,
+    /// Shared by the pairs a class decides alike: a group keeps a few pairs as examples, and
+    /// each of their sets is several allocations.
+    pub before: Arc<ConnSet>,
+    pub after: Arc<ConnSet>,
 }
 
 /// The rules of one side that allowed something before (base references) and after (head
@@ -1193,8 +1214,8 @@ fn connection(view: &View<'_>, s: usize, t: usize) -> Connection {
 /// What a pair decided whole on both sides does, when what gets through changed.
 #[derive(Clone)]
 struct Exact {
-    before: ConnSet,
-    after: ConnSet,
+    before: Arc<ConnSet>,
+    after: Arc<ConnSet>,
     /// The destination's ingress and the source's egress: whether each answers some pair of
     /// pod shapes differently, and the rules that allowed something (before, after).
     ingress: Option<SideRules>,
@@ -1220,8 +1241,8 @@ fn exact_pair(
         after: h.rules,
     };
     Some(Exact {
-        before: b.allowed,
-        after: h.allowed,
+        before: Arc::new(b.allowed),
+        after: Arc::new(h.allowed),
         ingress: in_changed.then(|| rules(b.ingress, h.ingress)),
         egress: out_changed.then(|| rules(b.egress, h.egress)),
     })
@@ -1365,8 +1386,8 @@ const SEPARATOR: u64 = u64::MAX;
 enum Combo {
     Unchanged,
     Changed {
-        before: ConnSet,
-        after: ConnSet,
+        before: Arc<ConnSet>,
+        after: Arc<ConnSet>,
         opened: bool,
         closed: bool,
         /// This side's group.
@@ -1704,8 +1725,8 @@ impl<'c> Pass<'c> {
             Direction::Egress => (their_rules, mine_rules),
         };
         Some(Exact {
-            before,
-            after,
+            before: Arc::new(before),
+            after: Arc::new(after),
             ingress,
             egress,
         })
@@ -1848,8 +1869,8 @@ impl<'c> Pass<'c> {
             )
         });
         Combo::Changed {
-            before,
-            after,
+            before: Arc::new(before),
+            after: Arc::new(after),
             opened: o,
             closed: c,
             group,
@@ -2146,8 +2167,8 @@ mod tests {
         PairChange {
             source,
             destination,
-            before: ConnSet::none(),
-            after: ConnSet::all(),
+            before: Arc::new(ConnSet::none()),
+            after: Arc::new(ConnSet::all()),
         }
     }
 
