@@ -825,6 +825,45 @@ mod tests {
         }
     }
 
+    /// Bytes that differ from one position to the next, so that a half read to the wrong place
+    /// shows.
+    fn numbered_bytes(len: usize) -> Vec<u8> {
+        (0..len)
+            .map(|i| (i % 251) as u8 ^ (i >> 16) as u8)
+            .collect()
+    }
+
+    #[test]
+    fn large_files_read_in_halves_come_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        // Odd, so that the halves differ in length.
+        let len = HALVES_FROM as usize + 12_345;
+        let path = dir.path().join("large.yaml");
+        let expected = numbered_bytes(len);
+        std::fs::write(&path, &expected).unwrap();
+        assert_eq!(read_bytes(&Input::File(path.clone())).unwrap(), expected);
+        let mut bytes = Vec::new();
+        let f = std::fs::File::open(&path).unwrap();
+        if cfg!(unix) {
+            assert!(read_halves(&f, len, &mut bytes).unwrap());
+            assert_eq!(bytes, expected);
+        }
+    }
+
+    #[test]
+    fn a_file_of_another_size_than_it_said_is_left_to_the_plain_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("changing.yaml");
+        std::fs::write(&path, numbered_bytes(1000)).unwrap();
+        let f = std::fs::File::open(&path).unwrap();
+        // Shorter than its size said (it shrank), and longer (it grew).
+        for said in [1200, 800] {
+            let mut bytes = Vec::new();
+            assert!(!read_halves(&f, said, &mut bytes).unwrap(), "{said}");
+            assert!(bytes.is_empty());
+        }
+    }
+
     #[test]
     fn utf16_streams_are_read_and_written_back_in_their_encoding() {
         for little_endian in [true, false] {
