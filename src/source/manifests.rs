@@ -88,8 +88,8 @@ const HALVES_FROM: u64 = 4 << 20;
 #[cfg(unix)]
 fn read_halves(f: &std::fs::File, len: usize, bytes: &mut Vec<u8>) -> std::io::Result<bool> {
     use std::os::unix::fs::FileExt;
-    // Zeroed by the allocator with fresh pages from the system, which come zeroed: the pages
-    // are first touched by the reads.
+    // A buffer this large usually comes as fresh pages from the system, already zeroed: their
+    // first touch, and the fault, is then the read's, on its core.
     let mut buffer = vec![0u8; len];
     let (first, second) = buffer.split_at_mut(len / 2);
     let offset = first.len() as u64;
