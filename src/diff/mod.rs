@@ -26,8 +26,8 @@ use connections::{Common, PairChange, View};
 use identity::{Object, Policies, Status};
 
 /// One side of the comparison: its inventory's engine and its report, which the comparison
-/// drops once it has read the isolation and findings from it (two reports of a large cluster
-/// held through the comparison of connections were hundreds of MB).
+/// drops once it has read the isolation and findings from it (two whole reports held through
+/// the comparison of connections were a large part of a large diff's peak).
 pub struct Side<'a> {
     pub engine: &'a Engine<'a>,
     pub report: Report,
