@@ -50,8 +50,8 @@ fn slot(d: Direction) -> usize {
 pub struct View<'a> {
     pub engine: &'a Engine<'a>,
     /// The policies applying to a pod shape in a direction, once per distinct list: most
-    /// workloads of a namespace share theirs, and a list per workload was a large part of the
-    /// diff's memory. Single-shape workloads find theirs through [`View::side_class`].
+    /// workloads of a namespace share theirs, and a list per workload and direction was most of
+    /// what a view held. Single-shape workloads find theirs through [`View::side_class`].
     distinct_sides: Vec<SidePolicies>,
     /// Per workload of several pod shapes and direction, the policies applying to each shape.
     multi_sides: HashMap<(usize, usize), Vec<SidePolicies>>,
@@ -129,18 +129,15 @@ impl<'a> View<'a> {
         let side_class = sides
             .into_iter()
             .enumerate()
-            .map(|(w, per_direction)| {
-                let mut d = 0;
-                per_direction.map(|mut members| {
-                    let class = if members.len() == 1 {
+            .map(|(w, [ingress, egress])| {
+                [(0, ingress), (1, egress)].map(|(d, mut members)| {
+                    if members.len() == 1 {
                         let next = classes.len() as u32;
                         *classes.entry(members.pop().expect("one")).or_insert(next)
                     } else {
                         multi_sides.insert((w, d), members);
                         u32::MAX
-                    };
-                    d += 1;
-                    class
+                    }
                 })
             })
             .collect();
@@ -843,7 +840,7 @@ pub fn compare(
     let mut keys: Vec<(usize, Direction)> = candidates.keys().copied().collect();
     keys.sort_unstable();
     // Merged as the passes end, in the order of `keys` (rayon's reduce keeps the order of the
-    // items; merging is associative): every pass's findings held until the last pass ended
+    // items; merging is associative): every pass's groups held until the last pass ended
     // were a large part of the peak.
     let total =
         keys.par_iter()
