@@ -700,7 +700,8 @@ pub fn run_enabled(ctx: &Context<'_>, enabled: impl Fn(&str) -> bool + Sync) -> 
         .filter(|(rule, _)| enabled(rule.id))
         .map(|(_, check)| check(ctx))
         .collect();
-    // Moved, not cloned as `concat` would: 100,000 findings of nine strings each on a large run.
+    // Moved on every core, not cloned as the slices' own `concat` would: a large run's findings
+    // are of nine strings each.
     crate::lists::concat(per_check)
 }
 
