@@ -259,7 +259,9 @@ impl PolicyManifest {
 impl Selector {
     fn of_labels(labels: &Labels) -> Self {
         Selector {
-            match_labels: labels.clone(),
+            match_labels: (labels.iter())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             match_expressions: vec![],
         }
     }
@@ -1154,7 +1156,7 @@ fn selectors_for(
             }
             // Same namespace, same labels and neither on the host network would mean the same
             // isolation: a pod shape the denies left alone always carries an extra label.
-            match theirs.keys().find(|k| !own.contains_key(*k)) {
+            match theirs.keys().find(|k| !own.contains_key(k)) {
                 Some(k) => {
                     excluded.insert(k.as_str());
                 }

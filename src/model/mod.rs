@@ -10,6 +10,7 @@ use std::sync::Arc;
 mod calico_policy;
 mod cilium_policy;
 mod cluster_policy;
+mod labels;
 
 pub use calico_policy::{
     CalicoEntity, CalicoPolicy, CalicoPolicyKind, CalicoRule, CalicoServiceAccounts, CalicoText,
@@ -24,9 +25,7 @@ pub use cilium_policy::{
 pub use cluster_policy::{
     ClusterPeer, ClusterPolicy, ClusterPolicyKind, ClusterPort, ClusterRule, NamespacedPods, Tier,
 };
-
-/// Labels of one object. A sorted map keeps matching and output deterministic.
-pub type Labels = BTreeMap<String, String>;
+pub use labels::Labels;
 
 /// The label every namespace carries (SEMANTICS.md point 6).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";

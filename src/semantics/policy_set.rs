@@ -822,9 +822,9 @@ fn namespace_labels(inventory: &Inventory) -> HashMap<String, Labels> {
         .iter()
         .map(|n| {
             let mut labels = n.labels.clone();
-            labels
-                .entry(NAMESPACE_NAME_LABEL.to_owned())
-                .or_insert_with(|| n.name.clone());
+            if !labels.contains_key(NAMESPACE_NAME_LABEL) {
+                labels.insert(NAMESPACE_NAME_LABEL.to_owned(), n.name.clone());
+            }
             (n.name.clone(), labels)
         })
         .collect();

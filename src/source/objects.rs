@@ -802,7 +802,6 @@ impl<'de> Deserialize<'de> for IntOrString {
 /// `yes`, `~`) sends the document to [`crate::source::yaml11`], which knows.
 pub mod checked {
     use std::cell::Cell;
-    use std::collections::BTreeMap;
     use std::fmt;
 
     use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -902,11 +901,11 @@ pub mod checked {
                 f.write_str("a map of strings")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Labels, A::Error> {
-                let mut out = BTreeMap::new();
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
                 while let Some((k, v)) = map.next_entry::<Str, Option<Str>>()? {
-                    out.insert(k.0, v.map(|v| v.0).unwrap_or_default());
+                    pairs.push((k.0, v.map(|v| v.0).unwrap_or_default()));
                 }
-                Ok(out)
+                Ok(pairs.into_iter().collect())
             }
         }
         struct Opt;
@@ -1341,5 +1340,5 @@ pub fn container_ports(lists: [Option<&Vec<RawContainer>>; 2]) -> Vec<ContainerP
 
 /// Labels map helper so callers need not name the map type.
 pub fn labels_or_empty(l: Option<&Labels>) -> Labels {
-    l.cloned().unwrap_or_else(BTreeMap::new)
+    l.cloned().unwrap_or_default()
 }
