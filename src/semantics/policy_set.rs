@@ -710,7 +710,13 @@ fn compile_calico(inventory: &Inventory, include: &(impl Fn(usize) -> bool + Syn
     let mut global = PolicyLookup::default();
     for (position, c) in compiled.iter().enumerate() {
         let lookup = match &c.subject.namespace {
-            Some(ns) => by_namespace.entry(ns.clone()).or_default(),
+            // Copied once per namespace, not once per policy.
+            Some(ns) => {
+                if !by_namespace.contains_key(ns) {
+                    by_namespace.insert(ns.clone(), PolicyLookup::default());
+                }
+                by_namespace.get_mut(ns).expect("inserted above")
+            }
             None => &mut global,
         };
         lookup.add_calico(position, &c.subject.selector);
