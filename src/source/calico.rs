@@ -22,6 +22,7 @@ use std::sync::LazyLock;
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
 
+use crate::lists::exact;
 use crate::model::{
     CalicoEntity, CalicoPolicy, CalicoPolicyKind, CalicoRule, CalicoServiceAccounts, CalicoText,
     CalicoTier, NetworkPolicy, Origin, CALICO_API_VERSIONS, TIER_DEFAULT,
@@ -359,57 +360,61 @@ pub fn calico_object(
         })
     };
     let rules = |field: &str, rules: Option<Vec<RawCalicoRule>>| -> Vec<CalicoRule> {
-        rules
-            .unwrap_or_default()
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let line =
-                    positions.and_then(|(p, prefix)| p.line(&format!("{prefix}{field}[{i}]")));
-                let entity = |which: &str, e: Option<RawEntity>| {
-                    let e = e.unwrap_or_default();
-                    let ports = |ports: Option<Vec<NumOrString>>| {
-                        ports.unwrap_or_default().into_iter().map(|p| p.0).collect()
-                    };
-                    CalicoEntity {
-                        nets: e.nets.unwrap_or_default(),
-                        not_nets: e.not_nets.unwrap_or_default(),
-                        selector: text(format_args!("{field}[{i}].{which}.selector"), e.selector),
-                        not_selector: text(
-                            format_args!("{field}[{i}].{which}.notSelector"),
-                            e.not_selector,
-                        ),
-                        namespace_selector: text(
-                            format_args!("{field}[{i}].{which}.namespaceSelector"),
-                            e.namespace_selector,
-                        ),
-                        service_accounts: e.service_accounts.map(|sa| CalicoServiceAccounts {
-                            names: sa.names.unwrap_or_default(),
+        exact(
+            rules
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let line =
+                        positions.and_then(|(p, prefix)| p.line(&format!("{prefix}{field}[{i}]")));
+                    let entity = |which: &str, e: Option<RawEntity>| {
+                        let e = e.unwrap_or_default();
+                        let ports = |ports: Option<Vec<NumOrString>>| {
+                            exact(ports.unwrap_or_default().into_iter().map(|p| p.0))
+                        };
+                        CalicoEntity {
+                            nets: e.nets.unwrap_or_default(),
+                            not_nets: e.not_nets.unwrap_or_default(),
                             selector: text(
-                                format_args!("{field}[{i}].{which}.serviceAccounts.selector"),
-                                sa.selector,
+                                format_args!("{field}[{i}].{which}.selector"),
+                                e.selector,
                             ),
-                        }),
-                        services: e
-                            .services
-                            .map(|s| (s.namespace.unwrap_or_default(), s.name.unwrap_or_default())),
-                        ports: ports(e.ports),
-                        not_ports: ports(e.not_ports),
+                            not_selector: text(
+                                format_args!("{field}[{i}].{which}.notSelector"),
+                                e.not_selector,
+                            ),
+                            namespace_selector: text(
+                                format_args!("{field}[{i}].{which}.namespaceSelector"),
+                                e.namespace_selector,
+                            ),
+                            service_accounts: e.service_accounts.map(|sa| CalicoServiceAccounts {
+                                names: sa.names.unwrap_or_default(),
+                                selector: text(
+                                    format_args!("{field}[{i}].{which}.serviceAccounts.selector"),
+                                    sa.selector,
+                                ),
+                            }),
+                            services: e.services.map(|s| {
+                                (s.namespace.unwrap_or_default(), s.name.unwrap_or_default())
+                            }),
+                            ports: ports(e.ports),
+                            not_ports: ports(e.not_ports),
+                        }
+                    };
+                    CalicoRule {
+                        action: r.action.unwrap_or_default(),
+                        ip_version: r.ip_version,
+                        protocol: r.protocol.map(|p| p.0),
+                        not_protocol: r.not_protocol.map(|p| p.0),
+                        icmp: r.icmp.is_some() || r.not_icmp.is_some(),
+                        source: entity("source", r.source),
+                        destination: entity("destination", r.destination),
+                        http: r.http.is_some(),
+                        line,
                     }
-                };
-                CalicoRule {
-                    action: r.action.unwrap_or_default(),
-                    ip_version: r.ip_version,
-                    protocol: r.protocol.map(|p| p.0),
-                    not_protocol: r.not_protocol.map(|p| p.0),
-                    icmp: r.icmp.is_some() || r.not_icmp.is_some(),
-                    source: entity("source", r.source),
-                    destination: entity("destination", r.destination),
-                    http: r.http.is_some(),
-                    line,
-                }
-            })
-            .collect()
+                }),
+        )
     };
     // `spec.tier` empty or absent is the default tier (`TierOrDefault`).
     let tier = spec

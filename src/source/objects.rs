@@ -12,6 +12,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use crate::lists::exact;
 use crate::model::{
     CiliumCidrRule, CiliumPeerRule, CiliumPort, CiliumPortRule, CiliumRule, ClusterPeer,
     ClusterPort, ClusterRule, ContainerPort, IpBlock, LabelSelector, Labels, NamespacedPods, Peer,
@@ -932,16 +933,13 @@ impl RawSelector {
     pub fn into_model(self) -> LabelSelector {
         LabelSelector {
             match_labels: self.match_labels.unwrap_or_default().into_iter().collect(),
-            match_expressions: self
-                .match_expressions
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| Requirement {
+            match_expressions: exact(self.match_expressions.unwrap_or_default().into_iter().map(
+                |r| Requirement {
                     key: r.key.unwrap_or_default(),
                     operator: r.operator.unwrap_or_default(),
                     values: r.values.unwrap_or_default(),
-                })
-                .collect(),
+                },
+            )),
         }
     }
 }
@@ -950,28 +948,24 @@ impl RawRule {
     pub fn into_model(self, ingress: bool) -> Rule {
         let peers = if ingress { self.from } else { self.to };
         Rule {
-            peers: peers
-                .unwrap_or_default()
-                .into_iter()
-                .map(|p| Peer {
-                    pod_selector: p.pod_selector.map(RawSelector::into_model),
-                    namespace_selector: p.namespace_selector.map(RawSelector::into_model),
-                    ip_block: p.ip_block.map(|b| IpBlock {
-                        cidr: b.cidr.unwrap_or_default(),
-                        except: b.except.unwrap_or_default(),
+            peers: exact(peers.unwrap_or_default().into_iter().map(|p| Peer {
+                pod_selector: p.pod_selector.map(RawSelector::into_model),
+                namespace_selector: p.namespace_selector.map(RawSelector::into_model),
+                ip_block: p.ip_block.map(|b| IpBlock {
+                    cidr: b.cidr.unwrap_or_default(),
+                    except: b.except.unwrap_or_default(),
+                }),
+            })),
+            ports: exact(
+                self.ports
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|p| PolicyPort {
+                        protocol: p.protocol,
+                        port: p.port.map(|p| p.0),
+                        end_port: p.end_port,
                     }),
-                })
-                .collect(),
-            ports: self
-                .ports
-                .unwrap_or_default()
-                .into_iter()
-                .map(|p| PolicyPort {
-                    protocol: p.protocol,
-                    port: p.port.map(|p| p.0),
-                    end_port: p.end_port,
-                })
-                .collect(),
+            ),
         }
     }
 }
@@ -980,12 +974,7 @@ impl RawSpec {
     /// A Cilium rule: `spec` (`specs_index: None`), or one entry of `specs`.
     pub fn into_cilium_rule(self, specs_index: Option<usize>) -> CiliumRule {
         let section = |rules: Option<Vec<RawRule>>, ingress: bool| {
-            rules.map(|rules| {
-                rules
-                    .into_iter()
-                    .map(|r| r.into_cilium_rule(ingress))
-                    .collect()
-            })
+            rules.map(|rules| exact(rules.into_iter().map(|r| r.into_cilium_rule(ingress))))
         };
         let default_deny = self.enable_default_deny.unwrap_or_default();
         CiliumRule {
@@ -1023,17 +1012,15 @@ impl RawRule {
         mark(self.action.is_some(), "action");
         mark(self.protocols.is_some(), "protocols");
         let selectors = |s: Option<Vec<RawSelector>>| {
-            s.map(|s| s.into_iter().map(RawSelector::into_model).collect())
+            s.map(|s| exact(s.into_iter().map(RawSelector::into_model)))
         };
         let cidr_set = |s: Option<Vec<RawCidrRule>>| {
             s.map(|s| {
-                s.into_iter()
-                    .map(|r| CiliumCidrRule {
-                        group: r.cidr_group_ref.is_some() || r.cidr_group_selector.is_some(),
-                        cidr: r.cidr,
-                        except: r.except.unwrap_or_default(),
-                    })
-                    .collect()
+                exact(s.into_iter().map(|r| CiliumCidrRule {
+                    group: r.cidr_group_ref.is_some() || r.cidr_group_selector.is_some(),
+                    cidr: r.cidr,
+                    except: r.except.unwrap_or_default(),
+                }))
             })
         };
         let (endpoints, requires, cidr, set, entities, nodes, groups) = if ingress {
@@ -1090,12 +1077,13 @@ impl RawRule {
             // `l3Members`); an empty `fromGroups: []` does nothing.
             groups: groups.is_some_and(|n| n > 0),
             fqdns: fqdns.map(|f| {
-                f.into_iter()
-                    .map(|f| f.match_name.or(f.match_pattern).unwrap_or_default())
-                    .collect()
+                exact(
+                    f.into_iter()
+                        .map(|f| f.match_name.or(f.match_pattern).unwrap_or_default()),
+                )
             }),
-            services: services.map(|s| s.into_iter().map(service_name).collect()),
-            to_ports: c.to_ports.map(|p| p.into_iter().map(port_rule).collect()),
+            services: services.map(|s| exact(s.into_iter().map(service_name))),
+            to_ports: c.to_ports.map(|p| exact(p.into_iter().map(port_rule))),
             icmps: c.icmps.is_some_and(|n| n > 0),
             unknown,
         }
@@ -1139,16 +1127,11 @@ fn service_name(s: RawService) -> String {
 
 fn port_rule(p: RawCiliumPortRule) -> CiliumPortRule {
     CiliumPortRule {
-        ports: p
-            .ports
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| CiliumPort {
-                port: p.port,
-                end_port: p.end_port,
-                protocol: p.protocol,
-            })
-            .collect(),
+        ports: exact(p.ports.unwrap_or_default().into_iter().map(|p| CiliumPort {
+            port: p.port,
+            end_port: p.end_port,
+            protocol: p.protocol,
+        })),
         l7: p.rules.map(|r| r.into_keys().collect()).unwrap_or_default(),
         tls_or_listener: p.server_names.is_some()
             || p.terminating_tls.is_some()
@@ -1198,18 +1181,19 @@ impl RawRule {
     pub fn into_cluster_rule(self, ingress: bool) -> ClusterRule {
         let peers = if ingress { self.from } else { self.to };
         let ports = match (self.protocols, self.ports) {
-            (Some(protocols), _) => Some(protocols.into_iter().map(protocol_port).collect()),
-            (None, Some(ports)) => Some(ports.into_iter().map(alpha_port).collect()),
+            (Some(protocols), _) => Some(exact(protocols.into_iter().map(protocol_port))),
+            (None, Some(ports)) => Some(exact(ports.into_iter().map(alpha_port))),
             (None, None) => None,
         };
         ClusterRule {
             name: self.name,
             action: self.action.unwrap_or_default(),
-            peers: peers
-                .unwrap_or_default()
-                .into_iter()
-                .map(RawPeer::into_cluster_peer)
-                .collect(),
+            peers: exact(
+                peers
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(RawPeer::into_cluster_peer),
+            ),
             ports,
         }
     }
@@ -1325,17 +1309,16 @@ impl RawMeta {
 
 /// Ports of all containers, for named-port resolution.
 pub fn container_ports(lists: [Option<&Vec<RawContainer>>; 2]) -> Vec<ContainerPort> {
-    lists
-        .into_iter()
-        .flatten()
-        .flatten()
-        .flat_map(|c| c.ports.iter().flatten())
-        .map(|p| ContainerPort {
-            name: p.name.clone(),
-            port: p.container_port.unwrap_or(0),
-            protocol: p.protocol.clone(),
-        })
-        .collect()
+    let ports = || (lists.into_iter().flatten().flatten()).flat_map(|c| c.ports.iter().flatten());
+    // Counted first: collected from a flattened iterator, the list would grow by doubling and
+    // keep the room it did not use, for each of 100,000 workloads.
+    let mut out = Vec::with_capacity(ports().count());
+    out.extend(ports().map(|p| ContainerPort {
+        name: p.name.clone(),
+        port: p.container_port.unwrap_or(0),
+        protocol: p.protocol.clone(),
+    }));
+    out
 }
 
 /// Labels map helper so callers need not name the map type.

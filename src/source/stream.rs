@@ -14,6 +14,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde_norway::Value;
 
 use crate::error::{Error, Location};
+use crate::lists::exact;
 use crate::model::{
     api_group, ignored_policy_kind, CalicoPolicy, CalicoTier, CiliumPolicy, CiliumPolicyKind,
     ClusterPolicy, ClusterPolicyKind, IgnoredPolicy, Namespace, NetworkPolicy, Origin, Workload,
@@ -1099,18 +1100,8 @@ pub fn network_policy(
             .map(RawSelector::into_model)
             .unwrap_or_default(),
         policy_types: spec.policy_types,
-        ingress: spec
-            .ingress
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| r.into_model(true))
-            .collect(),
-        egress: spec
-            .egress
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| r.into_model(false))
-            .collect(),
+        ingress: exact((spec.ingress.unwrap_or_default().into_iter()).map(|r| r.into_model(true))),
+        egress: exact((spec.egress.unwrap_or_default().into_iter()).map(|r| r.into_model(false))),
         suppression: meta.suppression(),
         origin,
     }
@@ -1127,11 +1118,7 @@ pub fn cluster_policy(
     origin: Origin,
 ) -> ClusterPolicy {
     let rules = |rules: Option<Vec<super::objects::RawRule>>, ingress: bool| {
-        rules
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| r.into_cluster_rule(ingress))
-            .collect()
+        exact((rules.unwrap_or_default().into_iter()).map(|r| r.into_cluster_rule(ingress)))
     };
     ClusterPolicy {
         kind,
