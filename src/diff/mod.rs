@@ -370,29 +370,33 @@ pub fn of_inventories<'a>(
 pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> ConnectivityDiff {
     let (bi, hi) = (base.engine.inventory, head.engine.inventory);
 
-    // Workloads, by kind, namespace and name.
-    let base_index: HashMap<WorkloadKey<'_>, usize> = bi
-        .workloads
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (workload_key(w), i))
-        .collect();
+    // Workloads, by kind, namespace and name. The index is dropped once read: it would
+    // otherwise be held through the whole comparison.
     let mut common = Vec::new();
     let mut added_idx = Vec::new();
-    let mut seen = HashSet::new();
-    for (h, w) in hi.workloads.iter().enumerate() {
-        match base_index.get(&workload_key(w)) {
-            Some(&b) => {
-                common.push(Common { base: b, head: h });
-                seen.insert(b);
+    let mut seen = vec![false; bi.workloads.len()];
+    {
+        let base_index: HashMap<WorkloadKey<'_>, usize> = bi
+            .workloads
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (workload_key(w), i))
+            .collect();
+        for (h, w) in hi.workloads.iter().enumerate() {
+            match base_index.get(&workload_key(w)) {
+                Some(&b) => {
+                    common.push(Common { base: b, head: h });
+                    seen[b] = true;
+                }
+                None => added_idx.push(h),
             }
-            None => added_idx.push(h),
         }
     }
     let removed: Vec<WorkloadRef> = (0..bi.workloads.len())
-        .filter(|b| !seen.contains(b))
+        .filter(|&b| !seen[b])
         .map(|b| WorkloadRef::of(&bi.workloads[b]))
         .collect();
+    drop(seen);
 
     let base_entries = entries(&base.report);
     let head_entries = entries(&head.report);
