@@ -436,8 +436,9 @@ impl Group {
     }
 }
 
-/// What a group is told apart by.
-type GroupKey = (usize, Direction, SideRules, bool, bool);
+/// What a group is told apart by: the workload, direction, rules, and whether its pairs have
+/// something opened and something closed.
+type GroupKey<'r> = (usize, Direction, &'r SideRules, bool, bool);
 
 /// What one side lets through from (ingress) or to (egress) an external range.
 #[derive(Debug, Clone)]
@@ -465,7 +466,11 @@ pub struct Changes {
 #[derive(Default)]
 struct Found {
     groups: Vec<Group>,
-    index: HashMap<GroupKey, usize>,
+    /// The first group of each workload, direction and kind of change (something opened,
+    /// something closed); the others follow through `next` (`u32::MAX` ends the chain). A
+    /// key holding the rules was a copy of them per group, and one per pair recorded.
+    index: HashMap<(usize, Direction, bool, bool), u32>,
+    next: Vec<u32>,
     opened: usize,
     closed: usize,
     pairs: Vec<PairChange>,
@@ -474,23 +479,29 @@ struct Found {
 impl Found {
     /// The group of `key`, made if new, with `opened` and `closed` added to what it says
     /// opened and closed.
-    fn group(&mut self, key: GroupKey, opened: &ConnSet, closed: &ConnSet) -> usize {
-        let g = match self.index.get(&key) {
-            Some(&g) => g,
-            None => {
-                let (workload, direction, rules) = (key.0, key.1, key.2.clone());
-                self.groups.push(Group {
-                    workload,
-                    direction,
-                    rules,
-                    opened: ConnSet::none(),
-                    closed: ConnSet::none(),
-                    pairs: 0,
-                    examples: Vec::new(),
-                });
-                self.index.insert(key, self.groups.len() - 1);
-                self.groups.len() - 1
-            }
+    fn group(&mut self, key: GroupKey<'_>, opened: &ConnSet, closed: &ConnSet) -> usize {
+        let (workload, direction, rules, o, c) = key;
+        let first = self.index.get(&(workload, direction, o, c)).copied();
+        let mut at = first.unwrap_or(u32::MAX);
+        while at != u32::MAX && self.groups[at as usize].rules != *rules {
+            at = self.next[at as usize];
+        }
+        let g = if at != u32::MAX {
+            at as usize
+        } else {
+            self.groups.push(Group {
+                workload,
+                direction,
+                rules: rules.clone(),
+                opened: ConnSet::none(),
+                closed: ConnSet::none(),
+                pairs: 0,
+                examples: Vec::new(),
+            });
+            self.next.push(first.unwrap_or(u32::MAX));
+            let g = self.groups.len() - 1;
+            self.index.insert((workload, direction, o, c), g as u32);
+            g
         };
         let group = &mut self.groups[g];
         if !opened.is_empty() {
@@ -515,7 +526,7 @@ impl Found {
         self.opened += usize::from(o);
         self.closed += usize::from(c);
         for (w, d, rules) in sides {
-            let g = self.group((*w, *d, rules.clone(), o, c), &opened, &closed);
+            let g = self.group((*w, *d, rules, o, c), &opened, &closed);
             self.groups[g].pairs += 1;
             self.groups[g].example(options.examples, (pair.source, pair.destination), || {
                 pair.clone()
@@ -530,10 +541,14 @@ impl Found {
         self.opened += other.opened;
         self.closed += other.closed;
         self.pairs.extend(other.pairs);
-        let mut keys: Vec<(GroupKey, usize)> = other.index.into_iter().collect();
-        keys.sort_unstable_by_key(|(_, g)| *g);
-        for ((key, _), g) in keys.into_iter().zip(other.groups) {
-            let at = self.group(key, &g.opened, &g.closed);
+        for g in other.groups {
+            // A group's pairs all had something opened, or none had; the same for closed.
+            let (o, c) = (!g.opened.is_empty(), !g.closed.is_empty());
+            let at = self.group(
+                (g.workload, g.direction, &g.rules, o, c),
+                &g.opened,
+                &g.closed,
+            );
             let mine = &mut self.groups[at];
             mine.pairs += g.pairs;
             mine.examples_from(g.examples, examples);
@@ -1854,7 +1869,7 @@ impl<'c> Pass<'c> {
             before: allow_rules(ab),
             after: allow_rules(ah),
         };
-        let group = found.group((self.i, self.d, rules, o, c), &opened, &closed);
+        let group = found.group((self.i, self.d, &rules, o, c), &opened, &closed);
         let other = (ob.allowed != oh.allowed).then(|| {
             (
                 SideRules {
@@ -1902,7 +1917,7 @@ impl<'c> Pass<'c> {
         let at = (s as u32, t as u32);
         found.groups[*group].example(options.examples, at, pair);
         if let Some((rules, o, c)) = other {
-            let g = found.group((k, self.other, rules.clone(), *opened, *closed), o, c);
+            let g = found.group((k, self.other, rules, *opened, *closed), o, c);
             found.groups[g].pairs += 1;
             found.groups[g].example(options.examples, at, pair);
         }
