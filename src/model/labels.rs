@@ -4,13 +4,12 @@
 //! hundred thousand of them. A `BTreeMap` spends a node of room for eleven pairs on each (objects
 //! carry two to five labels) and walks nodes to iterate or hash; a sorted `Vec` keeps the same
 //! order, the same lookups (a label set is short: binary search or a scan cost the same) and the
-//! same `Debug`, serde and ordering forms as the map it replaces, in a fraction of the memory.
+//! same `Debug`, JSON and ordering forms as the map it replaces, in a fraction of the memory.
 
 use std::fmt;
 
-use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 /// Labels of one object, sorted by key, each key once. Sorting keeps matching and output
 /// deterministic. Compares, orders and prints as the `BTreeMap<String, String>` it stands for.
@@ -160,26 +159,6 @@ impl Serialize for Labels {
     }
 }
 
-impl<'de> Deserialize<'de> for Labels {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Labels;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a map of strings")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Labels, A::Error> {
-                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
-                while let Some(pair) = map.next_entry()? {
-                    pairs.push(pair);
-                }
-                Ok(Labels::from_pairs(pairs))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -267,11 +246,5 @@ mod tests {
         assert_eq!(labels.remove("a"), Some("1".into()));
         assert_eq!(labels.remove("a"), None);
         assert_eq!(format!("{labels:?}"), r#"{"b": "2"}"#);
-    }
-
-    #[test]
-    fn labels_read_from_yaml_keep_the_last_of_a_repeated_key() {
-        let labels: Labels = serde_norway::from_str("{b: x, a: y, b: z}").unwrap();
-        assert_eq!(format!("{labels:?}"), r#"{"a": "y", "b": "z"}"#);
     }
 }
