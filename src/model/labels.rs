@@ -53,10 +53,6 @@ impl Labels {
         }
     }
 
-    pub fn remove(&mut self, key: &str) -> Option<String> {
-        self.position(key).ok().map(|i| self.0.remove(i).1)
-    }
-
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -234,7 +230,7 @@ mod tests {
     }
 
     #[test]
-    fn insert_and_remove_answer_as_a_map() {
+    fn insert_answers_as_a_map_does() {
         let mut labels = Labels::new();
         assert_eq!(labels.insert("b".into(), "1".into()), None);
         assert_eq!(labels.insert("a".into(), "1".into()), None);
@@ -243,8 +239,6 @@ mod tests {
             labels.keys().collect::<Vec<_>>(),
             [&"a".to_string(), &"b".to_string()]
         );
-        assert_eq!(labels.remove("a"), Some("1".into()));
-        assert_eq!(labels.remove("a"), None);
-        assert_eq!(format!("{labels:?}"), r#"{"b": "2"}"#);
+        assert_eq!(format!("{labels:?}"), r#"{"a": "1", "b": "2"}"#);
     }
 }
