@@ -8,7 +8,6 @@
 
 use std::fmt;
 
-use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 /// Labels of one object, sorted by key, each key once. Sorting keeps matching and output
@@ -147,11 +146,7 @@ impl<'a> IntoIterator for &'a Labels {
 
 impl Serialize for Labels {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.len()))?;
-        for (k, v) in self {
-            map.serialize_entry(k, v)?;
-        }
-        map.end()
+        s.collect_map(self)
     }
 }
 
