@@ -34,7 +34,7 @@ use crate::semantics::{ConnSet, PolicyId, RuleRef};
 
 use super::identity::{Object, Policies, Status};
 use super::naming::{self, Naming};
-use super::peers::{self, RulePeers, RulesKey};
+use super::peers::{self, PodIndex, RulePeers, RulesKey};
 use super::shapes::ReadKeys;
 
 const DIRECTIONS: [Direction; 2] = [Direction::Ingress, Direction::Egress];
@@ -739,8 +739,15 @@ pub fn compare(
     // written; then of every rule of the sides with many candidates, which are decided by
     // classes of peers.
     let mut memo = HashMap::default();
+    let (base_pods, head_pods) = rayon::join(|| PodIndex::new(base), || PodIndex::new(head));
     let mut rule_sets_of = |keys: Vec<RulesKey>| {
-        peers::rule_peers([base, head], [&base_common, &head_common], keys, &mut memo)
+        peers::rule_peers(
+            [base, head],
+            [&base_pods, &head_pods],
+            [&base_common, &head_common],
+            keys,
+            &mut memo,
+        )
     };
     let mut changed: Vec<RulesKey> = candidates
         .iter()
@@ -790,6 +797,7 @@ pub fn compare(
     more.sort_unstable();
     more.dedup();
     rule_sets.extend(rule_sets_of(more));
+    drop((base_pods, head_pods));
     let classes = DIRECTIONS.map(|d| side_classes(base, head, common, d));
     let (base_naming, head_naming) = rayon::join(|| Naming::new(base), || Naming::new(head));
     let theirs = DIRECTIONS.map(|_| Mutex::new(Map::default()));

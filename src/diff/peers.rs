@@ -11,7 +11,7 @@ use roaring::RoaringBitmap;
 use crate::connectivity::Member;
 use crate::model::Direction;
 use crate::semantics::traffic::{Endpoint, Match};
-use crate::semantics::PolicyId;
+use crate::semantics::{LabelIndex, PolicyId};
 
 use super::connections::View;
 
@@ -28,6 +28,29 @@ pub struct RulePeers {
     pub unsure: RoaringBitmap,
 }
 
+/// The pod shapes of a view's workloads, indexed by their labels: most rules name their peers
+/// by a label few pods carry, and matching every pod of the namespaces a rule looks in was
+/// most of the time spent finding rules' peers.
+pub struct PodIndex<'a> {
+    members: Vec<Member>,
+    index: LabelIndex<'a>,
+}
+
+impl<'a> PodIndex<'a> {
+    pub fn new(view: &View<'a>) -> Self {
+        let engine = view.engine;
+        let members: Vec<Member> = (0..engine.inventory.workloads.len())
+            .flat_map(|w| view.members(w))
+            .collect();
+        let index = LabelIndex::new(members.iter().map(|&m| {
+            engine
+                .pod_in(m, view.namespace_labels_of(m.workload))
+                .labels
+        }));
+        PodIndex { members, index }
+    }
+}
+
 /// A policy's rules for a direction in a revision (base `false`, head `true`).
 pub type RulesKey = (bool, PolicyId, Direction);
 
@@ -38,6 +61,7 @@ pub type RulesKey = (bool, PolicyId, Direction);
 /// ones (`u32::MAX`: only that revision has it).
 pub fn rule_peers(
     views: [&View<'_>; 2],
+    pods: [&PodIndex<'_>; 2],
     common_of: [&[u32]; 2],
     keys: Vec<RulesKey>,
     memo: &mut HashMap<(bool, String), Arc<RulePeers>>,
@@ -68,7 +92,8 @@ pub fn rule_peers(
         .map(|(identity, id, d, r)| {
             let is_head = identity.0;
             let view = views[usize::from(is_head)];
-            let peers = one_rule(view, id, d, r, common_of[usize::from(is_head)]);
+            let at = usize::from(is_head);
+            let peers = one_rule(view, pods[at], id, d, r, common_of[at]);
             (identity.clone(), Arc::new(peers))
         })
         .collect();
@@ -80,7 +105,14 @@ pub fn rule_peers(
 }
 
 /// The peers of rule `r` of `id` for `d` in one revision.
-fn one_rule(view: &View<'_>, id: PolicyId, d: Direction, r: usize, common_of: &[u32]) -> RulePeers {
+fn one_rule(
+    view: &View<'_>,
+    pods: &PodIndex<'_>,
+    id: PolicyId,
+    d: Direction,
+    r: usize,
+    common_of: &[u32],
+) -> RulePeers {
     let engine = view.engine;
     let rule = &engine.rules(id, d)[r];
     let policy_ns = engine.policy_namespace(id);
@@ -96,34 +128,66 @@ fn one_rule(view: &View<'_>, id: PolicyId, d: Direction, r: usize, common_of: &[
             })
             .collect(),
     };
-    for p in positions {
-        let workloads = &namespaces[p].1;
-        let labels = view.namespace_labels_of(workloads[0]);
-        for &w in workloads {
-            let k = common_of[w];
-            if k == u32::MAX {
-                continue;
-            }
-            if view.shape_count(w) <= 1 {
-                let m = Member {
-                    workload: w,
-                    labels: 0,
-                };
-                match rule.peer_match(policy_ns, &Endpoint::Pod(engine.pod_in(m, labels))) {
-                    Match::No => {}
-                    Match::Yes => {
-                        hit.push(k);
-                        yes.push(k);
-                    }
-                    Match::Unknown(_) | Match::UnknownUnless(_) => {
-                        hit.push(k);
-                        unsure.push(k);
-                    }
-                }
-            } else if view.members(w).any(|m| {
-                rule.peer_match(policy_ns, &Endpoint::Pod(engine.pod_in(m, labels))) != Match::No
-            }) {
+    let mut decide = |m: Member| {
+        let k = common_of[m.workload];
+        if k == u32::MAX {
+            return;
+        }
+        let labels = view.namespace_labels_of(m.workload);
+        let answer = rule.peer_match(policy_ns, &Endpoint::Pod(engine.pod_in(m, labels)));
+        if view.shape_count(m.workload) > 1 {
+            // Several shapes: a hit when any of them may match.
+            if answer != Match::No {
                 hit.push(k);
+            }
+            return;
+        }
+        match answer {
+            Match::No => {}
+            Match::Yes => {
+                hit.push(k);
+                yes.push(k);
+            }
+            Match::Unknown(_) | Match::UnknownUnless(_) => {
+                hit.push(k);
+                unsure.push(k);
+            }
+        }
+    };
+    let scanned: usize = positions.iter().map(|&p| namespaces[p].1.len()).sum();
+    // Only the pods carrying a label the rule's peers require can match them: looked up in the
+    // index when they are fewer than the pods of the namespaces the rule looks in.
+    let carrying = rule.pod_anchors().and_then(|anchors| {
+        let lists: Vec<&[u32]> = anchors
+            .iter()
+            .flat_map(|&a| pods.index.anchor_lists(a))
+            .collect();
+        (lists.iter().map(|l| l.len()).sum::<usize>() < scanned).then_some((pods, lists))
+    });
+    match carrying {
+        Some((pods, lists)) => {
+            let mut inside = vec![false; namespaces.len()];
+            for &p in &positions {
+                inside[p] = true;
+            }
+            let mut entries: Vec<u32> = lists
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&e| inside[view.namespace_position(pods.members[e as usize].workload)])
+                .collect();
+            // Peers of several kinds may require labels a pod carries together.
+            entries.sort_unstable();
+            entries.dedup();
+            for e in entries {
+                decide(pods.members[e as usize]);
+            }
+        }
+        None => {
+            for p in positions {
+                for &w in &namespaces[p].1 {
+                    view.members(w).for_each(&mut decide);
+                }
             }
         }
     }
@@ -136,6 +200,8 @@ fn one_rule(view: &View<'_>, id: PolicyId, d: Direction, r: usize, common_of: &[
 
 fn bitmap(mut v: Vec<u32>) -> RoaringBitmap {
     v.sort_unstable();
+    // A workload of several pod shapes is a hit once per shape that may match.
+    v.dedup();
     RoaringBitmap::from_sorted_iter(v).expect("sorted")
 }
 

@@ -59,7 +59,8 @@ impl<'a> LabelIndex<'a> {
             .map_or(&[][..], Vec::as_slice)
     }
 
-    fn anchor_lists(&self, anchor: Anchor<'_>) -> Vec<&[u32]> {
+    /// The positions of the sets carrying what `anchor` asks for, in disjoint ascending lists.
+    pub(crate) fn anchor_lists(&self, anchor: Anchor<'_>) -> Vec<&[u32]> {
         match anchor {
             Anchor::Nothing => Vec::new(),
             Anchor::Pair(k, v) => vec![self.pair(k, v)],

@@ -21,6 +21,7 @@ enum Term {
 }
 
 /// What a set must carry for one term of a selector to match it.
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Anchor<'s> {
     Pair(&'s str, &'s str),
     AnyOf(&'s str, &'s [String]),

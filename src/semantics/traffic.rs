@@ -15,6 +15,7 @@ use crate::model::{
 
 use super::calico::CalicoEnd;
 use super::cilium_selector::{EndpointSelector, Identity, Scope};
+use super::selector::Anchor;
 use super::{ConnSet, LabelIndex, Selector};
 
 /// One end of a connection.
@@ -446,6 +447,36 @@ impl CompiledRule {
             true => format!("{policy_namespace}\n{:?}", self.peers),
             false => format!("{:?}", self.peers),
         }
+    }
+
+    /// For each peer that may match a pod, one label a pod must carry for it to match (`None`
+    /// when some peer may match a pod whatever its labels: no pod selector, one with only
+    /// `NotIn`/`DoesNotExist` terms, or a peer of another kind than pods and addresses): a
+    /// caller looking for a rule's peers among many pods asks only those carrying one.
+    pub(crate) fn pod_anchors(&self) -> Option<Vec<Anchor<'_>>> {
+        let Peers::Any(peers) = &self.peers else {
+            return None;
+        };
+        let mut out = Vec::new();
+        for p in peers {
+            let pods = match p {
+                CompiledPeer::Pods {
+                    pods: Some(pods), ..
+                } => pods,
+                CompiledPeer::ClusterPods { pods, .. } => pods,
+                // Never a pod (see `peer_matches`).
+                CompiledPeer::Block { .. } | CompiledPeer::DomainNames | CompiledPeer::Nothing => {
+                    continue
+                }
+                _ => return None,
+            };
+            match pods.anchors().next()? {
+                // The peer matches no pod.
+                Anchor::Nothing => {}
+                a => out.push(a),
+            }
+        }
+        Some(out)
     }
 
     /// Whether the rule's peers can only be pods of the policy's own namespace, or no pod at
@@ -1636,5 +1667,58 @@ mod tests {
                 }
             }
         }
+    }
+
+    // `pod_anchors`: a pod carrying none of the labels is matched by no peer of the rule.
+    #[test]
+    fn a_rules_pod_anchors_are_labels_every_pod_it_matches_carries() {
+        let not_in = LabelSelector {
+            match_labels: vec![],
+            match_expressions: vec![crate::model::Requirement {
+                key: "tier".into(),
+                operator: "NotIn".into(),
+                values: vec!["db".into()],
+            }],
+        };
+        let anchored = rule(
+            vec![
+                pods_peer(Some(sel(&[("app", "web")])), None),
+                pods_peer(Some(sel(&[("team", "a")])), Some(sel(&[]))),
+                block("10.0.0.0/8", &[]),
+            ],
+            vec![],
+        );
+        let shown = |r: &CompiledRule| r.pod_anchors().map(|a| format!("{a:?}"));
+        assert_eq!(
+            shown(&anchored).as_deref(),
+            Some(r#"[Pair("app", "web"), Pair("team", "a")]"#)
+        );
+        let pods = [
+            Pod::new("a", &[("app", "web")], &[]),
+            Pod::new("b", &[("team", "a"), ("x", "y")], &[]),
+            Pod::new("a", &[("app", "api"), ("team", "b")], &[]),
+        ];
+        for p in &pods {
+            let carried = anchored.pod_anchors().unwrap().iter().any(|a| match *a {
+                Anchor::Pair(k, v) => p.labels.get(k).is_some_and(|x| x == v),
+                _ => unreachable!("only pairs here"),
+            });
+            assert_eq!(carried, anchored.peer_match("a", &p.ep()) != Match::No);
+        }
+        // Peers that may match a pod whatever its labels: no anchor.
+        assert_eq!(shown(&rule(vec![], vec![])), None);
+        assert_eq!(
+            shown(&rule(vec![pods_peer(None, Some(sel(&[])))], vec![])),
+            None
+        );
+        assert_eq!(
+            shown(&rule(vec![pods_peer(Some(not_in), None)], vec![])),
+            None
+        );
+        // Only addresses: no pod is matched, and nothing needs carrying.
+        assert_eq!(
+            shown(&rule(vec![block("10.0.0.0/8", &[])], vec![])).as_deref(),
+            Some("[]")
+        );
     }
 }
