@@ -764,34 +764,23 @@ pub fn compare(
         rule_sets_of(changed).into_iter().collect();
     let by_class: HashSet<(usize, Direction)> = candidates
         .iter()
-        .filter(|(&(i, d), c)| {
-            !multi.contains(i as u32)
-                && match c {
-                    Candidates::All => true,
-                    Candidates::Some { policies, extra } => {
-                        let most: u64 = policies
-                            .iter()
-                            .flat_map(|&(h, id)| &rule_sets[&(h, id, d)])
-                            .map(|r| r.hit.len())
-                            .sum::<u64>()
-                            + extra.len() as u64;
-                        most >= options.classes_from
-                    }
-                }
+        .filter(|(&(_, d), c)| match c {
+            Candidates::All => true,
+            Candidates::Some { policies, extra } => {
+                let most: u64 = policies
+                    .iter()
+                    .flat_map(|&(h, id)| &rule_sets[&(h, id, d)])
+                    .map(|r| r.hit.len())
+                    .sum::<u64>()
+                    + extra.len() as u64;
+                most >= options.classes_from
+            }
         })
         .map(|(&side, _)| side)
         .collect();
     let mut more: Vec<RulesKey> = by_class
         .iter()
-        .flat_map(|&(i, d)| {
-            let (b, h) = (
-                &base.side(common[i].base, d)[0],
-                &head.side(common[i].head, d)[0],
-            );
-            policy_ids(base.engine, b)
-                .map(move |id| (false, id, d))
-                .chain(policy_ids(head.engine, h).map(move |id| (true, id, d)))
-        })
+        .flat_map(|&(i, d)| side_rules_keys(base, head, common[i], d))
         .filter(|key| !rule_sets.contains_key(key))
         .collect();
     more.sort_unstable();
@@ -893,6 +882,18 @@ pub fn compare(
         pairs: options.pairs.then_some(total.pairs),
         external,
     }
+}
+
+/// The policies of workload `c`'s side for `d` (every pod shape's), base and head.
+fn side_rules_keys(base: &View<'_>, head: &View<'_>, c: Common, d: Direction) -> Vec<RulesKey> {
+    [(base, c.base, false), (head, c.head, true)]
+        .into_iter()
+        .flat_map(|(view, w, is_head)| {
+            view.side(w, d)
+                .iter()
+                .flat_map(move |s| policy_ids(view.engine, s).map(move |id| (is_head, id, d)))
+        })
+        .collect()
 }
 
 /// Per common workload, a number shared by those whose sides for `d` answer any given peer
@@ -1426,8 +1427,31 @@ fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction) -> Found {
     peers.remove(i as u32);
     let mut pass = Pass::new(ctx, i, d);
     if ctx.multi.contains(i as u32) {
-        for k in &peers {
+        if !ctx.by_class.contains(&(i, d)) {
+            for k in &peers {
+                pass.exact(k as usize, &mut found);
+            }
+            return found;
+        }
+        // Peers that every rule of this workload's shapes matches alike have the same way of
+        // being matched: only the other end's side (and, for egress, the peer's ports) tells
+        // their pairs apart.
+        let rules: Vec<&RulePeers> = side_rules_keys(base, head, me, d)
+            .into_iter()
+            .flat_map(|(h, id, d)| ctx.rules(h, id, d))
+            .map(|r| &**r)
+            .collect();
+        let mut slow = &peers & ctx.multi;
+        for r in &rules {
+            if !r.unsure.is_empty() {
+                slow |= &peers & &r.unsure;
+            }
+        }
+        for k in &slow {
             pass.exact(k as usize, &mut found);
+        }
+        for class in peers::refine(peers - &slow, rules.iter().map(|r| &r.yes)) {
+            pass.exact_class(&class, &mut found);
         }
         return found;
     }
@@ -1585,32 +1609,81 @@ impl<'c> Pass<'c> {
     /// When this workload is the one with several shapes, what the pair does is remembered per
     /// way this side's shapes' rules match the peer and class of the peer's side.
     fn exact(&mut self, k: usize, found: &mut Found) {
+        let their_class = self.ctx.classes[slot(self.other)][k];
+        let outcome = match their_class {
+            u32::MAX => self.exact_outcome(k),
+            _ => {
+                let key = (their_class, self.exact_key(k));
+                self.keyed_outcome(k, key)
+            }
+        };
+        self.record_outcome(k, outcome, found);
+    }
+
+    /// [`Pass::exact`] for the peers of one pod shape of a class that every rule of this
+    /// workload's shapes matches alike: their [`Pass::exact_key`] differs only by the peer's
+    /// ports, so it is made once and the outcomes kept by class of the other end's side.
+    fn exact_class(&mut self, class: &RoaringBitmap, found: &mut Found) {
+        let Some(first) = class.min() else {
+            return;
+        };
         let ctx = self.ctx;
-        let (s, t) = self.ends(k);
-        let their_class = ctx.classes[slot(self.other)][k];
-        let key = (their_class != u32::MAX).then(|| (their_class, self.exact_key(k)));
-        let outcome = match key {
-            None => self.exact_outcome(k),
-            Some(key) => match self.exacts.get(&key) {
+        let (base, head) = (ctx.base, ctx.head);
+        let egress = self.d == Direction::Egress;
+        let signature = self.exact_signature(first as usize);
+        let mut outcomes: Map<[u32; 3], Option<Exact>> = Map::default();
+        for k in class {
+            let k = k as usize;
+            let them = ctx.common[k];
+            let their_class = ctx.classes[slot(self.other)][k];
+            let ports = match egress {
+                true => [base.port_class[them.base], head.port_class[them.head]],
+                false => [0, 0],
+            };
+            let at = [their_class, ports[0], ports[1]];
+            let outcome = match outcomes.get(&at) {
                 Some(outcome) => outcome.clone(),
                 None => {
-                    let outcome = self.shared_outcome(k, &key);
-                    self.exacts.insert(key, outcome.clone());
+                    let mut key = signature.clone();
+                    if egress {
+                        key.extend(ports.map(u64::from));
+                    }
+                    let outcome = self.keyed_outcome(k, (their_class, key));
+                    outcomes.insert(at, outcome.clone());
                     outcome
                 }
-            },
-        };
+            };
+            self.record_outcome(k, outcome, found);
+        }
+    }
+
+    /// What the pair with peer `k` (of one pod shape) does, by its [`Pass::exact_key`] and
+    /// the class of its side.
+    fn keyed_outcome(&mut self, k: usize, key: (u32, Vec<u64>)) -> Option<Exact> {
+        match self.exacts.get(&key) {
+            Some(outcome) => outcome.clone(),
+            None => {
+                let outcome = self.shared_outcome(k, &key);
+                self.exacts.insert(key, outcome.clone());
+                outcome
+            }
+        }
+    }
+
+    /// Records the pair with peer `k` as `outcome` says, unless another pass does.
+    fn record_outcome(&self, k: usize, outcome: Option<Exact>, found: &mut Found) {
         let Some(exact) = outcome else {
             return;
         };
+        let (s, t) = self.ends(k);
         if self.d == Direction::Egress
             && exact.ingress.is_some()
-            && ctx.is_candidate((t, Direction::Ingress), s as u32)
+            && self.ctx.is_candidate((t, Direction::Ingress), s as u32)
         {
             // The destination's ingress pass has this pair.
             return;
         }
-        record_exact(ctx, s, t, &exact, found);
+        record_exact(self.ctx, s, t, &exact, found);
     }
 
     fn exact_outcome(&mut self, k: usize) -> Option<Exact> {
@@ -1755,6 +1828,18 @@ impl<'c> Pass<'c> {
     /// How the rules of this workload's shapes match peer `k` (of one pod shape), on both
     /// sides, with the peer's ports when egress named ports resolve on them.
     fn exact_key(&self, k: usize) -> Vec<u64> {
+        let (base, head) = (self.ctx.base, self.ctx.head);
+        let them = self.ctx.common[k];
+        let mut key = self.exact_signature(k);
+        if self.d == Direction::Egress {
+            key.push(u64::from(base.port_class[them.base]));
+            key.push(u64::from(head.port_class[them.head]));
+        }
+        key
+    }
+
+    /// [`Pass::exact_key`] without the peer's ports: how the rules match the peer.
+    fn exact_signature(&self, k: usize) -> Vec<u64> {
         let (base, head, d) = (self.ctx.base, self.ctx.head, self.d);
         let (me, them) = (self.ctx.common[self.i], self.ctx.common[k]);
         let mut key = Vec::new();
@@ -1765,10 +1850,6 @@ impl<'c> Pass<'c> {
                 key.push(SEPARATOR);
             }
             key.push(SEPARATOR);
-        }
-        if d == Direction::Egress {
-            key.push(u64::from(base.port_class[them.base]));
-            key.push(u64::from(head.port_class[them.head]));
         }
         key
     }
