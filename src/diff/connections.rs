@@ -600,10 +600,25 @@ struct Ctx<'c> {
     /// pod shapes differently before and after ([`shapes_changed`]), by peer, direction and
     /// class, once some pass has needed it.
     multi_changed: &'c Mutex<Map<(u32, Direction, u32), bool>>,
+    /// Every distinct answer of the other ends' sides shared between passes, once: a pass
+    /// works out what its pairs do once per distinct answer, and thousands of classes of sides
+    /// answer a workload alike.
+    interned: &'c Mutex<HashSet<Answers>>,
     options: Options,
 }
 
 impl Ctx<'_> {
+    /// The shared copy of `answers`.
+    fn intern(&self, answers: (SideAnswer, SideAnswer)) -> Answers {
+        let mut set = self.interned.lock().expect("no pass panics");
+        if let Some(known) = set.get(&answers) {
+            return known.clone();
+        }
+        let answers = Arc::new(answers);
+        set.insert(answers.clone());
+        answers
+    }
+
     fn rules(&self, is_head: bool, id: PolicyId, d: Direction) -> &[Arc<RulePeers>] {
         &self.rule_sets[&(is_head, id, d)]
     }
@@ -828,6 +843,7 @@ pub fn compare(
     });
 
     let multi_changed = Mutex::new(Map::default());
+    let interned = Mutex::new(HashSet::default());
 
     // 4. Each side's candidates decided on both sides, by classes of peers: each side's pass
     // keeps the pairs its own answer changes, and leaves to the destination's ingress pass those
@@ -847,6 +863,7 @@ pub fn compare(
         policy_classes: &policy_classes,
         unnamed: &unnamed,
         multi_changed: &multi_changed,
+        interned: &interned,
         options,
     };
     let mut keys: Vec<(usize, Direction)> = candidates.keys().copied().collect();
@@ -1151,7 +1168,7 @@ fn sensitive_sides(
 }
 
 /// What one side lets through, and the rules that allowed it.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 struct SideAnswer {
     allowed: ConnSet,
     rules: Vec<RuleRef>,
@@ -1516,7 +1533,12 @@ struct Pass<'c> {
     mine_shapes: Map<Vec<u64>, [Vec<SideAnswer>; 2]>,
     theirs_shapes: Map<u32, [Vec<SideAnswer>; 2]>,
     /// What the pairs do, per answer of this side and class of the other end's side.
-    combos: Map<(usize, u32), Combo>,
+    combos: Map<(usize, u32), usize>,
+    /// The same by answer of this side and the address of the other end's answers: shared
+    /// answers are interned ([`Ctx::intern`]), so classes answering alike meet one entry. Every
+    /// such answer is held by `theirs` until the pass ends, so no address is reused meanwhile.
+    combos_by_answers: Map<(usize, usize), usize>,
+    combo_list: Vec<Combo>,
     /// Per revision, the policies of the other direction whose rules may name this workload,
     /// with their rules' matches on it (when worked out: passes with many peers).
     naming_me: Option<[Map<PolicyId, Vec<u64>>; 2]>,
@@ -1544,6 +1566,8 @@ impl<'c> Pass<'c> {
             mine_shapes: Map::default(),
             theirs_shapes: Map::default(),
             combos: Map::default(),
+            combos_by_answers: Map::default(),
+            combo_list: Vec::new(),
             naming_me: None,
             named: HashSet::default(),
         }
@@ -1914,7 +1938,7 @@ impl<'c> Pass<'c> {
                 // No policy of such a side names this workload: it answers as it answers any
                 // peer its rules do not name (a rule that matches no peer allows nothing, so the
                 // ports its named ports would resolve on do not count).
-                let a = ctx.unnamed[slot(other)][c as usize].get_or_init(|| Arc::new(answers()));
+                let a = ctx.unnamed[slot(other)][c as usize].get_or_init(|| ctx.intern(answers()));
                 a.clone()
             }
             (Some(naming), c) if c != u32::MAX => {
@@ -1923,7 +1947,7 @@ impl<'c> Pass<'c> {
                 let shared = &ctx.theirs[slot(other)];
                 let known = shared.lock().expect("no pass panics").get(&key).cloned();
                 let a = known.unwrap_or_else(|| {
-                    let a = Arc::new(answers());
+                    let a = ctx.intern(answers());
                     let mut shared = shared.lock().expect("no pass panics");
                     shared.insert(key.clone(), a.clone());
                     a
@@ -1938,9 +1962,8 @@ impl<'c> Pass<'c> {
     }
 
     /// What the pairs with peer `k` do, this side answering with `answer`.
-    fn combo(&mut self, answer: usize, k: usize, found: &mut Found) -> Combo {
-        let theirs = self.their_answers(k);
-        let (ob, oh) = &*theirs;
+    fn combo(&self, answer: usize, theirs: &Answers, found: &mut Found) -> Combo {
+        let (ob, oh) = &**theirs;
         let (ab, ah) = &self.answers[answer];
         if self.d == Direction::Egress && ob.allowed != oh.allowed {
             // The destination's ingress pass has this pair, with both sides.
@@ -2062,16 +2085,26 @@ impl<'c> Pass<'c> {
     /// it does is worked out once per class of the other end's side.
     fn pair(&mut self, answer: usize, k: usize, found: &mut Found) {
         let their_class = self.ctx.classes[slot(self.other)][k];
-        let mut combos = std::mem::take(&mut self.combos);
-        let combo = match combos.get(&(answer, their_class)) {
-            Some(c) => c,
+        let at = match self.combos.get(&(answer, their_class)) {
+            Some(&at) => at,
             None => {
-                let c = self.combo(answer, k, found);
-                combos.entry((answer, their_class)).or_insert(c)
+                let theirs = self.their_answers(k);
+                let by_answers = (answer, Arc::as_ptr(&theirs) as usize);
+                let at = match self.combos_by_answers.get(&by_answers) {
+                    Some(&at) => at,
+                    None => {
+                        let combo = self.combo(answer, &theirs, found);
+                        self.combo_list.push(combo);
+                        self.combos_by_answers
+                            .insert(by_answers, self.combo_list.len() - 1);
+                        self.combo_list.len() - 1
+                    }
+                };
+                self.combos.insert((answer, their_class), at);
+                at
             }
         };
-        self.count(combo, k, found);
-        self.combos = combos;
+        self.count(&self.combo_list[at], k, found);
     }
 
     /// A peer some rule of this side may match or not, decided on its own.
