@@ -1542,8 +1542,9 @@ struct Pass<'c> {
     /// Per revision, the policies of the other direction whose rules may name this workload,
     /// with their rules' matches on it (when worked out: passes with many peers).
     naming_me: Option<[Map<PolicyId, Vec<u64>>; 2]>,
-    /// The classes of the other ends' sides with one of those policies.
-    named: HashSet<u32>,
+    /// The classes of the other ends' sides with one of those policies, a bit per class:
+    /// thousands of policies may name a workload, each in hundreds of classes.
+    named: Vec<u64>,
 }
 
 impl<'c> Pass<'c> {
@@ -1569,7 +1570,7 @@ impl<'c> Pass<'c> {
             combos_by_answers: Map::default(),
             combo_list: Vec::new(),
             naming_me: None,
-            named: HashSet::default(),
+            named: Vec::new(),
         }
     }
 
@@ -1578,11 +1579,15 @@ impl<'c> Pass<'c> {
     fn find_naming(&mut self) {
         let naming = self.policies_naming_me();
         let index = &self.ctx.policy_classes[slot(self.other)];
+        let count = self.ctx.class_policies[slot(self.other)].len();
         self.named.clear();
+        self.named.resize(count.div_ceil(64), 0);
         for (r, policies) in naming.iter().enumerate() {
             for id in policies.keys() {
                 if let Some(classes) = index.get(&(r as u8, *id)) {
-                    self.named.extend(classes);
+                    for &c in classes {
+                        self.named[c as usize / 64] |= 1 << (c % 64);
+                    }
                 }
             }
         }
@@ -1934,7 +1939,7 @@ impl<'c> Pass<'c> {
             }
         };
         let a = match (&self.naming_me, class) {
-            (Some(_), c) if c != u32::MAX && !self.named.contains(&c) => {
+            (Some(_), c) if c != u32::MAX && self.named[c as usize / 64] >> (c % 64) & 1 == 0 => {
                 // No policy of such a side names this workload: it answers as it answers any
                 // peer its rules do not name (a rule that matches no peer allows nothing, so the
                 // ports its named ports would resolve on do not count).
