@@ -1453,17 +1453,7 @@ fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction) -> Found {
         // Peers that every rule of this workload's shapes matches alike have the same way of
         // being matched: only the other end's side (and, for egress, the peer's ports) tells
         // their pairs apart.
-        let rules: Vec<&RulePeers> = side_rules_keys(base, head, me, d)
-            .into_iter()
-            .flat_map(|(h, id, d)| ctx.rules(h, id, d))
-            .map(|r| &**r)
-            .collect();
-        let mut slow = &peers & ctx.multi;
-        for r in &rules {
-            if !r.unsure.is_empty() {
-                slow |= &peers & &r.unsure;
-            }
-        }
+        let (rules, slow) = rules_and_slow(ctx, i, d, &peers);
         for k in &slow {
             pass.exact(k as usize, &mut found);
         }
@@ -1479,19 +1469,7 @@ fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction) -> Found {
         return found;
     }
     let (side_b, side_h) = (&base.side(me.base, d)[0], &head.side(me.head, d)[0]);
-    let rules: Vec<&RulePeers> = policy_ids(base.engine, side_b)
-        .flat_map(|id| ctx.rules(false, id, d))
-        .chain(policy_ids(head.engine, side_h).flat_map(|id| ctx.rules(true, id, d)))
-        .map(|r| &**r)
-        .collect();
-    // Peers some rule may or may not match (the reason of the unknown is in the answer), and
-    // peers with several pod shapes: one by one.
-    let mut slow = &peers & ctx.multi;
-    for r in &rules {
-        if !r.unsure.is_empty() {
-            slow |= &peers & &r.unsure;
-        }
-    }
+    let (rules, slow) = rules_and_slow(ctx, i, d, &peers);
     for k in &slow {
         pass.one_by_one(k as usize, &mut found);
     }
@@ -1508,6 +1486,29 @@ fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction) -> Found {
         pass.class(&class, named, &mut found);
     }
     found
+}
+
+/// The peers of every rule of workload `i`'s side for `d` (every pod shape's, base then
+/// head), and the `peers` to decide one by one: those some rule may or may not match (the
+/// reason of the unknown is in the answer), and those with several pod shapes.
+fn rules_and_slow<'c>(
+    ctx: &'c Ctx<'c>,
+    i: usize,
+    d: Direction,
+    peers: &RoaringBitmap,
+) -> (Vec<&'c RulePeers>, RoaringBitmap) {
+    let rules: Vec<&RulePeers> = side_rules_keys(ctx.base, ctx.head, ctx.common[i], d)
+        .into_iter()
+        .flat_map(|(h, id, d)| ctx.rules(h, id, d))
+        .map(|r| &**r)
+        .collect();
+    let mut slow = peers & ctx.multi;
+    for r in &rules {
+        if !r.unsure.is_empty() {
+            slow |= peers & &r.unsure;
+        }
+    }
+    (rules, slow)
 }
 
 /// One side pass: workload `i`'s side for `d`, and what it found out about the other ends.
