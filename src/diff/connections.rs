@@ -576,8 +576,9 @@ struct Ctx<'c> {
     rule_sets: &'c HashMap<RulesKey, Vec<Arc<RulePeers>>>,
     /// The sides decided by classes of peers.
     by_class: &'c HashSet<(usize, Direction)>,
-    /// Common workloads with several pod shapes on either side: their pairs are decided whole,
-    /// one by one.
+    /// Common workloads with several pod shapes on either side: their pairs are decided whole
+    /// (every pair of shapes), as peers one by one, and as sides by classes of peers when
+    /// their side is in `by_class`.
     multi: &'c RoaringBitmap,
     /// Per direction, a number shared by the common workloads whose sides for it answer any
     /// given peer alike on both sides (`u32::MAX` for several pod shapes).
