@@ -1042,10 +1042,45 @@ fn changed_side(
 }
 
 /// The policies both sides have unchanged, per direction as (head, base) ids, by the namespace
-/// a pod must be in for their rules to match it (`wide`: any namespace may hold one).
+/// a pod must be in for their rules to match it: `local` by the policy's own namespace, `wide`
+/// by the namespaces their rules may find pods in.
 struct Unchanged<'a> {
-    local: HashMap<&'a str, Vec<(PolicyId, PolicyId, Direction)>>,
-    wide: Vec<(PolicyId, PolicyId, Direction)>,
+    local: HashMap<&'a str, Vec<Entry>>,
+    /// One group per distinct pair of scopes: thousands of policies find the same namespaces
+    /// by label, and a changed peer met every one of them when they were a single list.
+    wide: Vec<Scoped>,
+}
+
+/// Policies whose rules may find pods in the same namespaces, on each side.
+struct Scoped {
+    head: Scope,
+    base: Scope,
+    entries: Vec<Entry>,
+}
+
+/// A policy both sides have unchanged: its head and base ids, and a direction.
+type Entry = (PolicyId, PolicyId, Direction);
+
+/// Where a policy's rules may match pods: namespace positions of a [`View`], ascending, or
+/// `None` when some rule does not say.
+type Scope = Option<Vec<u32>>;
+
+fn in_scope(scope: &Scope, position: usize) -> bool {
+    scope
+        .as_ref()
+        .is_none_or(|s| s.binary_search(&(position as u32)).is_ok())
+}
+
+/// [`Scope`] of a policy's `rules` (of a policy of `namespace`) in `view`.
+fn scope(view: &View<'_>, rules: &[CompiledRule], namespace: &str) -> Scope {
+    let mut out = Vec::new();
+    for r in rules {
+        let (labels, named) = view.rule_scopes(r, namespace)?;
+        out.extend(labels.into_iter().chain(named).map(|p| p as u32));
+    }
+    out.sort_unstable();
+    out.dedup();
+    Some(out)
 }
 
 impl<'a> Unchanged<'a> {
@@ -1054,6 +1089,7 @@ impl<'a> Unchanged<'a> {
             local: HashMap::default(),
             wide: Vec::new(),
         };
+        let mut groups: HashMap<(Scope, Scope), Vec<Entry>> = HashMap::default();
         let mut objects: Vec<(&Object, &(Option<Object>, Status))> = policies.head.iter().collect();
         objects.sort_unstable_by_key(|(h, _)| **h);
         for (&h, &(b, status)) in objects {
@@ -1076,11 +1112,23 @@ impl<'a> Unchanged<'a> {
                             .or_default()
                             .push((hid, bid, d));
                     } else {
-                        out.wide.push((hid, bid, d));
+                        let scopes = (
+                            scope(head, hr, head.engine.policy_namespace(hid)),
+                            scope(base, br, base.engine.policy_namespace(bid)),
+                        );
+                        groups.entry(scopes).or_default().push((hid, bid, d));
                     }
                 }
             }
         }
+        out.wide = groups
+            .into_iter()
+            .map(|((head, base), entries)| Scoped {
+                head,
+                base,
+                entries,
+            })
+            .collect();
         out
     }
 }
@@ -1105,12 +1153,24 @@ fn sensitive_sides(
     );
     let (shapes_b, shapes_h) = (base.shape_count(c.base), head.shape_count(c.head));
     let mut out = Vec::new();
+    let (at_h, at_b) = (
+        head.namespace_position(c.head),
+        base.namespace_position(c.base),
+    );
+    // A policy none of whose rules may find pods in the peer's namespace, on either side,
+    // matches it alike (not at all) on both.
+    let wide = unchanged
+        .wide
+        .iter()
+        .filter(|g| in_scope(&g.head, at_h) || in_scope(&g.base, at_b))
+        .flat_map(|g| &g.entries);
     let entries = unchanged
         .local
         .get(wh.namespace.as_str())
         .into_iter()
         .flatten()
-        .chain(&unchanged.wide);
+        .chain(wide);
+
     for &(hid, bid, d) in entries {
         let (hr, br) = (head.engine.rules(hid, d), base.engine.rules(bid, d));
         let (ns_h, ns_b) = (
