@@ -235,6 +235,79 @@ fn many_changes_collapse_in_markdown() {
     assert!(md.contains("<details><summary>1 more</summary>"), "{md}");
 }
 
+#[test]
+fn a_long_markdown_comment_stays_within_its_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = String::from("apiVersion: v1\nkind: Namespace\nmetadata: {name: open}\n");
+    let mut new = old.clone();
+    for i in 0..300 {
+        new.push_str(&format!("---\napiVersion: v1\nkind: Pod\nmetadata: {{name: payments-reconciliation-worker-with-a-long-name-{i:03}, namespace: open}}\nspec: {{containers: [{{name: c, image: x}}]}}\n"));
+    }
+    std::fs::write(tmp.path().join("old.yaml"), old).unwrap();
+    std::fs::write(tmp.path().join("new.yaml"), new).unwrap();
+    let args = [
+        "diff", "--base", "old.yaml", "-f", "new.yaml", "-o", "markdown",
+    ];
+    let count = |md: &str, section: &str| {
+        let at = md
+            .find(section)
+            .unwrap_or_else(|| panic!("{section} in {md}"));
+        let rest = &md[at + section.len()..];
+        let end = rest.find("\n#### ").unwrap_or(rest.len());
+        let body = &rest[..end];
+        let listed = body.lines().filter(|l| l.starts_with("- ")).count();
+        let left_out = body
+            .split('_')
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0);
+        (listed, left_out)
+    };
+
+    // Whole, the comment is larger than GitHub takes.
+    let out = run_in(
+        tmp.path(),
+        &[&args[..], &["--markdown-limit", "0"]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(1), "300 new uncovered pods");
+    let whole = stdout(&out);
+    assert!(whole.len() > 65_536, "{}", whole.len());
+    assert_eq!(count(&whole, "#### Workloads added (300)"), (300, 0));
+    assert!(!whole.contains("not shown"), "{whole}");
+
+    // By default it is kept within 65,536 bytes, every section showing its first items and
+    // counting those left out.
+    let out = run_in(tmp.path(), &args);
+    let md = stdout(&out);
+    assert!(md.len() <= 65_536, "{}", md.len());
+    assert!(md.starts_with("### netpol-check diff\n\n**"), "{md}");
+    let mut left_out = 0;
+    for (section, n) in [
+        ("#### Workloads added (300)", 300),
+        // And the namespace's own.
+        ("#### Findings added (301)", 301),
+    ] {
+        let (listed, out) = count(&md, section);
+        assert!(listed >= 10, "{section}: {listed}");
+        assert_eq!(listed + out, n, "{section}");
+        left_out += out;
+    }
+    assert!(left_out > 0, "{md}");
+    assert!(md.contains("more items not shown"), "{md}");
+
+    // A smaller limit.
+    let out = run_in(
+        tmp.path(),
+        &[&args[..], &["--markdown-limit", "8000"]].concat(),
+    );
+    let md = stdout(&out);
+    assert!(md.len() <= 8000, "{}", md.len());
+    let (listed, left_out) = count(&md, "#### Workloads added (300)");
+    assert!((10..300).contains(&listed), "{md}");
+    assert_eq!(listed + left_out, 300, "{md}");
+}
+
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .current_dir(dir)

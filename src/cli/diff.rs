@@ -101,6 +101,12 @@ pub struct DiffArgs {
     #[arg(long)]
     pub pairs: bool,
 
+    /// With -o markdown: keep the comment within this many bytes (GitHub takes comments of
+    /// up to 65,536 characters), leaving out the items that do not fit and saying how many;
+    /// 0 for no limit.
+    #[arg(long, value_name = "BYTES", default_value_t = 65_536)]
+    pub markdown_limit: usize,
+
     /// Include kube-system, kube-public and kube-node-lease.
     #[arg(long)]
     pub include_system: bool,
@@ -364,7 +370,11 @@ pub fn diff(args: &DiffArgs) -> Result<i32, Error> {
     let human = matches!(args.output, DiffFormat::Table | DiffFormat::Markdown);
     super::connectivity::print(human, |out| match args.output {
         DiffFormat::Table => output::diff::table(&result, out),
-        DiffFormat::Markdown => output::diff::markdown(&result, out),
+        DiffFormat::Markdown => output::diff::markdown(
+            &result,
+            (args.markdown_limit > 0).then_some(args.markdown_limit),
+            out,
+        ),
         DiffFormat::Json => output::diff::json(&result, out),
         DiffFormat::Sarif => output::diff::sarif(&result, out),
         DiffFormat::Dot => output::graph::dot::render(graph.as_ref().expect("built above"), out),

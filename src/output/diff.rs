@@ -239,37 +239,103 @@ fn md(text: &str) -> String {
     out
 }
 
-/// A list, the first [`SHOWN`] items shown and the rest collapsed.
-fn md_list(out: &mut dyn Write, items: &[String]) -> io::Result<()> {
-    for item in items.iter().take(SHOWN) {
+/// A markdown section: its title and its items, each one line.
+struct Section {
+    title: &'static str,
+    items: Vec<String>,
+}
+
+/// How much of each section a comment of at most `limit` bytes holds: first the [`SHOWN`]
+/// items of every section (in order), then the collapsed rest (in order), so that a long
+/// section does not push the later ones out. `fixed` is what the comment holds besides the
+/// items. Returns, per section, how many items are written.
+fn fit(sections: &[Section], fixed: usize, limit: Option<usize>) -> Vec<usize> {
+    let Some(limit) = limit else {
+        return sections.iter().map(|s| s.items.len()).collect();
+    };
+    let mut used = fixed;
+    let mut kept = vec![0; sections.len()];
+    let mut add = |kept: &mut usize, items: &[String], cost_before: usize| {
+        for item in items {
+            let cost = cost_before + item.len() + 3;
+            if used + cost > limit {
+                return false;
+            }
+            used += cost;
+            *kept += 1;
+        }
+        true
+    };
+    let mut whole = vec![false; sections.len()];
+    for (i, section) in sections.iter().enumerate() {
+        let shown = &section.items[..section.items.len().min(SHOWN)];
+        whole[i] = add(&mut kept[i], shown, 0);
+    }
+    for (i, section) in sections.iter().enumerate() {
+        if !whole[i] || section.items.len() <= SHOWN {
+            continue;
+        }
+        // The collapsed block's tags.
+        let tags = DETAILS_TAGS + section.items.len().to_string().len();
+        let hidden = &section.items[SHOWN..];
+        let mut first = true;
+        for item in hidden {
+            let cost = item.len() + 3 + if first { tags } else { 0 };
+            if used + cost > limit {
+                break;
+            }
+            used += cost;
+            kept[i] += 1;
+            first = false;
+        }
+    }
+    kept
+}
+
+/// The bytes of a collapsed block's tags, besides its count.
+const DETAILS_TAGS: usize = "\n<details><summary> more</summary>\n\n\n</details>\n".len();
+
+/// The line a section ends with when the comment's limit left items out.
+fn left_out_line(n: usize) -> String {
+    format!(
+        "\n_{} not shown: the comment is kept under its size limit (`--markdown-limit`); \
+         `-o json` lists every change._",
+        plural(n, "more item", "more items")
+    )
+}
+
+/// The most bytes a [`left_out_line`] takes.
+const LEFT_OUT_LINE: usize = 160;
+
+/// A section's list: the first `kept` items, those past [`SHOWN`] collapsed, and a line
+/// counting the items left out.
+fn md_section(out: &mut dyn Write, section: &Section, kept: usize) -> io::Result<()> {
+    let items = &section.items;
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n#### {} ({})\n", section.title, items.len())?;
+    for item in items.iter().take(kept.min(SHOWN)) {
         writeln!(out, "- {item}")?;
     }
-    if items.len() > SHOWN {
-        writeln!(
-            out,
-            "\n<details><summary>{} more</summary>\n",
-            items.len() - SHOWN
-        )?;
-        for item in &items[SHOWN..] {
+    if kept > SHOWN {
+        writeln!(out, "\n<details><summary>{} more</summary>\n", kept - SHOWN)?;
+        for item in &items[SHOWN..kept] {
             writeln!(out, "- {item}")?;
         }
         writeln!(out, "\n</details>")?;
     }
+    if kept < items.len() {
+        writeln!(out, "{}", left_out_line(items.len() - kept))?;
+    }
     Ok(())
 }
 
-fn md_section(out: &mut dyn Write, title: &str, items: &[String]) -> io::Result<()> {
-    if items.is_empty() {
-        return Ok(());
-    }
-    writeln!(out, "\n#### {title} ({})\n", items.len())?;
-    md_list(out, items)
-}
-
-/// For a pull-request comment.
-pub fn markdown(d: &ConnectivityDiff, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "### netpol-check diff\n")?;
-    writeln!(out, "**{}**", md(&summary_line(d)))?;
+/// For a pull-request comment, of at most `limit` bytes when given (GitHub refuses a comment
+/// of more than 65,536 characters, which a change to a large cluster easily makes): every
+/// section keeps its first items, and says how many it leaves out.
+pub fn markdown(d: &ConnectivityDiff, limit: Option<usize>, out: &mut dyn Write) -> io::Result<()> {
+    let mut sections = Vec::new();
     let coverage: Vec<String> = d
         .coverage
         .iter()
@@ -281,7 +347,10 @@ pub fn markdown(d: &ConnectivityDiff, out: &mut dyn Write) -> io::Result<()> {
             )
         })
         .collect();
-    md_section(out, "Coverage", &coverage)?;
+    sections.push(Section {
+        title: "Coverage",
+        items: coverage,
+    });
     let connection = |c: &crate::diff::ConnectionChange| {
         let mut s = md(&c.message);
         if !c.examples.is_empty() {
@@ -313,35 +382,44 @@ pub fn markdown(d: &ConnectivityDiff, out: &mut dyn Write) -> io::Result<()> {
             .filter(|c| c.change == change)
             .map(connection)
             .collect();
-        md_section(out, title, &items)?;
+        sections.push(Section { title, items });
     }
     let external: Vec<String> = d
         .external
         .iter()
         .map(|e| format!("**{}** {}", e.change.as_str(), md(&e.message)))
         .collect();
-    md_section(out, "External addresses", &external)?;
+    sections.push(Section {
+        title: "External addresses",
+        items: external,
+    });
     let added: Vec<String> = d
         .workloads
         .added
         .iter()
         .map(|a| md(&added_line(a)))
         .collect();
-    md_section(out, "Workloads added", &added)?;
+    sections.push(Section {
+        title: "Workloads added",
+        items: added,
+    });
     let removed: Vec<String> = d
         .workloads
         .removed
         .iter()
         .map(|r| md(&r.describe()))
         .collect();
-    md_section(out, "Workloads removed", &removed)?;
+    sections.push(Section {
+        title: "Workloads removed",
+        items: removed,
+    });
     for (title, list) in [
         ("Policies added", &d.policies.added),
         ("Policies changed", &d.policies.changed),
         ("Policies removed", &d.policies.removed),
     ] {
         let items: Vec<String> = list.iter().map(|p| md(&p.describe())).collect();
-        md_section(out, title, &items)?;
+        sections.push(Section { title, items });
     }
     let findings = |list: &[Finding]| -> Vec<String> {
         list.iter()
@@ -356,8 +434,14 @@ pub fn markdown(d: &ConnectivityDiff, out: &mut dyn Write) -> io::Result<()> {
             })
             .collect()
     };
-    md_section(out, "Findings added", &findings(&d.findings.added))?;
-    md_section(out, "Findings removed", &findings(&d.findings.removed))?;
+    sections.push(Section {
+        title: "Findings added",
+        items: findings(&d.findings.added),
+    });
+    sections.push(Section {
+        title: "Findings removed",
+        items: findings(&d.findings.removed),
+    });
     if let Some(pairs) = &d.pairs {
         let items: Vec<String> = pairs
             .iter()
@@ -371,10 +455,31 @@ pub fn markdown(d: &ConnectivityDiff, out: &mut dyn Write) -> io::Result<()> {
                 )
             })
             .collect();
-        md_section(out, "Pairs", &items)?;
+        sections.push(Section {
+            title: "Pairs",
+            items,
+        });
     }
-    for note in &d.notes {
-        writeln!(out, "\n> note: {}", md(note))?;
+    let head = format!("### netpol-check diff\n\n**{}**\n", md(&summary_line(d)));
+    let notes: Vec<String> = d
+        .notes
+        .iter()
+        .map(|note| format!("\n> note: {}\n", md(note)))
+        .collect();
+    let fixed = head.len()
+        + notes.iter().map(String::len).sum::<usize>()
+        + sections
+            .iter()
+            .filter(|s| !s.items.is_empty())
+            .map(|s| s.title.len() + 24 + LEFT_OUT_LINE)
+            .sum::<usize>();
+    let kept = fit(&sections, fixed, limit);
+    out.write_all(head.as_bytes())?;
+    for (section, kept) in sections.iter().zip(kept) {
+        md_section(out, section, kept)?;
+    }
+    for note in notes {
+        out.write_all(note.as_bytes())?;
     }
     Ok(())
 }
@@ -524,4 +629,49 @@ pub fn sarif(d: &ConnectivityDiff, out: &mut dyn Write) -> io::Result<()> {
     });
     serde_json::to_writer_pretty(&mut *out, &log)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(title: &'static str, n: usize) -> Section {
+        Section {
+            title,
+            items: (0..n).map(|i| format!("{title} item {i:04}")).collect(),
+        }
+    }
+
+    #[test]
+    fn every_section_keeps_its_first_items_before_any_collapsed_one() {
+        let sections = [section("long", 100), section("tail", 5)];
+        // "- long item 0000\n": 17 bytes.
+        let cost = sections[0].items[0].len() + 3;
+        assert_eq!(cost, 17);
+        let tags = DETAILS_TAGS + "100".len();
+        let limit = 1000 + cost * 20 + tags;
+        let kept = fit(&sections, 1000, Some(limit));
+        assert_eq!(
+            kept,
+            vec![15, 5],
+            "the short section after the long one is whole"
+        );
+        // What is written fits, and one more item would not have.
+        let used = 1000 + cost * (kept[0] + kept[1]) + tags;
+        assert!(used <= limit && used + cost > limit, "{used}, {limit}");
+    }
+
+    #[test]
+    fn without_a_limit_every_item_is_kept() {
+        let sections = [section("a", 300), section("b", 0)];
+        assert_eq!(fit(&sections, 0, None), vec![300, 0]);
+    }
+
+    #[test]
+    fn a_section_whose_first_items_do_not_fit_has_nothing_collapsed() {
+        let sections = [section("a", 30)];
+        // "- a item 0000\n": 14 bytes.
+        let kept = fit(&sections, 0, Some(14 * 4 + 5));
+        assert_eq!(kept, vec![4]);
+    }
 }
