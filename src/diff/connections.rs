@@ -605,6 +605,11 @@ struct Ctx<'c> {
     /// works out what its pairs do once per distinct answer, and thousands of classes of sides
     /// answer a workload alike.
     interned: &'c Mutex<HashSet<Answers>>,
+    /// Per direction, the answers (before, after) of the sides of a class of [`Ctx::classes`]
+    /// towards a peer, by class and peer, as the passes deciding peers one by one find them:
+    /// the workloads of a class share their candidate peers (the changed peers their policies'
+    /// rules match), and each pass matched every rule on each of them again.
+    mine: &'c [Mutex<Map<(u32, u32), Answers>>; 2],
     options: Options,
 }
 
@@ -845,6 +850,7 @@ pub fn compare(
 
     let multi_changed = Mutex::new(Map::default());
     let interned = Mutex::new(HashSet::default());
+    let mine = DIRECTIONS.map(|_| Mutex::new(Map::default()));
 
     // 4. Each side's candidates decided on both sides, by classes of peers: each side's pass
     // keeps the pairs its own answer changes, and leaves to the destination's ingress pass those
@@ -865,6 +871,7 @@ pub fn compare(
         unnamed: &unnamed,
         multi_changed: &multi_changed,
         interned: &interned,
+        mine: &mine,
         options,
     };
     let mut keys: Vec<(usize, Direction)> = candidates.keys().copied().collect();
@@ -1607,6 +1614,8 @@ struct Pass<'c> {
     /// The classes of the other ends' sides with one of those policies, a bit per class:
     /// thousands of policies may name a workload, each in hundreds of classes.
     named: Vec<u64>,
+    /// This side's answers taken from [`Ctx::mine`], by address, as indexes of `answers`.
+    shared_mine: Map<usize, usize>,
 }
 
 impl<'c> Pass<'c> {
@@ -1633,6 +1642,7 @@ impl<'c> Pass<'c> {
             combo_list: Vec::new(),
             naming_me: None,
             named: Vec::new(),
+            shared_mine: Map::default(),
         }
     }
 
@@ -2174,6 +2184,17 @@ impl<'c> Pass<'c> {
         self.count(&self.combo_list[at], k, found);
     }
 
+    /// The index in `answers` of `answers` taken from [`Ctx::mine`].
+    fn shared_answer(&mut self, answers: &Answers) -> usize {
+        let at = Arc::as_ptr(answers) as usize;
+        if let Some(&i) = self.shared_mine.get(&at) {
+            return i;
+        }
+        self.answers.push((**answers).clone());
+        self.shared_mine.insert(at, self.answers.len() - 1);
+        self.answers.len() - 1
+    }
+
     /// A peer some rule of this side may match or not, decided on its own.
     fn one_by_one(&mut self, k: usize, found: &mut Found) {
         let ctx = self.ctx;
@@ -2183,18 +2204,36 @@ impl<'c> Pass<'c> {
             self.exact(k, found);
             return;
         }
-        let [_, _, them_b, them_h] = self.pods(k);
-        let mut key = std::mem::take(&mut self.key);
-        key.clear();
-        signature(base, &base.side(me.base, d)[0], d, &them_b, &mut key);
-        key.push(SEPARATOR);
-        signature(head, &head.side(me.head, d)[0], d, &them_h, &mut key);
-        if d == Direction::Egress {
-            key.push(u64::from(base.port_class[them.base]));
-            key.push(u64::from(head.port_class[them.head]));
-        }
-        self.key = key;
-        let answer = self.my_answers(k);
+        let class = ctx.classes[slot(d)][self.i];
+        let shared = (class != u32::MAX).then(|| {
+            let known = ctx.mine[slot(d)].lock().expect("no pass panics");
+            known.get(&(class, k as u32)).cloned()
+        });
+        let answer = match shared.flatten() {
+            Some(answers) => self.shared_answer(&answers),
+            None => {
+                let [_, _, them_b, them_h] = self.pods(k);
+                let mut key = std::mem::take(&mut self.key);
+                key.clear();
+                signature(base, &base.side(me.base, d)[0], d, &them_b, &mut key);
+                key.push(SEPARATOR);
+                signature(head, &head.side(me.head, d)[0], d, &them_h, &mut key);
+                if d == Direction::Egress {
+                    key.push(u64::from(base.port_class[them.base]));
+                    key.push(u64::from(head.port_class[them.head]));
+                }
+                self.key = key;
+                let answer = self.my_answers(k);
+                if class != u32::MAX {
+                    let answers = ctx.intern(self.answers[answer].clone());
+                    self.shared_mine
+                        .insert(Arc::as_ptr(&answers) as usize, answer);
+                    let mut known = ctx.mine[slot(d)].lock().expect("no pass panics");
+                    known.insert((class, k as u32), answers);
+                }
+                answer
+            }
+        };
         if self.answers[answer].0.allowed != self.answers[answer].1.allowed {
             self.pair(answer, k, found);
         }
