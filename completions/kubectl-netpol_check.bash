@@ -244,7 +244,7 @@ _kubectl_netpol_check() {
             return 0
             ;;
         kubectl_netpol_check__subcmd__diff)
-            opts="-f -k -n -A -o -s -v -h --filename --kustomize --chart --values --set --include-hooks --base --base-ref --base-cluster --namespace --all-namespaces --output --fail-on --pairs --include-system --exclude-namespace --host-network --cilium-policy-mode --kubeconfig --context --all-contexts --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --help"
+            opts="-f -k -n -A -o -s -v -h --filename --kustomize --chart --values --set --include-hooks --base --base-ref --base-cluster --namespace --all-namespaces --output --fail-on --pairs --markdown-limit --include-system --exclude-namespace --host-network --cilium-policy-mode --kubeconfig --context --all-contexts --cluster --user --request-timeout --server --certificate-authority --insecure-skip-tls-verify --token --v --with-cluster --release --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -321,6 +321,10 @@ _kubectl_netpol_check() {
                     ;;
                 --fail-on)
                     COMPREPLY=($(compgen -W "uncovered opened any never" -- "${cur}"))
+                    return 0
+                    ;;
+                --markdown-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --exclude-namespace)

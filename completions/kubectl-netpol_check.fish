@@ -323,6 +323,7 @@ complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcomman
 opened\t'Those, or any connection the change opens'
 any\t'Any change of coverage, connections or findings'
 never\t''"
+complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l markdown-limit -d 'With -o markdown: keep the comment within this many bytes (GitHub takes comments of up to 65,536 characters), leaving out the items that do not fit and saying how many; 0 for no limit' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l exclude-namespace -d 'Leave out namespaces matching this glob (e.g. \'team-*\'). Repeatable' -r
 complete -c kubectl-netpol_check -n "__fish_kubectl_netpol_check_using_subcommand diff" -l host-network -d 'hostNetwork pods: `node` (never isolated, matched by no selector: only by an ipBlock holding the node\'s address, as on most CNIs) or `pod` (isolated and matched like any pod, as OVN-Kubernetes and netpol-analyzer assume)' -r -f -a "node\t''
 pod\t''"
