@@ -31,7 +31,9 @@ case $command in
   diff)
     base=${NETPOL_CHECK_BASE_REF:-$(pr_base)}
     [ -n "$base" ] || die "diff needs base-ref (or a pull_request event, whose base it takes)"
-    args=(diff --base-ref "$base" "${args[@]}" -o markdown)
+    # Within GitHub's limit on a comment (65,536 characters) with room for the marker line:
+    # the diff leaves out whole items and says how many, rather than being cut below.
+    args=(diff --base-ref "$base" "${args[@]}" -o markdown --markdown-limit 64000)
     ;;
   *) die "command must be check or diff, not '$command'" ;;
 esac
@@ -78,7 +80,8 @@ api = os.environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
 repo = os.environ["GITHUB_REPOSITORY"]
 body = open(sys.argv[1]).read()
 marker = "<!-- netpol-check -->"
-# GitHub refuses comments above 65,536 characters: keep the head and say so.
+# GitHub refuses comments above 65,536 characters: keep the head and say so (a check's report;
+# a diff keeps itself within the limit).
 limit = 65000
 if len(body) > limit:
     body = body[:limit] + "\n\n(cut: the whole report is in the job summary)\n"
