@@ -105,17 +105,21 @@ impl Naming {
         let labels = view.namespace_labels_of(m.workload);
         let pod = view.pod(m);
         let at = view.namespace_position(m.workload);
-        let numbers = (self.by_labels[slot][at].iter())
+        // A policy listed for the namespace has a rule that may match pods there: the lists
+        // hold what `may_match_pods_in` keeps, found through the namespaces' label index.
+        let listed = (self.by_labels[slot][at].iter())
             .chain(&self.by_name[slot][at])
-            .chain(&self.anywhere[slot]);
+            .map(|&n| (n, true));
+        let numbers = listed.chain(self.anywhere[slot].iter().map(|&n| (n, false)));
         let mut out = HashMap::default();
-        for &n in numbers {
+        for (n, listed) in numbers {
             let id = self.ids[slot][n as usize];
             let ns = engine.policy_namespace(id);
             let rules = engine.rules(id, d);
-            if !rules
-                .iter()
-                .any(|r| r.may_match_pods_in(ns, namespace, labels))
+            if !listed
+                && !rules
+                    .iter()
+                    .any(|r| r.may_match_pods_in(ns, namespace, labels))
             {
                 continue;
             }
