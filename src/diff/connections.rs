@@ -1587,7 +1587,7 @@ struct Pass<'c> {
     other: Direction,
     /// This side's answers per signature (one-by-one peers) and per class.
     mine: Map<Vec<u64>, usize>,
-    answers: Vec<(SideAnswer, SideAnswer)>,
+    answers: Vec<Answers>,
     key: Vec<u64>,
     /// The other end's answers towards this workload, per class of its side.
     theirs: Map<u32, Answers>,
@@ -1973,10 +1973,10 @@ impl<'c> Pass<'c> {
             Direction::Ingress => (me_b, me_h),
             Direction::Egress => (them_b, them_h),
         };
-        self.answers.push((
+        self.answers.push(Arc::new((
             decide(base, &base.side(me.base, d)[0], d, &them_b, &dest_b),
             decide(head, &head.side(me.head, d)[0], d, &them_h, &dest_h),
-        ));
+        )));
         self.mine.insert(self.key.clone(), self.answers.len() - 1);
         self.answers.len() - 1
     }
@@ -2041,7 +2041,7 @@ impl<'c> Pass<'c> {
     /// What the pairs with peer `k` do, this side answering with `answer`.
     fn combo(&self, answer: usize, theirs: &Answers, found: &mut Found) -> Combo {
         let (ob, oh) = &**theirs;
-        let (ab, ah) = &self.answers[answer];
+        let (ab, ah) = &*self.answers[answer];
         if self.d == Direction::Egress && ob.allowed != oh.allowed {
             // The destination's ingress pass has this pair, with both sides.
             return Combo::Unchanged;
@@ -2190,7 +2190,7 @@ impl<'c> Pass<'c> {
         if let Some(&i) = self.shared_mine.get(&at) {
             return i;
         }
-        self.answers.push((**answers).clone());
+        self.answers.push(answers.clone());
         self.shared_mine.insert(at, self.answers.len() - 1);
         self.answers.len() - 1
     }
@@ -2225,7 +2225,7 @@ impl<'c> Pass<'c> {
                 self.key = key;
                 let answer = self.my_answers(k);
                 if class != u32::MAX {
-                    let answers = ctx.intern(self.answers[answer].clone());
+                    let answers = self.answers[answer].clone();
                     self.shared_mine
                         .insert(Arc::as_ptr(&answers) as usize, answer);
                     let mut known = ctx.mine[slot(d)].lock().expect("no pass panics");

@@ -254,42 +254,32 @@ fn fit(sections: &[Section], fixed: usize, limit: Option<usize>) -> Vec<usize> {
         return sections.iter().map(|s| s.items.len()).collect();
     };
     let mut used = fixed;
-    let mut kept = vec![0; sections.len()];
-    let mut add = |kept: &mut usize, items: &[String], cost_before: usize| {
-        for item in items {
-            let cost = cost_before + item.len() + 3;
-            if used + cost > limit {
-                return false;
-            }
-            used += cost;
-            *kept += 1;
-        }
-        true
-    };
-    let mut whole = vec![false; sections.len()];
-    for (i, section) in sections.iter().enumerate() {
-        let shown = &section.items[..section.items.len().min(SHOWN)];
-        whole[i] = add(&mut kept[i], shown, 0);
-    }
-    for (i, section) in sections.iter().enumerate() {
-        if !whole[i] || section.items.len() <= SHOWN {
-            continue;
-        }
-        // The collapsed block's tags.
-        let tags = DETAILS_TAGS + section.items.len().to_string().len();
-        let hidden = &section.items[SHOWN..];
-        let mut first = true;
-        for item in hidden {
-            let cost = item.len() + 3 + if first { tags } else { 0 };
-            if used + cost > limit {
-                break;
-            }
-            used += cost;
-            kept[i] += 1;
-            first = false;
+    let mut kept: Vec<usize> = sections
+        .iter()
+        .map(|s| take(&s.items[..s.items.len().min(SHOWN)], 0, &mut used, limit))
+        .collect();
+    for (section, kept) in sections.iter().zip(&mut kept) {
+        if *kept == SHOWN && section.items.len() > SHOWN {
+            let tags = DETAILS_TAGS + section.items.len().to_string().len();
+            *kept += take(&section.items[SHOWN..], tags, &mut used, limit);
         }
     }
     kept
+}
+
+/// How many of `items`, from the first, fit in what `used` leaves of `limit` (each written as
+/// `- item` and a newline, the first with `extra` bytes more), `used` growing by what they take.
+fn take(items: &[String], extra: usize, used: &mut usize, limit: usize) -> usize {
+    let mut n = 0;
+    for item in items {
+        let cost = item.len() + 3 + if n == 0 { extra } else { 0 };
+        if *used + cost > limit {
+            break;
+        }
+        *used += cost;
+        n += 1;
+    }
+    n
 }
 
 /// The bytes of a collapsed block's tags, besides its count.
