@@ -1614,7 +1614,8 @@ struct Pass<'c> {
     /// The classes of the other ends' sides with one of those policies, a bit per class:
     /// thousands of policies may name a workload, each in hundreds of classes.
     named: Vec<u64>,
-    /// This side's answers taken from [`Ctx::mine`], by address, as indexes of `answers`.
+    /// This side's answers taken from [`Ctx::mine`], by address, as indexes of `answers`: each
+    /// is held by `Ctx::mine` until the comparison ends, so no address is reused meanwhile.
     shared_mine: Map<usize, usize>,
 }
 
