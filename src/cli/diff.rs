@@ -320,21 +320,26 @@ pub fn diff(args: &DiffArgs) -> Result<i32, Error> {
             )?,
             None => args.namespace.clone().unwrap_or_else(|| "default".into()),
         };
-        let head = manifests(args, &args.filenames, &args.sources, &namespace)?;
         // Hooks count on both sides or on neither.
         let base_sources = super::inputs::SourceArgs {
             include_hooks: args.sources.include_hooks,
             ..Default::default()
         };
-        let base = match &args.base_ref {
-            Some(revision) => at_revision(
-                &args.filenames,
-                revision,
-                &namespace,
-                args.sources.include_hooks,
-            )?,
-            None => manifests(args, &args.base, &base_sources, &namespace)?,
-        };
+        // Read side by side: reading is most of a large diff's fixed cost. The new side's
+        // error, when both fail, is the one told, as when they were read one after the other.
+        let (head, base) = rayon::join(
+            || manifests(args, &args.filenames, &args.sources, &namespace),
+            || match &args.base_ref {
+                Some(revision) => at_revision(
+                    &args.filenames,
+                    revision,
+                    &namespace,
+                    args.sources.include_hooks,
+                ),
+                None => manifests(args, &args.base, &base_sources, &namespace),
+            },
+        );
+        let (head, base) = (head?, base?);
         match args.with_cluster.with_cluster {
             Some(mode) => in_cluster(args, mode, &cluster_options, base, head)?,
             None => (base, head),

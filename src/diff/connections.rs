@@ -28,6 +28,7 @@ use crate::connectivity::{Engine, Member};
 use crate::model::Direction;
 use crate::model::Labels;
 use crate::semantics::decide::{SidePolicies, Walk};
+use crate::semantics::selector::Anchor;
 use crate::semantics::traffic::{Action, CompiledRule, Endpoint, Match};
 use crate::semantics::LabelIndex;
 use crate::semantics::{ConnSet, PolicyId, RuleRef};
@@ -584,7 +585,7 @@ struct Ctx<'c> {
     /// given peer alike on both sides (`u32::MAX` for several pod shapes).
     classes: &'c [Vec<u32>; 2],
     /// Per revision (base, head), which policies' rules name a peer.
-    naming: [&'c Naming; 2],
+    naming: [&'c Naming<'c>; 2],
     /// Per direction, the answers (before, after) of the sides of a class of [`Ctx::classes`]
     /// towards a peer, by [`Pass::their_key`], once some pass has needed them.
     theirs: &'c [Mutex<Map<Vec<u64>, Answers>>; 2],
@@ -1052,21 +1053,24 @@ fn changed_side(
 /// a pod must be in for their rules to match it: `local` by the policy's own namespace, `wide`
 /// by the namespaces their rules may find pods in.
 struct Unchanged<'a> {
-    local: HashMap<&'a str, Vec<Entry>>,
+    local: HashMap<&'a str, Vec<Entry<'a>>>,
     /// One group per distinct pair of scopes: thousands of policies find the same namespaces
     /// by label, and a changed peer met every one of them when they were a single list.
-    wide: Vec<Scoped>,
+    wide: Vec<Scoped<'a>>,
 }
 
 /// Policies whose rules may find pods in the same namespaces, on each side.
-struct Scoped {
+struct Scoped<'a> {
     head: Scope,
     base: Scope,
-    entries: Vec<Entry>,
+    entries: Vec<Entry<'a>>,
 }
 
-/// A policy both sides have unchanged: its head and base ids, and a direction.
-type Entry = (PolicyId, PolicyId, Direction);
+/// A policy both sides have unchanged: its head and base ids, a direction, and the labels a
+/// pod must carry for its rules to match it, head's and base's ([`naming::anchors`]): most
+/// policies that may find pods everywhere name them by a label few carry, and asking each of
+/// their rules about each changed peer was most of finding the sides it meets.
+type Entry<'a> = (PolicyId, PolicyId, Direction, Option<[Vec<Anchor<'a>>; 2]>);
 
 /// Where a policy's rules may match pods: namespace positions of a [`View`], ascending, or
 /// `None` when some rule does not say.
@@ -1091,12 +1095,12 @@ fn scope(view: &View<'_>, rules: &[CompiledRule], namespace: &str) -> Scope {
 }
 
 impl<'a> Unchanged<'a> {
-    fn new(base: &View<'_>, head: &'a View<'a>, policies: &Policies) -> Self {
+    fn new(base: &'a View<'a>, head: &'a View<'a>, policies: &Policies) -> Self {
         let mut out = Unchanged {
             local: HashMap::default(),
             wide: Vec::new(),
         };
-        let mut groups: HashMap<(Scope, Scope), Vec<Entry>> = HashMap::default();
+        let mut groups: HashMap<(Scope, Scope), Vec<Entry<'a>>> = HashMap::default();
         let mut objects: Vec<(&Object, &(Option<Object>, Status))> = policies.head.iter().collect();
         objects.sort_unstable_by_key(|(h, _)| **h);
         for (&h, &(b, status)) in objects {
@@ -1113,17 +1117,23 @@ impl<'a> Unchanged<'a> {
                     if hr.is_empty() || hr.len() != br.len() {
                         continue;
                     }
+                    let anchors = naming::anchors(hr)
+                        .zip(naming::anchors(br))
+                        .map(<[_; 2]>::from);
                     if hr.iter().chain(br).all(|r| r.only_own_namespace()) {
                         out.local
                             .entry(head.engine.policy_namespace(hid))
                             .or_default()
-                            .push((hid, bid, d));
+                            .push((hid, bid, d, anchors));
                     } else {
                         let scopes = (
                             scope(head, hr, head.engine.policy_namespace(hid)),
                             scope(base, br, base.engine.policy_namespace(bid)),
                         );
-                        groups.entry(scopes).or_default().push((hid, bid, d));
+                        groups
+                            .entry(scopes)
+                            .or_default()
+                            .push((hid, bid, d, anchors));
                     }
                 }
             }
@@ -1178,7 +1188,22 @@ fn sensitive_sides(
         .flatten()
         .chain(wide);
 
-    for &(hid, bid, d) in entries {
+    // The peer's labels, when it has one pod shape on each side.
+    let single = (shapes_b == 1 && shapes_h == 1).then(|| {
+        [
+            head.engine.pod_in(head.member(c.head, 0), labels_h).labels,
+            base.engine.pod_in(base.member(c.base, 0), labels_b).labels,
+        ]
+    });
+    for (hid, bid, d, anchors) in entries {
+        let (hid, bid, d) = (*hid, *bid, *d);
+        if let (Some([ah, ab]), Some([lh, lb])) = (anchors, single) {
+            let carries = |a: &[Anchor<'_>], l| a.iter().any(|a| a.carried_by(l));
+            if !carries(ah, lh) && !carries(ab, lb) {
+                // Neither side's rules may match it.
+                continue;
+            }
+        }
         let (hr, br) = (head.engine.rules(hid, d), base.engine.rules(bid, d));
         let (ns_h, ns_b) = (
             head.engine.policy_namespace(hid),

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use foldhash::HashMap;
 
 use crate::connectivity::Member;
-use crate::model::Direction;
-use crate::semantics::traffic::Match;
+use crate::model::{Direction, Labels};
+use crate::semantics::selector::Anchor;
+use crate::semantics::traffic::{CompiledRule, Endpoint, Match};
 use crate::semantics::PolicyId;
 
 use super::connections::View;
@@ -18,9 +19,13 @@ use super::connections::View;
 /// One revision's policies that apply to some workload, per direction, by the namespaces where
 /// their rules may find pods (found through the namespaces' label index, not by asking every
 /// policy for every workload).
-pub struct Naming {
+pub struct Naming<'a> {
     /// Per direction, the policies by number.
     ids: [Vec<PolicyId>; 2],
+    /// Per direction and policy number, the labels a pod must carry for the policy to name it
+    /// ([`anchors`]): most policies found by namespace name their peers by a label few pods
+    /// carry, and working out each of their rules' matches was most of a lookup.
+    anchors: [Vec<Option<Vec<Anchor<'a>>>>; 2],
     /// Per direction and namespace position of [`View::namespaces`], the policies whose rules
     /// find the namespace by its labels: one list for all the namespaces the same policies
     /// find (a team's), as such lists are long and alike.
@@ -32,12 +37,13 @@ pub struct Naming {
     anywhere: [Vec<u32>; 2],
 }
 
-impl Naming {
-    pub fn new(view: &View<'_>) -> Self {
+impl<'a> Naming<'a> {
+    pub fn new(view: &View<'a>) -> Self {
         let engine = view.engine;
         let count = view.namespaces().len();
         let mut out = Naming {
             ids: Default::default(),
+            anchors: Default::default(),
             by_labels: Default::default(),
             by_name: [vec![Vec::new(); count], vec![Vec::new(); count]],
             anywhere: Default::default(),
@@ -52,6 +58,7 @@ impl Naming {
             let ns = engine.policy_namespace(id);
             let n = out.ids[d].len() as u32;
             out.ids[d].push(id);
+            out.anchors[d].push(anchors(rules));
             labels.clear();
             names.clear();
             let mut anywhere = false;
@@ -103,7 +110,7 @@ impl Naming {
         let slot = usize::from(d == Direction::Egress);
         let namespace = &engine.inventory.workloads[m.workload].namespace;
         let labels = view.namespace_labels_of(m.workload);
-        let pod = view.pod(m);
+        let pod = engine.pod_in(m, labels);
         let at = view.namespace_position(m.workload);
         // A policy listed for the namespace has a rule that may match pods there: the lists
         // hold what `may_match_pods_in` keeps, found through the namespaces' label index.
@@ -113,6 +120,9 @@ impl Naming {
         let numbers = listed.chain(self.anywhere[slot].iter().map(|&n| (n, false)));
         let mut out = HashMap::default();
         for (n, listed) in numbers {
+            if !may_name(&self.anchors[slot][n as usize], pod.labels) {
+                continue;
+            }
             let id = self.ids[slot][n as usize];
             let ns = engine.policy_namespace(id);
             let rules = engine.rules(id, d);
@@ -125,7 +135,7 @@ impl Naming {
             }
             let codes: Vec<u64> = rules
                 .iter()
-                .map(|r| match_code(r.peer_match(ns, &pod)))
+                .map(|r| match_code(r.peer_match(ns, &Endpoint::Pod(pod))))
                 .collect();
             if codes.iter().any(|&c| c != NO) {
                 out.insert(id, codes);
@@ -133,6 +143,24 @@ impl Naming {
         }
         out
     }
+}
+
+/// The labels one of which a pod must carry for some rule of `rules` to match it as a peer
+/// ([`CompiledRule::pod_anchors`]), or `None` when some rule may match a pod whatever its
+/// labels.
+pub fn anchors(rules: &[CompiledRule]) -> Option<Vec<Anchor<'_>>> {
+    let mut out = Vec::new();
+    for r in rules {
+        out.extend(r.pod_anchors()?);
+    }
+    Some(out)
+}
+
+/// Whether rules of `anchors` ([`anchors`]) may match a pod carrying `labels`.
+pub fn may_name(anchors: &Option<Vec<Anchor<'_>>>, labels: &Labels) -> bool {
+    anchors
+        .as_ref()
+        .is_none_or(|a| a.iter().any(|a| a.carried_by(labels)))
 }
 
 /// A rule's match on a peer as a number: what an answer depends on.

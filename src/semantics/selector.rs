@@ -30,6 +30,18 @@ pub(crate) enum Anchor<'s> {
     Nothing,
 }
 
+impl Anchor<'_> {
+    /// Whether `labels` carry what the term asks for: a set that does not is never matched.
+    pub(crate) fn carried_by(&self, labels: &Labels) -> bool {
+        match *self {
+            Anchor::Pair(k, v) => labels.get(k).is_some_and(|x| x == v),
+            Anchor::AnyOf(k, values) => labels.get(k).is_some_and(|x| values.contains(x)),
+            Anchor::Key(k) => labels.contains_key(k),
+            Anchor::Nothing => false,
+        }
+    }
+}
+
 impl Selector {
     pub fn compile(selector: &LabelSelector) -> Self {
         let mut terms: Vec<Term> = selector
