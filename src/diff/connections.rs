@@ -2163,8 +2163,11 @@ impl<'c> Pass<'c> {
         self.key = key;
         let fixed = self.my_answers(first as usize);
         let unchanged = |a: &(SideAnswer, SideAnswer)| a.0.allowed == a.1.allowed;
-        if !named && unchanged(&self.answers[fixed]) {
-            // Unchanged here; a change of the peer's own side is found by its own pass.
+        if !named {
+            if !unchanged(&self.answers[fixed]) {
+                self.pairs_by_class(fixed, class, found);
+            }
+            // Else unchanged here; a change of the peer's own side is found by its own pass.
             return;
         }
         for k in class {
@@ -2187,8 +2190,123 @@ impl<'c> Pass<'c> {
     /// Counts the pair with peer `k`, this side answering with `answer` (which changed): what
     /// it does is worked out once per class of the other end's side.
     fn pair(&mut self, answer: usize, k: usize, found: &mut Found) {
+        let at = self.combo_at(answer, k, found);
+        self.count(&self.combo_list[at], k, found);
+    }
+
+    /// [`Pass::pair`] for each of `peers`, this side answering every one with `answer` (which
+    /// changed). What a pair does depends only on the class of the other end's side, so the
+    /// peers are tallied by it and each class's pairs counted at once, with its first peers as
+    /// examples (the smallest pairs, as [`Group::example`] keeps): visiting each pair was most
+    /// of the passes' time, with tens of thousands of peers per pass.
+    fn pairs_by_class(&mut self, answer: usize, peers: &RoaringBitmap, found: &mut Found) {
+        let ctx = self.ctx;
+        if ctx.options.pairs {
+            // Every pair is listed: one by one.
+            for k in peers {
+                self.pair(answer, k as usize, found);
+            }
+            return;
+        }
+        let classes = &ctx.classes[slot(self.other)];
+        let keep = ctx.options.examples;
+        // Reused from pass to pass on a thread (taken, so that no pass shares it).
+        let mut tally = TALLY.take();
+        tally
+            .slot
+            .resize(ctx.class_policies[slot(self.other)].len(), 0);
+        for k in peers {
+            let c = classes[k as usize];
+            if c == u32::MAX {
+                // Several pod shapes: no class (not met here, such peers are decided exactly).
+                self.pair(answer, k as usize, found);
+                continue;
+            }
+            let e = match tally.slot[c as usize] {
+                0 => {
+                    tally.entries.push(Tallied {
+                        class: c,
+                        peers: 0,
+                        first: k,
+                    });
+                    tally.firsts.resize(tally.entries.len() * keep, 0);
+                    tally.slot[c as usize] = tally.entries.len() as u32;
+                    tally.entries.len() - 1
+                }
+                s => s as usize - 1,
+            };
+            let n = tally.entries[e].peers as usize;
+            if n < keep {
+                tally.firsts[e * keep + n] = k;
+            }
+            tally.entries[e].peers += 1;
+        }
+        // Classes whose pairs also go to the peer's own group, one by one.
+        let mut each: Vec<(u32, usize)> = Vec::new();
+        for (e, t) in tally.entries.iter().enumerate() {
+            tally.slot[t.class as usize] = 0;
+            let at = self.combo_at(answer, t.first as usize, found);
+            let Combo::Changed {
+                opened,
+                closed,
+                group,
+                other,
+                ..
+            } = &self.combo_list[at]
+            else {
+                continue;
+            };
+            if other.is_some() {
+                each.push((t.class, at));
+                continue;
+            }
+            found.opened += t.peers as usize * usize::from(*opened);
+            found.closed += t.peers as usize * usize::from(*closed);
+            found.groups[*group].pairs += t.peers as usize;
+            let firsts = &tally.firsts[e * keep..e * keep + keep.min(t.peers as usize)];
+            for &k in firsts {
+                let (s, t) = self.ends(k as usize);
+                self.example(&self.combo_list[at], (s as u32, t as u32), found);
+            }
+        }
+        tally.entries.clear();
+        TALLY.set(tally);
+        if each.is_empty() {
+            return;
+        }
+        each.sort_unstable();
+        for k in peers {
+            let c = classes[k as usize];
+            if let Ok(e) = each.binary_search_by_key(&c, |&(c, _)| c) {
+                self.count(&self.combo_list[each[e].1], k as usize, found);
+            }
+        }
+    }
+
+    /// Keeps the pair `(s, t)` of `combo` (changed) as an example of its group, if among the
+    /// first.
+    fn example(&self, combo: &Combo, (s, t): (u32, u32), found: &mut Found) {
+        if let Combo::Changed {
+            before,
+            after,
+            group,
+            ..
+        } = combo
+        {
+            found.groups[*group].example(self.ctx.options.examples, (s, t), || PairChange {
+                source: s,
+                destination: t,
+                before: before.clone(),
+                after: after.clone(),
+            });
+        }
+    }
+
+    /// The index in `combo_list` of what the pairs with peer `k` do, this side answering with
+    /// `answer`: worked out once per class of the other end's side.
+    fn combo_at(&mut self, answer: usize, k: usize, found: &mut Found) -> usize {
         let their_class = self.ctx.classes[slot(self.other)][k];
-        let at = match self.combos.get(&(answer, their_class)) {
+        match self.combos.get(&(answer, their_class)) {
             Some(&at) => at,
             None => {
                 let theirs = self.their_answers(k);
@@ -2206,8 +2324,7 @@ impl<'c> Pass<'c> {
                 self.combos.insert((answer, their_class), at);
                 at
             }
-        };
-        self.count(&self.combo_list[at], k, found);
+        }
     }
 
     /// The index in `answers` of `answers` taken from [`Ctx::mine`].
@@ -2264,6 +2381,26 @@ impl<'c> Pass<'c> {
             self.pair(answer, k, found);
         }
     }
+}
+
+/// A pass's peers by class of the other ends' sides ([`Pass::pairs_by_class`]).
+#[derive(Default)]
+struct Tally {
+    /// Per class, its entry in `entries` plus one (0: not met yet).
+    slot: Vec<u32>,
+    entries: Vec<Tallied>,
+    /// The first peers of each entry, `Options::examples` per entry.
+    firsts: Vec<u32>,
+}
+
+struct Tallied {
+    class: u32,
+    peers: u32,
+    first: u32,
+}
+
+thread_local! {
+    static TALLY: std::cell::Cell<Tally> = std::cell::Cell::new(Tally::default());
 }
 
 /// The first pods of workload `i` and peer `k`: base and head of `i`, then of `k`.
