@@ -239,17 +239,20 @@ fn name(w: &Workload) -> String {
 /// the default, on inputs this small, peer by peer.
 fn check(base: &World, head: &World, classes_from: u64) -> Result<(), TestCaseError> {
     let (b, h) = (base.inventory(), head.inventory());
-    let d = diff::of_inventories(
-        (&b, Source::manifests(vec![])),
-        (&h, Source::manifests(vec![])),
-        &analysis::Options::default(),
-        &RuleConfig::default(),
-        &diff::Options {
-            pairs: true,
-            classes_from,
-            ..diff::Options::default()
-        },
-    );
+    let compare = |pairs| {
+        diff::of_inventories(
+            (&b, Source::manifests(vec![])),
+            (&h, Source::manifests(vec![])),
+            &analysis::Options::default(),
+            &RuleConfig::default(),
+            &diff::Options {
+                pairs,
+                classes_from,
+                ..diff::Options::default()
+            },
+        )
+    };
+    let d = compare(true);
     let got: BTreeSet<(String, String, String, String)> = d
         .pairs
         .as_ref()
@@ -291,17 +294,7 @@ fn check(base: &World, head: &World, classes_from: u64) -> Result<(), TestCaseEr
     prop_assert_eq!(&got, &want);
     // Not listing every pair, the passes count a class's pairs at once: the same groups,
     // counts and examples as when each pair is visited.
-    let counted = diff::of_inventories(
-        (&b, Source::manifests(vec![])),
-        (&h, Source::manifests(vec![])),
-        &analysis::Options::default(),
-        &RuleConfig::default(),
-        &diff::Options {
-            pairs: false,
-            classes_from,
-            ..diff::Options::default()
-        },
-    );
+    let counted = compare(false);
     let json = |d: &diff::ConnectivityDiff| {
         (
             serde_json::to_string(&d.summary).expect("serialises"),

@@ -1070,7 +1070,7 @@ struct Scoped<'a> {
 /// pod must carry for its rules to match it, head's and base's ([`naming::anchors`]): most
 /// policies that may find pods everywhere name them by a label few carry, and asking each of
 /// their rules about each changed peer was most of finding the sides it meets.
-type Entry<'a> = (PolicyId, PolicyId, Direction, Option<[Vec<Anchor<'a>>; 2]>);
+type Entry<'a> = (PolicyId, PolicyId, Direction, [Option<Vec<Anchor<'a>>>; 2]);
 
 /// Where a policy's rules may match pods: namespace positions of a [`View`], ascending, or
 /// `None` when some rule does not say.
@@ -1117,9 +1117,7 @@ impl<'a> Unchanged<'a> {
                     if hr.is_empty() || hr.len() != br.len() {
                         continue;
                     }
-                    let anchors = naming::anchors(hr)
-                        .zip(naming::anchors(br))
-                        .map(<[_; 2]>::from);
+                    let anchors = [naming::anchors(hr), naming::anchors(br)];
                     if hr.iter().chain(br).all(|r| r.only_own_namespace()) {
                         out.local
                             .entry(head.engine.policy_namespace(hid))
@@ -1197,9 +1195,8 @@ fn sensitive_sides(
     });
     for (hid, bid, d, anchors) in entries {
         let (hid, bid, d) = (*hid, *bid, *d);
-        if let (Some([ah, ab]), Some([lh, lb])) = (anchors, single) {
-            let carries = |a: &[Anchor<'_>], l| a.iter().any(|a| a.carried_by(l));
-            if !carries(ah, lh) && !carries(ab, lb) {
+        if let Some([lh, lb]) = single {
+            if !naming::may_name(&anchors[0], lh) && !naming::may_name(&anchors[1], lb) {
                 // Neither side's rules may match it.
                 continue;
             }
