@@ -586,6 +586,12 @@ struct Ctx<'c> {
     classes: &'c [Vec<u32>; 2],
     /// Per revision (base, head), which policies' rules name a peer.
     naming: [&'c Naming<'c>; 2],
+    /// Per direction of the other ends, what [`Pass::find_naming`] found, by what it depends
+    /// on, with how many passes are yet to ask for it: workloads of a namespace with the same
+    /// labels are named by the same policies, and working it out again for each of them
+    /// (thousands of policies each) was a third of the passes' time. Dropped once the last
+    /// pass has it: kept to the end, they were as large as everything else the diff holds.
+    named: &'c [Mutex<Map<NamingKey, Shared<NamedMe>>>; 2],
     /// Per direction, the answers (before, after) of the sides of a class of [`Ctx::classes`]
     /// towards a peer, by [`Pass::their_key`], once some pass has needed them.
     theirs: &'c [Mutex<Map<Vec<u64>, Answers>>; 2],
@@ -612,6 +618,49 @@ struct Ctx<'c> {
     /// rules match), and each pass matched every rule on each of them again.
     mine: &'c [Mutex<Map<(u32, u32), Answers>>; 2],
     options: Options,
+}
+
+/// What the policies naming a workload (of one pod shape) depend on, per revision: its
+/// namespace, labels, service account, whether it is on the node's network, and its ports.
+/// Owned: a borrowed key would make the context invariant in its lifetime (it sits in a mutex).
+type NamingKey = [(u32, Labels, String, bool, u32); 2];
+
+/// The policies of the other direction whose rules may name a workload, per revision, with
+/// their rules' matches on it; and the classes of the other ends' sides with one of them, a
+/// bit per class: thousands of policies may name a workload, each in hundreds of classes.
+struct NamedMe {
+    policies: [Map<PolicyId, Vec<u64>>; 2],
+    classes: Vec<u64>,
+    /// Per class of the other ends' sides, their answers towards such a workload, once some
+    /// pass has needed them: the passes sharing this share them too.
+    theirs: Vec<OnceLock<Answers>>,
+}
+
+/// A value shared by the passes that need it, once worked out, and how many are yet to ask.
+struct Shared<T> {
+    left: usize,
+    value: Option<Arc<T>>,
+}
+
+fn naming_key(base: &View<'_>, head: &View<'_>, c: Common) -> NamingKey {
+    [(base, c.base), (head, c.head)].map(|(view, w)| {
+        let Endpoint::Pod(pod) = view.pod(view.member(w, 0)) else {
+            unreachable!("a workload's member is a pod")
+        };
+        (
+            view.namespace_position(w) as u32,
+            pod.labels.clone(),
+            pod.service_account.to_owned(),
+            pod.node_network,
+            view.port_class[w],
+        )
+    })
+}
+
+impl NamedMe {
+    fn names_class(&self, class: u32) -> bool {
+        self.classes[class as usize / 64] >> (class % 64) & 1 == 1
+    }
 }
 
 impl Ctx<'_> {
@@ -811,6 +860,20 @@ pub fn compare(
     drop((base_pods, head_pods));
     let classes = DIRECTIONS.map(|d| side_classes(base, head, common, d));
     let (base_naming, head_naming) = rayon::join(|| Naming::new(base), || Naming::new(head));
+    // The passes that will ask for what names their workload (see `Pass::find_naming`).
+    let named = DIRECTIONS.map(|_| Mutex::new(Map::<NamingKey, Shared<NamedMe>>::default()));
+    for &(i, d) in &by_class {
+        if !multi.contains(i as u32) {
+            let other = slot(d) ^ 1;
+            let mut map = named[other].lock().expect("not shared yet");
+            map.entry(naming_key(base, head, common[i]))
+                .or_insert(Shared {
+                    left: 0,
+                    value: None,
+                })
+                .left += 1;
+        }
+    }
     let theirs = DIRECTIONS.map(|_| Mutex::new(Map::default()));
     let class_policies = DIRECTIONS.map(|d| {
         let classes = &classes[slot(d)];
@@ -866,6 +929,7 @@ pub fn compare(
         multi: &multi,
         classes: &classes,
         naming: [&base_naming, &head_naming],
+        named: &named,
         theirs: &theirs,
         class_policies: &class_policies,
         policy_classes: &policy_classes,
@@ -1627,15 +1691,12 @@ struct Pass<'c> {
     combos: Map<(usize, u32), usize>,
     /// The same by answer of this side and the address of the other end's answers: shared
     /// answers are interned ([`Ctx::intern`]), so classes answering alike meet one entry. Every
-    /// such answer is held by `theirs` until the pass ends, so no address is reused meanwhile.
+    /// such answer is held by `theirs`, `Ctx::unnamed` or `naming_me` until the pass ends, so
+    /// no address is reused meanwhile.
     combos_by_answers: Map<(usize, usize), usize>,
     combo_list: Vec<Combo>,
-    /// Per revision, the policies of the other direction whose rules may name this workload,
-    /// with their rules' matches on it (when worked out: passes with many peers).
-    naming_me: Option<[Map<PolicyId, Vec<u64>>; 2]>,
-    /// The classes of the other ends' sides with one of those policies, a bit per class:
-    /// thousands of policies may name a workload, each in hundreds of classes.
-    named: Vec<u64>,
+    /// What names this workload (when worked out: passes with many peers).
+    naming_me: Option<Arc<NamedMe>>,
     /// This side's answers taken from [`Ctx::mine`], by address, as indexes of `answers`: each
     /// is held by `Ctx::mine` until the comparison ends, so no address is reused meanwhile.
     shared_mine: Map<usize, usize>,
@@ -1664,7 +1725,6 @@ impl<'c> Pass<'c> {
             combos_by_answers: Map::default(),
             combo_list: Vec::new(),
             naming_me: None,
-            named: Vec::new(),
             shared_mine: Map::default(),
         }
     }
@@ -1672,21 +1732,51 @@ impl<'c> Pass<'c> {
     /// Finds the policies of the other direction that may name this workload, and the classes
     /// of the other ends' sides that have one.
     fn find_naming(&mut self) {
-        let naming = self.policies_naming_me();
+        let ctx = self.ctx;
+        let key = naming_key(ctx.base, ctx.head, ctx.common[self.i]);
+        let shared = &ctx.named[slot(self.other)];
+        // Counted down as each pass takes it, and dropped with the last.
+        let take = |value: Option<Arc<NamedMe>>| {
+            let mut map = shared.lock().expect("no pass panics");
+            let entry = map.get_mut(&key).expect("every pass that asks is counted");
+            entry.left -= 1;
+            let out = entry.value.clone().or(value);
+            if entry.left == 0 {
+                map.remove(&key);
+            } else if entry.value.is_none() {
+                entry.value = out.clone();
+            }
+            out
+        };
+        let known = {
+            let map = shared.lock().expect("no pass panics");
+            map.get(&key).and_then(|e| e.value.clone())
+        };
+        self.naming_me = match known {
+            Some(_) => take(None),
+            None => take(Some(Arc::new(self.named_me()))),
+        };
+    }
+
+    fn named_me(&self) -> NamedMe {
+        let policies = self.policies_naming_me();
         let index = &self.ctx.policy_classes[slot(self.other)];
         let count = self.ctx.class_policies[slot(self.other)].len();
-        self.named.clear();
-        self.named.resize(count.div_ceil(64), 0);
-        for (r, policies) in naming.iter().enumerate() {
+        let mut classes = vec![0u64; count.div_ceil(64)];
+        for (r, policies) in policies.iter().enumerate() {
             for id in policies.keys() {
-                if let Some(classes) = index.get(&(r as u8, *id)) {
-                    for &c in classes {
-                        self.named[c as usize / 64] |= 1 << (c % 64);
+                if let Some(found) = index.get(&(r as u8, *id)) {
+                    for &c in found {
+                        classes[c as usize / 64] |= 1 << (c % 64);
                     }
                 }
             }
         }
-        self.naming_me = Some(naming);
+        NamedMe {
+            policies,
+            classes,
+            theirs: (0..count).map(|_| OnceLock::new()).collect(),
+        }
     }
 
     /// The policies of the other direction whose rules may name this workload (of one pod
@@ -2008,57 +2098,51 @@ impl<'c> Pass<'c> {
     fn their_answers(&mut self, k: usize) -> Answers {
         let (ctx, other) = (self.ctx, self.other);
         let class = ctx.classes[slot(other)][k];
+        // With what names this workload known, a class's answers are kept by class already
+        // (`Ctx::unnamed`, `NamedMe::theirs`): a map of them per pass was only overhead.
+        let by_class = self.naming_me.is_some() && class != u32::MAX;
+        if by_class {
+            return self.their_class_answers(k, class);
+        }
         if let Some(a) = self.theirs.get(&class) {
             return a.clone();
         }
-        let i = self.i;
-        let answers = move || {
-            let [me_b, me_h, them_b, them_h] = pods(ctx, i, k);
-            let (base, head) = (ctx.base, ctx.head);
-            let them = ctx.common[k];
-            let (ob, oh) = (
-                &base.side(them.base, other)[0],
-                &head.side(them.head, other)[0],
-            );
-            match other {
-                // The peer's ingress from this workload.
-                Direction::Ingress => (
-                    decide(base, ob, other, &me_b, &them_b),
-                    decide(head, oh, other, &me_h, &them_h),
-                ),
-                // The peer's egress towards this workload.
-                Direction::Egress => (
-                    decide(base, ob, other, &me_b, &me_b),
-                    decide(head, oh, other, &me_h, &me_h),
-                ),
-            }
-        };
-        let a = match (&self.naming_me, class) {
-            (Some(_), c) if c != u32::MAX && self.named[c as usize / 64] >> (c % 64) & 1 == 0 => {
-                // No policy of such a side names this workload: it answers as it answers any
-                // peer its rules do not name (a rule that matches no peer allows nothing, so the
-                // ports its named ports would resolve on do not count).
-                let a = ctx.unnamed[slot(other)][c as usize].get_or_init(|| ctx.intern(answers()));
-                a.clone()
-            }
-            (Some(naming), c) if c != u32::MAX => {
-                let mut key = std::mem::take(&mut self.their_key);
-                self.their_key(class, naming, &mut key);
-                let shared = &ctx.theirs[slot(other)];
-                let known = shared.lock().expect("no pass panics").get(&key).cloned();
-                let a = known.unwrap_or_else(|| {
-                    let a = ctx.intern(answers());
-                    let mut shared = shared.lock().expect("no pass panics");
-                    shared.insert(key.clone(), a.clone());
-                    a
-                });
-                self.their_key = key;
-                a
-            }
-            _ => Arc::new(answers()),
-        };
+        let a = Arc::new(their_side_answers(ctx, self.i, k, other));
         self.theirs.insert(class, a.clone());
         a
+    }
+
+    /// [`Pass::their_answers`] of a class of the other ends' sides, what names this workload
+    /// known.
+    fn their_class_answers(&mut self, k: usize, class: u32) -> Answers {
+        let (ctx, other, i) = (self.ctx, self.other, self.i);
+        let answers = || their_side_answers(ctx, i, k, other);
+        let named = self
+            .naming_me
+            .clone()
+            .expect("what names this workload is known");
+        if !named.names_class(class) {
+            // No policy of such a side names this workload: it answers as it answers any
+            // peer its rules do not name (a rule that matches no peer allows nothing, so the
+            // ports its named ports would resolve on do not count).
+            let a = ctx.unnamed[slot(other)][class as usize].get_or_init(|| ctx.intern(answers()));
+            return a.clone();
+        }
+        let found = named.theirs[class as usize].get_or_init(|| {
+            let mut key = std::mem::take(&mut self.their_key);
+            self.their_key(class, &named.policies, &mut key);
+            let shared = &ctx.theirs[slot(other)];
+            let known = shared.lock().expect("no pass panics").get(&key).cloned();
+            let a = known.unwrap_or_else(|| {
+                let a = ctx.intern(answers());
+                let mut shared = shared.lock().expect("no pass panics");
+                shared.insert(key.clone(), a.clone());
+                a
+            });
+            self.their_key = key;
+            a
+        });
+        found.clone()
     }
 
     /// What the pairs with peer `k` do, this side answering with `answer`.
@@ -2167,20 +2251,29 @@ impl<'c> Pass<'c> {
             // Else unchanged here; a change of the peer's own side is found by its own pass.
             return;
         }
+        // This side answers the class's peers by their ports: counted by class of the other
+        // end per way of having ports, as above (peer by peer, this was a fifth of the passes'
+        // time).
+        let mut by_ports: Map<(u32, u32), Vec<u32>> = Map::default();
         for k in class {
-            let k = k as usize;
-            let answer = if named {
-                let mut key = std::mem::take(&mut self.key);
-                class_key(&mut key, k);
-                self.key = key;
-                self.my_answers(k)
-            } else {
-                fixed
-            };
-            if unchanged(&self.answers[answer]) {
-                continue;
+            let them = ctx.common[k as usize];
+            by_ports
+                .entry((base.port_class[them.base], head.port_class[them.head]))
+                .or_default()
+                .push(k);
+        }
+        let mut by_ports: Vec<((u32, u32), Vec<u32>)> = by_ports.into_iter().collect();
+        by_ports.sort_unstable();
+        for (_, peers) in by_ports {
+            let first = peers[0] as usize;
+            let mut key = std::mem::take(&mut self.key);
+            class_key(&mut key, first);
+            self.key = key;
+            let answer = self.my_answers(first);
+            if !unchanged(&self.answers[answer]) {
+                let peers = RoaringBitmap::from_sorted_iter(peers).expect("in class order");
+                self.pairs_by_class(answer, &peers, found);
             }
-            self.pair(answer, k, found);
         }
     }
 
@@ -2303,8 +2396,15 @@ impl<'c> Pass<'c> {
     /// `answer`: worked out once per class of the other end's side.
     fn combo_at(&mut self, answer: usize, k: usize, found: &mut Found) -> usize {
         let their_class = self.ctx.classes[slot(self.other)][k];
-        match self.combos.get(&(answer, their_class)) {
-            Some(&at) => at,
+        // Their answers are kept by class (`Pass::their_class_answers`) and what a pass counts
+        // by class comes once per class and answer: no map by class then.
+        let by_class = self.naming_me.is_some() && their_class != u32::MAX;
+        let known = match by_class {
+            true => None,
+            false => self.combos.get(&(answer, their_class)).copied(),
+        };
+        match known {
+            Some(at) => at,
             None => {
                 let theirs = self.their_answers(k);
                 let by_answers = (answer, Arc::as_ptr(&theirs) as usize);
@@ -2318,7 +2418,9 @@ impl<'c> Pass<'c> {
                         self.combo_list.len() - 1
                     }
                 };
-                self.combos.insert((answer, their_class), at);
+                if !by_class {
+                    self.combos.insert((answer, their_class), at);
+                }
                 at
             }
         }
@@ -2398,6 +2500,34 @@ struct Tallied {
 
 thread_local! {
     static TALLY: std::cell::Cell<Tally> = std::cell::Cell::new(Tally::default());
+}
+
+/// The answers (before, after) of peer `k`'s side for `other` towards workload `i`.
+fn their_side_answers(
+    ctx: &Ctx<'_>,
+    i: usize,
+    k: usize,
+    other: Direction,
+) -> (SideAnswer, SideAnswer) {
+    let [me_b, me_h, them_b, them_h] = pods(ctx, i, k);
+    let (base, head) = (ctx.base, ctx.head);
+    let them = ctx.common[k];
+    let (ob, oh) = (
+        &base.side(them.base, other)[0],
+        &head.side(them.head, other)[0],
+    );
+    match other {
+        // The peer's ingress from this workload.
+        Direction::Ingress => (
+            decide(base, ob, other, &me_b, &them_b),
+            decide(head, oh, other, &me_h, &them_h),
+        ),
+        // The peer's egress towards this workload.
+        Direction::Egress => (
+            decide(base, ob, other, &me_b, &me_b),
+            decide(head, oh, other, &me_h, &me_h),
+        ),
+    }
 }
 
 /// The first pods of workload `i` and peer `k`: base and head of `i`, then of `k`.
