@@ -235,6 +235,16 @@ fn name(w: &Workload) -> String {
     format!("{}/{}[{}]", w.namespace, w.name, w.kind.as_str())
 }
 
+fn one_thread() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a thread starts")
+    })
+}
+
 /// `classes_from`: 0 decides every changed side by classes of peers, as large inputs are;
 /// the default, on inputs this small, peer by peer.
 fn check(base: &World, head: &World, classes_from: u64) -> Result<(), TestCaseError> {
@@ -293,8 +303,9 @@ fn check(base: &World, head: &World, classes_from: u64) -> Result<(), TestCaseEr
     }
     prop_assert_eq!(&got, &want);
     // Not listing every pair, the passes count a class's pairs at once: the same groups,
-    // counts and examples as when each pair is visited.
-    let counted = compare(false);
+    // counts and examples as when each pair is visited. On one thread, so that the passes
+    // follow each other on it and share what they keep from pass to pass.
+    let counted = one_thread().install(|| compare(false));
     let json = |d: &diff::ConnectivityDiff| {
         (
             serde_json::to_string(&d.summary).expect("serialises"),

@@ -591,7 +591,9 @@ struct Ctx<'c> {
     /// labels are named by the same policies, and working it out again for each of them
     /// (thousands of policies each) was a third of the passes' time. Dropped once the last
     /// pass has it: kept to the end, they were as large as everything else the diff holds.
-    named: &'c [Mutex<Map<NamingKey, Shared<NamedMe>>>; 2],
+    named: &'c [Mutex<Map<u32, Shared<NamedMe>>>; 2],
+    /// Per common workload, its [`identities`] number.
+    identity: &'c [u32],
     /// Per direction, the answers (before, after) of the sides of a class of [`Ctx::classes`]
     /// towards a peer, by [`Pass::their_key`], once some pass has needed them.
     theirs: &'c [Mutex<Map<Vec<u64>, Answers>>; 2],
@@ -620,10 +622,10 @@ struct Ctx<'c> {
     options: Options,
 }
 
-/// What the policies naming a workload (of one pod shape) depend on, per revision: its
-/// namespace, labels, service account, whether it is on the node's network, and its ports.
-/// Owned: a borrowed key would make the context invariant in its lifetime (it sits in a mutex).
-type NamingKey = [(u32, Labels, String, bool, u32); 2];
+/// What any side's answer towards a workload (of its first pod shape) as a peer depends on,
+/// per revision: its namespace, labels, service account, whether it is on the node's network,
+/// and its ports.
+type Identity<'a> = [(u32, &'a Labels, &'a str, bool, u32); 2];
 
 /// The policies of the other direction whose rules may name a workload, per revision, with
 /// their rules' matches on it; and the classes of the other ends' sides with one of them, a
@@ -642,19 +644,31 @@ struct Shared<T> {
     value: Option<Arc<T>>,
 }
 
-fn naming_key(base: &View<'_>, head: &View<'_>, c: Common) -> NamingKey {
-    [(base, c.base), (head, c.head)].map(|(view, w)| {
-        let Endpoint::Pod(pod) = view.pod(view.member(w, 0)) else {
-            unreachable!("a workload's member is a pod")
-        };
-        (
-            view.namespace_position(w) as u32,
-            pod.labels.clone(),
-            pod.service_account.to_owned(),
-            pod.node_network,
-            view.port_class[w],
-        )
-    })
+/// Per common workload, a number shared by those of the same [`Identity`]: workloads of a
+/// namespace with the same labels are named by the same policies and answered alike.
+fn identities(base: &View<'_>, head: &View<'_>, common: &[Common]) -> Vec<u32> {
+    let mut ids: HashMap<Identity<'_>, u32> = HashMap::default();
+    let identity = |c: Common| -> Identity<'_> {
+        [(base, c.base), (head, c.head)].map(|(view, w)| {
+            let Endpoint::Pod(pod) = view.pod(view.member(w, 0)) else {
+                unreachable!("a workload's member is a pod")
+            };
+            (
+                view.namespace_position(w) as u32,
+                pod.labels,
+                pod.service_account,
+                pod.node_network,
+                view.port_class[w],
+            )
+        })
+    };
+    common
+        .iter()
+        .map(|&c| {
+            let next = ids.len() as u32;
+            *ids.entry(identity(c)).or_insert(next)
+        })
+        .collect()
 }
 
 impl NamedMe {
@@ -861,12 +875,13 @@ pub fn compare(
     let classes = DIRECTIONS.map(|d| side_classes(base, head, common, d));
     let (base_naming, head_naming) = rayon::join(|| Naming::new(base), || Naming::new(head));
     // The passes that will ask for what names their workload (see `Pass::find_naming`).
-    let named = DIRECTIONS.map(|_| Mutex::new(Map::<NamingKey, Shared<NamedMe>>::default()));
+    let identity = identities(base, head, common);
+    let named = DIRECTIONS.map(|_| Mutex::new(Map::<u32, Shared<NamedMe>>::default()));
     for &(i, d) in &by_class {
         if !multi.contains(i as u32) {
             let other = slot(d) ^ 1;
             let mut map = named[other].lock().expect("not shared yet");
-            map.entry(naming_key(base, head, common[i]))
+            map.entry(identity[i])
                 .or_insert(Shared {
                     left: 0,
                     value: None,
@@ -930,6 +945,7 @@ pub fn compare(
         classes: &classes,
         naming: [&base_naming, &head_naming],
         named: &named,
+        identity: &identity,
         theirs: &theirs,
         class_policies: &class_policies,
         policy_classes: &policy_classes,
@@ -939,18 +955,22 @@ pub fn compare(
         mine: &mine,
         options,
     };
+    // By direction and identity, so that the passes of workloads answered alike follow each
+    // other on a core and share what they work out ([`Answered`]).
     let mut keys: Vec<(usize, Direction)> = candidates.keys().copied().collect();
-    keys.sort_unstable();
+    keys.sort_unstable_by_key(|&(i, d)| (slot(d), identity[i], i));
     // Merged as the passes end, in the order of `keys` (rayon's reduce keeps the order of the
     // items; merging is associative): every pass's groups held until the last pass ended
     // were a large part of the peak.
-    let total =
-        keys.par_iter()
-            .map(|&(i, d)| side_pass(&ctx, i, d))
-            .reduce(Found::default, |mut a, b| {
-                a.merge(b, options.examples);
-                a
-            });
+    let total = keys
+        .par_iter()
+        .map_init(Answered::default, |answered, &(i, d)| {
+            side_pass(&ctx, i, d, answered)
+        })
+        .reduce(Found::default, |mut a, b| {
+            a.merge(b, options.examples);
+            a
+        });
 
     // 5. External ranges, for the sides that changed.
     let segments = DIRECTIONS.map(|d| {
@@ -1590,7 +1610,16 @@ enum Combo {
 }
 
 /// The pairs of workload `i`'s side for `d` with its candidate peers, decided on both sides.
-fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction) -> Found {
+/// The other ends' answers towards the workloads of one [`Identity`] and direction, by class
+/// of their sides, kept from pass to pass on a core: the passes with a few peers each (those
+/// that changed as peers) met the same peers again and decided their sides each time.
+#[derive(Default)]
+struct Answered {
+    of: Option<(u32, Direction)>,
+    theirs: Map<u32, Answers>,
+}
+
+fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction, answered: &mut Answered) -> Found {
     let (base, head) = (ctx.base, ctx.head);
     let mut found = Found::default();
     let me = ctx.common[i];
@@ -1617,9 +1646,18 @@ fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction) -> Found {
         return found;
     }
     if !ctx.by_class.contains(&(i, d)) {
+        let of = Some((ctx.identity[i], d));
+        if answered.of != of {
+            answered.of = of;
+            answered.theirs.clear();
+        }
+        pass.theirs = std::mem::take(&mut answered.theirs);
         for k in &peers {
             pass.one_by_one(k as usize, &mut found);
         }
+        answered.theirs = std::mem::take(&mut pass.theirs);
+        // Kept for a peer of several pod shapes: its own, not its class's.
+        answered.theirs.remove(&u32::MAX);
         return found;
     }
     let (side_b, side_h) = (&base.side(me.base, d)[0], &head.side(me.head, d)[0]);
@@ -1733,7 +1771,7 @@ impl<'c> Pass<'c> {
     /// of the other ends' sides that have one.
     fn find_naming(&mut self) {
         let ctx = self.ctx;
-        let key = naming_key(ctx.base, ctx.head, ctx.common[self.i]);
+        let key = ctx.identity[self.i];
         let shared = &ctx.named[slot(self.other)];
         // Counted down as each pass takes it, and dropped with the last.
         let take = |value: Option<Arc<NamedMe>>| {
