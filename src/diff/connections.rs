@@ -1609,7 +1609,6 @@ enum Combo {
     },
 }
 
-/// The pairs of workload `i`'s side for `d` with its candidate peers, decided on both sides.
 /// The other ends' answers towards the workloads of one [`Identity`] and direction, by class
 /// of their sides, kept from pass to pass on a core: the passes with a few peers each (those
 /// that changed as peers) met the same peers again and decided their sides each time.
@@ -1619,6 +1618,7 @@ struct Answered {
     theirs: Map<u32, Answers>,
 }
 
+/// The pairs of workload `i`'s side for `d` with its candidate peers, decided on both sides.
 fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction, answered: &mut Answered) -> Found {
     let (base, head) = (ctx.base, ctx.head);
     let mut found = Found::default();
@@ -1773,27 +1773,19 @@ impl<'c> Pass<'c> {
         let ctx = self.ctx;
         let key = ctx.identity[self.i];
         let shared = &ctx.named[slot(self.other)];
+        let known =
+            (shared.lock().expect("no pass panics").get(&key)).and_then(|e| e.value.clone());
+        let value = known.unwrap_or_else(|| Arc::new(self.named_me()));
         // Counted down as each pass takes it, and dropped with the last.
-        let take = |value: Option<Arc<NamedMe>>| {
-            let mut map = shared.lock().expect("no pass panics");
-            let entry = map.get_mut(&key).expect("every pass that asks is counted");
-            entry.left -= 1;
-            let out = entry.value.clone().or(value);
-            if entry.left == 0 {
-                map.remove(&key);
-            } else if entry.value.is_none() {
-                entry.value = out.clone();
-            }
-            out
-        };
-        let known = {
-            let map = shared.lock().expect("no pass panics");
-            map.get(&key).and_then(|e| e.value.clone())
-        };
-        self.naming_me = match known {
-            Some(_) => take(None),
-            None => take(Some(Arc::new(self.named_me()))),
-        };
+        let mut map = shared.lock().expect("no pass panics");
+        let entry = map.get_mut(&key).expect("every pass that asks is counted");
+        entry.left -= 1;
+        if entry.left == 0 {
+            map.remove(&key);
+        } else if entry.value.is_none() {
+            entry.value = Some(value.clone());
+        }
+        self.naming_me = Some(value);
     }
 
     fn named_me(&self) -> NamedMe {
@@ -2277,12 +2269,15 @@ impl<'c> Pass<'c> {
                 key.push(u64::from(head.port_class[them.head]));
             }
         };
-        let mut key = std::mem::take(&mut self.key);
-        class_key(&mut key, first as usize);
-        self.key = key;
-        let fixed = self.my_answers(first as usize);
+        let answer_for = |pass: &mut Self, k: usize| {
+            let mut key = std::mem::take(&mut pass.key);
+            class_key(&mut key, k);
+            pass.key = key;
+            pass.my_answers(k)
+        };
         let unchanged = |a: &(SideAnswer, SideAnswer)| a.0.allowed == a.1.allowed;
         if !named {
+            let fixed = answer_for(self, first as usize);
             if !unchanged(&self.answers[fixed]) {
                 self.pairs_by_class(fixed, class, found);
             }
@@ -2303,11 +2298,7 @@ impl<'c> Pass<'c> {
         let mut by_ports: Vec<((u32, u32), Vec<u32>)> = by_ports.into_iter().collect();
         by_ports.sort_unstable();
         for (_, peers) in by_ports {
-            let first = peers[0] as usize;
-            let mut key = std::mem::take(&mut self.key);
-            class_key(&mut key, first);
-            self.key = key;
-            let answer = self.my_answers(first);
+            let answer = answer_for(self, peers[0] as usize);
             if !unchanged(&self.answers[answer]) {
                 let peers = RoaringBitmap::from_sorted_iter(peers).expect("in class order");
                 self.pairs_by_class(answer, &peers, found);
