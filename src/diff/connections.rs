@@ -1713,7 +1713,9 @@ struct Pass<'c> {
     mine: Map<Vec<u64>, usize>,
     answers: Vec<Answers>,
     key: Vec<u64>,
-    /// The other end's answers towards this workload, per class of its side.
+    /// The other end's answers towards this workload, per class of its side, when they are not
+    /// kept by class elsewhere ([`Pass::their_class_answers`]); in the passes of a few peers,
+    /// carried over from the previous pass of the same identity ([`Answered`]).
     theirs: Map<u32, Answers>,
     their_key: Vec<u64>,
     /// Whether this side answers a pair of pod shapes differently, per shape and signature.
