@@ -576,3 +576,106 @@ spec:
         ])
     );
 }
+
+/// The diff of two YAML documents, every changed side decided by classes of peers (as a large
+/// input's are), listing every pair.
+fn diff_by_classes(base: &str, head: &str) -> ConnectivityDiff {
+    let load = |name: &str, text: &str| {
+        let loaded = [Loaded {
+            name: name.into(),
+            text: [NAMESPACES, text].concat(),
+        }];
+        load_read(&loaded, &ManifestOptions::default()).expect("the world reads")
+    };
+    let (b, h) = (load("base.yaml", base), load("head.yaml", head));
+    diff::of_inventories(
+        (&b, Source::manifests(vec![])),
+        (&h, Source::manifests(vec![])),
+        &analysis::Options::default(),
+        &RuleConfig::default(),
+        &diff::Options {
+            pairs: true,
+            classes_from: 0,
+            ..diff::Options::default()
+        },
+    )
+}
+
+fn policy(namespace: &str, name: &str, spec: &str) -> String {
+    format!(
+        "\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n\
+         metadata: {{name: {name}, namespace: {namespace}}}\nspec: {spec}\n"
+    )
+}
+
+#[test]
+fn a_rule_for_every_pod_does_not_match_a_pod_on_its_node_network() {
+    // web/w accepts every pod of every namespace. shop's egress opens, and shop/h moves onto
+    // its node's network, where no selector sees it (SEMANTICS.md point 5): shop/a now reaches
+    // w, h does not; h, never isolated, now sends to and accepts from a.
+    let accept_all = policy(
+        "web",
+        "w-in",
+        "{podSelector: {}, ingress: [{from: [{namespaceSelector: {}}]}]}",
+    );
+    let deny_egress = policy(
+        "shop",
+        "deny-egress",
+        "{podSelector: {}, policyTypes: [Egress]}",
+    );
+    let h = |host: bool| {
+        deployment("shop", "h", "h", None).replace(
+            "spec: {containers:",
+            &format!("spec: {{hostNetwork: {host}, containers:"),
+        )
+    };
+    let workloads = [
+        deployment("shop", "a", "a", None),
+        deployment("web", "w", "w", None),
+    ]
+    .concat();
+    let base = [workloads.as_str(), &h(false), &accept_all, &deny_egress].concat();
+    let head = [workloads.as_str(), &h(true), &accept_all].concat();
+    let (a, h, w) = (
+        "shop/a[Deployment]",
+        "shop/h[Deployment]",
+        "web/w[Deployment]",
+    );
+    assert_eq!(
+        pairs(&diff_by_classes(&base, &head)),
+        set(&[(a, w, NONE, ALL), (a, h, NONE, ALL), (h, a, NONE, ALL)])
+    );
+}
+
+#[test]
+fn a_rule_for_every_pod_with_a_named_port_tells_pods_apart_by_their_ports() {
+    // web/w may send `http` to every pod: only to shop/api, whose port 8080 has that name,
+    // once shop accepts ingress again.
+    let send_http = policy(
+        "web",
+        "w-out",
+        "{podSelector: {}, egress: [{to: [{namespaceSelector: {}}], ports: [{port: http}]}]}",
+    );
+    let deny_ingress = policy(
+        "shop",
+        "deny-ingress",
+        "{podSelector: {}, policyTypes: [Ingress]}",
+    );
+    let workloads = [
+        deployment("shop", "api", "api", Some("http")),
+        deployment("shop", "batch", "batch", None),
+        deployment("web", "w", "w", None),
+    ]
+    .concat();
+    let base = [workloads.as_str(), &send_http, &deny_ingress].concat();
+    let head = [workloads.as_str(), &send_http].concat();
+    let w = "web/w[Deployment]";
+    assert_eq!(
+        pairs(&diff_by_classes(&base, &head)),
+        set(&[
+            (w, API, NONE, HTTP),
+            (API, BATCH, NONE, ALL),
+            (BATCH, API, NONE, ALL)
+        ])
+    );
+}

@@ -603,8 +603,9 @@ struct Ctx<'c> {
     /// Per direction, the classes of [`Ctx::classes`] whose sides have each policy (base 0,
     /// head 1).
     policy_classes: &'c [Map<(u8, PolicyId), Vec<u32>>; 2],
-    /// Per direction and class, the answers (before, after) of such a side towards a peer
-    /// none of its rules names, once some pass has needed them.
+    /// Per direction, class and [`NamedMe::node_network`] (at `class * 4 + node_network`), the
+    /// answers (before, after) of such a side towards a peer none of its rules names, once
+    /// some pass has needed them.
     unnamed: &'c [Vec<OnceLock<Answers>>; 2],
     /// Whether a side of a class of [`Ctx::classes`] answers some shape of a peer with several
     /// pod shapes differently before and after ([`shapes_changed`]), by peer, direction and
@@ -632,6 +633,9 @@ type Identity<'a> = [(u32, &'a Labels, &'a str, bool, u32); 2];
 /// bit per class: thousands of policies may name a workload, each in hundreds of classes.
 struct NamedMe {
     policies: [Map<PolicyId, Vec<u64>>; 2],
+    /// Whether such a workload is on the node's network, base (bit 1) and head (bit 0): the
+    /// rules that match every pod of its kind, which name none ([`naming::baseline`]), differ.
+    node_network: usize,
     classes: Vec<u64>,
     /// Per class of the other ends' sides, their answers towards such a workload, once some
     /// pass has needed them: the passes sharing this share them too.
@@ -922,7 +926,7 @@ pub fn compare(
         out
     });
     let unnamed = DIRECTIONS.map(|d| {
-        (0..class_policies[slot(d)].len())
+        (0..class_policies[slot(d)].len() * 4)
             .map(|_| OnceLock::new())
             .collect::<Vec<_>>()
     });
@@ -1804,8 +1808,16 @@ impl<'c> Pass<'c> {
                 }
             }
         }
+        let me = self.ctx.common[self.i];
+        let on_node = |view: &View<'_>, w: usize| match view.pod(view.member(w, 0)) {
+            Endpoint::Pod(pod) => pod.node_network,
+            Endpoint::Address(_) => false,
+        };
+        let node_network = usize::from(on_node(self.ctx.base, me.base)) << 1
+            | usize::from(on_node(self.ctx.head, me.head));
         NamedMe {
             policies,
+            node_network,
             classes,
             theirs: (0..count).map(|_| OnceLock::new()).collect(),
         }
@@ -1822,10 +1834,12 @@ impl<'c> Pass<'c> {
 
     /// What the other end's answers towards this workload depend on: the class of its side,
     /// and how the rules of its policies that name this workload match it.
-    fn their_key(&self, class: u32, naming: &[Map<PolicyId, Vec<u64>>; 2], key: &mut Vec<u64>) {
+    fn their_key(&self, class: u32, named: &NamedMe, key: &mut Vec<u64>) {
         let ctx = self.ctx;
+        let naming = &named.policies;
         key.clear();
-        key.push(u64::from(class));
+        // The policies that do not name it match it as every pod of its kind.
+        key.push(u64::from(class) << 2 | named.node_network as u64);
         let policies = &ctx.class_policies[slot(self.other)][class as usize];
         for (at, &(r, id)) in policies.iter().enumerate() {
             if let Some(codes) = naming[usize::from(r)].get(&id) {
@@ -2155,14 +2169,16 @@ impl<'c> Pass<'c> {
             .expect("what names this workload is known");
         if !named.names_class(class) {
             // No policy of such a side names this workload: it answers as it answers any
-            // peer its rules do not name (a rule that matches no peer allows nothing, so the
-            // ports its named ports would resolve on do not count).
-            let a = ctx.unnamed[slot(other)][class as usize].get_or_init(|| ctx.intern(answers()));
+            // peer its rules do not name, on the node's network or not like it (a rule that
+            // matches no peer allows nothing, so the ports its named ports would resolve on do
+            // not count; nor do they for one that matches every pod, see `naming::baseline`).
+            let at = class as usize * 4 + named.node_network;
+            let a = ctx.unnamed[slot(other)][at].get_or_init(|| ctx.intern(answers()));
             return a.clone();
         }
         let found = named.theirs[class as usize].get_or_init(|| {
             let mut key = std::mem::take(&mut self.their_key);
-            self.their_key(class, &named.policies, &mut key);
+            self.their_key(class, &named, &mut key);
             let shared = &ctx.theirs[slot(other)];
             let known = shared.lock().expect("no pass panics").get(&key).cloned();
             let a = known.unwrap_or_else(|| {

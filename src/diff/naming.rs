@@ -1,6 +1,7 @@
 //! Which policies' rules may name a given peer, and how. A side answers a peer as its rules
 //! match it (and, for named ports, as the destination's ports resolve them): a side none of
-//! whose rules names the peer answers it as any other peer it does not name. A changed side's
+//! whose rules names the peer answers it as any other peer it does not name, a rule that
+//! matches every pod (on the node's network or not, like the peer) not naming any. A changed side's
 //! pass therefore finds the other ends' answers towards it by class of their side and the
 //! matches of the few policies that name it, shared by every pass.
 
@@ -104,7 +105,8 @@ impl<'a> Naming<'a> {
     }
 
     /// The policies of `view` (this revision's) with a rule for `d` that may match member `m`
-    /// (certainly or not), with how each of their rules matches it ([`match_code`]).
+    /// (certainly or not) otherwise than every pod of its kind ([`baseline`]), with how each
+    /// of their rules matches it ([`match_code`]).
     pub fn naming(&self, view: &View<'_>, m: Member, d: Direction) -> HashMap<PolicyId, Vec<u64>> {
         let engine = view.engine;
         let slot = usize::from(d == Direction::Egress);
@@ -137,7 +139,11 @@ impl<'a> Naming<'a> {
                 .iter()
                 .map(|r| match_code(r.peer_match(ns, &Endpoint::Pod(pod))))
                 .collect();
-            if codes.iter().any(|&c| c != NO) {
+            let baseline = rules
+                .iter()
+                .zip(&codes)
+                .all(|(r, &c)| c == baseline(r, d, pod.node_network));
+            if !baseline {
                 out.insert(id, codes);
             }
         }
@@ -163,10 +169,23 @@ pub fn may_name(anchors: &Option<Vec<Anchor<'_>>>, labels: &Labels) -> bool {
         .is_none_or(|a| a.iter().any(|a| a.carried_by(labels)))
 }
 
+/// How rule `r` (for `d`) matches a pod it does not tell apart from the others ([`match_code`]):
+/// yes when it matches every pod (of the node's network or not, as `node_network` says), else
+/// no. A policy whose rules all match a pod so does not name it: every pod of the kind is
+/// answered alike by it. Not so an egress rule with named ports that matches every pod: they
+/// resolve on the destination, which its answer then depends on.
+pub fn baseline(r: &CompiledRule, d: Direction, node_network: bool) -> u64 {
+    let resolves_on_peer = d == Direction::Egress && r.has_named_port();
+    match r.matches_every_pod(node_network) && !resolves_on_peer {
+        true => YES,
+        false => NO,
+    }
+}
+
 /// A rule's match on a peer as a number: what an answer depends on.
 pub fn match_code(m: Match) -> u64 {
     match m {
-        Match::Yes => 0,
+        Match::Yes => YES,
         Match::No => NO,
         // The reason tells unknowns apart: a static string's address.
         Match::Unknown(why) => (why.as_ptr() as u64) << 2 | 2,
@@ -174,4 +193,5 @@ pub fn match_code(m: Match) -> u64 {
     }
 }
 
+const YES: u64 = 0;
 const NO: u64 = 1;

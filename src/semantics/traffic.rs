@@ -427,6 +427,29 @@ impl CompiledRule {
         }
     }
 
+    /// Whether `peer_match` says yes for every pod on the node's network (`node_network`) or
+    /// for every other pod, whatever its namespace, labels and service account: a rule that
+    /// tells no pod apart (`from: [{namespaceSelector: {}}]`, a missing `from`). May say no
+    /// of some such rules; never yes of another.
+    pub fn matches_every_pod(&self, node_network: bool) -> bool {
+        let every = |s: &Selector| s.matches_everything();
+        match &self.peers {
+            Peers::Everything => true,
+            Peers::Any(peers) => peers.iter().any(|p| match p {
+                CompiledPeer::Everything => true,
+                // Selectors never see a pod on its node's network (`peer_matches`).
+                CompiledPeer::Pods {
+                    namespaces: Some(namespaces),
+                    pods,
+                } => !node_network && every(namespaces) && pods.as_ref().is_none_or(every),
+                CompiledPeer::ClusterPods { namespaces, pods } => {
+                    !node_network && every(namespaces) && every(pods)
+                }
+                _ => false,
+            }),
+        }
+    }
+
     /// A text equal for two rules whose peers match the same endpoints (`peer_match` gives
     /// the same answer for every endpoint): the compiled peers, every field of which their
     /// derived `Debug` writes, with the policy's namespace when a peer looks there.
@@ -1170,6 +1193,64 @@ mod tests {
             port: p,
             end_port: end,
         }
+    }
+
+    #[test]
+    fn a_rule_matches_every_pod_only_when_it_matches_each_one() {
+        let empty = LabelSelector::default;
+        let cases = [
+            (rule(vec![], vec![]), [true, true]),
+            (
+                rule(vec![pods_peer(None, Some(empty()))], vec![]),
+                [true, false],
+            ),
+            (
+                rule(vec![pods_peer(Some(empty()), Some(empty()))], vec![]),
+                [true, false],
+            ),
+            // Its own namespace only; some pods only; no pod at all.
+            (
+                rule(vec![pods_peer(Some(empty()), None)], vec![]),
+                [false, false],
+            ),
+            (
+                rule(
+                    vec![pods_peer(Some(sel(&[("app", "x")])), Some(empty()))],
+                    vec![],
+                ),
+                [false, false],
+            ),
+            (rule(vec![block("0.0.0.0/0", &[])], vec![]), [false, false]),
+        ];
+        let pods = [
+            Pod::new("a", &[("app", "x")], &[("team", "t")]),
+            Pod::new("b", &[], &[]),
+        ];
+        for (r, [off_node, on_node]) in cases {
+            assert_eq!(
+                [r.matches_every_pod(false), r.matches_every_pod(true)],
+                [off_node, on_node]
+            );
+            for pod in &pods {
+                for node_network in [false, true] {
+                    let Endpoint::Pod(mut p) = pod.ep() else {
+                        unreachable!()
+                    };
+                    p.node_network = node_network;
+                    if r.matches_every_pod(node_network) {
+                        assert_eq!(r.peer_match("a", &Endpoint::Pod(p)), Match::Yes);
+                    }
+                }
+            }
+        }
+        // What the pods do not all match.
+        let some = rule(
+            vec![pods_peer(Some(sel(&[("app", "x")])), Some(empty()))],
+            vec![],
+        );
+        assert_eq!(some.peer_match("a", &pods[1].ep()), Match::No);
+        let own = rule(vec![pods_peer(Some(empty()), None)], vec![]);
+        assert_eq!(own.peer_match("a", &pods[1].ep()), Match::No);
     }
 
     // Point 7: peers AND ports within a rule; missing lists match everything.
