@@ -597,6 +597,9 @@ struct Ctx<'c> {
     /// Per direction, the answers (before, after) of the sides of a class of [`Ctx::classes`]
     /// towards a peer, by [`Pass::their_key`], once some pass has needed them.
     theirs: &'c [Mutex<Map<Vec<u64>, Answers>>; 2],
+    /// The same towards one pod shape, in one revision, of a workload of several
+    /// ([`Pass::their_shape_answer`]).
+    shape_theirs: &'c [Mutex<Map<Vec<u64>, SideAnswer>>; 2],
     /// Per direction and class of [`Ctx::classes`], the policies of such a side, base (0) and
     /// head (1), in evaluation order.
     class_policies: &'c [Vec<Vec<(u8, PolicyId)>>; 2],
@@ -640,6 +643,16 @@ struct NamedMe {
     /// Per class of the other ends' sides, their answers towards such a workload, once some
     /// pass has needed them: the passes sharing this share them too.
     theirs: Vec<OnceLock<Answers>>,
+}
+
+/// What names each pod shape of a workload of several, per revision ([`NamedMe`]'s
+/// counterpart): the classes of the other ends' sides with a policy whose rules may name some
+/// shape, base or head, a bit per class; per revision and shape, those policies, with their
+/// rules' matches on it.
+struct ShapesNamed {
+    policies: [Vec<Map<PolicyId, Vec<u64>>>; 2],
+    classes: Vec<u64>,
+    node_network: usize,
 }
 
 /// A value shared by the passes that need it, once worked out, and how many are yet to ask.
@@ -894,6 +907,7 @@ pub fn compare(
         }
     }
     let theirs = DIRECTIONS.map(|_| Mutex::new(Map::default()));
+    let shape_theirs = DIRECTIONS.map(|_| Mutex::new(Map::default()));
     let class_policies = DIRECTIONS.map(|d| {
         let classes = &classes[slot(d)];
         let mut out: Vec<Vec<(u8, PolicyId)>> = Vec::new();
@@ -951,6 +965,7 @@ pub fn compare(
         named: &named,
         identity: &identity,
         theirs: &theirs,
+        shape_theirs: &shape_theirs,
         class_policies: &class_policies,
         policy_classes: &policy_classes,
         unnamed: &unnamed,
@@ -1731,6 +1746,8 @@ struct Pass<'c> {
     /// [`Pass::exact_key`]; the other end's answers towards each of them, per class of its side.
     mine_shapes: Map<Vec<u64>, [Vec<SideAnswer>; 2]>,
     theirs_shapes: Map<u32, [Vec<SideAnswer>; 2]>,
+    /// [`Pass::shapes_named`], once a pass of a workload of several shapes needs it.
+    shapes_named: Option<Arc<ShapesNamed>>,
     /// What the pairs do, per answer of this side and class of the other end's side.
     combos: Map<(usize, u32), usize>,
     /// The same by answer of this side and the address of the other end's answers: shared
@@ -1765,6 +1782,7 @@ impl<'c> Pass<'c> {
             exacts: Map::default(),
             mine_shapes: Map::default(),
             theirs_shapes: Map::default(),
+            shapes_named: None,
             combos: Map::default(),
             combos_by_answers: Map::default(),
             combo_list: Vec::new(),
@@ -1808,19 +1826,94 @@ impl<'c> Pass<'c> {
                 }
             }
         }
+        NamedMe {
+            policies,
+            node_network: self.node_network(),
+            classes,
+            theirs: (0..count).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// Whether this workload is on the node's network, as [`NamedMe::node_network`] says.
+    fn node_network(&self) -> usize {
         let me = self.ctx.common[self.i];
         let on_node = |view: &View<'_>, w: usize| match view.pod(view.member(w, 0)) {
             Endpoint::Pod(pod) => pod.node_network,
             Endpoint::Address(_) => false,
         };
-        let node_network = usize::from(on_node(self.ctx.base, me.base)) << 1
-            | usize::from(on_node(self.ctx.head, me.head));
-        NamedMe {
-            policies,
-            node_network,
+        usize::from(on_node(self.ctx.base, me.base)) << 1
+            | usize::from(on_node(self.ctx.head, me.head))
+    }
+
+    /// What names each pod shape of this workload (of several).
+    fn shapes_named(&self) -> ShapesNamed {
+        let ctx = self.ctx;
+        let me = ctx.common[self.i];
+        let index = &ctx.policy_classes[slot(self.other)];
+        let mut classes = vec![0u64; ctx.class_policies[slot(self.other)].len().div_ceil(64)];
+        let policies = [(ctx.base, me.base), (ctx.head, me.head)]
+            .into_iter()
+            .enumerate()
+            .map(|(r, (view, w))| {
+                let per_shape: Vec<_> = view
+                    .members(w)
+                    .map(|m| ctx.naming[r].naming(view, m, self.other))
+                    .collect();
+                for id in per_shape.iter().flat_map(|p| p.keys()) {
+                    for &c in index.get(&(r as u8, *id)).into_iter().flatten() {
+                        classes[c as usize / 64] |= 1 << (c % 64);
+                    }
+                }
+                per_shape
+            });
+        let [base, head] = <[_; 2]>::try_from(policies.collect::<Vec<_>>())
+            .unwrap_or_else(|_| unreachable!("two revisions"));
+        ShapesNamed {
+            policies: [base, head],
             classes,
-            theirs: (0..count).map(|_| OnceLock::new()).collect(),
+            node_network: self.node_network(),
         }
+    }
+
+    /// The answer of a side of `class` (of the other ends') in revision `r` towards pod shape
+    /// `s` of this workload, which some policy of such a side names: shared by every pass
+    /// through [`Ctx::shape_theirs`], by what it depends on (as [`Pass::their_key`]).
+    fn their_shape_answer(
+        &self,
+        named: &ShapesNamed,
+        (r, s): (usize, usize),
+        class: u32,
+        answer: impl FnOnce() -> SideAnswer,
+    ) -> SideAnswer {
+        let ctx = self.ctx;
+        let node_network = named.node_network >> (1 - r) & 1;
+        let mut key = vec![r as u64, u64::from(class) << 1 | node_network as u64];
+        let naming = &named.policies[r][s];
+        for (at, &(of, id)) in ctx.class_policies[slot(self.other)][class as usize]
+            .iter()
+            .enumerate()
+        {
+            if usize::from(of) != r {
+                continue;
+            }
+            if let Some(codes) = naming.get(&id) {
+                key.push(at as u64);
+                key.extend(codes);
+            }
+        }
+        if self.other == Direction::Egress {
+            let me = ctx.common[self.i];
+            let view = [ctx.base, ctx.head][r];
+            key.push(u64::from(view.port_class[[me.base, me.head][r]]));
+        }
+        let shared = &ctx.shape_theirs[slot(self.other)];
+        if let Some(a) = shared.lock().expect("no pass panics").get(&key) {
+            return a.clone();
+        }
+        let a = answer();
+        let mut shared = shared.lock().expect("no pass panics");
+        shared.insert(key, a.clone());
+        a
     }
 
     /// The policies of the other direction whose rules may name this workload (of one pod
@@ -2009,20 +2102,45 @@ impl<'c> Pass<'c> {
             });
             self.mine_shapes.insert(key.1.clone(), answers);
         }
-        self.theirs_shapes.entry(key.0).or_insert_with(|| {
-            revisions.map(|(view, me, them)| {
-                let (peer, side) = (view.pod(view.member(them, 0)), &view.side(them, other)[0]);
-                view.members(me)
-                    .map(|m| {
-                        let pod = view.pod(m);
-                        match other {
-                            Direction::Ingress => decide(view, side, other, &pod, &peer),
-                            Direction::Egress => decide(view, side, other, &pod, &pod),
-                        }
-                    })
-                    .collect::<Vec<SideAnswer>>()
-            })
-        });
+        if !self.theirs_shapes.contains_key(&key.0) {
+            if self.shapes_named.is_none() {
+                self.shapes_named = Some(Arc::new(self.shapes_named()));
+            }
+            let class = key.0;
+            let named = self.shapes_named.clone().expect("just set");
+            if named.classes[class as usize / 64] >> (class % 64) & 1 == 1 {
+                let theirs = [0, 1].map(|r| {
+                    let (view, me, them) = revisions[r];
+                    let (peer, side) = (view.pod(view.member(them, 0)), &view.side(them, other)[0]);
+                    view.members(me)
+                        .enumerate()
+                        .map(|(s, m)| {
+                            self.their_shape_answer(&named, (r, s), class, || {
+                                let pod = view.pod(m);
+                                match other {
+                                    Direction::Ingress => decide(view, side, other, &pod, &peer),
+                                    Direction::Egress => decide(view, side, other, &pod, &pod),
+                                }
+                            })
+                        })
+                        .collect::<Vec<SideAnswer>>()
+                });
+                self.theirs_shapes.insert(class, theirs);
+            } else {
+                // No policy of such a side names any shape of this workload: it answers each
+                // as any peer it does not name (see `Pass::their_class_answers`), the first
+                // shape of each revision among them.
+                let at = class as usize * 4 + named.node_network;
+                let (ctx, i) = (self.ctx, self.i);
+                let a = ctx.unnamed[slot(other)][at]
+                    .get_or_init(|| ctx.intern(their_side_answers(ctx, i, k, other)));
+                let theirs = [
+                    vec![a.0.clone(); base.members(me.base).count()],
+                    vec![a.1.clone(); head.members(me.head).count()],
+                ];
+                self.theirs_shapes.insert(class, theirs);
+            }
+        }
         let (mine, theirs) = (&self.mine_shapes[&key.1], &self.theirs_shapes[&key.0]);
         let same = |a: &[SideAnswer], b: &[SideAnswer]| {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.allowed == y.allowed)
