@@ -128,13 +128,19 @@ fn one_rule(
             })
             .collect(),
     };
-    let mut decide = |m: Member| {
+    // `known`: the rule's match on every pod of the member's namespace not on its node's
+    // network, when the namespace decides it (`CompiledRule::namespace_match`).
+    let mut decide = |m: Member, known: Option<Match>| {
         let k = common_of[m.workload];
         if k == u32::MAX {
             return;
         }
         let labels = view.namespace_labels_of(m.workload);
-        let answer = rule.peer_match(policy_ns, &Endpoint::Pod(engine.pod_in(m, labels)));
+        let pod = engine.pod_in(m, labels);
+        let answer = match known {
+            Some(answer) if !pod.node_network => answer,
+            _ => rule.peer_match(policy_ns, &Endpoint::Pod(pod)),
+        };
         if view.shape_count(m.workload) > 1 {
             // Several shapes: a hit when any of them may match.
             if answer != Match::No {
@@ -180,13 +186,16 @@ fn one_rule(
             entries.sort_unstable();
             entries.dedup();
             for e in entries {
-                decide(pods.members[e as usize]);
+                decide(pods.members[e as usize], None);
             }
         }
         None => {
             for p in positions {
-                for &w in &namespaces[p].1 {
-                    view.members(w).for_each(&mut decide);
+                let (ns, workloads) = &namespaces[p];
+                let labels = view.namespace_labels_of(workloads[0]);
+                let known = rule.namespace_match(policy_ns, ns, labels);
+                for &w in workloads {
+                    view.members(w).for_each(|m| decide(m, known));
                 }
             }
         }

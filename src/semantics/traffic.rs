@@ -427,6 +427,62 @@ impl CompiledRule {
         }
     }
 
+    /// What `peer_match` says of every pod of `namespace` (labelled `namespace_labels`) that is
+    /// not on its node's network, when that depends on nothing else about the pod (its labels,
+    /// service account, address); `None` when it may. A caller matching a rule against every
+    /// pod of many namespaces then asks once per namespace: most rules that find their peers
+    /// by namespace take every pod there.
+    pub fn namespace_match(
+        &self,
+        policy_namespace: &str,
+        namespace: &str,
+        namespace_labels: &Labels,
+    ) -> Option<Match> {
+        let yes = |b: bool| if b { Match::Yes } else { Match::No };
+        let every = |s: &Selector| s.matches_everything();
+        let Peers::Any(peers) = &self.peers else {
+            return Some(Match::Yes);
+        };
+        // As `peer_match` folds `peer_matches` over the peers, for a pod not on the node's
+        // network.
+        let mut out = Match::No;
+        for p in peers {
+            let m = match p {
+                CompiledPeer::Everything => Match::Yes,
+                CompiledPeer::Nothing
+                | CompiledPeer::Block { .. }
+                | CompiledPeer::Nodes
+                | CompiledPeer::DomainNames => Match::No,
+                CompiledPeer::Pods { pods, namespaces } => {
+                    if !pods.as_ref().is_none_or(every) {
+                        return None;
+                    }
+                    yes(match namespaces {
+                        Some(ns) => ns.matches(namespace_labels),
+                        None => namespace == policy_namespace,
+                    })
+                }
+                CompiledPeer::ClusterPods { namespaces, pods } => {
+                    if !every(pods) {
+                        return None;
+                    }
+                    yes(namespaces.matches(namespace_labels))
+                }
+                CompiledPeer::Unknown { pods, .. } => pods.map_or(Match::No, Match::Unknown),
+                CompiledPeer::Networks(_)
+                | CompiledPeer::Endpoints(_)
+                | CompiledPeer::Entities(_)
+                | CompiledPeer::Calico(_) => return None,
+            };
+            match m {
+                Match::Yes => return Some(Match::Yes),
+                unknown @ (Match::Unknown(_) | Match::UnknownUnless(_)) => out = unknown,
+                Match::No => {}
+            }
+        }
+        Some(out)
+    }
+
     /// Whether `peer_match` says yes for every pod on the node's network (`node_network`) or
     /// for every other pod, whatever its namespace, labels and service account: a rule that
     /// tells no pod apart (`from: [{namespaceSelector: {}}]`, a missing `from`). May say no
@@ -1193,6 +1249,52 @@ mod tests {
             port: p,
             end_port: end,
         }
+    }
+
+    #[test]
+    fn a_namespace_decides_a_rule_only_when_each_of_its_pods_gets_that_answer() {
+        let empty = LabelSelector::default;
+        let team = || Some(sel(&[("team", "t")]));
+        let app = || Some(sel(&[("app", "x")]));
+        let peers = [
+            pods_peer(None, team()),
+            pods_peer(Some(empty()), Some(empty())),
+            pods_peer(Some(empty()), None),
+            pods_peer(app(), team()),
+            pods_peer(app(), None),
+            block("0.0.0.0/0", &[]),
+        ];
+        let pods = [
+            Pod::new("a", &[("app", "x")], &[("team", "t")]),
+            Pod::new("a", &[], &[("team", "t")]),
+            Pod::new("b", &[("app", "x")], &[]),
+            Pod::new("b", &[], &[]),
+        ];
+        let mut decided = 0;
+        // Every rule of up to two of the peers.
+        for i in 0..=peers.len() {
+            for j in i..=peers.len() {
+                let chosen: Vec<Peer> = [i, j]
+                    .iter()
+                    .filter_map(|&n| peers.get(n).cloned())
+                    .collect();
+                let r = rule(chosen, vec![]);
+                for ns in ["a", "b"] {
+                    let ns_labels = &pods.iter().find(|p| p.ns == ns).unwrap().ns_labels;
+                    let Some(m) = r.namespace_match("a", ns, ns_labels) else {
+                        continue;
+                    };
+                    decided += 1;
+                    for pod in pods.iter().filter(|p| p.ns == ns) {
+                        assert_eq!(r.peer_match("a", &pod.ep()), m, "{r:?} in {ns}");
+                    }
+                }
+            }
+        }
+        // And some rules it decides, some it leaves to each pod.
+        assert!(decided > 10, "{decided}");
+        let by_app = rule(vec![pods_peer(app(), team())], vec![]);
+        assert_eq!(by_app.namespace_match("a", "a", &pods[0].ns_labels), None);
     }
 
     #[test]
