@@ -1271,6 +1271,8 @@ fn sensitive_sides(
     );
     let (shapes_b, shapes_h) = (base.shape_count(c.base), head.shape_count(c.head));
     let mut out = Vec::new();
+    let mut seen =
+        [0, 1].map(|_| vec![0u64; base_common.len().max(head_common.len()).div_ceil(64)]);
     let (at_h, at_b) = (
         head.namespace_position(c.head),
         base.namespace_position(c.base),
@@ -1353,10 +1355,17 @@ fn sensitive_sides(
                     .map(|&w| base_common[w]),
             )
             .filter(|&i| i != u32::MAX);
-        out.extend(subjects.map(|i| (i as usize, d)));
+        // Many policies of a namespace apply to the same workloads: each side once, in the
+        // order found (sorting every side a changed peer meets was most of this step).
+        let seen = &mut seen[slot(d)];
+        for i in subjects {
+            let (word, bit) = (i as usize / 64, 1u64 << (i % 64));
+            if seen[word] & bit == 0 {
+                seen[word] |= bit;
+                out.push((i as usize, d));
+            }
+        }
     }
-    out.sort_unstable();
-    out.dedup();
     out
 }
 
