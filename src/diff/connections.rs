@@ -1170,10 +1170,12 @@ struct Scoped<'a> {
 }
 
 /// A policy both sides have unchanged: its head and base ids, a direction, and the labels a
-/// pod must carry for its rules to match it, head's and base's ([`naming::anchors`]): most
-/// policies that may find pods everywhere name them by a label few carry, and asking each of
-/// their rules about each changed peer was most of finding the sides it meets.
-type Entry<'a> = (PolicyId, PolicyId, Direction, [Option<Vec<Anchor<'a>>>; 2]);
+/// pod must carry for its rules to match it, head's and base's ([`naming::anchors`]), then
+/// the same for a pod not on its node's network, leaving out the rules that match every such
+/// pod alike on both sides ([`naming::anchors_off_node`]): most policies that may find pods
+/// everywhere name them by a label few carry, and asking each of their rules about each
+/// changed peer was most of finding the sides it meets.
+type Entry<'a> = (PolicyId, PolicyId, Direction, [Option<Vec<Anchor<'a>>>; 4]);
 
 /// Where a policy's rules may match pods: namespace positions of a [`View`], ascending, or
 /// `None` when some rule does not say.
@@ -1220,7 +1222,12 @@ impl<'a> Unchanged<'a> {
                     if hr.is_empty() || hr.len() != br.len() {
                         continue;
                     }
-                    let anchors = [naming::anchors(hr), naming::anchors(br)];
+                    let anchors = [
+                        naming::anchors(hr),
+                        naming::anchors(br),
+                        naming::anchors_off_node(hr, d),
+                        naming::anchors_off_node(br, d),
+                    ];
                     if hr.iter().chain(br).all(|r| r.only_own_namespace()) {
                         out.local
                             .entry(head.engine.policy_namespace(hid))
@@ -1291,17 +1298,20 @@ fn sensitive_sides(
         .flatten()
         .chain(wide);
 
-    // The peer's labels, when it has one pod shape on each side.
+    // The peer's labels, when it has one pod shape on each side, and which anchors they are
+    // asked of.
     let single = (shapes_b == 1 && shapes_h == 1).then(|| {
-        [
-            head.engine.pod_in(head.member(c.head, 0), labels_h).labels,
-            base.engine.pod_in(base.member(c.base, 0), labels_b).labels,
-        ]
+        let (ph, pb) = (
+            head.engine.pod_in(head.member(c.head, 0), labels_h),
+            base.engine.pod_in(base.member(c.base, 0), labels_b),
+        );
+        let off_node = !ph.node_network && !pb.node_network;
+        ([ph.labels, pb.labels], if off_node { 2 } else { 0 })
     });
     for (hid, bid, d, anchors) in entries {
         let (hid, bid, d) = (*hid, *bid, *d);
-        if let Some([lh, lb]) = single {
-            if !naming::may_name(&anchors[0], lh) && !naming::may_name(&anchors[1], lb) {
+        if let Some(([lh, lb], at)) = single {
+            if !naming::may_name(&anchors[at], lh) && !naming::may_name(&anchors[at + 1], lb) {
                 // Neither side's rules may match it.
                 continue;
             }

@@ -27,6 +27,10 @@ pub struct Naming<'a> {
     /// ([`anchors`]): most policies found by namespace name their peers by a label few pods
     /// carry, and working out each of their rules' matches was most of a lookup.
     anchors: [Vec<Option<Vec<Anchor<'a>>>>; 2],
+    /// The same for a pod not on its node's network, leaving out the rules that match every
+    /// such pod and so name none ([`baseline`]): a policy allowing every pod on some ports
+    /// otherwise named them all.
+    anchors_off_node: [Vec<Option<Vec<Anchor<'a>>>>; 2],
     /// Per direction and namespace position of [`View::namespaces`], the policies whose rules
     /// find the namespace by its labels: one list for all the namespaces the same policies
     /// find (a team's), as such lists are long and alike.
@@ -45,6 +49,7 @@ impl<'a> Naming<'a> {
         let mut out = Naming {
             ids: Default::default(),
             anchors: Default::default(),
+            anchors_off_node: Default::default(),
             by_labels: Default::default(),
             by_name: [vec![Vec::new(); count], vec![Vec::new(); count]],
             anywhere: Default::default(),
@@ -60,6 +65,7 @@ impl<'a> Naming<'a> {
             let n = out.ids[d].len() as u32;
             out.ids[d].push(id);
             out.anchors[d].push(anchors(rules));
+            out.anchors_off_node[d].push(anchors_off_node(rules, direction));
             labels.clear();
             names.clear();
             let mut anywhere = false;
@@ -122,7 +128,11 @@ impl<'a> Naming<'a> {
         let numbers = listed.chain(self.anywhere[slot].iter().map(|&n| (n, false)));
         let mut out = HashMap::default();
         for (n, listed) in numbers {
-            if !may_name(&self.anchors[slot][n as usize], pod.labels) {
+            let anchors = match pod.node_network {
+                true => &self.anchors[slot][n as usize],
+                false => &self.anchors_off_node[slot][n as usize],
+            };
+            if !may_name(anchors, pod.labels) {
                 continue;
             }
             let id = self.ids[slot][n as usize];
@@ -155,11 +165,22 @@ impl<'a> Naming<'a> {
 /// ([`CompiledRule::pod_anchors`]), or `None` when some rule may match a pod whatever its
 /// labels.
 pub fn anchors(rules: &[CompiledRule]) -> Option<Vec<Anchor<'_>>> {
+    anchors_of(rules.iter())
+}
+
+fn anchors_of<'r>(rules: impl Iterator<Item = &'r CompiledRule>) -> Option<Vec<Anchor<'r>>> {
     let mut out = Vec::new();
     for r in rules {
         out.extend(r.pod_anchors()?);
     }
     Some(out)
+}
+
+/// [`anchors`] for a pod not on its node's network, of the rules (for `d`) that may match such
+/// a pod otherwise than every one ([`baseline`]).
+pub fn anchors_off_node(rules: &[CompiledRule], d: Direction) -> Option<Vec<Anchor<'_>>> {
+    let naming = rules.iter().filter(|r| baseline(r, d, false) == NO);
+    anchors_of(naming)
 }
 
 /// Whether rules of `anchors` ([`anchors`]) may match a pod carrying `labels`.
