@@ -128,6 +128,11 @@ impl World {
 }
 
 fn diff_of(base: &World, head: &World) -> ConnectivityDiff {
+    diff_texts(base.yaml(), head.yaml(), diff::Options::default())
+}
+
+/// The diff of two YAML documents, listing every pair.
+fn diff_texts(base: String, head: String, options: diff::Options) -> ConnectivityDiff {
     let load = |name: &str, text: String| {
         let loaded = [Loaded {
             name: name.into(),
@@ -135,10 +140,7 @@ fn diff_of(base: &World, head: &World) -> ConnectivityDiff {
         }];
         load_read(&loaded, &ManifestOptions::default()).expect("the world reads")
     };
-    let (b, h) = (
-        load("base.yaml", base.yaml()),
-        load("head.yaml", head.yaml()),
-    );
+    let (b, h) = (load("base.yaml", base), load("head.yaml", head));
     diff::of_inventories(
         (&b, Source::manifests(vec![])),
         (&h, Source::manifests(vec![])),
@@ -146,7 +148,7 @@ fn diff_of(base: &World, head: &World) -> ConnectivityDiff {
         &RuleConfig::default(),
         &diff::Options {
             pairs: true,
-            ..diff::Options::default()
+            ..options
         },
     )
 }
@@ -577,24 +579,13 @@ spec:
     );
 }
 
-/// The diff of two YAML documents, every changed side decided by classes of peers (as a large
-/// input's are), listing every pair.
+/// The diff of two YAML documents over the worlds' namespaces, every changed side decided by
+/// classes of peers (as a large input's are).
 fn diff_by_classes(base: &str, head: &str) -> ConnectivityDiff {
-    let load = |name: &str, text: &str| {
-        let loaded = [Loaded {
-            name: name.into(),
-            text: [NAMESPACES, text].concat(),
-        }];
-        load_read(&loaded, &ManifestOptions::default()).expect("the world reads")
-    };
-    let (b, h) = (load("base.yaml", base), load("head.yaml", head));
-    diff::of_inventories(
-        (&b, Source::manifests(vec![])),
-        (&h, Source::manifests(vec![])),
-        &analysis::Options::default(),
-        &RuleConfig::default(),
-        &diff::Options {
-            pairs: true,
+    diff_texts(
+        [NAMESPACES, base].concat(),
+        [NAMESPACES, head].concat(),
+        diff::Options {
             classes_from: 0,
             ..diff::Options::default()
         },

@@ -690,11 +690,45 @@ fn identities(base: &View<'_>, head: &View<'_>, common: &[Common]) -> Vec<u32> {
 
 impl NamedMe {
     fn names_class(&self, class: u32) -> bool {
-        self.classes[class as usize / 64] >> (class % 64) & 1 == 1
+        has_bit(&self.classes, class as usize)
+    }
+}
+
+/// Sets bit `i` of a set kept as words; says whether it was clear.
+fn set_bit(bits: &mut [u64], i: usize) -> bool {
+    let (word, bit) = (i / 64, 1u64 << (i % 64));
+    let clear = bits[word] & bit == 0;
+    bits[word] |= bit;
+    clear
+}
+
+fn has_bit(bits: &[u64], i: usize) -> bool {
+    bits[i / 64] >> (i % 64) & 1 == 1
+}
+
+/// Pushes onto `key`, for each of a class's `policies` that names a workload (`naming` of its
+/// revision says how), its position and how its rules match the workload: with the class, what
+/// the side's answer towards the workload depends on (the others match it as every pod of its
+/// kind).
+fn push_naming<'m>(
+    key: &mut Vec<u64>,
+    policies: &[(u8, PolicyId)],
+    naming: impl Fn(usize) -> Option<&'m Map<PolicyId, Vec<u64>>>,
+) {
+    for (at, &(r, id)) in policies.iter().enumerate() {
+        if let Some(codes) = naming(usize::from(r)).and_then(|n| n.get(&id)) {
+            key.push(at as u64);
+            key.extend(codes);
+        }
     }
 }
 
 impl Ctx<'_> {
+    /// Where [`Ctx::unnamed`] keeps the answers of a class of sides for `other`.
+    fn unnamed_at(&self, other: Direction, class: u32, node_network: usize) -> &OnceLock<Answers> {
+        &self.unnamed[slot(other)][class as usize * 4 + node_network]
+    }
+
     /// The shared copy of `answers`.
     fn intern(&self, answers: (SideAnswer, SideAnswer)) -> Answers {
         let mut set = self.interned.lock().expect("no pass panics");
@@ -1369,9 +1403,7 @@ fn sensitive_sides(
         // order found (sorting every side a changed peer meets was most of this step).
         let seen = &mut seen[slot(d)];
         for i in subjects {
-            let (word, bit) = (i as usize / 64, 1u64 << (i % 64));
-            if seen[word] & bit == 0 {
-                seen[word] |= bit;
+            if set_bit(seen, i as usize) {
                 out.push((i as usize, d));
             }
         }
@@ -1840,7 +1872,7 @@ impl<'c> Pass<'c> {
             for id in policies.keys() {
                 if let Some(found) = index.get(&(r as u8, *id)) {
                     for &c in found {
-                        classes[c as usize / 64] |= 1 << (c % 64);
+                        set_bit(&mut classes, c as usize);
                     }
                 }
             }
@@ -1870,25 +1902,22 @@ impl<'c> Pass<'c> {
         let me = ctx.common[self.i];
         let index = &ctx.policy_classes[slot(self.other)];
         let mut classes = vec![0u64; ctx.class_policies[slot(self.other)].len().div_ceil(64)];
-        let policies = [(ctx.base, me.base), (ctx.head, me.head)]
-            .into_iter()
-            .enumerate()
-            .map(|(r, (view, w))| {
-                let per_shape: Vec<_> = view
-                    .members(w)
-                    .map(|m| ctx.naming[r].naming(view, m, self.other))
-                    .collect();
-                for id in per_shape.iter().flat_map(|p| p.keys()) {
-                    for &c in index.get(&(r as u8, *id)).into_iter().flatten() {
-                        classes[c as usize / 64] |= 1 << (c % 64);
-                    }
+        let revisions = [(ctx.base, me.base), (ctx.head, me.head)];
+        let policies = [0, 1].map(|r| {
+            let (view, w) = revisions[r];
+            let per_shape: Vec<_> = view
+                .members(w)
+                .map(|m| ctx.naming[r].naming(view, m, self.other))
+                .collect();
+            for id in per_shape.iter().flat_map(|p| p.keys()) {
+                for &c in index.get(&(r as u8, *id)).into_iter().flatten() {
+                    set_bit(&mut classes, c as usize);
                 }
-                per_shape
-            });
-        let [base, head] = <[_; 2]>::try_from(policies.collect::<Vec<_>>())
-            .unwrap_or_else(|_| unreachable!("two revisions"));
+            }
+            per_shape
+        });
         ShapesNamed {
-            policies: [base, head],
+            policies,
             classes,
             node_network: self.node_network(),
         }
@@ -1907,19 +1936,10 @@ impl<'c> Pass<'c> {
         let ctx = self.ctx;
         let node_network = named.node_network >> (1 - r) & 1;
         let mut key = vec![r as u64, u64::from(class) << 1 | node_network as u64];
-        let naming = &named.policies[r][s];
-        for (at, &(of, id)) in ctx.class_policies[slot(self.other)][class as usize]
-            .iter()
-            .enumerate()
-        {
-            if usize::from(of) != r {
-                continue;
-            }
-            if let Some(codes) = naming.get(&id) {
-                key.push(at as u64);
-                key.extend(codes);
-            }
-        }
+        let policies = &ctx.class_policies[slot(self.other)][class as usize];
+        push_naming(&mut key, policies, |of| {
+            (of == r).then(|| &named.policies[r][s])
+        });
         if self.other == Direction::Egress {
             let me = ctx.common[self.i];
             let view = [ctx.base, ctx.head][r];
@@ -1948,17 +1968,10 @@ impl<'c> Pass<'c> {
     /// and how the rules of its policies that name this workload match it.
     fn their_key(&self, class: u32, named: &NamedMe, key: &mut Vec<u64>) {
         let ctx = self.ctx;
-        let naming = &named.policies;
         key.clear();
-        // The policies that do not name it match it as every pod of its kind.
         key.push(u64::from(class) << 2 | named.node_network as u64);
         let policies = &ctx.class_policies[slot(self.other)][class as usize];
-        for (at, &(r, id)) in policies.iter().enumerate() {
-            if let Some(codes) = naming[usize::from(r)].get(&id) {
-                key.push(at as u64);
-                key.extend(codes);
-            }
-        }
+        push_naming(key, policies, |r| Some(&named.policies[r]));
         if self.other == Direction::Egress {
             // Named ports of their egress rules resolve on this workload.
             let me = ctx.common[self.i];
@@ -2127,7 +2140,7 @@ impl<'c> Pass<'c> {
             }
             let class = key.0;
             let named = self.shapes_named.clone().expect("just set");
-            if named.classes[class as usize / 64] >> (class % 64) & 1 == 1 {
+            if has_bit(&named.classes, class as usize) {
                 let theirs = [0, 1].map(|r| {
                     let (view, me, them) = revisions[r];
                     let (peer, side) = (view.pod(view.member(them, 0)), &view.side(them, other)[0]);
@@ -2149,9 +2162,9 @@ impl<'c> Pass<'c> {
                 // No policy of such a side names any shape of this workload: it answers each
                 // as any peer it does not name (see `Pass::their_class_answers`), the first
                 // shape of each revision among them.
-                let at = class as usize * 4 + named.node_network;
                 let (ctx, i) = (self.ctx, self.i);
-                let a = ctx.unnamed[slot(other)][at]
+                let a = ctx
+                    .unnamed_at(other, class, named.node_network)
                     .get_or_init(|| ctx.intern(their_side_answers(ctx, i, k, other)));
                 let theirs = [
                     vec![a.0.clone(); base.members(me.base).count()],
@@ -2309,8 +2322,9 @@ impl<'c> Pass<'c> {
             // peer its rules do not name, on the node's network or not like it (a rule that
             // matches no peer allows nothing, so the ports its named ports would resolve on do
             // not count; nor do they for one that matches every pod, see `naming::baseline`).
-            let at = class as usize * 4 + named.node_network;
-            let a = ctx.unnamed[slot(other)][at].get_or_init(|| ctx.intern(answers()));
+            let a = ctx
+                .unnamed_at(other, class, named.node_network)
+                .get_or_init(|| ctx.intern(answers()));
             return a.clone();
         }
         let found = named.theirs[class as usize].get_or_init(|| {

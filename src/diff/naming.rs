@@ -1,9 +1,9 @@
 //! Which policies' rules may name a given peer, and how. A side answers a peer as its rules
 //! match it (and, for named ports, as the destination's ports resolve them): a side none of
 //! whose rules names the peer answers it as any other peer it does not name, a rule that
-//! matches every pod (on the node's network or not, like the peer) not naming any. A changed side's
-//! pass therefore finds the other ends' answers towards it by class of their side and the
-//! matches of the few policies that name it, shared by every pass.
+//! matches every pod (on the node's network or not, like the peer) naming none. A changed
+//! side's pass therefore finds the other ends' answers towards it by class of their side and
+//! the matches of the few policies that name it, shared by every pass.
 
 use std::sync::Arc;
 
@@ -149,11 +149,11 @@ impl<'a> Naming<'a> {
                 .iter()
                 .map(|r| match_code(r.peer_match(ns, &Endpoint::Pod(pod))))
                 .collect();
-            let baseline = rules
+            let as_every_pod = rules
                 .iter()
                 .zip(&codes)
                 .all(|(r, &c)| c == baseline(r, d, pod.node_network));
-            if !baseline {
+            if !as_every_pod {
                 out.insert(id, codes);
             }
         }
