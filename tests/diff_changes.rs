@@ -217,19 +217,39 @@ fn a_policy_added_isolates_a_namespace() {
     assert_eq!(d.summary.coverage_lost, 0);
     assert_eq!(d.policies.added.len(), 1);
     assert_eq!(d.policies.added[0].name, "deny");
-    // Both ends closed: each pair is in the group of the ingress and of the egress.
-    assert!(d
+    // Both ends closed: each pair is in the change of the ingress and of the egress, and
+    // front's and back's sides changed alike (no rule before, none now), one change each way.
+    let changes: Vec<(&str, usize, Vec<&str>)> = d
         .connections
         .iter()
-        .all(|c| c.change == Change::Closed && c.pairs == 1));
-    assert_eq!(d.connections.len(), 4);
+        .map(|c| {
+            assert_eq!(c.change, Change::Closed);
+            (
+                c.direction.lower(),
+                c.pairs,
+                c.workloads.iter().map(|w| w.name.as_str()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("ingress", 2, vec!["back", "front"]),
+            ("egress", 2, vec!["back", "front"])
+        ]
+    );
     // Nothing isolated them: no rule was needed for what now closes.
-    assert!(
-        d.connections.iter().all(|c| c
-            .message
-            .ends_with(": no rule allows it now; nothing isolated it before")),
-        "{:#?}",
-        d.connections
+    let messages: Vec<&str> = d.connections.iter().map(|c| c.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "2 workloads (Deployment web/back, Deployment web/front) no longer accept All \
+             Connections in 2 pairs (e.g. from web/back[Deployment], web/front[Deployment]): \
+             no rule allows it now; nothing isolated them before",
+            "2 workloads (Deployment web/back, Deployment web/front) no longer send All \
+             Connections in 2 pairs (e.g. to web/back[Deployment], web/front[Deployment]): \
+             no rule allows it now; nothing isolated them before",
+        ]
     );
     // What front and back exchanged with addresses closes too.
     assert!(d.external.iter().all(|e| e.change == Change::Closed));
@@ -385,18 +405,24 @@ fn policy_types_narrowed_uncover_egress() {
         .iter()
         .all(|e| e.change == Change::Opened && e.direction.lower() == "egress"));
     assert_eq!(d.external.len(), 2, "{:#?}", d.external);
-    // What opens goes through because nothing isolates their egress any more.
-    let messages: Vec<&str> = d
-        .connections
-        .iter()
-        .map(|c| c.message.as_str())
-        .chain(d.external.iter().map(|e| e.message.as_str()))
-        .collect();
+    // What opens goes through because nothing isolates their egress any more: one change,
+    // api's and batch's egress alike.
+    assert_eq!(d.connections.len(), 1, "{:#?}", d.connections);
+    let c = &d.connections[0];
+    assert_eq!((c.workload.name.as_str(), c.pairs), ("api", 4));
+    assert_eq!(c.workloads.len(), 2);
     assert!(
-        messages
-            .iter()
-            .all(|m| m.ends_with(": nothing isolates it now; no rule allowed it before")),
-        "{messages:#?}"
+        c.message
+            .ends_with(": nothing isolates them now; no rule allowed it before"),
+        "{}",
+        c.message
+    );
+    assert!(
+        d.external.iter().all(|e| e
+            .message
+            .ends_with(": nothing isolates it now; no rule allowed it before")),
+        "{:#?}",
+        d.external
     );
     assert!(fails(&d, DiffFailOn::Uncovered));
 }
@@ -465,14 +491,14 @@ spec:
     }
     assert_eq!(pairs(&d), set(&want));
     assert_eq!(d.policies.added[0].kind, "AdminNetworkPolicy");
-    for c in &d.connections {
-        assert_eq!(
-            (c.change, c.direction.lower(), c.pairs),
-            (Change::Opened, "ingress", 2)
-        );
-        assert_eq!(c.rules[0].rule, "rule 1 (allow-web)");
-    }
-    assert_eq!(d.connections.len(), 3);
+    // Api's, web's and batch's ingress changed alike: one change of 3 workloads, 2 pairs each.
+    assert_eq!(d.connections.len(), 1);
+    let c = &d.connections[0];
+    assert_eq!(
+        (c.change, c.direction.lower(), c.pairs, c.workloads.len()),
+        (Change::Opened, "ingress", 6, 3)
+    );
+    assert_eq!(c.rules[0].rule, "rule 1 (allow-web)");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! every other command analyses one inventory; this module compares them and says the
 //! difference in the words a reviewer reads (workloads, rules, ranges), with counts.
 
+mod aggregate;
 pub mod connections;
 pub mod identity;
 mod naming;
@@ -260,8 +261,12 @@ pub struct RuleName {
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionChange {
     pub change: Change,
-    /// The workload whose side (ingress or egress) answers differently.
+    /// The workload whose side (ingress or egress) answers differently: the first of
+    /// `workloads`.
     pub workload: WorkloadRef,
+    /// Every workload whose side changed this way (the same rules before and after, the same
+    /// connections opened and closed), by namespace and name.
+    pub workloads: Vec<WorkloadRef>,
     #[serde(serialize_with = "direction_word")]
     pub direction: Direction,
     /// What now gets through that did not, and the reverse (connlist notation), over the
@@ -270,7 +275,7 @@ pub struct ConnectionChange {
     pub opened: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed: Option<String>,
-    /// How many workloads on the other end.
+    /// How many pairs: with one workload in `workloads`, how many workloads on the other end.
     pub pairs: usize,
     /// The rules that allow the connections now, and those that allowed them before. Shared
     /// between the entries that name the same rule (a policy's rule is named by every
@@ -510,8 +515,14 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> Connectivit
             .map(|g| &g.rules)
             .chain(changes.external.iter().map(|e| &e.rules)),
     );
-    let connections =
-        connection_changes(&changes.groups, &names, head.engine, &common, &pair_entry);
+    let connections = connection_changes(
+        &changes.groups,
+        options.examples,
+        &names,
+        head.engine,
+        &common,
+        &pair_entry,
+    );
     let external: Vec<ExternalChange> = changes
         .external
         .par_iter()
@@ -781,8 +792,14 @@ fn verb(d: Direction) -> (&'static str, &'static str) {
     }
 }
 
-fn change_words(d: Direction, opened: &ConnSet, closed: &ConnSet) -> String {
+/// What a side (or several: `plural`) now lets through and no longer does.
+fn change_words(d: Direction, opened: &ConnSet, closed: &ConnSet, plural: bool) -> String {
     let (v, p) = verb(d);
+    let v = if plural {
+        v.strip_suffix('s').unwrap_or(v)
+    } else {
+        v
+    };
     match (opened.is_empty(), closed.is_empty()) {
         (false, true) => format!("now {v} {opened} {p}"),
         (true, false) => format!("no longer {v} {closed} {p}"),
@@ -798,18 +815,20 @@ fn reasons(
     was: &[Arc<RuleName>],
     opened: &ConnSet,
     closed: &ConnSet,
+    plural: bool,
 ) -> String {
+    let them = if plural { "them" } else { "it" };
     let now = if !rules.is_empty() {
         format!("allowed by {}", rules_text(rules))
     } else if !opened.is_empty() {
-        "nothing isolates it now".to_owned()
+        format!("nothing isolates {them} now")
     } else {
         "no rule allows it now".to_owned()
     };
     let before = if !was.is_empty() {
         format!("before, by {}", rules_text(was))
     } else if !closed.is_empty() {
-        "nothing isolated it before".to_owned()
+        format!("nothing isolated {them} before")
     } else {
         "no rule allowed it before".to_owned()
     };
@@ -818,43 +837,79 @@ fn reasons(
 
 fn connection_changes(
     groups: &[connections::Group],
+    examples: usize,
     names: &RuleNames,
     head: &Engine<'_>,
     common: &[Common],
     pair_entry: &(dyn Fn(&PairChange) -> Pair + Sync),
 ) -> Vec<ConnectionChange> {
-    let mut out: Vec<ConnectionChange> = groups
+    let aggregates = aggregate::aggregate(groups, examples);
+    let mut out: Vec<ConnectionChange> = aggregates
         .par_iter()
-        .map(|g| {
-            let hw = &head.inventory.workloads[common[g.workload].head];
-            let workload = WorkloadRef::of(hw);
+        .map(|a| {
+            let g = a.first;
+            let mut workloads: Vec<WorkloadRef> = a
+                .workloads
+                .iter()
+                .map(|&w| WorkloadRef::of(&head.inventory.workloads[common[w].head]))
+                .collect();
+            workloads.sort_by(|a, b| {
+                (&a.namespace, &a.name, &a.kind).cmp(&(&b.namespace, &b.name, &b.kind))
+            });
             let (rules, was) = names.of(&g.rules);
-            let mut examples: Vec<Pair> = g.examples.iter().map(pair_entry).collect();
+            let mut examples: Vec<Pair> = a.examples.iter().map(pair_entry).collect();
             examples.sort_by(|a, b| (&a.source, &a.destination).cmp(&(&b.source, &b.destination)));
-            let others: Vec<String> = examples
+            let mut others: Vec<String> = examples
                 .iter()
                 .map(|e| match g.direction {
                     Direction::Ingress => e.source.clone(),
                     Direction::Egress => e.destination.clone(),
                 })
                 .collect();
-            let count = g.pairs;
-            let peers = if count == 1 {
-                others.join("")
-            } else if count <= others.len() {
-                format!("{count} workloads ({})", others.join(", "))
+            let count = a.pairs;
+            let message = if let [only] = &workloads[..] {
+                let peers = if count == 1 {
+                    others.join("")
+                } else if count <= others.len() {
+                    format!("{count} workloads ({})", others.join(", "))
+                } else {
+                    format!("{count} workloads (e.g. {})", others.join(", "))
+                };
+                format!(
+                    "{} {} {peers}: {}",
+                    only.describe(),
+                    change_words(g.direction, &g.opened, &g.closed, false),
+                    reasons(&rules, &was, &g.opened, &g.closed, false)
+                )
             } else {
-                format!("{count} workloads (e.g. {})", others.join(", "))
+                // Several workloads on this side: the pairs counted, a few of their other ends.
+                others.sort();
+                others.dedup();
+                let shown: Vec<String> = workloads
+                    .iter()
+                    .take(examples.len().max(1))
+                    .map(WorkloadRef::describe)
+                    .collect();
+                let sides = if workloads.len() <= shown.len() {
+                    format!("{} workloads ({})", workloads.len(), shown.join(", "))
+                } else {
+                    format!("{} workloads (e.g. {})", workloads.len(), shown.join(", "))
+                };
+                let (words, p) = (
+                    change_words(g.direction, &g.opened, &g.closed, true),
+                    verb(g.direction).1,
+                );
+                let words = words.strip_suffix(p).unwrap_or(&words).trim_end();
+                format!(
+                    "{sides} {words} in {count} pairs (e.g. {p} {}): {}",
+                    others.join(", "),
+                    reasons(&rules, &was, &g.opened, &g.closed, true)
+                )
             };
-            let message = format!(
-                "{} {} {peers}: {}",
-                workload.describe(),
-                change_words(g.direction, &g.opened, &g.closed),
-                reasons(&rules, &was, &g.opened, &g.closed)
-            );
             ConnectionChange {
                 change: Change::of(&g.opened, &g.closed),
-                workload,
+                workload: workloads[0].clone(),
+                workloads,
                 direction: g.direction,
                 opened: (!g.opened.is_empty()).then(|| g.opened.to_string()),
                 closed: (!g.closed.is_empty()).then(|| g.closed.to_string()),
@@ -906,8 +961,8 @@ fn external_entry(
     let message = format!(
         "{} {} {range}: {}",
         workload.describe(),
-        change_words(e.direction, &opened, &closed),
-        reasons(&rules, &was, &opened, &closed)
+        change_words(e.direction, &opened, &closed, false),
+        reasons(&rules, &was, &opened, &closed, false)
     );
     ExternalChange {
         change: Change::of(&opened, &closed),
