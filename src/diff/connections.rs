@@ -514,27 +514,32 @@ impl Found {
         g
     }
 
-    /// Records a changed pair: counted once, and in the group of each side that changed.
-    fn record(
-        &mut self,
-        pair: PairChange,
-        sides: &[(usize, Direction, SideRules)],
-        options: Options,
-    ) {
-        let opened = pair.after.subtract(&pair.before);
-        let closed = pair.before.subtract(&pair.after);
-        let (o, c) = (!opened.is_empty(), !closed.is_empty());
+    /// Records pair `s` -> `t` as `exact` says: counted once, and in the group of each side
+    /// whose answer changed.
+    fn record(&mut self, (s, t): (usize, usize), exact: &Exact, options: Options) {
+        let (o, c) = (!exact.opened.is_empty(), !exact.closed.is_empty());
         self.opened += usize::from(o);
         self.closed += usize::from(c);
+        let pair = || PairChange {
+            source: s as u32,
+            destination: t as u32,
+            before: exact.before.clone(),
+            after: exact.after.clone(),
+        };
+        let sides = [
+            (t, Direction::Ingress, &exact.ingress),
+            (s, Direction::Egress, &exact.egress),
+        ];
         for (w, d, rules) in sides {
-            let g = self.group((*w, *d, rules, o, c), &opened, &closed);
+            let Some(rules) = rules else {
+                continue;
+            };
+            let g = self.group((w, d, rules, o, c), &exact.opened, &exact.closed);
             self.groups[g].pairs += 1;
-            self.groups[g].example(options.examples, (pair.source, pair.destination), || {
-                pair.clone()
-            });
+            self.groups[g].example(options.examples, (s as u32, t as u32), pair);
         }
         if options.pairs {
-            self.pairs.push(pair);
+            self.pairs.push(pair());
         }
     }
 
@@ -1493,25 +1498,42 @@ fn connection(view: &View<'_>, s: usize, t: usize) -> Connection {
     out
 }
 
-/// What a pair decided whole on both sides does, when what gets through changed.
-#[derive(Clone)]
+/// What a pair decided whole on both sides does, when what gets through changed. Shared by
+/// the pairs that do the same (a pass meets tens of thousands of peers of a few outcomes).
 struct Exact {
     before: Arc<ConnSet>,
     after: Arc<ConnSet>,
+    /// What `after` lets through and `before` did not, and the reverse.
+    opened: ConnSet,
+    closed: ConnSet,
     /// The destination's ingress and the source's egress: whether each answers some pair of
     /// pod shapes differently, and the rules that allowed something (before, after).
     ingress: Option<SideRules>,
     egress: Option<SideRules>,
 }
 
+type Outcome = Option<Arc<Exact>>;
+
+impl Exact {
+    fn new(
+        before: ConnSet,
+        after: ConnSet,
+        ingress: Option<SideRules>,
+        egress: Option<SideRules>,
+    ) -> Arc<Self> {
+        Arc::new(Exact {
+            opened: after.subtract(&before),
+            closed: before.subtract(&after),
+            before: Arc::new(before),
+            after: Arc::new(after),
+            ingress,
+            egress,
+        })
+    }
+}
+
 /// Pair `s` -> `t` decided whole on both sides: `None` when what gets through is the same.
-fn exact_pair(
-    ctx: &Ctx<'_>,
-    s: usize,
-    t: usize,
-    in_changed: bool,
-    out_changed: bool,
-) -> Option<Exact> {
+fn exact_pair(ctx: &Ctx<'_>, s: usize, t: usize, in_changed: bool, out_changed: bool) -> Outcome {
     let (base, head, common) = (ctx.base, ctx.head, ctx.common);
     let b = connection(base, common[s].base, common[t].base);
     let h = connection(head, common[s].head, common[t].head);
@@ -1522,30 +1544,12 @@ fn exact_pair(
         before: b.rules,
         after: h.rules,
     };
-    Some(Exact {
-        before: Arc::new(b.allowed),
-        after: Arc::new(h.allowed),
-        ingress: in_changed.then(|| rules(b.ingress, h.ingress)),
-        egress: out_changed.then(|| rules(b.egress, h.egress)),
-    })
-}
-
-/// Records pair `s` -> `t` in the groups of the sides whose answer changed.
-fn record_exact(ctx: &Ctx<'_>, s: usize, t: usize, exact: &Exact, found: &mut Found) {
-    let mut sides = Vec::new();
-    if let Some(rules) = &exact.ingress {
-        sides.push((t, Direction::Ingress, rules.clone()));
-    }
-    if let Some(rules) = &exact.egress {
-        sides.push((s, Direction::Egress, rules.clone()));
-    }
-    let pair = PairChange {
-        source: s as u32,
-        destination: t as u32,
-        before: exact.before.clone(),
-        after: exact.after.clone(),
-    };
-    found.record(pair, &sides, ctx.options);
+    Some(Exact::new(
+        b.allowed,
+        h.allowed,
+        in_changed.then(|| rules(b.ingress, h.ingress)),
+        out_changed.then(|| rules(b.egress, h.egress)),
+    ))
 }
 
 /// Whether workload `w`'s side for `d` answers peer `k` differently before and after, for
@@ -1792,7 +1796,7 @@ struct Pass<'c> {
     shapes: Map<Vec<u64>, bool>,
     /// What pairs with a peer of one pod shape do (this workload having several), per class
     /// of the peer's side and [`Pass::exact_key`].
-    exacts: Map<(u32, Vec<u64>), Option<Exact>>,
+    exacts: Map<(u32, Vec<u64>), Outcome>,
     /// This workload's answers per pod shape to such a peer (before, after), per
     /// [`Pass::exact_key`]; the other end's answers towards each of them, per class of its side.
     mine_shapes: Map<Vec<u64>, [Vec<SideAnswer>; 2]>,
@@ -2016,7 +2020,7 @@ impl<'c> Pass<'c> {
         let (base, head) = (ctx.base, ctx.head);
         let egress = self.d == Direction::Egress;
         let signature = self.exact_signature(first as usize);
-        let mut outcomes: Map<[u32; 3], Option<Exact>> = Map::default();
+        let mut outcomes: Map<[u32; 3], Outcome> = Map::default();
         for k in class {
             let k = k as usize;
             let them = ctx.common[k];
@@ -2044,7 +2048,7 @@ impl<'c> Pass<'c> {
 
     /// What the pair with peer `k` (of one pod shape) does, by its [`Pass::exact_key`] and
     /// the class of its side.
-    fn keyed_outcome(&mut self, k: usize, key: (u32, Vec<u64>)) -> Option<Exact> {
+    fn keyed_outcome(&mut self, k: usize, key: (u32, Vec<u64>)) -> Outcome {
         match self.exacts.get(&key) {
             Some(outcome) => outcome.clone(),
             None => {
@@ -2056,7 +2060,7 @@ impl<'c> Pass<'c> {
     }
 
     /// Records the pair with peer `k` as `outcome` says, unless another pass does.
-    fn record_outcome(&self, k: usize, outcome: Option<Exact>, found: &mut Found) {
+    fn record_outcome(&self, k: usize, outcome: Outcome, found: &mut Found) {
         let Some(exact) = outcome else {
             return;
         };
@@ -2068,10 +2072,10 @@ impl<'c> Pass<'c> {
             // The destination's ingress pass has this pair.
             return;
         }
-        record_exact(self.ctx, s, t, &exact, found);
+        found.record((s, t), &exact, self.ctx.options);
     }
 
-    fn exact_outcome(&mut self, k: usize) -> Option<Exact> {
+    fn exact_outcome(&mut self, k: usize) -> Outcome {
         let ctx = self.ctx;
         if !self.mine_changed(k) {
             return None;
@@ -2117,7 +2121,7 @@ impl<'c> Pass<'c> {
     /// `exact_outcome` for a peer `k` of one pod shape whose side has a class (`key`): from
     /// this side's answers per shape, remembered per way its rules match the peer, and the
     /// other end's answers towards each shape, remembered per class of its side.
-    fn shared_outcome(&mut self, k: usize, key: &(u32, Vec<u64>)) -> Option<Exact> {
+    fn shared_outcome(&mut self, k: usize, key: &(u32, Vec<u64>)) -> Outcome {
         let (base, head, d, other) = (self.ctx.base, self.ctx.head, self.d, self.other);
         let (me, them) = (self.ctx.common[self.i], self.ctx.common[k]);
         let revisions = [(base, me.base, them.base), (head, me.head, them.head)];
@@ -2227,12 +2231,7 @@ impl<'c> Pass<'c> {
             Direction::Ingress => (mine_rules, their_rules),
             Direction::Egress => (their_rules, mine_rules),
         };
-        Some(Exact {
-            before: Arc::new(before),
-            after: Arc::new(after),
-            ingress,
-            egress,
-        })
+        Some(Exact::new(before, after, ingress, egress))
     }
 
     /// How the rules of this workload's shapes match peer `k` (of one pod shape), on both
