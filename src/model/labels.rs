@@ -33,12 +33,24 @@ impl Labels {
         self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
     }
 
+    /// Where `key` is. Objects carry two to five labels: a scan that tells keys apart by
+    /// their length first skips most of the byte comparisons a binary search makes at each
+    /// step (matching selectors, which ask this, was a fifth of a large `diff`'s time).
+    fn find(&self, key: &str) -> Option<usize> {
+        if self.0.len() > 8 {
+            return self.position(key).ok();
+        }
+        self.0
+            .iter()
+            .position(|(k, _)| k.len() == key.len() && k.as_bytes() == key.as_bytes())
+    }
+
     pub fn get(&self, key: &str) -> Option<&String> {
-        self.position(key).ok().map(|i| &self.0[i].1)
+        self.find(key).map(|i| &self.0[i].1)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
-        self.position(key).is_ok()
+        self.find(key).is_some()
     }
 
     /// Sets `key` to `value`, returning the value it replaces, as a map's `insert` does.
@@ -196,6 +208,29 @@ mod tests {
                 assert!(labels.contains_key(k));
             }
             assert_eq!(labels.get("absent"), None);
+        }
+    }
+
+    /// Short sets are scanned and long ones searched: both find each key, and no other, keys
+    /// of the same length or prefixes of one another included.
+    #[test]
+    fn every_key_is_found_and_no_other_whatever_the_number_of_labels() {
+        let keys = [
+            "a", "ab", "b", "ba", "app", "env", "tier", "team", "zone", "z", "app2",
+        ];
+        for n in 0..=keys.len() {
+            let labels: Labels = keys[..n]
+                .iter()
+                .map(|k| (k.to_string(), format!("v-{k}")))
+                .collect();
+            for (i, k) in keys.iter().enumerate() {
+                let want = (i < n).then(|| format!("v-{k}"));
+                assert_eq!(labels.get(k), want.as_ref(), "{k} among {n}");
+                assert_eq!(labels.contains_key(k), i < n, "{k} among {n}");
+            }
+            for absent in ["", "ap", "apps", "tiers", "c"] {
+                assert_eq!(labels.get(absent), None, "{absent} among {n}");
+            }
         }
     }
 
