@@ -10,7 +10,7 @@ use roaring::RoaringBitmap;
 
 use crate::connectivity::Member;
 use crate::model::Direction;
-use crate::semantics::traffic::{Endpoint, Match};
+use crate::semantics::traffic::{Endpoint, Match, NamespaceMatch};
 use crate::semantics::{LabelIndex, PolicyId};
 
 use super::connections::View;
@@ -128,9 +128,9 @@ fn one_rule(
             })
             .collect(),
     };
-    // `known`: the rule's match on every pod of the member's namespace not on its node's
-    // network, when the namespace decides it (`CompiledRule::namespace_match`).
-    let mut decide = |m: Member, known: Option<Match>| {
+    // `known`: the rule's match on the pods of the member's namespace not on their node's
+    // network, when their labels are all it depends on (`CompiledRule::namespace_match`).
+    let mut decide = |m: Member, known: Option<&NamespaceMatch<'_>>| {
         let k = common_of[m.workload];
         if k == u32::MAX {
             return;
@@ -138,7 +138,7 @@ fn one_rule(
         let labels = view.namespace_labels_of(m.workload);
         let pod = engine.pod_in(m, labels);
         let answer = match known {
-            Some(answer) if !pod.node_network => answer,
+            Some(known) if !pod.node_network => known.of(pod.labels),
             _ => rule.peer_match(policy_ns, &Endpoint::Pod(pod)),
         };
         if view.shape_count(m.workload) > 1 {
@@ -195,7 +195,7 @@ fn one_rule(
                 let labels = view.namespace_labels_of(workloads[0]);
                 let known = rule.namespace_match(policy_ns, ns, labels);
                 for &w in workloads {
-                    view.members(w).for_each(|m| decide(m, known));
+                    view.members(w).for_each(|m| decide(m, known.as_ref()));
                 }
             }
         }

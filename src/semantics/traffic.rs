@@ -186,6 +186,35 @@ pub enum Match {
     UnknownUnless(&'static str),
 }
 
+/// What a rule's peers say of the pods of one namespace not on their node's network
+/// ([`CompiledRule::namespace_match`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamespaceMatch<'r> {
+    /// The same of every such pod.
+    All(Match),
+    /// `Yes` of a pod whose labels one of `selectors` matches, `otherwise` of the others.
+    ByLabels {
+        selectors: Vec<&'r Selector>,
+        otherwise: Match,
+    },
+}
+
+impl NamespaceMatch<'_> {
+    /// What the rule's peers say of a pod of the namespace labelled `labels`.
+    pub fn of(&self, labels: &Labels) -> Match {
+        match self {
+            NamespaceMatch::All(m) => *m,
+            NamespaceMatch::ByLabels {
+                selectors,
+                otherwise,
+            } => match selectors.iter().any(|s| s.matches(labels)) {
+                true => Match::Yes,
+                false => *otherwise,
+            },
+        }
+    }
+}
+
 impl Match {
     /// Whether it matches under one reading of the unknowns (`holds`: each narrow CIDR holds
     /// the pod's address), and the reason when that depends on the reading. Walks try both
@@ -427,25 +456,27 @@ impl CompiledRule {
         }
     }
 
-    /// What `peer_match` says of every pod of `namespace` (labelled `namespace_labels`) that is
-    /// not on its node's network, when that depends on nothing else about the pod (its labels,
-    /// service account, address); `None` when it may. A caller matching a rule against every
-    /// pod of many namespaces then asks once per namespace: most rules that find their peers
-    /// by namespace take every pod there.
+    /// What `peer_match` says of the pods of `namespace` (labelled `namespace_labels`) that
+    /// are not on their node's network, when that depends on nothing about a pod but its
+    /// labels (not its service account or address); `None` when it may. A caller matching a
+    /// rule against every pod of many namespaces then asks once per namespace: most rules that
+    /// find their peers by namespace take every pod there, and the others test a pod's labels
+    /// only against the pod selectors of the peers that look in that namespace.
     pub fn namespace_match(
         &self,
         policy_namespace: &str,
         namespace: &str,
         namespace_labels: &Labels,
-    ) -> Option<Match> {
-        let yes = |b: bool| if b { Match::Yes } else { Match::No };
+    ) -> Option<NamespaceMatch<'_>> {
         let every = |s: &Selector| s.matches_everything();
         let Peers::Any(peers) = &self.peers else {
-            return Some(Match::Yes);
+            return Some(NamespaceMatch::All(Match::Yes));
         };
         // As `peer_match` folds `peer_matches` over the peers, for a pod not on the node's
-        // network.
+        // network: the pods' peers say yes or no, so which unknown the others give is the
+        // same whatever the pods' say.
         let mut out = Match::No;
+        let mut selectors = Vec::new();
         for p in peers {
             let m = match p {
                 CompiledPeer::Everything => Match::Yes,
@@ -454,19 +485,25 @@ impl CompiledRule {
                 | CompiledPeer::Nodes
                 | CompiledPeer::DomainNames => Match::No,
                 CompiledPeer::Pods { pods, namespaces } => {
-                    if !pods.as_ref().is_none_or(every) {
-                        return None;
-                    }
-                    yes(match namespaces {
+                    let inside = match namespaces {
                         Some(ns) => ns.matches(namespace_labels),
                         None => namespace == policy_namespace,
-                    })
+                    };
+                    match pods {
+                        Some(pods) if inside && !every(pods) => selectors.push(pods),
+                        _ if inside => return Some(NamespaceMatch::All(Match::Yes)),
+                        _ => {}
+                    }
+                    Match::No
                 }
                 CompiledPeer::ClusterPods { namespaces, pods } => {
-                    if !every(pods) {
-                        return None;
+                    if namespaces.matches(namespace_labels) {
+                        if every(pods) {
+                            return Some(NamespaceMatch::All(Match::Yes));
+                        }
+                        selectors.push(pods);
                     }
-                    yes(namespaces.matches(namespace_labels))
+                    Match::No
                 }
                 CompiledPeer::Unknown { pods, .. } => pods.map_or(Match::No, Match::Unknown),
                 CompiledPeer::Networks(_)
@@ -475,12 +512,18 @@ impl CompiledRule {
                 | CompiledPeer::Calico(_) => return None,
             };
             match m {
-                Match::Yes => return Some(Match::Yes),
+                Match::Yes => return Some(NamespaceMatch::All(Match::Yes)),
                 unknown @ (Match::Unknown(_) | Match::UnknownUnless(_)) => out = unknown,
                 Match::No => {}
             }
         }
-        Some(out)
+        Some(match selectors.is_empty() {
+            true => NamespaceMatch::All(out),
+            false => NamespaceMatch::ByLabels {
+                selectors,
+                otherwise: out,
+            },
+        })
     }
 
     /// Whether `peer_match` says yes for every pod on the node's network (`node_network`) or
@@ -1270,7 +1313,7 @@ mod tests {
             Pod::new("b", &[("app", "x")], &[]),
             Pod::new("b", &[], &[]),
         ];
-        let mut decided = 0;
+        let (mut decided, mut by_labels) = (0, 0);
         // Every rule of up to two of the peers.
         for i in 0..=peers.len() {
             for j in i..=peers.len() {
@@ -1284,17 +1327,27 @@ mod tests {
                     let Some(m) = r.namespace_match("a", ns, ns_labels) else {
                         continue;
                     };
-                    decided += 1;
+                    match m {
+                        NamespaceMatch::All(_) => decided += 1,
+                        NamespaceMatch::ByLabels { .. } => by_labels += 1,
+                    }
                     for pod in pods.iter().filter(|p| p.ns == ns) {
-                        assert_eq!(r.peer_match("a", &pod.ep()), m, "{r:?} in {ns}");
+                        assert_eq!(
+                            r.peer_match("a", &pod.ep()),
+                            m.of(&pod.labels),
+                            "{r:?} in {ns}"
+                        );
                     }
                 }
             }
         }
-        // And some rules it decides, some it leaves to each pod.
-        assert!(decided > 10, "{decided}");
+        // And some rules it decides, some it leaves to each pod's labels.
+        assert!(decided > 10 && by_labels > 5, "{decided} {by_labels}");
         let by_app = rule(vec![pods_peer(app(), team())], vec![]);
-        assert_eq!(by_app.namespace_match("a", "a", &pods[0].ns_labels), None);
+        assert!(matches!(
+            by_app.namespace_match("a", "a", &pods[0].ns_labels),
+            Some(NamespaceMatch::ByLabels { .. })
+        ));
     }
 
     #[test]
