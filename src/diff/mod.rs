@@ -859,53 +859,7 @@ fn connection_changes(
             let (rules, was) = names.of(&g.rules);
             let mut examples: Vec<Pair> = a.examples.iter().map(pair_entry).collect();
             examples.sort_by(|a, b| (&a.source, &a.destination).cmp(&(&b.source, &b.destination)));
-            let mut others: Vec<String> = examples
-                .iter()
-                .map(|e| match g.direction {
-                    Direction::Ingress => e.source.clone(),
-                    Direction::Egress => e.destination.clone(),
-                })
-                .collect();
-            let count = a.pairs;
-            let message = if let [only] = &workloads[..] {
-                let peers = if count == 1 {
-                    others.join("")
-                } else if count <= others.len() {
-                    format!("{count} workloads ({})", others.join(", "))
-                } else {
-                    format!("{count} workloads (e.g. {})", others.join(", "))
-                };
-                format!(
-                    "{} {} {peers}: {}",
-                    only.describe(),
-                    change_words(g.direction, &g.opened, &g.closed, false),
-                    reasons(&rules, &was, &g.opened, &g.closed, false)
-                )
-            } else {
-                // Several workloads on this side: the pairs counted, a few of their other ends.
-                others.sort();
-                others.dedup();
-                let shown: Vec<String> = workloads
-                    .iter()
-                    .take(examples.len().max(1))
-                    .map(WorkloadRef::describe)
-                    .collect();
-                let sides = if workloads.len() <= shown.len() {
-                    format!("{} workloads ({})", workloads.len(), shown.join(", "))
-                } else {
-                    format!("{} workloads (e.g. {})", workloads.len(), shown.join(", "))
-                };
-                let (words, p) = (
-                    change_words(g.direction, &g.opened, &g.closed, true),
-                    verb(g.direction).1,
-                );
-                let words = words.strip_suffix(p).unwrap_or(&words).trim_end();
-                format!(
-                    "{sides} {words} in {count} pairs (e.g. {p} {}): {}",
-                    others.join(", "),
-                    reasons(&rules, &was, &g.opened, &g.closed, true)
-                )
-            };
+            let message = connection_message(g, &workloads, a.pairs, &examples, (&rules, &was));
             ConnectionChange {
                 change: Change::of(&g.opened, &g.closed),
                 workload: workloads[0].clone(),
@@ -913,7 +867,7 @@ fn connection_changes(
                 direction: g.direction,
                 opened: (!g.opened.is_empty()).then(|| g.opened.to_string()),
                 closed: (!g.closed.is_empty()).then(|| g.closed.to_string()),
-                pairs: count,
+                pairs: a.pairs,
                 rules,
                 was,
                 examples,
@@ -941,6 +895,63 @@ fn connection_changes(
             ))
     });
     out
+}
+
+/// What a connection change says: the workloads of the side (with several, how many and a
+/// few), what opened and closed, the other ends (with several sides, the pairs counted and a
+/// few other ends) and why.
+fn connection_message(
+    g: &connections::Group,
+    workloads: &[WorkloadRef],
+    pairs: usize,
+    examples: &[Pair],
+    (rules, was): (&[Arc<RuleName>], &[Arc<RuleName>]),
+) -> String {
+    let mut others: Vec<&str> = examples
+        .iter()
+        .map(|e| match g.direction {
+            Direction::Ingress => e.source.as_str(),
+            Direction::Egress => e.destination.as_str(),
+        })
+        .collect();
+    if let [only] = workloads {
+        let peers = if pairs == 1 {
+            others.join("")
+        } else if pairs <= others.len() {
+            format!("{pairs} workloads ({})", others.join(", "))
+        } else {
+            format!("{pairs} workloads (e.g. {})", others.join(", "))
+        };
+        return format!(
+            "{} {} {peers}: {}",
+            only.describe(),
+            change_words(g.direction, &g.opened, &g.closed, false),
+            reasons(rules, was, &g.opened, &g.closed, false)
+        );
+    }
+    others.sort_unstable();
+    others.dedup();
+    let shown: Vec<String> = workloads
+        .iter()
+        .take(examples.len().max(1))
+        .map(WorkloadRef::describe)
+        .collect();
+    let sides = match workloads.len() <= shown.len() {
+        true => format!("{} workloads ({})", workloads.len(), shown.join(", ")),
+        false => format!("{} workloads (e.g. {})", workloads.len(), shown.join(", ")),
+    };
+    // "now accept TCP 80 in 12 pairs (e.g. from a, b)": the preposition goes with the peers.
+    let p = verb(g.direction).1;
+    let words = change_words(g.direction, &g.opened, &g.closed, true);
+    let words = words.strip_suffix(p).unwrap_or(&words).trim_end();
+    let peers = match others.is_empty() {
+        true => String::new(),
+        false => format!(" (e.g. {p} {})", others.join(", ")),
+    };
+    format!(
+        "{sides} {words} in {pairs} pairs{peers}: {}",
+        reasons(rules, was, &g.opened, &g.closed, true)
+    )
 }
 
 fn external_entry(
