@@ -61,19 +61,9 @@ pub fn aggregate(groups: &[Group], examples: usize) -> Vec<Aggregate<'_>> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
+    use super::super::connections::tests::pair;
     use super::*;
     use crate::semantics::{PolicyId, RuleRef};
-
-    fn pair(source: u32, destination: u32) -> PairChange {
-        PairChange {
-            source,
-            destination,
-            before: Arc::new(ConnSet::none()),
-            after: Arc::new(ConnSet::all()),
-        }
-    }
 
     fn group(workload: usize, rules: &SideRules, opened: ConnSet, pairs: &[(u32, u32)]) -> Group {
         Group {

@@ -2887,10 +2887,11 @@ fn next_after(ip: std::net::IpAddr) -> Option<std::net::IpAddr> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn pair(source: u32, destination: u32) -> PairChange {
+    /// A pair that opened everything, for tests of what keeps pairs.
+    pub(in crate::diff) fn pair(source: u32, destination: u32) -> PairChange {
         PairChange {
             source,
             destination,
