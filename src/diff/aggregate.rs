@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use crate::model::Direction;
 use crate::semantics::ConnSet;
 
-use super::connections::{Group, PairChange, SideRules};
+use super::connections::{keep_lowest, Group, PairChange, SideRules};
 
 /// Groups of several workloads' sides that changed alike.
 pub struct Aggregate<'g> {
@@ -36,7 +36,7 @@ pub fn aggregate(groups: &[Group], examples: usize) -> Vec<Aggregate<'_>> {
                 let a = &mut out[i];
                 a.workloads.push(g.workload);
                 a.pairs += g.pairs;
-                a.examples.extend(g.examples.iter().cloned());
+                keep_lowest(&mut a.examples, g.examples.iter().cloned(), examples);
             }
             None => {
                 at.insert(key, out.len());
@@ -47,13 +47,6 @@ pub fn aggregate(groups: &[Group], examples: usize) -> Vec<Aggregate<'_>> {
                     examples: g.examples.clone(),
                 });
             }
-        }
-    }
-    for a in &mut out {
-        if a.workloads.len() > 1 {
-            a.examples.sort_by_key(|p| (p.source, p.destination));
-            a.examples.dedup_by_key(|p| (p.source, p.destination));
-            a.examples.truncate(examples);
         }
     }
     out

@@ -429,12 +429,18 @@ impl Group {
         }
         self.examples.insert(at, pair());
     }
+}
 
-    fn examples_from(&mut self, other: Vec<PairChange>, examples: usize) {
-        self.examples.extend(other);
-        self.examples.sort_by_key(|p| (p.source, p.destination));
-        self.examples.truncate(examples);
-    }
+/// Adds `more` to `kept`, keeping the `examples` lowest pairs of both (as [`Group::example`]
+/// keeps them one at a time).
+pub(super) fn keep_lowest(
+    kept: &mut Vec<PairChange>,
+    more: impl IntoIterator<Item = PairChange>,
+    examples: usize,
+) {
+    kept.extend(more);
+    kept.sort_by_key(|p| (p.source, p.destination));
+    kept.truncate(examples);
 }
 
 /// What a group is told apart by: the workload, direction, rules, and whether its pairs have
@@ -557,7 +563,7 @@ impl Found {
             );
             let mine = &mut self.groups[at];
             mine.pairs += g.pairs;
-            mine.examples_from(g.examples, examples);
+            keep_lowest(&mut mine.examples, g.examples, examples);
         }
     }
 }
