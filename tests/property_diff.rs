@@ -219,6 +219,32 @@ fn pair_of_worlds() -> impl Strategy<Value = (World, World)> {
         })
 }
 
+/// A pair of worlds where some workloads both sides have come with replicas: copies of the
+/// same namespace, labels and ports on each side, which the diff decides once for all (the
+/// twins of `diff::connections`); the pairs among replicas are theirs alone.
+fn pair_with_replicas() -> impl Strategy<Value = (World, World)> {
+    (pair_of_worlds(), prop::collection::vec(0..3usize, 6)).prop_map(
+        |((mut base, mut head), copies)| {
+            for (i, &n) in copies.iter().enumerate() {
+                let name = format!("w{i}");
+                let find = |w: &World| w.workloads.iter().find(|w| w.name == name).cloned();
+                let (Some(b), Some(h)) = (find(&base), find(&head)) else {
+                    continue;
+                };
+                for c in 0..n {
+                    let copy = |w: &Workload| Workload {
+                        name: format!("{name}-r{c}"),
+                        ..w.clone()
+                    };
+                    base.workloads.push(copy(&b));
+                    head.workloads.push(copy(&h));
+                }
+            }
+            (base, head)
+        },
+    )
+}
+
 /// What gets through from `s` to `t`: the union over their pod shapes, as `matrix` takes it.
 fn connection(engine: &Engine<'_>, s: usize, t: usize) -> ConnSet {
     let mut out = ConnSet::none();
@@ -326,6 +352,12 @@ proptest! {
 
     #[test]
     fn diff_reports_exactly_the_pairs_whose_connection_changed((base, head) in pair_of_worlds()) {
+        check(&base, &head, diff::Options::default().classes_from)?;
+        check(&base, &head, 0)?;
+    }
+
+    #[test]
+    fn replicas_find_the_pairs_their_own_passes_would((base, head) in pair_with_replicas()) {
         check(&base, &head, diff::Options::default().classes_from)?;
         check(&base, &head, 0)?;
     }

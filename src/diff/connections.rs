@@ -363,7 +363,7 @@ fn peer_change(base: &Engine<'_>, head: &Engine<'_>, keys: &ReadKeys, c: Common)
 /// The peers of a side whose answer may have changed: every peer, or those some rule of these
 /// policies (base: `false`, head: `true`) matches before or after, and `extra` besides (peers
 /// that changed themselves; sorted).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Candidates {
     All,
     Some {
@@ -546,6 +546,30 @@ impl Found {
         }
         if options.pairs {
             self.pairs.push(pair());
+        }
+    }
+
+    /// Adds what a twin's pass found ([`Twins`]): `other` with workload `from` as `to`.
+    fn merge_as(&mut self, other: &Found, (from, to): (usize, usize), examples: usize) {
+        let w = |w: usize| if w == from { to } else { w };
+        let pair = |p: &PairChange| PairChange {
+            source: w(p.source as usize) as u32,
+            destination: w(p.destination as usize) as u32,
+            ..p.clone()
+        };
+        self.opened += other.opened;
+        self.closed += other.closed;
+        self.pairs.extend(other.pairs.iter().map(pair));
+        for g in &other.groups {
+            let (o, c) = (!g.opened.is_empty(), !g.closed.is_empty());
+            let at = self.group(
+                (w(g.workload), g.direction, &g.rules, o, c),
+                &g.opened,
+                &g.closed,
+            );
+            let mine = &mut self.groups[at];
+            mine.pairs += g.pairs;
+            keep_lowest(&mut mine.examples, g.examples.iter().map(pair), examples);
         }
     }
 
@@ -939,18 +963,6 @@ pub fn compare(
     // The passes that will ask for what names their workload (see `Pass::find_naming`).
     let identity = identities(base, head, common);
     let named = DIRECTIONS.map(|_| Mutex::new(Map::<u32, Shared<NamedMe>>::default()));
-    for &(i, d) in &by_class {
-        if !multi.contains(i as u32) {
-            let other = slot(d) ^ 1;
-            let mut map = named[other].lock().expect("not shared yet");
-            map.entry(identity[i])
-                .or_insert(Shared {
-                    left: 0,
-                    value: None,
-                })
-                .left += 1;
-        }
-    }
     let theirs = DIRECTIONS.map(|_| Mutex::new(Map::default()));
     let shape_theirs = DIRECTIONS.map(|_| Mutex::new(Map::default()));
     let class_policies = DIRECTIONS.map(|d| {
@@ -1023,13 +1035,31 @@ pub fn compare(
     // other on a core and share what they work out ([`Answered`]).
     let mut keys: Vec<(usize, Direction)> = candidates.keys().copied().collect();
     keys.sort_unstable_by_key(|&(i, d)| (slot(d), identity[i], i));
-    // Merged as the passes end, in the order of `keys` (rayon's reduce keeps the order of the
+    let jobs = twins(&ctx, &keys);
+    for job in &jobs {
+        let (r, d) = (job.members[0], job.d);
+        if by_class.contains(&(r, d)) && !multi.contains(r as u32) {
+            let passes = 1 + job
+                .members
+                .iter()
+                .filter(|&&t| job.among.iter().any(|u| u != t as u32))
+                .count();
+            let mut map = named[slot(d) ^ 1].lock().expect("no pass yet");
+            map.entry(identity[r])
+                .or_insert(Shared {
+                    left: 0,
+                    value: None,
+                })
+                .left += passes;
+        }
+    }
+    // Merged as the passes end, in the order of `jobs` (rayon's reduce keeps the order of the
     // items; merging is associative): every pass's groups held until the last pass ended
     // were a large part of the peak.
-    let total = keys
+    let total = jobs
         .par_iter()
-        .map_init(Answered::default, |answered, &(i, d)| {
-            side_pass(&ctx, i, d, answered)
+        .map_init(Answered::default, |answered, job| {
+            twin_passes(&ctx, job, answered)
         })
         .reduce(Found::default, |mut a, b| {
             a.merge(b, options.examples);
@@ -1698,13 +1728,111 @@ struct Answered {
     theirs: Map<u32, Answers>,
 }
 
-/// The pairs of workload `i`'s side for `d` with its candidate peers, decided on both sides.
-fn side_pass(ctx: &Ctx<'_>, i: usize, d: Direction, answered: &mut Answered) -> Found {
+/// Workloads whose passes for a direction find the same pairs, but for their own index: of
+/// one [`identities`] number, of the same classes of sides in both directions, with the same
+/// candidate peers. Swapping two of them changes nothing a pass reads, so the first one's pass
+/// over the peers that are not twins stands for each; only their pairs among themselves are
+/// decided by each one's own pass. Workloads of a namespace with the same labels are common
+/// (the replicas of an application, its jobs): the passes were twice as many as their kinds.
+struct Twins {
+    d: Direction,
+    members: Vec<usize>,
+    /// Those of `members` that are candidate peers of their side.
+    among: RoaringBitmap,
+}
+
+/// The passes of `keys` (sorted by direction and identity) as twins.
+fn twins(ctx: &Ctx<'_>, keys: &[(usize, Direction)]) -> Vec<Twins> {
+    let key = |w: usize, d: Direction| {
+        let single = !ctx.multi.contains(w as u32)
+            && ctx.classes[0][w] != u32::MAX
+            && ctx.classes[1][w] != u32::MAX;
+        single.then(|| {
+            (
+                slot(d),
+                ctx.identity[w],
+                ctx.classes[0][w],
+                ctx.classes[1][w],
+            )
+        })
+    };
+    let mut out: Vec<Twins> = Vec::new();
+    // The jobs that may take more twins, by what twins share besides their candidates.
+    let mut open: Map<_, Vec<usize>> = Map::default();
+    for &(i, d) in keys {
+        let mine = key(i, d);
+        let twin = mine.and_then(|k| {
+            open.get(&k)?.iter().copied().find(|&at| {
+                let r = out[at].members[0];
+                ctx.candidates[&(r, d)] == ctx.candidates[&(i, d)]
+            })
+        });
+        match twin {
+            Some(at) => out[at].members.push(i),
+            None => {
+                out.push(Twins {
+                    d,
+                    members: vec![i],
+                    among: RoaringBitmap::new(),
+                });
+                if let Some(k) = mine {
+                    open.entry(k).or_default().push(out.len() - 1);
+                }
+            }
+        }
+    }
+    for job in &mut out {
+        if job.members.len() > 1 {
+            let r = job.members[0];
+            job.among = (job.members.iter())
+                .map(|&t| t as u32)
+                .filter(|&t| ctx.is_candidate((r, job.d), t))
+                .collect();
+        }
+    }
+    out
+}
+
+/// The passes of a set of twins: the first one's over the other peers, found again for each
+/// twin, and each one's own over its twins.
+fn twin_passes(ctx: &Ctx<'_>, job: &Twins, answered: &mut Answered) -> Found {
+    let (r, d) = (job.members[0], job.d);
+    let mut peers = ctx.candidates((r, d));
+    if job.members.len() == 1 {
+        peers.remove(r as u32);
+        return side_pass(ctx, r, d, peers, answered);
+    }
+    for &t in &job.members {
+        peers.remove(t as u32);
+    }
+    let examples = ctx.options.examples;
+    let found = side_pass(ctx, r, d, peers, answered);
+    let mut total = Found::default();
+    for &t in &job.members[1..] {
+        total.merge_as(&found, (r, t), examples);
+    }
+    total.merge(found, examples);
+    for &t in &job.members {
+        let mut own = job.among.clone();
+        own.remove(t as u32);
+        if !own.is_empty() {
+            total.merge(side_pass(ctx, t, d, own, answered), examples);
+        }
+    }
+    total
+}
+
+/// The pairs of workload `i`'s side for `d` with `peers` (candidates), decided on both sides.
+fn side_pass(
+    ctx: &Ctx<'_>,
+    i: usize,
+    d: Direction,
+    peers: RoaringBitmap,
+    answered: &mut Answered,
+) -> Found {
     let (base, head) = (ctx.base, ctx.head);
     let mut found = Found::default();
     let me = ctx.common[i];
-    let mut peers = ctx.candidates((i, d));
-    peers.remove(i as u32);
     let mut pass = Pass::new(ctx, i, d);
     if ctx.multi.contains(i as u32) {
         if !ctx.by_class.contains(&(i, d)) {
