@@ -860,12 +860,14 @@ pub fn compare(
 
     // 2. Workloads that changed as peers: the sides whose rules now match them differently.
     let unchanged = Unchanged::new(base, head, policies);
-    // Gathered per side on each core and merged, rather than as one list of (side, peer)
-    // entries, which was this step's peak: a changed peer meets thousands of sides.
-    let peer_sides: HashMap<(usize, Direction), Vec<u32>> = (0..common.len())
+    // Each changed peer's sides, then each side's peers (in order: the peers are met in
+    // order). A changed peer meets thousands of sides: a map of lists per core, merged, took
+    // longer than finding them, and one list of (side, peer) entries was this step's peak.
+    let side_at = |(i, d): (usize, Direction)| i * 2 + slot(d);
+    let found: Vec<(u32, Vec<u32>)> = (0..common.len())
         .into_par_iter()
         .filter(|&i| peer_changes[i].any())
-        .fold(HashMap::default, |mut sides: HashMap<_, Vec<u32>>, i| {
+        .map(|i| {
             let found = sensitive_sides(
                 base,
                 head,
@@ -875,32 +877,43 @@ pub fn compare(
                 &base_common,
                 &head_common,
             );
-            for side in found {
-                sides.entry(side).or_default().push(i as u32);
-            }
-            sides
+            let sides = found.into_iter().map(|s| side_at(s) as u32).collect();
+            (i as u32, sides)
         })
-        .reduce(HashMap::default, |mut a, b| {
-            for (side, peers) in b {
-                a.entry(side).or_default().extend(peers);
-            }
-            a
-        });
-    for (side, peers) in peer_sides {
-        match candidates.entry(side).or_insert_with(|| Candidates::Some {
-            policies: Vec::new(),
-            extra: Vec::new(),
-        }) {
+        .collect();
+    let mut start = vec![0usize; common.len() * 2 + 1];
+    for &s in found.iter().flat_map(|(_, sides)| sides) {
+        start[s as usize + 1] += 1;
+    }
+    for at in 1..start.len() {
+        start[at] += start[at - 1];
+    }
+    let mut peers_of = vec![0u32; start[start.len() - 1]];
+    let mut next = start.clone();
+    for (peer, sides) in found {
+        for s in sides {
+            peers_of[next[s as usize]] = peer;
+            next[s as usize] += 1;
+        }
+    }
+    drop(next);
+    for (i, d) in (0..common.len()).flat_map(|i| DIRECTIONS.map(|d| (i, d))) {
+        let peers = &peers_of[start[side_at((i, d))]..start[side_at((i, d)) + 1]];
+        if peers.is_empty() {
+            continue;
+        }
+        match candidates
+            .entry((i, d))
+            .or_insert_with(|| Candidates::Some {
+                policies: Vec::new(),
+                extra: Vec::new(),
+            }) {
             Candidates::All => {}
-            Candidates::Some { extra, .. } => extra.extend(peers),
+            // Each peer once: `sensitive_sides` tells each side once.
+            Candidates::Some { extra, .. } => extra.extend_from_slice(peers),
         }
     }
-    for c in candidates.values_mut() {
-        if let Candidates::Some { extra, .. } = c {
-            extra.sort_unstable();
-            extra.dedup();
-        }
-    }
+    drop((start, peers_of));
     let multi: RoaringBitmap = (0..common.len())
         .filter(|&k| !single(base, common[k].base) || !single(head, common[k].head))
         .map(|k| k as u32)
@@ -910,7 +923,10 @@ pub fn compare(
     // written; then of every rule of the sides with many candidates, which are decided by
     // classes of peers.
     let mut memo = HashMap::default();
-    let (base_pods, head_pods) = rayon::join(|| PodIndex::new(base), || PodIndex::new(head));
+    let (base_pods, head_pods) = rayon::join(
+        || PodIndex::new(base, &base_common),
+        || PodIndex::new(head, &head_common),
+    );
     let mut rule_sets_of = |keys: Vec<RulesKey>| {
         peers::rule_peers(
             [base, head],
