@@ -2171,6 +2171,9 @@ impl<'c> Pass<'c> {
         let egress = self.d == Direction::Egress;
         let signature = self.exact_signature(first as usize);
         let mut outcomes: Map<[u32; 3], Outcome> = Map::default();
+        // Classes that name no shape of this workload answer it as any peer they do not name:
+        // what their pairs do depends on that answer only, which thousands of them share.
+        let mut by_answers: Map<(usize, [u32; 2]), Outcome> = Map::default();
         for k in class {
             let k = k as usize;
             let them = ctx.common[k];
@@ -2187,13 +2190,38 @@ impl<'c> Pass<'c> {
                     if egress {
                         key.extend(ports.map(u64::from));
                     }
-                    let outcome = self.keyed_outcome(k, (their_class, key));
+                    let outcome = match self.unnamed_shapes_answer(k, their_class) {
+                        Some(a) => by_answers
+                            .entry((Arc::as_ptr(&a) as usize, ports))
+                            .or_insert_with(|| self.keyed_outcome(k, (their_class, key)))
+                            .clone(),
+                        None => self.keyed_outcome(k, (their_class, key)),
+                    };
                     outcomes.insert(at, outcome.clone());
                     outcome
                 }
             };
             self.record_outcome(k, outcome, found);
         }
+    }
+
+    /// The answers (before, after) of the other ends' sides of `class` (peer `k`'s) towards
+    /// this workload (of several pod shapes), when no policy of theirs names any of its shapes:
+    /// interned, so that classes answering alike share them ([`Ctx::unnamed`] holds each until
+    /// the comparison ends, so no address is reused meanwhile).
+    fn unnamed_shapes_answer(&mut self, k: usize, class: u32) -> Option<Answers> {
+        if self.shapes_named.is_none() {
+            self.shapes_named = Some(Arc::new(self.shapes_named()));
+        }
+        let named = self.shapes_named.as_ref().expect("just set");
+        if has_bit(&named.classes, class as usize) {
+            return None;
+        }
+        let (ctx, i, other) = (self.ctx, self.i, self.other);
+        let a = ctx
+            .unnamed_at(other, class, named.node_network)
+            .get_or_init(|| ctx.intern(their_side_answers(ctx, i, k, other)));
+        Some(a.clone())
     }
 
     /// What the pair with peer `k` (of one pod shape) does, by its [`Pass::exact_key`] and
