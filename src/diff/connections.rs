@@ -897,13 +897,13 @@ pub fn compare(
         }
     }
     drop(next);
-    for (i, d) in (0..common.len()).flat_map(|i| DIRECTIONS.map(|d| (i, d))) {
-        let peers = &peers_of[start[side_at((i, d))]..start[side_at((i, d)) + 1]];
+    for (at, run) in start.windows(2).enumerate() {
+        let peers = &peers_of[run[0]..run[1]];
         if peers.is_empty() {
             continue;
         }
         match candidates
-            .entry((i, d))
+            .entry((at / 2, DIRECTIONS[at % 2]))
             .or_insert_with(|| Candidates::Some {
                 policies: Vec::new(),
                 extra: Vec::new(),
@@ -1055,11 +1055,11 @@ pub fn compare(
     for job in &jobs {
         let (r, d) = (job.members[0], job.d);
         if by_class.contains(&(r, d)) && !multi.contains(r as u32) {
-            let passes = 1 + job
-                .members
-                .iter()
-                .filter(|&&t| job.among.iter().any(|u| u != t as u32))
-                .count();
+            // The first one's, and each one's own (`twin_passes`).
+            let passes = 1
+                + (job.members.iter())
+                    .filter(|&&t| !job.own(t).is_empty())
+                    .count();
             let mut map = named[slot(d) ^ 1].lock().expect("no pass yet");
             map.entry(identity[r])
                 .or_insert(Shared {
@@ -1757,6 +1757,15 @@ struct Twins {
     among: RoaringBitmap,
 }
 
+impl Twins {
+    /// The peers of twin `t`'s own pass: its twins that are candidates.
+    fn own(&self, t: usize) -> RoaringBitmap {
+        let mut own = self.among.clone();
+        own.remove(t as u32);
+        own
+    }
+}
+
 /// The passes of `keys` (sorted by direction and identity) as twins.
 fn twins(ctx: &Ctx<'_>, keys: &[(usize, Direction)]) -> Vec<Twins> {
     let key = |w: usize, d: Direction| {
@@ -1829,8 +1838,7 @@ fn twin_passes(ctx: &Ctx<'_>, job: &Twins, answered: &mut Answered) -> Found {
     }
     total.merge(found, examples);
     for &t in &job.members {
-        let mut own = job.among.clone();
-        own.remove(t as u32);
+        let own = job.own(t);
         if !own.is_empty() {
             total.merge(side_pass(ctx, t, d, own, answered), examples);
         }
@@ -2317,43 +2325,39 @@ impl<'c> Pass<'c> {
             self.mine_shapes.insert(key.1.clone(), answers);
         }
         if !self.theirs_shapes.contains_key(&key.0) {
-            if self.shapes_named.is_none() {
-                self.shapes_named = Some(Arc::new(self.shapes_named()));
-            }
             let class = key.0;
-            let named = self.shapes_named.clone().expect("just set");
-            if has_bit(&named.classes, class as usize) {
-                let theirs = [0, 1].map(|r| {
-                    let (view, me, them) = revisions[r];
-                    let (peer, side) = (view.pod(view.member(them, 0)), &view.side(them, other)[0]);
-                    view.members(me)
-                        .enumerate()
-                        .map(|(s, m)| {
-                            self.their_shape_answer(&named, (r, s), class, || {
-                                let pod = view.pod(m);
-                                match other {
-                                    Direction::Ingress => decide(view, side, other, &pod, &peer),
-                                    Direction::Egress => decide(view, side, other, &pod, &pod),
-                                }
-                            })
-                        })
-                        .collect::<Vec<SideAnswer>>()
-                });
-                self.theirs_shapes.insert(class, theirs);
-            } else {
+            let theirs = match self.unnamed_shapes_answer(k, class) {
                 // No policy of such a side names any shape of this workload: it answers each
                 // as any peer it does not name (see `Pass::their_class_answers`), the first
                 // shape of each revision among them.
-                let (ctx, i) = (self.ctx, self.i);
-                let a = ctx
-                    .unnamed_at(other, class, named.node_network)
-                    .get_or_init(|| ctx.intern(their_side_answers(ctx, i, k, other)));
-                let theirs = [
+                Some(a) => [
                     vec![a.0.clone(); base.members(me.base).count()],
                     vec![a.1.clone(); head.members(me.head).count()],
-                ];
-                self.theirs_shapes.insert(class, theirs);
-            }
+                ],
+                None => {
+                    let named = self.shapes_named.clone().expect("found by the call above");
+                    [0, 1].map(|r| {
+                        let (view, me, them) = revisions[r];
+                        let (peer, side) =
+                            (view.pod(view.member(them, 0)), &view.side(them, other)[0]);
+                        view.members(me)
+                            .enumerate()
+                            .map(|(s, m)| {
+                                self.their_shape_answer(&named, (r, s), class, || {
+                                    let pod = view.pod(m);
+                                    match other {
+                                        Direction::Ingress => {
+                                            decide(view, side, other, &pod, &peer)
+                                        }
+                                        Direction::Egress => decide(view, side, other, &pod, &pod),
+                                    }
+                                })
+                            })
+                            .collect::<Vec<SideAnswer>>()
+                    })
+                }
+            };
+            self.theirs_shapes.insert(class, theirs);
         }
         let (mine, theirs) = (&self.mine_shapes[&key.1], &self.theirs_shapes[&key.0]);
         let same = |a: &[SideAnswer], b: &[SideAnswer]| {
