@@ -9,7 +9,7 @@ mod naming;
 mod peers;
 mod shapes;
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -433,23 +433,24 @@ pub fn compare(base: Side<'_>, head: Side<'_>, options: &Options) -> Connectivit
             &f.message,
         )
     }
-    let base_keys: HashSet<_> = base.report.findings.iter().map(key).collect();
-    let head_keys: HashSet<_> = head.report.findings.iter().map(key).collect();
+    // Each side's on its own core: a large cluster has a finding or more per workload.
+    fn keys(r: &Report) -> HashSet<FindingKey<'_>> {
+        r.findings.iter().map(key).collect()
+    }
+    let (base_keys, head_keys) = rayon::join(|| keys(&base.report), || keys(&head.report));
+    let only = |r: &Report, other: &HashSet<FindingKey<'_>>| -> Vec<Finding> {
+        (r.findings.iter())
+            .filter(|f| !other.contains(&key(f)))
+            .cloned()
+            .collect()
+    };
+    let (new, gone) = rayon::join(
+        || only(&head.report, &base_keys),
+        || only(&base.report, &head_keys),
+    );
     let findings = FindingChanges {
-        added: head
-            .report
-            .findings
-            .iter()
-            .filter(|f| !base_keys.contains(&key(f)))
-            .cloned()
-            .collect(),
-        removed: base
-            .report
-            .findings
-            .iter()
-            .filter(|f| !head_keys.contains(&key(f)))
-            .cloned()
-            .collect(),
+        added: new,
+        removed: gone,
     };
     let sources = (base.report.source.clone(), head.report.source.clone());
     drop(base_entries);
@@ -750,7 +751,7 @@ impl RuleNames {
         head: &Inventory,
         rules: impl Iterator<Item = &'r connections::SideRules>,
     ) -> Self {
-        let mut keys: HashSet<(bool, RuleRef)> = HashSet::new();
+        let mut keys: HashSet<(bool, RuleRef)> = HashSet::default();
         for r in rules {
             keys.extend(r.after.iter().map(|&at| (true, at)));
             keys.extend(r.before.iter().map(|&at| (false, at)));
