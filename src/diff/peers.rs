@@ -232,19 +232,20 @@ fn one_rule(
                 let (ns, workloads) = &namespaces[p];
                 let labels = view.namespace_labels_of(workloads[0]);
                 let known = rule.namespace_match(policy_ns, ns, labels);
-                if let Some(NamespaceMatch::All(answer)) = known {
-                    let plain = &pods.plain[p];
-                    match answer {
-                        Match::No => {}
-                        Match::Yes => all_yes |= plain,
-                        Match::Unknown(_) | Match::UnknownUnless(_) => all_unsure |= plain,
+                // The same of every plain workload: all at once, the others one by one.
+                let each: &[usize] = match known {
+                    Some(NamespaceMatch::All(answer)) => {
+                        let plain = &pods.plain[p];
+                        match answer {
+                            Match::No => {}
+                            Match::Yes => all_yes |= plain,
+                            Match::Unknown(_) | Match::UnknownUnless(_) => all_unsure |= plain,
+                        }
+                        &pods.odd[p]
                     }
-                    for &w in &pods.odd[p] {
-                        view.members(w).for_each(|m| decide(m, known.as_ref()));
-                    }
-                    continue;
-                }
-                for &w in workloads {
+                    _ => workloads,
+                };
+                for &w in each {
                     view.members(w).for_each(|m| decide(m, known.as_ref()));
                 }
             }
