@@ -630,7 +630,7 @@ struct Ctx<'c> {
     /// Per common workload, its [`identities`] number.
     identity: &'c [u32],
     /// Per direction, the answers (before, after) of the sides of a class of [`Ctx::classes`]
-    /// towards a peer, by [`Pass::their_key`], once some pass has needed them.
+    /// towards a peer, by [`their_key`], once some pass has needed them.
     theirs: &'c [Mutex<Map<Vec<u64>, Answers>>; 2],
     /// The same towards one pod shape, in one revision, of a workload of several
     /// ([`Pass::their_shape_answer`]).
@@ -762,6 +762,22 @@ impl Ctx<'_> {
     /// Where [`Ctx::unnamed`] keeps the answers of a class of sides for `other`.
     fn unnamed_at(&self, other: Direction, class: u32, node_network: usize) -> &OnceLock<Answers> {
         &self.unnamed[slot(other)][class as usize * 4 + node_network]
+    }
+
+    /// The answers (before, after) of the sides of `class` for `other` towards workload `i`
+    /// (of [`NamedMe::node_network`] `node_network`), none of whose policies names it: as
+    /// towards any peer their rules do not name, so worked out once, from peer `k` of the
+    /// class, and interned.
+    fn unnamed_answers(
+        &self,
+        other: Direction,
+        class: u32,
+        node_network: usize,
+        i: usize,
+        k: usize,
+    ) -> &Answers {
+        self.unnamed_at(other, class, node_network)
+            .get_or_init(|| self.intern(their_side_answers(self, i, k, other)))
     }
 
     /// The shared copy of `answers`.
@@ -2087,7 +2103,7 @@ impl<'c> Pass<'c> {
 
     /// The answer of a side of `class` (of the other ends') in revision `r` towards pod shape
     /// `s` of this workload, which some policy of such a side names: shared by every pass
-    /// through [`Ctx::shape_theirs`], by what it depends on (as [`Pass::their_key`]).
+    /// through [`Ctx::shape_theirs`], by what it depends on (as [`their_key`]).
     fn their_shape_answer(
         &self,
         named: &ShapesNamed,
@@ -2124,22 +2140,6 @@ impl<'c> Pass<'c> {
         let me = ctx.common[self.i];
         [(ctx.base, me.base, 0), (ctx.head, me.head, 1)]
             .map(|(view, w, r)| ctx.naming[r].naming(view, view.member(w, 0), self.other))
-    }
-
-    /// What the other end's answers towards this workload depend on: the class of its side,
-    /// and how the rules of its policies that name this workload match it.
-    fn their_key(&self, class: u32, named: &NamedMe, key: &mut Vec<u64>) {
-        let ctx = self.ctx;
-        key.clear();
-        key.push(u64::from(class) << 2 | named.node_network as u64);
-        let policies = &ctx.class_policies[slot(self.other)][class as usize];
-        push_naming(key, policies, |r| Some(&named.policies[r]));
-        if self.other == Direction::Egress {
-            // Named ports of their egress rules resolve on this workload.
-            let me = ctx.common[self.i];
-            key.push(u64::from(ctx.base.port_class[me.base]));
-            key.push(u64::from(ctx.head.port_class[me.head]));
-        }
     }
 
     /// Source and destination of the pair with peer `k`.
@@ -2226,10 +2226,10 @@ impl<'c> Pass<'c> {
             return None;
         }
         let (ctx, i, other) = (self.ctx, self.i, self.other);
-        let a = ctx
-            .unnamed_at(other, class, named.node_network)
-            .get_or_init(|| ctx.intern(their_side_answers(ctx, i, k, other)));
-        Some(a.clone())
+        Some(
+            ctx.unnamed_answers(other, class, named.node_network, i, k)
+                .clone(),
+        )
     }
 
     /// What the pair with peer `k` (of one pod shape) does, by its [`Pass::exact_key`] and
@@ -2492,37 +2492,14 @@ impl<'c> Pass<'c> {
     /// [`Pass::their_answers`] of a class of the other ends' sides, what names this workload
     /// known.
     fn their_class_answers(&mut self, k: usize, class: u32) -> Answers {
-        let (ctx, other, i) = (self.ctx, self.other, self.i);
-        let answers = || their_side_answers(ctx, i, k, other);
         let named = self
             .naming_me
             .clone()
             .expect("what names this workload is known");
-        if !named.names_class(class) {
-            // No policy of such a side names this workload: it answers as it answers any
-            // peer its rules do not name, on the node's network or not like it (a rule that
-            // matches no peer allows nothing, so the ports its named ports would resolve on do
-            // not count; nor do they for one that matches every pod, see `naming::baseline`).
-            let a = ctx
-                .unnamed_at(other, class, named.node_network)
-                .get_or_init(|| ctx.intern(answers()));
-            return a.clone();
-        }
-        let found = named.theirs[class as usize].get_or_init(|| {
-            let mut key = std::mem::take(&mut self.their_key);
-            self.their_key(class, &named, &mut key);
-            let shared = &ctx.theirs[slot(other)];
-            let known = shared.lock().expect("no pass panics").get(&key).cloned();
-            let a = known.unwrap_or_else(|| {
-                let a = ctx.intern(answers());
-                let mut shared = shared.lock().expect("no pass panics");
-                shared.insert(key.clone(), a.clone());
-                a
-            });
-            self.their_key = key;
-            a
-        });
-        found.clone()
+        let mut key = std::mem::take(&mut self.their_key);
+        let a = class_answers(self.ctx, &named, (self.i, k, class, self.other), &mut key).clone();
+        self.their_key = key;
+        a
     }
 
     /// What the pairs with peer `k` do, this side answering with `answer`.
@@ -2710,11 +2687,14 @@ impl<'c> Pass<'c> {
             }
             tally.entries[e].peers += 1;
         }
+        for t in &tally.entries {
+            tally.slot[t.class as usize] = 0;
+        }
+        self.units(&mut tally, keep);
         // Classes whose pairs also go to the peer's own group, one by one.
         let mut each: Vec<(u32, usize)> = Vec::new();
-        for (e, t) in tally.entries.iter().enumerate() {
-            tally.slot[t.class as usize] = 0;
-            let at = self.combo_at(answer, t.first as usize, found);
+        for (u, unit) in tally.units.iter().enumerate() {
+            let at = self.combo_at(answer, unit.first as usize, found);
             let Combo::Changed {
                 opened,
                 closed,
@@ -2726,19 +2706,25 @@ impl<'c> Pass<'c> {
                 continue;
             };
             if other.is_some() {
-                each.push((t.class, at));
+                let classes = tally.entries.iter().zip(&tally.unit_of);
+                each.extend(
+                    classes
+                        .filter(|(_, &v)| v as usize == u)
+                        .map(|(t, _)| (t.class, at)),
+                );
                 continue;
             }
-            found.opened += t.peers as usize * usize::from(*opened);
-            found.closed += t.peers as usize * usize::from(*closed);
-            found.groups[*group].pairs += t.peers as usize;
-            let firsts = &tally.firsts[e * keep..e * keep + keep.min(t.peers as usize)];
+            found.opened += unit.peers * usize::from(*opened);
+            found.closed += unit.peers * usize::from(*closed);
+            found.groups[*group].pairs += unit.peers;
+            let firsts = &tally.unit_firsts[u * keep..u * keep + keep.min(unit.peers)];
             for &k in firsts {
                 let (s, t) = self.ends(k as usize);
                 self.example(&self.combo_list[at], (s as u32, t as u32), found);
             }
         }
         tally.entries.clear();
+        tally.units.clear();
         TALLY.set(tally);
         if each.is_empty() {
             return;
@@ -2750,6 +2736,69 @@ impl<'c> Pass<'c> {
                 self.count(&self.combo_list[each[e].1], k as usize, found);
             }
         }
+    }
+
+    /// Gathers the classes of `tally` into [`Tally::units`] by what their sides answer this
+    /// workload: pairs whose other ends answer alike do alike, and so do those whose other
+    /// ends' answers let the same through before and after, whatever rules let it (the rules
+    /// only count when what gets through changed on that end too). Thousands of classes of a
+    /// pass answer with a few such, and working out what each one's pairs did was most of the
+    /// counting. Each unit keeps its `keep` lowest peers.
+    fn units(&mut self, tally: &mut Tally, keep: usize) {
+        let (ctx, other, i) = (self.ctx, self.other, self.i);
+        let named = (self.naming_me.clone()).expect("a pass counting by class knows what names");
+        let mut key = std::mem::take(&mut self.their_key);
+        let mut by_answers: Map<usize, u32> = Map::default();
+        // The units of answers letting the same through before and after, by what.
+        let mut steady: Vec<(&ConnSet, u32)> = Vec::new();
+        tally.unit_of.clear();
+        tally.unit_firsts.clear();
+        for (e, t) in tally.entries.iter().enumerate() {
+            let firsts = &tally.firsts[e * keep..e * keep + keep.min(t.peers as usize)];
+            let theirs =
+                class_answers(ctx, &named, (i, t.first as usize, t.class, other), &mut key);
+            let next = tally.units.len() as u32;
+            let u = *by_answers
+                .entry(Arc::as_ptr(theirs) as usize)
+                .or_insert_with(|| {
+                    let (before, after) = &**theirs;
+                    if before.allowed != after.allowed {
+                        return next;
+                    }
+                    match steady
+                        .iter()
+                        .find(|(allowed, _)| **allowed == before.allowed)
+                    {
+                        Some(&(_, u)) => u,
+                        None => {
+                            steady.push((&before.allowed, next));
+                            next
+                        }
+                    }
+                });
+            tally.unit_of.push(u);
+            if u == next {
+                tally.units.push(Unit {
+                    peers: 0,
+                    first: t.first,
+                });
+                let filled = tally.unit_firsts.len();
+                tally.unit_firsts.resize(filled + keep, u32::MAX);
+            }
+            let unit = &mut tally.units[u as usize];
+            unit.peers += t.peers as usize;
+            let lowest = &mut tally.unit_firsts[u as usize * keep..(u as usize + 1) * keep];
+            for &k in firsts {
+                // Kept ascending, unused slots (`u32::MAX`) last.
+                let Some(last) = lowest.last_mut() else { break };
+                if k >= *last {
+                    break;
+                }
+                *last = k;
+                lowest.sort_unstable();
+            }
+        }
+        self.their_key = key;
     }
 
     /// Keeps the pair `(s, t)` of `combo` (changed) as an example of its group, if among the
@@ -2861,6 +2910,55 @@ impl<'c> Pass<'c> {
     }
 }
 
+/// The answers (before, after) of the other ends' sides of `class` for `other` towards
+/// workload `i` (peer `k` being one of them), `named` saying what names `i`. `key` is room for
+/// [`their_key`].
+fn class_answers<'n>(
+    ctx: &'n Ctx<'n>,
+    named: &'n NamedMe,
+    (i, k, class, other): (usize, usize, u32, Direction),
+    key: &mut Vec<u64>,
+) -> &'n Answers {
+    if !named.names_class(class) {
+        // No policy of such a side names this workload: it answers as it answers any peer its
+        // rules do not name, on the node's network or not like it (a rule that matches no peer
+        // allows nothing, so the ports its named ports would resolve on do not count; nor do
+        // they for one that matches every pod, see `naming::baseline`).
+        return ctx.unnamed_answers(other, class, named.node_network, i, k);
+    }
+    named.theirs[class as usize].get_or_init(|| {
+        their_key(ctx, (i, class, other), named, key);
+        let shared = &ctx.theirs[slot(other)];
+        let known = shared.lock().expect("no pass panics").get(key).cloned();
+        known.unwrap_or_else(|| {
+            let a = ctx.intern(their_side_answers(ctx, i, k, other));
+            let mut shared = shared.lock().expect("no pass panics");
+            shared.insert(key.clone(), a.clone());
+            a
+        })
+    })
+}
+
+/// What the answers of the other ends' sides of `class` for `other` towards workload `i`
+/// depend on: the class, and how the rules of its policies that name `i` match it.
+fn their_key(
+    ctx: &Ctx<'_>,
+    (i, class, other): (usize, u32, Direction),
+    named: &NamedMe,
+    key: &mut Vec<u64>,
+) {
+    key.clear();
+    key.push(u64::from(class) << 2 | named.node_network as u64);
+    let policies = &ctx.class_policies[slot(other)][class as usize];
+    push_naming(key, policies, |r| Some(&named.policies[r]));
+    if other == Direction::Egress {
+        // Named ports of their egress rules resolve on this workload.
+        let me = ctx.common[i];
+        key.push(u64::from(ctx.base.port_class[me.base]));
+        key.push(u64::from(ctx.head.port_class[me.head]));
+    }
+}
+
 /// A pass's peers by class of the other ends' sides ([`Pass::pairs_by_class`]).
 #[derive(Default)]
 struct Tally {
@@ -2869,11 +2967,22 @@ struct Tally {
     entries: Vec<Tallied>,
     /// The first peers of each entry, `Options::examples` per entry.
     firsts: Vec<u32>,
+    /// The entries gathered by [`Pass::units`]; per entry, its unit; per unit, its lowest
+    /// peers, `Options::examples` per unit (`u32::MAX` for none).
+    units: Vec<Unit>,
+    unit_of: Vec<u32>,
+    unit_firsts: Vec<u32>,
 }
 
 struct Tallied {
     class: u32,
     peers: u32,
+    first: u32,
+}
+
+/// Peers of a pass whose pairs do the same ([`Pass::units`]).
+struct Unit {
+    peers: usize,
     first: u32,
 }
 
