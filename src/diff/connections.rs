@@ -2691,8 +2691,8 @@ impl<'c> Pass<'c> {
             tally.slot[t.class as usize] = 0;
         }
         self.units(&mut tally, keep);
-        // Classes whose pairs also go to the peer's own group, one by one.
-        let mut each: Vec<(u32, usize)> = Vec::new();
+        // Per unit, what its pairs do when they also go to the peer's own group, one by one.
+        let mut each_of: Vec<Option<usize>> = vec![None; tally.units.len()];
         for (u, unit) in tally.units.iter().enumerate() {
             let at = self.combo_at(answer, unit.first as usize, found);
             let Combo::Changed {
@@ -2706,12 +2706,7 @@ impl<'c> Pass<'c> {
                 continue;
             };
             if other.is_some() {
-                let classes = tally.entries.iter().zip(&tally.unit_of);
-                each.extend(
-                    classes
-                        .filter(|(_, &v)| v as usize == u)
-                        .map(|(t, _)| (t.class, at)),
-                );
+                each_of[u] = Some(at);
                 continue;
             }
             found.opened += unit.peers * usize::from(*opened);
@@ -2723,6 +2718,10 @@ impl<'c> Pass<'c> {
                 self.example(&self.combo_list[at], (s as u32, t as u32), found);
             }
         }
+        // The classes of those units.
+        let mut each: Vec<(u32, usize)> = (tally.entries.iter().zip(&tally.unit_of))
+            .filter_map(|(t, &u)| Some((t.class, each_of[u as usize]?)))
+            .collect();
         tally.entries.clear();
         tally.units.clear();
         TALLY.set(tally);
