@@ -2328,7 +2328,7 @@ impl<'c> Pass<'c> {
             let class = key.0;
             let theirs = match self.unnamed_shapes_answer(k, class) {
                 // No policy of such a side names any shape of this workload: it answers each
-                // as any peer it does not name (see `Pass::their_class_answers`), the first
+                // as any peer it does not name (see `class_answers`), the first
                 // shape of each revision among them.
                 Some(a) => [
                     vec![a.0.clone(); base.members(me.base).count()],
