@@ -96,7 +96,13 @@ fn world(workloads: usize, policies: usize) -> impl Strategy<Value = World> {
         prop::collection::vec(policy(DRAW), policies),
         prop::collection::vec(prop::bool::weighted(0.3), 2),
         prop::collection::vec(
-            prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8), 1 => Just(3u8)],
+            prop_oneof![
+                6 => Just(0u8),
+                1 => Just(1u8),
+                1 => Just(2u8),
+                1 => Just(3u8),
+                1 => Just(4u8)
+            ],
             workloads,
         ),
     )
@@ -104,7 +110,8 @@ fn world(workloads: usize, policies: usize) -> impl Strategy<Value = World> {
             // Some workloads' pods carry a second label set (a rollout), which policies may
             // treat differently (1: another workload's labels; their pairs are decided whole),
             // or which differs only by `pod-template-hash`, a key no policy here reads (2: one
-            // shape for every policy), or both (3: three label sets, two shapes).
+            // shape for every policy), or both (3: three label sets, two shapes; 4: the same in
+            // another order, the second shape being the third label set).
             let sets: Vec<Labels> = workloads.iter().map(|w| w.label_sets[0].clone()).collect();
             let hashed = |labels: &Labels, hash: usize| {
                 let mut l = labels.clone();
@@ -114,7 +121,11 @@ fn world(workloads: usize, policies: usize) -> impl Strategy<Value = World> {
             for (i, w) in workloads.iter_mut().enumerate() {
                 w.name = format!("w{i}");
                 let second = &sets[(i + 1) % sets.len()];
-                if matches!(shapes[i], 1 | 3) && !w.label_sets.contains(second) {
+                if shapes[i] == 4 {
+                    let rollout = hashed(&w.label_sets[0], i);
+                    w.label_sets.push(rollout);
+                }
+                if matches!(shapes[i], 1 | 3 | 4) && !w.label_sets.contains(second) {
                     w.label_sets.push(second.clone());
                 }
                 if matches!(shapes[i], 2 | 3) {

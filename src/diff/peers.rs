@@ -9,9 +9,9 @@ use rayon::prelude::*;
 use roaring::RoaringBitmap;
 
 use crate::connectivity::Member;
-use crate::model::Direction;
+use crate::model::{Direction, Labels};
 use crate::semantics::traffic::{Endpoint, Match, NamespaceMatch};
-use crate::semantics::{LabelIndex, PolicyId};
+use crate::semantics::{LabelIndex, PolicyId, Selector};
 
 use super::connections::View;
 
@@ -34,6 +34,13 @@ pub struct RulePeers {
 pub struct PodIndex<'a> {
     members: Vec<Member>,
     index: LabelIndex<'a>,
+    /// Per workload, where its label sets start in `label_set`, which numbers alike the sets
+    /// that are alike: a rule's selectors say the same of pods labelled alike, and a large
+    /// cluster has hundreds of label sets for a hundred thousand pods (matching each pod was
+    /// most of the time left finding rules' peers).
+    first: Vec<u32>,
+    label_set: Vec<u32>,
+    label_sets: usize,
     /// Per namespace position, the common workloads of one pod shape off their node's
     /// network: a rule that says the same of every pod of a namespace (most rules that find
     /// peers by namespace alone) says it of all of them at once. Matching each was most of
@@ -51,11 +58,26 @@ impl<'a> PodIndex<'a> {
         let members: Vec<Member> = (0..engine.inventory.workloads.len())
             .flat_map(|w| view.members(w))
             .collect();
-        let index = LabelIndex::new(members.iter().map(|&m| {
+        let labels_of = |m: Member| {
             engine
                 .pod_in(m, view.namespace_labels_of(m.workload))
                 .labels
-        }));
+        };
+        // Every label set of each workload, not only the shapes the view tells apart: a
+        // member's `labels` counts them all.
+        let mut first = Vec::with_capacity(engine.inventory.workloads.len());
+        let mut label_set = Vec::new();
+        let mut sets: HashMap<&Labels, u32> = HashMap::default();
+        for w in 0..engine.inventory.workloads.len() {
+            first.push(label_set.len() as u32);
+            for m in engine.members_of(w) {
+                let next = sets.len() as u32;
+                label_set.push(*sets.entry(labels_of(m)).or_insert(next));
+            }
+        }
+        let label_sets = sets.len();
+        let labels: Vec<&Labels> = members.iter().map(|&m| labels_of(m)).collect();
+        let index = LabelIndex::new(labels);
         let (plain, odd) = view
             .namespaces()
             .iter()
@@ -74,6 +96,9 @@ impl<'a> PodIndex<'a> {
         PodIndex {
             members,
             index,
+            first,
+            label_set,
+            label_sets,
             plain,
             odd,
         }
@@ -167,8 +192,9 @@ fn one_rule(
             .collect(),
     };
     // `known`: the rule's match on the pods of the member's namespace not on their node's
-    // network, when their labels are all it depends on (`CompiledRule::namespace_match`).
-    let mut decide = |m: Member, known: Option<&NamespaceMatch<'_>>| {
+    // network, when their labels are all it depends on (`CompiledRule::namespace_match`); with
+    // what its selectors said of each label set so far (0: not asked, 1: one matches, 2: none).
+    let mut decide = |m: Member, known: Option<(&NamespaceMatch<'_>, Option<&mut [u8]>)>| {
         let k = common_of[m.workload];
         if k == u32::MAX {
             return;
@@ -176,7 +202,26 @@ fn one_rule(
         let labels = view.namespace_labels_of(m.workload);
         let pod = engine.pod_in(m, labels);
         let answer = match known {
-            Some(known) if !pod.node_network => known.of(pod.labels),
+            Some((NamespaceMatch::All(answer), _)) if !pod.node_network => *answer,
+            Some((
+                NamespaceMatch::ByLabels {
+                    selectors,
+                    otherwise,
+                },
+                Some(said),
+            )) if !pod.node_network => {
+                let set = pods.label_set[pods.first[m.workload] as usize + m.labels] as usize;
+                if said[set] == 0 {
+                    said[set] = match selectors.iter().any(|s| s.matches(pod.labels)) {
+                        true => 1,
+                        false => 2,
+                    };
+                }
+                match said[set] {
+                    1 => Match::Yes,
+                    _ => *otherwise,
+                }
+            }
             _ => rule.peer_match(policy_ns, &Endpoint::Pod(pod)),
         };
         if view.shape_count(m.workload) > 1 {
@@ -197,6 +242,10 @@ fn one_rule(
                 unsure.push(k);
             }
         }
+    };
+    let mut said = Said {
+        lists: Vec::new(),
+        sets: pods.label_sets,
     };
     let scanned: usize = positions.iter().map(|&p| namespaces[p].1.len()).sum();
     // Only the pods carrying a label the rule's peers require can match them: looked up in the
@@ -223,8 +272,20 @@ fn one_rule(
             // Peers of several kinds may require labels a pod carries together.
             entries.sort_unstable();
             entries.dedup();
+            // Per namespace met, what the rule says of its pods, as below.
+            let mut known_in: HashMap<usize, (Option<NamespaceMatch<'_>>, Option<usize>)> =
+                HashMap::default();
             for e in entries {
-                decide(pods.members[e as usize], None);
+                let m = pods.members[e as usize];
+                let p = view.namespace_position(m.workload);
+                let (known, at) = known_in.entry(p).or_insert_with(|| {
+                    let (ns, workloads) = &namespaces[p];
+                    let labels = view.namespace_labels_of(workloads[0]);
+                    let known = rule.namespace_match(policy_ns, ns, labels);
+                    let at = said.at(known.as_ref());
+                    (known, at)
+                });
+                decide(m, known.as_ref().map(|k| (k, said.of(*at))));
             }
         }
         None => {
@@ -245,8 +306,11 @@ fn one_rule(
                     }
                     _ => workloads,
                 };
+                let at = said.at(known.as_ref());
                 for &w in each {
-                    view.members(w).for_each(|m| decide(m, known.as_ref()));
+                    for m in view.members(w) {
+                        decide(m, known.as_ref().map(|k| (k, said.of(at))));
+                    }
                 }
             }
         }
@@ -258,6 +322,35 @@ fn one_rule(
     yes |= all_yes;
     unsure |= all_unsure;
     RulePeers { hit, yes, unsure }
+}
+
+/// What the pods' selectors a rule asks in the namespaces it looks in (the same few lists, its
+/// peers' selectors that look there) said of each label set so far: 0 not asked, 1 one
+/// matches, 2 none.
+struct Said {
+    lists: Vec<(Vec<*const Selector>, Vec<u8>)>,
+    sets: usize,
+}
+
+impl Said {
+    /// Where the answers of `known`'s selectors are kept, when its pods' labels decide.
+    fn at(&mut self, known: Option<&NamespaceMatch<'_>>) -> Option<usize> {
+        let Some(NamespaceMatch::ByLabels { selectors, .. }) = known else {
+            return None;
+        };
+        let asked: Vec<*const Selector> = selectors.iter().map(|&s| s as *const _).collect();
+        Some(match self.lists.iter().position(|(a, _)| *a == asked) {
+            Some(at) => at,
+            None => {
+                self.lists.push((asked, vec![0; self.sets]));
+                self.lists.len() - 1
+            }
+        })
+    }
+
+    fn of(&mut self, at: Option<usize>) -> Option<&mut [u8]> {
+        at.map(|at| &mut self.lists[at].1[..])
+    }
 }
 
 fn bitmap(mut v: Vec<u32>) -> RoaringBitmap {
