@@ -638,6 +638,11 @@ struct Ctx<'c> {
     /// Per direction and class of [`Ctx::classes`], the policies of such a side, base (0) and
     /// head (1), in evaluation order.
     class_policies: &'c [Vec<Vec<(u8, PolicyId)>>; 2],
+    /// Per direction and class of [`Ctx::classes`], per revision (base 0, head 1), for a pod on
+    /// its node's network and off it (at `class * 4 + revision * 2 + off_node`), the labels
+    /// one of which a pod must carry for a rule of the class's policies to name it
+    /// ([`Naming::naming`], [`naming::anchors`]); `None` when any pod may be named.
+    class_anchors: &'c [Vec<Option<Vec<Anchor<'c>>>>; 2],
     /// Per direction, the classes of [`Ctx::classes`] whose sides have each policy (base 0,
     /// head 1).
     policy_classes: &'c [Map<(u8, PolicyId), Vec<u32>>; 2],
@@ -778,6 +783,23 @@ impl Ctx<'_> {
     ) -> &Answers {
         self.unnamed_at(other, class, node_network)
             .get_or_init(|| self.intern(their_side_answers(self, i, k, other)))
+    }
+
+    /// Whether a policy of a side of `class` for `other` may name workload `i` (its first pod
+    /// shape, base or head), as [`Naming::naming`] first tells: when not, the side answers
+    /// it as any peer it does not name ([`Ctx::unnamed_answers`]).
+    fn may_be_named(&self, other: Direction, class: u32, i: usize) -> bool {
+        let me = self.common[i];
+        [(self.base, me.base), (self.head, me.head)]
+            .into_iter()
+            .enumerate()
+            .any(|(r, (view, w))| {
+                let Endpoint::Pod(pod) = view.pod(view.member(w, 0)) else {
+                    unreachable!("a workload's member is a pod")
+                };
+                let at = class as usize * 4 + r * 2 + usize::from(!pod.node_network);
+                naming::may_name(&self.class_anchors[slot(other)][at], pod.labels)
+            })
     }
 
     /// The shared copy of `answers`.
@@ -1019,6 +1041,24 @@ pub fn compare(
         out
     });
 
+    let class_anchors = DIRECTIONS.map(|d| {
+        let views = [base, head];
+        (class_policies[slot(d)].par_iter())
+            .flat_map_iter(|policies| {
+                [(0, true), (0, false), (1, true), (1, false)].map(|(r, on_node)| {
+                    let mut out = Vec::new();
+                    for &(_, id) in policies.iter().filter(|&&(p, _)| p == r) {
+                        let rules = views[usize::from(r)].engine.rules(id, d);
+                        out.extend(match on_node {
+                            true => naming::anchors(rules)?,
+                            false => naming::anchors_off_node(rules, d)?,
+                        });
+                    }
+                    Some(out)
+                })
+            })
+            .collect::<Vec<_>>()
+    });
     let policy_classes = DIRECTIONS.map(|d| {
         let mut out: Map<(u8, PolicyId), Vec<u32>> = Map::default();
         for (class, policies) in class_policies[slot(d)].iter().enumerate() {
@@ -1056,6 +1096,7 @@ pub fn compare(
         theirs: &theirs,
         shape_theirs: &shape_theirs,
         class_policies: &class_policies,
+        class_anchors: &class_anchors,
         policy_classes: &policy_classes,
         unnamed: &unnamed,
         multi_changed: &multi_changed,
@@ -2483,6 +2524,10 @@ impl<'c> Pass<'c> {
         }
         if let Some(a) = self.theirs.get(&class) {
             return a.clone();
+        }
+        if class != u32::MAX && !ctx.may_be_named(other, class, self.i) {
+            let node_network = self.node_network();
+            return (ctx.unnamed_answers(other, class, node_network, self.i, k)).clone();
         }
         let a = Arc::new(their_side_answers(ctx, self.i, k, other));
         self.theirs.insert(class, a.clone());
