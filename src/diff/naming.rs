@@ -5,6 +5,7 @@
 //! side's pass therefore finds the other ends' answers towards it by class of their side and
 //! the matches of the few policies that name it, shared by every pass.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use foldhash::HashMap;
@@ -40,6 +41,63 @@ pub struct Naming<'a> {
     by_name: [Vec<Vec<u32>>; 2],
     /// Per direction, the policies whose rules do not say where their pods are.
     anywhere: [Vec<u32>; 2],
+    /// Per direction, for each distinct list of `by_labels`, its policies by the labels a pod
+    /// off its node's network must carry to be named by them (`anchors_off_node`): a list
+    /// holds thousands of policies (those finding a team's namespaces), of which a pod's
+    /// labels let a few hundred name it, and asking each was most of a lookup.
+    listed_by_anchor: [Vec<AnchorIndex<'a>>; 2],
+    /// Per direction and namespace position, its list's index in `listed_by_anchor`.
+    listed_at: [Vec<u32>; 2],
+}
+
+/// Policy numbers by the labels a pod must carry for them to name it.
+#[derive(Default)]
+struct AnchorIndex<'a> {
+    /// Those that may name any pod.
+    always: Vec<u32>,
+    by_pair: HashMap<(&'a str, &'a str), Vec<u32>>,
+    by_key: HashMap<&'a str, Vec<u32>>,
+}
+
+impl<'a> AnchorIndex<'a> {
+    fn new(numbers: &[u32], anchors: &[Option<Vec<Anchor<'a>>>]) -> Self {
+        let mut out = AnchorIndex::default();
+        for &n in numbers {
+            let Some(anchors) = &anchors[n as usize] else {
+                out.always.push(n);
+                continue;
+            };
+            for a in anchors {
+                match *a {
+                    Anchor::Pair(k, v) => out.by_pair.entry((k, v)).or_default().push(n),
+                    Anchor::AnyOf(k, values) => {
+                        for v in values {
+                            out.by_pair.entry((k, v)).or_default().push(n);
+                        }
+                    }
+                    Anchor::Key(k) => out.by_key.entry(k).or_default().push(n),
+                    Anchor::Nothing => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// The policies that may name a pod labelled `labels`, each once, ascending.
+    fn naming(&self, labels: &Labels) -> Vec<u32> {
+        let mut out = self.always.clone();
+        for (k, v) in labels.iter() {
+            if let Some(found) = self.by_pair.get(&(k.as_str(), v.as_str())) {
+                out.extend(found);
+            }
+            if let Some(found) = self.by_key.get(k.as_str()) {
+                out.extend(found);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 impl<'a> Naming<'a> {
@@ -53,6 +111,8 @@ impl<'a> Naming<'a> {
             by_labels: Default::default(),
             by_name: [vec![Vec::new(); count], vec![Vec::new(); count]],
             anywhere: Default::default(),
+            listed_by_anchor: Default::default(),
+            listed_at: Default::default(),
         };
         let mut applied: Vec<(PolicyId, usize)> = view.applied().collect();
         applied.sort_unstable();
@@ -96,16 +156,21 @@ impl<'a> Naming<'a> {
             }
         }
         for (d, lists) in by_labels.into_iter().enumerate() {
-            let mut shared: HashMap<Vec<u32>, Arc<[u32]>> = HashMap::default();
-            out.by_labels[d] = lists
+            let mut shared: HashMap<Vec<u32>, (Arc<[u32]>, u32)> = HashMap::default();
+            let mut indexes = Vec::new();
+            let (lists, at): (Vec<Arc<[u32]>>, Vec<u32>) = lists
                 .into_iter()
                 .map(|l| {
-                    shared
-                        .entry(l)
-                        .or_insert_with_key(|l| l.as_slice().into())
-                        .clone()
+                    let (list, at) = shared.entry(l).or_insert_with_key(|l| {
+                        indexes.push(AnchorIndex::new(l, &out.anchors_off_node[d]));
+                        (l.as_slice().into(), indexes.len() as u32 - 1)
+                    });
+                    (list.clone(), *at)
                 })
-                .collect();
+                .unzip();
+            out.by_labels[d] = lists;
+            out.listed_at[d] = at;
+            out.listed_by_anchor[d] = indexes;
         }
         out
     }
@@ -122,7 +187,14 @@ impl<'a> Naming<'a> {
         let at = view.namespace_position(m.workload);
         // A policy listed for the namespace has a rule that may match pods there: the lists
         // hold what `may_match_pods_in` keeps, found through the namespaces' label index.
-        let listed = (self.by_labels[slot][at].iter())
+        let by_labels = &self.by_labels[slot][at];
+        let by_labels: Cow<'_, [u32]> = match pod.node_network {
+            true => Cow::Borrowed(by_labels),
+            false => Cow::Owned(
+                self.listed_by_anchor[slot][self.listed_at[slot][at] as usize].naming(pod.labels),
+            ),
+        };
+        let listed = (by_labels.iter())
             .chain(&self.by_name[slot][at])
             .map(|&n| (n, true));
         let numbers = listed.chain(self.anywhere[slot].iter().map(|&n| (n, false)));
