@@ -202,26 +202,15 @@ fn one_rule(
         let labels = view.namespace_labels_of(m.workload);
         let pod = engine.pod_in(m, labels);
         let answer = match known {
-            Some((NamespaceMatch::All(answer), _)) if !pod.node_network => *answer,
-            Some((
-                NamespaceMatch::ByLabels {
-                    selectors,
-                    otherwise,
-                },
-                Some(said),
-            )) if !pod.node_network => {
+            Some((known, said)) if !pod.node_network => known.given(|selectors| {
+                let any = || selectors.iter().any(|s| s.matches(pod.labels));
+                let Some(said) = said else { return any() };
                 let set = pods.label_set[pods.first[m.workload] as usize + m.labels] as usize;
                 if said[set] == 0 {
-                    said[set] = match selectors.iter().any(|s| s.matches(pod.labels)) {
-                        true => 1,
-                        false => 2,
-                    };
+                    said[set] = if any() { 1 } else { 2 };
                 }
-                match said[set] {
-                    1 => Match::Yes,
-                    _ => *otherwise,
-                }
-            }
+                said[set] == 1
+            }),
             _ => rule.peer_match(policy_ns, &Endpoint::Pod(pod)),
         };
         if view.shape_count(m.workload) > 1 {

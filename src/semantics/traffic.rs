@@ -202,12 +202,19 @@ pub enum NamespaceMatch<'r> {
 impl NamespaceMatch<'_> {
     /// What the rule's peers say of a pod of the namespace labelled `labels`.
     pub fn of(&self, labels: &Labels) -> Match {
+        self.given(|selectors| selectors.iter().any(|s| s.matches(labels)))
+    }
+
+    /// [`NamespaceMatch::of`] a pod for which `selected` tells whether one of the selectors
+    /// matches its labels, asked only when they decide: a caller that keeps the answer per
+    /// label set asks once per set.
+    pub fn given(&self, selected: impl FnOnce(&[&Selector]) -> bool) -> Match {
         match self {
             NamespaceMatch::All(m) => *m,
             NamespaceMatch::ByLabels {
                 selectors,
                 otherwise,
-            } => match selectors.iter().any(|s| s.matches(labels)) {
+            } => match selected(selectors) {
                 true => Match::Yes,
                 false => *otherwise,
             },
