@@ -225,6 +225,13 @@ pub fn add_generated(
 /// ResourceQuota and LimitRange documents, before the rest, at a document boundary.
 pub fn insertion_point(input: &str, jobs: &[Job<'_>], per_document: &[Vec<Parsed>]) -> usize {
     for (job, parsed) in jobs.iter().zip(per_document) {
+        if job.json {
+            // A JSON input is one stream of objects, read as kubectl reads it. Put before
+            // it, the generated documents would leave those objects in one YAML document,
+            // which holds one object only; after it, they stay a JSON stream followed by YAML
+            // documents, which reads back as it was (Helm orders the kinds itself).
+            return input.len();
+        }
         let leading = parsed.iter().all(|p| match p {
             Parsed::Namespace(_) => true,
             Parsed::Skipped(kind) => LEADING_KINDS.contains(&kind.as_str()),
@@ -341,6 +348,39 @@ mod tests {
         let out = output(POD, &r);
         let docs = crate::source::documents::split(&out);
         assert_eq!(docs.last().unwrap().text, POD);
+    }
+
+    #[test]
+    fn generated_documents_follow_a_json_stream_which_reads_back_whole() {
+        let pod = |name: &str| {
+            format!(
+                r#"{{"apiVersion": "v1", "kind": "Pod", "metadata": {{"name": "{name}", "namespace": "shop"}}, "spec": {{"containers": []}}}}"#
+            )
+        };
+        let input = format!("{}\n{}\n", pod("a"), pod("b"));
+        let r = render_default(&input, true);
+        assert_eq!(r.insert_at, input.len());
+        let out = output(&input, &r);
+        assert!(out.starts_with(&input));
+        let jobs = crate::source::helm::jobs(&out, &"<stdin>".into());
+        let options = ManifestOptions {
+            default_namespace: RELEASE_NAMESPACE_PLACEHOLDER.into(),
+            skip_helm_hooks: true,
+        };
+        let parsed: Vec<Parsed> = (manifests::parse_jobs(&jobs, &options).unwrap())
+            .into_iter()
+            .flatten()
+            .collect();
+        let pods = parsed
+            .iter()
+            .filter(|p| matches!(p, Parsed::Workload(_)))
+            .count();
+        let policies = parsed
+            .iter()
+            .filter(|p| matches!(p, Parsed::Policy(_)))
+            .count();
+        assert_eq!((pods, policies), (2, r.report.generated.len()));
+        assert!(policies > 0);
     }
 
     #[test]
