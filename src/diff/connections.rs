@@ -619,6 +619,8 @@ struct Ctx<'c> {
     /// Per direction, a number shared by the common workloads whose sides for it answer any
     /// given peer alike on both sides (`u32::MAX` for several pod shapes).
     classes: &'c [Vec<u32>; 2],
+    /// Per direction, the workloads of each class of `classes`, and those of none.
+    members: &'c [ClassMembers; 2],
     /// Per revision (base, head), which policies' rules name a peer.
     naming: [&'c Naming<'c>; 2],
     /// Per direction of the other ends, what [`Pass::find_naming`] found, by what it depends
@@ -637,7 +639,7 @@ struct Ctx<'c> {
     shape_theirs: &'c [Mutex<Map<Vec<u64>, SideAnswer>>; 2],
     /// Per direction and class of [`Ctx::classes`], the policies of such a side, base (0) and
     /// head (1), in evaluation order.
-    class_policies: &'c [Vec<Vec<(u8, PolicyId)>>; 2],
+    class_policies: &'c [Vec<Vec<ClassPolicy>>; 2],
     /// Per direction and class of [`Ctx::classes`], per revision (base 0, head 1), for a pod on
     /// its node's network and off it (at `class * 4 + revision * 2 + off_node`), the labels
     /// one of which a pod must carry for a rule of the class's policies to name it
@@ -666,6 +668,46 @@ struct Ctx<'c> {
     options: Options,
 }
 
+/// The common workloads of each class of one direction's [`Ctx::classes`], ascending.
+struct ClassMembers {
+    /// Class `c`'s are `peers[start[c]..start[c + 1]]`.
+    start: Vec<u32>,
+    peers: Vec<u32>,
+    /// Those of no class (several pod shapes).
+    none: RoaringBitmap,
+}
+
+impl ClassMembers {
+    fn new(classes: &[u32], count: usize) -> Self {
+        let mut start = vec![0u32; count + 1];
+        let mut none = RoaringBitmap::new();
+        for (k, &c) in classes.iter().enumerate() {
+            match c {
+                u32::MAX => {
+                    none.insert(k as u32);
+                }
+                c => start[c as usize + 1] += 1,
+            }
+        }
+        for c in 1..start.len() {
+            start[c] += start[c - 1];
+        }
+        let mut next = start.clone();
+        let mut peers = vec![0u32; start[count] as usize];
+        for (k, &c) in classes.iter().enumerate() {
+            if c != u32::MAX {
+                peers[next[c as usize] as usize] = k as u32;
+                next[c as usize] += 1;
+            }
+        }
+        ClassMembers { start, peers, none }
+    }
+
+    fn of(&self, class: usize) -> &[u32] {
+        &self.peers[self.start[class] as usize..self.start[class + 1] as usize]
+    }
+}
+
 /// What any side's answer towards a workload (of its first pod shape) as a peer depends on,
 /// per revision: its namespace, labels, service account, whether it is on the node's network,
 /// and its ports.
@@ -676,6 +718,9 @@ type Identity<'a> = [(u32, &'a Labels, &'a str, bool, u32); 2];
 /// bit per class: thousands of policies may name a workload, each in hundreds of classes.
 struct NamedMe {
     policies: [Map<PolicyId, Vec<u64>>; 2],
+    /// The same policies by their [`Naming`] numbers, a bit per policy: a class of sides has
+    /// about 17 policies, and asking `policies` of each was a fifth of building its key.
+    numbers: [Vec<u64>; 2],
     /// Whether such a workload is on the node's network, base (bit 1) and head (bit 0): the
     /// rules that match every pod of its kind, which name none ([`naming::baseline`]), differ.
     node_network: usize,
@@ -732,6 +777,24 @@ impl NamedMe {
     fn names_class(&self, class: u32) -> bool {
         has_bit(&self.classes, class as usize)
     }
+
+    /// How the rules of a class's `policy` match the workload, if it names it.
+    fn naming(&self, policy: &ClassPolicy) -> Option<&Vec<u64>> {
+        let r = usize::from(policy.revision);
+        let named = self.numbers[r]
+            .get(policy.number as usize / 64)
+            .is_some_and(|w| w >> (policy.number % 64) & 1 == 1);
+        named.then(|| self.policies[r].get(&policy.id)).flatten()
+    }
+}
+
+/// A policy of a class of sides: its revision (0 base, 1 head), and its id and [`Naming`]
+/// number (`u32::MAX` for none) there.
+#[derive(Clone, Copy)]
+struct ClassPolicy {
+    revision: u8,
+    id: PolicyId,
+    number: u32,
 }
 
 /// Sets bit `i` of a set kept as words; says whether it was clear.
@@ -752,11 +815,11 @@ fn has_bit(bits: &[u64], i: usize) -> bool {
 /// kind).
 fn push_naming<'m>(
     key: &mut Vec<u64>,
-    policies: &[(u8, PolicyId)],
-    naming: impl Fn(usize) -> Option<&'m Map<PolicyId, Vec<u64>>>,
+    policies: &[ClassPolicy],
+    naming: impl Fn(&ClassPolicy) -> Option<&'m Vec<u64>>,
 ) {
-    for (at, &(r, id)) in policies.iter().enumerate() {
-        if let Some(codes) = naming(usize::from(r)).and_then(|n| n.get(&id)) {
+    for (at, policy) in policies.iter().enumerate() {
+        if let Some(codes) = naming(policy) {
             key.push(at as u64);
             key.extend(codes);
         }
@@ -1021,7 +1084,15 @@ pub fn compare(
     let shape_theirs = DIRECTIONS.map(|_| Mutex::new(Map::default()));
     let class_policies = DIRECTIONS.map(|d| {
         let classes = &classes[slot(d)];
-        let mut out: Vec<Vec<(u8, PolicyId)>> = Vec::new();
+        let mut out: Vec<Vec<ClassPolicy>> = Vec::new();
+        let naming = [&base_naming, &head_naming];
+        let policy = |revision: u8, id: PolicyId| ClassPolicy {
+            revision,
+            id,
+            number: naming[usize::from(revision)]
+                .number(id, d)
+                .unwrap_or(u32::MAX),
+        };
         for (k, &class) in classes.iter().enumerate() {
             if class == u32::MAX || (class as usize) < out.len() {
                 continue;
@@ -1033,8 +1104,8 @@ pub fn compare(
             );
             out.push(
                 policy_ids(base.engine, b)
-                    .map(|id| (0, id))
-                    .chain(policy_ids(head.engine, h).map(|id| (1, id)))
+                    .map(|id| policy(0, id))
+                    .chain(policy_ids(head.engine, h).map(|id| policy(1, id)))
                     .collect(),
             );
         }
@@ -1047,8 +1118,8 @@ pub fn compare(
             .flat_map_iter(|policies| {
                 [(0, true), (0, false), (1, true), (1, false)].map(|(r, on_node)| {
                     let mut out = Vec::new();
-                    for &(_, id) in policies.iter().filter(|&&(p, _)| p == r) {
-                        let rules = views[usize::from(r)].engine.rules(id, d);
+                    for p in policies.iter().filter(|p| p.revision == r) {
+                        let rules = views[usize::from(r)].engine.rules(p.id, d);
                         out.extend(match on_node {
                             true => naming::anchors(rules)?,
                             false => naming::anchors_off_node(rules, d)?,
@@ -1062,8 +1133,10 @@ pub fn compare(
     let policy_classes = DIRECTIONS.map(|d| {
         let mut out: Map<(u8, PolicyId), Vec<u32>> = Map::default();
         for (class, policies) in class_policies[slot(d)].iter().enumerate() {
-            for &key in policies {
-                out.entry(key).or_default().push(class as u32);
+            for p in policies {
+                out.entry((p.revision, p.id))
+                    .or_default()
+                    .push(class as u32);
             }
         }
         out
@@ -1074,6 +1147,8 @@ pub fn compare(
             .collect::<Vec<_>>()
     });
 
+    let members =
+        DIRECTIONS.map(|d| ClassMembers::new(&classes[slot(d)], class_policies[slot(d)].len()));
     let multi_changed = Mutex::new(Map::default());
     let interned = Mutex::new(HashSet::default());
     let mine = DIRECTIONS.map(|_| Mutex::new(Map::default()));
@@ -1090,6 +1165,7 @@ pub fn compare(
         by_class: &by_class,
         multi: &multi,
         classes: &classes,
+        members: &members,
         naming: [&base_naming, &head_naming],
         named: &named,
         identity: &identity,
@@ -2087,8 +2163,13 @@ impl<'c> Pass<'c> {
         let index = &self.ctx.policy_classes[slot(self.other)];
         let count = self.ctx.class_policies[slot(self.other)].len();
         let mut classes = vec![0u64; count.div_ceil(64)];
+        let mut numbers =
+            [0, 1].map(|r| vec![0u64; self.ctx.naming[r].count(self.other).div_ceil(64)]);
         for (r, policies) in policies.iter().enumerate() {
             for id in policies.keys() {
+                if let Some(n) = self.ctx.naming[r].number(*id, self.other) {
+                    set_bit(&mut numbers[r], n as usize);
+                }
                 if let Some(found) = index.get(&(r as u8, *id)) {
                     for &c in found {
                         set_bit(&mut classes, c as usize);
@@ -2098,6 +2179,7 @@ impl<'c> Pass<'c> {
         }
         NamedMe {
             policies,
+            numbers,
             node_network: self.node_network(),
             classes,
             theirs: (0..count).map(|_| OnceLock::new()).collect(),
@@ -2156,8 +2238,10 @@ impl<'c> Pass<'c> {
         let node_network = named.node_network >> (1 - r) & 1;
         let mut key = vec![r as u64, u64::from(class) << 1 | node_network as u64];
         let policies = &ctx.class_policies[slot(self.other)][class as usize];
-        push_naming(&mut key, policies, |of| {
-            (of == r).then(|| &named.policies[r][s])
+        push_naming(&mut key, policies, |p| {
+            (usize::from(p.revision) == r)
+                .then(|| named.policies[r][s].get(&p.id))
+                .flatten()
         });
         if self.other == Direction::Egress {
             let me = ctx.common[self.i];
@@ -2703,37 +2787,14 @@ impl<'c> Pass<'c> {
         let keep = ctx.options.examples;
         // Reused from pass to pass on a thread (taken, so that no pass shares it).
         let mut tally = TALLY.take();
-        tally
-            .slot
-            .resize(ctx.class_policies[slot(self.other)].len(), 0);
-        for k in peers {
-            let c = classes[k as usize];
-            if c == u32::MAX {
-                // Several pod shapes: no class (not met here, such peers are decided exactly).
+        if peers.len() * 2 > ctx.common.len() as u64 {
+            // Most peers: tallied from the classes' sizes less the peers outside.
+            for k in peers & &ctx.members[slot(self.other)].none {
                 self.pair(answer, k as usize, found);
-                continue;
             }
-            let e = match tally.slot[c as usize] {
-                0 => {
-                    tally.entries.push(Tallied {
-                        class: c,
-                        peers: 0,
-                        first: k,
-                    });
-                    tally.firsts.resize(tally.entries.len() * keep, 0);
-                    tally.slot[c as usize] = tally.entries.len() as u32;
-                    tally.entries.len() - 1
-                }
-                s => s as usize - 1,
-            };
-            let n = tally.entries[e].peers as usize;
-            if n < keep {
-                tally.firsts[e * keep + n] = k;
-            }
-            tally.entries[e].peers += 1;
-        }
-        for t in &tally.entries {
-            tally.slot[t.class as usize] = 0;
+            self.tally_outside(peers, &mut tally, keep);
+        } else {
+            self.tally_each(answer, peers, &mut tally, keep, found);
         }
         self.units(&mut tally, keep);
         // Per unit, what its pairs do when they also go to the peer's own group, one by one.
@@ -2779,6 +2840,100 @@ impl<'c> Pass<'c> {
             if let Ok(e) = each.binary_search_by_key(&c, |&(c, _)| c) {
                 self.count(&self.combo_list[each[e].1], k as usize, found);
             }
+        }
+    }
+
+    /// Tallies `peers` by class of their sides for the other direction (deciding those of none
+    /// one by one, this side answering with `answer`), each class with its first peers.
+    fn tally_each(
+        &mut self,
+        answer: usize,
+        peers: &RoaringBitmap,
+        tally: &mut Tally,
+        keep: usize,
+        found: &mut Found,
+    ) {
+        let classes = &self.ctx.classes[slot(self.other)];
+        tally
+            .slot
+            .resize(self.ctx.class_policies[slot(self.other)].len(), 0);
+        for k in peers {
+            let c = classes[k as usize];
+            if c == u32::MAX {
+                // Several pod shapes: no class (not met here, such peers are decided exactly).
+                self.pair(answer, k as usize, found);
+                continue;
+            }
+            let e = match tally.slot[c as usize] {
+                0 => {
+                    tally.entries.push(Tallied {
+                        class: c,
+                        peers: 0,
+                        first: k,
+                    });
+                    tally.firsts.resize(tally.entries.len() * keep, 0);
+                    tally.slot[c as usize] = tally.entries.len() as u32;
+                    tally.entries.len() - 1
+                }
+                s => s as usize - 1,
+            };
+            let n = tally.entries[e].peers as usize;
+            if n < keep {
+                tally.firsts[e * keep + n] = k;
+            }
+            tally.entries[e].peers += 1;
+        }
+        for t in &tally.entries {
+            tally.slot[t.class as usize] = 0;
+        }
+    }
+
+    /// [`Pass::tally_each`] for a set of most peers: the classes' sizes less the peers outside
+    /// it, each class's first peers found by skipping those. Most changed sides that count by
+    /// class meet every peer, or nearly; visiting each was most of the counting.
+    fn tally_outside(&self, peers: &RoaringBitmap, tally: &mut Tally, keep: usize) {
+        let ctx = self.ctx;
+        let (classes, members) = (
+            &ctx.classes[slot(self.other)],
+            &ctx.members[slot(self.other)],
+        );
+        let all = ctx.common.len();
+        let mut outside = RoaringBitmap::new();
+        outside.insert_range(0..all as u32);
+        outside -= peers;
+        let count = members.start.len() - 1;
+        tally.out.resize(count, 0);
+        tally.outside.resize(all.div_ceil(64), 0);
+        for k in &outside {
+            set_bit(&mut tally.outside, k as usize);
+            if let Some(c) = classes.get(k as usize).filter(|&&c| c != u32::MAX) {
+                tally.out[*c as usize] += 1;
+            }
+        }
+        for c in 0..count {
+            let of = members.of(c);
+            let n = of.len() - std::mem::take(&mut tally.out[c]) as usize;
+            if n == 0 {
+                continue;
+            }
+            let at = tally.entries.len();
+            tally.firsts.resize((at + 1) * keep, 0);
+            let mut firsts = (of.iter().copied())
+                .filter(|&k| !has_bit(&tally.outside, k as usize))
+                .take(keep.min(n));
+            let first = firsts.next().expect("the class has peers inside");
+            tally.firsts[at * keep] = first;
+            for (j, k) in firsts.enumerate() {
+                tally.firsts[at * keep + 1 + j] = k;
+            }
+            tally.entries.push(Tallied {
+                class: c as u32,
+                peers: n as u32,
+                first,
+            });
+        }
+        for k in &outside {
+            tally.outside[k as usize / 64] = 0;
         }
     }
 
@@ -2994,7 +3149,7 @@ fn their_key(
     key.clear();
     key.push(u64::from(class) << 2 | named.node_network as u64);
     let policies = &ctx.class_policies[slot(other)][class as usize];
-    push_naming(key, policies, |r| Some(&named.policies[r]));
+    push_naming(key, policies, |p| named.naming(p));
     if other == Direction::Egress {
         // Named ports of their egress rules resolve on this workload.
         let me = ctx.common[i];
@@ -3016,6 +3171,10 @@ struct Tally {
     units: Vec<Unit>,
     unit_of: Vec<u32>,
     unit_firsts: Vec<u32>,
+    /// For [`Pass::tally_outside`]: per class, its peers outside the set; a bit per peer
+    /// outside it. Both cleared after use.
+    out: Vec<u32>,
+    outside: Vec<u64>,
 }
 
 struct Tallied {

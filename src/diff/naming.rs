@@ -24,6 +24,8 @@ use super::connections::View;
 pub struct Naming<'a> {
     /// Per direction, the policies by number.
     ids: [Vec<PolicyId>; 2],
+    /// Per direction, each policy's number.
+    numbers: [HashMap<PolicyId, u32>; 2],
     /// Per direction and policy number, the labels a pod must carry for the policy to name it
     /// ([`anchors`]): most policies found by namespace name their peers by a label few pods
     /// carry, and working out each of their rules' matches was most of a lookup.
@@ -106,6 +108,7 @@ impl<'a> Naming<'a> {
         let count = view.namespaces().len();
         let mut out = Naming {
             ids: Default::default(),
+            numbers: Default::default(),
             anchors: Default::default(),
             anchors_off_node: Default::default(),
             by_labels: Default::default(),
@@ -124,6 +127,7 @@ impl<'a> Naming<'a> {
             let ns = engine.policy_namespace(id);
             let n = out.ids[d].len() as u32;
             out.ids[d].push(id);
+            out.numbers[d].insert(id, n);
             out.anchors[d].push(anchors(rules));
             out.anchors_off_node[d].push(anchors_off_node(rules, direction));
             labels.clear();
@@ -173,6 +177,19 @@ impl<'a> Naming<'a> {
             out.listed_by_anchor[d] = indexes;
         }
         out
+    }
+
+    /// The number of policy `id` among those applying for `d`: `None` for one applying to no
+    /// workload, which [`Naming::naming`] never returns.
+    pub fn number(&self, id: PolicyId, d: Direction) -> Option<u32> {
+        self.numbers[usize::from(d == Direction::Egress)]
+            .get(&id)
+            .copied()
+    }
+
+    /// How many policies apply for `d`: numbers are below it.
+    pub fn count(&self, d: Direction) -> usize {
+        self.ids[usize::from(d == Direction::Egress)].len()
     }
 
     /// The policies of `view` (this revision's) with a rule for `d` that may match member `m`
