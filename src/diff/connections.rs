@@ -2825,22 +2825,43 @@ impl<'c> Pass<'c> {
             }
         }
         // The classes of those units.
-        let mut each: Vec<(u32, usize)> = (tally.entries.iter().zip(&tally.unit_of))
+        let each: Vec<(u32, usize)> = (tally.entries.iter().zip(&tally.unit_of))
             .filter_map(|(t, &u)| Some((t.class, each_of[u as usize]?)))
             .collect();
         tally.entries.clear();
         tally.units.clear();
-        TALLY.set(tally);
-        if each.is_empty() {
-            return;
-        }
-        each.sort_unstable();
-        for k in peers {
-            let c = classes[k as usize];
-            if let Ok(e) = each.binary_search_by_key(&c, |&(c, _)| c) {
-                self.count(&self.combo_list[each[e].1], k as usize, found);
+        let members = &ctx.members[slot(self.other)];
+        let through_members: usize = each
+            .iter()
+            .map(|&(c, _)| members.of(c as usize).len())
+            .sum();
+        if through_members < peers.len() as usize {
+            // Those classes' peers, rather than every peer asked for its class.
+            for &(c, at) in &each {
+                for &k in members.of(c as usize) {
+                    if peers.contains(k) {
+                        self.count(&self.combo_list[at], k as usize, found);
+                    }
+                }
             }
+        } else if !each.is_empty() {
+            let mut slot = std::mem::take(&mut tally.slot);
+            slot.resize(members.start.len() - 1, 0);
+            for (e, &(c, _)) in each.iter().enumerate() {
+                slot[c as usize] = e as u32 + 1;
+            }
+            for k in peers {
+                let c = classes[k as usize];
+                if let Some(&e) = slot.get(c as usize).filter(|&&e| e != 0) {
+                    self.count(&self.combo_list[each[e as usize - 1].1], k as usize, found);
+                }
+            }
+            for &(c, _) in &each {
+                slot[c as usize] = 0;
+            }
+            tally.slot = slot;
         }
+        TALLY.set(tally);
     }
 
     /// Tallies `peers` by class of their sides for the other direction (deciding those of none
