@@ -668,43 +668,65 @@ struct Ctx<'c> {
     options: Options,
 }
 
+/// Numbers put in numbered buckets, each bucket's in the order they came, all in one array (a
+/// list per bucket was most of what these held).
+struct Buckets {
+    /// Bucket `b`'s are `items[start[b]..start[b + 1]]`.
+    start: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl Buckets {
+    /// `count` buckets of what `entries` (gone through twice) puts in them.
+    fn new<I: Iterator<Item = (usize, u32)>>(count: usize, entries: impl Fn() -> I) -> Self {
+        let mut start = vec![0u32; count + 1];
+        for (b, _) in entries() {
+            start[b + 1] += 1;
+        }
+        for b in 1..start.len() {
+            start[b] += start[b - 1];
+        }
+        let mut next = start.clone();
+        let mut items = vec![0u32; start[count] as usize];
+        for (b, item) in entries() {
+            items[next[b] as usize] = item;
+            next[b] += 1;
+        }
+        Buckets { start, items }
+    }
+
+    fn of(&self, bucket: usize) -> &[u32] {
+        &self.items[self.start[bucket] as usize..self.start[bucket + 1] as usize]
+    }
+
+    fn count(&self) -> usize {
+        self.start.len() - 1
+    }
+}
+
 /// The common workloads of each class of one direction's [`Ctx::classes`], ascending.
 struct ClassMembers {
-    /// Class `c`'s are `peers[start[c]..start[c + 1]]`.
-    start: Vec<u32>,
-    peers: Vec<u32>,
+    of: Buckets,
     /// Those of no class (several pod shapes).
     none: RoaringBitmap,
 }
 
 impl ClassMembers {
     fn new(classes: &[u32], count: usize) -> Self {
-        let mut start = vec![0u32; count + 1];
-        let mut none = RoaringBitmap::new();
-        for (k, &c) in classes.iter().enumerate() {
-            match c {
-                u32::MAX => {
-                    none.insert(k as u32);
-                }
-                c => start[c as usize + 1] += 1,
-            }
-        }
-        for c in 1..start.len() {
-            start[c] += start[c - 1];
-        }
-        let mut next = start.clone();
-        let mut peers = vec![0u32; start[count] as usize];
-        for (k, &c) in classes.iter().enumerate() {
-            if c != u32::MAX {
-                peers[next[c as usize] as usize] = k as u32;
-                next[c as usize] += 1;
-            }
-        }
-        ClassMembers { start, peers, none }
+        let of = Buckets::new(count, || {
+            (classes.iter().enumerate())
+                .filter(|&(_, &c)| c != u32::MAX)
+                .map(|(k, &c)| (c as usize, k as u32))
+        });
+        let none = (classes.iter().enumerate())
+            .filter(|&(_, &c)| c == u32::MAX)
+            .map(|(k, _)| k as u32)
+            .collect();
+        ClassMembers { of, none }
     }
 
     fn of(&self, class: usize) -> &[u32] {
-        &self.peers[self.start[class] as usize..self.start[class + 1] as usize]
+        self.of.of(class)
     }
 }
 
@@ -719,7 +741,8 @@ type Identity<'a> = [(u32, &'a Labels, &'a str, bool, u32); 2];
 struct NamedMe {
     policies: [Map<PolicyId, Vec<u64>>; 2],
     /// The same policies by their [`Naming`] numbers, a bit per policy: a class of sides has
-    /// about 17 policies, and asking `policies` of each was a fifth of building its key.
+    /// about 17 policies, most naming no given workload, and asking `policies` of each was
+    /// 26 million hash lookups at full size.
     numbers: [Vec<u64>; 2],
     /// Whether such a workload is on the node's network, base (bit 1) and head (bit 0): the
     /// rules that match every pod of its kind, which name none ([`naming::baseline`]), differ.
@@ -982,24 +1005,12 @@ pub fn compare(
             (i as u32, sides)
         })
         .collect();
-    let mut start = vec![0usize; common.len() * 2 + 1];
-    for &s in found.iter().flat_map(|(_, sides)| sides) {
-        start[s as usize + 1] += 1;
-    }
-    for at in 1..start.len() {
-        start[at] += start[at - 1];
-    }
-    let mut peers_of = vec![0u32; start[start.len() - 1]];
-    let mut next = start.clone();
-    for (peer, sides) in found {
-        for s in sides {
-            peers_of[next[s as usize]] = peer;
-            next[s as usize] += 1;
-        }
-    }
-    drop(next);
-    for (at, run) in start.windows(2).enumerate() {
-        let peers = &peers_of[run[0]..run[1]];
+    let peers_of = Buckets::new(common.len() * 2, || {
+        (found.iter()).flat_map(|(peer, sides)| sides.iter().map(|&s| (s as usize, *peer)))
+    });
+    drop(found);
+    for at in 0..peers_of.count() {
+        let peers = peers_of.of(at);
         if peers.is_empty() {
             continue;
         }
@@ -1014,7 +1025,7 @@ pub fn compare(
             Candidates::Some { extra, .. } => extra.extend_from_slice(peers),
         }
     }
-    drop((start, peers_of));
+    drop(peers_of);
     let multi: RoaringBitmap = (0..common.len())
         .filter(|&k| !single(base, common[k].base) || !single(head, common[k].head))
         .map(|k| k as u32)
@@ -2859,7 +2870,7 @@ impl<'c> Pass<'c> {
             }
         } else if !each.is_empty() {
             let mut slot = std::mem::take(&mut tally.slot);
-            slot.resize(members.start.len() - 1, 0);
+            slot.resize(members.of.count(), 0);
             for (e, &(c, _)) in each.iter().enumerate() {
                 slot[c as usize] = e as u32 + 1;
             }
@@ -2935,7 +2946,7 @@ impl<'c> Pass<'c> {
         let mut outside = RoaringBitmap::new();
         outside.insert_range(0..all as u32);
         outside -= peers;
-        let count = members.start.len() - 1;
+        let count = members.of.count();
         tally.out.resize(count, 0);
         tally.outside.resize(all.div_ceil(64), 0);
         for k in &outside {
