@@ -1123,18 +1123,17 @@ pub fn compare(
         out
     });
 
+    // Each policy's, as `Naming` keeps them by number (every policy of a side applies, so
+    // has one).
     let class_anchors = DIRECTIONS.map(|d| {
-        let views = [base, head];
+        let naming = [&base_naming, &head_naming];
         (class_policies[slot(d)].par_iter())
             .flat_map_iter(|policies| {
                 [(0, true), (0, false), (1, true), (1, false)].map(|(r, on_node)| {
                     let mut out = Vec::new();
                     for p in policies.iter().filter(|p| p.revision == r) {
-                        let rules = views[usize::from(r)].engine.rules(p.id, d);
-                        out.extend(match on_node {
-                            true => naming::anchors(rules)?,
-                            false => naming::anchors_off_node(rules, d)?,
-                        });
+                        let anchors = naming[usize::from(r)].anchors(p.number, d, on_node);
+                        out.extend(anchors.as_ref()?);
                     }
                     Some(out)
                 })

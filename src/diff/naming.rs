@@ -187,6 +187,15 @@ impl<'a> Naming<'a> {
             .copied()
     }
 
+    /// Policy number `n`'s [`anchors`] for `d` (on its node's network) or [`anchors_off_node`].
+    pub fn anchors(&self, n: u32, d: Direction, on_node: bool) -> &Option<Vec<Anchor<'a>>> {
+        let slot = usize::from(d == Direction::Egress);
+        match on_node {
+            true => &self.anchors[slot][n as usize],
+            false => &self.anchors_off_node[slot][n as usize],
+        }
+    }
+
     /// How many policies apply for `d`: numbers are below it.
     pub fn count(&self, d: Direction) -> usize {
         self.ids[usize::from(d == Direction::Egress)].len()
