@@ -389,8 +389,8 @@ pub fn diff(args: &DiffArgs) -> Result<i32, Error> {
         DiffFormat::Svg => output::graph::svg::render(graph.as_ref().expect("built above"), out),
     })?;
     let code = exit_code(args.fail_on, &result);
-    // Exiting next: freeing two inventories would only delay it.
-    std::mem::forget((base, head));
+    // Exiting next: freeing two inventories and the diff would only delay it.
+    std::mem::forget((base, head, result, graph));
     Ok(code)
 }
 
