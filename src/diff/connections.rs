@@ -1599,9 +1599,7 @@ fn sensitive_sides(
                 // shapes (`shapes_changed`): they differ only when this rule matches some shape,
                 // before or after, otherwise than another. Taking every rule that matches the
                 // peer at all made a workload whose labels split into two shapes a candidate of
-                // 40,000 sides, of which 2% answered it differently. (The peer's own passes,
-                // of every peer as its shapes changed, decide these pairs too: this only says
-                // which pass records them.)
+                // 40,000 sides, of which 2% answered it differently.
                 let first = on(base, rb, ns_b, may_b, c.base, 0);
                 let varies = (1..shapes_b).any(|s| on(base, rb, ns_b, may_b, c.base, s) != first)
                     || (0..shapes_h).any(|s| on(head, rh, ns_h, may_h, c.head, s) != first);
