@@ -487,28 +487,21 @@ impl Found {
     /// The group of `key`, made if new, with `opened` and `closed` added to what it says
     /// opened and closed.
     fn group(&mut self, key: GroupKey<'_>, opened: &ConnSet, closed: &ConnSet) -> usize {
-        let (workload, direction, rules, o, c) = key;
-        let first = self.index.get(&(workload, direction, o, c)).copied();
-        let mut at = first.unwrap_or(u32::MAX);
-        while at != u32::MAX && self.groups[at as usize].rules != *rules {
-            at = self.next[at as usize];
-        }
-        let g = if at != u32::MAX {
-            at as usize
-        } else {
-            self.groups.push(Group {
-                workload,
-                direction,
-                rules: rules.clone(),
-                opened: ConnSet::none(),
-                closed: ConnSet::none(),
-                pairs: 0,
-                examples: Vec::new(),
-            });
-            self.next.push(first.unwrap_or(u32::MAX));
-            let g = self.groups.len() - 1;
-            self.index.insert((workload, direction, o, c), g as u32);
-            g
+        let g = match self.find(key) {
+            Some(g) => g,
+            None => {
+                let (workload, direction, rules, o, c) = key;
+                let group = Group {
+                    workload,
+                    direction,
+                    rules: rules.clone(),
+                    opened: ConnSet::none(),
+                    closed: ConnSet::none(),
+                    pairs: 0,
+                    examples: Vec::new(),
+                };
+                self.push(group, (o, c))
+            }
         };
         let group = &mut self.groups[g];
         if !opened.is_empty() {
@@ -517,6 +510,26 @@ impl Found {
         if !closed.is_empty() {
             group.closed = group.closed.union(closed);
         }
+        g
+    }
+
+    /// The group of `key`, if there is one.
+    fn find(&self, (workload, direction, rules, o, c): GroupKey<'_>) -> Option<usize> {
+        let mut at = *self.index.get(&(workload, direction, o, c))?;
+        while at != u32::MAX && self.groups[at as usize].rules != *rules {
+            at = self.next[at as usize];
+        }
+        (at != u32::MAX).then_some(at as usize)
+    }
+
+    /// Adds `group`, which no group's key matches; `(o, c)` are its key's kinds of change.
+    fn push(&mut self, group: Group, (o, c): (bool, bool)) -> usize {
+        let key = (group.workload, group.direction, o, c);
+        let first = self.index.get(&key).copied();
+        self.groups.push(group);
+        self.next.push(first.unwrap_or(u32::MAX));
+        let g = self.groups.len() - 1;
+        self.index.insert(key, g as u32);
         g
     }
 
@@ -580,12 +593,19 @@ impl Found {
         for g in other.groups {
             // A group's pairs all had something opened, or none had; the same for closed.
             let (o, c) = (!g.opened.is_empty(), !g.closed.is_empty());
-            let at = self.group(
-                (g.workload, g.direction, &g.rules, o, c),
-                &g.opened,
-                &g.closed,
-            );
+            // A group new here is moved whole: the passes' results are merged pairwise, and
+            // copying each group's rules again at every level was most of merging.
+            let Some(at) = self.find((g.workload, g.direction, &g.rules, o, c)) else {
+                self.push(g, (o, c));
+                continue;
+            };
             let mine = &mut self.groups[at];
+            if o {
+                mine.opened = mine.opened.union(&g.opened);
+            }
+            if c {
+                mine.closed = mine.closed.union(&g.closed);
+            }
             mine.pairs += g.pairs;
             keep_lowest(&mut mine.examples, g.examples, examples);
         }
