@@ -41,8 +41,11 @@ pub struct Naming<'a> {
     /// The same, for the policies whose rules name the namespace (their own) and do not find
     /// it by labels.
     by_name: [Vec<Vec<u32>>; 2],
-    /// Per direction, the policies whose rules do not say where their pods are.
-    anywhere: [Vec<u32>; 2],
+    /// Per direction, the policies whose rules do not say where their pods are, by the labels
+    /// a pod must carry to be named by them: on its node's network (`anchors`), then off it
+    /// (`anchors_off_node`). A lookup met some 1,400 of them at full size, naming a few
+    /// hundred, and asking each was most of its time.
+    anywhere: [[AnchorIndex<'a>; 2]; 2],
     /// Per direction, for each distinct list of `by_labels`, its policies by the labels a pod
     /// off its node's network must carry to be named by them (`anchors_off_node`): a list
     /// holds thousands of policies (those finding a team's namespaces), of which a pod's
@@ -120,6 +123,7 @@ impl<'a> Naming<'a> {
         let mut applied: Vec<(PolicyId, usize)> = view.applied().collect();
         applied.sort_unstable();
         let mut by_labels: [Vec<Vec<u32>>; 2] = [vec![Vec::new(); count], vec![Vec::new(); count]];
+        let mut found_anywhere: [Vec<u32>; 2] = Default::default();
         let (mut labels, mut names) = (Vec::new(), Vec::new());
         for (id, d) in applied {
             let direction = [Direction::Ingress, Direction::Egress][d];
@@ -143,7 +147,7 @@ impl<'a> Naming<'a> {
                 }
             }
             if anywhere {
-                out.anywhere[d].push(n);
+                found_anywhere[d].push(n);
                 continue;
             }
             labels.sort_unstable();
@@ -158,6 +162,12 @@ impl<'a> Naming<'a> {
                     out.by_name[d][p].push(n);
                 }
             }
+        }
+        for (d, numbers) in found_anywhere.iter().enumerate() {
+            out.anywhere[d] = [
+                AnchorIndex::new(numbers, &out.anchors[d]),
+                AnchorIndex::new(numbers, &out.anchors_off_node[d]),
+            ];
         }
         for (d, lists) in by_labels.into_iter().enumerate() {
             let mut shared: HashMap<Vec<u32>, (Arc<[u32]>, u32)> = HashMap::default();
@@ -223,7 +233,8 @@ impl<'a> Naming<'a> {
         let listed = (by_labels.iter())
             .chain(&self.by_name[slot][at])
             .map(|&n| (n, true));
-        let numbers = listed.chain(self.anywhere[slot].iter().map(|&n| (n, false)));
+        let anywhere = self.anywhere[slot][usize::from(!pod.node_network)].naming(pod.labels);
+        let numbers = listed.chain(anywhere.iter().map(|&n| (n, false)));
         let mut out = HashMap::default();
         for (n, listed) in numbers {
             let anchors = match pod.node_network {
