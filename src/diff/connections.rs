@@ -653,7 +653,7 @@ struct Ctx<'c> {
     identity: &'c [u32],
     /// Per direction, the answers (before, after) of the sides of a class of [`Ctx::classes`]
     /// towards a peer, by [`their_key`], once some pass has needed them.
-    theirs: &'c [Mutex<Map<Vec<u64>, Answers>>; 2],
+    theirs: &'c [Mutex<Map<Vec<u64>, Interned>>; 2],
     /// The same towards one pod shape, in one revision, of a workload of several
     /// ([`Pass::their_shape_answer`]).
     shape_theirs: &'c [Mutex<Map<Vec<u64>, SideAnswer>>; 2],
@@ -671,7 +671,7 @@ struct Ctx<'c> {
     /// Per direction, class and [`NamedMe::node_network`] (at `class * 4 + node_network`), the
     /// answers (before, after) of such a side towards a peer none of its rules names, once
     /// some pass has needed them.
-    unnamed: &'c [Vec<OnceLock<Answers>>; 2],
+    unnamed: &'c [Vec<OnceLock<Interned>>; 2],
     /// Whether a side of a class of [`Ctx::classes`] answers some shape of a peer with several
     /// pod shapes differently before and after ([`shapes_changed`]), by peer, direction and
     /// class, once some pass has needed it.
@@ -679,7 +679,7 @@ struct Ctx<'c> {
     /// Every distinct answer of the other ends' sides shared between passes, once: a pass
     /// works out what its pairs do once per distinct answer, and thousands of classes of sides
     /// answer a workload alike.
-    interned: &'c Mutex<HashSet<Answers>>,
+    interned: &'c Mutex<Interner>,
     /// Per direction, the answers (before, after) of the sides of a class of [`Ctx::classes`]
     /// towards a peer, by class and peer, as the passes deciding peers one by one find them:
     /// the workloads of a class share their candidate peers (the changed peers their policies'
@@ -770,7 +770,7 @@ struct NamedMe {
     classes: Vec<u64>,
     /// Per class of the other ends' sides, their answers towards such a workload, once some
     /// pass has needed them: the passes sharing this share them too.
-    theirs: Vec<OnceLock<Answers>>,
+    theirs: Vec<OnceLock<Interned>>,
 }
 
 /// What names each pod shape of a workload of several, per revision ([`NamedMe`]'s
@@ -871,7 +871,7 @@ fn push_naming<'m>(
 
 impl Ctx<'_> {
     /// Where [`Ctx::unnamed`] keeps the answers of a class of sides for `other`.
-    fn unnamed_at(&self, other: Direction, class: u32, node_network: usize) -> &OnceLock<Answers> {
+    fn unnamed_at(&self, other: Direction, class: u32, node_network: usize) -> &OnceLock<Interned> {
         &self.unnamed[slot(other)][class as usize * 4 + node_network]
     }
 
@@ -886,7 +886,7 @@ impl Ctx<'_> {
         node_network: usize,
         i: usize,
         k: usize,
-    ) -> &Answers {
+    ) -> &Interned {
         self.unnamed_at(other, class, node_network)
             .get_or_init(|| self.intern(their_side_answers(self, i, k, other)))
     }
@@ -908,15 +908,26 @@ impl Ctx<'_> {
             })
     }
 
-    /// The shared copy of `answers`.
-    fn intern(&self, answers: (SideAnswer, SideAnswer)) -> Answers {
-        let mut set = self.interned.lock().expect("no pass panics");
-        if let Some(known) = set.get(&answers) {
-            return known.clone();
+    /// The shared copy of `answers`, with its [`Interned::unit`].
+    fn intern(&self, answers: (SideAnswer, SideAnswer)) -> Interned {
+        let mut interner = self.interned.lock().expect("no pass panics");
+        let Interner { known, steady } = &mut *interner;
+        if let Some((known, &unit)) = known.get_key_value(&answers) {
+            return Interned {
+                answers: known.clone(),
+                unit,
+            };
         }
+        let unit = match answers.0.allowed == answers.1.allowed {
+            true => {
+                let next = steady.len() as u32;
+                *steady.entry(answers.0.allowed.clone()).or_insert(next)
+            }
+            false => known.len() as u32 | CHANGED_UNIT,
+        };
         let answers = Arc::new(answers);
-        set.insert(answers.clone());
-        answers
+        known.insert(answers.clone(), unit);
+        Interned { answers, unit }
     }
 
     fn rules(&self, is_head: bool, id: PolicyId, d: Direction) -> &[Arc<RulePeers>] {
@@ -1180,7 +1191,7 @@ pub fn compare(
     let members =
         DIRECTIONS.map(|d| ClassMembers::new(&classes[slot(d)], class_policies[slot(d)].len()));
     let multi_changed = Mutex::new(Map::default());
-    let interned = Mutex::new(HashSet::default());
+    let interned = Mutex::new(Interner::default());
     let mine = DIRECTIONS.map(|_| Mutex::new(Map::default()));
 
     // 4. Each side's candidates decided on both sides, by classes of peers: each side's pass
@@ -1705,6 +1716,28 @@ fn decide(
 
 /// A side's answers before and after, shared between passes.
 type Answers = Arc<(SideAnswer, SideAnswer)>;
+
+/// Interned answers of the other ends' sides ([`Ctx::intern`]), with a number shared by those
+/// whose pairs do alike however this side answers ([`Pass::units`]): answers letting the same
+/// through before and after, by what (the rules only count when what gets through changed);
+/// else each its own. Kept beside the answers, so that grouping thousands of classes by it
+/// reads no answer: reading them was most of the grouping's time.
+#[derive(Clone)]
+struct Interned {
+    answers: Answers,
+    unit: u32,
+}
+
+/// Sets [`Interned::unit`] apart for answers whose allowed connections changed.
+const CHANGED_UNIT: u32 = 1 << 31;
+
+/// What [`Ctx::intern`] keeps: each distinct answers with its unit, and the units of those
+/// letting the same through before and after, by what.
+#[derive(Default)]
+struct Interner {
+    known: HashMap<Answers, u32>,
+    steady: HashMap<ConnSet, u32>,
+}
 
 /// A connection on one side: what gets through, and each side's answer (unions over the pod
 /// shapes of both workloads, as `matrix` takes them).
@@ -2416,6 +2449,7 @@ impl<'c> Pass<'c> {
         let (ctx, i, other) = (self.ctx, self.i, self.other);
         Some(
             ctx.unnamed_answers(other, class, named.node_network, i, k)
+                .answers
                 .clone(),
         )
     }
@@ -2674,7 +2708,9 @@ impl<'c> Pass<'c> {
         }
         if class != u32::MAX && !ctx.may_be_named(other, class, self.i) {
             let node_network = self.node_network();
-            return (ctx.unnamed_answers(other, class, node_network, self.i, k)).clone();
+            return (ctx.unnamed_answers(other, class, node_network, self.i, k))
+                .answers
+                .clone();
         }
         let a = Arc::new(their_side_answers(ctx, self.i, k, other));
         self.theirs.insert(class, a.clone());
@@ -2689,7 +2725,9 @@ impl<'c> Pass<'c> {
             .clone()
             .expect("what names this workload is known");
         let mut key = std::mem::take(&mut self.their_key);
-        let a = class_answers(self.ctx, &named, (self.i, k, class, self.other), &mut key).clone();
+        let a = class_answers(self.ctx, &named, (self.i, k, class, self.other), &mut key)
+            .answers
+            .clone();
         self.their_key = key;
         a
     }
@@ -3026,14 +3064,12 @@ impl<'c> Pass<'c> {
     /// ends' answers let the same through before and after, whatever rules let it (the rules
     /// only count when what gets through changed on that end too). Thousands of classes of a
     /// pass answer with a few such, and working out what each one's pairs did was most of the
-    /// counting. Each unit keeps its `keep` lowest peers.
+    /// counting. Their [`Interned::unit`] tells. Each unit keeps its `keep` lowest peers.
     fn units(&mut self, tally: &mut Tally, keep: usize) {
         let (ctx, other, i) = (self.ctx, self.other, self.i);
         let named = (self.naming_me.clone()).expect("a pass counting by class knows what names");
         let mut key = std::mem::take(&mut self.their_key);
-        let mut by_answers: Map<usize, u32> = Map::default();
-        // The units of answers letting the same through before and after, by what.
-        let mut steady: Vec<(&ConnSet, u32)> = Vec::new();
+        let mut by_unit: Map<u32, u32> = Map::default();
         tally.unit_of.clear();
         tally.unit_firsts.clear();
         for (e, t) in tally.entries.iter().enumerate() {
@@ -3041,24 +3077,7 @@ impl<'c> Pass<'c> {
             let theirs =
                 class_answers(ctx, &named, (i, t.first as usize, t.class, other), &mut key);
             let next = tally.units.len() as u32;
-            let u = *by_answers
-                .entry(Arc::as_ptr(theirs) as usize)
-                .or_insert_with(|| {
-                    let (before, after) = &**theirs;
-                    if before.allowed != after.allowed {
-                        return next;
-                    }
-                    match steady
-                        .iter()
-                        .find(|(allowed, _)| **allowed == before.allowed)
-                    {
-                        Some(&(_, u)) => u,
-                        None => {
-                            steady.push((&before.allowed, next));
-                            next
-                        }
-                    }
-                });
+            let u = *by_unit.entry(theirs.unit).or_insert(next);
             tally.unit_of.push(u);
             if u == next {
                 tally.units.push(Unit {
@@ -3201,7 +3220,7 @@ fn class_answers<'n>(
     named: &'n NamedMe,
     (i, k, class, other): (usize, usize, u32, Direction),
     key: &mut Vec<u64>,
-) -> &'n Answers {
+) -> &'n Interned {
     if !named.names_class(class) {
         // No policy of such a side names this workload: it answers as it answers any peer its
         // rules do not name, on the node's network or not like it (a rule that matches no peer
