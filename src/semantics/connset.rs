@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use smallvec::{smallvec, SmallVec};
+
 use crate::model::{PolicyPort, PortValue, Protocol};
 
 use super::traffic::{Endpoint, PortMatch};
@@ -13,8 +15,13 @@ pub const PROTOCOLS: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Sc
 /// compare equal).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnSet {
-    ranges: [Vec<(u16, u16)>; 3],
+    ranges: [Ranges; 3],
 }
+
+/// One protocol's ranges. Most sets hold one to a few per protocol (or none): kept inline, a
+/// set is made without allocating, and working out answers made and dropped millions of sets
+/// (allocating and freeing them was about a twentieth of a large `diff`).
+type Ranges = SmallVec<[(u16, u16); 4]>;
 
 fn slot(protocol: Protocol) -> usize {
     match protocol {
@@ -30,7 +37,7 @@ impl ConnSet {
     }
 
     pub fn all() -> Self {
-        let full = vec![(1, u16::MAX)];
+        let full: Ranges = smallvec![(1, u16::MAX)];
         ConnSet {
             ranges: [full.clone(), full.clone(), full],
         }
@@ -47,7 +54,7 @@ impl ConnSet {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ranges.iter().all(Vec::is_empty)
+        self.ranges.iter().all(|r| r.is_empty())
     }
 
     pub fn is_all(&self) -> bool {
@@ -98,7 +105,7 @@ impl ConnSet {
     pub fn subtract(&self, other: &ConnSet) -> ConnSet {
         let mut out = ConnSet::none();
         for i in 0..3 {
-            let mut rest = Vec::new();
+            let mut rest = Ranges::new();
             let mut cuts = other.ranges[i].iter().peekable();
             for &(mut s, e) in &self.ranges[i] {
                 let mut done = false;
@@ -205,17 +212,16 @@ impl ConnSet {
 }
 
 /// Merges sorted ranges that overlap or touch.
-/// The union of two protocols' range lists: a linear merge, and no allocation when either is
-/// empty (the common case: most rules name one protocol).
-fn union_of(a: &[(u16, u16)], b: &[(u16, u16)]) -> Vec<(u16, u16)> {
+/// The union of two protocols' range lists: a linear merge.
+fn union_of(a: &[(u16, u16)], b: &[(u16, u16)]) -> Ranges {
     const FULL: (u16, u16) = (1, u16::MAX);
     if b.is_empty() || a == [FULL] {
-        return a.to_vec();
+        return Ranges::from_slice(a);
     }
     if a.is_empty() || b == [FULL] {
-        return b.to_vec();
+        return Ranges::from_slice(b);
     }
-    let mut out: Vec<(u16, u16)> = Vec::with_capacity(a.len() + b.len());
+    let mut out = Ranges::with_capacity(a.len() + b.len());
     let (mut x, mut y) = (0, 0);
     while x < a.len() || y < b.len() {
         let next = if y == b.len() || (x < a.len() && a[x] <= b[y]) {
