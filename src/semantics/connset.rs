@@ -19,8 +19,8 @@ pub struct ConnSet {
 }
 
 /// One protocol's ranges. Most sets hold one to a few per protocol (or none): kept inline, a
-/// set is made without allocating, and working out answers made and dropped millions of sets
-/// (allocating and freeing them was about a twentieth of a large `diff`).
+/// set is made without allocating. Working out answers makes and drops millions of sets: with a
+/// list per protocol, allocating and freeing was 7% of a large `diff`'s samples, 4.5% since.
 type Ranges = SmallVec<[(u16, u16); 4]>;
 
 fn slot(protocol: Protocol) -> usize {
