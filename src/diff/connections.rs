@@ -409,6 +409,16 @@ pub struct Group {
 }
 
 impl Group {
+    /// Adds `opened` and `closed` to what the group says opened and closed.
+    fn widen(&mut self, opened: &ConnSet, closed: &ConnSet) {
+        if !opened.is_empty() {
+            self.opened = self.opened.union(opened);
+        }
+        if !closed.is_empty() {
+            self.closed = self.closed.union(closed);
+        }
+    }
+
     /// Keeps pair `(source, destination)` among the examples if it is one of the `examples`
     /// lowest seen so far, whatever order pairs come in.
     fn example(
@@ -503,13 +513,7 @@ impl Found {
                 self.push(group, (o, c))
             }
         };
-        let group = &mut self.groups[g];
-        if !opened.is_empty() {
-            group.opened = group.opened.union(opened);
-        }
-        if !closed.is_empty() {
-            group.closed = group.closed.union(closed);
-        }
+        self.groups[g].widen(opened, closed);
         g
     }
 
@@ -600,12 +604,7 @@ impl Found {
                 continue;
             };
             let mine = &mut self.groups[at];
-            if o {
-                mine.opened = mine.opened.union(&g.opened);
-            }
-            if c {
-                mine.closed = mine.closed.union(&g.closed);
-            }
+            mine.widen(&g.opened, &g.closed);
             mine.pairs += g.pairs;
             keep_lowest(&mut mine.examples, g.examples, examples);
         }

@@ -211,8 +211,8 @@ impl ConnSet {
     }
 }
 
-/// Merges sorted ranges that overlap or touch.
-/// The union of two protocols' range lists: a linear merge.
+/// The union of two protocols' sorted range lists: a linear merge, joining ranges that overlap
+/// or touch.
 fn union_of(a: &[(u16, u16)], b: &[(u16, u16)]) -> Ranges {
     const FULL: (u16, u16) = (1, u16::MAX);
     if b.is_empty() || a == [FULL] {
