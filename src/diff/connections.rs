@@ -34,7 +34,7 @@ use crate::semantics::LabelIndex;
 use crate::semantics::{ConnSet, PolicyId, RuleRef};
 
 use super::identity::{Object, Policies, Status};
-use super::naming::{self, Naming};
+use super::naming::{self, AnchorIndex, Naming};
 use super::peers::{self, PodIndex, RulePeers, RulesKey};
 use super::shapes::ReadKeys;
 
@@ -1428,17 +1428,38 @@ fn changed_side(
 /// a pod must be in for their rules to match it: `local` by the policy's own namespace, `wide`
 /// by the namespaces their rules may find pods in.
 struct Unchanged<'a> {
-    local: HashMap<&'a str, Vec<Entry<'a>>>,
+    local: HashMap<&'a str, Listed<'a>>,
     /// One group per distinct pair of scopes: thousands of policies find the same namespaces
     /// by label, and a changed peer met every one of them when they were a single list.
     wide: Vec<Scoped<'a>>,
+    /// The groups of `wide` by namespace position in their scope, head's then base's, and
+    /// those whose scope has every namespace: asking each group's scopes about each changed
+    /// peer was two fifths of finding the sides it meets.
+    wide_at: [Vec<Vec<u32>>; 2],
+    everywhere: Vec<u32>,
 }
 
 /// Policies whose rules may find pods in the same namespaces, on each side.
 struct Scoped<'a> {
     head: Scope,
     base: Scope,
+    listed: Listed<'a>,
+}
+
+/// Entries, and for each of their four kinds of anchors the entries by them: a changed peer
+/// met thousands of entries, whose labels let a few name it, and asking each entry's anchors
+/// was a third of finding the sides it meets.
+struct Listed<'a> {
     entries: Vec<Entry<'a>>,
+    by_anchor: [AnchorIndex<'a>; 4],
+}
+
+impl<'a> Listed<'a> {
+    fn new(entries: Vec<Entry<'a>>) -> Self {
+        let by_anchor =
+            [0, 1, 2, 3].map(|at| AnchorIndex::of_list(entries.iter().map(|e| &e.3[at])));
+        Listed { entries, by_anchor }
+    }
 }
 
 /// A policy both sides have unchanged: its head and base ids, a direction, and the labels a
@@ -1460,12 +1481,6 @@ enum Reach<'n> {
 /// `None` when some rule does not say.
 type Scope = Option<Vec<u32>>;
 
-fn in_scope(scope: &Scope, position: usize) -> bool {
-    scope
-        .as_ref()
-        .is_none_or(|s| s.binary_search(&(position as u32)).is_ok())
-}
-
 /// [`Scope`] of a policy's `rules` (of a policy of `namespace`) in `view`.
 fn scope(view: &View<'_>, rules: &[CompiledRule], namespace: &str) -> Scope {
     let mut out = Vec::new();
@@ -1483,6 +1498,11 @@ impl<'a> Unchanged<'a> {
         let mut out = Unchanged {
             local: HashMap::default(),
             wide: Vec::new(),
+            wide_at: [
+                vec![Vec::new(); head.namespaces().len()],
+                vec![Vec::new(); base.namespaces().len()],
+            ],
+            everywhere: Vec::new(),
         };
         let mut groups: HashMap<(Scope, Scope), Vec<Entry<'a>>> = HashMap::default();
         let mut objects: Vec<(&Object, &(Option<Object>, Status))> = policies.head.iter().collect();
@@ -1525,20 +1545,37 @@ impl<'a> Unchanged<'a> {
                 out
             })
             .collect();
+        let mut local: HashMap<&str, Vec<Entry<'a>>> = HashMap::default();
         for (at, entry) in entries {
             match at {
-                Reach::Own(namespace) => out.local.entry(namespace).or_default().push(entry),
+                Reach::Own(namespace) => local.entry(namespace).or_default().push(entry),
                 Reach::Scoped(scopes) => groups.entry(scopes).or_default().push(entry),
             }
         }
-        out.wide = groups
-            .into_iter()
+        let local: Vec<_> = local.into_iter().collect();
+        out.local = (local.into_par_iter())
+            .map(|(namespace, entries)| (namespace, Listed::new(entries)))
+            .collect();
+        let groups: Vec<_> = groups.into_iter().collect();
+        out.wide = (groups.into_par_iter())
             .map(|((head, base), entries)| Scoped {
                 head,
                 base,
-                entries,
+                listed: Listed::new(entries),
             })
             .collect();
+        for (g, scoped) in out.wide.iter().enumerate() {
+            let g = g as u32;
+            let (Some(h), Some(b)) = (&scoped.head, &scoped.base) else {
+                out.everywhere.push(g);
+                continue;
+            };
+            for (at, scope) in out.wide_at.iter_mut().zip([h, b]) {
+                for &p in scope {
+                    at[p as usize].push(g);
+                }
+            }
+        }
         out
     }
 }
@@ -1571,16 +1608,16 @@ fn sensitive_sides(
     );
     // A policy none of whose rules may find pods in the peer's namespace, on either side,
     // matches it alike (not at all) on both.
-    let wide = unchanged
-        .wide
-        .iter()
-        .filter(|g| in_scope(&g.head, at_h) || in_scope(&g.base, at_b))
-        .flat_map(|g| &g.entries);
-    let entries = unchanged
-        .local
-        .get(wh.namespace.as_str())
+    let mut groups: Vec<u32> = (unchanged.everywhere.iter())
+        .chain(&unchanged.wide_at[0][at_h])
+        .chain(&unchanged.wide_at[1][at_b])
+        .copied()
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let wide = groups.iter().map(|&g| &unchanged.wide[g as usize].listed);
+    let lists = (unchanged.local.get(wh.namespace.as_str()))
         .into_iter()
-        .flatten()
         .chain(wide);
 
     // The peer's labels, when it has one pod shape on each side, and which anchors they are
@@ -1593,14 +1630,26 @@ fn sensitive_sides(
         let off_node = !ph.node_network && !pb.node_network;
         ([ph.labels, pb.labels], if off_node { 2 } else { 0 })
     });
-    for (hid, bid, d, anchors) in entries {
-        let (hid, bid, d) = (*hid, *bid, *d);
-        if let Some(([lh, lb], at)) = single {
-            if !naming::may_name(&anchors[at], lh) && !naming::may_name(&anchors[at + 1], lb) {
-                // Neither side's rules may match it.
-                continue;
+    // Of a list's entries, those whose rules may match the peer on either side.
+    let mut numbers = Vec::new();
+    let entries = lists.flat_map(|list| {
+        numbers.clear();
+        match single {
+            Some(([lh, lb], at)) => {
+                list.by_anchor[at].push_naming(lh, &mut numbers);
+                list.by_anchor[at + 1].push_naming(lb, &mut numbers);
+                numbers.sort_unstable();
+                numbers.dedup();
             }
+            None => numbers.extend(0..list.entries.len() as u32),
         }
+        numbers
+            .iter()
+            .map(|&n| &list.entries[n as usize])
+            .collect::<Vec<_>>()
+    });
+    for (hid, bid, d, _) in entries {
+        let (hid, bid, d) = (*hid, *bid, *d);
         let (hr, br) = (head.engine.rules(hid, d), base.engine.rules(bid, d));
         let (ns_h, ns_b) = (
             head.engine.policy_namespace(hid),

@@ -57,7 +57,7 @@ pub struct Naming<'a> {
 
 /// Policy numbers by the labels a pod must carry for them to name it.
 #[derive(Default)]
-struct AnchorIndex<'a> {
+pub(super) struct AnchorIndex<'a> {
     /// Those that may name any pod.
     always: Vec<u32>,
     by_pair: HashMap<(&'a str, &'a str), Vec<u32>>,
@@ -68,29 +68,55 @@ impl<'a> AnchorIndex<'a> {
     fn new(numbers: &[u32], anchors: &[Option<Vec<Anchor<'a>>>]) -> Self {
         let mut out = AnchorIndex::default();
         for &n in numbers {
-            let Some(anchors) = &anchors[n as usize] else {
-                out.always.push(n);
-                continue;
-            };
-            for a in anchors {
-                match *a {
-                    Anchor::Pair(k, v) => out.by_pair.entry((k, v)).or_default().push(n),
-                    Anchor::AnyOf(k, values) => {
-                        for v in values {
-                            out.by_pair.entry((k, v)).or_default().push(n);
-                        }
-                    }
-                    Anchor::Key(k) => out.by_key.entry(k).or_default().push(n),
-                    Anchor::Nothing => {}
-                }
-            }
+            out.add(n, &anchors[n as usize]);
         }
         out
     }
 
+    /// The index of a list of [`anchors`], numbered by their position in it.
+    pub(super) fn of_list<'l>(anchors: impl Iterator<Item = &'l Option<Vec<Anchor<'a>>>>) -> Self
+    where
+        'a: 'l,
+    {
+        let mut out = AnchorIndex::default();
+        for (n, anchors) in anchors.enumerate() {
+            out.add(n as u32, anchors);
+        }
+        out
+    }
+
+    fn add(&mut self, n: u32, anchors: &Option<Vec<Anchor<'a>>>) {
+        let Some(anchors) = anchors else {
+            self.always.push(n);
+            return;
+        };
+        for a in anchors {
+            match *a {
+                Anchor::Pair(k, v) => self.by_pair.entry((k, v)).or_default().push(n),
+                Anchor::AnyOf(k, values) => {
+                    for v in values {
+                        self.by_pair.entry((k, v)).or_default().push(n);
+                    }
+                }
+                Anchor::Key(k) => self.by_key.entry(k).or_default().push(n),
+                Anchor::Nothing => {}
+            }
+        }
+    }
+
     /// The policies that may name a pod labelled `labels`, each once, ascending.
     fn naming(&self, labels: &Labels) -> Vec<u32> {
-        let mut out = self.always.clone();
+        let mut out = Vec::new();
+        self.push_naming(labels, &mut out);
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Appends to `out` the policies that may name a pod labelled `labels`, some maybe more
+    /// than once, in no order.
+    pub(super) fn push_naming(&self, labels: &Labels, out: &mut Vec<u32>) {
+        out.extend_from_slice(&self.always);
         for (k, v) in labels.iter() {
             if let Some(found) = self.by_pair.get(&(k.as_str(), v.as_str())) {
                 out.extend(found);
@@ -99,9 +125,6 @@ impl<'a> AnchorIndex<'a> {
                 out.extend(found);
             }
         }
-        out.sort_unstable();
-        out.dedup();
-        out
     }
 }
 
