@@ -696,3 +696,64 @@ fn a_rule_for_every_pod_with_a_named_port_tells_pods_apart_by_their_ports() {
         ])
     );
 }
+
+#[test]
+fn a_relabelled_peer_is_answered_by_its_own_side_on_each_destinations_named_port() {
+    // shop/client sends `http` to every app=srv pod; s1 names port 8080 so, s2 port 9090. Both
+    // accept any port from app=client, which client becomes: it now reaches each on the port
+    // that name has there. The two pairs are decided apart (a few candidates each), and the
+    // client's egress rule matches both destinations alike: only their ports tell its answers
+    // apart.
+    let srv = |name: &str, tier: &str, port: u16| {
+        format!(
+            "\n---\napiVersion: apps/v1\nkind: Deployment\n\
+             metadata: {{name: {name}, namespace: shop}}\nspec:\n  \
+             selector: {{matchLabels: {{app: srv, tier: {tier}}}}}\n  template:\n    \
+             metadata: {{labels: {{app: srv, tier: {tier}}}}}\n    \
+             spec: {{containers: [{{name: c, image: x, ports: [{{containerPort: {port}, name: http}}]}}]}}\n"
+        )
+    };
+    let client = |app: &str| {
+        format!(
+            "\n---\napiVersion: apps/v1\nkind: Deployment\n\
+             metadata: {{name: client, namespace: shop}}\nspec:\n  \
+             selector: {{matchLabels: {{role: caller}}}}\n  template:\n    \
+             metadata: {{labels: {{app: {app}, role: caller}}}}\n    \
+             spec: {{containers: [{{name: c, image: x}}]}}\n"
+        )
+    };
+    let policies = [
+        policy(
+            "shop",
+            "srv-in",
+            "{podSelector: {matchLabels: {app: srv}}, ingress: [{from: [{podSelector: {matchLabels: {app: client}}}]}]}",
+        ),
+        policy(
+            "shop",
+            "client-out",
+            "{podSelector: {matchLabels: {role: caller}}, policyTypes: [Egress], \
+             egress: [{to: [{podSelector: {matchLabels: {app: srv}}}], ports: [{port: http}]}]}",
+        ),
+    ]
+    .concat();
+    let world = |app: &str| {
+        [
+            NAMESPACES,
+            &srv("s1", "a", 8080),
+            &srv("s2", "b", 9090),
+            &client(app),
+            &policies,
+        ]
+        .concat()
+    };
+    let d = diff_texts(world("other"), world("client"), diff::Options::default());
+    let (c, s1, s2) = (
+        "shop/client[Deployment]",
+        "shop/s1[Deployment]",
+        "shop/s2[Deployment]",
+    );
+    assert_eq!(
+        pairs(&d),
+        set(&[(c, s1, NONE, HTTP), (c, s2, NONE, "TCP 9090")])
+    );
+}
