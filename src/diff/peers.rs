@@ -360,10 +360,14 @@ pub fn refine<'s>(
     } else {
         vec![set]
     };
+    // A side's rules are its base's then its head's, mostly the same rules, whose peers are
+    // worked out once ([`rule_peers`]): each set once.
+    let mut seen: Vec<*const RoaringBitmap> = Vec::new();
     for s in sets {
-        if s.is_empty() {
+        if s.is_empty() || seen.contains(&std::ptr::from_ref(s)) {
             continue;
         }
+        seen.push(s);
         let mut next = Vec::with_capacity(classes.len() + 1);
         for c in classes {
             if c.is_disjoint(s) || c.is_subset(s) {
