@@ -407,5 +407,13 @@ mod tests {
             vec![vec![0, 1], vec![2, 3], vec![4, 5], vec![6, 7]]
         );
         assert!(refine(RoaringBitmap::new(), [&a]).is_empty());
+        // A set met again, or an equal one, splits nothing more.
+        let again = a.clone();
+        let mut twice: Vec<Vec<u32>> = refine(set(&[0, 1, 2, 3, 4, 5, 6, 7]), [&a, &b, &a, &again])
+            .iter()
+            .map(|c| c.iter().collect())
+            .collect();
+        twice.sort();
+        assert_eq!(twice, classes);
     }
 }
