@@ -2004,6 +2004,22 @@ fn signature(
 /// Between the two sides' parts of a signature.
 const SEPARATOR: u64 = u64::MAX;
 
+/// How the rules of common workload `w`'s side for `d` match common workload `peer` (its first
+/// pod shape), base then head, and for egress the peer's ports, where named ports resolve,
+/// appended to `out`: what the side's answers towards the peer depend on.
+fn signature_towards(ctx: &Ctx<'_>, (w, d): (usize, Direction), peer: usize, out: &mut Vec<u64>) {
+    let (base, head) = (ctx.base, ctx.head);
+    let [_, _, them_b, them_h] = pods(ctx, w, peer);
+    let (me, them) = (ctx.common[w], ctx.common[peer]);
+    signature(base, &base.side(me.base, d)[0], d, &them_b, out);
+    out.push(SEPARATOR);
+    signature(head, &head.side(me.head, d)[0], d, &them_h, out);
+    if d == Direction::Egress {
+        out.push(u64::from(base.port_class[them.base]));
+        out.push(u64::from(head.port_class[them.head]));
+    }
+}
+
 /// How the pairs of one class of peers and one class of the other end changed.
 #[allow(clippy::large_enum_variant)] // a few per pass, never moved once made
 enum Combo {
@@ -2781,32 +2797,10 @@ impl<'c> Pass<'c> {
     /// [`Ctx::signed`].
     fn signed_answers(&mut self, k: usize, class: u32) -> Answers {
         let (ctx, other) = (self.ctx, self.other);
-        let (me, them) = (ctx.common[self.i], ctx.common[k]);
-        let [me_b, me_h, _, _] = self.pods(k);
         let mut key = std::mem::take(&mut self.their_key);
         key.clear();
         key.push(u64::from(class));
-        let (base, head) = (ctx.base, ctx.head);
-        signature(
-            base,
-            &base.side(them.base, other)[0],
-            other,
-            &me_b,
-            &mut key,
-        );
-        key.push(SEPARATOR);
-        signature(
-            head,
-            &head.side(them.head, other)[0],
-            other,
-            &me_h,
-            &mut key,
-        );
-        if other == Direction::Egress {
-            // Named ports of their egress rules resolve on this workload.
-            key.push(u64::from(base.port_class[me.base]));
-            key.push(u64::from(head.port_class[me.head]));
-        }
+        signature_towards(ctx, (k, other), self.i, &mut key);
         let shared = &ctx.signed[slot(other)];
         let known = shared.lock().expect("no pass panics").get(&key).cloned();
         let a = known.unwrap_or_else(|| {
@@ -3273,9 +3267,7 @@ impl<'c> Pass<'c> {
 
     /// A peer some rule of this side may match or not, decided on its own.
     fn one_by_one(&mut self, k: usize, found: &mut Found) {
-        let ctx = self.ctx;
-        let (base, head, d) = (ctx.base, ctx.head, self.d);
-        let (me, them) = (ctx.common[self.i], ctx.common[k]);
+        let (ctx, d) = (self.ctx, self.d);
         if ctx.multi.contains(k as u32) {
             self.exact(k, found);
             return;
@@ -3288,16 +3280,9 @@ impl<'c> Pass<'c> {
         let answer = match shared.flatten() {
             Some(answers) => self.shared_answer(&answers),
             None => {
-                let [_, _, them_b, them_h] = self.pods(k);
                 let mut key = std::mem::take(&mut self.key);
                 key.clear();
-                signature(base, &base.side(me.base, d)[0], d, &them_b, &mut key);
-                key.push(SEPARATOR);
-                signature(head, &head.side(me.head, d)[0], d, &them_h, &mut key);
-                if d == Direction::Egress {
-                    key.push(u64::from(base.port_class[them.base]));
-                    key.push(u64::from(head.port_class[them.head]));
-                }
+                signature_towards(ctx, (self.i, d), k, &mut key);
                 self.key = key;
                 let answer = self.my_answers(k);
                 if class != u32::MAX {
