@@ -1454,11 +1454,11 @@ struct Scoped<'a> {
     listed: Listed<'a>,
 }
 
-/// Entries, and for each of their four kinds of anchors the entries by them: a changed peer
-/// met thousands of entries, whose labels let a few name it, and asking each entry's anchors
-/// was a third of finding the sides it meets.
+/// [`Entry`]s without their anchors, and for each of their four kinds of anchors the entries
+/// by them: a changed peer met thousands of entries, whose labels let a few name it, and
+/// asking each entry's anchors was a third of finding the sides it meets.
 struct Listed<'a> {
-    entries: Vec<Entry<'a>>,
+    entries: Vec<(PolicyId, PolicyId, Direction)>,
     by_anchor: [AnchorIndex<'a>; 4],
 }
 
@@ -1466,7 +1466,10 @@ impl<'a> Listed<'a> {
     fn new(entries: Vec<Entry<'a>>) -> Self {
         let by_anchor =
             [0, 1, 2, 3].map(|at| AnchorIndex::of_list(entries.iter().map(|e| &e.3[at])));
-        Listed { entries, by_anchor }
+        Listed {
+            entries: entries.iter().map(|&(h, b, d, _)| (h, b, d)).collect(),
+            by_anchor,
+        }
     }
 }
 
@@ -1656,8 +1659,7 @@ fn sensitive_sides(
             .map(|&n| &list.entries[n as usize])
             .collect::<Vec<_>>()
     });
-    for (hid, bid, d, _) in entries {
-        let (hid, bid, d) = (*hid, *bid, *d);
+    for &(hid, bid, d) in entries {
         let (hr, br) = (head.engine.rules(hid, d), base.engine.rules(bid, d));
         let (ns_h, ns_b) = (
             head.engine.policy_namespace(hid),
@@ -2003,6 +2005,22 @@ fn signature(
 
 /// Between the two sides' parts of a signature.
 const SEPARATOR: u64 = u64::MAX;
+
+/// The value `shared` keeps for `key`, else `make`'s, kept there. Made without the lock held:
+/// the other core goes on meanwhile (two passes may then make the same value; either is kept).
+fn shared_or_make<T: Clone>(
+    shared: &Mutex<Map<Vec<u64>, T>>,
+    key: &[u64],
+    make: impl FnOnce() -> T,
+) -> T {
+    if let Some(known) = shared.lock().expect("no pass panics").get(key) {
+        return known.clone();
+    }
+    let made = make();
+    let mut shared = shared.lock().expect("no pass panics");
+    shared.insert(key.to_vec(), made.clone());
+    made
+}
 
 /// How the rules of common workload `w`'s side for `d` match common workload `peer` (its first
 /// pod shape), base then head, and for egress the peer's ports, where named ports resolve,
@@ -2416,14 +2434,7 @@ impl<'c> Pass<'c> {
             let view = [ctx.base, ctx.head][r];
             key.push(u64::from(view.port_class[[me.base, me.head][r]]));
         }
-        let shared = &ctx.shape_theirs[slot(self.other)];
-        if let Some(a) = shared.lock().expect("no pass panics").get(&key) {
-            return a.clone();
-        }
-        let a = answer();
-        let mut shared = shared.lock().expect("no pass panics");
-        shared.insert(key, a.clone());
-        a
+        shared_or_make(&ctx.shape_theirs[slot(self.other)], &key, answer)
     }
 
     /// The policies of the other direction whose rules may name this workload (of one pod
@@ -2801,15 +2812,8 @@ impl<'c> Pass<'c> {
         key.clear();
         key.push(u64::from(class));
         signature_towards(ctx, (k, other), self.i, &mut key);
-        let shared = &ctx.signed[slot(other)];
-        let known = shared.lock().expect("no pass panics").get(&key).cloned();
-        let a = known.unwrap_or_else(|| {
-            let a = ctx
-                .intern(their_side_answers(ctx, self.i, k, other))
-                .answers;
-            let mut shared = shared.lock().expect("no pass panics");
-            shared.insert(key.clone(), a.clone());
-            a
+        let a = shared_or_make(&ctx.signed[slot(other)], &key, || {
+            (ctx.intern(their_side_answers(ctx, self.i, k, other))).answers
         });
         self.their_key = key;
         a
@@ -3319,13 +3323,8 @@ fn class_answers<'n>(
     }
     named.theirs[class as usize].get_or_init(|| {
         their_key(ctx, (i, class, other), named, key);
-        let shared = &ctx.theirs[slot(other)];
-        let known = shared.lock().expect("no pass panics").get(key).cloned();
-        known.unwrap_or_else(|| {
-            let a = ctx.intern(their_side_answers(ctx, i, k, other));
-            let mut shared = shared.lock().expect("no pass panics");
-            shared.insert(key.clone(), a.clone());
-            a
+        shared_or_make(&ctx.theirs[slot(other)], key, || {
+            ctx.intern(their_side_answers(ctx, i, k, other))
         })
     })
 }
