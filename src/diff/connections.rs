@@ -642,12 +642,16 @@ struct Ctx<'c> {
     members: &'c [ClassMembers; 2],
     /// Per revision (base, head), which policies' rules name a peer.
     naming: [&'c Naming<'c>; 2],
-    /// Per direction of the other ends, what [`Pass::find_naming`] found, by what it depends
-    /// on, with how many passes are yet to ask for it: workloads of a namespace with the same
-    /// labels are named by the same policies, and working it out again for each of them
-    /// (thousands of policies each) was a third of the passes' time. Dropped once the last
-    /// pass has it: kept to the end, they were as large as everything else the diff holds.
-    named: &'c [Mutex<Map<u32, Shared<NamedMe>>>; 2],
+    /// Per direction of the other ends, what [`Pass::find_naming`] finds, by what it depends
+    /// on ([`named_contents`]), with how many passes are yet to ask for it: workloads of a
+    /// namespace with the same labels are named by the same policies, and working it out
+    /// again for each of them (thousands of policies each) was a third of the passes' time.
+    /// Dropped once the last pass has it: kept to the end, they were as large as everything
+    /// else the diff holds.
+    named: &'c [Mutex<Map<u32, Named>>; 2],
+    /// Per direction of the other ends, the key of `named` of each [`identities`] number
+    /// whose passes ask.
+    named_as: &'c [Map<u32, u32>; 2],
     /// Per common workload, its [`identities`] number.
     identity: &'c [u32],
     /// Per direction, the answers (before, after) of the sides of a class of [`Ctx::classes`]
@@ -764,7 +768,7 @@ type Identity<'a> = [(u32, &'a Labels, &'a str, bool, u32); 2];
 /// their rules' matches on it; and the classes of the other ends' sides with one of them, a
 /// bit per class: thousands of policies may name a workload, each in hundreds of classes.
 struct NamedMe {
-    policies: [Map<PolicyId, Vec<u64>>; 2],
+    policies: [Arc<NamingOf>; 2],
     /// The same policies by their [`Naming`] numbers, a bit per policy: a class of sides has
     /// about 17 policies, most naming no given workload, and asking `policies` of each was
     /// 26 million hash lookups at full size.
@@ -788,10 +792,130 @@ struct ShapesNamed {
     node_network: usize,
 }
 
-/// A value shared by the passes that need it, once worked out, and how many are yet to ask.
-struct Shared<T> {
+/// The policies of one revision whose rules may name a workload, with how they match it
+/// ([`Naming::naming`]).
+type NamingOf = Map<PolicyId, Vec<u64>>;
+
+/// A [`NamedMe`] shared by the passes that need it, once worked out, what it is made of until
+/// then, and how many passes are yet to ask.
+struct Named {
     left: usize,
-    value: Option<Arc<T>>,
+    policies: Option<[Arc<NamingOf>; 2]>,
+    value: Option<Arc<NamedMe>>,
+}
+
+/// What names the workloads of the identities of `asked` (each with a workload of it and how
+/// many passes ask), for `other`, worked out before the passes: each identity's key of
+/// [`Ctx::named`], and its entries. What names a workload in one revision depends only on its
+/// namespace, labels, service account and being on its node's network (a fifth of the
+/// lookups at full size were another identity's); and workloads labelled differently are
+/// often named alike (3,129 identities asked at full size, named in 1,669 ways): one
+/// [`NamedMe`] serves them all, with the other ends' answers it keeps.
+fn named_contents(
+    ctx: &Ctx<'_>,
+    other: Direction,
+    asked: &Map<u32, (usize, usize)>,
+) -> (Map<u32, u32>, Map<u32, Named>) {
+    let views = [ctx.base, ctx.head];
+    let pod_of = |r: usize, w: usize| {
+        let view = views[r];
+        match view.pod(view.member(w, 0)) {
+            Endpoint::Pod(pod) => (view.namespace_position(w), pod),
+            Endpoint::Address(_) => unreachable!("a workload's member is a pod"),
+        }
+    };
+    let mut lookups: Map<(usize, usize, &Labels, &str, bool), usize> = Map::default();
+    let mut asks: Vec<(usize, usize)> = Vec::new();
+    let mut identities: Vec<(u32, usize, [usize; 2])> = Vec::new();
+    // In a fixed order, for the numbers given below not to depend on the map's.
+    let mut sorted: Vec<_> = asked.iter().map(|(&id, &at)| (id, at)).collect();
+    sorted.sort_unstable();
+    for (id, (i, _)) in sorted {
+        let me = ctx.common[i];
+        let at = [(0, me.base), (1, me.head)].map(|(r, w)| {
+            let (namespace, pod) = pod_of(r, w);
+            let key = (
+                r,
+                namespace,
+                pod.labels,
+                pod.service_account,
+                pod.node_network,
+            );
+            *lookups.entry(key).or_insert_with(|| {
+                asks.push((r, w));
+                asks.len() - 1
+            })
+        });
+        identities.push((id, i, at));
+    }
+    drop(lookups);
+    let found: Vec<NamingOf> = asks
+        .par_iter()
+        .map(|&(r, w)| ctx.naming[r].naming(views[r], views[r].member(w, 0), other))
+        .collect();
+    // Equal findings as one.
+    let lists: Vec<Vec<(PolicyId, &[u64])>> = (found.par_iter())
+        .map(|f| {
+            let mut list: Vec<_> = f
+                .iter()
+                .map(|(&id, codes)| (id, codes.as_slice()))
+                .collect();
+            list.sort_unstable();
+            list
+        })
+        .collect();
+    let mut contents: HashMap<&[(PolicyId, &[u64])], u32> = HashMap::default();
+    let mut first: Vec<usize> = Vec::new();
+    let content: Vec<u32> = (lists.iter().enumerate())
+        .map(|(at, list)| {
+            *contents.entry(list).or_insert_with(|| {
+                first.push(at);
+                first.len() as u32 - 1
+            })
+        })
+        .collect();
+    drop(contents);
+    drop(lists);
+    let mut found: Vec<Option<NamingOf>> = found.into_iter().map(Some).collect();
+    let shared: Vec<Arc<NamingOf>> = (first.iter())
+        .map(|&at| Arc::new(found[at].take().expect("each once")))
+        .collect();
+    drop(found);
+    let mut keys: Map<[u32; 6], u32> = Map::default();
+    let mut named_as = Map::default();
+    let mut entries: Map<u32, Named> = Map::default();
+    for (id, i, at) in identities {
+        let me = ctx.common[i];
+        let ws = [me.base, me.head];
+        // As [`NamedMe`] and [`their_key`] tell: being on the node's network, and for egress
+        // the ports where named ports resolve.
+        let on_node = [0, 1].map(|r| u32::from(pod_of(r, ws[r]).1.node_network));
+        let ports = match other {
+            Direction::Egress => [0, 1].map(|r| views[r].port_class[ws[r]]),
+            Direction::Ingress => [0, 0],
+        };
+        let key = [
+            content[at[0]],
+            content[at[1]],
+            on_node[0],
+            on_node[1],
+            ports[0],
+            ports[1],
+        ];
+        let next = keys.len() as u32;
+        let n = *keys.entry(key).or_insert(next);
+        named_as.insert(id, n);
+        let passes = asked[&id].1;
+        entries
+            .entry(n)
+            .or_insert_with(|| Named {
+                left: 0,
+                policies: Some([0, 1].map(|r| shared[key[r] as usize].clone())),
+                value: None,
+            })
+            .left += passes;
+    }
+    (named_as, entries)
 }
 
 /// Per common workload, a number shared by those of the same [`Identity`]: workloads of a
@@ -1126,7 +1250,8 @@ pub fn compare(
     let (base_naming, head_naming) = rayon::join(|| Naming::new(base), || Naming::new(head));
     // The passes that will ask for what names their workload (see `Pass::find_naming`).
     let identity = identities(base, head, common);
-    let named = DIRECTIONS.map(|_| Mutex::new(Map::<u32, Shared<NamedMe>>::default()));
+    let named = DIRECTIONS.map(|_| Mutex::new(Map::<u32, Named>::default()));
+    let not_yet = [Map::default(), Map::default()];
     let theirs = DIRECTIONS.map(|_| Mutex::new(Map::default()));
     let shape_theirs = DIRECTIONS.map(|_| Mutex::new(Map::default()));
     let class_policies = DIRECTIONS.map(|d| {
@@ -1215,6 +1340,7 @@ pub fn compare(
         members: &members,
         naming: [&base_naming, &head_naming],
         named: &named,
+        named_as: &not_yet,
         identity: &identity,
         theirs: &theirs,
         shape_theirs: &shape_theirs,
@@ -1233,6 +1359,9 @@ pub fn compare(
     let mut keys: Vec<(usize, Direction)> = candidates.keys().copied().collect();
     keys.sort_unstable_by_key(|&(i, d)| (slot(d), identity[i], i));
     let jobs = twins(&ctx, &keys);
+    // Per direction of the other ends, the identities whose passes will ask what names their
+    // workload, a workload of each, and how many passes.
+    let mut asked: [Map<u32, (usize, usize)>; 2] = Default::default();
     for job in &jobs {
         let (r, d) = (job.members[0], job.d);
         if by_class.contains(&(r, d)) && !multi.contains(r as u32) {
@@ -1241,15 +1370,19 @@ pub fn compare(
                 + (job.members.iter())
                     .filter(|&&t| !job.own(t).is_empty())
                     .count();
-            let mut map = named[slot(d) ^ 1].lock().expect("no pass yet");
-            map.entry(identity[r])
-                .or_insert(Shared {
-                    left: 0,
-                    value: None,
-                })
-                .left += passes;
+            asked[slot(d) ^ 1].entry(identity[r]).or_insert((r, 0)).1 += passes;
         }
     }
+    let named_as = DIRECTIONS.map(|other| {
+        let (named_as, entries) = named_contents(&ctx, other, &asked[slot(other)]);
+        *named[slot(other)].lock().expect("no pass yet") = entries;
+        named_as
+    });
+    drop(asked);
+    let ctx = Ctx {
+        named_as: &named_as,
+        ..ctx
+    };
     // Merged as the passes end, in the order of `jobs` (rayon's reduce keeps the order of the
     // items; merging is associative): every pass's groups held until the last pass ended
     // were a large part of the peak.
@@ -2327,11 +2460,16 @@ impl<'c> Pass<'c> {
     /// of the other ends' sides that have one.
     fn find_naming(&mut self) {
         let ctx = self.ctx;
-        let key = ctx.identity[self.i];
+        let key = ctx.named_as[slot(self.other)][&ctx.identity[self.i]];
         let shared = &ctx.named[slot(self.other)];
-        let known =
-            (shared.lock().expect("no pass panics").get(&key)).and_then(|e| e.value.clone());
-        let value = known.unwrap_or_else(|| Arc::new(self.named_me()));
+        let (known, policies) = {
+            let map = shared.lock().expect("no pass panics");
+            let entry = map.get(&key).expect("every pass that asks is counted");
+            (entry.value.clone(), entry.policies.clone())
+        };
+        let value = known.unwrap_or_else(|| {
+            Arc::new(self.named_me(policies.expect("made of these until made")))
+        });
         // Counted down as each pass takes it, and dropped with the last.
         let mut map = shared.lock().expect("no pass panics");
         let entry = map.get_mut(&key).expect("every pass that asks is counted");
@@ -2340,12 +2478,12 @@ impl<'c> Pass<'c> {
             map.remove(&key);
         } else if entry.value.is_none() {
             entry.value = Some(value.clone());
+            entry.policies = None;
         }
         self.naming_me = Some(value);
     }
 
-    fn named_me(&self) -> NamedMe {
-        let policies = self.policies_naming_me();
+    fn named_me(&self, policies: [Arc<NamingOf>; 2]) -> NamedMe {
         let index = &self.ctx.policy_classes[slot(self.other)];
         let count = self.ctx.class_policies[slot(self.other)].len();
         let mut classes = vec![0u64; count.div_ceil(64)];
@@ -2435,15 +2573,6 @@ impl<'c> Pass<'c> {
             key.push(u64::from(view.port_class[[me.base, me.head][r]]));
         }
         shared_or_make(&ctx.shape_theirs[slot(self.other)], &key, answer)
-    }
-
-    /// The policies of the other direction whose rules may name this workload (of one pod
-    /// shape), per revision.
-    fn policies_naming_me(&self) -> [Map<PolicyId, Vec<u64>>; 2] {
-        let ctx = self.ctx;
-        let me = ctx.common[self.i];
-        [(ctx.base, me.base, 0), (ctx.head, me.head, 1)]
-            .map(|(view, w, r)| ctx.naming[r].naming(view, view.member(w, 0), self.other))
     }
 
     /// Source and destination of the pair with peer `k`.
