@@ -804,6 +804,13 @@ struct Named {
     value: Option<Arc<NamedMe>>,
 }
 
+/// A hash of what a [`NamingOf`] holds, whatever its order: the sum of its entries'.
+fn content_sum(naming: &NamingOf) -> u64 {
+    use std::hash::BuildHasher;
+    let state = foldhash::fast::FixedState::default();
+    (naming.iter()).fold(0u64, |sum, entry| sum.wrapping_add(state.hash_one(entry)))
+}
+
 /// What names the workloads of the identities of `asked` (each with a workload of it and how
 /// many passes ask), for `other`, worked out before the passes: each identity's key of
 /// [`Ctx::named`], and its entries. What names a workload in one revision depends only on its
@@ -854,28 +861,23 @@ fn named_contents(
         .map(|&(r, w)| ctx.naming[r].naming(views[r], views[r].member(w, 0), other))
         .collect();
     // Equal findings as one.
-    let lists: Vec<Vec<(PolicyId, &[u64])>> = (found.par_iter())
-        .map(|f| {
-            let mut list: Vec<_> = f
-                .iter()
-                .map(|(&id, codes)| (id, codes.as_slice()))
-                .collect();
-            list.sort_unstable();
-            list
-        })
-        .collect();
-    let mut contents: HashMap<&[(PolicyId, &[u64])], u32> = HashMap::default();
+    let sums: Vec<u64> = found.par_iter().map(content_sum).collect();
+    let mut contents: HashMap<u64, Vec<(usize, u32)>> = HashMap::default();
     let mut first: Vec<usize> = Vec::new();
-    let content: Vec<u32> = (lists.iter().enumerate())
-        .map(|(at, list)| {
-            *contents.entry(list).or_insert_with(|| {
-                first.push(at);
-                first.len() as u32 - 1
-            })
+    let content: Vec<u32> = (found.iter().zip(&sums).enumerate())
+        .map(|(at, (f, sum))| {
+            let alike = contents.entry(*sum).or_default();
+            match alike.iter().find(|&&(other, _)| found[other] == *f) {
+                Some(&(_, n)) => n,
+                None => {
+                    first.push(at);
+                    alike.push((at, first.len() as u32 - 1));
+                    first.len() as u32 - 1
+                }
+            }
         })
         .collect();
     drop(contents);
-    drop(lists);
     let mut found: Vec<Option<NamingOf>> = found.into_iter().map(Some).collect();
     let shared: Vec<Arc<NamingOf>> = (first.iter())
         .map(|&at| Arc::new(found[at].take().expect("each once")))
