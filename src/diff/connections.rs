@@ -29,7 +29,7 @@ use crate::model::Direction;
 use crate::model::Labels;
 use crate::semantics::decide::{SidePolicies, Walk};
 use crate::semantics::selector::Anchor;
-use crate::semantics::traffic::{Action, CompiledRule, Endpoint, Match};
+use crate::semantics::traffic::{Action, CompiledRule, Endpoint, Match, PodRef};
 use crate::semantics::LabelIndex;
 use crate::semantics::{ConnSet, PolicyId, RuleRef};
 
@@ -236,7 +236,16 @@ impl<'a> View<'a> {
     }
 
     pub(super) fn pod(&self, m: Member) -> Endpoint<'a> {
-        Endpoint::Pod(self.engine.pod_in(m, self.namespace_labels_of(m.workload)))
+        Endpoint::Pod(self.first_pod_of(m))
+    }
+
+    /// Workload `w`'s first pod shape, as the rules of the other ends see it.
+    fn first_pod(&self, w: usize) -> PodRef<'a> {
+        self.first_pod_of(self.member(w, 0))
+    }
+
+    fn first_pod_of(&self, m: Member) -> PodRef<'a> {
+        self.engine.pod_in(m, self.namespace_labels_of(m.workload))
     }
 
     /// Every policy that applies to some workload, with the direction (0 ingress, 1 egress).
@@ -824,26 +833,19 @@ fn named_contents(
     asked: &Map<u32, (usize, usize)>,
 ) -> (Map<u32, u32>, Map<u32, Named>) {
     let views = [ctx.base, ctx.head];
-    let pod_of = |r: usize, w: usize| {
-        let view = views[r];
-        match view.pod(view.member(w, 0)) {
-            Endpoint::Pod(pod) => (view.namespace_position(w), pod),
-            Endpoint::Address(_) => unreachable!("a workload's member is a pod"),
-        }
-    };
     let mut lookups: Map<(usize, usize, &Labels, &str, bool), usize> = Map::default();
     let mut asks: Vec<(usize, usize)> = Vec::new();
-    let mut identities: Vec<(u32, usize, [usize; 2])> = Vec::new();
+    let mut identities: Vec<(u32, usize, usize, [usize; 2])> = Vec::new();
     // In a fixed order, for the numbers given below not to depend on the map's.
     let mut sorted: Vec<_> = asked.iter().map(|(&id, &at)| (id, at)).collect();
     sorted.sort_unstable();
-    for (id, (i, _)) in sorted {
+    for (id, (i, passes)) in sorted {
         let me = ctx.common[i];
         let at = [(0, me.base), (1, me.head)].map(|(r, w)| {
-            let (namespace, pod) = pod_of(r, w);
+            let pod = views[r].first_pod(w);
             let key = (
                 r,
-                namespace,
+                views[r].namespace_position(w),
                 pod.labels,
                 pod.service_account,
                 pod.node_network,
@@ -853,7 +855,7 @@ fn named_contents(
                 asks.len() - 1
             })
         });
-        identities.push((id, i, at));
+        identities.push((id, i, passes, at));
     }
     drop(lookups);
     let found: Vec<NamingOf> = asks
@@ -886,12 +888,12 @@ fn named_contents(
     let mut keys: Map<[u32; 6], u32> = Map::default();
     let mut named_as = Map::default();
     let mut entries: Map<u32, Named> = Map::default();
-    for (id, i, at) in identities {
+    for (id, i, passes, at) in identities {
         let me = ctx.common[i];
         let ws = [me.base, me.head];
         // As [`NamedMe`] and [`their_key`] tell: being on the node's network, and for egress
         // the ports where named ports resolve.
-        let on_node = [0, 1].map(|r| u32::from(pod_of(r, ws[r]).1.node_network));
+        let on_node = [0, 1].map(|r| u32::from(views[r].first_pod(ws[r]).node_network));
         let ports = match other {
             Direction::Egress => [0, 1].map(|r| views[r].port_class[ws[r]]),
             Direction::Ingress => [0, 0],
@@ -907,7 +909,6 @@ fn named_contents(
         let next = keys.len() as u32;
         let n = *keys.entry(key).or_insert(next);
         named_as.insert(id, n);
-        let passes = asked[&id].1;
         entries
             .entry(n)
             .or_insert_with(|| Named {
@@ -926,9 +927,7 @@ fn identities(base: &View<'_>, head: &View<'_>, common: &[Common]) -> Vec<u32> {
     let mut ids: HashMap<Identity<'_>, u32> = HashMap::default();
     let identity = |c: Common| -> Identity<'_> {
         [(base, c.base), (head, c.head)].map(|(view, w)| {
-            let Endpoint::Pod(pod) = view.pod(view.member(w, 0)) else {
-                unreachable!("a workload's member is a pod")
-            };
+            let pod = view.first_pod(w);
             (
                 view.namespace_position(w) as u32,
                 pod.labels,
@@ -1031,9 +1030,7 @@ impl Ctx<'_> {
             .into_iter()
             .enumerate()
             .any(|(r, (view, w))| {
-                let Endpoint::Pod(pod) = view.pod(view.member(w, 0)) else {
-                    unreachable!("a workload's member is a pod")
-                };
+                let pod = view.first_pod(w);
                 let at = class as usize * 4 + r * 2 + usize::from(!pod.node_network);
                 naming::may_name(&self.class_anchors[slot(other)][at], pod.labels)
             })
@@ -2515,12 +2512,8 @@ impl<'c> Pass<'c> {
     /// Whether this workload is on the node's network, as [`NamedMe::node_network`] says.
     fn node_network(&self) -> usize {
         let me = self.ctx.common[self.i];
-        let on_node = |view: &View<'_>, w: usize| match view.pod(view.member(w, 0)) {
-            Endpoint::Pod(pod) => pod.node_network,
-            Endpoint::Address(_) => false,
-        };
-        usize::from(on_node(self.ctx.base, me.base)) << 1
-            | usize::from(on_node(self.ctx.head, me.head))
+        usize::from(self.ctx.base.first_pod(me.base).node_network) << 1
+            | usize::from(self.ctx.head.first_pod(me.head).node_network)
     }
 
     /// What names each pod shape of this workload (of several).
