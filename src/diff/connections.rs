@@ -885,7 +885,7 @@ fn named_contents(
         .map(|&at| Arc::new(found[at].take().expect("each once")))
         .collect();
     drop(found);
-    let mut keys: Map<[u32; 6], u32> = Map::default();
+    let mut keys: Map<[u32; 5], u32> = Map::default();
     let mut named_as = Map::default();
     let mut entries: Map<u32, Named> = Map::default();
     for (id, i, passes, at) in identities {
@@ -893,7 +893,6 @@ fn named_contents(
         let ws = [me.base, me.head];
         // As [`NamedMe`] and [`their_key`] tell: being on the node's network, and for egress
         // the ports where named ports resolve.
-        let on_node = [0, 1].map(|r| u32::from(views[r].first_pod(ws[r]).node_network));
         let ports = match other {
             Direction::Egress => [0, 1].map(|r| views[r].port_class[ws[r]]),
             Direction::Ingress => [0, 0],
@@ -901,8 +900,7 @@ fn named_contents(
         let key = [
             content[at[0]],
             content[at[1]],
-            on_node[0],
-            on_node[1],
+            node_network(ctx, i) as u32,
             ports[0],
             ports[1],
         ];
@@ -919,6 +917,14 @@ fn named_contents(
             .left += passes;
     }
     (named_as, entries)
+}
+
+/// Whether common workload `i` is on the node's network, base (bit 1) and head (bit 0), as
+/// [`NamedMe::node_network`] keeps it.
+fn node_network(ctx: &Ctx<'_>, i: usize) -> usize {
+    let me = ctx.common[i];
+    usize::from(ctx.base.first_pod(me.base).node_network) << 1
+        | usize::from(ctx.head.first_pod(me.head).node_network)
 }
 
 /// Per common workload, a number shared by those of the same [`Identity`]: workloads of a
@@ -2503,17 +2509,10 @@ impl<'c> Pass<'c> {
         NamedMe {
             policies,
             numbers,
-            node_network: self.node_network(),
+            node_network: node_network(self.ctx, self.i),
             classes,
             theirs: (0..count).map(|_| OnceLock::new()).collect(),
         }
-    }
-
-    /// Whether this workload is on the node's network, as [`NamedMe::node_network`] says.
-    fn node_network(&self) -> usize {
-        let me = self.ctx.common[self.i];
-        usize::from(self.ctx.base.first_pod(me.base).node_network) << 1
-            | usize::from(self.ctx.head.first_pod(me.head).node_network)
     }
 
     /// What names each pod shape of this workload (of several).
@@ -2539,7 +2538,7 @@ impl<'c> Pass<'c> {
         ShapesNamed {
             policies,
             classes,
-            node_network: self.node_network(),
+            node_network: node_network(self.ctx, self.i),
         }
     }
 
@@ -2914,8 +2913,8 @@ impl<'c> Pass<'c> {
             return a.clone();
         }
         if class != u32::MAX && !ctx.may_be_named(other, class, self.i) {
-            let node_network = self.node_network();
-            return (ctx.unnamed_answers(other, class, node_network, self.i, k))
+            let on_node = node_network(ctx, self.i);
+            return (ctx.unnamed_answers(other, class, on_node, self.i, k))
                 .answers
                 .clone();
         }
