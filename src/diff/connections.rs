@@ -244,6 +244,17 @@ impl<'a> View<'a> {
         self.first_pod_of(self.member(w, 0))
     }
 
+    /// What tells which rules name workload `w` ([`NamedAs`]).
+    fn named_as(&self, w: usize) -> NamedAs<'a> {
+        let pod = self.first_pod(w);
+        (
+            self.namespace_position(w) as u32,
+            pod.labels,
+            pod.service_account,
+            pod.node_network,
+        )
+    }
+
     fn first_pod_of(&self, m: Member) -> PodRef<'a> {
         self.engine.pod_in(m, self.namespace_labels_of(m.workload))
     }
@@ -769,9 +780,12 @@ impl ClassMembers {
 }
 
 /// What any side's answer towards a workload (of its first pod shape) as a peer depends on,
-/// per revision: its namespace, labels, service account, whether it is on the node's network,
-/// and its ports.
-type Identity<'a> = [(u32, &'a Labels, &'a str, bool, u32); 2];
+/// per revision: what names it ([`View::named_as`]) and its ports.
+type Identity<'a> = [(NamedAs<'a>, u32); 2];
+
+/// What tells which rules name a workload (of its first pod shape) in one revision: its
+/// namespace (by position), labels, service account, and whether it is on the node's network.
+type NamedAs<'a> = (u32, &'a Labels, &'a str, bool);
 
 /// The policies of the other direction whose rules may name a workload, per revision, with
 /// their rules' matches on it; and the classes of the other ends' sides with one of them, a
@@ -833,7 +847,7 @@ fn named_contents(
     asked: &Map<u32, (usize, usize)>,
 ) -> (Map<u32, u32>, Map<u32, Named>) {
     let views = [ctx.base, ctx.head];
-    let mut lookups: Map<(usize, usize, &Labels, &str, bool), usize> = Map::default();
+    let mut lookups: Map<(usize, NamedAs<'_>), usize> = Map::default();
     let mut asks: Vec<(usize, usize)> = Vec::new();
     let mut identities: Vec<(u32, usize, usize, [usize; 2])> = Vec::new();
     // In a fixed order, for the numbers given below not to depend on the map's.
@@ -842,15 +856,7 @@ fn named_contents(
     for (id, (i, passes)) in sorted {
         let me = ctx.common[i];
         let at = [(0, me.base), (1, me.head)].map(|(r, w)| {
-            let pod = views[r].first_pod(w);
-            let key = (
-                r,
-                views[r].namespace_position(w),
-                pod.labels,
-                pod.service_account,
-                pod.node_network,
-            );
-            *lookups.entry(key).or_insert_with(|| {
+            *lookups.entry((r, views[r].named_as(w))).or_insert_with(|| {
                 asks.push((r, w));
                 asks.len() - 1
             })
@@ -932,16 +938,7 @@ fn node_network(ctx: &Ctx<'_>, i: usize) -> usize {
 fn identities(base: &View<'_>, head: &View<'_>, common: &[Common]) -> Vec<u32> {
     let mut ids: HashMap<Identity<'_>, u32> = HashMap::default();
     let identity = |c: Common| -> Identity<'_> {
-        [(base, c.base), (head, c.head)].map(|(view, w)| {
-            let pod = view.first_pod(w);
-            (
-                view.namespace_position(w) as u32,
-                pod.labels,
-                pod.service_account,
-                pod.node_network,
-                view.port_class[w],
-            )
-        })
+        [(base, c.base), (head, c.head)].map(|(view, w)| (view.named_as(w), view.port_class[w]))
     };
     common
         .iter()
